@@ -1,0 +1,29 @@
+package io.cleave.common.model;
+
+/** How an instance came to serve a call; {@link #wireName()} is the form used in JSON, metrics and CSV. */
+public enum StartMode {
+  WARM("warm"),
+  FORK("fork"),
+  REMOTE_FORK("remote-fork"),
+  RESTORE("restore"),
+  COLD("cold");
+
+  private final String wireName;
+
+  StartMode(String wireName) {
+    this.wireName = wireName;
+  }
+
+  public String wireName() {
+    return wireName;
+  }
+
+  public static StartMode fromWireName(String name) {
+    for (StartMode m : values()) {
+      if (m.wireName.equals(name)) {
+        return m;
+      }
+    }
+    throw new IllegalArgumentException("unknown start mode: " + name);
+  }
+}
