@@ -1,0 +1,278 @@
+package io.cleave.invoker;
+
+import io.cleave.common.activation.Activation;
+import io.cleave.common.activation.ActivationLog;
+import io.cleave.common.activation.ActivationQuery;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.WorkerExecutor;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.atomic.AtomicBoolean;
+import org.rocksdb.ColumnFamilyDescriptor;
+import org.rocksdb.ColumnFamilyHandle;
+import org.rocksdb.ColumnFamilyOptions;
+import org.rocksdb.DBOptions;
+import org.rocksdb.RocksDB;
+import org.rocksdb.RocksDBException;
+import org.rocksdb.RocksIterator;
+import org.rocksdb.WriteBatch;
+import org.rocksdb.WriteOptions;
+
+/**
+ * Activation records and their bounded logs in RocksDB ({@code <data>/activations/}).
+ *
+ * <p>Every RocksDB access runs on one dedicated worker thread, so writes recorded before a read
+ * are visible to it, and writes coming from calls are batched off the calls' critical path.
+ * Indexes keep newest-first order by storing {@code Long.MAX_VALUE - startMillis} big-endian.
+ */
+public final class ActivationStore implements ActivationLog, AutoCloseable {
+  static {
+    RocksDB.loadLibrary();
+  }
+
+  /** How long and how many records are kept; the oldest go first. */
+  public record Retention(Duration maxAge, long maxRecords) {}
+
+  private record Entry(Activation activation, String logs) {}
+
+  private static final int MAX_LIST = 1000;
+
+  private final Vertx vertx;
+  private final WorkerExecutor worker;
+  private final RocksDB db;
+  private final List<ColumnFamilyHandle> handles;
+  private final ColumnFamilyHandle records;
+  private final ColumnFamilyHandle logs;
+  private final ColumnFamilyHandle byTime;
+  private final ColumnFamilyHandle byFn;
+  private final DBOptions dbOptions;
+  private final ColumnFamilyOptions cfOptions;
+  private final WriteOptions writeOptions = new WriteOptions();
+  private final Retention retention;
+  private final ConcurrentLinkedQueue<Entry> pending = new ConcurrentLinkedQueue<>();
+  private final AtomicBoolean flushScheduled = new AtomicBoolean();
+  private final long sweepTimer;
+  /** Exact record count, touched only on the worker thread. */
+  private long count;
+
+  private ActivationStore(Vertx vertx, Path dir, Retention retention) throws Exception {
+    Files.createDirectories(dir);
+    this.vertx = vertx;
+    this.retention = retention;
+    this.cfOptions = new ColumnFamilyOptions();
+    this.dbOptions = new DBOptions().setCreateIfMissing(true).setCreateMissingColumnFamilies(true);
+    List<ColumnFamilyDescriptor> descriptors =
+        List.of(
+            new ColumnFamilyDescriptor(RocksDB.DEFAULT_COLUMN_FAMILY, cfOptions),
+            new ColumnFamilyDescriptor(bytes("logs"), cfOptions),
+            new ColumnFamilyDescriptor(bytes("by_time"), cfOptions),
+            new ColumnFamilyDescriptor(bytes("by_fn"), cfOptions));
+    this.handles = new ArrayList<>();
+    this.db = RocksDB.open(dbOptions, dir.toString(), descriptors, handles);
+    this.records = handles.get(0);
+    this.logs = handles.get(1);
+    this.byTime = handles.get(2);
+    this.byFn = handles.get(3);
+    try (RocksIterator it = db.newIterator(byTime)) {
+      for (it.seekToFirst(); it.isValid(); it.next()) {
+        count++;
+      }
+    }
+    this.worker = vertx.createSharedWorkerExecutor("cleave-activations-" + dir.hashCode(), 1);
+    this.sweepTimer = vertx.setPeriodic(60_000, t -> sweep());
+  }
+
+  /** Opens (creating if needed) the store; blocking, call at startup. */
+  public static ActivationStore open(Vertx vertx, Path dir, Retention retention) {
+    try {
+      return new ActivationStore(vertx, dir, retention);
+    } catch (Exception e) {
+      throw new IllegalStateException("cannot open activation store at " + dir + ": " + e.getMessage(), e);
+    }
+  }
+
+  /** Queues the record for writing; never blocks the caller. A later record with the same id replaces it. */
+  public void record(Activation activation, String callLogs) {
+    pending.add(new Entry(activation, callLogs == null ? "" : callLogs));
+    if (flushScheduled.compareAndSet(false, true)) {
+      worker.executeBlocking(this::flush, false);
+    }
+  }
+
+  @Override
+  public Future<List<Activation>> list(ActivationQuery query) {
+    int limit = query.limit() <= 0 ? 30 : Math.min(query.limit(), MAX_LIST);
+    return worker.executeBlocking(() -> listNow(query.fnId(), query.since(), limit), false);
+  }
+
+  @Override
+  public Future<Optional<Activation>> get(String id) {
+    return worker.executeBlocking(
+        () -> {
+          byte[] v = db.get(records, bytes(id));
+          return Optional.ofNullable(v == null ? null : StoredJson.read(v, Activation.class));
+        },
+        false);
+  }
+
+  @Override
+  public Future<Optional<String>> logs(String id) {
+    return worker.executeBlocking(
+        () -> {
+          byte[] v = db.get(logs, bytes(id));
+          return Optional.ofNullable(v == null ? null : new String(v, StandardCharsets.UTF_8));
+        },
+        false);
+  }
+
+  /** Applies retention now; completes with the number of records removed. */
+  public Future<Integer> sweep() {
+    return worker.executeBlocking(this::sweepNow, false);
+  }
+
+  private Void flush() throws RocksDBException {
+    flushScheduled.set(false);
+    try (WriteBatch batch = new WriteBatch()) {
+      Map<String, Activation> inBatch = new HashMap<>();
+      Entry e;
+      while ((e = pending.poll()) != null) {
+        put(batch, e, inBatch);
+      }
+      if (!inBatch.isEmpty()) {
+        db.write(writeOptions, batch);
+      }
+    }
+    return null;
+  }
+
+  private void put(WriteBatch batch, Entry e, Map<String, Activation> inBatch) throws RocksDBException {
+    Activation a = e.activation();
+    byte[] id = bytes(a.id());
+    Activation previous = inBatch.put(a.id(), a);
+    if (previous == null) {
+      byte[] stored = db.get(records, id);
+      previous = stored == null ? null : StoredJson.read(stored, Activation.class);
+    }
+    if (previous != null) {
+      deleteIndexes(batch, previous);
+    } else {
+      count++;
+    }
+    batch.put(records, id, StoredJson.write(a));
+    batch.put(logs, id, bytes(e.logs()));
+    batch.put(byTime, timeKey(a.start(), id), bytes(a.fnId()));
+    batch.put(byFn, fnKey(a.fnId(), a.start(), id), new byte[0]);
+  }
+
+  private void deleteIndexes(WriteBatch batch, Activation a) throws RocksDBException {
+    byte[] id = bytes(a.id());
+    batch.delete(byTime, timeKey(a.start(), id));
+    batch.delete(byFn, fnKey(a.fnId(), a.start(), id));
+  }
+
+  private List<Activation> listNow(String fnId, Instant since, int limit) throws RocksDBException {
+    List<Activation> out = new ArrayList<>();
+    byte[] prefix = fnId == null ? new byte[0] : fnPrefix(fnId);
+    try (RocksIterator it = db.newIterator(fnId == null ? byTime : byFn)) {
+      for (it.seek(prefix); it.isValid() && out.size() < limit; it.next()) {
+        byte[] key = it.key();
+        if (!startsWith(key, prefix)) {
+          break;
+        }
+        ByteBuffer k = ByteBuffer.wrap(key, prefix.length, key.length - prefix.length);
+        long startMillis = Long.MAX_VALUE - k.getLong();
+        if (since != null && startMillis < since.toEpochMilli()) {
+          break;
+        }
+        byte[] id = Arrays.copyOfRange(key, prefix.length + 8, key.length);
+        byte[] v = db.get(records, id);
+        if (v != null) {
+          out.add(StoredJson.read(v, Activation.class));
+        }
+      }
+    }
+    return out;
+  }
+
+  private int sweepNow() throws RocksDBException {
+    flush();
+    long cutoff = Instant.now().minus(retention.maxAge()).toEpochMilli();
+    int removed = 0;
+    try (RocksIterator it = db.newIterator(byTime);
+        WriteBatch batch = new WriteBatch()) {
+      for (it.seekToLast(); it.isValid(); it.prev()) {
+        byte[] key = it.key();
+        long startMillis = Long.MAX_VALUE - ByteBuffer.wrap(key).getLong();
+        if (startMillis >= cutoff && count - removed <= retention.maxRecords()) {
+          break;
+        }
+        byte[] id = Arrays.copyOfRange(key, 8, key.length);
+        String fnId = new String(it.value(), StandardCharsets.UTF_8);
+        batch.delete(byTime, key);
+        batch.delete(byFn, fnKey(fnId, Instant.ofEpochMilli(startMillis), id));
+        batch.delete(records, id);
+        batch.delete(logs, id);
+        removed++;
+      }
+      if (removed > 0) {
+        db.write(writeOptions, batch);
+        count -= removed;
+      }
+    }
+    return removed;
+  }
+
+  private static byte[] timeKey(Instant start, byte[] id) {
+    return ByteBuffer.allocate(8 + id.length).putLong(Long.MAX_VALUE - start.toEpochMilli()).put(id).array();
+  }
+
+  private static byte[] fnPrefix(String fnId) {
+    byte[] fn = bytes(fnId);
+    return ByteBuffer.allocate(fn.length + 1).put(fn).put((byte) 0).array();
+  }
+
+  private static byte[] fnKey(String fnId, Instant start, byte[] id) {
+    byte[] prefix = fnPrefix(fnId);
+    return ByteBuffer.allocate(prefix.length + 8 + id.length)
+        .put(prefix)
+        .putLong(Long.MAX_VALUE - start.toEpochMilli())
+        .put(id)
+        .array();
+  }
+
+  private static boolean startsWith(byte[] key, byte[] prefix) {
+    return key.length >= prefix.length && Arrays.equals(key, 0, prefix.length, prefix, 0, prefix.length);
+  }
+
+  private static byte[] bytes(String s) {
+    return s.getBytes(StandardCharsets.UTF_8);
+  }
+
+  /** Writes what is pending, then closes the database (blocking). */
+  @Override
+  public void close() {
+    vertx.cancelTimer(sweepTimer);
+    try {
+      worker.executeBlocking(this::flush, false).await();
+    } finally {
+      worker.close();
+      handles.forEach(ColumnFamilyHandle::close);
+      db.close();
+      writeOptions.close();
+      dbOptions.close();
+      cfOptions.close();
+    }
+  }
+}
