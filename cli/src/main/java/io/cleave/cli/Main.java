@@ -1,5 +1,14 @@
 package io.cleave.cli;
 
+import io.cleave.cli.commands.ActivationsCommand;
+import io.cleave.cli.commands.ConfigCommand;
+import io.cleave.cli.commands.CreateCommand;
+import io.cleave.cli.commands.DeleteCommand;
+import io.cleave.cli.commands.DeployCommand;
+import io.cleave.cli.commands.InitCommand;
+import io.cleave.cli.commands.InspectCommand;
+import io.cleave.cli.commands.InvokeCommand;
+import io.cleave.cli.commands.ListCommand;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
@@ -9,7 +18,13 @@ import picocli.CommandLine.Command;
     mixinStandardHelpOptions = true,
     versionProvider = CleaveVersion.class,
     description = "Cleave: serverless functions forked from an initialised seed.",
-    subcommands = {CommandLine.HelpCommand.class})
+    subcommands = {
+      CommandLine.HelpCommand.class,
+      // fn-style commands (io.cleave.cli.commands)
+      InitCommand.class, DeployCommand.class, InvokeCommand.class, ListCommand.class, CreateCommand.class,
+      ConfigCommand.class, ConfigCommand.Get.class, ConfigCommand.Unset.class, InspectCommand.class,
+      DeleteCommand.class, ActivationsCommand.class,
+    })
 public final class Main implements Runnable {
 
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;

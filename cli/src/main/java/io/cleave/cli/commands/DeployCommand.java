@@ -1,0 +1,209 @@
+package io.cleave.cli.commands;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.cleave.cli.api.ApiEndpoint;
+import io.cleave.cli.api.CleaveApi;
+import io.cleave.cli.api.CliFailure;
+import io.cleave.cli.api.JsonText;
+import io.cleave.cli.api.Terminal;
+import io.cleave.cli.api.UserCommand;
+import io.cleave.cli.deploy.BundleArchive;
+import io.cleave.cli.deploy.FuncFile;
+import io.cleave.cli.deploy.UploadProgress;
+import java.io.IOException;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Optional;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+/**
+ * {@code cleave deploy}: bump the version, pack the directory as a code bundle, upload it and
+ * create or update the app, the function and its triggers. A failure before the new code is on
+ * the server leaves func.yaml and the server as they were.
+ */
+@Command(
+    name = "deploy",
+    description = "Deploy the function in DIR (default: the current directory) to an app.")
+public final class DeployCommand extends UserCommand {
+  static final String TRIGGER_ENDPOINT = "fnproject.io/trigger/httpEndpoint";
+
+  @Mixin ApiEndpoint endpoint;
+
+  @Option(names = "--app", paramLabel = "APP", required = true, description = "App to deploy to")
+  String appName;
+
+  @Option(names = "--create-app", description = "Create the app if it does not exist")
+  boolean createApp;
+
+  @Option(names = "--no-bump", description = "Keep the version in func.yaml as it is")
+  boolean noBump;
+
+  @Parameters(paramLabel = "DIR", arity = "0..1", defaultValue = ".", description = "Function directory (default: .)")
+  Path dir;
+
+  @Override
+  protected int execute() throws IOException, InterruptedException {
+    if (!Files.isDirectory(dir)) {
+      throw new CliFailure(dir + " is not a directory");
+    }
+    FuncFile ff = FuncFile.read(dir);
+    CleaveApi api = endpoint.client();
+    Optional<JsonNode> existingApp = api.findApp(appName);
+    if (existingApp.isEmpty() && !createApp) {
+      throw new CliFailure("app " + appName + " not found (add --create-app to create it)");
+    }
+
+    System.out.println("Deploying " + ff.name() + " to app: " + appName);
+    byte[] original = Files.readAllBytes(dir.resolve(FuncFile.FILE_NAME));
+    Deployment d = new Deployment(api);
+    Path tmp = Files.createTempDirectory("cleave-deploy-");
+    Path archive = tmp.resolve("bundle.tar.gz");
+    try {
+      if (!noBump) {
+        String version = ff.bumpPatch();
+        ff.write(dir);
+        System.out.println("Bumped to version " + version);
+      }
+      BundleArchive.Packed packed = BundleArchive.pack(dir, archive);
+      System.out.println("Updating function " + ff.name() + " using image " + packed.imageRef() + "...");
+      d.run(ff, existingApp, packed);
+      return 0;
+    } catch (IOException | InterruptedException | RuntimeException e) {
+      if (!d.codeOnServer) {
+        d.undo();
+      }
+      throw e;
+    } finally {
+      if (!d.codeOnServer) {
+        Files.write(dir.resolve(FuncFile.FILE_NAME), original);
+      }
+      Files.deleteIfExists(archive);
+      Files.deleteIfExists(tmp);
+    }
+  }
+
+  /** One deploy's server side, remembering what it created so a failure before the upload can undo it. */
+  private final class Deployment {
+    final CleaveApi api;
+    String createdAppId;
+    String createdFnId;
+    boolean codeOnServer;
+
+    Deployment(CleaveApi api) {
+      this.api = api;
+    }
+
+    void run(FuncFile ff, Optional<JsonNode> existingApp, BundleArchive.Packed packed)
+        throws IOException, InterruptedException {
+      JsonNode app = existingApp.isPresent() ? existingApp.get() : createApp();
+      Optional<JsonNode> existingFn = api.findFn(app, ff.name());
+      JsonNode fn;
+      if (existingFn.isEmpty()) {
+        ObjectNode body = fnBody(ff).put("name", ff.name()).put("app_id", JsonText.text(app, "id"));
+        createdFnId = JsonText.text(api.post("/v2/fns", body), "id");
+        fn = upload(api, createdFnId, packed);
+        codeOnServer = true;
+        System.out.println("Successfully created function: " + ff.name() + " with " + JsonText.text(fn, "image"));
+      } else {
+        String id = JsonText.text(existingFn.get(), "id");
+        upload(api, id, packed);
+        codeOnServer = true;
+        fn = api.put("/v2/fns/" + CleaveApi.segment(id), fnBody(ff));
+        System.out.println("Successfully updated function: " + ff.name() + " with " + JsonText.text(fn, "image"));
+      }
+      for (FuncFile.TriggerSpec t : ff.triggers()) {
+        deployTrigger(api, app, fn, t);
+      }
+    }
+
+    private JsonNode createApp() throws IOException, InterruptedException {
+      JsonNode app = api.post("/v2/apps", JsonText.object().put("name", appName));
+      createdAppId = JsonText.text(app, "id");
+      System.out.println("Successfully created app: " + JsonText.text(app, "name"));
+      return app;
+    }
+
+    /** Removes what this deploy created; the original failure is what the user needs to see. */
+    void undo() {
+      try {
+        if (createdFnId != null) {
+          api.delete("/v2/fns/" + CleaveApi.segment(createdFnId));
+        }
+        if (createdAppId != null) {
+          api.delete("/v2/apps/" + CleaveApi.segment(createdAppId));
+        }
+      } catch (CliFailure | IOException e) {
+        System.err.println("cleave: could not remove what the failed deploy created: " + e.getMessage());
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+    }
+  }
+
+  /** The function fields func.yaml controls; absent ones are left to the server (merge-patch). */
+  private static ObjectNode fnBody(FuncFile ff) {
+    ObjectNode body = JsonText.object();
+    ff.intField("memory").ifPresent(v -> body.put("memory", v));
+    ff.intField("timeout").ifPresent(v -> body.put("timeout", v));
+    ff.intField("idle_timeout").ifPresent(v -> body.put("idle_timeout", v));
+    if (!ff.config().isEmpty()) {
+      ObjectNode config = body.putObject("config");
+      ff.config().forEach(config::put);
+    }
+    ff.annotations().ifPresent(a -> body.set("annotations", a));
+    return body;
+  }
+
+  /** PUT /cleave/v1/fns/{id}/bundle with a progress bar; answers the updated function. */
+  private static JsonNode upload(CleaveApi api, String fnId, BundleArchive.Packed packed)
+      throws IOException, InterruptedException {
+    UploadProgress progress = new UploadProgress("Uploading bundle", packed.size(), System.err, Terminal.stderrIsTerminal());
+    String path = "/cleave/v1/fns/" + CleaveApi.segment(fnId) + "/bundle";
+    HttpResponse<byte[]> response;
+    try {
+      response = api.send(
+          api.request(path)
+              .header("Content-Type", "application/gzip")
+              .header("Accept", "application/json")
+              .PUT(progress.publisher(packed.file())),
+          HttpResponse.BodyHandlers.ofByteArray());
+    } catch (CliFailure | IOException e) {
+      progress.abandon();
+      throw e;
+    }
+    if (response.statusCode() / 100 != 2) {
+      progress.abandon();
+      throw new CliFailure("bundle upload failed: " + CleaveApi.errorMessage(response.statusCode(), response.body(), "PUT " + path));
+    }
+    progress.finish();
+    JsonNode fn = JsonText.MAPPER.readTree(new String(response.body(), StandardCharsets.UTF_8));
+    String image = JsonText.text(fn, "image");
+    if (!image.equals(packed.imageRef())) {
+      throw new CliFailure("the server stored the bundle as '" + image + "' but its sha256 here is " + packed.imageRef()
+          + "; the upload was altered on the way");
+    }
+    return fn;
+  }
+
+  private static void deployTrigger(CleaveApi api, JsonNode app, JsonNode fn, FuncFile.TriggerSpec t)
+      throws IOException, InterruptedException {
+    Optional<JsonNode> existing = api.findTrigger(app, fn, t.name());
+    ObjectNode body = JsonText.object().put("type", t.type()).put("source", t.source());
+    JsonNode result;
+    if (existing.isEmpty()) {
+      body.put("name", t.name()).put("app_id", JsonText.text(app, "id")).put("fn_id", JsonText.text(fn, "id"));
+      result = api.post("/v2/triggers", body);
+      System.out.println("Successfully created trigger: " + JsonText.text(result, "name"));
+    } else {
+      result = api.put("/v2/triggers/" + CleaveApi.segment(JsonText.text(existing.get(), "id")), body);
+      System.out.println("Successfully updated trigger: " + JsonText.text(result, "name"));
+    }
+    System.out.println("Trigger Endpoint: " + result.path("annotations").path(TRIGGER_ENDPOINT).asText(""));
+  }
+}

@@ -1,0 +1,179 @@
+package io.cleave.cli.commands;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import io.cleave.cli.api.ApiEndpoint;
+import io.cleave.cli.api.CleaveApi;
+import io.cleave.cli.api.JsonText;
+import io.cleave.cli.api.TextTable;
+import io.cleave.cli.api.UserCommand;
+import java.io.IOException;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Parameters;
+
+/** {@code cleave list apps|fns|triggers|config}: every item, all pages, as a table or JSON. */
+@Command(
+    name = "list",
+    aliases = "ls",
+    description = "List apps, functions, triggers or config.",
+    subcommands = {
+      ListCommand.Apps.class,
+      ListCommand.Fns.class,
+      ListCommand.Triggers.class,
+      ListCommand.Config.class
+    })
+public final class ListCommand {
+  static final String TRIGGER_ENDPOINT = "fnproject.io/trigger/httpEndpoint";
+
+  ListCommand() {}
+
+  @Command(name = "apps", aliases = {"app", "a"}, description = "List apps.")
+  static final class Apps extends UserCommand {
+    @Mixin ApiEndpoint endpoint;
+    @Mixin OutputOption output;
+
+    @Override
+    protected int execute() throws IOException, InterruptedException {
+      List<JsonNode> apps = endpoint.client().listAll("/v2/apps", Map.of());
+      if (output.json()) {
+        ArrayNode a = JsonText.MAPPER.createArrayNode();
+        apps.forEach(app -> a.addObject().put("name", JsonText.text(app, "name")).put("id", JsonText.text(app, "id")));
+        System.out.println(JsonText.pretty(a));
+        return 0;
+      }
+      if (apps.isEmpty()) {
+        System.err.println("No apps found");
+        return 0;
+      }
+      TextTable t = new TextTable("NAME", "ID");
+      apps.forEach(app -> t.row(JsonText.text(app, "name"), JsonText.text(app, "id")));
+      t.print(System.out);
+      return 0;
+    }
+  }
+
+  @Command(name = "fns", aliases = {"functions", "function", "fn", "f"}, description = "List the functions of an app.")
+  static final class Fns extends UserCommand {
+    @Mixin ApiEndpoint endpoint;
+    @Mixin OutputOption output;
+    @Parameters(paramLabel = "APP") String appName;
+
+    @Override
+    protected int execute() throws IOException, InterruptedException {
+      CleaveApi api = endpoint.client();
+      JsonNode app = api.app(appName);
+      List<JsonNode> fns = api.listAll("/v2/fns", Map.of("app_id", JsonText.text(app, "id")));
+      if (output.json()) {
+        ArrayNode a = JsonText.MAPPER.createArrayNode();
+        fns.forEach(fn -> a.addObject()
+            .put("name", JsonText.text(fn, "name"))
+            .put("image", JsonText.text(fn, "image"))
+            .put("id", JsonText.text(fn, "id")));
+        System.out.println(JsonText.pretty(a));
+        return 0;
+      }
+      if (fns.isEmpty()) {
+        System.err.println("No functions found for app: " + appName);
+        return 0;
+      }
+      TextTable t = new TextTable("NAME", "IMAGE", "ID");
+      fns.forEach(fn -> t.row(JsonText.text(fn, "name"), JsonText.text(fn, "image"), JsonText.text(fn, "id")));
+      t.print(System.out);
+      return 0;
+    }
+  }
+
+  @Command(name = "triggers", aliases = {"trigger", "trig", "tr", "t"}, description = "List the triggers of an app, or of one of its functions.")
+  static final class Triggers extends UserCommand {
+    @Mixin ApiEndpoint endpoint;
+    @Mixin OutputOption output;
+    @Parameters(index = "0", paramLabel = "APP") String appName;
+    @Parameters(index = "1", paramLabel = "FN", arity = "0..1") String fnName;
+
+    @Override
+    protected int execute() throws IOException, InterruptedException {
+      CleaveApi api = endpoint.client();
+      JsonNode app = api.app(appName);
+      Map<String, String> q = new LinkedHashMap<>();
+      q.put("app_id", JsonText.text(app, "id"));
+      if (fnName != null) {
+        q.put("fn_id", JsonText.text(api.fn(app, fnName), "id"));
+      }
+      List<JsonNode> triggers = api.listAll("/v2/triggers", q);
+      if (output.json()) {
+        ArrayNode a = JsonText.MAPPER.createArrayNode();
+        triggers.forEach(a::add);
+        System.out.println(JsonText.pretty(a));
+        return 0;
+      }
+      if (triggers.isEmpty()) {
+        System.err.println(fnName == null ? "No triggers found for app: " + appName : "No triggers found for function: " + fnName);
+        return 0;
+      }
+      Map<String, String> fnNames = new HashMap<>();
+      api.listAll("/v2/fns", Map.of("app_id", JsonText.text(app, "id")))
+          .forEach(fn -> fnNames.put(JsonText.text(fn, "id"), JsonText.text(fn, "name")));
+      TextTable t = new TextTable("FUNCTION", "NAME", "ID", "TYPE", "SOURCE", "ENDPOINT");
+      for (JsonNode tr : triggers) {
+        t.row(fnNames.getOrDefault(JsonText.text(tr, "fn_id"), JsonText.text(tr, "fn_id")),
+            JsonText.text(tr, "name"), JsonText.text(tr, "id"), JsonText.text(tr, "type"),
+            JsonText.text(tr, "source"), tr.path("annotations").path(TRIGGER_ENDPOINT).asText(""));
+      }
+      t.print(System.out);
+      return 0;
+    }
+  }
+
+  @Command(name = "config", aliases = {"cf", "cfg"}, description = "List the config of an app or a function.",
+      subcommands = {Config.AppConfig.class, Config.FnConfig.class})
+  static final class Config {
+    Config() {}
+
+    @Command(name = "app", aliases = "a", description = "List an app's config.")
+    static final class AppConfig extends UserCommand {
+      @Mixin ApiEndpoint endpoint;
+      @Mixin OutputOption output;
+      @Parameters(paramLabel = "APP") String appName;
+
+      @Override
+      protected int execute() throws IOException, InterruptedException {
+        return printConfig(endpoint.client().app(appName), output, "app: " + appName);
+      }
+    }
+
+    @Command(name = "fn", aliases = {"function", "f"}, description = "List a function's config.")
+    static final class FnConfig extends UserCommand {
+      @Mixin ApiEndpoint endpoint;
+      @Mixin OutputOption output;
+      @Parameters(index = "0", paramLabel = "APP") String appName;
+      @Parameters(index = "1", paramLabel = "FN") String fnName;
+
+      @Override
+      protected int execute() throws IOException, InterruptedException {
+        CleaveApi api = endpoint.client();
+        return printConfig(api.fn(api.app(appName), fnName), output, "function: " + fnName);
+      }
+    }
+  }
+
+  static int printConfig(JsonNode owner, OutputOption output, String what) {
+    JsonNode config = owner.path("config");
+    if (output.json()) {
+      System.out.println(JsonText.pretty(config.isObject() ? config : JsonText.object()));
+      return 0;
+    }
+    if (!config.isObject() || config.isEmpty()) {
+      System.err.println("No config found for " + what);
+      return 0;
+    }
+    TextTable t = new TextTable("KEY", "VALUE");
+    config.fields().forEachRemaining(e -> t.row(e.getKey(), e.getValue().asText()));
+    t.print(System.out);
+    return 0;
+  }
+}
