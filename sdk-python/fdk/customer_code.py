@@ -1,0 +1,56 @@
+"""Loading a function's module (Fn FDK's ``customer_code``)."""
+
+import importlib.util
+import os
+import sys
+from types import ModuleType
+from typing import Any, Callable, Optional
+
+Handler = Callable[..., Any]
+
+
+class FunctionLoadError(Exception):
+    """The function's module cannot be imported or has no such handler."""
+
+
+def load_module(path: str) -> ModuleType:
+    """Imports a function's file once, under its file name, with its directory on sys.path.
+
+    Module-level code runs here: in a seed that is the initialisation every child inherits.
+    """
+    path = os.path.abspath(path)
+    if not os.path.isfile(path):
+        raise FunctionLoadError("function file {} does not exist".format(path))
+    directory = os.path.dirname(path)
+    if directory not in sys.path:
+        sys.path.insert(0, directory)
+    name = os.path.splitext(os.path.basename(path))[0]
+    spec = importlib.util.spec_from_file_location(name, path)
+    if spec is None or spec.loader is None:
+        raise FunctionLoadError("{} is not a Python module".format(path))
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    try:
+        spec.loader.exec_module(module)
+    except BaseException:
+        sys.modules.pop(name, None)
+        raise
+    return module
+
+
+class Function:
+    """A handler named by its file and entry point, loaded on first use (Fn's API)."""
+
+    def __init__(self, func_module_path: str, entrypoint: str = "handler") -> None:
+        self._path = func_module_path
+        self._entrypoint = entrypoint
+        self._module: Optional[ModuleType] = None
+
+    def handler(self) -> Handler:
+        if self._module is None:
+            self._module = load_module(self._path)
+        entry = getattr(self._module, self._entrypoint, None)
+        if not callable(entry):
+            raise FunctionLoadError("{} has no callable '{}'".format(self._path,
+                                                                     self._entrypoint))
+        return entry

@@ -1,0 +1,224 @@
+"""The seed: an initialised function that forks children on order and never serves calls.
+
+Control protocol (docs/CONTRACTS.md): newline-delimited JSON over a unix stream socket, one
+answer line per request line; ops ``ping``, ``fork`` and ``exit``. The seed is one thread, so
+``os.fork`` copies a consistent process.
+"""
+
+import gc
+import json
+import os
+import select
+import signal
+import socket
+import sys
+import traceback
+from typing import Any, Dict, List, Optional
+
+from fdk.customer_code import Handler
+from fdk.instance import ForkOrder, become_instance, serve_calls
+from fdk.server import IO_TIMEOUT, bind_unix, unix_path
+
+MAX_LINE = 1 << 20
+
+
+class _SeedExit(Exception):
+    """An ``exit`` order was answered."""
+
+
+def _reap_children(signum: int, frame: Any) -> None:
+    while True:
+        try:
+            pid, _ = os.waitpid(-1, os.WNOHANG)
+        except ChildProcessError:
+            return
+        if pid == 0:
+            return
+
+
+def _flush_stdio() -> None:
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (OSError, ValueError, AttributeError):
+            pass
+
+
+class _Connection:
+    __slots__ = ("sock", "pending")
+
+    def __init__(self, sock: socket.socket) -> None:
+        self.sock = sock
+        self.pending = b""
+
+
+class Seed:
+    """Serves the control socket of one seed."""
+
+    def __init__(self, handler: Handler, listener: socket.socket, control_path: str) -> None:
+        self._handler = handler
+        self._listener = listener
+        self._control_path = control_path
+        self._poller = select.epoll()
+        self._connections: Dict[int, _Connection] = {}
+        self._warned_threads = False
+        self._exiting = False
+
+    def run(self) -> None:
+        self._listener.setblocking(False)
+        self._poller.register(self._listener.fileno(), select.EPOLLIN)
+        try:
+            while True:
+                for fd, _ in self._poller.poll():
+                    if fd == self._listener.fileno():
+                        self._accept_all()
+                    else:
+                        self._on_readable(fd)
+        except _SeedExit:
+            pass
+        finally:
+            self._close()
+
+    def _accept_all(self) -> None:
+        while True:
+            try:
+                sock, _ = self._listener.accept()
+            except (BlockingIOError, InterruptedError):
+                return
+            except OSError as ex:
+                print("fdk seed: accept failed: {}".format(ex), file=sys.stderr, flush=True)
+                return
+            sock.settimeout(IO_TIMEOUT)
+            self._connections[sock.fileno()] = _Connection(sock)
+            self._poller.register(sock.fileno(), select.EPOLLIN)
+
+    def _on_readable(self, fd: int) -> None:
+        conn = self._connections.get(fd)
+        if conn is None:
+            return
+        try:
+            data = conn.sock.recv(65536)
+        except OSError:
+            data = b""
+        if not data:
+            self._drop(fd)
+            return
+        conn.pending += data
+        while True:
+            line, newline, rest = conn.pending.partition(b"\n")
+            if not newline:
+                break
+            conn.pending = rest
+            if line.strip():
+                self._answer(fd, conn, self._handle_line(line))
+        if len(conn.pending) > MAX_LINE:
+            self._answer(fd, conn, {"ok": False, "error": "request line longer than {} bytes"
+                                    .format(MAX_LINE)})
+            self._drop(fd)
+
+    def _answer(self, fd: int, conn: _Connection, answer: Dict[str, Any]) -> None:
+        try:
+            conn.sock.sendall(json.dumps(answer).encode() + b"\n")
+        except OSError:
+            self._drop(fd)
+        if self._exiting:
+            raise _SeedExit()
+
+    def _drop(self, fd: int) -> None:
+        conn = self._connections.pop(fd, None)
+        if conn is not None:
+            self._poller.unregister(fd)
+            conn.sock.close()
+
+    def _handle_line(self, line: bytes) -> Dict[str, Any]:
+        try:
+            request = json.loads(line)
+        except ValueError as ex:
+            return {"ok": False, "error": "request is not JSON: {}".format(ex)}
+        if not isinstance(request, dict):
+            return {"ok": False, "error": "request must be a JSON object"}
+        op = request.get("op")
+        if op == "ping":
+            return {"ok": True, "pid": os.getpid()}
+        if op == "fork":
+            return self._fork(request)
+        if op == "exit":
+            self._exiting = True
+            return {"ok": True}
+        return {"ok": False, "error": "unknown op {!r} (want ping, fork or exit)".format(op)}
+
+    def _fork(self, request: Dict[str, Any]) -> Dict[str, Any]:
+        try:
+            order = ForkOrder.from_request(request)
+            order.open_outputs()
+        except ValueError as ex:
+            return {"ok": False, "error": str(ex)}
+        self._warn_if_threaded()
+        _flush_stdio()
+        gc.freeze()  # objects of the seed stay out of the children's collections: pages stay shared
+        try:
+            pid = os.fork()
+        except OSError as ex:
+            order.close_outputs()
+            return {"ok": False, "error": "fork failed: {}".format(ex)}
+        if pid == 0:
+            self._run_child(order)
+        order.close_outputs()
+        return {"ok": True, "pid": pid}
+
+    def _run_child(self, order: ForkOrder) -> None:
+        """Runs in the child; never returns into the seed's loop."""
+        code = 1
+        try:
+            listener = become_instance(order, self._inherited())
+            serve_calls(self._handler, listener)
+        except SystemExit as ex:
+            code = ex.code if isinstance(ex.code, int) else 1
+        except BaseException:
+            traceback.print_exc()
+        finally:
+            _flush_stdio()
+            os._exit(code)
+
+    def _inherited(self) -> List[Any]:
+        return [self._poller, self._listener] + [c.sock for c in self._connections.values()]
+
+    def _warn_if_threaded(self) -> None:
+        threading = sys.modules.get("threading")
+        if self._warned_threads or threading is None or threading.active_count() <= 1:
+            return
+        self._warned_threads = True
+        print("fdk seed: warning: forking with {} Python threads; children get only the "
+              "forking thread".format(threading.active_count()), file=sys.stderr, flush=True)
+
+    def _close(self) -> None:
+        for fd in list(self._connections):
+            self._drop(fd)
+        self._poller.close()
+        self._listener.close()
+        try:
+            os.unlink(self._control_path)
+        except OSError:
+            pass
+
+
+def run_seed(handler: Handler, control_address: Optional[str]) -> None:
+    """Becomes the seed: binds CLEAVE_CONTROL and serves fork orders until ``exit``."""
+    if not control_address:
+        sys.exit("fdk seed: CLEAVE_CONTROL is not set")
+    if _is_coroutine_function(handler):
+        import asyncio  # noqa: F401  (imported once here rather than in every child)
+    gc.collect()
+    gc.freeze()
+    signal.signal(signal.SIGCHLD, _reap_children)
+    try:
+        path = unix_path(control_address)
+        listener = bind_unix(path)
+    except (OSError, ValueError) as ex:
+        sys.exit("fdk seed: cannot listen on {}: {}".format(control_address, ex))
+    Seed(handler, listener, path).run()
+
+
+def _is_coroutine_function(handler: Handler) -> bool:
+    code = getattr(handler, "__code__", None)
+    return code is not None and bool(code.co_flags & 0x80)  # CO_COROUTINE
