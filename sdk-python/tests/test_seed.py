@@ -1,0 +1,195 @@
+"""A seed: module init once, fork orders over the control protocol, children that serve calls."""
+
+import json
+import os
+import shutil
+import signal
+import tempfile
+import time
+import unittest
+
+from tests.support import (ControlClient, Runtime, UnixHTTPConnection, call, function_path,
+                           pid_alive, wait_for_path)
+
+
+class SeedTest(unittest.TestCase):
+
+    def setUp(self) -> None:
+        log_dir = tempfile.mkdtemp(prefix="cleave-sdk-log-")
+        self.addCleanup(shutil.rmtree, log_dir, True)
+        self.import_log = os.path.join(log_dir, "imports.log")
+        self.seed = Runtime(function_path("seed_func.py"), mode="seed",
+                            env={"IMPORT_LOG": self.import_log})
+        self.control = ControlClient(self.seed.control)
+
+    def tearDown(self) -> None:
+        self.control.close()
+        self.seed.close()
+
+    def fork(self, name: str, env=None, client=None) -> dict:
+        child_dir = os.path.join(self.seed.dir, name)
+        os.mkdir(child_dir)
+        order = {"op": "fork", "child_id": name,
+                 "listener": "unix:" + os.path.join(child_dir, "lsnr.sock"),
+                 "stdout": os.path.join(child_dir, "stdout"),
+                 "stderr": os.path.join(child_dir, "stderr"),
+                 "env": dict({"CHILD_NAME": name}, **(env or {}))}
+        answer = (client or self.control).request(**order)
+        self.assertTrue(answer["ok"], answer)
+        self.seed.children.append(answer["pid"])
+        wait_for_path(os.path.join(child_dir, "lsnr.sock"))
+        return {"pid": answer["pid"], "dir": child_dir,
+                "listener": os.path.join(child_dir, "lsnr.sock")}
+
+    def read(self, path: str) -> str:
+        with open(path) as f:
+            return f.read()
+
+    def test_ping_answers_with_the_seed_pid(self) -> None:
+        self.assertEqual(self.control.request(op="ping"), {"ok": True, "pid": self.seed.proc.pid})
+        self.assertEqual(os.stat(self.seed.control).st_mode & 0o777, 0o666)
+
+    def test_children_serve_calls_from_the_seed_state(self) -> None:
+        children = [self.fork("child-{}".format(n)) for n in range(4)]
+        answers = []
+        for child in children:
+            conn = UnixHTTPConnection(child["listener"])
+            first = call(conn, b"one")
+            second = call(conn, b"two")
+            conn.close()
+            self.assertEqual((first.status, second.status), (200, 200))
+            answers.append((child, first.json(), second.json()))
+
+        with open(self.import_log) as log:
+            imports = log.read().splitlines()
+        self.assertEqual(len(imports), 1, "module init must run once, in the seed")
+        seed_pid, seed_stamp = (int(v) for v in imports[0].split())
+        self.assertEqual(seed_pid, self.seed.proc.pid)
+
+        pids = set()
+        randoms = set()
+        for child, first, second in answers:
+            self.assertEqual(first["pid"], child["pid"])
+            self.assertNotEqual(first["pid"], self.seed.proc.pid)
+            self.assertEqual(first["init_stamp"], seed_stamp)
+            self.assertEqual(first["cache_sum"], sum(i * i for i in range(1000)))
+            self.assertEqual(first["greeting"], "hello from a sibling module")
+            self.assertEqual(first["child_name"], os.path.basename(child["dir"]))
+            self.assertEqual(second["body"], "two")
+            pids.add(first["pid"])
+            randoms.add(first["random"])
+            name = os.path.basename(child["dir"])
+            self.assertEqual(self.read(os.path.join(child["dir"], "stdout")).count(
+                "stdout of " + name + "\n"), 2)
+            self.assertIn("stderr of " + name, self.read(os.path.join(child["dir"], "stderr")))
+        self.assertEqual(len(pids), 4)
+        self.assertEqual(len(randoms), 4, "every child must have its own random stream")
+        self.assertNotIn("stdout of", self.seed.stdout())
+
+    def test_child_enforces_deadlines_and_reports_errors(self) -> None:
+        child = self.fork("deadline-child")
+        conn = UnixHTTPConnection(child["listener"])
+        self.assertEqual(call(conn, deadline_s=-1).status, 504)
+        self.assertEqual(call(conn).status, 200)
+        conn.close()
+
+    def test_bad_orders_are_refused_and_the_seed_keeps_running(self) -> None:
+        missing_dir = "unix:" + os.path.join(self.seed.dir, "nowhere", "lsnr.sock")
+        good_listener = "unix:" + os.path.join(self.seed.dir, "x.sock")
+        bad = [
+            b"this is not json",
+            b"[1, 2, 3]",
+            json.dumps({"op": "launch"}).encode(),
+            json.dumps({"no_op": True}).encode(),
+            json.dumps({"op": "fork"}).encode(),
+            json.dumps({"op": "fork", "child_id": "c", "listener": "/tmp/no-scheme"}).encode(),
+            json.dumps({"op": "fork", "child_id": "c", "listener": missing_dir}).encode(),
+            json.dumps({"op": "fork", "child_id": "c", "listener": "unix:/" + "x" * 200}).encode(),
+            json.dumps({"op": "fork", "child_id": "c", "listener": good_listener,
+                        "stdout": "/nonexistent-dir/stdout"}).encode(),
+            json.dumps({"op": "fork", "child_id": "c", "listener": good_listener,
+                        "env": ["A=1"]}).encode(),
+            json.dumps({"op": "fork", "child_id": "c", "listener": good_listener,
+                        "env": {"A": 1}}).encode(),
+        ]
+        for line in bad:
+            answer = self.control.send_line(line)
+            self.assertFalse(answer["ok"], line)
+            self.assertIsInstance(answer["error"], str)
+            self.assertTrue(answer["error"])
+        self.assertIn("stdout", self.control.send_line(bad[8])["error"])
+        self.assertEqual(self.control.request(op="ping")["ok"], True)
+        self.assertFalse(os.path.exists(os.path.join(self.seed.dir, "x.sock")))
+        self.fork("after-bad-orders")
+
+    def test_several_control_connections(self) -> None:
+        other = ControlClient(self.seed.control)
+        try:
+            first = self.fork("via-first")
+            second = self.fork("via-second", client=other)
+            self.assertNotEqual(first["pid"], second["pid"])
+            self.assertTrue(other.request(op="ping")["ok"])
+        finally:
+            other.close()
+
+    def test_seed_reaps_dead_children(self) -> None:
+        child = self.fork("short-lived")
+        os.kill(child["pid"], signal.SIGKILL)
+        end = time.monotonic() + 10
+        while pid_alive(child["pid"]) or os.path.exists("/proc/{}".format(child["pid"])):
+            self.assertLess(time.monotonic(), end, "the killed child was never reaped")
+            time.sleep(0.01)
+        self.assertTrue(self.control.request(op="ping")["ok"])
+
+    def test_exit_ends_the_seed_and_children_live_on(self) -> None:
+        child = self.fork("survivor")
+        self.assertEqual(self.control.request(op="exit"), {"ok": True})
+        self.assertEqual(self.seed.proc.wait(10), 0)
+        self.assertFalse(os.path.exists(self.seed.control))
+        conn = UnixHTTPConnection(child["listener"])
+        self.assertEqual(call(conn).status, 200)
+        conn.close()
+
+
+class NumpySeedTest(unittest.TestCase):
+
+    def setUp(self) -> None:
+        self.seed = Runtime(function_path("image_func.py"), mode="seed")
+        self.control = ControlClient(self.seed.control)
+
+    def tearDown(self) -> None:
+        self.control.close()
+        self.seed.close()
+
+    def test_children_compute_with_the_seed_image_and_matrix(self) -> None:
+        import numpy as np
+        from PIL import Image, ImageFilter
+        matrix = np.random.RandomState(7).rand(64, 64)
+        image = Image.fromarray((matrix * 255).astype(np.uint8), mode="L")
+        expected = {size: int(np.asarray(image.resize((size, size), Image.BILINEAR)
+                                         .filter(ImageFilter.BLUR), dtype=np.int64).sum())
+                    for size in (16, 48)}
+        noises = set()
+        for n in range(3):
+            child_dir = os.path.join(self.seed.dir, "child-{}".format(n))
+            os.mkdir(child_dir)
+            listener = os.path.join(child_dir, "lsnr.sock")
+            answer = self.control.request(op="fork", child_id="c{}".format(n),
+                                          listener="unix:" + listener,
+                                          stdout=os.path.join(child_dir, "out"),
+                                          stderr=os.path.join(child_dir, "err"), env={})
+            self.assertTrue(answer["ok"], answer)
+            self.seed.children.append(answer["pid"])
+            wait_for_path(listener)
+            conn = UnixHTTPConnection(listener)
+            for size in (16, 48):
+                result = call(conn, str(size).encode()).json()
+                self.assertEqual(result["pixel_sum"], expected[size])
+                self.assertAlmostEqual(result["trace"], float(np.trace(matrix @ matrix.T)))
+                noises.add(result["noise"])
+            conn.close()
+        self.assertEqual(len(noises), 6, "numpy's global generator must be reseeded per child")
+
+
+if __name__ == "__main__":
+    unittest.main()
