@@ -24,6 +24,7 @@ import picocli.CommandLine.Command;
       InitCommand.class, DeployCommand.class, InvokeCommand.class, ListCommand.class, CreateCommand.class,
       ConfigCommand.class, ConfigCommand.Get.class, ConfigCommand.Unset.class, InspectCommand.class,
       DeleteCommand.class, ActivationsCommand.class,
+      io.cleave.cli.server.ServerCommand.class,
     })
 public final class Main implements Runnable {
 

@@ -1,5 +1,8 @@
 package io.cleave.common.model;
 
+import com.fasterxml.jackson.annotation.JsonCreator;
+import com.fasterxml.jackson.annotation.JsonValue;
+
 /** How an instance came to serve a call; {@link #wireName()} is the form used in JSON, metrics and CSV. */
 public enum StartMode {
   WARM("warm"),
@@ -14,10 +17,12 @@ public enum StartMode {
     this.wireName = wireName;
   }
 
+  @JsonValue
   public String wireName() {
     return wireName;
   }
 
+  @JsonCreator
   public static StartMode fromWireName(String name) {
     for (StartMode m : values()) {
       if (m.wireName.equals(name)) {

@@ -1,0 +1,126 @@
+package io.cleave.gateway;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.cleave.common.error.ApiError;
+import io.cleave.common.json.Json;
+import io.cleave.scheduler.registry.AppPatch;
+import io.cleave.scheduler.registry.FnPatch;
+import io.cleave.scheduler.registry.TriggerPatch;
+import io.vertx.core.buffer.Buffer;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/**
+ * Reads Fn API request bodies into patches. Unknown fields are ignored as Fn does; a field of the
+ * wrong type is "Invalid JSON" with the field named.
+ */
+final class Bodies {
+  private Bodies() {}
+
+  static ObjectNode object(Buffer body) {
+    if (body == null || body.length() == 0) {
+      throw invalid("empty body");
+    }
+    JsonNode node;
+    try {
+      node = Json.MAPPER.readTree(body.getBytes());
+    } catch (JsonProcessingException e) {
+      throw invalid("malformed at line " + e.getLocation().getLineNr() + " column " + e.getLocation().getColumnNr());
+    } catch (java.io.IOException e) {
+      throw invalid("unreadable body");
+    }
+    if (node == null || !node.isObject()) {
+      throw invalid("the body must be a JSON object");
+    }
+    return (ObjectNode) node;
+  }
+
+  static AppPatch app(Buffer body) {
+    ObjectNode o = object(body);
+    return new AppPatch(text(o, "id"), text(o, "name"), config(o), annotations(o), text(o, "syslog_url"));
+  }
+
+  static FnPatch fn(Buffer body) {
+    ObjectNode o = object(body);
+    return new FnPatch(text(o, "id"), text(o, "name"), text(o, "app_id"), text(o, "image"), integer(o, "memory"),
+        integer(o, "timeout"), integer(o, "idle_timeout"), integer(o, "concurrency"), config(o), annotations(o));
+  }
+
+  static TriggerPatch trigger(Buffer body) {
+    ObjectNode o = object(body);
+    return new TriggerPatch(text(o, "id"), text(o, "name"), text(o, "app_id"), text(o, "fn_id"), text(o, "type"),
+        text(o, "source"), annotations(o), present(o, "created_at"), present(o, "updated_at"));
+  }
+
+  private static boolean present(ObjectNode o, String field) {
+    JsonNode v = o.get(field);
+    return v != null && !v.isNull() && !(v.isTextual() && v.asText().isEmpty());
+  }
+
+  private static String text(ObjectNode o, String field) {
+    JsonNode v = o.get(field);
+    if (v == null || v.isNull()) {
+      return null;
+    }
+    if (!v.isTextual()) {
+      throw invalid("field '" + field + "' must be a string");
+    }
+    return v.asText();
+  }
+
+  private static Integer integer(ObjectNode o, String field) {
+    JsonNode v = o.get(field);
+    if (v == null || v.isNull()) {
+      return null;
+    }
+    if (!v.isIntegralNumber()) {
+      throw invalid("field '" + field + "' must be an integer");
+    }
+    if (!v.canConvertToInt()) {
+      throw new ApiError(400, field + " value is out of range");
+    }
+    return v.intValue();
+  }
+
+  private static Map<String, String> config(ObjectNode o) {
+    JsonNode v = o.get("config");
+    if (v == null || v.isNull()) {
+      return null;
+    }
+    if (!v.isObject()) {
+      throw invalid("field 'config' must be an object of strings");
+    }
+    Map<String, String> out = new LinkedHashMap<>();
+    for (Iterator<Map.Entry<String, JsonNode>> it = v.fields(); it.hasNext(); ) {
+      Map.Entry<String, JsonNode> e = it.next();
+      if (!e.getValue().isTextual()) {
+        throw invalid("config value of '" + e.getKey() + "' must be a string");
+      }
+      out.put(e.getKey(), e.getValue().asText());
+    }
+    return out;
+  }
+
+  private static Map<String, Object> annotations(ObjectNode o) {
+    JsonNode v = o.get("annotations");
+    if (v == null || v.isNull()) {
+      return null;
+    }
+    if (!v.isObject()) {
+      throw invalid("field 'annotations' must be an object");
+    }
+    Map<String, Object> out = new LinkedHashMap<>();
+    for (Iterator<Map.Entry<String, JsonNode>> it = v.fields(); it.hasNext(); ) {
+      Map.Entry<String, JsonNode> e = it.next();
+      out.put(e.getKey(), e.getValue().isNull() ? null : Json.MAPPER.convertValue(e.getValue(), Object.class));
+    }
+    return out;
+  }
+
+  static ApiError invalid(String detail) {
+    return new ApiError(400, "Invalid JSON: " + detail);
+  }
+}

@@ -1,0 +1,106 @@
+package io.cleave.gateway;
+
+import io.cleave.common.activation.ActivationLog;
+import io.cleave.common.config.ServerConfig;
+import io.cleave.common.invoke.FunctionInvoker;
+import io.cleave.scheduler.bundle.BundleStore;
+import io.cleave.scheduler.registry.Registry;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import io.vertx.core.DeploymentOptions;
+import io.vertx.core.Future;
+import io.vertx.core.Promise;
+import io.vertx.core.VerticleBase;
+import io.vertx.core.Vertx;
+import io.vertx.core.http.HttpServer;
+import io.vertx.core.http.HttpServerOptions;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * The external HTTP API: Fn v2 management routes, invoke and trigger routes, Cleave's
+ * {@code /cleave/v1} additions and {@code /metrics}. Runs {@link ServerConfig#httpInstances()}
+ * server instances sharing one port, one per event loop.
+ */
+public final class Gateway {
+
+  /**
+   * What the gateway serves from. {@code invoker} and {@code activations} may be null on a node
+   * without an invoker: invoke routes then answer 503.
+   */
+  public record Parts(ServerConfig config, Registry registry, BundleStore bundles, FunctionInvoker invoker,
+      ActivationLog activations, PrometheusMeterRegistry metrics, String version) {}
+
+  private final Vertx vertx;
+  private final List<String> deployments;
+  private final int port;
+
+  private Gateway(Vertx vertx, List<String> deployments, int port) {
+    this.vertx = vertx;
+    this.deployments = deployments;
+    this.port = port;
+  }
+
+  public static Future<Gateway> start(Vertx vertx, Parts parts) {
+    HttpMetrics httpMetrics = new HttpMetrics(parts.metrics());
+    ServerConfig cfg = parts.config();
+    List<String> ids = new ArrayList<>();
+    Promise<Integer> firstPort = Promise.promise();
+    return vertx.deployVerticle(new ApiVerticle(parts, httpMetrics, cfg.port(), firstPort))
+        .compose(id -> {
+          ids.add(id);
+          return firstPort.future();
+        })
+        .compose(port -> {
+          if (cfg.httpInstances() == 1) {
+            return Future.succeededFuture(new Gateway(vertx, ids, port));
+          }
+          return vertx.deployVerticle(() -> new ApiVerticle(parts, httpMetrics, port, Promise.promise()),
+                  new DeploymentOptions().setInstances(cfg.httpInstances() - 1))
+              .map(id -> {
+                ids.add(id);
+                return new Gateway(vertx, ids, port);
+              });
+        });
+  }
+
+  /** The port the API listens on (the chosen one when configured as 0). */
+  public int port() {
+    return port;
+  }
+
+  public Future<Void> stop() {
+    List<Future<Void>> all = new ArrayList<>();
+    for (String id : deployments) {
+      all.add(vertx.undeploy(id));
+    }
+    return Future.all(all).mapEmpty();
+  }
+
+  private static final class ApiVerticle extends VerticleBase {
+    private final Parts parts;
+    private final HttpMetrics httpMetrics;
+    private final int port;
+    private final Promise<Integer> bound;
+
+    ApiVerticle(Parts parts, HttpMetrics httpMetrics, int port, Promise<Integer> bound) {
+      this.parts = parts;
+      this.httpMetrics = httpMetrics;
+      this.port = port;
+      this.bound = bound;
+    }
+
+    @Override
+    public Future<?> start() {
+      HttpServerOptions options = new HttpServerOptions()
+          .setHost(parts.config().host())
+          .setPort(port)
+          .setTcpNoDelay(true)
+          .setReuseAddress(true);
+      return vertx.createHttpServer(options)
+          .requestHandler(new Routes(vertx, parts, httpMetrics).router())
+          .listen()
+          .onSuccess((HttpServer s) -> bound.tryComplete(s.actualPort()))
+          .onFailure(bound::tryFail);
+    }
+  }
+}
