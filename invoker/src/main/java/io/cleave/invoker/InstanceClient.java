@@ -38,8 +38,11 @@ final class InstanceClient {
   /** The deadline passed before the answer was complete; the request was abandoned. */
   record TimedOut() implements Outcome {}
 
-  /** The connection failed or broke (instance dead, reset, refused). */
-  record Broken(String reason) implements Outcome {}
+  /**
+   * The connection failed or broke (instance dead, reset, refused). {@code delivered} is false when
+   * no connection could be made, so the function cannot have seen the call.
+   */
+  record Broken(String reason, boolean delivered) implements Outcome {}
 
   /** The answer grew past the node's response limit; the request was abandoned. */
   record TooLarge(long limit) implements Outcome {}
@@ -101,7 +104,7 @@ final class InstanceClient {
             });
     client
         .request(options)
-        .onFailure(e -> outcome.tryComplete(new Broken(describe(e))))
+        .onFailure(e -> outcome.tryComplete(new Broken(describe(e), false)))
         .onSuccess(
             request -> {
               sent[0] = request;
@@ -111,7 +114,7 @@ final class InstanceClient {
               }
               request
                   .send(call.body())
-                  .onFailure(e -> outcome.tryComplete(new Broken(describe(e))))
+                  .onFailure(e -> outcome.tryComplete(new Broken(describe(e), true)))
                   .onSuccess(response -> readAnswer(response, request, outcome));
             });
     return outcome.future().onComplete(done -> vertx.cancelTimer(timer));
@@ -119,7 +122,7 @@ final class InstanceClient {
 
   private void readAnswer(HttpClientResponse response, HttpClientRequest request, Promise<Outcome> outcome) {
     Buffer body = Buffer.buffer();
-    response.exceptionHandler(e -> outcome.tryComplete(new Broken(describe(e))));
+    response.exceptionHandler(e -> outcome.tryComplete(new Broken(describe(e), true)));
     response.handler(
         chunk -> {
           if (outcome.future().isComplete()) {

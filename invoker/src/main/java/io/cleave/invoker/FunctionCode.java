@@ -1,0 +1,148 @@
+package io.cleave.invoker;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
+import io.cleave.common.bundle.BundleDigest;
+import io.cleave.common.bundle.BundleSource;
+import io.cleave.common.bundle.TarGzUnpacker;
+import io.cleave.common.error.ApiError;
+import io.cleave.common.model.Fn;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * Turns a function's code bundle into what forkd needs to start it: the bundle unpacked once per
+ * node under {@code <data>/unpacked/<hex>/} (unpacked to a temporary directory, then renamed), and
+ * the command from its {@code func.yaml} in Fn's Python form
+ * ({@code entrypoint: /python/bin/fdk /function/func.py handler}; without one, {@code func.py} and
+ * {@code handler}).
+ */
+final class FunctionCode {
+  /** How to start an instance of one function version. */
+  record Launch(Path bundleDir, List<String> command, Map<String, String> env) {}
+
+  private record Entry(String file, String handler) {}
+
+  static final String PYTHON = "/usr/bin/python3";
+  private static final ObjectMapper YAML = new ObjectMapper(new YAMLFactory());
+
+  private final Vertx vertx;
+  private final BundleSource source;
+  private final TarGzUnpacker unpacker;
+  private final Path unpackedRoot;
+  private final Path sdkPython;
+  /** Per bundle digest: its unpacked directory and entry point (bundles never change). */
+  private final Map<String, Future<Map.Entry<Path, Entry>>> bundles = new ConcurrentHashMap<>();
+
+  FunctionCode(Vertx vertx, BundleSource source, TarGzUnpacker unpacker, Path unpackedRoot, Path cleaveHome) {
+    this.vertx = vertx;
+    this.source = source;
+    this.unpacker = unpacker;
+    this.unpackedRoot = unpackedRoot;
+    this.sdkPython = cleaveHome.resolve("sdk-python").toAbsolutePath();
+  }
+
+  /** Resolves the function's bundle (unpacking it if this node has not yet) and its launch command. */
+  Future<Launch> launch(Fn fn, Map<String, String> config) {
+    BundleDigest digest = BundleDigest.fromImage(fn.image()).orElse(null);
+    if (digest == null) {
+      return Future.failedFuture(
+          new ApiError(502, "function image '" + fn.image() + "' is not a code bundle (bundle:sha256:<hex>)"));
+    }
+    Future<Map.Entry<Path, Entry>> bundle = bundles.computeIfAbsent(digest.hex(), hex -> prepare(digest));
+    return bundle
+        .onFailure(e -> bundles.remove(digest.hex(), bundle))
+        .map(
+            b -> {
+              Map<String, String> env = new HashMap<>(config);
+              env.put("PYTHONPATH", sdkPython.toString());
+              // Output reaches the per-call logs when written, not when a buffer fills.
+              env.put("PYTHONUNBUFFERED", "1");
+              Entry e = b.getValue();
+              return new Launch(b.getKey(), List.of(PYTHON, "-m", "fdk", e.file(), e.handler()), Map.copyOf(env));
+            });
+  }
+
+  private Future<Map.Entry<Path, Entry>> prepare(BundleDigest digest) {
+    Path dir = unpackedRoot.resolve(digest.hex());
+    Future<Path> unpacked =
+        vertx
+            .<Boolean>executeBlocking(() -> Files.isDirectory(dir), false)
+            .compose(
+                present ->
+                    present
+                        ? Future.succeededFuture(dir)
+                        : source
+                            .archive(digest)
+                            .compose(
+                                archive ->
+                                    vertx.executeBlocking(
+                                        () -> {
+                                          unpacker.unpack(archive, dir);
+                                          return dir;
+                                        },
+                                        false)));
+    return unpacked
+        .compose(d -> vertx.executeBlocking(() -> Map.entry(d, entryOf(d)), false))
+        .recover(
+            e ->
+                Future.failedFuture(
+                    e instanceof ApiError api && api.status() != 404
+                        ? api
+                        : new ApiError(502, "cannot load the code of bundle " + digest + ": " + message(e))));
+  }
+
+  /** Reads func.yaml's entry point; the file must exist in the bundle. */
+  static Entry entryOf(Path bundleDir) throws IOException {
+    Path yaml = bundleDir.resolve("func.yaml");
+    String file = "/function/func.py";
+    String handler = "handler";
+    if (Files.isRegularFile(yaml)) {
+      JsonNode doc = YAML.readTree(yaml.toFile());
+      String runtime = doc == null ? "" : doc.path("runtime").asText("");
+      if (!runtime.isEmpty() && !runtime.startsWith("python")) {
+        throw new ApiError(502, "func.yaml runtime '" + runtime + "' is not supported (python is)");
+      }
+      String entrypoint = doc == null ? "" : doc.path("entrypoint").asText("").trim();
+      if (!entrypoint.isEmpty()) {
+        List<String> words = Arrays.asList(entrypoint.split("\\s+"));
+        int fdk = -1;
+        for (int i = 0; i < words.size(); i++) {
+          if (words.get(i).equals("fdk") || words.get(i).endsWith("/fdk")) {
+            fdk = i;
+            break;
+          }
+        }
+        if (fdk < 0 || fdk + 1 >= words.size()) {
+          throw new ApiError(502, "func.yaml entrypoint '" + entrypoint
+              + "' is not an FDK entry point (like /python/bin/fdk /function/func.py handler)");
+        }
+        file = words.get(fdk + 1);
+        handler = fdk + 2 < words.size() ? words.get(fdk + 2) : "handler";
+      }
+    }
+    if (!file.startsWith("/")) {
+      file = "/function/" + file;
+    }
+    if (!file.startsWith("/function/") || file.contains("..")) {
+      throw new ApiError(502, "the function file '" + file + "' is not inside /function");
+    }
+    if (!Files.isRegularFile(bundleDir.resolve(file.substring("/function/".length())))) {
+      throw new ApiError(502, "the bundle has no " + file.substring("/function/".length()));
+    }
+    return new Entry(file, handler);
+  }
+
+  private static String message(Throwable e) {
+    return e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
+  }
+}

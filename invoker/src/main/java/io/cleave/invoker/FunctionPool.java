@@ -1,0 +1,90 @@
+package io.cleave.invoker;
+
+import io.cleave.common.model.App;
+import io.cleave.common.model.Fn;
+import java.time.Instant;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+
+/** One function's instances, seed and waiting calls on this node; touched only on the invoker's context. */
+final class FunctionPool {
+  /** What an instance is made from; a change retires the function's instances and seed. */
+  record Version(String image, int memoryMb, Map<String, String> config) {}
+
+  private static final Comparator<Instant> TIME = Comparator.nullsFirst(Comparator.naturalOrder());
+
+  final String fnId;
+  Fn fn;
+  App app;
+  Version version;
+  /** The command, environment and code directory for the current version, once resolved. */
+  io.vertx.core.Future<FunctionCode.Launch> launch;
+  final List<Instance> instances = new ArrayList<>();
+  final ArrayDeque<Pending> queue = new ArrayDeque<>();
+  /** Call slots of instances being started, which queued calls may count on. */
+  int startingSlots;
+  Seed seed;
+  long seedRetryAfterNanos;
+
+  FunctionPool(String fnId) {
+    this.fnId = fnId;
+  }
+
+  /**
+   * Takes the newest function and app definitions seen (a detached call may carry an older copy,
+   * which must not roll the function back). Returns true when the instance version changed.
+   */
+  boolean observe(Fn newFn, App newApp) {
+    if (fn == null || TIME.compare(newFn.updatedAt(), fn.updatedAt()) >= 0) {
+      fn = newFn;
+    }
+    if (newApp != null && (app == null || TIME.compare(newApp.updatedAt(), app.updatedAt()) >= 0)) {
+      app = newApp;
+    }
+    Map<String, String> config = new HashMap<>();
+    if (app != null && app.config() != null) {
+      config.putAll(app.config());
+    }
+    if (fn.config() != null) {
+      config.putAll(fn.config());
+    }
+    Version next = new Version(fn.image(), fn.memory(), Map.copyOf(config));
+    if (Objects.equals(next, version)) {
+      return false;
+    }
+    version = next;
+    launch = null;
+    return true;
+  }
+
+  int concurrency() {
+    return Math.max(1, fn.concurrency());
+  }
+
+  /** The most recently used ready instance of the current version with a free call slot. */
+  Instance freeInstance() {
+    Instance best = null;
+    for (Instance i : instances) {
+      if (i.state == Instance.State.READY && !i.singleUse && i.version.equals(version) && i.active < concurrency()
+          && (best == null || i.lastUsedNanos > best.lastUsedNanos)) {
+        best = i;
+      }
+    }
+    return best;
+  }
+
+  /** A freshly started single-use instance that has not served its call yet. */
+  Instance freshSingleUse() {
+    for (Instance i : instances) {
+      if (i.state == Instance.State.READY && i.singleUse && !i.served && i.active == 0) {
+        return i;
+      }
+    }
+    return null;
+  }
+}

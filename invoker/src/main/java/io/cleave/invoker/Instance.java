@@ -1,0 +1,36 @@
+package io.cleave.invoker;
+
+import io.cleave.common.model.StartMode;
+import io.vertx.core.Future;
+
+/** One instance as its node's invoker tracks it; touched only on the invoker's context. */
+final class Instance {
+  enum State { STARTING, READY, RETIRED }
+
+  final FunctionPool.Version version;
+  final int memoryMb;
+  /** How it was made: cold or fork; its first call reports this, later calls are warm. */
+  final StartMode origin;
+  /** Cold-only instances serve one call and go. */
+  final boolean singleUse;
+  State state = State.STARTING;
+  String id;
+  String listener;
+  long initMs;
+  int active;
+  boolean served;
+  boolean destroyed;
+  long lastUsedNanos = System.nanoTime();
+  long idleTimer = -1;
+  /** How much of its output was already handed to calls' logs. */
+  long logOffset;
+  /** Completes when the previous call's log slice was taken; the next call waits for it. */
+  Future<Void> logsSettled = Future.succeededFuture();
+
+  Instance(FunctionPool.Version version, int memoryMb, StartMode origin, boolean singleUse) {
+    this.version = version;
+    this.memoryMb = memoryMb;
+    this.origin = origin;
+    this.singleUse = singleUse;
+  }
+}

@@ -1,0 +1,83 @@
+package io.cleave.invoker;
+
+import java.nio.file.Path;
+import java.time.Duration;
+
+/**
+ * Knobs of one node's invoker; README "execution" documents each with its flag and variable.
+ *
+ * @param dataDir the server's data directory (activations/, queue/, unpacked/ live under it)
+ * @param cleaveHome repository root; the Python runtime is {@code <cleaveHome>/sdk-python}
+ * @param node this node's name, written into activation records
+ * @param policy how instances are found for calls
+ * @param memoryCapacityMb memory for instances and seeds on this node (sum of their fns' memory)
+ * @param capacityWait how long a call waits for memory before 503
+ * @param seedIdle a seed not forked from for this long is stopped
+ * @param logLimitBytes captured stdout+stderr kept per call
+ * @param activationMaxAge activation records older than this are removed
+ * @param activationMaxRecords at most this many activation records are kept
+ * @param detachedParallelism detached calls run at most this many at once
+ * @param maxResponseBytes largest answer accepted from a function
+ */
+public record InvokerSettings(
+    Path dataDir,
+    Path cleaveHome,
+    String node,
+    Policy policy,
+    long memoryCapacityMb,
+    Duration capacityWait,
+    Duration seedIdle,
+    int logLimitBytes,
+    Duration activationMaxAge,
+    long activationMaxRecords,
+    int detachedParallelism,
+    long maxResponseBytes) {
+
+  public InvokerSettings {
+    if (memoryCapacityMb <= 0) {
+      throw new IllegalArgumentException("node memory capacity must be positive");
+    }
+    if (logLimitBytes < 0 || activationMaxRecords <= 0 || detachedParallelism <= 0 || maxResponseBytes <= 0) {
+      throw new IllegalArgumentException("invoker limits must be positive");
+    }
+  }
+
+  /** The single-machine defaults for the given data directory. */
+  public static InvokerSettings defaults(Path dataDir, Path cleaveHome) {
+    return new InvokerSettings(
+        dataDir,
+        cleaveHome,
+        hostName(),
+        Policy.FORK,
+        defaultCapacityMb(),
+        Duration.ofSeconds(10),
+        Duration.ofMinutes(10),
+        64 * 1024,
+        Duration.ofDays(7),
+        1_000_000,
+        8,
+        16L * 1024 * 1024);
+  }
+
+  /** Three quarters of the machine's physical memory, leaving the rest to the platform and the OS. */
+  public static long defaultCapacityMb() {
+    long total = physicalMemoryBytes();
+    return Math.max(256, total / (1024 * 1024) * 3 / 4);
+  }
+
+  private static long physicalMemoryBytes() {
+    java.lang.management.OperatingSystemMXBean os = java.lang.management.ManagementFactory.getOperatingSystemMXBean();
+    if (os instanceof com.sun.management.OperatingSystemMXBean sun) {
+      return sun.getTotalMemorySize();
+    }
+    return 2L * 1024 * 1024 * 1024;
+  }
+
+  private static String hostName() {
+    try {
+      return java.net.InetAddress.getLocalHost().getHostName();
+    } catch (java.io.IOException e) {
+      return "localhost";
+    }
+  }
+}

@@ -1,0 +1,34 @@
+package io.cleave.invoker;
+
+import java.util.Locale;
+
+/** How a node finds an instance for a call. */
+public enum Policy {
+  /** Every call gets a fresh cold instance, stopped after the call. */
+  COLD_ONLY("cold-only"),
+  /** Idle instances are reused for the function's idle_timeout, else cold start (Fn/OpenWhisk caching). */
+  KEEP_ALIVE("keep-alive"),
+  /** Idle instance, else fork from the function's seed on this node, else cold start (which makes the seed). */
+  FORK("fork");
+
+  private final String wireName;
+
+  Policy(String wireName) {
+    this.wireName = wireName;
+  }
+
+  public String wireName() {
+    return wireName;
+  }
+
+  /** Parses {@code cold-only | keep-alive | fork}; the error lists the accepted names. */
+  public static Policy parse(String text) {
+    String t = text == null ? "" : text.trim().toLowerCase(Locale.ROOT);
+    for (Policy p : values()) {
+      if (p.wireName.equals(t)) {
+        return p;
+      }
+    }
+    throw new IllegalArgumentException("unknown policy '" + text + "' (use cold-only, keep-alive or fork)");
+  }
+}
