@@ -1,0 +1,93 @@
+package io.cleave.invoker;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.cleave.common.bundle.BundleDigest;
+import io.cleave.common.bundle.BundleSource;
+import io.cleave.common.bundle.TarGzUnpacker;
+import io.cleave.common.bundle.UnpackLimits;
+import io.cleave.common.error.ApiError;
+import io.cleave.common.model.Fn;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class FunctionCodeTest {
+  @TempDir Path dir;
+  private final Vertx vertx = Vertx.vertx();
+  private final AtomicInteger fetches = new AtomicInteger();
+
+  @AfterEach
+  void stop() {
+    vertx.close().await();
+  }
+
+  private FunctionCode code() {
+    Path store = dir.resolve("bundles");
+    BundleSource local = digest -> {
+      fetches.incrementAndGet();
+      Path p = store.resolve(digest.hex() + ".tar.gz");
+      return Files.exists(p) ? Future.succeededFuture(p) : Future.failedFuture(new ApiError(404, "no bundle " + digest));
+    };
+    return new FunctionCode(vertx, local, new TarGzUnpacker(UnpackLimits.DEFAULT), dir.resolve("unpacked"), Path.of("/opt/cleave"));
+  }
+
+  private Fn fn(String image) {
+    return Calls.fn("f", image);
+  }
+
+  @Test
+  void fnStyleEntrypointBecomesThePythonCommandAndTheBundleIsUnpackedOnce() throws Exception {
+    String hex = Bundles.write(dir.resolve("bundles"), Map.of(
+        "func.yaml", "schema_version: 20180708\nname: hello\nruntime: python\nentrypoint: /python/bin/fdk /function/main.py handle\n",
+        "main.py", "def handle(ctx, data):\n    return 'hi'\n"));
+    FunctionCode code = code();
+    FunctionCode.Launch launch = code.launch(fn("bundle:sha256:" + hex), Map.of("A", "1")).await();
+    assertEquals(List.of("/usr/bin/python3", "-m", "fdk", "/function/main.py", "handle"), launch.command());
+    assertEquals(dir.resolve("unpacked").resolve(hex), launch.bundleDir());
+    assertTrue(Files.isRegularFile(launch.bundleDir().resolve("main.py")));
+    assertEquals("1", launch.env().get("A"));
+    assertEquals("/opt/cleave/sdk-python", launch.env().get("PYTHONPATH"));
+    code.launch(fn("bundle:sha256:" + hex), Map.of()).await();
+    assertEquals(1, fetches.get());
+    // A new node-local cache (a restart) finds the unpacked directory and fetches nothing.
+    code().launch(fn("bundle:sha256:" + hex), Map.of()).await();
+    assertEquals(1, fetches.get());
+  }
+
+  @Test
+  void withoutFuncYamlTheDefaultIsFuncPyHandler() throws Exception {
+    String hex = Bundles.write(dir.resolve("bundles"), Map.of("func.py", "def handler(ctx, data):\n    return 1\n"));
+    FunctionCode.Launch launch = code().launch(fn("bundle:sha256:" + hex), Map.of()).await();
+    assertEquals(List.of("/usr/bin/python3", "-m", "fdk", "/function/func.py", "handler"), launch.command());
+  }
+
+  @Test
+  void badBundlesGiveClearErrors() throws Exception {
+    String javaRuntime = Bundles.write(dir.resolve("bundles"), Map.of("func.yaml", "runtime: java11\n", "func.py", ""));
+    String noFile = Bundles.write(dir.resolve("bundles"), Map.of("func.yaml", "runtime: python\n"));
+    FunctionCode code = code();
+    assertMessage(code, "bundle:sha256:" + javaRuntime, "runtime 'java11' is not supported");
+    assertMessage(code, "bundle:sha256:" + noFile, "the bundle has no func.py");
+    assertMessage(code, "docker.io/hello:1", "is not a code bundle");
+    assertMessage(code, "bundle:sha256:" + "0".repeat(64), "cannot load the code of bundle");
+    assertTrue(BundleDigest.parse("sha256:" + noFile).isPresent());
+  }
+
+  private static void assertMessage(FunctionCode code, String image, String part) {
+    Exception e = assertThrows(Exception.class, () -> code.launch(Calls.fn("f", image), Map.of()).await());
+    ApiError api = assertInstanceOf(ApiError.class, e);
+    assertEquals(502, api.status());
+    assertTrue(api.getMessage().contains(part), api.getMessage());
+  }
+}
