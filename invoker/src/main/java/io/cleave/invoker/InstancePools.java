@@ -7,6 +7,10 @@ import io.cleave.common.error.ApiError;
 import io.cleave.common.invoke.Call;
 import io.cleave.common.invoke.CallResult;
 import io.cleave.common.model.StartMode;
+import io.cleave.forkd.ForkdClient;
+import io.cleave.forkd.InstanceStatus;
+import io.cleave.forkd.StartRequest;
+import io.cleave.forkd.StartedInstance;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
@@ -46,7 +50,7 @@ final class InstancePools {
   private final Vertx vertx;
   private final Context loop;
   private final InvokerSettings settings;
-  private final InstanceHost host;
+  private final ForkdClient host;
   private final InstanceClient client;
   private final FunctionCode code;
   private final InvokerMetrics metrics;
@@ -69,7 +73,7 @@ final class InstancePools {
       Vertx vertx,
       Context loop,
       InvokerSettings settings,
-      InstanceHost host,
+      ForkdClient host,
       InstanceClient client,
       FunctionCode code,
       InvokerMetrics metrics,
@@ -143,11 +147,11 @@ final class InstancePools {
       for (Instance i : pool.instances) {
         if (i.id != null && !i.destroyed) {
           i.destroyed = true;
-          stops.add(host.stop(i.id));
+          stops.add(host.delete(i.id));
         }
       }
       if (pool.seed != null && pool.seed.id != null) {
-        stops.add(host.stop(pool.seed.id));
+        stops.add(host.delete(pool.seed.id));
       }
     }
     return Future.join(stops).timeout(10, TimeUnit.SECONDS).<Void>mapEmpty().otherwiseEmpty();
@@ -206,7 +210,9 @@ final class InstancePools {
     }
     long t0 = System.nanoTime();
     String seedId = fork ? seed.id : null;
-    here(launchOf(pool).compose(l -> host.start(spec(pool, l, fork ? InstanceHost.Mode.FORK : InstanceHost.Mode.COLD, seedId))))
+    here(launchOf(pool).compose(l -> host.start(fork
+            ? StartRequest.fork(seedId, pool.fnId, pool.fn.appId(), pool.fn.memory(), l.env())
+            : StartRequest.cold(pool.fnId, pool.fn.appId(), l.bundleDir().toString(), pool.fn.memory(), l.command(), l.env()))))
         .onComplete(
             ar -> {
               pool.startingSlots -= slots;
@@ -226,7 +232,7 @@ final class InstancePools {
                 schedule(pool);
                 return;
               }
-              InstanceHost.Started started = ar.result();
+              StartedInstance started = ar.result();
               inst.id = started.instanceId();
               inst.listener = started.listener();
               long nanos = System.nanoTime() - t0;
@@ -261,11 +267,6 @@ final class InstancePools {
     return pool.launch;
   }
 
-  private InstanceHost.StartSpec spec(FunctionPool pool, FunctionCode.Launch launch, InstanceHost.Mode mode, String seedId) {
-    return new InstanceHost.StartSpec(
-        pool.fnId, pool.fn.appId(), launch.bundleDir(), pool.fn.memory(), launch.command(), launch.env(), mode, seedId);
-  }
-
   private void maybeStartSeed(FunctionPool pool) {
     if (settings.policy() != Policy.FORK || pool.seed != null || closing
         || System.nanoTime() < pool.seedRetryAfterNanos) {
@@ -278,7 +279,8 @@ final class InstancePools {
     usedMb += mb;
     Seed seed = new Seed(pool.version, mb);
     pool.seed = seed;
-    here(launchOf(pool).compose(l -> host.start(spec(pool, l, InstanceHost.Mode.SEED, null))))
+    here(launchOf(pool).compose(l -> host.start(
+            StartRequest.seed(pool.fnId, pool.fn.appId(), l.bundleDir().toString(), mb, l.command(), l.env()))))
         .onComplete(
             ar -> {
               if (ar.failed()) {
@@ -536,16 +538,15 @@ final class InstancePools {
   private Future<String> takeLogs(Instance inst) {
     long from = inst.logOffset;
     int limit = settings.logLimitBytes();
-    return here(host.logs(inst.id, from, limit))
+    return here(host.logs(inst.id, from))
         .timeout(LOG_FETCH_TIMEOUT_MS, TimeUnit.MILLISECONDS)
-        .map(chunk -> {
-          inst.logOffset = Math.max(from, chunk.end());
-          long total = chunk.end() - from;
-          String text = chunk.bytes().toString(StandardCharsets.UTF_8);
-          if (total > chunk.bytes().length()) {
-            text += "\n[cleave: output truncated, " + (total - chunk.bytes().length()) + " more bytes]\n";
+        .map(bytes -> {
+          inst.logOffset = from + bytes.length();
+          if (bytes.length() <= limit) {
+            return bytes.toString(StandardCharsets.UTF_8);
           }
-          return text;
+          return bytes.getBuffer(0, limit).toString(StandardCharsets.UTF_8)
+              + "\n[cleave: output truncated, " + (bytes.length() - limit) + " more bytes]\n";
         });
   }
 
@@ -621,7 +622,7 @@ final class InstancePools {
   }
 
   private void stopQuietly(String instanceId) {
-    host.stop(instanceId).onFailure(e -> LOG.log(Level.WARNING, "stopping instance " + instanceId + " failed: " + message(e)));
+    host.delete(instanceId).onFailure(e -> LOG.log(Level.WARNING, "stopping instance " + instanceId + " failed: " + message(e)));
   }
 
   // ---- gauges ----
@@ -661,11 +662,11 @@ final class InstancePools {
     for (FunctionPool p : pools.values()) {
       for (Instance i : p.instances) {
         if (i.id != null && !i.destroyed) {
-          instances.add(host.status(i.id).map(InstanceHost.Status::memoryBytes).otherwise(0L));
+          instances.add(host.status(i.id).map(InstanceStatus::memoryBytes).otherwise(0L));
         }
       }
       if (p.seed != null && p.seed.id != null) {
-        seeds.add(host.status(p.seed.id).map(InstanceHost.Status::memoryBytes).otherwise(0L));
+        seeds.add(host.status(p.seed.id).map(InstanceStatus::memoryBytes).otherwise(0L));
       }
     }
     Future.all(instances).onComplete(v -> instanceMemoryBytes = sum(instances));
@@ -706,7 +707,7 @@ final class InstancePools {
     return "function timed out after " + seconds + " s";
   }
 
-  private static String crashed(InstanceHost.Status s, String reason) {
+  private static String crashed(InstanceStatus s, String reason) {
     if (s.signal() != null && s.signal() != 0) {
       return "function crashed: killed by signal " + s.signal();
     }

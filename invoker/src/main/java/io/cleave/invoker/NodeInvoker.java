@@ -9,6 +9,7 @@ import io.cleave.common.bundle.UnpackLimits;
 import io.cleave.common.invoke.Call;
 import io.cleave.common.invoke.CallResult;
 import io.cleave.common.invoke.FunctionInvoker;
+import io.cleave.forkd.ForkdClient;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
@@ -32,7 +33,7 @@ public final class NodeInvoker implements FunctionInvoker, ActivationLog, AutoCl
   private final InstancePools pools;
 
   private NodeInvoker(
-      Vertx vertx, InvokerSettings settings, InstanceHost host, BundleSource bundles, UnpackLimits unpackLimits,
+      Vertx vertx, InvokerSettings settings, ForkdClient host, BundleSource bundles, UnpackLimits unpackLimits,
       MeterRegistry registry) {
     // A fresh event-loop context when opened outside Vert.x: all pool state lives on it.
     this.loop = vertx.getOrCreateContext();
@@ -52,8 +53,8 @@ public final class NodeInvoker implements FunctionInvoker, ActivationLog, AutoCl
    * Opens the invoker's stores under the data directory and starts resuming queued detached calls.
    * Blocking (RocksDB); call from the composition's main thread, not from an event loop.
    */
-  static NodeInvoker open(
-      Vertx vertx, InvokerSettings settings, InstanceHost host, BundleSource bundles, UnpackLimits unpackLimits,
+  public static NodeInvoker open(
+      Vertx vertx, InvokerSettings settings, ForkdClient host, BundleSource bundles, UnpackLimits unpackLimits,
       MeterRegistry registry) {
     return new NodeInvoker(vertx, settings, host, bundles, unpackLimits, registry);
   }
