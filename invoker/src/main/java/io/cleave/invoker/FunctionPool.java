@@ -30,6 +30,8 @@ final class FunctionPool {
   int startingSlots;
   Seed seed;
   long seedRetryAfterNanos;
+  private Map<String, String> fnConfig;
+  private Map<String, String> appConfig;
 
   FunctionPool(String fnId) {
     this.fnId = fnId;
@@ -46,20 +48,32 @@ final class FunctionPool {
     if (newApp != null && (app == null || TIME.compare(newApp.updatedAt(), app.updatedAt()) >= 0)) {
       app = newApp;
     }
+    Map<String, String> appConfig = app == null ? null : app.config();
+    if (version != null && version.image().equals(fn.image()) && version.memoryMb() == fn.memory()
+        && Objects.equals(fn.config(), fnConfig) && Objects.equals(appConfig, this.appConfig)) {
+      return false; // the common case: nothing changed, nothing allocated
+    }
+    fnConfig = fn.config();
+    this.appConfig = appConfig;
     Map<String, String> config = new HashMap<>();
-    if (app != null && app.config() != null) {
-      config.putAll(app.config());
+    if (appConfig != null) {
+      config.putAll(appConfig);
     }
     if (fn.config() != null) {
       config.putAll(fn.config());
     }
     Version next = new Version(fn.image(), fn.memory(), Map.copyOf(config));
-    if (Objects.equals(next, version)) {
+    if (next.equals(version)) {
       return false;
     }
     version = next;
     launch = null;
     return true;
+  }
+
+  /** Nothing runs, starts or waits here any more: the pool can be dropped. */
+  boolean isEmpty() {
+    return instances.isEmpty() && queue.isEmpty() && seed == null && startingSlots == 0;
   }
 
   int concurrency() {

@@ -59,6 +59,7 @@ final class InstancePools {
   private final LinkedHashSet<FunctionPool> waitingForMemory = new LinkedHashSet<>();
   /** Activations whose record is being assembled (logs fetched); readers wait for them. */
   private final Map<String, Promise<Void>> unrecorded = new HashMap<>();
+  private final List<Long> timers = new ArrayList<>();
   private long usedMb;
   private boolean wakeScheduled;
   private boolean closing;
@@ -94,8 +95,8 @@ final class InstancePools {
     metrics.memoryGauge("seed", () -> seedMemoryBytes);
     loop.runOnContext(
         v -> {
-          vertx.setPeriodic(1000, t -> countInstances());
-          vertx.setPeriodic(10_000, t -> sampleMemory());
+          timers.add(vertx.setPeriodic(1000, t -> countInstances()));
+          timers.add(vertx.setPeriodic(10_000, t -> sampleMemory()));
         });
   }
 
@@ -137,6 +138,7 @@ final class InstancePools {
   /** Fails waiting calls and stops every instance and seed; completes when forkd confirmed (bounded). */
   Future<Void> close() {
     closing = true;
+    timers.forEach(vertx::cancelTimer);
     List<Future<Void>> stops = new ArrayList<>();
     for (FunctionPool pool : pools.values()) {
       Pending p;
@@ -632,6 +634,7 @@ final class InstancePools {
     int idle = 0;
     int busy = 0;
     int seeds = 0;
+    pools.values().removeIf(FunctionPool::isEmpty);
     for (FunctionPool p : pools.values()) {
       for (Instance i : p.instances) {
         if (i.state == Instance.State.STARTING) {
