@@ -73,6 +73,23 @@ public record InvokerSettings(
     return 2L * 1024 * 1024 * 1024;
   }
 
+  /** Parses a duration such as {@code 500ms}, {@code 10s}, {@code 10m}, {@code 2h}, {@code 7d}. */
+  public static Duration parseDuration(String text) {
+    String t = text == null ? "" : text.trim().toLowerCase(java.util.Locale.ROOT);
+    java.util.regex.Matcher m = java.util.regex.Pattern.compile("(\\d+)\\s*(ms|s|m|h|d)").matcher(t);
+    if (!m.matches()) {
+      throw new IllegalArgumentException("not a duration: '" + text + "' (examples: 500ms, 10s, 10m, 2h, 7d)");
+    }
+    long n = Long.parseLong(m.group(1));
+    return switch (m.group(2)) {
+      case "ms" -> Duration.ofMillis(n);
+      case "s" -> Duration.ofSeconds(n);
+      case "m" -> Duration.ofMinutes(n);
+      case "h" -> Duration.ofHours(n);
+      default -> Duration.ofDays(n);
+    };
+  }
+
   private static String hostName() {
     try {
       return java.net.InetAddress.getLocalHost().getHostName();
