@@ -1,0 +1,998 @@
+/*
+ * The restorer's fault handler.  It runs in the parent of the restored child and owns the
+ * child's userfaultfd: missing pages come from the node cache, the checkpoint file or the page
+ * server (batched with read-ahead), pages the seed never wrote come from local files or the
+ * zero page.  It follows the child's munmap/mremap/madvise through uffd events so a page the
+ * child dropped is never refilled with the seed's content.
+ */
+#define _GNU_SOURCE
+#include "pager.h"
+#include "../include/cleave_fork.h"
+#include "blob.h"
+#include "ctl.h"
+#include "net.h"
+#include "util.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/userfaultfd.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+enum { ST_MISSING = 0, ST_RESIDENT = 1, ST_DROPPED = 2 };
+enum { PC_ZERO = 0, PC_FETCH = 1, PC_FILE = 2 };
+
+struct vstate {
+	uint8_t *st;    /* per seed page */
+	uint32_t *rank; /* fetch pages before each 64-page block */
+	int lazy;
+};
+
+struct region {
+	uint64_t cur, len, seed;
+	uint32_t vi;
+};
+
+struct pager {
+	struct pager_opts o;
+	void *descbuf;
+	struct desc d;
+	struct vstate *vs;
+	struct region *rg;
+	size_t nrg, caprg;
+	int uffd;
+	pid_t child;
+	/* sources */
+	int net;
+	char server[160];
+	uint64_t handle;
+	const char *ckpt_map;
+	size_t ckpt_len;
+	uint64_t ckpt_data_off;
+	uint8_t *cache_map;
+	size_t cache_len;
+	uint64_t cache_data_off;
+	const int *files;
+	/* scratch */
+	char *buf;
+	char *filebuf;
+	struct msg_range *ranges;
+	uint64_t *batch_addr;
+	/* queued faults seen while draining events */
+	struct uffd_msg *pending;
+	size_t npending, cappending;
+	uint64_t *record;
+	size_t nrecord, caprecord;
+	int lost;
+	struct {
+		uint64_t faults, net_pages, net_batches, cache_pages, ckpt_pages, file_pages,
+			zero_pages, prefetched, eager_pages, events;
+		uint64_t t_desc, t_go, t_exit;
+	} s;
+};
+
+const struct desc *pager_desc(const struct pager *p) { return &p->d; }
+void pager_set_files(struct pager *p, const int *fds) { p->files = fds; }
+
+static int page_class(const struct pager *p, uint32_t vi, uint64_t pg)
+{
+	const struct desc_vma *v = &p->d.vmas[vi];
+	if (v->fetch_pages && bit_get(p->d.bitmap + v->bitmap_off, pg))
+		return PC_FETCH;
+	return v->kind == VK_FILEANON ? PC_FILE : PC_ZERO;
+}
+
+/* Index of a fetch page in checkpoint/cache order. */
+static uint64_t fetch_index(const struct pager *p, uint32_t vi, uint64_t pg)
+{
+	const struct desc_vma *v = &p->d.vmas[vi];
+	const uint8_t *bm = p->d.bitmap + v->bitmap_off;
+	uint64_t r = p->vs[vi].rank[pg / 64];
+	for (uint64_t i = pg & ~63ull; i < pg; i++)
+		r += (uint64_t)bit_get(bm, i);
+	return v->data_index + r;
+}
+
+static int setup_state(struct pager *p)
+{
+	const struct desc *d = &p->d;
+	p->vs = calloc(d->h->nvmas ? d->h->nvmas : 1, sizeof *p->vs);
+	p->buf = malloc((size_t)MAX_READ_PAGES * PAGE_SZ);
+	p->filebuf = malloc((size_t)MAX_READ_PAGES * PAGE_SZ);
+	p->ranges = malloc(sizeof(struct msg_range) * MAX_READ_RANGES);
+	p->batch_addr = malloc(sizeof(uint64_t) * MAX_READ_PAGES);
+	if (!p->vs || !p->buf || !p->filebuf || !p->ranges || !p->batch_addr)
+		return cl_fail(CLEAVE_E_SYS, "restore: out of memory");
+	for (uint32_t i = 0; i < d->h->nvmas; i++) {
+		const struct desc_vma *v = &d->vmas[i];
+		int lazy = v->kind == VK_STACK || (v->kind == VK_ANON && v->fetch_pages) ||
+			   (v->kind == VK_FILEANON && v->fetch_pages);
+		if (!lazy)
+			continue;
+		uint64_t np = (v->end - v->start) / PAGE_SZ;
+		struct vstate *s = &p->vs[i];
+		s->lazy = 1;
+		s->st = calloc(np, 1);
+		s->rank = calloc(np / 64 + 1, sizeof(uint32_t));
+		if (!s->st || !s->rank)
+			return cl_fail(CLEAVE_E_SYS, "restore: out of memory");
+		const uint8_t *bm = d->bitmap + v->bitmap_off;
+		uint32_t acc = 0;
+		for (uint64_t b = 0; b <= np / 64; b++) {
+			s->rank[b] = acc;
+			for (uint64_t q = b * 64; q < np && q < b * 64 + 64; q++)
+				acc += (uint32_t)bit_get(bm, q);
+		}
+		if (p->nrg == p->caprg) {
+			p->caprg = p->caprg ? p->caprg * 2 : 64;
+			p->rg = realloc(p->rg, p->caprg * sizeof *p->rg);
+			if (!p->rg)
+				return cl_fail(CLEAVE_E_SYS, "restore: out of memory");
+		}
+		p->rg[p->nrg++] = (struct region){v->start, v->end - v->start, v->start, i};
+	}
+	return 0;
+}
+
+/* ---- sources ---- */
+
+static int net_read(struct pager *p, const struct msg_range *r, uint32_t n, void *dst,
+		    uint64_t bytes)
+{
+	struct msg_hdr h;
+	if (msg_send(p->net, M_READ, 0, r, n * (uint32_t)sizeof *r, NULL, 0) != 0 ||
+	    msg_recv_hdr(p->net, &h, NULL, 0, NULL) != 0) {
+		p->lost = 1;
+		fprintf(stderr, "cleave-restore: page server %s lost: %s\n", p->server,
+			errno ? strerror(errno) : "connection closed");
+		return -1;
+	}
+	if (h.status != 0 || h.type != M_DATA || h.len != bytes) {
+		char msg[200] = "";
+		if (h.status && h.len < sizeof msg && read_full(p->net, msg, h.len) != 0)
+			msg[0] = 0;
+		p->lost = 1;
+		fprintf(stderr, "cleave-restore: page server %s refused a page batch: %s (%s)\n",
+			p->server, cleave_strerror(h.status ? h.status : CLEAVE_E_SERVER), msg);
+		return -1;
+	}
+	if (read_full(p->net, dst, bytes) != 0) {
+		p->lost = 1;
+		fprintf(stderr, "cleave-restore: page server %s lost mid-batch: %s\n", p->server,
+			errno ? strerror(errno) : "connection closed");
+		return -1;
+	}
+	p->s.net_batches++;
+	return 0;
+}
+
+static int cache_has(const struct pager *p, uint64_t idx)
+{
+	return p->cache_map &&
+	       ((__atomic_load_n(&p->cache_map[idx >> 3], __ATOMIC_ACQUIRE) >> (idx & 7)) & 1);
+}
+
+static void cache_put(struct pager *p, uint64_t idx, const void *src)
+{
+	if (!p->cache_map)
+		return;
+	memcpy(p->cache_map + p->cache_data_off + idx * PAGE_SZ, src, PAGE_SZ);
+	__atomic_fetch_or(&p->cache_map[idx >> 3], (uint8_t)(1u << (idx & 7)), __ATOMIC_RELEASE);
+}
+
+/* ---- uffd primitives ---- */
+
+static void handle_event(struct pager *p, const struct uffd_msg *m);
+
+static int drain_events(struct pager *p)
+{
+	struct uffd_msg msgs[16];
+	for (;;) {
+		ssize_t n = read(p->uffd, msgs, sizeof msgs);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			if (errno == EAGAIN)
+				return 0;
+			return -1;
+		}
+		for (size_t i = 0; i < (size_t)n / sizeof msgs[0]; i++) {
+			if (msgs[i].event == UFFD_EVENT_PAGEFAULT) {
+				if (p->npending == p->cappending) {
+					p->cappending = p->cappending ? p->cappending * 2 : 64;
+					p->pending = realloc(p->pending, p->cappending * sizeof *p->pending);
+					if (!p->pending)
+						return -1;
+				}
+				p->pending[p->npending++] = msgs[i];
+			} else {
+				handle_event(p, &msgs[i]);
+			}
+		}
+	}
+}
+
+/* Copies len bytes to dst in the child; pages already present or gone are skipped. */
+static uint64_t uffd_copy(struct pager *p, uint64_t dst, const void *src, uint64_t len)
+{
+	uint64_t done = 0, installed = 0;
+	while (done < len) {
+		struct uffdio_copy c = {dst + done, (uint64_t)(uintptr_t)src + done, len - done, 0, 0};
+		if (ioctl(p->uffd, UFFDIO_COPY, &c) == 0) {
+			installed += len - done;
+			break;
+		}
+		int e = errno;
+		if (c.copy > 0) {
+			done += (uint64_t)c.copy;
+			installed += (uint64_t)c.copy;
+			continue;
+		}
+		if (e == EAGAIN) { /* the child's layout is changing: read its events first */
+			if (drain_events(p) != 0)
+				break;
+			continue;
+		}
+		/* EEXIST: present already; ENOENT/EFAULT: no longer mapped there; ESRCH: gone */
+		if (e == ESRCH)
+			break;
+		done += PAGE_SZ;
+	}
+	return installed;
+}
+
+static void uffd_zero(struct pager *p, uint64_t dst, uint64_t len)
+{
+	for (int tries = 0; tries < 64; tries++) {
+		struct uffdio_zeropage z = {{dst, len}, 0, 0};
+		if (ioctl(p->uffd, UFFDIO_ZEROPAGE, &z) == 0)
+			return;
+		if (errno == EAGAIN) {
+			if (drain_events(p) != 0)
+				return;
+			continue;
+		}
+		if (z.zeropage > 0 && (uint64_t)z.zeropage < len) {
+			dst += (uint64_t)z.zeropage;
+			len -= (uint64_t)z.zeropage;
+			continue;
+		}
+		break;
+	}
+	/* Whatever is left is present or unmapped: let the faulting thread retry. */
+	struct uffdio_range w = {dst, len};
+	ioctl(p->uffd, UFFDIO_WAKE, &w);
+}
+
+/* ---- regions ---- */
+
+static struct region *find_region(struct pager *p, uint64_t addr)
+{
+	for (size_t i = 0; i < p->nrg; i++)
+		if (addr >= p->rg[i].cur && addr < p->rg[i].cur + p->rg[i].len)
+			return &p->rg[i];
+	return NULL;
+}
+
+/* Cuts [start,end) out of the current-address view; dropped pieces are returned via cb. */
+static void cut_regions(struct pager *p, uint64_t start, uint64_t end,
+			void (*cb)(struct pager *, struct region *, void *), void *ctx)
+{
+	for (size_t i = 0; i < p->nrg; i++) {
+		struct region r = p->rg[i];
+		uint64_t rs = r.cur, re = r.cur + r.len;
+		if (re <= start || rs >= end)
+			continue;
+		uint64_t cs = rs > start ? rs : start, ce = re < end ? re : end;
+		struct region mid = {cs, ce - cs, r.seed + (cs - rs), r.vi};
+		if (cb)
+			cb(p, &mid, ctx);
+		/* keep head and tail */
+		struct region head = {rs, cs - rs, r.seed, r.vi};
+		struct region tail = {ce, re - ce, r.seed + (ce - rs), r.vi};
+		p->rg[i] = p->rg[--p->nrg];
+		if (head.len || tail.len) {
+			size_t need = p->nrg + 2;
+			if (need > p->caprg) {
+				p->caprg = need * 2;
+				p->rg = realloc(p->rg, p->caprg * sizeof *p->rg);
+				if (!p->rg) {
+					fprintf(stderr, "cleave-restore: out of memory\n");
+					exit(1);
+				}
+			}
+			if (head.len)
+				p->rg[p->nrg++] = head;
+			if (tail.len)
+				p->rg[p->nrg++] = tail;
+		}
+		i--; /* re-examine the slot we filled */
+	}
+}
+
+static void mark_dropped(struct pager *p, struct region *r, void *ctx)
+{
+	(void)ctx;
+	const struct desc_vma *v = &p->d.vmas[r->vi];
+	uint64_t first = (r->seed - v->start) / PAGE_SZ;
+	for (uint64_t i = 0; i < r->len / PAGE_SZ; i++)
+		p->vs[r->vi].st[first + i] = ST_DROPPED;
+}
+
+struct moved {
+	struct region *out;
+	size_t n, cap;
+	uint64_t from, to;
+};
+
+static void collect_moved(struct pager *p, struct region *r, void *ctx)
+{
+	(void)p;
+	struct moved *m = ctx;
+	if (m->n == m->cap) {
+		m->cap = m->cap ? m->cap * 2 : 8;
+		m->out = realloc(m->out, m->cap * sizeof *m->out);
+		if (!m->out) {
+			fprintf(stderr, "cleave-restore: out of memory\n");
+			exit(1);
+		}
+	}
+	struct region n = *r;
+	n.cur = r->cur - m->from + m->to;
+	m->out[m->n++] = n;
+}
+
+static void handle_event(struct pager *p, const struct uffd_msg *m)
+{
+	p->s.events++;
+	switch (m->event) {
+	case UFFD_EVENT_REMOVE: {
+		/* madvise(DONTNEED): the range reads as zeros from now on; keep the view. */
+		struct region tmp;
+		for (size_t i = 0; i < p->nrg; i++) {
+			struct region *r = &p->rg[i];
+			uint64_t s = m->arg.remove.start, e = m->arg.remove.end;
+			uint64_t rs = r->cur, re = r->cur + r->len;
+			if (re <= s || rs >= e)
+				continue;
+			uint64_t cs = rs > s ? rs : s, ce = re < e ? re : e;
+			tmp = (struct region){cs, ce - cs, r->seed + (cs - rs), r->vi};
+			mark_dropped(p, &tmp, NULL);
+		}
+		break;
+	}
+	case UFFD_EVENT_UNMAP:
+		cut_regions(p, m->arg.remove.start, m->arg.remove.end, NULL, NULL);
+		break;
+	case UFFD_EVENT_REMAP: {
+		struct moved mv = {NULL, 0, 0, m->arg.remap.from, m->arg.remap.to};
+		cut_regions(p, m->arg.remap.from, m->arg.remap.from + m->arg.remap.len,
+			    collect_moved, &mv);
+		for (size_t i = 0; i < mv.n; i++) {
+			if (p->nrg == p->caprg) {
+				p->caprg = p->caprg * 2 + 8;
+				p->rg = realloc(p->rg, p->caprg * sizeof *p->rg);
+				if (!p->rg) {
+					fprintf(stderr, "cleave-restore: out of memory\n");
+					exit(1);
+				}
+			}
+			p->rg[p->nrg++] = mv.out[i];
+		}
+		free(mv.out);
+		break;
+	}
+	default:
+		break;
+	}
+}
+
+/* ---- installing pages ---- */
+
+static void record_page(struct pager *p, uint64_t seed_addr)
+{
+	if (!p->o.record)
+		return;
+	if (p->nrecord == p->caprecord) {
+		p->caprecord = p->caprecord ? p->caprecord * 2 : 1024;
+		uint64_t *n = realloc(p->record, p->caprecord * sizeof *n);
+		if (!n)
+			return;
+		p->record = n;
+	}
+	p->record[p->nrecord++] = seed_addr;
+}
+
+/*
+ * Installs the listed fetch pages (seed page indexes of VMA vi, ascending) at seed+delta.
+ * Returns -1 when the page server is lost.
+ */
+static int install_fetch(struct pager *p, uint32_t vi, const uint64_t *pg, uint32_t n,
+			 int64_t delta, int recording)
+{
+	const struct desc_vma *v = &p->d.vmas[vi];
+	struct vstate *s = &p->vs[vi];
+	/* 1. pages available locally (checkpoint or node cache) go straight in */
+	uint32_t nnet = 0;
+	for (uint32_t i = 0; i < n;) {
+		uint64_t idx = fetch_index(p, vi, pg[i]);
+		const char *src = NULL;
+		if (p->ckpt_map)
+			src = p->ckpt_map + p->ckpt_data_off + idx * PAGE_SZ;
+		else if (cache_has(p, idx))
+			src = (const char *)p->cache_map + p->cache_data_off + idx * PAGE_SZ;
+		if (!src) {
+			p->batch_addr[nnet++] = pg[i];
+			i++;
+			continue;
+		}
+		uint32_t j = i + 1;
+		while (j < n && pg[j] == pg[j - 1] + 1 && fetch_index(p, vi, pg[j]) == idx + (j - i) &&
+		       (p->ckpt_map || cache_has(p, idx + (j - i))))
+			j++;
+		uint64_t cur = (uint64_t)((int64_t)(v->start + pg[i] * PAGE_SZ) + delta);
+		uffd_copy(p, cur, src, (uint64_t)(j - i) * PAGE_SZ);
+		for (uint32_t k = i; k < j; k++) {
+			s->st[pg[k]] = ST_RESIDENT;
+			if (recording)
+				record_page(p, v->start + pg[k] * PAGE_SZ);
+		}
+		if (p->ckpt_map)
+			p->s.ckpt_pages += j - i;
+		else
+			p->s.cache_pages += j - i;
+		i = j;
+	}
+	if (!nnet)
+		return 0;
+	/* 2. the rest in one batch from the page server */
+	uint32_t nr = 0;
+	for (uint32_t i = 0; i < nnet; i++) {
+		uint64_t a = v->start + p->batch_addr[i] * PAGE_SZ;
+		if (nr && p->ranges[nr - 1].addr + p->ranges[nr - 1].npages * PAGE_SZ == a)
+			p->ranges[nr - 1].npages++;
+		else
+			p->ranges[nr++] = (struct msg_range){a, 1, 0};
+	}
+	if (net_read(p, p->ranges, nr, p->buf, (uint64_t)nnet * PAGE_SZ) != 0)
+		return -1;
+	p->s.net_pages += nnet;
+	uint64_t off = 0;
+	for (uint32_t r = 0; r < nr; r++) {
+		uint64_t cur = (uint64_t)((int64_t)p->ranges[r].addr + delta);
+		uffd_copy(p, cur, p->buf + off, (uint64_t)p->ranges[r].npages * PAGE_SZ);
+		off += (uint64_t)p->ranges[r].npages * PAGE_SZ;
+	}
+	for (uint32_t i = 0; i < nnet; i++) {
+		uint64_t pgi = p->batch_addr[i];
+		s->st[pgi] = ST_RESIDENT;
+		cache_put(p, fetch_index(p, vi, pgi), p->buf + (uint64_t)i * PAGE_SZ);
+		if (recording)
+			record_page(p, v->start + pgi * PAGE_SZ);
+	}
+	return 0;
+}
+
+/* Pages of a written private file mapping that the seed never changed: read the local file. */
+static void install_file(struct pager *p, uint32_t vi, uint64_t pg, uint32_t n, int64_t delta)
+{
+	const struct desc_vma *v = &p->d.vmas[vi];
+	size_t len = (size_t)n * PAGE_SZ;
+	ssize_t got = pread(p->files[v->file], p->filebuf, len, (off_t)(v->file_off + pg * PAGE_SZ));
+	if (got < 0)
+		got = 0;
+	if ((size_t)got < len)
+		memset(p->filebuf + got, 0, len - (size_t)got); /* beyond end of file */
+	uffd_copy(p, (uint64_t)((int64_t)(v->start + pg * PAGE_SZ) + delta), p->filebuf, len);
+	for (uint32_t k = 0; k < n; k++)
+		p->vs[vi].st[pg + k] = ST_RESIDENT;
+	p->s.file_pages += n;
+}
+
+/* Resolves one fault at a current address. */
+static int handle_fault(struct pager *p, uint64_t addr)
+{
+	addr &= ~(PAGE_SZ - 1);
+	p->s.faults++;
+	struct region *r = find_region(p, addr);
+	if (!r) {
+		uffd_zero(p, addr, PAGE_SZ);
+		p->s.zero_pages++;
+		return 0;
+	}
+	struct region rr = *r;
+	uint32_t vi = rr.vi;
+	const struct desc_vma *v = &p->d.vmas[vi];
+	struct vstate *s = &p->vs[vi];
+	int64_t delta = (int64_t)rr.cur - (int64_t)rr.seed;
+	uint64_t pg = (addr - rr.cur + rr.seed - v->start) / PAGE_SZ;
+	uint64_t last = (rr.seed + rr.len - v->start) / PAGE_SZ; /* exclusive, in seed pages */
+	if (s->st[pg] == ST_RESIDENT) {
+		struct uffdio_range w = {addr, PAGE_SZ};
+		ioctl(p->uffd, UFFDIO_WAKE, &w);
+		return 0;
+	}
+	int cls = s->st[pg] == ST_DROPPED ? PC_ZERO : page_class(p, vi, pg);
+	if (cls == PC_ZERO) {
+		uint64_t q = pg + 1;
+		while (q < last && q - pg < 512 && s->st[q] == s->st[pg] &&
+		       (s->st[q] == ST_DROPPED || page_class(p, vi, q) == PC_ZERO))
+			q++;
+		uffd_zero(p, addr, (q - pg) * PAGE_SZ);
+		for (uint64_t k = pg; k < q; k++)
+			s->st[k] = ST_RESIDENT;
+		p->s.zero_pages += q - pg;
+		return 0;
+	}
+	if (cls == PC_FILE) {
+		uint64_t q = pg + 1;
+		while (q < last && q - pg < p->o.batch && s->st[q] == ST_MISSING &&
+		       page_class(p, vi, q) == PC_FILE)
+			q++;
+		install_file(p, vi, pg, (uint32_t)(q - pg), delta);
+		return 0;
+	}
+	/* fetch: the faulting page plus read-ahead over the following fetch pages */
+	static uint64_t list[MAX_READ_PAGES];
+	uint32_t n = 0;
+	uint64_t span_end = pg + (uint64_t)p->o.batch * 4;
+	for (uint64_t q = pg; q < last && q < span_end && n < p->o.batch; q++)
+		if (s->st[q] == ST_MISSING && page_class(p, vi, q) == PC_FETCH)
+			list[n++] = q;
+	return install_fetch(p, vi, list, n, delta, 1);
+}
+
+/* Makes every page with content in a region resident (fetch + file classes). */
+static int fill_region(struct pager *p, const struct region *rr, uint64_t *count)
+{
+	uint32_t vi = rr->vi;
+	const struct desc_vma *v = &p->d.vmas[vi];
+	struct vstate *s = &p->vs[vi];
+	int64_t delta = (int64_t)rr->cur - (int64_t)rr->seed;
+	uint64_t first = (rr->seed - v->start) / PAGE_SZ, last = first + rr->len / PAGE_SZ;
+	static uint64_t list[MAX_READ_PAGES];
+	uint32_t n = 0;
+	for (uint64_t q = first; q < last; q++) {
+		if (s->st[q] != ST_MISSING)
+			continue;
+		int cls = page_class(p, vi, q);
+		if (cls == PC_FILE) {
+			uint64_t e = q + 1;
+			while (e < last && e - q < MAX_READ_PAGES && s->st[e] == ST_MISSING &&
+			       page_class(p, vi, e) == PC_FILE)
+				e++;
+			install_file(p, vi, q, (uint32_t)(e - q), delta);
+			*count += e - q;
+			q = e - 1;
+			continue;
+		}
+		if (cls != PC_FETCH)
+			continue;
+		list[n++] = q;
+		if (n == MAX_READ_PAGES || (n > 0 && n >= MAX_READ_RANGES)) {
+			if (install_fetch(p, vi, list, n, delta, 0) != 0)
+				return -1;
+			*count += n;
+			n = 0;
+		}
+	}
+	if (n) {
+		if (install_fetch(p, vi, list, n, delta, 0) != 0)
+			return -1;
+		*count += n;
+	}
+	return 0;
+}
+
+static int fill_all(struct pager *p, int stack_only, uint64_t *count)
+{
+	size_t n = p->nrg;
+	struct region *copy = malloc((n ? n : 1) * sizeof *copy);
+	if (!copy)
+		return -1;
+	memcpy(copy, p->rg, n * sizeof *copy);
+	int r = 0;
+	for (size_t i = 0; i < n && r == 0; i++)
+		if (!stack_only || p->d.vmas[copy[i].vi].kind == VK_STACK)
+			r = fill_region(p, &copy[i], count);
+	free(copy);
+	return r;
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+	return x < y ? -1 : x > y;
+}
+
+/* Working-set prefetch before the child runs (REAP): addresses are the seed's. */
+static int prefetch(struct pager *p)
+{
+	int fd = open(p->o.prefetch, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		fprintf(stderr, "cleave-restore: prefetch file %s: %s (continuing without)\n",
+			p->o.prefetch, strerror(errno));
+		return 0;
+	}
+	struct stat st;
+	uint32_t hdr[2];
+	uint64_t *addrs = NULL;
+	size_t n = 0;
+	if (fstat(fd, &st) == 0 && read_full(fd, hdr, sizeof hdr) == 0 && hdr[0] == 0x52564c43u &&
+	    (uint64_t)hdr[1] * 8 + 8 == (uint64_t)st.st_size) {
+		n = hdr[1];
+		addrs = malloc((n ? n : 1) * 8);
+		if (!addrs || read_full(fd, addrs, n * 8) != 0)
+			n = 0;
+	} else {
+		fprintf(stderr, "cleave-restore: %s is not a working-set file (ignored)\n",
+			p->o.prefetch);
+	}
+	close(fd);
+	qsort(addrs, n, 8, cmp_u64);
+	static uint64_t list[MAX_READ_PAGES];
+	int r = 0;
+	size_t i = 0;
+	while (i < n && r == 0) {
+		struct region *rg = find_region(p, addrs[i]);
+		if (!rg) {
+			i++;
+			continue;
+		}
+		struct region rr = *rg;
+		const struct desc_vma *v = &p->d.vmas[rr.vi];
+		uint32_t cnt = 0;
+		for (; i < n && addrs[i] >= rr.cur && addrs[i] < rr.cur + rr.len && cnt < MAX_READ_PAGES;
+		     i++) {
+			uint64_t pg = (addrs[i] - v->start) / PAGE_SZ;
+			if (p->vs[rr.vi].st[pg] != ST_MISSING)
+				continue;
+			int cls = page_class(p, rr.vi, pg);
+			if (cls == PC_FETCH && (cnt == 0 || list[cnt - 1] != pg))
+				list[cnt++] = pg;
+			else if (cls == PC_FILE)
+				install_file(p, rr.vi, pg, 1, 0);
+		}
+		if (cnt) {
+			r = install_fetch(p, rr.vi, list, cnt, 0, 0);
+			p->s.prefetched += cnt;
+		}
+	}
+	free(addrs);
+	return r;
+}
+
+static void write_record(struct pager *p)
+{
+	char tmp[4096];
+	snprintf(tmp, sizeof tmp, "%s.tmp.%d", p->o.record, (int)getpid());
+	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	uint32_t hdr[2] = {0x52564c43u, (uint32_t)p->nrecord};
+	if (fd < 0 || write_full(fd, hdr, sizeof hdr) != 0 ||
+	    write_full(fd, p->record, p->nrecord * 8) != 0 || close(fd) != 0 ||
+	    rename(tmp, p->o.record) != 0) {
+		fprintf(stderr, "cleave-restore: write working set %s: %s\n", p->o.record,
+			strerror(errno));
+		unlink(tmp);
+	}
+}
+
+static void write_stats(struct pager *p, int code)
+{
+	FILE *f = fopen(p->o.stats_file, "w");
+	if (!f) {
+		fprintf(stderr, "cleave-restore: write stats %s: %s\n", p->o.stats_file,
+			strerror(errno));
+		return;
+	}
+	double ms = 1e-6;
+	fprintf(f,
+		"{\"exit\": %d, \"desc_ms\": %.3f, \"go_ms\": %.3f, \"run_ms\": %.3f, "
+		"\"faults\": %llu, \"net_pages\": %llu, \"net_batches\": %llu, "
+		"\"cache_pages\": %llu, \"ckpt_pages\": %llu, \"file_pages\": %llu, "
+		"\"zero_pages\": %llu, \"prefetched\": %llu, \"eager_pages\": %llu, "
+		"\"events\": %llu, \"seed_rss_pages\": %llu, \"seed_fetch_pages\": %llu}\n",
+		code, (double)(p->s.t_desc - p->o.t_start) * ms, (double)(p->s.t_go - p->o.t_start) * ms,
+		(double)(p->s.t_exit - p->o.t_start) * ms, (unsigned long long)p->s.faults,
+		(unsigned long long)p->s.net_pages, (unsigned long long)p->s.net_batches,
+		(unsigned long long)p->s.cache_pages, (unsigned long long)p->s.ckpt_pages,
+		(unsigned long long)p->s.file_pages, (unsigned long long)p->s.zero_pages,
+		(unsigned long long)p->s.prefetched, (unsigned long long)p->s.eager_pages,
+		(unsigned long long)p->s.events, (unsigned long long)(p->d.h->rss_bytes / PAGE_SZ),
+		(unsigned long long)p->d.h->fetch_pages);
+	fclose(f);
+}
+
+static const char *step_name(int s)
+{
+	static const char *n[] = {"?", "unregister the restorer's rseq", "unmap the restorer",
+				  "park the vDSO", "map the seed's memory", "move the vDSO",
+				  "register userfaultfd ranges", "prctl(PR_SET_MM_MAP)",
+				  "install signal handlers", "register rseq", "set_robust_list",
+				  "control channel", "unregister userfaultfd ranges"};
+	return s > 0 && s <= BS_UNREGISTER ? n[s] : n[0];
+}
+
+static int finish(struct pager *p, int code)
+{
+	p->s.t_exit = now_ns();
+	if (p->o.record && !p->lost)
+		write_record(p);
+	if (p->o.stats_file)
+		write_stats(p, code);
+	return code;
+}
+
+static int kill_child(struct pager *p, int pidfd)
+{
+	kill(p->child, SIGKILL);
+	int status;
+	while (waitpid(p->child, &status, 0) < 0 && errno == EINTR)
+		;
+	(void)pidfd;
+	return finish(p, p->lost ? 70 : 1);
+}
+
+int pager_run(struct pager *p, pid_t child, int pidfd, int ctl)
+{
+	p->child = child;
+	int have_ctl = 1, code = 1;
+	/* The uffd arrives first, by SCM_RIGHTS on the control socket. */
+	struct msg_hdr mh;
+	int fds[1], nfds = 0;
+	if (msg_recv_hdr(ctl, &mh, fds, 1, &nfds) != 0 || nfds != 1) {
+		int status;
+		while (waitpid(child, &status, 0) < 0 && errno == EINTR)
+			;
+		fprintf(stderr, "cleave-restore: the child could not set up userfaultfd\n");
+		return finish(p, 1);
+	}
+	p->uffd = fds[0];
+	for (;;) {
+		while (p->npending) {
+			struct uffd_msg m = p->pending[--p->npending];
+			if (handle_fault(p, m.arg.pagefault.address) != 0)
+				return kill_child(p, pidfd);
+		}
+		struct pollfd pf[3] = {{p->uffd, POLLIN, 0}, {ctl, have_ctl ? POLLIN : 0, 0},
+				       {pidfd, POLLIN, 0}};
+		if (poll(pf, 3, -1) < 0) {
+			if (errno == EINTR)
+				continue;
+			perror("cleave-restore: poll");
+			return kill_child(p, pidfd);
+		}
+		if (pf[0].revents & POLLIN) {
+			struct uffd_msg msgs[16];
+			ssize_t n = read(p->uffd, msgs, sizeof msgs);
+			for (ssize_t i = 0; n > 0 && i < n / (ssize_t)sizeof msgs[0]; i++) {
+				if (msgs[i].event == UFFD_EVENT_PAGEFAULT) {
+					if (handle_fault(p, msgs[i].arg.pagefault.address) != 0)
+						return kill_child(p, pidfd);
+				} else {
+					handle_event(p, &msgs[i]);
+				}
+			}
+		}
+		if (pf[1].revents & (POLLIN | POLLHUP | POLLERR)) {
+			struct ctl_msg m;
+			if (read_full(ctl, &m, sizeof m) != 0) {
+				have_ctl = 0;
+			} else if (m.type == CTL_READY) {
+				uint64_t cnt = 0;
+				int r = fill_all(p, !p->o.eager, &cnt);
+				p->s.eager_pages += cnt;
+				if (r == 0 && p->o.prefetch && !p->o.eager)
+					r = prefetch(p);
+				if (r != 0)
+					return kill_child(p, pidfd);
+				p->s.t_go = now_ns();
+				struct ctl_msg go = {CTL_GO, 0, 0};
+				if (write_full(ctl, &go, sizeof go) != 0)
+					have_ctl = 0;
+			} else if (m.type == CTL_POPULATE) {
+				uint64_t cnt = 0;
+				int r = fill_all(p, 0, &cnt);
+				struct ctl_msg done = {CTL_DONE, r == 0 ? 0 : CLEAVE_E_LOST, cnt};
+				if (r != 0)
+					return kill_child(p, pidfd);
+				if (write_full(ctl, &done, sizeof done) != 0)
+					have_ctl = 0;
+			} else if (m.type == CTL_ERR) {
+				errno = (int)m.b;
+				fprintf(stderr, "cleave-restore: restore failed: %s: %s\n",
+					step_name(m.a), strerror((int)m.b));
+				return kill_child(p, pidfd);
+			}
+		}
+		if (pf[2].revents & POLLIN) {
+			int status;
+			while (waitpid(child, &status, 0) < 0 && errno == EINTR)
+				;
+			code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+			return finish(p, code);
+		}
+	}
+}
+
+/* ---- opening ---- */
+
+static int alloc_pager(struct pager **out, const struct pager_opts *o)
+{
+	struct pager *p = calloc(1, sizeof *p);
+	if (!p)
+		return cl_fail(CLEAVE_E_SYS, "restore: out of memory");
+	p->o = *o;
+	if (!p->o.batch)
+		p->o.batch = 32;
+	if (p->o.batch > MAX_READ_PAGES)
+		p->o.batch = MAX_READ_PAGES;
+	p->net = -1;
+	p->uffd = -1;
+	*out = p;
+	return 0;
+}
+
+static void cache_drop_handle(const char *dir, const char *prefix)
+{
+	DIR *d = opendir(dir);
+	if (!d)
+		return;
+	struct dirent *e;
+	size_t pl = strlen(prefix);
+	while ((e = readdir(d)))
+		if (strncmp(e->d_name, prefix, pl) == 0)
+			unlinkat(dirfd(d), e->d_name, 0);
+	closedir(d);
+}
+
+static void open_cache(struct pager *p, const char *host, int port)
+{
+	const char *dir = p->o.cache_dir;
+	if (!dir || !strcmp(dir, "none") || !p->d.h->fetch_pages)
+		return;
+	if (mkdir(dir, 0700) != 0 && errno != EEXIST) {
+		fprintf(stderr, "cleave-restore: cache dir %s: %s (no cache)\n", dir, strerror(errno));
+		return;
+	}
+	char path[4096];
+	snprintf(path, sizeof path, "%s/%s_%d_h%llu_%016llx.pages", dir, host, port,
+		 (unsigned long long)p->handle, (unsigned long long)p->d.h->nonce);
+	uint64_t bm = ((p->d.h->fetch_pages + 7) / 8 + PAGE_SZ - 1) & ~(PAGE_SZ - 1);
+	uint64_t size = bm + p->d.h->fetch_pages * PAGE_SZ;
+	int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	struct stat st;
+	if (fd < 0 || fstat(fd, &st) != 0) {
+		fprintf(stderr, "cleave-restore: cache %s: %s (no cache)\n", path, strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return;
+	}
+	if ((uint64_t)st.st_size != size && (st.st_size != 0 || ftruncate(fd, (off_t)size) != 0)) {
+		close(fd);
+		return;
+	}
+	void *m = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	close(fd);
+	if (m == MAP_FAILED) {
+		fprintf(stderr, "cleave-restore: map cache %s: %s (no cache)\n", path, strerror(errno));
+		return;
+	}
+	p->cache_map = m;
+	p->cache_len = size;
+	p->cache_data_off = bm;
+}
+
+int pager_open_server(struct pager **out, const char *server, uint64_t handle,
+		      const uint8_t key[16], const struct pager_opts *o)
+{
+	char host[128];
+	int port;
+	if (parse_hostport(server, host, sizeof host, &port) != 0)
+		return cl_fail(CLEAVE_E_INVAL, "restore: --server wants HOST:PORT, got '%s'", server);
+	int r = alloc_pager(out, o);
+	if (r < 0)
+		return r;
+	struct pager *p = *out;
+	snprintf(p->server, sizeof p->server, "%s", server);
+	p->handle = handle;
+	p->net = tcp_connect(host, port);
+	if (p->net < 0)
+		return cl_fail(CLEAVE_E_SERVER, "restore: connect to page server %s: %s", server,
+			       strerror(errno));
+	struct msg_auth auth;
+	auth.handle = handle;
+	memcpy(auth.key, key, 16);
+	struct msg_hdr h;
+	if (msg_send(p->net, M_HELLO, 0, &auth, sizeof auth, NULL, 0) != 0 ||
+	    msg_recv_hdr(p->net, &h, NULL, 0, NULL) != 0)
+		return cl_fail(CLEAVE_E_SERVER, "restore: page server %s: %s", server,
+			       errno ? strerror(errno) : "closed the connection");
+	if (h.status != 0) {
+		if (h.status == CLEAVE_E_NOHANDLE && o->cache_dir && strcmp(o->cache_dir, "none")) {
+			char prefix[200];
+			snprintf(prefix, sizeof prefix, "%s_%d_h%llu_", host, port,
+				 (unsigned long long)handle);
+			cache_drop_handle(o->cache_dir, prefix);
+		}
+		return cl_fail(h.status, "restore: page server %s refused handle %llu: %s", server,
+			       (unsigned long long)handle, cleave_strerror(h.status));
+	}
+	if (h.type != M_DESC || h.len > DESC_MAX_BYTES)
+		return cl_fail(CLEAVE_E_SERVER, "restore: unexpected reply from %s", server);
+	p->descbuf = malloc(h.len ? h.len : 1);
+	if (!p->descbuf)
+		return cl_fail(CLEAVE_E_SYS, "restore: out of memory");
+	if (read_full(p->net, p->descbuf, h.len) != 0)
+		return cl_fail(CLEAVE_E_DESC, "restore: descriptor truncated: page server %s closed "
+					      "after sending part of %u bytes",
+			       server, h.len);
+	p->s.t_desc = now_ns();
+	char err[256];
+	r = desc_parse(p->descbuf, h.len, &p->d, err, sizeof err);
+	if (r < 0)
+		return cl_fail(-r, "restore: %s", err);
+	r = setup_state(p);
+	if (r < 0)
+		return r;
+	open_cache(p, host, port);
+	return 0;
+}
+
+int pager_open_file(struct pager **out, const char *path, const struct pager_opts *o)
+{
+	int r = alloc_pager(out, o);
+	if (r < 0)
+		return r;
+	struct pager *p = *out;
+	p->o.eager = 1;
+	snprintf(p->server, sizeof p->server, "%s", path);
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return cl_fail_sys("restore: open checkpoint %s", path);
+	struct stat st;
+	if (fstat(fd, &st) != 0) {
+		close(fd);
+		return cl_fail_sys("restore: stat checkpoint %s", path);
+	}
+	if ((uint64_t)st.st_size < sizeof(struct ckpt_hdr)) {
+		close(fd);
+		return cl_fail(CLEAVE_E_DESC, "restore: checkpoint %s truncated (%lld bytes)", path,
+			       (long long)st.st_size);
+	}
+	void *m = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
+	close(fd);
+	if (m == MAP_FAILED)
+		return cl_fail_sys("restore: map checkpoint %s", path);
+	p->ckpt_map = m;
+	p->ckpt_len = (size_t)st.st_size;
+	const struct ckpt_hdr *h = m;
+	if (h->magic != CKPT_MAGIC || h->version != DESC_VERSION)
+		return cl_fail(CLEAVE_E_DESC, "restore: %s is not a cleave checkpoint", path);
+	if (h->desc_bytes > p->ckpt_len - sizeof *h)
+		return cl_fail(CLEAVE_E_DESC, "restore: checkpoint %s truncated inside its descriptor",
+			       path);
+	p->descbuf = malloc(h->desc_bytes ? h->desc_bytes : 1);
+	if (!p->descbuf)
+		return cl_fail(CLEAVE_E_SYS, "restore: out of memory");
+	memcpy(p->descbuf, (const char *)m + sizeof *h, h->desc_bytes);
+	p->s.t_desc = now_ns();
+	char err[256];
+	r = desc_parse(p->descbuf, h->desc_bytes, &p->d, err, sizeof err);
+	if (r < 0)
+		return cl_fail(-r, "restore: checkpoint %s: %s", path, err);
+	if (h->data_pages != p->d.h->fetch_pages ||
+	    h->data_off + h->data_pages * PAGE_SZ > p->ckpt_len)
+		return cl_fail(CLEAVE_E_DESC, "restore: checkpoint %s truncated: pages missing", path);
+	p->ckpt_data_off = h->data_off;
+	return setup_state(p);
+}
