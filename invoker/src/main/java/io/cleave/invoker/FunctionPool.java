@@ -30,6 +30,7 @@ final class FunctionPool {
   int startingSlots;
   Seed seed;
   long seedRetryAfterNanos;
+  long forkRetryAfterNanos;
   private Map<String, String> fnConfig;
   private Map<String, String> appConfig;
 

@@ -44,7 +44,7 @@ final class InstancePools {
   private static final Logger LOG = Logger.getLogger(InstancePools.class.getName());
   private static final ObjectMapper JSON = new ObjectMapper();
   private static final long SEED_RETRY_AFTER_FAILED_START_NANOS = TimeUnit.SECONDS.toNanos(30);
-  private static final long SEED_RETRY_AFTER_FAILED_FORK_NANOS = TimeUnit.SECONDS.toNanos(5);
+  private static final long FORK_RETRY_AFTER_FAILED_FORK_NANOS = TimeUnit.SECONDS.toNanos(5);
   private static final long LOG_FETCH_TIMEOUT_MS = 3000;
 
   private final Vertx vertx;
@@ -199,7 +199,7 @@ final class InstancePools {
   private void startInstance(FunctionPool pool) {
     Seed seed = pool.seed;
     boolean fork = settings.policy() == Policy.FORK && seed != null && seed.state == Seed.State.READY
-        && seed.version.equals(pool.version);
+        && seed.version.equals(pool.version) && System.nanoTime() >= pool.forkRetryAfterNanos;
     boolean singleUse = settings.policy() == Policy.COLD_ONLY;
     int slots = singleUse ? 1 : pool.concurrency();
     Instance inst = new Instance(pool.version, pool.fn.memory(), fork ? StartMode.FORK : StartMode.COLD, singleUse);
@@ -223,11 +223,13 @@ final class InstancePools {
                 inst.destroyed = true;
                 release(inst.memoryMb);
                 if (fork) {
+                  // The call is not failed: it falls back to a cold start. Forks pause for a while, and a
+                  // seed forkd no longer knows, or that has exited, is replaced.
                   LOG.log(Level.WARNING, "fork of seed " + seedId + " failed, starting cold: " + message(ar.cause()));
-                  if (pool.seed == seed) {
+                  pool.forkRetryAfterNanos = System.nanoTime() + FORK_RETRY_AFTER_FAILED_FORK_NANOS;
+                  if (pool.seed == seed && ar.cause() instanceof ApiError e && (e.status() == 404 || e.status() == 409)) {
                     retireSeed(pool);
                   }
-                  pool.seedRetryAfterNanos = System.nanoTime() + SEED_RETRY_AFTER_FAILED_FORK_NANOS;
                 } else {
                   failOne(pool, startError(ar.cause()));
                 }
@@ -701,7 +703,10 @@ final class InstancePools {
 
   private static ApiError startError(Throwable e) {
     if (e instanceof ApiError api) {
-      return api.status() >= 500 ? api : new ApiError(502, api.getMessage());
+      if (api.status() == 503) {
+        return new ApiError(503, "no capacity on this node: " + api.getMessage(), 1);
+      }
+      return api.status() >= 500 ? api : new ApiError(502, "function could not start: " + api.getMessage());
     }
     return new ApiError(502, "function could not start: " + message(e));
   }
