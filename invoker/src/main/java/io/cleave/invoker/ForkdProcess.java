@@ -22,20 +22,22 @@ public final class ForkdProcess implements AutoCloseable {
   private static final long RESTART_DELAY_MS = 1000;
 
   private final Path dataDir;
+  private final Path cleaveHome;
   private final List<String> jvmOptions;
   private final ForkdClient client;
   private volatile Process process;
   private volatile boolean closing;
 
-  private ForkdProcess(Path dataDir, List<String> jvmOptions, ForkdClient client) {
+  private ForkdProcess(Path dataDir, Path cleaveHome, List<String> jvmOptions, ForkdClient client) {
     this.dataDir = dataDir.toAbsolutePath();
+    this.cleaveHome = cleaveHome.toAbsolutePath();
     this.jvmOptions = List.copyOf(jvmOptions);
     this.client = client;
   }
 
-  /** Starts forkd and waits until it answers its health check. Blocking. */
-  public static ForkdProcess start(Path dataDir, List<String> jvmOptions, ForkdClient client) {
-    ForkdProcess p = new ForkdProcess(dataDir, jvmOptions, client);
+  /** Starts forkd (finding its native helpers under {@code cleaveHome}) and waits until it answers its health check. Blocking. */
+  public static ForkdProcess start(Path dataDir, Path cleaveHome, List<String> jvmOptions, ForkdClient client) {
+    ForkdProcess p = new ForkdProcess(dataDir, cleaveHome, jvmOptions, client);
     p.launch();
     return p;
   }
@@ -55,7 +57,9 @@ public final class ForkdProcess implements AutoCloseable {
     cmd.add("--data-dir");
     cmd.add(dataDir.toString());
     try {
-      Process started = new ProcessBuilder(cmd).inheritIO().start();
+      ProcessBuilder pb = new ProcessBuilder(cmd).inheritIO();
+      pb.environment().put("CLEAVE_HOME", cleaveHome.toString());
+      Process started = pb.start();
       process = started;
       waitReady(started);
       started.onExit().thenAccept(this::exited);
