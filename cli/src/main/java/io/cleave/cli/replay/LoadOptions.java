@@ -1,0 +1,17 @@
+package io.cleave.cli.replay;
+
+/**
+ * How the load generator behaves.
+ *
+ * @param maxInFlight most calls outstanding at once; calls due beyond it are dropped (counted as errors)
+ * @param callTimeoutMs client-side limit for one call
+ * @param sampleMs period of {@code /metrics} sampling
+ * @param progress whether to draw the progress bar on stderr
+ */
+public record LoadOptions(int maxInFlight, long callTimeoutMs, long sampleMs, boolean progress) {
+  public LoadOptions {
+    if (maxInFlight < 1 || callTimeoutMs < 1 || sampleMs < 10) {
+      throw new IllegalArgumentException("max in flight >= 1, call timeout >= 1 ms and sample period >= 10 ms");
+    }
+  }
+}
