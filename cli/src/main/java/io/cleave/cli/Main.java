@@ -1,5 +1,6 @@
 package io.cleave.cli;
 
+import io.cleave.cli.bench.BenchCommand;
 import io.cleave.cli.commands.ActivationsCommand;
 import io.cleave.cli.commands.ConfigCommand;
 import io.cleave.cli.commands.CreateCommand;
@@ -9,6 +10,7 @@ import io.cleave.cli.commands.InitCommand;
 import io.cleave.cli.commands.InspectCommand;
 import io.cleave.cli.commands.InvokeCommand;
 import io.cleave.cli.commands.ListCommand;
+import io.cleave.cli.replay.ReplayCommand;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
@@ -25,6 +27,8 @@ import picocli.CommandLine.Command;
       ConfigCommand.class, ConfigCommand.Get.class, ConfigCommand.Unset.class, InspectCommand.class,
       DeleteCommand.class, ActivationsCommand.class,
       io.cleave.cli.server.ServerCommand.class,
+      // trace replay and benchmarks (io.cleave.cli.replay, io.cleave.cli.bench)
+      ReplayCommand.class, BenchCommand.class,
     })
 public final class Main implements Runnable {
 

@@ -7,7 +7,7 @@ package io.cleave.cli.replay;
  * @param sendLagMicros how late it actually left (0 for dropped calls)
  * @param function index of the trace function
  * @param minute trace minute label
- * @param latencyMs from the scheduled time to the complete answer (open-loop latency); NaN if no answer
+ * @param latencyMs from sending to the complete answer; NaN if there was no answer
  * @param httpStatus the answer's status, 0 when there was none
  * @param outcome ok, error or dropped
  * @param startMode the platform's start mode for the call (warm, fork, cold, ...), "" when unknown

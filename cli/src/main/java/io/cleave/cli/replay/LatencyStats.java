@@ -36,7 +36,7 @@ public record LatencyStats(int count, double mean, double p50, double p90, doubl
     return o;
   }
 
-  static LatencyStats fromJson(JsonObject o) {
+  public static LatencyStats fromJson(JsonObject o) {
     if (o == null || o.getInteger("count", 0) == 0) {
       return EMPTY;
     }

@@ -1,0 +1,92 @@
+package io.cleave.cli.bench;
+
+import io.cleave.cli.replay.LoadOptions;
+import io.cleave.cli.replay.SharedData;
+import io.cleave.cli.replay.Trace;
+import io.cleave.cli.replay.TraceReader;
+import io.vertx.core.Vertx;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/** {@code cleave bench spike}: the load-spike experiment under cold-only, keep-alive and fork. */
+@Command(
+    name = "spike",
+    mixinStandardHelpOptions = true,
+    sortOptions = false,
+    description = {
+      "MITOSIS's load-spike experiment on this machine: the image function (numpy + PIL thumbnails) driven by the",
+      "arrivals of the burstiest function of the Azure 2019 sample, replayed under each policy on a fresh server.",
+      "Prints tail latency during the burst and peak memory per policy, and fork's ratios against keep-alive."
+    })
+public final class SpikeBenchCommand implements Callable<Integer> {
+  @Option(names = "--quick", description = "A short run (5 trace minutes, 6 s each; within 3 minutes in all)")
+  boolean quick;
+
+  @Option(names = "--out", paramLabel = "DIR", description = "Output directory (default: ${DEFAULT-VALUE})")
+  Path out = Path.of("bench-out", "spike");
+
+  @Option(names = "--trace", paramLabel = "DIR", description = "Azure 2019 trace directory (default: <shared data>/azure2019/sample100-8h)")
+  Path trace;
+
+  @Option(names = "--function", paramLabel = "HASH", description = "Trace function by hash prefix (default: the burstiest)")
+  String function;
+
+  @Option(names = "--policies", split = ",", paramLabel = "P[,P...]", defaultValue = "cold-only,keep-alive,fork",
+      description = "Policies compared (default: ${DEFAULT-VALUE})")
+  List<String> policies;
+
+  @Option(names = "--seconds-per-minute", paramLabel = "S", description = "Seconds per trace minute (default: 10, 6 with --quick)")
+  Double secondsPerMinute;
+
+  @Option(names = "--peak-rate", paramLabel = "R", description = "Calls per second in the burst's peak minute (default: ${DEFAULT-VALUE})")
+  double peakRate = SpikeBench.DEFAULT_PEAK_RATE;
+
+  @Option(names = "--before", paramLabel = "N", description = "Trace minutes replayed before the burst (default: 6, 2 with --quick)")
+  Integer before;
+
+  @Option(names = "--after", paramLabel = "N", description = "Trace minutes replayed after the burst (default: 4, 1 with --quick)")
+  Integer after;
+
+  @Option(names = "--seed", description = "Seed for arrival times (default: ${DEFAULT-VALUE})")
+  long seed = 1;
+
+  @Option(names = "--max-in-flight", paramLabel = "N", description = "Outstanding calls at most; more are dropped (default: ${DEFAULT-VALUE})")
+  int maxInFlight = 256;
+
+  @Option(names = "--call-timeout", paramLabel = "S", description = "Client-side limit per call (default: ${DEFAULT-VALUE})")
+  int callTimeoutS = 60;
+
+  @Option(names = "--idle-timeout", paramLabel = "S", description = "idle_timeout of the image function (default: ${DEFAULT-VALUE})")
+  int idleTimeoutS = 30;
+
+  @Option(names = "--image-dir", paramLabel = "DIR", description = "Photographs (default: <shared data>/images)")
+  Path imageDir;
+
+  @Option(names = "--server-arg", paramLabel = "ARG", description = "Extra argument for each server (repeatable)")
+  List<String> serverArgs = new ArrayList<>();
+
+  @Option(names = "--no-progress", description = "No progress bar on stderr")
+  boolean noProgress;
+
+  @Override
+  public Integer call() throws Exception {
+    Trace t = TraceReader.read(trace != null ? trace : SharedData.dir().resolve("azure2019").resolve("sample100-8h"));
+    double spm = secondsPerMinute != null ? secondsPerMinute : quick ? 6.0 : 10.0;
+    SpikeBench.Plan plan = SpikeBench.plan(t, function, before != null ? before : quick ? 2 : 6, after != null ? after : quick ? 1 : 4,
+        spm, peakRate, seed);
+    Vertx vertx = Vertx.vertx();
+    try {
+      SpikeBench.run(vertx, t, plan, policies,
+          SpikeBench.imageDeploy(imageDir != null ? imageDir : SharedData.dir().resolve("images"), idleTimeoutS),
+          new LoadOptions(maxInFlight, callTimeoutS * 1000L, 250, !noProgress), out, serverArgs, System.out);
+      System.out.println("output: " + out.toAbsolutePath());
+      return 0;
+    } finally {
+      vertx.close().await();
+    }
+  }
+}
