@@ -4,11 +4,14 @@ import io.cleave.cli.replay.LoadOptions;
 import io.cleave.cli.replay.SharedData;
 import io.cleave.cli.replay.Trace;
 import io.cleave.cli.replay.TraceReader;
+import io.cleave.cli.api.CliFailure;
+import io.cleave.cli.api.UserCommand;
 import io.vertx.core.Vertx;
+import io.vertx.core.VertxException;
+import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -22,7 +25,7 @@ import picocli.CommandLine.Option;
       "arrivals of the burstiest function of the Azure 2019 sample, replayed under each policy on a fresh server.",
       "Prints tail latency during the burst and peak memory per policy, and fork's ratios against keep-alive."
     })
-public final class SpikeBenchCommand implements Callable<Integer> {
+public final class SpikeBenchCommand extends UserCommand {
   @Option(names = "--quick", description = "A short run (5 trace minutes, 6 s each; within 3 minutes in all)")
   boolean quick;
 
@@ -73,7 +76,15 @@ public final class SpikeBenchCommand implements Callable<Integer> {
   boolean noProgress;
 
   @Override
-  public Integer call() throws Exception {
+  protected int execute() throws IOException {
+    try {
+      return replay();
+    } catch (IllegalArgumentException | IllegalStateException | VertxException e) {
+      throw new CliFailure(e.getMessage());
+    }
+  }
+
+  private int replay() throws IOException {
     Trace t = TraceReader.read(trace != null ? trace : SharedData.dir().resolve("azure2019").resolve("sample100-8h"));
     double spm = secondsPerMinute != null ? secondsPerMinute : quick ? 6.0 : 10.0;
     SpikeBench.Plan plan = SpikeBench.plan(t, function, before != null ? before : quick ? 2 : 6, after != null ? after : quick ? 1 : 4,

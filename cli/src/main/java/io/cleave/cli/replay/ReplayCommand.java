@@ -1,6 +1,10 @@
 package io.cleave.cli.replay;
 
+import io.cleave.cli.api.CliFailure;
+import io.cleave.cli.api.UserCommand;
 import io.vertx.core.Vertx;
+import io.vertx.core.VertxException;
+import java.io.IOException;
 import io.vertx.core.json.JsonObject;
 import java.net.URI;
 import java.nio.file.Path;
@@ -9,7 +13,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.concurrent.Callable;
 import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -25,7 +28,7 @@ import picocli.CommandLine.Parameters;
       "Each trace function becomes a deployed function (the trace function by default). Writes calls.csv, timeseries.csv,",
       "summary.json and PNG plots to --out; with --policies, runs once per policy on a fresh server and adds compare.csv/json."
     })
-public final class ReplayCommand implements Callable<Integer> {
+public final class ReplayCommand extends UserCommand {
 
   @Parameters(index = "0", paramLabel = "TRACE", description = "2019 trace directory (or its invocations file), or a 2021 CSV")
   Path trace;
@@ -132,7 +135,15 @@ public final class ReplayCommand implements Callable<Integer> {
   boolean noProgress;
 
   @Override
-  public Integer call() throws Exception {
+  protected int execute() throws IOException {
+    try {
+      return replay();
+    } catch (IllegalArgumentException | IllegalStateException | VertxException e) {
+      throw new CliFailure(e.getMessage());
+    }
+  }
+
+  private int replay() throws IOException {
     Trace full = TraceReader.read(trace);
     int fromMinute = from != null ? from : full.firstMinute();
     int count = minutes != null ? minutes : full.firstMinute() + full.minutes() - fromMinute;

@@ -127,6 +127,7 @@ public final class ReplayPlots {
   private static void save(XYChart chart, Path file, boolean hasData) throws IOException {
     if (!hasData) {
       chart.setTitle(chart.getTitle() + " (no data)");
+      chart.getStyler().setXAxisLogarithmic(false).setYAxisLogarithmic(false);
       chart.addSeries("none", new double[] {0, 1}, new double[] {1, 1}).setMarker(SeriesMarkers.NONE);
     }
     BitmapEncoder.saveBitmap(chart, file.toString(), BitmapEncoder.BitmapFormat.PNG);

@@ -12,6 +12,7 @@ import java.util.function.ToDoubleFunction;
 /** Computes {@code summary.json} of one replay from its call records and metrics samples. */
 public final class ReplaySummary {
   static final String UNKNOWN_MODE = "unknown";
+  private static final int TOP_ERRORS = 5;
 
   private ReplaySummary() {}
 
@@ -46,7 +47,8 @@ public final class ReplaySummary {
         .put("errors", errors)
         .put("dropped", dropped)
         .put("error_share", calls.isEmpty() ? 0.0 : LatencyStats.round((double) (errors + dropped) / calls.size()))
-        .put("errors_by_status", counts(byStatus)));
+        .put("errors_by_status", counts(byStatus))
+        .put("top_errors", topErrors(calls)));
 
     List<CallRecord> okCalls = calls.stream().filter(c -> c.outcome() == Outcome.OK).toList();
     o.put("latency_ms", latencies(okCalls).toJson());
@@ -76,6 +78,19 @@ public final class ReplaySummary {
     o.put("seeds", peakMean(samples, MetricsSample::seeds, 1));
     o.put("memory_mb", peakMean(samples, MetricsSample::memoryBytes, 1024.0 * 1024.0));
     o.put("seed_memory_mb", peakMean(samples, MetricsSample::seedMemoryBytes, 1024.0 * 1024.0));
+  }
+
+  /** The most frequent error messages, so a failed run says why without opening calls.csv. */
+  private static JsonObject topErrors(List<CallRecord> calls) {
+    Map<String, Integer> byMessage = new TreeMap<>();
+    calls.stream().filter(c -> c.outcome() == Outcome.ERROR)
+        .forEach(c -> byMessage.merge(c.error().isEmpty() ? "HTTP " + c.httpStatus() : c.error(), 1, Integer::sum));
+    JsonObject o = new JsonObject();
+    byMessage.entrySet().stream()
+        .sorted(Map.Entry.<String, Integer>comparingByValue().reversed())
+        .limit(TOP_ERRORS)
+        .forEach(e -> o.put(e.getKey(), e.getValue()));
+    return o;
   }
 
   private static JsonObject counts(Map<String, Integer> counts) {

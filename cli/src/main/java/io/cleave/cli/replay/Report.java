@@ -11,11 +11,13 @@ public final class Report {
   public static String line(String label, JsonObject s) {
     JsonObject calls = s.getJsonObject("calls");
     LatencyStats l = LatencyStats.fromJson(s.getJsonObject("latency_ms"));
+    JsonObject top = calls.getJsonObject("top_errors");
+    String errors = top == null || top.isEmpty() ? "" : "\nmost frequent errors: " + top.encode();
     return String.format(Locale.ROOT, "%s: %d calls, %d ok, %d errors, %d dropped; latency p50 %s p99 %s p99.9 %s ms; "
             + "cold starts %s; peak instances %s, peak memory %s MB",
         label, calls.getInteger("planned"), calls.getLong("ok"), calls.getLong("errors"), calls.getLong("dropped"),
         ms(l.p50()), ms(l.p99()), ms(l.p999()), share(s.getDouble("cold_start_share")),
-        s.getJsonObject("instances").getValue("peak"), s.getJsonObject("memory_mb").getValue("peak"));
+        s.getJsonObject("instances").getValue("peak"), s.getJsonObject("memory_mb").getValue("peak")) + errors;
   }
 
   /** The comparison as a fixed-width table: one row per policy, for all calls and for the window. */

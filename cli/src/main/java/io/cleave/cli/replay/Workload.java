@@ -13,6 +13,7 @@ public enum Workload {
   /** Thumbnails of real photographs with numpy + PIL, the images decoded at initialisation. */
   IMAGE("image", 384);
 
+  static final int MIN_MEMORY_MB = 128;
   static final List<String> FILES = List.of("func.py", "func.yaml");
 
   private final String dirName;
@@ -30,14 +31,14 @@ public enum Workload {
   /**
    * The function's memory limit in MB for a trace function whose calls touch up to
    * {@code touchedMb}: the workload's own need, or the touched memory plus the interpreter's share
-   * (64 MB), rounded up to 32 MB.
+   * (64 MB), rounded up to 32 MB; never below Fn's minimum of 128 MB.
    */
   public int memoryLimitMb(int touchedMb) {
     if (memoryMb > 0) {
       return memoryMb;
     }
     int need = touchedMb + 64;
-    return (need + 31) / 32 * 32;
+    return Math.max(MIN_MEMORY_MB, (need + 31) / 32 * 32);
   }
 
   public static Workload parse(String s) {
