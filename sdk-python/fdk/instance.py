@@ -5,9 +5,9 @@ runs it right after ``os.fork``; a child resumed on another node from a snapshot
 runs the same function when it continues.
 """
 
+import _signal
 import os
 import random
-import signal
 import socket
 import sys
 from dataclasses import dataclass, field
@@ -15,8 +15,8 @@ from typing import Any, Dict, Iterable, Mapping, Optional
 
 from fdk import constants
 from fdk.customer_code import Handler
-from fdk.runner import Dispatcher
-from fdk.server import bind_unix, serve, unix_path
+from fdk.runner import Dispatcher, flush_stdio, install_deadline_timer
+from fdk.server import HiddenListener, bind_unix, serve, unix_path
 
 _OUTPUT_FLAGS = os.O_WRONLY | os.O_CREAT | os.O_APPEND | os.O_CLOEXEC
 _UNIX_PATH_MAX = 107  # sun_path holds 108 bytes with the terminating NUL
@@ -31,9 +31,11 @@ class ForkOrder:
     stdout: Optional[str] = None
     stderr: Optional[str] = None
     env: Dict[str, str] = field(default_factory=dict)
-    # Files the seed opened before forking (so it could report a bad path); the child owns them.
+    # What the seed made before forking, so that a bad path fails the order; the child owns
+    # them after the fork. A child resumed elsewhere has none and makes its own.
     stdout_fd: Optional[int] = None
     stderr_fd: Optional[int] = None
+    hidden_listener: Optional[HiddenListener] = None
 
     @classmethod
     def from_request(cls, request: Mapping[str, Any]) -> "ForkOrder":
@@ -65,19 +67,43 @@ class ForkOrder:
                 raise ValueError("bad env entry {!r}".format(key))
         return cls(child_id, listener, outputs["stdout"], outputs["stderr"], dict(env))
 
+    def prepare(self) -> None:
+        """Seed side, before forking: opens the output files and binds the hidden listener.
+
+        ValueError says what is wrong; nothing is left open then.
+        """
+        self.open_outputs()
+        try:
+            self.hidden_listener = HiddenListener(unix_path(self.listener))
+        except OSError as ex:
+            self.close_outputs()
+            raise ValueError("cannot listen on {}: {}".format(self.listener, ex)) from None
+
+    def release(self, forked: bool) -> None:
+        """Seed side, after forking (or failing to): drops the seed's copies."""
+        self.close_outputs()
+        if self.hidden_listener is not None:
+            if forked:
+                self.hidden_listener.sock.close()  # the child reveals it
+            else:
+                self.hidden_listener.discard()
+            self.hidden_listener = None
+
     def open_outputs(self) -> None:
         """Opens the stdout/stderr files now, so that a bad path fails the order (ValueError)."""
         try:
             if self.stdout is not None:
                 self.stdout_fd = _open_output("stdout", self.stdout)
-            if self.stderr is not None:
+            if self.stderr is not None and self.stderr == self.stdout:
+                self.stderr_fd = self.stdout_fd  # forkd's usual order: one interleaved file
+            elif self.stderr is not None:
                 self.stderr_fd = _open_output("stderr", self.stderr)
         except ValueError:
             self.close_outputs()
             raise
 
     def close_outputs(self) -> None:
-        for fd in (self.stdout_fd, self.stderr_fd):
+        for fd in {self.stdout_fd, self.stderr_fd}:
             if fd is not None:
                 os.close(fd)
         self.stdout_fd = self.stderr_fd = None
@@ -98,41 +124,56 @@ def reseed_random() -> None:
         numpy.random.seed()
 
 
-def _redirect(target_fd: int, path: Optional[str], fd: Optional[int]) -> None:
-    if fd is None:
-        if path is None:
-            return
-        fd = os.open(path, _OUTPUT_FLAGS, 0o644)
-    os.dup2(fd, target_fd)
-    os.close(fd)
-
-
-def _flush_stdio() -> None:
-    for stream in (sys.stdout, sys.stderr):
-        try:
-            stream.flush()
-        except (OSError, ValueError, AttributeError):
-            pass
+def _redirect_stdio(order: ForkOrder) -> None:
+    if order.stdout_fd is None and order.stderr_fd is None:
+        order.open_outputs()
+    if order.stdout_fd is not None:
+        os.dup2(order.stdout_fd, 1)
+    if order.stderr_fd is not None:
+        os.dup2(order.stderr_fd, 2)
+    order.close_outputs()
 
 
 def become_instance(order: ForkOrder, inherited: Iterable[Any] = ()) -> socket.socket:
-    """Turns a copy of a seed into an instance and returns its bound listener.
+    """Turns a copy of a seed into an instance and returns its listener.
 
-    Drops what belongs to the seed (inherited sockets, the SIGCHLD reaper), reseeds random
-    state, applies the order's environment, points fds 1 and 2 at its files and binds the
-    listener, which appears atomically: from then on the platform may send calls.
+    The listener appears first: a call sent from then on waits in the socket's backlog while
+    the child points fds 1 and 2 at its files, drops what belongs to the seed (inherited
+    sockets, SIGCHLD ignored), reseeds random state and applies the order's environment; the
+    caller accepts calls only after that. Overlapping the re-initialisation with the
+    platform's reaction to readiness shortens the first call.
     """
+    if order.hidden_listener is not None:
+        listener = order.hidden_listener.reveal()
+        order.hidden_listener = None
+    else:
+        listener = bind_unix(unix_path(order.listener))
+    flush_stdio()
+    _redirect_stdio(order)  # first, so that whatever goes wrong next lands in the child's output
     for resource in inherited:
         resource.close()
-    signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+    # The seed lets the kernel reap its children; this process's own children must be
+    # waitable again. (_signal skips signal.signal's enum conversions: each object touched
+    # after a fork costs a copy-on-write page fault.)
+    _signal.signal(_signal.SIGCHLD, _signal.SIG_DFL)
     reseed_random()
-    os.environ.update(order.env)
-    os.environ[constants.FN_LISTENER] = order.listener
-    _flush_stdio()
-    _redirect(1, order.stdout, order.stdout_fd)
-    _redirect(2, order.stderr, order.stderr_fd)
-    order.stdout_fd = order.stderr_fd = None
-    return bind_unix(unix_path(order.listener))
+    environ = os.environ
+    for key, value in order.env.items():
+        environ[key] = value
+    environ[constants.FN_LISTENER] = order.listener
+    return listener
+
+
+def prepare_process() -> None:
+    """Process-wide settings of an instance, made before serving (by a seed: before forking,
+    so that its children inherit them instead of paying for them)."""
+    install_deadline_timer()
+    # stdout and stderr usually share one output file: line buffering keeps their lines in
+    # the order the function wrote them.
+    try:
+        sys.stdout.reconfigure(line_buffering=True)  # type: ignore[union-attr]
+    except (AttributeError, ValueError, OSError):
+        pass
 
 
 def serve_calls(handler: Handler, listener: socket.socket) -> None:
@@ -149,6 +190,7 @@ def run_cold(handler: Handler) -> None:
     address = os.environ.get(constants.FN_LISTENER)
     if not address:
         sys.exit("fdk: {} is not set".format(constants.FN_LISTENER))
+    prepare_process()
     try:
         listener = bind_unix(unix_path(address))
     except (OSError, ValueError) as ex:

@@ -41,6 +41,11 @@ def _on_alarm(signum: int, frame: Optional[types.FrameType]) -> None:
         raise DeadlineExceeded("function exceeded its deadline")
 
 
+def install_deadline_timer() -> None:
+    """Lets SIGALRM interrupt a handler that overruns its deadline (inherited by children)."""
+    signal.signal(signal.SIGALRM, _on_alarm)
+
+
 def parse_deadline(deadline: Optional[str]) -> Optional[float]:
     """An RFC 3339 deadline as a Unix time, or None when there is none (or it is unreadable)."""
     if not deadline:
@@ -68,7 +73,6 @@ class Dispatcher:
         self._logframe_name = os.environ.get(constants.FN_LOGFRAME_NAME)
         self._logframe_hdr = (os.environ.get(constants.FN_LOGFRAME_HDR) or "").lower()
         self._log: Any = None
-        signal.signal(signal.SIGALRM, _on_alarm)
 
     def call(self, headers: Dict[str, Any], body: bytes) -> Reply:
         ctx, data = context.context_from_format(constants.HTTPSTREAM, headers=headers,
@@ -85,7 +89,7 @@ class Dispatcher:
                 return self._error(ctx, 502, str(ex) or type(ex).__name__)
             return self._reply(ctx, result)
         finally:
-            _flush_stdio()
+            flush_stdio()
 
     def _before_call(self, ctx: context.InvokeContext, headers: Dict[str, Any]) -> None:
         # Fn's logging setup, done once the function has imported logging (importing it for
@@ -153,8 +157,9 @@ class Dispatcher:
         return Reply(status, failed.context().GetResponseHeaders(), failed.body_bytes())
 
 
-def _flush_stdio() -> None:
-    # The invoker cuts each call's logs from the files by offset: they must be written by now.
+def flush_stdio() -> None:
+    """Writes out Python's stdout/stderr buffers (the invoker cuts each call's logs from the
+    output file by offset, so they must be there by the time the call is answered)."""
     for stream in (sys.stdout, sys.stderr):
         try:
             stream.flush()

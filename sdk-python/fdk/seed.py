@@ -16,32 +16,15 @@ import traceback
 from typing import Any, Dict, List, Optional
 
 from fdk.customer_code import Handler
-from fdk.instance import ForkOrder, become_instance, serve_calls
-from fdk.server import IO_TIMEOUT, bind_unix, unix_path
+from fdk.instance import ForkOrder, become_instance, prepare_process, serve_calls
+from fdk.runner import flush_stdio
+from fdk.server import bind_unix, set_io_timeout, unix_path
 
 MAX_LINE = 1 << 20
 
 
 class _SeedExit(Exception):
     """An ``exit`` order was answered."""
-
-
-def _reap_children(signum: int, frame: Any) -> None:
-    while True:
-        try:
-            pid, _ = os.waitpid(-1, os.WNOHANG)
-        except ChildProcessError:
-            return
-        if pid == 0:
-            return
-
-
-def _flush_stdio() -> None:
-    for stream in (sys.stdout, sys.stderr):
-        try:
-            stream.flush()
-        except (OSError, ValueError, AttributeError):
-            pass
 
 
 class _Connection:
@@ -88,7 +71,7 @@ class Seed:
             except OSError as ex:
                 print("fdk seed: accept failed: {}".format(ex), file=sys.stderr, flush=True)
                 return
-            sock.settimeout(IO_TIMEOUT)
+            set_io_timeout(sock)
             self._connections[sock.fileno()] = _Connection(sock)
             self._poller.register(sock.fileno(), select.EPOLLIN)
 
@@ -150,20 +133,20 @@ class Seed:
     def _fork(self, request: Dict[str, Any]) -> Dict[str, Any]:
         try:
             order = ForkOrder.from_request(request)
-            order.open_outputs()
+            order.prepare()
         except ValueError as ex:
             return {"ok": False, "error": str(ex)}
         self._warn_if_threaded()
-        _flush_stdio()
+        flush_stdio()
         gc.freeze()  # objects of the seed stay out of the children's collections: pages stay shared
         try:
             pid = os.fork()
         except OSError as ex:
-            order.close_outputs()
+            order.release(forked=False)
             return {"ok": False, "error": "fork failed: {}".format(ex)}
         if pid == 0:
             self._run_child(order)
-        order.close_outputs()
+        order.release(forked=True)
         return {"ok": True, "pid": pid}
 
     def _run_child(self, order: ForkOrder) -> None:
@@ -177,7 +160,7 @@ class Seed:
         except BaseException:
             traceback.print_exc()
         finally:
-            _flush_stdio()
+            flush_stdio()
             os._exit(code)
 
     def _inherited(self) -> List[Any]:
@@ -208,9 +191,11 @@ def run_seed(handler: Handler, control_address: Optional[str]) -> None:
         sys.exit("fdk seed: CLEAVE_CONTROL is not set")
     if _is_coroutine_function(handler):
         import asyncio  # noqa: F401  (imported once here rather than in every child)
+    prepare_process()
     gc.collect()
     gc.freeze()
-    signal.signal(signal.SIGCHLD, _reap_children)
+    # Children are reaped by the kernel as they exit: no zombies, no handler to run.
+    signal.signal(signal.SIGCHLD, signal.SIG_IGN)
     try:
         path = unix_path(control_address)
         listener = bind_unix(path)

@@ -10,6 +10,8 @@ import json
 import os
 import select
 import socket
+import stat
+import struct
 import sys
 from http import HTTPStatus
 from typing import Any, Dict, Tuple
@@ -36,6 +38,15 @@ class _BadRequest(Exception):
         self.status = status
 
 
+def set_io_timeout(sock: socket.socket) -> None:
+    """Bounds how long a blocking read or write may stall, in the kernel (SO_RCVTIMEO and
+    SO_SNDTIMEO), so reads and writes cost one system call each instead of poll + call."""
+    sock.setblocking(True)
+    timeval = struct.pack("ll", int(IO_TIMEOUT), 0)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVTIMEO, timeval)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDTIMEO, timeval)
+
+
 def unix_path(address: str) -> str:
     """The path of a ``unix:<path>`` address."""
     if not address.startswith("unix:") or len(address) == len("unix:"):
@@ -43,35 +54,62 @@ def unix_path(address: str) -> str:
     return address[len("unix:"):]
 
 
-def bind_unix(path: str, backlog: int = 128) -> socket.socket:
-    """Binds a listening unix socket that appears at path atomically, ready to accept.
-
-    The socket is bound under a temporary name, opened to everyone (the platform may run as
-    another user) and renamed into place: whoever sees the path can connect.
-    """
-    directory, name = os.path.split(path)
-    if not name:
-        raise ValueError("socket path names a directory: {!r}".format(path))
-    temp = os.path.join(directory, ".~" + name)
-    for stale in (path, temp):
-        try:
-            os.unlink(stale)
-        except FileNotFoundError:
-            pass
-    sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+def _remove_stale_socket(path: str) -> None:
+    """Removes a socket left by an earlier process; anything else at path is an error."""
     try:
-        sock.bind(temp)
-        os.chmod(temp, 0o666)
-        sock.listen(backlog)
-        os.rename(temp, path)
-    except BaseException:
-        sock.close()
+        mode = os.lstat(path).st_mode
+    except FileNotFoundError:
+        return
+    if not stat.S_ISSOCK(mode):
+        raise FileExistsError("{} exists and is not a socket".format(path))
+    os.unlink(path)
+
+
+class HiddenListener:
+    """A listening unix socket bound under a temporary name next to its real path.
+
+    Nobody connects to it until ``reveal`` renames it into place, atomically: whoever sees
+    the real path can connect. It is open to everyone (the platform may run as another user).
+    """
+
+    def __init__(self, path: str, backlog: int = 128) -> None:
+        directory, name = os.path.split(path)
+        if not name:
+            raise ValueError("socket path names a directory: {!r}".format(path))
+        self.path = path
+        self.temp = os.path.join(directory, ".~" + name)
+        for stale in (path, self.temp):
+            _remove_stale_socket(stale)
+        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         try:
-            os.unlink(temp)
+            self.sock.bind(self.temp)
+            os.chmod(self.temp, 0o666)
+            self.sock.listen(backlog)
+        except BaseException:
+            self.discard()
+            raise
+
+    def reveal(self) -> socket.socket:
+        os.rename(self.temp, self.path)
+        return self.sock
+
+    def discard(self) -> None:
+        """Closes the socket and removes its temporary name (the seed's copy after a fork)."""
+        self.sock.close()
+        try:
+            os.unlink(self.temp)
         except OSError:
             pass
+
+
+def bind_unix(path: str, backlog: int = 128) -> socket.socket:
+    """A listening unix socket that appears at path atomically, ready to accept."""
+    hidden = HiddenListener(path, backlog)
+    try:
+        return hidden.reveal()
+    except BaseException:
+        hidden.discard()
         raise
-    return sock
 
 
 class _Stream:
@@ -323,6 +361,6 @@ def _accept_all(listener: socket.socket, poller: "select.epoll",
         except OSError as ex:  # e.g. out of descriptors: keep serving the connections we have
             print("fdk: accept failed: {}".format(ex), file=sys.stderr, flush=True)
             return
-        sock.settimeout(IO_TIMEOUT)
+        set_io_timeout(sock)
         streams[sock.fileno()] = _Stream(sock)
         poller.register(sock.fileno(), select.EPOLLIN)

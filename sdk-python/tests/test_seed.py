@@ -86,12 +86,28 @@ class SeedTest(unittest.TestCase):
         self.assertEqual(len(randoms), 4, "every child must have its own random stream")
         self.assertNotIn("stdout of", self.seed.stdout())
 
-    def test_child_enforces_deadlines_and_reports_errors(self) -> None:
+    def test_child_enforces_deadlines(self) -> None:
         child = self.fork("deadline-child")
         conn = UnixHTTPConnection(child["listener"])
         self.assertEqual(call(conn, deadline_s=-1).status, 504)
         self.assertEqual(call(conn).status, 200)
         conn.close()
+
+    def test_stdout_and_stderr_sharing_one_file(self) -> None:
+        child_dir = os.path.join(self.seed.dir, "shared")
+        os.mkdir(child_dir)
+        output = os.path.join(child_dir, "output")
+        answer = self.control.request(op="fork", child_id="shared",
+                                      listener="unix:" + os.path.join(child_dir, "lsnr.sock"),
+                                      stdout=output, stderr=output, env={"CHILD_NAME": "shared"})
+        self.assertTrue(answer["ok"], answer)
+        self.seed.children.append(answer["pid"])
+        wait_for_path(os.path.join(child_dir, "lsnr.sock"))
+        conn = UnixHTTPConnection(os.path.join(child_dir, "lsnr.sock"))
+        for _ in range(3):
+            self.assertEqual(call(conn).status, 200)
+        conn.close()
+        self.assertEqual(self.read(output), "stdout of shared\nstderr of shared\n" * 3)
 
     def test_bad_orders_are_refused_and_the_seed_keeps_running(self) -> None:
         missing_dir = "unix:" + os.path.join(self.seed.dir, "nowhere", "lsnr.sock")
@@ -111,6 +127,8 @@ class SeedTest(unittest.TestCase):
                         "env": ["A=1"]}).encode(),
             json.dumps({"op": "fork", "child_id": "c", "listener": good_listener,
                         "env": {"A": 1}}).encode(),
+            json.dumps({"op": "fork", "child_id": "c",
+                        "listener": "unix:" + self.seed.stdout_path}).encode(),
         ]
         for line in bad:
             answer = self.control.send_line(line)
@@ -120,6 +138,8 @@ class SeedTest(unittest.TestCase):
         self.assertIn("stdout", self.control.send_line(bad[8])["error"])
         self.assertEqual(self.control.request(op="ping")["ok"], True)
         self.assertFalse(os.path.exists(os.path.join(self.seed.dir, "x.sock")))
+        self.assertEqual([n for n in os.listdir(self.seed.dir) if n.startswith(".~")], [])
+        self.assertTrue(os.path.isfile(self.seed.stdout_path), "a bad order destroyed a file")
         self.fork("after-bad-orders")
 
     def test_several_control_connections(self) -> None:

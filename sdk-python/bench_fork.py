@@ -1,0 +1,269 @@
+#!/usr/bin/python3
+"""Fork-to-ready of the seed runtime: fork order sent -> child's listener exists -> first call.
+
+Measured in the same run, for ratios:
+  * bare fork floor: this process (with the same libraries imported) does os.fork(); the child
+    binds a listener the same way (bind, chmod, listen, rename) and waits;
+  * cold start: python3 -m fdk started from nothing until its listener exists.
+
+    /usr/bin/python3 sdk-python/bench_fork.py [--func hello|numpy] [--forks 200] [--colds 10]
+"""
+
+import argparse
+import ctypes
+import json
+import os
+import shutil
+import signal
+import socket
+import select
+import statistics
+import struct
+import subprocess
+import sys
+import tempfile
+import time
+from typing import Dict, List
+
+SDK_DIR = os.path.dirname(os.path.abspath(__file__))
+PYTHON = "/usr/bin/python3"
+
+FUNCS = {
+    "hello": '''
+import json
+def handler(ctx, data=None):
+    return json.dumps({"hello": data.getvalue().decode()})
+''',
+    "numpy": '''
+import numpy as np
+from PIL import Image
+IMAGE = Image.fromarray((np.random.RandomState(1).rand(256, 256) * 255).astype(np.uint8))
+def handler(ctx, data=None):
+    return {"sum": int(np.asarray(IMAGE.resize((64, 64))).sum())}
+''',
+}
+
+CALL = (b"POST /call HTTP/1.1\r\nFn-Call-Id: bench\r\nFn-Deadline: 2099-01-01T00:00:00Z\r\n"
+        b"Content-Length: 2\r\n\r\nhi")
+
+
+class Appearance:
+    """Sleeps until a file appears in a directory (inotify), then tells when.
+
+    Spinning on stat() instead would take one of the machine's cores away from the child
+    being measured.
+    """
+
+    IN_CREATE = 0x100
+    IN_MOVED_TO = 0x80
+
+    def __init__(self) -> None:
+        self._libc = ctypes.CDLL(None, use_errno=True)
+        self._fd = self._libc.inotify_init1(os.O_CLOEXEC)
+        if self._fd < 0:
+            raise OSError(ctypes.get_errno(), "inotify_init1")
+
+    def watch(self, directory: str) -> int:
+        wd = self._libc.inotify_add_watch(self._fd, os.fsencode(directory),
+                                          self.IN_CREATE | self.IN_MOVED_TO)
+        if wd < 0:
+            raise OSError(ctypes.get_errno(), "inotify_add_watch " + directory)
+        return wd
+
+    def unwatch(self, wd: int) -> None:
+        self._libc.inotify_rm_watch(self._fd, wd)
+
+    def wait(self, wd: int, name: str, limit: float = 10.0) -> float:
+        end = time.monotonic() + limit
+        while True:
+            ready, _, _ = select.select([self._fd], [], [], max(0.0, end - time.monotonic()))
+            now = time.perf_counter()
+            if not ready:
+                raise TimeoutError("{} did not appear".format(name))
+            data = os.read(self._fd, 65536)
+            offset = 0
+            while offset < len(data):
+                event_wd, _, _, length = struct.unpack_from("iIII", data, offset)
+                event_name = data[offset + 16:offset + 16 + length].rstrip(b"\0").decode()
+                offset += 16 + length
+                if event_wd == wd and event_name == name:
+                    return now
+
+
+def wait_exists(path: str, limit: float = 60.0) -> None:
+    end = time.monotonic() + limit
+    while not os.path.exists(path):
+        if time.monotonic() > end:
+            raise TimeoutError("{} did not appear".format(path))
+        time.sleep(0.001)
+
+
+def first_call(path: str) -> float:
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
+        sock.connect(path)
+        sock.sendall(CALL)
+        answer = b""
+        while b"\r\n\r\n" not in answer:
+            data = sock.recv(65536)
+            if not data:
+                raise ConnectionError("instance closed the connection")
+            answer += data
+        if not answer.startswith(b"HTTP/1.1 200"):
+            raise RuntimeError("call failed: {!r}".format(answer[:200]))
+    return time.perf_counter()
+
+
+def wait_gone(pid: int) -> None:
+    end = time.monotonic() + 10
+    while os.path.exists("/proc/{}".format(pid)) and time.monotonic() < end:
+        time.sleep(0.0005)
+
+
+def control_request(conn_file, fields: Dict) -> Dict:
+    conn_file.write(json.dumps(fields).encode() + b"\n")
+    conn_file.flush()
+    return json.loads(conn_file.readline())
+
+
+def bench_forks(work: str, func: str, forks: int) -> Dict[str, List[float]]:
+    control = os.path.join(work, "ctl.sock")
+    env = {"PATH": "/usr/bin:/bin", "PYTHONPATH": SDK_DIR, "CLEAVE_MODE": "seed",
+           "CLEAVE_CONTROL": "unix:" + control, "FN_APP_ID": "bench", "FN_FN_ID": "bench"}
+    seed = subprocess.Popen([PYTHON, "-m", "fdk", func, "handler"], env=env)
+    results: Dict[str, List[float]] = {"reply": [], "ready": [], "first_call": []}
+    try:
+        wait_exists(control)
+        appearance = Appearance()
+        sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        sock.connect(control)
+        conn = sock.makefile("rwb")
+        for i in range(forks + 5):
+            child_dir = os.path.join(work, "child-{}".format(i))
+            os.mkdir(child_dir)
+            wd = appearance.watch(child_dir)
+            listener = os.path.join(child_dir, "lsnr.sock")
+            output = os.path.join(child_dir, "output")
+            order = {"op": "fork", "child_id": str(i), "listener": "unix:" + listener,
+                     "stdout": output, "stderr": output, "env": {"CHILD": str(i)}}
+            start = time.perf_counter()
+            answer = control_request(conn, order)
+            replied = time.perf_counter()
+            if not answer.get("ok"):
+                raise RuntimeError("fork refused: {}".format(answer))
+            ready = appearance.wait(wd, "lsnr.sock")
+            called = first_call(listener)
+            appearance.unwatch(wd)
+            os.kill(answer["pid"], signal.SIGKILL)
+            wait_gone(answer["pid"])
+            shutil.rmtree(child_dir)
+            if i >= 5:  # the first forks warm caches
+                results["reply"].append(replied - start)
+                results["ready"].append(ready - start)
+                results["first_call"].append(called - start)
+            time.sleep(0.002)
+        control_request(conn, {"op": "exit"})
+        seed.wait(10)
+    finally:
+        if seed.poll() is None:
+            seed.kill()
+            seed.wait()
+    return results
+
+
+def bench_bare_fork(work: str, func_name: str, forks: int) -> List[float]:
+    """os.fork() of this process + the same atomic listener bind in the child: the floor."""
+    if func_name == "numpy":
+        import numpy  # noqa: F401  (same libraries as the seed, for a like-sized process)
+        import PIL.Image  # noqa: F401
+    samples = []
+    appearance = Appearance()
+    bare_dir = os.path.join(work, "bare")
+    os.mkdir(bare_dir)
+    wd = appearance.watch(bare_dir)
+    for i in range(forks + 5):
+        name = "bare-{}.sock".format(i)
+        path = os.path.join(bare_dir, name)
+        start = time.perf_counter()
+        pid = os.fork()
+        if pid == 0:
+            sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            sock.bind(path + ".tmp")
+            os.chmod(path + ".tmp", 0o666)
+            sock.listen(16)
+            os.rename(path + ".tmp", path)
+            time.sleep(30)
+            os._exit(0)
+        ready = appearance.wait(wd, name)
+        os.kill(pid, signal.SIGKILL)
+        os.waitpid(pid, 0)
+        os.unlink(path)
+        if i >= 5:
+            samples.append(ready - start)
+        time.sleep(0.002)
+    return samples
+
+
+def bench_cold(work: str, func: str, colds: int) -> Dict[str, List[float]]:
+    results: Dict[str, List[float]] = {"ready": [], "first_call": []}
+    appearance = Appearance()
+    for i in range(colds):
+        cold_dir = os.path.join(work, "cold-{}".format(i))
+        os.mkdir(cold_dir)
+        wd = appearance.watch(cold_dir)
+        listener = os.path.join(cold_dir, "lsnr.sock")
+        env = {"PATH": "/usr/bin:/bin", "PYTHONPATH": SDK_DIR, "FN_FORMAT": "http-stream",
+               "FN_LISTENER": "unix:" + listener, "FN_APP_ID": "bench", "FN_FN_ID": "bench"}
+        start = time.perf_counter()
+        proc = subprocess.Popen([PYTHON, "-m", "fdk", func, "handler"], env=env)
+        ready = appearance.wait(wd, "lsnr.sock", 60)
+        called = first_call(listener)
+        appearance.unwatch(wd)
+        proc.kill()
+        proc.wait()
+        results["ready"].append(ready - start)
+        results["first_call"].append(called - start)
+    return results
+
+
+def line(name: str, samples: List[float]) -> float:
+    ordered = sorted(samples)
+    p50 = statistics.median(ordered) * 1e3
+    p90 = ordered[min(len(ordered) - 1, int(len(ordered) * 0.9))] * 1e3
+    print("  {:<40} p50 {:8.3f} ms   p90 {:8.3f} ms   (n={})".format(name, p50, p90,
+                                                                     len(ordered)))
+    return p50
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--func", choices=sorted(FUNCS), default="hello")
+    parser.add_argument("--forks", type=int, default=200)
+    parser.add_argument("--colds", type=int, default=10)
+    args = parser.parse_args()
+    work = tempfile.mkdtemp(prefix="cleave-bench-fork-")
+    try:
+        func = os.path.join(work, "func.py")
+        with open(func, "w") as f:
+            f.write(FUNCS[args.func])
+        print("function '{}', python {}, {} CPUs".format(args.func, sys.version.split()[0],
+                                                        os.cpu_count()))
+        cold = bench_cold(work, func, args.colds)
+        forks = bench_forks(work, func, args.forks)
+        bare = bench_bare_fork(work, args.func, args.forks)
+        print("seed fork (order sent ->):")
+        line("answer with pid", forks["reply"])
+        ready = line("listener ready (fork-to-ready)", forks["ready"])
+        fork_call = line("first call answered", forks["first_call"])
+        print("baselines:")
+        floor = line("bare os.fork + bind in child -> ready", bare)
+        cold_ready = line("cold start -> listener ready", cold["ready"])
+        cold_call = line("cold start -> first call answered", cold["first_call"])
+        print("ratios (p50): fork-to-ready = {:.2f} x bare fork floor; cold start ready = "
+              "{:.1f} x fork-to-ready; first call: cold = {:.1f} x fork".format(
+                  ready / floor, cold_ready / ready, cold_call / fork_call))
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
