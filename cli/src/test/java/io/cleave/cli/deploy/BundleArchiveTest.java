@@ -1,0 +1,109 @@
+package io.cleave.cli.deploy;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.cleave.cli.api.CliFailure;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.security.MessageDigest;
+import java.util.HexFormat;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.zip.GZIPInputStream;
+import org.apache.commons.compress.archivers.tar.TarArchiveEntry;
+import org.apache.commons.compress.archivers.tar.TarArchiveInputStream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class BundleArchiveTest {
+  @TempDir Path tmp;
+
+  /** Entry name → content ("" for directories, "-> target" for links). */
+  private static Map<String, String> entries(Path archive) throws Exception {
+    Map<String, String> out = new LinkedHashMap<>();
+    try (InputStream in = Files.newInputStream(archive);
+        TarArchiveInputStream tar = new TarArchiveInputStream(new GZIPInputStream(in))) {
+      TarArchiveEntry e;
+      while ((e = tar.getNextEntry()) != null) {
+        out.put(e.getName(), e.isSymbolicLink() ? "-> " + e.getLinkName()
+            : e.isDirectory() ? "" : new String(tar.readAllBytes(), StandardCharsets.UTF_8));
+      }
+    }
+    return out;
+  }
+
+  private Path functionDir() throws Exception {
+    Path dir = Files.createDirectories(tmp.resolve("fn"));
+    Files.writeString(dir.resolve("func.py"), "print('hi')\n");
+    Files.writeString(dir.resolve("func.yaml"), "name: fn\n");
+    Files.createDirectories(dir.resolve("lib/__pycache__"));
+    Files.writeString(dir.resolve("lib/util.py"), "X = 1\n");
+    Files.writeString(dir.resolve("lib/util.pyc"), "compiled");
+    Files.writeString(dir.resolve("lib/__pycache__/util.cpython-311.pyc"), "compiled");
+    Files.createDirectories(dir.resolve(".git/objects"));
+    Files.writeString(dir.resolve(".git/HEAD"), "ref: refs/heads/main\n");
+    Files.createSymbolicLink(dir.resolve("alias.py"), Path.of("func.py"));
+    return dir;
+  }
+
+  @Test
+  void packsTheTreeSortedWithoutGitCachesAndBytecode() throws Exception {
+    Path dir = functionDir();
+    Path out = tmp.resolve("b.tar.gz");
+    BundleArchive.Packed p = BundleArchive.pack(dir, out);
+    assertEquals(Map.of(
+        "alias.py", "-> func.py",
+        "func.py", "print('hi')\n",
+        "func.yaml", "name: fn\n",
+        "lib/", "",
+        "lib/util.py", "X = 1\n"), entries(out));
+    assertEquals(3, p.files());
+    assertEquals(Files.size(out), p.size());
+    String sha = HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(Files.readAllBytes(out)));
+    assertEquals(sha, p.sha256());
+    assertEquals("bundle:sha256:" + sha, p.imageRef());
+  }
+
+  @Test
+  void keepsExecutableBits() throws Exception {
+    Path dir = functionDir();
+    Files.setPosixFilePermissions(dir.resolve("func.py"), PosixFilePermissions.fromString("rwxr-xr-x"));
+    Path out = tmp.resolve("b.tar.gz");
+    BundleArchive.pack(dir, out);
+    try (TarArchiveInputStream tar = new TarArchiveInputStream(new GZIPInputStream(Files.newInputStream(out)))) {
+      TarArchiveEntry e;
+      while ((e = tar.getNextEntry()) != null) {
+        if (e.getName().equals("func.py")) {
+          assertEquals(0755, e.getMode() & 0777);
+        }
+      }
+    }
+  }
+
+  @Test
+  void theSameTreePacksToTheSameDigestAndAChangeChangesIt() throws Exception {
+    Path dir = functionDir();
+    String first = BundleArchive.pack(dir, tmp.resolve("1.tar.gz")).sha256();
+    assertEquals(first, BundleArchive.pack(dir, tmp.resolve("2.tar.gz")).sha256());
+    Files.writeString(dir.resolve("func.py"), "print('bye')\n");
+    assertNotEquals(first, BundleArchive.pack(dir, tmp.resolve("3.tar.gz")).sha256());
+  }
+
+  @Test
+  void refusesLinksLeavingTheDirectory() throws Exception {
+    Path dir = functionDir();
+    Files.createSymbolicLink(dir.resolve("passwd"), Path.of("/etc/passwd"));
+    CliFailure abs = assertThrows(CliFailure.class, () -> BundleArchive.pack(dir, tmp.resolve("x.tar.gz")));
+    assertTrue(abs.getMessage().contains("passwd is a link"), abs.getMessage());
+    Files.delete(dir.resolve("passwd"));
+    Files.createSymbolicLink(dir.resolve("lib/up"), Path.of("../../secret"));
+    CliFailure up = assertThrows(CliFailure.class, () -> BundleArchive.pack(dir, tmp.resolve("y.tar.gz")));
+    assertTrue(up.getMessage().contains("outside the function directory"), up.getMessage());
+  }
+}
