@@ -30,7 +30,8 @@ public final class FuncFile {
   public static final int SCHEMA_VERSION = 20180708;
   public static final String INITIAL_VERSION = "0.0.1";
 
-  private static final Pattern NAME = Pattern.compile("[a-z0-9][a-z0-9_-]{0,254}");
+  /** Fn's rule (lowercase, no colon) within what the server takes unescaped in a URL path. */
+  private static final Pattern NAME = Pattern.compile("[a-z0-9_.~$&+=@-]{1,255}");
   private static final Pattern SEMVER = Pattern.compile("(\\d+)\\.(\\d+)\\.(\\d+)");
   private static final ObjectMapper YAML = new ObjectMapper(
       YAMLFactory.builder()
@@ -56,9 +57,9 @@ public final class FuncFile {
     if (!name.toLowerCase(java.util.Locale.ROOT).equals(name)) {
       return Optional.of("function name '" + name + "' must be lowercase");
     }
-    if (!NAME.matcher(name).matches()) {
+    if (!NAME.matcher(name).matches() || name.equals(".") || name.equals("..")) {
       return Optional.of("function name '" + name
-          + "' may only contain a-z, 0-9, '_' and '-', must start with a letter or digit and be at most 255 characters");
+          + "' may only contain a-z, 0-9 and - _ . ~ $ & + = @, and be at most 255 characters");
     }
     return Optional.empty();
   }
