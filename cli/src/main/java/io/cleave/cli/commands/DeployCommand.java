@@ -170,6 +170,8 @@ public final class DeployCommand extends UserCommand {
       response = api.send(
           api.request(path)
               .header("Content-Type", "application/gzip")
+              // The server checks the body against this digest, so a damaged upload is refused.
+              .header("X-Content-SHA256", packed.sha256())
               .header("Accept", "application/json")
               .PUT(progress.publisher(packed.file())),
           HttpResponse.BodyHandlers.ofByteArray());

@@ -115,6 +115,14 @@ public final class ListCommand {
         System.err.println(fnName == null ? "No triggers found for app: " + appName : "No triggers found for function: " + fnName);
         return 0;
       }
+      // Like fn: the FUNCTION column only when the listing spans the whole app.
+      if (fnName != null) {
+        TextTable t = new TextTable("NAME", "ID", "TYPE", "SOURCE", "ENDPOINT");
+        triggers.forEach(tr -> t.row(JsonText.text(tr, "name"), JsonText.text(tr, "id"), JsonText.text(tr, "type"),
+            JsonText.text(tr, "source"), tr.path("annotations").path(TRIGGER_ENDPOINT).asText("")));
+        t.print(System.out);
+        return 0;
+      }
       Map<String, String> fnNames = new HashMap<>();
       api.listAll("/v2/fns", Map.of("app_id", JsonText.text(app, "id")))
           .forEach(fn -> fnNames.put(JsonText.text(fn, "id"), JsonText.text(fn, "name")));
