@@ -71,7 +71,6 @@ public final class DeployCommand extends UserCommand {
         System.out.println("Bumped to version " + version);
       }
       BundleArchive.Packed packed = BundleArchive.pack(dir, archive);
-      System.out.println("Updating function " + ff.name() + " using image " + packed.imageRef() + "...");
       d.run(ff, existingApp, packed);
       return 0;
     } catch (IOException | InterruptedException | RuntimeException e) {
@@ -102,6 +101,7 @@ public final class DeployCommand extends UserCommand {
     void run(FuncFile ff, Optional<JsonNode> existingApp, BundleArchive.Packed packed)
         throws IOException, InterruptedException {
       JsonNode app = existingApp.isPresent() ? existingApp.get() : createApp();
+      System.out.println("Updating function " + ff.name() + " using image " + packed.imageRef() + "...");
       Optional<JsonNode> existingFn = api.findFn(app, ff.name());
       JsonNode fn;
       if (existingFn.isEmpty()) {
