@@ -10,15 +10,22 @@ The runtime starts as ``python3 -m fdk /function/func.py handler`` (see ``fdk.__
 ``fdk.handle(handler)`` at the end of a func.py starts it the same way.
 """
 
+from __future__ import annotations
+
 import os
 import sys
-from typing import Optional, Union
 
 from fdk import constants
 from fdk import context
 from fdk import customer_code
 from fdk import response
-from fdk.customer_code import FunctionLoadError, Handler
+from fdk.customer_code import FunctionLoadError
+
+# Type names for annotations only: importing typing would slow every cold start.
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Optional, Union
+    from fdk.customer_code import Handler
 
 __all__ = ["constants", "context", "customer_code", "response", "handle", "load_handler", "run"]
 

@@ -1,10 +1,16 @@
 """``python3 -m fdk <func.py> [handler]``: load a function and run it (Fn's ``fdk`` command)."""
 
+from __future__ import annotations
+
 import sys
-from typing import List
 
 import fdk
 from fdk.customer_code import FunctionLoadError
+
+# Type names for annotations only: importing typing would slow every cold start.
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import List
 
 USAGE = "usage: python3 -m fdk <path/to/func.py> [handler]  (env CLEAVE_MODE=cold|seed)"
 

@@ -1,21 +1,24 @@
 """The invoke context a handler receives as ``ctx`` (Fn FDK's ``InvokeContext``)."""
 
+from __future__ import annotations
+
+import collections
 import datetime as dt
 import io
 import os
 import random
-from typing import Any, Dict, Mapping, NamedTuple, Optional, Tuple
 
 from fdk import constants
 from fdk import headers as hs
 
+# Type names for annotations only: importing typing would slow every cold start.
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any, Dict, Mapping, Optional, Tuple
 
-class ZipkinAttrs(NamedTuple):
-    trace_id: Optional[str]
-    span_id: Optional[str]
-    parent_span_id: Optional[str]
-    is_sampled: bool
-    flags: Optional[str]
+
+ZipkinAttrs = collections.namedtuple(
+    "ZipkinAttrs", ("trace_id", "span_id", "parent_span_id", "is_sampled", "flags"))
 
 
 def generate_id() -> str:

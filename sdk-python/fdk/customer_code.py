@@ -1,12 +1,17 @@
 """Loading a function's module (Fn FDK's ``customer_code``)."""
 
+from __future__ import annotations
+
 import importlib.util
 import os
 import sys
 from types import ModuleType
-from typing import Any, Callable, Optional
 
-Handler = Callable[..., Any]
+# Type names for annotations only: importing typing would slow every cold start.
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any, Callable, Optional
+    Handler = Callable[..., Any]
 
 
 class FunctionLoadError(Exception):

@@ -4,11 +4,15 @@ A call that came through an HTTP trigger carries the client's headers as ``Fn-Ht
 the function's own response headers go back the same way, plus ``Fn-Http-Status``.
 """
 
-from typing import Any, Dict, Mapping, Optional
+from __future__ import annotations
 
 from fdk import constants
 
-HeaderValue = Any  # a str, or a list of str for a repeated header
+# Type names for annotations only: importing typing would slow every cold start.
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any, Dict, Mapping, Optional
+    HeaderValue = Any  # a str, or a list of str for a repeated header
 
 # Kept under their own name when encapsulated: the platform reads them itself.
 _UNPREFIXED = frozenset((constants.CONTENT_TYPE, constants.FN_FDK_VERSION,

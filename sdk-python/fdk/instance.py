@@ -5,37 +5,43 @@ runs it right after ``os.fork``; a child resumed on another node from a snapshot
 runs the same function when it continues.
 """
 
+from __future__ import annotations
+
 import _signal
 import os
 import random
 import socket
 import sys
-from dataclasses import dataclass, field
-from typing import Any, Dict, Iterable, Mapping, Optional
 
 from fdk import constants
-from fdk.customer_code import Handler
 from fdk.runner import Dispatcher, flush_stdio, install_deadline_timer
 from fdk.server import HiddenListener, bind_unix, serve, unix_path
+
+# Type names for annotations only: importing typing would slow every cold start.
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any, Dict, Iterable, Mapping, Optional
+    from fdk.customer_code import Handler
 
 _OUTPUT_FLAGS = os.O_WRONLY | os.O_CREAT | os.O_APPEND | os.O_CLOEXEC
 _UNIX_PATH_MAX = 107  # sun_path holds 108 bytes with the terminating NUL
 
 
-@dataclass
 class ForkOrder:
     """What a new child must become (the ``fork`` request of the seed control protocol)."""
 
-    child_id: str
-    listener: str
-    stdout: Optional[str] = None
-    stderr: Optional[str] = None
-    env: Dict[str, str] = field(default_factory=dict)
-    # What the seed made before forking, so that a bad path fails the order; the child owns
-    # them after the fork. A child resumed elsewhere has none and makes its own.
-    stdout_fd: Optional[int] = None
-    stderr_fd: Optional[int] = None
-    hidden_listener: Optional[HiddenListener] = None
+    def __init__(self, child_id: str, listener: str, stdout: Optional[str] = None,
+                 stderr: Optional[str] = None, env: Optional[Dict[str, str]] = None) -> None:
+        self.child_id = child_id
+        self.listener = listener
+        self.stdout = stdout
+        self.stderr = stderr
+        self.env: Dict[str, str] = env if env is not None else {}
+        # What the seed made before forking, so that a bad path fails the order; the child
+        # owns them after the fork. A child resumed elsewhere has none and makes its own.
+        self.stdout_fd: Optional[int] = None
+        self.stderr_fd: Optional[int] = None
+        self.hidden_listener: Optional[HiddenListener] = None
 
     @classmethod
     def from_request(cls, request: Mapping[str, Any]) -> "ForkOrder":

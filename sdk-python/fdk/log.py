@@ -1,10 +1,16 @@
 """Python logging the way Fn's FDK sets it up: the root logger writes to stderr, each record
 prefixed with the call id, so ``logging.getLogger().info(...)`` in a handler lands in the logs."""
 
+from __future__ import annotations
+
 import logging
 import os
 import sys
-from typing import Optional
+
+# Type names for annotations only: importing typing would slow every cold start.
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Optional
 
 _request_id: Optional[str] = None
 

@@ -1,10 +1,16 @@
 """``fdk.response.Response``: a handler's answer with its own status and headers."""
 
+from __future__ import annotations
+
 import json
-from typing import Any, Mapping, Optional
 
 from fdk import constants
 from fdk import context
+
+# Type names for annotations only: importing typing would slow every cold start.
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any, Mapping, Optional
 
 
 class Response:

@@ -1,6 +1,8 @@
 """Runs one call: builds the context, calls the handler within its deadline, turns whatever it
 returned (or raised) into the HTTP answer Fn's FDK would give."""
 
+from __future__ import annotations
+
 import datetime as dt
 import io
 import json
@@ -9,20 +11,29 @@ import signal
 import sys
 import time
 import types
-from typing import Any, Dict, NamedTuple, Optional
 
 from fdk import constants
 from fdk import context
 from fdk import response
-from fdk.customer_code import Handler
+
+# Type names for annotations only: importing typing would slow every cold start.
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any, Dict, Optional
+    from fdk.customer_code import Handler
 
 JSON_CONTENT_TYPE = "application/json; charset=utf-8"
 
 
-class Reply(NamedTuple):
-    status: int
-    headers: Dict[str, Any]
-    body: bytes
+class Reply:
+    """An answer to the platform: HTTP status, headers (lower-case names), body."""
+
+    __slots__ = ("status", "headers", "body")
+
+    def __init__(self, status: int, headers: Dict[str, Any], body: bytes) -> None:
+        self.status = status
+        self.headers = headers
+        self.body = body
 
 
 class DeadlineExceeded(TimeoutError):

@@ -5,6 +5,8 @@ answer line per request line; ops ``ping``, ``fork`` and ``exit``. The seed is o
 ``os.fork`` copies a consistent process.
 """
 
+from __future__ import annotations
+
 import gc
 import json
 import os
@@ -12,13 +14,16 @@ import select
 import signal
 import socket
 import sys
-import traceback
-from typing import Any, Dict, List, Optional
 
-from fdk.customer_code import Handler
 from fdk.instance import ForkOrder, become_instance, prepare_process, serve_calls
 from fdk.runner import flush_stdio
 from fdk.server import bind_unix, set_io_timeout, unix_path
+
+# Type names for annotations only: importing typing would slow every cold start.
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any, Dict, List, Optional
+    from fdk.customer_code import Handler
 
 MAX_LINE = 1 << 20
 
@@ -158,6 +163,7 @@ class Seed:
         except SystemExit as ex:
             code = ex.code if isinstance(ex.code, int) else 1
         except BaseException:
+            import traceback
             traceback.print_exc()
         finally:
             flush_stdio()

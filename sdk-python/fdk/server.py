@@ -6,6 +6,8 @@ requests), so calls on concurrent connections run one at a time, as sync handler
 FDK. Bodies come with Content-Length or chunked; answers always carry Content-Length.
 """
 
+from __future__ import annotations
+
 import json
 import os
 import select
@@ -14,9 +16,13 @@ import stat
 import struct
 import sys
 from http import HTTPStatus
-from typing import Any, Dict, Tuple
 
 from fdk.runner import Dispatcher, Reply
+
+# Type names for annotations only: importing typing would slow every cold start.
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any, Dict, Tuple
 
 IO_TIMEOUT = 60.0  # seconds a started request or an answer may stall before the connection is dropped
 RECV_SIZE = 65536
