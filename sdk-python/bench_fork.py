@@ -11,6 +11,7 @@ Measured in the same run, for ratios:
 
 import argparse
 import ctypes
+import importlib
 import json
 import os
 import shutil
@@ -173,8 +174,9 @@ def bench_forks(work: str, func: str, forks: int) -> Dict[str, List[float]]:
 def bench_bare_fork(work: str, func_name: str, forks: int) -> List[float]:
     """os.fork() of this process + the same atomic listener bind in the child: the floor."""
     if func_name == "numpy":
-        import numpy  # noqa: F401  (same libraries as the seed, for a like-sized process)
-        import PIL.Image  # noqa: F401
+        # the same libraries as the seed, for a like-sized process
+        importlib.import_module("numpy")
+        importlib.import_module("PIL.Image")
     samples = []
     appearance = Appearance()
     bare_dir = os.path.join(work, "bare")

@@ -177,7 +177,7 @@ def prepare_process() -> None:
     # stdout and stderr usually share one output file: line buffering keeps their lines in
     # the order the function wrote them.
     try:
-        sys.stdout.reconfigure(line_buffering=True)  # type: ignore[union-attr]
+        sys.stdout.reconfigure(line_buffering=True)  # type: ignore[attr-defined]
     except (AttributeError, ValueError, OSError):
         pass
 

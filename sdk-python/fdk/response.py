@@ -5,17 +5,17 @@ from __future__ import annotations
 import json
 
 from fdk import constants
-from fdk import context
 
 # Type names for annotations only: importing typing would slow every cold start.
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any, Mapping, Optional
+    from fdk.context import InvokeContext
 
 
 class Response:
 
-    def __init__(self, ctx: context.InvokeContext, response_data: Any = None,
+    def __init__(self, ctx: InvokeContext, response_data: Any = None,
                  headers: Optional[Mapping[str, Any]] = None, status_code: int = 200,
                  response_encoding: str = "utf-8") -> None:
         self.ctx = ctx
@@ -43,5 +43,5 @@ class Response:
             return json.dumps(data).encode(self.response_encoding)
         return str(data).encode(self.response_encoding)
 
-    def context(self) -> context.InvokeContext:
+    def context(self) -> InvokeContext:
         return self.ctx

@@ -8,6 +8,7 @@ answer line per request line; ops ``ping``, ``fork`` and ``exit``. The seed is o
 from __future__ import annotations
 
 import gc
+import importlib
 import json
 import os
 import select
@@ -196,7 +197,7 @@ def run_seed(handler: Handler, control_address: Optional[str]) -> None:
     if not control_address:
         sys.exit("fdk seed: CLEAVE_CONTROL is not set")
     if _is_coroutine_function(handler):
-        import asyncio  # noqa: F401  (imported once here rather than in every child)
+        importlib.import_module("asyncio")  # imported once here rather than in every child
     prepare_process()
     gc.collect()
     gc.freeze()

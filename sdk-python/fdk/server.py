@@ -22,7 +22,7 @@ from fdk.runner import Dispatcher, Reply
 # Type names for annotations only: importing typing would slow every cold start.
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from typing import Any, Dict, Tuple
+    from typing import Any, Dict, List, Tuple
 
 IO_TIMEOUT = 60.0  # seconds a started request or an answer may stall before the connection is dropped
 RECV_SIZE = 65536
@@ -232,7 +232,7 @@ def _read_body(stream: _Stream, headers: Dict[str, Any]) -> bytes:
 
 
 def _read_chunked(stream: _Stream) -> bytes:
-    chunks = []
+    chunks: List[bytes] = []
     while True:
         size_text = stream.read_line().split(b";", 1)[0].strip()
         try:

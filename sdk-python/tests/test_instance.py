@@ -1,14 +1,13 @@
 """A cold instance: Fn's http-stream contract on FN_LISTENER, driven like the invoker drives it."""
 
-import json
 import os
 import socket
 import threading
 import time
 import unittest
 
-from tests.support import (PYTHON, Runtime, UnixHTTPConnection, call, deadline_in,
-                           function_path, wait_for_path)
+from tests.support import (PYTHON, Answer, Runtime, UnixHTTPConnection, call, deadline_in,
+                           function_path)
 
 
 class FnApiTest(unittest.TestCase):
@@ -28,7 +27,7 @@ class FnApiTest(unittest.TestCase):
     def tearDown(self) -> None:
         self.conn.close()
 
-    def act(self, action: str, body: bytes = b"", **kwargs) -> "Answer":
+    def act(self, action: str, body: bytes = b"", **kwargs) -> Answer:
         headers = {"X-Action": action}
         headers.update(kwargs.pop("headers", {}))
         return call(self.conn, body, headers=headers, **kwargs)

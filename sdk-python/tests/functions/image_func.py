@@ -1,7 +1,6 @@
 """A numpy + PIL function: the image and matrix are built once, in the seed."""
 
 import io
-import json
 
 import numpy as np
 from PIL import Image, ImageFilter
