@@ -34,11 +34,16 @@ def load_module(path: str) -> ModuleType:
     if spec is None or spec.loader is None:
         raise FunctionLoadError("{} is not a Python module".format(path))
     module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module
+    # Registered so that the function's own code can import it by name, unless the name is
+    # already a loaded module (a file called json.py must not replace json).
+    registered = name not in sys.modules
+    if registered:
+        sys.modules[name] = module
     try:
         spec.loader.exec_module(module)
     except BaseException:
-        sys.modules.pop(name, None)
+        if registered:
+            sys.modules.pop(name, None)
         raise
     return module
 

@@ -20,7 +20,7 @@ from fdk.server import HiddenListener, bind_unix, serve, unix_path
 # Type names for annotations only: importing typing would slow every cold start.
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from typing import Any, Dict, Iterable, Mapping, Optional
+    from typing import Any, Dict, Iterable, Mapping, NoReturn, Optional
     from fdk.customer_code import Handler
 
 _OUTPUT_FLAGS = os.O_WRONLY | os.O_CREAT | os.O_APPEND | os.O_CLOEXEC
@@ -168,6 +168,24 @@ def become_instance(order: ForkOrder, inherited: Iterable[Any] = ()) -> socket.s
         environ[key] = value
     environ[constants.FN_LISTENER] = order.listener
     return listener
+
+
+def run_child(handler: Handler, order: ForkOrder, inherited: Iterable[Any] = ()) -> NoReturn:
+    """The whole life of a child: become an instance, serve calls, exit (never returns into
+    the seed's code). A local fork calls it right after ``os.fork``; a child resumed on
+    another node calls it with the order it was resumed for."""
+    code = 1
+    try:
+        listener = become_instance(order, inherited)
+        serve_calls(handler, listener)
+    except SystemExit as ex:
+        code = ex.code if isinstance(ex.code, int) else 1
+    except BaseException:
+        import traceback
+        traceback.print_exc()
+    finally:
+        flush_stdio()
+        os._exit(code)
 
 
 def prepare_process() -> None:

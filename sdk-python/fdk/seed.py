@@ -16,7 +16,7 @@ import signal
 import socket
 import sys
 
-from fdk.instance import ForkOrder, become_instance, prepare_process, serve_calls
+from fdk.instance import ForkOrder, prepare_process, run_child
 from fdk.runner import flush_stdio
 from fdk.server import bind_unix, set_io_timeout, unix_path
 
@@ -151,24 +151,9 @@ class Seed:
             order.release(forked=False)
             return {"ok": False, "error": "fork failed: {}".format(ex)}
         if pid == 0:
-            self._run_child(order)
+            run_child(self._handler, order, self._inherited())
         order.release(forked=True)
         return {"ok": True, "pid": pid}
-
-    def _run_child(self, order: ForkOrder) -> None:
-        """Runs in the child; never returns into the seed's loop."""
-        code = 1
-        try:
-            listener = become_instance(order, self._inherited())
-            serve_calls(self._handler, listener)
-        except SystemExit as ex:
-            code = ex.code if isinstance(ex.code, int) else 1
-        except BaseException:
-            import traceback
-            traceback.print_exc()
-        finally:
-            flush_stdio()
-            os._exit(code)
 
     def _inherited(self) -> List[Any]:
         return [self._poller, self._listener] + [c.sock for c in self._connections.values()]
