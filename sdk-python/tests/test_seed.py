@@ -8,7 +8,7 @@ import tempfile
 import time
 import unittest
 
-from tests.support import (ControlClient, Runtime, UnixHTTPConnection, call, function_path,
+from tests.support import (PYTHON, ControlClient, Runtime, UnixHTTPConnection, call, function_path,
                            pid_alive, wait_for_path)
 
 
@@ -168,6 +168,23 @@ class SeedTest(unittest.TestCase):
         self.assertFalse(os.path.exists(self.seed.control))
         conn = UnixHTTPConnection(child["listener"])
         self.assertEqual(call(conn).status, 200)
+        conn.close()
+
+
+class LegacyEntrySeedTest(unittest.TestCase):
+
+    def test_fdk_handle_style_function_as_a_seed(self) -> None:
+        seed = Runtime("", mode="seed", argv=[PYTHON, function_path("legacy_func.py")])
+        self.addCleanup(seed.close)
+        control = ControlClient(seed.control)
+        self.addCleanup(control.close)
+        listener = os.path.join(seed.dir, "child.sock")
+        answer = control.request(op="fork", child_id="legacy", listener="unix:" + listener)
+        self.assertTrue(answer["ok"], answer)
+        seed.children.append(answer["pid"])
+        wait_for_path(listener)
+        conn = UnixHTTPConnection(listener)
+        self.assertEqual(call(conn, b"from a child").body, b"legacy says from a child")
         conn.close()
 
 
