@@ -43,24 +43,12 @@ public final class Gateway {
   public static Future<Gateway> start(Vertx vertx, Parts parts) {
     HttpMetrics httpMetrics = new HttpMetrics(parts.metrics());
     ServerConfig cfg = parts.config();
-    List<String> ids = new ArrayList<>();
-    Promise<Integer> firstPort = Promise.promise();
-    return vertx.deployVerticle(new ApiVerticle(parts, httpMetrics, cfg.port(), firstPort))
-        .compose(id -> {
-          ids.add(id);
-          return firstPort.future();
-        })
-        .compose(port -> {
-          if (cfg.httpInstances() == 1) {
-            return Future.succeededFuture(new Gateway(vertx, ids, port));
-          }
-          return vertx.deployVerticle(() -> new ApiVerticle(parts, httpMetrics, port, Promise.promise()),
-                  new DeploymentOptions().setInstances(cfg.httpInstances() - 1))
-              .map(id -> {
-                ids.add(id);
-                return new Gateway(vertx, ids, port);
-              });
-        });
+    // Vert.x shares one random port among servers that ask for a negative port; 0 would give each its own.
+    int listenPort = cfg.port() == 0 ? -1 : cfg.port();
+    Promise<Integer> bound = Promise.promise();
+    return vertx.deployVerticle(() -> new ApiVerticle(parts, httpMetrics, listenPort, bound),
+            new DeploymentOptions().setInstances(cfg.httpInstances()))
+        .compose(id -> bound.future().map(port -> new Gateway(vertx, List.of(id), port)));
   }
 
   /** The port the API listens on (the chosen one when configured as 0). */

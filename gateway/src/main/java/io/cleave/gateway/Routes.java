@@ -50,6 +50,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.Callable;
 import java.util.function.Consumer;
+import java.util.function.Supplier;
 
 /** The gateway's routes; one instance per event loop. */
 final class Routes {
@@ -161,7 +162,7 @@ final class Routes {
         Replies.error(ctx, status, Replies.messageFor(status));
       }
       if (ctx.statusCode() == 413) {
-        ctx.request().connection().close(); // the rest of an oversize body is not worth reading
+        drain(ctx.request());
       }
     });
     for (int status : new int[] {404, 405}) {
@@ -171,6 +172,29 @@ final class Routes {
   }
 
   // ---------------------------------------------------------------- plumbing
+
+  /** Most of a refused body read and dropped so the client sees the answer; beyond it, the connection closes. */
+  private static final long DRAIN_LIMIT = 16L * 1024 * 1024;
+
+  /**
+   * Reads and drops the rest of a refused request body, so a client still sending it gets the
+   * error answer instead of a reset; a client sending far more than that is disconnected.
+   */
+  private static void drain(HttpServerRequest req) {
+    if (req.isEnded()) {
+      return;
+    }
+    long[] dropped = {0};
+    req.handler(buf -> {
+      dropped[0] += buf.length();
+      if (dropped[0] > DRAIN_LIMIT) {
+        req.connection().close();
+      }
+    });
+    req.endHandler(null);
+    req.exceptionHandler(t -> { });
+    req.resume();
+  }
 
   /** First handler of every request: a call id on every response, and metrics when it ends. */
   private void begin(RoutingContext ctx) {
@@ -417,7 +441,9 @@ final class Routes {
     if (declaredLength != null) {
       try {
         if (Long.parseLong(declaredLength.trim()) > limit) {
-          throw new ApiError(413, "bundle larger than the limit of " + limit + " bytes");
+          Replies.error(ctx, 413, "bundle larger than the limit of " + limit + " bytes");
+          drain(req);
+          return;
         }
       } catch (NumberFormatException e) {
         throw new ApiError(400, "Invalid Content-Length");
@@ -441,7 +467,8 @@ final class Routes {
       long limit, BundleDigest expected, String fnId) {
     long[] size = {0};
     boolean[] aborted = {false};
-    Runnable discard = () -> file.close().onComplete(x -> vertx.fileSystem().delete(upload.toString()));
+    Supplier<Future<Void>> discard = () -> file.close().transform(x -> vertx.fileSystem().delete(upload.toString()))
+        .recover(t -> Future.succeededFuture());
     req.handler(buf -> {
       if (aborted[0]) {
         return;
@@ -449,9 +476,8 @@ final class Routes {
       size[0] += buf.length();
       if (size[0] > limit) {
         aborted[0] = true;
-        discard.run();
-        Replies.error(ctx, 413, "bundle larger than the limit of " + limit + " bytes");
-        req.connection().close();
+        drain(req);
+        discard.get().onComplete(x -> Replies.error(ctx, 413, "bundle larger than the limit of " + limit + " bytes"));
         return;
       }
       sha.update(buf.getBytes());
@@ -464,7 +490,7 @@ final class Routes {
     req.exceptionHandler(t -> {
       if (!aborted[0]) {
         aborted[0] = true;
-        discard.run();
+        discard.get();
       }
     });
     req.endHandler(v -> {

@@ -128,7 +128,13 @@ public final class TarGzUnpacker {
             Files.createSymbolicLink(at, Path.of(target));
           }
         } else if (entry.isLink()) {
-          String target = normalise(entry.getLinkName());
+          String target;
+          try {
+            target = normalise(entry.getLinkName());
+          } catch (ArchiveRejectedException e) {
+            throw new ArchiveRejectedException(
+                "archive entry '" + name + "' is a hard link to '" + entry.getLinkName() + "', outside the bundle");
+          }
           if (!regularFiles.contains(target)) {
             throw new ArchiveRejectedException(
                 "archive entry '" + name + "' is a hard link to '" + entry.getLinkName()
