@@ -43,12 +43,32 @@ public final class Gateway {
   public static Future<Gateway> start(Vertx vertx, Parts parts) {
     HttpMetrics httpMetrics = new HttpMetrics(parts.metrics());
     ServerConfig cfg = parts.config();
-    // Vert.x shares one random port among servers that ask for a negative port; 0 would give each its own.
-    int listenPort = cfg.port() == 0 ? -1 : cfg.port();
-    Promise<Integer> bound = Promise.promise();
-    return vertx.deployVerticle(() -> new ApiVerticle(parts, httpMetrics, listenPort, bound),
-            new DeploymentOptions().setInstances(cfg.httpInstances()))
-        .compose(id -> bound.future().map(port -> new Gateway(vertx, List.of(id), port)));
+    if (cfg.port() != 0) {
+      // Vert.x shares one listening socket among instances asking for the same host:port.
+      Promise<Integer> bound = Promise.promise();
+      return vertx.deployVerticle(() -> new ApiVerticle(parts, httpMetrics, cfg.port(), false, bound),
+              new DeploymentOptions().setInstances(cfg.httpInstances()))
+          .compose(id -> bound.future().map(port -> new Gateway(vertx, List.of(id), port)));
+    }
+    // Port 0: the first instance lets the kernel choose; the others join that port with SO_REUSEPORT.
+    List<String> ids = new ArrayList<>();
+    Promise<Integer> firstPort = Promise.promise();
+    return vertx.deployVerticle(new ApiVerticle(parts, httpMetrics, 0, true, firstPort))
+        .compose(id -> {
+          ids.add(id);
+          return firstPort.future();
+        })
+        .compose(port -> {
+          if (cfg.httpInstances() == 1) {
+            return Future.succeededFuture(new Gateway(vertx, ids, port));
+          }
+          return vertx.deployVerticle(() -> new ApiVerticle(parts, httpMetrics, port, true, Promise.promise()),
+                  new DeploymentOptions().setInstances(cfg.httpInstances() - 1))
+              .map(id -> {
+                ids.add(id);
+                return new Gateway(vertx, ids, port);
+              });
+        });
   }
 
   /** The port the API listens on (the chosen one when configured as 0). */
@@ -68,12 +88,14 @@ public final class Gateway {
     private final Parts parts;
     private final HttpMetrics httpMetrics;
     private final int port;
+    private final boolean reusePort;
     private final Promise<Integer> bound;
 
-    ApiVerticle(Parts parts, HttpMetrics httpMetrics, int port, Promise<Integer> bound) {
+    ApiVerticle(Parts parts, HttpMetrics httpMetrics, int port, boolean reusePort, Promise<Integer> bound) {
       this.parts = parts;
       this.httpMetrics = httpMetrics;
       this.port = port;
+      this.reusePort = reusePort;
       this.bound = bound;
     }
 
@@ -83,12 +105,16 @@ public final class Gateway {
           .setHost(parts.config().host())
           .setPort(port)
           .setTcpNoDelay(true)
-          .setReuseAddress(true);
+          .setReuseAddress(true)
+          .setReusePort(reusePort);
       return vertx.createHttpServer(options)
           .requestHandler(new Routes(vertx, parts, httpMetrics).router())
           .listen()
           .onSuccess((HttpServer s) -> bound.tryComplete(s.actualPort()))
-          .onFailure(bound::tryFail);
+          .onFailure(t -> bound.tryFail(new IllegalStateException(
+              "cannot listen on " + parts.config().host() + ":" + port + ": " + t.getMessage(), t)))
+          .recover(t -> Future.failedFuture(new IllegalStateException(
+              "cannot listen on " + parts.config().host() + ":" + port + ": " + t.getMessage(), t)));
     }
   }
 }

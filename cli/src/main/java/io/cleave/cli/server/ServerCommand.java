@@ -95,11 +95,13 @@ public final class ServerCommand implements Callable<Integer> {
     try {
       server = ServerComposition.start(cfg, execution(), version());
     } catch (Exception e) {
-      Throwable root = e;
-      while (root.getCause() != null && root.getCause() != root) {
-        root = root.getCause();
+      // The outermost message that is ours says what failed; wrappers (ExecutionException) add nothing.
+      Throwable shown = e;
+      while ((shown instanceof java.util.concurrent.ExecutionException || shown.getMessage() == null)
+          && shown.getCause() != null) {
+        shown = shown.getCause();
       }
-      System.err.println("cleave: cannot start: " + (root.getMessage() == null ? root : root.getMessage()));
+      System.err.println("cleave: cannot start: " + (shown.getMessage() == null ? shown : shown.getMessage()));
       return 1;
     }
     CountDownLatch stopped = new CountDownLatch(1);

@@ -47,7 +47,11 @@ public final class RegistryDb implements AutoCloseable {
         families.put(familyNames.get(i), handles.get(i + 1));
       }
       syncWrites = new WriteOptions().setSync(true);
-    } catch (RocksDBException | java.io.IOException e) {
+    } catch (RocksDBException e) {
+      String why = e.getMessage() != null && e.getMessage().contains("LOCK")
+          ? "another Cleave server is using this data directory" : e.getMessage();
+      throw new IllegalStateException("cannot open the registry database in " + dir + ": " + why, e);
+    } catch (java.io.IOException e) {
       throw new IllegalStateException("cannot open the registry database in " + dir + ": " + e.getMessage(), e);
     }
   }
