@@ -28,6 +28,7 @@ from typing import Dict, List
 
 SDK_DIR = os.path.dirname(os.path.abspath(__file__))
 PYTHON = "/usr/bin/python3"
+ROUNDS = 10
 
 FUNCS = {
     "hello": '''
@@ -126,65 +127,77 @@ def control_request(conn_file, fields: Dict) -> Dict:
     return json.loads(conn_file.readline())
 
 
-def bench_forks(work: str, func: str, forks: int) -> Dict[str, List[float]]:
-    control = os.path.join(work, "ctl.sock")
-    env = {"PATH": "/usr/bin:/bin", "PYTHONPATH": SDK_DIR, "CLEAVE_MODE": "seed",
-           "CLEAVE_CONTROL": "unix:" + control, "FN_APP_ID": "bench", "FN_FN_ID": "bench"}
-    seed = subprocess.Popen([PYTHON, "-m", "fdk", func, "handler"], env=env)
-    results: Dict[str, List[float]] = {"reply": [], "ready": [], "first_call": []}
-    try:
+class SeedForks:
+    """A seed of the function; ``one()`` forks a child, times it, and kills it."""
+
+    def __init__(self, work: str, func: str, appearance: Appearance) -> None:
+        self.work = work
+        self.appearance = appearance
+        self.count = 0
+        self.samples: Dict[str, List[float]] = {"reply": [], "ready": [], "first_call": []}
+        control = os.path.join(work, "ctl.sock")
+        env = {"PATH": "/usr/bin:/bin", "PYTHONPATH": SDK_DIR, "CLEAVE_MODE": "seed",
+               "CLEAVE_CONTROL": "unix:" + control, "FN_APP_ID": "bench", "FN_FN_ID": "bench"}
+        self.seed = subprocess.Popen([PYTHON, "-m", "fdk", func, "handler"], env=env)
         wait_exists(control)
-        appearance = Appearance()
-        sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        sock.connect(control)
-        conn = sock.makefile("rwb")
-        for i in range(forks + 5):
-            child_dir = os.path.join(work, "child-{}".format(i))
-            os.mkdir(child_dir)
-            wd = appearance.watch(child_dir)
-            listener = os.path.join(child_dir, "lsnr.sock")
-            output = os.path.join(child_dir, "output")
-            order = {"op": "fork", "child_id": str(i), "listener": "unix:" + listener,
-                     "stdout": output, "stderr": output, "env": {"CHILD": str(i)}}
-            start = time.perf_counter()
-            answer = control_request(conn, order)
-            replied = time.perf_counter()
-            if not answer.get("ok"):
-                raise RuntimeError("fork refused: {}".format(answer))
-            ready = appearance.wait(wd, "lsnr.sock")
-            called = first_call(listener)
-            appearance.unwatch(wd)
-            os.kill(answer["pid"], signal.SIGKILL)
-            wait_gone(answer["pid"])
-            shutil.rmtree(child_dir)
-            if i >= 5:  # the first forks warm caches
-                results["reply"].append(replied - start)
-                results["ready"].append(ready - start)
-                results["first_call"].append(called - start)
-            time.sleep(0.002)
-        control_request(conn, {"op": "exit"})
-        seed.wait(10)
-    finally:
-        if seed.poll() is None:
-            seed.kill()
-            seed.wait()
-    return results
+        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        self.sock.connect(control)
+        self.conn = self.sock.makefile("rwb")
+
+    def one(self, record: bool = True) -> None:
+        self.count += 1
+        child_dir = os.path.join(self.work, "child-{}".format(self.count))
+        os.mkdir(child_dir)
+        wd = self.appearance.watch(child_dir)
+        listener = os.path.join(child_dir, "lsnr.sock")
+        output = os.path.join(child_dir, "output")
+        order = {"op": "fork", "child_id": str(self.count), "listener": "unix:" + listener,
+                 "stdout": output, "stderr": output, "env": {"CHILD": str(self.count)}}
+        start = time.perf_counter()
+        answer = control_request(self.conn, order)
+        replied = time.perf_counter()
+        if not answer.get("ok"):
+            raise RuntimeError("fork refused: {}".format(answer))
+        ready = self.appearance.wait(wd, "lsnr.sock")
+        called = first_call(listener)
+        self.appearance.unwatch(wd)
+        os.kill(answer["pid"], signal.SIGKILL)
+        wait_gone(answer["pid"])
+        shutil.rmtree(child_dir)
+        if record:
+            self.samples["reply"].append(replied - start)
+            self.samples["ready"].append(ready - start)
+            self.samples["first_call"].append(called - start)
+
+    def close(self) -> None:
+        try:
+            control_request(self.conn, {"op": "exit"})
+            self.seed.wait(10)
+        finally:
+            if self.seed.poll() is None:
+                self.seed.kill()
+                self.seed.wait()
 
 
-def bench_bare_fork(work: str, func_name: str, forks: int) -> List[float]:
+class BareForks:
     """os.fork() of this process + the same atomic listener bind in the child: the floor."""
-    if func_name == "numpy":
-        # the same libraries as the seed, for a like-sized process
-        importlib.import_module("numpy")
-        importlib.import_module("PIL.Image")
-    samples = []
-    appearance = Appearance()
-    bare_dir = os.path.join(work, "bare")
-    os.mkdir(bare_dir)
-    wd = appearance.watch(bare_dir)
-    for i in range(forks + 5):
-        name = "bare-{}.sock".format(i)
-        path = os.path.join(bare_dir, name)
+
+    def __init__(self, work: str, func_name: str, appearance: Appearance) -> None:
+        if func_name == "numpy":
+            # the same libraries as the seed, for a like-sized process
+            importlib.import_module("numpy")
+            importlib.import_module("PIL.Image")
+        self.appearance = appearance
+        self.dir = os.path.join(work, "bare")
+        os.mkdir(self.dir)
+        self.wd = appearance.watch(self.dir)
+        self.count = 0
+        self.samples: List[float] = []
+
+    def one(self, record: bool = True) -> None:
+        self.count += 1
+        name = "bare-{}.sock".format(self.count)
+        path = os.path.join(self.dir, name)
         start = time.perf_counter()
         pid = os.fork()
         if pid == 0:
@@ -195,36 +208,41 @@ def bench_bare_fork(work: str, func_name: str, forks: int) -> List[float]:
             os.rename(path + ".tmp", path)
             time.sleep(30)
             os._exit(0)
-        ready = appearance.wait(wd, name)
+        ready = self.appearance.wait(self.wd, name)
         os.kill(pid, signal.SIGKILL)
         os.waitpid(pid, 0)
         os.unlink(path)
-        if i >= 5:
-            samples.append(ready - start)
-        time.sleep(0.002)
-    return samples
+        if record:
+            self.samples.append(ready - start)
 
 
-def bench_cold(work: str, func: str, colds: int) -> Dict[str, List[float]]:
-    results: Dict[str, List[float]] = {"ready": [], "first_call": []}
-    appearance = Appearance()
-    for i in range(colds):
-        cold_dir = os.path.join(work, "cold-{}".format(i))
+class ColdStarts:
+    """``one()`` starts the function cold, times it to its listener and first call."""
+
+    def __init__(self, work: str, func: str, appearance: Appearance) -> None:
+        self.work = work
+        self.func = func
+        self.appearance = appearance
+        self.count = 0
+        self.samples: Dict[str, List[float]] = {"ready": [], "first_call": []}
+
+    def one(self) -> None:
+        self.count += 1
+        cold_dir = os.path.join(self.work, "cold-{}".format(self.count))
         os.mkdir(cold_dir)
-        wd = appearance.watch(cold_dir)
+        wd = self.appearance.watch(cold_dir)
         listener = os.path.join(cold_dir, "lsnr.sock")
         env = {"PATH": "/usr/bin:/bin", "PYTHONPATH": SDK_DIR, "FN_FORMAT": "http-stream",
                "FN_LISTENER": "unix:" + listener, "FN_APP_ID": "bench", "FN_FN_ID": "bench"}
         start = time.perf_counter()
-        proc = subprocess.Popen([PYTHON, "-m", "fdk", func, "handler"], env=env)
-        ready = appearance.wait(wd, "lsnr.sock", 60)
+        proc = subprocess.Popen([PYTHON, "-m", "fdk", self.func, "handler"], env=env)
+        ready = self.appearance.wait(wd, "lsnr.sock", 60)
         called = first_call(listener)
-        appearance.unwatch(wd)
+        self.appearance.unwatch(wd)
         proc.kill()
         proc.wait()
-        results["ready"].append(ready - start)
-        results["first_call"].append(called - start)
-    return results
+        self.samples["ready"].append(ready - start)
+        self.samples["first_call"].append(called - start)
 
 
 def line(name: str, samples: List[float]) -> float:
@@ -249,17 +267,35 @@ def main() -> None:
             f.write(FUNCS[args.func])
         print("function '{}', python {}, {} CPUs".format(args.func, sys.version.split()[0],
                                                         os.cpu_count()))
-        cold = bench_cold(work, func, args.colds)
-        forks = bench_forks(work, func, args.forks)
-        bare = bench_bare_fork(work, args.func, args.forks)
+        appearance = Appearance()
+        seed = SeedForks(work, func, appearance)
+        bare = BareForks(work, args.func, appearance)
+        cold = ColdStarts(work, func, appearance)
+        try:
+            for _ in range(5):  # warm-up: caches, the seed's first copy-on-write faults
+                seed.one(record=False)
+                bare.one(record=False)
+            # Rounds alternate the three, so that they share the machine's background noise.
+            for round_number in range(ROUNDS):
+                for _ in range(args.forks // ROUNDS):
+                    seed.one()
+                    time.sleep(0.002)
+                for _ in range(args.forks // ROUNDS):
+                    bare.one()
+                    time.sleep(0.002)
+                if round_number < args.colds:
+                    cold.one()
+        finally:
+            seed.close()
+        forks = seed.samples
         print("seed fork (order sent ->):")
         line("answer with pid", forks["reply"])
         ready = line("listener ready (fork-to-ready)", forks["ready"])
         fork_call = line("first call answered", forks["first_call"])
         print("baselines:")
-        floor = line("bare os.fork + bind in child -> ready", bare)
-        cold_ready = line("cold start -> listener ready", cold["ready"])
-        cold_call = line("cold start -> first call answered", cold["first_call"])
+        floor = line("bare os.fork + bind in child -> ready", bare.samples)
+        cold_ready = line("cold start -> listener ready", cold.samples["ready"])
+        cold_call = line("cold start -> first call answered", cold.samples["first_call"])
         print("ratios (p50): fork-to-ready = {:.2f} x bare fork floor; cold start ready = "
               "{:.1f} x fork-to-ready; first call: cold = {:.1f} x fork".format(
                   ready / floor, cold_ready / ready, cold_call / fork_call))
