@@ -53,16 +53,16 @@ class ForkOrder:
         if not isinstance(listener, str):
             raise ValueError("listener must be a string unix:<path>")
         path = unix_path(listener)
+        if not os.path.isabs(path):
+            raise ValueError("listener path must be absolute: {}".format(path))
         if len(os.fsencode(path)) > _UNIX_PATH_MAX:
             raise ValueError("listener path is longer than {} bytes: {}".format(
                 _UNIX_PATH_MAX, path))
-        if not os.path.isdir(os.path.dirname(os.path.abspath(path))):
-            raise ValueError("listener directory does not exist: {}".format(path))
         outputs = {}
         for name in ("stdout", "stderr"):
             value = request.get(name)
-            if value is not None and (not isinstance(value, str) or not value):
-                raise ValueError("{} must be a file path".format(name))
+            if value is not None and (not isinstance(value, str) or not os.path.isabs(value)):
+                raise ValueError("{} must be an absolute file path".format(name))
             outputs[name] = value
         env = request.get("env") or {}
         if not isinstance(env, dict):

@@ -119,6 +119,9 @@ class SeedTest(unittest.TestCase):
             json.dumps({"no_op": True}).encode(),
             json.dumps({"op": "fork"}).encode(),
             json.dumps({"op": "fork", "child_id": "c", "listener": "/tmp/no-scheme"}).encode(),
+            json.dumps({"op": "fork", "child_id": "c", "listener": "unix:relative.sock"}).encode(),
+            json.dumps({"op": "fork", "child_id": "c", "listener": good_listener,
+                        "stderr": "relative/output"}).encode(),
             json.dumps({"op": "fork", "child_id": "c", "listener": missing_dir}).encode(),
             json.dumps({"op": "fork", "child_id": "c", "listener": "unix:/" + "x" * 200}).encode(),
             json.dumps({"op": "fork", "child_id": "c", "listener": good_listener,
@@ -135,7 +138,7 @@ class SeedTest(unittest.TestCase):
             self.assertFalse(answer["ok"], line)
             self.assertIsInstance(answer["error"], str)
             self.assertTrue(answer["error"])
-        self.assertIn("stdout", self.control.send_line(bad[8])["error"])
+        self.assertIn("stdout", self.control.send_line(bad[10])["error"])
         self.assertEqual(self.control.request(op="ping")["ok"], True)
         self.assertFalse(os.path.exists(os.path.join(self.seed.dir, "x.sock")))
         self.assertEqual([n for n in os.listdir(self.seed.dir) if n.startswith(".~")], [])
