@@ -11,7 +11,7 @@ import java.util.concurrent.Callable;
 public abstract class UserCommand implements Callable<Integer> {
 
   /** Does the work; returns the exit code. */
-  protected abstract int execute() throws IOException, InterruptedException;
+  protected abstract int execute() throws IOException;
 
   @Override
   public final Integer call() {
@@ -23,9 +23,6 @@ public abstract class UserCommand implements Callable<Integer> {
       return fail(describe(e));
     } catch (UncheckedIOException e) {
       return fail(describe(e.getCause()));
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      return fail("interrupted");
     }
   }
 

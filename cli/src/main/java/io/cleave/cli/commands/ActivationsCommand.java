@@ -9,7 +9,6 @@ import io.cleave.cli.api.JsonText;
 import io.cleave.cli.api.TextTable;
 import io.cleave.cli.api.UserCommand;
 import java.io.IOException;
-import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
@@ -39,7 +38,7 @@ public final class ActivationsCommand {
   ActivationsCommand() {}
 
   /** {@code --fn APP/FN} or a function id, resolved to the id the API filters on. */
-  static String fnId(CleaveApi api, String fn) throws IOException, InterruptedException {
+  static String fnId(CleaveApi api, String fn) throws IOException {
     int slash = fn.indexOf('/');
     if (slash < 0) {
       return fn;
@@ -72,7 +71,7 @@ public final class ActivationsCommand {
     }
   }
 
-  static List<JsonNode> query(CleaveApi api, String fn, String since, int limit) throws IOException, InterruptedException {
+  static List<JsonNode> query(CleaveApi api, String fn, String since, int limit) throws IOException {
     if (limit <= 0) {
       throw new CliFailure("--limit must be positive, got " + limit);
     }
@@ -106,7 +105,7 @@ public final class ActivationsCommand {
     String since;
 
     @Override
-    protected int execute() throws IOException, InterruptedException {
+    protected int execute() throws IOException {
       CleaveApi api = endpoint.client();
       List<JsonNode> items = query(api, fn, since, limit);
       if (output.json()) {
@@ -141,9 +140,6 @@ public final class ActivationsCommand {
         return JsonText.text(api.fnById(id), "name");
       } catch (CliFailure | IOException e) {
         return id;
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-        return id;
       }
     }
   }
@@ -154,7 +150,7 @@ public final class ActivationsCommand {
     @Parameters(paramLabel = "ID") String id;
 
     @Override
-    protected int execute() throws IOException, InterruptedException {
+    protected int execute() throws IOException {
       System.out.println(JsonText.pretty(endpoint.client().get("/cleave/v1/activations/" + CleaveApi.segment(id))));
       return 0;
     }
@@ -176,7 +172,7 @@ public final class ActivationsCommand {
     String fn;
 
     @Override
-    protected int execute() throws IOException, InterruptedException {
+    protected int execute() throws IOException {
       CleaveApi api = endpoint.client();
       String id = which.id;
       if (which.last) {
@@ -189,10 +185,10 @@ public final class ActivationsCommand {
         throw new CliFailure("--fn only goes with --last");
       }
       String path = "/cleave/v1/activations/" + CleaveApi.segment(id) + "/logs";
-      HttpResponse<byte[]> response = api.send(api.request(path).GET(), HttpResponse.BodyHandlers.ofByteArray());
-      CleaveApi.checkStatus(response.statusCode(), response.body(), "GET", path);
+      CleaveApi.Response response = api.send("GET", path, Map.of(), null, 60_000);
+      CleaveApi.checkStatus(response, "GET", path);
       String text = new String(response.body(), StandardCharsets.UTF_8);
-      if (response.headers().firstValue("Content-Type").orElse("").startsWith("application/json")) {
+      if (response.header("Content-Type").orElse("").startsWith("application/json")) {
         JsonNode node = JsonText.parse(text);
         text = node.has("logs") ? node.get("logs").asText() : JsonText.pretty(node);
       }

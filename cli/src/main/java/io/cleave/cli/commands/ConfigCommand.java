@@ -26,12 +26,12 @@ public final class ConfigCommand {
   /** The app or function a config command addresses, with its API path. */
   private record Target(JsonNode node, String path) {}
 
-  private static Target app(CleaveApi api, String appName) throws IOException, InterruptedException {
+  private static Target app(CleaveApi api, String appName) throws IOException {
     JsonNode app = api.app(appName);
     return new Target(app, "/v2/apps/" + CleaveApi.segment(JsonText.text(app, "id")));
   }
 
-  private static Target fn(CleaveApi api, String appName, String fnName) throws IOException, InterruptedException {
+  private static Target fn(CleaveApi api, String appName, String fnName) throws IOException {
     JsonNode fn = api.fn(api.app(appName), fnName);
     return new Target(fn, "/v2/fns/" + CleaveApi.segment(JsonText.text(fn, "id")));
   }
@@ -50,7 +50,7 @@ public final class ConfigCommand {
     @Parameters(index = "2", paramLabel = "VALUE") String value;
 
     @Override
-    protected int execute() throws IOException, InterruptedException {
+    protected int execute() throws IOException {
       requireKey(key);
       CleaveApi api = endpoint.client();
       api.put(app(api, appName).path(), CleaveApi.configPatch(key, value));
@@ -68,7 +68,7 @@ public final class ConfigCommand {
     @Parameters(index = "3", paramLabel = "VALUE") String value;
 
     @Override
-    protected int execute() throws IOException, InterruptedException {
+    protected int execute() throws IOException {
       requireKey(key);
       CleaveApi api = endpoint.client();
       api.put(fn(api, appName, fnName).path(), CleaveApi.configPatch(key, value));
@@ -94,7 +94,7 @@ public final class ConfigCommand {
         @Parameters(index = "1", paramLabel = "KEY") String key;
 
         @Override
-        protected int execute() throws IOException, InterruptedException {
+        protected int execute() throws IOException {
           return printValue(app(endpoint.client(), appName).node(), key);
         }
       }
@@ -107,7 +107,7 @@ public final class ConfigCommand {
         @Parameters(index = "2", paramLabel = "KEY") String key;
 
         @Override
-        protected int execute() throws IOException, InterruptedException {
+        protected int execute() throws IOException {
           return printValue(fn(endpoint.client(), appName, fnName).node(), key);
         }
       }
@@ -140,7 +140,7 @@ public final class ConfigCommand {
         @Parameters(index = "1", paramLabel = "KEY") String key;
 
         @Override
-        protected int execute() throws IOException, InterruptedException {
+        protected int execute() throws IOException {
           CleaveApi api = endpoint.client();
           return remove(api, app(api, appName), key, "app '" + appName + "'");
         }
@@ -154,7 +154,7 @@ public final class ConfigCommand {
         @Parameters(index = "2", paramLabel = "KEY") String key;
 
         @Override
-        protected int execute() throws IOException, InterruptedException {
+        protected int execute() throws IOException {
           CleaveApi api = endpoint.client();
           return remove(api, fn(api, appName, fnName), key, "function '" + fnName + "'");
         }
@@ -162,7 +162,7 @@ public final class ConfigCommand {
     }
   }
 
-  private static int remove(CleaveApi api, Target target, String key, String what) throws IOException, InterruptedException {
+  private static int remove(CleaveApi api, Target target, String key, String what) throws IOException {
     if (!target.node().path("config").has(key)) {
       System.out.println("Config key '" + key + "' does not exist. Nothing to do.");
       return 0;

@@ -35,7 +35,7 @@ public final class CreateCommand {
     List<String> annotations = new ArrayList<>();
 
     @Override
-    protected int execute() throws IOException, InterruptedException {
+    protected int execute() throws IOException {
       ObjectNode body = JsonText.object().put("name", name);
       if (!config.isEmpty()) {
         body.set("config", KeyValues.parse("--config", config));
@@ -64,7 +64,7 @@ public final class CreateCommand {
     List<String> config = new ArrayList<>();
 
     @Override
-    protected int execute() throws IOException, InterruptedException {
+    protected int execute() throws IOException {
       CleaveApi api = endpoint.client();
       JsonNode app = api.app(appName);
       ObjectNode body = JsonText.object().put("name", name).put("app_id", JsonText.text(app, "id")).put("image", image);
@@ -97,7 +97,7 @@ public final class CreateCommand {
     @Option(names = {"--type", "-t"}, paramLabel = "TYPE", defaultValue = "http", description = "Trigger type (default: http)") String type;
 
     @Override
-    protected int execute() throws IOException, InterruptedException {
+    protected int execute() throws IOException {
       CleaveApi api = endpoint.client();
       JsonNode app = api.app(appName);
       JsonNode fn = api.fn(app, fnName);

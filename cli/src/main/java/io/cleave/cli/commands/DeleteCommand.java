@@ -25,7 +25,7 @@ public final class DeleteCommand {
     @Parameters(paramLabel = "APP") String appName;
 
     @Override
-    protected int execute() throws IOException, InterruptedException {
+    protected int execute() throws IOException {
       CleaveApi api = endpoint.client();
       JsonNode app = api.app(appName);
       api.delete("/v2/apps/" + CleaveApi.segment(JsonText.text(app, "id")));
@@ -41,7 +41,7 @@ public final class DeleteCommand {
     @Parameters(index = "1", paramLabel = "FN") String fnName;
 
     @Override
-    protected int execute() throws IOException, InterruptedException {
+    protected int execute() throws IOException {
       CleaveApi api = endpoint.client();
       JsonNode fn = api.fn(api.app(appName), fnName);
       api.delete("/v2/fns/" + CleaveApi.segment(JsonText.text(fn, "id")));
@@ -58,7 +58,7 @@ public final class DeleteCommand {
     @Parameters(index = "2", paramLabel = "TRIGGER") String triggerName;
 
     @Override
-    protected int execute() throws IOException, InterruptedException {
+    protected int execute() throws IOException {
       CleaveApi api = endpoint.client();
       JsonNode app = api.app(appName);
       JsonNode trigger = api.trigger(app, api.fn(app, fnName), triggerName);

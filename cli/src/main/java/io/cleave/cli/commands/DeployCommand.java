@@ -12,10 +12,10 @@ import io.cleave.cli.deploy.BundleArchive;
 import io.cleave.cli.deploy.FuncFile;
 import io.cleave.cli.deploy.UploadProgress;
 import java.io.IOException;
-import java.net.http.HttpResponse;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.Map;
 import java.util.Optional;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -48,7 +48,7 @@ public final class DeployCommand extends UserCommand {
   Path dir;
 
   @Override
-  protected int execute() throws IOException, InterruptedException {
+  protected int execute() throws IOException {
     if (!Files.isDirectory(dir)) {
       throw new CliFailure(dir + " is not a directory");
     }
@@ -73,7 +73,7 @@ public final class DeployCommand extends UserCommand {
       BundleArchive.Packed packed = BundleArchive.pack(dir, archive);
       d.run(ff, existingApp, packed);
       return 0;
-    } catch (IOException | InterruptedException | RuntimeException e) {
+    } catch (IOException | RuntimeException e) {
       if (!d.codeOnServer) {
         d.undo();
       }
@@ -99,7 +99,7 @@ public final class DeployCommand extends UserCommand {
     }
 
     void run(FuncFile ff, Optional<JsonNode> existingApp, BundleArchive.Packed packed)
-        throws IOException, InterruptedException {
+        throws IOException {
       JsonNode app = existingApp.isPresent() ? existingApp.get() : createApp();
       System.out.println("Updating function " + ff.name() + " using image " + packed.imageRef() + "...");
       Optional<JsonNode> existingFn = api.findFn(app, ff.name());
@@ -122,7 +122,7 @@ public final class DeployCommand extends UserCommand {
       }
     }
 
-    private JsonNode createApp() throws IOException, InterruptedException {
+    private JsonNode createApp() throws IOException {
       JsonNode app = api.post("/v2/apps", JsonText.object().put("name", appName));
       createdAppId = JsonText.text(app, "id");
       System.out.println("Successfully created app: " + JsonText.text(app, "name"));
@@ -140,8 +140,6 @@ public final class DeployCommand extends UserCommand {
         }
       } catch (CliFailure | IOException e) {
         System.err.println("cleave: could not remove what the failed deploy created: " + e.getMessage());
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
       }
     }
   }
@@ -161,40 +159,31 @@ public final class DeployCommand extends UserCommand {
   }
 
   /** PUT /cleave/v1/fns/{id}/bundle with a progress bar; answers the updated function. */
-  private static JsonNode upload(CleaveApi api, String fnId, BundleArchive.Packed packed)
-      throws IOException, InterruptedException {
+  private static JsonNode upload(CleaveApi api, String fnId, BundleArchive.Packed packed) throws IOException {
     UploadProgress progress = new UploadProgress("Uploading bundle", packed.size(), System.err, Terminal.stderrIsTerminal());
     String path = "/cleave/v1/fns/" + CleaveApi.segment(fnId) + "/bundle";
-    HttpResponse<byte[]> response;
+    Map<String, String> headers = new LinkedHashMap<>();
+    headers.put("Content-Type", "application/gzip");
+    headers.put("Accept", "application/json");
+    // The server checks the body against this digest, so a damaged upload is refused.
+    headers.put("X-Content-SHA256", packed.sha256());
+    JsonNode fn;
     try {
-      response = api.send(
-          api.request(path)
-              .header("Content-Type", "application/gzip")
-              // The server checks the body against this digest, so a damaged upload is refused.
-              .header("X-Content-SHA256", packed.sha256())
-              .header("Accept", "application/json")
-              .PUT(progress.publisher(packed.file())),
-          HttpResponse.BodyHandlers.ofByteArray());
-    } catch (CliFailure | IOException e) {
+      fn = api.upload("PUT", path, headers, packed.file(), progress::advance);
+    } catch (CliFailure e) {
       progress.abandon();
-      throw e;
-    }
-    if (response.statusCode() / 100 != 2) {
-      progress.abandon();
-      throw new CliFailure("bundle upload failed: " + CleaveApi.errorMessage(response.statusCode(), response.body(), "PUT " + path));
+      throw new CliFailure("bundle upload failed: " + e.getMessage());
     }
     progress.finish();
-    JsonNode fn = JsonText.MAPPER.readTree(new String(response.body(), StandardCharsets.UTF_8));
     String image = JsonText.text(fn, "image");
     if (!image.equals(packed.imageRef())) {
-      throw new CliFailure("the server stored the bundle as '" + image + "' but its sha256 here is " + packed.imageRef()
-          + "; the upload was altered on the way");
+      throw new CliFailure("the server stored the bundle as '" + image + "' but its sha256 here is " + packed.imageRef());
     }
     return fn;
   }
 
   private static void deployTrigger(CleaveApi api, JsonNode app, JsonNode fn, FuncFile.TriggerSpec t)
-      throws IOException, InterruptedException {
+      throws IOException {
     Optional<JsonNode> existing = api.findTrigger(app, fn, t.name());
     ObjectNode body = JsonText.object().put("type", t.type()).put("source", t.source());
     JsonNode result;

@@ -31,7 +31,7 @@ public final class InspectCommand {
     @Parameters(index = "1", paramLabel = "FIELD", arity = "0..1") String field;
 
     @Override
-    protected int execute() throws IOException, InterruptedException {
+    protected int execute() throws IOException {
       return print(endpoint.client().app(appName), field);
     }
   }
@@ -47,7 +47,7 @@ public final class InspectCommand {
     boolean endpointOnly;
 
     @Override
-    protected int execute() throws IOException, InterruptedException {
+    protected int execute() throws IOException {
       CleaveApi api = endpoint.client();
       JsonNode fn = api.fn(api.app(appName), fnName);
       if (endpointOnly) {
@@ -69,7 +69,7 @@ public final class InspectCommand {
     boolean endpointOnly;
 
     @Override
-    protected int execute() throws IOException, InterruptedException {
+    protected int execute() throws IOException {
       CleaveApi api = endpoint.client();
       JsonNode app = api.app(appName);
       JsonNode trigger = api.trigger(app, api.fn(app, fnName), triggerName);

@@ -8,10 +8,8 @@ import io.cleave.cli.api.JsonText;
 import io.cleave.cli.api.Terminal;
 import io.cleave.cli.api.UserCommand;
 import java.io.IOException;
-import java.io.InputStream;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
+import java.util.Map;
 import java.util.Optional;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -34,46 +32,26 @@ public final class InvokeCommand extends UserCommand {
   boolean displayCallId;
 
   @Override
-  protected int execute() throws IOException, InterruptedException {
+  protected int execute() throws IOException {
     CleaveApi api = endpoint.client();
     JsonNode fn = api.fn(api.app(appName), fnName);
     byte[] body = Terminal.stdinIsTerminal() ? new byte[0] : System.in.readAllBytes();
-    HttpResponse<InputStream> response = api.send(
-        api.request("/invoke/" + CleaveApi.segment(JsonText.text(fn, "id")))
-            .header("Content-Type", contentType)
-            .POST(HttpRequest.BodyPublishers.ofByteArray(body)),
-        HttpResponse.BodyHandlers.ofInputStream());
-    Optional<String> callId = response.headers().firstValue("Fn-Call-Id");
+    // No read timeout: the function's own timeout bounds the call on the server.
+    CleaveApi.Response response = api.send("POST", "/invoke/" + CleaveApi.segment(JsonText.text(fn, "id")),
+        Map.of("Content-Type", contentType), body, 0);
+    Optional<String> callId = response.header("Fn-Call-Id");
     if (displayCallId && callId.isPresent()) {
       System.out.println("Call ID: " + callId.get());
     }
-    int status = response.statusCode();
-    if (status >= 400) {
-      byte[] answer;
-      try (InputStream in = response.body()) {
-        answer = in.readAllBytes();
-      }
-      Optional<String> message = platformMessage(answer);
+    if (response.status() >= 400) {
+      Optional<String> message = platformMessage(response.body());
       if (message.isEmpty()) {
-        writeBody(answer);
+        writeBody(response.body());
       }
-      throw new CliFailure("error invoking function " + appName + "/" + fnName + " (HTTP " + status + ")"
+      throw new CliFailure("error invoking function " + appName + "/" + fnName + " (HTTP " + response.status() + ")"
           + message.map(m -> ": " + m).orElse(""));
     }
-    try (InputStream in = response.body()) {
-      byte[] buf = new byte[1 << 16];
-      int last = -1;
-      int n;
-      while ((n = in.read(buf)) > 0) {
-        System.out.write(buf, 0, n);
-        last = buf[n - 1];
-      }
-      // Like fn: end with a newline so the shell prompt starts on its own line.
-      if (last != '\n') {
-        System.out.write('\n');
-      }
-      System.out.flush();
-    }
+    writeBody(response.body());
     return 0;
   }
 
@@ -90,9 +68,10 @@ public final class InvokeCommand extends UserCommand {
     return Optional.empty();
   }
 
+  /** Like fn: the answer as it came, ending with a newline so the shell prompt starts on its own line. */
   private static void writeBody(byte[] answer) {
     System.out.write(answer, 0, answer.length);
-    if (answer.length > 0 && answer[answer.length - 1] != '\n') {
+    if (answer.length == 0 || answer[answer.length - 1] != '\n') {
       System.out.write('\n');
     }
     System.out.flush();

@@ -38,7 +38,7 @@ public final class ListCommand {
     @Mixin OutputOption output;
 
     @Override
-    protected int execute() throws IOException, InterruptedException {
+    protected int execute() throws IOException {
       List<JsonNode> apps = endpoint.client().listAll("/v2/apps", Map.of());
       if (output.json()) {
         ArrayNode a = JsonText.MAPPER.createArrayNode();
@@ -64,7 +64,7 @@ public final class ListCommand {
     @Parameters(paramLabel = "APP") String appName;
 
     @Override
-    protected int execute() throws IOException, InterruptedException {
+    protected int execute() throws IOException {
       CleaveApi api = endpoint.client();
       JsonNode app = api.app(appName);
       List<JsonNode> fns = api.listAll("/v2/fns", Map.of("app_id", JsonText.text(app, "id")));
@@ -96,7 +96,7 @@ public final class ListCommand {
     @Parameters(index = "1", paramLabel = "FN", arity = "0..1") String fnName;
 
     @Override
-    protected int execute() throws IOException, InterruptedException {
+    protected int execute() throws IOException {
       CleaveApi api = endpoint.client();
       JsonNode app = api.app(appName);
       Map<String, String> q = new LinkedHashMap<>();
@@ -149,7 +149,7 @@ public final class ListCommand {
       @Parameters(paramLabel = "APP") String appName;
 
       @Override
-      protected int execute() throws IOException, InterruptedException {
+      protected int execute() throws IOException {
         return printConfig(endpoint.client().app(appName), output, "app: " + appName);
       }
     }
@@ -162,7 +162,7 @@ public final class ListCommand {
       @Parameters(index = "1", paramLabel = "FN") String fnName;
 
       @Override
-      protected int execute() throws IOException, InterruptedException {
+      protected int execute() throws IOException {
         CleaveApi api = endpoint.client();
         return printConfig(api.fn(api.app(appName), fnName), output, "function: " + fnName);
       }

@@ -1,17 +1,12 @@
 package io.cleave.cli.deploy;
 
-import java.io.FileNotFoundException;
 import java.io.PrintStream;
-import java.net.http.HttpRequest;
-import java.nio.ByteBuffer;
-import java.nio.file.Path;
 import java.util.Locale;
-import java.util.concurrent.Flow;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
- * Streams a file as a request body and shows how far the upload got on stderr: a bar redrawn in
- * place on a terminal, and in every case a final line with bytes sent, total and rate.
+ * Shows how far an upload got on stderr: a bar redrawn in place on a terminal, and in every case
+ * a final line with bytes sent, total and rate.
  */
 public final class UploadProgress {
   private static final long REDRAW_NANOS = 200_000_000L;
@@ -32,44 +27,8 @@ public final class UploadProgress {
     this.live = live;
   }
 
-  /** A body publisher for {@code file} (its size must be {@code total}) that counts what it hands out. */
-  public HttpRequest.BodyPublisher publisher(Path file) throws FileNotFoundException {
-    HttpRequest.BodyPublisher inner = HttpRequest.BodyPublishers.ofFile(file);
-    return new HttpRequest.BodyPublisher() {
-      @Override
-      public long contentLength() {
-        return inner.contentLength();
-      }
-
-      @Override
-      public void subscribe(Flow.Subscriber<? super ByteBuffer> subscriber) {
-        inner.subscribe(new Flow.Subscriber<ByteBuffer>() {
-          @Override
-          public void onSubscribe(Flow.Subscription subscription) {
-            subscriber.onSubscribe(subscription);
-          }
-
-          @Override
-          public void onNext(ByteBuffer item) {
-            advance(item.remaining());
-            subscriber.onNext(item);
-          }
-
-          @Override
-          public void onError(Throwable throwable) {
-            subscriber.onError(throwable);
-          }
-
-          @Override
-          public void onComplete() {
-            subscriber.onComplete();
-          }
-        });
-      }
-    };
-  }
-
-  private void advance(long bytes) {
+  /** Counts bytes handed to the connection and redraws the bar at most five times a second. */
+  public void advance(long bytes) {
     sent.addAndGet(bytes);
     long now = System.nanoTime();
     if (live && now - lastDrawNanos >= REDRAW_NANOS) {
