@@ -52,6 +52,7 @@ class Seed:
         self._connections: Dict[int, _Connection] = {}
         self._warned_threads = False
         self._exiting = False
+        self._forked_order: Optional[ForkOrder] = None
 
     def run(self) -> None:
         self._listener.setblocking(False)
@@ -110,6 +111,9 @@ class Seed:
             conn.sock.sendall(json.dumps(answer).encode() + b"\n")
         except OSError:
             self._drop(fd)
+        if self._forked_order is not None:
+            self._forked_order.release(forked=True)
+            self._forked_order = None
         if self._exiting:
             raise _SeedExit()
 
@@ -152,7 +156,9 @@ class Seed:
             return {"ok": False, "error": "fork failed: {}".format(ex)}
         if pid == 0:
             run_child(self._handler, order, self._inherited())
-        order.release(forked=True)
+        # Released once the answer is out: after a fork every page the seed writes costs a
+        # copy-on-write fault, and forkd is waiting for the pid.
+        self._forked_order = order
         return {"ok": True, "pid": pid}
 
     def _inherited(self) -> List[Any]:

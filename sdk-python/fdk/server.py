@@ -62,6 +62,10 @@ def unix_path(address: str) -> str:
 
 def _remove_stale_socket(path: str) -> None:
     """Removes a socket left by an earlier process; anything else at path is an error."""
+    # access() answers "absent" without raising: cheaper than lstat's exception when, as
+    # usual, there is nothing there.
+    if not os.access(path, os.F_OK, follow_symlinks=False):
+        return
     try:
         mode = os.lstat(path).st_mode
     except FileNotFoundError:
