@@ -76,7 +76,7 @@ struct pager {
 	struct {
 		uint64_t faults, net_pages, net_batches, cache_pages, ckpt_pages, file_pages,
 			zero_pages, prefetched, eager_pages, events;
-		uint64_t t_desc, t_go, t_exit;
+		uint64_t t_desc, t_ready, t_go, t_exit;
 	} s;
 };
 
@@ -412,39 +412,52 @@ static void record_page(struct pager *p, uint64_t seed_addr)
 	p->record[p->nrecord++] = seed_addr;
 }
 
-/*
- * Installs the listed fetch pages (seed page indexes of VMA vi, ascending) at seed+delta.
- * Returns -1 when the page server is lost.
- */
-static int install_fetch(struct pager *p, uint32_t vi, const uint64_t *pg, uint32_t n,
-			 int64_t delta, int recording)
+/* A fetch page wanted in the child: page pg of VMA vi, placed at its seed address + delta. */
+struct want {
+	uint32_t vi;
+	uint64_t pg;
+	int64_t delta;
+};
+
+static uint64_t want_dst(const struct pager *p, const struct want *w)
 {
-	const struct desc_vma *v = &p->d.vmas[vi];
-	struct vstate *s = &p->vs[vi];
-	/* 1. pages available locally (checkpoint or node cache) go straight in */
+	return (uint64_t)((int64_t)(p->d.vmas[w->vi].start + w->pg * PAGE_SZ) + w->delta);
+}
+
+static int want_next(const struct want *a, const struct want *b)
+{
+	return a->vi == b->vi && b->pg == a->pg + 1 && a->delta == b->delta;
+}
+
+/*
+ * Installs fetch pages (grouped by VMA, ascending): local copies (checkpoint or node cache)
+ * go straight in, the rest comes from the page server in one batch.  -1: server lost.
+ */
+static int install_fetch(struct pager *p, const struct want *w, uint32_t n, int recording)
+{
+	static struct want net[MAX_READ_PAGES];
 	uint32_t nnet = 0;
 	for (uint32_t i = 0; i < n;) {
-		uint64_t idx = fetch_index(p, vi, pg[i]);
+		uint64_t idx = fetch_index(p, w[i].vi, w[i].pg);
 		const char *src = NULL;
 		if (p->ckpt_map)
 			src = p->ckpt_map + p->ckpt_data_off + idx * PAGE_SZ;
 		else if (cache_has(p, idx))
 			src = (const char *)p->cache_map + p->cache_data_off + idx * PAGE_SZ;
 		if (!src) {
-			p->batch_addr[nnet++] = pg[i];
-			i++;
+			net[nnet++] = w[i++];
 			continue;
 		}
 		uint32_t j = i + 1;
-		while (j < n && pg[j] == pg[j - 1] + 1 && fetch_index(p, vi, pg[j]) == idx + (j - i) &&
+		while (j < n && want_next(&w[j - 1], &w[j]) &&
+		       fetch_index(p, w[j].vi, w[j].pg) == idx + (j - i) &&
 		       (p->ckpt_map || cache_has(p, idx + (j - i))))
 			j++;
-		uint64_t cur = (uint64_t)((int64_t)(v->start + pg[i] * PAGE_SZ) + delta);
-		uffd_copy(p, cur, src, (uint64_t)(j - i) * PAGE_SZ);
+		uffd_copy(p, want_dst(p, &w[i]), src, (uint64_t)(j - i) * PAGE_SZ);
 		for (uint32_t k = i; k < j; k++) {
-			s->st[pg[k]] = ST_RESIDENT;
+			p->vs[w[k].vi].st[w[k].pg] = ST_RESIDENT;
 			if (recording)
-				record_page(p, v->start + pg[k] * PAGE_SZ);
+				record_page(p, p->d.vmas[w[k].vi].start + w[k].pg * PAGE_SZ);
 		}
 		if (p->ckpt_map)
 			p->s.ckpt_pages += j - i;
@@ -454,30 +467,34 @@ static int install_fetch(struct pager *p, uint32_t vi, const uint64_t *pg, uint3
 	}
 	if (!nnet)
 		return 0;
-	/* 2. the rest in one batch from the page server */
 	uint32_t nr = 0;
 	for (uint32_t i = 0; i < nnet; i++) {
-		uint64_t a = v->start + p->batch_addr[i] * PAGE_SZ;
-		if (nr && p->ranges[nr - 1].addr + p->ranges[nr - 1].npages * PAGE_SZ == a)
+		uint64_t a = p->d.vmas[net[i].vi].start + net[i].pg * PAGE_SZ;
+		if (nr && i && want_next(&net[i - 1], &net[i]))
 			p->ranges[nr - 1].npages++;
-		else
+		else if (nr < MAX_READ_RANGES)
 			p->ranges[nr++] = (struct msg_range){a, 1, 0};
+		else {
+			nnet = i; /* the caller's next fault picks up the rest */
+			break;
+		}
 	}
 	if (net_read(p, p->ranges, nr, p->buf, (uint64_t)nnet * PAGE_SZ) != 0)
 		return -1;
 	p->s.net_pages += nnet;
-	uint64_t off = 0;
-	for (uint32_t r = 0; r < nr; r++) {
-		uint64_t cur = (uint64_t)((int64_t)p->ranges[r].addr + delta);
-		uffd_copy(p, cur, p->buf + off, (uint64_t)p->ranges[r].npages * PAGE_SZ);
-		off += (uint64_t)p->ranges[r].npages * PAGE_SZ;
+	for (uint32_t i = 0; i < nnet;) {
+		uint32_t j = i + 1;
+		while (j < nnet && want_next(&net[j - 1], &net[j]))
+			j++;
+		uffd_copy(p, want_dst(p, &net[i]), p->buf + (uint64_t)i * PAGE_SZ,
+			  (uint64_t)(j - i) * PAGE_SZ);
+		i = j;
 	}
 	for (uint32_t i = 0; i < nnet; i++) {
-		uint64_t pgi = p->batch_addr[i];
-		s->st[pgi] = ST_RESIDENT;
-		cache_put(p, fetch_index(p, vi, pgi), p->buf + (uint64_t)i * PAGE_SZ);
+		p->vs[net[i].vi].st[net[i].pg] = ST_RESIDENT;
+		cache_put(p, fetch_index(p, net[i].vi, net[i].pg), p->buf + (uint64_t)i * PAGE_SZ);
 		if (recording)
-			record_page(p, v->start + pgi * PAGE_SZ);
+			record_page(p, p->d.vmas[net[i].vi].start + net[i].pg * PAGE_SZ);
 	}
 	return 0;
 }
@@ -542,13 +559,13 @@ static int handle_fault(struct pager *p, uint64_t addr)
 		return 0;
 	}
 	/* fetch: the faulting page plus read-ahead over the following fetch pages */
-	static uint64_t list[MAX_READ_PAGES];
+	static struct want list[MAX_READ_PAGES];
 	uint32_t n = 0;
 	uint64_t span_end = pg + (uint64_t)p->o.batch * 4;
 	for (uint64_t q = pg; q < last && q < span_end && n < p->o.batch; q++)
 		if (s->st[q] == ST_MISSING && page_class(p, vi, q) == PC_FETCH)
-			list[n++] = q;
-	return install_fetch(p, vi, list, n, delta, 1);
+			list[n++] = (struct want){vi, q, delta};
+	return install_fetch(p, list, n, 1);
 }
 
 /* Makes every page with content in a region resident (fetch + file classes). */
@@ -559,7 +576,7 @@ static int fill_region(struct pager *p, const struct region *rr, uint64_t *count
 	struct vstate *s = &p->vs[vi];
 	int64_t delta = (int64_t)rr->cur - (int64_t)rr->seed;
 	uint64_t first = (rr->seed - v->start) / PAGE_SZ, last = first + rr->len / PAGE_SZ;
-	static uint64_t list[MAX_READ_PAGES];
+	static struct want list[MAX_READ_PAGES];
 	uint32_t n = 0;
 	for (uint64_t q = first; q < last; q++) {
 		if (s->st[q] != ST_MISSING)
@@ -577,16 +594,16 @@ static int fill_region(struct pager *p, const struct region *rr, uint64_t *count
 		}
 		if (cls != PC_FETCH)
 			continue;
-		list[n++] = q;
-		if (n == MAX_READ_PAGES || (n > 0 && n >= MAX_READ_RANGES)) {
-			if (install_fetch(p, vi, list, n, delta, 0) != 0)
+		list[n++] = (struct want){vi, q, delta};
+		if (n == MAX_READ_PAGES) {
+			if (install_fetch(p, list, n, 0) != 0)
 				return -1;
 			*count += n;
 			n = 0;
 		}
 	}
 	if (n) {
-		if (install_fetch(p, vi, list, n, delta, 0) != 0)
+		if (install_fetch(p, list, n, 0) != 0)
 			return -1;
 		*count += n;
 	}
@@ -639,33 +656,38 @@ static int prefetch(struct pager *p)
 	}
 	close(fd);
 	qsort(addrs, n, 8, cmp_u64);
-	static uint64_t list[MAX_READ_PAGES];
+	static struct want list[MAX_READ_PAGES];
+	uint32_t cnt = 0, ranges = 0;
 	int r = 0;
-	size_t i = 0;
-	while (i < n && r == 0) {
+	for (size_t i = 0; i < n && r == 0; i++) {
 		struct region *rg = find_region(p, addrs[i]);
-		if (!rg) {
-			i++;
+		if (!rg)
+			continue;
+		uint32_t vi = rg->vi;
+		uint64_t pg = (addrs[i] - p->d.vmas[vi].start) / PAGE_SZ;
+		if (p->vs[vi].st[pg] != ST_MISSING)
+			continue;
+		int cls = page_class(p, vi, pg);
+		if (cls == PC_FILE) {
+			install_file(p, vi, pg, 1, 0);
 			continue;
 		}
-		struct region rr = *rg;
-		const struct desc_vma *v = &p->d.vmas[rr.vi];
-		uint32_t cnt = 0;
-		for (; i < n && addrs[i] >= rr.cur && addrs[i] < rr.cur + rr.len && cnt < MAX_READ_PAGES;
-		     i++) {
-			uint64_t pg = (addrs[i] - v->start) / PAGE_SZ;
-			if (p->vs[rr.vi].st[pg] != ST_MISSING)
-				continue;
-			int cls = page_class(p, rr.vi, pg);
-			if (cls == PC_FETCH && (cnt == 0 || list[cnt - 1] != pg))
-				list[cnt++] = pg;
-			else if (cls == PC_FILE)
-				install_file(p, rr.vi, pg, 1, 0);
-		}
-		if (cnt) {
-			r = install_fetch(p, rr.vi, list, cnt, 0, 0);
+		if (cls != PC_FETCH || (cnt && list[cnt - 1].vi == vi && list[cnt - 1].pg == pg))
+			continue;
+		struct want w = {vi, pg, 0};
+		if (!cnt || !want_next(&list[cnt - 1], &w))
+			ranges++;
+		if (cnt == MAX_READ_PAGES || ranges > MAX_READ_RANGES) {
+			r = install_fetch(p, list, cnt, 0);
 			p->s.prefetched += cnt;
+			cnt = 0;
+			ranges = 1;
 		}
+		list[cnt++] = w;
+	}
+	if (r == 0 && cnt) {
+		r = install_fetch(p, list, cnt, 0);
+		p->s.prefetched += cnt;
 	}
 	free(addrs);
 	return r;
@@ -696,12 +718,14 @@ static void write_stats(struct pager *p, int code)
 	}
 	double ms = 1e-6;
 	fprintf(f,
-		"{\"exit\": %d, \"desc_ms\": %.3f, \"go_ms\": %.3f, \"run_ms\": %.3f, "
+		"{\"exit\": %d, \"desc_ms\": %.3f, \"ready_ms\": %.3f, \"go_ms\": %.3f, "
+		"\"run_ms\": %.3f, "
 		"\"faults\": %llu, \"net_pages\": %llu, \"net_batches\": %llu, "
 		"\"cache_pages\": %llu, \"ckpt_pages\": %llu, \"file_pages\": %llu, "
 		"\"zero_pages\": %llu, \"prefetched\": %llu, \"eager_pages\": %llu, "
 		"\"events\": %llu, \"seed_rss_pages\": %llu, \"seed_fetch_pages\": %llu}\n",
-		code, (double)(p->s.t_desc - p->o.t_start) * ms, (double)(p->s.t_go - p->o.t_start) * ms,
+		code, (double)(p->s.t_desc - p->o.t_start) * ms,
+		(double)(p->s.t_ready - p->o.t_start) * ms, (double)(p->s.t_go - p->o.t_start) * ms,
 		(double)(p->s.t_exit - p->o.t_start) * ms, (unsigned long long)p->s.faults,
 		(unsigned long long)p->s.net_pages, (unsigned long long)p->s.net_batches,
 		(unsigned long long)p->s.cache_pages, (unsigned long long)p->s.ckpt_pages,
@@ -788,6 +812,7 @@ int pager_run(struct pager *p, pid_t child, int pidfd, int ctl)
 			if (read_full(ctl, &m, sizeof m) != 0) {
 				have_ctl = 0;
 			} else if (m.type == CTL_READY) {
+				p->s.t_ready = now_ns();
 				uint64_t cnt = 0;
 				int r = fill_all(p, !p->o.eager, &cnt);
 				p->s.eager_pages += cnt;
@@ -833,9 +858,11 @@ static int alloc_pager(struct pager **out, const struct pager_opts *o)
 		return cl_fail(CLEAVE_E_SYS, "restore: out of memory");
 	p->o = *o;
 	if (!p->o.batch)
-		p->o.batch = 32;
+		p->o.batch = 4;
 	if (p->o.batch > MAX_READ_PAGES)
 		p->o.batch = MAX_READ_PAGES;
+	if (p->o.record)
+		p->o.batch = 1; /* record the exact working set, not the read-ahead around it */
 	p->net = -1;
 	p->uffd = -1;
 	*out = p;

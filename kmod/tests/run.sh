@@ -1,0 +1,230 @@
+#!/bin/bash
+# Tests of the user-space fork primitive (make -C kmod test).  Needs root: it creates two
+# network namespaces joined by veth ("two nodes"): the page server and the seeds live in
+# cleave-ta, every restorer runs in cleave-tb.
+set -u
+cd "$(dirname "$0")/.."
+BUILD=${BUILD:-$(pwd)/build}
+PY=/usr/bin/python3
+T=$(mktemp -d /tmp/cleave-kmod-test.XXXXXX)
+NSA=cleave-ta NSB=cleave-tb IPA=10.231.0.1 IPB=10.231.0.2
+PASS=0 FAIL=0
+declare -a PIDS=() FDS=()
+
+say() { printf '%s\n' "$*"; }
+ok() { PASS=$((PASS + 1)); say "  ok   $*"; }
+bad() { FAIL=$((FAIL + 1)); say "  FAIL $*"; }
+check() { local what=$1; shift; if "$@"; then ok "$what"; else bad "$what"; fi; }
+
+ensure_deps() {
+	local need=()
+	command -v ip >/dev/null || need+=(iproute2)
+	$PY -c 'import numpy' 2>/dev/null || need+=(python3-numpy)
+	$PY -c 'import PIL' 2>/dev/null || need+=(python3-pil)
+	command -v gcc >/dev/null || need+=(gcc)
+	if [ ${#need[@]} -gt 0 ]; then
+		say "installing ${need[*]}"
+		apt-get install -y "${need[@]}" >/dev/null 2>&1 ||
+			{ apt-get update >/dev/null 2>&1 && apt-get install -y "${need[@]}" >/dev/null 2>&1; } ||
+			{ say "cannot install ${need[*]}"; exit 1; }
+	fi
+}
+
+cleanup() {
+	local fd pid
+	for fd in "${FDS[@]}"; do eval "exec $fd>&-" 2>/dev/null; done
+	sleep 0.2
+	for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null; done
+	for pid in "${PIDS[@]}"; do wait "$pid" 2>/dev/null; done
+	ip netns del $NSA 2>/dev/null
+	ip netns del $NSB 2>/dev/null
+	rm -rf "$T"
+}
+trap cleanup EXIT
+trap "exit 130" INT TERM
+
+setup_net() {
+	ip netns del $NSA 2>/dev/null
+	ip netns del $NSB 2>/dev/null
+	ip netns add $NSA && ip netns add $NSB &&
+		ip link add cleave-va type veth peer name cleave-vb &&
+		ip link set cleave-va netns $NSA && ip link set cleave-vb netns $NSB &&
+		ip -n $NSA addr add $IPA/24 dev cleave-va && ip -n $NSB addr add $IPB/24 dev cleave-vb &&
+		ip -n $NSA link set cleave-va up && ip -n $NSB link set cleave-vb up &&
+		ip -n $NSA link set lo up && ip -n $NSB link set lo up
+}
+
+start_server() {
+	rm -f "$T/port"
+	ip netns exec $NSA "$BUILD/cleave-pageserver" --bind $IPA --port 0 --sock "$T/ps.sock" \
+		--port-file "$T/port" --verbose 2>>"$T/ps.log" &
+	SERVER=$!
+	PIDS+=($SERVER)
+	for _ in $(seq 100); do [ -s "$T/port" ] && break; sleep 0.05; done
+	PORT=$(cat "$T/port")
+	SERVER_ADDR=$IPA:$PORT
+}
+
+# start_seed NAME CMD...: runs a seed in node A with stdin held open; sets HANDLE_NAME/KEY_NAME
+start_seed() {
+	local name=$1; shift
+	mkfifo "$T/$name.in"
+	(
+		# other seeds' stdin writers must not leak into this one, or they never see EOF
+		for f in "${FDS[@]}"; do eval "exec $f>&-"; done
+		exec ip netns exec $NSA "$@" <"$T/$name.in" >"$T/$name.out" 2>"$T/$name.err"
+	) &
+	PIDS+=($!)
+	eval "SEEDPID_$name=$!"
+	local fd
+	exec {fd}>"$T/$name.in"
+	FDS+=($fd)
+	eval "SEEDFD_$name=$fd"
+	for _ in $(seq 200); do grep -q '^HANDLE' "$T/$name.out" && break; sleep 0.05; done
+	read -r _ h k < <(grep '^HANDLE' "$T/$name.out")
+	eval "H_$name=${h:-0} K_$name=${k:-0}"
+}
+
+stop_seed() {
+	local fd pid
+	eval "fd=\$SEEDFD_$1 pid=\$SEEDPID_$1"
+	eval "exec $fd>&-"
+	wait "$pid"
+}
+
+restore_b() { ip netns exec $NSB "$BUILD/cleave-restore" "$@"; }
+# live (non-zombie) processes with this name
+count_comm() {
+	awk -v want="$1" 'FNR == 1 {n = ""} /^Name:/ {n = $2} /^State:/ {if (n == want && $2 != "Z") c++}
+		END {print c + 0}' /proc/[0-9]*/status 2>/dev/null
+}
+ref_of() { sed -n 's/^REF //p' "$T/$1.out"; }
+
+ensure_deps
+[ "$(id -u)" = 0 ] || { say "tests need root (namespaces, userfaultfd)"; exit 1; }
+setup_net || { say "cannot create network namespaces"; exit 1; }
+start_server
+[ -n "${PORT:-}" ] || { say "page server did not start"; cat "$T/ps.log"; exit 1; }
+SEED_C=$BUILD/tests/seed_c
+
+say "checkpoint to file, eager restore (C seed)"
+$SEED_C file "$T/c.ckpt" >"$T/cfile.out" 2>&1
+restore_b --file "$T/c.ckpt" >"$T/r.out" 2>"$T/r.err"
+check "file restore: malloc churn, vdso, signals, tls, fork, sparse heap, 400 mappings" \
+	grep -q "CHILD PASS" "$T/r.out"
+
+say "remote fork of a C seed between two network namespaces"
+start_seed c $SEED_C server "$T/ps.sock"
+HC=$H_c KC=$K_c
+for mode in "--eager" "--cache none" "--cache $T/cache" "--cache $T/cache" "--record $T/c.ws --cache none" "--prefetch $T/c.ws --cache none"; do
+	# shellcheck disable=SC2086
+	restore_b --server $SERVER_ADDR --handle $HC --key $KC $mode --stats "$T/s.json" >"$T/r.out" 2>"$T/r.err"
+	check "remote $mode: all child checks pass" grep -q "CHILD PASS" "$T/r.out"
+done
+grep -q '"cache_pages": [1-9]' "$T/s.json" 2>/dev/null
+restore_b --server $SERVER_ADDR --handle $HC --key $KC --cache "$T/cache" --stats "$T/s.json" >/dev/null 2>&1
+check "second child of a handle is served from the node cache" grep -q '"net_pages": 0,' "$T/s.json"
+
+say "refusals before the child runs"
+restore_b --server $SERVER_ADDR --handle $HC --key 00000000000000000000000000000000 >"$T/r.out" 2>"$T/r.err"
+rc=$?
+check "bad key refused (exit $rc)" test $rc = 65 -a ! -s "$T/r.out"
+check "bad key message" grep -q "wrong key" "$T/r.err"
+restore_b --server $SERVER_ADDR --handle 999999 --key $KC >/dev/null 2>"$T/r.err"
+check "unknown handle refused" grep -q "unknown or revoked handle" "$T/r.err"
+cp "$T/c.ckpt" "$T/t.ckpt" && $BUILD/tests/tamper "$T/t.ckpt" truncate-desc
+restore_b --file "$T/t.ckpt" >"$T/r.out" 2>"$T/r.err"
+check "truncated descriptor refused" grep -q "truncated" "$T/r.err"
+cp "$T/c.ckpt" "$T/t.ckpt" && $BUILD/tests/tamper "$T/t.ckpt" vdso
+restore_b --file "$T/t.ckpt" >"$T/r.out" 2>"$T/r.err"
+check "different vDSO refused" grep -q "vDSO differs" "$T/r.err"
+cp "$T/c.ckpt" "$T/t.ckpt" && $BUILD/tests/tamper "$T/t.ckpt" cpu
+restore_b --file "$T/t.ckpt" >"$T/r.out" 2>"$T/r.err"
+check "missing CPU features refused" grep -q "lacks features" "$T/r.err"
+check "no child ran for any refusal" test ! -s "$T/r.out"
+# wrong library file: the seed maps libx.so, which is rebuilt before the restore
+printf 'int cleave_x(void) { return %s; }\n' 1 >"$T/x.c" && gcc -shared -fPIC -o "$T/libx.so" "$T/x.c"
+LD_PRELOAD="$T/libx.so" $SEED_C file "$T/x.ckpt" >/dev/null 2>&1
+restore_b --file "$T/x.ckpt" >"$T/r.out" 2>"$T/r.err"
+check "seed with a preloaded library restores" grep -q "CHILD PASS" "$T/r.out"
+printf 'int cleave_x(void) { return %s; }\n' 2 >"$T/x.c" && gcc -shared -fPIC -o "$T/libx.so" "$T/x.c"
+restore_b --file "$T/x.ckpt" >"$T/r.out" 2>"$T/r.err"
+check "different library file refused" grep -q "libx.so differs from the seed's" "$T/r.err"
+$PY - "$BUILD/libcleave.so" >"$T/thr.out" 2>&1 <<'EOF'
+import os, sys, threading, time
+os.environ["CLEAVE_LIB"] = sys.argv[1]
+sys.path.insert(0, "python")
+import cleave_fork
+threading.Thread(target=time.sleep, args=(2,), daemon=True).start()
+try:
+    cleave_fork.prepare(checkpoint="/nonexistent/never")
+    print("prepared")
+except cleave_fork.CleaveError as e:
+    print("refused", e.code, e)
+EOF
+check "multi-threaded caller refused" grep -q "refused 2 .*threads" "$T/thr.out"
+
+say "page server killed while a lazy child runs"
+before=$(count_comm seed_c)
+start_seed slow $SEED_C server "$T/ps.sock" --sleep-ms 600 --quick --rss 64
+restore_b --server $SERVER_ADDR --handle $H_slow --key $K_slow --cache none >"$T/r.out" 2>"$T/r.err" &
+RPID=$!
+sleep 0.3
+kill -9 $SERVER
+wait $RPID
+rc=$?
+sleep 0.2
+check "restorer reports the lost server (exit $rc)" test $rc = 70
+check "lost-server message" grep -q "page server .* lost" "$T/r.err"
+check "child killed, never ran on zero pages" test ! -s "$T/r.out"
+stop_seed slow
+stop_seed c
+check "no restored child left behind" test "$(count_comm seed_c)" -le "$before"
+start_server
+
+say "Python 3.11 seeds (Debian /usr/bin/python3)"
+start_seed hello $PY tests/py/seed.py hello server "$T/ps.sock"
+for mode in "--cache none" "--eager"; do
+	# shellcheck disable=SC2086
+	out=$(restore_b --server $SERVER_ADDR --handle $H_hello --key $K_hello $mode 2>"$T/r.err")
+	check "hello $mode answers like the seed" test "$out" = "$(ref_of hello)"
+done
+start_seed image $PY tests/py/seed.py image server "$T/ps.sock"
+IR=$(ref_of image)
+for mode in "--cache none" "--eager" "--record $T/i.ws --cache none" "--prefetch $T/i.ws --cache $T/cache"; do
+	# shellcheck disable=SC2086
+	out=$(restore_b --server $SERVER_ADDR --handle $H_image --key $K_image $mode 2>"$T/r.err")
+	check "numpy+PIL $mode computes what the seed computes" test "$out" = "$IR"
+done
+$PY tests/py/seed.py image file "$T/i.ckpt" >/dev/null 2>&1
+out=$(restore_b --file "$T/i.ckpt" 2>"$T/r.err")
+check "numpy+PIL from a checkpoint file" test "$out" = "$IR"
+stop_seed hello
+stop_seed image
+
+say "200 restores in a row"
+start_seed many $SEED_C server "$T/ps.sock" --quick
+before_procs=$(count_comm seed_c)
+fds_before=$(ls /proc/$SERVER/fd | wc -l)
+rss_before=$(awk '/VmRSS/ {print $2}' /proc/$SERVER/status)
+fails=0
+for i in $(seq 200); do
+	restore_b --server $SERVER_ADDR --handle $H_many --key $K_many --cache "$T/cache200" >"$T/r.out" 2>"$T/r.err" || fails=$((fails + 1))
+	grep -q "CHILD PASS" "$T/r.out" || fails=$((fails + 1))
+done
+sleep 0.2
+fds_after=$(ls /proc/$SERVER/fd | wc -l)
+rss_after=$(awk '/VmRSS/ {print $2}' /proc/$SERVER/status)
+check "200 restores all pass ($fails failures)" test $fails = 0
+check "no leaked processes ($before_procs before, $(count_comm seed_c) after)" test "$(count_comm seed_c)" = "$before_procs"
+check "no leaked page server fds ($fds_before before, $fds_after after)" test "$fds_after" -le "$fds_before"
+check "page server memory stable (${rss_before} kB -> ${rss_after} kB)" test $((rss_after - rss_before)) -lt 8192
+check "one node cache file for the handle" test "$(ls "$T/cache200" | wc -l)" = 1
+stop_seed many
+check "revoke frees the holder (no seed_c left)" test "$(count_comm seed_c)" = 0
+restore_b --server $SERVER_ADDR --handle $H_many --key $K_many --cache "$T/cache200" >/dev/null 2>"$T/r.err"
+check "revoked handle refused" grep -q "unknown or revoked handle" "$T/r.err"
+check "revoked handle's node cache dropped" test "$(ls "$T/cache200" | wc -l)" = 0
+
+say "kmod tests: $PASS passed, $FAIL failed"
+[ $FAIL = 0 ]
