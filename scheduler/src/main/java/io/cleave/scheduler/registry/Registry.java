@@ -60,7 +60,7 @@ public final class Registry implements AutoCloseable {
   private final IMap<String, String> triggerSources;
   private final RegistryView view = new RegistryView();
 
-  private Registry(RegistryDb db, ClusterMember member) {
+  private Registry(RegistryDb db, ClusterMember member, Map<String, RocksMapStore<?>> stores) {
     this.db = db;
     this.member = member;
     HazelcastInstance hz = member.hazelcast();
@@ -78,6 +78,20 @@ public final class Registry implements AutoCloseable {
     apps.values().forEach(view::put);
     fns.values().forEach(view::put);
     triggers.values().forEach(view::put);
+    RegistryMirror mirror = new RegistryMirror(hz, db);
+    boolean joined = mirror.joinedOthers();
+    for (String name : MAPS) {
+      follow(mirror, hz.getMap(name), stores.get(name), joined);
+    }
+  }
+
+  @SuppressWarnings("unchecked")
+  private static <V> void follow(RegistryMirror mirror, IMap<String, V> map, RocksMapStore<?> store, boolean joined) {
+    RocksMapStore<V> typed = (RocksMapStore<V>) store;
+    mirror.follow(map, typed);
+    if (joined) {
+      mirror.resync(map, typed);
+    }
   }
 
   /**
@@ -87,7 +101,7 @@ public final class Registry implements AutoCloseable {
   public static Registry open(ServerConfig cfg) {
     RegistryDb db = new RegistryDb(cfg.dataDir().resolve("registry"), MAPS);
     try {
-      Map<String, Object> stores = new LinkedHashMap<>();
+      Map<String, RocksMapStore<?>> stores = new LinkedHashMap<>();
       stores.put(APPS, new RocksMapStore<App>(db, APPS, Json::toBytes, b -> Json.fromBytes(b, App.class)));
       stores.put(FNS, new RocksMapStore<Fn>(db, FNS, Json::toBytes, b -> Json.fromBytes(b, Fn.class)));
       stores.put(TRIGGERS, new RocksMapStore<Trigger>(db, TRIGGERS, Json::toBytes, b -> Json.fromBytes(b, Trigger.class)));
@@ -95,9 +109,10 @@ public final class Registry implements AutoCloseable {
         stores.put(index, new RocksMapStore<String>(db, index, s -> s.getBytes(StandardCharsets.UTF_8),
             b -> new String(b, StandardCharsets.UTF_8)));
       }
-      ClusterMember member = ClusterMember.start(cfg, stores, List.of(App.class, Fn.class, Trigger.class));
+      ClusterMember member = ClusterMember.start(cfg, new LinkedHashMap<>(stores),
+          List.of(App.class, Fn.class, Trigger.class));
       try {
-        return new Registry(db, member);
+        return new Registry(db, member, stores);
       } catch (RuntimeException e) {
         member.close();
         throw e;

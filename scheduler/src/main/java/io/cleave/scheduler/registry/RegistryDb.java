@@ -29,6 +29,7 @@ public final class RegistryDb implements AutoCloseable {
   private final DBOptions options;
   private final ColumnFamilyOptions familyOptions;
   private final WriteOptions syncWrites;
+  private final WriteOptions plainWrites = new WriteOptions();
   private final List<ColumnFamilyHandle> handles = new ArrayList<>();
   private final Map<String, ColumnFamilyHandle> families = new HashMap<>();
 
@@ -72,6 +73,23 @@ public final class RegistryDb implements AutoCloseable {
     }
   }
 
+  /** A write that reaches the WAL but is not synced: for copies whose durability another member owns. */
+  public void putUnsynced(String family, String key, byte[] value) {
+    try {
+      db.put(family(family), plainWrites, key.getBytes(StandardCharsets.UTF_8), value);
+    } catch (RocksDBException e) {
+      throw new IllegalStateException("registry write failed: " + e.getMessage(), e);
+    }
+  }
+
+  public void deleteUnsynced(String family, String key) {
+    try {
+      db.delete(family(family), plainWrites, key.getBytes(StandardCharsets.UTF_8));
+    } catch (RocksDBException e) {
+      throw new IllegalStateException("registry delete failed: " + e.getMessage(), e);
+    }
+  }
+
   public void delete(String family, String key) {
     try {
       db.delete(family(family), syncWrites, key.getBytes(StandardCharsets.UTF_8));
@@ -106,6 +124,7 @@ public final class RegistryDb implements AutoCloseable {
     handles.clear();
     db.close();
     syncWrites.close();
+    plainWrites.close();
     familyOptions.close();
     options.close();
   }

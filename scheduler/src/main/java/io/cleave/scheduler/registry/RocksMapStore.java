@@ -43,22 +43,30 @@ final class RocksMapStore<V> implements MapStore<String, V> {
     keys.forEach(this::delete);
   }
 
+  /**
+   * Everything is loaded eagerly when the cluster first starts, so a key missing from the map does
+   * not exist: answering null here keeps a stale copy on this member's disk from coming back.
+   */
   @Override
   public V load(String key) {
-    byte[] bytes = db.get(family, key);
-    return bytes == null ? null : decode.apply(bytes);
+    return null;
   }
 
+  /** The initial (eager) load. */
   @Override
   public Map<String, V> loadAll(Collection<String> keys) {
     Map<String, V> out = new HashMap<>();
     for (String k : keys) {
-      V v = load(k);
-      if (v != null) {
-        out.put(k, v);
+      byte[] bytes = db.get(family, k);
+      if (bytes != null) {
+        out.put(k, decode.apply(bytes));
       }
     }
     return out;
+  }
+
+  byte[] encode(V value) {
+    return encode.apply(value);
   }
 
   @Override
