@@ -115,6 +115,11 @@ final class Bodies {
     Map<String, Object> out = new LinkedHashMap<>();
     for (Iterator<Map.Entry<String, JsonNode>> it = v.fields(); it.hasNext(); ) {
       Map.Entry<String, JsonNode> e = it.next();
+      // The endpoint annotations are derived on every read; clients that send back what they read
+      // (the fn CLI does) must not pin a stale host into storage.
+      if (e.getKey().equals(Views.INVOKE_ENDPOINT) || e.getKey().equals(Views.HTTP_ENDPOINT)) {
+        continue;
+      }
       out.put(e.getKey(), e.getValue().isNull() ? null : Json.MAPPER.convertValue(e.getValue(), Object.class));
     }
     return out;

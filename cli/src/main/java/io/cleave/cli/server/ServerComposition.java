@@ -24,10 +24,13 @@ public final class ServerComposition implements AutoCloseable {
   private final Gateway gateway;
   private final Execution execution;
   private final ServerConfig config;
+  private final BundleStore bundles;
   private boolean closed;
 
-  private ServerComposition(ServerConfig config, Vertx vertx, Registry registry, Gateway gateway, Execution execution) {
+  private ServerComposition(ServerConfig config, Vertx vertx, Registry registry, Gateway gateway, Execution execution,
+      BundleStore bundles) {
     this.config = config;
+    this.bundles = bundles;
     this.vertx = vertx;
     this.registry = registry;
     this.gateway = gateway;
@@ -54,7 +57,9 @@ public final class ServerComposition implements AutoCloseable {
               execution == null ? null : execution.invoker(), execution == null ? null : execution.activations(),
               metrics, version))
           .toCompletionStage().toCompletableFuture().get(60, TimeUnit.SECONDS);
-      return new ServerComposition(config, vertx, registry, gateway, execution);
+      bundles.share(vertx, registry.hazelcast(), "http://" + advertised(config) + ":" + gateway.port(),
+          config.bundleLimit());
+      return new ServerComposition(config, vertx, registry, gateway, execution, bundles);
     } catch (Exception | Error e) {
       vertx.close().toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
       registry.close();
@@ -77,6 +82,15 @@ public final class ServerComposition implements AutoCloseable {
 
   public Registry registry() {
     return registry;
+  }
+
+  public BundleStore bundles() {
+    return bundles;
+  }
+
+  /** The address other members reach this server's API at: the listen host, or the cluster host when listening on all. */
+  private static String advertised(ServerConfig cfg) {
+    return cfg.host().equals("0.0.0.0") || cfg.host().equals("::") ? cfg.clusterHost() : cfg.host();
   }
 
   /** Stops taking requests, stops the execution side, then closes the registry. Blocking. */

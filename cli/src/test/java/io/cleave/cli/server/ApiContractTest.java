@@ -262,6 +262,14 @@ class ApiContractTest {
     assertEquals("hello", u.path("name").asText(), "name is not changed by an update, as in Fn");
     assertEquals(appId, u.path("app_id").asText(), "app_id is not changed by an update, as in Fn");
 
+    // What a client read back (the fn CLI sends the whole object) updates nothing it should not.
+    JsonNode sentBack = u.deepCopy();
+    ((com.fasterxml.jackson.databind.node.ObjectNode) sentBack.path("annotations"))
+        .put("fnproject.io/fn/invokeEndpoint", "http://elsewhere:1/invoke/" + id);
+    Http.Reply roundTrip = http.put("/v2/fns/" + id, sentBack.toString());
+    assertEquals(200, roundTrip.status(), roundTrip.toString());
+    assertEquals(u, roundTrip.json(), "nothing changed, updated_at kept, endpoint from this request");
+
     assertError(http.put("/v2/fns/" + id, "{\"memory\":64}"), 400,
         "memory value is out of range. It should be between 128 and 8192");
     assertError(http.put("/v2/fns/" + id, "{\"memory\":8193}"), 400,

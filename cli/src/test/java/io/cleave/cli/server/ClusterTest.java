@@ -100,6 +100,25 @@ class ClusterTest {
   }
 
   @Test
+  void aMemberFetchesABundleItLacksFromTheMemberHoldingIt() throws Exception {
+    String appId = httpA.post("/v2/apps", "{\"name\":\"bundles\"}").json().path("id").asText();
+    String fnId = httpA.post("/v2/fns", "{\"name\":\"f\",\"app_id\":\"" + appId + "\"}").json().path("id").asText();
+    byte[] archive = new Archives().file("func.py", "def handler(ctx, data):\n    return 'from A'\n").bytes();
+    Http.Reply up = httpA.send("PUT", "/cleave/v1/fns/" + fnId + "/bundle", archive, java.util.Map.of());
+    assertEquals(200, up.status(), up.toString());
+    var digest = io.cleave.common.bundle.BundleDigest.fromImage(up.json().path("image").asText()).orElseThrow();
+    assertTrue(!b.bundles().has(digest), "B does not hold it yet");
+    java.nio.file.Path onB = b.bundles().archive(digest).toCompletionStage().toCompletableFuture()
+        .get(30, java.util.concurrent.TimeUnit.SECONDS);
+    assertTrue(java.util.Arrays.equals(archive, Files.readAllBytes(onB)));
+    var missing = new io.cleave.common.bundle.BundleDigest("ab".repeat(32));
+    var failed = b.bundles().archive(missing).toCompletionStage().toCompletableFuture();
+    var error = org.junit.jupiter.api.Assertions.assertThrows(java.util.concurrent.ExecutionException.class,
+        () -> failed.get(30, java.util.concurrent.TimeUnit.SECONDS));
+    assertTrue(error.getCause() instanceof io.cleave.common.error.ApiError e && e.status() == 404, error.toString());
+  }
+
+  @Test
   void concurrentCreatesOnBothMembersKeepOneWinner() throws Exception {
     for (int round = 0; round < 5; round++) {
       String name = "race-" + round;
