@@ -4,7 +4,6 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
-#include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <stdio.h>
@@ -22,31 +21,27 @@ static void tune_tcp(int fd)
 
 int tcp_connect(const char *host, int port)
 {
-	struct addrinfo hints, *res = NULL;
-	memset(&hints, 0, sizeof hints);
-	hints.ai_family = AF_INET;
-	hints.ai_socktype = SOCK_STREAM;
-	char ps[16];
-	snprintf(ps, sizeof ps, "%d", port);
-	int g = getaddrinfo(host, ps, &hints, &res);
-	if (g != 0) {
-		errno = EHOSTUNREACH;
+	/* IPv4 literals only: the restorer is linked statically for start-up speed (no NSS). */
+	struct sockaddr_in a;
+	memset(&a, 0, sizeof a);
+	a.sin_family = AF_INET;
+	a.sin_port = htons((uint16_t)port);
+	if (strcmp(host, "localhost") == 0)
+		host = "127.0.0.1";
+	if (inet_pton(AF_INET, host, &a.sin_addr) != 1) {
+		errno = EINVAL;
 		return -1;
 	}
 	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (fd < 0) {
-		freeaddrinfo(res);
+	if (fd < 0)
 		return -1;
-	}
 	tune_tcp(fd);
-	if (connect(fd, res->ai_addr, res->ai_addrlen) != 0) {
+	if (connect(fd, (struct sockaddr *)&a, sizeof a) != 0) {
 		int e = errno;
 		close(fd);
-		freeaddrinfo(res);
 		errno = e;
 		return -1;
 	}
-	freeaddrinfo(res);
 	return fd;
 }
 

@@ -5,7 +5,7 @@
 #include "desc.h"
 #include <stddef.h>
 
-int tcp_connect(const char *host, int port);          /* fd or -1 (errno) */
+int tcp_connect(const char *host, int port); /* IPv4 literal or localhost; fd or -1 (errno) */
 int tcp_listen(const char *bind_addr, int port, int *bound_port);
 int unix_connect(const char *path);
 int unix_listen(const char *path);

@@ -37,6 +37,13 @@ struct vstate {
 	int lazy;
 };
 
+/* A page wanted in the child: page pg of VMA vi, placed at its seed address + delta. */
+struct want {
+	uint32_t vi;
+	uint64_t pg;
+	int64_t delta;
+};
+
 struct region {
 	uint64_t cur, len, seed;
 	uint32_t vi;
@@ -72,6 +79,8 @@ struct pager {
 	size_t npending, cappending;
 	uint64_t *record;
 	size_t nrecord, caprecord;
+	struct want *pf; /* prefetch list, installed from ipf on */
+	size_t npf, ipf;
 	int lost;
 	struct {
 		uint64_t faults, net_pages, net_batches, cache_pages, ckpt_pages, file_pages,
@@ -221,33 +230,36 @@ static int drain_events(struct pager *p)
 	}
 }
 
-/* Copies len bytes to dst in the child; pages already present or gone are skipped. */
-static uint64_t uffd_copy(struct pager *p, uint64_t dst, const void *src, uint64_t len)
+/*
+ * Copies len bytes to dst in the child.  Returns 1 when every page of the run is present
+ * afterwards (copied now, or EEXIST), 0 when some page had no mapping there any more (the
+ * child unmapped or moved it meanwhile): then the caller must not mark the run resident.
+ */
+static int uffd_copy(struct pager *p, uint64_t dst, const void *src, uint64_t len)
 {
-	uint64_t done = 0, installed = 0;
+	uint64_t done = 0;
+	int all = 1;
 	while (done < len) {
 		struct uffdio_copy c = {dst + done, (uint64_t)(uintptr_t)src + done, len - done, 0, 0};
-		if (ioctl(p->uffd, UFFDIO_COPY, &c) == 0) {
-			installed += len - done;
+		if (ioctl(p->uffd, UFFDIO_COPY, &c) == 0)
 			break;
-		}
 		int e = errno;
 		if (c.copy > 0) {
 			done += (uint64_t)c.copy;
-			installed += (uint64_t)c.copy;
 			continue;
 		}
 		if (e == EAGAIN) { /* the child's layout is changing: read its events first */
 			if (drain_events(p) != 0)
-				break;
+				return 0;
 			continue;
 		}
-		/* EEXIST: present already; ENOENT/EFAULT: no longer mapped there; ESRCH: gone */
+		if (e != EEXIST)
+			all = 0;
 		if (e == ESRCH)
 			break;
 		done += PAGE_SZ;
 	}
-	return installed;
+	return all;
 }
 
 static void uffd_zero(struct pager *p, uint64_t dst, uint64_t len)
@@ -412,13 +424,6 @@ static void record_page(struct pager *p, uint64_t seed_addr)
 	p->record[p->nrecord++] = seed_addr;
 }
 
-/* A fetch page wanted in the child: page pg of VMA vi, placed at its seed address + delta. */
-struct want {
-	uint32_t vi;
-	uint64_t pg;
-	int64_t delta;
-};
-
 static uint64_t want_dst(const struct pager *p, const struct want *w)
 {
 	return (uint64_t)((int64_t)(p->d.vmas[w->vi].start + w->pg * PAGE_SZ) + w->delta);
@@ -453,9 +458,10 @@ static int install_fetch(struct pager *p, const struct want *w, uint32_t n, int 
 		       fetch_index(p, w[j].vi, w[j].pg) == idx + (j - i) &&
 		       (p->ckpt_map || cache_has(p, idx + (j - i))))
 			j++;
-		uffd_copy(p, want_dst(p, &w[i]), src, (uint64_t)(j - i) * PAGE_SZ);
+		int landed = uffd_copy(p, want_dst(p, &w[i]), src, (uint64_t)(j - i) * PAGE_SZ);
 		for (uint32_t k = i; k < j; k++) {
-			p->vs[w[k].vi].st[w[k].pg] = ST_RESIDENT;
+			if (landed)
+				p->vs[w[k].vi].st[w[k].pg] = ST_RESIDENT;
 			if (recording)
 				record_page(p, p->d.vmas[w[k].vi].start + w[k].pg * PAGE_SZ);
 		}
@@ -486,12 +492,14 @@ static int install_fetch(struct pager *p, const struct want *w, uint32_t n, int 
 		uint32_t j = i + 1;
 		while (j < nnet && want_next(&net[j - 1], &net[j]))
 			j++;
-		uffd_copy(p, want_dst(p, &net[i]), p->buf + (uint64_t)i * PAGE_SZ,
-			  (uint64_t)(j - i) * PAGE_SZ);
+		int landed = uffd_copy(p, want_dst(p, &net[i]), p->buf + (uint64_t)i * PAGE_SZ,
+				       (uint64_t)(j - i) * PAGE_SZ);
+		for (uint32_t k = i; k < j; k++)
+			if (landed)
+				p->vs[net[k].vi].st[net[k].pg] = ST_RESIDENT;
 		i = j;
 	}
 	for (uint32_t i = 0; i < nnet; i++) {
-		p->vs[net[i].vi].st[net[i].pg] = ST_RESIDENT;
 		cache_put(p, fetch_index(p, net[i].vi, net[i].pg), p->buf + (uint64_t)i * PAGE_SZ);
 		if (recording)
 			record_page(p, p->d.vmas[net[i].vi].start + net[i].pg * PAGE_SZ);
@@ -509,7 +517,8 @@ static void install_file(struct pager *p, uint32_t vi, uint64_t pg, uint32_t n, 
 		got = 0;
 	if ((size_t)got < len)
 		memset(p->filebuf + got, 0, len - (size_t)got); /* beyond end of file */
-	uffd_copy(p, (uint64_t)((int64_t)(v->start + pg * PAGE_SZ) + delta), p->filebuf, len);
+	if (!uffd_copy(p, (uint64_t)((int64_t)(v->start + pg * PAGE_SZ) + delta), p->filebuf, len))
+		return;
 	for (uint32_t k = 0; k < n; k++)
 		p->vs[vi].st[pg + k] = ST_RESIDENT;
 	p->s.file_pages += n;
@@ -631,14 +640,31 @@ static int cmp_u64(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-/* Working-set prefetch before the child runs (REAP): addresses are the seed's. */
-static int prefetch(struct pager *p)
+/* Current address offset of a seed page, or 0 when the child no longer maps it. */
+static int seed_delta(const struct pager *p, uint32_t vi, uint64_t pg, int64_t *delta)
+{
+	uint64_t a = p->d.vmas[vi].start + pg * PAGE_SZ;
+	for (size_t i = 0; i < p->nrg; i++) {
+		const struct region *r = &p->rg[i];
+		if (r->vi == vi && a >= r->seed && a < r->seed + r->len) {
+			*delta = (int64_t)r->cur - (int64_t)r->seed;
+			return 1;
+		}
+	}
+	return 0;
+}
+
+/*
+ * Working-set prefetch (REAP): the recorded pages (seed addresses) are installed before the
+ * child runs.  (Installing them while the child runs was measured slower on 2 busy cores.)
+ */
+static void prefetch_load(struct pager *p)
 {
 	int fd = open(p->o.prefetch, O_RDONLY | O_CLOEXEC);
 	if (fd < 0) {
 		fprintf(stderr, "cleave-restore: prefetch file %s: %s (continuing without)\n",
 			p->o.prefetch, strerror(errno));
-		return 0;
+		return;
 	}
 	struct stat st;
 	uint32_t hdr[2];
@@ -648,7 +674,8 @@ static int prefetch(struct pager *p)
 	    (uint64_t)hdr[1] * 8 + 8 == (uint64_t)st.st_size) {
 		n = hdr[1];
 		addrs = malloc((n ? n : 1) * 8);
-		if (!addrs || read_full(fd, addrs, n * 8) != 0)
+		p->pf = malloc((n ? n : 1) * sizeof *p->pf);
+		if (!addrs || !p->pf || read_full(fd, addrs, n * 8) != 0)
 			n = 0;
 	} else {
 		fprintf(stderr, "cleave-restore: %s is not a working-set file (ignored)\n",
@@ -656,41 +683,43 @@ static int prefetch(struct pager *p)
 	}
 	close(fd);
 	qsort(addrs, n, 8, cmp_u64);
-	static struct want list[MAX_READ_PAGES];
-	uint32_t cnt = 0, ranges = 0;
-	int r = 0;
-	for (size_t i = 0; i < n && r == 0; i++) {
+	for (size_t i = 0; i < n; i++) {
 		struct region *rg = find_region(p, addrs[i]);
 		if (!rg)
 			continue;
 		uint32_t vi = rg->vi;
 		uint64_t pg = (addrs[i] - p->d.vmas[vi].start) / PAGE_SZ;
-		if (p->vs[vi].st[pg] != ST_MISSING)
+		if (p->npf && p->pf[p->npf - 1].vi == vi && p->pf[p->npf - 1].pg == pg)
 			continue;
-		int cls = page_class(p, vi, pg);
-		if (cls == PC_FILE) {
-			install_file(p, vi, pg, 1, 0);
-			continue;
-		}
-		if (cls != PC_FETCH || (cnt && list[cnt - 1].vi == vi && list[cnt - 1].pg == pg))
-			continue;
-		struct want w = {vi, pg, 0};
-		if (!cnt || !want_next(&list[cnt - 1], &w))
-			ranges++;
-		if (cnt == MAX_READ_PAGES || ranges > MAX_READ_RANGES) {
-			r = install_fetch(p, list, cnt, 0);
-			p->s.prefetched += cnt;
-			cnt = 0;
-			ranges = 1;
-		}
-		list[cnt++] = w;
-	}
-	if (r == 0 && cnt) {
-		r = install_fetch(p, list, cnt, 0);
-		p->s.prefetched += cnt;
+		if (page_class(p, vi, pg) != PC_ZERO)
+			p->pf[p->npf++] = (struct want){vi, pg, 0};
 	}
 	free(addrs);
-	return r;
+}
+
+/* Installs the next batch of the prefetch list; -1 when the page server is lost. */
+static int prefetch_step(struct pager *p)
+{
+	static struct want chunk[MAX_READ_PAGES];
+	uint32_t n = 0, ranges = 0;
+	while (p->ipf < p->npf && n < MAX_READ_PAGES) {
+		struct want w = p->pf[p->ipf];
+		if (p->vs[w.vi].st[w.pg] != ST_MISSING || !seed_delta(p, w.vi, w.pg, &w.delta)) {
+			p->ipf++;
+			continue;
+		}
+		if (page_class(p, w.vi, w.pg) == PC_FILE) {
+			install_file(p, w.vi, w.pg, 1, w.delta);
+			p->ipf++;
+			continue;
+		}
+		if ((!n || !want_next(&chunk[n - 1], &w)) && ++ranges > MAX_READ_RANGES)
+			break;
+		chunk[n++] = w;
+		p->ipf++;
+	}
+	p->s.prefetched += n;
+	return n ? install_fetch(p, chunk, n, 0) : 0;
 }
 
 static void write_record(struct pager *p)
@@ -816,8 +845,11 @@ int pager_run(struct pager *p, pid_t child, int pidfd, int ctl)
 				uint64_t cnt = 0;
 				int r = fill_all(p, !p->o.eager, &cnt);
 				p->s.eager_pages += cnt;
-				if (r == 0 && p->o.prefetch && !p->o.eager)
-					r = prefetch(p);
+				if (r == 0 && p->o.prefetch && !p->o.eager) {
+					prefetch_load(p);
+					while (r == 0 && p->ipf < p->npf)
+						r = prefetch_step(p);
+				}
 				if (r != 0)
 					return kill_child(p, pidfd);
 				p->s.t_go = now_ns();
@@ -935,7 +967,7 @@ int pager_open_server(struct pager **out, const char *server, uint64_t handle,
 	p->net = tcp_connect(host, port);
 	if (p->net < 0)
 		return cl_fail(CLEAVE_E_SERVER, "restore: connect to page server %s: %s", server,
-			       strerror(errno));
+			       errno == EINVAL ? "HOST must be an IPv4 address" : strerror(errno));
 	struct msg_auth auth;
 	auth.handle = handle;
 	memcpy(auth.key, key, 16);
