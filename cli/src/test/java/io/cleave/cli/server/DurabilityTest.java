@@ -143,6 +143,8 @@ class DurabilityTest {
   void sigtermStopsCleanlyAndKeepsData() throws Exception {
     String id;
     try (ServerProcess server = ServerProcess.start(data, cluster)) {
+      assertEquals("cleave: listening on " + server.url + " (data: " + data.toAbsolutePath().normalize() + ")\n",
+          server.startOutput, "one line on start, nothing from Hazelcast");
       id = new Http(server.url).post("/v2/apps", "{\"name\":\"kept\"}").json().path("id").asText();
       server.process.destroy(); // SIGTERM
       assertTrue(server.process.waitFor(30, TimeUnit.SECONDS), "server stopped on SIGTERM");

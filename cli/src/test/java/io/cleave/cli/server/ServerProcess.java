@@ -18,11 +18,13 @@ final class ServerProcess implements AutoCloseable {
 
   final Process process;
   final String url;
-  private final StringBuffer output = new StringBuffer();
+  /** Everything the server printed up to and including its "listening" line. */
+  final String startOutput;
 
-  private ServerProcess(Process process, String url) {
+  private ServerProcess(Process process, String url, String startOutput) {
     this.process = process;
     this.url = url;
+    this.startOutput = startOutput;
   }
 
   static ServerProcess start(Path dataDir, String clusterName, String... extra) throws Exception {
@@ -41,7 +43,7 @@ final class ServerProcess implements AutoCloseable {
           out.append(line).append('\n');
           Matcher m = LISTENING.matcher(line);
           if (m.find()) {
-            url.complete(m.group(1));
+            url.complete(m.group(1) + "\n" + out);
           }
         }
       } catch (IOException e) {
@@ -51,15 +53,13 @@ final class ServerProcess implements AutoCloseable {
     }, "server-output");
     reader.setDaemon(true);
     reader.start();
-    ServerProcess sp;
     try {
-      sp = new ServerProcess(p, url.get(60, TimeUnit.SECONDS));
+      String[] urlAndOutput = url.get(60, TimeUnit.SECONDS).split("\n", 2);
+      return new ServerProcess(p, urlAndOutput[0], urlAndOutput[1]);
     } catch (Exception e) {
       p.destroyForcibly();
       throw new IllegalStateException("server did not start:\n" + out, e);
     }
-    sp.output.append(out);
-    return sp;
   }
 
   /** SIGKILL: no shutdown hook, no flush, nothing. */
