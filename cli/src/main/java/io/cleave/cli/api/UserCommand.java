@@ -23,6 +23,9 @@ public abstract class UserCommand implements Callable<Integer> {
       return fail(describe(e));
     } catch (UncheckedIOException e) {
       return fail(describe(e.getCause()));
+    } catch (RuntimeException e) {
+      // A defect here, not the user's doing: still one line, naming what broke.
+      return fail("unexpected error: " + e);
     }
   }
 
