@@ -233,7 +233,10 @@ static int gather(struct cleave_prepare_args *a, uint8_t *auxv, uint32_t *auxv_l
 	int r = read_stat_mm(&h->mm);
 	if (r < 0)
 		return r;
-	h->vdso_hash = vdso_hash_self();
+	uint64_t vs[3], vl[3];
+	if (self_specials(vs, vl) != 0 || !vl[2])
+		return cl_fail_sys("prepare: find the vDSO in /proc/self/maps");
+	h->vdso_hash = vdso_hash_at(vs[2], vl[2]);
 	cpu_features(h->cpu);
 	if (prctl(PR_GET_NAME, h->comm) != 0)
 		return cl_fail_sys("prepare: prctl(PR_GET_NAME)");

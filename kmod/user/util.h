@@ -31,9 +31,9 @@ int file_ident_fd(int fd, struct file_ident *id); /* 0 or -errno-ish failure (er
 void cpu_features(uint32_t out[10]);
 const char *cpu_word_name(int i);
 
-/* Address and size of a named special mapping ("[vdso]", ...) of the calling process. */
-int self_special_map(const char *name, uint64_t *start, uint64_t *len);
-uint64_t vdso_hash_self(void);
+/* [vvar], [vvar_vclock] and [vdso] of the calling process (len 0 when absent). */
+int self_specials(uint64_t start[3], uint64_t len[3]);
+uint64_t vdso_hash_at(uint64_t start, uint64_t len);
 
 int parse_hostport(const char *s, char *host, size_t hostlen, int *port);
 
