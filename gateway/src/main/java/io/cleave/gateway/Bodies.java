@@ -55,9 +55,20 @@ final class Bodies {
         text(o, "source"), annotations(o), present(o, "created_at"), present(o, "updated_at"));
   }
 
+  /** Whether a timestamp was really sent: Go clients send the zero time (0001-01-01T00:00:00Z) for "unset". */
   private static boolean present(ObjectNode o, String field) {
     JsonNode v = o.get(field);
-    return v != null && !v.isNull() && !(v.isTextual() && v.asText().isEmpty());
+    if (v == null || v.isNull() || (v.isTextual() && v.asText().isEmpty())) {
+      return false;
+    }
+    if (v.isTextual()) {
+      try {
+        return java.time.OffsetDateTime.parse(v.asText()).getYear() > 1;
+      } catch (java.time.format.DateTimeParseException e) {
+        throw invalid("field '" + field + "' must be an RFC 3339 time");
+      }
+    }
+    throw invalid("field '" + field + "' must be an RFC 3339 time");
   }
 
   private static String text(ObjectNode o, String field) {

@@ -371,6 +371,13 @@ class ApiContractTest {
     String otherFn = createFn(otherApp, "f").path("id").asText();
     assertError(http.post("/v2/triggers", "{\"app_id\":\"" + appId + "\",\"fn_id\":\"" + otherFn
         + "\",\"type\":\"http\",\"name\":\"t2\",\"source\":\"/x\"}"), 400, "Invalid Fn ID - not owned by specified app");
+    // Go clients (the fn CLI) send the zero time for unset timestamps: that is "not given".
+    Http.Reply zero = http.post("/v2/triggers", base + ",\"name\":\"tz\",\"source\":\"/zero\","
+        + "\"created_at\":\"0001-01-01T00:00:00.000Z\",\"updated_at\":\"0001-01-01T00:00:00.000Z\"}");
+    assertEquals(200, zero.status(), zero.toString());
+    assertEquals(204, http.delete("/v2/triggers/" + zero.json().path("id").asText()).status());
+    assertError(http.post("/v2/triggers", base + ",\"name\":\"t3\",\"source\":\"/t3\",\"created_at\":\"2020-01-01T00:00:00Z\"}"),
+        400, "Trigger Created At Provided for Create");
     // The same source on another app is fine.
     createTrigger(otherApp, otherFn, "t1", "/hello");
 
