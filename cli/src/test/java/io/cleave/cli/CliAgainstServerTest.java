@@ -34,6 +34,9 @@ class CliAgainstServerTest {
   private static final ObjectMapper JSON = new ObjectMapper();
   private static final HttpClient HTTP = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
 
+  /** Small enough that a test can exceed it cheaply. */
+  static final long BUNDLE_LIMIT = 1024 * 1024;
+
   static Path data;
   static ServerComposition server;
   static String url;
@@ -45,7 +48,7 @@ class CliAgainstServerTest {
     data = Files.createTempDirectory("cleave-cli-test-");
     ServerConfig d = ServerConfig.defaults(data);
     ServerConfig cfg = new ServerConfig(d.host(), 0, data, "cli-test-" + UUID.randomUUID(), d.clusterHost(), 5701,
-        List.of(), d.invokeBodyLimit(), d.apiBodyLimit(), d.bundleLimit(), d.unpackLimits(), 1);
+        List.of(), d.invokeBodyLimit(), d.apiBodyLimit(), BUNDLE_LIMIT, d.unpackLimits(), 1);
     server = ServerComposition.start(cfg, null, "test");
     url = server.url();
   }
@@ -186,7 +189,7 @@ class CliAgainstServerTest {
   }
 
   @Test
-  void aFailedUploadUndoesTheNewFunctionAndApp() throws Exception {
+  void anUnpackableDirectoryStopsTheDeployBeforeTheServerIsTouched() throws Exception {
     Path dir = newFunction("broken");
     // A pipe cannot be packed: the deploy stops before anything is created on the server.
     Path fifo = dir.resolve("pipe");
@@ -194,6 +197,18 @@ class CliAgainstServerTest {
     assertEquals(0, mk.waitFor());
     fails("pipe is not a regular file", "deploy", "--app", "undone", "--create-app", dir.toString());
     assertEquals(0, api("GET", "/v2/apps?name=undone", null).get("items").size());
+    assertEquals("0.0.1", version(dir));
+  }
+
+  @Test
+  void aRefusedUploadRemovesTheNewAppAndFunctionAndRestoresFuncYaml() throws Exception {
+    Path dir = newFunction("heavy");
+    byte[] noise = new byte[(int) BUNDLE_LIMIT + 512 * 1024];
+    new java.util.Random(7).nextBytes(noise);
+    Files.write(dir.resolve("noise.bin"), noise);
+    fails("cleave: bundle upload failed: bundle larger than the limit of " + BUNDLE_LIMIT + " bytes",
+        "deploy", "--app", "toobig", "--create-app", dir.toString());
+    assertEquals(0, api("GET", "/v2/apps?name=toobig", null).get("items").size());
     assertEquals("0.0.1", version(dir));
   }
 
