@@ -1,5 +1,6 @@
 package io.cleave.cli.replay;
 
+import io.cleave.cli.api.Terminal;
 import java.io.PrintStream;
 
 /**
@@ -15,7 +16,7 @@ final class ProgressLine {
 
   ProgressLine(PrintStream out, String label) {
     this.out = out;
-    this.terminal = System.console() != null;
+    this.terminal = Terminal.stderrIsTerminal();
     this.label = label;
   }
 
