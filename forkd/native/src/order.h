@@ -1,0 +1,35 @@
+/*
+ * The start order forkd sends on the helper's stdin once: NUL-terminated "key=value" strings,
+ * ended by an empty string. Keys: bundle, run, children (seeds only), output, uid, gid, hostname,
+ * fsize (bytes), cgroup (repeated: a cgroup directory the instance joins), arg (repeated, argv),
+ * env (repeated, "K=V"). Paths are host paths.
+ */
+#ifndef CLEAVE_ORDER_H
+#define CLEAVE_ORDER_H
+
+#include <stddef.h>
+#include <sys/types.h>
+
+#define ORDER_MAX_CGROUPS 8
+
+struct order {
+  char *buf; /* owns every string below */
+  const char *bundle;
+  const char *run;
+  const char *children; /* NULL unless the instance is a seed */
+  const char *output;
+  const char *hostname;
+  uid_t uid;
+  gid_t gid;
+  unsigned long long fsize;
+  const char *cgroups[ORDER_MAX_CGROUPS];
+  size_t ncgroups;
+  char **argv; /* NULL-terminated */
+  char **envp; /* NULL-terminated */
+};
+
+/* Reads and checks the order from fd. Returns 0, or -1 when fd reached EOF before any byte (forkd
+ * dropped this pooled container). Any other problem is fatal. */
+int order_read(int fd, struct order *out);
+
+#endif

@@ -1,0 +1,301 @@
+package io.cleave.forkd;
+
+import java.io.IOException;
+import java.nio.file.DirectoryStream;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.locks.LockSupport;
+import java.util.logging.Logger;
+
+/**
+ * Where forkd's cgroups live and how limits are written: cgroup v1 (memory, cpu, pids hierarchies,
+ * nested under forkd's own cgroup in each) or v2 (one tree at the root of the unified hierarchy,
+ * since v2 forbids processes in a cgroup whose children get controllers). Every cgroup forkd makes
+ * sits under {@link #parents()}: {@code pool} for pre-created containers, {@code i-<id>} per
+ * instance.
+ */
+sealed interface CgroupLayout permits CgroupLayout.V1, CgroupLayout.V2 {
+  Logger LOG = Logger.getLogger("forkd.cgroups");
+
+  /** forkd's parent directories, one per hierarchy. */
+  List<Path> parents();
+
+  void limit(Cgroup cgroup, long memoryBytes, int pidsMax, int cpuShares) throws IOException;
+
+  long memoryBytes(Cgroup cgroup);
+
+  boolean oomKilled(Cgroup cgroup);
+
+  /** Finds the hierarchies on this machine; {@code name} distinguishes forkds (one per data dir). */
+  static CgroupLayout detect(String name) throws IOException {
+    List<Mount> mounts = Mount.all();
+    Map<String, String> own = ownCgroups();
+    Optional<Mount> memory = mounts.stream().filter(m -> m.v1Controller("memory")).findFirst();
+    if (memory.isPresent()) {
+      Optional<Mount> pids = mounts.stream().filter(m -> m.v1Controller("pids")).findFirst();
+      Optional<Mount> cpu = mounts.stream().filter(m -> m.v1Controller("cpu")).findFirst();
+      if (pids.isEmpty()) {
+        throw new IOException("cgroup v1 without a pids hierarchy: forkd cannot bound fork bombs");
+      }
+      return new V1(
+          memory.get().forkdDir(own, "memory", name),
+          pids.get().forkdDir(own, "pids", name),
+          cpu.map(m -> m.forkdDir(own, "cpu", name)));
+    }
+    for (Mount m : mounts) {
+      if (m.type.equals("cgroup2")
+          && ProcFs.readOrEmpty(m.point.resolve("cgroup.controllers")).contains("memory")) {
+        return new V2(m.point, m.point.resolve(name));
+      }
+    }
+    throw new IOException("no cgroup hierarchy with the memory controller is mounted");
+  }
+
+  default Cgroup create(String name) throws IOException {
+    List<Path> dirs = new ArrayList<>();
+    for (Path parent : parents()) {
+      Files.createDirectories(parent);
+      Path dir = parent.resolve(name);
+      Files.createDirectory(dir);
+      dirs.add(dir);
+    }
+    return new Cgroup(name, dirs, dirs.get(0));
+  }
+
+  default void join(Cgroup cgroup, long pid) throws IOException {
+    for (Path dir : cgroup.dirs()) {
+      Files.writeString(dir.resolve("cgroup.procs"), Long.toString(pid));
+    }
+  }
+
+  default List<Long> pids(Cgroup cgroup) {
+    List<Long> out = new ArrayList<>();
+    for (Path dir : cgroup.dirs()) {
+      for (String line : ProcFs.readOrEmpty(dir.resolve("cgroup.procs")).split("\n")) {
+        if (!line.isBlank() && !out.contains(Long.parseLong(line.trim()))) {
+          out.add(Long.parseLong(line.trim()));
+        }
+      }
+    }
+    return out;
+  }
+
+  /** SIGKILLs every process in the cgroup until it stays empty (a fork bomb refills it for a while). */
+  default void killAll(Cgroup cgroup) {
+    long deadline = System.nanoTime() + 5_000_000_000L;
+    List<Long> pids;
+    while (!(pids = pids(cgroup)).isEmpty() && System.nanoTime() < deadline) {
+      for (long pid : pids) {
+        Kill.pid(pid);
+      }
+      LockSupport.parkNanos(200_000);
+    }
+  }
+
+  /** Kills what is left and removes the cgroup's directories; absent ones are fine. */
+  default void remove(Cgroup cgroup) {
+    killAll(cgroup);
+    for (Path dir : cgroup.dirs()) {
+      removeDir(dir);
+    }
+  }
+
+  /** Removes a cgroup directory and everything below it, killing what runs there. */
+  static void removeTree(Path dir) {
+    if (!Files.isDirectory(dir)) {
+      return;
+    }
+    try (DirectoryStream<Path> children = Files.newDirectoryStream(dir, Files::isDirectory)) {
+      for (Path child : children) {
+        removeTree(child);
+      }
+    } catch (IOException e) {
+      LOG.warning("cannot list " + dir + ": " + e);
+    }
+    long deadline = System.nanoTime() + 5_000_000_000L;
+    String procs;
+    while (!(procs = ProcFs.readOrEmpty(dir.resolve("cgroup.procs")).trim()).isEmpty() && System.nanoTime() < deadline) {
+      for (String pid : procs.split("\n")) {
+        Kill.pid(Long.parseLong(pid.trim()));
+      }
+      LockSupport.parkNanos(1_000_000);
+    }
+    removeDir(dir);
+  }
+
+  private static void removeDir(Path dir) {
+    // A just-killed process keeps its cgroup busy until it is fully gone (a loaded machine
+    // can take a while to finish exits): retry for up to 10 s.
+    long deadline = System.nanoTime() + 10_000_000_000L;
+    while (true) {
+      try {
+        Files.delete(dir);
+        return;
+      } catch (NoSuchFileException gone) {
+        return;
+      } catch (IOException busy) {
+        if (System.nanoTime() > deadline) {
+          LOG.warning("cannot remove cgroup " + dir + ": " + busy + " (tasks: "
+              + ProcFs.readOrEmpty(dir.resolve("cgroup.procs")).replace('\n', ' ') + ")");
+          return;
+        }
+        LockSupport.parkNanos(2_000_000);
+      }
+    }
+  }
+
+  /** forkd's cgroup path in each v1 hierarchy, by controller name. */
+  private static Map<String, String> ownCgroups() throws IOException {
+    Map<String, String> out = new java.util.HashMap<>();
+    for (String line : Files.readAllLines(Path.of("/proc/self/cgroup"))) {
+      String[] parts = line.split(":", 3);
+      if (parts.length == 3) {
+        for (String controller : parts[1].split(",")) {
+          out.put(controller, parts[2]);
+        }
+      }
+    }
+    return out;
+  }
+
+  /** A cgroup file system mount from /proc/self/mountinfo. */
+  record Mount(String type, Path point, String root, List<String> options) {
+    static List<Mount> all() throws IOException {
+      List<Mount> out = new ArrayList<>();
+      for (String line : Files.readAllLines(Path.of("/proc/self/mountinfo"))) {
+        String[] halves = line.split(" - ", 2);
+        String[] left = halves[0].split(" ");
+        String[] right = halves[1].split(" ");
+        if (right[0].equals("cgroup") || right[0].equals("cgroup2")) {
+          out.add(new Mount(right[0], Path.of(unescape(left[4])), unescape(left[3]), List.of(right[2].split(","))));
+        }
+      }
+      return out;
+    }
+
+    boolean v1Controller(String controller) {
+      return type.equals("cgroup") && options.contains(controller);
+    }
+
+    Path forkdDir(Map<String, String> own, String controller, String name) {
+      String path = own.getOrDefault(controller, "/");
+      String relative = path.startsWith(root) ? path.substring(root.length()) : path;
+      relative = relative.replaceFirst("^/+", "");
+      return (relative.isEmpty() ? point : point.resolve(relative)).resolve(name);
+    }
+
+    private static String unescape(String field) {
+      return field.replace("\\040", " ").replace("\\011", "\t").replace("\\012", "\n").replace("\\134", "\\");
+    }
+  }
+
+  /** cgroup v1: one directory per hierarchy (memory first). */
+  record V1(Path memory, Path pids, Optional<Path> cpu) implements CgroupLayout {
+    @Override
+    public List<Path> parents() {
+      List<Path> out = new ArrayList<>(List.of(memory, pids));
+      cpu.ifPresent(out::add);
+      return out;
+    }
+
+    @Override
+    public void limit(Cgroup cgroup, long memoryBytes, int pidsMax, int cpuShares) throws IOException {
+      Path mem = cgroup.memoryDir();
+      Files.writeString(mem.resolve("memory.limit_in_bytes"), Long.toString(memoryBytes));
+      Path memsw = mem.resolve("memory.memsw.limit_in_bytes");
+      if (Files.exists(memsw)) {
+        // With swap accounting, memory+swap gets the same bound: no escaping into swap.
+        Files.writeString(memsw, Long.toString(memoryBytes));
+      }
+      Files.writeString(cgroup.dirs().get(1).resolve("pids.max"), Integer.toString(pidsMax));
+      if (cpu.isPresent()) {
+        Files.writeString(cgroup.dirs().get(2).resolve("cpu.shares"), Integer.toString(cpuShares));
+      }
+    }
+
+    @Override
+    public long memoryBytes(Cgroup cgroup) {
+      String usage = ProcFs.readOrEmpty(cgroup.memoryDir().resolve("memory.usage_in_bytes")).trim();
+      return usage.isEmpty() ? 0 : Long.parseLong(usage);
+    }
+
+    @Override
+    public boolean oomKilled(Cgroup cgroup) {
+      return counter(cgroup.memoryDir().resolve("memory.oom_control"), "oom_kill") > 0;
+    }
+  }
+
+  /** cgroup v2: one tree under the unified hierarchy's root. */
+  record V2(Path root, Path parent) implements CgroupLayout {
+    @Override
+    public List<Path> parents() {
+      return List.of(parent);
+    }
+
+    @Override
+    public Cgroup create(String name) throws IOException {
+      if (!Files.isDirectory(parent)) {
+        Files.createDirectories(parent);
+        String wanted = "+memory +pids" + (ProcFs.readOrEmpty(root.resolve("cgroup.controllers")).contains("cpu") ? " +cpu" : "");
+        Files.writeString(root.resolve("cgroup.subtree_control"), wanted);
+        Files.writeString(parent.resolve("cgroup.subtree_control"), wanted);
+      }
+      return CgroupLayout.super.create(name);
+    }
+
+    @Override
+    public void limit(Cgroup cgroup, long memoryBytes, int pidsMax, int cpuShares) throws IOException {
+      Path dir = cgroup.memoryDir();
+      Files.writeString(dir.resolve("memory.max"), Long.toString(memoryBytes));
+      if (Files.exists(dir.resolve("memory.swap.max"))) {
+        Files.writeString(dir.resolve("memory.swap.max"), "0");
+      }
+      Files.writeString(dir.resolve("pids.max"), Integer.toString(pidsMax));
+      if (Files.exists(dir.resolve("cpu.weight"))) {
+        // v1 shares 2..262144 (1024 = one normal process) map onto weight 1..10000 (100 = normal).
+        long weight = Math.max(1, Math.min(10000, cpuShares * 100L / 1024));
+        Files.writeString(dir.resolve("cpu.weight"), Long.toString(weight));
+      }
+    }
+
+    @Override
+    public long memoryBytes(Cgroup cgroup) {
+      String usage = ProcFs.readOrEmpty(cgroup.memoryDir().resolve("memory.current")).trim();
+      return usage.isEmpty() ? 0 : Long.parseLong(usage);
+    }
+
+    @Override
+    public boolean oomKilled(Cgroup cgroup) {
+      return counter(cgroup.memoryDir().resolve("memory.events"), "oom_kill") > 0;
+    }
+
+    @Override
+    public void killAll(Cgroup cgroup) {
+      Path kill = cgroup.memoryDir().resolve("cgroup.kill");
+      if (Files.exists(kill)) {
+        try {
+          Files.writeString(kill, "1");
+        } catch (IOException e) {
+          LOG.warning("cgroup.kill failed for " + cgroup.name() + ": " + e);
+        }
+      }
+      CgroupLayout.super.killAll(cgroup);
+    }
+  }
+
+  /** A "key value" line's value in a flat-keyed cgroup file; 0 when absent. */
+  private static long counter(Path file, String key) {
+    for (String line : ProcFs.readOrEmpty(file).split("\n")) {
+      String[] kv = line.trim().split("\\s+");
+      if (kv.length == 2 && kv[0].equals(key)) {
+        return Long.parseLong(kv[1]);
+      }
+    }
+    return 0;
+  }
+}

@@ -1,0 +1,113 @@
+package io.cleave.forkd;
+
+import java.nio.file.Path;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * An instance forkd started: a cold instance, a seed, or a fork child of a seed. Identity
+ * matters (a seed tracks its children), so these are classes, not records.
+ */
+sealed interface Instance permits Instance.Cold, Instance.Seed, Instance.Forked {
+  String id();
+
+  /** Host pid of the instance's main process. */
+  long pid();
+
+  Cgroup cgroup();
+
+  Path runDir();
+
+  default Path output() {
+    return runDir().resolve("output");
+  }
+
+  /** A cold instance: its own container; it ends with its container. */
+  final class Cold implements Instance {
+    final String id;
+    final long pid;
+    final Cgroup cgroup;
+    final Path runDir;
+    final Container container;
+    final int uid;
+
+    Cold(String id, long pid, Cgroup cgroup, Path runDir, Container container, int uid) {
+      this.id = id;
+      this.pid = pid;
+      this.cgroup = cgroup;
+      this.runDir = runDir;
+      this.container = container;
+      this.uid = uid;
+    }
+
+    @Override public String id() { return id; }
+    @Override public long pid() { return pid; }
+    @Override public Cgroup cgroup() { return cgroup; }
+    @Override public Path runDir() { return runDir; }
+  }
+
+  /**
+   * A seed: its own container, which its children share and which outlives the seed while they
+   * run. {@code handle} kills the seed alone; {@code control} carries fork orders.
+   */
+  final class Seed implements Instance {
+    final String id;
+    final long pid;
+    final Cgroup cgroup;
+    final Path runDir;
+    final Path childrenDir;
+    final Container container;
+    final int uid;
+    final PidHandle handle;
+    final SeedControl control;
+    final Set<Forked> children = ConcurrentHashMap.newKeySet();
+    /** Set by DELETE: the seed is gone, the container stays for its children. */
+    volatile boolean deleted;
+    /** Set once the container is torn down and the uid given back (exactly once). */
+    final java.util.concurrent.atomic.AtomicBoolean ended = new java.util.concurrent.atomic.AtomicBoolean();
+
+    Seed(String id, long pid, Cgroup cgroup, Path runDir, Path childrenDir, Container container, int uid,
+        PidHandle handle, SeedControl control) {
+      this.id = id;
+      this.pid = pid;
+      this.cgroup = cgroup;
+      this.runDir = runDir;
+      this.childrenDir = childrenDir;
+      this.container = container;
+      this.uid = uid;
+      this.handle = handle;
+      this.control = control;
+    }
+
+    @Override public String id() { return id; }
+    @Override public long pid() { return pid; }
+    @Override public Cgroup cgroup() { return cgroup; }
+    @Override public Path runDir() { return runDir; }
+  }
+
+  /** A fork child: a process in its seed's container, in a cgroup of its own. */
+  final class Forked implements Instance {
+    final String id;
+    final long pid;
+    final long nsPid;
+    final Cgroup cgroup;
+    final Path runDir;
+    final Seed seed;
+    final PidHandle handle;
+
+    Forked(String id, long pid, long nsPid, Cgroup cgroup, Path runDir, Seed seed, PidHandle handle) {
+      this.id = id;
+      this.pid = pid;
+      this.nsPid = nsPid;
+      this.cgroup = cgroup;
+      this.runDir = runDir;
+      this.seed = seed;
+      this.handle = handle;
+    }
+
+    @Override public String id() { return id; }
+    @Override public long pid() { return pid; }
+    @Override public Cgroup cgroup() { return cgroup; }
+    @Override public Path runDir() { return runDir; }
+  }
+}

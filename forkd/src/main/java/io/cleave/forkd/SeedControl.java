@@ -1,0 +1,122 @@
+package io.cleave.forkd;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.net.StandardProtocolFamily;
+import java.net.UnixDomainSocketAddress;
+import java.nio.ByteBuffer;
+import java.nio.channels.SelectionKey;
+import java.nio.channels.Selector;
+import java.nio.channels.SocketChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/**
+ * forkd's connection to a seed's control socket: newline-delimited JSON, one answer line per
+ * request line (docs/CONTRACTS.md). One request at a time: the seed is single-threaded.
+ */
+final class SeedControl implements AutoCloseable {
+  private final SocketChannel channel;
+  private final Selector selector;
+  private final ByteBuffer in = ByteBuffer.allocate(8192);
+  private final ByteArrayOutputStream line = new ByteArrayOutputStream();
+
+  private SeedControl(SocketChannel channel, Selector selector) {
+    this.channel = channel;
+    this.selector = selector;
+  }
+
+  static SeedControl connect(Path socket) throws IOException {
+    SocketChannel channel = SocketChannel.open(StandardProtocolFamily.UNIX);
+    try {
+      channel.connect(UnixDomainSocketAddress.of(socket));
+      channel.configureBlocking(false);
+      Selector selector = Selector.open();
+      channel.register(selector, SelectionKey.OP_READ);
+      return new SeedControl(channel, selector);
+    } catch (IOException e) {
+      channel.close();
+      throw e;
+    }
+  }
+
+  /** The seed's refusal of an order ({"ok": false, "error": ...}). */
+  static final class Refused extends Exception {
+    Refused(String message) {
+      super(message, null, false, false);
+    }
+  }
+
+  /** Sends a fork order; answers the child's pid in the seed's pid namespace. */
+  synchronized long fork(String childId, String listener, String output, Map<String, String> env, long timeoutMs)
+      throws IOException, Refused {
+    Map<String, Object> order = new LinkedHashMap<>();
+    order.put("op", "fork");
+    order.put("child_id", childId);
+    order.put("listener", listener);
+    order.put("stdout", output);
+    order.put("stderr", output);
+    order.put("env", env);
+    JsonNode answer = request(order, timeoutMs);
+    if (!answer.path("ok").asBoolean(false)) {
+      throw new Refused(answer.path("error").asText("the seed refused the fork without a reason"));
+    }
+    if (!answer.path("pid").canConvertToLong()) {
+      throw new IOException("fork answer without a pid: " + answer);
+    }
+    return answer.path("pid").asLong();
+  }
+
+  synchronized JsonNode request(Map<String, Object> request, long timeoutMs) throws IOException {
+    ByteBuffer out = ByteBuffer.wrap((WireJson.write(request) + "\n").getBytes(StandardCharsets.UTF_8));
+    long deadline = System.nanoTime() + timeoutMs * 1_000_000;
+    while (out.hasRemaining()) {
+      if (channel.write(out) == 0) {
+        waitFor(SelectionKey.OP_WRITE, deadline);
+      }
+    }
+    line.reset();
+    while (true) {
+      in.clear();
+      int n = channel.read(in);
+      if (n < 0) {
+        throw new IOException("the seed closed its control connection");
+      }
+      if (n == 0) {
+        waitFor(SelectionKey.OP_READ, deadline);
+        continue;
+      }
+      in.flip();
+      while (in.hasRemaining()) {
+        byte b = in.get();
+        if (b == '\n') {
+          // One answer per request: nothing may follow the newline.
+          return WireJson.MAPPER.readTree(line.toString(StandardCharsets.UTF_8));
+        }
+        line.write(b);
+      }
+    }
+  }
+
+  private void waitFor(int op, long deadline) throws IOException {
+    channel.keyFor(selector).interestOps(op);
+    long left = (deadline - System.nanoTime()) / 1_000_000;
+    if (left <= 0 || selector.select(left) == 0 && System.nanoTime() >= deadline) {
+      throw new IOException("the seed did not answer within the start timeout");
+    }
+    selector.selectedKeys().clear();
+  }
+
+  @Override
+  public synchronized void close() {
+    try {
+      selector.close();
+      channel.close();
+    } catch (IOException ignored) {
+      // Closing a control connection of a seed that is going away: nothing to report.
+    }
+  }
+}

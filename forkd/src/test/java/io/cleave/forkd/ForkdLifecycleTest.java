@@ -1,0 +1,134 @@
+package io.cleave.forkd;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/** forkd's own life: clean shutdown, recovery after a crash, one forkd per data dir. */
+class ForkdLifecycleTest {
+  Path tmp;
+  Path bundle;
+
+  @BeforeEach
+  void setUp() throws Exception {
+    ForkdProcess.buildHelper();
+    tmp = Files.createTempDirectory("forkd-lc");
+    bundle = ForkdProcess.bundle(tmp.resolve("bundle"));
+  }
+
+  @AfterEach
+  void tearDown() {
+    Forkd.deleteTree(tmp);
+  }
+
+  /** Starts a cold instance, a seed and a fork; answers their host pids and cgroup dirs. */
+  private List<Long> populate(ForkdProcess forkd, List<Path> cgroups) throws Exception {
+    StartedInstance cold = forkd.await(forkd.client.start(StartRequest.cold("fn1", "app1", bundle.toString(), 64,
+        ForkdProcess.command(), Map.of())));
+    StartedInstance seed = forkd.await(forkd.client.start(StartRequest.seed("fn1", "app1", bundle.toString(), 64,
+        ForkdProcess.command(), Map.of())));
+    StartedInstance child = forkd.await(forkd.client.start(StartRequest.fork(seed.instanceId(), "fn1", "app1", 64,
+        Map.of())));
+    List<Long> pids = List.of(cold.pid(), seed.pid(), child.pid());
+    for (long pid : pids) {
+      cgroups.add(Cgroups.memoryDir(pid));
+      cgroups.add(Cgroups.dir(pid, "pids"));
+    }
+    return pids;
+  }
+
+  private static void assertGone(List<Long> pids, List<Path> cgroups, Path data) throws Exception {
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+    for (long pid : pids) {
+      while (ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false) && System.nanoTime() < deadline) {
+        Thread.sleep(20);
+      }
+      assertTrue(ProcessHandle.of(pid).isEmpty(), "process " + pid + " survived; " + ForkdProcess.log(data));
+    }
+    for (Path cg : cgroups) {
+      assertFalse(Files.exists(cg), "cgroup left behind: " + cg + "; " + ForkdProcess.log(data));
+    }
+  }
+
+  private static long entries(Path dir) throws Exception {
+    try (Stream<Path> s = Files.list(dir)) {
+      return s.count();
+    }
+  }
+
+  @Test
+  void sigtermKillsEverythingAndRemovesCgroups() throws Exception {
+    ForkdProcess forkd = ForkdProcess.start(tmp.resolve("data"), Map.of());
+    List<Path> cgroups = new ArrayList<>();
+    List<Long> pids;
+    try {
+      pids = populate(forkd, cgroups);
+    } finally {
+      forkd.stop();
+    }
+    Path parent = cgroups.get(0).getParent();
+    assertGone(pids, cgroups, tmp.resolve("data"));
+    assertFalse(Files.exists(parent), "forkd's cgroup parent left behind: " + parent);
+    assertEquals(0, entries(tmp.resolve("data/run/instances")));
+    assertEquals(0, entries(tmp.resolve("data/run/forks")));
+    assertFalse(Files.exists(forkd.socket));
+  }
+
+  @Test
+  void restartAfterACrashCleansLeftovers() throws Exception {
+    Path data = tmp.resolve("data");
+    ForkdProcess first = ForkdProcess.start(data, Map.of());
+    List<Path> cgroups = new ArrayList<>();
+    List<Long> pids;
+    try {
+      pids = populate(first, cgroups);
+    } finally {
+      first.crash();
+    }
+    assertTrue(Files.exists(cgroups.get(0)), "a crash leaves cgroups behind");
+    assertTrue(entries(data.resolve("run/instances")) > 0, "a crash leaves run dirs behind");
+
+    ForkdProcess second = ForkdProcess.start(data, Map.of());
+    try {
+      assertGone(pids, cgroups, data);
+      assertEquals(0, entries(data.resolve("run/instances")));
+      assertEquals(0, entries(data.resolve("run/forks")));
+      assertTrue(ForkdProcess.log(data).contains("removing leftover cgroups"), ForkdProcess.log(data));
+      // And it works as before.
+      StartedInstance cold = second.await(second.client.start(StartRequest.cold("fn1", "app1", bundle.toString(), 64,
+          ForkdProcess.command(), Map.of())));
+      second.call(cold.listener(), "hello");
+    } finally {
+      second.stop();
+    }
+  }
+
+  @Test
+  void aSecondForkdOnTheSameDataDirIsRefused() throws Exception {
+    Path data = tmp.resolve("data");
+    ForkdProcess first = ForkdProcess.start(data, Map.of());
+    try {
+      StartedInstance cold = first.await(first.client.start(StartRequest.cold("fn1", "app1", bundle.toString(), 64,
+          ForkdProcess.command(), Map.of())));
+      Process second = ForkdProcess.spawn(data, Map.of());
+      assertTrue(second.waitFor(60, TimeUnit.SECONDS));
+      assertEquals(1, second.exitValue());
+      assertTrue(ForkdProcess.log(data).contains("another forkd is running"), ForkdProcess.log(data));
+      // The running one and its instance are untouched.
+      first.call(cold.listener(), "hello");
+    } finally {
+      first.stop();
+    }
+  }
+}
