@@ -109,7 +109,9 @@ public final class ServerCommand implements Callable<Integer> {
       server.close();
       stopped.countDown();
     }, "cleave-shutdown"));
-    System.out.println("cleave: listening on " + server.url() + " (data: " + server.config().dataDir() + ")");
+    String cluster = cfg.members().isEmpty() ? "" : ", cluster member " + server.registry().clusterAddress()
+        + " of " + server.registry().hazelcast().getCluster().getMembers().size();
+    System.out.println("cleave: listening on " + server.url() + " (data: " + server.config().dataDir() + cluster + ")");
     System.out.flush();
     stopped.await();
     return 0;

@@ -69,14 +69,6 @@ public final class Json {
     }
   }
 
-  public static String toString(Object value) {
-    try {
-      return MAPPER.writeValueAsString(value);
-    } catch (JsonProcessingException e) {
-      throw new UncheckedIOException(e);
-    }
-  }
-
   public static <T> T fromBytes(byte[] bytes, Class<T> type) {
     try {
       return MAPPER.readValue(bytes, type);

@@ -6,7 +6,6 @@ import io.cleave.common.model.Trigger;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Base64;
-import java.util.Collection;
 import java.util.List;
 import java.util.Map;
 import java.util.NavigableMap;
@@ -143,11 +142,6 @@ final class RegistryView {
 
   Optional<Trigger> triggerBySource(String appId, String source) {
     return Optional.ofNullable(triggersBySource.get(sourceKey(appId, source)));
-  }
-
-  Collection<Fn> fnsOf(String appId) {
-    var m = fnsByApp.get(appId);
-    return m == null ? List.of() : m.values();
   }
 
   Page<App> listApps(String name, String cursor, int perPage) {
