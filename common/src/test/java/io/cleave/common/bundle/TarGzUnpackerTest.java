@@ -87,6 +87,14 @@ class TarGzUnpackerTest {
   }
 
   @Test
+  void longNamesThroughPaxHeaders() throws IOException {
+    String deep = "pkg/" + "sub/".repeat(40) + "module_with_a_long_name.py";
+    Path dest = tmp.resolve("long");
+    unpacker.unpack(write(new Archives().file(deep, "OK = True\n").bytes()), dest);
+    assertEquals("OK = True\n", Files.readString(dest.resolve(deep)));
+  }
+
+  @Test
   void symlinkWithinTreeIsAccepted() throws IOException {
     Path p = write(new Archives().file("a/b/c.py", "x").symlink("a/b/up", "../../a").bytes());
     assertEquals(1, unpacker.verify(p).files());
