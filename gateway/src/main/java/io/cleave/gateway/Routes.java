@@ -96,7 +96,7 @@ final class Routes {
         .putHeader("Content-Type", "text/plain; version=0.0.4; charset=utf-8")
         .end(parts.metrics().scrape()));
 
-    r.route("/v2/*").handler(BodyHandler.create(false).setBodyLimit(parts.config().apiBodyLimit()));
+    bodyLimit(r, "/v2/*", parts.config().apiBodyLimit());
     on(r, HttpMethod.GET, "/v2/apps", this::listApps);
     on(r, HttpMethod.POST, "/v2/apps", ctx -> {
       AppPatch p = Bodies.app(ctx.body().buffer());
@@ -141,9 +141,8 @@ final class Routes {
     on(r, HttpMethod.DELETE, "/v2/triggers/:triggerId", ctx -> blocking(ctx,
         () -> { registry.deleteTrigger(ctx.pathParam("triggerId")); return true; }, x -> Replies.noContent(ctx)));
 
-    BodyHandler invokeBody = BodyHandler.create(false).setBodyLimit(parts.config().invokeBodyLimit());
-    r.route("/invoke/*").handler(invokeBody);
-    r.route("/t/*").handler(invokeBody);
+    bodyLimit(r, "/invoke/*", parts.config().invokeBodyLimit());
+    bodyLimit(r, "/t/*", parts.config().invokeBodyLimit());
     on(r, HttpMethod.POST, "/invoke/:fnId", this::invoke);
     onAny(r, "/t/:app", this::trigger);
     onAny(r, "/t/:app/*", this::trigger);
@@ -208,6 +207,18 @@ final class Routes {
           ctx.response().getStatusCode(), System.nanoTime() - start);
     });
     ctx.next();
+  }
+
+  /**
+   * Reads bodies under {@code prefix} up to {@code limit} bytes (413 beyond). The prefix is the
+   * metrics label of a request refused before its own route ran; the route's own label replaces it.
+   */
+  private static void bodyLimit(Router r, String prefix, long limit) {
+    BodyHandler body = BodyHandler.create(false).setBodyLimit(limit);
+    r.route(prefix).handler(ctx -> {
+      ctx.put(ROUTE, prefix);
+      body.handle(ctx);
+    });
   }
 
   private void on(Router r, HttpMethod method, String path, Handler<RoutingContext> h) {
