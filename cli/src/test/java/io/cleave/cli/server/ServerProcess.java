@@ -62,10 +62,20 @@ final class ServerProcess implements AutoCloseable {
     }
   }
 
-  /** SIGKILL: no shutdown hook, no flush, nothing. */
+  /**
+   * SIGKILL: no shutdown hook, no flush, nothing. Processes the server started (forkd and what it
+   * runs) would outlive it as orphans, so they get the same.
+   */
   void kill9() throws InterruptedException {
+    List<ProcessHandle> children = process.descendants().toList();
     process.destroyForcibly();
     process.waitFor(30, TimeUnit.SECONDS);
+    for (ProcessHandle child : children) {
+      child.destroyForcibly();
+    }
+    for (ProcessHandle child : children) {
+      child.onExit().completeOnTimeout(child, 30, TimeUnit.SECONDS).join();
+    }
   }
 
   @Override
