@@ -22,6 +22,7 @@ import io.cleave.scheduler.registry.Page;
 import io.cleave.scheduler.registry.Registry;
 import io.cleave.scheduler.registry.TriggerPatch;
 import io.cleave.scheduler.registry.TriggerRoute;
+import io.vertx.core.AsyncResult;
 import io.vertx.core.Future;
 import io.vertx.core.Handler;
 import io.vertx.core.MultiMap;
@@ -243,12 +244,27 @@ final class Routes {
   /** Runs a blocking registry write on a worker thread and answers on the event loop. */
   private <T> void blocking(RoutingContext ctx, Callable<T> work, Consumer<T> answer) {
     vertx.executeBlocking(work, false).onComplete(ar -> {
-      if (ar.succeeded()) {
-        answer.accept(ar.result());
-      } else {
+      if (ar.failed()) {
         Replies.failure(ctx, ar.cause());
+        return;
+      }
+      try {
+        answer.accept(ar.result());
+      } catch (RuntimeException e) {
+        Replies.failure(ctx, e); // an answer that cannot be written still ends the request
       }
     });
+  }
+
+  /** A completion handler that answers with an error instead of leaving the request open if it throws. */
+  private static <T> Handler<AsyncResult<T>> guard(RoutingContext ctx, Handler<AsyncResult<T>> h) {
+    return ar -> {
+      try {
+        h.handle(ar);
+      } catch (RuntimeException e) {
+        Replies.failure(ctx, e);
+      }
+    };
   }
 
   private String baseUrl(RoutingContext ctx) {
@@ -329,16 +345,16 @@ final class Routes {
     Call call = new Call(ctx.get(CALL_ID), target.app(), target.fn(), req.method().name(), req.absoluteURI(),
         headers, bodyOf(ctx), Instant.now());
     if ("detached".equalsIgnoreCase(req.getHeader("Fn-Invoke-Type"))) {
-      inv.submitDetached(call).onComplete(ar -> {
+      inv.submitDetached(call).onComplete(guard(ctx, ar -> {
         if (ar.succeeded()) {
           ctx.response().setStatusCode(202).end();
         } else {
           Replies.failure(ctx, ar.cause());
         }
-      });
+      }));
       return;
     }
-    inv.call(call).onComplete(ar -> {
+    inv.call(call).onComplete(guard(ctx, ar -> {
       if (ar.failed()) {
         Replies.failure(ctx, ar.cause());
         return;
@@ -353,7 +369,7 @@ final class Routes {
       });
       startMode(resp, result);
       resp.setStatusCode(result.status()).end(result.body() == null ? Buffer.buffer() : result.body());
-    });
+    }));
   }
 
   private void trigger(RoutingContext ctx) {
@@ -381,7 +397,7 @@ final class Routes {
     headers.put("Fn-Intent", List.of("httprequest"));
     Call call = new Call(ctx.get(CALL_ID), route.app(), route.fn(), req.method().name(), req.absoluteURI(), headers,
         bodyOf(ctx), Instant.now());
-    inv.call(call).onComplete(ar -> {
+    inv.call(call).onComplete(guard(ctx, ar -> {
       if (ar.failed()) {
         Replies.failure(ctx, ar.cause());
         return;
@@ -407,7 +423,7 @@ final class Routes {
       int status = result.status() >= 400 ? result.status() : (userStatus >= 100 && userStatus <= 599 ? userStatus : 200);
       startMode(resp, result);
       resp.setStatusCode(status).end(result.body() == null ? Buffer.buffer() : result.body());
-    });
+    }));
   }
 
   private static void startMode(HttpServerResponse resp, CallResult result) {
@@ -525,13 +541,13 @@ final class Routes {
           }
           return registry.updateFn(fnId, FnPatch.image(digest.image()));
         }, false);
-      }).onComplete(ar -> {
+      }).onComplete(guard(ctx, ar -> {
         if (ar.succeeded()) {
           Replies.json(ctx, 200, Views.fn(ar.result(), baseUrl(ctx)));
         } else {
           vertx.fileSystem().delete(upload.toString()).onComplete(x -> Replies.failure(ctx, ar.cause()));
         }
-      });
+      }));
     });
     req.resume();
   }
@@ -606,7 +622,7 @@ final class Routes {
       }
     }
     String fnId = q.get("fn_id");
-    log.list(new ActivationQuery(fnId == null || fnId.isEmpty() ? null : fnId, since, limit)).onComplete(ar -> {
+    log.list(new ActivationQuery(fnId == null || fnId.isEmpty() ? null : fnId, since, limit)).onComplete(guard(ctx, ar -> {
       if (ar.failed()) {
         Replies.failure(ctx, ar.cause());
         return;
@@ -616,11 +632,11 @@ final class Routes {
       List<Activation> list = new ArrayList<>(ar.result());
       list.forEach(a -> items.add(Json.MAPPER.valueToTree(a)));
       Replies.json(ctx, 200, body);
-    });
+    }));
   }
 
   private void getActivation(RoutingContext ctx) {
-    requireActivations().get(ctx.pathParam("id")).onComplete(ar -> {
+    requireActivations().get(ctx.pathParam("id")).onComplete(guard(ctx, ar -> {
       if (ar.failed()) {
         Replies.failure(ctx, ar.cause());
       } else if (ar.result().isEmpty()) {
@@ -628,11 +644,11 @@ final class Routes {
       } else {
         Replies.json(ctx, 200, ar.result().get());
       }
-    });
+    }));
   }
 
   private void activationLogs(RoutingContext ctx) {
-    requireActivations().logs(ctx.pathParam("id")).onComplete(ar -> {
+    requireActivations().logs(ctx.pathParam("id")).onComplete(guard(ctx, ar -> {
       if (ar.failed()) {
         Replies.failure(ctx, ar.cause());
       } else if (ar.result().isEmpty()) {
@@ -640,6 +656,6 @@ final class Routes {
       } else {
         ctx.response().putHeader("Content-Type", "text/plain; charset=utf-8").end(ar.result().get());
       }
-    });
+    }));
   }
 }

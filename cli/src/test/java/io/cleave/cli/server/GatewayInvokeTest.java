@@ -72,6 +72,8 @@ class GatewayInvokeTest {
         case "fail":
           return Future.succeededFuture(new CallResult(502, Map.of("Content-Type", List.of("application/json"),
               "Fn-Http-Status", List.of("200")), Buffer.buffer("{\"message\":\"function failed\"}"), StartMode.COLD));
+        case "broken":
+          return Future.succeededFuture(new CallResult(200, null, null, null));
         default:
           return Future.failedFuture(new ApiError(503, "no capacity in time", 2));
       }
@@ -110,7 +112,7 @@ class GatewayInvokeTest {
     server = TestServers.start(TestServers.config(data), p -> Future.succeededFuture(new Execution(invoker, log, null)));
     http = new Http(server.url());
     appId = http.post("/v2/apps", "{\"name\":\"gw\"}").json().path("id").asText();
-    for (String fn : List.of("echo", "web", "fail", "busy")) {
+    for (String fn : List.of("echo", "web", "fail", "busy", "broken")) {
       String fnId = http.post("/v2/fns", "{\"name\":\"" + fn + "\",\"app_id\":\"" + appId + "\"}").json().path("id").asText();
       http.post("/v2/triggers", "{\"name\":\"" + fn + "\",\"app_id\":\"" + appId + "\",\"fn_id\":\"" + fnId
           + "\",\"type\":\"http\",\"source\":\"/" + fn + "\"}");
@@ -192,6 +194,14 @@ class GatewayInvokeTest {
     assertEquals("no capacity in time", r.message());
     assertEquals("2", r.header("Retry-After"));
     assertTrue(Ulid.isValid(r.header("Fn-Call-Id")));
+  }
+
+  @Test
+  void aMalformedInvokerAnswerIsA500NotAHang() {
+    Http.Reply r = http.post("/invoke/" + fnId("broken"), "x");
+    assertEquals(500, r.status(), r.toString());
+    assertEquals("internal server error", r.message());
+    assertEquals(500, http.get("/t/gw/broken").status());
   }
 
   @Test
