@@ -48,7 +48,8 @@ public final class Gateway {
       Promise<Integer> bound = Promise.promise();
       return vertx.deployVerticle(() -> new ApiVerticle(parts, httpMetrics, cfg.port(), false, bound),
               new DeploymentOptions().setInstances(cfg.httpInstances()))
-          .compose(id -> bound.future().map(port -> new Gateway(vertx, List.of(id), port)));
+          .compose(id -> bound.future().map(port -> new Gateway(vertx, List.of(id), port)))
+          .compose(g -> published(vertx, parts, g));
     }
     // Port 0: the first instance lets the kernel choose; the others join that port with SO_REUSEPORT.
     List<String> ids = new ArrayList<>();
@@ -68,7 +69,17 @@ public final class Gateway {
                 ids.add(id);
                 return new Gateway(vertx, ids, port);
               });
-        });
+        })
+        .compose(g -> published(vertx, parts, g));
+  }
+
+  /** Tells the other members where this one serves its API. */
+  private static Future<Gateway> published(Vertx vertx, Parts parts, Gateway gateway) {
+    String url = parts.config().apiUrl(gateway.port());
+    return vertx.executeBlocking(() -> {
+      parts.registry().membership().publish(url);
+      return gateway;
+    });
   }
 
   /** The port the API listens on (the chosen one when configured as 0). */

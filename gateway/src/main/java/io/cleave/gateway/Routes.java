@@ -150,6 +150,7 @@ final class Routes {
 
     on(r, HttpMethod.PUT, "/cleave/v1/fns/:fnId/bundle", this::uploadBundle);
     on(r, HttpMethod.GET, "/cleave/v1/bundles/:digest", this::downloadBundle);
+    on(r, HttpMethod.GET, "/cleave/v1/cluster", this::cluster);
     on(r, HttpMethod.GET, "/cleave/v1/activations", this::listActivations);
     on(r, HttpMethod.GET, "/cleave/v1/activations/:id", this::getActivation);
     on(r, HttpMethod.GET, "/cleave/v1/activations/:id/logs", this::activationLogs);
@@ -586,6 +587,24 @@ final class Routes {
         .putHeader("X-Content-SHA256", digest.hex())
         .sendFile(bundles.path(digest).toString())
         .onFailure(t -> Replies.failure(ctx, t));
+  }
+
+  // ---------------------------------------------------------------- cluster
+
+  private void cluster(RoutingContext ctx) {
+    var membership = registry.membership();
+    blocking(ctx, membership::members, members -> {
+      ObjectNode body = Json.MAPPER.createObjectNode().put("name", membership.clusterName());
+      var items = body.putArray("members");
+      for (var m : members) {
+        ObjectNode o = items.addObject().put("id", m.id().toString()).put("address", m.address());
+        if (m.apiUrl() != null) {
+          o.put("api_url", m.apiUrl());
+        }
+        o.put("local", m.local());
+      }
+      Replies.json(ctx, 200, body);
+    });
   }
 
   // ---------------------------------------------------------------- activations

@@ -75,6 +75,23 @@ class ClusterTest {
   }
 
   @Test
+  void eachMemberListsBothWithTheirApiUrls() {
+    for (Http http : List.of(httpA, httpB)) {
+      var body = http.get("/cleave/v1/cluster").json();
+      var members = body.path("members");
+      assertEquals(2, members.size(), body.toString());
+      java.util.Set<String> urls = new java.util.HashSet<>();
+      int local = 0;
+      for (var m : members) {
+        urls.add(m.path("api_url").asText());
+        local += m.path("local").asBoolean() ? 1 : 0;
+      }
+      assertEquals(java.util.Set.of(a.url(), b.url()), urls);
+      assertEquals(1, local);
+    }
+  }
+
+  @Test
   void writesOnOneMemberAreSeenOnTheOther() throws Exception {
     String appId = httpA.post("/v2/apps", "{\"name\":\"shared\",\"config\":{\"k\":\"v\"}}").json().path("id").asText();
     eventually("app on B", () -> httpB.get("/v2/apps/" + appId).status() == 200);

@@ -69,6 +69,12 @@ public record ServerConfig(
         invokeBody, apiBody, bundle, unpack, httpInstances);
   }
 
+  /** The base URL other members and clients reach this server's API at, given the bound port. */
+  public String apiUrl(int boundPort) {
+    boolean anyAddress = host.equals("0.0.0.0") || host.equals("::") || host.equals("[::]");
+    return "http://" + (anyAddress ? clusterHost : host) + ":" + boundPort;
+  }
+
   /** Parses a byte size such as {@code 65536}, {@code 64k}, {@code 64m}, {@code 1g} (binary units). */
   public static long parseBytes(String text) {
     String t = text.trim().toLowerCase(Locale.ROOT);

@@ -15,6 +15,7 @@ import io.cleave.common.model.App;
 import io.cleave.common.model.Fn;
 import io.cleave.common.model.Trigger;
 import io.cleave.scheduler.cluster.ClusterMember;
+import io.cleave.scheduler.cluster.Membership;
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
@@ -59,11 +60,13 @@ public final class Registry implements AutoCloseable {
   private final IMap<String, String> triggerNames;
   private final IMap<String, String> triggerSources;
   private final RegistryView view = new RegistryView();
+  private final Membership membership;
 
   private Registry(RegistryDb db, ClusterMember member, Map<String, RocksMapStore<?>> stores) {
     this.db = db;
     this.member = member;
     HazelcastInstance hz = member.hazelcast();
+    membership = new Membership(hz);
     apps = hz.getMap(APPS);
     fns = hz.getMap(FNS);
     triggers = hz.getMap(TRIGGERS);
@@ -125,6 +128,11 @@ public final class Registry implements AutoCloseable {
 
   public HazelcastInstance hazelcast() {
     return member.hazelcast();
+  }
+
+  /** The cluster's members and their API URLs. */
+  public Membership membership() {
+    return membership;
   }
 
   public String clusterAddress() {
