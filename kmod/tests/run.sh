@@ -56,8 +56,11 @@ setup_net() {
 
 start_server() {
 	rm -f "$T/port"
-	ip netns exec $NSA "$BUILD/cleave-pageserver" --bind $IPA --port 0 --sock "$T/ps.sock" \
-		--port-file "$T/port" --verbose 2>>"$T/ps.log" &
+	(
+		for f in "${FDS[@]}"; do eval "exec $f>&-"; done
+		exec ip netns exec $NSA "$BUILD/cleave-pageserver" --bind $IPA --port 0 \
+			--sock "$T/ps.sock" --port-file "$T/port" --verbose 2>>"$T/ps.log"
+	) &
 	SERVER=$!
 	PIDS+=($SERVER)
 	for _ in $(seq 100); do [ -s "$T/port" ] && break; sleep 0.05; done
@@ -93,10 +96,18 @@ stop_seed() {
 }
 
 restore_b() { ip netns exec $NSB "$BUILD/cleave-restore" "$@"; }
+# background restore whose $! is the restorer itself (ip netns exec execs it)
+restore_bg() {
+	(
+		for f in "${FDS[@]}"; do eval "exec $f>&-"; done
+		exec ip netns exec $NSB "$BUILD/cleave-restore" "$@"
+	) &
+}
 # live (non-zombie) processes with this name
 count_comm() {
-	awk -v want="$1" 'FNR == 1 {n = ""} /^Name:/ {n = $2} /^State:/ {if (n == want && $2 != "Z") c++}
-		END {print c + 0}' /proc/[0-9]*/status 2>/dev/null
+	# cat, not awk on the files: processes vanish while the list is read
+	cat /proc/[0-9]*/status 2>/dev/null | awk -v want="$1" '/^Name:/ {n = $2}
+		/^State:/ {if (n == want && $2 != "Z") c++} END {print c + 0}'
 }
 ref_of() { sed -n 's/^REF //p' "$T/$1.out"; }
 
@@ -167,7 +178,7 @@ check "multi-threaded caller refused" grep -q "refused 2 .*threads" "$T/thr.out"
 say "page server killed while a lazy child runs"
 before=$(count_comm seed_c)
 start_seed slow $SEED_C server "$T/ps.sock" --sleep-ms 600 --quick --rss 64
-restore_b --server $SERVER_ADDR --handle $H_slow --key $K_slow --cache none >"$T/r.out" 2>"$T/r.err" &
+restore_bg --server $SERVER_ADDR --handle $H_slow --key $K_slow --cache none >"$T/r.out" 2>"$T/r.err"
 RPID=$!
 sleep 0.3
 kill -9 $SERVER
@@ -178,9 +189,30 @@ check "restorer reports the lost server (exit $rc)" test $rc = 70
 check "lost-server message" grep -q "page server .* lost" "$T/r.err"
 check "child killed, never ran on zero pages" test ! -s "$T/r.out"
 stop_seed slow
-stop_seed c
-check "no restored child left behind" test "$(count_comm seed_c)" -le "$before"
 start_server
+SLOW_SRV=$SERVER_ADDR
+start_seed slow2 $SEED_C server "$T/ps.sock" --sleep-ms 600 --quick
+with_seed=$(count_comm seed_c)
+restore_bg --server $SLOW_SRV --handle $H_slow2 --key $K_slow2 --cache none >"$T/r.out" 2>"$T/r.err"
+RPID=$!
+sleep 0.3
+kill -9 $RPID
+wait $RPID 2>/dev/null
+sleep 0.3
+check "restorer killed: its child dies with it" test "$(count_comm seed_c)" = "$with_seed"
+check "restorer killed: child never answered" test ! -s "$T/r.out"
+say "concurrent children of one seed"
+start_seed par $SEED_C server "$T/ps.sock"
+for i in 1 2 3 4 5 6 7 8; do
+	restore_bg --server $SLOW_SRV --handle $H_par --key $K_par --cache none >"$T/par$i.out" 2>&1
+	PAR[$i]=$!
+done
+for i in 1 2 3 4 5 6 7 8; do wait ${PAR[$i]}; done
+check "8 concurrent lazy children all pass" test "$(cat "$T"/par*.out | grep -c "CHILD PASS")" = 8
+stop_seed slow2
+stop_seed par
+stop_seed c
+check "no restored child left behind" test "$(count_comm seed_c)" = 0
 
 say "Python 3.11 seeds (Debian /usr/bin/python3)"
 start_seed hello $PY tests/py/seed.py hello server "$T/ps.sock"
