@@ -57,8 +57,7 @@ public final class ServerComposition implements AutoCloseable {
               execution == null ? null : execution.invoker(), execution == null ? null : execution.activations(),
               metrics, version))
           .toCompletionStage().toCompletableFuture().get(60, TimeUnit.SECONDS);
-      bundles.share(vertx, registry.hazelcast(), "http://" + advertised(config) + ":" + gateway.port(),
-          config.bundleLimit());
+      bundles.share(vertx, registry.hazelcast(), config.apiUrl(gateway.port()), config.bundleLimit());
       return new ServerComposition(config, vertx, registry, gateway, execution, bundles);
     } catch (Exception | Error e) {
       vertx.close().toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
@@ -86,11 +85,6 @@ public final class ServerComposition implements AutoCloseable {
 
   public BundleStore bundles() {
     return bundles;
-  }
-
-  /** The address other members reach this server's API at: the listen host, or the cluster host when listening on all. */
-  private static String advertised(ServerConfig cfg) {
-    return cfg.host().equals("0.0.0.0") || cfg.host().equals("::") ? cfg.clusterHost() : cfg.host();
   }
 
   /** Stops taking requests, stops the execution side, then closes the registry. Blocking. */
