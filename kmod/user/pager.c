@@ -785,13 +785,12 @@ static int finish(struct pager *p, int code)
 	return code;
 }
 
-static int kill_child(struct pager *p, int pidfd)
+static int kill_child(struct pager *p)
 {
 	kill(p->child, SIGKILL);
 	int status;
 	while (waitpid(p->child, &status, 0) < 0 && errno == EINTR)
 		;
-	(void)pidfd;
 	return finish(p, p->lost ? 70 : 1);
 }
 
@@ -814,7 +813,7 @@ int pager_run(struct pager *p, pid_t child, int pidfd, int ctl)
 		while (p->npending) {
 			struct uffd_msg m = p->pending[--p->npending];
 			if (handle_fault(p, m.arg.pagefault.address) != 0)
-				return kill_child(p, pidfd);
+				return kill_child(p);
 		}
 		struct pollfd pf[3] = {{p->uffd, POLLIN, 0}, {ctl, have_ctl ? POLLIN : 0, 0},
 				       {pidfd, POLLIN, 0}};
@@ -822,7 +821,7 @@ int pager_run(struct pager *p, pid_t child, int pidfd, int ctl)
 			if (errno == EINTR)
 				continue;
 			perror("cleave-restore: poll");
-			return kill_child(p, pidfd);
+			return kill_child(p);
 		}
 		if (pf[0].revents & POLLIN) {
 			struct uffd_msg msgs[16];
@@ -830,7 +829,7 @@ int pager_run(struct pager *p, pid_t child, int pidfd, int ctl)
 			for (ssize_t i = 0; n > 0 && i < n / (ssize_t)sizeof msgs[0]; i++) {
 				if (msgs[i].event == UFFD_EVENT_PAGEFAULT) {
 					if (handle_fault(p, msgs[i].arg.pagefault.address) != 0)
-						return kill_child(p, pidfd);
+						return kill_child(p);
 				} else {
 					handle_event(p, &msgs[i]);
 				}
@@ -851,7 +850,7 @@ int pager_run(struct pager *p, pid_t child, int pidfd, int ctl)
 						r = prefetch_step(p);
 				}
 				if (r != 0)
-					return kill_child(p, pidfd);
+					return kill_child(p);
 				p->s.t_go = now_ns();
 				struct ctl_msg go = {CTL_GO, 0, 0};
 				if (write_full(ctl, &go, sizeof go) != 0)
@@ -861,14 +860,14 @@ int pager_run(struct pager *p, pid_t child, int pidfd, int ctl)
 				int r = fill_all(p, 0, &cnt);
 				struct ctl_msg done = {CTL_DONE, r == 0 ? 0 : CLEAVE_E_LOST, cnt};
 				if (r != 0)
-					return kill_child(p, pidfd);
+					return kill_child(p);
 				if (write_full(ctl, &done, sizeof done) != 0)
 					have_ctl = 0;
 			} else if (m.type == CTL_ERR) {
 				errno = (int)m.b;
 				fprintf(stderr, "cleave-restore: restore failed: %s: %s\n",
 					step_name(m.a), strerror((int)m.b));
-				return kill_child(p, pidfd);
+				return kill_child(p);
 			}
 		}
 		if (pf[2].revents & POLLIN) {

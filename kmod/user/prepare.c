@@ -179,8 +179,7 @@ static int read_stat_mm(struct desc_mm *mm)
 	return 0;
 }
 
-static int gather(struct cleave_prepare_args *a, uint8_t *auxv, uint32_t *auxv_len, char *cwd,
-		  size_t cwdlen)
+static int gather(uint8_t *auxv, uint32_t *auxv_len, char *cwd, size_t cwdlen)
 {
 	struct desc_hdr *h = &g_tmpl;
 	memset(h, 0, sizeof *h);
@@ -250,7 +249,6 @@ static int gather(struct cleave_prepare_args *a, uint8_t *auxv, uint32_t *auxv_l
 	*auxv_len = (uint32_t)n;
 	if (!getcwd(cwd, cwdlen))
 		cwd[0] = 0;
-	(void)a;
 	return 0;
 }
 
@@ -391,7 +389,7 @@ int cleave_prepare(struct cleave_prepare_args *a)
 	static uint8_t auxv[4096];
 	static char cwd[4096];
 	uint32_t auxv_len = 0;
-	int r = gather(a, auxv, &auxv_len, cwd, sizeof cwd);
+	int r = gather(auxv, &auxv_len, cwd, sizeof cwd);
 	if (r < 0)
 		return r;
 	static int lf[2];

@@ -254,10 +254,9 @@ static int check_files(const struct desc *d, int *fds, const char *cache_dir)
 
 /* ---- child side: prepare the blob and jump ---- */
 
-static void child_die(int ctl, const char *fmt, ...) __attribute__((noreturn, format(printf, 2, 3)));
-static void child_die(int ctl, const char *fmt, ...)
+static void child_die(const char *fmt, ...) __attribute__((noreturn, format(printf, 1, 2)));
+static void child_die(const char *fmt, ...)
 {
-	(void)ctl;
 	va_list ap;
 	char msg[512];
 	va_start(ap, fmt);
@@ -366,18 +365,18 @@ static __attribute__((noreturn)) void child_main(const struct desc *d, const int
 {
 	/* The handler's death must take the child along, never leave it on zero pages. */
 	if (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0)
-		child_die(ctl, "prctl(PR_SET_PDEATHSIG): %s", strerror(errno));
+		child_die("prctl(PR_SET_PDEATHSIG): %s", strerror(errno));
 	if (getppid() != parent)
 		_exit(1);
 	int uffd = make_uffd();
 	if (uffd < 0)
-		child_die(ctl, "userfaultfd: %s", strerror(errno));
+		child_die("userfaultfd: %s", strerror(errno));
 	int hi_uffd = fcntl(uffd, F_DUPFD_CLOEXEC, KEEP_FD_MIN);
 	int hi_ctl = fcntl(ctl, F_DUPFD_CLOEXEC, KEEP_FD_MIN);
 	if (hi_uffd < 0 || hi_ctl < 0)
-		child_die(ctl, "fcntl(F_DUPFD_CLOEXEC): %s", strerror(errno));
+		child_die("fcntl(F_DUPFD_CLOEXEC): %s", strerror(errno));
 	if (msg_send(hi_ctl, M_STATUS, 0, NULL, 0, &hi_uffd, 1) != 0)
-		child_die(ctl, "send userfaultfd to the handler: %s", strerror(errno));
+		child_die("send userfaultfd to the handler: %s", strerror(errno));
 	close(uffd);
 	close(ctl);
 	const struct desc_hdr *h = d->h;
@@ -410,7 +409,7 @@ static __attribute__((noreturn)) void child_main(const struct desc *d, const int
 	uint64_t total = align_up(park_off + vspan, PAGE_SZ);
 	char *area = map_blob_area(d, total);
 	if (!area)
-		child_die(ctl, "no free spot for the restorer blob in the seed's layout");
+		child_die("no free spot for the restorer blob in the seed's layout");
 	memcpy(area, __start_cleave_blob, code);
 	struct blob_args *a = (struct blob_args *)(area + args_off);
 	char *ab = (char *)a;
@@ -566,7 +565,7 @@ static __attribute__((noreturn)) void child_main(const struct desc *d, const int
 	uint32_t nu = own_mappings((struct blob_range *)(ab + unmap_off), max_unmap,
 				   (uint64_t)(uintptr_t)area, (uint64_t)(uintptr_t)area + total);
 	if (nu == ~0u)
-		child_die(hi_ctl, "cannot list the restorer's own mappings");
+		child_die("cannot list the restorer's own mappings");
 	a->nunmap = nu;
 	uint64_t entry = (uint64_t)(uintptr_t)area +
 			 (uint64_t)((char *)&blob_main - __start_cleave_blob);
