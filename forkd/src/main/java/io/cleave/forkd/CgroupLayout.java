@@ -25,7 +25,15 @@ sealed interface CgroupLayout permits CgroupLayout.V1, CgroupLayout.V2 {
   /** forkd's parent directories, one per hierarchy. */
   List<Path> parents();
 
-  void limit(Cgroup cgroup, long memoryBytes, int pidsMax, int cpuShares) throws IOException;
+  void limitPids(Cgroup cgroup, int pidsMax) throws IOException;
+
+  /** Memory (no swap beyond it) and cpu weight; cpu shares in v1 terms (1024 = one normal process). */
+  void limitMemory(Cgroup cgroup, long memoryBytes, int cpuShares) throws IOException;
+
+  default void limit(Cgroup cgroup, long memoryBytes, int pidsMax, int cpuShares) throws IOException {
+    limitPids(cgroup, pidsMax);
+    limitMemory(cgroup, memoryBytes, cpuShares);
+  }
 
   long memoryBytes(Cgroup cgroup);
 
@@ -204,7 +212,12 @@ sealed interface CgroupLayout permits CgroupLayout.V1, CgroupLayout.V2 {
     }
 
     @Override
-    public void limit(Cgroup cgroup, long memoryBytes, int pidsMax, int cpuShares) throws IOException {
+    public void limitPids(Cgroup cgroup, int pidsMax) throws IOException {
+      Files.writeString(cgroup.dirs().get(1).resolve("pids.max"), Integer.toString(pidsMax));
+    }
+
+    @Override
+    public void limitMemory(Cgroup cgroup, long memoryBytes, int cpuShares) throws IOException {
       Path mem = cgroup.memoryDir();
       Files.writeString(mem.resolve("memory.limit_in_bytes"), Long.toString(memoryBytes));
       Path memsw = mem.resolve("memory.memsw.limit_in_bytes");
@@ -212,7 +225,6 @@ sealed interface CgroupLayout permits CgroupLayout.V1, CgroupLayout.V2 {
         // With swap accounting, memory+swap gets the same bound: no escaping into swap.
         Files.writeString(memsw, Long.toString(memoryBytes));
       }
-      Files.writeString(cgroup.dirs().get(1).resolve("pids.max"), Integer.toString(pidsMax));
       if (cpu.isPresent()) {
         Files.writeString(cgroup.dirs().get(2).resolve("cpu.shares"), Integer.toString(cpuShares));
       }
@@ -249,13 +261,17 @@ sealed interface CgroupLayout permits CgroupLayout.V1, CgroupLayout.V2 {
     }
 
     @Override
-    public void limit(Cgroup cgroup, long memoryBytes, int pidsMax, int cpuShares) throws IOException {
+    public void limitPids(Cgroup cgroup, int pidsMax) throws IOException {
+      Files.writeString(cgroup.memoryDir().resolve("pids.max"), Integer.toString(pidsMax));
+    }
+
+    @Override
+    public void limitMemory(Cgroup cgroup, long memoryBytes, int cpuShares) throws IOException {
       Path dir = cgroup.memoryDir();
       Files.writeString(dir.resolve("memory.max"), Long.toString(memoryBytes));
       if (Files.exists(dir.resolve("memory.swap.max"))) {
         Files.writeString(dir.resolve("memory.swap.max"), "0");
       }
-      Files.writeString(dir.resolve("pids.max"), Integer.toString(pidsMax));
       if (Files.exists(dir.resolve("cpu.weight"))) {
         // v1 shares 2..262144 (1024 = one normal process) map onto weight 1..10000 (100 = normal).
         long weight = Math.max(1, Math.min(10000, cpuShares * 100L / 1024));

@@ -10,13 +10,13 @@ import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.PosixFilePermission;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
 import java.util.Comparator;
-import java.util.EnumSet;
 import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -39,12 +39,16 @@ final class Forkd implements AutoCloseable {
   /** Inside the container (docs/CONTRACTS.md). */
   private static final String RUN = "/cleave/run";
   private static final String CHILDREN = "/cleave/children";
+  /** Fork slots kept ready: enough for a burst of forks while the refill catches up. */
+  private static final int FORK_SLOTS = 8;
 
   private final ForkdConfig config;
   private final CgroupLayout cgroups;
   private final ContainerPool pool;
   private final UidRange uids;
   private final ExitEvents exits;
+  private final PathWatch paths = PathWatch.open();
+  private final ForkSlots slots;
   private final FileChannel lockFile;
   private final Map<String, Instance> instances = new ConcurrentHashMap<>();
   private final long memTotalBytes = ProcFs.memTotalBytes();
@@ -58,6 +62,7 @@ final class Forkd implements AutoCloseable {
     List<String> helper = Container.helperCommand(config.helper(), config.stagingRoot(), config.tmpBytes(),
         List.of(config.dataDir()), poolCgroup.dirs());
     this.pool = new ContainerPool(() -> Container.prepare(helper, 30_000), config.poolSize());
+    this.slots = new ForkSlots(cgroups, config.slotsDir(), config.pidsMax(), FORK_SLOTS);
   }
 
   /** Takes the data dir (one forkd per data dir), cleans a predecessor's leftovers, starts the pool. */
@@ -85,6 +90,7 @@ final class Forkd implements AutoCloseable {
         String.join("\n", cgroups.parents().stream().map(Path::toString).toList()) + "\n");
     Files.createDirectories(config.instancesDir());
     Files.createDirectories(config.forksDir());
+    Files.createDirectories(config.slotsDir());
     Files.createDirectories(config.stagingRoot());
     Cgroup poolCgroup = cgroups.create("pool");
     ForkdConfig real = new ForkdConfig(dataReal, config.socket(), config.helper(), config.poolSize(),
@@ -176,7 +182,7 @@ final class Forkd implements AutoCloseable {
       Path ready = runDir.resolve(seed ? "ctl.sock" : "lsnr.sock");
       container = pool.take();
       long pid;
-      try (PathWatch watch = PathWatch.on(runDir)) {
+      try (PathWatch.Watch watch = paths.watch(runDir)) {
         long nsPid = container.start(order, config.startTimeoutMs());
         Container c = container;
         // An instance that exits at once is gone before we look: awaitReady reports how it ended.
@@ -238,21 +244,21 @@ final class Forkd implements AutoCloseable {
     if (seed.deleted || !seed.handle.alive()) {
       throw new ApiError(409, "seed " + seedId + " has exited");
     }
-    String id = newId("f");
+    ForkSlots.Slot slot;
+    try {
+      slot = slots.take();
+    } catch (IOException e) {
+      throw new ApiError(500, "cannot prepare a fork: " + e.getMessage());
+    }
+    String id = slot.id();
     Path runDir = seed.childrenDir.resolve(id);
-    Cgroup cgroup = null;
+    Cgroup cgroup = slot.cgroup();
     PidHandle handle = null;
     Instance.Forked child = null;
     boolean started = false;
     try {
-      runDir(runDir);
+      Files.move(slot.stagedDir(), runDir, StandardCopyOption.ATOMIC_MOVE);
       Path output = runDir.resolve("output");
-      Files.createFile(output);
-      // The child opens it itself, as the seed's uid; the sticky run dir keeps it from replacing it.
-      Files.setPosixFilePermissions(output, EnumSet.of(PosixFilePermission.OWNER_READ,
-          PosixFilePermission.OWNER_WRITE, PosixFilePermission.OTHERS_WRITE));
-      cgroup = cgroups.create("i-" + id);
-      cgroups.limit(cgroup, memoryMb * MIB, config.pidsMax(), cpuShares(memoryMb));
       Map<String, String> env = new LinkedHashMap<>(requestEnv);
       env.put("FN_FORMAT", "http-stream");
       env.put("FN_APP_ID", appId);
@@ -261,7 +267,7 @@ final class Forkd implements AutoCloseable {
       String inside = CHILDREN + "/" + id;
       env.put("FN_LISTENER", "unix:" + inside + "/lsnr.sock");
       Path ready = runDir.resolve("lsnr.sock");
-      try (PathWatch watch = PathWatch.on(runDir)) {
+      try (PathWatch.Watch watch = paths.watch(runDir)) {
         long nsPid;
         try {
           nsPid = seed.control.fork(id, "unix:" + inside + "/lsnr.sock", inside + "/output", env,
@@ -269,6 +275,8 @@ final class Forkd implements AutoCloseable {
         } catch (SeedControl.Refused refused) {
           throw new ApiError(502, "seed " + seedId + " refused the fork: " + refused.getMessage());
         }
+        // Limits go in while the child starts up, before it joins the cgroup.
+        cgroups.limitMemory(cgroup, memoryMb * MIB, cpuShares(memoryMb));
         long pid = childWithNsPid(seed.pid, nsPid);
         cgroups.join(cgroup, pid);
         handle = PidHandle.open(pid);
@@ -291,9 +299,7 @@ final class Forkd implements AutoCloseable {
       throw new ApiError(502, "fork from seed " + seedId + " failed: " + e.getMessage());
     } finally {
       if (!started) {
-        if (cgroup != null) {
-          cgroups.remove(cgroup);
-        }
+        cgroups.remove(cgroup);
         if (handle != null) {
           handle.kill();
           handle.close();
@@ -305,12 +311,13 @@ final class Forkd implements AutoCloseable {
           }
         }
         deleteTree(runDir);
+        deleteTree(slot.stagedDir());
       }
     }
   }
 
   /** Waits for the ready socket; a dead or slow instance becomes a 502 or 504 with its output. */
-  private void awaitReady(PathWatch watch, Path ready, long t0, java.util.function.BooleanSupplier alive,
+  private void awaitReady(PathWatch.Watch watch, Path ready, long t0, java.util.function.BooleanSupplier alive,
       java.util.function.Supplier<String> exit, Path output) {
     long deadline = t0 + config.startTimeoutMs() * 1_000_000;
     switch (watch.await(ready, deadline, alive)) {
@@ -336,7 +343,12 @@ final class Forkd implements AutoCloseable {
 
   /** Like {@link #childWithNsPid}, -1 when there is no such child (any more). */
   private static long findChild(long parent, long nsPid) {
-    List<Long> children = ProcFs.children(parent);
+    // A seed forks from its one thread: look there first, then at every thread's children.
+    long pid = newestWithNsPid(ProcFs.mainThreadChildren(parent), nsPid);
+    return pid > 0 ? pid : newestWithNsPid(ProcFs.children(parent), nsPid);
+  }
+
+  private static long newestWithNsPid(List<Long> children, long nsPid) {
     // The newest child is listed last: search from the end, usually one status read.
     for (int k = children.size() - 1; k >= 0; k--) {
       if (ProcFs.innermostPid(children.get(k)) == nsPid) {
@@ -491,6 +503,7 @@ final class Forkd implements AutoCloseable {
   @Override
   public void close() {
     pool.close();
+    slots.close();
     List<Instance> all = new ArrayList<>(instances.values());
     instances.clear();
     for (Instance i : all) {
@@ -510,9 +523,11 @@ final class Forkd implements AutoCloseable {
     }
     deleteChildren(config.instancesDir());
     deleteChildren(config.forksDir());
+    deleteChildren(config.slotsDir());
     if (exits != null) {
       exits.close();
     }
+    paths.close();
     try {
       Files.deleteIfExists(config.socket());
       Files.deleteIfExists(config.runDir().resolve("forkd-cgroups"));
@@ -551,13 +566,14 @@ final class Forkd implements AutoCloseable {
     }
     deleteChildren(config.instancesDir());
     deleteChildren(config.forksDir());
+    deleteChildren(config.slotsDir());
     Files.deleteIfExists(config.socket());
   }
 
   // -------------------------------------------------------------------------------- helpers
 
   /** A run dir the instance can create its socket in but where it cannot replace forkd's files. */
-  private static void runDir(Path dir) throws IOException {
+  static void runDir(Path dir) throws IOException {
     Files.createDirectory(dir);
     chmod(dir, 01733);
   }
@@ -586,7 +602,7 @@ final class Forkd implements AutoCloseable {
     return Math.max(2, Math.min(262_144, memoryMb));
   }
 
-  private static String newId(String prefix) {
+  static String newId(String prefix) {
     byte[] b = new byte[6];
     ThreadLocalRandom.current().nextBytes(b);
     return prefix + "-" + HexFormat.of().formatHex(b);

@@ -68,6 +68,10 @@ record ForkdConfig(
     return runDir().resolve("forks");
   }
 
+  Path slotsDir() {
+    return runDir().resolve("slots");
+  }
+
   Path stagingRoot() {
     return runDir().resolve("root");
   }

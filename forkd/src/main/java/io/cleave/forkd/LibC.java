@@ -53,6 +53,8 @@ public interface LibC {
 
   int inotify_add_watch(int fd, String path, int mask);
 
+  int inotify_rm_watch(int fd, int wd);
+
   int poll(ByteBuffer fds, long count, int timeoutMs);
 
   @ssize_t long read(int fd, @Out ByteBuffer buffer, @size_t long length);

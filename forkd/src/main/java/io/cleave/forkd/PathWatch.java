@@ -4,34 +4,41 @@ import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.locks.LockSupport;
 import java.util.function.BooleanSupplier;
+import java.util.logging.Logger;
 
 /**
- * Waits for a file (a listener or control socket) to appear in a directory without burning a
- * core: inotify wakes us on create/rename, and the wait slices let a dead instance end it early.
+ * Waits for files (listener and control sockets) to appear without burning a core: one inotify
+ * instance for the whole daemon wakes the waiting thread on create/rename in the watched
+ * directory. One instance, because closing an inotify fd waits for an SRCU grace period
+ * (~10 ms), which per start would cost more than a fork.
  */
 final class PathWatch implements AutoCloseable {
+  private static final Logger LOG = Logger.getLogger("forkd.watch");
   /** How often a wait re-checks that the process it waits for still lives. */
-  private static final int SLICE_MS = 20;
+  private static final long SLICE_NANOS = 20_000_000;
+  private static final int IN_ONLYDIR = 0x1000000;
+  private static final int EINVAL = 22;
 
   private final int fd;
-  private final ByteBuffer events = ByteBuffer.allocateDirect(4096);
-  private final ByteBuffer pollfd = ByteBuffer.allocateDirect(8).order(ByteOrder.nativeOrder());
+  private final Map<Integer, Thread> waiters = new ConcurrentHashMap<>();
+  private final Thread reader;
+  private volatile boolean closed;
 
   private PathWatch(int fd) {
     this.fd = fd;
+    this.reader = new Thread(this::read, "forkd-path-watch");
+    reader.setDaemon(true);
+    reader.start();
   }
 
-  /** Starts watching {@code dir}; call before the file can appear. */
-  static PathWatch on(Path dir) {
+  static PathWatch open() {
     int fd = LibC.INSTANCE.inotify_init1(LibC.IN_CLOEXEC | LibC.IN_NONBLOCK);
     if (fd < 0) {
       throw new IllegalStateException(LibC.describe("inotify_init1"));
-    }
-    if (LibC.INSTANCE.inotify_add_watch(fd, dir.toString(), LibC.IN_CREATE | LibC.IN_MOVED_TO) < 0) {
-      String error = LibC.describe("inotify_add_watch " + dir);
-      LibC.INSTANCE.close(fd);
-      throw new IllegalStateException(error);
     }
     return new PathWatch(fd);
   }
@@ -39,35 +46,84 @@ final class PathWatch implements AutoCloseable {
   /** The outcome of a wait. */
   enum Outcome { APPEARED, DIED, TIMED_OUT }
 
-  Outcome await(Path file, long deadlineNanos, BooleanSupplier alive) {
-    pollfd.putInt(0, fd).putShort(4, LibC.POLLIN);
-    while (true) {
-      if (Files.exists(file)) {
-        return Outcome.APPEARED;
-      }
-      if (!alive.getAsBoolean()) {
-        // It may have bound its socket and then died; either way it will not serve.
-        return Outcome.DIED;
-      }
-      long left = deadlineNanos - System.nanoTime();
-      if (left <= 0) {
-        return Outcome.TIMED_OUT;
-      }
-      pollfd.putShort(6, (short) 0);
-      int n = LibC.INSTANCE.poll(pollfd, 1, (int) Math.min(SLICE_MS, Math.max(1, left / 1_000_000)));
-      if (n > 0) {
-        events.clear();
-        while (LibC.INSTANCE.read(fd, events, events.capacity()) > 0) {
-          events.clear();
+  /** Starts watching {@code dir}; call before the file can appear, close when done waiting. */
+  Watch watch(Path dir) {
+    int wd = LibC.INSTANCE.inotify_add_watch(fd, dir.toString(), LibC.IN_CREATE | LibC.IN_MOVED_TO | IN_ONLYDIR);
+    if (wd < 0) {
+      throw new IllegalStateException(LibC.describe("inotify_add_watch " + dir));
+    }
+    return new Watch(wd);
+  }
+
+  /** One directory being watched. */
+  final class Watch implements AutoCloseable {
+    private final int wd;
+
+    private Watch(int wd) {
+      this.wd = wd;
+    }
+
+    Outcome await(Path file, long deadlineNanos, BooleanSupplier alive) {
+      waiters.put(wd, Thread.currentThread());
+      try {
+        while (true) {
+          if (Files.exists(file)) {
+            return Outcome.APPEARED;
+          }
+          if (!alive.getAsBoolean()) {
+            return Outcome.DIED;
+          }
+          long left = deadlineNanos - System.nanoTime();
+          if (left <= 0) {
+            return Outcome.TIMED_OUT;
+          }
+          LockSupport.parkNanos(this, Math.min(SLICE_NANOS, left));
         }
-      } else if (n < 0 && LibC.errno() != LibC.EINTR) {
-        throw new IllegalStateException(LibC.describe("poll on inotify"));
+      } finally {
+        waiters.remove(wd);
+      }
+    }
+
+    @Override
+    public void close() {
+      // EINVAL: the directory is gone already, and its watch with it.
+      if (LibC.INSTANCE.inotify_rm_watch(fd, wd) != 0 && LibC.errno() != EINVAL) {
+        LOG.fine(LibC.describe("inotify_rm_watch"));
+      }
+    }
+  }
+
+  private void read() {
+    ByteBuffer pollfd = ByteBuffer.allocateDirect(8).order(ByteOrder.nativeOrder());
+    ByteBuffer events = ByteBuffer.allocateDirect(16384).order(ByteOrder.nativeOrder());
+    while (!closed) {
+      pollfd.putInt(0, fd).putShort(4, LibC.POLLIN).putShort(6, (short) 0);
+      if (LibC.INSTANCE.poll(pollfd, 1, 500) <= 0) {
+        continue;
+      }
+      events.clear();
+      long n;
+      while ((n = LibC.INSTANCE.read(fd, events, events.capacity())) > 0) {
+        // struct inotify_event: int wd; uint32 mask, cookie, len; char name[len]
+        for (int off = 0; off + 16 <= n; off += 16 + events.getInt(off + 12)) {
+          Thread waiter = waiters.get(events.getInt(off));
+          if (waiter != null) {
+            LockSupport.unpark(waiter);
+          }
+        }
+        events.clear();
       }
     }
   }
 
   @Override
   public void close() {
+    closed = true;
+    try {
+      reader.join(2000);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
     LibC.INSTANCE.close(fd);
   }
 }

@@ -13,6 +13,18 @@ final class ProcFs {
 
   private ProcFs() {}
 
+  /** Host pids of the process's children forked by its main thread; empty once it is gone. */
+  static List<Long> mainThreadChildren(long pid) {
+    List<Long> out = new ArrayList<>();
+    String list = readOrEmpty(PROC.resolve(pid + "/task/" + pid + "/children")).trim();
+    if (!list.isEmpty()) {
+      for (String child : list.split("\\s+")) {
+        out.add(Long.parseLong(child));
+      }
+    }
+    return out;
+  }
+
   /** Host pids of the process's children (over all its threads); empty once it is gone. */
   static List<Long> children(long pid) {
     List<Long> out = new ArrayList<>();

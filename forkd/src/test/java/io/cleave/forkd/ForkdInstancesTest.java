@@ -24,10 +24,20 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.api.extension.ExtensionContext;
+import org.junit.jupiter.api.extension.RegisterExtension;
+import org.junit.jupiter.api.extension.TestWatcher;
 
 /** Cold instances, seeds and forks through a real forkd: isolation, limits, exits, cleanup, bad input. */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class ForkdInstancesTest {
+  @RegisterExtension
+  final TestWatcher showLog = new TestWatcher() {
+    @Override
+    public void testFailed(ExtensionContext context, Throwable cause) {
+      System.err.println("forkd log after " + context.getDisplayName() + " failed:\n" + ForkdProcess.log(forkd.dataDir));
+    }
+  };
   Path tmp;
   ForkdProcess forkd;
   Path bundle;

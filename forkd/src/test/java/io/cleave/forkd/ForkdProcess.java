@@ -107,9 +107,14 @@ final class ForkdProcess {
 
   /** A bundle dir holding the stand-in runtime. */
   static Path bundle(Path dir) throws IOException {
+    return bundle(dir, "/runtime/fake_runtime.py", "fake_runtime.py");
+  }
+
+  /** A bundle dir holding one file from the test resources. */
+  static Path bundle(Path dir, String resource, String name) throws IOException {
     Files.createDirectories(dir);
-    try (var in = ForkdProcess.class.getResourceAsStream("/runtime/fake_runtime.py")) {
-      Files.copy(in, dir.resolve("fake_runtime.py"), StandardCopyOption.REPLACE_EXISTING);
+    try (var in = ForkdProcess.class.getResourceAsStream(resource)) {
+      Files.copy(in, dir.resolve(name), StandardCopyOption.REPLACE_EXISTING);
     }
     return dir;
   }
@@ -127,7 +132,8 @@ final class ForkdProcess {
   /** POST /call on an instance's listener; the body selects what the stand-in runtime does. */
   JsonObject call(String listener, String body) throws Exception {
     return await(http.request(new RequestOptions().setServer(SocketAddress.domainSocketAddress(listener))
-            .setMethod(HttpMethod.POST).setURI("/call").setHost("localhost").putHeader("Fn-Call-Id", "call-1"))
+            .setMethod(HttpMethod.POST).setURI("/call").setHost("localhost").putHeader("Fn-Call-Id", "call-1")
+            .putHeader("Fn-Deadline", "2099-01-01T00:00:00Z"))
         .compose(req -> req.send(Buffer.buffer(body)))
         .compose(resp -> {
           assertEquals(200, resp.statusCode());

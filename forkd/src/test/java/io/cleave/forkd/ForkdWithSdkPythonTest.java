@@ -1,0 +1,225 @@
+package io.cleave.forkd;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.vertx.core.json.JsonObject;
+import java.net.StandardProtocolFamily;
+import java.net.UnixDomainSocketAddress;
+import java.nio.ByteBuffer;
+import java.nio.channels.SocketChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.function.BooleanSupplier;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.api.extension.ExtensionContext;
+import org.junit.jupiter.api.extension.RegisterExtension;
+import org.junit.jupiter.api.extension.TestWatcher;
+
+/**
+ * forkd with the real Python runtime ({@code python3 -m fdk}): cold instances, seeds and forks
+ * serve calls; and start times next to their baselines, measured in the same run.
+ */
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+class ForkdWithSdkPythonTest {
+  @RegisterExtension
+  final TestWatcher showLog = new TestWatcher() {
+    @Override
+    public void testFailed(ExtensionContext context, Throwable cause) {
+      System.err.println("forkd log after " + context.getDisplayName() + " failed:\n" + ForkdProcess.log(forkd.dataDir));
+    }
+  };
+  static final Path SDK = ForkdProcess.REPO.resolve("sdk-python");
+  Path tmp;
+  Path bundle;
+  ForkdProcess forkd;
+  PathWatch paths;
+
+  @BeforeAll
+  void startForkd() throws Exception {
+    assertTrue(Files.isDirectory(SDK.resolve("fdk")), "sdk-python missing at " + SDK);
+    ForkdProcess.buildHelper();
+    tmp = Files.createTempDirectory("forkd-sdk");
+    bundle = ForkdProcess.bundle(tmp.resolve("bundle"), "/sdkfunc/func.py", "func.py");
+    forkd = ForkdProcess.start(tmp.resolve("data"), Map.of("CLEAVE_FORKD_POOL", "2"));
+    paths = PathWatch.open();
+  }
+
+  @AfterAll
+  void stopForkd() throws Exception {
+    forkd.stop();
+    paths.close();
+    Forkd.deleteTree(tmp);
+  }
+
+  private static List<String> command() {
+    return List.of("/usr/bin/python3", "-m", "fdk", "/function/func.py", "handler");
+  }
+
+  private static Map<String, String> env() {
+    return Map.of("PYTHONPATH", SDK.toString());
+  }
+
+  @Test
+  void coldSeedAndForksServeCalls() throws Exception {
+    StartedInstance cold = forkd.await(forkd.client.start(StartRequest.cold("fn1", "app1", bundle.toString(), 128,
+        command(), env())));
+    JsonObject answer = forkd.call(cold.listener(), "cold");
+    assertEquals("cold", answer.getString("hello"));
+    assertTrue(answer.getInteger("uid") >= ForkdProcess.UID_BASE);
+    assertEquals(2, answer.getInteger("pid"));
+
+    StartedInstance seed = forkd.await(forkd.client.start(StartRequest.seed("fn1", "app1", bundle.toString(), 128,
+        command(), env())));
+    for (int i = 0; i < 3; i++) {
+      StartedInstance child = forkd.await(forkd.client.start(StartRequest.fork(seed.instanceId(), "fn1", "app1", 64,
+          Map.of())));
+      JsonObject c = forkd.call(child.listener(), "child" + i);
+      assertEquals("child" + i, c.getString("hello"));
+      assertEquals(2, c.getInteger("loaded_by"), "the module was loaded by the seed");
+      assertNotEquals(2, c.getInteger("pid"));
+      assertEquals(10000, c.getInteger("table"));
+      assertEquals("running", forkd.await(forkd.client.status(child.instanceId())).state());
+      forkd.await(forkd.client.delete(child.instanceId()));
+    }
+    forkd.await(forkd.client.delete(seed.instanceId()));
+    forkd.await(forkd.client.delete(cold.instanceId()));
+  }
+
+  /**
+   * Start times in rounds, each with its baseline measured right next to it on this (noisy)
+   * machine: the runtime started bare (no container, no forkd) against forkd's cold start, and a
+   * fork order sent straight to the seed against forkd's fork. Prints the figures; asserts no
+   * timing (the machine is shared).
+   */
+  @Test
+  void startTimesAgainstTheirBaselines() throws Exception {
+    StartedInstance seed = forkd.await(forkd.client.start(StartRequest.seed("fn1", "app1", bundle.toString(), 128,
+        command(), env())));
+    Path seedCtl = forkd.dataDir.resolve("run/instances/" + seed.instanceId() + "/ctl.sock");
+    Path seedChildren = forkd.dataDir.resolve("run/forks/" + seed.instanceId());
+    List<Double> bare = new ArrayList<>();
+    List<Double> cold = new ArrayList<>();
+    List<Double> coldSeen = new ArrayList<>();
+    List<Double> direct = new ArrayList<>();
+    List<Double> fork = new ArrayList<>();
+    List<Double> forkSeen = new ArrayList<>();
+    // Warm-up: forkd's JIT and the page cache, not measured.
+    for (int i = 0; i < 20; i++) {
+      StartedInstance c = forkd.await(forkd.client.start(StartRequest.fork(seed.instanceId(), "fn1", "app1", 64, Map.of())));
+      forkd.await(forkd.client.delete(c.instanceId()));
+    }
+    try (SocketChannel control = SocketChannel.open(StandardProtocolFamily.UNIX)) {
+      control.connect(UnixDomainSocketAddress.of(seedCtl));
+      for (int round = 0; round < 8; round++) {
+        bare.add(bareStart(round));
+        long t0 = System.nanoTime();
+        StartedInstance c = forkd.await(forkd.client.start(StartRequest.cold("fn1", "app1", bundle.toString(), 128,
+            command(), env())));
+        coldSeen.add(ms(t0));
+        cold.add(c.startMs());
+        forkd.await(forkd.client.delete(c.instanceId()));
+        for (int k = 0; k < 4; k++) {
+          direct.add(directFork(control, seedChildren, seed.pid(), round * 4 + k));
+          t0 = System.nanoTime();
+          StartedInstance f = forkd.await(forkd.client.start(StartRequest.fork(seed.instanceId(), "fn1", "app1", 64,
+              Map.of())));
+          forkSeen.add(ms(t0));
+          fork.add(f.startMs());
+          forkd.await(forkd.client.delete(f.instanceId()));
+        }
+      }
+    }
+    forkd.await(forkd.client.delete(seed.instanceId()));
+    System.out.printf(Locale.ROOT, "forkd start times, p50 ms (n): runtime started bare %.2f (%d); forkd cold %.2f "
+        + "(client sees %.2f); ratio cold/bare %.2f | fork order straight to the seed %.2f (%d); forkd fork %.2f "
+        + "(client sees %.2f); ratio fork/direct %.2f | ratio forkd cold/forkd fork %.1f%n",
+        p50(bare), bare.size(), p50(cold), p50(coldSeen), p50(cold) / p50(bare), p50(direct), direct.size(),
+        p50(fork), p50(forkSeen), p50(fork) / p50(direct), p50(cold) / p50(fork));
+    assertEquals(32, fork.size());
+  }
+
+  /** python3 -m fdk started as a plain process until its listener exists. */
+  private double bareStart(int round) throws Exception {
+    Path dir = Files.createDirectories(tmp.resolve("bare-" + round));
+    Path sock = dir.resolve("lsnr.sock");
+    ProcessBuilder pb = new ProcessBuilder("/usr/bin/python3", "-m", "fdk", bundle.resolve("func.py").toString(),
+        "handler").redirectErrorStream(true).redirectOutput(dir.resolve("output").toFile());
+    pb.environment().put("PYTHONPATH", SDK.toString());
+    pb.environment().put("FN_LISTENER", "unix:" + sock);
+    pb.environment().put("FN_FORMAT", "http-stream");
+    try (PathWatch.Watch watch = paths.watch(dir)) {
+      long t0 = System.nanoTime();
+      Process p = pb.start();
+      PathWatch.Outcome o = watch.await(sock, t0 + 30_000_000_000L, p::isAlive);
+      double took = ms(t0);
+      p.destroyForcibly().waitFor();
+      assertEquals(PathWatch.Outcome.APPEARED, o, Files.readString(dir.resolve("output")));
+      return took;
+    }
+  }
+
+  /** A fork order on our own control connection, until the child's listener exists; then kills the child. */
+  private double directFork(SocketChannel control, Path seedChildren, long seedPid, int n) throws Exception {
+    String id = "probe-" + n;
+    Path dir = Files.createDirectory(seedChildren.resolve(id));
+    Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwx-wx-wx"));
+    Path output = Files.createFile(dir.resolve("output"));
+    Files.setPosixFilePermissions(output, PosixFilePermissions.fromString("rw-----w-"));
+    String inside = "/cleave/children/" + id;
+    String order = new JsonObject().put("op", "fork").put("child_id", id).put("listener", "unix:" + inside + "/lsnr.sock")
+        .put("stdout", inside + "/output").put("stderr", inside + "/output")
+        .put("env", new JsonObject().put("FN_LISTENER", "unix:" + inside + "/lsnr.sock")).encode() + "\n";
+    try (PathWatch.Watch watch = paths.watch(dir)) {
+      long t0 = System.nanoTime();
+      control.write(ByteBuffer.wrap(order.getBytes(StandardCharsets.UTF_8)));
+      JsonObject answer = new JsonObject(readLine(control));
+      BooleanSupplier always = () -> true;
+      PathWatch.Outcome o = watch.await(dir.resolve("lsnr.sock"), t0 + 30_000_000_000L, always);
+      double took = ms(t0);
+      assertEquals(PathWatch.Outcome.APPEARED, o);
+      assertTrue(answer.getBoolean("ok"), answer.encode());
+      long nsPid = answer.getLong("pid");
+      for (long child : ProcFs.children(seedPid)) {
+        if (ProcFs.innermostPid(child) == nsPid) {
+          Kill.pid(child);
+        }
+      }
+      return took;
+    }
+  }
+
+  private static String readLine(SocketChannel ch) throws Exception {
+    ByteBuffer one = ByteBuffer.allocate(1);
+    StringBuilder line = new StringBuilder();
+    while (ch.read(one.clear()) == 1) {
+      char c = (char) one.get(0);
+      if (c == '\n') {
+        return line.toString();
+      }
+      line.append(c);
+    }
+    throw new IllegalStateException("control connection closed");
+  }
+
+  private static double ms(long t0) {
+    return (System.nanoTime() - t0) / 1e6;
+  }
+
+  private static double p50(List<Double> values) {
+    List<Double> sorted = new ArrayList<>(values);
+    Collections.sort(sorted);
+    return sorted.get(sorted.size() / 2);
+  }
+}
