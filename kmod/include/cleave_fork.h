@@ -13,8 +13,12 @@
  *   cleave_prepare  snapshot the calling (single-threaded) process at the call boundary.
  *                   Returns CLEAVE_PREPARED (0) in the caller with handle + key filled in, and
  *                   CLEAVE_CHILD (1) in every process resumed from the snapshot (like fork's 0).
- *   cleave_resume   become a child of handle H (user space: execs cleave-restore).
- *   cleave_revoke   forget a handle; its frozen holder is freed, later resumes fail.
+ *   cleave_resume   become a child of handle H.  User space: execs cleave-restore, which forks
+ *                   the child and stays as its userfaultfd fault handler (the process the
+ *                   node's fork daemon hosts); it exits with the child's status, 65 when it
+ *                   refused before the child ran, 70 when the page server was lost mid-run.
+ *   cleave_revoke   forget a handle; its frozen holder is freed, later resumes fail, and lazy
+ *                   children still missing pages of it are killed (CLEAVE_E_LOST).
  *   cleave_stats    counters of a handle.
  *
  * Page server C API (cleave_ps_*) is at the end; it is what forkd loads through jnr-ffi.

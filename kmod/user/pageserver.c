@@ -496,8 +496,6 @@ int cleave_ps_start(const struct cleave_ps_config *cfg, struct cleave_ps **out)
 	if (!cfg || cfg->version != CLEAVE_ABI_VERSION || !memchr(cfg->bind_addr, 0, 64) ||
 	    !memchr(cfg->unix_path, 0, 108) || !out)
 		return cl_fail(CLEAVE_E_INVAL, "pageserver: bad configuration");
-	/* A peer that vanishes mid-send must not kill the hosting process. */
-	signal(SIGPIPE, SIG_IGN);
 	struct cleave_ps *ps = calloc(1, sizeof *ps);
 	if (!ps)
 		return cl_fail(CLEAVE_E_SYS, "pageserver: out of memory");

@@ -582,6 +582,9 @@ int main(int argc, char **argv)
 	struct pager_opts o;
 	memset(&o, 0, sizeof o);
 	o.t_start = now_ns();
+	/* A child that dies mid-conversation must not take its handler down with SIGPIPE (the
+	 * child gets the seed's dispositions back in the blob). */
+	signal(SIGPIPE, SIG_IGN);
 	o.cache_dir = "/dev/shm/cleave-cache";
 	const char *server = NULL, *file = NULL;
 	uint64_t handle = 0;
