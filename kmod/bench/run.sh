@@ -7,7 +7,7 @@ cd "$(dirname "$0")/.."
 BUILD=${BUILD:-$(pwd)/build}
 OUT=${OUT:-$BUILD/bench}
 N=${N:-40}          # runs per remote-fork variant
-NCOLD=${NCOLD:-15}  # runs per cold-start variant
+NCOLD=${NCOLD:-15}  # runs per cold-start variant (both multiples of 5)
 PY=/usr/bin/python3
 NSA=cleave-ba NSB=cleave-bb IPA=10.232.0.1 IPB=10.232.0.2
 T=$(mktemp -d /tmp/cleave-kmod-bench.XXXXXX)
@@ -61,9 +61,11 @@ start_seed() { # NAME CMD...
 	eval "H_$name=$h K_$name=$k"
 }
 runb() { ip netns exec $NSB "$@"; }
-spawn() { # CSV N CMD...
+spawn() { # CSV N CMD...   (appends N runs to OUT/CSV)
 	local csv=$1 n=$2; shift 2
-	runb "$BUILD/tests/spawnbench" "$n" "$OUT/$csv" -- "$@" || echo "  (some runs of $csv failed)"
+	runb "$BUILD/tests/spawnbench" "$n" "$T/runs.csv" -- "$@" || echo "  (some runs of $csv failed)"
+	[ -s "$OUT/$csv" ] || head -1 "$T/runs.csv" >"$OUT/$csv"
+	tail -n +2 "$T/runs.csv" >>"$OUT/$csv"
 }
 R="$BUILD/cleave-restore"
 
@@ -93,17 +95,21 @@ for kind in hello image; do
 	runb $R $A --cache none --record "$T/$kind.ws" >/dev/null
 	# shellcheck disable=SC2086
 	runb $R $A --cache "$T/cache" >/dev/null # warms this node's cache for the handle
-	# shellcheck disable=SC2086
-	{
-		spawn "${kind}_lazy.csv" $N $R $A --cache none
-		spawn "${kind}_lazy_prefetch.csv" $N $R $A --cache none --prefetch "$T/$kind.ws"
-		spawn "${kind}_lazy_cache.csv" $N $R $A --cache "$T/cache"
-		spawn "${kind}_remote_fork.csv" $N $R $A --cache "$T/cache" --prefetch "$T/$kind.ws"
-		spawn "${kind}_eager.csv" $N $R $A --eager --cache none
-	}
 	ip netns exec $NSA $PY tests/py/seed.py $kind file "$T/$kind.ckpt" >/dev/null
-	spawn "${kind}_restore_file.csv" $N $R --file "$T/$kind.ckpt"
-	spawn "${kind}_cold.csv" $NCOLD $PY tests/py/seed.py $kind cold
+	# Rounds interleave the variants so load from other work on the machine hits all alike.
+	ROUNDS=5
+	for _ in $(seq $ROUNDS); do
+		# shellcheck disable=SC2086
+		{
+			spawn "${kind}_remote_fork.csv" $((N / ROUNDS)) $R $A --cache "$T/cache" --prefetch "$T/$kind.ws"
+			spawn "${kind}_lazy_prefetch.csv" $((N / ROUNDS)) $R $A --cache none --prefetch "$T/$kind.ws"
+			spawn "${kind}_lazy_cache.csv" $((N / ROUNDS)) $R $A --cache "$T/cache"
+			spawn "${kind}_lazy.csv" $((N / ROUNDS)) $R $A --cache none
+			spawn "${kind}_eager.csv" $((N / ROUNDS)) $R $A --eager --cache none
+			spawn "${kind}_restore_file.csv" $((N / ROUNDS)) $R --cache "$T/cache" --file "$T/$kind.ckpt"
+			spawn "${kind}_cold.csv" $((NCOLD / ROUNDS)) $PY tests/py/seed.py $kind cold
+		}
+	done
 done
 
 $PY bench/summarize.py "$OUT"
