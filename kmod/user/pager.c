@@ -154,12 +154,21 @@ static int setup_state(struct pager *p)
 
 /* ---- sources ---- */
 
-static int net_read(struct pager *p, const struct msg_range *r, uint32_t n, void *dst,
-		    uint64_t bytes)
+static int net_send_read(struct pager *p, const struct msg_range *r, uint32_t n)
+{
+	if (msg_send(p->net, M_READ, 0, r, n * (uint32_t)sizeof *r, NULL, 0) != 0) {
+		p->lost = 1;
+		fprintf(stderr, "cleave-restore: page server %s lost: %s\n", p->server,
+			strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+static int net_recv_data(struct pager *p, void *dst, uint64_t bytes)
 {
 	struct msg_hdr h;
-	if (msg_send(p->net, M_READ, 0, r, n * (uint32_t)sizeof *r, NULL, 0) != 0 ||
-	    msg_recv_hdr(p->net, &h, NULL, 0, NULL) != 0) {
+	if (msg_recv_hdr(p->net, &h, NULL, 0, NULL) != 0) {
 		p->lost = 1;
 		fprintf(stderr, "cleave-restore: page server %s lost: %s\n", p->server,
 			errno ? strerror(errno) : "connection closed");
@@ -182,6 +191,12 @@ static int net_read(struct pager *p, const struct msg_range *r, uint32_t n, void
 	}
 	p->s.net_batches++;
 	return 0;
+}
+
+static int net_read(struct pager *p, const struct msg_range *r, uint32_t n, void *dst,
+		    uint64_t bytes)
+{
+	return net_send_read(p, r, n) != 0 ? -1 : net_recv_data(p, dst, bytes);
 }
 
 static int cache_has(const struct pager *p, uint64_t idx)
@@ -577,60 +592,142 @@ static int handle_fault(struct pager *p, uint64_t addr)
 	return install_fetch(p, list, n, 1);
 }
 
-/* Makes every page with content in a region resident (fetch + file classes). */
-static int fill_region(struct pager *p, const struct region *rr, uint64_t *count)
+struct wantlist {
+	struct want *w;
+	size_t n, cap;
+};
+
+static int wl_push(struct wantlist *l, struct want w)
 {
-	uint32_t vi = rr->vi;
-	const struct desc_vma *v = &p->d.vmas[vi];
-	struct vstate *s = &p->vs[vi];
-	int64_t delta = (int64_t)rr->cur - (int64_t)rr->seed;
-	uint64_t first = (rr->seed - v->start) / PAGE_SZ, last = first + rr->len / PAGE_SZ;
-	static struct want list[MAX_READ_PAGES];
-	uint32_t n = 0;
-	for (uint64_t q = first; q < last; q++) {
-		if (s->st[q] != ST_MISSING)
-			continue;
-		int cls = page_class(p, vi, q);
-		if (cls == PC_FILE) {
-			uint64_t e = q + 1;
-			while (e < last && e - q < MAX_READ_PAGES && s->st[e] == ST_MISSING &&
-			       page_class(p, vi, e) == PC_FILE)
-				e++;
-			install_file(p, vi, q, (uint32_t)(e - q), delta);
-			*count += e - q;
-			q = e - 1;
-			continue;
-		}
-		if (cls != PC_FETCH)
-			continue;
-		list[n++] = (struct want){vi, q, delta};
-		if (n == MAX_READ_PAGES) {
-			if (install_fetch(p, list, n, 0) != 0)
-				return -1;
-			*count += n;
-			n = 0;
-		}
-	}
-	if (n) {
-		if (install_fetch(p, list, n, 0) != 0)
+	if (l->n == l->cap) {
+		l->cap = l->cap ? l->cap * 2 : 1024;
+		struct want *n = realloc(l->w, l->cap * sizeof *n);
+		if (!n)
 			return -1;
-		*count += n;
+		l->w = n;
 	}
+	l->w[l->n++] = w;
 	return 0;
 }
 
+/* Builds the batch starting at w[0]: at most MAX_READ_PAGES pages and MAX_READ_RANGES ranges. */
+static uint32_t make_batch(struct pager *p, const struct want *w, size_t n, uint32_t *nranges)
+{
+	uint32_t cnt = 0, nr = 0;
+	for (; cnt < n && cnt < MAX_READ_PAGES; cnt++) {
+		uint64_t a = p->d.vmas[w[cnt].vi].start + w[cnt].pg * PAGE_SZ;
+		if (nr && want_next(&w[cnt - 1], &w[cnt])) {
+			p->ranges[nr - 1].npages++;
+			continue;
+		}
+		if (nr == MAX_READ_RANGES)
+			break;
+		p->ranges[nr++] = (struct msg_range){a, 1, 0};
+	}
+	*nranges = nr;
+	return cnt;
+}
+
+/*
+ * Installs many fetch pages: local copies directly, the rest from the page server with two
+ * batches in flight so the server reads the next one while this side copies.
+ */
+static int install_many(struct pager *p, const struct want *w, size_t n)
+{
+	struct wantlist net = {NULL, 0, 0};
+	for (size_t i = 0; i < n;) {
+		uint64_t idx = fetch_index(p, w[i].vi, w[i].pg);
+		if (!p->ckpt_map && !cache_has(p, idx)) {
+			if (wl_push(&net, w[i++]) != 0)
+				return -1;
+			continue;
+		}
+		size_t j = i + 1;
+		while (j < n && j - i < MAX_READ_PAGES &&
+		       (p->ckpt_map || cache_has(p, fetch_index(p, w[j].vi, w[j].pg))))
+			j++;
+		if (install_fetch(p, w + i, (uint32_t)(j - i), 0) != 0) {
+			free(net.w);
+			return -1;
+		}
+		i = j;
+	}
+	/* One buffer is enough: the next batch waits in the socket while this one is copied. */
+	size_t starts[2], counts[2], sent = 0, done = 0, next = 0;
+	int r = 0;
+	while (r == 0 && (done < sent || next < net.n)) {
+		while (sent - done < 2 && next < net.n) {
+			uint32_t nr, cnt = make_batch(p, net.w + next, net.n - next, &nr);
+			starts[sent % 2] = next;
+			counts[sent % 2] = cnt;
+			if (net_send_read(p, p->ranges, nr) != 0) {
+				r = -1;
+				break;
+			}
+			next += cnt;
+			sent++;
+		}
+		if (r)
+			break;
+		const struct want *bw = net.w + starts[done % 2];
+		size_t cnt = counts[done % 2];
+		if (net_recv_data(p, p->buf, cnt * PAGE_SZ) != 0) {
+			r = -1;
+			break;
+		}
+		for (size_t i = 0; i < cnt;) {
+			size_t j = i + 1;
+			while (j < cnt && want_next(&bw[j - 1], &bw[j]))
+				j++;
+			int landed = uffd_copy(p, want_dst(p, &bw[i]), p->buf + i * PAGE_SZ,
+					       (j - i) * PAGE_SZ);
+			for (size_t q = i; q < j; q++) {
+				if (landed)
+					p->vs[bw[q].vi].st[bw[q].pg] = ST_RESIDENT;
+				cache_put(p, fetch_index(p, bw[q].vi, bw[q].pg), p->buf + q * PAGE_SZ);
+			}
+			i = j;
+		}
+		p->s.net_pages += cnt;
+		done++;
+	}
+	free(net.w);
+	return r;
+}
+/* Makes every page with content resident (fetch + file classes), or only the stack's. */
 static int fill_all(struct pager *p, int stack_only, uint64_t *count)
 {
-	size_t n = p->nrg;
-	struct region *copy = malloc((n ? n : 1) * sizeof *copy);
-	if (!copy)
-		return -1;
-	memcpy(copy, p->rg, n * sizeof *copy);
-	int r = 0;
-	for (size_t i = 0; i < n && r == 0; i++)
-		if (!stack_only || p->d.vmas[copy[i].vi].kind == VK_STACK)
-			r = fill_region(p, &copy[i], count);
-	free(copy);
+	struct wantlist l = {NULL, 0, 0};
+	for (size_t ri = 0; ri < p->nrg; ri++) {
+		struct region rr = p->rg[ri];
+		uint32_t vi = rr.vi;
+		if (stack_only && p->d.vmas[vi].kind != VK_STACK)
+			continue;
+		const struct desc_vma *v = &p->d.vmas[vi];
+		struct vstate *s = &p->vs[vi];
+		int64_t delta = (int64_t)rr.cur - (int64_t)rr.seed;
+		uint64_t first = (rr.seed - v->start) / PAGE_SZ, last = first + rr.len / PAGE_SZ;
+		for (uint64_t q = first; q < last; q++) {
+			if (s->st[q] != ST_MISSING)
+				continue;
+			int cls = page_class(p, vi, q);
+			if (cls == PC_FILE) {
+				uint64_t e = q + 1;
+				while (e < last && e - q < MAX_READ_PAGES && s->st[e] == ST_MISSING &&
+				       page_class(p, vi, e) == PC_FILE)
+					e++;
+				install_file(p, vi, q, (uint32_t)(e - q), delta);
+				*count += e - q;
+				q = e - 1;
+			} else if (cls == PC_FETCH && wl_push(&l, (struct want){vi, q, delta}) != 0) {
+				free(l.w);
+				return -1;
+			}
+		}
+	}
+	int r = install_many(p, l.w, l.n);
+	*count += l.n;
+	free(l.w);
 	return r;
 }
 
