@@ -30,6 +30,10 @@ import java.util.function.LongConsumer;
  * plain-http URL: that alone is a fifth of a short command's run time.
  */
 public final class CleaveApi {
+  /** Annotations Fn adds when it answers: where to call a function, where a trigger listens. */
+  public static final String FN_ENDPOINT = "fnproject.io/fn/invokeEndpoint";
+  public static final String TRIGGER_ENDPOINT = "fnproject.io/trigger/httpEndpoint";
+
   private static final int CONNECT_TIMEOUT_MS = 10_000;
   private static final int CONTROL_TIMEOUT_MS = 60_000;
   private static final int UPLOAD_TIMEOUT_MS = 300_000;

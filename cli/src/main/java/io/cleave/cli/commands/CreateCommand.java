@@ -107,7 +107,7 @@ public final class CreateCommand {
           .put("type", type).put("source", src);
       JsonNode trigger = api.post("/v2/triggers", body);
       System.out.println("Successfully created trigger: " + JsonText.text(trigger, "name"));
-      System.out.println("Trigger Endpoint: " + trigger.path("annotations").path(ListCommand.TRIGGER_ENDPOINT).asText(""));
+      System.out.println("Trigger Endpoint: " + trigger.path("annotations").path(CleaveApi.TRIGGER_ENDPOINT).asText(""));
       return 0;
     }
   }

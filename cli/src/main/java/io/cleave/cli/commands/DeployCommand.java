@@ -31,8 +31,6 @@ import picocli.CommandLine.Parameters;
     name = "deploy",
     description = "Deploy the function in DIR (default: the current directory) to an app.")
 public final class DeployCommand extends UserCommand {
-  static final String TRIGGER_ENDPOINT = "fnproject.io/trigger/httpEndpoint";
-
   @Mixin ApiEndpoint endpoint;
 
   @Option(names = "--app", paramLabel = "APP", required = true, description = "App to deploy to")
@@ -195,6 +193,6 @@ public final class DeployCommand extends UserCommand {
       result = api.put("/v2/triggers/" + CleaveApi.segment(JsonText.text(existing.get(), "id")), body);
       System.out.println("Successfully updated trigger: " + JsonText.text(result, "name"));
     }
-    System.out.println("Trigger Endpoint: " + result.path("annotations").path(TRIGGER_ENDPOINT).asText(""));
+    System.out.println("Trigger Endpoint: " + result.path("annotations").path(CleaveApi.TRIGGER_ENDPOINT).asText(""));
   }
 }

@@ -20,8 +20,6 @@ import picocli.CommandLine.Parameters;
     description = "Show an app, a function or a trigger as JSON, or one FIELD of it (dotted path, e.g. annotations).",
     subcommands = {InspectCommand.App.class, InspectCommand.Fn.class, InspectCommand.Trigger.class})
 public final class InspectCommand {
-  static final String FN_ENDPOINT = "fnproject.io/fn/invokeEndpoint";
-
   InspectCommand() {}
 
   @Command(name = "app", aliases = "a", description = "Inspect an app.")
@@ -51,7 +49,7 @@ public final class InspectCommand {
       CleaveApi api = endpoint.client();
       JsonNode fn = api.fn(api.app(appName), fnName);
       if (endpointOnly) {
-        return printEndpoint(fn, FN_ENDPOINT, "function");
+        return printEndpoint(fn, CleaveApi.FN_ENDPOINT, "function");
       }
       return print(fn, field);
     }
@@ -74,7 +72,7 @@ public final class InspectCommand {
       JsonNode app = api.app(appName);
       JsonNode trigger = api.trigger(app, api.fn(app, fnName), triggerName);
       if (endpointOnly) {
-        return printEndpoint(trigger, ListCommand.TRIGGER_ENDPOINT, "trigger");
+        return printEndpoint(trigger, CleaveApi.TRIGGER_ENDPOINT, "trigger");
       }
       return print(trigger, field);
     }

@@ -28,8 +28,6 @@ import picocli.CommandLine.Parameters;
       ListCommand.Config.class
     })
 public final class ListCommand {
-  static final String TRIGGER_ENDPOINT = "fnproject.io/trigger/httpEndpoint";
-
   ListCommand() {}
 
   @Command(name = "apps", aliases = {"app", "a"}, description = "List apps.")
@@ -119,7 +117,7 @@ public final class ListCommand {
       if (fnName != null) {
         TextTable t = new TextTable("NAME", "ID", "TYPE", "SOURCE", "ENDPOINT");
         triggers.forEach(tr -> t.row(JsonText.text(tr, "name"), JsonText.text(tr, "id"), JsonText.text(tr, "type"),
-            JsonText.text(tr, "source"), tr.path("annotations").path(TRIGGER_ENDPOINT).asText("")));
+            JsonText.text(tr, "source"), tr.path("annotations").path(CleaveApi.TRIGGER_ENDPOINT).asText("")));
         t.print(System.out);
         return 0;
       }
@@ -130,7 +128,7 @@ public final class ListCommand {
       for (JsonNode tr : triggers) {
         t.row(fnNames.getOrDefault(JsonText.text(tr, "fn_id"), JsonText.text(tr, "fn_id")),
             JsonText.text(tr, "name"), JsonText.text(tr, "id"), JsonText.text(tr, "type"),
-            JsonText.text(tr, "source"), tr.path("annotations").path(TRIGGER_ENDPOINT).asText(""));
+            JsonText.text(tr, "source"), tr.path("annotations").path(CleaveApi.TRIGGER_ENDPOINT).asText(""));
       }
       t.print(System.out);
       return 0;

@@ -38,7 +38,7 @@ public final class BundleArchive {
 
   private BundleArchive() {}
 
-  public static boolean skipped(Path name, boolean directory) {
+  private static boolean skipped(Path name, boolean directory) {
     String n = name.toString();
     return directory ? SKIPPED_DIRS.contains(n) : n.endsWith(".pyc");
   }

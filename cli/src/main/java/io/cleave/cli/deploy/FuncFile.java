@@ -229,11 +229,6 @@ public final class FuncFile {
     return triggers(Path.of(FILE_NAME));
   }
 
-  /** The tree itself, for tests and for fields read as-is. */
-  public ObjectNode tree() {
-    return tree;
-  }
-
   /** Sets {@code version} to the next patch version (0.0.1 when there is none yet) and returns it. */
   public String bumpPatch() {
     String current = version();
