@@ -12,6 +12,7 @@ import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.LockSupport;
 import java.util.logging.Logger;
 
 /**
@@ -25,15 +26,18 @@ final class Container {
 
   private final Process helper;
   private final long initPid;
+  /** The init's pidfd: killing it empties the namespace, and it polls readable only once it is empty. */
+  private final PidHandle init;
   private final BufferedReader status;
   private final OutputStream orders;
   private volatile Integer mainExit;
   private volatile Thread reader;
   private final Map<Long, Integer> reaped = new ConcurrentHashMap<>();
 
-  private Container(Process helper, long initPid, BufferedReader status) {
+  private Container(Process helper, long initPid, PidHandle init, BufferedReader status) {
     this.helper = helper;
     this.initPid = initPid;
+    this.init = init;
     this.status = status;
     this.orders = helper.getOutputStream();
   }
@@ -53,7 +57,13 @@ final class Container {
         if (line.startsWith("helper ")) {
           initPid = Long.parseLong(line.substring(7).trim());
         } else if (line.equals("prepared") && initPid > 0) {
-          return new Container(helper, initPid, status);
+          // The init is the helper's child and the helper lives: the pid cannot be recycled yet.
+          PidHandle init = PidHandle.open(initPid);
+          if (init == null) {
+            helper.destroyForcibly();
+            throw new IOException("container init " + initPid + " ended right after it was prepared");
+          }
+          return new Container(helper, initPid, init, status);
         } else if (line.startsWith("error ")) {
           helper.destroyForcibly();
           throw new IOException("preparing a container failed: " + line.substring(6));
@@ -126,7 +136,7 @@ final class Container {
   Integer mainExit() {
     Integer exit = mainExit;
     Thread r = reader;
-    if (exit == null && r != null && !helper.isAlive()) {
+    if (exit == null && r != null && !init.alive()) {
       try {
         r.join(2000);
       } catch (InterruptedException e) {
@@ -143,25 +153,36 @@ final class Container {
   }
 
   boolean alive() {
-    return helper.isAlive();
+    return init.alive();
   }
 
-  /** Kills the whole container; {@link #gone()} completes once nothing of it runs. */
+  /**
+   * Kills the whole container: SIGKILL to its init makes the kernel kill every process of the
+   * namespace; the helper goes too.
+   */
   void kill() {
+    init.kill();
     helper.destroyForcibly();
   }
 
-  CompletableFuture<Process> gone() {
-    return helper.onExit();
-  }
-
-  /** Kills and waits (bounded) until the namespace is empty. */
+  /**
+   * Kills and waits (bounded) until the namespace is empty: a dead pid namespace init has waited
+   * for every other process of its namespace to be gone.
+   */
   void killAndWait() {
     kill();
+    long deadline = System.nanoTime() + 10_000_000_000L;
+    while (init.alive() && System.nanoTime() < deadline) {
+      LockSupport.parkNanos(500_000);
+    }
+    if (init.alive()) {
+      LOG.warning("container " + initPid + " did not end within 10 s");
+    }
+    init.close();
     try {
-      gone().get(10, TimeUnit.SECONDS);
+      helper.onExit().get(5, TimeUnit.SECONDS);
     } catch (Exception e) {
-      LOG.warning("container " + initPid + " did not end within 10 s: " + e);
+      LOG.warning("container helper of " + initPid + " did not end: " + e);
     }
   }
 

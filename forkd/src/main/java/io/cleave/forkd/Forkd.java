@@ -39,6 +39,8 @@ final class Forkd implements AutoCloseable {
   /** Inside the container (docs/CONTRACTS.md). */
   private static final String RUN = "/cleave/run";
   private static final String CHILDREN = "/cleave/children";
+  /** sun_path holds 108 bytes including the terminating NUL. */
+  private static final int MAX_SOCKET_PATH = 107;
   /** Fork slots kept ready: enough for a burst of forks while the refill catches up. */
   private static final int FORK_SLOTS = 8;
 
@@ -74,6 +76,14 @@ final class Forkd implements AutoCloseable {
     if (lock == null) {
       lockFile.close();
       throw new IOException("another forkd is running on " + config.dataDir());
+    }
+    // The longest socket path forkd hands out: run/forks/<seed id>/<child id>/lsnr.sock.
+    int longest = config.forksDir().toString().length() + "/s-000000000000/f-000000000000/lsnr.sock".length();
+    if (longest > MAX_SOCKET_PATH) {
+      lockFile.close();
+      throw new IOException("data dir " + config.dataDir() + " is too deep: instance socket paths would be "
+          + longest + " bytes, unix sockets allow " + MAX_SOCKET_PATH + " (use a data dir of at most "
+          + (config.dataDir().toString().length() - (longest - MAX_SOCKET_PATH)) + " characters)");
     }
     if (!Files.isExecutable(config.helper())) {
       lockFile.close();

@@ -159,6 +159,21 @@ class ForkdInstancesTest {
     assertEquals(9, st.signal());
     assertNull(st.exitCode());
     forkd.await(forkd.client.delete(s.instanceId()));
+
+    // A fork child is bounded by its own cgroup: it dies, its seed and sibling do not.
+    StartedInstance seed = seed();
+    StartedInstance hog = fork(seed.instanceId(), Map.of());
+    StartedInstance sibling = fork(seed.instanceId(), Map.of());
+    assertThrows(ExecutionException.class, () -> forkd.await(forkd.callAsync(hog.listener(), "hog")));
+    InstanceStatus hs = forkd.awaitExit(hog.instanceId());
+    assertTrue(hs.oomKilled(), "oom_killed not reported for a fork child: " + hs);
+    assertEquals(9, hs.signal());
+    assertEquals("running", forkd.await(forkd.client.status(seed.instanceId())).state());
+    assertFalse(forkd.await(forkd.client.status(seed.instanceId())).oomKilled());
+    assertNotNull(forkd.call(sibling.listener(), "hello"));
+    forkd.await(forkd.client.delete(hog.instanceId()));
+    forkd.await(forkd.client.delete(sibling.instanceId()));
+    forkd.await(forkd.client.delete(seed.instanceId()));
   }
 
   @Test

@@ -83,7 +83,7 @@ final class ForkdProcess {
     Files.createDirectories(dataDir);
     List<String> cmd = new ArrayList<>(List.of(
         Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-        "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1",
+        "-XX:+UseSerialGC",
         "-cp", System.getProperty("java.class.path"),
         "io.cleave.forkd.ForkdMain", "--data-dir", dataDir.toString()));
     ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true)
