@@ -82,7 +82,11 @@ class Runtime:
                                          cwd=self.dir)
         self.children: List[int] = []
         if wait:
-            wait_for_path(self.control if mode == "seed" else self.listener, self.proc)
+            try:
+                wait_for_path(self.control if mode == "seed" else self.listener, self.proc)
+            except BaseException:
+                self.close()
+                raise
 
     def stdout(self) -> str:
         with open(self.stdout_path) as f:

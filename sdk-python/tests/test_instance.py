@@ -230,11 +230,13 @@ class FnApiTest(unittest.TestCase):
 
 class EntryPointTest(unittest.TestCase):
 
-    def tearDown(self) -> None:
-        self.runtime.close()
+    def start(self, *args, **kwargs) -> Runtime:
+        runtime = Runtime(*args, **kwargs)
+        self.addCleanup(runtime.close)
+        return runtime
 
     def test_async_handler(self) -> None:
-        self.runtime = Runtime(function_path("api_func.py"), "async_handler")
+        self.runtime = self.start(function_path("api_func.py"), "async_handler")
         conn = UnixHTTPConnection(self.runtime.listener)
         self.assertEqual(call(conn, b"0.01").json(), {"async": True, "delay": 0.01})
         self.assertEqual(call(conn, b"10", deadline_s=0.3).status, 504)
@@ -242,13 +244,13 @@ class EntryPointTest(unittest.TestCase):
         conn.close()
 
     def test_legacy_fdk_handle_entry(self) -> None:
-        self.runtime = Runtime("", argv=[PYTHON, function_path("legacy_func.py")])
+        self.runtime = self.start("", argv=[PYTHON, function_path("legacy_func.py")])
         conn = UnixHTTPConnection(self.runtime.listener)
         self.assertEqual(call(conn, b"hello").body, b"legacy says hello")
         conn.close()
 
     def test_handler_exiting_ends_the_instance(self) -> None:
-        self.runtime = Runtime(function_path("api_func.py"))
+        self.runtime = self.start(function_path("api_func.py"))
         conn = UnixHTTPConnection(self.runtime.listener)
         with self.assertRaises((ConnectionError, OSError)):
             call(conn, headers={"X-Action": "exit"})
@@ -256,13 +258,13 @@ class EntryPointTest(unittest.TestCase):
         conn.close()
 
     def test_missing_handler_fails_to_start_with_a_clear_message(self) -> None:
-        self.runtime = Runtime(function_path("api_func.py"), "no_such_handler", wait=False)
+        self.runtime = self.start(function_path("api_func.py"), "no_such_handler", wait=False)
         self.assertEqual(self.runtime.proc.wait(20), 1)
         self.assertIn("has no callable 'no_such_handler'", self.runtime.stderr())
         self.assertFalse(os.path.exists(self.runtime.listener))
 
     def test_missing_listener_env_is_an_error(self) -> None:
-        self.runtime = Runtime(function_path("api_func.py"), env={"FN_LISTENER": ""},
+        self.runtime = self.start(function_path("api_func.py"), env={"FN_LISTENER": ""},
                                wait=False)
         self.assertNotEqual(self.runtime.proc.wait(20), 0)
         self.assertIn("FN_LISTENER is not set", self.runtime.stderr())

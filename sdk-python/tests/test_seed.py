@@ -20,11 +20,9 @@ class SeedTest(unittest.TestCase):
         self.import_log = os.path.join(log_dir, "imports.log")
         self.seed = Runtime(function_path("seed_func.py"), mode="seed",
                             env={"IMPORT_LOG": self.import_log})
+        self.addCleanup(self.seed.close)
         self.control = ControlClient(self.seed.control)
-
-    def tearDown(self) -> None:
-        self.control.close()
-        self.seed.close()
+        self.addCleanup(self.control.close)
 
     def fork(self, name: str, env=None, client=None) -> dict:
         child_dir = os.path.join(self.seed.dir, name)
@@ -195,11 +193,9 @@ class NumpySeedTest(unittest.TestCase):
 
     def setUp(self) -> None:
         self.seed = Runtime(function_path("image_func.py"), mode="seed")
+        self.addCleanup(self.seed.close)
         self.control = ControlClient(self.seed.control)
-
-    def tearDown(self) -> None:
-        self.control.close()
-        self.seed.close()
+        self.addCleanup(self.control.close)
 
     def test_children_compute_with_the_seed_image_and_matrix(self) -> None:
         import numpy as np
