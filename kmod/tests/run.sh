@@ -95,12 +95,13 @@ stop_seed() {
 	wait "$pid"
 }
 
-restore_b() { ip netns exec $NSB "$BUILD/cleave-restore" "$@"; }
+# every restore gets a cache dir under $T (a later --cache overrides it): nothing in /dev/shm
+restore_b() { ip netns exec $NSB "$BUILD/cleave-restore" --cache "$T/cache-default" "$@"; }
 # background restore whose $! is the restorer itself (ip netns exec execs it)
 restore_bg() {
 	(
 		for f in "${FDS[@]}"; do eval "exec $f>&-"; done
-		exec ip netns exec $NSB "$BUILD/cleave-restore" "$@"
+		exec ip netns exec $NSB "$BUILD/cleave-restore" --cache "$T/cache-default" "$@"
 	) &
 }
 # live (non-zombie) processes with this name
