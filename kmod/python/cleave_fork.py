@@ -50,6 +50,15 @@ class _Stats(ctypes.Structure):
     ]
 
 
+class _ResumeArgs(ctypes.Structure):
+    _fields_ = [
+        ("version", ctypes.c_uint32), ("flags", ctypes.c_uint32),
+        ("server", ctypes.c_char * _PATH), ("handle", ctypes.c_uint64),
+        ("key", ctypes.c_uint8 * 16), ("prefetch", ctypes.c_char * _PATH),
+        ("record", ctypes.c_char * _PATH), ("reserved", ctypes.c_uint64 * 4),
+    ]
+
+
 class CleaveError(OSError):
     """A fork primitive call failed; .code is the CLEAVE_E_* number."""
 
@@ -76,6 +85,7 @@ def _load() -> ctypes.CDLL:
     lib.cleave_prepare.argtypes = [ctypes.POINTER(_PrepareArgs)]
     lib.cleave_revoke.argtypes = [ctypes.POINTER(_HandleArgs)]
     lib.cleave_stats.argtypes = [ctypes.POINTER(_HandleArgs), ctypes.POINTER(_Stats)]
+    lib.cleave_resume.argtypes = [ctypes.POINTER(_ResumeArgs)]
     lib.cleave_last_error.restype = ctypes.c_char_p
     return lib
 
@@ -126,3 +136,18 @@ def stats(p: Prepared) -> dict[str, int]:
     _check(_lib.cleave_stats(ctypes.byref(_handle_args(p)), ctypes.byref(s)))
     return {name: getattr(s, name) for name, _ in _Stats._fields_
             if not name.startswith("reserved") and name != "version"}
+
+
+def resume(server: str, handle: int, key: str, eager: bool = False, prefetch: str = "",
+           record: str = "") -> None:
+    """Replace this process by a child of the handle (runs cleave-restore); raises on failure."""
+    a = _ResumeArgs()
+    a.version = ABI_VERSION
+    a.flags = 0x1 if eager else 0
+    a.server = server.encode()
+    a.handle = handle
+    a.key[:] = list(bytes.fromhex(key))
+    a.prefetch = prefetch.encode()
+    a.record = record.encode()
+    sys.stdout.flush()
+    _check(_lib.cleave_resume(ctypes.byref(a)))

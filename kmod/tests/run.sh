@@ -222,6 +222,10 @@ for mode in "--cache none" "--eager"; do
 	out=$(restore_b --server $SERVER_ADDR --handle $H_hello --key $K_hello $mode 2>"$T/r.err")
 	check "hello $mode answers like the seed" test "$out" = "$(ref_of hello)"
 done
+out=$(ip netns exec $NSB env CLEAVE_LIB="$BUILD/libcleave.so" CLEAVE_RESTORE="$BUILD/cleave-restore" \
+	$PY -c 'import sys; sys.path.insert(0, "python"); import cleave_fork
+cleave_fork.resume(sys.argv[1], int(sys.argv[2]), sys.argv[3])' $SERVER_ADDR $H_hello $K_hello 2>"$T/r.err")
+check "cleave_resume from Python becomes a child" test "$out" = "$(ref_of hello)"
 start_seed image $PY tests/py/seed.py image server "$T/ps.sock"
 IR=$(ref_of image)
 for mode in "--cache none" "--eager" "--record $T/i.ws --cache none" "--prefetch $T/i.ws --cache $T/cache"; do
@@ -234,6 +238,7 @@ out=$(restore_b --cache "$T/cache" --file "$T/i.ckpt" 2>"$T/r.err")
 check "numpy+PIL from a checkpoint file" test "$out" = "$IR"
 stop_seed hello
 stop_seed image
+check "stats count the 3 children of the hello handle" grep -q "^STATS 3 [1-9]" "$T/hello.out"
 
 say "200 restores in a row"
 start_seed many $SEED_C server "$T/ps.sock" --quick

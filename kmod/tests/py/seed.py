@@ -65,6 +65,8 @@ def main() -> int:
         return 0
     print("HANDLE", prepared.handle, prepared.key, flush=True)
     sys.stdin.read()
+    st = cleave_fork.stats(prepared)
+    print("STATS", st["connections"], st["pages_served"], flush=True)
     cleave_fork.revoke(prepared)
     return 0
 
