@@ -23,6 +23,11 @@ def unix_path(address: str) -> str:
 
 
 def bind_atomically(path: str) -> socket.socket:
+    target = os.environ.get("TEST_SYMLINK")
+    if target:
+        # A hostile instance: its "listener" is a link to some host socket.
+        os.symlink(target, path)
+        time.sleep(60)
     tmp = path + ".tmp"
     if os.path.exists(tmp):
         os.unlink(tmp)
@@ -96,6 +101,20 @@ def fork_bomb() -> dict:
     return {"started": started, "error": error}
 
 
+def swap_listener() -> dict:
+    """Tries to replace its own listener (after forkd took it over) with a link elsewhere."""
+    path = unix_path(os.environ["FN_LISTENER"])
+    result = {}
+    for name, attempt in (("unlink", lambda: os.unlink(path)),
+                          ("rename", lambda: (os.symlink("/etc/passwd", path + ".x"), os.rename(path + ".x", path)))):
+        try:
+            attempt()
+            result[name] = "done"
+        except OSError as e:
+            result[name] = e.strerror
+    return result
+
+
 class Call(http.server.BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
 
@@ -118,6 +137,8 @@ class Call(http.server.BaseHTTPRequestHandler):
             print("out:" + arg, flush=True)
             print("err:" + arg, file=sys.stderr, flush=True)
             answer = {"printed": arg}
+        elif action == "swap":
+            answer = swap_listener()
         elif action == "exit":
             os._exit(int(arg))
         else:

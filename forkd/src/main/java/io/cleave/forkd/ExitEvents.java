@@ -56,20 +56,35 @@ final class ExitEvents implements AutoCloseable {
       c.close(fd);
       return null;
     }
-    // proc_input {mcast_op, event_type}: listen to exit events only (kernel >= 6.6 filters).
-    int payload = 8;
+    // Kernels >= 6.6 take proc_input {mcast_op, event_type} and send exit events only; older
+    // ones take the bare mcast_op (and ignore anything longer).
+    int payload = filtersEvents() ? 8 : 4;
     ByteBuffer msg = direct(NLMSG_HDRLEN + CN_MSG_LEN + payload);
     msg.putInt(0, NLMSG_HDRLEN + CN_MSG_LEN + payload).putShort(4, (short) 3 /* NLMSG_DONE */)
         .putShort(6, (short) 0).putInt(8, 0).putInt(12, 0);
     msg.putInt(16, CN_IDX_PROC).putInt(20, CN_VAL_PROC).putInt(24, 0).putInt(28, 0)
         .putShort(32, (short) payload).putShort(34, (short) 0);
-    msg.putInt(36, PROC_CN_MCAST_LISTEN).putInt(40, PROC_EVENT_EXIT);
+    msg.putInt(36, PROC_CN_MCAST_LISTEN);
+    if (payload == 8) {
+      msg.putInt(40, PROC_EVENT_EXIT);
+    }
     if (c.send(fd, msg, msg.capacity(), 0) < 0) {
       LOG.warning(LibC.describe("subscribe to process events") + "; fork children's exit codes will be unknown");
       c.close(fd);
       return null;
     }
     return new ExitEvents(fd);
+  }
+
+  private static boolean filtersEvents() {
+    String[] v = System.getProperty("os.version", "0.0").split("[.-]");
+    try {
+      int major = Integer.parseInt(v[0]);
+      int minor = v.length > 1 ? Integer.parseInt(v[1]) : 0;
+      return major > 6 || major == 6 && minor >= 6;
+    } catch (NumberFormatException e) {
+      return false;
+    }
   }
 
   void watch(long pid) {

@@ -39,6 +39,8 @@ final class Forkd implements AutoCloseable {
   /** Inside the container (docs/CONTRACTS.md). */
   private static final String RUN = "/cleave/run";
   private static final String CHILDREN = "/cleave/children";
+  private static final int S_IFMT = 0170000;
+  private static final int S_IFSOCK = 0140000;
   /** sun_path holds 108 bytes including the terminating NUL. */
   private static final int MAX_SOCKET_PATH = 107;
   /** Fork slots kept ready: enough for a burst of forks while the refill catches up. */
@@ -203,6 +205,7 @@ final class Forkd implements AutoCloseable {
           throw new ApiError(502, "instance vanished while starting (" + describeExit(c.mainExit()) + ")");
         }
       }
+      takeOver(ready);
       Instance instance;
       if (seed) {
         handle = PidHandle.open(pid);
@@ -298,6 +301,7 @@ final class Forkd implements AutoCloseable {
         Instance.Forked c = child;
         seed.children.add(child);
         awaitReady(watch, ready, t0, () -> h != null && h.alive(), () -> describeExit(exitStatus(c)), output);
+        takeOver(ready);
         if (seed.ended.get()) {
           throw new ApiError(409, "seed " + seedId + " was deleted while forking");
         }
@@ -339,6 +343,25 @@ final class Forkd implements AutoCloseable {
       case DIED -> throw new ApiError(502, "instance exited before it was ready (" + exit.get() + "); output: " + tail(output));
       case TIMED_OUT -> throw new ApiError(504, "instance not ready within " + config.startTimeoutMs()
           + " ms (CLEAVE_FORKD_START_TIMEOUT_MS); output: " + tail(output));
+    }
+  }
+
+  /**
+   * Makes the instance's socket forkd's: root connects to it (forkd, the invoker), so it must be
+   * a socket and stay one. Owned by root in the root-owned sticky run dir, the instance can no
+   * longer swap it for a link to some host socket.
+   */
+  private static void takeOver(Path socket) {
+    int mode;
+    try {
+      Files.setAttribute(socket, "unix:uid", 0, LinkOption.NOFOLLOW_LINKS);
+      Files.setAttribute(socket, "unix:gid", 0, LinkOption.NOFOLLOW_LINKS);
+      mode = (Integer) Files.getAttribute(socket, "unix:mode", LinkOption.NOFOLLOW_LINKS);
+    } catch (IOException e) {
+      throw new ApiError(502, "the instance's " + socket.getFileName() + " vanished: " + e.getMessage());
+    }
+    if ((mode & S_IFMT) != S_IFSOCK) {
+      throw new ApiError(502, "the instance's " + socket.getFileName() + " is not a socket");
     }
   }
 
@@ -412,7 +435,15 @@ final class Forkd implements AutoCloseable {
       return s.container.mainExit();
     }
     Instance.Forked f = (Instance.Forked) i;
-    Integer s = exits == null ? null : exits.status(f.pid);
+    if (exits == null) {
+      return f.seed.container.reaped(f.nsPid);
+    }
+    // The exit event trails the pidfd turning readable by a moment: give it that moment.
+    long deadline = System.nanoTime() + 100_000_000;
+    Integer s;
+    while ((s = exits.status(f.pid)) == null && System.nanoTime() < deadline) {
+      LockSupport.parkNanos(1_000_000);
+    }
     return s != null ? s : f.seed.container.reaped(f.nsPid);
   }
 

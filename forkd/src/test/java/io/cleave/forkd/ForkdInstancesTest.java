@@ -132,6 +132,11 @@ class ForkdInstancesTest {
     assertFalse(exists.getBoolean(dataDir.toString()), "data dir visible inside: " + exists);
     assertFalse(exists.getBoolean(forkd.socket.toString()));
     assertEquals(Files.exists(Path.of("/work")), exists.getBoolean("/work"));
+    // Its listener now belongs to root: it cannot swap it for a link to a host socket.
+    JsonObject swap = forkd.call(s.listener(), "swap");
+    assertEquals("Operation not permitted", swap.getString("unlink"), swap.encode());
+    assertEquals("Operation not permitted", swap.getString("rename"), swap.encode());
+    assertNotNull(forkd.call(s.listener(), "hello"));
     JsonObject env = in.getJsonObject("env");
     assertEquals("unix:/cleave/run/lsnr.sock", env.getString("FN_LISTENER"));
     assertEquals("http-stream", env.getString("FN_FORMAT"));
@@ -282,6 +287,14 @@ class ForkdInstancesTest {
     assertTrue(refused.getMessage().contains("refused on request"), refused.getMessage());
     assertEquals(before, runDirs());
     forkd.await(forkd.client.delete(seed.instanceId()));
+
+    // An instance whose listener is a link to a host socket (forkd's own here) is refused.
+    before = runDirs();
+    ApiError link = failure(StartRequest.cold("fn1", "app1", bundle.toString(), 64, ForkdProcess.command(),
+        Map.of("TEST_SYMLINK", forkd.socket.toString())));
+    assertEquals(502, link.status());
+    assertTrue(link.getMessage().contains("not a socket"), link.getMessage());
+    assertEquals(before, runDirs());
 
     ApiError dies = failure(StartRequest.cold("fn1", "app1", bundle.toString(), 64, List.of("/bin/sh", "-c",
         "echo about to fail; exit 7"), Map.of()));
