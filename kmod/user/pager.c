@@ -638,8 +638,10 @@ static int install_many(struct pager *p, const struct want *w, size_t n)
 	for (size_t i = 0; i < n;) {
 		uint64_t idx = fetch_index(p, w[i].vi, w[i].pg);
 		if (!p->ckpt_map && !cache_has(p, idx)) {
-			if (wl_push(&net, w[i++]) != 0)
+			if (wl_push(&net, w[i++]) != 0) {
+				free(net.w);
 				return -1;
+			}
 			continue;
 		}
 		size_t j = i + 1;
