@@ -836,6 +836,12 @@ static void write_record(struct pager *p)
 	}
 }
 
+/* Milliseconds from the restorer's start to a milestone, -1 when it was never reached. */
+static double since(const struct pager *p, uint64_t t)
+{
+	return t ? (double)(t - p->o.t_start) * 1e-6 : -1.0;
+}
+
 static void write_stats(struct pager *p, int code)
 {
 	FILE *f = fopen(p->o.stats_file, "w");
@@ -844,7 +850,6 @@ static void write_stats(struct pager *p, int code)
 			strerror(errno));
 		return;
 	}
-	double ms = 1e-6;
 	fprintf(f,
 		"{\"exit\": %d, \"desc_ms\": %.3f, \"ready_ms\": %.3f, \"go_ms\": %.3f, "
 		"\"run_ms\": %.3f, "
@@ -852,9 +857,8 @@ static void write_stats(struct pager *p, int code)
 		"\"cache_pages\": %llu, \"ckpt_pages\": %llu, \"file_pages\": %llu, "
 		"\"zero_pages\": %llu, \"prefetched\": %llu, \"eager_pages\": %llu, "
 		"\"events\": %llu, \"seed_rss_pages\": %llu, \"seed_fetch_pages\": %llu}\n",
-		code, (double)(p->s.t_desc - p->o.t_start) * ms,
-		(double)(p->s.t_ready - p->o.t_start) * ms, (double)(p->s.t_go - p->o.t_start) * ms,
-		(double)(p->s.t_exit - p->o.t_start) * ms, (unsigned long long)p->s.faults,
+		code, since(p, p->s.t_desc), since(p, p->s.t_ready), since(p, p->s.t_go),
+		since(p, p->s.t_exit), (unsigned long long)p->s.faults,
 		(unsigned long long)p->s.net_pages, (unsigned long long)p->s.net_batches,
 		(unsigned long long)p->s.cache_pages, (unsigned long long)p->s.ckpt_pages,
 		(unsigned long long)p->s.file_pages, (unsigned long long)p->s.zero_pages,
