@@ -66,6 +66,10 @@ public final class SpikeBenchCommand extends UserCommand {
   @Option(names = "--idle-timeout", paramLabel = "S", description = "idle_timeout of the image function (default: ${DEFAULT-VALUE})")
   int idleTimeoutS = 30;
 
+  @Option(names = "--tail", paramLabel = "S",
+      description = "Keep sampling /metrics this long after the last answer; the server refreshes memory every 10 s (default: ${DEFAULT-VALUE})")
+  double tailS = 12;
+
   @Option(names = "--image-dir", paramLabel = "DIR", description = "Photographs (default: <shared data>/images)")
   Path imageDir;
 
@@ -93,7 +97,7 @@ public final class SpikeBenchCommand extends UserCommand {
     try {
       SpikeBench.run(vertx, t, plan, policies,
           SpikeBench.imageDeploy(imageDir != null ? imageDir : SharedData.dir().resolve("images"), idleTimeoutS),
-          new LoadOptions(maxInFlight, callTimeoutS * 1000L, 250, !noProgress), out, serverArgs, System.out);
+          new LoadOptions(maxInFlight, callTimeoutS * 1000L, 250, Math.round(tailS * 1000), !noProgress), out, serverArgs, System.out);
       System.out.println("output: " + out.toAbsolutePath());
       return 0;
     } finally {

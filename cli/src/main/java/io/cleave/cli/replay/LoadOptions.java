@@ -6,12 +6,14 @@ package io.cleave.cli.replay;
  * @param maxInFlight most calls outstanding at once; calls due beyond it are dropped (counted as errors)
  * @param callTimeoutMs client-side limit for one call
  * @param sampleMs period of {@code /metrics} sampling
+ * @param tailMs how long {@code /metrics} is still sampled after the last answer (what the
+ *     platform holds after a burst, e.g. kept-alive instances, is part of its memory cost)
  * @param progress whether to draw the progress bar on stderr
  */
-public record LoadOptions(int maxInFlight, long callTimeoutMs, long sampleMs, boolean progress) {
+public record LoadOptions(int maxInFlight, long callTimeoutMs, long sampleMs, long tailMs, boolean progress) {
   public LoadOptions {
-    if (maxInFlight < 1 || callTimeoutMs < 1 || sampleMs < 10) {
-      throw new IllegalArgumentException("max in flight >= 1, call timeout >= 1 ms and sample period >= 10 ms");
+    if (maxInFlight < 1 || callTimeoutMs < 1 || sampleMs < 10 || tailMs < 0) {
+      throw new IllegalArgumentException("max in flight >= 1, call timeout >= 1 ms, sample period >= 10 ms, tail >= 0");
     }
   }
 }

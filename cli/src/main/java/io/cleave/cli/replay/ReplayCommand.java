@@ -122,6 +122,9 @@ public final class ReplayCommand extends UserCommand {
   @Option(names = "--sample-ms", paramLabel = "MS", description = "Period of /metrics sampling (default: ${DEFAULT-VALUE})")
   long sampleMs = 500;
 
+  @Option(names = "--tail", paramLabel = "S", description = "Keep sampling /metrics this long after the last answer (default: ${DEFAULT-VALUE})")
+  double tailS = 0;
+
   @Option(names = "--window", paramLabel = "MINUTE[:N]", description = "Also report trace minutes MINUTE..MINUTE+N-1 on their own (N default 1)")
   String window;
 
@@ -157,7 +160,7 @@ public final class ReplayCommand extends UserCommand {
     workloadFor.forEach((k, v) -> byFunction.put(k, Workload.parse(v)));
     DeployOptions deploy = new DeployOptions(Workload.parse(workload), byFunction, idleTimeoutS, busy,
         imageDir != null ? imageDir : SharedData.dir().resolve("images"), imageSize, keep);
-    LoadOptions load = new LoadOptions(maxInFlight, callTimeoutS * 1000L, sampleMs, !noProgress);
+    LoadOptions load = new LoadOptions(maxInFlight, callTimeoutS * 1000L, sampleMs, Math.round(tailS * 1000), !noProgress);
     ReplayWindow w = window == null ? null : parseWindow(window, so);
 
     Vertx vertx = Vertx.vertx();

@@ -55,6 +55,10 @@ public final class ReplayRun {
         long origin = System.nanoTime();
         sampler.start(origin);
         List<CallRecord> calls = driver.run(origin).await();
+        if (load.tailMs() > 0) {
+          log.printf("[%s] sampling /metrics for %.1f s more%n", label, load.tailMs() / 1000.0);
+          pause(load.tailMs());
+        }
         List<MetricsSample> samples = sampler.stop();
         if (samples.isEmpty()) {
           log.printf("[%s] warning: no /metrics sample could be read (%s); instances and memory are unknown%n",
@@ -198,11 +202,20 @@ public final class ReplayRun {
             .put("max_in_flight", load.maxInFlight())
             .put("call_timeout_ms", load.callTimeoutMs())
             .put("sample_ms", load.sampleMs())
+            .put("tail_ms", load.tailMs())
             .put("length_s", schedule.lengthMicros() / 1e6));
     if (extra != null) {
       h.mergeIn(extra);
     }
     return h;
+  }
+
+  private static void pause(long ms) {
+    try {
+      Thread.sleep(ms);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
   }
 
   private static String suffix() {
