@@ -93,6 +93,8 @@ public final class SpikeBench {
     log.println();
     log.print(Report.table(rows, true));
     log.print(ratios(result));
+    result.getJsonObject("policies").forEach(e -> log.printf("%s: machine load average before the run %s, send lag p99 %s ms%n",
+        e.getKey(), ((JsonObject) e.getValue()).getString("load_average_before"), ((JsonObject) e.getValue()).getValue("send_lag_p99_ms")));
     return result;
   }
 
@@ -112,7 +114,9 @@ public final class SpikeBench {
           .put("burst_cold_start_share", w.getValue("cold_start_share"))
           .put("peak_memory_mb", s.getJsonObject("memory_mb").getValue("peak"))
           .put("mean_memory_mb", s.getJsonObject("memory_mb").getValue("mean"))
-          .put("peak_instances", s.getJsonObject("instances").getValue("peak")));
+          .put("peak_instances", s.getJsonObject("instances").getValue("peak"))
+          .put("send_lag_p99_ms", s.getJsonObject("send_lag_ms").getValue("p99"))
+          .put("load_average_before", s.getJsonObject("machine").getString("load_average_before")));
     }
     JsonArray comparisons = new JsonArray();
     for (String[] pair : new String[][] {{"fork", "keep-alive"}, {"fork", "cold-only"}, {"keep-alive", "cold-only"}}) {

@@ -6,8 +6,10 @@ import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
+import java.io.IOException;
 import java.io.PrintStream;
 import java.net.URI;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -41,7 +43,7 @@ public final class ReplayRun {
   }
 
   public Result run(URI target, String label, Schedule schedule, DeployOptions deploy, LoadOptions load, ReplayWindow window,
-      Path dir, JsonObject extraHeader) throws java.io.IOException {
+      Path dir, JsonObject extraHeader) throws IOException {
     try (PlatformClient client = new PlatformClient(vertx, target, load.maxInFlight() + 4)) {
       String appName = "replay-" + suffix();
       log.printf("[%s] deploying %d function(s) in app %s on %s%n", label, schedule.trace().functions().size(), appName, target);
@@ -52,6 +54,7 @@ public final class ReplayRun {
         MetricsSampler sampler = new MetricsSampler(vertx, client, load.sampleMs());
         OpenLoopDriver driver = new OpenLoopDriver(vertx, client, fns, schedule, body(fns, deploy), load.maxInFlight(),
             load.callTimeoutMs(), load.progress() ? new ProgressLine(System.err, label) : null);
+        String loadBefore = loadAverage();
         long origin = System.nanoTime();
         sampler.start(origin);
         List<CallRecord> calls = driver.run(origin).await();
@@ -66,7 +69,11 @@ public final class ReplayRun {
         }
         calls = completeStartModes(client, calls);
         JsonObject header = header(label, target, schedule, fns, deploy, load, extraHeader)
-            .put("metrics_failures", sampler.failures());
+            .put("metrics_failures", sampler.failures())
+            .put("machine", new JsonObject()
+                .put("cores", Runtime.getRuntime().availableProcessors())
+                .put("load_average_before", loadBefore)
+                .put("load_average_after", loadAverage()));
         JsonObject summary = ReplaySummary.of(header, calls, samples, window);
         ReplayOutput.write(dir, label, fns, calls, samples, summary);
         return new Result(label, dir, summary, calls, samples);
@@ -208,6 +215,16 @@ public final class ReplayRun {
       h.mergeIn(extra);
     }
     return h;
+  }
+
+  /** /proc/loadavg's first three fields: how busy the machine was apart from this run. */
+  private static String loadAverage() {
+    try {
+      String[] f = Files.readString(Path.of("/proc/loadavg")).trim().split("\\s+");
+      return f[0] + " " + f[1] + " " + f[2];
+    } catch (IOException | ArrayIndexOutOfBoundsException e) {
+      return "unknown";
+    }
   }
 
   private static void pause(long ms) {
