@@ -1,0 +1,47 @@
+package io.cleave.cli.server;
+
+import io.cleave.forkd.ForkdClient;
+import io.cleave.invoker.ForkdProcess;
+import io.cleave.invoker.InvokerSettings;
+import io.cleave.invoker.NodeInvoker;
+import io.vertx.core.Future;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+
+/** A node's execution side: forkd as a child process, and the invoker over it. */
+final class NodeExecution {
+  private NodeExecution() {}
+
+  /** Starts forkd, then the invoker (blocking, on the composition's thread); stop undoes both. */
+  static Execution.Factory factory(InvokerSettings settings, List<String> forkdJvmOptions) {
+    return platform -> {
+      ForkdClient client = new ForkdClient(platform.vertx(), ForkdProcess.socketOf(settings.dataDir()));
+      ForkdProcess forkd;
+      try {
+        forkd = ForkdProcess.start(settings.dataDir(), forkdJvmOptions, client);
+      } catch (RuntimeException e) {
+        client.close();
+        return Future.failedFuture(e);
+      }
+      NodeInvoker invoker;
+      try {
+        invoker = NodeInvoker.open(platform.vertx(), settings, client, platform.bundles(),
+            platform.config().unpackLimits(), platform.metrics());
+      } catch (RuntimeException e) {
+        forkd.close();
+        client.close();
+        return Future.failedFuture(e);
+      }
+      return Future.succeededFuture(new Execution(invoker, invoker, () -> Future.fromCompletionStage(
+          // Closing blocks (draining detached calls, RocksDB), so it runs on a plain thread, not on Vert.x.
+          CompletableFuture.runAsync(() -> {
+            try {
+              invoker.close();
+            } finally {
+              forkd.close();
+              client.close();
+            }
+          }))));
+    };
+  }
+}
