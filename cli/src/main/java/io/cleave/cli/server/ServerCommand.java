@@ -8,6 +8,7 @@ import java.util.List;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /** {@code cleave server}: the embedded platform (gateway, registry, node) in this process. */
@@ -77,23 +78,28 @@ public final class ServerCommand implements Callable<Integer> {
         httpInstances > 0 ? httpInstances : Math.max(1, Runtime.getRuntime().availableProcessors()));
   }
 
-  /** The execution side this build runs on each node; null until an invoker is wired in. */
-  static Execution.Factory execution() {
-    return null;
+  @Mixin ExecutionOptions executionOptions;
+
+  /** The execution side of this node: forkd and the invoker. */
+  Execution.Factory execution(ServerConfig cfg) {
+    return NodeExecution.factory(executionOptions.settings(cfg.dataDir().toAbsolutePath().normalize()),
+        executionOptions.forkdJvmOptions());
   }
 
   @Override
   public Integer call() throws Exception {
     ServerConfig cfg;
+    Execution.Factory execution;
     try {
       cfg = config();
+      execution = execution(cfg);
     } catch (IllegalArgumentException e) {
       System.err.println("cleave: " + e.getMessage());
       return 2;
     }
     ServerComposition server;
     try {
-      server = ServerComposition.start(cfg, execution(), version());
+      server = ServerComposition.start(cfg, execution, version());
     } catch (Exception e) {
       // The outermost message that is ours says what failed; wrappers (ExecutionException) add nothing.
       Throwable shown = e;
