@@ -18,7 +18,7 @@ final class NodeExecution {
       ForkdClient client = new ForkdClient(platform.vertx(), ForkdProcess.socketOf(settings.dataDir()));
       ForkdProcess forkd;
       try {
-        forkd = ForkdProcess.start(settings.dataDir(), forkdJvmOptions, client);
+        forkd = ForkdProcess.start(settings.dataDir(), settings.cleaveHome(), forkdJvmOptions, client);
       } catch (RuntimeException e) {
         client.close();
         return Future.failedFuture(e);
