@@ -40,7 +40,12 @@ final class Bundles {
     } catch (NoSuchAlgorithmException e) {
       throw new IllegalStateException(e);
     }
-    Files.move(tmp, dir.resolve(hex + ".tar.gz"));
+    Path target = dir.resolve(hex + ".tar.gz");
+    if (Files.exists(target)) {
+      Files.delete(tmp); // same content, same name: already there
+    } else {
+      Files.move(tmp, target);
+    }
     return hex;
   }
 }
