@@ -47,11 +47,12 @@ public final class ServerComposition implements AutoCloseable {
         cfg.unpackLimits(), cfg.httpInstances());
     Registry registry = Registry.open(config);
     Vertx vertx = Vertx.vertx(new VertxOptions().setPreferNativeTransport(true));
+    Execution execution = null;
     try {
       BundleStore bundles = new BundleStore(data, config.unpackLimits());
       PrometheusMeterRegistry metrics = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
       Platform platform = new Platform(vertx, config, registry, bundles, metrics);
-      Execution execution = executionFactory == null ? null
+      execution = executionFactory == null ? null
           : executionFactory.start(platform).toCompletionStage().toCompletableFuture().get(120, TimeUnit.SECONDS);
       Gateway gateway = Gateway.start(vertx, new Gateway.Parts(config, registry, bundles,
               execution == null ? null : execution.invoker(), execution == null ? null : execution.activations(),
@@ -60,6 +61,9 @@ public final class ServerComposition implements AutoCloseable {
       bundles.share(vertx, registry.hazelcast(), config.apiUrl(gateway.port()), config.bundleLimit());
       return new ServerComposition(config, vertx, registry, gateway, execution, bundles);
     } catch (Exception | Error e) {
+      if (execution != null && execution.stop() != null) {
+        execution.stop().get().toCompletionStage().toCompletableFuture().get(60, TimeUnit.SECONDS);
+      }
       vertx.close().toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
       registry.close();
       throw e;
