@@ -54,7 +54,7 @@ class DetachedRestartTest {
       try {
         PlatformClient client = new PlatformClient(first.url());
         String app = client.createApp("detached");
-        String fn = client.deploy(app, "callback", Map.of("memory", 64, "config",
+        String fn = client.deploy(app, "callback", Map.of("memory", 128, "config",
             Map.of("CALLBACK", "http://127.0.0.1:" + witness.getAddress().getPort() + "/hit")), Map.of("func.py", CALLBACK));
         for (int i = 0; i < calls; i++) {
           HttpResponse<String> r = client.send("POST", "/invoke/" + fn, "t" + i,

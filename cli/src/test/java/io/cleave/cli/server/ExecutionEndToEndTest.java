@@ -142,7 +142,7 @@ class ExecutionEndToEndTest {
 
   @Test
   void firstCallIsColdThenWarmAndAScaleOutIsForkedFromTheSeed() throws Exception {
-    String fnId = client.deploy(appId, "modes", Map.of("memory", 64, "idle_timeout", 60), Map.of("func.py", MISBEHAVING));
+    String fnId = client.deploy(appId, "modes", Map.of("memory", 128, "idle_timeout", 60), Map.of("func.py", MISBEHAVING));
     double seedsBefore = client.metric("cleave_seeds");
     HttpResponse<String> first = client.invoke(fnId, "one");
     assertEquals(200, first.statusCode(), first.body());
@@ -183,7 +183,7 @@ class ExecutionEndToEndTest {
 
   @Test
   void misbehavingFunctionsGetClearErrorsWhileAnotherKeepsServing() throws Exception {
-    String fnId = client.deploy(appId, "misbehaving", Map.of("memory", 64, "timeout", 3),
+    String fnId = client.deploy(appId, "misbehaving", Map.of("memory", 128, "timeout", 3),
         Map.of("func.py", MISBEHAVING));
 
     HttpResponse<String> raised = client.invoke(fnId, "raise");
@@ -233,7 +233,7 @@ class ExecutionEndToEndTest {
 
   @Test
   void activationsListNewestFirstWithTheCallsLogs() throws Exception {
-    String fnId = client.deploy(appId, "logged", Map.of("memory", 64), Map.of("func.py", HELLO));
+    String fnId = client.deploy(appId, "logged", Map.of("memory", 128), Map.of("func.py", HELLO));
     List<String> ids = new ArrayList<>();
     for (int i = 0; i < 3; i++) {
       HttpResponse<String> r = client.invoke(fnId, "n" + i);
