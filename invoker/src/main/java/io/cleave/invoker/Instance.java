@@ -22,9 +22,11 @@ final class Instance {
   boolean destroyed;
   long lastUsedNanos = System.nanoTime();
   long idleTimer = -1;
-  /** How much of its output was already handed to calls' logs. */
+  /** The file forkd sends the instance's stdout and stderr to (next to its listener). */
+  java.nio.file.Path output;
+  /** Where the output of the next call starts. */
   long logOffset;
-  /** Completes when the previous call's log slice was taken; the next call waits for it. */
+  /** Completes when every call's log slice was read; the instance is deleted (with its output) only then. */
   Future<Void> logsSettled = Future.succeededFuture();
 
   Instance(FunctionPool.Version version, int memoryMb, StartMode origin, boolean singleUse) {

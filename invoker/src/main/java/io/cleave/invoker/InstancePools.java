@@ -45,7 +45,6 @@ final class InstancePools {
   private static final ObjectMapper JSON = new ObjectMapper();
   private static final long SEED_RETRY_AFTER_FAILED_START_NANOS = TimeUnit.SECONDS.toNanos(30);
   private static final long FORK_RETRY_AFTER_FAILED_FORK_NANOS = TimeUnit.SECONDS.toNanos(5);
-  private static final long LOG_FETCH_TIMEOUT_MS = 3000;
 
   private final Vertx vertx;
   private final Context loop;
@@ -239,6 +238,7 @@ final class InstancePools {
               StartedInstance started = ar.result();
               inst.id = started.instanceId();
               inst.listener = started.listener();
+              inst.output = java.nio.file.Path.of(started.listener()).resolveSibling("output");
               long nanos = System.nanoTime() - t0;
               inst.initMs = TimeUnit.NANOSECONDS.toMillis(nanos);
               inst.state = Instance.State.READY;
@@ -446,9 +446,7 @@ final class InstancePools {
     long waitMs = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - pending.arrivedNanos);
     int timeoutSeconds = Math.max(1, pool.fn.timeout());
     Instant deadline = Instant.now().plusSeconds(timeoutSeconds);
-    Future<InstanceClient.Outcome> sent =
-        inst.logsSettled.compose(v -> client.dispatch(inst.listener, pending.call, deadline));
-    here(sent).onComplete(
+    here(client.dispatch(inst.listener, pending.call, deadline)).onComplete(
         ar -> finish(pool, pending, inst, mode, initMs, waitMs, timeoutSeconds,
             ar.succeeded() ? ar.result() : new InstanceClient.Broken(message(ar.cause()), true)));
   }
@@ -465,6 +463,11 @@ final class InstancePools {
       schedule(pool);
       return;
     }
+    // The call's output ends where the file ends now: the runtime writes unbuffered, so what the call
+    // printed is there before its answer, and the next call on this instance has not started.
+    long logFrom = inst.logOffset;
+    long logTo = outputSize(inst);
+    inst.logOffset = Math.max(logFrom, logTo);
     String callId = pending.call.id();
     Promise<Void> recorded = Promise.promise();
     unrecorded.put(callId, recorded);
@@ -510,10 +513,11 @@ final class InstancePools {
       if (r.retire() || inst.singleUse || !inst.version.equals(pool.version)) {
         inst.state = Instance.State.RETIRED;
       }
-      Future<String> logs = takeLogs(inst);
-      inst.logsSettled = logs.mapEmpty();
+      Future<String> logs = readOutput(inst.output, logFrom, logTo);
+      Future<String> slice = logs;
+      inst.logsSettled = inst.logsSettled.transform(v -> slice).mapEmpty();
       logs.onComplete(l -> {
-        activations.record(activation, l.succeeded() ? l.result() : "[cleave: logs unavailable: " + message(l.cause()) + "]\n");
+        activations.record(activation, l.succeeded() ? l.result() : "[cleave: output unavailable: " + message(l.cause()) + "]\n");
         unrecorded.remove(callId);
         recorded.complete();
         if (inst.state == Instance.State.RETIRED) {
@@ -538,20 +542,42 @@ final class InstancePools {
     }
   }
 
-  /** The instance's output since the last call took its share, bounded to the per-call limit. */
-  private Future<String> takeLogs(Instance inst) {
-    long from = inst.logOffset;
+  /**
+   * The size of the instance's output file. A stat of a local file: it never waits on a device,
+   * so it is done right here, where the call's boundary is known, instead of on a worker.
+   */
+  private static long outputSize(Instance inst) {
+    try {
+      return inst.output == null ? -1 : java.nio.file.Files.size(inst.output);
+    } catch (java.io.IOException e) {
+      return -1;
+    }
+  }
+
+  /** The call's slice of the output, read on a worker, bounded to the per-call limit with a marker. */
+  private Future<String> readOutput(java.nio.file.Path output, long from, long to) {
+    if (output == null || to < 0) {
+      return Future.succeededFuture("[cleave: output unavailable]\n");
+    }
+    if (to <= from) {
+      return Future.succeededFuture("");
+    }
     int limit = settings.logLimitBytes();
-    return here(host.logs(inst.id, from))
-        .timeout(LOG_FETCH_TIMEOUT_MS, TimeUnit.MILLISECONDS)
-        .map(bytes -> {
-          inst.logOffset = from + bytes.length();
-          if (bytes.length() <= limit) {
-            return bytes.toString(StandardCharsets.UTF_8);
+    return here(vertx.executeBlocking(() -> {
+      long length = to - from;
+      int take = (int) Math.min(length, limit);
+      byte[] bytes = new byte[take];
+      try (java.nio.channels.FileChannel ch = java.nio.channels.FileChannel.open(output)) {
+        java.nio.ByteBuffer buf = java.nio.ByteBuffer.wrap(bytes);
+        while (buf.hasRemaining()) {
+          if (ch.read(buf, from + buf.position()) < 0) {
+            break;
           }
-          return bytes.getBuffer(0, limit).toString(StandardCharsets.UTF_8)
-              + "\n[cleave: output truncated, " + (bytes.length() - limit) + " more bytes]\n";
-        });
+        }
+        String text = new String(bytes, 0, buf.position(), StandardCharsets.UTF_8);
+        return length > take ? text + "\n[cleave: output truncated, " + (length - take) + " more bytes]\n" : text;
+      }
+    }, false));
   }
 
   private void reject(FunctionPool pool, Pending p, ApiError error) {
