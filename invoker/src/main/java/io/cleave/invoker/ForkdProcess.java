@@ -14,7 +14,8 @@ import java.util.logging.Logger;
 /**
  * forkd as a child process of the server (docs/CONTRACTS.md): {@code java -cp <same classpath>
  * io.cleave.forkd.ForkdMain --data-dir D}, started before the invoker serves, waited for until its
- * socket answers, and started again if it dies.
+ * socket answers, and started again if it dies. Its output goes to {@code <data>/forkd.log}; a
+ * failed start reports the end of that log.
  */
 public final class ForkdProcess implements AutoCloseable {
   private static final Logger LOG = Logger.getLogger(ForkdProcess.class.getName());
@@ -57,11 +58,18 @@ public final class ForkdProcess implements AutoCloseable {
     cmd.add("--data-dir");
     cmd.add(dataDir.toString());
     try {
-      ProcessBuilder pb = new ProcessBuilder(cmd).inheritIO();
+      Path log = dataDir.resolve("forkd.log");
+      ProcessBuilder pb = new ProcessBuilder(cmd)
+          .redirectErrorStream(true)
+          .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()));
       pb.environment().put("CLEAVE_HOME", cleaveHome.toString());
       Process started = pb.start();
       process = started;
-      waitReady(started);
+      try {
+        waitReady(started);
+      } catch (IllegalStateException e) {
+        throw new IllegalStateException(e.getMessage() + tail(log), e);
+      }
       started.onExit().thenAccept(this::exited);
     } catch (IOException e) {
       throw new IllegalStateException("cannot start forkd: " + e.getMessage(), e);
@@ -105,6 +113,17 @@ public final class ForkdProcess implements AutoCloseable {
       } catch (RuntimeException e) {
         LOG.log(Level.WARNING, "forkd restart failed: " + e.getMessage());
       }
+    }
+  }
+
+  /** The last lines forkd wrote, for an error message. */
+  private static String tail(Path log) {
+    try {
+      String text = Files.readString(log);
+      String end = text.length() > 2000 ? text.substring(text.length() - 2000) : text;
+      return end.isBlank() ? "" : "; forkd said:\n" + end.strip();
+    } catch (IOException e) {
+      return "";
     }
   }
 

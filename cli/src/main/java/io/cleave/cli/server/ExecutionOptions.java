@@ -3,6 +3,8 @@ package io.cleave.cli.server;
 import io.cleave.common.config.ServerConfig;
 import io.cleave.invoker.InvokerSettings;
 import io.cleave.invoker.Policy;
+import java.net.URISyntaxException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.List;
@@ -81,12 +83,29 @@ public final class ExecutionOptions {
     return Arrays.stream(forkdJvmOptions.trim().split("\\s+")).filter(s -> !s.isEmpty()).toList();
   }
 
-  /** {@code CLEAVE_HOME} as the launcher sets it, else the Maven build's repository root, else the working directory. */
+  /**
+   * {@code CLEAVE_HOME} as the launcher sets it, else the Maven build's repository root, else the
+   * checkout these classes were loaded from (a directory holding {@code sdk-python} and {@code forkd}),
+   * else the working directory.
+   */
   static Path cleaveHome() {
     String home = System.getenv("CLEAVE_HOME");
     if (home == null || home.isBlank()) {
-      home = System.getProperty("cleave.repo", ".");
+      home = System.getProperty("cleave.repo");
     }
-    return Path.of(home).toAbsolutePath().normalize();
+    if (home != null && !home.isBlank()) {
+      return Path.of(home).toAbsolutePath().normalize();
+    }
+    try {
+      Path at = Path.of(ExecutionOptions.class.getProtectionDomain().getCodeSource().getLocation().toURI());
+      for (Path p = at; p != null; p = p.getParent()) {
+        if (Files.isDirectory(p.resolve("sdk-python")) && Files.isDirectory(p.resolve("forkd"))) {
+          return p;
+        }
+      }
+    } catch (URISyntaxException | SecurityException | NullPointerException e) {
+      // no usable code location: fall back to the working directory
+    }
+    return Path.of("").toAbsolutePath();
   }
 }
