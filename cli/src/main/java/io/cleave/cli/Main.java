@@ -10,6 +10,7 @@ import io.cleave.cli.commands.InitCommand;
 import io.cleave.cli.commands.InspectCommand;
 import io.cleave.cli.commands.InvokeCommand;
 import io.cleave.cli.commands.ListCommand;
+import io.cleave.cli.commands.UpdateCommand;
 import io.cleave.cli.replay.ReplayCommand;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -25,7 +26,7 @@ import picocli.CommandLine.Command;
       // fn-style commands (io.cleave.cli.commands)
       InitCommand.class, DeployCommand.class, InvokeCommand.class, ListCommand.class, CreateCommand.class,
       ConfigCommand.class, ConfigCommand.Get.class, ConfigCommand.Unset.class, InspectCommand.class,
-      DeleteCommand.class, ActivationsCommand.class,
+      DeleteCommand.class, UpdateCommand.class, ActivationsCommand.class,
       io.cleave.cli.server.ServerCommand.class,
       // trace replay and benchmarks (io.cleave.cli.replay, io.cleave.cli.bench)
       ReplayCommand.class, BenchCommand.class,

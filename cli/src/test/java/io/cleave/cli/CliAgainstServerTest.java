@@ -319,6 +319,14 @@ class CliAgainstServerTest {
     String image = json(ok("inspect", "fn", "twice", "made")).get("image").asText();
     CliRun fn = ok("create", "fn", "twice", "copy", image, "--memory", "128");
     assertEquals("Successfully created function: copy with " + image + "\n", fn.out());
+    assertEquals("twice copy updated\n", ok("update", "fn", "twice", "copy", "--memory", "384", "--config", "K=v").out());
+    JsonNode copy = json(ok("inspect", "fn", "twice", "copy"));
+    assertEquals(384, copy.get("memory").asInt());
+    assertEquals("v", copy.get("config").get("K").asText());
+    fails("nothing to update", "update", "fn", "twice", "copy");
+    fails("memory value is out of range", "update", "fn", "twice", "copy", "--memory", "1");
+    assertEquals("app twice updated\n", ok("update", "app", "twice", "--config", "X=1").out());
+    assertEquals("1\n", ok("get", "config", "app", "twice", "X").out());
     CliRun trig = ok("create", "trigger", "twice", "copy", "copy-t", "--source", "/copy");
     assertTrue(trig.out().contains("Trigger Endpoint: " + url + "/t/twice/copy"), trig::toString);
   }

@@ -1,0 +1,102 @@
+package io.cleave.cli.commands;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.cleave.cli.api.ApiEndpoint;
+import io.cleave.cli.api.CleaveApi;
+import io.cleave.cli.api.CliFailure;
+import io.cleave.cli.api.JsonText;
+import io.cleave.cli.api.UserCommand;
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.List;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+/** {@code cleave update app|fn}: change fields in place (Fn merge-patch; unnamed fields stay). */
+@Command(
+    name = "update",
+    aliases = "u",
+    description = "Update an app or a function.",
+    subcommands = {UpdateCommand.App.class, UpdateCommand.Fn.class})
+public final class UpdateCommand {
+  UpdateCommand() {}
+
+  private static void requireChange(ObjectNode body) {
+    if (body.isEmpty()) {
+      throw new CliFailure("nothing to update: give at least one option");
+    }
+  }
+
+  @Command(name = "app", aliases = "a", description = "Update an app's config or annotations.")
+  static final class App extends UserCommand {
+    @Mixin ApiEndpoint endpoint;
+    @Parameters(paramLabel = "APP") String appName;
+
+    @Option(names = "--config", paramLabel = "KEY=VALUE", description = "Set a config value; an empty VALUE removes the key (repeatable)")
+    List<String> config = new ArrayList<>();
+
+    @Option(names = "--annotation", paramLabel = "KEY=VALUE", description = "Set an annotation (repeatable)")
+    List<String> annotations = new ArrayList<>();
+
+    @Override
+    protected int execute() throws IOException {
+      ObjectNode body = JsonText.object();
+      if (!config.isEmpty()) {
+        body.set("config", KeyValues.parse("--config", config));
+      }
+      if (!annotations.isEmpty()) {
+        body.set("annotations", KeyValues.parse("--annotation", annotations));
+      }
+      requireChange(body);
+      CleaveApi api = endpoint.client();
+      JsonNode app = api.app(appName);
+      api.put("/v2/apps/" + CleaveApi.segment(JsonText.text(app, "id")), body);
+      System.out.println("app " + appName + " updated");
+      return 0;
+    }
+  }
+
+  @Command(name = "fn", aliases = {"function", "f"}, description = "Update a function's limits, image or config.")
+  static final class Fn extends UserCommand {
+    @Mixin ApiEndpoint endpoint;
+    @Parameters(index = "0", paramLabel = "APP") String appName;
+    @Parameters(index = "1", paramLabel = "FN") String fnName;
+
+    @Option(names = "--image", paramLabel = "IMAGE", description = "Bundle reference bundle:sha256:<hex>") String image;
+    @Option(names = {"--memory", "-m"}, paramLabel = "MB", description = "Memory in MiB") Integer memory;
+    @Option(names = "--timeout", paramLabel = "SECONDS", description = "Call timeout") Integer timeout;
+    @Option(names = "--idle-timeout", paramLabel = "SECONDS", description = "Idle instance keep-alive") Integer idleTimeout;
+
+    @Option(names = "--config", paramLabel = "KEY=VALUE", description = "Set a config value; an empty VALUE removes the key (repeatable)")
+    List<String> config = new ArrayList<>();
+
+    @Override
+    protected int execute() throws IOException {
+      ObjectNode body = JsonText.object();
+      if (image != null) {
+        body.put("image", image);
+      }
+      if (memory != null) {
+        body.put("memory", memory);
+      }
+      if (timeout != null) {
+        body.put("timeout", timeout);
+      }
+      if (idleTimeout != null) {
+        body.put("idle_timeout", idleTimeout);
+      }
+      if (!config.isEmpty()) {
+        body.set("config", KeyValues.parse("--config", config));
+      }
+      requireChange(body);
+      CleaveApi api = endpoint.client();
+      JsonNode fn = api.fn(api.app(appName), fnName);
+      api.put("/v2/fns/" + CleaveApi.segment(JsonText.text(fn, "id")), body);
+      System.out.println(appName + " " + fnName + " updated");
+      return 0;
+    }
+  }
+}
