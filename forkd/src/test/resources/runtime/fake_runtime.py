@@ -151,7 +151,11 @@ class Call(http.server.BaseHTTPRequestHandler):
         self.wfile.write(data)
 
 
-class Listener(socketserver.UnixStreamServer):
+class Listener(socketserver.ThreadingMixIn, socketserver.UnixStreamServer):
+    """Serves each connection on a thread: a client may open a new connection while an idle
+    keep-alive one is still open (the real runtime multiplexes its connections too)."""
+    daemon_threads = True
+
     def __init__(self, sock: socket.socket) -> None:
         super().__init__(None, Call, bind_and_activate=False)
         self.socket = sock

@@ -349,7 +349,8 @@ final class Forkd implements AutoCloseable {
   /**
    * Makes the instance's socket forkd's: root connects to it (forkd, the invoker), so it must be
    * a socket and stay one. Owned by root in the root-owned sticky run dir, the instance can no
-   * longer swap it for a link to some host socket.
+   * longer swap it for a link to some host socket; and the run dir closes, so the instance
+   * cannot fill the data dir's disk with files of its own either.
    */
   private static void takeOver(Path socket) {
     int mode;
@@ -357,6 +358,7 @@ final class Forkd implements AutoCloseable {
       Files.setAttribute(socket, "unix:uid", 0, LinkOption.NOFOLLOW_LINKS);
       Files.setAttribute(socket, "unix:gid", 0, LinkOption.NOFOLLOW_LINKS);
       mode = (Integer) Files.getAttribute(socket, "unix:mode", LinkOption.NOFOLLOW_LINKS);
+      chmod(socket.getParent(), 0711);
     } catch (IOException e) {
       throw new ApiError(502, "the instance's " + socket.getFileName() + " vanished: " + e.getMessage());
     }

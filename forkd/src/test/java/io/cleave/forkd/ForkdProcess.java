@@ -42,7 +42,7 @@ final class ForkdProcess {
     this.process = process;
     this.vertx = vertx;
     this.client = new ForkdClient(vertx, socket);
-    // One connection per instance: the stand-in runtime, like an FDK, serves one call at a time.
+    // One connection per instance: instances serve one call at a time.
     this.http = vertx.createHttpClient(new HttpClientOptions().setKeepAlive(true), new PoolOptions().setHttp1MaxSize(1));
   }
 
