@@ -13,7 +13,10 @@ import java.util.concurrent.TimeUnit;
 import java.util.function.IntSupplier;
 import java.util.function.LongSupplier;
 
-/** The invoker's meters, named as docs/CONTRACTS.md lists them; meters are cached, so a call allocates none. */
+/**
+ * The invoker's meters, named as docs/CONTRACTS.md lists them. Meters are registered when first used
+ * and cached; the per-mode maps are touched only on the invoker's loop.
+ */
 final class InvokerMetrics {
   private record InvocationKey(String fnId, String status, String startMode) {}
 
@@ -24,10 +27,6 @@ final class InvokerMetrics {
 
   InvokerMetrics(MeterRegistry registry) {
     this.registry = registry;
-    for (StartMode m : StartMode.values()) {
-      durations.put(m, timer("cleave.invocation.duration", "time from a call's arrival to its answer", m));
-      starts.put(m, timer("cleave.instance.start.duration", "time to get a new instance ready", m));
-    }
   }
 
   private Timer timer(String name, String description, StartMode mode) {
@@ -52,12 +51,16 @@ final class InvokerMetrics {
                     .register(registry))
         .increment();
     if (mode != null) {
-      durations.get(mode).record(durationNanos, TimeUnit.NANOSECONDS);
+      durations
+          .computeIfAbsent(mode, m -> timer("cleave.invocation.duration", "time from a call's arrival to its answer", m))
+          .record(durationNanos, TimeUnit.NANOSECONDS);
     }
   }
 
   void instanceStarted(StartMode mode, long nanos) {
-    starts.get(mode).record(nanos, TimeUnit.NANOSECONDS);
+    starts
+        .computeIfAbsent(mode, m -> timer("cleave.instance.start.duration", "time to get a new instance ready", m))
+        .record(nanos, TimeUnit.NANOSECONDS);
   }
 
   void instancesGauge(String state, IntSupplier value) {
