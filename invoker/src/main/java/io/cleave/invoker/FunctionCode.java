@@ -53,6 +53,10 @@ final class FunctionCode {
 
   /** Resolves the function's bundle (unpacking it if this node has not yet) and its launch command. */
   Future<Launch> launch(Fn fn, Map<String, String> config) {
+    if (fn.image() == null || fn.image().isBlank()) {
+      return Future.failedFuture(new ApiError(502,
+          "function " + fn.name() + " has no code yet: upload a bundle (PUT /cleave/v1/fns/" + fn.id() + "/bundle)"));
+    }
     BundleDigest digest = BundleDigest.fromImage(fn.image()).orElse(null);
     if (digest == null) {
       return Future.failedFuture(

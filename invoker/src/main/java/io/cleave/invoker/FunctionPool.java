@@ -50,7 +50,7 @@ final class FunctionPool {
       app = newApp;
     }
     Map<String, String> appConfig = app == null ? null : app.config();
-    if (version != null && version.image().equals(fn.image()) && version.memoryMb() == fn.memory()
+    if (version != null && Objects.equals(version.image(), fn.image()) && version.memoryMb() == fn.memory()
         && Objects.equals(fn.config(), fnConfig) && Objects.equals(appConfig, this.appConfig)) {
       return false; // the common case: nothing changed, nothing allocated
     }

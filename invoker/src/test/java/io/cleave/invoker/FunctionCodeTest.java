@@ -80,6 +80,7 @@ class FunctionCodeTest {
     assertMessage(code, "bundle:sha256:" + javaRuntime, "runtime 'java11' is not supported");
     assertMessage(code, "bundle:sha256:" + noFile, "the bundle has no func.py");
     assertMessage(code, "docker.io/hello:1", "is not a code bundle");
+    assertMessage(code, null, "has no code yet");
     assertMessage(code, "bundle:sha256:" + "0".repeat(64), "cannot load the code of bundle");
     assertTrue(BundleDigest.parse("sha256:" + noFile).isPresent());
   }
