@@ -136,6 +136,11 @@ public final class ForkdProcess implements AutoCloseable {
     }
   }
 
+  /** The running forkd's process id. */
+  long pid() {
+    return process.pid();
+  }
+
   /** Asks forkd to stop (it stops its instances), then kills it if it lingers. Blocking. */
   @Override
   public void close() {
