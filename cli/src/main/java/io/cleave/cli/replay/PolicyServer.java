@@ -23,7 +23,7 @@ import java.util.regex.Pattern;
  * JVM, an ephemeral port, its own data directory. Its output goes to a log file; the address
  * comes from the first line that carries an http URL.
  */
-final class PolicyServer implements AutoCloseable {
+public final class PolicyServer implements AutoCloseable {
   private static final Pattern URL = Pattern.compile("(https?://[^\\s/\"']+:\\d+)");
 
   private final Process process;
@@ -35,11 +35,11 @@ final class PolicyServer implements AutoCloseable {
     this.url = url;
   }
 
-  URI url() {
+  public URI url() {
     return url;
   }
 
-  static PolicyServer start(String policy, Path dataDir, Path logFile, List<String> extraArgs, Duration wait) throws IOException {
+  public static PolicyServer start(String policy, Path dataDir, Path logFile, List<String> extraArgs, Duration wait) throws IOException {
     String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
     List<String> cmd = new ArrayList<>(List.of(java, "-XX:+UseG1GC", "-Dcleave.repo=" + SharedData.home(),
         "-cp", System.getProperty("java.class.path"), "io.cleave.cli.Main",
@@ -119,7 +119,7 @@ final class PolicyServer implements AutoCloseable {
     }
   }
 
-  static Duration defaultWait() {
+  public static Duration defaultWait() {
     return Duration.ofSeconds(90);
   }
 }
