@@ -10,6 +10,7 @@ import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -19,6 +20,8 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.stream.Stream;
 
 /**
@@ -117,33 +120,93 @@ public final class StartupBench {
     }
     Files.createDirectories(out);
     long t0 = System.nanoTime();
-    onServer(COLD_ONLY, this::coldPhase);
-    onServer(KEEP_ALIVE, this::warmPhase);
-    onServer(FORK, this::forkPhase);
+    List<String> policies = List.of(COLD_ONLY, KEEP_ALIVE, FORK);
+    List<Server> servers = boot(policies);
+    try {
+      for (Server server : servers) {
+        try (server) {
+          Phase phase = switch (server.policy()) {
+            case COLD_ONLY -> this::coldPhase;
+            case KEEP_ALIVE -> this::warmPhase;
+            default -> this::forkPhase;
+          };
+          try (PlatformClient api = new PlatformClient(vertx, server.process().url(), 4);
+              StartupBenchCalls calls = new StartupBenchCalls(vertx, server.process().url(), Math.max(4, settings.forkBurst()));
+              ForkdClient forkd = new ForkdClient(vertx, server.data().resolve("run").resolve("forkd.sock"))) {
+            phase.run(server.data(), api, calls, forkd);
+          }
+          progress.phase("[%s] stopping the server", server.policy());
+        }
+      }
+    } finally {
+      servers.forEach(Server::close);
+    }
     StartupBenchReport report = new StartupBenchReport(List.copyOf(figures.values()), settings, (System.nanoTime() - t0) / 1e9);
     report.write(out);
     progress.phase("wrote %s", out);
     return report;
   }
 
-  /** One phase against a fresh server of the given policy. */
+  /** One phase against the fresh server of its policy. */
   private interface Phase {
     void run(Path dataDir, PlatformClient api, StartupBenchCalls calls, ForkdClient forkd);
   }
 
-  private void onServer(String policy, Phase phase) throws IOException {
-    Path data = Files.createTempDirectory("cleave-sb-");
-    progress.phase("[%s] starting a server (data dir %s)", policy, data);
-    try (PolicyServer server = PolicyServer.start(policy, data, out.resolve("servers").resolve(policy + ".log"), serverArgs,
-            PolicyServer.defaultWait());
-        PlatformClient api = new PlatformClient(vertx, server.url(), 4);
-        StartupBenchCalls calls = new StartupBenchCalls(vertx, server.url(), Math.max(4, settings.forkBurst()));
-        ForkdClient forkd = new ForkdClient(vertx, data.resolve("run").resolve("forkd.sock"))) {
-      phase.run(data, api, calls, forkd);
-      progress.phase("[%s] stopping the server", policy);
-    } finally {
+  /** A server process of one policy and its data directory (removed on close). */
+  private record Server(String policy, PolicyServer process, Path data) implements AutoCloseable {
+    @Override
+    public void close() {
+      process.close();
       removeTree(data);
     }
+  }
+
+  /**
+   * Starts one server per policy, all at once (booting is most of a short run's time), and waits
+   * for every one before anything is measured, so no boot overlaps a measurement.
+   */
+  private List<Server> boot(List<String> policies) throws IOException {
+    progress.phase("starting %d servers (%s)", policies.size(), String.join(", ", policies));
+    List<CompletableFuture<Server>> starting = new ArrayList<>();
+    for (String policy : policies) {
+      starting.add(CompletableFuture.supplyAsync(() -> {
+        Path data = null;
+        try {
+          data = Files.createTempDirectory("cleave-sb-");
+          // A cluster name of its own keeps each server to itself whatever its discovery settings.
+          List<String> args = new ArrayList<>(List.of("--cluster-name", "cleave-bench-" + policy));
+          args.addAll(serverArgs);
+          PolicyServer p = PolicyServer.start(policy, data, out.resolve("servers").resolve(policy + ".log"), args,
+              PolicyServer.defaultWait());
+          return new Server(policy, p, data);
+        } catch (IOException e) {
+          if (data != null) {
+            removeTree(data);
+          }
+          throw new UncheckedIOException(e);
+        }
+      }, runnable -> new Thread(runnable, "boot-" + policy).start()));
+    }
+    List<Server> up = new ArrayList<>();
+    IOException failure = null;
+    for (CompletableFuture<Server> f : starting) {
+      try {
+        up.add(f.join());
+      } catch (CompletionException e) {
+        Throwable cause = e.getCause() instanceof UncheckedIOException u ? u.getCause() : e.getCause();
+        if (failure == null) {
+          failure = cause instanceof IOException io ? io : new IOException(cause.getMessage(), cause);
+        }
+      }
+    }
+    if (failure != null) {
+      up.forEach(Server::close);
+      throw failure;
+    }
+    for (Server s : up) {
+      progress.phase("[%s] server on %s (data dir %s)", s.policy(), s.process().url(), s.data());
+    }
+    return up;
   }
 
   private Map<StartupBenchFunction, String> deploy(PlatformClient api, String policy, int idleTimeoutS) {

@@ -57,6 +57,8 @@ public final class PolicyServer implements AutoCloseable {
       URI u = address.get(wait.toMillis(), TimeUnit.MILLISECONDS);
       return new PolicyServer(p, u);
     } catch (TimeoutException | ExecutionException e) {
+      // A server that failed after starting forkd leaves it running unless it is stopped too.
+      p.descendants().forEach(ProcessHandle::destroyForcibly);
       p.destroyForcibly();
       String why = e instanceof TimeoutException ? "printed no listen address within " + wait.toSeconds() + " s"
           : e.getCause().getMessage();
