@@ -308,8 +308,10 @@ public final class StartupBench {
       call(calls, e.getKey(), e.getValue());
       seeds++;
       awaitHealth(forkd, seeds, -1, e.getKey().label() + "'s seed");
-      for (int i = 0; i < settings.warmup(); i++) {
-        call(calls, e.getKey(), e.getValue());
+      // Bursts, not single calls: the client then holds a connection per call of a burst, so no
+      // burst call waits for a TCP connect (and finds the instance of another call already idle).
+      for (int i = 0; i < settings.warmup(); i += settings.forkBurst()) {
+        burst(calls, e.getKey(), e.getValue());
       }
     }
     Map<StartupBenchFunction, List<String>> callIds = new LinkedHashMap<>();
@@ -317,13 +319,7 @@ public final class StartupBench {
       awaitHealth(forkd, seeds, 0, "the previous burst's instances to go (idle_timeout " + FORK_PHASE_IDLE_S + " s)");
       for (Map.Entry<StartupBenchFunction, String> e : fns.entrySet()) {
         StartupBenchFigures into = figures.get(e.getKey());
-        List<Future<StartupBenchCalls.Answer>> burst = new ArrayList<>();
-        for (int i = 0; i < settings.forkBurst(); i++) {
-          burst.add(calls.invoke(e.getValue(), e.getKey().body()));
-        }
-        StartupBenchCalls.await(Future.all(burst), CALL_WAIT_MS);
-        for (Future<StartupBenchCalls.Answer> f : burst) {
-          StartupBenchCalls.Answer a = checked(e.getKey(), f.result());
+        for (StartupBenchCalls.Answer a : burst(calls, e.getKey(), e.getValue())) {
           if ("fork".equals(a.startMode())) {
             into.add(Metric.INVOKE_FORK, a.latencyMs());
             callIds.computeIfAbsent(e.getKey(), k -> new ArrayList<>()).add(a.callId());
@@ -335,6 +331,16 @@ public final class StartupBench {
       progress.count("fork bursts (" + settings.forkBurst() + " calls per function)", r + 1, settings.forkRounds());
     }
     callIds.forEach((f, ids) -> initTimes(calls, ids, figures.get(f), Metric.INIT_FORK));
+  }
+
+  /** {@code forkBurst} calls sent at once; answers them once all are answered. */
+  private List<StartupBenchCalls.Answer> burst(StartupBenchCalls calls, StartupBenchFunction f, String fnId) {
+    List<Future<StartupBenchCalls.Answer>> sent = new ArrayList<>();
+    for (int i = 0; i < settings.forkBurst(); i++) {
+      sent.add(calls.invoke(fnId, f.body()));
+    }
+    StartupBenchCalls.await(Future.all(sent), CALL_WAIT_MS);
+    return sent.stream().map(a -> checked(f, a.result())).toList();
   }
 
   /** Waits until forkd runs {@code seeds} seeds and (unless negative) {@code instances} other instances. */

@@ -19,7 +19,7 @@ final class StartupBenchCharts {
   private static final int WIDTH = 1000;
   private static final int HEIGHT = 600;
   /** Log axes need positive values; anything below this is drawn at it. */
-  private static final double FLOOR_MS = 0.01;
+  private static final double FLOOR_MS = 0.001;
 
   static {
     System.setProperty("java.awt.headless", "true");
@@ -38,18 +38,28 @@ final class StartupBenchCharts {
     for (StartMetric m : StartMetric.values()) {
       modes.add(m.mode);
     }
+    double smallest = Double.MAX_VALUE;
     for (StartupBenchFigures f : functions) {
       List<Double> p50 = new ArrayList<>();
       List<Double> p99 = new ArrayList<>();
       for (StartMetric m : StartMetric.values()) {
         LatencyStats s = StartupBenchReport.startStats(f, m);
-        p50.add(s.count() == 0 ? FLOOR_MS : Math.max(FLOOR_MS, s.p50()));
-        p99.add(s.count() == 0 ? FLOOR_MS : Math.max(FLOOR_MS, s.p99()));
+        p50.add(drawable(s.count() == 0 ? FLOOR_MS : s.p50()));
+        p99.add(drawable(s.count() == 0 ? FLOOR_MS : s.p99()));
+      }
+      for (double v : p50) {
+        smallest = Math.min(smallest, v);
       }
       chart.addSeries(f.function().label() + " p50", modes, p50);
       chart.addSeries(f.function().label() + " p99", modes, p99);
     }
+    // XChart draws bars on a log axis only from an explicit minimum: the power of ten below the smallest bar.
+    chart.getStyler().setYAxisMin(Math.pow(10, Math.floor(Math.log10(Math.min(smallest, 1.0)))));
     BitmapEncoder.saveBitmap(chart, file.toString(), BitmapEncoder.BitmapFormat.PNG);
+  }
+
+  private static double drawable(double v) {
+    return Double.isNaN(v) ? FLOOR_MS : Math.max(FLOOR_MS, v);
   }
 
   /** Instances per second forked from one seed against fork orders outstanding, one line per function. */
