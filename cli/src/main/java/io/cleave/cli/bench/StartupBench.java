@@ -13,6 +13,7 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashSet;
@@ -152,11 +153,19 @@ public final class StartupBench {
     void run(Path dataDir, PlatformClient api, StartupBenchCalls calls, ForkdClient forkd);
   }
 
-  /** A server process of one policy and its data directory (removed on close). */
-  private record Server(String policy, PolicyServer process, Path data) implements AutoCloseable {
+  /** A server process of one policy and its data directory (removed on close, forkd's log kept beside the server's). */
+  private record Server(String policy, PolicyServer process, Path data, Path logs) implements AutoCloseable {
     @Override
     public void close() {
       process.close();
+      Path forkdLog = data.resolve("forkd.log");
+      try {
+        if (Files.isRegularFile(forkdLog)) {
+          Files.copy(forkdLog, logs.resolve(policy + "-forkd.log"), StandardCopyOption.REPLACE_EXISTING);
+        }
+      } catch (IOException e) {
+        // the log is for diagnosis only; the run's figures do not depend on it
+      }
       removeTree(data);
     }
   }
@@ -176,9 +185,9 @@ public final class StartupBench {
           // A cluster name of its own keeps each server to itself whatever its discovery settings.
           List<String> args = new ArrayList<>(List.of("--cluster-name", "cleave-bench-" + policy));
           args.addAll(serverArgs);
-          PolicyServer p = PolicyServer.start(policy, data, out.resolve("servers").resolve(policy + ".log"), args,
-              PolicyServer.defaultWait());
-          return new Server(policy, p, data);
+          Path logs = out.resolve("servers");
+          PolicyServer p = PolicyServer.start(policy, data, logs.resolve(policy + ".log"), args, PolicyServer.defaultWait());
+          return new Server(policy, p, data, logs);
         } catch (IOException e) {
           if (data != null) {
             removeTree(data);
@@ -210,11 +219,11 @@ public final class StartupBench {
   }
 
   private Map<StartupBenchFunction, String> deploy(PlatformClient api, String policy, int idleTimeoutS) {
-    String appId = StartupBenchCalls.await(api.createApp("bench-startup"), CALL_WAIT_MS);
+    String appId = StartupBenchCalls.await(api.createApp("bench-startup"), CALL_WAIT_MS, "creating the app");
     Map<StartupBenchFunction, String> ids = new LinkedHashMap<>();
     for (StartupBenchFunction f : StartupBenchFunction.values()) {
       ids.put(f, StartupBenchCalls.await(api.createFn(appId, f.label(), f.memoryMb(), 30, idleTimeoutS,
-          f.config(settings.imageDir()), f.bundle()), CALL_WAIT_MS));
+          f.config(settings.imageDir()), f.bundle()), CALL_WAIT_MS, "deploying " + f.label()));
     }
     progress.phase("[%s] deployed %s (app %s, idle_timeout %d s)", policy, ids.keySet().stream()
         .map(StartupBenchFunction::label).toList(), appId, idleTimeoutS);
@@ -339,7 +348,7 @@ public final class StartupBench {
     for (int i = 0; i < settings.forkBurst(); i++) {
       sent.add(calls.invoke(fnId, f.body()));
     }
-    StartupBenchCalls.await(Future.all(sent), CALL_WAIT_MS);
+    StartupBenchCalls.await(Future.all(sent), CALL_WAIT_MS, "a burst of " + f.label() + " calls");
     return sent.stream().map(a -> checked(f, a.result())).toList();
   }
 
@@ -347,7 +356,7 @@ public final class StartupBench {
   private static void awaitHealth(ForkdClient forkd, int seeds, int instances, String what) {
     long deadline = System.nanoTime() + 60_000_000_000L;
     while (true) {
-      ForkdHealth h = StartupBenchCalls.await(forkd.health(), 30_000);
+      ForkdHealth h = StartupBenchCalls.await(forkd.health(), 30_000, "forkd's health");
       if (h.seeds() >= seeds && (instances < 0 || h.instances() == instances)) {
         return;
       }
@@ -362,11 +371,11 @@ public final class StartupBench {
   // ---------------------------------------------------------------------------------- calls
 
   private static StartupBenchCalls.Answer call(StartupBenchCalls calls, StartupBenchFunction f, String fnId) {
-    return checked(f, StartupBenchCalls.await(calls.invoke(fnId, f.body()), CALL_WAIT_MS));
+    return checked(f, StartupBenchCalls.await(calls.invoke(fnId, f.body()), CALL_WAIT_MS, "a " + f.label() + " call through the gateway"));
   }
 
   private static StartupBenchCalls.Answer direct(StartupBenchCalls calls, StartupBenchFunction f, Path socket) {
-    return checked(f, StartupBenchCalls.await(calls.direct(socket, f.body()), CALL_WAIT_MS));
+    return checked(f, StartupBenchCalls.await(calls.direct(socket, f.body()), CALL_WAIT_MS, "a " + f.label() + " call on " + socket));
   }
 
   private static StartupBenchCalls.Answer checked(StartupBenchFunction f, StartupBenchCalls.Answer a) {
@@ -382,7 +391,7 @@ public final class StartupBench {
     for (String id : callIds) {
       JsonObject a = null;
       for (int attempt = 0; attempt < 50 && a == null; attempt++) {
-        a = StartupBenchCalls.await(calls.activation(id), CALL_WAIT_MS);
+        a = StartupBenchCalls.await(calls.activation(id), CALL_WAIT_MS, "the activation of call " + id);
         if (a == null) {
           sleep(20);
         }

@@ -128,7 +128,7 @@ final class StartupBenchCalls implements AutoCloseable {
   }
 
   /** Waits for a Vert.x future from a plain (non event-loop) thread. */
-  static <T> T await(Future<T> f, long timeoutMs) {
+  static <T> T await(Future<T> f, long timeoutMs, String what) {
     try {
       return f.toCompletionStage().toCompletableFuture().get(timeoutMs, TimeUnit.MILLISECONDS);
     } catch (InterruptedException e) {
@@ -142,7 +142,7 @@ final class StartupBenchCalls implements AutoCloseable {
       // forkd's ApiError and Vert.x's failures carry a message worth showing, not a stack trace
       throw new IllegalStateException(cause.getMessage() == null ? cause.toString() : cause.getMessage(), cause);
     } catch (TimeoutException e) {
-      throw new IllegalStateException("no answer within " + timeoutMs + " ms");
+      throw new IllegalStateException("no answer within " + timeoutMs + " ms while waiting for " + what);
     }
   }
 

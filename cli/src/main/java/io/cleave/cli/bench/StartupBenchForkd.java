@@ -86,7 +86,8 @@ final class StartupBenchForkd {
         into.add(fork ? Metric.FORKD_FORK : Metric.FORKD_COLD, s.startMs());
         into.add(fork ? Metric.FORKD_FORK_RPC : Metric.FORKD_COLD_RPC, rpc);
         alive.add(s);
-        StartupBenchCalls.Answer first = StartupBenchCalls.await(calls.direct(Path.of(s.listener()), t.function().body()), 60_000);
+        StartupBenchCalls.Answer first = StartupBenchCalls.await(calls.direct(Path.of(s.listener()), t.function().body()), 60_000,
+            "the first call of " + s.instanceId());
         if (!first.ok()) {
           throw new IllegalStateException("the " + t.function().label() + " instance " + s.instanceId() + " answered "
               + first.status() + " to its first call: " + first.body());
@@ -97,12 +98,12 @@ final class StartupBenchForkd {
       // Memory is compared at equal company: a full group of the same kind alive side by side.
       if (n == group) {
         for (StartedInstance s : alive) {
-          InstanceStatus st = StartupBenchCalls.await(forkd.status(s.instanceId()), 30_000);
+          InstanceStatus st = StartupBenchCalls.await(forkd.status(s.instanceId()), 30_000, "the status of " + s.instanceId());
           into.memory(new StartupBenchFigures.Memory(fork ? StartupBenchFigures.FORK_CHILD : StartupBenchFigures.COLD_INSTANCE,
               n, st.pssBytes(), st.memoryBytes()));
         }
         if (fork) {
-          InstanceStatus st = StartupBenchCalls.await(forkd.status(seedId), 30_000);
+          InstanceStatus st = StartupBenchCalls.await(forkd.status(seedId), 30_000, "the status of " + seedId);
           into.memory(new StartupBenchFigures.Memory(StartupBenchFigures.SEED, n, st.pssBytes(), st.memoryBytes()));
         }
       }
@@ -136,7 +137,7 @@ final class StartupBenchForkd {
       });
     }
     try {
-      StartupBenchCalls.await(all.future(), START_TIMEOUT_MS + forks * 1000L);
+      StartupBenchCalls.await(all.future(), START_TIMEOUT_MS + forks * 1000L, forks + " forks");
     } finally {
       delete(new ArrayList<>(children));
     }
@@ -156,7 +157,7 @@ final class StartupBenchForkd {
   }
 
   private StartedInstance start(StartRequest r) {
-    StartedInstance s = StartupBenchCalls.await(forkd.start(r), START_TIMEOUT_MS);
+    StartedInstance s = StartupBenchCalls.await(forkd.start(r), START_TIMEOUT_MS, "forkd starting a " + r.mode().wireName() + " instance");
     live.add(s.instanceId());
     return s;
   }
@@ -167,7 +168,7 @@ final class StartupBenchForkd {
       return;
     }
     List<Future<Void>> deletes = ids.stream().map(id -> forkd.delete(id).otherwiseEmpty()).toList();
-    StartupBenchCalls.await(Future.join(deletes).<Void>mapEmpty().otherwiseEmpty(), 60_000);
+    StartupBenchCalls.await(Future.join(deletes).<Void>mapEmpty().otherwiseEmpty(), 60_000, "deleting instances");
     live.removeAll(ids);
   }
 }
