@@ -76,7 +76,7 @@ public final class StartupBench {
 
     /** Within a minute. */
     public static Settings quick(Path imageDir) {
-      return new Settings(4, 60, 30, 3, 2, 8, 4, 8, 24, imageDir);
+      return new Settings(4, 50, 20, 3, 2, 6, 3, 8, 16, imageDir);
     }
 
     /** 1, 2, 4, ... and {@code maxConcurrency} itself. */

@@ -37,10 +37,10 @@ public final class StartupBenchCommand extends UserCommand {
   @Option(names = "--cold-calls", paramLabel = "N", description = "Cold calls per function (default: 20, 4 with --quick)")
   Integer coldCalls;
 
-  @Option(names = "--warm-calls", paramLabel = "N", description = "Warm calls per function, each paired with a direct call (default: 500, 60 with --quick)")
+  @Option(names = "--warm-calls", paramLabel = "N", description = "Warm calls per function, each paired with a direct call (default: 500, 50 with --quick)")
   Integer warmCalls;
 
-  @Option(names = "--warmup", paramLabel = "N", description = "Uncounted calls first, per function and kind (default: 200, 30 with --quick)")
+  @Option(names = "--warmup", paramLabel = "N", description = "Uncounted calls first, per function and kind (default: 200, 20 with --quick)")
   Integer warmup;
 
   @Option(names = "--fork-rounds", paramLabel = "N", description = "Bursts under the fork policy (default: 20, 3 with --quick)")
@@ -49,16 +49,16 @@ public final class StartupBenchCommand extends UserCommand {
   @Option(names = "--fork-burst", paramLabel = "N", description = "Concurrent calls per burst (default: 2)")
   Integer forkBurst;
 
-  @Option(names = "--forkd-starts", paramLabel = "N", description = "Cold starts and forks ordered from forkd directly (default: 40, 8 with --quick)")
+  @Option(names = "--forkd-starts", paramLabel = "N", description = "Cold starts and forks ordered from forkd directly (default: 40, 6 with --quick)")
   Integer forkdStarts;
 
-  @Option(names = "--memory-group", paramLabel = "N", description = "Instances alive side by side when memory is read (default: 8, 4 with --quick)")
+  @Option(names = "--memory-group", paramLabel = "N", description = "Instances alive side by side when memory is read (default: 8, 3 with --quick)")
   Integer memoryGroup;
 
   @Option(names = "--max-concurrency", paramLabel = "N", description = "Most fork orders outstanding in the fork-rate test (default: 16, 8 with --quick)")
   Integer maxConcurrency;
 
-  @Option(names = "--forks-per-level", paramLabel = "N", description = "Forks per concurrency level (default: 96, 24 with --quick)")
+  @Option(names = "--forks-per-level", paramLabel = "N", description = "Forks per concurrency level (default: 96, 16 with --quick)")
   Integer forksPerLevel;
 
   @Option(names = "--server-arg", paramLabel = "ARG", description = "Extra argument for each server (repeatable)")
