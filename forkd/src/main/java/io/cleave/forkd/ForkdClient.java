@@ -64,9 +64,12 @@ public final class ForkdClient implements AutoCloseable {
     if (body != null) {
       options.putHeader("Content-Type", "application/json");
     }
+    // resp.body() is asked for inside the send's continuation, on the connection's event loop:
+    // chained after it instead, a caller off the event loop races the response's end and the
+    // future can hang (Vert.x 5.0.5, eclipse-vertx/vert.x#6038).
     return http.request(options)
-        .compose(req -> body == null ? req.send() : req.send(body))
-        .compose(resp -> resp.body().compose(bytes -> answer(resp, bytes)));
+        .compose(req -> (body == null ? req.send() : req.send(body))
+            .compose(resp -> resp.body().compose(bytes -> answer(resp, bytes))));
   }
 
   private static Future<Buffer> answer(HttpClientResponse resp, Buffer bytes) {

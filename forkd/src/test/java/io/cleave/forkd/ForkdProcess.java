@@ -134,11 +134,10 @@ final class ForkdProcess {
     return await(http.request(new RequestOptions().setServer(SocketAddress.domainSocketAddress(listener))
             .setMethod(HttpMethod.POST).setURI("/call").setHost("localhost").putHeader("Fn-Call-Id", "call-1")
             .putHeader("Fn-Deadline", "2099-01-01T00:00:00Z"))
-        .compose(req -> req.send(Buffer.buffer(body)))
-        .compose(resp -> {
+        .compose(req -> req.send(Buffer.buffer(body)).compose(resp -> {
           assertEquals(200, resp.statusCode());
           return resp.body();
-        })
+        }))
         .map(Buffer::toJsonObject));
   }
 
@@ -146,8 +145,7 @@ final class ForkdProcess {
   Future<JsonObject> callAsync(String listener, String body) {
     return http.request(new RequestOptions().setServer(SocketAddress.domainSocketAddress(listener))
             .setMethod(HttpMethod.POST).setURI("/call").setHost("localhost").setTimeout(60_000))
-        .compose(req -> req.send(Buffer.buffer(body)))
-        .compose(resp -> resp.body())
+        .compose(req -> req.send(Buffer.buffer(body)).compose(resp -> resp.body()))
         .map(Buffer::toJsonObject);
   }
 
