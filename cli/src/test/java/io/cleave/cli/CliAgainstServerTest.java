@@ -213,6 +213,35 @@ class CliAgainstServerTest {
   }
 
   @Test
+  void aFailedRedeployLeavesTheFunctionAsItWas() throws Exception {
+    Path dir = newFunction("steady");
+    ok("deploy", "--app", "steady", "--create-app", dir.toString());
+    JsonNode before = json(ok("inspect", "fn", "steady", "steady"));
+    String yaml = Files.readString(dir.resolve("func.yaml"));
+
+    // Bad settings: the server refuses them and the new code is never uploaded.
+    Files.writeString(dir.resolve("func.yaml"), yaml.replace("memory: 256\n", "memory: 64\n"));
+    Files.writeString(dir.resolve("func.py"), "changed = True\n");
+    fails("memory value is out of range", "deploy", "--app", "steady", dir.toString());
+    assertEquals(yaml.replace("memory: 256\n", "memory: 64\n"), Files.readString(dir.resolve("func.yaml")));
+    JsonNode afterBadSettings = json(ok("inspect", "fn", "steady", "steady"));
+    assertEquals(before.get("image"), afterBadSettings.get("image"));
+    assertEquals(256, afterBadSettings.get("memory").asInt());
+
+    // Good settings but a refused upload: the settings are put back.
+    Files.writeString(dir.resolve("func.yaml"), yaml.replace("memory: 256\n", "memory: 512\nconfig:\n  NEW: x\n"));
+    byte[] noise = new byte[(int) BUNDLE_LIMIT + 512 * 1024];
+    new java.util.Random(8).nextBytes(noise);
+    Files.write(dir.resolve("noise.bin"), noise);
+    fails("bundle larger than the limit", "deploy", "--app", "steady", dir.toString());
+    JsonNode afterRefusedUpload = json(ok("inspect", "fn", "steady", "steady"));
+    assertEquals(before.get("image"), afterRefusedUpload.get("image"));
+    assertEquals(256, afterRefusedUpload.get("memory").asInt());
+    assertFalse(afterRefusedUpload.path("config").has("NEW"), afterRefusedUpload::toString);
+    assertEquals("0.0.2", version(dir));
+  }
+
+  @Test
   void listFollowsCursorsPastOnePage() throws Exception {
     String prefix = "page-" + UUID.randomUUID().toString().substring(0, 8) + "-";
     for (int i = 0; i < 105; i++) {

@@ -85,11 +85,14 @@ public final class DeployCommand extends UserCommand {
     }
   }
 
-  /** One deploy's server side, remembering what it created so a failure before the upload can undo it. */
+  /** One deploy's server side, remembering what it changed so a failure before the upload can undo it. */
   private final class Deployment {
     final CleaveApi api;
     String createdAppId;
     String createdFnId;
+    /** The function as it was before this deploy changed its settings, when it already existed. */
+    JsonNode previousFn;
+    FuncFile funcFile;
     boolean codeOnServer;
 
     Deployment(CleaveApi api) {
@@ -98,6 +101,7 @@ public final class DeployCommand extends UserCommand {
 
     void run(FuncFile ff, Optional<JsonNode> existingApp, BundleArchive.Packed packed)
         throws IOException {
+      funcFile = ff;
       JsonNode app = existingApp.isPresent() ? existingApp.get() : createApp();
       System.out.println("Updating function " + ff.name() + " using image " + packed.imageRef() + "...");
       Optional<JsonNode> existingFn = api.findFn(app, ff.name());
@@ -109,10 +113,12 @@ public final class DeployCommand extends UserCommand {
         codeOnServer = true;
         System.out.println("Successfully created function: " + ff.name() + " with " + JsonText.text(fn, "image"));
       } else {
+        // Settings first: the server validates them, so bad values stop the deploy before new code lands.
         String id = JsonText.text(existingFn.get(), "id");
-        upload(api, id, packed);
+        api.put(fnPath(id), fnBody(ff));
+        previousFn = existingFn.get();
+        fn = upload(api, id, packed);
         codeOnServer = true;
-        fn = api.put("/v2/fns/" + CleaveApi.segment(id), fnBody(ff));
         System.out.println("Successfully updated function: " + ff.name() + " with " + JsonText.text(fn, "image"));
       }
       for (FuncFile.TriggerSpec t : ff.triggers()) {
@@ -130,8 +136,11 @@ public final class DeployCommand extends UserCommand {
     /** Removes what this deploy created; the original failure is what the user needs to see. */
     void undo() {
       try {
+        if (previousFn != null) {
+          api.put(fnPath(JsonText.text(previousFn, "id")), restoreBody(previousFn, funcFile));
+        }
         if (createdFnId != null) {
-          api.delete("/v2/fns/" + CleaveApi.segment(createdFnId));
+          api.delete(fnPath(createdFnId));
         }
         if (createdAppId != null) {
           api.delete("/v2/apps/" + CleaveApi.segment(createdAppId));
@@ -140,6 +149,28 @@ public final class DeployCommand extends UserCommand {
         System.err.println("cleave: could not remove what the failed deploy created: " + e.getMessage());
       }
     }
+  }
+
+  private static String fnPath(String id) {
+    return "/v2/fns/" + CleaveApi.segment(id);
+  }
+
+  /** A patch putting back what {@link #fnBody} changed: old limits, old values of the keys it set ("" removes new ones). */
+  private static ObjectNode restoreBody(JsonNode previous, FuncFile ff) {
+    ObjectNode body = JsonText.object();
+    for (String field : new String[] {"memory", "timeout", "idle_timeout"}) {
+      if (previous.has(field)) {
+        body.set(field, previous.get(field));
+      }
+    }
+    ObjectNode config = body.putObject("config");
+    ff.config().keySet().forEach(k -> config.put(k, previous.path("config").path(k).asText("")));
+    ObjectNode annotations = body.putObject("annotations");
+    ff.annotations().ifPresent(a -> a.fieldNames().forEachRemaining(k -> {
+      JsonNode old = previous.path("annotations").get(k);
+      annotations.set(k, old == null ? JsonText.MAPPER.getNodeFactory().textNode("") : old);
+    }));
+    return body;
   }
 
   /** The function fields func.yaml controls; absent ones are left to the server (merge-patch). */
