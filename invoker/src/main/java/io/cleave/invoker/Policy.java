@@ -29,6 +29,8 @@ public enum Policy {
         return p;
       }
     }
-    throw new IllegalArgumentException("unknown policy '" + text + "' (use cold-only, keep-alive or fork)");
+    throw new IllegalArgumentException("unknown policy '" + text + "' (use one of: "
+        + java.util.Arrays.stream(values()).map(Policy::wireName).collect(java.util.stream.Collectors.joining(", "))
+        + ")");
   }
 }
