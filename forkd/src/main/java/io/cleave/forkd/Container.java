@@ -52,11 +52,17 @@ final class Container {
         CompletableFuture.delayedExecutor(timeoutMs, TimeUnit.MILLISECONDS));
     try {
       long initPid = -1;
+      boolean prepared = false;
       String line;
       while ((line = status.readLine()) != null) {
+        // The helper reports the init's pid and the init reports "prepared", two processes on one
+        // pipe: either line may come first.
         if (line.startsWith("helper ")) {
           initPid = Long.parseLong(line.substring(7).trim());
-        } else if (line.equals("prepared") && initPid > 0) {
+        } else if (line.equals("prepared")) {
+          prepared = true;
+        }
+        if (prepared && initPid > 0) {
           // The init is the helper's child and the helper lives: the pid cannot be recycled yet.
           PidHandle init = PidHandle.open(initPid);
           if (init == null) {
@@ -64,7 +70,8 @@ final class Container {
             throw new IOException("container init " + initPid + " ended right after it was prepared");
           }
           return new Container(helper, initPid, init, status);
-        } else if (line.startsWith("error ")) {
+        }
+        if (line.startsWith("error ")) {
           helper.destroyForcibly();
           throw new IOException("preparing a container failed: " + line.substring(6));
         }
