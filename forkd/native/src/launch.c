@@ -169,7 +169,10 @@ pid_t launch_start(const struct order *o, struct launch_files *f) {
   }
   if (n > 0) {
     msg[n] = '\0';
-    while (waitpid(pid, NULL, 0) < 0 && errno == EINTR) {
+    while (waitpid(pid, NULL, 0) < 0) {
+      if (errno != EINTR) {
+        fail("reap the instance that failed to start (%s)", msg);
+      }
     }
     fail_plain("%s", msg);
   }

@@ -115,6 +115,7 @@ class ForkdWithSdkPythonTest {
     List<Double> direct = new ArrayList<>();
     List<Double> fork = new ArrayList<>();
     List<Double> forkSeen = new ArrayList<>();
+    List<Double> rpc = new ArrayList<>();
     // Warm-up: forkd's JIT and the page cache, not measured.
     for (int i = 0; i < 20; i++) {
       StartedInstance c = forkd.await(forkd.client.start(StartRequest.fork(seed.instanceId(), "fn1", "app1", 64, Map.of())));
@@ -137,6 +138,9 @@ class ForkdWithSdkPythonTest {
               Map.of())));
           forkSeen.add(ms(t0));
           fork.add(f.startMs());
+          t0 = System.nanoTime();
+          forkd.await(forkd.client.health());
+          rpc.add(ms(t0));
           forkd.await(forkd.client.delete(f.instanceId()));
         }
       }
@@ -144,9 +148,10 @@ class ForkdWithSdkPythonTest {
     forkd.await(forkd.client.delete(seed.instanceId()));
     System.out.printf(Locale.ROOT, "forkd start times, p50 ms (n): runtime started bare %.2f (%d); forkd cold %.2f "
         + "(client sees %.2f); ratio cold/bare %.2f | fork order straight to the seed %.2f (%d); forkd fork %.2f "
-        + "(client sees %.2f); ratio fork/direct %.2f | ratio forkd cold/forkd fork %.1f%n",
+        + "(client sees %.2f); ratio fork/direct %.2f | ratio forkd cold/forkd fork %.1f | an RPC round trip "
+        + "(GET /v1/health) %.2f%n",
         p50(bare), bare.size(), p50(cold), p50(coldSeen), p50(cold) / p50(bare), p50(direct), direct.size(),
-        p50(fork), p50(forkSeen), p50(fork) / p50(direct), p50(cold) / p50(fork));
+        p50(fork), p50(forkSeen), p50(fork) / p50(direct), p50(cold) / p50(fork), p50(rpc));
     assertEquals(32, fork.size());
   }
 
