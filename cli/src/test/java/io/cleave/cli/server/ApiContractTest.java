@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import io.cleave.common.bundle.Archives;
 import io.cleave.common.bundle.UnpackLimits;
 import io.cleave.common.config.ServerConfig;
 import io.cleave.common.id.Ulid;

@@ -3,6 +3,7 @@ package io.cleave.cli.server;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.cleave.common.bundle.Archives;
 import io.cleave.common.config.ServerConfig;
 import java.net.ServerSocket;
 import java.nio.file.Files;

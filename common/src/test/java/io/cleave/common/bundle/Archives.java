@@ -9,12 +9,12 @@ import org.apache.commons.compress.archivers.tar.TarArchiveEntry;
 import org.apache.commons.compress.archivers.tar.TarArchiveOutputStream;
 import org.apache.commons.compress.archivers.tar.TarConstants;
 
-/** Builds tar.gz archives in memory, including hostile ones, for unpacking tests. */
-final class Archives {
+/** Builds tar.gz archives in memory, including hostile ones, for unpacking and upload tests. */
+public final class Archives {
   private final ByteArrayOutputStream bytes = new ByteArrayOutputStream();
   private final TarArchiveOutputStream tar;
 
-  Archives() {
+  public Archives() {
     try {
       tar = new TarArchiveOutputStream(new GZIPOutputStream(bytes));
       tar.setLongFileMode(TarArchiveOutputStream.LONGFILE_POSIX);
@@ -24,11 +24,11 @@ final class Archives {
     }
   }
 
-  Archives file(String name, String content) {
+  public Archives file(String name, String content) {
     return file(name, content.getBytes(StandardCharsets.UTF_8), 0644);
   }
 
-  Archives file(String name, byte[] content, int mode) {
+  public Archives file(String name, byte[] content, int mode) {
     TarArchiveEntry e = new TarArchiveEntry(name, true);
     e.setSize(content.length);
     e.setMode(mode);
@@ -36,7 +36,7 @@ final class Archives {
   }
 
   /** A file of {@code size} zero bytes, written in chunks (compresses to almost nothing). */
-  Archives zeros(String name, long size) {
+  public Archives zeros(String name, long size) {
     TarArchiveEntry e = new TarArchiveEntry(name, true);
     e.setSize(size);
     try {
@@ -52,19 +52,19 @@ final class Archives {
     return this;
   }
 
-  Archives symlink(String name, String target) {
+  public Archives symlink(String name, String target) {
     TarArchiveEntry e = new TarArchiveEntry(name, TarConstants.LF_SYMLINK, true);
     e.setLinkName(target);
     return add(e, null);
   }
 
-  Archives hardlink(String name, String target) {
+  public Archives hardlink(String name, String target) {
     TarArchiveEntry e = new TarArchiveEntry(name, TarConstants.LF_LINK, true);
     e.setLinkName(target);
     return add(e, null);
   }
 
-  Archives special(String name, byte type) {
+  public Archives special(String name, byte type) {
     TarArchiveEntry e = new TarArchiveEntry(name, type, true);
     return add(e, null);
   }
@@ -82,7 +82,7 @@ final class Archives {
     return this;
   }
 
-  byte[] bytes() {
+  public byte[] bytes() {
     try {
       tar.close();
     } catch (IOException e) {
