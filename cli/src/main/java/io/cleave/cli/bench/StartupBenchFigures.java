@@ -24,6 +24,8 @@ final class StartupBenchFigures {
     FORKD_FORK("forkd_fork", "forkd start_ms, mode fork (request received to the child's listener socket present)"),
     FORKD_COLD_RPC("forkd_cold_rpc", "ForkdClient round trip of a mode cold start (client side)"),
     FORKD_FORK_RPC("forkd_fork_rpc", "ForkdClient round trip of a mode fork start (client side)"),
+    SEED_ORDER("seed_order", "fork order on the seed's control socket to the seed's answer (its os.fork), no forkd"),
+    SEED_READY("seed_ready", "fork order on the seed's control socket to the child's listener socket present, no forkd"),
     FIRST_CALL_COLD("first_call_cold", "first call sent straight to a just-started cold instance"),
     FIRST_CALL_FORK("first_call_fork", "first call sent straight to a just-forked child");
 
@@ -47,8 +49,11 @@ final class StartupBenchFigures {
   /** PSS and cgroup usage of one instance while {@code alive} instances of its kind run side by side. */
   record Memory(String kind, int alive, long pssBytes, long cgroupBytes) {}
 
-  /** Forks made from one seed with {@code concurrency} fork orders outstanding. */
-  record Rate(int concurrency, int forks, double seconds, List<Double> startMs) {
+  /**
+   * Forks made from one seed with {@code concurrency} fork orders outstanding, and the CPU time
+   * each fork cost (ms, by process: forkd, the seed, the child until deleted, this client).
+   */
+  record Rate(int concurrency, int forks, double seconds, List<Double> startMs, Map<String, Double> cpuMsPerFork) {
     double perSecond() {
       return forks / seconds;
     }

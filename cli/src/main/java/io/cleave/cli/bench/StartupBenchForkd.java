@@ -10,6 +10,7 @@ import io.vertx.core.Promise;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Collections;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -24,7 +25,8 @@ final class StartupBenchForkd {
   static final List<String> COMMAND = List.of("/usr/bin/python3", "-m", "fdk", "/function/func.py", "handler");
 
   /** What forkd needs to start one function's instances. */
-  record Target(StartupBenchFunction function, String fnId, String appId, Path bundleDir, Map<String, String> env) {}
+  record Target(StartupBenchFunction function, String fnId, String appId, Path dataDir, Path bundleDir,
+      Map<String, String> env) {}
 
   private final ForkdClient forkd;
   private final StartupBenchCalls calls;
@@ -59,10 +61,13 @@ final class StartupBenchForkd {
       StartedInstance seed = start(StartRequest.seed(t.fnId(), t.appId(), t.bundleDir().toString(), t.function().memoryMb(),
           COMMAND, t.env()));
       into.add(Metric.FORKD_SEED, seed.startMs());
+      progress.phase("forkd: %s fork orders straight to the seed (%d)", label, starts);
+      StartupBenchForkPath.measure(t.dataDir(), seed.instanceId(), seed.pid(), starts, into);
       progress.phase("forkd: %s forks (%d, groups of %d)", label, starts, group);
       startGroups(t, starts, group, into, seed.instanceId());
+      long forkdPid = StartupBenchProcs.forkdPid(t.dataDir());
       for (int c : concurrency) {
-        rate(t, seed.instanceId(), c, Math.max(forksPerLevel, c), into);
+        rate(t, seed, forkdPid, c, Math.max(forksPerLevel, c), into);
       }
       delete(List.of(seed.instanceId()));
     } finally {
@@ -116,18 +121,26 @@ final class StartupBenchForkd {
     return StartRequest.fork(seedId, t.fnId(), t.appId(), t.function().memoryMb(), t.env());
   }
 
-  /** {@code forks} forks of one seed with {@code concurrency} orders outstanding at all times. */
-  private void rate(Target t, String seedId, int concurrency, int forks, StartupBenchFigures into) {
+  /**
+   * {@code forks} forks of one seed with {@code concurrency} orders outstanding at all times, and
+   * the CPU time they cost forkd, the seed, the children (read just before they are deleted) and
+   * this client.
+   */
+  private void rate(Target t, StartedInstance seed, long forkdPid, int concurrency, int forks, StartupBenchFigures into) {
     progress.phase("forkd: %s fork rate, %d forks, %d at a time", t.function().label(), forks, concurrency);
     List<Double> startMs = Collections.synchronizedList(new ArrayList<>());
-    List<String> children = Collections.synchronizedList(new ArrayList<>());
+    List<StartedInstance> children = Collections.synchronizedList(new ArrayList<>());
     AtomicInteger issued = new AtomicInteger();
     Promise<Void> all = Promise.promise();
     AtomicInteger chains = new AtomicInteger(concurrency);
+    long self = ProcessHandle.current().pid();
+    long forkdCpu0 = forkdPid > 0 ? StartupBenchProcs.cpuNanos(forkdPid) : 0;
+    long seedCpu0 = StartupBenchProcs.cpuNanos(seed.pid());
+    long selfCpu0 = StartupBenchProcs.cpuNanos(self);
     long t0 = System.nanoTime();
     long[] end = new long[1];
     for (int c = 0; c < concurrency; c++) {
-      chain(t, seedId, forks, issued, startMs, children).onComplete(ar -> {
+      chain(t, seed.instanceId(), forks, issued, startMs, children).onComplete(ar -> {
         if (ar.failed()) {
           all.tryFail(ar.cause());
         } else if (chains.decrementAndGet() == 0) {
@@ -136,21 +149,27 @@ final class StartupBenchForkd {
         }
       });
     }
+    Map<String, Double> cpu = new LinkedHashMap<>();
     try {
       StartupBenchCalls.await(all.future(), START_TIMEOUT_MS + forks * 1000L, forks + " forks");
+      cpu.put("forkd", forkdPid > 0 ? (StartupBenchProcs.cpuNanos(forkdPid) - forkdCpu0) / 1e6 / forks : Double.NaN);
+      cpu.put("seed", (StartupBenchProcs.cpuNanos(seed.pid()) - seedCpu0) / 1e6 / forks);
+      cpu.put("child", children.stream().mapToLong(s -> StartupBenchProcs.cpuNanos(s.pid())).sum() / 1e6 / forks);
+      cpu.put("client", (StartupBenchProcs.cpuNanos(self) - selfCpu0) / 1e6 / forks);
     } finally {
-      delete(new ArrayList<>(children));
+      delete(children.stream().map(StartedInstance::instanceId).toList());
     }
-    into.rate(new StartupBenchFigures.Rate(concurrency, forks, (end[0] - t0) / 1e9, List.copyOf(startMs)));
+    into.rate(new StartupBenchFigures.Rate(concurrency, forks, (end[0] - t0) / 1e9, List.copyOf(startMs), cpu));
   }
 
-  private Future<Void> chain(Target t, String seedId, int forks, AtomicInteger issued, List<Double> startMs, List<String> children) {
+  private Future<Void> chain(Target t, String seedId, int forks, AtomicInteger issued, List<Double> startMs,
+      List<StartedInstance> children) {
     if (issued.getAndIncrement() >= forks) {
       return Future.succeededFuture();
     }
     return forkd.start(fork(t, seedId)).compose(s -> {
       live.add(s.instanceId());
-      children.add(s.instanceId());
+      children.add(s);
       startMs.add(s.startMs());
       return chain(t, seedId, forks, issued, startMs, children);
     });

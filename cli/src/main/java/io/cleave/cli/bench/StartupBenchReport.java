@@ -13,6 +13,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 
 /**
  * The startup benchmark's figures as files ({@code summary.json}, CSVs, PNGs) and as the table
@@ -128,13 +129,50 @@ public final class StartupBenchReport {
     JsonArray rates = new JsonArray();
     for (StartupBenchFigures.Rate r : f.rates()) {
       LatencyStats st = LatencyStats.of(r.startMs().stream().mapToDouble(Double::doubleValue).toArray());
+      JsonObject cpu = new JsonObject();
+      r.cpuMsPerFork().forEach((k, v) -> cpu.put(k, round(v)));
       rates.add(new JsonObject().put("concurrency", r.concurrency()).put("forks", r.forks()).put("seconds", round(r.seconds()))
-          .put("per_s", round(r.perSecond())).put("start_p50_ms", round(st.p50())).put("start_p99_ms", round(st.p99())));
+          .put("per_s", round(r.perSecond())).put("start_p50_ms", round(st.p50())).put("start_p99_ms", round(st.p99()))
+          .put("cpu_ms_per_fork", cpu));
     }
     o.put("fork_rate", rates);
+    o.put("fork_path", forkPath(f));
     JsonObject stray = new JsonObject();
     f.strayModes().forEach(stray::put);
     o.put("stray_start_modes", stray);
+    return o;
+  }
+
+  /**
+   * Where a fork's time goes, p50 of each step in ms, each measured on its own (so the shares are
+   * differences of medians, a guide rather than an exact split).
+   */
+  static JsonObject forkPath(StartupBenchFigures f) {
+    double order = f.stats(Metric.SEED_ORDER).p50();
+    double ready = f.stats(Metric.SEED_READY).p50();
+    double forkd = f.stats(Metric.FORKD_FORK).p50();
+    double rpc = f.stats(Metric.FORKD_FORK_RPC).p50();
+    double init = f.stats(Metric.INIT_FORK).p50();
+    JsonObject o = new JsonObject()
+        .put("seed_fork_ms", round(order))
+        .put("child_ready_after_answer_ms", round(ready - order))
+        .put("seed_order_to_listener_ms", round(ready))
+        .put("forkd_start_ms", round(forkd))
+        .put("forkd_share_ms", round(forkd - ready))
+        .put("rpc_round_trip_ms", round(rpc))
+        .put("rpc_share_ms", round(rpc - forkd))
+        .put("invoker_init_ms", round(init))
+        .put("invoker_share_ms", round(init - rpc))
+        .put("first_call_on_child_ms", round(f.stats(Metric.FIRST_CALL_FORK).p50()))
+        .put("warm_direct_call_ms", round(f.stats(Metric.DIRECT_WARM).p50()))
+        .put("fork_call_end_to_end_ms", round(f.stats(Metric.INVOKE_FORK).p50()))
+        .put("warm_call_end_to_end_ms", round(f.stats(Metric.INVOKE_WARM).p50()));
+    List<StartupBenchFigures.Rate> rates = f.rates();
+    if (!rates.isEmpty()) {
+      JsonObject cpu = new JsonObject();
+      rates.get(0).cpuMsPerFork().forEach((k, v) -> cpu.put(k, round(v)));
+      o.put("cpu_ms_per_fork_one_at_a_time", cpu);
+    }
     return o;
   }
 
@@ -162,6 +200,10 @@ public final class StartupBenchReport {
         .put("fork_rate_per_s", "hello function: most instances per second forked from one seed through forkd's RPC, "
             + "over the concurrency levels tried (each fork counted once its listener socket exists)")
         .put("<fn>.forkd_*", "forkd's start_ms (request received to the instance's socket present), no gateway, no invoker")
+        .put("<fn>.fork_path", "p50 of each step of a fork measured on its own: fork orders sent straight to the seed's "
+            + "control socket (seed_fork_ms to its answer, seed_order_to_listener_ms to the child's socket), forkd's start_ms, "
+            + "the ForkdClient round trip, the invoker's init_ms, the first call on a fresh child; *_share_ms are differences "
+            + "of those medians; cpu_ms_per_fork from /proc/PID/task/*/schedstat over the fork-rate run at concurrency 1")
         .put("<fn>.memory", "mean PSS and cgroup usage per instance with a group of instances of the kind alive side by "
             + "side, each having served one call");
     for (Metric m : Metric.values()) {
@@ -245,12 +287,16 @@ public final class StartupBenchReport {
   }
 
   private String forkRateCsv() {
-    StringBuilder b = new StringBuilder("function,concurrency,forks,seconds,instances_per_s,start_p50_ms,start_p99_ms\n");
+    StringBuilder b = new StringBuilder("function,concurrency,forks,seconds,instances_per_s,start_p50_ms,start_p99_ms,"
+        + "cpu_ms_per_fork_forkd,cpu_ms_per_fork_seed,cpu_ms_per_fork_child,cpu_ms_per_fork_client\n");
     for (StartupBenchFigures f : functions) {
       for (StartupBenchFigures.Rate r : f.rates()) {
         LatencyStats st = LatencyStats.of(r.startMs().stream().mapToDouble(Double::doubleValue).toArray());
+        Map<String, Double> cpu = r.cpuMsPerFork();
         b.append(String.join(",", f.function().label(), Integer.toString(r.concurrency()), Integer.toString(r.forks()),
-            num(r.seconds()), num(r.perSecond()), num(st.p50()), num(st.p99()))).append('\n');
+            num(r.seconds()), num(r.perSecond()), num(st.p50()), num(st.p99()), num(cpu.getOrDefault("forkd", Double.NaN)),
+            num(cpu.getOrDefault("seed", Double.NaN)), num(cpu.getOrDefault("child", Double.NaN)),
+            num(cpu.getOrDefault("client", Double.NaN)))).append('\n');
       }
     }
     return b.toString();
@@ -302,6 +348,21 @@ public final class StartupBenchReport {
         settings.concurrencyLevels(), fixed(hello.bestRate(), 0), fixed(image.bestRate(), 0));
     p.printf(Locale.ROOT, "gateway overhead p50 (warm through the gateway - same call on the instance socket): "
         + "hello %s ms, image %s ms%n", fixed(gatewayOverheadP50(hello), 3), fixed(gatewayOverheadP50(image), 3));
+    for (StartupBenchFigures f : functions) {
+      JsonObject fp = forkPath(f);
+      p.printf(Locale.ROOT, "%s fork path, p50 ms: seed os.fork %s, child ready %s later (order to listener %s); forkd start %s "
+              + "(+%s); RPC round trip %s (+%s); invoker init %s (+%s); first call on the child %s (warm %s)%n",
+          f.function().label(), fixed(fp.getDouble("seed_fork_ms"), 2), fixed(fp.getDouble("child_ready_after_answer_ms"), 2),
+          fixed(fp.getDouble("seed_order_to_listener_ms"), 2), fixed(fp.getDouble("forkd_start_ms"), 2),
+          fixed(fp.getDouble("forkd_share_ms"), 2), fixed(fp.getDouble("rpc_round_trip_ms"), 2),
+          fixed(fp.getDouble("rpc_share_ms"), 2), fixed(fp.getDouble("invoker_init_ms"), 0), fixed(fp.getDouble("invoker_share_ms"), 1),
+          fixed(fp.getDouble("first_call_on_child_ms"), 2), fixed(fp.getDouble("warm_direct_call_ms"), 2));
+      JsonObject cpu = fp.getJsonObject("cpu_ms_per_fork_one_at_a_time");
+      if (cpu != null) {
+        p.printf(Locale.ROOT, "%s CPU per fork (ms, one order at a time): %s%n", f.function().label(),
+            String.join(", ", cpu.fieldNames().stream().map(k -> k + " " + fixed(cpu.getDouble(k), 2)).toList()));
+      }
+    }
     for (Object o : summary().getJsonArray("targets")) {
       JsonObject tg = (JsonObject) o;
       p.printf(Locale.ROOT, "target %-55s measured %-10s %s%n", tg.getString("target"), fixed(tg.getDouble("measured"), 3),

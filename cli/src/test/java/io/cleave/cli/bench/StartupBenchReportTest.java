@@ -8,6 +8,7 @@ import io.cleave.cli.bench.StartupBenchFigures.Metric;
 import io.vertx.core.json.JsonObject;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Map;
 import org.junit.jupiter.api.Test;
 
 /** How measured samples become the summary's figures and the table (no server). */
@@ -26,8 +27,8 @@ class StartupBenchReportTest {
     f.memory(new StartupBenchFigures.Memory(StartupBenchFigures.COLD_INSTANCE, 2, 40L << 20, 30L << 20));
     f.memory(new StartupBenchFigures.Memory(StartupBenchFigures.FORK_CHILD, 2, 2L << 20, 1L << 20));
     f.memory(new StartupBenchFigures.Memory(StartupBenchFigures.SEED, 2, 30L << 20, 30L << 20));
-    f.rate(new StartupBenchFigures.Rate(1, 100, 0.5, List.of(1.0)));
-    f.rate(new StartupBenchFigures.Rate(2, 100, 0.08, List.of(1.0)));
+    f.rate(new StartupBenchFigures.Rate(1, 100, 0.5, List.of(1.0), Map.of("forkd", 1.0, "seed", 0.5)));
+    f.rate(new StartupBenchFigures.Rate(2, 100, 0.08, List.of(1.0), Map.of("forkd", 1.0, "seed", 0.5)));
     return f;
   }
 

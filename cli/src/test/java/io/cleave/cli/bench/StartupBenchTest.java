@@ -53,6 +53,11 @@ class StartupBenchTest {
         assertPositive(memory, fn + ".memory." + key, key);
       }
       assertEquals(2, f.getJsonArray("fork_rate").size(), "one fork-rate row per concurrency level (1, 2)");
+      JsonObject path = f.getJsonObject("fork_path");
+      for (String key : List.of("seed_fork_ms", "seed_order_to_listener_ms", "forkd_start_ms", "rpc_round_trip_ms")) {
+        assertPositive(path, fn + ".fork_path." + key, key);
+      }
+      assertPositive(path.getJsonObject("cpu_ms_per_fork_one_at_a_time"), fn + " seed CPU per fork", "seed");
     }
     assertPositive(summary, "fork_rate_per_s", "fork_rate_per_s");
     assertPositive(summary, "gateway_overhead_p50_ms", "gateway_overhead_p50_ms");
