@@ -256,10 +256,15 @@ public final class StartupBench {
       initTimes(calls, callIds, into, Metric.INIT_COLD);
     }
     StartupBenchForkd direct = new StartupBenchForkd(forkd, calls, progress);
+    boolean warmedUp = false;
     for (Map.Entry<StartupBenchFunction, String> e : fns.entrySet()) {
       StartupBenchFunction f = e.getKey();
       StartupBenchForkd.Target target = new StartupBenchForkd.Target(f, e.getValue(), appIds.get(COLD_ONLY), data,
           f.unpackedDir(data), StartupBenchForkd.env(f.config(settings.imageDir()), SharedData.home()));
+      if (!warmedUp) {
+        direct.warmUp(target, 2 * settings.warmup());
+        warmedUp = true;
+      }
       direct.measure(target, settings.forkdStarts(), Math.min(settings.memoryGroup(), settings.forkdStarts()),
           settings.concurrencyLevels(), settings.forksPerLevel(), figures.get(f));
     }
@@ -333,6 +338,9 @@ public final class StartupBench {
         burst(calls, e.getKey(), e.getValue());
       }
     }
+    StartupBenchFunction warm = StartupBenchFunction.HELLO;
+    new StartupBenchForkd(forkd, calls, progress).warmUp(new StartupBenchForkd.Target(warm, pacer, appIds.get(FORK), data,
+        warm.unpackedDir(data), StartupBenchForkd.env(Map.of(), SharedData.home())), 2 * settings.warmup());
     Map<StartupBenchFunction, List<String>> callIds = new LinkedHashMap<>();
     for (int r = 0; r < settings.forkRounds(); r++) {
       // The pacer's one warm instance stays; every other instance must have timed out.

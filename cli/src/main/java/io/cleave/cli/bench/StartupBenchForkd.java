@@ -75,6 +75,29 @@ final class StartupBenchForkd {
     }
   }
 
+  /**
+   * Forks of a seed of this function, made and deleted in groups and not measured: a forkd that has
+   * made few forks runs its fork path in the JVM's interpreter, and a platform that serves traffic
+   * does not.
+   */
+  void warmUp(Target t, int forks) {
+    progress.phase("forkd: warming up the fork path (%d %s forks, not measured)", forks, t.function().label());
+    try {
+      StartedInstance seed = start(StartRequest.seed(t.fnId(), t.appId(), t.bundleDir().toString(), t.function().memoryMb(),
+          COMMAND, t.env()));
+      for (int done = 0; done < forks; ) {
+        List<String> group = new ArrayList<>();
+        for (int i = 0; i < 16 && done < forks; i++, done++) {
+          group.add(start(fork(t, seed.instanceId())).instanceId());
+        }
+        delete(group);
+      }
+      delete(List.of(seed.instanceId()));
+    } finally {
+      delete(new ArrayList<>(live));
+    }
+  }
+
   /** Cold starts ({@code seedId} null) or forks, {@code group} alive at a time. */
   private void startGroups(Target t, int starts, int group, StartupBenchFigures into, String seedId) {
     boolean fork = seedId != null;
