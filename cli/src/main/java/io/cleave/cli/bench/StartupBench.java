@@ -122,6 +122,7 @@ public final class StartupBench {
       throw new IllegalArgumentException("image directory " + settings.imageDir() + " does not exist (see --image-dir)");
     }
     Files.createDirectories(out);
+    double loadBefore = StartupBenchReport.loadAverage();
     long t0 = System.nanoTime();
     List<String> policies = List.of(COLD_ONLY, KEEP_ALIVE, FORK);
     List<Server> servers = boot(policies);
@@ -144,7 +145,8 @@ public final class StartupBench {
     } finally {
       servers.forEach(Server::close);
     }
-    StartupBenchReport report = new StartupBenchReport(List.copyOf(figures.values()), settings, (System.nanoTime() - t0) / 1e9);
+    StartupBenchReport report = new StartupBenchReport(List.copyOf(figures.values()), settings, (System.nanoTime() - t0) / 1e9,
+        loadBefore, StartupBenchReport.loadAverage());
     report.write(out);
     progress.phase("wrote %s", out);
     return report;

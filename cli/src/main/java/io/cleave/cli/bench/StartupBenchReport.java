@@ -52,11 +52,26 @@ public final class StartupBenchReport {
   private final List<StartupBenchFigures> functions;
   private final StartupBench.Settings settings;
   private final double seconds;
+  /** The machine's 1-minute load average when the run started and when it ended (NaN if unknown). */
+  private final double loadBefore;
+  private final double loadAfter;
 
-  StartupBenchReport(List<StartupBenchFigures> functions, StartupBench.Settings settings, double seconds) {
+  StartupBenchReport(List<StartupBenchFigures> functions, StartupBench.Settings settings, double seconds, double loadBefore,
+      double loadAfter) {
     this.functions = functions;
     this.settings = settings;
     this.seconds = seconds;
+    this.loadBefore = loadBefore;
+    this.loadAfter = loadAfter;
+  }
+
+  /** The 1-minute load average from /proc/loadavg, NaN when it cannot be read. */
+  static double loadAverage() {
+    try {
+      return Double.parseDouble(Files.readString(Path.of("/proc/loadavg")).trim().split("\\s+")[0]);
+    } catch (IOException | RuntimeException e) {
+      return Double.NaN;
+    }
   }
 
   /** Start latency samples of one mode for one function (see {@link StartMetric}). */
@@ -84,7 +99,8 @@ public final class StartupBenchReport {
         .put("benchmark", "startup")
         .put("seconds", round(seconds))
         .put("machine", new JsonObject().put("cores", Runtime.getRuntime().availableProcessors())
-            .put("os", System.getProperty("os.name") + " " + System.getProperty("os.version")))
+            .put("os", System.getProperty("os.name") + " " + System.getProperty("os.version"))
+            .put("load_average_at_start", round(loadBefore)).put("load_average_at_end", round(loadAfter)))
         .put("settings", settingsJson())
         .put("definitions", definitions());
     for (StartupBenchFigures f : functions) {
@@ -344,6 +360,8 @@ public final class StartupBenchReport {
     t.print(p);
     StartupBenchFigures hello = of(StartupBenchFunction.HELLO);
     StartupBenchFigures image = of(StartupBenchFunction.IMAGE);
+    p.printf(Locale.ROOT, "machine: %d cores, 1-minute load average %s at start, %s at end (other work shares it)%n",
+        Runtime.getRuntime().availableProcessors(), fixed(loadBefore, 1), fixed(loadAfter, 1));
     p.printf(Locale.ROOT, "fork rate from one seed (best of %s concurrent orders): hello %s/s, image %s/s%n",
         settings.concurrencyLevels(), fixed(hello.bestRate(), 0), fixed(image.bestRate(), 0));
     p.printf(Locale.ROOT, "gateway overhead p50 (warm through the gateway - same call on the instance socket): "

@@ -36,7 +36,7 @@ class StartupBenchReportTest {
     return new StartupBenchReport(List.of(
         figures(StartupBenchFunction.HELLO, 0.5, 80.5, 1.0, 2.5),
         figures(StartupBenchFunction.IMAGE, 2.0, 152.0, 2.6, 5.0)),
-        StartupBench.Settings.quick(Path.of("/nonexistent")), 12.0);
+        StartupBench.Settings.quick(Path.of("/nonexistent")), 12.0, 1.5, 2.5);
   }
 
   @Test
