@@ -32,10 +32,11 @@ import java.util.Map;
  * <p>Scaling: the trace's minutes are compressed to {@code secondsPerMinute} seconds, and every
  * minute's count is scaled so that the burst's peak minute arrives at {@code peakRate} calls per
  * second (rate scale = peakRate x secondsPerMinute / peak count). The baseline before the burst
- * keeps the same ratio to the peak as in the trace, so the burst stays a burst; the peak rate is
- * chosen to need many more instances than the baseline while staying below what two cores can
- * serve with warm instances, so the difference between policies comes from how instances start,
- * not from a saturated CPU.
+ * keeps its ratio to the peak, so the burst stays a burst. Each call thumbnails a photograph
+ * (about 15 ms of CPU) and then waits {@code ioMs} without CPU, as a thumbnailing service waits on
+ * its object store: at the peak rate the burst needs several times the baseline's instances
+ * (rate x (CPU + wait)) while using well under two cores with warm instances, so the policies
+ * differ by how they start instances, not by a saturated CPU.
  */
 public final class SpikeBench {
   /** What one run of the experiment replays. */
@@ -46,6 +47,8 @@ public final class SpikeBench {
   static final double GOAL_RATIO = 0.10;
   /** Calls per second in the peak minute; see the class comment and README for how it was chosen. */
   static final double DEFAULT_PEAK_RATE = 30.0;
+  /** Object-store wait per image call; see the class comment. */
+  static final long DEFAULT_IO_MS = 200;
 
   private SpikeBench() {}
 
@@ -191,7 +194,7 @@ public final class SpikeBench {
     return Double.isNaN(v) ? null : v;
   }
 
-  static DeployOptions imageDeploy(Path imageDir, int idleTimeoutS) {
-    return new DeployOptions(Workload.IMAGE, Map.of(), idleTimeoutS, false, imageDir, 256, true);
+  static DeployOptions imageDeploy(Path imageDir, int idleTimeoutS, long ioMs) {
+    return new DeployOptions(Workload.IMAGE, Map.of(), idleTimeoutS, false, imageDir, 256, ioMs, true);
   }
 }

@@ -70,6 +70,10 @@ public final class SpikeBenchCommand extends UserCommand {
       description = "Keep sampling /metrics this long after the last answer; the server refreshes memory every 10 s (default: ${DEFAULT-VALUE})")
   double tailS = 12;
 
+  @Option(names = "--io-ms", paramLabel = "MS",
+      description = "Per call, the image function waits this long as if fetching and storing via an object store (default: ${DEFAULT-VALUE})")
+  long ioMs = SpikeBench.DEFAULT_IO_MS;
+
   @Option(names = "--image-dir", paramLabel = "DIR", description = "Photographs (default: <shared data>/images)")
   Path imageDir;
 
@@ -96,7 +100,7 @@ public final class SpikeBenchCommand extends UserCommand {
     Vertx vertx = Vertx.vertx();
     try {
       SpikeBench.run(vertx, t, plan, policies,
-          SpikeBench.imageDeploy(imageDir != null ? imageDir : SharedData.dir().resolve("images"), idleTimeoutS),
+          SpikeBench.imageDeploy(imageDir != null ? imageDir : SharedData.dir().resolve("images"), idleTimeoutS, ioMs),
           new LoadOptions(maxInFlight, callTimeoutS * 1000L, 250, Math.round(tailS * 1000), !noProgress), out, serverArgs, System.out);
       System.out.println("output: " + out.toAbsolutePath());
       return 0;

@@ -113,6 +113,9 @@ public final class ReplayCommand extends UserCommand {
   @Option(names = "--image-size", paramLabel = "PX", description = "Thumbnail width for the image workload (default: ${DEFAULT-VALUE})")
   int imageSize = 256;
 
+  @Option(names = "--image-io-ms", paramLabel = "MS", description = "Image workload: wait per call standing for object-store transfers (default: ${DEFAULT-VALUE})")
+  long imageIoMs = 0;
+
   @Option(names = "--max-in-flight", paramLabel = "N", description = "Outstanding calls at most; more are dropped (default: ${DEFAULT-VALUE})")
   int maxInFlight = 256;
 
@@ -159,7 +162,7 @@ public final class ReplayCommand extends UserCommand {
     Map<String, Workload> byFunction = new LinkedHashMap<>();
     workloadFor.forEach((k, v) -> byFunction.put(k, Workload.parse(v)));
     DeployOptions deploy = new DeployOptions(Workload.parse(workload), byFunction, idleTimeoutS, busy,
-        imageDir != null ? imageDir : SharedData.dir().resolve("images"), imageSize, keep);
+        imageDir != null ? imageDir : SharedData.dir().resolve("images"), imageSize, imageIoMs, keep);
     LoadOptions load = new LoadOptions(maxInFlight, callTimeoutS * 1000L, sampleMs, Math.round(tailS * 1000), !noProgress);
     ReplayWindow w = window == null ? null : parseWindow(window, so);
 

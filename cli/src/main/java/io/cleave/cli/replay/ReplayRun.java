@@ -122,7 +122,7 @@ public final class ReplayRun {
   }
 
   private static Function<PlannedCall, Buffer> body(List<DeployedFunction> fns, DeployOptions d) {
-    String image = new JsonObject().put("image", 0).put("size", d.imageSize()).encode();
+    String image = new JsonObject().put("image", 0).put("size", d.imageSize()).put("io_ms", d.imageIoMs()).encode();
     return call -> switch (fns.get(call.function()).workload()) {
       case TRACE -> Buffer.buffer(String.format(Locale.ROOT, "{\"duration_ms\":%d,\"memory_mb\":%d,\"busy\":%b}",
           call.durationMs(), call.memoryMb(), d.busy()));
@@ -204,7 +204,9 @@ public final class ReplayRun {
             .put("functions", functions))
         .put("deploy", new JsonObject()
             .put("idle_timeout_s", deploy.idleTimeoutS())
-            .put("busy", deploy.busy()))
+            .put("busy", deploy.busy())
+            .put("image_size", deploy.imageSize())
+            .put("image_io_ms", deploy.imageIoMs()))
         .put("load", new JsonObject()
             .put("max_in_flight", load.maxInFlight())
             .put("call_timeout_ms", load.callTimeoutMs())

@@ -3,12 +3,15 @@
 Initialisation (once per cold instance or seed) imports numpy and PIL and decodes every JPEG of
 ``IMAGE_DIR`` (or only ``IMAGE_FILES``, comma-separated) into memory: this is the state a forked
 child inherits instead of rebuilding. A call resizes one decoded image to ``size`` pixels wide,
-encodes it as JPEG and answers its size, byte count and mean colour. Body (JSON, optional):
-``{"image": <index or file name>, "size": 256}``.
+encodes it as JPEG and answers its size, byte count and mean colour. ``io_ms`` then waits that
+long without using the CPU, standing for the object-store transfers of a thumbnailing service
+(fetch the original, store the thumbnail). Body (JSON, optional):
+``{"image": <index or file name>, "size": 256, "io_ms": 0}``.
 """
 import io
 import json
 import os
+import time
 
 import fdk  # noqa: F401  (the runtime this function is written against)
 import numpy as np
@@ -48,13 +51,17 @@ def handler(ctx, data: io.BytesIO = None):
     body = json.loads(raw) if raw.strip() else {}
     name = _pick(body.get("image", 0))
     size = int(body.get("size", 256))
+    io_ms = float(body.get("io_ms", 0))
     if not 8 <= size <= 4096:
         raise ValueError("size must be within 8..4096")
+    if not 0 <= io_ms <= 600_000:
+        raise ValueError("io_ms must be within 0..600000")
     img = IMAGES[name]
     thumb = img.resize((size, max(1, round(size * img.height / img.width))), Image.BILINEAR, reducing_gap=2.0)
     pixels = np.asarray(thumb, dtype=np.float32)
     out = io.BytesIO()
     thumb.save(out, format="JPEG", quality=85)
+    time.sleep(io_ms / 1000.0)
     result = {
         "image": name,
         "width": thumb.width,
