@@ -6,8 +6,9 @@ package io.cleave.cli.replay;
  * @param maxInFlight most calls outstanding at once; calls due beyond it are dropped (counted as errors)
  * @param callTimeoutMs client-side limit for one call
  * @param sampleMs period of {@code /metrics} sampling
- * @param tailMs how long {@code /metrics} is still sampled after the last answer (what the
- *     platform holds after a burst, e.g. kept-alive instances, is part of its memory cost)
+ * @param tailMs how long {@code /metrics} is still sampled after the last answer, and after the
+ *     last instance still starting is up (what the platform holds after a burst, e.g. kept-alive
+ *     instances, is part of its memory cost)
  * @param progress whether to draw the progress bar on stderr
  */
 public record LoadOptions(int maxInFlight, long callTimeoutMs, long sampleMs, long tailMs, boolean progress) {

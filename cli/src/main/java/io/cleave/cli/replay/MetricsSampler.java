@@ -54,6 +54,13 @@ final class MetricsSampler {
     });
   }
 
+  /** The newest sample, or null before the first. */
+  MetricsSample latest() {
+    synchronized (samples) {
+      return samples.isEmpty() ? null : samples.get(samples.size() - 1);
+    }
+  }
+
   /** Stops polling and answers the samples taken. */
   List<MetricsSample> stop() {
     if (timer >= 0) {

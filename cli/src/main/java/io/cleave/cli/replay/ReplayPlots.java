@@ -28,8 +28,9 @@ public final class ReplayPlots {
 
   /** Latency CDFs, one series per entry (latencies in ms). */
   public static void latencyCdf(Path file, String title, Map<String, double[]> series) throws IOException {
-    XYChart chart = chart(title, "latency (ms, log scale)", "calls answered within (%)");
-    chart.getStyler().setXAxisLogarithmic(true).setYAxisMin(0.0).setYAxisMax(100.0).setMarkerSize(0)
+    boolean log = spansDecades(series.values().stream().flatMapToDouble(Arrays::stream).toArray());
+    XYChart chart = chart(title, log ? "latency (ms, log scale)" : "latency (ms)", "calls answered within (%)");
+    chart.getStyler().setXAxisLogarithmic(log).setYAxisMin(0.0).setYAxisMax(100.0).setMarkerSize(0)
         .setLegendPosition(Styler.LegendPosition.InsideSE);
     boolean any = false;
     for (Map.Entry<String, double[]> e : series.entrySet()) {
@@ -55,8 +56,9 @@ public final class ReplayPlots {
 
   /** Latency against send time, one scatter series per entry: {times in s, latencies in ms}. */
   public static void latencyOverTime(Path file, String title, Map<String, double[][]> series) throws IOException {
-    XYChart chart = chart(title, "scheduled time (s)", "latency (ms, log scale)");
-    chart.getStyler().setDefaultSeriesRenderStyle(XYSeries.XYSeriesRenderStyle.Scatter).setYAxisLogarithmic(true).setMarkerSize(3);
+    boolean log = spansDecades(series.values().stream().flatMapToDouble(v -> Arrays.stream(v[1])).toArray());
+    XYChart chart = chart(title, "scheduled time (s)", log ? "latency (ms, log scale)" : "latency (ms)");
+    chart.getStyler().setDefaultSeriesRenderStyle(XYSeries.XYSeriesRenderStyle.Scatter).setYAxisLogarithmic(log).setMarkerSize(3);
     boolean any = false;
     for (Map.Entry<String, double[][]> e : series.entrySet()) {
       double[] t = e.getValue()[0];
@@ -107,6 +109,13 @@ public final class ReplayPlots {
       any = true;
     }
     save(chart, file, any);
+  }
+
+  /** A log axis only pays off (and only gets tick labels) when the values span decades. */
+  private static boolean spansDecades(double[] values) {
+    double min = Arrays.stream(values).filter(v -> v > 0).min().orElse(1);
+    double max = Arrays.stream(values).max().orElse(1);
+    return max / min >= 20;
   }
 
   private static void line(XYChart chart, String name, double[] t, List<MetricsSample> samples,

@@ -33,6 +33,7 @@ public final class ReplayRun {
   public record Result(String label, Path dir, JsonObject summary, List<CallRecord> calls, List<MetricsSample> samples) {}
 
   private static final int ACTIVATION_LOOKUPS_AT_ONCE = 16;
+  private static final long MAX_EXTRA_TAIL_MS = 60_000;
 
   private final Vertx vertx;
   private final PrintStream log;
@@ -59,8 +60,7 @@ public final class ReplayRun {
         sampler.start(origin);
         List<CallRecord> calls = driver.run(origin).await();
         if (load.tailMs() > 0) {
-          log.printf("[%s] sampling /metrics for %.1f s more%n", label, load.tailMs() / 1000.0);
-          pause(load.tailMs());
+          tail(label, sampler, load.tailMs());
         }
         List<MetricsSample> samples = sampler.stop();
         if (samples.isEmpty()) {
@@ -217,6 +217,31 @@ public final class ReplayRun {
       h.mergeIn(extra);
     }
     return h;
+  }
+
+  /**
+   * Samples on after the last answer: at least {@code tailMs}, and while the platform is still
+   * starting instances the burst asked for (their memory counts once they run), plus
+   * {@code tailMs} after the last one is up; never more than {@link #MAX_EXTRA_TAIL_MS} extra.
+   */
+  private void tail(String label, MetricsSampler sampler, long tailMs) {
+    log.printf("[%s] sampling /metrics for %.1f s more%n", label, tailMs / 1000.0);
+    long deadline = System.nanoTime() + (tailMs + MAX_EXTRA_TAIL_MS) * 1_000_000;
+    long quietSince = System.nanoTime();
+    boolean waited = false;
+    while (System.nanoTime() < deadline) {
+      MetricsSample last = sampler.latest();
+      if (last != null && last.starting() > 0) {
+        if (!waited) {
+          log.printf("[%s] waiting for %.0f instance(s) still starting%n", label, last.starting());
+          waited = true;
+        }
+        quietSince = System.nanoTime();
+      } else if (System.nanoTime() - quietSince >= tailMs * 1_000_000) {
+        return;
+      }
+      pause(100);
+    }
   }
 
   /** /proc/loadavg's first three fields: how busy the machine was apart from this run. */
