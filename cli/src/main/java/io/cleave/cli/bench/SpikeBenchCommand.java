@@ -26,7 +26,7 @@ import picocli.CommandLine.Option;
       "Prints tail latency during the burst and peak memory per policy, and fork's ratios against keep-alive."
     })
 public final class SpikeBenchCommand extends UserCommand {
-  @Option(names = "--quick", description = "A short run (5 trace minutes, 6 s each; within 3 minutes in all)")
+  @Option(names = "--quick", description = "A short run: 2 trace minutes before the burst, none after, shorter limits (about 3 minutes in all)")
   boolean quick;
 
   @Option(names = "--out", paramLabel = "DIR", description = "Output directory (default: ${DEFAULT-VALUE})")
@@ -42,8 +42,8 @@ public final class SpikeBenchCommand extends UserCommand {
       description = "Policies compared (default: ${DEFAULT-VALUE})")
   List<String> policies;
 
-  @Option(names = "--seconds-per-minute", paramLabel = "S", description = "Seconds per trace minute (default: 10, 6 with --quick)")
-  Double secondsPerMinute;
+  @Option(names = "--seconds-per-minute", paramLabel = "S", description = "Seconds per trace minute (default: ${DEFAULT-VALUE})")
+  double secondsPerMinute = SpikeBench.DEFAULT_SECONDS_PER_MINUTE;
 
   @Option(names = "--peak-rate", paramLabel = "R", description = "Calls per second in the burst's peak minute (default: ${DEFAULT-VALUE})")
   double peakRate = SpikeBench.DEFAULT_PEAK_RATE;
@@ -51,7 +51,7 @@ public final class SpikeBenchCommand extends UserCommand {
   @Option(names = "--before", paramLabel = "N", description = "Trace minutes replayed before the burst (default: 6, 2 with --quick)")
   Integer before;
 
-  @Option(names = "--after", paramLabel = "N", description = "Trace minutes replayed after the burst (default: 4, 1 with --quick)")
+  @Option(names = "--after", paramLabel = "N", description = "Trace minutes replayed after the burst (default: 4, 0 with --quick)")
   Integer after;
 
   @Option(names = "--seed", description = "Seed for arrival times (default: ${DEFAULT-VALUE})")
@@ -60,15 +60,18 @@ public final class SpikeBenchCommand extends UserCommand {
   @Option(names = "--max-in-flight", paramLabel = "N", description = "Outstanding calls at most; more are dropped (default: ${DEFAULT-VALUE})")
   int maxInFlight = 256;
 
-  @Option(names = "--call-timeout", paramLabel = "S", description = "Client-side limit per call (default: ${DEFAULT-VALUE})")
-  int callTimeoutS = 60;
+  @Option(names = "--call-timeout", paramLabel = "S", description = "Client-side limit per call (default: 60, 15 with --quick)")
+  Integer callTimeoutS;
 
   @Option(names = "--idle-timeout", paramLabel = "S", description = "idle_timeout of the image function (default: ${DEFAULT-VALUE})")
   int idleTimeoutS = 30;
 
-  @Option(names = "--tail", paramLabel = "S",
-      description = "Keep sampling /metrics this long after the last answer; the server refreshes memory every 10 s (default: ${DEFAULT-VALUE})")
-  double tailS = 12;
+  @Option(names = "--tail", paramLabel = "S", description = "Keep sampling /metrics this long after the last answer and after "
+      + "the last instance still starting is up; the server refreshes memory every 10 s (default: 12, 10 with --quick)")
+  Double tailS;
+
+  @Option(names = "--max-tail", paramLabel = "S", description = "Longest tail (default: 60, 20 with --quick)")
+  Double maxTailS;
 
   @Option(names = "--io-ms", paramLabel = "MS",
       description = "Per call, the image function waits this long as if fetching and storing via an object store (default: ${DEFAULT-VALUE})")
@@ -94,14 +97,17 @@ public final class SpikeBenchCommand extends UserCommand {
 
   private int replay() throws IOException {
     Trace t = TraceReader.read(trace != null ? trace : SharedData.dir().resolve("azure2019").resolve("sample100-8h"));
-    double spm = secondsPerMinute != null ? secondsPerMinute : quick ? 6.0 : 10.0;
-    SpikeBench.Plan plan = SpikeBench.plan(t, function, before != null ? before : quick ? 2 : 6, after != null ? after : quick ? 1 : 4,
-        spm, peakRate, seed);
+    SpikeBench.Plan plan = SpikeBench.plan(t, function, before != null ? before : quick ? 2 : 6, after != null ? after : quick ? 0 : 4,
+        secondsPerMinute, peakRate, seed);
+    long timeoutMs = 1000L * (callTimeoutS != null ? callTimeoutS : quick ? 15 : 60);
+    double tail = tailS != null ? tailS : quick ? 10 : 12;
+    double maxTail = Math.max(tail, maxTailS != null ? maxTailS : quick ? 20 : 60);
     Vertx vertx = Vertx.vertx();
     try {
       SpikeBench.run(vertx, t, plan, policies,
           SpikeBench.imageDeploy(imageDir != null ? imageDir : SharedData.dir().resolve("images"), idleTimeoutS, ioMs),
-          new LoadOptions(maxInFlight, callTimeoutS * 1000L, 250, Math.round(tailS * 1000), !noProgress), out, serverArgs, System.out);
+          new LoadOptions(maxInFlight, timeoutMs, 250, Math.round(tail * 1000), Math.round(maxTail * 1000), !noProgress), out,
+          serverArgs, System.out);
       System.out.println("output: " + out.toAbsolutePath());
       return 0;
     } finally {

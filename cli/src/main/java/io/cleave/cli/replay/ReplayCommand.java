@@ -128,6 +128,9 @@ public final class ReplayCommand extends UserCommand {
   @Option(names = "--tail", paramLabel = "S", description = "Keep sampling /metrics this long after the last answer (default: ${DEFAULT-VALUE})")
   double tailS = 0;
 
+  @Option(names = "--max-tail", paramLabel = "S", description = "Longest tail while instances are still starting (default: ${DEFAULT-VALUE})")
+  double maxTailS = 60;
+
   @Option(names = "--window", paramLabel = "MINUTE[:N]", description = "Also report trace minutes MINUTE..MINUTE+N-1 on their own (N default 1)")
   String window;
 
@@ -163,7 +166,8 @@ public final class ReplayCommand extends UserCommand {
     workloadFor.forEach((k, v) -> byFunction.put(k, Workload.parse(v)));
     DeployOptions deploy = new DeployOptions(Workload.parse(workload), byFunction, idleTimeoutS, busy,
         imageDir != null ? imageDir : SharedData.dir().resolve("images"), imageSize, imageIoMs, keep);
-    LoadOptions load = new LoadOptions(maxInFlight, callTimeoutS * 1000L, sampleMs, Math.round(tailS * 1000), !noProgress);
+    LoadOptions load = new LoadOptions(maxInFlight, callTimeoutS * 1000L, sampleMs, Math.round(tailS * 1000),
+        Math.round(Math.max(tailS, maxTailS) * 1000), !noProgress);
     ReplayWindow w = window == null ? null : parseWindow(window, so);
 
     Vertx vertx = Vertx.vertx();

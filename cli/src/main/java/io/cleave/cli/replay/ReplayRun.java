@@ -33,7 +33,6 @@ public final class ReplayRun {
   public record Result(String label, Path dir, JsonObject summary, List<CallRecord> calls, List<MetricsSample> samples) {}
 
   private static final int ACTIVATION_LOOKUPS_AT_ONCE = 16;
-  private static final long MAX_EXTRA_TAIL_MS = 60_000;
 
   private final Vertx vertx;
   private final PrintStream log;
@@ -60,7 +59,7 @@ public final class ReplayRun {
         sampler.start(origin);
         List<CallRecord> calls = driver.run(origin).await();
         if (load.tailMs() > 0) {
-          tail(label, sampler, load.tailMs());
+          tail(label, sampler, load.tailMs(), load.maxTailMs());
         }
         List<MetricsSample> samples = sampler.stop();
         if (samples.isEmpty()) {
@@ -212,6 +211,7 @@ public final class ReplayRun {
             .put("call_timeout_ms", load.callTimeoutMs())
             .put("sample_ms", load.sampleMs())
             .put("tail_ms", load.tailMs())
+            .put("max_tail_ms", load.maxTailMs())
             .put("length_s", schedule.lengthMicros() / 1e6));
     if (extra != null) {
       h.mergeIn(extra);
@@ -222,11 +222,11 @@ public final class ReplayRun {
   /**
    * Samples on after the last answer: at least {@code tailMs}, and while the platform is still
    * starting instances the burst asked for (their memory counts once they run), plus
-   * {@code tailMs} after the last one is up; never more than {@link #MAX_EXTRA_TAIL_MS} extra.
+   * {@code tailMs} after the last one is up; never more than {@code maxTailMs} in all.
    */
-  private void tail(String label, MetricsSampler sampler, long tailMs) {
+  private void tail(String label, MetricsSampler sampler, long tailMs, long maxTailMs) {
     log.printf("[%s] sampling /metrics for %.1f s more%n", label, tailMs / 1000.0);
-    long deadline = System.nanoTime() + (tailMs + MAX_EXTRA_TAIL_MS) * 1_000_000;
+    long deadline = System.nanoTime() + maxTailMs * 1_000_000;
     long quietSince = System.nanoTime();
     boolean waited = false;
     while (System.nanoTime() < deadline) {
