@@ -119,8 +119,8 @@ class CliAgainstServerTest {
     assertEquals("0.0.2", version(dir));
     assertTrue(first.out().contains("Deploying hello to app: demo\n"), first::toString);
     assertTrue(first.out().contains("Successfully created app: demo\n"), first::toString);
-    assertTrue(first.out().contains("Updating function hello using image bundle:sha256:"), first::toString);
-    assertTrue(first.out().contains("Successfully created function: hello with bundle:sha256:"), first::toString);
+    assertTrue(first.out().contains("Updating function hello using image cleave/bundle:sha256-"), first::toString);
+    assertTrue(first.out().contains("Successfully created function: hello with cleave/bundle:sha256-"), first::toString);
     assertTrue(first.out().contains("Successfully created trigger: hello\n"), first::toString);
     assertTrue(first.out().contains("Trigger Endpoint: " + url + "/t/demo/hello\n"), first::toString);
     assertTrue(first.err().contains("Uploading bundle ["), first::toString);
@@ -129,7 +129,7 @@ class CliAgainstServerTest {
     JsonNode fns = json(ok("list", "fns", "demo", "--output", "json"));
     assertEquals(1, fns.size());
     String image = fns.get(0).get("image").asText();
-    assertTrue(image.matches("bundle:sha256:[0-9a-f]{64}"), image);
+    assertTrue(image.matches("cleave/bundle:sha256-[0-9a-f]{64}"), image);
     assertEquals(List.of("func.py", "func.yaml", "requirements.txt"), bundleFiles(image));
 
     // The server's copy of the code is what the directory holds, bumped func.yaml included.
@@ -139,7 +139,7 @@ class CliAgainstServerTest {
     CliRun second = ok("deploy", "--app", "demo", dir.toString());
     assertEquals("0.0.3", version(dir));
     assertFalse(second.out().contains("Successfully created app"), second::toString);
-    assertTrue(second.out().contains("Successfully updated function: hello with bundle:sha256:"), second::toString);
+    assertTrue(second.out().contains("Successfully updated function: hello with cleave/bundle:sha256-"), second::toString);
     assertTrue(second.out().contains("Successfully updated trigger: hello\n"), second::toString);
 
     JsonNode fn = json(ok("inspect", "fn", "demo", "hello"));
@@ -266,7 +266,7 @@ class CliAgainstServerTest {
     CliRun fns = ok("list", "fns", "tables");
     List<String> lines = fns.out().lines().toList();
     assertTrue(lines.get(0).matches("NAME\\s+IMAGE\\s+ID"), fns::toString);
-    assertTrue(lines.get(1).matches("tabled\\s+bundle:sha256:[0-9a-f]{64}\\s+\\S+"), fns::toString);
+    assertTrue(lines.get(1).matches("tabled\\s+cleave/bundle:sha256-[0-9a-f]{64}\\s+\\S+"), fns::toString);
     CliRun triggers = ok("list", "triggers", "tables");
     List<String> tl = triggers.out().lines().toList();
     assertTrue(tl.get(0).matches("FUNCTION\\s+NAME\\s+ID\\s+TYPE\\s+SOURCE\\s+ENDPOINT"), triggers::toString);

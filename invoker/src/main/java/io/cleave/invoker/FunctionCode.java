@@ -60,7 +60,7 @@ final class FunctionCode {
     BundleDigest digest = BundleDigest.fromImage(fn.image()).orElse(null);
     if (digest == null) {
       return Future.failedFuture(
-          new ApiError(502, "function image '" + fn.image() + "' is not a code bundle (bundle:sha256:<hex>)"));
+          new ApiError(502, "function image '" + fn.image() + "' is not a code bundle (" + BundleDigest.IMAGE_REPOSITORY + ":sha256-<hex>)"));
     }
     Future<Map.Entry<Path, Entry>> bundle = bundles.computeIfAbsent(digest.hex(), hex -> prepare(digest));
     return bundle

@@ -49,7 +49,7 @@ public final class CreateCommand {
     }
   }
 
-  @Command(name = "fn", aliases = {"function", "f"}, description = "Create a function from a bundle reference (bundle:sha256:<hex>); `cleave deploy` does this for you.")
+  @Command(name = "fn", aliases = {"function", "f"}, description = "Create a function from a bundle reference (cleave/bundle:sha256-<hex>); `cleave deploy` does this for you.")
   static final class Fn extends UserCommand {
     @Mixin ApiEndpoint endpoint;
     @Parameters(index = "0", paramLabel = "APP") String appName;

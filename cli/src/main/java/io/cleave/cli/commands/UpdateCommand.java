@@ -65,7 +65,7 @@ public final class UpdateCommand {
     @Parameters(index = "0", paramLabel = "APP") String appName;
     @Parameters(index = "1", paramLabel = "FN") String fnName;
 
-    @Option(names = "--image", paramLabel = "IMAGE", description = "Bundle reference bundle:sha256:<hex>") String image;
+    @Option(names = "--image", paramLabel = "IMAGE", description = "Bundle reference cleave/bundle:sha256-<hex>") String image;
     @Option(names = {"--memory", "-m"}, paramLabel = "MB", description = "Memory in MiB") Integer memory;
     @Option(names = "--timeout", paramLabel = "SECONDS", description = "Call timeout") Integer timeout;
     @Option(names = "--idle-timeout", paramLabel = "SECONDS", description = "Idle instance keep-alive") Integer idleTimeout;

@@ -32,7 +32,7 @@ public final class BundleArchive {
   /** What was packed: the archive file, its sha256 (hex), size in bytes and number of files. */
   public record Packed(Path file, String sha256, long size, int files) {
     public String imageRef() {
-      return "bundle:sha256:" + sha256;
+      return new io.cleave.common.bundle.BundleDigest(sha256).image();
     }
   }
 

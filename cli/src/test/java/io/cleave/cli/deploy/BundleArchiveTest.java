@@ -67,7 +67,7 @@ class BundleArchiveTest {
     assertEquals(Files.size(out), p.size());
     String sha = HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(Files.readAllBytes(out)));
     assertEquals(sha, p.sha256());
-    assertEquals("bundle:sha256:" + sha, p.imageRef());
+    assertEquals("cleave/bundle:sha256-" + sha, p.imageRef());
   }
 
   @Test

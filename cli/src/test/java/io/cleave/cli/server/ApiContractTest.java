@@ -298,7 +298,7 @@ class ApiContractTest {
     assertError(http.post("/v2/fns", "{\"name\":\"x\",\"app_id\":\"" + appId + "\",\"id\":\"" + Ulid.next() + "\"}"),
         400, "ID cannot be provided for Fn creation");
     assertError(http.post("/v2/fns", "{\"name\":\"x\",\"app_id\":\"" + appId + "\",\"image\":\"bundle:sha256:12\"}"),
-        400, "Invalid Fn image: a bundle reference is bundle:sha256:<64 hex digits>");
+        400, "Invalid Fn image: a bundle reference is cleave/bundle:sha256-<64 hex digits>");
     assertError(http.post("/v2/fns", "{\"name\":\"x\",\"app_id\":\"" + appId + "\",\"memory\":100000}"), 400,
         "memory value is out of range. It should be between 128 and 8192");
 
@@ -489,8 +489,8 @@ class ApiContractTest {
 
     Http.Reply up = http.send("PUT", "/cleave/v1/fns/" + fnId + "/bundle", archive, Map.of("X-Content-SHA256", hex));
     assertEquals(200, up.status(), up.toString());
-    assertEquals("bundle:sha256:" + hex, up.json().path("image").asText());
-    assertEquals("bundle:sha256:" + hex, http.get("/v2/fns/" + fnId).json().path("image").asText());
+    assertEquals("cleave/bundle:sha256-" + hex, up.json().path("image").asText());
+    assertEquals("cleave/bundle:sha256-" + hex, http.get("/v2/fns/" + fnId).json().path("image").asText());
     Path stored = data.resolve("bundles/sha256/" + hex + ".tar.gz");
     assertTrue(Files.isRegularFile(stored));
 
@@ -513,7 +513,7 @@ class ApiContractTest {
     assertEquals(400, mismatch.status());
     assertTrue(mismatch.message().startsWith("bundle digest mismatch"), mismatch.toString());
     assertError(http.send("PUT", "/cleave/v1/fns/" + Ulid.next() + "/bundle", archive, Map.of()), 404, "Fn not found");
-    assertEquals("bundle:sha256:" + hex, http.get("/v2/fns/" + fnId).json().path("image").asText());
+    assertEquals("cleave/bundle:sha256-" + hex, http.get("/v2/fns/" + fnId).json().path("image").asText());
   }
 
   @Test

@@ -126,8 +126,8 @@ final class Rules {
     if (image.length() > MAX_IMAGE) {
       throw bad("Invalid Fn image: longer than " + MAX_IMAGE + " characters");
     }
-    if (image.startsWith(BundleDigest.IMAGE_PREFIX) && BundleDigest.fromImage(image).isEmpty()) {
-      throw bad("Invalid Fn image: a bundle reference is bundle:sha256:<64 hex digits>");
+    if (BundleDigest.looksLikeBundleImage(image) && BundleDigest.fromImage(image).isEmpty()) {
+      throw bad("Invalid Fn image: a bundle reference is " + BundleDigest.IMAGE_REPOSITORY + ":sha256-<64 hex digits>");
     }
   }
 
