@@ -5,7 +5,8 @@
  * init binds the bundle and run dir, pivots into the view and starts the instance as an
  * unprivileged uid in the instance's cgroups, then stays as the namespace's reaper.
  *
- * Usage: cleave-container --root DIR --tmp-size BYTES [--mask DIR]... [--join CGROUP_DIR]...
+ * Usage: cleave-container --root DIR --tmp-size BYTES [--runtime DIR] [--mask DIR]... [--join CGROUP_DIR]...
+ * --runtime is bound read-only at /cleave/sdk-python in every container (the function runtime).
  * Status lines on stdout: "helper <init's host pid>", "prepared", "started <pid in container>",
  * "exit <wait status>", "reaped <pid> <wait status>", "error <message>".
  */
@@ -30,6 +31,7 @@
 
 struct options {
   const char *root;
+  const char *runtime;
   unsigned long long tmp_bytes;
   const char *masks[MAX_LIST];
   size_t nmasks;
@@ -59,6 +61,8 @@ static void parse(int argc, char **argv, struct options *o) {
       if (*value == '\0' || *end != '\0' || o->tmp_bytes == 0) {
         fail_plain("--tmp-size needs a positive byte count, got '%s'", value);
       }
+    } else if (strcmp(argv[i - 1], "--runtime") == 0) {
+      o->runtime = value;
     } else if (strcmp(argv[i - 1], "--mask") == 0) {
       add(o->masks, &o->nmasks, value, "--mask");
     } else if (strcmp(argv[i - 1], "--join") == 0) {
@@ -68,7 +72,7 @@ static void parse(int argc, char **argv, struct options *o) {
     }
   }
   if (o->root == NULL || o->tmp_bytes == 0) {
-    fail_plain("usage: cleave-container --root DIR --tmp-size BYTES [--mask DIR]... [--join CGROUP_DIR]...");
+    fail_plain("usage: cleave-container --root DIR --tmp-size BYTES [--runtime DIR] [--mask DIR]... [--join CGROUP_DIR]...");
   }
 }
 
@@ -95,7 +99,7 @@ static int container_init(const struct options *opt) {
   if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) != 0) {
     fail("set the parent-death signal");
   }
-  rootfs_prepare(opt->root, opt->tmp_bytes, opt->masks, opt->nmasks);
+  rootfs_prepare(opt->root, opt->tmp_bytes, opt->runtime, opt->masks, opt->nmasks);
   report("prepared");
   struct order order;
   if (order_read(0, &order) != 0) {

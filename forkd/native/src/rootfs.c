@@ -151,13 +151,17 @@ static void make_dev(const char *root, unsigned long long tmp_bytes) {
   do_mount(NULL, dev, NULL, MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID | MS_NOEXEC, NULL);
 }
 
-void rootfs_prepare(const char *root, unsigned long long tmp_bytes, const char *const *masks, size_t nmasks) {
+static void bind_into(const char *src, const char *root, const char *at, unsigned long long attrs);
+
+void rootfs_prepare(const char *root, unsigned long long tmp_bytes, const char *runtime, const char *const *masks,
+                    size_t nmasks) {
   char path[PATH_MAX], data[64];
   /* Nothing done here may propagate back to the host. */
   do_mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL);
   do_mount("cleave-root", root, "tmpfs", MS_NOSUID | MS_NODEV, "size=64k,mode=755");
   mirror_host_root(root);
-  static const char *const DIRS[] = {"proc", "dev", "tmp", "function", "cleave", "cleave/run", "cleave/children"};
+  static const char *const DIRS[] = {"proc", "dev", "tmp", "function", "cleave", "cleave/run", "cleave/children",
+                                      "cleave/sdk-python"};
   for (size_t i = 0; i < sizeof DIRS / sizeof DIRS[0]; i++) {
     path_join(path, sizeof path, root, DIRS[i]);
     make_dir(path, 0755);
@@ -170,6 +174,9 @@ void rootfs_prepare(const char *root, unsigned long long tmp_bytes, const char *
   snprintf(data, sizeof data, "size=%llu,mode=1777", tmp_bytes);
   do_mount("cleave-tmp", path, "tmpfs", MS_NOSUID | MS_NODEV, data);
   make_dev(root, tmp_bytes);
+  if (runtime != NULL) {
+    bind_into(runtime, root, "cleave/sdk-python", MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV);
+  }
   /* Mounted by the pid namespace's init, so it shows that namespace. */
   path_join(path, sizeof path, root, "proc");
   do_mount("proc", path, "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL);

@@ -2,7 +2,8 @@
  * The lean container's file system view. Prepared ahead (in the pool): a tmpfs skeleton at the
  * staging directory with every top-level host directory bind-mounted read-only, nosuid, nodev;
  * masked host directories (forkd's data dir) covered by empty read-only tmpfs; a private /tmp; a
- * minimal /dev; /proc of the container's pid namespace. Entered per instance: the bundle at
+ * minimal /dev; /proc of the container's pid namespace; the function runtime (when given) read-only
+ * at /cleave/sdk-python, so instances find it whatever the host path's permissions. Entered per instance: the bundle at
  * /function (read-only), the run dir at /cleave/run, a seed's children dir at /cleave/children,
  * then pivot_root so the host tree is gone.
  */
@@ -13,7 +14,8 @@
 
 #include "order.h"
 
-void rootfs_prepare(const char *root, unsigned long long tmp_bytes, const char *const *masks, size_t nmasks);
+void rootfs_prepare(const char *root, unsigned long long tmp_bytes, const char *runtime, const char *const *masks,
+                    size_t nmasks);
 
 void rootfs_enter(const char *root, const struct order *o);
 

@@ -64,7 +64,7 @@ final class Forkd implements AutoCloseable {
     this.lockFile = lockFile;
     this.uids = new UidRange(config.uidBase(), config.uidCount());
     List<String> helper = Container.helperCommand(config.helper(), config.stagingRoot(), config.tmpBytes(),
-        List.of(config.dataDir()), poolCgroup.dirs());
+        config.runtimeDir(), List.of(config.dataDir()), poolCgroup.dirs());
     this.pool = new ContainerPool(() -> Container.prepare(helper, 30_000), config.poolSize());
     this.slots = new ForkSlots(cgroups, config.slotsDir(), config.pidsMax(), FORK_SLOTS);
   }
@@ -104,8 +104,10 @@ final class Forkd implements AutoCloseable {
     Files.createDirectories(config.forksDir());
     Files.createDirectories(config.slotsDir());
     Files.createDirectories(config.stagingRoot());
+    InstanceRuntime.install(config.runtimeSource(), config.runtimeDir());
     Cgroup poolCgroup = cgroups.create("pool");
-    ForkdConfig real = new ForkdConfig(dataReal, config.socket(), config.helper(), config.poolSize(),
+    ForkdConfig real = new ForkdConfig(dataReal, config.socket(), config.helper(), config.runtimeSource(),
+        config.poolSize(),
         config.uidBase(), config.uidCount(), config.pidsMax(), config.tmpBytes(), config.logLimitBytes(),
         config.startTimeoutMs(), config.favorDynmods());
     LOG.info("forkd on " + dataReal + ": cgroups " + cgroups.parents() + ", pool " + config.poolSize());

@@ -11,6 +11,7 @@ record ForkdConfig(
     Path dataDir,
     Path socket,
     Path helper,
+    Path runtimeSource,
     int poolSize,
     int uidBase,
     int uidCount,
@@ -29,6 +30,7 @@ record ForkdConfig(
         data,
         socket == null ? data.resolve("run").resolve("forkd.sock") : socket.toAbsolutePath().normalize(),
         helper,
+        Path.of(home, "sdk-python").toAbsolutePath().normalize(),
         intKnob(env, "CLEAVE_FORKD_POOL", 2, 0, 256),
         intKnob(env, "CLEAVE_FORKD_UID_BASE", 900_000, 1000, 2_000_000_000),
         intKnob(env, "CLEAVE_FORKD_UIDS", 100_000, 1, 10_000_000),
@@ -70,6 +72,11 @@ record ForkdConfig(
 
   Path slotsDir() {
     return runDir().resolve("slots");
+  }
+
+  /** forkd's copy of the function runtime, bound into every container. */
+  Path runtimeDir() {
+    return runDir().resolve("runtime").resolve("sdk-python");
   }
 
   Path stagingRoot() {

@@ -68,7 +68,7 @@ class ForkdWithSdkPythonTest {
   }
 
   private static Map<String, String> env() {
-    return Map.of("PYTHONPATH", SDK.toString());
+    return Map.of("PYTHONPATH", InstanceRuntime.MOUNT_POINT);
   }
 
   @Test

@@ -30,25 +30,28 @@ final class FunctionCode {
   /** How to start an instance of one function version. */
   record Launch(Path bundleDir, List<String> command, Map<String, String> env) {}
 
-  private record Entry(String file, String handler) {}
+  private record Entry(String python, String file, String handler) {}
 
   static final String PYTHON = "/usr/bin/python3";
+  /**
+   * What instances import: forkd's read-only copy of the runtime first (a bundle's own {@code fdk}
+   * never shadows it), then the packages {@code cleave deploy} installed from requirements.txt.
+   */
+  static final String PYTHONPATH = "/cleave/sdk-python:/function/.python_packages";
   private static final ObjectMapper YAML = new ObjectMapper(new YAMLFactory());
 
   private final Vertx vertx;
   private final BundleSource source;
   private final TarGzUnpacker unpacker;
   private final Path unpackedRoot;
-  private final Path sdkPython;
   /** Per bundle digest: its unpacked directory and entry point (bundles never change). */
   private final Map<String, Future<Map.Entry<Path, Entry>>> bundles = new ConcurrentHashMap<>();
 
-  FunctionCode(Vertx vertx, BundleSource source, TarGzUnpacker unpacker, Path unpackedRoot, Path cleaveHome) {
+  FunctionCode(Vertx vertx, BundleSource source, TarGzUnpacker unpacker, Path unpackedRoot) {
     this.vertx = vertx;
     this.source = source;
     this.unpacker = unpacker;
     this.unpackedRoot = unpackedRoot;
-    this.sdkPython = cleaveHome.resolve("sdk-python").toAbsolutePath();
   }
 
   /** Resolves the function's bundle (unpacking it if this node has not yet) and its launch command. */
@@ -68,11 +71,11 @@ final class FunctionCode {
         .map(
             b -> {
               Map<String, String> env = new HashMap<>(config);
-              env.put("PYTHONPATH", sdkPython.toString());
+              env.put("PYTHONPATH", PYTHONPATH);
               // Output reaches the per-call logs when written, not when a buffer fills.
               env.put("PYTHONUNBUFFERED", "1");
               Entry e = b.getValue();
-              return new Launch(b.getKey(), List.of(PYTHON, "-m", "fdk", e.file(), e.handler()), Map.copyOf(env));
+              return new Launch(b.getKey(), List.of(e.python(), "-m", "fdk", e.file(), e.handler()), Map.copyOf(env));
             });
   }
 
@@ -110,12 +113,13 @@ final class FunctionCode {
     Path yaml = bundleDir.resolve("func.yaml");
     String file = "/function/func.py";
     String handler = "handler";
+    String python = PYTHON;
     if (Files.isRegularFile(yaml)) {
       JsonNode doc = YAML.readTree(yaml.toFile());
       String runtime = doc == null ? "" : doc.path("runtime").asText("");
-      if (!runtime.isEmpty() && !runtime.startsWith("python")) {
-        throw new ApiError(502, "func.yaml runtime '" + runtime + "' is not supported (python is)");
-      }
+      python = PythonRuntimes.interpreter(runtime)
+          .orElseThrow(() -> new ApiError(502, "func.yaml runtime '" + runtime + "' is not available on this node ("
+              + String.join(", ", PythonRuntimes.available()) + " are)"));
       String entrypoint = doc == null ? "" : doc.path("entrypoint").asText("").trim();
       if (!entrypoint.isEmpty()) {
         List<String> words = Arrays.asList(entrypoint.split("\\s+"));
@@ -143,7 +147,7 @@ final class FunctionCode {
     if (!Files.isRegularFile(bundleDir.resolve(file.substring("/function/".length())))) {
       throw new ApiError(502, "the bundle has no " + file.substring("/function/".length()));
     }
-    return new Entry(file, handler);
+    return new Entry(python, file, handler);
   }
 
   private static String message(Throwable e) {

@@ -29,6 +29,8 @@ final class FunctionPool {
   /** Call slots of instances being started, which queued calls may count on. */
   int startingSlots;
   Seed seed;
+  /** Set when the current version's seed refused to fork (threads at import): no seed is kept for it. */
+  String unforkable;
   long seedRetryAfterNanos;
   long forkRetryAfterNanos;
   private Map<String, String> fnConfig;
@@ -69,7 +71,16 @@ final class FunctionPool {
     }
     version = next;
     launch = null;
+    unforkable = null;
     return true;
+  }
+
+  /** The function is gone: no instance or seed of the last version is current any more. */
+  void forgetVersion() {
+    version = null;
+    launch = null;
+    fnConfig = null;
+    appConfig = null;
   }
 
   /** Nothing runs, starts or waits here any more: the pool can be dropped. */

@@ -11,6 +11,8 @@ final class Instance {
   final int memoryMb;
   /** How it was made: cold or fork; its first call reports this, later calls are warm. */
   final StartMode origin;
+  /** Why it was not made a faster way (null when nothing stood in the way); its first call reports it. */
+  String startNote;
   /** Cold-only instances serve one call and go. */
   final boolean singleUse;
   State state = State.STARTING;

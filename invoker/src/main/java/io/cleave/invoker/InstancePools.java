@@ -6,6 +6,7 @@ import io.cleave.common.activation.Activation;
 import io.cleave.common.error.ApiError;
 import io.cleave.common.invoke.Call;
 import io.cleave.common.invoke.CallResult;
+import io.cleave.common.model.Fn;
 import io.cleave.common.model.StartMode;
 import io.cleave.forkd.ForkdClient;
 import io.cleave.forkd.InstanceStatus;
@@ -121,6 +122,29 @@ final class InstancePools {
     schedule(pool);
   }
 
+  /**
+   * The registry changed a function ({@code now}) or deleted it (null): its seed and idle instances
+   * go at once, instances still starting go when they are up, busy ones after their calls. Calls
+   * already accepted still run.
+   */
+  void fnChanged(String fnId, Fn now) {
+    FunctionPool pool = pools.get(fnId);
+    if (pool == null || pool.fn == null) {
+      return;
+    }
+    if (now == null) {
+      if (pool.queue.isEmpty()) {
+        pool.forgetVersion(); // calls still queued run on the last version, then it idles out
+      }
+      retireAll(pool);
+    } else if (pool.observe(now, null)) {
+      retireAll(pool);
+    }
+    if (pool.isEmpty()) {
+      pools.remove(fnId, pool);
+    }
+  }
+
   /** Completes once the activation with this id (if being assembled) is handed to the store. */
   Future<Void> recorded(String id) {
     Promise<Void> p = unrecorded.get(id);
@@ -202,6 +226,9 @@ final class InstancePools {
     boolean singleUse = settings.policy() == Policy.COLD_ONLY;
     int slots = singleUse ? 1 : pool.concurrency();
     Instance inst = new Instance(pool.version, pool.fn.memory(), fork ? StartMode.FORK : StartMode.COLD, singleUse);
+    if (!fork && pool.unforkable != null) {
+      inst.startNote = "not forked: " + pool.unforkable;
+    }
     pool.instances.add(inst);
     pool.startingSlots += slots;
     if (fork) {
@@ -226,7 +253,12 @@ final class InstancePools {
                   // seed forkd no longer knows, or that has exited, is replaced.
                   LOG.log(Level.WARNING, "fork of seed " + seedId + " failed, starting cold: " + message(ar.cause()));
                   pool.forkRetryAfterNanos = System.nanoTime() + FORK_RETRY_AFTER_FAILED_FORK_NANOS;
-                  if (pool.seed == seed && ar.cause() instanceof ApiError e && (e.status() == 404 || e.status() == 409)) {
+                  if (pool.seed == seed && ar.cause() instanceof ApiError e && e.status() == 422) {
+                    // The seed refused (threads it cannot carry into a child): this version starts cold.
+                    pool.unforkable = e.getMessage();
+                    retireSeed(pool);
+                  } else if (pool.seed == seed && ar.cause() instanceof ApiError e
+                      && (e.status() == 404 || e.status() == 409)) {
                     retireSeed(pool);
                   }
                 } else {
@@ -262,17 +294,19 @@ final class InstancePools {
     if (pool.launch == null) {
       Future<FunctionCode.Launch> f = here(code.launch(pool.fn, pool.version.config()));
       pool.launch = f;
+      // A future that failed already runs this handler at once: answer f, not the cleared field.
       f.onFailure(e -> {
         if (pool.launch == f) {
           pool.launch = null;
         }
       });
+      return f;
     }
     return pool.launch;
   }
 
   private void maybeStartSeed(FunctionPool pool) {
-    if (settings.policy() != Policy.FORK || pool.seed != null || closing
+    if (settings.policy() != Policy.FORK || pool.seed != null || pool.unforkable != null || closing
         || System.nanoTime() < pool.seedRetryAfterNanos) {
       return;
     }
@@ -442,17 +476,18 @@ final class InstancePools {
     inst.lastUsedNanos = System.nanoTime();
     StartMode mode = inst.served ? StartMode.WARM : inst.origin;
     long initMs = inst.served ? 0 : inst.initMs;
+    String startNote = inst.served ? null : inst.startNote;
     inst.served = true;
     long waitMs = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - pending.arrivedNanos);
     int timeoutSeconds = Math.max(1, pool.fn.timeout());
     Instant deadline = Instant.now().plusSeconds(timeoutSeconds);
     here(client.dispatch(inst.listener, pending.call, deadline)).onComplete(
-        ar -> finish(pool, pending, inst, mode, initMs, waitMs, timeoutSeconds,
+        ar -> finish(pool, pending, inst, mode, initMs, startNote, waitMs, timeoutSeconds,
             ar.succeeded() ? ar.result() : new InstanceClient.Broken(message(ar.cause()), true)));
   }
 
   private void finish(
-      FunctionPool pool, Pending pending, Instance inst, StartMode mode, long initMs, long waitMs,
+      FunctionPool pool, Pending pending, Instance inst, StartMode mode, long initMs, String startNote, long waitMs,
       int timeoutSeconds, InstanceClient.Outcome outcome) {
     if (outcome instanceof InstanceClient.Broken b && !b.delivered() && !pending.redispatched) {
       // The instance is gone and the function never saw the call: replace the instance, run the call again.
@@ -509,7 +544,7 @@ final class InstancePools {
       Instant start = call.receivedAt() == null ? end.minusNanos(durationNanos) : call.receivedAt();
       Activation activation = new Activation(
           callId, call.fn().appId(), pool.fnId, settings.node(), mode, r.status(), r.httpStatus(), start, end,
-          TimeUnit.NANOSECONDS.toMillis(durationNanos), waitMs, initMs, r.responseSize(), r.message());
+          TimeUnit.NANOSECONDS.toMillis(durationNanos), waitMs, initMs, r.responseSize(), r.message(), startNote);
       if (r.retire() || inst.singleUse || !inst.version.equals(pool.version)) {
         inst.state = Instance.State.RETIRED;
       }
@@ -588,7 +623,7 @@ final class InstancePools {
     Instant start = c.receivedAt() == null ? now : c.receivedAt();
     activations.record(new Activation(c.id(), c.fn().appId(), pool.fnId, settings.node(), null, "rejected",
         error.status(), start, now, Math.max(0, now.toEpochMilli() - start.toEpochMilli()),
-        Math.max(0, now.toEpochMilli() - start.toEpochMilli()), 0, 0, error.getMessage()), "");
+        Math.max(0, now.toEpochMilli() - start.toEpochMilli()), 0, 0, error.getMessage(), null), "");
   }
 
   private void failOne(FunctionPool pool, ApiError error) {
@@ -601,7 +636,7 @@ final class InstancePools {
       Instant start = p.call.receivedAt() == null ? now : p.call.receivedAt();
       activations.record(new Activation(p.call.id(), p.call.fn().appId(), pool.fnId, settings.node(), null, "error",
           error.status(), start, now, Math.max(0, now.toEpochMilli() - start.toEpochMilli()), 0, 0, 0,
-          error.getMessage()), "");
+          error.getMessage(), null), "");
     }
   }
 

@@ -9,6 +9,7 @@ import io.cleave.common.bundle.UnpackLimits;
 import io.cleave.common.invoke.Call;
 import io.cleave.common.invoke.CallResult;
 import io.cleave.common.invoke.FunctionInvoker;
+import io.cleave.common.model.Fn;
 import io.cleave.forkd.ForkdClient;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.vertx.core.Context;
@@ -43,7 +44,7 @@ public final class NodeInvoker implements FunctionInvoker, ActivationLog, AutoCl
         new ActivationStore.Retention(settings.activationMaxAge(), settings.activationMaxRecords()));
     this.detached = DetachedQueue.open(vertx, settings.dataDir().resolve("queue"), settings.detachedParallelism());
     FunctionCode code = new FunctionCode(vertx, bundles, new TarGzUnpacker(unpackLimits),
-        settings.dataDir().resolve("unpacked"), settings.cleaveHome());
+        settings.dataDir().resolve("unpacked"));
     this.pools = new InstancePools(vertx, loop, settings, host, client, code, metrics, activations);
     metrics.queueDepthGauge(detached::depth);
     detached.start(this::call);
@@ -68,6 +69,14 @@ public final class NodeInvoker implements FunctionInvoker, ActivationLog, AutoCl
       loop.runOnContext(v -> pools.submit(call, promise));
     }
     return promise.future();
+  }
+
+  /**
+   * A function was written or deleted (empty) anywhere in the cluster: its seed and idle instances
+   * on this node are retired now rather than at the next call. Safe from any thread.
+   */
+  public void fnChanged(String fnId, Optional<Fn> now) {
+    loop.runOnContext(v -> pools.fnChanged(fnId, now.orElse(null)));
   }
 
   @Override

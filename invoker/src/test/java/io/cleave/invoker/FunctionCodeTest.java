@@ -39,7 +39,7 @@ class FunctionCodeTest {
       Path p = store.resolve(digest.hex() + ".tar.gz");
       return Files.exists(p) ? Future.succeededFuture(p) : Future.failedFuture(new ApiError(404, "no bundle " + digest));
     };
-    return new FunctionCode(vertx, local, new TarGzUnpacker(UnpackLimits.DEFAULT), dir.resolve("unpacked"), Path.of("/opt/cleave"));
+    return new FunctionCode(vertx, local, new TarGzUnpacker(UnpackLimits.DEFAULT), dir.resolve("unpacked"));
   }
 
   private Fn fn(String image) {
@@ -57,7 +57,7 @@ class FunctionCodeTest {
     assertEquals(dir.resolve("unpacked").resolve(hex), launch.bundleDir());
     assertTrue(Files.isRegularFile(launch.bundleDir().resolve("main.py")));
     assertEquals("1", launch.env().get("A"));
-    assertEquals("/opt/cleave/sdk-python", launch.env().get("PYTHONPATH"));
+    assertEquals("/cleave/sdk-python:/function/.python_packages", launch.env().get("PYTHONPATH"));
     code.launch(fn("bundle:sha256:" + hex), Map.of()).await();
     assertEquals(1, fetches.get());
     // A new node-local cache (a restart) finds the unpacked directory and fetches nothing.
@@ -73,11 +73,22 @@ class FunctionCodeTest {
   }
 
   @Test
+  void aVersionedRuntimeRunsTheInterpreterOfThatVersion() throws Exception {
+    String version = new String(new ProcessBuilder(FunctionCode.PYTHON, "-c",
+        "import sys; print('python%d.%d' % sys.version_info[:2])").start().getInputStream().readAllBytes()).strip();
+    String hex = Bundles.write(dir.resolve("bundles"), Map.of("func.yaml", "runtime: " + version + "\n", "func.py", ""));
+    FunctionCode.Launch launch = code().launch(fn("cleave/bundle:sha256-" + hex), Map.of()).await();
+    assertEquals("/usr/bin/" + version, launch.command().get(0));
+  }
+
+  @Test
   void badBundlesGiveClearErrors() throws Exception {
     String javaRuntime = Bundles.write(dir.resolve("bundles"), Map.of("func.yaml", "runtime: java11\n", "func.py", ""));
     String noFile = Bundles.write(dir.resolve("bundles"), Map.of("func.yaml", "runtime: python\n"));
+    String future = Bundles.write(dir.resolve("bundles"), Map.of("func.yaml", "runtime: python3.99\n", "func.py", ""));
     FunctionCode code = code();
-    assertMessage(code, "bundle:sha256:" + javaRuntime, "runtime 'java11' is not supported");
+    assertMessage(code, "bundle:sha256:" + javaRuntime, "runtime 'java11' is not available on this node (python, python3");
+    assertMessage(code, "cleave/bundle:sha256-" + future, "runtime 'python3.99' is not available");
     assertMessage(code, "bundle:sha256:" + noFile, "the bundle has no func.py");
     assertMessage(code, "docker.io/hello:1", "is not a code bundle");
     assertMessage(code, null, "has no code yet");

@@ -262,7 +262,7 @@ public final class StartupBench {
     for (Map.Entry<StartupBenchFunction, String> e : fns.entrySet()) {
       StartupBenchFunction f = e.getKey();
       StartupBenchForkd.Target target = new StartupBenchForkd.Target(f, e.getValue(), appIds.get(COLD_ONLY), data,
-          f.unpackedDir(data), StartupBenchForkd.env(f.config(settings.imageDir()), SharedData.home()));
+          f.unpackedDir(data), StartupBenchForkd.env(f.config(settings.imageDir())));
       if (!warmedUp) {
         direct.warmUp(target, 2 * settings.warmup());
         warmedUp = true;
@@ -342,7 +342,7 @@ public final class StartupBench {
     }
     StartupBenchFunction warm = StartupBenchFunction.HELLO;
     new StartupBenchForkd(forkd, calls, progress).warmUp(new StartupBenchForkd.Target(warm, pacer, appIds.get(FORK), data,
-        warm.unpackedDir(data), StartupBenchForkd.env(Map.of(), SharedData.home())), 2 * settings.warmup());
+        warm.unpackedDir(data), StartupBenchForkd.env(Map.of())), 2 * settings.warmup());
     Map<StartupBenchFunction, List<String>> callIds = new LinkedHashMap<>();
     for (int r = 0; r < settings.forkRounds(); r++) {
       // The pacer's one warm instance stays; every other instance must have timed out.

@@ -41,9 +41,9 @@ final class StartupBenchForkd {
   }
 
   /** The environment the invoker gives instances: the fn's config, the SDK on PYTHONPATH, unbuffered output. */
-  static Map<String, String> env(Map<String, String> config, Path cleaveHome) {
+  static Map<String, String> env(Map<String, String> config) {
     Map<String, String> env = new java.util.HashMap<>(config);
-    env.put("PYTHONPATH", cleaveHome.resolve("sdk-python").toString());
+    env.put("PYTHONPATH", "/cleave/sdk-python"); // forkd binds its copy of the runtime there
     env.put("PYTHONUNBUFFERED", "1");
     return Map.copyOf(env);
   }

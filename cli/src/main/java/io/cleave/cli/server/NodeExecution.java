@@ -32,6 +32,7 @@ final class NodeExecution {
         client.close();
         return Future.failedFuture(e);
       }
+      platform.registry().onFnChange(invoker::fnChanged);
       return Future.succeededFuture(new Execution(invoker, invoker, () -> Future.fromCompletionStage(
           // Closing blocks (draining detached calls, RocksDB), so it runs on a plain thread, not on Vert.x.
           CompletableFuture.runAsync(() -> {

@@ -211,7 +211,7 @@ class GatewayInvokeTest {
     for (int i = 0; i < 3; i++) {
       String id = Ulid.next();
       activations.put(id, new Activation(id, appId, i < 2 ? fn : "other", "node-1", StartMode.FORK, "success", 200,
-          t0.plusSeconds(i), t0.plusSeconds(i).plusMillis(5), 5, 1, 2, 10, null));
+          t0.plusSeconds(i), t0.plusSeconds(i).plusMillis(5), 5, 1, 2, 10, null, null));
     }
     JsonNode all = http.get("/cleave/v1/activations?fn_id=" + fn).json();
     assertEquals(2, all.path("items").size());

@@ -7,6 +7,8 @@ import java.time.Instant;
  * The record of one call. {@code id} equals the call's Fn-Call-Id. {@code status} is one of
  * success, error, timeout, oom, crashed, rejected. Times are in milliseconds: {@code waitMs} from
  * arrival to an instance being assigned, {@code initMs} the instance start cost (0 when warm).
+ * {@code startNote}, when set, says why the call did not get a faster start (e.g. the seed is not
+ * forkable).
  */
 public record Activation(
     String id,
@@ -22,4 +24,5 @@ public record Activation(
     long waitMs,
     long initMs,
     long responseSize,
-    String error) {}
+    String error,
+    String startNote) {}

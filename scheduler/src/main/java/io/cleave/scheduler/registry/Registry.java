@@ -26,7 +26,9 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
+import java.util.function.BiConsumer;
 import java.util.function.Consumer;
 import java.util.function.Supplier;
 
@@ -60,6 +62,7 @@ public final class Registry implements AutoCloseable {
   private final IMap<String, String> triggerNames;
   private final IMap<String, String> triggerSources;
   private final RegistryView view = new RegistryView();
+  private final List<BiConsumer<String, Optional<Fn>>> fnListeners = new CopyOnWriteArrayList<>();
   private final Membership membership;
 
   private Registry(RegistryDb db, ClusterMember member, Map<String, RocksMapStore<?>> stores) {
@@ -76,7 +79,15 @@ public final class Registry implements AutoCloseable {
     triggerSources = hz.getMap(TRIGGER_SOURCES);
     // Listen first, then copy, so nothing written meanwhile is missed.
     apps.addEntryListener(new Feed<App>(view::put, view::removeApp), true);
-    fns.addEntryListener(new Feed<Fn>(view::put, view::removeFn), true);
+    fns.addEntryListener(new Feed<Fn>(
+        f -> {
+          view.put(f);
+          fnListeners.forEach(l -> l.accept(f.id(), Optional.of(f)));
+        },
+        id -> {
+          view.removeFn(id);
+          fnListeners.forEach(l -> l.accept(id, Optional.empty()));
+        }), true);
     triggers.addEntryListener(new Feed<Trigger>(view::put, view::removeTrigger), true);
     apps.values().forEach(view::put);
     fns.values().forEach(view::put);
@@ -124,6 +135,14 @@ public final class Registry implements AutoCloseable {
       db.close();
       throw e;
     }
+  }
+
+  /**
+   * Tells {@code listener} of every function written or deleted on any member: its id and its new
+   * definition, empty once deleted. Called on a Hazelcast event thread; it must not block.
+   */
+  public void onFnChange(BiConsumer<String, Optional<Fn>> listener) {
+    fnListeners.add(listener);
   }
 
   public HazelcastInstance hazelcast() {
