@@ -183,6 +183,7 @@ restore_bg --server $SERVER_ADDR --handle $H_slow --key $K_slow --cache none >"$
 RPID=$!
 sleep 0.3
 kill -9 $SERVER
+wait $SERVER 2>/dev/null # reap it here, so bash does not report the expected "Killed"
 wait $RPID
 rc=$?
 sleep 0.2
