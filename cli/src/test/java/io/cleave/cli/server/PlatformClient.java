@@ -111,7 +111,7 @@ final class PlatformClient {
     return out.toByteArray();
   }
 
-  /** The value of an unlabelled or labelled sample in the Prometheus scrape, or 0 when absent. */
+  /** The value of an unlabelled or labelled sample in the Prometheus scrape; a missing one fails the test. */
   double metric(String sample) {
     String text = send("GET", "/metrics", null, Map.of()).body();
     for (String line : text.split("\n")) {
@@ -119,6 +119,6 @@ final class PlatformClient {
         return Double.parseDouble(line.substring(sample.length() + 1).trim());
       }
     }
-    return 0;
+    throw new AssertionError("no sample " + sample + " in /metrics");
   }
 }
