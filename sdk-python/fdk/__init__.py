@@ -49,6 +49,7 @@ def __getattr__(name: str) -> object:
         return importlib.import_module("fdk." + name)
     raise AttributeError("module 'fdk' has no attribute {!r}".format(name))
 
+
 # While ``load_handler`` imports a function module, ``fdk.handle`` calls made by that module
 # name its handler instead of starting a server inside the import.
 _loading = False
