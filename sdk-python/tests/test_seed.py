@@ -265,6 +265,30 @@ class LegacyEntrySeedTest(unittest.TestCase):
         conn.close()
 
 
+class BrokenImportSeedTest(unittest.TestCase):
+
+    def test_children_of_a_seed_whose_import_failed_answer_fn_502(self) -> None:
+        seed = Runtime(function_path("broken_import_func.py"), mode="seed",
+                       env={"READY_FILE": "/nonexistent/ready"})
+        self.addCleanup(seed.close)
+        self.assertIn("RuntimeError: cannot read /srv/secret/", seed.stderr())
+        control = ControlClient(seed.control)
+        self.addCleanup(control.close)
+        listener = os.path.join(seed.dir, "child.sock")
+        output = os.path.join(seed.dir, "child.out")
+        answer = control.request(op="fork", child_id="c", listener="unix:" + listener,
+                                 stdout=output, stderr=output)
+        self.assertTrue(answer["ok"], answer)
+        seed.children.append(answer["pid"])
+        wait_for_path(listener)
+        conn = UnixHTTPConnection(listener)
+        self.addCleanup(conn.close)
+        failed = call(conn)
+        self.assertEqual((failed.status, failed.json()), (502, {"message": "function failed"}))
+        with open(output) as f:
+            self.assertIn("RuntimeError: cannot read /srv/secret/", f.read())
+
+
 class NumpySeedTest(unittest.TestCase):
 
     def setUp(self) -> None:
