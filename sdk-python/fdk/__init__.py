@@ -8,6 +8,14 @@
 
 The runtime starts as ``python3 -m fdk /function/func.py handler`` (see ``fdk.__main__``);
 ``fdk.handle(handler)`` at the end of a func.py starts it the same way.
+
+Fn FDK's other modules (``fdk.fixtures``, ``fdk.errors``, ``fdk.log``, ``fdk.version``,
+``fdk.event_handler``, ``fdk.async_http``, ``fdk.runner``, ``fdk.headers``) load on first use, so
+that ``import fdk`` stays cheap for every cold start.
+
+A seed is forked only while it runs one thread: a function that starts threads at import calls
+``fdk.allow_fork()`` once it has registered ``os.register_at_fork(after_in_child=...)`` handlers
+that restart them in each child.
 """
 
 from __future__ import annotations
@@ -27,25 +35,76 @@ if TYPE_CHECKING:
     from typing import Optional, Union
     from fdk.customer_code import Handler
 
-__all__ = ["constants", "context", "customer_code", "response", "handle", "load_handler", "run"]
+__all__ = ["constants", "context", "customer_code", "response", "handle", "start", "allow_fork",
+           "load_handler", "run"]
+
+_LAZY_SUBMODULES = frozenset(("async_http", "errors", "event_handler", "fixtures", "headers",
+                              "log", "runner", "version"))
+
+
+def __getattr__(name: str) -> object:
+    # ``import fdk`` then ``fdk.log.log(...)`` works as with Fn's FDK, which imports these eagerly.
+    if name in _LAZY_SUBMODULES:
+        import importlib
+        return importlib.import_module("fdk." + name)
+    raise AttributeError("module 'fdk' has no attribute {!r}".format(name))
+
 
 # While ``load_handler`` imports a function module, ``fdk.handle`` calls made by that module
 # name its handler instead of starting a server inside the import.
 _loading = False
 _registered: Optional[Handler] = None
+_fork_allowed = False
+
+
+def allow_fork() -> None:
+    """Lets the seed fork although threads besides the main one run.
+
+    A fork copies only the forking thread: in a child every other thread is gone, and a lock one
+    of them held stays locked. Call this at import, after ``os.register_at_fork(after_in_child=
+    ...)`` handlers that restart those threads (and reset their locks) in each child.
+    """
+    global _fork_allowed
+    _fork_allowed = True
+
+
+def fork_allowed() -> bool:
+    return _fork_allowed
+
+
+def _handler_of(handle_code: Union[customer_code.Function, Handler]) -> Handler:
+    # A customer_code.Function, fixtures.code or anything else with handler(); or the handler.
+    if not callable(handle_code) and callable(getattr(handle_code, "handler", None)):
+        return handle_code.handler()  # type: ignore[union-attr]
+    return handle_code  # type: ignore[return-value]
 
 
 def handle(handle_code: Union[customer_code.Function, Handler]) -> None:
     """Fn's entry point: serves calls with handle_code (a function or ``customer_code.Function``)."""
     global _registered
-    handler = (handle_code.handler() if isinstance(handle_code, customer_code.Function)
-               else handle_code)
+    handler = _handler_of(handle_code)
     if not callable(handler):
         sys.exit("fdk.handle needs a function handler(ctx, data), got {!r}".format(handler))
     if _loading:
         _registered = handler
         return
     run(handler)
+
+
+def start(handle_code: Union[customer_code.Function, Handler], uds: str, loop: object = None) -> None:
+    """Fn FDK's ``start``: serves calls on the unix socket ``uds`` (``unix:<path>`` or a path)
+    until the process ends. ``loop`` is accepted for Fn's signature; calls run on the runtime's
+    own loop."""
+    from fdk.instance import prepare_process, serve_calls
+    from fdk.server import bind_unix
+    handler = _handler_of(handle_code)
+    path = uds[len("unix:"):] if uds.startswith("unix:") else uds
+    prepare_process()
+    try:
+        listener = bind_unix(os.path.normpath(path))
+    except (OSError, ValueError) as ex:
+        sys.exit("fdk: cannot listen on {}: {}".format(uds, ex))
+    serve_calls(handler, listener)
 
 
 def load_handler(path: str, entrypoint: str = "handler") -> Handler:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 
 import fdk
-from fdk.customer_code import FunctionLoadError
+from fdk.customer_code import FunctionLoadError, RetryingLoad
 
 # Type names for annotations only: importing typing would slow every cold start.
 TYPE_CHECKING = False
@@ -19,16 +19,20 @@ def main(argv: List[str]) -> int:
     if not argv or argv[0] in ("-h", "--help") or len(argv) > 2:
         print(USAGE, file=sys.stderr)
         return 2
+    path, entrypoint = argv[0], argv[1] if len(argv) == 2 else "handler"
     try:
-        handler = fdk.load_handler(argv[0], argv[1] if len(argv) == 2 else "handler")
-    except FunctionLoadError as ex:
+        handler = fdk.load_handler(path, entrypoint)
+    except FunctionLoadError as ex:  # no such file or handler: nothing a retry can mend
         print("fdk: {}".format(ex), file=sys.stderr)
         return 1
     except Exception:
+        # Served anyway, as Fn's FDK does: each call retries the import, so a caller gets Fn's
+        # 502 "function failed" and the call's log the traceback, never the text itself.
         import traceback
         traceback.print_exc()
-        print("fdk: cannot load {}".format(argv[0]), file=sys.stderr)
-        return 1
+        print("fdk: {} failed to import; calls answer 502 until it imports".format(path),
+              file=sys.stderr, flush=True)
+        handler = RetryingLoad(lambda: fdk.load_handler(path, entrypoint))
     fdk.run(handler)
     return 0
 

@@ -2,7 +2,7 @@
 
 import sys
 
-VERSION = "0.1.0"
+from fdk.version import VERSION
 
 HTTPSTREAM = "http-stream"
 INTENT_HTTP_REQUEST = "httprequest"

@@ -64,3 +64,18 @@ class Function:
             raise FunctionLoadError("{} has no callable '{}'".format(self._path,
                                                                      self._entrypoint))
         return entry
+
+
+class RetryingLoad:
+    """The handler of a function whose module failed to import: every call imports it again (as
+    Fn's FDK imports on the first call) and fails like a raising handler until it loads, so the
+    caller gets Fn's 502 and the call's log gets the traceback."""
+
+    def __init__(self, load: Callable[[], Handler]) -> None:
+        self._load = load
+        self._handler: Optional[Handler] = None
+
+    def __call__(self, ctx: Any, data: Any = None) -> Any:
+        if self._handler is None:
+            self._handler = self._load()
+        return self._handler(ctx, data=data)

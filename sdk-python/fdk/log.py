@@ -1,5 +1,6 @@
 """Python logging the way Fn's FDK sets it up: the root logger writes to stderr, each record
-prefixed with the call id, so ``logging.getLogger().info(...)`` in a handler lands in the logs."""
+prefixed with the call id, so ``logging.getLogger().info(...)`` in a handler lands in the logs.
+``log(message)`` is the FDK's own debug log, shown when FDK_DEBUG is set."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ if TYPE_CHECKING:
 
 _request_id: Optional[str] = None
 
-_TRUTHY = ("true", "1", "t", "y", "yes")
+_TRUTHY = ("true", "1", "t", "y", "yes", "yeah", "yup", "certainly", "uh-huh")
 
 
 class _RequestIdFilter(logging.Filter):
@@ -29,7 +30,10 @@ def set_request_id(request_id: Optional[str]) -> None:
 
 
 def configure_root_logging() -> None:
-    """Installs the stderr handler unless the function configured logging itself."""
+    """Sets the FDK logger's level from FDK_DEBUG and installs the stderr handler, unless the
+    function configured logging itself."""
+    fdk_debug = os.environ.get("FDK_DEBUG", "").lower() in _TRUTHY
+    logging.getLogger("fdk").setLevel(logging.DEBUG if fdk_debug else logging.WARNING)
     root = logging.getLogger()
     if root.handlers:
         return
@@ -39,8 +43,6 @@ def configure_root_logging() -> None:
     handler.setFormatter(logging.Formatter(
         "%(fn_request_id)s - %(name)s - %(levelname)s - %(message)s"))
     root.addHandler(handler)
-    fdk_debug = os.environ.get("FDK_DEBUG", "").lower() in _TRUTHY
-    logging.getLogger("fdk").setLevel(logging.DEBUG if fdk_debug else logging.WARNING)
 
 
 def get_logger() -> logging.Logger:
@@ -49,3 +51,9 @@ def get_logger() -> logging.Logger:
 
 def get_request_log() -> logging.Logger:
     return logging.getLogger("fn")
+
+
+def log(message: str) -> None:
+    """A debug line of the FDK's logger: on stderr when FDK_DEBUG is set, else dropped."""
+    configure_root_logging()
+    get_logger().debug(message)

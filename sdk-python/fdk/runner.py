@@ -1,5 +1,13 @@
 """Runs one call: builds the context, calls the handler within its deadline, turns whatever it
-returned (or raised) into the HTTP answer Fn's FDK would give."""
+returned (or raised) into the HTTP answer Fn gives.
+
+A handler that raises (or whose module failed to import) answers 502 ``{"message": "function
+failed"}``, Fn's own words to the caller: the platform passes the answer on, so the exception's
+text and traceback (server paths) go to stderr, the call's log, never to the caller.
+
+``handle_request`` is Fn FDK's coroutine of the same name, used by ``fdk.fixtures`` and
+``fdk.event_handler`` in unit tests; like Fn's FDK it answers a failure with the exception's text.
+"""
 
 from __future__ import annotations
 
@@ -23,6 +31,9 @@ if TYPE_CHECKING:
     from fdk.customer_code import Handler
 
 JSON_CONTENT_TYPE = "application/json; charset=utf-8"
+# What Fn tells a caller when the FDK answers 502, and when a call runs out of time.
+FAILED_MESSAGE = "function failed"
+TIMED_OUT_MESSAGE = "function timed out"
 
 
 class Reply:
@@ -92,13 +103,17 @@ class Dispatcher:
         try:
             try:
                 result = self._run(ctx, data, parse_deadline(headers.get(constants.FN_DEADLINE)))
-            except TimeoutError as ex:
-                return self._error(ctx, 504, str(ex) or "function timed out")
-            except Exception as ex:
-                import traceback
-                traceback.print_exc()
-                return self._error(ctx, 502, str(ex) or type(ex).__name__)
-            return self._reply(ctx, result)
+                # Inside the try: turning the result into bytes runs the function's own code
+                # (``__str__``, an encoding it named) and may fail like the handler.
+                return self._reply(ctx, result)
+            except DeadlineExceeded as ex:
+                return self._error(ctx, 504, str(ex))
+            except TimeoutError:
+                print_traceback()
+                return self._error(ctx, 504, TIMED_OUT_MESSAGE)
+            except Exception:
+                print_traceback()
+                return self._error(ctx, 502, FAILED_MESSAGE)
         finally:
             flush_stdio()
 
@@ -111,10 +126,7 @@ class Dispatcher:
             self._log = log
         if self._log is not None:
             self._log.set_request_id(ctx.CallID())
-        if self._logframe_name and self._logframe_hdr in headers:
-            frame = "\n{}={}\n".format(self._logframe_name, headers[self._logframe_hdr])
-            sys.stdout.write(frame)
-            sys.stderr.write(frame)
+        write_log_frame(self._logframe_name, self._logframe_hdr, headers)
 
     def _run(self, ctx: context.InvokeContext, data: io.BytesIO,
              deadline: Optional[float]) -> Any:
@@ -148,24 +160,88 @@ class Dispatcher:
         if timeout is not None and timeout <= 0:
             coroutine.close()
             raise DeadlineExceeded("function exceeded its deadline")
-        return self._loop.run_until_complete(asyncio.wait_for(coroutine, timeout))
+        try:
+            return self._loop.run_until_complete(asyncio.wait_for(coroutine, timeout))
+        except TimeoutError:
+            if deadline is not None and time.time() >= deadline:
+                raise DeadlineExceeded("function exceeded its deadline") from None
+            raise  # the function's own timeout
 
     def _reply(self, ctx: context.InvokeContext, result: Any) -> Reply:
         if not isinstance(result, response.Response):
             result = response.Response(ctx, response_data=result, status_code=ctx.ResponseStatus())
-        headers = result.context().GetResponseHeaders()
-        if constants.CONTENT_TYPE not in headers:
-            headers[constants.CONTENT_TYPE] = _default_content_type(result.body())
-        status = result.status()
-        if status not in constants.FN_ENFORCED_RESPONSE_CODES:
-            status = constants.FN_DEFAULT_RESPONSE_CODE
-        return Reply(status, headers, result.body_bytes())
+        return to_reply(result)
 
     def _error(self, ctx: context.InvokeContext, status: int, message: str) -> Reply:
         failed = response.Response(ctx, response_data=json.dumps({"message": message}),
                                    headers={constants.CONTENT_TYPE: JSON_CONTENT_TYPE},
                                    status_code=status)
         return Reply(status, failed.context().GetResponseHeaders(), failed.body_bytes())
+
+
+def enforced_status(status: int) -> int:
+    """The HTTP status the platform sees: 200, 502 or 504; any other travels in Fn-Http-Status."""
+    if status in constants.FN_ENFORCED_RESPONSE_CODES:
+        return status
+    return constants.FN_DEFAULT_RESPONSE_CODE
+
+
+def to_reply(result: response.Response) -> Reply:
+    """A handler's Response as the runtime sends it to the platform."""
+    headers = result.context().GetResponseHeaders()
+    if constants.CONTENT_TYPE not in headers:
+        headers[constants.CONTENT_TYPE] = _default_content_type(result.body())
+    return Reply(enforced_status(result.status()), headers, result.body_bytes())
+
+
+def write_log_frame(name: Optional[str], header: Optional[str], headers: Dict[str, Any]) -> None:
+    """Fn's log frame: ``<name>=<value of the call's header>`` on a line of its own in stdout
+    and stderr, so a log collector can split the output by call."""
+    if not name or not header:
+        return
+    value = headers.get(header.lower())
+    if value is not None:
+        frame = "\n{}={}\n".format(name, value)
+        sys.stdout.write(frame)
+        sys.stderr.write(frame)
+
+
+def print_traceback() -> None:
+    """The exception being handled, in full, on stderr (the call's log)."""
+    import traceback
+    traceback.print_exc()
+
+
+async def with_deadline(ctx: context.InvokeContext, handler_code: Any, data: Any) -> Any:
+    """Fn FDK's step that runs a handler (``handler_code.handler()``), awaiting a coroutine.
+    Unit tests only: the runtime's own calls are bounded by the Dispatcher."""
+    result = handler_code.handler()(ctx, data=data)
+    if isinstance(result, types.CoroutineType):
+        return await result
+    return result
+
+
+async def handle_request(handler_code: Any, format_def: str, **kwargs: Any) -> response.Response:
+    """Fn FDK's ``handle_request``: one call (``headers=``, ``data=`` as given) to a Response.
+
+    As in Fn's FDK, a failure answers 502 (504 for a timeout) with the exception's text as body:
+    a unit test sees why its handler failed. The runtime's own answers to callers never carry it.
+    """
+    from fdk import errors
+    from fdk import log
+    ctx, data = context.context_from_format(format_def, **kwargs)
+    log.set_request_id(ctx.CallID())
+    try:
+        result = await with_deadline(ctx, handler_code, data)
+    except TimeoutError as ex:
+        print_traceback()
+        return errors.DispatchException(ctx, 504, str(ex)).response()
+    except Exception as ex:
+        print_traceback()
+        return errors.DispatchException(ctx, 502, str(ex)).response()
+    if isinstance(result, response.Response):
+        return result
+    return response.Response(ctx, response_data=result, status_code=ctx.ResponseStatus())
 
 
 def flush_stdio() -> None:

@@ -1,12 +1,17 @@
 """The seed: an initialised function that forks children on order and never serves calls.
 
 Control protocol (docs/CONTRACTS.md): newline-delimited JSON over a unix stream socket, one
-answer line per request line; ops ``ping``, ``fork`` and ``exit``. The seed is one thread, so
-``os.fork`` copies a consistent process.
+answer line per request line; ops ``ping``, ``fork`` and ``exit``.
+
+A fork copies only the forking thread. A seed whose import left other threads running (counted
+in /proc, so threads started by C extensions count too) refuses fork orders with the reason and
+``"code": "not-forkable"``, unless the function called ``fdk.allow_fork()`` after registering
+``os.register_at_fork`` handlers that restart its threads in each child.
 """
 
 from __future__ import annotations
 
+import _thread
 import gc
 import importlib
 import json
@@ -27,6 +32,7 @@ if TYPE_CHECKING:
     from fdk.customer_code import Handler
 
 MAX_LINE = 1 << 20
+NOT_FORKABLE = "not-forkable"  # the refusal forkd answers with 422
 
 
 class _SeedExit(Exception):
@@ -50,7 +56,6 @@ class Seed:
         self._control_path = control_path
         self._poller = select.epoll()
         self._connections: Dict[int, _Connection] = {}
-        self._warned_threads = False
         self._exiting = False
         self._forked_order: Optional[ForkOrder] = None
 
@@ -132,7 +137,8 @@ class Seed:
             return {"ok": False, "error": "request must be a JSON object"}
         op = request.get("op")
         if op == "ping":
-            return {"ok": True, "pid": os.getpid()}
+            return {"ok": True, "pid": os.getpid(), "threads": 1 + len(other_threads()),
+                    "forkable": fork_refusal() is None}
         if op == "fork":
             return self._fork(request)
         if op == "exit":
@@ -143,10 +149,15 @@ class Seed:
     def _fork(self, request: Dict[str, Any]) -> Dict[str, Any]:
         try:
             order = ForkOrder.from_request(request)
+        except ValueError as ex:
+            return {"ok": False, "error": str(ex)}
+        refusal = fork_refusal()  # before prepare: a refused order leaves nothing behind
+        if refusal is not None:
+            return {"ok": False, "code": NOT_FORKABLE, "error": refusal}
+        try:
             order.prepare()
         except ValueError as ex:
             return {"ok": False, "error": str(ex)}
-        self._warn_if_threaded()
         flush_stdio()
         gc.freeze()  # objects of the seed stay out of the children's collections: pages stay shared
         try:
@@ -164,14 +175,6 @@ class Seed:
     def _inherited(self) -> List[Any]:
         return [self._poller, self._listener] + [c.sock for c in self._connections.values()]
 
-    def _warn_if_threaded(self) -> None:
-        threading = sys.modules.get("threading")
-        if self._warned_threads or threading is None or threading.active_count() <= 1:
-            return
-        self._warned_threads = True
-        print("fdk seed: warning: forking with {} Python threads; children get only the "
-              "forking thread".format(threading.active_count()), file=sys.stderr, flush=True)
-
     def _close(self) -> None:
         for fd in list(self._connections):
             self._drop(fd)
@@ -181,6 +184,52 @@ class Seed:
             os.unlink(self._control_path)
         except OSError:
             pass
+
+
+def other_threads() -> List[str]:
+    """The names of this process's threads besides the calling one: a Python thread's name, or
+    for a thread Python does not know (started by C code) its kernel name."""
+    try:
+        tids = os.listdir("/proc/self/task")
+    except OSError:  # no /proc: only Python's own threads can be seen
+        threading = sys.modules.get("threading")
+        if threading is None:
+            return []
+        return [t.name for t in threading.enumerate() if t is not threading.current_thread()]
+    me = str(_thread.get_native_id())
+    named = _python_thread_names()
+    others = [named.get(tid) or _kernel_thread_name(tid) for tid in sorted(tids, key=int)
+              if tid != me]
+    return others[:max(0, len(tids) - 1)]
+
+
+def _python_thread_names() -> Dict[str, str]:
+    threading = sys.modules.get("threading")
+    if threading is None:  # never imported: no thread was started through it
+        return {}
+    return {str(t.native_id): t.name for t in threading.enumerate() if t.native_id is not None}
+
+
+def _kernel_thread_name(tid: str) -> str:
+    try:
+        with open("/proc/self/task/{}/comm".format(tid)) as comm:
+            return "{} (tid {}, not a Python thread)".format(comm.read().strip(), tid)
+    except OSError:
+        return "tid {}".format(tid)
+
+
+def fork_refusal() -> Optional[str]:
+    """Why this seed must not fork now, or None when it may."""
+    import fdk
+    if fdk.fork_allowed():
+        return None
+    others = other_threads()
+    if not others:
+        return None
+    return ("seed is not forkable: {} thread{} besides the main one running after import ({}); "
+            "a fork copies only the forking thread. Call fdk.allow_fork() after registering "
+            "os.register_at_fork(after_in_child=...) handlers that restart them".format(
+                len(others), "" if len(others) == 1 else "s", ", ".join(others)))
 
 
 def run_seed(handler: Handler, control_address: Optional[str]) -> None:
@@ -194,6 +243,9 @@ def run_seed(handler: Handler, control_address: Optional[str]) -> None:
     gc.freeze()
     # Children are reaped by the kernel as they exit: no zombies, no handler to run.
     signal.signal(signal.SIGCHLD, signal.SIG_IGN)
+    refusal = fork_refusal()
+    if refusal is not None:  # in the seed's output too, where its owner looks first
+        print("fdk seed: " + refusal, file=sys.stderr, flush=True)
     try:
         path = unix_path(control_address)
         listener = bind_unix(path)

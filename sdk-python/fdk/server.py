@@ -17,7 +17,7 @@ import struct
 import sys
 from http import HTTPStatus
 
-from fdk.runner import Dispatcher, Reply
+from fdk.runner import FAILED_MESSAGE, Dispatcher, Reply
 
 # Type names for annotations only: importing typing would slow every cold start.
 TYPE_CHECKING = False
@@ -312,10 +312,10 @@ def _serve_request(stream: _Stream, dispatcher: Dispatcher) -> bool:
     else:
         try:
             reply = dispatcher.call(headers, body)
-        except Exception as ex:
+        except Exception:  # a runtime bug: its text, like a function's, stays in the log
             import traceback
             traceback.print_exc()
-            reply = _error_reply(502, "fdk: cannot answer the call: {}".format(ex))
+            reply = _error_reply(502, FAILED_MESSAGE)
     _send(stream.sock, reply, keep_alive)
     return keep_alive
 

@@ -1,7 +1,9 @@
 """A cold instance: Fn's http-stream contract on FN_LISTENER, driven like the invoker drives it."""
 
 import os
+import shutil
 import socket
+import tempfile
 import threading
 import time
 import unittest
@@ -113,20 +115,35 @@ class FnApiTest(unittest.TestCase):
         empty = self.act("none")
         self.assertEqual((empty.status, empty.body), (200, b""))
 
-    def test_exception_is_502_with_its_message_and_traceback_on_stderr(self) -> None:
+    def test_exception_is_fn_502_and_its_text_goes_only_to_stderr(self) -> None:
         answer = self.act("fail", b"zero")
         self.assertEqual(answer.status, 502)
-        self.assertTrue(answer.header("Content-Type").startswith("application/json"))
-        self.assertEqual(answer.json(), {"message": "division by zero"})
+        self.assertEqual(answer.header("Content-Type"), "application/json; charset=utf-8")
+        self.assertEqual(answer.json(), {"message": "function failed"})
         other = self.act("fail", b"x", headers={"Fn-Intent": "httprequest",
                                                "Fn-Http-H-X-Action": "fail"})
         self.assertEqual(other.status, 502)
         self.assertEqual(other.header("Fn-Http-Status"), "502")
-        self.assertIn("invalid literal for int()", other.json()["message"])
+        self.assertEqual(other.json(), {"message": "function failed"})
         stderr = self.runtime.stderr()
-        self.assertIn("Traceback", stderr)
+        self.assertIn("Traceback (most recent call last)", stderr)
         self.assertIn("ZeroDivisionError: division by zero", stderr)
+        self.assertIn("invalid literal for int()", stderr)
+        self.assertIn(function_path("api_func.py"), stderr)
         self.assertEqual(self.act("str").body, b"plain text")  # the instance lives on
+
+    def test_failures_outside_the_handler_body_do_not_reach_the_caller_either(self) -> None:
+        unencodable = self.act("unencodable")
+        self.assertEqual((unencodable.status, unencodable.json()),
+                         (502, {"message": "function failed"}))
+        own_timeout = self.act("own_timeout")
+        self.assertEqual(own_timeout.status, 504)
+        self.assertEqual(own_timeout.json(), {"message": "function timed out"})
+        stderr = self.runtime.stderr()
+        self.assertIn("LookupError: unknown encoding: no-such-codec", stderr)
+        self.assertIn("TimeoutError: backend at /srv/secret/db.sock did not answer", stderr)
+        for answer in (unencodable, own_timeout):
+            self.assertNotIn(b"secret", answer.body)
 
     def test_overrunning_the_deadline_is_504_and_the_instance_lives_on(self) -> None:
         started = time.monotonic()
@@ -262,6 +279,29 @@ class EntryPointTest(unittest.TestCase):
         self.assertEqual(self.runtime.proc.wait(20), 1)
         self.assertIn("has no callable 'no_such_handler'", self.runtime.stderr())
         self.assertFalse(os.path.exists(self.runtime.listener))
+
+    def test_import_failure_is_fn_502_with_the_traceback_in_the_log(self) -> None:
+        ready = os.path.join(self.start_dir(), "ready")
+        self.runtime = self.start(function_path("broken_import_func.py"),
+                                  env={"READY_FILE": ready})
+        stderr_at_start = self.runtime.stderr()
+        self.assertIn("RuntimeError: cannot read /srv/secret/config.yaml", stderr_at_start)
+        conn = UnixHTTPConnection(self.runtime.listener)
+        self.addCleanup(conn.close)
+        for call_id in ("first", "second"):
+            answer = call(conn, call_id=call_id)
+            self.assertEqual(answer.status, 502)
+            self.assertEqual(answer.json(), {"message": "function failed"})
+        # Each call retried the import: its traceback is in that call's part of the log.
+        self.assertEqual(self.runtime.stderr().count("RuntimeError: cannot read /srv/secret/"), 3)
+        open(ready, "w").close()
+        self.assertEqual(call(conn).body, b"imported at last")
+        self.assertEqual(call(conn).body, b"imported at last")
+
+    def start_dir(self) -> str:
+        directory = tempfile.mkdtemp(prefix="cleave-sdk-test-")
+        self.addCleanup(shutil.rmtree, directory, True)
+        return directory
 
     def test_missing_listener_env_is_an_error(self) -> None:
         self.runtime = self.start(function_path("api_func.py"), env={"FN_LISTENER": ""},

@@ -44,7 +44,8 @@ class SeedTest(unittest.TestCase):
             return f.read()
 
     def test_ping_answers_with_the_seed_pid(self) -> None:
-        self.assertEqual(self.control.request(op="ping"), {"ok": True, "pid": self.seed.proc.pid})
+        self.assertEqual(self.control.request(op="ping"),
+                         {"ok": True, "pid": self.seed.proc.pid, "threads": 1, "forkable": True})
         self.assertEqual(os.stat(self.seed.control).st_mode & 0o777, 0o666)
 
     def test_children_serve_calls_from_the_seed_state(self) -> None:
@@ -172,6 +173,81 @@ class SeedTest(unittest.TestCase):
         conn.close()
 
 
+class ForkSafetyTest(unittest.TestCase):
+    """A seed forks only while it runs one thread, unless the function allowed it."""
+
+    def start(self, **env: str) -> Runtime:
+        seed = Runtime(function_path("threaded_func.py"), mode="seed", env=env)
+        self.addCleanup(seed.close)
+        self.control = ControlClient(seed.control)
+        self.addCleanup(self.control.close)
+        return seed
+
+    def order(self, seed: Runtime, name: str) -> dict:
+        child_dir = os.path.join(seed.dir, name)
+        os.mkdir(child_dir)
+        return {"op": "fork", "child_id": name,
+                "listener": "unix:" + os.path.join(child_dir, "lsnr.sock"),
+                "stdout": os.path.join(child_dir, "output"),
+                "stderr": os.path.join(child_dir, "output")}
+
+    def fork_and_call(self, seed: Runtime, name: str) -> dict:
+        order = self.order(seed, name)
+        answer = self.control.request(**order)
+        self.assertTrue(answer["ok"], answer)
+        seed.children.append(answer["pid"])
+        listener = order["listener"][len("unix:"):]
+        wait_for_path(listener)
+        conn = UnixHTTPConnection(listener)
+        self.addCleanup(conn.close)
+        result = call(conn)
+        self.assertEqual(result.status, 200, result.body)
+        return result.json()
+
+    def test_a_thread_started_at_import_makes_the_seed_refuse_forks(self) -> None:
+        seed = self.start()
+        self.assertEqual(self.control.request(op="ping"),
+                         {"ok": True, "pid": seed.proc.pid, "threads": 2, "forkable": False})
+        order = self.order(seed, "refused")
+        for _ in range(2):
+            answer = self.control.request(**order)
+            self.assertEqual(answer["ok"], False)
+            self.assertEqual(answer["code"], "not-forkable")
+            self.assertTrue(answer["error"].startswith(
+                "seed is not forkable: 1 thread besides the main one running after import "
+                "(ticker); "), answer["error"])
+            self.assertIn("fdk.allow_fork()", answer["error"])
+            self.assertIn("os.register_at_fork", answer["error"])
+        self.assertEqual(os.listdir(os.path.join(seed.dir, "refused")), [],
+                         "a refused order left files behind")
+        self.assertIn("fdk seed: seed is not forkable", seed.stderr())
+        self.assertTrue(self.control.request(op="ping")["ok"])
+        self.assertEqual(self.control.request(op="exit"), {"ok": True})
+        self.assertEqual(seed.proc.wait(10), 0)
+
+    def test_threads_python_does_not_know_count_too(self) -> None:
+        seed = self.start(THREAD="native")
+        answer = self.control.request(**self.order(seed, "refused"))
+        self.assertEqual(answer.get("code"), "not-forkable", answer)
+        self.assertIn("not a Python thread", answer["error"])
+
+    def test_allow_fork_forks_and_the_child_restarts_its_thread(self) -> None:
+        seed = self.start(AT_FORK="1", ALLOW_FORK="1")
+        self.assertEqual(self.control.request(op="ping")["forkable"], True)
+        self.assertNotIn("not forkable", seed.stderr())
+        for n in range(2):
+            child = self.fork_and_call(seed, "child-{}".format(n))
+            self.assertNotEqual(child["pid"], seed.proc.pid)
+            self.assertEqual(child, dict(child, ticking=True, ticker_alive=True, threads=2))
+
+    def test_without_an_at_fork_handler_the_child_has_lost_the_thread(self) -> None:
+        # Why the rule exists: allowed to fork, a seed that restarts nothing gives dead threads.
+        seed = self.start(ALLOW_FORK="1")
+        child = self.fork_and_call(seed, "orphan")
+        self.assertEqual((child["ticking"], child["ticker_alive"], child["threads"]),
+                         (False, False, 1))
+
+
 class LegacyEntrySeedTest(unittest.TestCase):
 
     def test_fdk_handle_style_function_as_a_seed(self) -> None:
@@ -187,6 +263,30 @@ class LegacyEntrySeedTest(unittest.TestCase):
         conn = UnixHTTPConnection(listener)
         self.assertEqual(call(conn, b"from a child").body, b"legacy says from a child")
         conn.close()
+
+
+class BrokenImportSeedTest(unittest.TestCase):
+
+    def test_children_of_a_seed_whose_import_failed_answer_fn_502(self) -> None:
+        seed = Runtime(function_path("broken_import_func.py"), mode="seed",
+                       env={"READY_FILE": "/nonexistent/ready"})
+        self.addCleanup(seed.close)
+        self.assertIn("RuntimeError: cannot read /srv/secret/", seed.stderr())
+        control = ControlClient(seed.control)
+        self.addCleanup(control.close)
+        listener = os.path.join(seed.dir, "child.sock")
+        output = os.path.join(seed.dir, "child.out")
+        answer = control.request(op="fork", child_id="c", listener="unix:" + listener,
+                                 stdout=output, stderr=output)
+        self.assertTrue(answer["ok"], answer)
+        seed.children.append(answer["pid"])
+        wait_for_path(listener)
+        conn = UnixHTTPConnection(listener)
+        self.addCleanup(conn.close)
+        failed = call(conn)
+        self.assertEqual((failed.status, failed.json()), (502, {"message": "function failed"}))
+        with open(output) as f:
+            self.assertIn("RuntimeError: cannot read /srv/secret/", f.read())
 
 
 class NumpySeedTest(unittest.TestCase):

@@ -64,6 +64,10 @@ ACTIONS = {
     "sleep": lambda ctx, data: time.sleep(float(data.getvalue())) or "slept",
     "pid": lambda ctx, data: {"pid": os.getpid()},
     "exit": lambda ctx, data: sys.exit(3),
+    "own_timeout": lambda ctx, data: (_ for _ in ()).throw(
+        TimeoutError("backend at /srv/secret/db.sock did not answer")),
+    "unencodable": lambda ctx, data: response.Response(
+        ctx, response_data="caf\u00e9 /srv/secret", response_encoding="no-such-codec"),
 }
 
 

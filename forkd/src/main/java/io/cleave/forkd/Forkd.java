@@ -287,6 +287,9 @@ final class Forkd implements AutoCloseable {
         try {
           nsPid = seed.control.fork(id, "unix:" + inside + "/lsnr.sock", inside + "/output", env,
               config.startTimeoutMs());
+        } catch (SeedControl.NotForkable notForkable) {
+          // The seed's reason as it is: the invoker falls back to another start mode and records why.
+          throw new ApiError(422, notForkable.getMessage());
         } catch (SeedControl.Refused refused) {
           throw new ApiError(502, "seed " + seedId + " refused the fork: " + refused.getMessage());
         }

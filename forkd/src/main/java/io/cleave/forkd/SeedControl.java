@@ -44,9 +44,19 @@ final class SeedControl implements AutoCloseable {
   }
 
   /** The seed's refusal of an order ({"ok": false, "error": ...}). */
-  static final class Refused extends Exception {
+  static class Refused extends Exception {
     Refused(String message) {
       super(message, null, false, false);
+    }
+  }
+
+  /**
+   * The seed cannot be forked safely ({"ok": false, "code": "not-forkable", "error": reason}):
+   * threads besides its main one run. Forking it again will not help; starting cold will.
+   */
+  static final class NotForkable extends Refused {
+    NotForkable(String reason) {
+      super(reason);
     }
   }
 
@@ -62,7 +72,8 @@ final class SeedControl implements AutoCloseable {
     order.put("env", env);
     JsonNode answer = request(order, timeoutMs);
     if (!answer.path("ok").asBoolean(false)) {
-      throw new Refused(answer.path("error").asText("the seed refused the fork without a reason"));
+      String error = answer.path("error").asText("the seed refused the fork without a reason");
+      throw "not-forkable".equals(answer.path("code").asText()) ? new NotForkable(error) : new Refused(error);
     }
     if (!answer.path("pid").canConvertToLong()) {
       throw new IOException("fork answer without a pid: " + answer);

@@ -1,9 +1,12 @@
 package io.cleave.forkd;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.cleave.common.error.ApiError;
 import io.vertx.core.json.JsonObject;
 import java.net.StandardProtocolFamily;
 import java.net.UnixDomainSocketAddress;
@@ -15,9 +18,11 @@ import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.util.ArrayList;
 import java.util.Collections;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.concurrent.ExecutionException;
 import java.util.function.BooleanSupplier;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -95,6 +100,39 @@ class ForkdWithSdkPythonTest {
     }
     forkd.await(forkd.client.delete(seed.instanceId()));
     forkd.await(forkd.client.delete(cold.instanceId()));
+  }
+
+  @Test
+  void threadedSeedRefusesForksWith422UnlessItAllowsThem() throws Exception {
+    Path threaded = ForkdProcess.bundle(tmp.resolve("threaded"), "/sdkfunc/threaded.py", "func.py");
+    StartedInstance seed = forkd.await(forkd.client.start(StartRequest.seed("fn2", "app1", threaded.toString(), 128,
+        command(), env())));
+    for (int i = 0; i < 2; i++) {
+      ExecutionException e = assertThrows(ExecutionException.class,
+          () -> forkd.await(forkd.client.start(StartRequest.fork(seed.instanceId(), "fn2", "app1", 64, Map.of()))));
+      ApiError refused = assertInstanceOf(ApiError.class, e.getCause());
+      assertEquals(422, refused.status(), refused.getMessage());
+      assertTrue(refused.getMessage().startsWith(
+          "seed is not forkable: 1 thread besides the main one running after import (heartbeat); "), refused.getMessage());
+      assertTrue(refused.getMessage().contains("fdk.allow_fork()"), refused.getMessage());
+    }
+    try (var left = Files.list(forkd.dataDir.resolve("run/forks/" + seed.instanceId()))) {
+      assertEquals(List.of(), left.toList(), "a refused fork left its run dir behind");
+    }
+    assertEquals("running", forkd.await(forkd.client.status(seed.instanceId())).state(), "the seed serves on");
+    forkd.await(forkd.client.delete(seed.instanceId()));
+
+    Map<String, String> allowing = new HashMap<>(env());
+    allowing.put("ALLOW_FORK", "1");
+    StartedInstance allowed = forkd.await(forkd.client.start(StartRequest.seed("fn2", "app1", threaded.toString(), 128,
+        command(), allowing)));
+    StartedInstance child = forkd.await(forkd.client.start(StartRequest.fork(allowed.instanceId(), "fn2", "app1", 64,
+        Map.of())));
+    JsonObject answer = forkd.call(child.listener(), "x");
+    assertEquals(2, answer.getInteger("threads"), answer.encode());
+    assertTrue(answer.getJsonArray("names").contains("heartbeat"), "the child restarted its thread: " + answer.encode());
+    forkd.await(forkd.client.delete(child.instanceId()));
+    forkd.await(forkd.client.delete(allowed.instanceId()));
   }
 
   /**

@@ -96,7 +96,9 @@ class InstanceClientFdkTest {
     var error = assertInstanceOf(InstanceClient.Answered.class,
         client.dispatch(listener, call("raise"), Instant.now().plusSeconds(10)).await());
     assertEquals(502, error.status());
-    assertTrue(error.body().toString().contains("it broke"), error.body().toString());
+    // Fn's words to the caller; the exception's text goes to the log only.
+    assertTrue(error.body().toString().contains("\"function failed\""), error.body().toString());
+    assertTrue(!error.body().toString().contains("it broke"), error.body().toString());
 
     var late = client.dispatch(listener, call("sleep 3"), Instant.now().plusMillis(500)).await();
     assertTrue(late instanceof InstanceClient.TimedOut
