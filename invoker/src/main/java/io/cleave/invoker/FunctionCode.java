@@ -34,10 +34,12 @@ final class FunctionCode {
 
   static final String PYTHON = "/usr/bin/python3";
   /**
-   * What instances import: forkd's read-only copy of the runtime first (a bundle's own {@code fdk}
-   * never shadows it), then the packages {@code cleave deploy} installed from requirements.txt.
+   * What instances import: forkd's read-only copy of the runtime first, then the function's own
+   * modules, then the packages {@code cleave deploy} installed from requirements.txt. With
+   * {@code PYTHONSAFEPATH} the working directory is not put in front, so a bundle's own
+   * {@code fdk/} never shadows the runtime.
    */
-  static final String PYTHONPATH = "/cleave/sdk-python:/function/.python_packages";
+  static final String PYTHONPATH = "/cleave/sdk-python:/function:/function/.python_packages";
   private static final ObjectMapper YAML = new ObjectMapper(new YAMLFactory());
 
   private final Vertx vertx;
@@ -72,6 +74,7 @@ final class FunctionCode {
             b -> {
               Map<String, String> env = new HashMap<>(config);
               env.put("PYTHONPATH", PYTHONPATH);
+              env.put("PYTHONSAFEPATH", "1");
               // Output reaches the per-call logs when written, not when a buffer fills.
               env.put("PYTHONUNBUFFERED", "1");
               Entry e = b.getValue();

@@ -57,7 +57,8 @@ class FunctionCodeTest {
     assertEquals(dir.resolve("unpacked").resolve(hex), launch.bundleDir());
     assertTrue(Files.isRegularFile(launch.bundleDir().resolve("main.py")));
     assertEquals("1", launch.env().get("A"));
-    assertEquals("/cleave/sdk-python:/function/.python_packages", launch.env().get("PYTHONPATH"));
+    assertEquals("/cleave/sdk-python:/function:/function/.python_packages", launch.env().get("PYTHONPATH"));
+    assertEquals("1", launch.env().get("PYTHONSAFEPATH"));
     code.launch(fn("bundle:sha256:" + hex), Map.of()).await();
     assertEquals(1, fetches.get());
     // A new node-local cache (a restart) finds the unpacked directory and fetches nothing.
