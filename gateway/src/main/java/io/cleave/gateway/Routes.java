@@ -161,7 +161,9 @@ final class Routes {
     on(r, HttpMethod.GET, "/cleave/v1/activations/:id/logs", this::activationLogs);
 
     r.route().failureHandler(ctx -> {
-      if (ctx.failure() != null) {
+      if (ctx.statusCode() == 413) {
+        Replies.error(ctx, 413, tooLarge(ctx));
+      } else if (ctx.failure() != null) {
         Replies.failure(ctx, ctx.failure());
       } else {
         int status = ctx.statusCode() > 0 ? ctx.statusCode() : 500;
@@ -255,8 +257,32 @@ final class Routes {
     BodyHandler body = BodyHandler.create(false).setBodyLimit(limit);
     r.route(prefix).handler(ctx -> {
       ctx.put(ROUTE, prefix);
+      ctx.put(BODY_LIMIT, limit);
       body.handle(ctx);
     });
+  }
+
+  private static final String BODY_LIMIT = "cleave.body-limit";
+
+  /**
+   * Fn's 413 texts: a declared Content-Length over the limit is refused before reading
+   * ("Content-Length too large for this server, N > max M"); a body that grows past it while read
+   * is "Request content too large".
+   */
+  private static String tooLarge(RoutingContext ctx) {
+    Long limit = ctx.get(BODY_LIMIT);
+    String declared = ctx.request().getHeader("Content-Length");
+    if (limit != null && declared != null) {
+      try {
+        long n = Long.parseLong(declared.trim());
+        if (n > limit) {
+          return "Content-Length too large for this server, " + n + " > max " + limit;
+        }
+      } catch (NumberFormatException ignored) {
+        // not a length: the generic text
+      }
+    }
+    return Replies.messageFor(413);
   }
 
   private void on(Router r, HttpMethod method, String path, Handler<RoutingContext> h) {
