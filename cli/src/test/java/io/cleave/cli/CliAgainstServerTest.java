@@ -157,7 +157,7 @@ class CliAgainstServerTest {
 
   /** Names of the regular files in the bundle the server serves for this image. */
   private static List<String> bundleFiles(String image) throws Exception {
-    String digest = image.substring("bundle:".length());
+    String digest = io.cleave.common.bundle.BundleDigest.fromImage(image).orElseThrow().toString();
     HttpResponse<InputStream> r = HTTP.send(HttpRequest.newBuilder(URI.create(url + "/cleave/v1/bundles/" + digest)).build(),
         HttpResponse.BodyHandlers.ofInputStream());
     assertEquals(200, r.statusCode());
@@ -220,10 +220,10 @@ class CliAgainstServerTest {
     String yaml = Files.readString(dir.resolve("func.yaml"));
 
     // Bad settings: the server refuses them and the new code is never uploaded.
-    Files.writeString(dir.resolve("func.yaml"), yaml.replace("memory: 256\n", "memory: 64\n"));
+    Files.writeString(dir.resolve("func.yaml"), yaml.replace("memory: 256\n", "memory: 9000\n"));
     Files.writeString(dir.resolve("func.py"), "changed = True\n");
     fails("memory value is out of range", "deploy", "--app", "steady", dir.toString());
-    assertEquals(yaml.replace("memory: 256\n", "memory: 64\n"), Files.readString(dir.resolve("func.yaml")));
+    assertEquals(yaml.replace("memory: 256\n", "memory: 9000\n"), Files.readString(dir.resolve("func.yaml")));
     JsonNode afterBadSettings = json(ok("inspect", "fn", "steady", "steady"));
     assertEquals(before.get("image"), afterBadSettings.get("image"));
     assertEquals(256, afterBadSettings.get("memory").asInt());
@@ -353,7 +353,7 @@ class CliAgainstServerTest {
     assertEquals(384, copy.get("memory").asInt());
     assertEquals("v", copy.get("config").get("K").asText());
     fails("nothing to update", "update", "fn", "twice", "copy");
-    fails("memory value is out of range", "update", "fn", "twice", "copy", "--memory", "1");
+    fails("memory value is out of range", "update", "fn", "twice", "copy", "--memory", "9000");
     assertEquals("app twice updated\n", ok("update", "app", "twice", "--config", "X=1").out());
     assertEquals("1\n", ok("get", "config", "app", "twice", "X").out());
     CliRun trig = ok("create", "trigger", "twice", "copy", "copy-t", "--source", "/copy");

@@ -40,7 +40,8 @@ final class Bodies {
 
   static AppPatch app(Buffer body) {
     ObjectNode o = object(body);
-    return new AppPatch(text(o, "id"), text(o, "name"), config(o), annotations(o), text(o, "syslog_url"));
+    return new AppPatch(text(o, "id"), text(o, "name"), config(o), annotations(o), text(o, "syslog_url"),
+        text(o, "shape"));
   }
 
   static FnPatch fn(Buffer body) {
@@ -91,7 +92,8 @@ final class Bodies {
       throw invalid("field '" + field + "' must be an integer");
     }
     if (!v.canConvertToInt()) {
-      throw new ApiError(400, field + " value is out of range");
+      // Beyond int: the field's own range check answers, with its message.
+      return v.bigIntegerValue().signum() < 0 ? Integer.MIN_VALUE : Integer.MAX_VALUE;
     }
     return v.intValue();
   }

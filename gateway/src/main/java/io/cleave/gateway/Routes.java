@@ -115,14 +115,14 @@ final class Routes {
     on(r, HttpMethod.GET, "/v2/fns", this::listFns);
     on(r, HttpMethod.POST, "/v2/fns", ctx -> {
       FnPatch p = Bodies.fn(ctx.body().buffer());
-      blocking(ctx, () -> registry.createFn(p), f -> Replies.json(ctx, 200, Views.fn(f, baseUrl(ctx))));
+      blocking(ctx, () -> registry.createFn(p, bundles::held), f -> Replies.json(ctx, 200, fnView(ctx, f)));
     });
-    on(r, HttpMethod.GET, "/v2/fns/:fnId", ctx -> Replies.json(ctx, 200, Views.fn(
-        registry.fn(ctx.pathParam("fnId")).orElseThrow(() -> new ApiError(404, "Fn not found")), baseUrl(ctx))));
+    on(r, HttpMethod.GET, "/v2/fns/:fnId", ctx -> Replies.json(ctx, 200, fnView(ctx,
+        registry.fn(ctx.pathParam("fnId")).orElseThrow(() -> new ApiError(404, "Fn not found")))));
     on(r, HttpMethod.PUT, "/v2/fns/:fnId", ctx -> {
       FnPatch p = Bodies.fn(ctx.body().buffer());
-      blocking(ctx, () -> registry.updateFn(ctx.pathParam("fnId"), p),
-          f -> Replies.json(ctx, 200, Views.fn(f, baseUrl(ctx))));
+      blocking(ctx, () -> registry.updateFn(ctx.pathParam("fnId"), p, bundles::held),
+          f -> Replies.json(ctx, 200, fnView(ctx, f)));
     });
     on(r, HttpMethod.DELETE, "/v2/fns/:fnId", ctx ->
         blocking(ctx, () -> { registry.deleteFn(ctx.pathParam("fnId")); return true; }, x -> Replies.noContent(ctx)));
@@ -141,6 +141,11 @@ final class Routes {
     });
     on(r, HttpMethod.DELETE, "/v2/triggers/:triggerId", ctx -> blocking(ctx,
         () -> { registry.deleteTrigger(ctx.pathParam("triggerId")); return true; }, x -> Replies.noContent(ctx)));
+    // Fn removed its calls API and answers 410 Gone on these paths (with an empty body; Cleave says where to look).
+    for (String gone : List.of("/v2/fns/:fnId/calls", "/v2/fns/:fnId/calls/:callId", "/v2/fns/:fnId/calls/:callId/log")) {
+      on(r, HttpMethod.GET, gone, ctx -> Replies.error(ctx, 410, "Gone: " + describe(ctx)
+          + " (Fn's calls API was removed; Cleave's call records are at /cleave/v1/activations?fn_id=<fn id>)"));
+    }
 
     bodyLimit(r, "/invoke/*", parts.config().invokeBodyLimit());
     bodyLimit(r, "/t/*", parts.config().invokeBodyLimit());
@@ -156,7 +161,9 @@ final class Routes {
     on(r, HttpMethod.GET, "/cleave/v1/activations/:id/logs", this::activationLogs);
 
     r.route().failureHandler(ctx -> {
-      if (ctx.failure() != null) {
+      if (ctx.statusCode() == 413) {
+        Replies.error(ctx, 413, tooLarge(ctx));
+      } else if (ctx.failure() != null) {
         Replies.failure(ctx, ctx.failure());
       } else {
         int status = ctx.statusCode() > 0 ? ctx.statusCode() : 500;
@@ -166,13 +173,44 @@ final class Routes {
         drain(ctx.request());
       }
     });
+    // Fn's texts: "Path not found: GET /v2/nosuch", "Method not allowed: PATCH /v2/apps".
     for (int status : new int[] {404, 405}) {
-      r.errorHandler(status, ctx -> Replies.error(ctx, status, Replies.messageFor(status)));
+      r.errorHandler(status, ctx -> Replies.error(ctx, status, Replies.messageFor(status) + ": " + describe(ctx)));
     }
     return r;
   }
 
   // ---------------------------------------------------------------- plumbing
+
+  /** {@code METHOD /path}, the path decoded as Go's URL.Path is (Fn's route errors quote it so). */
+  private static String describe(RoutingContext ctx) {
+    return ctx.request().method().name() + " " + decodePath(ctx.request().path());
+  }
+
+  /** Percent-decodes a path as UTF-8 ({@code +} stays); a malformed escape is kept as it is. */
+  static String decodePath(String raw) {
+    if (raw == null) {
+      return "";
+    }
+    if (raw.indexOf('%') < 0) {
+      return raw;
+    }
+    java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream(raw.length());
+    int i = 0;
+    while (i < raw.length()) {
+      int hi = i + 2 < raw.length() && raw.charAt(i) == '%' ? Character.digit(raw.charAt(i + 1), 16) : -1;
+      int lo = hi >= 0 ? Character.digit(raw.charAt(i + 2), 16) : -1;
+      if (lo >= 0) {
+        out.write(hi * 16 + lo);
+        i += 3;
+      } else {
+        int cp = raw.codePointAt(i);
+        out.writeBytes(new String(Character.toChars(cp)).getBytes(java.nio.charset.StandardCharsets.UTF_8));
+        i += Character.charCount(cp);
+      }
+    }
+    return out.toString(java.nio.charset.StandardCharsets.UTF_8);
+  }
 
   /** Most of a refused body read and dropped so the client sees the answer; beyond it, the connection closes. */
   private static final long DRAIN_LIMIT = 16L * 1024 * 1024;
@@ -219,8 +257,32 @@ final class Routes {
     BodyHandler body = BodyHandler.create(false).setBodyLimit(limit);
     r.route(prefix).handler(ctx -> {
       ctx.put(ROUTE, prefix);
+      ctx.put(BODY_LIMIT, limit);
       body.handle(ctx);
     });
+  }
+
+  private static final String BODY_LIMIT = "cleave.body-limit";
+
+  /**
+   * Fn's 413 texts: a declared Content-Length over the limit is refused before reading
+   * ("Content-Length too large for this server, N > max M"); a body that grows past it while read
+   * is "Request content too large".
+   */
+  private static String tooLarge(RoutingContext ctx) {
+    Long limit = ctx.get(BODY_LIMIT);
+    String declared = ctx.request().getHeader("Content-Length");
+    if (limit != null && declared != null) {
+      try {
+        long n = Long.parseLong(declared.trim());
+        if (n > limit) {
+          return "Content-Length too large for this server, " + n + " > max " + limit;
+        }
+      } catch (NumberFormatException ignored) {
+        // not a length: the generic text
+      }
+    }
+    return Replies.messageFor(413);
   }
 
   private void on(Router r, HttpMethod method, String path, Handler<RoutingContext> h) {
@@ -276,6 +338,10 @@ final class Routes {
     return (ctx.request().isSSL() ? "https://" : "http://") + host;
   }
 
+  private ObjectNode fnView(RoutingContext ctx, Fn f) {
+    return Views.fn(f, registry.app(f.appId()).map(App::shape).orElse(null), baseUrl(ctx));
+  }
+
   private ObjectNode triggerView(RoutingContext ctx, io.cleave.common.model.Trigger t) {
     return Views.trigger(t, registry.app(t.appId()).map(App::name).orElse(null), baseUrl(ctx));
   }
@@ -314,7 +380,8 @@ final class Routes {
     Paging p = paging(ctx);
     String base = baseUrl(ctx);
     Page<Fn> page = registry.listFns(appId, ctx.request().getParam("name"), p.cursor(), p.perPage());
-    Replies.json(ctx, 200, Views.page(page, f -> Views.fn(f, base)));
+    String shape = registry.app(appId).map(App::shape).orElse(null);
+    Replies.json(ctx, 200, Views.page(page, f -> Views.fn(f, shape, base)));
   }
 
   private void listTriggers(RoutingContext ctx) {
@@ -540,11 +607,11 @@ final class Routes {
           } catch (ArchiveRejectedException e) {
             throw new ApiError(400, "bundle rejected: " + e.getMessage());
           }
-          return registry.updateFn(fnId, FnPatch.image(digest.image()));
+          return registry.updateFn(fnId, FnPatch.image(digest.image()), bundles::held);
         }, false);
       }).onComplete(guard(ctx, ar -> {
         if (ar.succeeded()) {
-          Replies.json(ctx, 200, Views.fn(ar.result(), baseUrl(ctx)));
+          Replies.json(ctx, 200, fnView(ctx, ar.result()));
         } else {
           vertx.fileSystem().delete(upload.toString()).onComplete(x -> Replies.failure(ctx, ar.cause()));
         }

@@ -31,11 +31,15 @@ final class Views {
     if (a.syslogUrl() != null) {
       o.put("syslog_url", a.syslogUrl());
     }
+    if (a.shape() != null) {
+      o.put("shape", a.shape());
+    }
     o.put("created_at", Json.formatTime(a.createdAt())).put("updated_at", Json.formatTime(a.updatedAt()));
     return o;
   }
 
-  static ObjectNode fn(Fn f, String baseUrl) {
+  /** A function; {@code shape} is its app's (Fn copies the app's shape into its functions), or null. */
+  static ObjectNode fn(Fn f, String shape, String baseUrl) {
     ObjectNode o = Json.MAPPER.createObjectNode();
     o.put("id", f.id()).put("name", f.name()).put("app_id", f.appId()).put("image", f.image())
         .put("memory", f.memory()).put("timeout", f.timeout()).put("idle_timeout", f.idleTimeout())
@@ -45,6 +49,9 @@ final class Views {
     annotations.put(INVOKE_ENDPOINT, baseUrl + "/invoke/" + f.id());
     o.set("annotations", Json.MAPPER.valueToTree(annotations));
     o.put("created_at", Json.formatTime(f.createdAt())).put("updated_at", Json.formatTime(f.updatedAt()));
+    if (shape != null) {
+      o.put("shape", shape);
+    }
     return o;
   }
 

@@ -86,8 +86,33 @@ class ApiContractTest {
     assertEquals("test", version.json().path("version").asText());
     assertTrue(Ulid.isValid(ping.header("Fn-Call-Id")), ping.header("Fn-Call-Id"));
     Http.Reply missing = http.get("/no/such/path");
-    assertError(missing, 404, "Path not found");
+    assertError(missing, 404, "Path not found: GET /no/such/path");
     assertTrue(Ulid.isValid(missing.header("Fn-Call-Id")));
+  }
+
+  @Test
+  void unknownPathsMethodsAndRemovedRoutesAnswerAsFn() {
+    // Fn quotes the method and the (decoded) path, without the query.
+    assertError(http.get("/v2/nosuch?x=1"), 404, "Path not found: GET /v2/nosuch");
+    assertError(http.get("/v2/no%20such"), 404, "Path not found: GET /v2/no such");
+    assertError(http.send("PATCH", "/v2/apps", "{}".getBytes(), Map.of()), 405, "Method not allowed: PATCH /v2/apps");
+    assertError(http.send("PATCH", "/v2/fns/abc", "{}".getBytes(), Map.of()), 405, "Method not allowed: PATCH /v2/fns/abc");
+    assertError(http.get("/invoke/abc"), 405, "Method not allowed: GET /invoke/abc");
+    assertEquals(0, http.get("/v2/apps?name=abc").json().path("items").size());
+
+    // Fn's calls API is gone (410); the v1-era app routes and calls were never v2 paths (404, as in Fn).
+    String appId = createApp(unique("gone")).path("id").asText();
+    String fnId = createFn(appId, "f").path("id").asText();
+    for (String path : List.of("/v2/fns/" + fnId + "/calls", "/v2/fns/" + fnId + "/calls/" + Ulid.next(),
+        "/v2/fns/" + fnId + "/calls/" + Ulid.next() + "/log")) {
+      Http.Reply gone = http.get(path);
+      assertEquals(410, gone.status(), gone.toString());
+      assertTrue(gone.message().startsWith("Gone: GET " + path), gone.toString());
+      assertTrue(gone.message().contains("/cleave/v1/activations"), gone.toString());
+    }
+    assertError(http.post("/v2/fns/" + fnId + "/calls", "{}"), 405, "Method not allowed: POST /v2/fns/" + fnId + "/calls");
+    assertError(http.get("/v2/apps/" + appId + "/routes"), 404, "Path not found: GET /v2/apps/" + appId + "/routes");
+    assertError(http.get("/v2/apps/" + appId + "/calls"), 404, "Path not found: GET /v2/apps/" + appId + "/calls");
   }
 
   @Test
@@ -180,7 +205,12 @@ class ApiContractTest {
   void oversizeBodyIs413() {
     String big = "{\"name\":\"big\",\"config\":{\"k\":\"" + "x".repeat(2 * 1024 * 1024) + "\"}}";
     Http.Reply r = http.post("/v2/apps", big);
-    assertError(r, 413, "Request content too large");
+    // Fn's text when the declared length is over the limit (the API body limit is 1 MB here).
+    assertError(r, 413, "Content-Length too large for this server, " + big.length() + " > max " + ServerConfig.MB);
+    assertEquals(0, http.get("/v2/apps?name=big").json().path("items").size());
+    // Without a declared length (chunked), the body is cut off while read: Fn's other text.
+    Http.Reply chunked = http.sendChunked("POST", "/v2/apps", big.getBytes());
+    assertError(chunked, 413, "Request content too large");
     assertEquals(0, http.get("/v2/apps?name=big").json().path("items").size());
   }
 
@@ -233,7 +263,7 @@ class ApiContractTest {
     JsonNode app = createApp(unique("fnapp"));
     String appId = app.path("id").asText();
     Http.Reply created = http.post("/v2/fns", "{\"name\":\"hello\",\"app_id\":\"" + appId
-        + "\",\"image\":\"fndemo/hello:0.0.1\",\"config\":{\"K\":\"V\"},\"shape\":\"GENERIC_X86\"}");
+        + "\",\"config\":{\"K\":\"V\"},\"shape\":\"GENERIC_X86\"}");
     assertEquals(200, created.status(), created.toString());
     JsonNode fn = created.json();
     String id = fn.path("id").asText();
@@ -243,6 +273,8 @@ class ApiContractTest {
     assertEquals(30, fn.path("timeout").asInt());
     assertEquals(30, fn.path("idle_timeout").asInt());
     assertEquals(1, fn.path("concurrency").asInt());
+    assertEquals("", fn.path("image").asText(), "no code until a bundle is uploaded");
+    assertFalse(fn.has("shape"), "a function's shape is its app's (none here), whatever the body says: " + fn);
     assertEquals("V", fn.path("config").path("K").asText());
     assertEquals(server.url() + "/invoke/" + id,
         fn.path("annotations").path("fnproject.io/fn/invokeEndpoint").asText());
@@ -271,18 +303,22 @@ class ApiContractTest {
     assertEquals(200, roundTrip.status(), roundTrip.toString());
     assertEquals(u, roundTrip.json(), "nothing changed, updated_at kept, endpoint from this request");
 
-    assertError(http.put("/v2/fns/" + id, "{\"memory\":64}"), 400,
-        "memory value is out of range. It should be between 128 and 8192");
     assertError(http.put("/v2/fns/" + id, "{\"memory\":8193}"), 400,
-        "memory value is out of range. It should be between 128 and 8192");
+        "memory value is out of range. It should be between 0 and 8192");
+    assertError(http.put("/v2/fns/" + id, "{\"memory\":-1}"), 400,
+        "memory value is out of range. It should be between 0 and 8192");
+    assertError(http.put("/v2/fns/" + id, "{\"memory\":100000000000}"), 400,
+        "memory value is out of range. It should be between 0 and 8192");
     assertError(http.put("/v2/fns/" + id, "{\"timeout\":301}"), 400,
-        "timeout value is out of range, must be between 1 and 300");
+        "timeout value is out of range, must be between 0 and 300");
     assertError(http.put("/v2/fns/" + id, "{\"timeout\":-1}"), 400,
-        "timeout value is out of range, must be between 1 and 300");
+        "timeout value is out of range, must be between 0 and 300");
     assertError(http.put("/v2/fns/" + id, "{\"idle_timeout\":3601}"), 400,
-        "idle_timeout value is out of range, must be between 1 and 3600");
+        "idle_timeout value is out of range, must be between 0 and 3600");
+    assertError(http.put("/v2/fns/" + id, "{\"idle_timeout\":-5}"), 400,
+        "idle_timeout value is out of range, must be between 0 and 3600");
     assertError(http.put("/v2/fns/" + id, "{\"concurrency\":-2}"), 400,
-        "concurrency value is out of range, must be between 1 and 1000");
+        "concurrency value is out of range, must be between 0 and 1000");
     assertError(http.put("/v2/fns/" + id, "{\"id\":\"" + Ulid.next() + "\"}"), 400,
         "Fn ID in path does not match that in body");
     assertTrue(http.put("/v2/fns/" + id, "{\"memory\":\"lots\"}").message().startsWith("Invalid JSON"));
@@ -300,12 +336,126 @@ class ApiContractTest {
     assertError(http.post("/v2/fns", "{\"name\":\"x\",\"app_id\":\"" + appId + "\",\"image\":\"bundle:sha256:12\"}"),
         400, "Invalid Fn image: a bundle reference is cleave/bundle:sha256-<64 hex digits>");
     assertError(http.post("/v2/fns", "{\"name\":\"x\",\"app_id\":\"" + appId + "\",\"memory\":100000}"), 400,
-        "memory value is out of range. It should be between 128 and 8192");
+        "memory value is out of range. It should be between 0 and 8192");
+    assertEquals(List.of("hello"), names(http.get("/v2/fns?app_id=" + appId).json()), "refused creates left nothing");
 
     assertEquals(204, http.delete("/v2/fns/" + id).status());
     assertError(http.get("/v2/fns/" + id), 404, "Fn not found");
     assertError(http.delete("/v2/fns/" + id), 404, "Fn not found");
     assertError(http.put("/v2/fns/" + id, "{}"), 404, "Fn not found");
+  }
+
+  @Test
+  void memoryFromOneMbToEightGbAsFn() {
+    String appId = createApp(unique("mem")).path("id").asText();
+    // Fn's own tests use 64 MB; Fn accepts 1..8192 (0 or absent: 128).
+    for (int mb : new int[] {1, 64, 8192}) {
+      Http.Reply r = http.post("/v2/fns", "{\"name\":\"m" + mb + "\",\"app_id\":\"" + appId + "\",\"memory\":" + mb + "}");
+      assertEquals(200, r.status(), r.toString());
+      assertEquals(mb, r.json().path("memory").asInt());
+    }
+    Http.Reply zero = http.post("/v2/fns", "{\"name\":\"m0\",\"app_id\":\"" + appId + "\",\"memory\":0}");
+    assertEquals(128, zero.json().path("memory").asInt(), zero.toString());
+    String id = zero.json().path("id").asText();
+    assertEquals(64, http.put("/v2/fns/" + id, "{\"memory\":64}").json().path("memory").asInt());
+    assertEquals(64, http.put("/v2/fns/" + id, "{\"memory\":0}").json().path("memory").asInt(), "0 keeps on update");
+    assertError(http.post("/v2/fns", "{\"name\":\"big\",\"app_id\":\"" + appId + "\",\"memory\":8193}"), 400,
+        "memory value is out of range. It should be between 0 and 8192");
+  }
+
+  @Test
+  void fnImageMustBeABundleThisClusterHolds() throws Exception {
+    String appId = createApp(unique("img")).path("id").asText();
+    String base = "{\"app_id\":\"" + appId + "\",\"name\":";
+    // A container image Cleave cannot run is refused at create, with Fn's text first.
+    Http.Reply docker = http.post("/v2/fns", base + "\"d\",\"image\":\"fndemo/hello:0.0.1\"}");
+    assertEquals(400, docker.status(), docker.toString());
+    assertTrue(docker.message().startsWith("Invalid Fn image: Cleave runs code bundles"), docker.toString());
+    assertTrue(docker.message().contains("cleave/bundle:sha256-<64 hex digits>"), docker.toString());
+    assertError(http.post("/v2/fns", base + "\"d\",\"image\":\"cleave/bundle:sha256-12\"}"), 400,
+        "Invalid Fn image: a bundle reference is cleave/bundle:sha256-<64 hex digits>");
+    String absent = "0".repeat(64);
+    assertError(http.post("/v2/fns", base + "\"d\",\"image\":\"cleave/bundle:sha256-" + absent + "\"}"), 400,
+        "Invalid Fn image: bundle sha256:" + absent + " is not on this cluster; upload the code first"
+            + " (PUT /cleave/v1/fns/{id}/bundle, or cleave deploy)");
+    assertEquals(List.of(), names(http.get("/v2/fns?app_id=" + appId).json()), "refused creates left nothing");
+
+    // The deploy flow: create without image, then upload the bundle.
+    String fId = createFn(appId, "f").path("id").asText();
+    byte[] archive = new Archives().file("func.py", "def handler(ctx, data):\n    return 'img'\n").bytes();
+    Http.Reply up = http.send("PUT", "/cleave/v1/fns/" + fId + "/bundle", archive, Map.of());
+    assertEquals(200, up.status(), up.toString());
+    String image = up.json().path("image").asText();
+    String hex = image.substring("cleave/bundle:sha256-".length());
+
+    // A bundle the cluster holds may be named on create and update, in either form.
+    Http.Reply g = http.post("/v2/fns", base + "\"g\",\"image\":\"" + image + "\"}");
+    assertEquals(200, g.status(), g.toString());
+    assertEquals(image, g.json().path("image").asText());
+    Http.Reply legacy = http.post("/v2/fns", base + "\"l\",\"image\":\"bundle:sha256:" + hex + "\"}");
+    assertEquals(200, legacy.status(), legacy.toString());
+    String gId = g.json().path("id").asText();
+    JsonNode before = http.get("/v2/fns/" + gId).json();
+    assertTrue(http.put("/v2/fns/" + gId, "{\"image\":\"fndemo/hello:0.0.2\"}").message().startsWith("Invalid Fn image"));
+    assertEquals(400, http.put("/v2/fns/" + gId, "{\"image\":\"cleave/bundle:sha256-" + absent + "\"}").status());
+    assertEquals(400, http.put("/v2/fns/" + gId, "{\"image\":\"cleave/bundle:sha256-" + absent + "\",\"memory\":256}").status());
+    assertEquals(before, http.get("/v2/fns/" + gId).json(), "refused updates changed nothing");
+    // An empty image keeps the current one, as in Fn; sending the object back unchanged is fine.
+    assertEquals(image, http.put("/v2/fns/" + gId, "{\"image\":\"\"}").json().path("image").asText());
+    assertEquals(200, http.put("/v2/fns/" + gId, before.toString()).status());
+    String fImage = http.put("/v2/fns/" + gId, "{\"image\":\"bundle:sha256:" + hex + "\"}").json().path("image").asText();
+    assertEquals("bundle:sha256:" + hex, fImage);
+  }
+
+  @Test
+  void configEmptyValueIsStoredOnCreateAndDeletesOnUpdate() {
+    Http.Reply app = http.post("/v2/apps", "{\"name\":\"" + unique("cfg") + "\",\"config\":{\"a\":\"\",\"b\":\"x\"}}");
+    assertEquals(200, app.status(), app.toString());
+    assertTrue(app.json().path("config").has("a"), app.toString());
+    assertEquals("", app.json().path("config").path("a").asText());
+    String appId = app.json().path("id").asText();
+    assertTrue(http.get("/v2/apps/" + appId).json().path("config").has("a"));
+    JsonNode u = http.put("/v2/apps/" + appId, "{\"config\":{\"a\":\"\"}}").json();
+    assertFalse(u.path("config").has("a"), u.toString());
+    assertEquals("x", u.path("config").path("b").asText());
+
+    Http.Reply fn = http.post("/v2/fns", "{\"name\":\"f\",\"app_id\":\"" + appId + "\",\"config\":{\"E\":\"\"}}");
+    assertEquals(200, fn.status(), fn.toString());
+    assertEquals("", fn.json().path("config").path("E").asText("missing"));
+    String fnId = fn.json().path("id").asText();
+    assertTrue(http.get("/v2/fns/" + fnId).json().path("config").has("E"));
+    assertFalse(http.put("/v2/fns/" + fnId, "{\"config\":{\"E\":\"\"}}").json().path("config").has("E"));
+  }
+
+  @Test
+  void appShapeIsValidatedStoredAndKept() {
+    for (String shape : List.of("GENERIC_X86", "GENERIC_ARM", "GENERIC_X86_ARM")) {
+      Http.Reply r = http.post("/v2/apps", "{\"name\":\"" + unique("shape") + "\",\"shape\":\"" + shape + "\"}");
+      assertEquals(200, r.status(), r.toString());
+      assertEquals(shape, r.json().path("shape").asText());
+    }
+    String name = unique("shape");
+    assertError(http.post("/v2/apps", "{\"name\":\"" + name + "\",\"shape\":\"GENERIC_RISCV\"}"), 400, "Invalid app shape");
+    assertError(http.post("/v2/apps", "{\"name\":\"" + name + "\",\"shape\":\"generic_x86\"}"), 400, "Invalid app shape");
+    assertEquals(0, http.get("/v2/apps?name=" + name).json().path("items").size(), "refused creates left nothing");
+
+    JsonNode app = http.post("/v2/apps", "{\"name\":\"" + name + "\",\"shape\":\"GENERIC_ARM\"}").json();
+    String appId = app.path("id").asText();
+    assertEquals(app, http.get("/v2/apps/" + appId).json());
+    assertEquals("GENERIC_ARM", http.get("/v2/apps?name=" + name).json().path("items").get(0).path("shape").asText());
+    // As in Fn, an update keeps the shape whatever the body says (and updates nothing else for it).
+    Http.Reply changed = http.put("/v2/apps/" + appId, "{\"shape\":\"GENERIC_X86\"}");
+    assertEquals(200, changed.status(), changed.toString());
+    assertEquals(app, changed.json());
+    assertEquals("GENERIC_ARM", http.get("/v2/apps/" + appId).json().path("shape").asText());
+
+    // Functions carry their app's shape, as Fn copies it.
+    JsonNode fn = createFn(appId, "f");
+    assertEquals("GENERIC_ARM", fn.path("shape").asText());
+    assertEquals("GENERIC_ARM", http.get("/v2/fns/" + fn.path("id").asText()).json().path("shape").asText());
+    assertEquals("GENERIC_ARM", http.get("/v2/fns?app_id=" + appId).json().path("items").get(0).path("shape").asText());
+    JsonNode plain = createApp(unique("noshape"));
+    assertFalse(plain.has("shape"), plain.toString());
   }
 
   @Test
@@ -413,6 +563,57 @@ class ApiContractTest {
     assertError(http.get("/v2/fns/" + fnId), 404, "Fn not found");
     assertEquals(List.of(), names(http.get("/v2/triggers?app_id=" + appId).json()));
     assertEquals(List.of(), names(http.get("/v2/fns?app_id=" + appId).json()));
+  }
+
+  @Test
+  void triggerNamesAreUniquePerFnAndSourcesPerApp() {
+    String appId = createApp(unique("tscope")).path("id").asText();
+    String f1 = createFn(appId, "f1").path("id").asText();
+    String f2 = createFn(appId, "f2").path("id").asText();
+    String f3 = createFn(appId, "f3").path("id").asText();
+    String a = createTrigger(appId, f1, "t", "/one").path("id").asText();
+    String b = createTrigger(appId, f2, "t", "/two").path("id").asText();
+    String c = createTrigger(appId, f3, "t", "/three").path("id").asText();
+    String body = "{\"app_id\":\"" + appId + "\",\"fn_id\":\"" + f1 + "\",\"type\":\"http\"";
+    assertError(http.post("/v2/triggers", body + ",\"name\":\"t\",\"source\":\"/other\"}"), 409, "Trigger already exists");
+    // Sources stay unique per app across functions.
+    assertError(http.post("/v2/triggers", body + ",\"name\":\"u\",\"source\":\"/two\"}"), 409,
+        "Trigger with the same type and source exists on this app");
+
+    JsonNode byName = http.get("/v2/triggers?app_id=" + appId + "&name=t").json();
+    assertEquals(3, byName.path("items").size(), byName.toString());
+    assertEquals(1, http.get("/v2/triggers?app_id=" + appId + "&name=t&fn_id=" + f2).json().path("items").size());
+    // Paging one by one visits each of the same-named triggers once.
+    List<String> seen = new ArrayList<>();
+    String cursor = null;
+    for (int i = 0; i < 10; i++) {
+      JsonNode page = http.get("/v2/triggers?app_id=" + appId + "&per_page=1" + (cursor == null ? "" : "&cursor=" + cursor)).json();
+      page.path("items").forEach(t -> seen.add(t.path("id").asText()));
+      if (!page.has("next_cursor")) {
+        break;
+      }
+      cursor = page.path("next_cursor").asText();
+    }
+    assertEquals(List.of(a, b, c).stream().sorted().toList(), seen.stream().sorted().toList());
+    assertEquals(3, seen.size());
+    // Same with a name filter.
+    JsonNode first = http.get("/v2/triggers?app_id=" + appId + "&name=t&per_page=2").json();
+    assertEquals(2, first.path("items").size());
+    JsonNode rest = http.get("/v2/triggers?app_id=" + appId + "&name=t&per_page=2&cursor=" + first.path("next_cursor").asText()).json();
+    assertEquals(1, rest.path("items").size(), rest.toString());
+
+    // Moving a trigger onto a function that has a trigger of that name is refused; elsewhere it is fine.
+    String u = createTrigger(appId, f1, "u", "/u").path("id").asText();
+    JsonNode uBefore = http.get("/v2/triggers/" + u).json();
+    assertError(http.put("/v2/triggers/" + u, "{\"name\":\"t\"}"), 409, "Trigger already exists");
+    assertEquals(uBefore, http.get("/v2/triggers/" + u).json());
+    assertEquals(200, http.put("/v2/triggers/" + a, "{\"fn_id\":\"" + f1 + "\",\"name\":\"t\"}").status());
+    assertError(http.put("/v2/triggers/" + a, "{\"fn_id\":\"" + f2 + "\"}"), 409, "Trigger already exists");
+    // Freed by a move: f1 no longer has "t" once a moves away under another name.
+    assertEquals(200, http.put("/v2/triggers/" + a, "{\"fn_id\":\"" + f2 + "\",\"name\":\"t2\"}").status());
+    assertEquals(200, http.put("/v2/triggers/" + u, "{\"name\":\"t\"}").status());
+    assertEquals(204, http.delete("/v2/triggers/" + b).status());
+    createTrigger(appId, f2, "t", "/two");
   }
 
   @Test
@@ -580,7 +781,7 @@ class ApiContractTest {
     String fnId = createFn(appId, "f").path("id").asText();
     Http.Reply r = http.send("POST", "/invoke/" + fnId, new byte[7 * 1024 * 1024], Map.of());
     assertEquals(413, r.status(), r.toString());
-    assertEquals("Request content too large", r.message());
+    assertEquals("Content-Length too large for this server, " + 7 * 1024 * 1024 + " > max " + 6 * ServerConfig.MB, r.message());
     assertNotNull(r.header("Fn-Call-Id"));
   }
 }

@@ -126,6 +126,15 @@ class ClusterTest {
     assertEquals(200, up.status(), up.toString());
     var digest = io.cleave.common.bundle.BundleDigest.fromImage(up.json().path("image").asText()).orElseThrow();
     assertTrue(!b.bundles().has(digest), "B does not hold it yet");
+    // B accepts a function naming it: the cluster holds it (A announced it). A bundle no one holds is refused.
+    Http.Reply onBFn = httpB.post("/v2/fns", "{\"name\":\"g\",\"app_id\":\"" + appId + "\",\"image\":\""
+        + digest.image() + "\"}");
+    assertEquals(200, onBFn.status(), onBFn.toString());
+    Http.Reply unheld = httpB.post("/v2/fns", "{\"name\":\"h\",\"app_id\":\"" + appId + "\",\"image\":\""
+        + new io.cleave.common.bundle.BundleDigest("cd".repeat(32)).image() + "\"}");
+    assertEquals(400, unheld.status(), unheld.toString());
+    assertTrue(unheld.message().startsWith("Invalid Fn image: bundle sha256:" + "cd".repeat(32) + " is not on this cluster"),
+        unheld.toString());
     java.nio.file.Path onB = b.bundles().archive(digest).toCompletionStage().toCompletableFuture()
         .get(30, java.util.concurrent.TimeUnit.SECONDS);
     assertTrue(java.util.Arrays.equals(archive, Files.readAllBytes(onB)));

@@ -73,6 +73,12 @@ final class Http {
     return send(b);
   }
 
+  /** A request whose body has no declared length (sent chunked). */
+  Reply sendChunked(String method, String path, byte[] body) {
+    return send(HttpRequest.newBuilder(uri(path))
+        .method(method, HttpRequest.BodyPublishers.ofInputStream(() -> new java.io.ByteArrayInputStream(body))));
+  }
+
   URI uri(String path) {
     return URI.create(base + path);
   }

@@ -4,7 +4,8 @@ import java.time.Instant;
 import java.util.Map;
 
 /**
- * A function (Fn v2 "fn"). {@code image} holds the code bundle reference {@code bundle:sha256:<hex>};
+ * A function (Fn v2 "fn"). {@code image} holds the code bundle reference {@code cleave/bundle:sha256-<hex>}
+ * (empty until the code is uploaded);
  * memory is in MB, timeouts in seconds. {@code concurrency} (calls per instance) is Cleave's addition.
  */
 public record Fn(

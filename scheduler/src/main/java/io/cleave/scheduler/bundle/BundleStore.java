@@ -87,6 +87,18 @@ public final class BundleStore implements BundleSource {
   }
 
   /**
+   * Whether this cluster holds the bundle: this member's disk, or (once {@link #share shared}) a
+   * member that announced it. Blocking (asks the cluster): call from a worker thread.
+   */
+  public boolean held(BundleDigest digest) {
+    if (has(digest)) {
+      return true;
+    }
+    Peers p = peers;
+    return p != null && !p.holders().get(digest.hex()).isEmpty();
+  }
+
+  /**
    * Checks an uploaded archive with the safe-unpack rules and files it under its digest. The
    * upload is removed in every case. Blocking: call from a worker thread.
    *

@@ -7,6 +7,7 @@ import com.hazelcast.map.listener.EntryAddedListener;
 import com.hazelcast.map.listener.EntryLoadedListener;
 import com.hazelcast.map.listener.EntryRemovedListener;
 import com.hazelcast.map.listener.EntryUpdatedListener;
+import io.cleave.common.bundle.BundleDigest;
 import io.cleave.common.config.ServerConfig;
 import io.cleave.common.error.ApiError;
 import io.cleave.common.id.Ulid;
@@ -30,13 +31,16 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BiConsumer;
 import java.util.function.Consumer;
+import java.util.function.Predicate;
 import java.util.function.Supplier;
 
 /**
  * The apps / fns / triggers registry. Hazelcast IMaps hold the shared state; each map is written
  * through to RocksDB (synced) before a write returns, and loaded eagerly on start. Uniqueness of
  * names and trigger sources is kept by index maps claimed under a cluster-wide lock on the app
- * (or, for app names, on the name). Reads come from a local {@link RegistryView}.
+ * (or, for app names, on the name), with Fn's scopes: app names are unique, function names per
+ * app, trigger names per function, trigger (type, source) per app. Reads come from a local
+ * {@link RegistryView}.
  *
  * <p>Write methods block (locks, synced disk writes): call them from worker threads, never from an
  * event loop. Read methods are local and non-blocking.
@@ -96,6 +100,19 @@ public final class Registry implements AutoCloseable {
     boolean joined = mirror.joinedOthers();
     for (String name : MAPS) {
       follow(mirror, hz.getMap(name), stores.get(name), joined);
+    }
+    reindexTriggerNames();
+  }
+
+  /**
+   * Trigger names were once unique per app (index key {@code <app>/<name>}); they are unique per
+   * function now, as in Fn ({@code <app>/<fn>/<name>}). Claims every stored trigger's key in the
+   * current form and drops the old one, so data written before keeps its uniqueness. Idempotent.
+   */
+  private void reindexTriggerNames() {
+    for (Trigger t : triggers.values()) {
+      triggerNames.putIfAbsent(nameKey(t), t.id());
+      triggerNames.remove(t.appId() + "/" + t.name(), t.id());
     }
   }
 
@@ -215,10 +232,13 @@ public final class Registry implements AutoCloseable {
     Map<String, Object> annotations = p.annotations() == null ? Map.of() : p.annotations();
     Rules.annotations(annotations);
     Rules.syslogUrl(p.syslogUrl());
-    Map<String, String> config = Rules.mergeConfig(Map.of(), p.config());
+    Rules.shape(p.shape());
+    // As in Fn, a create stores config as given: {"a": ""} keeps the key with an empty value.
+    Map<String, String> config = p.config() == null ? Map.of() : p.config();
     Rules.config(config);
     Instant now = now();
-    App app = new App(Ulid.next(), p.name(), frozen(config), frozen(annotations), emptyToNull(p.syslogUrl()), now, now);
+    App app = new App(Ulid.next(), p.name(), frozen(config), frozen(annotations), emptyToNull(p.syslogUrl()),
+        emptyToNull(p.shape()), now, now);
     withLock(appNames, p.name(), () -> {
       String existing = appNames.get(app.name());
       if (existing != null && holds(apps.get(existing), a -> a.name().equals(app.name()))) {
@@ -254,8 +274,9 @@ public final class Registry implements AutoCloseable {
           && Objects.equals(syslog, cur.syslogUrl())) {
         return cur;
       }
-      App next = new App(cur.id(), cur.name(), frozen(config), frozen(annotations), syslog, cur.createdAt(),
-          later(cur.updatedAt()));
+      // As in Fn, the shape is kept whatever the body says.
+      App next = new App(cur.id(), cur.name(), frozen(config), frozen(annotations), syslog, cur.shape(),
+          cur.createdAt(), later(cur.updatedAt()));
       apps.set(id, next);
       return next;
     });
@@ -287,7 +308,12 @@ public final class Registry implements AutoCloseable {
 
   // ---------------------------------------------------------------- fns
 
-  public Fn createFn(FnPatch p) {
+  /**
+   * Creates a function. A non-empty image must be a bundle reference whose bundle {@code bundleHeld}
+   * says this cluster holds (blocking calls are fine there); an empty one is allowed: the function
+   * then has no code until its bundle is uploaded ({@code cleave deploy} creates, then uploads).
+   */
+  public Fn createFn(FnPatch p, Predicate<BundleDigest> bundleHeld) {
     if (p.id() != null && !p.id().isEmpty()) {
       throw Rules.bad("ID cannot be provided for Fn creation");
     }
@@ -295,6 +321,10 @@ public final class Registry implements AutoCloseable {
       throw Rules.bad("Missing AppID on Fn");
     }
     Rules.fnName(p.name());
+    String image = p.image() == null ? "" : p.image();
+    if (!image.isEmpty()) {
+      Rules.image(image, bundleHeld);
+    }
     int memory = orDefault(p.memory(), Rules.DEFAULT_MEMORY);
     int timeout = orDefault(p.timeout(), Rules.DEFAULT_TIMEOUT);
     int idle = orDefault(p.idleTimeout(), Rules.DEFAULT_IDLE_TIMEOUT);
@@ -303,11 +333,10 @@ public final class Registry implements AutoCloseable {
     Rules.idleTimeout(idle);
     Rules.memory(memory);
     Rules.concurrency(concurrency);
-    String image = p.image() == null ? "" : p.image();
-    Rules.image(image);
     Map<String, Object> annotations = p.annotations() == null ? Map.of() : p.annotations();
     Rules.annotations(annotations);
-    Map<String, String> config = Rules.mergeConfig(Map.of(), p.config());
+    // As in Fn, a create stores config as given: {"a": ""} keeps the key with an empty value.
+    Map<String, String> config = p.config() == null ? Map.of() : p.config();
     Rules.config(config);
     Instant now = now();
     Fn fn = new Fn(Ulid.next(), p.name(), p.appId(), image, memory, timeout, idle, concurrency, frozen(config),
@@ -329,13 +358,21 @@ public final class Registry implements AutoCloseable {
     return fn;
   }
 
-  public Fn updateFn(String id, FnPatch p) {
+  /**
+   * Updates a function (merge-patch). A new image is checked as on create; an empty or absent one
+   * keeps the current image, and an unchanged one is not checked again.
+   */
+  public Fn updateFn(String id, FnPatch p, Predicate<BundleDigest> bundleHeld) {
     if (p.id() != null && !p.id().isEmpty() && !p.id().equals(id)) {
       throw Rules.bad("Fn ID in path does not match that in body");
     }
     Fn known = fns.get(id);
     if (known == null) {
       throw new ApiError(404, "Fn not found");
+    }
+    boolean newImage = p.image() != null && !p.image().isEmpty() && !p.image().equals(known.image());
+    if (newImage) {
+      Rules.image(p.image(), bundleHeld); // before the lock: it may ask the cluster
     }
     Fn updated = withLock(apps, known.appId(), () -> {
       Fn cur = fns.get(id);
@@ -348,7 +385,6 @@ public final class Registry implements AutoCloseable {
       int timeout = keep(p.timeout(), cur.timeout());
       int idle = keep(p.idleTimeout(), cur.idleTimeout());
       int concurrency = keep(p.concurrency(), cur.concurrency());
-      Rules.image(image);
       Rules.timeout(timeout);
       Rules.idleTimeout(idle);
       Rules.memory(memory);
@@ -478,7 +514,7 @@ public final class Registry implements AutoCloseable {
           next.annotations(), next.createdAt(), later(cur.updatedAt()));
       claimTriggerKeys(next, cur);
       triggers.set(id, next);
-      if (!next.name().equals(cur.name())) {
+      if (!nameKey(next).equals(nameKey(cur))) {
         triggerNames.remove(nameKey(cur), id);
       }
       if (!next.source().equals(cur.source())) {
@@ -516,7 +552,7 @@ public final class Registry implements AutoCloseable {
         throw new ApiError(409, "Trigger with the same type and source exists on this app");
       }
     }
-    if (previous == null || !t.name().equals(previous.name())) {
+    if (previous == null || !name.equals(nameKey(previous))) {
       String holder = triggerNames.get(name);
       if (holder != null && !holder.equals(t.id()) && holds(triggers.get(holder), h -> nameKey(h).equals(name))) {
         throw new ApiError(409, "Trigger already exists");
@@ -539,8 +575,9 @@ public final class Registry implements AutoCloseable {
     return appId + "/" + name;
   }
 
+  /** Trigger names are unique per function, as in Fn. */
   private static String nameKey(Trigger t) {
-    return t.appId() + "/" + t.name();
+    return t.appId() + "/" + t.fnId() + "/" + t.name();
   }
 
   private static String sourceKey(Trigger t) {

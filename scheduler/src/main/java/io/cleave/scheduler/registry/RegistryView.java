@@ -65,11 +65,11 @@ final class RegistryView {
       return;
     }
     if (cur != null) {
-      byApp(triggersByApp, cur.appId()).remove(cur.name(), cur);
+      byApp(triggersByApp, cur.appId()).remove(listKey(cur), cur);
       triggersBySource.remove(sourceKey(cur.appId(), cur.source()), cur);
     }
     triggers.put(t.id(), t);
-    byApp(triggersByApp, t.appId()).put(t.name(), t);
+    byApp(triggersByApp, t.appId()).put(listKey(t), t);
     triggersBySource.put(sourceKey(t.appId(), t.source()), t);
   }
 
@@ -93,7 +93,7 @@ final class RegistryView {
     bury(id);
     Trigger cur = triggers.remove(id);
     if (cur != null) {
-      byApp(triggersByApp, cur.appId()).remove(cur.name(), cur);
+      byApp(triggersByApp, cur.appId()).remove(listKey(cur), cur);
       triggersBySource.remove(sourceKey(cur.appId(), cur.source()), cur);
     }
   }
@@ -121,6 +121,16 @@ final class RegistryView {
   static String sourceKey(String appId, String source) {
     return appId + ":" + source;
   }
+
+  /**
+   * Where a trigger sits in its app's list: by name, then id. Names are unique per function only,
+   * so one app may have several triggers of a name; names never contain NUL.
+   */
+  private static String listKey(Trigger t) {
+    return t.name() + KEY_SEPARATOR + t.id();
+  }
+
+  private static final char KEY_SEPARATOR = '\u0000';
 
   // ---- reads ----
 
@@ -161,30 +171,51 @@ final class RegistryView {
     return page(m, name, cursor, perPage, t -> fnId == null || fnId.equals(t.fnId()));
   }
 
-  /** Fn's paging: items ordered by name after the cursor's name; a next cursor when the page is full. */
-  private static <T> Page<T> page(NavigableMap<String, T> byName, String name, String cursor, int perPage,
+  /**
+   * Fn's paging: items ordered by name after the cursor; a next cursor when the page is full. Keys
+   * are names, or for triggers name + NUL + id; the cursor is the last key sent (base64url), which
+   * for apps and functions is the name, exactly as Fn's. A cursor without NUL skips past that name.
+   */
+  private static <T> Page<T> page(NavigableMap<String, T> byKey, String name, String cursor, int perPage,
       Predicate<T> filter) {
-    NavigableMap<String, T> range = byName;
+    // Lower bound from the cursor and the name, upper bound from the name.
+    String from = null;
+    boolean fromInclusive = true;
     if (cursor != null && !cursor.isEmpty()) {
-      range = range.tailMap(decodeCursor(cursor), false);
+      String after = decodeCursor(cursor);
+      if (after.indexOf(KEY_SEPARATOR) >= 0) {
+        from = after;
+        fromInclusive = false;
+      } else {
+        from = after + (char) (KEY_SEPARATOR + 1);
+      }
+    }
+    String to = null;
+    if (name != null && !name.isEmpty()) {
+      // The key is the name itself or starts with name + NUL.
+      if (from == null || name.compareTo(from) > 0) {
+        from = name;
+        fromInclusive = true;
+      }
+      to = name + (char) (KEY_SEPARATOR + 1);
+    }
+    NavigableMap<String, T> range = byKey;
+    if (to != null && from.compareTo(to) >= 0) {
+      range = java.util.Collections.emptyNavigableMap();
+    } else if (to != null) {
+      range = range.subMap(from, fromInclusive, to, false);
+    } else if (from != null) {
+      range = range.tailMap(from, fromInclusive);
     }
     List<T> items = new ArrayList<>();
     String last = null;
-    if (name != null && !name.isEmpty()) {
-      T one = range.get(name);
-      if (one != null && filter.test(one)) {
-        items.add(one);
-        last = name;
+    for (Map.Entry<String, T> e : range.entrySet()) {
+      if (items.size() == perPage) {
+        break;
       }
-    } else {
-      for (Map.Entry<String, T> e : range.entrySet()) {
-        if (items.size() == perPage) {
-          break;
-        }
-        if (filter.test(e.getValue())) {
-          items.add(e.getValue());
-          last = e.getKey();
-        }
+      if (filter.test(e.getValue())) {
+        items.add(e.getValue());
+        last = e.getKey();
       }
     }
     String next = items.size() == perPage && last != null

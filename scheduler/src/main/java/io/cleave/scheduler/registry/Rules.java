@@ -8,11 +8,13 @@ import java.net.URISyntaxException;
 import java.nio.charset.StandardCharsets;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.function.Predicate;
 
 /** Fn's validation rules and messages (api/models in fnproject/fn), plus Cleave's own fields. */
 final class Rules {
   static final int MAX_NAME = 255;
-  static final int MIN_MEMORY = 128;
+  /** Fn's range: 1 MB up to 8 GB; 0 or absent means the default. */
+  static final int MIN_MEMORY = 1;
   static final int MAX_MEMORY = 8192;
   static final int DEFAULT_MEMORY = 128;
   static final int MAX_TIMEOUT = 300;
@@ -98,37 +100,62 @@ final class Rules {
     return s.codePoints().allMatch(c -> Character.isLetterOrDigit(c) || c == '_' || c == '-');
   }
 
+  // Fn's range messages say "between 0 and N": 0 (or leaving the field out) means the default.
+
   static void memory(int mb) {
     if (mb < MIN_MEMORY || mb > MAX_MEMORY) {
-      throw bad("memory value is out of range. It should be between " + MIN_MEMORY + " and " + MAX_MEMORY);
+      throw bad("memory value is out of range. It should be between 0 and " + MAX_MEMORY);
     }
   }
 
   static void timeout(int s) {
     if (s <= 0 || s > MAX_TIMEOUT) {
-      throw bad("timeout value is out of range, must be between 1 and " + MAX_TIMEOUT);
+      throw bad("timeout value is out of range, must be between 0 and " + MAX_TIMEOUT);
     }
   }
 
   static void idleTimeout(int s) {
     if (s <= 0 || s > MAX_IDLE_TIMEOUT) {
-      throw bad("idle_timeout value is out of range, must be between 1 and " + MAX_IDLE_TIMEOUT);
+      throw bad("idle_timeout value is out of range, must be between 0 and " + MAX_IDLE_TIMEOUT);
     }
   }
 
   static void concurrency(int n) {
     if (n <= 0 || n > MAX_CONCURRENCY) {
-      throw bad("concurrency value is out of range, must be between 1 and " + MAX_CONCURRENCY);
+      throw bad("concurrency value is out of range, must be between 0 and " + MAX_CONCURRENCY);
     }
   }
 
-  static void image(String image) {
+  /** Fn's app shapes; an app without one is "". */
+  static final java.util.Set<String> SHAPES = java.util.Set.of("GENERIC_X86", "GENERIC_ARM", "GENERIC_X86_ARM");
+
+  static void shape(String shape) {
+    if (shape != null && !shape.isEmpty() && !SHAPES.contains(shape)) {
+      throw bad("Invalid app shape");
+    }
+  }
+
+  /**
+   * A function's image must be a bundle reference Cleave can run: {@code cleave/bundle:sha256-<hex>}
+   * (or the older {@code bundle:sha256:<hex>}) naming a bundle that {@code held} says this cluster
+   * has. Answers the bundle's digest. Empty images are the caller's business (a function may be
+   * created before its code is uploaded).
+   */
+  static BundleDigest image(String image, Predicate<BundleDigest> held) {
     if (image.length() > MAX_IMAGE) {
       throw bad("Invalid Fn image: longer than " + MAX_IMAGE + " characters");
     }
-    if (BundleDigest.looksLikeBundleImage(image) && BundleDigest.fromImage(image).isEmpty()) {
-      throw bad("Invalid Fn image: a bundle reference is " + BundleDigest.IMAGE_REPOSITORY + ":sha256-<64 hex digits>");
+    BundleDigest digest = BundleDigest.fromImage(image).orElseThrow(() -> bad(
+        BundleDigest.looksLikeBundleImage(image)
+            ? "Invalid Fn image: a bundle reference is " + BundleDigest.IMAGE_REPOSITORY + ":sha256-<64 hex digits>"
+            : "Invalid Fn image: Cleave runs code bundles, not container images; the image is "
+                + BundleDigest.IMAGE_REPOSITORY + ":sha256-<64 hex digits>, set by uploading the code"
+                + " (PUT /cleave/v1/fns/{id}/bundle, or cleave deploy)"));
+    if (!held.test(digest)) {
+      throw bad("Invalid Fn image: bundle " + digest + " is not on this cluster; upload the code first"
+          + " (PUT /cleave/v1/fns/{id}/bundle, or cleave deploy)");
     }
+    return digest;
   }
 
   static void syslogUrl(String url) {
