@@ -123,7 +123,9 @@ public final class PythonPackages {
     String text = String.join("\n", errors);
     Matcher m = NOT_FOUND.matcher(text);
     Matcher v = NO_VERSION.matcher(text);
-    String pkg = m.find() ? m.group(1) : v.find() ? v.group(1) : null;
+    String spec = m.find() ? m.group(1) : v.find() ? v.group(1) : null;
+    // "name>=1" as pip quotes it: the name alone leads the message, pip's words keep the version.
+    String pkg = spec == null ? null : spec.split("[<>=!~;\\[ @]", 2)[0];
     StringBuilder sb = new StringBuilder(Requirements.FILE_NAME + ": ");
     sb.append(pkg == null ? "pip failed (exit " + r.exit() + ")" : "cannot install " + pkg).append(": ").append(reason);
     if (!pip.ownInterpreter() && pkg != null) {
