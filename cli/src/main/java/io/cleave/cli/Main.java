@@ -1,33 +1,42 @@
 package io.cleave.cli;
 
+import io.cleave.cli.api.UsageErrors;
 import io.cleave.cli.bench.BenchCommand;
 import io.cleave.cli.commands.ActivationsCommand;
 import io.cleave.cli.commands.ConfigCommand;
 import io.cleave.cli.commands.CreateCommand;
 import io.cleave.cli.commands.DeleteCommand;
 import io.cleave.cli.commands.DeployCommand;
+import io.cleave.cli.commands.HelpCommand;
 import io.cleave.cli.commands.InitCommand;
 import io.cleave.cli.commands.InspectCommand;
 import io.cleave.cli.commands.InvokeCommand;
 import io.cleave.cli.commands.ListCommand;
+import io.cleave.cli.commands.TestCommand;
 import io.cleave.cli.commands.UpdateCommand;
 import io.cleave.cli.replay.ReplayCommand;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.ScopeType;
 
-/** The {@code cleave} command line: each subcommand is one class registered below. */
+/**
+ * The {@code cleave} command line: each subcommand is one class registered below. The standard
+ * help options are inherited ({@code scope = INHERIT}) so every command and subcommand answers
+ * {@code --help} and {@code -h}, required options and parameters notwithstanding.
+ */
 @Command(
     name = "cleave",
     mixinStandardHelpOptions = true,
+    scope = ScopeType.INHERIT,
     versionProvider = CleaveVersion.class,
     description = "Cleave: serverless functions forked from an initialised seed.",
     subcommands = {
-      CommandLine.HelpCommand.class,
+      HelpCommand.class,
       // fn-style commands (io.cleave.cli.commands)
       InitCommand.class, DeployCommand.class, InvokeCommand.class, ListCommand.class, CreateCommand.class,
       ConfigCommand.class, ConfigCommand.Get.class, ConfigCommand.Unset.class, InspectCommand.class,
       DeleteCommand.class, UpdateCommand.class, ActivationsCommand.class,
-      io.cleave.cli.server.ServerCommand.class,
+      io.cleave.cli.server.ServerCommand.class, TestCommand.class,
       // trace replay and benchmarks (io.cleave.cli.replay, io.cleave.cli.bench)
       ReplayCommand.class, BenchCommand.class,
     })
@@ -36,7 +45,14 @@ public final class Main implements Runnable {
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;
 
   public static void main(String[] args) {
-    System.exit(new CommandLine(new Main()).setCaseInsensitiveEnumValuesAllowed(true).execute(args));
+    System.exit(commandLine().execute(args));
+  }
+
+  /** The command line as users get it; tests run this same one. */
+  public static CommandLine commandLine() {
+    return new CommandLine(new Main())
+        .setCaseInsensitiveEnumValuesAllowed(true)
+        .setParameterExceptionHandler(new UsageErrors());
   }
 
   @Override

@@ -128,6 +128,8 @@ class CliAgainstServerTest {
 
     JsonNode fns = json(ok("list", "fns", "demo", "--output", "json"));
     assertEquals(1, fns.size());
+    // -o json prints the API's objects whole, as inspect does.
+    assertEquals(json(ok("inspect", "fn", "demo", "hello")), fns.get(0));
     String image = fns.get(0).get("image").asText();
     assertTrue(image.matches("cleave/bundle:sha256-[0-9a-f]{64}"), image);
     assertEquals(List.of("func.py", "func.yaml", "requirements.txt"), bundleFiles(image));
@@ -219,11 +221,12 @@ class CliAgainstServerTest {
     JsonNode before = json(ok("inspect", "fn", "steady", "steady"));
     String yaml = Files.readString(dir.resolve("func.yaml"));
 
-    // Bad settings: the server refuses them and the new code is never uploaded.
-    Files.writeString(dir.resolve("func.yaml"), yaml.replace("memory: 256\n", "memory: 9000\n"));
+    // Bad settings the CLI does not check itself: the server refuses them and the new code is never uploaded.
+    String badYaml = yaml.replace("memory: 256\n", "memory: 512\nannotations:\n  " + "k".repeat(129) + ": v\n");
+    Files.writeString(dir.resolve("func.yaml"), badYaml);
     Files.writeString(dir.resolve("func.py"), "changed = True\n");
-    fails("memory value is out of range", "deploy", "--app", "steady", dir.toString());
-    assertEquals(yaml.replace("memory: 256\n", "memory: 9000\n"), Files.readString(dir.resolve("func.yaml")));
+    fails("Invalid annotation key length", "deploy", "--app", "steady", dir.toString());
+    assertEquals(badYaml, Files.readString(dir.resolve("func.yaml")));
     JsonNode afterBadSettings = json(ok("inspect", "fn", "steady", "steady"));
     assertEquals(before.get("image"), afterBadSettings.get("image"));
     assertEquals(256, afterBadSettings.get("memory").asInt());
@@ -285,6 +288,12 @@ class CliAgainstServerTest {
     assertEquals("1\n", ok("get", "config", "app", "cfg", "A").out());
     CliRun set = ok("config", "app", "cfg", "C", "3");
     assertEquals("cfg updated C with 3\n", set.out());
+    assertEquals("cfg unchanged: C is already 3\n", ok("config", "app", "cfg", "C", "3").out());
+    ok("config", "app", "cfg", "D", "4");
+    // An empty value removes the key (Fn's merge-patch), and the CLI says so.
+    assertEquals("cfg removed D\n", ok("config", "app", "cfg", "D", "").out());
+    fails("config key D does not exist", "get", "config", "app", "cfg", "D");
+    assertEquals("cfg unchanged: D is not set\n", ok("config", "app", "cfg", "D", "").out());
     CliRun list = ok("list", "config", "app", "cfg");
     assertTrue(list.out().lines().anyMatch(l -> l.matches("B\\s+two words")), list::toString);
     assertTrue(list.out().lines().anyMatch(l -> l.matches("C\\s+3")), list::toString);
@@ -342,19 +351,23 @@ class CliAgainstServerTest {
     CliRun again = fails("cleave: ", "create", "app", "twice");
     assertTrue(again.err().toLowerCase().contains("exists"), again::toString);
     fails("Invalid app name", "create", "app", "bad name");
-    fails("--config expects KEY=VALUE", "create", "app", "other", "--config", "novalue");
     Path dir = newFunction("made");
     ok("deploy", "--app", "twice", dir.toString());
     String image = json(ok("inspect", "fn", "twice", "made")).get("image").asText();
     CliRun fn = ok("create", "fn", "twice", "copy", image, "--memory", "128");
     assertEquals("Successfully created function: copy with " + image + "\n", fn.out());
-    assertEquals("twice copy updated\n", ok("update", "fn", "twice", "copy", "--memory", "384", "--config", "K=v").out());
+    assertEquals("twice copy updated: memory 128 -> 384, config K set\n",
+        ok("update", "fn", "twice", "copy", "--memory", "384", "--config", "K=v").out());
     JsonNode copy = json(ok("inspect", "fn", "twice", "copy"));
     assertEquals(384, copy.get("memory").asInt());
     assertEquals("v", copy.get("config").get("K").asText());
-    fails("nothing to update", "update", "fn", "twice", "copy");
-    fails("memory value is out of range", "update", "fn", "twice", "copy", "--memory", "9000");
-    assertEquals("app twice updated\n", ok("update", "app", "twice", "--config", "X=1").out());
+    assertEquals("twice copy unchanged (memory already 384; config K already v)\n",
+        ok("update", "fn", "twice", "copy", "--memory", "384", "--config", "K=v").out());
+    assertEquals(copy.get("updated_at"), json(ok("inspect", "fn", "twice", "copy")).get("updated_at"));
+    assertEquals("twice copy updated: timeout 30 -> 45, removed config K\n",
+        ok("update", "fn", "twice", "copy", "--timeout", "45", "--config", "K=").out());
+    assertFalse(json(ok("inspect", "fn", "twice", "copy")).path("config").has("K"));
+    assertEquals("app twice updated: config X set\n", ok("update", "app", "twice", "--config", "X=1").out());
     assertEquals("1\n", ok("get", "config", "app", "twice", "X").out());
     CliRun trig = ok("create", "trigger", "twice", "copy", "copy-t", "--source", "/copy");
     assertTrue(trig.out().contains("Trigger Endpoint: " + url + "/t/twice/copy"), trig::toString);

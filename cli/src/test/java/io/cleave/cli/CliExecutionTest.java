@@ -6,21 +6,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import java.io.BufferedReader;
-import java.io.IOException;
-import java.io.InputStreamReader;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.List;
-import java.util.UUID;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.TimeUnit;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
-import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -30,13 +19,13 @@ import org.junit.jupiter.api.Test;
  * node's execution side: deploy, invoke and read activations and logs back.
  */
 class CliExecutionTest {
-  private static final Pattern LISTENING = Pattern.compile("cleave: listening on (http://\\S+)");
   private static final ObjectMapper JSON = new ObjectMapper();
 
   static final String LOGGING_FN = """
       import io
       import json
       import sys
+      import time
 
 
       def handler(ctx, data: io.BytesIO = None):
@@ -45,85 +34,36 @@ class CliExecutionTest {
           print("stderr says " + text, file=sys.stderr)
           if text == "raise":
               raise ValueError("bad input 42")
+          if text.startswith("sleep "):
+              time.sleep(float(text[6:]))
           return "echo " + text
       """;
 
-  static Path work;
-  static Process server;
-  static String url;
-  static final StringBuffer serverOutput = new StringBuffer();
+  static CleaveServer server;
 
   @BeforeAll
   static void start() throws Exception {
-    work = Files.createTempDirectory("cleave-cli-exec-");
-    String cp = System.getProperty("surefire.test.class.path", System.getProperty("java.class.path"));
-    List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-        "-Xmx512m", "-XX:+UseSerialGC", "-cp", cp, "io.cleave.cli.Main", "server", "--port", "0",
-        "--data-dir", work.resolve("data").toString(), "--cluster-name", "cli-exec-" + UUID.randomUUID(),
-        "--http-instances", "1"));
-    ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true);
-    pb.environment().put("CLEAVE_HOME", System.getProperty("cleave.repo", Path.of("..").toAbsolutePath().normalize().toString()));
-    server = pb.start();
-    CompletableFuture<String> listening = new CompletableFuture<>();
-    Thread reader = new Thread(() -> {
-      try (BufferedReader r = new BufferedReader(new InputStreamReader(server.getInputStream(), StandardCharsets.UTF_8))) {
-        String line;
-        while ((line = r.readLine()) != null) {
-          serverOutput.append(line).append('\n');
-          Matcher m = LISTENING.matcher(line);
-          if (m.find()) {
-            listening.complete(m.group(1));
-          }
-        }
-      } catch (IOException e) {
-        listening.completeExceptionally(e);
-      }
-      listening.completeExceptionally(new IllegalStateException("server exited before listening:\n" + serverOutput));
-    }, "cli-exec-server-output");
-    reader.setDaemon(true);
-    reader.start();
-    url = listening.get(120, TimeUnit.SECONDS);
+    server = CleaveServer.start("cli-exec");
   }
 
   @AfterAll
   static void stop() throws Exception {
-    if (server != null && server.isAlive()) {
-      server.destroy();
-      if (!server.waitFor(60, TimeUnit.SECONDS)) {
-        server.destroyForcibly();
-        server.waitFor(30, TimeUnit.SECONDS);
-      }
+    if (server != null) {
+      server.close();
     }
-    if (work != null) {
-      try (Stream<Path> walk = Files.walk(work)) {
-        for (Path p : walk.sorted(Comparator.reverseOrder()).toList()) {
-          Files.deleteIfExists(p);
-        }
-      }
-    }
-  }
-
-  static CliRun cli(byte[] stdin, String... args) {
-    String[] full = new String[args.length + 2];
-    System.arraycopy(args, 0, full, 0, args.length);
-    full[args.length] = "--api-url";
-    full[args.length + 1] = url;
-    return CliRun.runWithInput(stdin, full);
   }
 
   static CliRun ok(String... args) {
-    return ok(new byte[0], args);
+    return server.ok(args);
   }
 
   static CliRun ok(byte[] stdin, String... args) {
-    CliRun r = cli(stdin, args);
-    assertEquals(0, r.exit(), () -> String.join(" ", args) + "\n" + r + "\n--- server\n" + serverOutput);
-    return r;
+    return server.ok(stdin, args);
   }
 
   @Test
   void theInitTemplateDeploysAndAnswersLikeFnsHelloWorld() throws Exception {
-    Path dir = work.resolve("hello");
+    Path dir = server.work.resolve("hello");
     assertEquals(0, CliRun.run("init", "--runtime", "python", "--trigger", "http", dir.toString()).exit());
     ok("deploy", "--app", "exec", "--create-app", dir.toString());
 
@@ -150,10 +90,7 @@ class CliExecutionTest {
 
   @Test
   void invokePassesStdinPrintsTheAnswerAndShowsLogsAndErrors() throws Exception {
-    Path dir = work.resolve("echo");
-    assertEquals(0, CliRun.run("init", "--runtime", "python", dir.toString()).exit());
-    Files.writeString(dir.resolve("func.py"), LOGGING_FN);
-    ok("deploy", "--app", "logs", "--create-app", dir.toString());
+    deployEcho("echo", "logs");
 
     CliRun echoed = ok("ping".getBytes(StandardCharsets.UTF_8), "invoke", "--display-call-id", "logs", "echo");
     assertTrue(echoed.out().endsWith("echo ping\n"), echoed::toString);
@@ -164,9 +101,31 @@ class CliExecutionTest {
     CliRun last = ok("activations", "logs", "--last", "--fn", "logs/echo");
     assertTrue(last.out().contains("stdout says ping"), last::toString);
 
-    CliRun failed = cli("raise".getBytes(StandardCharsets.UTF_8), "invoke", "logs", "echo");
+    CliRun failed = server.cli("raise".getBytes(StandardCharsets.UTF_8), "invoke", "logs", "echo");
     assertEquals(1, failed.exit(), failed::toString);
     assertTrue(failed.err().startsWith("cleave: error invoking function logs/echo (HTTP 502)"), failed::toString);
     assertFalse(failed.err().contains("Exception"), failed::toString);
+  }
+
+  @Test
+  void invokeStopsWaitingAtItsTimeoutAndSaysSo() throws Exception {
+    deployEcho("slow", "waits");
+    // Warm it up so that the timed call measures waiting, not a cold start.
+    ok("fast".getBytes(StandardCharsets.UTF_8), "invoke", "waits", "slow");
+
+    long start = System.nanoTime();
+    CliRun r = server.cli("sleep 20".getBytes(StandardCharsets.UTF_8), "invoke", "--timeout", "2", "waits", "slow");
+    double seconds = (System.nanoTime() - start) / 1e9;
+    assertEquals(1, r.exit(), r::toString);
+    assertTrue(r.err().startsWith("cleave: no answer from waits/slow within 2 s (--timeout)"), r::toString);
+    assertTrue(r.err().contains("wait longer with --timeout SECONDS"), r::toString);
+    assertTrue(seconds < 15, "gave up after " + seconds + " s");
+  }
+
+  private static void deployEcho(String fn, String app) throws Exception {
+    Path dir = server.work.resolve(fn);
+    assertEquals(0, CliRun.run("init", "--runtime", "python", dir.toString()).exit());
+    Files.writeString(dir.resolve("func.py"), LOGGING_FN);
+    ok("deploy", "--app", app, "--create-app", dir.toString());
   }
 }

@@ -5,7 +5,6 @@ import java.io.ByteArrayOutputStream;
 import java.io.InputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
-import picocli.CommandLine;
 
 /** Runs the real command line in this JVM with its standard streams captured. */
 public record CliRun(int exit, String out, String err) {
@@ -25,7 +24,7 @@ public record CliRun(int exit, String out, String err) {
       System.setOut(o);
       System.setErr(e);
       System.setIn(new ByteArrayInputStream(stdin));
-      int code = new CommandLine(new Main()).setCaseInsensitiveEnumValuesAllowed(true).execute(args);
+      int code = Main.commandLine().execute(args);
       o.flush();
       e.flush();
       return new CliRun(code, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));

@@ -69,16 +69,16 @@ class InitCommandTest {
   @Test
   void refusesBadNamesRuntimesAndTriggerTypes() {
     CliRun upper = CliRun.run("init", "--runtime", "python", tmp.resolve("Hello").toString());
-    assertEquals(1, upper.exit());
+    assertEquals(2, upper.exit());
     assertTrue(upper.err().contains("must be lowercase"), upper.toString());
     CliRun colon = CliRun.run("init", "--runtime", "python", tmp.resolve("a:b").toString());
-    assertEquals(1, colon.exit());
+    assertEquals(2, colon.exit());
     assertTrue(colon.err().contains("may only contain"), colon.toString());
     CliRun go = CliRun.run("init", "--runtime", "go", tmp.resolve("g").toString());
-    assertEquals(1, go.exit());
+    assertEquals(2, go.exit());
     assertTrue(go.err().contains("'go' runtime"), go.toString());
     CliRun cron = CliRun.run("init", "--runtime", "python", "--trigger", "cron", tmp.resolve("c").toString());
-    assertEquals(1, cron.exit());
+    assertEquals(2, cron.exit());
     assertTrue(cron.err().contains("trigger type 'cron'"), cron.toString());
     assertFalse(Files.exists(tmp.resolve("Hello")));
     assertFalse(Files.exists(tmp.resolve("g")));

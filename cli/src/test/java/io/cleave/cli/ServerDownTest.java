@@ -59,7 +59,7 @@ class ServerDownTest {
   @Test
   void aBadApiUrlIsExplained() {
     CliRun r = CliRun.run("list", "apps", "--api-url", "localhost:8080");
-    assertEquals(1, r.exit());
+    assertEquals(2, r.exit());
     assertTrue(r.err().startsWith("cleave: invalid API URL 'localhost:8080'"), r.toString());
     assertFalse(r.err().contains("Exception"), r.toString());
   }

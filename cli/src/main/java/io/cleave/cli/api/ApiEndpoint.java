@@ -4,7 +4,8 @@ import picocli.CommandLine.Option;
 
 /** The {@code --api-url} option shared by every command that talks to the server. */
 public final class ApiEndpoint {
-  public static final String DEFAULT_URL = "http://localhost:8080";
+  /** Where `cleave server` listens by default (its --host and --port). */
+  public static final String DEFAULT_URL = "http://127.0.0.1:8080";
 
   @Option(
       names = "--api-url",

@@ -56,6 +56,13 @@ public final class CleaveApi {
     }
   }
 
+  /** The server did not answer within the request's read timeout. */
+  public static final class NoAnswerInTime extends CliFailure {
+    NoAnswerInTime(String message) {
+      super(message);
+    }
+  }
+
   private final String baseUrl;
 
   public CleaveApi(String baseUrl) {
@@ -67,7 +74,7 @@ public final class CleaveApi {
         throw new IllegalArgumentException("not an http(s) URL");
       }
     } catch (IllegalArgumentException e) {
-      throw new CliFailure("invalid API URL '" + baseUrl + "': expected something like " + ApiEndpoint.DEFAULT_URL);
+      throw new UsageFailure("invalid API URL '" + baseUrl + "': expected something like " + ApiEndpoint.DEFAULT_URL);
     }
     this.baseUrl = trimmed;
   }
@@ -152,7 +159,7 @@ public final class CleaveApi {
     } catch (ConnectException | UnknownHostException | NoRouteToHostException e) {
       throw unreachable();
     } catch (SocketTimeoutException e) {
-      throw new CliFailure(method + " " + path + " got no answer from " + baseUrl + " in time");
+      throw new NoAnswerInTime(method + " " + path + " got no answer from " + baseUrl + " within " + timeoutMs + " ms");
     } catch (IOException e) {
       throw broken(e);
     } finally {

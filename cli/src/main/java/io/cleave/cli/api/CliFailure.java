@@ -1,7 +1,7 @@
 package io.cleave.cli.api;
 
 /** A failure the user should read as one line on stderr (no stack trace); the command exits 1. */
-public final class CliFailure extends RuntimeException {
+public class CliFailure extends RuntimeException {
   public CliFailure(String message) {
     super(message, null, false, false);
   }

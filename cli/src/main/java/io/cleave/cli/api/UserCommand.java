@@ -3,12 +3,18 @@ package io.cleave.cli.api;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.util.concurrent.Callable;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.ParameterException;
+import picocli.CommandLine.Spec;
 
 /**
  * Base of the fn-style commands: runs {@link #execute()} and turns expected failures into
- * {@code cleave: <message>} on stderr with exit code 1, so users never see a stack trace.
+ * {@code cleave: <message>} on stderr with exit code 1, so users never see a stack trace. A
+ * {@link UsageFailure} goes to picocli's usage-error handling instead (exit code 2).
  */
 public abstract class UserCommand implements Callable<Integer> {
+
+  @Spec protected CommandSpec spec;
 
   /** Does the work; returns the exit code. */
   protected abstract int execute() throws IOException;
@@ -17,6 +23,8 @@ public abstract class UserCommand implements Callable<Integer> {
   public final Integer call() {
     try {
       return execute();
+    } catch (UsageFailure e) {
+      throw new ParameterException(spec.commandLine(), e.getMessage());
     } catch (CliFailure e) {
       return fail(e.getMessage());
     } catch (IOException e) {
@@ -37,7 +45,7 @@ public abstract class UserCommand implements Callable<Integer> {
   }
 
   private static String describe(IOException e) {
-    String detail = e.getMessage();
-    return detail == null ? e.getClass().getSimpleName() : detail;
+    String detail = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
+    return detail;
   }
 }

@@ -25,7 +25,7 @@ import picocli.CommandLine.Option;
       "Writes summary.json, CSVs and PNGs; prints a table shaped like MITOSIS's Table 1 with ratios against cold."
     })
 public final class StartupBenchCommand extends UserCommand {
-  @Option(names = "--quick", description = "A short run (within a minute)")
+  @Option(names = "--quick", description = "A short run (about 30 s on an idle 2-core machine, longer under load)")
   boolean quick;
 
   @Option(names = "--out", paramLabel = "DIR", description = "Output directory (default: ${DEFAULT-VALUE})")

@@ -1,12 +1,12 @@
 package io.cleave.cli.commands;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.node.ArrayNode;
 import io.cleave.cli.api.ApiEndpoint;
 import io.cleave.cli.api.CleaveApi;
 import io.cleave.cli.api.CliFailure;
 import io.cleave.cli.api.JsonText;
 import io.cleave.cli.api.TextTable;
+import io.cleave.cli.api.UsageFailure;
 import io.cleave.cli.api.UserCommand;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -33,6 +33,8 @@ import picocli.CommandLine.Parameters;
     description = "Show the records and logs of function calls.",
     subcommands = {ActivationsCommand.ListActivations.class, ActivationsCommand.Get.class, ActivationsCommand.Logs.class})
 public final class ActivationsCommand {
+  /** The API's largest page of activations. */
+  static final int MAX_LIMIT = 1000;
   private static final Pattern RELATIVE = Pattern.compile("(\\d+)([smhd])");
 
   ActivationsCommand() {}
@@ -46,7 +48,7 @@ public final class ActivationsCommand {
     String app = fn.substring(0, slash);
     String name = fn.substring(slash + 1);
     if (app.isEmpty() || name.isEmpty()) {
-      throw new CliFailure("--fn expects APP/FN or a function id, got '" + fn + "'");
+      throw new UsageFailure("--fn expects APP/FN or a function id, got '" + fn + "'");
     }
     return JsonText.text(api.fn(api.app(app), name), "id");
   }
@@ -67,21 +69,20 @@ public final class ActivationsCommand {
     try {
       return Instant.parse(value);
     } catch (DateTimeParseException e) {
-      throw new CliFailure("--since expects a time like 2024-05-01T10:00:00Z or a duration like 10m, got '" + value + "'");
+      throw new UsageFailure("--since expects a time like 2024-05-01T10:00:00Z or a duration like 10m, got '" + value + "'");
     }
   }
 
   static List<JsonNode> query(CleaveApi api, String fn, String since, int limit) throws IOException {
-    if (limit <= 0) {
-      throw new CliFailure("--limit must be positive, got " + limit);
+    if (limit < 1 || limit > MAX_LIMIT) {
+      throw new UsageFailure("--limit must be between 1 and " + MAX_LIMIT + ", got " + limit);
     }
+    String sinceTime = since == null ? null : since(since).toString();
     Map<String, String> q = new LinkedHashMap<>();
     if (fn != null) {
       q.put("fn_id", fnId(api, fn));
     }
-    if (since != null) {
-      q.put("since", since(since).toString());
-    }
+    q.put("since", sinceTime);
     q.put("limit", Integer.toString(limit));
     JsonNode answer = api.get(CleaveApi.withQuery("/cleave/v1/activations", q));
     JsonNode items = answer.isArray() ? answer : answer.path("items");
@@ -98,7 +99,7 @@ public final class ActivationsCommand {
     @Option(names = "--fn", paramLabel = "APP/FN|FN_ID", description = "Only this function's activations")
     String fn;
 
-    @Option(names = {"--limit", "-n"}, paramLabel = "N", defaultValue = "30", description = "At most N activations (default: ${DEFAULT-VALUE})")
+    @Option(names = {"--limit", "-n"}, paramLabel = "N", defaultValue = "30", description = "At most N activations, 1-1000 (default: ${DEFAULT-VALUE})")
     int limit;
 
     @Option(names = "--since", paramLabel = "TIME", description = "Only activations that started after TIME (ISO-8601, or 10m, 2h, 1d ago)")
@@ -109,10 +110,7 @@ public final class ActivationsCommand {
       CleaveApi api = endpoint.client();
       List<JsonNode> items = query(api, fn, since, limit);
       if (output.json()) {
-        ArrayNode a = JsonText.MAPPER.createArrayNode();
-        items.forEach(a::add);
-        System.out.println(JsonText.pretty(a));
-        return 0;
+        return ListCommand.printJson(items);
       }
       if (items.isEmpty()) {
         System.err.println("No activations found");
@@ -182,7 +180,7 @@ public final class ActivationsCommand {
         }
         id = JsonText.text(newest.get(0), "id");
       } else if (fn != null) {
-        throw new CliFailure("--fn only goes with --last");
+        throw new UsageFailure("--fn only goes with --last");
       }
       String path = "/cleave/v1/activations/" + CleaveApi.segment(id) + "/logs";
       CleaveApi.Response response = api.send("GET", path, Map.of(), null, 60_000);

@@ -5,6 +5,7 @@ import io.cleave.cli.api.ApiEndpoint;
 import io.cleave.cli.api.CleaveApi;
 import io.cleave.cli.api.CliFailure;
 import io.cleave.cli.api.JsonText;
+import io.cleave.cli.api.UsageFailure;
 import io.cleave.cli.api.UserCommand;
 import java.io.IOException;
 import picocli.CommandLine.Command;
@@ -38,11 +39,31 @@ public final class ConfigCommand {
 
   private static void requireKey(String key) {
     if (key.isEmpty()) {
-      throw new CliFailure("config key must not be empty");
+      throw new UsageFailure("config key must not be empty");
     }
   }
 
-  @Command(name = "app", aliases = "a", description = "Set KEY to VALUE in an app's config.")
+  /**
+   * Sets KEY (an empty VALUE removes it, as Fn's merge-patch does) and says what happened: Fn's
+   * "updated KEY with VALUE", "removed KEY", or "unchanged" when nothing needed sending.
+   */
+  private static int set(CleaveApi api, Target target, String key, String value, String what) throws IOException {
+    JsonNode old = target.node().path("config").get(key);
+    boolean present = old != null && !old.isNull();
+    if (value.isEmpty() && !present) {
+      System.out.println(what + " unchanged: " + key + " is not set");
+      return 0;
+    }
+    if (present && old.asText().equals(value)) {
+      System.out.println(what + " unchanged: " + key + " is already " + value);
+      return 0;
+    }
+    api.put(target.path(), CleaveApi.configPatch(key, value));
+    System.out.println(value.isEmpty() ? what + " removed " + key : what + " updated " + key + " with " + value);
+    return 0;
+  }
+
+  @Command(name = "app", aliases = "a", description = "Set KEY to VALUE in an app's config (an empty VALUE removes KEY).")
   static final class SetApp extends UserCommand {
     @Mixin ApiEndpoint endpoint;
     @Parameters(index = "0", paramLabel = "APP") String appName;
@@ -53,13 +74,11 @@ public final class ConfigCommand {
     protected int execute() throws IOException {
       requireKey(key);
       CleaveApi api = endpoint.client();
-      api.put(app(api, appName).path(), CleaveApi.configPatch(key, value));
-      System.out.println(appName + " updated " + key + " with " + value);
-      return 0;
+      return set(api, app(api, appName), key, value, appName);
     }
   }
 
-  @Command(name = "fn", aliases = {"function", "f"}, description = "Set KEY to VALUE in a function's config.")
+  @Command(name = "fn", aliases = {"function", "f"}, description = "Set KEY to VALUE in a function's config (an empty VALUE removes KEY).")
   static final class SetFn extends UserCommand {
     @Mixin ApiEndpoint endpoint;
     @Parameters(index = "0", paramLabel = "APP") String appName;
@@ -71,9 +90,7 @@ public final class ConfigCommand {
     protected int execute() throws IOException {
       requireKey(key);
       CleaveApi api = endpoint.client();
-      api.put(fn(api, appName, fnName).path(), CleaveApi.configPatch(key, value));
-      System.out.println(appName + " " + fnName + " updated " + key + " with " + value);
-      return 0;
+      return set(api, fn(api, appName, fnName), key, value, appName + " " + fnName);
     }
   }
 

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.cleave.cli.api.ApiEndpoint;
 import io.cleave.cli.api.CleaveApi;
+import io.cleave.cli.api.FnLimits;
 import io.cleave.cli.api.JsonText;
 import io.cleave.cli.api.UserCommand;
 import java.io.IOException;
@@ -56,15 +57,19 @@ public final class CreateCommand {
     @Parameters(index = "1", paramLabel = "NAME") String name;
     @Parameters(index = "2", paramLabel = "IMAGE") String image;
 
-    @Option(names = {"--memory", "-m"}, paramLabel = "MB", description = "Memory in MiB") Integer memory;
-    @Option(names = "--timeout", paramLabel = "SECONDS", description = "Call timeout") Integer timeout;
-    @Option(names = "--idle-timeout", paramLabel = "SECONDS", description = "Idle instance keep-alive") Integer idleTimeout;
+    @Option(names = {"--memory", "-m"}, paramLabel = "MB", description = "Memory in MB, 1-8192 (server default 128)") Integer memory;
+    @Option(names = "--timeout", paramLabel = "SECONDS", description = "Call timeout, 1-300 s (server default 30)") Integer timeout;
+    @Option(names = "--idle-timeout", paramLabel = "SECONDS", description = "How long an idle instance is kept, 1-3600 s (server default 30)") Integer idleTimeout;
 
     @Option(names = "--config", paramLabel = "KEY=VALUE", description = "Function configuration (repeatable)")
     List<String> config = new ArrayList<>();
 
     @Override
     protected int execute() throws IOException {
+      FnLimits.MEMORY.checkOption(memory);
+      FnLimits.TIMEOUT.checkOption(timeout);
+      FnLimits.IDLE_TIMEOUT.checkOption(idleTimeout);
+      ObjectNode configBody = config.isEmpty() ? null : KeyValues.parse("--config", config);
       CleaveApi api = endpoint.client();
       JsonNode app = api.app(appName);
       ObjectNode body = JsonText.object().put("name", name).put("app_id", JsonText.text(app, "id")).put("image", image);
@@ -77,8 +82,8 @@ public final class CreateCommand {
       if (idleTimeout != null) {
         body.put("idle_timeout", idleTimeout);
       }
-      if (!config.isEmpty()) {
-        body.set("config", KeyValues.parse("--config", config));
+      if (configBody != null) {
+        body.set("config", configBody);
       }
       JsonNode fn = api.post("/v2/fns", body);
       System.out.println("Successfully created function: " + JsonText.text(fn, "name") + " with " + JsonText.text(fn, "image"));

@@ -10,6 +10,9 @@ import io.cleave.cli.api.Terminal;
 import io.cleave.cli.api.UserCommand;
 import io.cleave.cli.deploy.BundleArchive;
 import io.cleave.cli.deploy.FuncFile;
+import io.cleave.cli.deploy.PythonPackages;
+import io.cleave.cli.deploy.PythonRuntime;
+import io.cleave.cli.deploy.Requirements;
 import io.cleave.cli.deploy.UploadProgress;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -23,8 +26,9 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
 /**
- * {@code cleave deploy}: bump the version, pack the directory as a code bundle, upload it and
- * create or update the app, the function and its triggers. A failure before the new code is on
+ * {@code cleave deploy}: check func.yaml and its runtime, install requirements.txt's packages,
+ * bump the version, pack the directory as a code bundle, upload it and create or update the app,
+ * the function and its triggers. A failure before the new code is on
  * the server leaves func.yaml and the server as they were.
  */
 @Command(
@@ -50,7 +54,11 @@ public final class DeployCommand extends UserCommand {
     if (!Files.isDirectory(dir)) {
       throw new CliFailure(dir + " is not a directory");
     }
+    // Everything that can be checked here is, before the first request.
     FuncFile ff = FuncFile.read(dir);
+    Optional<PythonRuntime> python = PythonRuntime.probe(PythonRuntime.NODE_PYTHON);
+    PythonRuntime.check(ff.runtime(), python);
+    Requirements requirements = Requirements.read(dir);
     CleaveApi api = endpoint.client();
     Optional<JsonNode> existingApp = api.findApp(appName);
     if (existingApp.isEmpty() && !createApp) {
@@ -58,6 +66,9 @@ public final class DeployCommand extends UserCommand {
     }
 
     System.out.println("Deploying " + ff.name() + " to app: " + appName);
+    // Built (or found in the cache) before anything changes here or on the server.
+    Optional<Path> packages = new PythonPackages(PythonPackages.defaultCacheRoot(), System.out)
+        .build(dir, requirements, python);
     byte[] original = Files.readAllBytes(dir.resolve(FuncFile.FILE_NAME));
     Deployment d = new Deployment(api);
     Path tmp = Files.createTempDirectory("cleave-deploy-");
@@ -68,7 +79,8 @@ public final class DeployCommand extends UserCommand {
         ff.write(dir);
         System.out.println("Bumped to version " + version);
       }
-      BundleArchive.Packed packed = BundleArchive.pack(dir, archive);
+      BundleArchive.Packed packed = BundleArchive.pack(dir,
+          packages.map(p -> Map.of(PythonPackages.DIR_NAME, p)).orElse(Map.of()), archive);
       d.run(ff, existingApp, packed);
       return 0;
     } catch (IOException | RuntimeException e) {

@@ -1,13 +1,18 @@
 package io.cleave.cli.commands;
 
 import io.cleave.cli.api.CliFailure;
+import io.cleave.cli.api.FnLimits;
+import io.cleave.cli.api.UsageFailure;
 import io.cleave.cli.api.UserCommand;
 import io.cleave.cli.deploy.FuncFile;
+import io.cleave.cli.deploy.PythonRuntime;
+import io.cleave.cli.deploy.Requirements;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Comparator;
+import java.util.List;
 import java.util.Locale;
 import java.util.stream.Stream;
 import picocli.CommandLine.Command;
@@ -47,19 +52,19 @@ public final class InitCommand extends UserCommand {
   /** Python needs more than Fn's 128 MB default; fn init writes 256 for it as well. */
   static final int PYTHON_MEMORY_MB = 256;
 
-  @Option(names = "--runtime", required = true, paramLabel = "RUNTIME", description = "Function runtime: python")
+  @Option(names = "--runtime", required = true, paramLabel = "RUNTIME", description = "Function runtime: python, or python3.X for the version this node runs")
   String runtime;
 
   @Option(names = "--trigger", paramLabel = "TYPE", description = "Add a trigger of this type (http) named after the function")
   String trigger;
 
-  @Option(names = {"--memory", "-m"}, paramLabel = "MB", description = "Memory in MiB (default: ${DEFAULT-VALUE})", defaultValue = "" + PYTHON_MEMORY_MB)
+  @Option(names = {"--memory", "-m"}, paramLabel = "MB", description = "Memory in MB, 1-8192 (default: ${DEFAULT-VALUE})", defaultValue = "" + PYTHON_MEMORY_MB)
   int memory;
 
-  @Option(names = "--timeout", paramLabel = "SECONDS", description = "Call timeout in seconds (server default when absent)")
+  @Option(names = "--timeout", paramLabel = "SECONDS", description = "Call timeout in seconds, 1-300 (server default 30 when absent)")
   Integer timeout;
 
-  @Option(names = "--idle-timeout", paramLabel = "SECONDS", description = "Seconds an idle instance is kept (server default when absent)")
+  @Option(names = "--idle-timeout", paramLabel = "SECONDS", description = "Seconds an idle instance is kept, 1-3600 (server default 30 when absent)")
   Integer idleTimeout;
 
   @Parameters(paramLabel = "NAME", description = "Directory to create; its last component is the function name")
@@ -68,33 +73,34 @@ public final class InitCommand extends UserCommand {
   @Override
   protected int execute() throws IOException {
     String rt = runtime.toLowerCase(Locale.ROOT);
-    if (!rt.equals("python")) {
-      throw new CliFailure("init does not support the '" + runtime + "' runtime (supported: python)");
+    if (!rt.equals(PythonRuntime.GENERIC)) {
+      List<String> names = PythonRuntime.probe(PythonRuntime.NODE_PYTHON).map(PythonRuntime::runtimeNames)
+          .orElse(List.of(PythonRuntime.GENERIC));
+      if (!names.contains(rt)) {
+        throw new UsageFailure("init does not support the '" + runtime + "' runtime (supported: " + String.join(", ", names) + ")");
+      }
     }
     String type = trigger == null ? null : trigger.toLowerCase(Locale.ROOT);
     if (type != null && !type.equals("http")) {
-      throw new CliFailure("init does not support the trigger type '" + trigger + "' (permitted: http)");
+      throw new UsageFailure("init does not support the trigger type '" + trigger + "' (permitted: http)");
     }
-    positive("--memory", memory);
-    if (timeout != null) {
-      positive("--timeout", timeout);
-    }
-    if (idleTimeout != null) {
-      positive("--idle-timeout", idleTimeout);
-    }
+    FnLimits.MEMORY.checkOption(memory);
+    FnLimits.TIMEOUT.checkOption(timeout);
+    FnLimits.IDLE_TIMEOUT.checkOption(idleTimeout);
     Path fileName = dir.normalize().getFileName();
     String name = fileName == null ? "" : fileName.toString();
     FuncFile.nameProblem(name).ifPresent(p -> {
-      throw new CliFailure(p + " (it is the last part of the directory given to init)");
+      throw new UsageFailure(p + " (it is the last part of the directory given to init)");
     });
     boolean created = prepareDirectory();
 
     System.out.println("Creating function at: ./" + dir);
     try {
       Files.writeString(dir.resolve("func.py"), PYTHON_HELLO, StandardCharsets.UTF_8);
-      Files.writeString(dir.resolve("requirements.txt"), "fdk", StandardCharsets.UTF_8);
+      // As fn init writes it offline; deploy skips fdk lines (Cleave's runtime provides fdk).
+      Files.writeString(dir.resolve(Requirements.FILE_NAME), "fdk", StandardCharsets.UTF_8);
       System.out.println("Function boilerplate generated.");
-      FuncFile.forPython(name, memory, timeout, idleTimeout, type).write(dir);
+      FuncFile.forPython(name, rt, memory, timeout, idleTimeout, type).write(dir);
     } catch (IOException e) {
       if (created) {
         removeTree(dir);
@@ -103,12 +109,6 @@ public final class InitCommand extends UserCommand {
     }
     System.out.println("func.yaml created.");
     return 0;
-  }
-
-  private static void positive(String option, int value) {
-    if (value <= 0) {
-      throw new CliFailure(option + " must be a positive number, got " + value);
-    }
   }
 
   /** Creates the directory; refuses one that exists and is not empty. Returns whether it was created. */

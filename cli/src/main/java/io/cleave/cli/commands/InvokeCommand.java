@@ -6,6 +6,7 @@ import io.cleave.cli.api.CleaveApi;
 import io.cleave.cli.api.CliFailure;
 import io.cleave.cli.api.JsonText;
 import io.cleave.cli.api.Terminal;
+import io.cleave.cli.api.UsageFailure;
 import io.cleave.cli.api.UserCommand;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -31,14 +32,38 @@ public final class InvokeCommand extends UserCommand {
   @Option(names = "--display-call-id", description = "Print the call id before the answer")
   boolean displayCallId;
 
+  @Option(names = "--timeout", paramLabel = "SECONDS",
+      description = "How long to wait for the answer, 1-" + MAX_WAIT_S + " (default: the function's timeout + " + PLATFORM_MARGIN_S + ")")
+  Integer waitSeconds;
+
+  /**
+   * Time the platform may take besides the function's own timeout: waiting for memory
+   * (--capacity-wait, 10 s by default) and a cold start (forkd gives one up to 30 s).
+   */
+  static final int PLATFORM_MARGIN_S = 60;
+  static final int MAX_WAIT_S = 86_400;
+  private static final int DEFAULT_FN_TIMEOUT_S = 30;
+
   @Override
   protected int execute() throws IOException {
+    if (waitSeconds != null && (waitSeconds < 1 || waitSeconds > MAX_WAIT_S)) {
+      throw new UsageFailure("--timeout must be between 1 and " + MAX_WAIT_S + " seconds, got " + waitSeconds);
+    }
     CleaveApi api = endpoint.client();
     JsonNode fn = api.fn(api.app(appName), fnName);
     byte[] body = Terminal.stdinIsTerminal() ? new byte[0] : System.in.readAllBytes();
-    // No read timeout: the function's own timeout bounds the call on the server.
-    CleaveApi.Response response = api.send("POST", "/invoke/" + CleaveApi.segment(JsonText.text(fn, "id")),
-        Map.of("Content-Type", contentType), body, 0);
+    int fnTimeout = fn.path("timeout").asInt(DEFAULT_FN_TIMEOUT_S);
+    int wait = waitSeconds != null ? waitSeconds : fnTimeout + PLATFORM_MARGIN_S;
+    CleaveApi.Response response;
+    try {
+      response = api.send("POST", "/invoke/" + CleaveApi.segment(JsonText.text(fn, "id")),
+          Map.of("Content-Type", contentType), body, wait * 1000);
+    } catch (CleaveApi.NoAnswerInTime e) {
+      throw new CliFailure("no answer from " + appName + "/" + fnName + " within " + wait + " s ("
+          + (waitSeconds != null ? "--timeout" : "its timeout " + fnTimeout + " s + " + PLATFORM_MARGIN_S + " s for the platform")
+          + "); the call may still finish on the server (cleave activations list --fn " + appName + "/" + fnName
+          + "); wait longer with --timeout SECONDS");
+    }
     Optional<String> callId = response.header("Fn-Call-Id");
     if (displayCallId && callId.isPresent()) {
       System.out.println("Call ID: " + callId.get());

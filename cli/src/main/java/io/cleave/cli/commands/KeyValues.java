@@ -1,7 +1,7 @@
 package io.cleave.cli.commands;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import io.cleave.cli.api.CliFailure;
+import io.cleave.cli.api.UsageFailure;
 import io.cleave.cli.api.JsonText;
 import java.util.List;
 
@@ -14,7 +14,7 @@ final class KeyValues {
     for (String pair : pairs) {
       int eq = pair.indexOf('=');
       if (eq <= 0) {
-        throw new CliFailure(option + " expects KEY=VALUE, got '" + pair + "'");
+        throw new UsageFailure(option + " expects KEY=VALUE, got '" + pair + "'");
       }
       out.put(pair.substring(0, eq), pair.substring(eq + 1));
     }

@@ -39,10 +39,7 @@ public final class ListCommand {
     protected int execute() throws IOException {
       List<JsonNode> apps = endpoint.client().listAll("/v2/apps", Map.of());
       if (output.json()) {
-        ArrayNode a = JsonText.MAPPER.createArrayNode();
-        apps.forEach(app -> a.addObject().put("name", JsonText.text(app, "name")).put("id", JsonText.text(app, "id")));
-        System.out.println(JsonText.pretty(a));
-        return 0;
+        return printJson(apps);
       }
       if (apps.isEmpty()) {
         System.err.println("No apps found");
@@ -67,13 +64,7 @@ public final class ListCommand {
       JsonNode app = api.app(appName);
       List<JsonNode> fns = api.listAll("/v2/fns", Map.of("app_id", JsonText.text(app, "id")));
       if (output.json()) {
-        ArrayNode a = JsonText.MAPPER.createArrayNode();
-        fns.forEach(fn -> a.addObject()
-            .put("name", JsonText.text(fn, "name"))
-            .put("image", JsonText.text(fn, "image"))
-            .put("id", JsonText.text(fn, "id")));
-        System.out.println(JsonText.pretty(a));
-        return 0;
+        return printJson(fns);
       }
       if (fns.isEmpty()) {
         System.err.println("No functions found for app: " + appName);
@@ -104,10 +95,7 @@ public final class ListCommand {
       }
       List<JsonNode> triggers = api.listAll("/v2/triggers", q);
       if (output.json()) {
-        ArrayNode a = JsonText.MAPPER.createArrayNode();
-        triggers.forEach(a::add);
-        System.out.println(JsonText.pretty(a));
-        return 0;
+        return printJson(triggers);
       }
       if (triggers.isEmpty()) {
         System.err.println(fnName == null ? "No triggers found for app: " + appName : "No triggers found for function: " + fnName);
@@ -165,6 +153,17 @@ public final class ListCommand {
         return printConfig(api.fn(api.app(appName), fnName), output, "function: " + fnName);
       }
     }
+  }
+
+  /**
+   * The {@code -o json} convention of every list: one JSON array of the objects exactly as the
+   * API answered them (all pages joined), so scripts see the same fields as {@code inspect}.
+   */
+  static int printJson(List<JsonNode> items) {
+    ArrayNode a = JsonText.MAPPER.createArrayNode();
+    items.forEach(a::add);
+    System.out.println(JsonText.pretty(a));
+    return 0;
   }
 
   static int printConfig(JsonNode owner, OutputOption output, String what) {

@@ -4,12 +4,15 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.cleave.cli.api.ApiEndpoint;
 import io.cleave.cli.api.CleaveApi;
-import io.cleave.cli.api.CliFailure;
+import io.cleave.cli.api.FnLimits;
 import io.cleave.cli.api.JsonText;
+import io.cleave.cli.api.UsageFailure;
 import io.cleave.cli.api.UserCommand;
 import java.io.IOException;
 import java.util.ArrayList;
+import java.util.Iterator;
 import java.util.List;
+import java.util.Map;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -26,8 +29,26 @@ public final class UpdateCommand {
 
   private static void requireChange(ObjectNode body) {
     if (body.isEmpty()) {
-      throw new CliFailure("nothing to update: give at least one option");
+      throw new UsageFailure("nothing to update: give at least one option");
     }
+  }
+
+  /** Sends the patch only when it changes something, and says which. */
+  private static void apply(CleaveApi api, String path, JsonNode current, ObjectNode body, String what)
+      throws IOException {
+    Changes changes = new Changes();
+    for (Iterator<Map.Entry<String, JsonNode>> it = body.fields(); it.hasNext(); ) {
+      Map.Entry<String, JsonNode> e = it.next();
+      if (e.getValue().isObject()) {
+        changes.entries(e.getKey(), current.get(e.getKey()), (ObjectNode) e.getValue());
+      } else {
+        changes.field(e.getKey(), current.get(e.getKey()), e.getValue());
+      }
+    }
+    if (!changes.none()) {
+      api.put(path, body);
+    }
+    System.out.println(changes.report(what));
   }
 
   @Command(name = "app", aliases = "a", description = "Update an app's config or annotations.")
@@ -38,7 +59,7 @@ public final class UpdateCommand {
     @Option(names = "--config", paramLabel = "KEY=VALUE", description = "Set a config value; an empty VALUE removes the key (repeatable)")
     List<String> config = new ArrayList<>();
 
-    @Option(names = "--annotation", paramLabel = "KEY=VALUE", description = "Set an annotation (repeatable)")
+    @Option(names = "--annotation", paramLabel = "KEY=VALUE", description = "Set an annotation; an empty VALUE removes it (repeatable)")
     List<String> annotations = new ArrayList<>();
 
     @Override
@@ -53,8 +74,7 @@ public final class UpdateCommand {
       requireChange(body);
       CleaveApi api = endpoint.client();
       JsonNode app = api.app(appName);
-      api.put("/v2/apps/" + CleaveApi.segment(JsonText.text(app, "id")), body);
-      System.out.println("app " + appName + " updated");
+      apply(api, "/v2/apps/" + CleaveApi.segment(JsonText.text(app, "id")), app, body, "app " + appName);
       return 0;
     }
   }
@@ -66,15 +86,18 @@ public final class UpdateCommand {
     @Parameters(index = "1", paramLabel = "FN") String fnName;
 
     @Option(names = "--image", paramLabel = "IMAGE", description = "Bundle reference cleave/bundle:sha256-<hex>") String image;
-    @Option(names = {"--memory", "-m"}, paramLabel = "MB", description = "Memory in MiB") Integer memory;
-    @Option(names = "--timeout", paramLabel = "SECONDS", description = "Call timeout") Integer timeout;
-    @Option(names = "--idle-timeout", paramLabel = "SECONDS", description = "Idle instance keep-alive") Integer idleTimeout;
+    @Option(names = {"--memory", "-m"}, paramLabel = "MB", description = "Memory in MB, 1-8192") Integer memory;
+    @Option(names = "--timeout", paramLabel = "SECONDS", description = "Call timeout, 1-300 s") Integer timeout;
+    @Option(names = "--idle-timeout", paramLabel = "SECONDS", description = "How long an idle instance is kept, 1-3600 s") Integer idleTimeout;
 
     @Option(names = "--config", paramLabel = "KEY=VALUE", description = "Set a config value; an empty VALUE removes the key (repeatable)")
     List<String> config = new ArrayList<>();
 
     @Override
     protected int execute() throws IOException {
+      FnLimits.MEMORY.checkOption(memory);
+      FnLimits.TIMEOUT.checkOption(timeout);
+      FnLimits.IDLE_TIMEOUT.checkOption(idleTimeout);
       ObjectNode body = JsonText.object();
       if (image != null) {
         body.put("image", image);
@@ -94,8 +117,7 @@ public final class UpdateCommand {
       requireChange(body);
       CleaveApi api = endpoint.client();
       JsonNode fn = api.fn(api.app(appName), fnName);
-      api.put("/v2/fns/" + CleaveApi.segment(JsonText.text(fn, "id")), body);
-      System.out.println(appName + " " + fnName + " updated");
+      apply(api, "/v2/fns/" + CleaveApi.segment(JsonText.text(fn, "id")), fn, body, appName + " " + fnName);
       return 0;
     }
   }

@@ -14,7 +14,9 @@ import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.HexFormat;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
+import java.util.TreeMap;
 import java.util.stream.Stream;
 import java.util.zip.GZIPOutputStream;
 import org.apache.commons.compress.archivers.tar.TarArchiveEntry;
@@ -45,7 +47,20 @@ public final class BundleArchive {
 
   /** Writes the archive of {@code dir} to {@code out}. */
   public static Packed pack(Path dir, Path out) throws IOException {
+    return pack(dir, Map.of(), out);
+  }
+
+  /**
+   * Writes the archive of {@code dir} to {@code out}, with each of {@code extraTrees} (a name at
+   * the bundle's root mapped to a directory elsewhere, such as installed packages) added after it.
+   */
+  public static Packed pack(Path dir, Map<String, Path> extraTrees, Path out) throws IOException {
     Path root = dir.toAbsolutePath().normalize();
+    for (String name : extraTrees.keySet()) {
+      if (Files.exists(root.resolve(name), LinkOption.NOFOLLOW_LINKS)) {
+        throw new CliFailure(root.resolve(name) + " exists and would be replaced in the bundle");
+      }
+    }
     MessageDigest sha;
     try {
       sha = MessageDigest.getInstance("SHA-256");
@@ -59,20 +74,30 @@ public final class BundleArchive {
         TarArchiveOutputStream tar = new TarArchiveOutputStream(gzip)) {
       tar.setLongFileMode(TarArchiveOutputStream.LONGFILE_POSIX);
       tar.setBigNumberMode(TarArchiveOutputStream.BIGNUMBER_POSIX);
-      addChildren(root, root, tar, files);
+      addChildren(root, root, "", tar, files);
+      for (Map.Entry<String, Path> e : new TreeMap<>(extraTrees).entrySet()) {
+        Path extra = e.getValue().toAbsolutePath().normalize();
+        TarArchiveEntry top = entry(e.getKey() + "/", TarArchiveEntry.LF_DIR,
+            Files.readAttributes(extra, PosixFileAttributes.class, LinkOption.NOFOLLOW_LINKS));
+        tar.putArchiveEntry(top);
+        tar.closeArchiveEntry();
+        addChildren(extra, extra, e.getKey() + "/", tar, files);
+      }
       tar.finish();
     }
     return new Packed(out, HexFormat.of().formatHex(sha.digest()), Files.size(out), files[0]);
   }
 
-  private static void addChildren(Path root, Path dir, TarArchiveOutputStream tar, int[] files) throws IOException {
+  /** Adds what is under {@code dir} (inside {@code root}), named {@code prefix} + its path from root. */
+  private static void addChildren(Path root, Path dir, String prefix, TarArchiveOutputStream tar, int[] files)
+      throws IOException {
     List<Path> children;
     try (Stream<Path> s = Files.list(dir)) {
       children = s.sorted().toList();
     }
     for (Path child : children) {
       PosixFileAttributes attrs = Files.readAttributes(child, PosixFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
-      String rel = root.relativize(child).toString();
+      String rel = prefix + root.relativize(child);
       if (attrs.isDirectory()) {
         if (skipped(child.getFileName(), true)) {
           continue;
@@ -80,7 +105,7 @@ public final class BundleArchive {
         TarArchiveEntry e = entry(rel + "/", TarArchiveEntry.LF_DIR, attrs);
         tar.putArchiveEntry(e);
         tar.closeArchiveEntry();
-        addChildren(root, child, tar, files);
+        addChildren(root, child, prefix, tar, files);
       } else if (attrs.isSymbolicLink()) {
         Path target = Files.readSymbolicLink(child);
         Path resolved = child.getParent().resolve(target).normalize();

@@ -7,6 +7,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 import com.fasterxml.jackson.dataformat.yaml.YAMLGenerator;
 import io.cleave.cli.api.CliFailure;
+import io.cleave.cli.api.FnLimits;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -64,13 +65,14 @@ public final class FuncFile {
     return Optional.empty();
   }
 
-  /** A new func.yaml as {@code fn init --runtime python} writes it. */
-  public static FuncFile forPython(String name, int memory, Integer timeout, Integer idleTimeout, String triggerType) {
+  /** A new func.yaml as {@code fn init --runtime python} writes it ({@code runtime}: python or python3.X). */
+  public static FuncFile forPython(String name, String runtime, int memory, Integer timeout, Integer idleTimeout,
+      String triggerType) {
     ObjectNode t = YAML.createObjectNode();
     t.put("schema_version", SCHEMA_VERSION);
     t.put("name", name);
     t.put("version", INITIAL_VERSION);
-    t.put("runtime", "python");
+    t.put("runtime", runtime);
     t.put("entrypoint", "/python/bin/fdk /function/func.py handler");
     t.put("memory", memory);
     if (timeout != null) {
@@ -137,9 +139,9 @@ public final class FuncFile {
     nameProblem(name).ifPresent(p -> {
       throw new CliFailure(file + ": " + p);
     });
-    positive(file, "memory");
-    positive(file, "timeout");
-    positive(file, "idle_timeout");
+    for (FnLimits limit : FnLimits.values()) {
+      inRange(file, limit);
+    }
     stringMap(file, "config");
     JsonNode annotations = tree.get("annotations");
     if (annotations != null && !annotations.isNull() && !annotations.isObject()) {
@@ -148,11 +150,19 @@ public final class FuncFile {
     triggers(file);
   }
 
-  private void positive(Path file, String field) {
+  /** The server's range for the field, so that a value it would refuse never reaches it. */
+  private void inRange(Path file, FnLimits limit) {
+    String field = limit.field();
     JsonNode v = tree.get(field);
-    if (v != null && !v.isNull() && (!v.canConvertToInt() || !v.isIntegralNumber() || v.asInt() <= 0)) {
-      throw new CliFailure(file + ": " + field + " must be a positive whole number, got '" + v.asText() + "'");
+    if (v == null || v.isNull()) {
+      return;
     }
+    if (!v.isIntegralNumber() || !v.canConvertToLong()) {
+      throw new CliFailure(file + ": " + field + " must be a whole number, got '" + v.asText() + "'");
+    }
+    limit.problem(field, v.asLong()).ifPresent(p -> {
+      throw new CliFailure(file + ": " + p);
+    });
   }
 
   private Map<String, String> stringMap(Path file, String field) {
@@ -205,6 +215,11 @@ public final class FuncFile {
 
   public String name() {
     return str("name");
+  }
+
+  /** The {@code runtime} field; empty when absent. */
+  public String runtime() {
+    return str("runtime");
   }
 
   public String version() {

@@ -34,7 +34,8 @@ public final class ReplayCommand extends UserCommand {
   Path trace;
 
   @Option(names = {"--url", "--api-url"}, paramLabel = "URL",
-      description = "Server to replay against (default: $CLEAVE_API_URL, else $FN_API_URL, else http://localhost:8080)")
+      description = "Server to replay against, already running (default: $CLEAVE_API_URL, else $FN_API_URL, else "
+          + io.cleave.cli.api.ApiEndpoint.DEFAULT_URL + ")")
   String url;
 
   @Option(names = "--policies", split = ",", paramLabel = "P[,P...]",
@@ -214,7 +215,7 @@ public final class ReplayCommand extends UserCommand {
         return candidate.strip();
       }
     }
-    return "http://localhost:8080";
+    return io.cleave.cli.api.ApiEndpoint.DEFAULT_URL;
   }
 
   static ReplayWindow parseWindow(String spec, ScheduleOptions so) {

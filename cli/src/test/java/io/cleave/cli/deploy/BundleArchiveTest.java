@@ -106,4 +106,24 @@ class BundleArchiveTest {
     CliFailure up = assertThrows(CliFailure.class, () -> BundleArchive.pack(dir, tmp.resolve("y.tar.gz")));
     assertTrue(up.getMessage().contains("outside the function directory"), up.getMessage());
   }
+
+  @Test
+  void installedPackagesJoinTheBundleUnderTheirOwnNameAndTheFunctionDirectoryStaysAsItWas() throws Exception {
+    Path dir = functionDir();
+    Path packages = Files.createDirectories(tmp.resolve("cache/abc/tabulate"));
+    Files.writeString(packages.resolve("__init__.py"), "VERSION = 1\n");
+    Path out = tmp.resolve("p.tar.gz");
+    BundleArchive.pack(dir, Map.of(".python_packages", tmp.resolve("cache/abc")), out);
+    Map<String, String> e = entries(out);
+    assertEquals("", e.get(".python_packages/"));
+    assertEquals("", e.get(".python_packages/tabulate/"));
+    assertEquals("VERSION = 1\n", e.get(".python_packages/tabulate/__init__.py"));
+    assertEquals("print('hi')\n", e.get("func.py"));
+    assertTrue(Files.notExists(dir.resolve(".python_packages")));
+
+    // A function directory with its own tree of that name is not silently merged.
+    Files.createDirectories(dir.resolve(".python_packages"));
+    assertThrows(CliFailure.class,
+        () -> BundleArchive.pack(dir, Map.of(".python_packages", tmp.resolve("cache/abc")), tmp.resolve("q.tar.gz")));
+  }
 }

@@ -76,8 +76,10 @@ class FuncFileTest {
     assertTrue(assertThrows(CliFailure.class, () -> write("name: [oops")).getMessage().contains("not valid YAML"));
     assertTrue(assertThrows(CliFailure.class, () -> write("version: 0.0.1\n")).getMessage().contains("name is missing"));
     assertTrue(assertThrows(CliFailure.class, () -> write("name: Hello\n")).getMessage().contains("lowercase"));
-    assertTrue(assertThrows(CliFailure.class, () -> write("name: h\nmemory: lots\n")).getMessage().contains("memory must be a positive"));
-    assertTrue(assertThrows(CliFailure.class, () -> write("name: h\ntimeout: -1\n")).getMessage().contains("timeout must be a positive"));
+    assertTrue(assertThrows(CliFailure.class, () -> write("name: h\nmemory: lots\n")).getMessage().contains("memory must be a whole number, got 'lots'"));
+    assertTrue(assertThrows(CliFailure.class, () -> write("name: h\ntimeout: -1\n")).getMessage().contains("timeout must be between 1 and 300 seconds, got -1"));
+    assertTrue(assertThrows(CliFailure.class, () -> write("name: h\nmemory: 8193\n")).getMessage().contains("memory must be between 1 and 8192 MB"));
+    assertTrue(assertThrows(CliFailure.class, () -> write("name: h\nidle_timeout: 0\n")).getMessage().contains("idle_timeout must be between 1 and 3600"));
     assertTrue(assertThrows(CliFailure.class, () -> write("name: h\nschema_version: 1\n")).getMessage().contains("schema_version"));
     assertTrue(assertThrows(CliFailure.class, () -> write("name: h\ntriggers:\n- name: t\n  type: cron\n  source: /t\n"))
         .getMessage().contains("only 'http'"));
