@@ -1,7 +1,7 @@
 package io.cleave.cli;
 
-import io.cleave.cli.api.UsageErrors;
-import io.cleave.cli.bench.BenchCommand;
+import io.cleave.client.UsageErrors;
+import io.cleave.bench.BenchCommand;
 import io.cleave.cli.commands.ActivationsCommand;
 import io.cleave.cli.commands.ConfigCommand;
 import io.cleave.cli.commands.CreateCommand;
@@ -14,7 +14,7 @@ import io.cleave.cli.commands.InvokeCommand;
 import io.cleave.cli.commands.ListCommand;
 import io.cleave.cli.commands.TestCommand;
 import io.cleave.cli.commands.UpdateCommand;
-import io.cleave.cli.replay.ReplayCommand;
+import io.cleave.bench.replay.ReplayCommand;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.ScopeType;
@@ -36,8 +36,8 @@ import picocli.CommandLine.ScopeType;
       InitCommand.class, DeployCommand.class, InvokeCommand.class, ListCommand.class, CreateCommand.class,
       ConfigCommand.class, ConfigCommand.Get.class, ConfigCommand.Unset.class, InspectCommand.class,
       DeleteCommand.class, UpdateCommand.class, ActivationsCommand.class,
-      io.cleave.cli.server.ServerCommand.class, TestCommand.class,
-      // trace replay and benchmarks (io.cleave.cli.replay, io.cleave.cli.bench)
+      io.cleave.server.ServerCommand.class, TestCommand.class,
+      // trace replay and benchmarks (io.cleave.bench.replay, io.cleave.bench)
       ReplayCommand.class, BenchCommand.class,
     })
 public final class Main implements Runnable {

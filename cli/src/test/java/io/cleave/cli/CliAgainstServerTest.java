@@ -7,7 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import io.cleave.cli.server.ServerComposition;
+import io.cleave.server.ServerComposition;
 import io.cleave.common.config.ServerConfig;
 import java.io.InputStream;
 import java.net.URI;

@@ -1,5 +1,10 @@
 package io.cleave.forkd;
 
+import io.cleave.forkd.api.ForkdHealth;
+import io.cleave.forkd.api.InstanceStatus;
+import io.cleave.forkd.api.StartRequest;
+import io.cleave.forkd.api.StartedInstance;
+
 import io.cleave.common.error.ApiError;
 import java.io.IOException;
 import java.nio.ByteBuffer;

@@ -1,5 +1,8 @@
 package io.cleave.forkd;
 
+import io.cleave.forkd.api.StartRequest;
+import io.cleave.forkd.api.WireJson;
+
 import io.cleave.common.error.ApiError;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;

@@ -1,5 +1,7 @@
 package io.cleave.forkd;
 
+import io.cleave.forkd.api.WireJson;
+
 import com.fasterxml.jackson.databind.JsonNode;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;

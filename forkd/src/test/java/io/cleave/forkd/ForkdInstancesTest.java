@@ -1,5 +1,10 @@
 package io.cleave.forkd;
 
+import io.cleave.forkd.api.ForkdHealth;
+import io.cleave.forkd.api.InstanceStatus;
+import io.cleave.forkd.api.StartRequest;
+import io.cleave.forkd.api.StartedInstance;
+
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;

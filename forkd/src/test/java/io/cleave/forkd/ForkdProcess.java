@@ -1,5 +1,8 @@
 package io.cleave.forkd;
 
+import io.cleave.forkd.api.ForkdClient;
+import io.cleave.forkd.api.InstanceStatus;
+
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 

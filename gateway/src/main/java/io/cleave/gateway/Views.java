@@ -6,7 +6,7 @@ import io.cleave.common.json.Json;
 import io.cleave.common.model.App;
 import io.cleave.common.model.Fn;
 import io.cleave.common.model.Trigger;
-import io.cleave.scheduler.registry.Page;
+import io.cleave.registry.Page;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;

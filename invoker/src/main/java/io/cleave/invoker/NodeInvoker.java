@@ -10,7 +10,7 @@ import io.cleave.common.invoke.Call;
 import io.cleave.common.invoke.CallResult;
 import io.cleave.common.invoke.FunctionInvoker;
 import io.cleave.common.model.Fn;
-import io.cleave.forkd.ForkdClient;
+import io.cleave.forkd.api.ForkdClient;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.vertx.core.Context;
 import io.vertx.core.Future;

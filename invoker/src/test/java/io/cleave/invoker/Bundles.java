@@ -14,11 +14,11 @@ import org.apache.commons.compress.archivers.tar.TarArchiveEntry;
 import org.apache.commons.compress.archivers.tar.TarArchiveOutputStream;
 
 /** Writes real code bundles (tar.gz of a function directory) for tests. */
-final class Bundles {
+public final class Bundles {
   private Bundles() {}
 
   /** Writes the files into {@code <dir>/<sha256>.tar.gz} and returns the archive's hex digest. */
-  static String write(Path dir, Map<String, String> files) throws IOException {
+  public static String write(Path dir, Map<String, String> files) throws IOException {
     Files.createDirectories(dir);
     Path tmp = Files.createTempFile(dir, "bundle", ".tar.gz");
     try (OutputStream out = Files.newOutputStream(tmp);

@@ -1,5 +1,7 @@
 package io.cleave.cli.api;
 
+import io.cleave.client.UsageFailure;
+
 import java.util.Optional;
 
 /**

@@ -2,12 +2,12 @@ package io.cleave.cli.commands;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import io.cleave.cli.api.ApiEndpoint;
-import io.cleave.cli.api.CleaveApi;
-import io.cleave.cli.api.CliFailure;
-import io.cleave.cli.api.JsonText;
-import io.cleave.cli.api.Terminal;
-import io.cleave.cli.api.UserCommand;
+import io.cleave.client.ApiEndpoint;
+import io.cleave.client.CleaveApi;
+import io.cleave.client.CliFailure;
+import io.cleave.client.JsonText;
+import io.cleave.client.Terminal;
+import io.cleave.client.UserCommand;
 import io.cleave.cli.deploy.BundleArchive;
 import io.cleave.cli.deploy.FuncFile;
 import io.cleave.cli.deploy.PythonPackages;

@@ -1,9 +1,9 @@
 package io.cleave.cli.commands;
 
-import io.cleave.cli.api.CliFailure;
+import io.cleave.client.CliFailure;
 import io.cleave.cli.api.FnLimits;
-import io.cleave.cli.api.UsageFailure;
-import io.cleave.cli.api.UserCommand;
+import io.cleave.client.UsageFailure;
+import io.cleave.client.UserCommand;
 import io.cleave.cli.deploy.FuncFile;
 import io.cleave.cli.deploy.PythonRuntime;
 import io.cleave.cli.deploy.Requirements;

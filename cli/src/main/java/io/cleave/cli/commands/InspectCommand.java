@@ -1,11 +1,11 @@
 package io.cleave.cli.commands;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import io.cleave.cli.api.ApiEndpoint;
-import io.cleave.cli.api.CleaveApi;
-import io.cleave.cli.api.CliFailure;
-import io.cleave.cli.api.JsonText;
-import io.cleave.cli.api.UserCommand;
+import io.cleave.client.ApiEndpoint;
+import io.cleave.client.CleaveApi;
+import io.cleave.client.CliFailure;
+import io.cleave.client.JsonText;
+import io.cleave.client.UserCommand;
 import java.io.IOException;
 import java.util.Optional;
 import picocli.CommandLine.Command;

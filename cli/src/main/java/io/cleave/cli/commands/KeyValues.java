@@ -1,8 +1,8 @@
 package io.cleave.cli.commands;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import io.cleave.cli.api.UsageFailure;
-import io.cleave.cli.api.JsonText;
+import io.cleave.client.UsageFailure;
+import io.cleave.client.JsonText;
 import java.util.List;
 
 /** Turns repeated {@code KEY=VALUE} options into a JSON object. */

@@ -2,12 +2,12 @@ package io.cleave.cli.commands;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import io.cleave.cli.api.ApiEndpoint;
-import io.cleave.cli.api.CleaveApi;
+import io.cleave.client.ApiEndpoint;
+import io.cleave.client.CleaveApi;
 import io.cleave.cli.api.FnLimits;
-import io.cleave.cli.api.JsonText;
-import io.cleave.cli.api.UsageFailure;
-import io.cleave.cli.api.UserCommand;
+import io.cleave.client.JsonText;
+import io.cleave.client.UsageFailure;
+import io.cleave.client.UserCommand;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.Iterator;

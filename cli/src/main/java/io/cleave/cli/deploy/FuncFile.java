@@ -6,7 +6,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 import com.fasterxml.jackson.dataformat.yaml.YAMLGenerator;
-import io.cleave.cli.api.CliFailure;
+import io.cleave.client.CliFailure;
 import io.cleave.cli.api.FnLimits;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;

@@ -1,6 +1,6 @@
 package io.cleave.cli.deploy;
 
-import io.cleave.cli.api.CliFailure;
+import io.cleave.client.CliFailure;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;

@@ -5,7 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
-import io.cleave.cli.api.CliFailure;
+import io.cleave.client.CliFailure;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;

@@ -1,0 +1,19 @@
+package io.cleave.bench;
+
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+
+/** {@code cleave bench}: the benchmarks; each experiment is a subcommand listed here. */
+@Command(
+    name = "bench",
+    mixinStandardHelpOptions = true,
+    description = "Benchmarks that reproduce the design's reference experiments on this machine.",
+    subcommands = {SpikeBenchCommand.class, StartupBenchCommand.class, RemoteForkBenchCommand.class})
+public final class BenchCommand implements Runnable {
+  @CommandLine.Spec CommandLine.Model.CommandSpec spec;
+
+  @Override
+  public void run() {
+    spec.commandLine().usage(System.out);
+  }
+}

@@ -1,0 +1,446 @@
+package io.cleave.bench;
+
+import io.cleave.bench.StartupBenchFigures.Metric;
+import io.cleave.bench.replay.PlatformClient;
+import io.cleave.bench.replay.PolicyServer;
+import io.cleave.bench.replay.SharedData;
+import io.cleave.forkd.api.ForkdClient;
+import io.cleave.forkd.api.ForkdHealth;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.json.JsonObject;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.stream.Stream;
+
+/**
+ * How fast instances start, side by side for a hello function and an image function (numpy + PIL):
+ * cold, warm and fork calls through the gateway, each policy on a fresh server process of its own
+ * ({@link PolicyServer}); the pure start cost through forkd's RPC; memory per instance and per
+ * seed; instances per second forked from one seed. Blocks the calling thread, which must not be a
+ * Vert.x event loop.
+ *
+ * <p>Start latency as a call sees it is its end-to-end latency through the gateway minus the p50
+ * of the same call sent straight to a warm instance's socket (the function's own work and one
+ * unix-socket round trip), so for a warm call it is the gateway's and invoker's overhead.
+ */
+public final class StartupBench {
+  static final String COLD_ONLY = "cold-only";
+  static final String KEEP_ALIVE = "keep-alive";
+  static final String FORK = "fork";
+  private static final long CALL_WAIT_MS = 120_000;
+  /** idle_timeout of the fork phase: instances made by a burst go away before the next burst (Fn's minimum). */
+  private static final int FORK_PHASE_IDLE_S = 1;
+  private static final int KEPT_IDLE_S = 600;
+  /** Warm calls to the pacer function right before each fork burst. */
+  private static final int PACER_CALLS = 3;
+
+  /**
+   * How much to measure. Counts are per function.
+   *
+   * @param coldCalls calls under cold-only (each a cold start)
+   * @param warmCalls warm calls through the gateway, each paired with a direct call to the instance
+   * @param warmup calls of each kind sent first and not counted (the server's JIT warms up)
+   * @param forkRounds bursts under the fork policy, each once the previous burst's instances are gone
+   * @param forkBurst concurrent calls per burst (each served by a new fork)
+   * @param forkdStarts cold starts and forks ordered from forkd directly
+   * @param memoryGroup instances of a kind alive side by side when memory is read
+   * @param maxConcurrency fork orders outstanding at most in the fork-rate test (1, 2, 4, ... up to it)
+   * @param forksPerLevel forks per concurrency level in the fork-rate test
+   * @param imageDir the photographs the image function reads
+   */
+  public record Settings(int coldCalls, int warmCalls, int warmup, int forkRounds, int forkBurst, int forkdStarts,
+      int memoryGroup, int maxConcurrency, int forksPerLevel, Path imageDir) {
+
+    public Settings {
+      if (coldCalls < 1 || warmCalls < 1 || warmup < 0 || forkRounds < 1 || forkBurst < 1 || forkdStarts < 1
+          || memoryGroup < 1 || maxConcurrency < 1 || forksPerLevel < 1) {
+        throw new IllegalArgumentException("every count must be at least 1 (warm-up at least 0)");
+      }
+    }
+
+    /** About two and a half minutes on a 2-core machine. */
+    public static Settings full(Path imageDir) {
+      return new Settings(20, 500, 200, 20, 2, 40, 8, 16, 96, imageDir);
+    }
+
+    /** Within a minute. */
+    public static Settings quick(Path imageDir) {
+      return new Settings(4, 50, 20, 3, 2, 6, 3, 8, 16, imageDir);
+    }
+
+    /** 1, 2, 4, ... and {@code maxConcurrency} itself. */
+    public List<Integer> concurrencyLevels() {
+      List<Integer> levels = new ArrayList<>();
+      for (int c = 1; c < maxConcurrency; c *= 2) {
+        levels.add(c);
+      }
+      levels.add(maxConcurrency);
+      return levels;
+    }
+  }
+
+  private final Vertx vertx;
+  private final Settings settings;
+  private final Path out;
+  private final List<String> serverArgs;
+  private final StartupBenchProgress progress;
+  private final Map<StartupBenchFunction, StartupBenchFigures> figures = new LinkedHashMap<>();
+  /** The app deployed on each policy's server. */
+  private final Map<String, String> appIds = new LinkedHashMap<>();
+
+  public StartupBench(Vertx vertx, Settings settings, Path out, List<String> serverArgs, StartupBenchProgress progress) {
+    if (!vertx.isNativeTransportEnabled()) {
+      throw new IllegalStateException("the startup benchmark needs Vert.x's native transport (unix sockets): "
+          + vertx.unavailableNativeTransportCause());
+    }
+    this.vertx = vertx;
+    this.settings = settings;
+    this.out = out;
+    this.serverArgs = List.copyOf(serverArgs);
+    this.progress = progress;
+    for (StartupBenchFunction f : StartupBenchFunction.values()) {
+      figures.put(f, new StartupBenchFigures(f));
+    }
+  }
+
+  /** Runs every phase and writes the output directory; answers what was measured. */
+  public StartupBenchReport run() throws IOException {
+    if (!Files.isDirectory(settings.imageDir())) {
+      throw new IllegalArgumentException("image directory " + settings.imageDir() + " does not exist (see --image-dir)");
+    }
+    Files.createDirectories(out);
+    double loadBefore = StartupBenchReport.loadAverage();
+    long t0 = System.nanoTime();
+    List<String> policies = List.of(COLD_ONLY, KEEP_ALIVE, FORK);
+    List<Server> servers = boot(policies);
+    try {
+      for (Server server : servers) {
+        try (server) {
+          Phase phase = switch (server.policy()) {
+            case COLD_ONLY -> this::coldPhase;
+            case KEEP_ALIVE -> this::warmPhase;
+            default -> this::forkPhase;
+          };
+          try (PlatformClient api = new PlatformClient(vertx, server.process().url(), 4);
+              StartupBenchCalls calls = new StartupBenchCalls(vertx, server.process().url(), Math.max(4, settings.forkBurst()));
+              ForkdClient forkd = new ForkdClient(vertx, server.data().resolve("run").resolve("forkd.sock"))) {
+            phase.run(server.data(), api, calls, forkd);
+          }
+          progress.phase("[%s] stopping the server", server.policy());
+        }
+      }
+    } finally {
+      servers.forEach(Server::close);
+    }
+    StartupBenchReport report = new StartupBenchReport(List.copyOf(figures.values()), settings, (System.nanoTime() - t0) / 1e9,
+        loadBefore, StartupBenchReport.loadAverage());
+    report.write(out);
+    progress.phase("wrote %s", out);
+    return report;
+  }
+
+  /** One phase against the fresh server of its policy. */
+  private interface Phase {
+    void run(Path dataDir, PlatformClient api, StartupBenchCalls calls, ForkdClient forkd);
+  }
+
+  /** A server process of one policy and its data directory (removed on close, forkd's log kept beside the server's). */
+  private record Server(String policy, PolicyServer process, Path data, Path logs) implements AutoCloseable {
+    @Override
+    public void close() {
+      process.close();
+      Path forkdLog = data.resolve("forkd.log");
+      try {
+        if (Files.isRegularFile(forkdLog)) {
+          Files.copy(forkdLog, logs.resolve(policy + "-forkd.log"), StandardCopyOption.REPLACE_EXISTING);
+        }
+      } catch (IOException e) {
+        // the log is for diagnosis only; the run's figures do not depend on it
+      }
+      removeTree(data);
+    }
+  }
+
+  /**
+   * Starts one server per policy, all at once (booting is most of a short run's time), and waits
+   * for every one before anything is measured, so no boot overlaps a measurement.
+   */
+  private List<Server> boot(List<String> policies) throws IOException {
+    progress.phase("starting %d servers (%s)", policies.size(), String.join(", ", policies));
+    List<CompletableFuture<Server>> starting = new ArrayList<>();
+    for (String policy : policies) {
+      starting.add(CompletableFuture.supplyAsync(() -> {
+        Path data = null;
+        try {
+          data = Files.createTempDirectory("cleave-sb-");
+          // A cluster name of its own keeps each server to itself whatever its discovery settings.
+          List<String> args = new ArrayList<>(List.of("--cluster-name", "cleave-bench-" + policy));
+          args.addAll(serverArgs);
+          Path logs = out.resolve("servers");
+          PolicyServer p = PolicyServer.start(policy, data, logs.resolve(policy + ".log"), args, PolicyServer.defaultWait());
+          return new Server(policy, p, data, logs);
+        } catch (IOException e) {
+          if (data != null) {
+            removeTree(data);
+          }
+          throw new UncheckedIOException(e);
+        }
+      }, runnable -> new Thread(runnable, "boot-" + policy).start()));
+    }
+    List<Server> up = new ArrayList<>();
+    IOException failure = null;
+    for (CompletableFuture<Server> f : starting) {
+      try {
+        up.add(f.join());
+      } catch (CompletionException e) {
+        Throwable cause = e.getCause() instanceof UncheckedIOException u ? u.getCause() : e.getCause();
+        if (failure == null) {
+          failure = cause instanceof IOException io ? io : new IOException(cause.getMessage(), cause);
+        }
+      }
+    }
+    if (failure != null) {
+      up.forEach(Server::close);
+      throw failure;
+    }
+    for (Server s : up) {
+      progress.phase("[%s] server on %s (data dir %s)", s.policy(), s.process().url(), s.data());
+    }
+    return up;
+  }
+
+  private Map<StartupBenchFunction, String> deploy(PlatformClient api, String policy, int idleTimeoutS) {
+    String appId = StartupBenchCalls.await(api.createApp("bench-startup"), CALL_WAIT_MS, "creating the app");
+    Map<StartupBenchFunction, String> ids = new LinkedHashMap<>();
+    for (StartupBenchFunction f : StartupBenchFunction.values()) {
+      ids.put(f, StartupBenchCalls.await(api.createFn(appId, f.label(), f.memoryMb(), 30, idleTimeoutS,
+          f.config(settings.imageDir()), f.bundle()), CALL_WAIT_MS, "deploying " + f.label()));
+    }
+    progress.phase("[%s] deployed %s (app %s, idle_timeout %d s)", policy, ids.keySet().stream()
+        .map(StartupBenchFunction::label).toList(), appId, idleTimeoutS);
+    appIds.put(policy, appId);
+    return ids;
+  }
+
+
+  // ------------------------------------------------------------------------------ cold-only
+
+  private void coldPhase(Path data, PlatformClient api, StartupBenchCalls calls, ForkdClient forkd) {
+    Map<StartupBenchFunction, String> fns = deploy(api, COLD_ONLY, 30);
+    for (Map.Entry<StartupBenchFunction, String> e : fns.entrySet()) {
+      StartupBenchFigures into = figures.get(e.getKey());
+      // The first call on a node also unpacks the bundle: not a start cost.
+      call(calls, e.getKey(), e.getValue());
+      List<String> callIds = new ArrayList<>();
+      for (int i = 0; i < settings.coldCalls(); i++) {
+        StartupBenchCalls.Answer a = call(calls, e.getKey(), e.getValue());
+        if ("cold".equals(a.startMode())) {
+          into.add(Metric.INVOKE_COLD, a.latencyMs());
+          callIds.add(a.callId());
+        } else {
+          into.stray("cold-only", a.startMode());
+        }
+        progress.count(e.getKey().label() + " cold calls", i + 1, settings.coldCalls());
+      }
+      initTimes(calls, callIds, into, Metric.INIT_COLD);
+    }
+    StartupBenchForkd direct = new StartupBenchForkd(forkd, calls, progress);
+    boolean warmedUp = false;
+    for (Map.Entry<StartupBenchFunction, String> e : fns.entrySet()) {
+      StartupBenchFunction f = e.getKey();
+      StartupBenchForkd.Target target = new StartupBenchForkd.Target(f, e.getValue(), appIds.get(COLD_ONLY), data,
+          f.unpackedDir(data), StartupBenchForkd.env(f.config(settings.imageDir())));
+      if (!warmedUp) {
+        direct.warmUp(target, 2 * settings.warmup());
+        warmedUp = true;
+      }
+      direct.measure(target, settings.forkdStarts(), Math.min(settings.memoryGroup(), settings.forkdStarts()),
+          settings.concurrencyLevels(), settings.forksPerLevel(), figures.get(f));
+    }
+  }
+
+  // ----------------------------------------------------------------------------- keep-alive
+
+  private void warmPhase(Path data, PlatformClient api, StartupBenchCalls calls, ForkdClient forkd) {
+    Map<StartupBenchFunction, String> fns = deploy(api, KEEP_ALIVE, KEPT_IDLE_S);
+    Set<Path> seen = new HashSet<>();
+    for (Map.Entry<StartupBenchFunction, String> e : fns.entrySet()) {
+      StartupBenchFunction f = e.getKey();
+      StartupBenchFigures into = figures.get(f);
+      call(calls, f, e.getValue());
+      Path socket = newListener(data, seen);
+      for (int i = 0; i < settings.warmup(); i++) {
+        call(calls, f, e.getValue());
+        direct(calls, f, socket);
+      }
+      // Alternating keeps slow drifts of a noisy machine out of the difference between the two.
+      for (int i = 0; i < settings.warmCalls(); i++) {
+        StartupBenchCalls.Answer a = call(calls, f, e.getValue());
+        if ("warm".equals(a.startMode())) {
+          into.add(Metric.INVOKE_WARM, a.latencyMs());
+        } else {
+          into.stray("keep-alive", a.startMode());
+        }
+        into.add(Metric.DIRECT_WARM, direct(calls, f, socket).latencyMs());
+        progress.count(f.label() + " warm calls (gateway + direct)", i + 1, settings.warmCalls());
+      }
+    }
+  }
+
+  /** The listener socket of the one instance started since {@code seen} was taken; adds it to {@code seen}. */
+  private static Path newListener(Path data, Set<Path> seen) {
+    Path instances = data.resolve("run").resolve("instances");
+    List<Path> fresh;
+    try (Stream<Path> dirs = Files.list(instances)) {
+      fresh = dirs.map(d -> d.resolve("lsnr.sock")).filter(Files::exists).filter(p -> !seen.contains(p)).toList();
+    } catch (IOException e) {
+      throw new IllegalStateException("cannot list " + instances + ": " + e.getMessage(), e);
+    }
+    if (fresh.size() != 1) {
+      throw new IllegalStateException("expected one new instance socket under " + instances + ", found " + fresh.size());
+    }
+    seen.add(fresh.get(0));
+    return fresh.get(0);
+  }
+
+  // ----------------------------------------------------------------------------------- fork
+
+  private void forkPhase(Path data, PlatformClient api, StartupBenchCalls calls, ForkdClient forkd) {
+    Map<StartupBenchFunction, String> fns = deploy(api, FORK, FORK_PHASE_IDLE_S);
+    // A third function kept warm: a few calls to it right before each burst keep the gateway and
+    // invoker as awake as under traffic. Bursts must wait for instances to time out, and on a
+    // shared 2-core machine a call after a second of silence costs several ms more (warm ones too).
+    StartupBenchFunction pacerCode = StartupBenchFunction.HELLO;
+    String pacer = StartupBenchCalls.await(api.createFn(appIds.get(FORK), "pacer", pacerCode.memoryMb(), 30, KEPT_IDLE_S,
+        Map.of(), pacerCode.bundle()), CALL_WAIT_MS, "deploying the pacer");
+    call(calls, pacerCode, pacer);
+    int seeds = 1;
+    awaitHealth(forkd, seeds, -1, "the pacer's seed");
+    for (Map.Entry<StartupBenchFunction, String> e : fns.entrySet()) {
+      // The first call starts cold and has the seed made in the background.
+      call(calls, e.getKey(), e.getValue());
+      seeds++;
+      awaitHealth(forkd, seeds, -1, e.getKey().label() + "'s seed");
+      // Bursts, not single calls: the client then holds a connection per call of a burst, so no
+      // burst call waits for a TCP connect (and finds the instance of another call already idle).
+      for (int i = 0; i < settings.warmup(); i += settings.forkBurst()) {
+        burst(calls, e.getKey(), e.getValue());
+      }
+    }
+    StartupBenchFunction warm = StartupBenchFunction.HELLO;
+    new StartupBenchForkd(forkd, calls, progress).warmUp(new StartupBenchForkd.Target(warm, pacer, appIds.get(FORK), data,
+        warm.unpackedDir(data), StartupBenchForkd.env(Map.of())), 2 * settings.warmup());
+    Map<StartupBenchFunction, List<String>> callIds = new LinkedHashMap<>();
+    for (int r = 0; r < settings.forkRounds(); r++) {
+      // The pacer's one warm instance stays; every other instance must have timed out.
+      awaitHealth(forkd, seeds, 1, "the previous burst's instances to go (idle_timeout " + FORK_PHASE_IDLE_S + " s)");
+      for (Map.Entry<StartupBenchFunction, String> e : fns.entrySet()) {
+        StartupBenchFigures into = figures.get(e.getKey());
+        for (int i = 0; i < PACER_CALLS; i++) {
+          call(calls, pacerCode, pacer);
+        }
+        for (StartupBenchCalls.Answer a : burst(calls, e.getKey(), e.getValue())) {
+          if ("fork".equals(a.startMode())) {
+            into.add(Metric.INVOKE_FORK, a.latencyMs());
+            callIds.computeIfAbsent(e.getKey(), k -> new ArrayList<>()).add(a.callId());
+          } else {
+            into.stray("fork", a.startMode());
+          }
+        }
+      }
+      progress.count("fork bursts (" + settings.forkBurst() + " calls per function)", r + 1, settings.forkRounds());
+    }
+    callIds.forEach((f, ids) -> initTimes(calls, ids, figures.get(f), Metric.INIT_FORK));
+  }
+
+  /** {@code forkBurst} calls sent at once; answers them once all are answered. */
+  private List<StartupBenchCalls.Answer> burst(StartupBenchCalls calls, StartupBenchFunction f, String fnId) {
+    List<Future<StartupBenchCalls.Answer>> sent = new ArrayList<>();
+    for (int i = 0; i < settings.forkBurst(); i++) {
+      sent.add(calls.invoke(fnId, f.body()));
+    }
+    StartupBenchCalls.await(Future.all(sent), CALL_WAIT_MS, "a burst of " + f.label() + " calls");
+    return sent.stream().map(a -> checked(f, a.result())).toList();
+  }
+
+  /** Waits until forkd runs {@code seeds} seeds and (unless negative) {@code instances} other instances. */
+  private static void awaitHealth(ForkdClient forkd, int seeds, int instances, String what) {
+    long deadline = System.nanoTime() + 60_000_000_000L;
+    while (true) {
+      ForkdHealth h = StartupBenchCalls.await(forkd.health(), 30_000, "forkd's health");
+      if (h.seeds() >= seeds && (instances < 0 || h.instances() == instances)) {
+        return;
+      }
+      if (System.nanoTime() > deadline) {
+        throw new IllegalStateException("waited 60 s for " + what + " (forkd has " + h.seeds() + " seeds, "
+            + h.instances() + " instances)");
+      }
+      sleep(20);
+    }
+  }
+
+  // ---------------------------------------------------------------------------------- calls
+
+  private static StartupBenchCalls.Answer call(StartupBenchCalls calls, StartupBenchFunction f, String fnId) {
+    return checked(f, StartupBenchCalls.await(calls.invoke(fnId, f.body()), CALL_WAIT_MS, "a " + f.label() + " call through the gateway"));
+  }
+
+  private static StartupBenchCalls.Answer direct(StartupBenchCalls calls, StartupBenchFunction f, Path socket) {
+    return checked(f, StartupBenchCalls.await(calls.direct(socket, f.body()), CALL_WAIT_MS, "a " + f.label() + " call on " + socket));
+  }
+
+  private static StartupBenchCalls.Answer checked(StartupBenchFunction f, StartupBenchCalls.Answer a) {
+    if (!a.ok()) {
+      throw new IllegalStateException("a call to the " + f.label() + " function answered " + a.status() + ": "
+          + (a.body().length() > 300 ? a.body().substring(0, 300) : a.body()));
+    }
+    return a;
+  }
+
+  /** The activation records' init_ms; a record is written just after the answer, so a few retries. */
+  private static void initTimes(StartupBenchCalls calls, List<String> callIds, StartupBenchFigures into, Metric metric) {
+    for (String id : callIds) {
+      JsonObject a = null;
+      for (int attempt = 0; attempt < 50 && a == null; attempt++) {
+        a = StartupBenchCalls.await(calls.activation(id), CALL_WAIT_MS, "the activation of call " + id);
+        if (a == null) {
+          sleep(20);
+        }
+      }
+      if (a == null || a.getValue("init_ms") == null) {
+        throw new IllegalStateException("no activation record with init_ms for call " + id);
+      }
+      into.add(metric, a.getDouble("init_ms"));
+    }
+  }
+
+  private static void sleep(long ms) {
+    try {
+      Thread.sleep(ms);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException("interrupted");
+    }
+  }
+
+  static void removeTree(Path dir) {
+    try (Stream<Path> s = Files.walk(dir)) {
+      s.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+    } catch (IOException e) {
+      // a data dir the server left busy stays in the temp dir; nothing reads it again
+    }
+  }
+}

@@ -1,0 +1,105 @@
+package io.cleave.bench;
+
+import io.cleave.client.CliFailure;
+import io.cleave.client.UserCommand;
+import io.cleave.bench.replay.SharedData;
+import io.vertx.core.Vertx;
+import io.vertx.core.VertxException;
+import io.vertx.core.VertxOptions;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/** {@code cleave bench startup}: cold, warm and fork starts, memory and fork rate, hello and image functions. */
+@Command(
+    name = "startup",
+    mixinStandardHelpOptions = true,
+    sortOptions = false,
+    description = {
+      "How fast instances start, for a hello function and an image function (numpy + PIL) side by side: cold, warm",
+      "and fork calls through the gateway (each policy on a fresh `cleave server`), the pure start cost in forkd,",
+      "memory per instance and per seed (PSS), instances per second forked from one seed at 1..N concurrent orders.",
+      "Writes summary.json, CSVs and PNGs; prints a table shaped like MITOSIS's Table 1 with ratios against cold."
+    })
+public final class StartupBenchCommand extends UserCommand {
+  @Option(names = "--quick", description = "A short run (about 30 s on an idle 2-core machine, longer under load)")
+  boolean quick;
+
+  @Option(names = "--out", paramLabel = "DIR", description = "Output directory (default: ${DEFAULT-VALUE})")
+  Path out = Path.of("bench-out", "startup");
+
+  @Option(names = "--image-dir", paramLabel = "DIR", description = "Photographs for the image function (default: <shared data>/images)")
+  Path imageDir;
+
+  @Option(names = "--cold-calls", paramLabel = "N", description = "Cold calls per function (default: 20, 4 with --quick)")
+  Integer coldCalls;
+
+  @Option(names = "--warm-calls", paramLabel = "N", description = "Warm calls per function, each paired with a direct call (default: 500, 50 with --quick)")
+  Integer warmCalls;
+
+  @Option(names = "--warmup", paramLabel = "N", description = "Uncounted calls first, per function and kind (default: 200, 20 with --quick)")
+  Integer warmup;
+
+  @Option(names = "--fork-rounds", paramLabel = "N", description = "Bursts under the fork policy (default: 20, 3 with --quick)")
+  Integer forkRounds;
+
+  @Option(names = "--fork-burst", paramLabel = "N", description = "Concurrent calls per burst (default: 2)")
+  Integer forkBurst;
+
+  @Option(names = "--forkd-starts", paramLabel = "N", description = "Cold starts and forks ordered from forkd directly (default: 40, 6 with --quick)")
+  Integer forkdStarts;
+
+  @Option(names = "--memory-group", paramLabel = "N", description = "Instances alive side by side when memory is read (default: 8, 3 with --quick)")
+  Integer memoryGroup;
+
+  @Option(names = "--max-concurrency", paramLabel = "N", description = "Most fork orders outstanding in the fork-rate test (default: 16, 8 with --quick)")
+  Integer maxConcurrency;
+
+  @Option(names = "--forks-per-level", paramLabel = "N", description = "Forks per concurrency level (default: 96, 16 with --quick)")
+  Integer forksPerLevel;
+
+  @Option(names = "--server-arg", paramLabel = "ARG", description = "Extra argument for each server (repeatable)")
+  List<String> serverArgs = new ArrayList<>();
+
+  @Option(names = "--no-progress", description = "No progress on stderr")
+  boolean noProgress;
+
+  @Override
+  protected int execute() throws IOException {
+    StartupBench.Settings settings;
+    try {
+      settings = settings();
+    } catch (IllegalArgumentException | IllegalStateException e) {
+      throw new CliFailure(e.getMessage());
+    }
+    Vertx vertx = Vertx.vertx(new VertxOptions().setPreferNativeTransport(true));
+    try {
+      StartupBenchReport report = new StartupBench(vertx, settings, out, serverArgs,
+          new StartupBenchProgress(System.err, !noProgress)).run();
+      System.out.println();
+      System.out.print(report.table());
+      System.out.println("output: " + out.toAbsolutePath());
+      return 0;
+    } catch (IllegalArgumentException | IllegalStateException | VertxException e) {
+      throw new CliFailure(e.getMessage());
+    } finally {
+      vertx.close().await();
+    }
+  }
+
+  StartupBench.Settings settings() {
+    Path images = imageDir != null ? imageDir : SharedData.dir().resolve("images");
+    StartupBench.Settings d = quick ? StartupBench.Settings.quick(images) : StartupBench.Settings.full(images);
+    return new StartupBench.Settings(
+        or(coldCalls, d.coldCalls()), or(warmCalls, d.warmCalls()), or(warmup, d.warmup()), or(forkRounds, d.forkRounds()),
+        or(forkBurst, d.forkBurst()), or(forkdStarts, d.forkdStarts()), or(memoryGroup, d.memoryGroup()),
+        or(maxConcurrency, d.maxConcurrency()), or(forksPerLevel, d.forksPerLevel()), images.toAbsolutePath());
+  }
+
+  private static int or(Integer given, int preset) {
+    return given != null ? given : preset;
+  }
+}

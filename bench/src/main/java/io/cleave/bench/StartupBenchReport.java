@@ -1,0 +1,426 @@
+package io.cleave.bench;
+
+import io.cleave.client.TextTable;
+import io.cleave.bench.StartupBenchFigures.Metric;
+import io.cleave.bench.replay.LatencyStats;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+
+/**
+ * The startup benchmark's figures as files ({@code summary.json}, CSVs, PNGs) and as the table
+ * shaped like MITOSIS's Table 1 (cold start / caching / fork), ratios against cold from the same run.
+ */
+public final class StartupBenchReport {
+  public static final String SUMMARY = "summary.json";
+  public static final String SAMPLES_CSV = "samples.csv";
+  public static final String STATS_CSV = "stats.csv";
+  public static final String FORK_RATE_CSV = "fork_rate.csv";
+  public static final String MEMORY_CSV = "memory.csv";
+  public static final String LATENCY_PNG = "startup_latency.png";
+  public static final String FORK_RATE_PNG = "fork_rate.png";
+
+  static final double TARGET_FORK_START_MS = 2.0;
+  static final double TARGET_FORK_VS_COLD = 30.0;
+  static final double TARGET_GATEWAY_OVERHEAD_MS = 1.0;
+  static final double TARGET_FORK_RATE = 1000.0;
+  private static final double MB = 1024.0 * 1024.0;
+
+  /** Start latency as a call sees it: its end-to-end latency minus the p50 of the direct call. */
+  enum StartMetric {
+    COLD("cold", Metric.INVOKE_COLD),
+    WARM("warm", Metric.INVOKE_WARM),
+    FORK("fork", Metric.INVOKE_FORK);
+
+    final String mode;
+    final Metric invoke;
+
+    StartMetric(String mode, Metric invoke) {
+      this.mode = mode;
+      this.invoke = invoke;
+    }
+  }
+
+  private final List<StartupBenchFigures> functions;
+  private final StartupBench.Settings settings;
+  private final double seconds;
+  /** The machine's 1-minute load average when the run started and when it ended (NaN if unknown). */
+  private final double loadBefore;
+  private final double loadAfter;
+
+  StartupBenchReport(List<StartupBenchFigures> functions, StartupBench.Settings settings, double seconds, double loadBefore,
+      double loadAfter) {
+    this.functions = functions;
+    this.settings = settings;
+    this.seconds = seconds;
+    this.loadBefore = loadBefore;
+    this.loadAfter = loadAfter;
+  }
+
+  /** The 1-minute load average from /proc/loadavg, NaN when it cannot be read. */
+  static double loadAverage() {
+    try {
+      return Double.parseDouble(Files.readString(Path.of("/proc/loadavg")).trim().split("\\s+")[0]);
+    } catch (IOException | RuntimeException e) {
+      return Double.NaN;
+    }
+  }
+
+  /** Start latency samples of one mode for one function (see {@link StartMetric}). */
+  static double[] start(StartupBenchFigures f, StartMetric m) {
+    double base = f.stats(Metric.DIRECT_WARM).p50();
+    return f.samples(m.invoke).stream().mapToDouble(v -> v - base).toArray();
+  }
+
+  static LatencyStats startStats(StartupBenchFigures f, StartMetric m) {
+    return LatencyStats.of(start(f, m));
+  }
+
+  static double gatewayOverheadP50(StartupBenchFigures f) {
+    return f.stats(Metric.INVOKE_WARM).p50() - f.stats(Metric.DIRECT_WARM).p50();
+  }
+
+  private StartupBenchFigures of(StartupBenchFunction fn) {
+    return functions.stream().filter(f -> f.function() == fn).findFirst().orElseThrow();
+  }
+
+  // ------------------------------------------------------------------------------ summary
+
+  public JsonObject summary() {
+    JsonObject s = new JsonObject()
+        .put("benchmark", "startup")
+        .put("seconds", round(seconds))
+        .put("machine", new JsonObject().put("cores", Runtime.getRuntime().availableProcessors())
+            .put("os", System.getProperty("os.name") + " " + System.getProperty("os.version"))
+            .put("load_average_at_start", round(loadBefore)).put("load_average_at_end", round(loadAfter)))
+        .put("settings", settingsJson())
+        .put("definitions", definitions());
+    for (StartupBenchFigures f : functions) {
+      s.put(f.function().label(), functionJson(f));
+    }
+    StartupBenchFigures hello = of(StartupBenchFunction.HELLO);
+    StartupBenchFigures image = of(StartupBenchFunction.IMAGE);
+    s.put("fork_rate_per_s", round(hello.bestRate()));
+    s.put("gateway_overhead_p50_ms", round(gatewayOverheadP50(hello)));
+    s.put("targets", targets(hello, image));
+    return s;
+  }
+
+  private JsonObject functionJson(StartupBenchFigures f) {
+    JsonObject o = new JsonObject();
+    LatencyStats cold = startStats(f, StartMetric.COLD);
+    for (StartMetric m : StartMetric.values()) {
+      LatencyStats st = startStats(f, m);
+      o.put(m.mode + "_p50_ms", round(st.p50())).put(m.mode + "_p99_ms", round(st.p99()));
+    }
+    o.put("warm_vs_cold_p50", ratio(startStats(f, StartMetric.WARM).p50(), cold.p50()));
+    o.put("fork_vs_cold_p50", ratio(startStats(f, StartMetric.FORK).p50(), cold.p50()));
+    o.put("gateway_overhead_p50_ms", round(gatewayOverheadP50(f)));
+    JsonObject metrics = new JsonObject();
+    for (Metric m : Metric.values()) {
+      metrics.put(m.id(), stats(f.stats(m)));
+    }
+    o.put("metrics", metrics);
+    LatencyStats forkdCold = f.stats(Metric.FORKD_COLD);
+    LatencyStats forkdFork = f.stats(Metric.FORKD_FORK);
+    o.put("forkd_cold_p50_ms", round(forkdCold.p50())).put("forkd_fork_p50_ms", round(forkdFork.p50()))
+        .put("forkd_fork_p99_ms", round(forkdFork.p99()))
+        .put("forkd_fork_vs_cold_p50", ratio(forkdFork.p50(), forkdCold.p50()));
+    o.put("memory", new JsonObject()
+        .put("group", Math.min(settings.memoryGroup(), settings.forkdStarts()))
+        .put("instance_pss_mb", round(f.meanPss(StartupBenchFigures.COLD_INSTANCE) / MB))
+        .put("fork_child_pss_mb", round(f.meanPss(StartupBenchFigures.FORK_CHILD) / MB))
+        .put("seed_pss_mb", round(f.meanPss(StartupBenchFigures.SEED) / MB))
+        .put("instance_cgroup_mb", round(f.meanCgroup(StartupBenchFigures.COLD_INSTANCE) / MB))
+        .put("fork_child_cgroup_mb", round(f.meanCgroup(StartupBenchFigures.FORK_CHILD) / MB)));
+    o.put("fork_rate_per_s", round(f.bestRate()));
+    JsonArray rates = new JsonArray();
+    for (StartupBenchFigures.Rate r : f.rates()) {
+      LatencyStats st = LatencyStats.of(r.startMs().stream().mapToDouble(Double::doubleValue).toArray());
+      JsonObject cpu = new JsonObject();
+      r.cpuMsPerFork().forEach((k, v) -> cpu.put(k, round(v)));
+      rates.add(new JsonObject().put("concurrency", r.concurrency()).put("forks", r.forks()).put("seconds", round(r.seconds()))
+          .put("per_s", round(r.perSecond())).put("start_p50_ms", round(st.p50())).put("start_p99_ms", round(st.p99()))
+          .put("cpu_ms_per_fork", cpu));
+    }
+    o.put("fork_rate", rates);
+    o.put("fork_path", forkPath(f));
+    JsonObject stray = new JsonObject();
+    f.strayModes().forEach(stray::put);
+    o.put("stray_start_modes", stray);
+    return o;
+  }
+
+  /**
+   * Where a fork's time goes, p50 of each step in ms, each measured on its own (so the shares are
+   * differences of medians, a guide rather than an exact split).
+   */
+  static JsonObject forkPath(StartupBenchFigures f) {
+    double order = f.stats(Metric.SEED_ORDER).p50();
+    double ready = f.stats(Metric.SEED_READY).p50();
+    double forkd = f.stats(Metric.FORKD_FORK).p50();
+    double rpc = f.stats(Metric.FORKD_FORK_RPC).p50();
+    double init = f.stats(Metric.INIT_FORK).p50();
+    JsonObject o = new JsonObject()
+        .put("seed_fork_ms", round(order))
+        .put("child_ready_after_answer_ms", round(ready - order))
+        .put("seed_order_to_listener_ms", round(ready))
+        .put("forkd_start_ms", round(forkd))
+        .put("forkd_share_ms", round(forkd - ready))
+        .put("rpc_round_trip_ms", round(rpc))
+        .put("rpc_share_ms", round(rpc - forkd))
+        .put("invoker_init_ms", round(init))
+        .put("invoker_share_ms", round(init - rpc))
+        .put("first_call_on_child_ms", round(f.stats(Metric.FIRST_CALL_FORK).p50()))
+        .put("warm_direct_call_ms", round(f.stats(Metric.DIRECT_WARM).p50()))
+        .put("fork_call_end_to_end_ms", round(f.stats(Metric.INVOKE_FORK).p50()))
+        .put("warm_call_end_to_end_ms", round(f.stats(Metric.INVOKE_WARM).p50()));
+    List<StartupBenchFigures.Rate> rates = f.rates();
+    if (!rates.isEmpty()) {
+      JsonObject cpu = new JsonObject();
+      rates.get(0).cpuMsPerFork().forEach((k, v) -> cpu.put(k, round(v)));
+      o.put("cpu_ms_per_fork_one_at_a_time", cpu);
+    }
+    return o;
+  }
+
+  private JsonObject settingsJson() {
+    return new JsonObject()
+        .put("cold_calls", settings.coldCalls())
+        .put("warm_calls", settings.warmCalls())
+        .put("warmup_calls", settings.warmup())
+        .put("fork_rounds", settings.forkRounds())
+        .put("fork_burst", settings.forkBurst())
+        .put("forkd_starts", settings.forkdStarts())
+        .put("memory_group", settings.memoryGroup())
+        .put("fork_concurrency", new JsonArray(settings.concurrencyLevels()))
+        .put("forks_per_level", settings.forksPerLevel())
+        .put("image_dir", settings.imageDir().toString());
+  }
+
+  private static JsonObject definitions() {
+    JsonObject d = new JsonObject()
+        .put("<fn>.{cold,warm,fork}_p50_ms", "start latency as a call sees it: the call's end-to-end latency through the "
+            + "gateway minus the p50 of the same call sent straight to a warm instance's unix socket (the function's own "
+            + "work); for warm calls this is the gateway + invoker overhead")
+        .put("gateway_overhead_p50_ms", "p50 of warm calls through the gateway minus p50 of the same calls sent straight "
+            + "to the instance's unix socket (alternated), hello function")
+        .put("fork_rate_per_s", "hello function: most instances per second forked from one seed through forkd's RPC, "
+            + "over the concurrency levels tried (each fork counted once its listener socket exists)")
+        .put("<fn>.forkd_*", "forkd's start_ms (request received to the instance's socket present), no gateway, no invoker")
+        .put("<fn>.fork_path", "p50 of each step of a fork measured on its own: fork orders sent straight to the seed's "
+            + "control socket (seed_fork_ms to its answer, seed_order_to_listener_ms to the child's socket), forkd's start_ms, "
+            + "the ForkdClient round trip, the invoker's init_ms, the first call on a fresh child; *_share_ms are differences "
+            + "of those medians; cpu_ms_per_fork from /proc/PID/task/*/schedstat over the fork-rate run at concurrency 1")
+        .put("<fn>.memory", "mean PSS and cgroup usage per instance with a group of instances of the kind alive side by "
+            + "side, each having served one call");
+    for (Metric m : Metric.values()) {
+      d.put("metrics." + m.id(), m.meaning());
+    }
+    return d;
+  }
+
+  private JsonArray targets(StartupBenchFigures hello, StartupBenchFigures image) {
+    double fork = startStats(image, StartMetric.FORK).p50();
+    double cold = startStats(image, StartMetric.COLD).p50();
+    double forkd = image.stats(Metric.FORKD_FORK).p50();
+    double forkdCold = image.stats(Metric.FORKD_COLD).p50();
+    double overhead = gatewayOverheadP50(hello);
+    double rate = hello.bestRate();
+    return new JsonArray()
+        .add(target("image fork start p50 (through the gateway) <= 2 ms", fork, fork <= TARGET_FORK_START_MS))
+        .add(target("image fork start p50 in forkd <= 2 ms", forkd, forkd <= TARGET_FORK_START_MS))
+        .add(target("image cold/fork start p50 >= 30 (through the gateway)", cold / fork, cold / fork >= TARGET_FORK_VS_COLD))
+        .add(target("image cold/fork start p50 >= 30 (forkd)", forkdCold / forkd, forkdCold / forkd >= TARGET_FORK_VS_COLD))
+        .add(target("warm invoke overhead through the gateway p50 <= 1 ms", overhead, overhead <= TARGET_GATEWAY_OVERHEAD_MS))
+        .add(target(">= 1000 forked instances/s from one seed", rate, rate >= TARGET_FORK_RATE));
+  }
+
+  private static JsonObject target(String what, double value, boolean met) {
+    return new JsonObject().put("target", what).put("measured", round(value)).put("met", met && !Double.isNaN(value));
+  }
+
+  private static JsonObject stats(LatencyStats s) {
+    JsonObject o = new JsonObject().put("count", s.count());
+    if (s.count() > 0) {
+      o.put("p50", round(s.p50())).put("p99", round(s.p99())).put("mean", round(s.mean())).put("max", round(s.max()));
+    }
+    return o;
+  }
+
+  // -------------------------------------------------------------------------------- files
+
+  void write(Path out) throws IOException {
+    Files.createDirectories(out);
+    Files.writeString(out.resolve(SUMMARY), summary().encodePrettily() + "\n", StandardCharsets.UTF_8);
+    Files.writeString(out.resolve(SAMPLES_CSV), samplesCsv(), StandardCharsets.UTF_8);
+    Files.writeString(out.resolve(STATS_CSV), statsCsv(), StandardCharsets.UTF_8);
+    Files.writeString(out.resolve(FORK_RATE_CSV), forkRateCsv(), StandardCharsets.UTF_8);
+    Files.writeString(out.resolve(MEMORY_CSV), memoryCsv(), StandardCharsets.UTF_8);
+    StartupBenchCharts.latency(out.resolve(LATENCY_PNG), functions);
+    StartupBenchCharts.forkRate(out.resolve(FORK_RATE_PNG), functions);
+  }
+
+  private String samplesCsv() {
+    StringBuilder b = new StringBuilder("function,metric,index,ms\n");
+    for (StartupBenchFigures f : functions) {
+      for (Metric m : Metric.values()) {
+        List<Double> s = f.samples(m);
+        for (int i = 0; i < s.size(); i++) {
+          b.append(f.function().label()).append(',').append(m.id()).append(',').append(i).append(',').append(num(s.get(i)))
+              .append('\n');
+        }
+      }
+    }
+    return b.toString();
+  }
+
+  private String statsCsv() {
+    StringBuilder b = new StringBuilder("function,metric,count,p50_ms,p90_ms,p99_ms,mean_ms,max_ms,meaning\n");
+    for (StartupBenchFigures f : functions) {
+      for (StartMetric m : StartMetric.values()) {
+        statsRow(b, f, "start_" + m.mode, startStats(f, m), "start latency as a call sees it: " + m.invoke.id()
+            + " minus the p50 of direct_warm");
+      }
+      for (Metric m : Metric.values()) {
+        statsRow(b, f, m.id(), f.stats(m), m.meaning());
+      }
+    }
+    return b.toString();
+  }
+
+  private static void statsRow(StringBuilder b, StartupBenchFigures f, String id, LatencyStats s, String meaning) {
+    b.append(String.join(",", f.function().label(), id, Integer.toString(s.count()), num(s.p50()), num(s.p90()),
+        num(s.p99()), num(s.mean()), num(s.max()), '"' + meaning.replace("\"", "\"\"") + '"')).append('\n');
+  }
+
+  private String forkRateCsv() {
+    StringBuilder b = new StringBuilder("function,concurrency,forks,seconds,instances_per_s,start_p50_ms,start_p99_ms,"
+        + "cpu_ms_per_fork_forkd,cpu_ms_per_fork_seed,cpu_ms_per_fork_child,cpu_ms_per_fork_client\n");
+    for (StartupBenchFigures f : functions) {
+      for (StartupBenchFigures.Rate r : f.rates()) {
+        LatencyStats st = LatencyStats.of(r.startMs().stream().mapToDouble(Double::doubleValue).toArray());
+        Map<String, Double> cpu = r.cpuMsPerFork();
+        b.append(String.join(",", f.function().label(), Integer.toString(r.concurrency()), Integer.toString(r.forks()),
+            num(r.seconds()), num(r.perSecond()), num(st.p50()), num(st.p99()), num(cpu.getOrDefault("forkd", Double.NaN)),
+            num(cpu.getOrDefault("seed", Double.NaN)), num(cpu.getOrDefault("child", Double.NaN)),
+            num(cpu.getOrDefault("client", Double.NaN)))).append('\n');
+      }
+    }
+    return b.toString();
+  }
+
+  private String memoryCsv() {
+    StringBuilder b = new StringBuilder("function,kind,alive_side_by_side,pss_mb,cgroup_mb\n");
+    for (StartupBenchFigures f : functions) {
+      for (StartupBenchFigures.Memory m : f.memory()) {
+        b.append(String.join(",", f.function().label(), m.kind(), Integer.toString(m.alive()), num(m.pssBytes() / MB),
+            num(m.cgroupBytes() / MB))).append('\n');
+      }
+    }
+    return b.toString();
+  }
+
+  // -------------------------------------------------------------------------------- table
+
+  /** The table shaped like MITOSIS's Table 1 (cold start / caching / fork), with ratios against cold. */
+  public String table() {
+    TextTable t = new TextTable("", "cold start", "caching (warm)", "fork");
+    for (StartupBenchFigures f : functions) {
+      String fn = f.function().label();
+      LatencyStats cold = startStats(f, StartMetric.COLD);
+      LatencyStats warm = startStats(f, StartMetric.WARM);
+      LatencyStats fork = startStats(f, StartMetric.FORK);
+      t.row(fn + ": start latency p50 / p99 (ms)", pair(cold), pair(warm), pair(fork));
+      t.row(fn + ":   vs cold (p50)", "1", ratioText(warm.p50(), cold.p50()), ratioText(fork.p50(), cold.p50()));
+      LatencyStats fc = f.stats(Metric.FORKD_COLD);
+      LatencyStats ff = f.stats(Metric.FORKD_FORK);
+      t.row(fn + ": start in forkd p50 / p99 (ms)", pair(fc), "-", pair(ff));
+      t.row(fn + ":   vs cold (p50)", "1", "-", ratioText(ff.p50(), fc.p50()));
+      t.row(fn + ": invoker init_ms p50 / p99", pair(f.stats(Metric.INIT_COLD)), "0 (reused)", pair(f.stats(Metric.INIT_FORK)));
+      t.row(fn + ": invoke end-to-end p50 / p99 (ms)", pair(f.stats(Metric.INVOKE_COLD)), pair(f.stats(Metric.INVOKE_WARM)),
+          pair(f.stats(Metric.INVOKE_FORK)));
+      double instance = f.meanPss(StartupBenchFigures.COLD_INSTANCE) / MB;
+      double child = f.meanPss(StartupBenchFigures.FORK_CHILD) / MB;
+      double seed = f.meanPss(StartupBenchFigures.SEED) / MB;
+      t.row(fn + ": memory per instance, PSS (MB)", mb(instance), mb(instance) + " each, kept",
+          mb(child) + " + seed " + mb(seed));
+    }
+    t.row("resources for n concurrent calls", "O(1): none kept", "O(n) instances kept", "O(1): one seed per node");
+    ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+    PrintStream p = new PrintStream(bytes, true, StandardCharsets.UTF_8);
+    t.print(p);
+    StartupBenchFigures hello = of(StartupBenchFunction.HELLO);
+    StartupBenchFigures image = of(StartupBenchFunction.IMAGE);
+    p.printf(Locale.ROOT, "machine: %d cores, 1-minute load average %s at start, %s at end (other work shares it)%n",
+        Runtime.getRuntime().availableProcessors(), fixed(loadBefore, 1), fixed(loadAfter, 1));
+    p.printf(Locale.ROOT, "fork rate from one seed (best of %s concurrent orders): hello %s/s, image %s/s%n",
+        settings.concurrencyLevels(), fixed(hello.bestRate(), 0), fixed(image.bestRate(), 0));
+    p.printf(Locale.ROOT, "gateway overhead p50 (warm through the gateway - same call on the instance socket): "
+        + "hello %s ms, image %s ms%n", fixed(gatewayOverheadP50(hello), 3), fixed(gatewayOverheadP50(image), 3));
+    for (StartupBenchFigures f : functions) {
+      JsonObject fp = forkPath(f);
+      p.printf(Locale.ROOT, "%s fork path, p50 ms: seed os.fork %s, child ready %s later (order to listener %s); forkd start %s "
+              + "(+%s); RPC round trip %s (+%s); invoker init %s (+%s); first call on the child %s (warm %s)%n",
+          f.function().label(), fixed(fp.getDouble("seed_fork_ms"), 2), fixed(fp.getDouble("child_ready_after_answer_ms"), 2),
+          fixed(fp.getDouble("seed_order_to_listener_ms"), 2), fixed(fp.getDouble("forkd_start_ms"), 2),
+          fixed(fp.getDouble("forkd_share_ms"), 2), fixed(fp.getDouble("rpc_round_trip_ms"), 2),
+          fixed(fp.getDouble("rpc_share_ms"), 2), fixed(fp.getDouble("invoker_init_ms"), 0), fixed(fp.getDouble("invoker_share_ms"), 1),
+          fixed(fp.getDouble("first_call_on_child_ms"), 2), fixed(fp.getDouble("warm_direct_call_ms"), 2));
+      JsonObject cpu = fp.getJsonObject("cpu_ms_per_fork_one_at_a_time");
+      if (cpu != null) {
+        p.printf(Locale.ROOT, "%s CPU per fork (ms, one order at a time): %s%n", f.function().label(),
+            String.join(", ", cpu.fieldNames().stream().map(k -> k + " " + fixed(cpu.getDouble(k), 2)).toList()));
+      }
+    }
+    for (Object o : summary().getJsonArray("targets")) {
+      JsonObject tg = (JsonObject) o;
+      p.printf(Locale.ROOT, "target %-55s measured %-10s %s%n", tg.getString("target"), fixed(tg.getDouble("measured"), 3),
+          tg.getBoolean("met") ? "met" : "NOT met");
+    }
+    for (StartupBenchFigures f : functions) {
+      f.strayModes().forEach((what, n) -> p.printf(Locale.ROOT, "note: %s: %d %s (not counted)%n", f.function().label(), n, what));
+    }
+    return bytes.toString(StandardCharsets.UTF_8);
+  }
+
+  private static String pair(LatencyStats s) {
+    return s.count() == 0 ? "-" : fixed(s.p50(), 2) + " / " + fixed(s.p99(), 2);
+  }
+
+  private static String ratioText(double a, double b) {
+    Double r = ratio(a, b);
+    return r == null ? "-" : String.format(Locale.ROOT, "%.4f (%sx faster)", r, fixed(b / a, 1));
+  }
+
+  private static String mb(double v) {
+    return fixed(v, 1);
+  }
+
+  private static String fixed(Double v, int digits) {
+    return v == null || v.isNaN() ? "-" : String.format(Locale.ROOT, "%." + digits + "f", v);
+  }
+
+  static Double ratio(double a, double b) {
+    if (Double.isNaN(a) || Double.isNaN(b) || b == 0) {
+      return null;
+    }
+    return Math.round(a / b * 10000.0) / 10000.0;
+  }
+
+  static Double round(double v) {
+    return Double.isNaN(v) || Double.isInfinite(v) ? null : Math.round(v * 1000.0) / 1000.0;
+  }
+
+  private static String num(double v) {
+    return Double.isNaN(v) ? "" : String.format(Locale.ROOT, "%.4f", v);
+  }
+}

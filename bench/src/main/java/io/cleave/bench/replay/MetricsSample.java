@@ -1,0 +1,35 @@
+package io.cleave.bench.replay;
+
+/**
+ * The platform's state at one moment, read from {@code /metrics}.
+ *
+ * @param elapsedMs time since the replay started
+ * @param starting instances being started ({@code cleave_instances{state="starting"}})
+ * @param idle instances kept warm without a call
+ * @param busy instances serving a call
+ * @param seeds seeds held ({@code cleave_seeds})
+ * @param instanceMemoryBytes cgroup memory of instances ({@code cleave_instance_memory_bytes{kind="instance"}})
+ * @param seedMemoryBytes cgroup memory of seeds ({@code kind="seed"})
+ */
+public record MetricsSample(
+    long elapsedMs, double starting, double idle, double busy, double seeds, double instanceMemoryBytes, double seedMemoryBytes) {
+
+  public double instances() {
+    return starting + idle + busy;
+  }
+
+  /** Memory the platform holds for the function: instances plus seeds. */
+  public double memoryBytes() {
+    return instanceMemoryBytes + seedMemoryBytes;
+  }
+
+  static MetricsSample of(long elapsedMs, PrometheusText m) {
+    return new MetricsSample(elapsedMs,
+        m.sum("cleave_instances", "state", "starting"),
+        m.sum("cleave_instances", "state", "idle"),
+        m.sum("cleave_instances", "state", "busy"),
+        m.sum("cleave_seeds", null, null),
+        m.sum("cleave_instance_memory_bytes", "kind", "instance"),
+        m.sum("cleave_instance_memory_bytes", "kind", "seed"));
+  }
+}

@@ -1,0 +1,231 @@
+package io.cleave.bench.replay;
+
+import io.cleave.client.CliFailure;
+import io.cleave.client.UserCommand;
+import io.vertx.core.Vertx;
+import io.vertx.core.VertxException;
+import java.io.IOException;
+import io.vertx.core.json.JsonObject;
+import java.net.URI;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import picocli.CommandLine.ArgGroup;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+/** {@code cleave replay}: drive a Cleave server (or one fresh server per policy) with an Azure Functions trace. */
+@Command(
+    name = "replay",
+    mixinStandardHelpOptions = true,
+    sortOptions = false,
+    description = {
+      "Replays an Azure Functions trace (2019 per-minute directory, or 2021 per-invocation CSV) open-loop against Cleave.",
+      "Each trace function becomes a deployed function (the trace function by default). Writes calls.csv, timeseries.csv,",
+      "summary.json and PNG plots to --out; with --policies, runs once per policy on a fresh server and adds compare.csv/json."
+    })
+public final class ReplayCommand extends UserCommand {
+
+  @Parameters(index = "0", paramLabel = "TRACE", description = "2019 trace directory (or its invocations file), or a 2021 CSV")
+  Path trace;
+
+  @Option(names = {"--url", "--api-url"}, paramLabel = "URL",
+      description = "Server to replay against, already running (default: $CLEAVE_API_URL, else $FN_API_URL, else "
+          + io.cleave.client.ApiEndpoint.DEFAULT_URL + ")")
+  String url;
+
+  @Option(names = "--policies", split = ",", paramLabel = "P[,P...]",
+      description = "Compare policies (cold-only, keep-alive, fork, ...): one fresh `cleave server --policy P` each; ignores --url")
+  List<String> policies = new ArrayList<>();
+
+  @Option(names = "--baseline", paramLabel = "P", description = "Policy the ratios are against (default: keep-alive if compared, else the first)")
+  String baseline = "keep-alive";
+
+  @Option(names = "--out", paramLabel = "DIR", description = "Output directory (default: ${DEFAULT-VALUE})")
+  Path out = Path.of("replay-out");
+
+  @ArgGroup(exclusive = true)
+  Selection selection;
+
+  static final class Selection {
+    @Option(names = "--top", paramLabel = "N", description = "The N functions with the most calls in the window (default: 10)")
+    Integer top;
+
+    @Option(names = "--random", paramLabel = "N", description = "N functions chosen at random (reproducible with --seed)")
+    Integer random;
+
+    @Option(names = "--function", paramLabel = "HASH", description = "A function by hash prefix (repeatable)")
+    List<String> ids;
+
+    @Option(names = "--burstiest", description = "The function with the sharpest burst (peak >= 100 calls/min)")
+    boolean burstiest;
+  }
+
+  @Option(names = "--from", paramLabel = "MINUTE", description = "First trace minute replayed, as the trace numbers it (default: the first)")
+  Integer from;
+
+  @Option(names = "--minutes", paramLabel = "N", description = "Trace minutes replayed (default: to the end)")
+  Integer minutes;
+
+  @Option(names = "--seconds-per-minute", paramLabel = "S",
+      description = "Wall-clock seconds per trace minute: 60 = real time, 1 = 60x compressed (default: ${DEFAULT-VALUE})")
+  double secondsPerMinute = 1.0;
+
+  @Option(names = "--rate-scale", paramLabel = "X", description = "Factor on every minute's call count (default: ${DEFAULT-VALUE})")
+  double rateScale = 1.0;
+
+  @Option(names = "--spread", paramLabel = "HOW", description = "Calls within a minute: uniform, poisson, exact (2021 traces) (default: ${DEFAULT-VALUE})")
+  String spread = "poisson";
+
+  @Option(names = "--seed", description = "Seed for selection, arrival times and draws (default: ${DEFAULT-VALUE})")
+  long seed = 1;
+
+  @Option(names = "--workload", paramLabel = "W", description = "What functions run: trace, image (default: ${DEFAULT-VALUE})")
+  String workload = "trace";
+
+  @Option(names = "--workload-for", paramLabel = "HASH=W", description = "Workload for one trace function (repeatable)")
+  Map<String, String> workloadFor = new LinkedHashMap<>();
+
+  @Option(names = "--duration-scale", paramLabel = "X", description = "Factor on drawn execution times (default: ${DEFAULT-VALUE})")
+  double durationScale = 1.0;
+
+  @Option(names = "--max-duration-ms", paramLabel = "MS", description = "Cap on a call's execution time (default: ${DEFAULT-VALUE})")
+  long maxDurationMs = 30_000;
+
+  @Option(names = "--busy", description = "The trace function spins on the CPU instead of sleeping for its duration")
+  boolean busy;
+
+  @Option(names = "--default-duration-ms", paramLabel = "MS", description = "Execution time where the trace has none (default: ${DEFAULT-VALUE})")
+  long defaultDurationMs = 100;
+
+  @Option(names = "--default-memory-mb", paramLabel = "MB", description = "Memory where the trace has none (default: ${DEFAULT-VALUE})")
+  int defaultMemoryMb = 64;
+
+  @Option(names = "--idle-timeout", paramLabel = "S", description = "idle_timeout of the deployed functions (default: ${DEFAULT-VALUE})")
+  int idleTimeoutS = 30;
+
+  @Option(names = "--image-dir", paramLabel = "DIR", description = "Photographs for the image workload (default: <shared data>/images)")
+  Path imageDir;
+
+  @Option(names = "--image-size", paramLabel = "PX", description = "Thumbnail width for the image workload (default: ${DEFAULT-VALUE})")
+  int imageSize = 256;
+
+  @Option(names = "--image-io-ms", paramLabel = "MS", description = "Image workload: wait per call standing for object-store transfers (default: ${DEFAULT-VALUE})")
+  long imageIoMs = 0;
+
+  @Option(names = "--max-in-flight", paramLabel = "N", description = "Outstanding calls at most; more are dropped (default: ${DEFAULT-VALUE})")
+  int maxInFlight = 256;
+
+  @Option(names = "--call-timeout", paramLabel = "S", description = "Client-side limit per call (default: ${DEFAULT-VALUE})")
+  int callTimeoutS = 60;
+
+  @Option(names = "--sample-ms", paramLabel = "MS", description = "Period of /metrics sampling (default: ${DEFAULT-VALUE})")
+  long sampleMs = 500;
+
+  @Option(names = "--tail", paramLabel = "S", description = "Keep sampling /metrics this long after the last answer (default: ${DEFAULT-VALUE})")
+  double tailS = 0;
+
+  @Option(names = "--max-tail", paramLabel = "S", description = "Longest tail while instances are still starting (default: ${DEFAULT-VALUE})")
+  double maxTailS = 60;
+
+  @Option(names = "--window", paramLabel = "MINUTE[:N]", description = "Also report trace minutes MINUTE..MINUTE+N-1 on their own (N default 1)")
+  String window;
+
+  @Option(names = "--server-arg", paramLabel = "ARG", description = "Extra argument for each compared server (repeatable)")
+  List<String> serverArgs = new ArrayList<>();
+
+  @Option(names = "--keep", description = "Leave the deployed app and functions on the server")
+  boolean keep;
+
+  @Option(names = "--no-progress", description = "No progress bar on stderr")
+  boolean noProgress;
+
+  @Override
+  protected int execute() throws IOException {
+    try {
+      return replay();
+    } catch (IllegalArgumentException | IllegalStateException | VertxException e) {
+      throw new CliFailure(e.getMessage());
+    }
+  }
+
+  private int replay() throws IOException {
+    Trace full = TraceReader.read(trace);
+    int fromMinute = from != null ? from : full.firstMinute();
+    int count = minutes != null ? minutes : full.firstMinute() + full.minutes() - fromMinute;
+    int fromIndex = full.indexOf(fromMinute);
+    full.indexOf(fromMinute + count - 1);
+    Trace chosen = full.withFunctions(select(full, fromIndex, fromIndex + count));
+    ScheduleOptions so = new ScheduleOptions(fromMinute, count, secondsPerMinute, rateScale, Spread.parse(spread), seed,
+        durationScale, maxDurationMs, defaultDurationMs, defaultMemoryMb);
+    Schedule schedule = Schedule.build(chosen, so);
+    Map<String, Workload> byFunction = new LinkedHashMap<>();
+    workloadFor.forEach((k, v) -> byFunction.put(k, Workload.parse(v)));
+    DeployOptions deploy = new DeployOptions(Workload.parse(workload), byFunction, idleTimeoutS, busy,
+        imageDir != null ? imageDir : SharedData.dir().resolve("images"), imageSize, imageIoMs, keep);
+    LoadOptions load = new LoadOptions(maxInFlight, callTimeoutS * 1000L, sampleMs, Math.round(tailS * 1000),
+        Math.round(Math.max(tailS, maxTailS) * 1000), !noProgress);
+    ReplayWindow w = window == null ? null : parseWindow(window, so);
+
+    Vertx vertx = Vertx.vertx();
+    try {
+      if (policies.isEmpty()) {
+        ReplayRun.Result r = new ReplayRun(vertx, System.out).run(URI.create(targetUrl()), "replay", schedule, deploy, load, w, out,
+            new JsonObject());
+        System.out.println(Report.line(r.label(), r.summary()));
+      } else {
+        List<ComparisonRun.Row> rows = ComparisonRun.run(vertx, policies, baseline, schedule, deploy, load, w, out, serverArgs, System.out);
+        System.out.print(Report.table(rows, w != null));
+      }
+      System.out.println("output: " + out.toAbsolutePath());
+      return 0;
+    } finally {
+      vertx.close().await();
+    }
+  }
+
+  private List<TraceFunction> select(Trace t, int fromIndex, int toIndex) {
+    if (selection != null && selection.random != null) {
+      return TraceSelection.random(t, positive(selection.random, "--random"), seed);
+    }
+    if (selection != null && selection.ids != null) {
+      return TraceSelection.byId(t, selection.ids);
+    }
+    if (selection != null && selection.burstiest) {
+      return List.of(TraceSelection.burstiest(t, 100).function());
+    }
+    int n = selection != null && selection.top != null ? positive(selection.top, "--top") : 10;
+    return TraceSelection.top(t, n, fromIndex, toIndex);
+  }
+
+  private static int positive(int n, String option) {
+    if (n < 1) {
+      throw new IllegalArgumentException(option + " needs a positive count");
+    }
+    return n;
+  }
+
+  private String targetUrl() {
+    for (String candidate : new String[] {url, System.getenv("CLEAVE_API_URL"), System.getenv("FN_API_URL")}) {
+      if (candidate != null && !candidate.isBlank()) {
+        return candidate.strip();
+      }
+    }
+    return io.cleave.client.ApiEndpoint.DEFAULT_URL;
+  }
+
+  static ReplayWindow parseWindow(String spec, ScheduleOptions so) {
+    String[] parts = spec.split(":");
+    try {
+      int m = Integer.parseInt(parts[0].trim());
+      int n = parts.length > 1 ? Integer.parseInt(parts[1].trim()) : 1;
+      return ReplayWindow.ofMinutes(String.format(Locale.ROOT, "minutes %d-%d", m, m + n - 1), so, m, n);
+    } catch (NumberFormatException e) {
+      throw new IllegalArgumentException("--window wants MINUTE or MINUTE:COUNT, got '" + spec + "'");
+    }
+  }
+}

@@ -1,0 +1,52 @@
+package io.cleave.bench.replay;
+
+import java.util.List;
+import java.util.Locale;
+
+/**
+ * What a replayed trace function runs on the platform. Each workload is a Python function bundled
+ * in the CLI's resources under {@code io/cleave/cli/replay/functions/<name>/}.
+ */
+public enum Workload {
+  /** Runs for the drawn duration and touches the drawn memory (the default stand-in for any trace function). */
+  TRACE("trace", 0),
+  /** Thumbnails of real photographs with numpy + PIL, the images decoded at initialisation. */
+  IMAGE("image", 384);
+
+  static final int MIN_MEMORY_MB = 128;
+  static final List<String> FILES = List.of("func.py", "func.yaml");
+
+  private final String dirName;
+  private final int memoryMb;
+
+  Workload(String dirName, int memoryMb) {
+    this.dirName = dirName;
+    this.memoryMb = memoryMb;
+  }
+
+  public String dirName() {
+    return dirName;
+  }
+
+  /**
+   * The function's memory limit in MB for a trace function whose calls touch up to
+   * {@code touchedMb}: the workload's own need, or the touched memory plus the interpreter's share
+   * (64 MB), rounded up to 32 MB; never below Fn's minimum of 128 MB.
+   */
+  public int memoryLimitMb(int touchedMb) {
+    if (memoryMb > 0) {
+      return memoryMb;
+    }
+    int need = touchedMb + 64;
+    return Math.max(MIN_MEMORY_MB, (need + 31) / 32 * 32);
+  }
+
+  public static Workload parse(String s) {
+    for (Workload w : values()) {
+      if (w.dirName.equals(s.trim().toLowerCase(Locale.ROOT))) {
+        return w;
+      }
+    }
+    throw new IllegalArgumentException("unknown workload '" + s + "' (trace, image)");
+  }
+}

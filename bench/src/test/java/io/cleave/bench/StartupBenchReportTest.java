@@ -1,0 +1,83 @@
+package io.cleave.bench;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.cleave.bench.StartupBenchFigures.Metric;
+import io.vertx.core.json.JsonObject;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+/** How measured samples become the summary's figures and the table (no server). */
+class StartupBenchReportTest {
+
+  private static StartupBenchFigures figures(StartupBenchFunction fn, double direct, double cold, double warm, double fork) {
+    StartupBenchFigures f = new StartupBenchFigures(fn);
+    for (int i = 0; i < 10; i++) {
+      f.add(Metric.DIRECT_WARM, direct);
+      f.add(Metric.INVOKE_COLD, cold + i);
+      f.add(Metric.INVOKE_WARM, warm);
+      f.add(Metric.INVOKE_FORK, fork);
+      f.add(Metric.FORKD_COLD, 100);
+      f.add(Metric.FORKD_FORK, 1.5);
+    }
+    f.memory(new StartupBenchFigures.Memory(StartupBenchFigures.COLD_INSTANCE, 2, 40L << 20, 30L << 20));
+    f.memory(new StartupBenchFigures.Memory(StartupBenchFigures.FORK_CHILD, 2, 2L << 20, 1L << 20));
+    f.memory(new StartupBenchFigures.Memory(StartupBenchFigures.SEED, 2, 30L << 20, 30L << 20));
+    f.rate(new StartupBenchFigures.Rate(1, 100, 0.5, List.of(1.0), Map.of("forkd", 1.0, "seed", 0.5)));
+    f.rate(new StartupBenchFigures.Rate(2, 100, 0.08, List.of(1.0), Map.of("forkd", 1.0, "seed", 0.5)));
+    return f;
+  }
+
+  private static StartupBenchReport report() {
+    return new StartupBenchReport(List.of(
+        figures(StartupBenchFunction.HELLO, 0.5, 80.5, 1.0, 2.5),
+        figures(StartupBenchFunction.IMAGE, 2.0, 152.0, 2.6, 5.0)),
+        StartupBench.Settings.quick(Path.of("/nonexistent")), 12.0, 1.5, 2.5);
+  }
+
+  @Test
+  void startLatencyIsEndToEndMinusTheDirectCall() {
+    JsonObject s = report().summary();
+    JsonObject hello = s.getJsonObject("hello");
+    // nearest-rank p50 of cold 80.5..89.5 is 84.5; minus the direct p50 of 0.5
+    assertEquals(84.0, hello.getDouble("cold_p50_ms"), 1e-9);
+    assertEquals(0.5, hello.getDouble("warm_p50_ms"), 1e-9);
+    assertEquals(2.0, hello.getDouble("fork_p50_ms"), 1e-9);
+    assertEquals(0.5, s.getDouble("gateway_overhead_p50_ms"), 1e-9, "warm through the gateway minus direct, hello");
+    assertEquals(3.0, s.getJsonObject("image").getDouble("fork_p50_ms"), 1e-9);
+    assertEquals(1250.0, s.getDouble("fork_rate_per_s"), 1e-9, "the best level of the hello function");
+    assertEquals(2.0, hello.getJsonObject("memory").getDouble("fork_child_pss_mb"), 1e-9);
+  }
+
+  @Test
+  void targetsAreJudgedOnTheImageFunction() {
+    JsonObject s = report().summary();
+    List<JsonObject> targets = s.getJsonArray("targets").stream().map(o -> (JsonObject) o).toList();
+    JsonObject forkStart = targets.get(0);
+    assertEquals(3.0, forkStart.getDouble("measured"), 1e-9);
+    assertFalse(forkStart.getBoolean("met"), "3 ms is above the 2 ms target");
+    JsonObject forkdStart = targets.get(1);
+    assertTrue(forkdStart.getBoolean("met"), "1.5 ms in forkd is within 2 ms");
+  }
+
+  @Test
+  void tableHasTheThreeStartTechniquesWithRatiosAgainstCold() {
+    String table = report().table();
+    assertTrue(table.contains("cold start") && table.contains("caching (warm)") && table.contains("fork"), table);
+    assertTrue(table.contains("hello: start latency p50 / p99 (ms)"), table);
+    assertTrue(table.contains("(42.0x faster)"), "hello fork start 2.0 ms vs cold 84.0 ms:\n" + table);
+    assertTrue(table.contains("1250/s"), table);
+  }
+
+  @Test
+  void concurrencyLevelsDoubleUpToTheMaximum() {
+    Path images = Path.of("/nonexistent");
+    assertEquals(List.of(1, 2, 4, 8, 16), StartupBench.Settings.full(images).concurrencyLevels());
+    assertEquals(List.of(1, 2, 4, 6), new StartupBench.Settings(1, 1, 0, 1, 1, 1, 1, 6, 1, images).concurrencyLevels());
+    assertEquals(List.of(1), new StartupBench.Settings(1, 1, 0, 1, 1, 1, 1, 1, 1, images).concurrencyLevels());
+  }
+}

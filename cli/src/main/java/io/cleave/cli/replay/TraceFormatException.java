@@ -1,8 +1,0 @@
-package io.cleave.cli.replay;
-
-/** A trace file that does not match the format it claims; the message names file and line. */
-public final class TraceFormatException extends IllegalArgumentException {
-  public TraceFormatException(String message) {
-    super(message);
-  }
-}

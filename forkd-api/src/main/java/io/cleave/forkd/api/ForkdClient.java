@@ -1,0 +1,92 @@
+package io.cleave.forkd.api;
+
+import io.cleave.common.error.ApiError;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.HttpClientAgent;
+import io.vertx.core.http.HttpClientOptions;
+import io.vertx.core.http.HttpClientResponse;
+import io.vertx.core.http.HttpMethod;
+import io.vertx.core.http.PoolOptions;
+import io.vertx.core.http.RequestOptions;
+import io.vertx.core.json.JsonObject;
+import io.vertx.core.net.SocketAddress;
+import java.nio.file.Path;
+
+/**
+ * The invoker's side of the forkd RPC (docs/CONTRACTS.md): HTTP/1.1 + JSON over forkd's unix
+ * socket. Every call answers a Future; a non-2xx answer fails it with an {@link ApiError} carrying
+ * forkd's status and message. The given Vert.x instance must run the native transport
+ * ({@code new VertxOptions().setPreferNativeTransport(true)}): Vert.x needs it for unix sockets.
+ */
+public final class ForkdClient implements AutoCloseable {
+  private final HttpClientAgent http;
+  private final SocketAddress server;
+
+  public ForkdClient(Vertx vertx, Path socket) {
+    if (!vertx.isNativeTransportEnabled()) {
+      throw new IllegalStateException("forkd client needs Vert.x's native transport for unix sockets: "
+          + vertx.unavailableNativeTransportCause());
+    }
+    this.server = SocketAddress.domainSocketAddress(socket.toAbsolutePath().toString());
+    this.http = vertx.createHttpClient(new HttpClientOptions().setKeepAlive(true), new PoolOptions().setHttp1MaxSize(64));
+  }
+
+  public Future<ForkdHealth> health() {
+    return send(HttpMethod.GET, "/v1/health", null).map(body -> WireJson.read(body.toString(), ForkdHealth.class));
+  }
+
+  /** Starts an instance; completes once it is ready (its listener, or a seed's control socket, exists). */
+  public Future<StartedInstance> start(StartRequest request) {
+    return send(HttpMethod.POST, "/v1/instances", Buffer.buffer(WireJson.write(request)))
+        .map(body -> WireJson.read(body.toString(), StartedInstance.class));
+  }
+
+  public Future<InstanceStatus> status(String instanceId) {
+    return send(HttpMethod.GET, "/v1/instances/" + instanceId, null)
+        .map(body -> WireJson.read(body.toString(), InstanceStatus.class));
+  }
+
+  /** Kills the instance (a seed's children live on) and removes its cgroup and run dir. */
+  public Future<Void> delete(String instanceId) {
+    return send(HttpMethod.DELETE, "/v1/instances/" + instanceId, null).mapEmpty();
+  }
+
+  /** The instance's interleaved stdout and stderr from byte {@code offset} on. */
+  public Future<Buffer> logs(String instanceId, long offset) {
+    return send(HttpMethod.GET, "/v1/instances/" + instanceId + "/logs?offset=" + offset, null);
+  }
+
+  private Future<Buffer> send(HttpMethod method, String uri, Buffer body) {
+    RequestOptions options = new RequestOptions().setServer(server).setMethod(method).setURI(uri)
+        .setHost("forkd").setPort(0);
+    if (body != null) {
+      options.putHeader("Content-Type", "application/json");
+    }
+    // resp.body() is asked for inside the send's continuation, on the connection's event loop:
+    // chained after it instead, a caller off the event loop races the response's end and the
+    // future can hang (Vert.x 5.0.5, eclipse-vertx/vert.x#6038).
+    return http.request(options)
+        .compose(req -> (body == null ? req.send() : req.send(body))
+            .compose(resp -> resp.body().compose(bytes -> answer(resp, bytes))));
+  }
+
+  private static Future<Buffer> answer(HttpClientResponse resp, Buffer bytes) {
+    if (resp.statusCode() / 100 == 2) {
+      return Future.succeededFuture(bytes);
+    }
+    String message;
+    try {
+      message = new JsonObject(bytes).getString("message", resp.statusMessage());
+    } catch (RuntimeException notJson) {
+      message = "forkd answered " + resp.statusCode() + ": " + bytes;
+    }
+    return Future.failedFuture(new ApiError(resp.statusCode(), message));
+  }
+
+  @Override
+  public void close() {
+    http.close();
+  }
+}

@@ -1,0 +1,23 @@
+package io.cleave.forkd.api;
+
+/**
+ * {@code GET /v1/instances/{id}}. {@code exitCode} and {@code signal} are {@code null} while the
+ * instance runs (and when the exit could not be observed); {@code oomKilled} is true once the
+ * kernel's OOM killer acted in the instance's cgroup; {@code memoryBytes} is the cgroup's usage,
+ * {@code pssBytes} the main process's proportional set size (0 once exited); {@code logBytes} is
+ * the size of the instance's output so far (the offset the next output will start at).
+ */
+public record InstanceStatus(
+    String instanceId,
+    String state,
+    Integer exitCode,
+    Integer signal,
+    boolean oomKilled,
+    long memoryBytes,
+    long pssBytes,
+    long logBytes) {
+
+  public boolean running() {
+    return "running".equals(state);
+  }
+}

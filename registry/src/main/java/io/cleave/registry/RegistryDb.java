@@ -1,0 +1,131 @@
+package io.cleave.registry;
+
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import org.rocksdb.ColumnFamilyDescriptor;
+import org.rocksdb.ColumnFamilyHandle;
+import org.rocksdb.ColumnFamilyOptions;
+import org.rocksdb.DBOptions;
+import org.rocksdb.RocksDB;
+import org.rocksdb.RocksDBException;
+import org.rocksdb.RocksIterator;
+import org.rocksdb.WriteOptions;
+
+/**
+ * The registry's durable copy: one RocksDB with a column family per registry map. Every write is
+ * synced to the WAL before it returns, so an acknowledged API write survives a crash.
+ */
+public final class RegistryDb implements AutoCloseable {
+  static {
+    RocksDB.loadLibrary();
+  }
+
+  private final RocksDB db;
+  private final DBOptions options;
+  private final ColumnFamilyOptions familyOptions;
+  private final WriteOptions syncWrites;
+  private final WriteOptions plainWrites = new WriteOptions();
+  private final List<ColumnFamilyHandle> handles = new ArrayList<>();
+  private final Map<String, ColumnFamilyHandle> families = new HashMap<>();
+
+  public RegistryDb(Path dir, List<String> familyNames) {
+    try {
+      Files.createDirectories(dir);
+      options = new DBOptions().setCreateIfMissing(true).setCreateMissingColumnFamilies(true);
+      familyOptions = new ColumnFamilyOptions();
+      List<ColumnFamilyDescriptor> descriptors = new ArrayList<>();
+      descriptors.add(new ColumnFamilyDescriptor(RocksDB.DEFAULT_COLUMN_FAMILY, familyOptions));
+      for (String name : familyNames) {
+        descriptors.add(new ColumnFamilyDescriptor(name.getBytes(StandardCharsets.UTF_8), familyOptions));
+      }
+      db = RocksDB.open(options, dir.toString(), descriptors, handles);
+      for (int i = 0; i < familyNames.size(); i++) {
+        families.put(familyNames.get(i), handles.get(i + 1));
+      }
+      syncWrites = new WriteOptions().setSync(true);
+    } catch (RocksDBException e) {
+      String why = e.getMessage() != null && e.getMessage().contains("LOCK")
+          ? "another Cleave server is using this data directory" : e.getMessage();
+      throw new IllegalStateException("cannot open the registry database in " + dir + ": " + why, e);
+    } catch (java.io.IOException e) {
+      throw new IllegalStateException("cannot open the registry database in " + dir + ": " + e.getMessage(), e);
+    }
+  }
+
+  private ColumnFamilyHandle family(String name) {
+    ColumnFamilyHandle h = families.get(name);
+    if (h == null) {
+      throw new IllegalArgumentException("no registry map " + name);
+    }
+    return h;
+  }
+
+  public void put(String family, String key, byte[] value) {
+    try {
+      db.put(family(family), syncWrites, key.getBytes(StandardCharsets.UTF_8), value);
+    } catch (RocksDBException e) {
+      throw new IllegalStateException("registry write failed: " + e.getMessage(), e);
+    }
+  }
+
+  /** A write that reaches the WAL but is not synced: for copies whose durability another member owns. */
+  public void putUnsynced(String family, String key, byte[] value) {
+    try {
+      db.put(family(family), plainWrites, key.getBytes(StandardCharsets.UTF_8), value);
+    } catch (RocksDBException e) {
+      throw new IllegalStateException("registry write failed: " + e.getMessage(), e);
+    }
+  }
+
+  public void deleteUnsynced(String family, String key) {
+    try {
+      db.delete(family(family), plainWrites, key.getBytes(StandardCharsets.UTF_8));
+    } catch (RocksDBException e) {
+      throw new IllegalStateException("registry delete failed: " + e.getMessage(), e);
+    }
+  }
+
+  public void delete(String family, String key) {
+    try {
+      db.delete(family(family), syncWrites, key.getBytes(StandardCharsets.UTF_8));
+    } catch (RocksDBException e) {
+      throw new IllegalStateException("registry delete failed: " + e.getMessage(), e);
+    }
+  }
+
+  public byte[] get(String family, String key) {
+    try {
+      return db.get(family(family), key.getBytes(StandardCharsets.UTF_8));
+    } catch (RocksDBException e) {
+      throw new IllegalStateException("registry read failed: " + e.getMessage(), e);
+    }
+  }
+
+  public List<String> keys(String family) {
+    List<String> keys = new ArrayList<>();
+    try (RocksIterator it = db.newIterator(family(family))) {
+      for (it.seekToFirst(); it.isValid(); it.next()) {
+        keys.add(new String(it.key(), StandardCharsets.UTF_8));
+      }
+    }
+    return keys;
+  }
+
+  @Override
+  public synchronized void close() {
+    for (ColumnFamilyHandle h : handles) {
+      h.close();
+    }
+    handles.clear();
+    db.close();
+    syncWrites.close();
+    plainWrites.close();
+    familyOptions.close();
+    options.close();
+  }
+}

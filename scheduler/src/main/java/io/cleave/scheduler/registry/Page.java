@@ -1,6 +1,0 @@
-package io.cleave.scheduler.registry;
-
-import java.util.List;
-
-/** One page of a name-ordered listing; {@code nextCursor} is null on the last page. */
-public record Page<T>(List<T> items, String nextCursor) {}

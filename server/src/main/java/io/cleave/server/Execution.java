@@ -1,0 +1,19 @@
+package io.cleave.server;
+
+import io.cleave.common.activation.ActivationLog;
+import io.cleave.common.invoke.FunctionInvoker;
+import io.vertx.core.Future;
+import java.util.function.Supplier;
+
+/**
+ * The execution side of a node (invoker, activations), as the gateway sees it. {@code stop} is
+ * called on shutdown, after the gateway stopped taking requests.
+ */
+public record Execution(FunctionInvoker invoker, ActivationLog activations, Supplier<Future<Void>> stop) {
+
+  /** Starts a node's execution side on the platform's shared parts. */
+  @FunctionalInterface
+  public interface Factory {
+    Future<Execution> start(Platform platform);
+  }
+}

@@ -1,0 +1,48 @@
+package io.cleave.server;
+
+import io.cleave.forkd.api.ForkdClient;
+import io.cleave.server.ForkdProcess;
+import io.cleave.invoker.InvokerSettings;
+import io.cleave.invoker.NodeInvoker;
+import io.vertx.core.Future;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+
+/** A node's execution side: forkd as a child process, and the invoker over it. */
+public final class NodeExecution {
+  private NodeExecution() {}
+
+  /** Starts forkd, then the invoker (blocking, on the composition's thread); stop undoes both. */
+  public static Execution.Factory factory(InvokerSettings settings, List<String> forkdJvmOptions) {
+    return platform -> {
+      ForkdClient client = new ForkdClient(platform.vertx(), ForkdProcess.socketOf(settings.dataDir()));
+      ForkdProcess forkd;
+      try {
+        forkd = ForkdProcess.start(settings.dataDir(), settings.cleaveHome(), forkdJvmOptions, client);
+      } catch (RuntimeException e) {
+        client.close();
+        return Future.failedFuture(e);
+      }
+      NodeInvoker invoker;
+      try {
+        invoker = NodeInvoker.open(platform.vertx(), settings, client, platform.bundles(),
+            platform.config().unpackLimits(), platform.metrics());
+      } catch (RuntimeException e) {
+        forkd.close();
+        client.close();
+        return Future.failedFuture(e);
+      }
+      platform.registry().onFnChange(invoker::fnChanged);
+      return Future.succeededFuture(new Execution(invoker, invoker, () -> Future.fromCompletionStage(
+          // Closing blocks (draining detached calls, RocksDB), so it runs on a plain thread, not on Vert.x.
+          CompletableFuture.runAsync(() -> {
+            try {
+              invoker.close();
+            } finally {
+              forkd.close();
+              client.close();
+            }
+          }))));
+    };
+  }
+}

@@ -1,0 +1,135 @@
+package io.cleave.server;
+
+import io.cleave.common.bundle.UnpackLimits;
+import io.cleave.common.config.ServerConfig;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.List;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+/** {@code cleave server}: the embedded platform (gateway, registry, node) in this process. */
+@Command(name = "server", mixinStandardHelpOptions = true,
+    description = "Run the Cleave platform: Fn v2 API, registry (Hazelcast + RocksDB) and this node.")
+public final class ServerCommand implements Callable<Integer> {
+
+  @Option(names = "--host", defaultValue = "${env:CLEAVE_HOST:-127.0.0.1}",
+      description = "HTTP listen address (env CLEAVE_HOST, default ${DEFAULT-VALUE})")
+  String host;
+
+  @Option(names = "--port", defaultValue = "${env:CLEAVE_PORT:-8080}",
+      description = "HTTP port, 0 picks a free one (env CLEAVE_PORT, default ${DEFAULT-VALUE})")
+  int port;
+
+  @Option(names = "--data-dir", defaultValue = "${env:CLEAVE_DATA_DIR:-./.cleave-data}",
+      description = "where the server keeps its state (env CLEAVE_DATA_DIR, default ${DEFAULT-VALUE})")
+  Path dataDir;
+
+  @Option(names = "--members", defaultValue = "${env:CLEAVE_MEMBERS:-}",
+      description = "comma-separated Hazelcast members host[:port] to join; empty runs standalone (env CLEAVE_MEMBERS)")
+  String members;
+
+  @Option(names = "--cluster-name", defaultValue = "${env:CLEAVE_CLUSTER_NAME:-cleave}",
+      description = "Hazelcast cluster name (env CLEAVE_CLUSTER_NAME, default ${DEFAULT-VALUE})")
+  String clusterName;
+
+  @Option(names = "--cluster-host", defaultValue = "${env:CLEAVE_CLUSTER_HOST:-127.0.0.1}",
+      description = "address Hazelcast binds and announces (env CLEAVE_CLUSTER_HOST, default ${DEFAULT-VALUE})")
+  String clusterHost;
+
+  @Option(names = "--cluster-port", defaultValue = "${env:CLEAVE_CLUSTER_PORT:-5701}",
+      description = "first Hazelcast port tried, counting up if taken (env CLEAVE_CLUSTER_PORT, default ${DEFAULT-VALUE})")
+  int clusterPort;
+
+  @Option(names = "--max-invoke-body", defaultValue = "${env:CLEAVE_MAX_INVOKE_BODY:-6m}",
+      description = "largest invoke/trigger request body (env CLEAVE_MAX_INVOKE_BODY, default ${DEFAULT-VALUE})")
+  String maxInvokeBody;
+
+  @Option(names = "--max-api-body", defaultValue = "${env:CLEAVE_MAX_API_BODY:-1m}",
+      description = "largest management API JSON body (env CLEAVE_MAX_API_BODY, default ${DEFAULT-VALUE})")
+  String maxApiBody;
+
+  @Option(names = "--max-bundle", defaultValue = "${env:CLEAVE_MAX_BUNDLE:-64m}",
+      description = "largest code bundle upload (env CLEAVE_MAX_BUNDLE, default ${DEFAULT-VALUE})")
+  String maxBundle;
+
+  @Option(names = "--max-unpacked", defaultValue = "${env:CLEAVE_MAX_UNPACKED:-512m}",
+      description = "largest total unpacked size of a bundle (env CLEAVE_MAX_UNPACKED, default ${DEFAULT-VALUE})")
+  String maxUnpacked;
+
+  @Option(names = "--max-bundle-entries", defaultValue = "${env:CLEAVE_MAX_BUNDLE_ENTRIES:-20000}",
+      description = "most entries in a bundle (env CLEAVE_MAX_BUNDLE_ENTRIES, default ${DEFAULT-VALUE})")
+  int maxBundleEntries;
+
+  @Option(names = "--http-instances", defaultValue = "${env:CLEAVE_HTTP_INSTANCES:-0}",
+      description = "HTTP server instances (event loops); 0 means one per core (env CLEAVE_HTTP_INSTANCES)")
+  int httpInstances;
+
+  /** Builds the configuration these flags describe. */
+  public ServerConfig config() {
+    List<String> memberList = Arrays.stream(members.split(","))
+        .map(String::trim).filter(s -> !s.isEmpty()).toList();
+    return new ServerConfig(host, port, dataDir, clusterName, clusterHost, clusterPort, memberList,
+        ServerConfig.parseBytes(maxInvokeBody), ServerConfig.parseBytes(maxApiBody), ServerConfig.parseBytes(maxBundle),
+        new UnpackLimits(ServerConfig.parseBytes(maxUnpacked), maxBundleEntries),
+        httpInstances > 0 ? httpInstances : Math.max(1, Runtime.getRuntime().availableProcessors()));
+  }
+
+  @Mixin ExecutionOptions executionOptions;
+
+  /** The execution side of this node: forkd and the invoker. */
+  Execution.Factory execution(ServerConfig cfg) {
+    return NodeExecution.factory(executionOptions.settings(cfg.dataDir().toAbsolutePath().normalize()),
+        executionOptions.forkdJvmOptions());
+  }
+
+  /** Runs the server alone (what `cleave server` runs), for programs that start servers as processes. */
+  public static void main(String[] args) {
+    System.exit(new picocli.CommandLine(new ServerCommand()).setCaseInsensitiveEnumValuesAllowed(true).execute(args));
+  }
+
+  @Override
+  public Integer call() throws Exception {
+    ServerConfig cfg;
+    Execution.Factory execution;
+    try {
+      cfg = config();
+      execution = execution(cfg);
+    } catch (IllegalArgumentException e) {
+      System.err.println("cleave: " + e.getMessage());
+      return 2;
+    }
+    ServerComposition server;
+    try {
+      server = ServerComposition.start(cfg, execution, version());
+    } catch (Exception e) {
+      // The outermost message that is ours says what failed; wrappers (ExecutionException) add nothing.
+      Throwable shown = e;
+      while ((shown instanceof java.util.concurrent.ExecutionException || shown.getMessage() == null)
+          && shown.getCause() != null) {
+        shown = shown.getCause();
+      }
+      System.err.println("cleave: cannot start: " + (shown.getMessage() == null ? shown : shown.getMessage()));
+      return 1;
+    }
+    CountDownLatch stopped = new CountDownLatch(1);
+    Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+      server.close();
+      stopped.countDown();
+    }, "cleave-shutdown"));
+    String cluster = cfg.members().isEmpty() ? "" : ", cluster member " + server.registry().clusterAddress()
+        + " of " + server.registry().hazelcast().getCluster().getMembers().size();
+    System.out.println("cleave: listening on " + server.url() + " (data: " + server.config().dataDir() + cluster + ")");
+    System.out.flush();
+    stopped.await();
+    return 0;
+  }
+
+  static String version() {
+    String v = ServerCommand.class.getPackage().getImplementationVersion();
+    return v == null ? "0.1.0-dev" : v;
+  }
+}

@@ -1,0 +1,124 @@
+package io.cleave.server;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.Map;
+import java.util.zip.GZIPOutputStream;
+import org.apache.commons.compress.archivers.tar.TarArchiveEntry;
+import org.apache.commons.compress.archivers.tar.TarArchiveOutputStream;
+
+/** Talks to a running server over HTTP like a client would: deploy code, invoke, read activations. */
+final class PlatformClient {
+  static final ObjectMapper JSON = new ObjectMapper();
+
+  private final String base;
+  private final HttpClient http =
+      HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).connectTimeout(Duration.ofSeconds(5)).build();
+
+  PlatformClient(String base) {
+    this.base = base;
+  }
+
+  String base() {
+    return base;
+  }
+
+  HttpResponse<String> send(String method, String path, String body, Map<String, String> headers) {
+    HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(base + path)).timeout(Duration.ofSeconds(60))
+        .method(method, body == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(body));
+    headers.forEach(b::header);
+    try {
+      return http.send(b.build(), HttpResponse.BodyHandlers.ofString());
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException(e);
+    }
+  }
+
+  HttpResponse<String> invoke(String fnId, String body) {
+    return send("POST", "/invoke/" + fnId, body, Map.of("Content-Type", "text/plain"));
+  }
+
+  JsonNode json(String method, String path, Object body) {
+    try {
+      HttpResponse<String> r = send(method, path, body == null ? null : JSON.writeValueAsString(body),
+          Map.of("Content-Type", "application/json"));
+      if (r.statusCode() != 200) {
+        throw new AssertionError(method + " " + path + " answered " + r.statusCode() + ": " + r.body());
+      }
+      return JSON.readTree(r.body());
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  String createApp(String name) {
+    return json("POST", "/v2/apps", Map.of("name", name)).get("id").asText();
+  }
+
+  /** Creates the function, uploads its code as a bundle, and returns its id. */
+  String deploy(String appId, String name, Map<String, Object> settings, Map<String, String> files) {
+    ObjectNode fn = JSON.createObjectNode().put("name", name).put("app_id", appId);
+    settings.forEach((k, v) -> fn.set(k, JSON.valueToTree(v)));
+    String id = json("POST", "/v2/fns", fn).get("id").asText();
+    HttpRequest put = HttpRequest.newBuilder(URI.create(base + "/cleave/v1/fns/" + id + "/bundle"))
+        .timeout(Duration.ofSeconds(60))
+        .header("Content-Type", "application/gzip")
+        .PUT(HttpRequest.BodyPublishers.ofByteArray(bundle(files)))
+        .build();
+    try {
+      HttpResponse<String> r = http.send(put, HttpResponse.BodyHandlers.ofString());
+      if (r.statusCode() != 200) {
+        throw new AssertionError("bundle upload answered " + r.statusCode() + ": " + r.body());
+      }
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException(e);
+    }
+    return id;
+  }
+
+  static byte[] bundle(Map<String, String> files) {
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    try (GZIPOutputStream gz = new GZIPOutputStream(out);
+        TarArchiveOutputStream tar = new TarArchiveOutputStream(gz)) {
+      for (Map.Entry<String, String> f : files.entrySet()) {
+        byte[] bytes = f.getValue().getBytes(StandardCharsets.UTF_8);
+        TarArchiveEntry e = new TarArchiveEntry(f.getKey());
+        e.setSize(bytes.length);
+        e.setMode(0644);
+        tar.putArchiveEntry(e);
+        tar.write(bytes);
+        tar.closeArchiveEntry();
+      }
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+    return out.toByteArray();
+  }
+
+  /** The value of an unlabelled or labelled sample in the Prometheus scrape; a missing one fails the test. */
+  double metric(String sample) {
+    String text = send("GET", "/metrics", null, Map.of()).body();
+    for (String line : text.split("\n")) {
+      if (line.startsWith(sample + " ")) {
+        return Double.parseDouble(line.substring(sample.length() + 1).trim());
+      }
+    }
+    throw new AssertionError("no sample " + sample + " in /metrics");
+  }
+}
