@@ -16,6 +16,7 @@ import io.cleave.common.model.App;
 import io.cleave.common.model.Fn;
 import io.cleave.common.model.Trigger;
 import io.cleave.registry.cluster.ClusterMember;
+import io.cleave.registry.cluster.HazelcastMembership;
 import io.cleave.registry.cluster.Membership;
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
@@ -45,7 +46,7 @@ import java.util.function.Supplier;
  * <p>Write methods block (locks, synced disk writes): call them from worker threads, never from an
  * event loop. Read methods are local and non-blocking.
  */
-public final class Registry implements AutoCloseable {
+public final class Registry implements AppRegistry, FnRegistry, TriggerRegistry, AutoCloseable {
   static final String APPS = "apps";
   static final String FNS = "fns";
   static final String TRIGGERS = "triggers";
@@ -73,7 +74,7 @@ public final class Registry implements AutoCloseable {
     this.db = db;
     this.member = member;
     HazelcastInstance hz = member.hazelcast();
-    membership = new Membership(hz);
+    membership = new HazelcastMembership(hz);
     apps = hz.getMap(APPS);
     fns = hz.getMap(FNS);
     triggers = hz.getMap(TRIGGERS);
@@ -183,40 +184,47 @@ public final class Registry implements AutoCloseable {
 
   // ---------------------------------------------------------------- reads (local, non-blocking)
 
+  @Override
   public Optional<App> app(String id) {
     return view.app(id);
   }
 
+  @Override
   public Optional<App> appByName(String name) {
     return view.appByName(name);
   }
 
+  @Override
   public Optional<Fn> fn(String id) {
     return view.fn(id);
   }
 
+  @Override
   public Optional<Trigger> trigger(String id) {
     return view.trigger(id);
   }
 
+  @Override
   public Page<App> listApps(String name, String cursor, int perPage) {
     return view.listApps(name, cursor, perPage);
   }
 
+  @Override
   public Page<Fn> listFns(String appId, String name, String cursor, int perPage) {
     return view.listFns(appId, name, cursor, perPage);
   }
 
+  @Override
   public Page<Trigger> listTriggers(String appId, String fnId, String name, String cursor, int perPage) {
     return view.listTriggers(appId, fnId, name, cursor, perPage);
   }
 
-  /** The function and app an invoke of {@code fnId} runs. */
+  @Override
   public Optional<FnTarget> target(String fnId) {
     return view.fn(fnId).flatMap(f -> view.app(f.appId()).map(a -> new FnTarget(a, f)));
   }
 
-  /** What {@code /t/<appName><source>} runs. */
+  @Override
   public Optional<TriggerRoute> route(String appName, String source) {
     return view.appByName(appName).flatMap(a -> view.triggerBySource(a.id(), source)
         .flatMap(t -> view.fn(t.fnId()).map(f -> new TriggerRoute(a, f, t))));
@@ -224,6 +232,7 @@ public final class Registry implements AutoCloseable {
 
   // ---------------------------------------------------------------- apps
 
+  @Override
   public App createApp(AppPatch p) {
     if (p.id() != null && !p.id().isEmpty()) {
       throw Rules.bad("App ID cannot be supplied on create");
@@ -252,6 +261,7 @@ public final class Registry implements AutoCloseable {
     return app;
   }
 
+  @Override
   public App updateApp(String id, AppPatch p) {
     if (p.id() != null && !p.id().isEmpty() && !p.id().equals(id)) {
       throw Rules.bad("App ID in path does not match ID in body");
@@ -284,6 +294,7 @@ public final class Registry implements AutoCloseable {
     return updated;
   }
 
+  @Override
   public void deleteApp(String id) {
     withLock(apps, id, () -> {
       App cur = apps.get(id);
@@ -313,6 +324,7 @@ public final class Registry implements AutoCloseable {
    * says this cluster holds (blocking calls are fine there); an empty one is allowed: the function
    * then has no code until its bundle is uploaded ({@code cleave deploy} creates, then uploads).
    */
+  @Override
   public Fn createFn(FnPatch p, Predicate<BundleDigest> bundleHeld) {
     if (p.id() != null && !p.id().isEmpty()) {
       throw Rules.bad("ID cannot be provided for Fn creation");
@@ -362,6 +374,7 @@ public final class Registry implements AutoCloseable {
    * Updates a function (merge-patch). A new image is checked as on create; an empty or absent one
    * keeps the current image, and an unchanged one is not checked again.
    */
+  @Override
   public Fn updateFn(String id, FnPatch p, Predicate<BundleDigest> bundleHeld) {
     if (p.id() != null && !p.id().isEmpty() && !p.id().equals(id)) {
       throw Rules.bad("Fn ID in path does not match that in body");
@@ -408,6 +421,7 @@ public final class Registry implements AutoCloseable {
     return updated;
   }
 
+  @Override
   public void deleteFn(String id) {
     Fn known = fns.get(id);
     if (known == null) {
@@ -430,6 +444,7 @@ public final class Registry implements AutoCloseable {
 
   // ---------------------------------------------------------------- triggers
 
+  @Override
   public Trigger createTrigger(TriggerPatch p) {
     if (p.id() != null && !p.id().isEmpty()) {
       throw Rules.bad("ID cannot be provided for Trigger creation");
@@ -475,6 +490,7 @@ public final class Registry implements AutoCloseable {
     return trigger;
   }
 
+  @Override
   public Trigger updateTrigger(String id, TriggerPatch p) {
     if (p.id() != null && !p.id().isEmpty() && !p.id().equals(id)) {
       throw Rules.bad("ID in path does not match ID in body");
@@ -526,6 +542,7 @@ public final class Registry implements AutoCloseable {
     return updated;
   }
 
+  @Override
   public void deleteTrigger(String id) {
     Trigger known = triggers.get(id);
     if (known == null) {

@@ -42,7 +42,7 @@ import java.util.stream.Stream;
  * (digest → base URLs of the members holding it), and {@link #archive} fetches a bundle this
  * member lacks from one of them ({@code GET /cleave/v1/bundles/sha256:<hex>}), checking its digest.
  */
-public final class BundleStore implements BundleSource {
+public final class BundleStore implements BundleFiles, BundleSource {
   static final String HOLDERS = "bundle-holders";
 
   private final Path byDigest;
@@ -73,15 +73,18 @@ public final class BundleStore implements BundleSource {
     }
   }
 
-  /** A fresh path in the incoming directory for an upload to stream into. */
+  /** A fresh path in the incoming directory. */
+  @Override
   public Path newUpload() {
     return incoming.resolve(UUID.randomUUID() + ".part");
   }
 
+  @Override
   public Path path(BundleDigest digest) {
     return byDigest.resolve(digest.hex() + ".tar.gz");
   }
 
+  @Override
   public boolean has(BundleDigest digest) {
     return Files.isRegularFile(path(digest));
   }
@@ -90,6 +93,7 @@ public final class BundleStore implements BundleSource {
    * Whether this cluster holds the bundle: this member's disk, or (once {@link #share shared}) a
    * member that announced it. Blocking (asks the cluster): call from a worker thread.
    */
+  @Override
   public boolean held(BundleDigest digest) {
     if (has(digest)) {
       return true;
@@ -104,6 +108,7 @@ public final class BundleStore implements BundleSource {
    *
    * @throws ArchiveRejectedException when the archive is malformed or hostile (nothing is kept)
    */
+  @Override
   public TarGzUnpacker.Summary adopt(Path upload, BundleDigest digest) throws IOException {
     try {
       TarGzUnpacker.Summary summary = unpacker.verify(upload);

@@ -1,0 +1,57 @@
+package io.cleave.registry.cluster;
+
+import com.hazelcast.cluster.Member;
+import com.hazelcast.cluster.MembershipEvent;
+import com.hazelcast.cluster.MembershipListener;
+import com.hazelcast.core.HazelcastInstance;
+import com.hazelcast.map.IMap;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.UUID;
+
+/**
+ * Membership as Hazelcast sees it. Every member publishes its API URL under its Hazelcast member
+ * id; a member that leaves is dropped by whoever sees it go.
+ */
+public final class HazelcastMembership implements Membership {
+  static final String API_URLS = "member-api-urls";
+
+  private final HazelcastInstance hz;
+  private final IMap<UUID, String> apiUrls;
+
+  public HazelcastMembership(HazelcastInstance hz) {
+    this.hz = hz;
+    this.apiUrls = hz.getMap(API_URLS);
+    hz.getCluster().addMembershipListener(new MembershipListener() {
+      @Override
+      public void memberAdded(MembershipEvent event) {
+        // a new member publishes its own URL
+      }
+
+      @Override
+      public void memberRemoved(MembershipEvent event) {
+        apiUrls.delete(event.getMember().getUuid());
+      }
+    });
+  }
+
+  @Override
+  public void publish(String apiUrl) {
+    apiUrls.set(hz.getCluster().getLocalMember().getUuid(), apiUrl);
+  }
+
+  @Override
+  public List<MemberView> members() {
+    List<MemberView> out = new ArrayList<>();
+    for (Member m : hz.getCluster().getMembers()) {
+      out.add(new MemberView(m.getUuid(), m.getAddress().getHost() + ":" + m.getAddress().getPort(),
+          apiUrls.get(m.getUuid()), m.localMember()));
+    }
+    return out;
+  }
+
+  @Override
+  public String clusterName() {
+    return hz.getConfig().getClusterName();
+  }
+}
