@@ -3,16 +3,22 @@ package io.cleave.gateway;
 import io.cleave.common.activation.ActivationLog;
 import io.cleave.common.config.ServerConfig;
 import io.cleave.common.invoke.FunctionInvoker;
-import io.cleave.registry.bundle.BundleStore;
-import io.cleave.registry.Registry;
+import io.cleave.common.json.Json;
+import io.cleave.registry.AppRegistry;
+import io.cleave.registry.FnRegistry;
+import io.cleave.registry.TriggerRegistry;
+import io.cleave.registry.bundle.BundleFiles;
+import io.cleave.registry.cluster.Membership;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.vertx.core.DeploymentOptions;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.Vertx;
+import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerOptions;
+import io.vertx.ext.web.Router;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -27,8 +33,9 @@ public final class Gateway {
    * What the gateway serves from. {@code invoker} and {@code activations} may be null on a node
    * without an invoker: invoke routes then answer 503.
    */
-  public record Parts(ServerConfig config, Registry registry, BundleStore bundles, FunctionInvoker invoker,
-      ActivationLog activations, PrometheusMeterRegistry metrics, String version) {}
+  public record Parts(ServerConfig config, AppRegistry apps, FnRegistry fns, TriggerRegistry triggers,
+      BundleFiles bundles, Membership membership, FunctionInvoker invoker, ActivationLog activations,
+      PrometheusMeterRegistry metrics, String version) {}
 
   private final Vertx vertx;
   private final List<String> deployments;
@@ -40,6 +47,10 @@ public final class Gateway {
     this.port = port;
   }
 
+  /**
+   * Starts the API and publishes its URL to the cluster. On port 0 with several instances, the
+   * others join the first one's port with SO_REUSEPORT, which needs Vert.x's native transport.
+   */
   public static Future<Gateway> start(Vertx vertx, Parts parts) {
     HttpMetrics httpMetrics = new HttpMetrics(parts.metrics());
     ServerConfig cfg = parts.config();
@@ -77,7 +88,7 @@ public final class Gateway {
   private static Future<Gateway> published(Vertx vertx, Parts parts, Gateway gateway) {
     String url = parts.config().apiUrl(gateway.port());
     return vertx.executeBlocking(() -> {
-      parts.registry().membership().publish(url);
+      parts.membership().publish(url);
       return gateway;
     });
   }
@@ -93,6 +104,36 @@ public final class Gateway {
       all.add(vertx.undeploy(id));
     }
     return Future.all(all).mapEmpty();
+  }
+
+  /** Every route, in the order they match: body limits before the routes that read bodies. */
+  private static Router router(Vertx vertx, Parts parts, HttpMetrics httpMetrics) {
+    ServerConfig cfg = parts.config();
+    Routing routing = new Routing(vertx, cfg, httpMetrics);
+    Router r = routing.newRouter();
+    routing.on(r, HttpMethod.GET, "/", ctx -> Replies.json(ctx, 200,
+        Json.MAPPER.createObjectNode().put("hello", "world!").put("goto", "cleave")));
+    routing.on(r, HttpMethod.GET, "/version", ctx -> Replies.json(ctx, 200,
+        Json.MAPPER.createObjectNode().put("version", parts.version())));
+    routing.on(r, HttpMethod.GET, "/metrics", ctx -> ctx.response()
+        .putHeader("Content-Type", "text/plain; version=0.0.4; charset=utf-8")
+        .end(parts.metrics().scrape()));
+
+    routing.bodyLimit(r, "/v2/*", cfg.apiBodyLimit());
+    new AppsRoutes(routing, parts.apps()).mount(r);
+    FnsRoutes fns = new FnsRoutes(routing, parts.fns(), parts.apps(), parts.bundles());
+    fns.mount(r);
+    new TriggersRoutes(routing, parts.triggers(), parts.apps()).mount(r);
+
+    routing.bodyLimit(r, "/invoke/*", cfg.invokeBodyLimit());
+    routing.bodyLimit(r, "/t/*", cfg.invokeBodyLimit());
+    new CallRoutes(routing, parts.apps(), parts.fns(), parts.triggers(), parts.invoker()).mount(r);
+
+    new BundlesRoutes(routing, parts.fns(), fns, parts.bundles()).mount(r);
+    new ClusterRoutes(routing, parts.membership()).mount(r);
+    new ActivationsRoutes(routing, parts.activations()).mount(r);
+    routing.answerTheRest(r);
+    return r;
   }
 
   private static final class ApiVerticle extends VerticleBase {
@@ -119,7 +160,7 @@ public final class Gateway {
           .setReuseAddress(true)
           .setReusePort(reusePort);
       return vertx.createHttpServer(options)
-          .requestHandler(new Routes(vertx, parts, httpMetrics).router())
+          .requestHandler(router(vertx, parts, httpMetrics))
           .listen()
           .onSuccess((HttpServer s) -> bound.tryComplete(s.actualPort()))
           .onFailure(t -> bound.tryFail(new IllegalStateException(

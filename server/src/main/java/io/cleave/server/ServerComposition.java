@@ -54,9 +54,9 @@ public final class ServerComposition implements AutoCloseable {
       Platform platform = new Platform(vertx, config, registry, bundles, metrics);
       execution = executionFactory == null ? null
           : executionFactory.start(platform).toCompletionStage().toCompletableFuture().get(120, TimeUnit.SECONDS);
-      Gateway gateway = Gateway.start(vertx, new Gateway.Parts(config, registry, bundles,
-              execution == null ? null : execution.invoker(), execution == null ? null : execution.activations(),
-              metrics, version))
+      Gateway gateway = Gateway.start(vertx, new Gateway.Parts(config, registry, registry, registry, bundles,
+              registry.membership(), execution == null ? null : execution.invoker(),
+              execution == null ? null : execution.activations(), metrics, version))
           .toCompletionStage().toCompletableFuture().get(60, TimeUnit.SECONDS);
       bundles.share(vertx, registry.hazelcast(), config.apiUrl(gateway.port()), config.bundleLimit());
       return new ServerComposition(config, vertx, registry, gateway, execution, bundles);

@@ -1,0 +1,194 @@
+package io.cleave.gateway;
+
+import io.cleave.common.error.ApiError;
+import io.cleave.common.invoke.Call;
+import io.cleave.common.invoke.CallResult;
+import io.cleave.common.invoke.FunctionInvoker;
+import io.cleave.common.model.App;
+import io.cleave.common.model.Fn;
+import io.cleave.registry.AppRegistry;
+import io.cleave.registry.FnRegistry;
+import io.cleave.registry.FnTarget;
+import io.cleave.registry.TriggerRegistry;
+import io.cleave.registry.TriggerRoute;
+import io.vertx.core.Future;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.HttpMethod;
+import io.vertx.core.http.HttpServerRequest;
+import io.vertx.core.http.HttpServerResponse;
+import io.vertx.ext.web.Router;
+import io.vertx.ext.web.RoutingContext;
+import java.time.Instant;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+import java.util.function.ToIntBiFunction;
+import java.util.function.UnaryOperator;
+
+/**
+ * Calls of functions: {@code POST /invoke/{fn_id}} and {@code ANY /t/{app}/{source}}, handed to the
+ * {@link FunctionInvoker} and answered on one path; they differ only in how headers cross
+ * (docs/CONTRACTS.md, gateway → invoker).
+ */
+final class CallRoutes {
+  private static final String TRIGGER_ROUTE = "/t/:app/*";
+  /** Hop-by-hop and framing headers that never cross the gateway. */
+  private static final Set<String> HOP_HEADERS = Set.of("connection", "keep-alive", "proxy-authenticate",
+      "proxy-authorization", "te", "trailer", "trailers", "transfer-encoding", "upgrade", "content-length", "host");
+  private static final String FN_HTTP_H = "fn-http-h-";
+
+  private final Routing routing;
+  private final AppRegistry apps;
+  private final FnRegistry fns;
+  private final TriggerRegistry triggers;
+  private final FunctionInvoker invoker;
+
+  /** {@code invoker} is null on a node without one: calls then answer 503. */
+  CallRoutes(Routing routing, AppRegistry apps, FnRegistry fns, TriggerRegistry triggers, FunctionInvoker invoker) {
+    this.routing = routing;
+    this.apps = apps;
+    this.fns = fns;
+    this.triggers = triggers;
+    this.invoker = invoker;
+  }
+
+  void mount(Router r) {
+    routing.on(r, HttpMethod.POST, "/invoke/:fnId", this::invoke);
+    routing.onAny(r, "/t/:app", TRIGGER_ROUTE, this::trigger);
+    routing.onAny(r, "/t/:app/*", TRIGGER_ROUTE, this::trigger);
+  }
+
+  private void invoke(RoutingContext ctx) {
+    FnTarget target = fns.target(ctx.pathParam("fnId")).orElseThrow(() -> new ApiError(404, "Fn not found"));
+    FunctionInvoker inv = requireInvoker();
+    Call call = call(ctx, target.app(), target.fn(), clientHeaders(ctx.request(), UnaryOperator.identity()));
+    if ("detached".equalsIgnoreCase(ctx.request().getHeader("Fn-Invoke-Type"))) {
+      inv.submitDetached(call).onComplete(Routing.guard(ctx, ar -> {
+        if (ar.succeeded()) {
+          ctx.response().setStatusCode(202).end();
+        } else {
+          Replies.failure(ctx, ar.cause());
+        }
+      }));
+      return;
+    }
+    answer(ctx, inv.call(call), CallRoutes::asInvoked);
+  }
+
+  private void trigger(RoutingContext ctx) {
+    HttpServerRequest req = ctx.request();
+    String appName = ctx.pathParam("app");
+    String path = req.path();
+    int slash = path.indexOf('/', "/t/".length());
+    String source = slash < 0 ? "/" : path.substring(slash);
+    if (apps.appByName(appName).isEmpty()) {
+      throw new ApiError(404, "App not found");
+    }
+    TriggerRoute route = triggers.route(appName, source).orElseThrow(() -> new ApiError(404, "Trigger not found"));
+    FunctionInvoker inv = requireInvoker();
+    // Fn's translation: the client's headers become Fn-Http-H-<Name>, Content-Type stays as it is.
+    Map<String, List<String>> headers = clientHeaders(req,
+        name -> name.equalsIgnoreCase("content-type") ? "Content-Type" : "Fn-Http-H-" + canonical(name));
+    headers.put("Fn-Http-Method", List.of(req.method().name()));
+    headers.put("Fn-Http-Request-Url", List.of(req.absoluteURI()));
+    headers.put("Fn-Intent", List.of("httprequest"));
+    answer(ctx, inv.call(call(ctx, route.app(), route.fn(), headers)), CallRoutes::asTriggered);
+  }
+
+  /**
+   * The one answer path of both routes: the platform's error as an API error, or the function's
+   * answer with the headers and status {@code shape} writes, its start mode, and its body.
+   */
+  private static void answer(RoutingContext ctx, Future<CallResult> pending,
+      ToIntBiFunction<CallResult, HttpServerResponse> shape) {
+    pending.onComplete(Routing.guard(ctx, ar -> {
+      if (ar.failed()) {
+        Replies.failure(ctx, ar.cause());
+        return;
+      }
+      CallResult result = ar.result();
+      HttpServerResponse resp = ctx.response();
+      int status = shape.applyAsInt(result, resp);
+      if (result.startMode() != null) {
+        resp.putHeader("Cleave-Start-Mode", result.startMode().wireName());
+      }
+      resp.setStatusCode(status).end(result.body() == null ? Buffer.buffer() : result.body());
+    }));
+  }
+
+  /** An invoke's answer: the function's headers as they are (its own call id aside), its status. */
+  private static int asInvoked(CallResult result, HttpServerResponse resp) {
+    result.headers().forEach((name, values) -> {
+      String lower = name.toLowerCase(Locale.ROOT);
+      if (!HOP_HEADERS.contains(lower) && !lower.equals("fn-call-id")) {
+        resp.putHeader(name, values);
+      }
+    });
+    return result.status();
+  }
+
+  /**
+   * A trigger's answer, translated back as Fn does: {@code Fn-Http-H-<Name>} become headers,
+   * {@code Fn-Http-Status} the status (a function error wins), other headers but Content-Type stay inside.
+   */
+  private static int asTriggered(CallResult result, HttpServerResponse resp) {
+    int userStatus = 0;
+    for (var e : result.headers().entrySet()) {
+      String name = e.getKey();
+      String lower = name.toLowerCase(Locale.ROOT);
+      if (lower.startsWith(FN_HTTP_H) && name.length() > FN_HTTP_H.length()) {
+        resp.putHeader(name.substring(FN_HTTP_H.length()), e.getValue());
+      } else if (lower.equals("fn-http-status") && !e.getValue().isEmpty()) {
+        try {
+          userStatus = Integer.parseInt(e.getValue().get(0).trim());
+        } catch (NumberFormatException ignored) {
+          userStatus = 0; // Fn ignores an unparsable status
+        }
+      } else if (lower.equals("content-type")) {
+        resp.putHeader("Content-Type", e.getValue());
+      }
+    }
+    if (result.status() >= 400) {
+      return result.status();
+    }
+    return userStatus >= 100 && userStatus <= 599 ? userStatus : 200;
+  }
+
+  private static Call call(RoutingContext ctx, App app, Fn fn, Map<String, List<String>> headers) {
+    HttpServerRequest req = ctx.request();
+    Buffer body = ctx.body() == null ? null : ctx.body().buffer();
+    return new Call(Routing.callId(ctx), app, fn, req.method().name(), req.absoluteURI(), headers,
+        body == null ? Buffer.buffer() : body, Instant.now());
+  }
+
+  /** The client's headers but hop-by-hop ones, each under the name {@code rename} gives it. */
+  private static Map<String, List<String>> clientHeaders(HttpServerRequest req, UnaryOperator<String> rename) {
+    Map<String, List<String>> headers = new LinkedHashMap<>();
+    for (String name : req.headers().names()) {
+      if (!HOP_HEADERS.contains(name.toLowerCase(Locale.ROOT))) {
+        headers.put(rename.apply(name), req.headers().getAll(name));
+      }
+    }
+    return headers;
+  }
+
+  private FunctionInvoker requireInvoker() {
+    if (invoker == null) {
+      throw new ApiError(503, "no invoker on this node");
+    }
+    return invoker;
+  }
+
+  /** Go's canonical header form (Content-Type, X-Custom-Header), as Fn's FDKs expect. */
+  static String canonical(String name) {
+    StringBuilder sb = new StringBuilder(name.length());
+    boolean upper = true;
+    for (char c : name.toCharArray()) {
+      sb.append(upper ? Character.toUpperCase(c) : Character.toLowerCase(c));
+      upper = c == '-';
+    }
+    return sb.toString();
+  }
+}
