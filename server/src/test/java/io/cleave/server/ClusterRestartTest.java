@@ -3,6 +3,7 @@ package io.cleave.server;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import io.cleave.common.config.ServerConfig;
+import io.cleave.common.http.Http;
 import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;

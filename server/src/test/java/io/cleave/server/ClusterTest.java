@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.cleave.common.bundle.Archives;
 import io.cleave.common.config.ServerConfig;
+import io.cleave.common.http.Http;
 import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import io.cleave.common.http.Http;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.HashSet;

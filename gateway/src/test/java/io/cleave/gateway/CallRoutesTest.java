@@ -1,15 +1,16 @@
-package io.cleave.server;
+package io.cleave.gateway;
 
+import static io.cleave.gateway.GatewayFixture.assertError;
+import static io.cleave.gateway.GatewayFixture.unique;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import io.cleave.common.activation.Activation;
-import io.cleave.common.activation.ActivationLog;
-import io.cleave.common.activation.ActivationQuery;
+import io.cleave.common.config.ServerConfig;
 import io.cleave.common.error.ApiError;
+import io.cleave.common.http.Http;
 import io.cleave.common.id.Ulid;
 import io.cleave.common.invoke.Call;
 import io.cleave.common.invoke.CallResult;
@@ -18,18 +19,12 @@ import io.cleave.common.json.Json;
 import io.cleave.common.model.StartMode;
 import io.vertx.core.Future;
 import io.vertx.core.buffer.Buffer;
-import java.nio.file.Files;
-import java.nio.file.Path;
-import java.time.Instant;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
-import java.util.TreeMap;
 import java.util.concurrent.CopyOnWriteArrayList;
-import org.junit.jupiter.api.AfterAll;
+import java.util.function.UnaryOperator;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.TestInstance;
 
 /**
  * The gateway's side of the gateway → invoker contract (docs/CONTRACTS.md): what a
@@ -37,17 +32,14 @@ import org.junit.jupiter.api.TestInstance;
  * client. The invoker here answers like an FDK would, per function name, so every translation
  * rule is visible from the client's side.
  */
-@TestInstance(TestInstance.Lifecycle.PER_CLASS)
-class GatewayInvokeTest {
+class CallRoutesTest extends GatewayTestBase {
+  private static final long INVOKE_BODY_LIMIT = ServerConfig.MB;
+
   private final List<Call> calls = new CopyOnWriteArrayList<>();
   private final List<Call> detached = new CopyOnWriteArrayList<>();
-  private final Map<String, Activation> activations = new TreeMap<>();
-  private Path data;
-  private ServerComposition server;
-  private Http http;
   private String appId;
 
-  /** Answers per function name: echo (headers as JSON), web (an HTTP-trigger answer), fail, busy. */
+  /** Answers per function name: echo (headers as JSON), web (an HTTP-trigger answer), fail, broken, busy. */
   private final FunctionInvoker invoker = new FunctionInvoker() {
     @Override
     public Future<CallResult> call(Call call) {
@@ -86,43 +78,23 @@ class GatewayInvokeTest {
     }
   };
 
-  private final ActivationLog log = new ActivationLog() {
-    @Override
-    public Future<List<Activation>> list(ActivationQuery q) {
-      return Future.succeededFuture(activations.values().stream()
-          .filter(a -> q.fnId() == null || q.fnId().equals(a.fnId()))
-          .filter(a -> q.since() == null || !a.start().isBefore(q.since()))
-          .limit(q.limit()).toList());
-    }
-
-    @Override
-    public Future<Optional<Activation>> get(String id) {
-      return Future.succeededFuture(Optional.ofNullable(activations.get(id)));
-    }
-
-    @Override
-    public Future<Optional<String>> logs(String id) {
-      return Future.succeededFuture(activations.containsKey(id) ? Optional.of("line one\nline two\n") : Optional.empty());
-    }
-  };
-
-  @BeforeAll
-  void start() throws Exception {
-    data = Files.createTempDirectory("cleave-gw");
-    server = TestServers.start(TestServers.config(data), p -> Future.succeededFuture(new Execution(invoker, log, null)));
-    http = new Http(server.url());
-    appId = http.post("/v2/apps", "{\"name\":\"gw\"}").json().path("id").asText();
-    for (String fn : List.of("echo", "web", "fail", "busy", "broken")) {
-      String fnId = http.post("/v2/fns", "{\"name\":\"" + fn + "\",\"app_id\":\"" + appId + "\"}").json().path("id").asText();
-      http.post("/v2/triggers", "{\"name\":\"" + fn + "\",\"app_id\":\"" + appId + "\",\"fn_id\":\"" + fnId
-          + "\",\"type\":\"http\",\"source\":\"/" + fn + "\"}");
-    }
+  @Override
+  ServerConfig config(ServerConfig c) {
+    return c.withLimits(INVOKE_BODY_LIMIT, c.apiBodyLimit(), c.bundleLimit(), c.unpackLimits());
   }
 
-  @AfterAll
-  void stop() throws Exception {
-    server.close();
-    TestServers.deleteTree(data);
+  @Override
+  FunctionInvoker invoker() {
+    return invoker;
+  }
+
+  @BeforeAll
+  void createFunctions() {
+    appId = gateway.createApp("gw").path("id").asText();
+    for (String fn : List.of("echo", "web", "fail", "busy", "broken")) {
+      String fnId = gateway.createFn(appId, fn).path("id").asText();
+      gateway.createTrigger(appId, fnId, fn, "/" + fn);
+    }
   }
 
   private String fnId(String name) {
@@ -164,12 +136,13 @@ class GatewayInvokeTest {
     JsonNode h = r.json().path("headers");
     assertEquals("httprequest", h.path("Fn-Intent").get(0).asText());
     assertEquals("PUT", h.path("Fn-Http-Method").get(0).asText());
-    assertEquals(server.url() + "/t/gw/echo?x=1&y=2", h.path("Fn-Http-Request-Url").get(0).asText());
+    assertEquals(gateway.url() + "/t/gw/echo?x=1&y=2", h.path("Fn-Http-Request-Url").get(0).asText());
     assertEquals("v1", h.path("Fn-Http-H-X-Custom-Thing").get(0).asText());
     assertEquals("application/json", h.path("Content-Type").get(0).asText());
     assertFalse(h.has("Fn-Http-H-Content-Type"));
     assertFalse(h.has("Fn-Http-H-Host"));
     assertEquals("{\"a\":1}", r.json().path("body").asText());
+    assertEquals("fork", r.header("Cleave-Start-Mode"));
 
     Http.Reply web = http.get("/t/gw/web");
     assertEquals(201, web.status(), web.toString());
@@ -185,15 +158,18 @@ class GatewayInvokeTest {
     Http.Reply fail = http.get("/t/gw/fail");
     assertEquals(502, fail.status(), "a function error wins over Fn-Http-Status");
     assertEquals("function failed", fail.message());
+    assertEquals("cold", fail.header("Cleave-Start-Mode"));
   }
 
   @Test
   void platformErrorsKeepStatusAndRetryAfter() {
-    Http.Reply r = http.post("/invoke/" + fnId("busy"), "x");
-    assertEquals(503, r.status());
-    assertEquals("no capacity in time", r.message());
-    assertEquals("2", r.header("Retry-After"));
-    assertTrue(Ulid.isValid(r.header("Fn-Call-Id")));
+    for (String path : List.of("/invoke/" + fnId("busy"), "/t/gw/busy")) {
+      Http.Reply r = http.post(path, "x");
+      assertEquals(503, r.status(), path + ": " + r);
+      assertEquals("no capacity in time", r.message());
+      assertEquals("2", r.header("Retry-After"));
+      assertTrue(Ulid.isValid(r.header("Fn-Call-Id")));
+    }
   }
 
   @Test
@@ -205,30 +181,38 @@ class GatewayInvokeTest {
   }
 
   @Test
-  void activationRoutes() {
-    String fn = fnId("echo");
-    Instant t0 = Instant.parse("2026-01-01T00:00:00Z");
-    for (int i = 0; i < 3; i++) {
-      String id = Ulid.next();
-      activations.put(id, new Activation(id, appId, i < 2 ? fn : "other", "node-1", StartMode.FORK, "success", 200,
-          t0.plusSeconds(i), t0.plusSeconds(i).plusMillis(5), 5, 1, 2, 10, null, null));
+  void bodiesOverTheLimitAre413AndNeverReachTheInvoker() {
+    int size = (int) INVOKE_BODY_LIMIT + 1;
+    for (String path : List.of("/invoke/" + fnId("echo"), "/t/gw/echo")) {
+      Http.Reply r = http.send("POST", path, new byte[size], Map.of());
+      assertError(r, 413, "Content-Length too large for this server, " + size + " > max " + INVOKE_BODY_LIMIT);
+      String callId = r.header("Fn-Call-Id");
+      assertTrue(Ulid.isValid(callId), callId);
+      assertTrue(calls.stream().noneMatch(c -> c.id().equals(callId)), path);
     }
-    JsonNode all = http.get("/cleave/v1/activations?fn_id=" + fn).json();
-    assertEquals(2, all.path("items").size());
-    JsonNode first = all.path("items").get(0);
-    assertEquals("fork", first.path("start_mode").asText());
-    assertEquals(fn, first.path("fn_id").asText());
-    assertEquals("2026-01-01T00:00:00.000Z", first.path("start").asText());
-    assertEquals(1, http.get("/cleave/v1/activations?fn_id=" + fn + "&since=2026-01-01T00:00:01Z").json().path("items").size());
-    assertEquals(1, http.get("/cleave/v1/activations?limit=1").json().path("items").size());
-    assertEquals(400, http.get("/cleave/v1/activations?since=yesterday").status());
-    assertEquals(400, http.get("/cleave/v1/activations?limit=0").status());
-    String id = first.path("id").asText();
-    assertEquals(id, http.get("/cleave/v1/activations/" + id).json().path("id").asText());
-    Http.Reply logs = http.get("/cleave/v1/activations/" + id + "/logs");
-    assertEquals("line one\nline two\n", logs.text());
-    assertTrue(logs.header("Content-Type").startsWith("text/plain"));
-    assertEquals(404, http.get("/cleave/v1/activations/" + Ulid.next()).status());
-    assertEquals(404, http.get("/cleave/v1/activations/" + Ulid.next() + "/logs").status());
+  }
+
+  @Test
+  void unknownTargetsAre404() {
+    assertError(http.post("/invoke/" + Ulid.next(), "{}"), 404, "Fn not found");
+    assertError(http.get("/t/gw/nowhere"), 404, "Trigger not found");
+    assertError(http.get("/t/" + unique("noapp") + "/go"), 404, "App not found");
+  }
+
+  @Test
+  void withoutAnInvokerCallsAnswer503() throws Exception {
+    try (GatewayFixture bare = GatewayFixture.start(UnaryOperator.identity())) {
+      String appName = unique("noinv");
+      String bareApp = bare.createApp(appName).path("id").asText();
+      String fn = bare.createFn(bareApp, "f").path("id").asText();
+      bare.createTrigger(bareApp, fn, "t", "/go");
+      Http.Reply invoke = bare.http().post("/invoke/" + fn, "{}");
+      assertError(invoke, 503, "no invoker on this node");
+      assertTrue(Ulid.isValid(invoke.header("Fn-Call-Id")));
+      assertError(bare.http().post("/t/" + appName + "/go", "x"), 503, "no invoker on this node");
+      // What does not exist is still 404 first.
+      assertError(bare.http().post("/invoke/" + Ulid.next(), "{}"), 404, "Fn not found");
+      assertError(bare.http().get("/t/" + appName + "/nowhere"), 404, "Trigger not found");
+    }
   }
 }

@@ -1,4 +1,4 @@
-package io.cleave.server;
+package io.cleave.common.http;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.cleave.common.json.Json;
@@ -11,12 +11,12 @@ import java.time.Duration;
 import java.util.Map;
 
 /** A plain HTTP client for tests: talks to a server the way any client would. */
-final class Http {
+public final class Http {
   private static final HttpClient CLIENT = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).connectTimeout(Duration.ofSeconds(5)).build();
 
   /** One answer: status, headers and body (parsed as JSON when it is JSON). */
-  record Reply(int status, java.net.http.HttpHeaders headers, byte[] raw) {
-    JsonNode json() {
+  public record Reply(int status, java.net.http.HttpHeaders headers, byte[] raw) {
+    public JsonNode json() {
       try {
         return Json.MAPPER.readTree(raw);
       } catch (IOException e) {
@@ -24,15 +24,15 @@ final class Http {
       }
     }
 
-    String text() {
+    public String text() {
       return new String(raw, java.nio.charset.StandardCharsets.UTF_8);
     }
 
-    String message() {
+    public String message() {
       return json().path("message").asText();
     }
 
-    String header(String name) {
+    public String header(String name) {
       return headers.firstValue(name).orElse(null);
     }
 
@@ -44,29 +44,29 @@ final class Http {
 
   private final String base;
 
-  Http(String base) {
+  public Http(String base) {
     this.base = base;
   }
 
-  Reply get(String path) {
+  public Reply get(String path) {
     return send(HttpRequest.newBuilder(uri(path)).GET());
   }
 
-  Reply delete(String path) {
+  public Reply delete(String path) {
     return send(HttpRequest.newBuilder(uri(path)).DELETE());
   }
 
-  Reply post(String path, String json) {
+  public Reply post(String path, String json) {
     return send(HttpRequest.newBuilder(uri(path)).header("Content-Type", "application/json")
         .POST(HttpRequest.BodyPublishers.ofString(json)));
   }
 
-  Reply put(String path, String json) {
+  public Reply put(String path, String json) {
     return send(HttpRequest.newBuilder(uri(path)).header("Content-Type", "application/json")
         .PUT(HttpRequest.BodyPublishers.ofString(json)));
   }
 
-  Reply send(String method, String path, byte[] body, Map<String, String> headers) {
+  public Reply send(String method, String path, byte[] body, Map<String, String> headers) {
     HttpRequest.Builder b = HttpRequest.newBuilder(uri(path))
         .method(method, body == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofByteArray(body));
     headers.forEach(b::header);
@@ -74,12 +74,12 @@ final class Http {
   }
 
   /** A request whose body has no declared length (sent chunked). */
-  Reply sendChunked(String method, String path, byte[] body) {
+  public Reply sendChunked(String method, String path, byte[] body) {
     return send(HttpRequest.newBuilder(uri(path))
         .method(method, HttpRequest.BodyPublishers.ofInputStream(() -> new java.io.ByteArrayInputStream(body))));
   }
 
-  URI uri(String path) {
+  public URI uri(String path) {
     return URI.create(base + path);
   }
 
