@@ -52,11 +52,11 @@ final class ForkSlots implements AutoCloseable {
   }
 
   private Slot make() throws IOException {
-    String id = Forkd.newId("f");
+    String id = Instance.newId("f");
     Path dir = staging.resolve(id);
     Cgroup cgroup = null;
     try {
-      Forkd.runDir(dir);
+      RunDirs.make(dir);
       Path output = Files.createFile(dir.resolve("output"));
       // The child opens it itself, as the seed's uid; the sticky run dir keeps it from replacing it.
       Files.setPosixFilePermissions(output, EnumSet.of(PosixFilePermission.OWNER_READ,
@@ -68,7 +68,7 @@ final class ForkSlots implements AutoCloseable {
       if (cgroup != null) {
         cgroups.remove(cgroup);
       }
-      Forkd.deleteTree(dir);
+      RunDirs.deleteTree(dir);
       throw e;
     }
   }
@@ -111,7 +111,7 @@ final class ForkSlots implements AutoCloseable {
 
   private void discard(Slot s) {
     cgroups.remove(s.cgroup());
-    Forkd.deleteTree(s.stagedDir());
+    RunDirs.deleteTree(s.stagedDir());
   }
 
   @Override

@@ -58,7 +58,7 @@ class ForkdInstancesTest {
   @AfterAll
   void stopForkd() throws Exception {
     forkd.stop();
-    Forkd.deleteTree(tmp);
+    RunDirs.deleteTree(tmp);
   }
 
   private StartedInstance cold(int memoryMb, String... probes) throws Exception {

@@ -32,7 +32,7 @@ class ForkdLifecycleTest {
 
   @AfterEach
   void tearDown() {
-    Forkd.deleteTree(tmp);
+    RunDirs.deleteTree(tmp);
   }
 
   /** Starts a cold instance, a seed and a fork; answers their host pids and cgroup dirs. */

@@ -68,7 +68,7 @@ class ForkdWithSdkPythonTest {
   void stopForkd() throws Exception {
     forkd.stop();
     paths.close();
-    Forkd.deleteTree(tmp);
+    RunDirs.deleteTree(tmp);
   }
 
   private static List<String> command() {
