@@ -26,7 +26,7 @@ final class ContainerStarts implements AutoCloseable {
   private final CgroupLayout cgroups;
   private final Readiness readiness;
   private final UidRange uids;
-  private final ContainerPool pool;
+  private final MadeAhead<Container> pool;
 
   ContainerStarts(ForkdConfig config, CgroupLayout cgroups, Cgroup poolCgroup, Readiness readiness) {
     this.config = config;
@@ -35,7 +35,8 @@ final class ContainerStarts implements AutoCloseable {
     this.uids = new UidRange(config.uidBase(), config.uidCount());
     List<String> helper = Container.helperCommand(config.helper(), config.stagingRoot(), config.tmpBytes(),
         config.runtimeDir(), List.of(config.dataDir()), poolCgroup.dirs());
-    this.pool = new ContainerPool(() -> Container.prepare(helper, PREPARE_TIMEOUT_MS), config.poolSize());
+    this.pool = new MadeAhead<>("container", () -> Container.prepare(helper, PREPARE_TIMEOUT_MS),
+        Container::alive, Container::killAndWait, config.poolSize());
   }
 
   ForkdHealth.Pool pool() {

@@ -22,14 +22,15 @@ final class Forks implements AutoCloseable {
 
   private final CgroupLayout cgroups;
   private final Readiness readiness;
-  private final ForkSlots slots;
+  private final MadeAhead<ForkSlots.Slot> slots;
   /** Null when the kernel or privileges do not allow process events. */
   private final ExitEvents exits = ExitEvents.open();
 
   Forks(ForkdConfig config, CgroupLayout cgroups, Readiness readiness) {
     this.cgroups = cgroups;
     this.readiness = readiness;
-    this.slots = new ForkSlots(cgroups, config.slotsDir(), config.pidsMax(), FORK_SLOTS);
+    ForkSlots made = new ForkSlots(cgroups, config.slotsDir(), config.pidsMax());
+    this.slots = new MadeAhead<>("fork slot", made::make, s -> true, made::discard, FORK_SLOTS);
   }
 
   /** Orders the seed to fork; answers once the child is ready. A failed fork leaves nothing behind. */
