@@ -267,7 +267,7 @@ class ForkdInstancesTest {
     forkd.await(forkd.client.delete(gone.instanceId()));
     assertFalse(Files.exists(goneCgroup));
     assertFalse(Files.exists(Path.of(gone.listener()).getParent()));
-    assertTrue(ProcessHandle.of(gone.pid()).isEmpty());
+    ForkdProcess.awaitGone(gone.pid(), "deleted fork child");
     // Deleting the seed kills the seed only.
     forkd.await(forkd.client.delete(seed.instanceId()));
     assertTrue(ProcessHandle.of(seed.pid()).isEmpty(), "seed survived its delete");

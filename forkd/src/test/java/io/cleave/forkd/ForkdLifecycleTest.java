@@ -52,12 +52,8 @@ class ForkdLifecycleTest {
   }
 
   private static void assertGone(List<Long> pids, List<Path> cgroups, Path data) throws Exception {
-    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
     for (long pid : pids) {
-      while (ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false) && System.nanoTime() < deadline) {
-        Thread.sleep(20);
-      }
-      assertTrue(ProcessHandle.of(pid).isEmpty(), "process " + pid + " survived; " + ForkdProcess.log(data));
+      ForkdProcess.awaitGone(pid, "instance process; " + ForkdProcess.log(data));
     }
     for (Path cg : cgroups) {
       assertFalse(Files.exists(cg), "cgroup left behind: " + cg + "; " + ForkdProcess.log(data));

@@ -165,6 +165,18 @@ final class ForkdProcess {
     }
   }
 
+  /**
+   * Waits until the process is gone. A deleted fork child may still be exiting when DELETE
+   * answers (its cgroup empties before the kernel reaps it): the contract promises it killed.
+   */
+  static void awaitGone(long pid, String what) throws InterruptedException {
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+    while (ProcessHandle.of(pid).isPresent() && System.nanoTime() < deadline) {
+      Thread.sleep(10);
+    }
+    assertTrue(ProcessHandle.of(pid).isEmpty(), what + " (pid " + pid + ") still there 10 s after it was killed");
+  }
+
   /** SIGTERM and wait: forkd's clean shutdown (a JVM ended by SIGTERM exits with 143). */
   void stop() throws Exception {
     closeClients();
