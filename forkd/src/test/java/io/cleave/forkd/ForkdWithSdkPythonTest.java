@@ -72,11 +72,11 @@ class ForkdWithSdkPythonTest {
   }
 
   private static List<String> command() {
-    return List.of("/usr/bin/python3", "-m", "fdk", "/function/func.py", "handler");
+    return ForkdProcess.command("func.py");
   }
 
   private static Map<String, String> env() {
-    return Map.of("PYTHONPATH", InstanceRuntime.MOUNT_POINT);
+    return ForkdProcess.env(Map.of());
   }
 
   @Test
