@@ -5,7 +5,7 @@
 
 # Seconds a restorer may run: a hang fails the run (timeout's exit 124) instead of blocking it.
 RESTORE_TIMEOUT=${RESTORE_TIMEOUT:-60}
-declare -a PIDS=() FDS=()
+declare -a PIDS=() FDS=() SEEDS=()
 
 # until_true SECONDS CMD...: polls CMD every 50 ms until it succeeds; fails after SECONDS.
 until_true() {
@@ -23,10 +23,16 @@ running() {
 	[ -r "/proc/$1/status" ] && awk '/^State:/ {exit $2 == "Z" || $2 == "X"}' "/proc/$1/status" 2>/dev/null
 }
 
+none_running() {
+	local pid
+	for pid; do ! running "$pid" || return 1; done
+}
+
 nodes_cleanup() {
 	local fd pid
+	# A seed ends (revoking its handle) once its stdin closes; only then goes the page server.
 	for fd in "${FDS[@]}"; do eval "exec $fd>&-" 2>/dev/null; done
-	sleep 0.3
+	until_true 5 none_running "${SEEDS[@]}"
 	for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null; done
 	for pid in "${PIDS[@]}"; do wait "$pid" 2>/dev/null; done
 	ip netns del $NSA 2>/dev/null
@@ -78,6 +84,7 @@ start_seed() {
 	) &
 	local pid=$!
 	PIDS+=($pid)
+	SEEDS+=($pid)
 	eval "SEEDPID_$name=$pid"
 	local fd
 	exec {fd}>"$T/$name.in"

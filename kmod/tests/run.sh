@@ -30,14 +30,25 @@ ensure_deps() {
 	fi
 }
 
+# the restorer's child sleeps in nanosleep (seed_c --sleep-ms): it runs, and has not answered
+# yet; sets CHILD to its pid
+child_sleeps() {
+	local s
+	first_child "$1" || return 1
+	read -r s _ 2>/dev/null <"/proc/$CHILD/syscall"
+	[ "${s:-}" = 230 ] || [ "${s:-}" = 35 ] # clock_nanosleep, nanosleep
+}
+
 # live (non-zombie) processes with this name
 count_comm() {
 	# cat, not awk on the files: processes vanish while the list is read
 	cat /proc/[0-9]*/status 2>/dev/null | awk -v want="$1" '/^Name:/ {n = $2}
 		/^State:/ {if (n == want && $2 != "Z") c++} END {print c + 0}'
 }
+comm_count_is() { test "$(count_comm "$1")" = "$2"; }
 ref_of() { sed -n 's/^REF //p' "$T/$1.out"; }
 server_fds() { ls /proc/$SERVER/fd | wc -l; }
+server_fds_at_most() { test "$(server_fds)" -le "$1"; }
 
 ensure_deps
 [ "$(id -u)" = 0 ] || { say "tests need root (namespaces, userfaultfd)"; exit 1; }
@@ -55,12 +66,14 @@ check "file restore: malloc churn, vdso, signals, tls, fork, sparse heap, 400 ma
 say "remote fork of a C seed between two network namespaces"
 start_seed c $SEED_C server "$T/ps.sock"
 HC=$H_c KC=$K_c
+n=0
 for mode in "--eager" "--cache none" "--cache $T/cache" "--cache $T/cache" "--record $T/c.ws --cache none" "--prefetch $T/c.ws --cache none"; do
+	n=$((n + 1))
 	# shellcheck disable=SC2086
-	restore_b --server $SERVER_ADDR --handle $HC --key $KC $mode --stats "$T/s.json" >"$T/r.out" 2>"$T/r.err"
+	restore_b --server $SERVER_ADDR --handle $HC --key $KC $mode --stats "$T/s$n.json" >"$T/r.out" 2>"$T/r.err"
 	check "remote $mode: all child checks pass" grep -q "CHILD PASS" "$T/r.out"
 done
-grep -q '"cache_pages": [1-9]' "$T/s.json" 2>/dev/null
+check "the second cached child reads pages from the node cache" grep -q '"cache_pages": [1-9]' "$T/s4.json"
 restore_b --server $SERVER_ADDR --handle $HC --key $KC --cache "$T/cache" --stats "$T/s.json" >/dev/null 2>&1
 check "second child of a handle is served from the node cache" grep -q '"net_pages": 0,' "$T/s.json"
 
@@ -107,15 +120,17 @@ say "page server killed while a lazy child runs"
 start_seed slow $SEED_C server "$T/ps.sock" --sleep-ms 600 --quick --rss 64
 restore_bg --server $SERVER_ADDR --handle $H_slow --key $K_slow --cache none >"$T/r.out" 2>"$T/r.err"
 TPID=$!
-sleep 0.3
+RPID=$(restorer_of $TPID) || RPID=none
+# asleep before it touches its 64 MiB heap: the pages it needs are still on the server
+check "lazy child runs" until_true 10 child_sleeps $RPID
 kill -9 $SERVER
 wait $SERVER 2>/dev/null # reap it here, so bash does not report the expected "Killed"
 wait $TPID
 rc=$?
-sleep 0.2
 check "restorer reports the lost server (exit $rc)" test $rc = 70
 check "lost-server message" grep -q "page server .* lost" "$T/r.err"
-check "child killed, never ran on zero pages" test ! -s "$T/r.out"
+check "child killed" until_true 10 none_running ${CHILD:-none}
+check "child never ran on zero pages" test ! -s "$T/r.out"
 stop_seed slow
 start_server
 SLOW_SRV=$SERVER_ADDR
@@ -123,12 +138,11 @@ start_seed slow2 $SEED_C server "$T/ps.sock" --sleep-ms 600 --quick
 with_seed=$(count_comm seed_c)
 restore_bg --server $SLOW_SRV --handle $H_slow2 --key $K_slow2 --cache none >"$T/r.out" 2>"$T/r.err"
 TPID=$!
-sleep 0.3
 RPID=$(restorer_of $TPID) || RPID=none
+check "lazy child runs" until_true 10 child_sleeps $RPID
 # timeout dies of its restorer's SIGKILL in turn: reap it quietly (no "Killed" from bash)
 { [ "$RPID" = none ] || kill -9 $RPID; wait $TPID; } 2>/dev/null
-sleep 0.3
-check "restorer killed: its child dies with it" test "$(count_comm seed_c)" = "$with_seed"
+check "restorer killed: its child dies with it" until_true 10 comm_count_is seed_c "$with_seed"
 check "restorer killed: child never answered" test ! -s "$T/r.out"
 say "concurrent children of one seed"
 start_seed par $SEED_C server "$T/ps.sock"
@@ -178,7 +192,8 @@ for i in $(seq 200); do
 	restore_b --server $SERVER_ADDR --handle $H_many --key $K_many --cache "$T/cache200" >"$T/r.out" 2>"$T/r.err" || fails=$((fails + 1))
 	grep -q "CHILD PASS" "$T/r.out" || fails=$((fails + 1))
 done
-sleep 0.2
+# the server closes a connection a moment after its restorer exits
+until_true 5 server_fds_at_most "$fds_before"
 fds_after=$(server_fds)
 rss_after=$(awk '/VmRSS/ {print $2}' /proc/$SERVER/status)
 check "200 restores all pass ($fails failures)" test $fails = 0
