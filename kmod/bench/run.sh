@@ -11,59 +11,22 @@ NCOLD=${NCOLD:-15}  # runs per cold-start variant (both multiples of 5)
 PY=/usr/bin/python3
 NSA=cleave-ba NSB=cleave-bb IPA=10.232.0.1 IPB=10.232.0.2
 T=$(mktemp -d /tmp/cleave-kmod-bench.XXXXXX)
-declare -a PIDS=() FDS=()
+. tests/nodes.sh
 mkdir -p "$OUT"
 rm -f "$OUT"/*.csv "$OUT"/*.json
-
-cleanup() {
-	local fd pid
-	for fd in "${FDS[@]}"; do eval "exec $fd>&-" 2>/dev/null; done
-	sleep 0.3
-	for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null; done
-	for pid in "${PIDS[@]}"; do wait "$pid" 2>/dev/null; done
-	ip netns del $NSA 2>/dev/null
-	ip netns del $NSB 2>/dev/null
-	rm -rf "$T"
-}
-trap cleanup EXIT
-trap "exit 130" INT TERM
 
 [ "$(id -u)" = 0 ] || { echo "bench needs root"; exit 1; }
 $PY -c 'import numpy, PIL' 2>/dev/null || apt-get install -y python3-numpy python3-pil >/dev/null 2>&1 ||
 	{ apt-get update >/dev/null 2>&1 && apt-get install -y python3-numpy python3-pil >/dev/null 2>&1; }
-ip netns del $NSA 2>/dev/null
-ip netns del $NSB 2>/dev/null
-ip netns add $NSA && ip netns add $NSB && ip link add cleave-ba0 type veth peer name cleave-bb0 &&
-	ip link set cleave-ba0 netns $NSA && ip link set cleave-bb0 netns $NSB &&
-	ip -n $NSA addr add $IPA/24 dev cleave-ba0 && ip -n $NSB addr add $IPB/24 dev cleave-bb0 &&
-	ip -n $NSA link set cleave-ba0 up && ip -n $NSB link set cleave-bb0 up &&
-	ip -n $NSA link set lo up && ip -n $NSB link set lo up || { echo "netns setup failed"; exit 1; }
+make_nodes || { echo "netns setup failed"; exit 1; }
+start_server
+[ -n "$PORT" ] || { echo "page server did not start"; cat "$T/ps.log"; exit 1; }
 
-ip netns exec $NSA "$BUILD/cleave-pageserver" --bind $IPA --port 0 --sock "$T/ps.sock" \
-	--port-file "$T/port" 2>"$T/ps.log" &
-PIDS+=($!)
-for _ in $(seq 100); do [ -s "$T/port" ] && break; sleep 0.05; done
-SRV=$IPA:$(cat "$T/port")
-
-start_seed() { # NAME CMD...
-	local name=$1; shift
-	mkfifo "$T/$name.in"
-	(
-		for f in "${FDS[@]}"; do eval "exec $f>&-"; done
-		exec ip netns exec $NSA "$@" <"$T/$name.in" >"$T/$name.out" 2>"$T/$name.err"
-	) &
-	PIDS+=($!)
-	local fd
-	exec {fd}>"$T/$name.in"
-	FDS+=($fd)
-	for _ in $(seq 400); do grep -q '^HANDLE' "$T/$name.out" && break; sleep 0.05; done
-	read -r _ h k < <(grep '^HANDLE' "$T/$name.out")
-	eval "H_$name=$h K_$name=$k"
-}
 runb() { ip netns exec $NSB "$@"; }
-spawn() { # CSV N CMD...   (appends N runs to OUT/CSV)
+spawn() { # CSV N CMD...   (appends N runs to OUT/CSV; a batch that hangs is cut after N * RESTORE_TIMEOUT)
 	local csv=$1 n=$2; shift 2
-	runb "$BUILD/tests/spawnbench" "$n" "$T/runs.csv" -- "$@" || echo "  (some runs of $csv failed)"
+	runb timeout -k 5 $((n * RESTORE_TIMEOUT)) "$BUILD/tests/spawnbench" "$n" "$T/runs.csv" -- "$@" ||
+		echo "  (some runs of $csv failed)"
 	[ -s "$OUT/$csv" ] || head -1 "$T/runs.csv" >"$OUT/$csv"
 	tail -n +2 "$T/runs.csv" >>"$OUT/$csv"
 }
@@ -81,20 +44,20 @@ echo "== resume time to first instruction (C seed, 64 MiB heap)"
 start_seed stamp "$BUILD/tests/seed_c" server "$T/ps.sock" --stamp --quick --rss 64
 for v in "lazy:--cache none" "eager:--eager --cache none"; do
 	# shellcheck disable=SC2086
-	spawn "resume_${v%%:*}.csv" $N $R --server $SRV --handle $H_stamp --key $K_stamp ${v#*:}
+	spawn "resume_${v%%:*}.csv" $N $R --server $SERVER_ADDR --handle $H_stamp --key $K_stamp ${v#*:}
 done
 
 for kind in hello image; do
 	echo "== $kind seed"
 	start_seed $kind $PY tests/py/seed.py $kind server "$T/ps.sock"
 	eval "H=\$H_$kind K=\$K_$kind"
-	A="--server $SRV --handle $H --key $K"
+	A="--server $SERVER_ADDR --handle $H --key $K"
 	# shellcheck disable=SC2086
-	runb $R $A --cache none --stats "$OUT/${kind}_lazy_stats.json" >/dev/null
+	restore_b $A --cache none --stats "$OUT/${kind}_lazy_stats.json" >/dev/null
 	# shellcheck disable=SC2086
-	runb $R $A --cache none --record "$T/$kind.ws" >/dev/null
+	restore_b $A --cache none --record "$T/$kind.ws" >/dev/null
 	# shellcheck disable=SC2086
-	runb $R $A --cache "$T/cache" >/dev/null # warms this node's cache for the handle
+	restore_b $A --cache "$T/cache" >/dev/null # warms this node's cache for the handle
 	ip netns exec $NSA $PY tests/py/seed.py $kind file "$T/$kind.ckpt" >/dev/null
 	# Rounds interleave the variants so load from other work on the machine hits all alike.
 	ROUNDS=5

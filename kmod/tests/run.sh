@@ -9,7 +9,7 @@ PY=/usr/bin/python3
 T=$(mktemp -d /tmp/cleave-kmod-test.XXXXXX)
 NSA=cleave-ta NSB=cleave-tb IPA=10.231.0.1 IPB=10.231.0.2
 PASS=0 FAIL=0
-declare -a PIDS=() FDS=()
+. tests/nodes.sh
 
 say() { printf '%s\n' "$*"; }
 ok() { PASS=$((PASS + 1)); say "  ok   $*"; }
@@ -30,92 +30,30 @@ ensure_deps() {
 	fi
 }
 
-cleanup() {
-	local fd pid
-	for fd in "${FDS[@]}"; do eval "exec $fd>&-" 2>/dev/null; done
-	sleep 0.2
-	for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null; done
-	for pid in "${PIDS[@]}"; do wait "$pid" 2>/dev/null; done
-	ip netns del $NSA 2>/dev/null
-	ip netns del $NSB 2>/dev/null
-	rm -rf "$T"
-}
-trap cleanup EXIT
-trap "exit 130" INT TERM
-
-setup_net() {
-	ip netns del $NSA 2>/dev/null
-	ip netns del $NSB 2>/dev/null
-	ip netns add $NSA && ip netns add $NSB &&
-		ip link add cleave-va type veth peer name cleave-vb &&
-		ip link set cleave-va netns $NSA && ip link set cleave-vb netns $NSB &&
-		ip -n $NSA addr add $IPA/24 dev cleave-va && ip -n $NSB addr add $IPB/24 dev cleave-vb &&
-		ip -n $NSA link set cleave-va up && ip -n $NSB link set cleave-vb up &&
-		ip -n $NSA link set lo up && ip -n $NSB link set lo up
+# the restorer's child sleeps in nanosleep (seed_c --sleep-ms): it runs, and has not answered
+# yet; sets CHILD to its pid
+child_sleeps() {
+	local s
+	first_child "$1" || return 1
+	read -r s _ 2>/dev/null <"/proc/$CHILD/syscall"
+	[ "${s:-}" = 230 ] || [ "${s:-}" = 35 ] # clock_nanosleep, nanosleep
 }
 
-start_server() {
-	rm -f "$T/port"
-	(
-		for f in "${FDS[@]}"; do eval "exec $f>&-"; done
-		exec ip netns exec $NSA "$BUILD/cleave-pageserver" --bind $IPA --port 0 \
-			--sock "$T/ps.sock" --port-file "$T/port" --verbose 2>>"$T/ps.log"
-	) &
-	SERVER=$!
-	PIDS+=($SERVER)
-	for _ in $(seq 100); do [ -s "$T/port" ] && break; sleep 0.05; done
-	PORT=$(cat "$T/port")
-	SERVER_ADDR=$IPA:$PORT
-}
-
-# start_seed NAME CMD...: runs a seed in node A with stdin held open; sets HANDLE_NAME/KEY_NAME
-start_seed() {
-	local name=$1; shift
-	mkfifo "$T/$name.in"
-	(
-		# other seeds' stdin writers must not leak into this one, or they never see EOF
-		for f in "${FDS[@]}"; do eval "exec $f>&-"; done
-		exec ip netns exec $NSA "$@" <"$T/$name.in" >"$T/$name.out" 2>"$T/$name.err"
-	) &
-	PIDS+=($!)
-	eval "SEEDPID_$name=$!"
-	local fd
-	exec {fd}>"$T/$name.in"
-	FDS+=($fd)
-	eval "SEEDFD_$name=$fd"
-	for _ in $(seq 200); do grep -q '^HANDLE' "$T/$name.out" && break; sleep 0.05; done
-	read -r _ h k < <(grep '^HANDLE' "$T/$name.out")
-	eval "H_$name=${h:-0} K_$name=${k:-0}"
-}
-
-stop_seed() {
-	local fd pid
-	eval "fd=\$SEEDFD_$1 pid=\$SEEDPID_$1"
-	eval "exec $fd>&-"
-	wait "$pid"
-}
-
-# every restore gets a cache dir under $T (a later --cache overrides it): nothing in /dev/shm
-restore_b() { ip netns exec $NSB "$BUILD/cleave-restore" --cache "$T/cache-default" "$@"; }
-# background restore whose $! is the restorer itself (ip netns exec execs it)
-restore_bg() {
-	(
-		for f in "${FDS[@]}"; do eval "exec $f>&-"; done
-		exec ip netns exec $NSB "$BUILD/cleave-restore" --cache "$T/cache-default" "$@"
-	) &
-}
 # live (non-zombie) processes with this name
 count_comm() {
 	# cat, not awk on the files: processes vanish while the list is read
 	cat /proc/[0-9]*/status 2>/dev/null | awk -v want="$1" '/^Name:/ {n = $2}
 		/^State:/ {if (n == want && $2 != "Z") c++} END {print c + 0}'
 }
+comm_count_is() { test "$(count_comm "$1")" = "$2"; }
 ref_of() { sed -n 's/^REF //p' "$T/$1.out"; }
+server_fds() { ls /proc/$SERVER/fd | wc -l; }
+server_fds_at_most() { test "$(server_fds)" -le "$1"; }
 
 ensure_deps
 [ "$(id -u)" = 0 ] || { say "tests need root (namespaces, userfaultfd)"; exit 1; }
-setup_net || { say "cannot create network namespaces"; exit 1; }
-start_server
+make_nodes || { say "cannot create network namespaces"; exit 1; }
+start_server --verbose
 [ -n "${PORT:-}" ] || { say "page server did not start"; cat "$T/ps.log"; exit 1; }
 SEED_C=$BUILD/tests/seed_c
 
@@ -128,12 +66,14 @@ check "file restore: malloc churn, vdso, signals, tls, fork, sparse heap, 400 ma
 say "remote fork of a C seed between two network namespaces"
 start_seed c $SEED_C server "$T/ps.sock"
 HC=$H_c KC=$K_c
+n=0
 for mode in "--eager" "--cache none" "--cache $T/cache" "--cache $T/cache" "--record $T/c.ws --cache none" "--prefetch $T/c.ws --cache none"; do
+	n=$((n + 1))
 	# shellcheck disable=SC2086
-	restore_b --server $SERVER_ADDR --handle $HC --key $KC $mode --stats "$T/s.json" >"$T/r.out" 2>"$T/r.err"
+	restore_b --server $SERVER_ADDR --handle $HC --key $KC $mode --stats "$T/s$n.json" >"$T/r.out" 2>"$T/r.err"
 	check "remote $mode: all child checks pass" grep -q "CHILD PASS" "$T/r.out"
 done
-grep -q '"cache_pages": [1-9]' "$T/s.json" 2>/dev/null
+check "the second cached child reads pages from the node cache" grep -q '"cache_pages": [1-9]' "$T/s4.json"
 restore_b --server $SERVER_ADDR --handle $HC --key $KC --cache "$T/cache" --stats "$T/s.json" >/dev/null 2>&1
 check "second child of a handle is served from the node cache" grep -q '"net_pages": 0,' "$T/s.json"
 
@@ -177,31 +117,32 @@ EOF
 check "multi-threaded caller refused" grep -q "refused 2 .*threads" "$T/thr.out"
 
 say "page server killed while a lazy child runs"
-before=$(count_comm seed_c)
 start_seed slow $SEED_C server "$T/ps.sock" --sleep-ms 600 --quick --rss 64
 restore_bg --server $SERVER_ADDR --handle $H_slow --key $K_slow --cache none >"$T/r.out" 2>"$T/r.err"
-RPID=$!
-sleep 0.3
+TPID=$!
+RPID=$(restorer_of $TPID) || RPID=none
+# asleep before it touches its 64 MiB heap: the pages it needs are still on the server
+check "lazy child runs" until_true 10 child_sleeps $RPID
 kill -9 $SERVER
 wait $SERVER 2>/dev/null # reap it here, so bash does not report the expected "Killed"
-wait $RPID
+wait $TPID
 rc=$?
-sleep 0.2
 check "restorer reports the lost server (exit $rc)" test $rc = 70
 check "lost-server message" grep -q "page server .* lost" "$T/r.err"
-check "child killed, never ran on zero pages" test ! -s "$T/r.out"
+check "child killed" until_true 10 none_running ${CHILD:-none}
+check "child never ran on zero pages" test ! -s "$T/r.out"
 stop_seed slow
 start_server
 SLOW_SRV=$SERVER_ADDR
 start_seed slow2 $SEED_C server "$T/ps.sock" --sleep-ms 600 --quick
 with_seed=$(count_comm seed_c)
 restore_bg --server $SLOW_SRV --handle $H_slow2 --key $K_slow2 --cache none >"$T/r.out" 2>"$T/r.err"
-RPID=$!
-sleep 0.3
-kill -9 $RPID
-wait $RPID 2>/dev/null
-sleep 0.3
-check "restorer killed: its child dies with it" test "$(count_comm seed_c)" = "$with_seed"
+TPID=$!
+RPID=$(restorer_of $TPID) || RPID=none
+check "lazy child runs" until_true 10 child_sleeps $RPID
+# timeout dies of its restorer's SIGKILL in turn: reap it quietly (no "Killed" from bash)
+{ [ "$RPID" = none ] || kill -9 $RPID; wait $TPID; } 2>/dev/null
+check "restorer killed: its child dies with it" until_true 10 comm_count_is seed_c "$with_seed"
 check "restorer killed: child never answered" test ! -s "$T/r.out"
 say "concurrent children of one seed"
 start_seed par $SEED_C server "$T/ps.sock"
@@ -223,7 +164,7 @@ for mode in "--cache none" "--eager"; do
 	out=$(restore_b --server $SERVER_ADDR --handle $H_hello --key $K_hello $mode 2>"$T/r.err")
 	check "hello $mode answers like the seed" test "$out" = "$(ref_of hello)"
 done
-out=$(ip netns exec $NSB env CLEAVE_LIB="$BUILD/libcleave.so" CLEAVE_RESTORE="$BUILD/cleave-restore" \
+out=$(timeout -k 5 "$RESTORE_TIMEOUT" ip netns exec $NSB env CLEAVE_LIB="$BUILD/libcleave.so" CLEAVE_RESTORE="$BUILD/cleave-restore" \
 	$PY -c 'import sys; sys.path.insert(0, "python"); import cleave_fork
 cleave_fork.resume(sys.argv[1], int(sys.argv[2]), sys.argv[3])' $SERVER_ADDR $H_hello $K_hello 2>"$T/r.err")
 check "cleave_resume from Python becomes a child" test "$out" = "$(ref_of hello)"
@@ -244,15 +185,16 @@ check "stats count the 3 children of the hello handle" grep -q "^STATS 3 [1-9]" 
 say "200 restores in a row"
 start_seed many $SEED_C server "$T/ps.sock" --quick
 before_procs=$(count_comm seed_c)
-fds_before=$(ls /proc/$SERVER/fd | wc -l)
+fds_before=$(server_fds)
 rss_before=$(awk '/VmRSS/ {print $2}' /proc/$SERVER/status)
 fails=0
 for i in $(seq 200); do
 	restore_b --server $SERVER_ADDR --handle $H_many --key $K_many --cache "$T/cache200" >"$T/r.out" 2>"$T/r.err" || fails=$((fails + 1))
 	grep -q "CHILD PASS" "$T/r.out" || fails=$((fails + 1))
 done
-sleep 0.2
-fds_after=$(ls /proc/$SERVER/fd | wc -l)
+# the server closes a connection a moment after its restorer exits
+until_true 5 server_fds_at_most "$fds_before"
+fds_after=$(server_fds)
 rss_after=$(awk '/VmRSS/ {print $2}' /proc/$SERVER/status)
 check "200 restores all pass ($fails failures)" test $fails = 0
 check "no leaked processes ($before_procs before, $(count_comm seed_c) after)" test "$(count_comm seed_c)" = "$before_procs"

@@ -157,6 +157,30 @@ sealed interface CgroupLayout permits CgroupLayout.V1, CgroupLayout.V2 {
     }
   }
 
+  /**
+   * cgroup moves wait for an RCU grace period (~10 ms here) unless the hierarchy favours dynamic
+   * modifications; a fork child's move is on the critical path, so ask for it. The switch is
+   * global and stays on: it trades a little fork/exit speed for cheap migrations.
+   */
+  static void favorDynmods() throws IOException {
+    for (Mount m : Mount.all()) {
+      if (m.type().equals("cgroup2") && !m.options().contains("favordynmods")) {
+        List<String> keep = new ArrayList<>(m.options().stream().filter(o -> !o.equals("rw") && !o.equals("ro")).toList());
+        keep.add("favordynmods");
+        if (LibC.INSTANCE.mount(null, m.point().toString(), null, LibC.MS_REMOUNT, String.join(",", keep)) != 0) {
+          LOG.warning(LibC.describe("remount " + m.point() + " with favordynmods") + "; forks will pay for slow cgroup moves");
+        } else {
+          LOG.info("remounted " + m.point() + " with favordynmods (cheap cgroup moves)");
+        }
+        return;
+      }
+      if (m.type().equals("cgroup2")) {
+        return;
+      }
+    }
+    LOG.warning("no cgroup2 mount to set favordynmods on; forks will pay for slow cgroup moves");
+  }
+
   /** forkd's cgroup path in each v1 hierarchy, by controller name. */
   private static Map<String, String> ownCgroups() throws IOException {
     Map<String, String> out = new java.util.HashMap<>();

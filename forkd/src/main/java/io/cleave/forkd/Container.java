@@ -17,7 +17,7 @@ import java.util.logging.Logger;
 
 /**
  * One lean container: a cleave-container helper process (forkd's handle) and the init of the
- * container's pid namespace. Prepared ahead by {@link ContainerPool}; {@link #start} sends the
+ * container's pid namespace. Prepared ahead (see {@link MadeAhead}); {@link #start} sends the
  * one start order. Killing the helper kills the init (parent-death signal), and the kernel then
  * kills every process of the namespace: the helper's exit means the container is empty.
  */

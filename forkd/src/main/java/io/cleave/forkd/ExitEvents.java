@@ -24,15 +24,12 @@ final class ExitEvents implements AutoCloseable {
   /** Watched pid → wait status, or {@link #RUNNING} until the exit event arrives. */
   private final Map<Long, Integer> watched = new ConcurrentHashMap<>();
   private static final int RUNNING = Integer.MIN_VALUE;
-  private final int fd;
-  private final Thread reader;
-  private volatile boolean closed;
+  /** Touched by the reader thread only. */
+  private final ByteBuffer buf = direct(8192);
+  private final FdReader reader;
 
   private ExitEvents(int fd) {
-    this.fd = fd;
-    this.reader = new Thread(this::read, "forkd-exit-events");
-    reader.setDaemon(true);
-    reader.start();
+    this.reader = FdReader.start(fd, "forkd-exit-events", this::read);
   }
 
   /** Subscribes to exit events; null (with a warning) when the kernel or privileges do not allow it. */
@@ -101,39 +98,37 @@ final class ExitEvents implements AutoCloseable {
     return s == null || s == RUNNING ? null : s;
   }
 
-  private void read() {
-    ByteBuffer buf = direct(8192);
-    while (!closed) {
-      buf.clear();
-      long n = LibC.INSTANCE.recv(fd, buf, buf.capacity(), 0);
-      if (n < 0) {
-        int errno = LibC.errno();
-        if (errno == LibC.ENOBUFS) {
-          LOG.warning("process events overflowed; some fork children's exit codes are lost");
-        } else if (errno != LibC.EAGAIN && errno != LibC.EINTR && !closed) {
-          LOG.warning(LibC.describe("recv process events"));
-          return;
-        }
-        continue;
+  private boolean read(FdReader r) {
+    buf.clear();
+    long n = LibC.INSTANCE.recv(r.fd(), buf, buf.capacity(), 0);
+    if (n < 0) {
+      int errno = LibC.errno();
+      if (errno == LibC.ENOBUFS) {
+        LOG.warning("process events overflowed; some fork children's exit codes are lost");
+      } else if (errno != LibC.EAGAIN && errno != LibC.EINTR && !r.closing()) {
+        LOG.warning(LibC.describe("recv process events"));
+        return false;
       }
-      for (int off = 0; off + NLMSG_HDRLEN + CN_MSG_LEN + 24 <= n; ) {
-        int len = buf.getInt(off);
-        int event = off + NLMSG_HDRLEN + CN_MSG_LEN;
-        // proc_event: what, cpu, timestamp_ns, then exit {pid, tgid, exit_code, exit_signal, ...}
-        if (buf.getInt(event) == PROC_EVENT_EXIT) {
-          long pid = buf.getInt(event + 16);
-          long tgid = buf.getInt(event + 20);
-          int code = buf.getInt(event + 24);
-          if (pid == tgid) {
-            watched.computeIfPresent(pid, (p, old) -> code);
-          }
-        }
-        if (len < NLMSG_HDRLEN) {
-          break;
-        }
-        off += (len + 3) & ~3;
-      }
+      return true;
     }
+    for (int off = 0; off + NLMSG_HDRLEN + CN_MSG_LEN + 24 <= n; ) {
+      int len = buf.getInt(off);
+      int event = off + NLMSG_HDRLEN + CN_MSG_LEN;
+      // proc_event: what, cpu, timestamp_ns, then exit {pid, tgid, exit_code, exit_signal, ...}
+      if (buf.getInt(event) == PROC_EVENT_EXIT) {
+        long pid = buf.getInt(event + 16);
+        long tgid = buf.getInt(event + 20);
+        int code = buf.getInt(event + 24);
+        if (pid == tgid) {
+          watched.computeIfPresent(pid, (p, old) -> code);
+        }
+      }
+      if (len < NLMSG_HDRLEN) {
+        break;
+      }
+      off += (len + 3) & ~3;
+    }
+    return true;
   }
 
   private static ByteBuffer direct(int size) {
@@ -142,12 +137,6 @@ final class ExitEvents implements AutoCloseable {
 
   @Override
   public void close() {
-    closed = true;
-    try {
-      reader.join(2000);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-    }
-    LibC.INSTANCE.close(fd);
+    reader.close();
   }
 }

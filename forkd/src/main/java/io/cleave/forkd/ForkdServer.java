@@ -78,7 +78,7 @@ final class ForkdServer {
       error(ctx, new ApiError(400, "offset must not be negative"));
       return;
     }
-    workers.executeBlocking(() -> Forkd.readOutput(forkd.logs(id), offset, logLimit), false)
+    workers.executeBlocking(() -> RunDirs.readOutput(forkd.logs(id), offset, logLimit), false)
         .onSuccess(bytes -> ctx.response().putHeader("Content-Type", "application/octet-stream")
             .end(Buffer.buffer(bytes)))
         .onFailure(e -> error(ctx, e));

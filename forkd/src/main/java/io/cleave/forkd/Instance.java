@@ -1,8 +1,10 @@
 package io.cleave.forkd;
 
 import java.nio.file.Path;
+import java.util.HexFormat;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ThreadLocalRandom;
 
 /**
  * An instance forkd started: a cold instance, a seed, or a fork child of a seed. Identity
@@ -20,6 +22,13 @@ sealed interface Instance permits Instance.Cold, Instance.Seed, Instance.Forked 
 
   default Path output() {
     return runDir().resolve("output");
+  }
+
+  /** A new instance id: {@code c-} cold, {@code s-} seed, {@code f-} fork child, then 12 hex digits. */
+  static String newId(String prefix) {
+    byte[] b = new byte[6];
+    ThreadLocalRandom.current().nextBytes(b);
+    return prefix + "-" + HexFormat.of().formatHex(b);
   }
 
   /** A cold instance: its own container; it ends with its container. */

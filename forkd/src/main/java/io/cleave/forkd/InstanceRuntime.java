@@ -34,7 +34,7 @@ final class InstanceRuntime {
       throw new IOException("the Python runtime is missing: no " + pkg.resolve("__init__.py")
           + " (set CLEAVE_HOME to the Cleave checkout)");
     }
-    Forkd.deleteTree(target);
+    RunDirs.deleteTree(target);
     Files.createDirectories(target);
     Files.setPosixFilePermissions(target, PosixFilePermissions.fromString("rwxr-xr-x"));
     copyTree(pkg, target.resolve(PACKAGE));

@@ -23,16 +23,14 @@ final class PathWatch implements AutoCloseable {
   private static final int IN_ONLYDIR = 0x1000000;
   private static final int EINVAL = 22;
 
-  private final int fd;
   private final Map<Integer, Thread> waiters = new ConcurrentHashMap<>();
-  private final Thread reader;
-  private volatile boolean closed;
+  /** Touched by the reader thread only. */
+  private final ByteBuffer pollfd = ByteBuffer.allocateDirect(8).order(ByteOrder.nativeOrder());
+  private final ByteBuffer events = ByteBuffer.allocateDirect(16384).order(ByteOrder.nativeOrder());
+  private final FdReader reader;
 
   private PathWatch(int fd) {
-    this.fd = fd;
-    this.reader = new Thread(this::read, "forkd-path-watch");
-    reader.setDaemon(true);
-    reader.start();
+    this.reader = FdReader.start(fd, "forkd-path-watch", this::read);
   }
 
   static PathWatch open() {
@@ -48,7 +46,7 @@ final class PathWatch implements AutoCloseable {
 
   /** Starts watching {@code dir}; call before the file can appear, close when done waiting. */
   Watch watch(Path dir) {
-    int wd = LibC.INSTANCE.inotify_add_watch(fd, dir.toString(), LibC.IN_CREATE | LibC.IN_MOVED_TO | IN_ONLYDIR);
+    int wd = LibC.INSTANCE.inotify_add_watch(reader.fd(), dir.toString(), LibC.IN_CREATE | LibC.IN_MOVED_TO | IN_ONLYDIR);
     if (wd < 0) {
       throw new IllegalStateException(LibC.describe("inotify_add_watch " + dir));
     }
@@ -87,43 +85,34 @@ final class PathWatch implements AutoCloseable {
     @Override
     public void close() {
       // EINVAL: the directory is gone already, and its watch with it.
-      if (LibC.INSTANCE.inotify_rm_watch(fd, wd) != 0 && LibC.errno() != EINVAL) {
+      if (LibC.INSTANCE.inotify_rm_watch(reader.fd(), wd) != 0 && LibC.errno() != EINVAL) {
         LOG.fine(LibC.describe("inotify_rm_watch"));
       }
     }
   }
 
-  private void read() {
-    ByteBuffer pollfd = ByteBuffer.allocateDirect(8).order(ByteOrder.nativeOrder());
-    ByteBuffer events = ByteBuffer.allocateDirect(16384).order(ByteOrder.nativeOrder());
-    while (!closed) {
-      pollfd.putInt(0, fd).putShort(4, LibC.POLLIN).putShort(6, (short) 0);
-      if (LibC.INSTANCE.poll(pollfd, 1, 500) <= 0) {
-        continue;
+  private boolean read(FdReader r) {
+    pollfd.putInt(0, r.fd()).putShort(4, LibC.POLLIN).putShort(6, (short) 0);
+    if (LibC.INSTANCE.poll(pollfd, 1, 500) <= 0) {
+      return true;
+    }
+    events.clear();
+    long n;
+    while ((n = LibC.INSTANCE.read(r.fd(), events, events.capacity())) > 0) {
+      // struct inotify_event: int wd; uint32 mask, cookie, len; char name[len]
+      for (int off = 0; off + 16 <= n; off += 16 + events.getInt(off + 12)) {
+        Thread waiter = waiters.get(events.getInt(off));
+        if (waiter != null) {
+          LockSupport.unpark(waiter);
+        }
       }
       events.clear();
-      long n;
-      while ((n = LibC.INSTANCE.read(fd, events, events.capacity())) > 0) {
-        // struct inotify_event: int wd; uint32 mask, cookie, len; char name[len]
-        for (int off = 0; off + 16 <= n; off += 16 + events.getInt(off + 12)) {
-          Thread waiter = waiters.get(events.getInt(off));
-          if (waiter != null) {
-            LockSupport.unpark(waiter);
-          }
-        }
-        events.clear();
-      }
     }
+    return true;
   }
 
   @Override
   public void close() {
-    closed = true;
-    try {
-      reader.join(2000);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-    }
-    LibC.INSTANCE.close(fd);
+    reader.close();
   }
 }

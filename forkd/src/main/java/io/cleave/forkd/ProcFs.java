@@ -43,6 +43,32 @@ final class ProcFs {
     return out;
   }
 
+  /** The host pid of {@code parent}'s child whose pid in its own namespace is {@code nsPid}. */
+  static long childWithNsPid(long parent, long nsPid) throws IOException {
+    long pid = findChild(parent, nsPid);
+    if (pid < 0) {
+      throw new IOException("process " + nsPid + " (in the container) is not a child of " + parent + " any more");
+    }
+    return pid;
+  }
+
+  /** Like {@link #childWithNsPid}, -1 when there is no such child (any more). */
+  static long findChild(long parent, long nsPid) {
+    // A seed forks from its one thread: look there first, then at every thread's children.
+    long pid = newestWithNsPid(mainThreadChildren(parent), nsPid);
+    return pid > 0 ? pid : newestWithNsPid(children(parent), nsPid);
+  }
+
+  private static long newestWithNsPid(List<Long> children, long nsPid) {
+    // The newest child is listed last: search from the end, usually one status read.
+    for (int k = children.size() - 1; k >= 0; k--) {
+      if (innermostPid(children.get(k)) == nsPid) {
+        return children.get(k);
+      }
+    }
+    return -1;
+  }
+
   /** The pid as seen in the innermost pid namespace (last NSpid field), or -1 once gone. */
   static long innermostPid(long pid) {
     for (String line : readOrEmpty(PROC.resolve(pid + "/status")).split("\n")) {

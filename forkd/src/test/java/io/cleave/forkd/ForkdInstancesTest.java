@@ -8,7 +8,6 @@ import io.cleave.forkd.api.StartedInstance;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
-import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -33,7 +32,10 @@ import org.junit.jupiter.api.extension.ExtensionContext;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.extension.TestWatcher;
 
-/** Cold instances, seeds and forks through a real forkd: isolation, limits, exits, cleanup, bad input. */
+/**
+ * Cold instances, seeds and forks through a real forkd, running the real Python runtime with probe
+ * functions (test resources under /probe): isolation, limits, exits, cleanup, bad input.
+ */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class ForkdInstancesTest {
   @RegisterExtension
@@ -58,17 +60,17 @@ class ForkdInstancesTest {
   @AfterAll
   void stopForkd() throws Exception {
     forkd.stop();
-    Forkd.deleteTree(tmp);
+    RunDirs.deleteTree(tmp);
   }
 
-  private StartedInstance cold(int memoryMb, String... probes) throws Exception {
+  private StartedInstance cold(int memoryMb) throws Exception {
     return forkd.await(forkd.client.start(StartRequest.cold("fn1", "app1", bundle.toString(), memoryMb,
-        ForkdProcess.command(probes), Map.of("TEST_VAR", "v"))));
+        ForkdProcess.command("probe.py"), ForkdProcess.env(Map.of("TEST_VAR", "v")))));
   }
 
-  private StartedInstance seed() throws Exception {
+  private StartedInstance seed(String module) throws Exception {
     return forkd.await(forkd.client.start(StartRequest.seed("fn1", "app1", bundle.toString(), 128,
-        ForkdProcess.command(), Map.of("TEST_VAR", "seeded"))));
+        ForkdProcess.command(module), ForkdProcess.env(Map.of("TEST_VAR", "seeded")))));
   }
 
   private StartedInstance fork(String seedId, Map<String, String> env) throws Exception {
@@ -110,8 +112,9 @@ class ForkdInstancesTest {
   @Test
   void coldInstanceIsIsolated() throws Exception {
     Path dataDir = forkd.dataDir.toRealPath();
-    StartedInstance s = cold(128, dataDir.toString(), "/work", forkd.socket.toString());
-    JsonObject in = forkd.call(s.listener(), "inspect");
+    StartedInstance s = cold(128);
+    JsonObject in = forkd.call(s.listener(), "inspect:" + String.join("\n", dataDir.toString(), "/work",
+        forkd.socket.toString()));
     // Its own pid namespace: the container's init (1) and itself (2), nothing of the host.
     assertEquals(new JsonArray(List.of(1, 2)), in.getJsonArray("procs"));
     assertEquals(2, in.getInteger("pid"));
@@ -142,7 +145,7 @@ class ForkdInstancesTest {
     JsonObject swap = forkd.call(s.listener(), "swap");
     assertEquals("Permission denied", swap.getString("unlink"), swap.encode());
     assertEquals("Permission denied", swap.getString("rename"), swap.encode());
-    assertNotNull(forkd.call(s.listener(), "hello"));
+    assertEquals("call-1", forkd.call(s.listener(), "hello").getString("hello"), "the listener still serves");
     JsonObject env = in.getJsonObject("env");
     assertEquals("unix:/cleave/run/lsnr.sock", env.getString("FN_LISTENER"));
     assertEquals("http-stream", env.getString("FN_FORMAT"));
@@ -172,7 +175,7 @@ class ForkdInstancesTest {
     forkd.await(forkd.client.delete(s.instanceId()));
 
     // A fork child is bounded by its own cgroup: it dies, its seed and sibling do not.
-    StartedInstance seed = seed();
+    StartedInstance seed = seed("probe.py");
     StartedInstance hog = fork(seed.instanceId(), Map.of());
     StartedInstance sibling = fork(seed.instanceId(), Map.of());
     assertThrows(ExecutionException.class, () -> forkd.await(forkd.callAsync(hog.listener(), "hog")));
@@ -181,7 +184,7 @@ class ForkdInstancesTest {
     assertEquals(9, hs.signal());
     assertEquals("running", forkd.await(forkd.client.status(seed.instanceId())).state());
     assertFalse(forkd.await(forkd.client.status(seed.instanceId())).oomKilled());
-    assertNotNull(forkd.call(sibling.listener(), "hello"));
+    assertEquals("call-1", forkd.call(sibling.listener(), "hello").getString("hello"));
     forkd.await(forkd.client.delete(hog.instanceId()));
     forkd.await(forkd.client.delete(sibling.instanceId()));
     forkd.await(forkd.client.delete(seed.instanceId()));
@@ -198,7 +201,7 @@ class ForkdInstancesTest {
     // The node is unharmed: forkd answers and starts another instance while the bomb holds its pids.
     assertTrue(forkd.await(forkd.client.health()).ok());
     StartedInstance other = cold(128);
-    assertNotNull(forkd.call(other.listener(), "hello"));
+    assertEquals("call-1", forkd.call(other.listener(), "hello").getString("hello"));
     List<Long> bombPids = Files.readAllLines(pidsCgroup.resolve("cgroup.procs")).stream().map(Long::parseLong).toList();
     assertTrue(bombPids.size() >= started, "bomb processes " + bombPids.size());
     forkd.await(forkd.client.delete(bomb.instanceId()));
@@ -219,7 +222,7 @@ class ForkdInstancesTest {
     assertFalse(cs.oomKilled());
     forkd.await(forkd.client.delete(c.instanceId()));
 
-    StartedInstance seed = seed();
+    StartedInstance seed = seed("probe.py");
     StartedInstance child = fork(seed.instanceId(), Map.of());
     assertThrows(ExecutionException.class, () -> forkd.await(forkd.callAsync(child.listener(), "exit:5")));
     InstanceStatus fs = forkd.awaitExit(child.instanceId());
@@ -230,7 +233,7 @@ class ForkdInstancesTest {
 
   @Test
   void seedForksChildrenEachInItsOwnCgroup() throws Exception {
-    StartedInstance seed = seed();
+    StartedInstance seed = seed("probe.py");
     assertNull(seed.listener());
     assertEquals(1, forkd.await(forkd.client.health()).seeds());
     Path seedCgroup = Cgroups.memoryDir(seed.pid());
@@ -267,13 +270,13 @@ class ForkdInstancesTest {
     forkd.await(forkd.client.delete(gone.instanceId()));
     assertFalse(Files.exists(goneCgroup));
     assertFalse(Files.exists(Path.of(gone.listener()).getParent()));
-    assertTrue(ProcessHandle.of(gone.pid()).isEmpty());
+    ForkdProcess.awaitGone(gone.pid(), "deleted fork child");
     // Deleting the seed kills the seed only.
     forkd.await(forkd.client.delete(seed.instanceId()));
     assertTrue(ProcessHandle.of(seed.pid()).isEmpty(), "seed survived its delete");
     assertFalse(Files.exists(seedCgroup));
     for (StartedInstance child : children) {
-      assertNotNull(forkd.call(child.listener(), "hello"));
+      assertEquals("call-1", forkd.call(child.listener(), "hello").getString("hello"));
     }
     ApiError e = failure(StartRequest.fork(seed.instanceId(), "fn1", "app1", 64, Map.of()));
     assertEquals(404, e.status());
@@ -286,18 +289,19 @@ class ForkdInstancesTest {
 
   @Test
   void seedRefusalAndDeadInstancesAreCleanErrors() throws Exception {
-    StartedInstance seed = seed();
+    // A seed that may not start processes answers the fork order with its reason.
+    StartedInstance seed = seed("no_fork.py");
     Set<String> before = runDirs();
-    ApiError refused = failure(StartRequest.fork(seed.instanceId(), "fn1", "app1", 64, Map.of("TEST_REFUSE", "1")));
+    ApiError refused = failure(StartRequest.fork(seed.instanceId(), "fn1", "app1", 64, Map.of()));
     assertEquals(502, refused.status());
-    assertTrue(refused.getMessage().contains("refused on request"), refused.getMessage());
+    assertTrue(refused.getMessage().contains("refused the fork: fork failed"), refused.getMessage());
     assertEquals(before, runDirs());
     forkd.await(forkd.client.delete(seed.instanceId()));
 
     // An instance whose listener is a link to a host socket (forkd's own here) is refused.
     before = runDirs();
-    ApiError link = failure(StartRequest.cold("fn1", "app1", bundle.toString(), 64, ForkdProcess.command(),
-        Map.of("TEST_SYMLINK", forkd.socket.toString())));
+    ApiError link = failure(StartRequest.cold("fn1", "app1", bundle.toString(), 64,
+        ForkdProcess.command("link_listener.py"), ForkdProcess.env(Map.of("TEST_SYMLINK", forkd.socket.toString()))));
     assertEquals(502, link.status());
     assertTrue(link.getMessage().contains("not a socket"), link.getMessage());
     assertEquals(before, runDirs());
@@ -323,7 +327,7 @@ class ForkdInstancesTest {
     assertEquals(400, e.status());
     assertTrue(e.getMessage().contains("not a seed"), e.getMessage());
     e = failure(StartRequest.cold("fn1", "app1", tmp.resolve("no-such-bundle").toString(), 64,
-        ForkdProcess.command(), Map.of()));
+        ForkdProcess.command("probe.py"), Map.of()));
     assertEquals(400, e.status());
     assertTrue(e.getMessage().contains("bundle_dir"), e.getMessage());
     e = failure(StartRequest.cold("fn1", "app1", bundle.toString(), 64, List.of("/usr/bin/no-such-python"), Map.of()));
@@ -331,19 +335,19 @@ class ForkdInstancesTest {
     assertTrue(e.getMessage().contains("command[0]"), e.getMessage());
     e = failure(StartRequest.cold("fn1", "app1", bundle.toString(), 64, List.of("python3"), Map.of()));
     assertEquals(400, e.status());
-    e = failure(StartRequest.cold("fn1", "app1", bundle.toString(), 64, List.of("/function/fake_runtime.py"), Map.of()));
+    e = failure(StartRequest.cold("fn1", "app1", bundle.toString(), 64, List.of("/function/probe.py"), Map.of()));
     assertEquals(400, e.status());
     assertTrue(e.getMessage().contains("not an executable"), e.getMessage());
     e = failure(StartRequest.cold("fn1", "app1", bundle.toString(), 64, List.of(), Map.of()));
     assertEquals(400, e.status());
-    e = failure(StartRequest.cold("fn1", "app1", bundle.toString(), 4, ForkdProcess.command(), Map.of()));
+    e = failure(StartRequest.cold("fn1", "app1", bundle.toString(), 4, ForkdProcess.command("probe.py"), Map.of()));
     assertEquals(400, e.status());
     assertTrue(e.getMessage().contains("memory_mb"), e.getMessage());
-    e = failure(new StartRequest("fn1", "app1", bundle.toString(), 64, ForkdProcess.command(), Map.of(), null, null));
+    e = failure(new StartRequest("fn1", "app1", bundle.toString(), 64, ForkdProcess.command("probe.py"), Map.of(), null, null));
     assertEquals(400, e.status());
-    e = failure(StartRequest.cold("fn1", "app1", bundle.toString(), 64, ForkdProcess.command(), Map.of("A=B", "x")));
+    e = failure(StartRequest.cold("fn1", "app1", bundle.toString(), 64, ForkdProcess.command("probe.py"), Map.of("A=B", "x")));
     assertEquals(400, e.status());
-    e = failure(StartRequest.cold(null, "app1", bundle.toString(), 64, ForkdProcess.command(), Map.of()));
+    e = failure(StartRequest.cold(null, "app1", bundle.toString(), 64, ForkdProcess.command("probe.py"), Map.of()));
     assertEquals(400, e.status());
     ExecutionException unknown = assertThrows(ExecutionException.class,
         () -> forkd.await(forkd.client.status("c-000000000000")));

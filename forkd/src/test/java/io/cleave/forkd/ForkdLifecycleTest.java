@@ -32,15 +32,15 @@ class ForkdLifecycleTest {
 
   @AfterEach
   void tearDown() {
-    Forkd.deleteTree(tmp);
+    RunDirs.deleteTree(tmp);
   }
 
   /** Starts a cold instance, a seed and a fork; answers their host pids and cgroup dirs. */
   private List<Long> populate(ForkdProcess forkd, List<Path> cgroups) throws Exception {
     StartedInstance cold = forkd.await(forkd.client.start(StartRequest.cold("fn1", "app1", bundle.toString(), 64,
-        ForkdProcess.command(), Map.of())));
+        ForkdProcess.command("probe.py"), ForkdProcess.env(Map.of()))));
     StartedInstance seed = forkd.await(forkd.client.start(StartRequest.seed("fn1", "app1", bundle.toString(), 64,
-        ForkdProcess.command(), Map.of())));
+        ForkdProcess.command("probe.py"), ForkdProcess.env(Map.of()))));
     StartedInstance child = forkd.await(forkd.client.start(StartRequest.fork(seed.instanceId(), "fn1", "app1", 64,
         Map.of())));
     List<Long> pids = List.of(cold.pid(), seed.pid(), child.pid());
@@ -52,12 +52,8 @@ class ForkdLifecycleTest {
   }
 
   private static void assertGone(List<Long> pids, List<Path> cgroups, Path data) throws Exception {
-    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
     for (long pid : pids) {
-      while (ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false) && System.nanoTime() < deadline) {
-        Thread.sleep(20);
-      }
-      assertTrue(ProcessHandle.of(pid).isEmpty(), "process " + pid + " survived; " + ForkdProcess.log(data));
+      ForkdProcess.awaitGone(pid, "instance process; " + ForkdProcess.log(data));
     }
     for (Path cg : cgroups) {
       assertFalse(Files.exists(cg), "cgroup left behind: " + cg + "; " + ForkdProcess.log(data));
@@ -110,8 +106,8 @@ class ForkdLifecycleTest {
       assertTrue(ForkdProcess.log(data).contains("removing leftover cgroups"), ForkdProcess.log(data));
       // And it works as before.
       StartedInstance cold = second.await(second.client.start(StartRequest.cold("fn1", "app1", bundle.toString(), 64,
-          ForkdProcess.command(), Map.of())));
-      second.call(cold.listener(), "hello");
+          ForkdProcess.command("probe.py"), ForkdProcess.env(Map.of()))));
+      assertEquals("call-1", second.call(cold.listener(), "hello").getString("hello"));
     } finally {
       second.stop();
     }
@@ -123,13 +119,13 @@ class ForkdLifecycleTest {
     ForkdProcess first = ForkdProcess.start(data, Map.of());
     try {
       StartedInstance cold = first.await(first.client.start(StartRequest.cold("fn1", "app1", bundle.toString(), 64,
-          ForkdProcess.command(), Map.of())));
+          ForkdProcess.command("probe.py"), ForkdProcess.env(Map.of()))));
       Process second = ForkdProcess.spawn(data, Map.of());
       assertTrue(second.waitFor(60, TimeUnit.SECONDS));
       assertEquals(1, second.exitValue());
       assertTrue(ForkdProcess.log(data).contains("another forkd is running"), ForkdProcess.log(data));
       // The running one and its instance are untouched.
-      first.call(cold.listener(), "hello");
+      assertEquals("call-1", first.call(cold.listener(), "hello").getString("hello"));
     } finally {
       first.stop();
     }

@@ -22,6 +22,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
@@ -108,9 +109,12 @@ final class ForkdProcess {
     }
   }
 
-  /** A bundle dir holding the stand-in runtime. */
+  /** A bundle dir holding the probe functions (test resources under /probe). */
   static Path bundle(Path dir) throws IOException {
-    return bundle(dir, "/runtime/fake_runtime.py", "fake_runtime.py");
+    for (String module : List.of("probe.py", "link_listener.py", "no_fork.py")) {
+      bundle(dir, "/probe/" + module, module);
+    }
+    return dir;
   }
 
   /** A bundle dir holding one file from the test resources. */
@@ -122,17 +126,23 @@ final class ForkdProcess {
     return dir;
   }
 
-  static List<String> command(String... probes) {
-    List<String> cmd = new ArrayList<>(List.of("/usr/bin/python3", "/function/fake_runtime.py"));
-    cmd.addAll(List.of(probes));
-    return cmd;
+  /** The real Python runtime serving {@code module}'s {@code handler}, as the invoker starts it. */
+  static List<String> command(String module) {
+    return List.of("/usr/bin/python3", "-m", "fdk", "/function/" + module, "handler");
+  }
+
+  /** {@code env} plus what the runtime needs: forkd's copy of it on the module path. */
+  static Map<String, String> env(Map<String, String> env) {
+    Map<String, String> out = new HashMap<>(env);
+    out.put("PYTHONPATH", InstanceRuntime.MOUNT_POINT);
+    return out;
   }
 
   <T> T await(Future<T> f) throws Exception {
     return f.toCompletionStage().toCompletableFuture().get(60, TimeUnit.SECONDS);
   }
 
-  /** POST /call on an instance's listener; the body selects what the stand-in runtime does. */
+  /** POST /call on an instance's listener; the body selects what the probe function does. */
   JsonObject call(String listener, String body) throws Exception {
     return await(http.request(new RequestOptions().setServer(SocketAddress.domainSocketAddress(listener))
             .setMethod(HttpMethod.POST).setURI("/call").setHost("localhost").putHeader("Fn-Call-Id", "call-1")
@@ -163,6 +173,18 @@ final class ForkdProcess {
       assertTrue(System.nanoTime() < deadline, "instance " + id + " still running");
       Thread.sleep(20);
     }
+  }
+
+  /**
+   * Waits until the process is gone. A deleted fork child may still be exiting when DELETE
+   * answers (its cgroup empties before the kernel reaps it): the contract promises it killed.
+   */
+  static void awaitGone(long pid, String what) throws InterruptedException {
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+    while (ProcessHandle.of(pid).isPresent() && System.nanoTime() < deadline) {
+      Thread.sleep(10);
+    }
+    assertTrue(ProcessHandle.of(pid).isEmpty(), what + " (pid " + pid + ") still there 10 s after it was killed");
   }
 
   /** SIGTERM and wait: forkd's clean shutdown (a JVM ended by SIGTERM exits with 143). */

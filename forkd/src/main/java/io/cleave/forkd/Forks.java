@@ -1,0 +1,152 @@
+package io.cleave.forkd;
+
+import io.cleave.common.error.ApiError;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.Map;
+import java.util.concurrent.locks.LockSupport;
+
+/**
+ * Fork children: a fork order to the seed (docs/CONTRACTS.md, "forkd → seed control protocol"),
+ * then the child moved into a cgroup of its own, in a run dir under its seed's children dir, both
+ * made ahead as a {@link ForkSlots.Slot}. The child is the seed's, not forkd's: its exit status
+ * comes from the kernel's process events.
+ */
+final class Forks implements AutoCloseable {
+  /** Inside the seed's container (docs/CONTRACTS.md). */
+  private static final String CHILDREN = "/cleave/children";
+  /** Fork slots kept ready: enough for a burst of forks while the refill catches up. */
+  private static final int FORK_SLOTS = 8;
+
+  private final CgroupLayout cgroups;
+  private final Readiness readiness;
+  private final MadeAhead<ForkSlots.Slot> slots;
+  /** Null when the kernel or privileges do not allow process events. */
+  private final ExitEvents exits = ExitEvents.open();
+
+  Forks(ForkdConfig config, CgroupLayout cgroups, Readiness readiness) {
+    this.cgroups = cgroups;
+    this.readiness = readiness;
+    ForkSlots made = new ForkSlots(cgroups, config.slotsDir(), config.pidsMax());
+    this.slots = new MadeAhead<>("fork slot", made::make, s -> true, made::discard, FORK_SLOTS);
+  }
+
+  /** Orders the seed to fork; answers once the child is ready. A failed fork leaves nothing behind. */
+  Instance.Forked fork(Instance.Seed seed, StartSpec spec, long t0) {
+    if (seed.deleted || !seed.handle.alive()) {
+      throw new ApiError(409, "seed " + seed.id + " has exited");
+    }
+    ForkSlots.Slot slot;
+    try {
+      slot = slots.take();
+    } catch (IOException e) {
+      throw new ApiError(500, "cannot prepare a fork: " + e.getMessage());
+    }
+    String id = slot.id();
+    Path runDir = seed.childrenDir.resolve(id);
+    Cgroup cgroup = slot.cgroup();
+    PidHandle handle = null;
+    Instance.Forked child = null;
+    boolean started = false;
+    try {
+      Files.move(slot.stagedDir(), runDir, StandardCopyOption.ATOMIC_MOVE);
+      Path output = runDir.resolve("output");
+      String inside = CHILDREN + "/" + id;
+      Map<String, String> env = spec.instanceEnv(Map.of());
+      env.put("FN_LISTENER", "unix:" + inside + "/lsnr.sock");
+      Path ready = runDir.resolve("lsnr.sock");
+      try (PathWatch.Watch watch = readiness.watch(runDir)) {
+        long nsPid;
+        try {
+          nsPid = seed.control.fork(id, "unix:" + inside + "/lsnr.sock", inside + "/output", env,
+              readiness.timeoutMs());
+        } catch (SeedControl.NotForkable notForkable) {
+          // The seed's reason as it is: the invoker falls back to another start mode and records why.
+          throw new ApiError(422, notForkable.getMessage());
+        } catch (SeedControl.Refused refused) {
+          throw new ApiError(502, "seed " + seed.id + " refused the fork: " + refused.getMessage());
+        }
+        // Limits go in while the child starts up, before it joins the cgroup.
+        cgroups.limitMemory(cgroup, spec.memoryBytes(), spec.cpuShares());
+        long pid = ProcFs.childWithNsPid(seed.pid, nsPid);
+        cgroups.join(cgroup, pid);
+        handle = PidHandle.open(pid);
+        if (exits != null) {
+          exits.watch(pid);
+        }
+        PidHandle h = handle;
+        child = new Instance.Forked(id, pid, nsPid, cgroup, runDir, seed, handle);
+        Instance.Forked c = child;
+        seed.children.add(child);
+        readiness.await(watch, ready, t0, () -> h != null && h.alive(),
+            () -> Readiness.describeExit(exitStatus(c)), output);
+        RunDirs.takeOver(ready);
+        if (seed.ended.get()) {
+          throw new ApiError(409, "seed " + seed.id + " was deleted while forking");
+        }
+        started = true;
+        return child;
+      }
+    } catch (IOException e) {
+      throw new ApiError(502, "fork from seed " + seed.id + " failed: " + e.getMessage());
+    } finally {
+      if (!started) {
+        cgroups.remove(cgroup);
+        if (handle != null) {
+          handle.kill();
+          handle.close();
+        }
+        if (child != null) {
+          seed.children.remove(child);
+          if (exits != null) {
+            exits.forget(child.pid);
+          }
+        }
+        RunDirs.deleteTree(runDir);
+        RunDirs.deleteTree(slot.stagedDir());
+      }
+    }
+  }
+
+  boolean running(Instance.Forked f) {
+    return f.handle != null && f.handle.alive();
+  }
+
+  /** The child's wait status once it exited, else null (also when the exit was not observable). */
+  Integer exitStatus(Instance.Forked f) {
+    if (exits == null) {
+      return f.seed.container.reaped(f.nsPid);
+    }
+    // The exit event trails the pidfd turning readable by a moment: give it that moment.
+    long deadline = System.nanoTime() + 100_000_000;
+    Integer s;
+    while ((s = exits.status(f.pid)) == null && System.nanoTime() < deadline) {
+      LockSupport.parkNanos(1_000_000);
+    }
+    return s != null ? s : f.seed.container.reaped(f.nsPid);
+  }
+
+  /** Kills the child (with its cgroup) and removes its run dir; its seed may end its container then. */
+  void delete(Instance.Forked f) {
+    cgroups.remove(f.cgroup);
+    if (f.handle != null) {
+      f.handle.close();
+    }
+    if (exits != null) {
+      exits.forget(f.pid);
+    }
+    RunDirs.deleteTree(f.runDir);
+    f.seed.children.remove(f);
+  }
+
+  /** Stops preparing slots (removing the unused ones) and listening for exits. */
+  @Override
+  public void close() {
+    slots.close();
+    if (exits != null) {
+      exits.close();
+    }
+  }
+}

@@ -1,0 +1,117 @@
+package io.cleave.forkd;
+
+import io.cleave.common.error.ApiError;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.Arrays;
+import java.util.Comparator;
+import java.util.logging.Logger;
+import java.util.stream.Stream;
+
+/**
+ * Instances' run dirs (docs/CONTRACTS.md, "Data directory"): made so that an instance can create
+ * its socket there but not replace forkd's files, closed once it is ready, read and removed
+ * without following links the instance may have planted.
+ */
+final class RunDirs {
+  private static final Logger LOG = Logger.getLogger("forkd");
+  private static final int S_IFMT = 0170000;
+  private static final int S_IFSOCK = 0140000;
+
+  private RunDirs() {}
+
+  /** A root-owned sticky dir: the instance can create its socket in it but cannot replace forkd's files. */
+  static void make(Path dir) throws IOException {
+    Files.createDirectory(dir);
+    chmod(dir, 01733);
+  }
+
+  static void chmod(Path path, int mode) throws IOException {
+    if (LibC.INSTANCE.chmod(path.toString(), mode) != 0) {
+      throw new IOException(LibC.describe("chmod " + Integer.toOctalString(mode) + " " + path));
+    }
+  }
+
+  /**
+   * Makes the instance's socket forkd's: root connects to it (forkd, the invoker), so it must be
+   * a socket and stay one. Owned by root in the root-owned sticky run dir, the instance can no
+   * longer swap it for a link to some host socket; and the run dir closes, so the instance
+   * cannot fill the data dir's disk with files of its own either.
+   */
+  static void takeOver(Path socket) {
+    int mode;
+    try {
+      Files.setAttribute(socket, "unix:uid", 0, LinkOption.NOFOLLOW_LINKS);
+      Files.setAttribute(socket, "unix:gid", 0, LinkOption.NOFOLLOW_LINKS);
+      mode = (Integer) Files.getAttribute(socket, "unix:mode", LinkOption.NOFOLLOW_LINKS);
+      chmod(socket.getParent(), 0711);
+    } catch (IOException e) {
+      throw new ApiError(502, "the instance's " + socket.getFileName() + " vanished: " + e.getMessage());
+    }
+    if ((mode & S_IFMT) != S_IFSOCK) {
+      throw new ApiError(502, "the instance's " + socket.getFileName() + " is not a socket");
+    }
+  }
+
+  /** Reads output bytes from offset, never following a link the instance may have planted. */
+  static byte[] readOutput(Path output, long offset, long max) throws IOException {
+    try (FileChannel ch = FileChannel.open(output, StandardOpenOption.READ, LinkOption.NOFOLLOW_LINKS)) {
+      long size = ch.size();
+      if (offset >= size) {
+        return new byte[0];
+      }
+      ByteBuffer buf = ByteBuffer.allocate((int) Math.min(size - offset, max));
+      while (buf.hasRemaining() && ch.read(buf, offset + buf.position()) > 0) {
+        // keep reading until the buffer is full or the file ends
+      }
+      return buf.position() == buf.capacity() ? buf.array() : Arrays.copyOf(buf.array(), buf.position());
+    }
+  }
+
+  /** The last 2000 bytes of an instance's output, for error messages. */
+  static String tail(Path output) {
+    try {
+      byte[] all = readOutput(output, Math.max(0, Files.size(output) - 2000), 2000);
+      String s = new String(all, StandardCharsets.UTF_8).strip();
+      return s.isEmpty() ? "(none)" : s;
+    } catch (IOException e) {
+      return "(none)";
+    }
+  }
+
+  /** Deletes what is in {@code dir}, keeping {@code dir}. */
+  static void deleteChildren(Path dir) {
+    if (!Files.isDirectory(dir)) {
+      return;
+    }
+    try (Stream<Path> children = Files.list(dir)) {
+      children.forEach(RunDirs::deleteTree);
+    } catch (IOException e) {
+      LOG.warning("cannot list " + dir + ": " + e);
+    }
+  }
+
+  /** Deletes a run dir without following links the instance may have left in it. */
+  static void deleteTree(Path dir) {
+    try (Stream<Path> walk = Files.walk(dir)) {
+      walk.sorted(Comparator.reverseOrder()).forEach(p -> {
+        try {
+          Files.deleteIfExists(p);
+        } catch (IOException e) {
+          LOG.warning("cannot delete " + p + ": " + e);
+        }
+      });
+    } catch (NoSuchFileException gone) {
+      // already removed
+    } catch (IOException e) {
+      LOG.warning("cannot delete " + dir + ": " + e);
+    }
+  }
+}

@@ -1,0 +1,29 @@
+package io.cleave.forkd;
+
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/** The checked parts of a start request that every mode shares: whose instance, how big, its env. */
+record StartSpec(String fnId, String appId, int memoryMb, Map<String, String> env) {
+  private static final long MIB = 1024 * 1024;
+
+  long memoryBytes() {
+    return memoryMb * MIB;
+  }
+
+  /** CPU follows memory, as on Lambda: 1024 MB weighs like one ordinary process. */
+  int cpuShares() {
+    return Math.max(2, Math.min(262_144, memoryMb));
+  }
+
+  /** {@code defaults}, the request's env over them, then the FN_ variables every instance gets. */
+  Map<String, String> instanceEnv(Map<String, String> defaults) {
+    Map<String, String> out = new LinkedHashMap<>(defaults);
+    out.putAll(env);
+    out.put("FN_FORMAT", "http-stream");
+    out.put("FN_APP_ID", appId);
+    out.put("FN_FN_ID", fnId);
+    out.put("FN_MEMORY", Integer.toString(memoryMb));
+    return out;
+  }
+}
