@@ -6,6 +6,7 @@ import io.cleave.forkd.api.StartRequest;
 import io.cleave.forkd.api.StartedInstance;
 
 import io.cleave.common.error.ApiError;
+import io.cleave.common.model.StartMode;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
@@ -143,12 +144,12 @@ final class Forkd implements AutoCloseable {
     String appId = required(r.appId(), "app_id");
     int memoryMb = memory(r.memoryMb());
     Map<String, String> env = checkedEnv(r.env());
-    if (r.mode() == StartRequest.Mode.FORK) {
+    if (r.mode() == StartMode.FORK) {
       return fork(required(r.seedId(), "seed_id"), fnId, appId, memoryMb, env, t0);
     }
     Path bundle = bundle(r.bundleDir());
     List<String> command = command(r.command(), bundle);
-    return startContainer(r.mode() == StartRequest.Mode.SEED, fnId, appId, memoryMb, bundle, command, env, t0);
+    return startContainer(r.seed(), fnId, appId, memoryMb, bundle, command, env, t0);
   }
 
   private StartedInstance startContainer(boolean seed, String fnId, String appId, int memoryMb, Path bundle,
@@ -226,7 +227,7 @@ final class Forkd implements AutoCloseable {
       }
       instances.put(id, instance);
       started = true;
-      return new StartedInstance(id, pid, seed ? null : ready.toString(), "cold", millisSince(t0));
+      return new StartedInstance(id, pid, seed ? null : ready.toString(), StartMode.COLD, millisSince(t0));
     } catch (Container.StartFailure f) {
       String m = f.getMessage();
       throw new ApiError(m.startsWith("execute ") ? 400 : 500, "cannot start the instance: " + m);
@@ -317,7 +318,7 @@ final class Forkd implements AutoCloseable {
         }
         instances.put(id, child);
         started = true;
-        return new StartedInstance(id, pid, ready.toString(), "fork", millisSince(t0));
+        return new StartedInstance(id, pid, ready.toString(), StartMode.FORK, millisSince(t0));
       }
     } catch (IOException e) {
       throw new ApiError(502, "fork from seed " + seedId + " failed: " + e.getMessage());
