@@ -16,6 +16,9 @@ public final class Waits {
     try {
       return future.await(LIMIT_SECONDS, TimeUnit.SECONDS);
     } catch (TimeoutException e) {
+      if (future.isComplete()) {
+        throw new AssertionError("failed with a timeout of its own", e);
+      }
       throw new AssertionError("no answer within " + LIMIT_SECONDS + " s", e);
     }
   }
