@@ -6,6 +6,7 @@ import io.cleave.forkd.api.StartRequest;
 import io.cleave.forkd.api.StartedInstance;
 
 import io.cleave.common.error.ApiError;
+import io.cleave.common.model.StartMode;
 import java.io.IOException;
 import java.nio.channels.FileChannel;
 import java.nio.channels.FileLock;
@@ -121,12 +122,12 @@ final class Forkd implements AutoCloseable {
   StartedInstance start(StartRequest r) {
     long t0 = System.nanoTime();
     StartSpec spec = checks.spec(r);
-    if (r.mode() == StartRequest.Mode.FORK) {
+    if (r.mode() == StartMode.FORK) {
       return started(forks.fork(seed(StartChecks.required(r.seedId(), "seed_id")), spec, t0), t0);
     }
     Path bundle = checks.bundle(r.bundleDir());
     List<String> command = checks.command(r.command(), bundle);
-    return started(containers.start(r.mode() == StartRequest.Mode.SEED, spec, bundle, command, t0), t0);
+    return started(containers.start(r.seed(), spec, bundle, command, t0), t0);
   }
 
   private Instance.Seed seed(String id) {
@@ -144,7 +145,7 @@ final class Forkd implements AutoCloseable {
   private StartedInstance started(Instance i, long t0) {
     instances.put(i.id(), i);
     String listener = i instanceof Instance.Seed ? null : i.runDir().resolve("lsnr.sock").toString();
-    String startMode = i instanceof Instance.Forked ? "fork" : "cold";
+    StartMode startMode = i instanceof Instance.Forked ? StartMode.FORK : StartMode.COLD;
     return new StartedInstance(i.id(), i.pid(), listener, startMode, millisSince(t0));
   }
 

@@ -13,6 +13,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.cleave.common.error.ApiError;
+import io.cleave.common.model.StartMode;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.nio.file.Files;
@@ -86,7 +87,7 @@ class ForkdInstancesTest {
   @Test
   void coldInstanceServesCallsAndReportsItself() throws Exception {
     StartedInstance s = cold(128);
-    assertEquals("cold", s.startMode());
+    assertEquals(StartMode.COLD, s.startMode());
     assertTrue(s.listener().endsWith("/lsnr.sock") && Files.exists(Path.of(s.listener())));
     JsonObject hello = forkd.call(s.listener(), "hello");
     assertEquals("call-1", hello.getString("hello"));
@@ -243,7 +244,7 @@ class ForkdInstancesTest {
     for (int i = 0; i < 4; i++) {
       StartedInstance child = fork(seed.instanceId(), Map.of("TEST_CHILD", Integer.toString(i)));
       children.add(child);
-      assertEquals("fork", child.startMode());
+      assertEquals(StartMode.FORK, child.startMode());
       assertTrue(pids.add(child.pid()), "host pids must differ");
       assertNotEquals(seed.pid(), child.pid());
       Path cg = Cgroups.memoryDir(child.pid());
@@ -343,7 +344,7 @@ class ForkdInstancesTest {
     e = failure(StartRequest.cold("fn1", "app1", bundle.toString(), 4, ForkdProcess.command("probe.py"), Map.of()));
     assertEquals(400, e.status());
     assertTrue(e.getMessage().contains("memory_mb"), e.getMessage());
-    e = failure(new StartRequest("fn1", "app1", bundle.toString(), 64, ForkdProcess.command("probe.py"), Map.of(), null, null));
+    e = failure(new StartRequest("fn1", "app1", bundle.toString(), 64, ForkdProcess.command("probe.py"), Map.of(), null, false, null));
     assertEquals(400, e.status());
     e = failure(StartRequest.cold("fn1", "app1", bundle.toString(), 64, ForkdProcess.command("probe.py"), Map.of("A=B", "x")));
     assertEquals(400, e.status());

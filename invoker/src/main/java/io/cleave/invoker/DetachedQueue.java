@@ -2,21 +2,15 @@ package io.cleave.invoker;
 
 import io.cleave.common.error.ApiError;
 import io.cleave.common.invoke.Call;
-import io.cleave.common.model.App;
-import io.cleave.common.model.Fn;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.core.WorkerExecutor;
-import io.vertx.core.buffer.Buffer;
 import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Instant;
 import java.util.ArrayDeque;
-import java.util.List;
-import java.util.Map;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Function;
 import org.rocksdb.Options;
@@ -38,26 +32,6 @@ import org.rocksdb.WriteOptions;
 public final class DetachedQueue implements AutoCloseable {
   static {
     RocksDB.loadLibrary();
-  }
-
-  /** The stored form of a {@link Call}. */
-  record StoredCall(
-      String id,
-      App app,
-      Fn fn,
-      String method,
-      String requestUrl,
-      Map<String, List<String>> headers,
-      byte[] body,
-      Instant receivedAt) {
-    static StoredCall of(Call c) {
-      return new StoredCall(
-          c.id(), c.app(), c.fn(), c.method(), c.requestUrl(), c.headers(), c.body().getBytes(), c.receivedAt());
-    }
-
-    Call toCall() {
-      return new Call(id, app, fn, method, requestUrl, headers, Buffer.buffer(body), receivedAt);
-    }
   }
 
   private static final long RETRY_DELAY_MS = 1000;
@@ -124,7 +98,7 @@ public final class DetachedQueue implements AutoCloseable {
     }
     byte[] id = call.id().getBytes(java.nio.charset.StandardCharsets.UTF_8);
     byte[] key = ByteBuffer.allocate(8 + id.length).putLong(sequence.incrementAndGet()).put(id).array();
-    byte[] value = StoredJson.write(StoredCall.of(call));
+    byte[] value = StoredJson.write(call);
     return worker
         .<Void>executeBlocking(
             () -> {
@@ -162,7 +136,7 @@ public final class DetachedQueue implements AutoCloseable {
               value ->
                   value == null
                       ? Future.succeededFuture(Boolean.TRUE)
-                      : runOnce(StoredJson.read(value, StoredCall.class).toCall()))
+                      : runOnce(StoredJson.read(value, Call.class)))
           .onComplete(
               done ->
                   context.runOnContext(

@@ -2,6 +2,8 @@ package io.cleave.invoker;
 
 import io.cleave.common.model.App;
 import io.cleave.common.model.Fn;
+import io.cleave.scheduler.PoolView;
+import io.vertx.core.Future;
 import java.time.Instant;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
@@ -11,8 +13,11 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 
-/** One function's instances, seed and waiting calls on this node; touched only on the invoker's context. */
-final class FunctionPool {
+/**
+ * One function's instances, seed and waiting calls on this node, and placement's view of them;
+ * touched only on the invoker's loop.
+ */
+final class FunctionPool implements PoolView<Instance, Seed> {
   /** What an instance is made from; a change retires the function's instances and seed. */
   record Version(String image, int memoryMb, Map<String, String> config) {}
 
@@ -23,7 +28,7 @@ final class FunctionPool {
   App app;
   Version version;
   /** The command, environment and code directory for the current version, once resolved. */
-  io.vertx.core.Future<FunctionCode.Launch> launch;
+  private Future<FunctionCode.Launch> launch;
   final List<Instance> instances = new ArrayList<>();
   final ArrayDeque<Pending> queue = new ArrayDeque<>();
   /** Call slots of instances being started, which queued calls may count on. */
@@ -92,8 +97,35 @@ final class FunctionPool {
     return Math.max(1, fn.concurrency());
   }
 
+  /** How to start the current version: resolved once (again after a failure), completed on the loop. */
+  Future<FunctionCode.Launch> launch(FunctionCode code, InvokerLoop loop) {
+    if (launch == null) {
+      Future<FunctionCode.Launch> f = loop.here(code.launch(fn, version.config()));
+      launch = f;
+      // A future that failed already runs this handler at once: answer f, not the cleared field.
+      f.onFailure(e -> {
+        if (launch == f) {
+          launch = null;
+        }
+      });
+      return f;
+    }
+    return launch;
+  }
+
+  @Override
+  public int waitingCalls() {
+    return queue.size();
+  }
+
+  @Override
+  public int startingSlots() {
+    return startingSlots;
+  }
+
   /** The most recently used ready instance of the current version with a free call slot. */
-  Instance freeInstance() {
+  @Override
+  public Instance warmInstance() {
     Instance best = null;
     for (Instance i : instances) {
       if (i.state == Instance.State.READY && !i.singleUse && i.version.equals(version) && i.active < concurrency()
@@ -105,12 +137,26 @@ final class FunctionPool {
   }
 
   /** A freshly started single-use instance that has not served its call yet. */
-  Instance freshSingleUse() {
+  @Override
+  public Instance startedInstance() {
     for (Instance i : instances) {
       if (i.state == Instance.State.READY && i.singleUse && !i.served && i.active == 0) {
         return i;
       }
     }
     return null;
+  }
+
+  /** The current version's ready seed, unless a fork failed a short while ago. */
+  @Override
+  public Seed forkableSeed() {
+    return seed != null && seed.state == Seed.State.READY && seed.version.equals(version)
+        && System.nanoTime() >= forkRetryAfterNanos ? seed : null;
+  }
+
+  /** No seed yet, the version forks, and no seed start failed a short while ago. */
+  @Override
+  public boolean seedWanted() {
+    return seed == null && unforkable == null && System.nanoTime() >= seedRetryAfterNanos;
   }
 }

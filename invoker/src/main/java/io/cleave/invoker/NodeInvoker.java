@@ -12,7 +12,6 @@ import io.cleave.common.invoke.FunctionInvoker;
 import io.cleave.common.model.Fn;
 import io.cleave.forkd.api.ForkdClient;
 import io.micrometer.core.instrument.MeterRegistry;
-import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
@@ -27,17 +26,17 @@ import java.util.concurrent.TimeUnit;
 public final class NodeInvoker implements FunctionInvoker, ActivationLog, AutoCloseable {
   private static final long READ_WAIT_MS = 5000;
 
-  private final Context loop;
+  private final InvokerLoop loop;
   private final InstanceClient client;
   private final ActivationStore activations;
   private final DetachedQueue detached;
   private final InstancePools pools;
 
   private NodeInvoker(
-      Vertx vertx, InvokerSettings settings, ForkdClient host, BundleSource bundles, UnpackLimits unpackLimits,
+      Vertx vertx, InvokerSettings settings, InstanceHost host, BundleSource bundles, UnpackLimits unpackLimits,
       MeterRegistry registry) {
     // A fresh event-loop context when opened outside Vert.x: all pool state lives on it.
-    this.loop = vertx.getOrCreateContext();
+    this.loop = new InvokerLoop(vertx.getOrCreateContext());
     InvokerMetrics metrics = new InvokerMetrics(registry);
     this.client = new InstanceClient(vertx, settings.maxResponseBytes());
     this.activations = ActivationStore.open(vertx, settings.dataDir().resolve("activations"),
@@ -57,17 +56,20 @@ public final class NodeInvoker implements FunctionInvoker, ActivationLog, AutoCl
   public static NodeInvoker open(
       Vertx vertx, InvokerSettings settings, ForkdClient host, BundleSource bundles, UnpackLimits unpackLimits,
       MeterRegistry registry) {
+    return open(vertx, settings, new ForkdHost(host), bundles, unpackLimits, registry);
+  }
+
+  /** The same over any instance host (tests run one in memory). */
+  static NodeInvoker open(
+      Vertx vertx, InvokerSettings settings, InstanceHost host, BundleSource bundles, UnpackLimits unpackLimits,
+      MeterRegistry registry) {
     return new NodeInvoker(vertx, settings, host, bundles, unpackLimits, registry);
   }
 
   @Override
   public Future<CallResult> call(Call call) {
     Promise<CallResult> promise = Promise.promise();
-    if (Vertx.currentContext() == loop) {
-      pools.submit(call, promise);
-    } else {
-      loop.runOnContext(v -> pools.submit(call, promise));
-    }
+    loop.run(() -> pools.submit(call, promise));
     return promise.future();
   }
 
@@ -76,7 +78,7 @@ public final class NodeInvoker implements FunctionInvoker, ActivationLog, AutoCl
    * on this node are retired now rather than at the next call. Safe from any thread.
    */
   public void fnChanged(String fnId, Optional<Fn> now) {
-    loop.runOnContext(v -> pools.fnChanged(fnId, now.orElse(null)));
+    loop.later(() -> pools.fnChanged(fnId, now.orElse(null)));
   }
 
   @Override
@@ -102,7 +104,7 @@ public final class NodeInvoker implements FunctionInvoker, ActivationLog, AutoCl
   /** Waits (bounded) on the loop for activations still being assembled, so a read sees its own call. */
   private Future<Void> onLoop(java.util.function.Supplier<Future<Void>> wait) {
     Promise<Void> p = Promise.promise();
-    loop.runOnContext(v -> wait.get().timeout(READ_WAIT_MS, TimeUnit.MILLISECONDS).onComplete(ar -> p.complete()));
+    loop.later(() -> wait.get().timeout(READ_WAIT_MS, TimeUnit.MILLISECONDS).onComplete(ar -> p.complete()));
     return p.future();
   }
 
@@ -111,7 +113,7 @@ public final class NodeInvoker implements FunctionInvoker, ActivationLog, AutoCl
   public void close() {
     detached.close();
     Promise<Void> stopped = Promise.promise();
-    loop.runOnContext(v -> pools.close().onComplete(ar -> stopped.complete()));
+    loop.later(() -> pools.close().onComplete(ar -> stopped.complete()));
     try {
       stopped.future().await(15, TimeUnit.SECONDS);
     } catch (java.util.concurrent.TimeoutException e) {

@@ -1,24 +1,34 @@
 package io.cleave.invoker;
 
+import io.cleave.scheduler.ColdOnlyPlacement;
+import io.cleave.scheduler.ForkPlacement;
+import io.cleave.scheduler.KeepAlivePlacement;
+import io.cleave.scheduler.Placement;
 import java.util.Locale;
 
-/** How a node finds an instance for a call. */
+/** How a node finds an instance for a call: the name of a {@link Placement}. */
 public enum Policy {
   /** Every call gets a fresh cold instance, stopped after the call. */
-  COLD_ONLY("cold-only"),
+  COLD_ONLY("cold-only", new ColdOnlyPlacement()),
   /** Idle instances are reused for the function's idle_timeout, else cold start (Fn/OpenWhisk caching). */
-  KEEP_ALIVE("keep-alive"),
+  KEEP_ALIVE("keep-alive", new KeepAlivePlacement()),
   /** Idle instance, else fork from the function's seed on this node, else cold start (which makes the seed). */
-  FORK("fork");
+  FORK("fork", new ForkPlacement());
 
   private final String wireName;
+  private final Placement placement;
 
-  Policy(String wireName) {
+  Policy(String wireName, Placement placement) {
     this.wireName = wireName;
+    this.placement = placement;
   }
 
   public String wireName() {
     return wireName;
+  }
+
+  Placement placement() {
+    return placement;
   }
 
   /** Parses {@code cold-only | keep-alive | fork}; the error lists the accepted names. */

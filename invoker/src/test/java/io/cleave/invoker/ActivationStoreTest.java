@@ -21,7 +21,7 @@ class ActivationStoreTest {
 
   @AfterEach
   void stop() {
-    vertx.close().await();
+    Waits.await(vertx.close());
   }
 
   private static Activation activation(String id, String fn, Instant start, String status) {
@@ -39,22 +39,22 @@ class ActivationStoreTest {
       for (int i = 0; i < 10; i++) {
         store.record(activation("a" + i, i % 2 == 0 ? "even" : "odd", t0.plusSeconds(i), "success"), "log " + i);
       }
-      List<Activation> all = store.list(new ActivationQuery(null, null, 0)).await();
+      List<Activation> all = Waits.await(store.list(new ActivationQuery(null, null, 0)));
       assertEquals(10, all.size());
       assertEquals("a9", all.get(0).id());
       assertEquals("a0", all.get(9).id());
 
-      List<Activation> even = store.list(new ActivationQuery("even", null, 0)).await();
+      List<Activation> even = Waits.await(store.list(new ActivationQuery("even", null, 0)));
       assertEquals(List.of("a8", "a6", "a4", "a2", "a0"), even.stream().map(Activation::id).toList());
 
-      List<Activation> recentOdd = store.list(new ActivationQuery("odd", t0.plusSeconds(5), 0)).await();
+      List<Activation> recentOdd = Waits.await(store.list(new ActivationQuery("odd", t0.plusSeconds(5), 0)));
       assertEquals(List.of("a9", "a7", "a5"), recentOdd.stream().map(Activation::id).toList());
 
-      assertEquals(3, store.list(new ActivationQuery(null, null, 3)).await().size());
-      assertEquals("log 4", store.logs("a4").await().orElseThrow());
-      assertEquals(StartMode.WARM, store.get("a4").await().orElseThrow().startMode());
-      assertTrue(store.get("missing").await().isEmpty());
-      assertTrue(store.logs("missing").await().isEmpty());
+      assertEquals(3, Waits.await(store.list(new ActivationQuery(null, null, 3))).size());
+      assertEquals("log 4", Waits.await(store.logs("a4")).orElseThrow());
+      assertEquals(StartMode.WARM, Waits.await(store.get("a4")).orElseThrow().startMode());
+      assertTrue(Waits.await(store.get("missing")).isEmpty());
+      assertTrue(Waits.await(store.logs("missing")).isEmpty());
     }
   }
 
@@ -66,10 +66,10 @@ class ActivationStoreTest {
       store.record(activation("x", "f", t0.plusSeconds(1), "success"), "second");
     }
     try (ActivationStore store = open(new ActivationStore.Retention(Duration.ofDays(7), 1000))) {
-      List<Activation> all = store.list(new ActivationQuery("f", null, 0)).await();
+      List<Activation> all = Waits.await(store.list(new ActivationQuery("f", null, 0)));
       assertEquals(1, all.size());
       assertEquals("success", all.get(0).status());
-      assertEquals("second", store.logs("x").await().orElseThrow());
+      assertEquals("second", Waits.await(store.logs("x")).orElseThrow());
     }
   }
 
@@ -82,13 +82,13 @@ class ActivationStoreTest {
       for (int i = 0; i < 7; i++) {
         store.record(activation("new" + i, "f", now.minusSeconds(60 - i), "success"), "");
       }
-      assertEquals(4, store.sweep().await());
-      List<String> left = store.list(new ActivationQuery(null, null, 0)).await().stream().map(Activation::id).toList();
+      assertEquals(4, Waits.await(store.sweep()));
+      List<String> left = Waits.await(store.list(new ActivationQuery(null, null, 0))).stream().map(Activation::id).toList();
       assertEquals(List.of("new6", "new5", "new4", "new3", "new2"), left);
-      assertTrue(store.logs("old1").await().isEmpty());
-      assertEquals(5, store.list(new ActivationQuery("f", null, 0)).await().size());
-      assertTrue(store.list(new ActivationQuery("g", null, 0)).await().isEmpty());
-      assertEquals(0, store.sweep().await());
+      assertTrue(Waits.await(store.logs("old1")).isEmpty());
+      assertEquals(5, Waits.await(store.list(new ActivationQuery("f", null, 0))).size());
+      assertTrue(Waits.await(store.list(new ActivationQuery("g", null, 0))).isEmpty());
+      assertEquals(0, Waits.await(store.sweep()));
     }
   }
 }

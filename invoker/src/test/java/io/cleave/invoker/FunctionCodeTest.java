@@ -29,7 +29,7 @@ class FunctionCodeTest {
 
   @AfterEach
   void stop() {
-    vertx.close().await();
+    Waits.await(vertx.close());
   }
 
   private FunctionCode code() {
@@ -52,24 +52,24 @@ class FunctionCodeTest {
         "func.yaml", "schema_version: 20180708\nname: hello\nruntime: python\nentrypoint: /python/bin/fdk /function/main.py handle\n",
         "main.py", "def handle(ctx, data):\n    return 'hi'\n"));
     FunctionCode code = code();
-    FunctionCode.Launch launch = code.launch(fn("bundle:sha256:" + hex), Map.of("A", "1")).await();
+    FunctionCode.Launch launch = Waits.await(code.launch(fn("bundle:sha256:" + hex), Map.of("A", "1")));
     assertEquals(List.of("/usr/bin/python3", "-m", "fdk", "/function/main.py", "handle"), launch.command());
     assertEquals(dir.resolve("unpacked").resolve(hex), launch.bundleDir());
     assertTrue(Files.isRegularFile(launch.bundleDir().resolve("main.py")));
     assertEquals("1", launch.env().get("A"));
     assertEquals("/cleave/sdk-python:/function:/function/.python_packages", launch.env().get("PYTHONPATH"));
     assertEquals("1", launch.env().get("PYTHONSAFEPATH"));
-    code.launch(fn("bundle:sha256:" + hex), Map.of()).await();
+    Waits.await(code.launch(fn("bundle:sha256:" + hex), Map.of()));
     assertEquals(1, fetches.get());
     // A new node-local cache (a restart) finds the unpacked directory and fetches nothing.
-    code().launch(fn("bundle:sha256:" + hex), Map.of()).await();
+    Waits.await(code().launch(fn("bundle:sha256:" + hex), Map.of()));
     assertEquals(1, fetches.get());
   }
 
   @Test
   void withoutFuncYamlTheDefaultIsFuncPyHandler() throws Exception {
     String hex = Bundles.write(dir.resolve("bundles"), Map.of("func.py", "def handler(ctx, data):\n    return 1\n"));
-    FunctionCode.Launch launch = code().launch(fn("bundle:sha256:" + hex), Map.of()).await();
+    FunctionCode.Launch launch = Waits.await(code().launch(fn("bundle:sha256:" + hex), Map.of()));
     assertEquals(List.of("/usr/bin/python3", "-m", "fdk", "/function/func.py", "handler"), launch.command());
   }
 
@@ -78,7 +78,7 @@ class FunctionCodeTest {
     String version = new String(new ProcessBuilder(FunctionCode.PYTHON, "-c",
         "import sys; print('python%d.%d' % sys.version_info[:2])").start().getInputStream().readAllBytes()).strip();
     String hex = Bundles.write(dir.resolve("bundles"), Map.of("func.yaml", "runtime: " + version + "\n", "func.py", ""));
-    FunctionCode.Launch launch = code().launch(fn("cleave/bundle:sha256-" + hex), Map.of()).await();
+    FunctionCode.Launch launch = Waits.await(code().launch(fn("cleave/bundle:sha256-" + hex), Map.of()));
     assertEquals("/usr/bin/" + version, launch.command().get(0));
   }
 
@@ -98,7 +98,7 @@ class FunctionCodeTest {
   }
 
   private static void assertMessage(FunctionCode code, String image, String part) {
-    Exception e = assertThrows(Exception.class, () -> code.launch(Calls.fn("f", image), Map.of()).await());
+    Exception e = assertThrows(Exception.class, () -> Waits.await(code.launch(Calls.fn("f", image), Map.of())));
     ApiError api = assertInstanceOf(ApiError.class, e);
     assertEquals(502, api.status());
     assertTrue(api.getMessage().contains(part), api.getMessage());

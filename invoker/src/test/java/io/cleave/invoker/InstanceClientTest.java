@@ -44,13 +44,13 @@ class InstanceClientTest {
                 .end(Buffer.buffer("echo:").appendBuffer(body)));
           }
         });
-    server.listen(SocketAddress.domainSocketAddress(listener)).await();
+    Waits.await(server.listen(SocketAddress.domainSocketAddress(listener)));
   }
 
   @AfterEach
   void stop() {
     client.close();
-    vertx.close().await();
+    Waits.await(vertx.close());
   }
 
   private Call call(String mode) {
@@ -67,7 +67,7 @@ class InstanceClientTest {
   void sendsTheCallWithFnHeadersAndReturnsTheRawAnswer() {
     Call c = call(null);
     Instant deadline = Instant.now().plusSeconds(5);
-    var outcome = client.dispatch(listener, c, deadline).await();
+    var outcome = Waits.await(client.dispatch(listener, c, deadline));
     var answer = assertInstanceOf(InstanceClient.Answered.class, outcome);
     assertEquals(200, answer.status());
     assertEquals("echo:hello", answer.body().toString());
@@ -78,14 +78,14 @@ class InstanceClientTest {
     assertEquals(List.of("POST /call"), answer.headers().get("Seen-Path"));
     // The connection is kept alive and reused: many sequential calls succeed.
     for (int i = 0; i < 50; i++) {
-      assertInstanceOf(InstanceClient.Answered.class, client.dispatch(listener, call(null), deadline).await());
+      assertInstanceOf(InstanceClient.Answered.class, Waits.await(client.dispatch(listener, call(null), deadline)));
     }
   }
 
   @Test
   void anInstanceThatDoesNotAnswerInTimeTimesOut() {
     long t0 = System.nanoTime();
-    var outcome = client.dispatch(listener, call("silent"), Instant.now().plusMillis(300)).await();
+    var outcome = Waits.await(client.dispatch(listener, call("silent"), Instant.now().plusMillis(300)));
     assertInstanceOf(InstanceClient.TimedOut.class, outcome);
     assertTrue(System.nanoTime() - t0 >= 250_000_000L);
   }
@@ -93,14 +93,14 @@ class InstanceClientTest {
   @Test
   void aBrokenConnectionOrMissingListenerIsReportedAsBroken() {
     assertInstanceOf(InstanceClient.Broken.class,
-        client.dispatch(listener, call("close"), Instant.now().plusSeconds(5)).await());
+        Waits.await(client.dispatch(listener, call("close"), Instant.now().plusSeconds(5))));
     assertInstanceOf(InstanceClient.Broken.class,
-        client.dispatch(dir.resolve("nobody.sock").toString(), call(null), Instant.now().plusSeconds(5)).await());
+        Waits.await(client.dispatch(dir.resolve("nobody.sock").toString(), call(null), Instant.now().plusSeconds(5))));
   }
 
   @Test
   void anAnswerPastTheLimitIsRefused() {
-    var outcome = client.dispatch(listener, call("big"), Instant.now().plusSeconds(5)).await();
+    var outcome = Waits.await(client.dispatch(listener, call("big"), Instant.now().plusSeconds(5)));
     assertEquals(1024, assertInstanceOf(InstanceClient.TooLarge.class, outcome).limit());
   }
 }

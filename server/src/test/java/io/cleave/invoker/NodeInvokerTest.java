@@ -76,7 +76,7 @@ class NodeInvokerTest {
   static void stopForkd() {
     forkdProcess.close();
     forkd.close();
-    vertx.close().await();
+    Waits.await(vertx.close());
   }
 
   @AfterEach
@@ -98,8 +98,13 @@ class NodeInvokerTest {
   }
 
   private static Fn fn(String name, String version, int memory, int idleTimeout, Instant updated) throws Exception {
-    String hex = Bundles.write(store, Map.of("func.py", FUNC.formatted(version)));
-    return new Fn(name, name, "app", "bundle:sha256:" + hex, memory, 10, idleTimeout, 1, Map.of(), Map.of(),
+    return fn(name, FUNC.formatted(version), memory, idleTimeout, 1, updated);
+  }
+
+  private static Fn fn(String name, String code, int memory, int idleTimeout, int concurrency, Instant updated)
+      throws Exception {
+    String hex = Bundles.write(store, Map.of("func.py", code));
+    return new Fn(name, name, "app", "bundle:sha256:" + hex, memory, 10, idleTimeout, concurrency, Map.of(), Map.of(),
         updated, updated);
   }
 
@@ -110,7 +115,7 @@ class NodeInvokerTest {
   }
 
   private CallResult run(Fn fn, String body) {
-    CallResult r = invoker.call(call(fn, body)).await();
+    CallResult r = Waits.await(invoker.call(call(fn, body)));
     assertEquals(200, r.status(), r.body().toString());
     return r;
   }
@@ -122,7 +127,7 @@ class NodeInvokerTest {
     }
     Set<StartMode> modes = new HashSet<>();
     for (Future<CallResult> f : all) {
-      modes.add(f.await().startMode());
+      modes.add(Waits.await(f).startMode());
     }
     return modes;
   }
@@ -167,9 +172,10 @@ class NodeInvokerTest {
   void idleInstancesAreStoppedAfterTheFunctionsIdleTimeout() throws Exception {
     open(Policy.KEEP_ALIVE, 2048, Duration.ofSeconds(5), Duration.ofMinutes(10));
     Fn fn = fn("idle", "v1", 64, 1, Instant.now());
+    int before = runningInstances();
     run(fn, "a");
     assertEquals(StartMode.WARM, run(fn, "b").startMode());
-    Thread.sleep(2500);
+    Waits.until("the idle instance is stopped", () -> runningInstances() == before);
     assertEquals(StartMode.COLD, run(fn, "c").startMode());
   }
 
@@ -186,18 +192,18 @@ class NodeInvokerTest {
     assertEquals(StartMode.WARM, run(b, "3").startMode(), "b's instance was kept");
     assertEquals(StartMode.COLD, run(a, "2").startMode(), "a was evicted");
 
-    Future<CallResult> longA = invoker.call(call(a, "sleep 3"));
-    Future<CallResult> longB = invoker.call(call(b, "sleep 3"));
-    Thread.sleep(300);
+    Future<CallResult> longA = invoker.call(call(a, "sleep 5"));
+    Future<CallResult> longB = invoker.call(call(b, "sleep 5"));
+    Waits.until("a's and b's instances are busy", () -> instances("busy") == 2);
     long t0 = System.nanoTime();
-    Exception refused = assertThrows(Exception.class, () -> invoker.call(call(c, "late")).await());
+    Exception refused = assertThrows(Exception.class, () -> Waits.await(invoker.call(call(c, "late"))));
     ApiError e = assertInstanceOf(ApiError.class, refused);
     assertEquals(503, e.status());
     assertTrue(e.retryAfterSeconds() > 0);
     assertTrue(System.nanoTime() - t0 >= 700_000_000L, "the call waited for capacity first");
-    assertEquals(200, longA.await().status());
-    assertEquals(200, longB.await().status());
-    assertEquals("rejected", invoker.list(new io.cleave.common.activation.ActivationQuery("evict-c", null, 1)).await()
+    assertEquals(200, Waits.await(longA).status());
+    assertEquals(200, Waits.await(longB).status());
+    assertEquals("rejected", Waits.await(invoker.list(new io.cleave.common.activation.ActivationQuery("evict-c", null, 1)))
         .get(0).status());
   }
 
@@ -206,15 +212,46 @@ class NodeInvokerTest {
     open(Policy.FORK, 2048, Duration.ofSeconds(5), Duration.ofSeconds(2));
     Fn fn = fn("reclaim", "v1", 64, 60, Instant.now());
     run(fn, "a");
-    waitForGauge("cleave.seeds", 1.0, Duration.ofSeconds(30));
-    waitForGauge("cleave.seeds", 0.0, Duration.ofSeconds(30));
+    waitForGauge("cleave.seeds", 1.0);
+    waitForGauge("cleave.seeds", 0.0);
   }
 
-  private void waitForGauge(String name, double value, Duration limit) throws InterruptedException {
-    long end = System.nanoTime() + limit.toNanos();
-    while (registry.get(name).gauge().value() != value) {
-      assertTrue(System.nanoTime() < end, name + " did not reach " + value);
-      Thread.sleep(100);
-    }
+  @Test
+  void callsShareAnInstanceUpToTheFunctionsConcurrency() throws Exception {
+    open(Policy.KEEP_ALIVE, 2048, Duration.ofSeconds(5), Duration.ofMinutes(10));
+    // Each instance imports the module itself, so the token names the instance that answered.
+    Fn fn = fn("shared", """
+        import time
+        import uuid
+
+        TOKEN = uuid.uuid4().hex
+
+        def handler(ctx, data=None):
+            time.sleep(float(data.getvalue().decode()))
+            return TOKEN
+        """, 64, 60, 2, Instant.now());
+    Future<CallResult> first = invoker.call(call(fn, "1"));
+    Future<CallResult> second = invoker.call(call(fn, "0"));
+    CallResult a = Waits.await(first);
+    CallResult b = Waits.await(second);
+    assertEquals(200, a.status(), a.body().toString());
+    assertEquals(200, b.status(), b.body().toString());
+    assertEquals(a.body().toString(), b.body().toString(), "both calls ran on one instance");
+    assertEquals(Set.of(StartMode.COLD, StartMode.WARM), Set.of(a.startMode(), b.startMode()));
+    assertEquals(1, registry.find("cleave.instance.start.duration").timers().stream().mapToLong(t -> t.count()).sum(),
+        "one instance was started");
+  }
+
+  /** Instances forkd runs now, for every test's invoker (each stops its own when it closes). */
+  private static int runningInstances() {
+    return Waits.await(forkd.health()).instances();
+  }
+
+  private double instances(String state) {
+    return registry.get("cleave.instances").tag("state", state).gauge().value();
+  }
+
+  private void waitForGauge(String name, double value) {
+    Waits.until(name + " reaches " + value, () -> registry.get(name).gauge().value() == value);
   }
 }

@@ -1,0 +1,83 @@
+package io.cleave.invoker;
+
+import io.cleave.forkd.api.InstanceStatus;
+import io.vertx.core.Future;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.List;
+
+/**
+ * The pools' gauges (docs/CONTRACTS.md, Metrics): instances by state and seeds, counted on the
+ * loop; cgroup memory of instances and seeds, sampled from the host. Values are published through
+ * volatile fields, since the metrics endpoint reads them from other threads.
+ */
+final class PoolGauges {
+  private final InstanceHost host;
+  private volatile int starting;
+  private volatile int idle;
+  private volatile int busy;
+  private volatile int seeds;
+  private volatile long instanceMemoryBytes;
+  private volatile long seedMemoryBytes;
+
+  PoolGauges(InvokerMetrics metrics, InstanceHost host) {
+    this.host = host;
+    metrics.instancesGauge("starting", () -> starting);
+    metrics.instancesGauge("idle", () -> idle);
+    metrics.instancesGauge("busy", () -> busy);
+    metrics.seedsGauge(() -> seeds);
+    metrics.memoryGauge("instance", () -> instanceMemoryBytes);
+    metrics.memoryGauge("seed", () -> seedMemoryBytes);
+  }
+
+  void count(Collection<FunctionPool> pools) {
+    int starting = 0;
+    int idle = 0;
+    int busy = 0;
+    int seeds = 0;
+    for (FunctionPool p : pools) {
+      for (Instance i : p.instances) {
+        if (i.state == Instance.State.STARTING) {
+          starting++;
+        } else if (i.state == Instance.State.READY && i.active == 0) {
+          idle++;
+        } else if (i.active > 0) {
+          busy++;
+        }
+      }
+      if (p.seed != null && p.seed.state == Seed.State.READY) {
+        seeds++;
+      }
+    }
+    this.starting = starting;
+    this.idle = idle;
+    this.busy = busy;
+    this.seeds = seeds;
+  }
+
+  /** Asks the host for the cgroup usage of every running instance and seed; a failed answer counts 0. */
+  void sampleMemory(Collection<FunctionPool> pools) {
+    List<Future<Long>> instances = new ArrayList<>();
+    List<Future<Long>> seeds = new ArrayList<>();
+    for (FunctionPool p : pools) {
+      for (Instance i : p.instances) {
+        if (i.id != null && !i.destroyed) {
+          instances.add(host.status(i.id).map(InstanceStatus::memoryBytes).otherwise(0L));
+        }
+      }
+      if (p.seed != null && p.seed.id != null) {
+        seeds.add(host.status(p.seed.id).map(InstanceStatus::memoryBytes).otherwise(0L));
+      }
+    }
+    Future.all(instances).onComplete(v -> instanceMemoryBytes = sum(instances));
+    Future.all(seeds).onComplete(v -> seedMemoryBytes = sum(seeds));
+  }
+
+  private static long sum(List<Future<Long>> parts) {
+    long total = 0;
+    for (Future<Long> f : parts) {
+      total += f.succeeded() ? f.result() : 0;
+    }
+    return total;
+  }
+}

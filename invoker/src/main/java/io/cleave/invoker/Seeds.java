@@ -1,0 +1,152 @@
+package io.cleave.invoker;
+
+import io.cleave.common.error.ApiError;
+import io.cleave.forkd.api.StartRequest;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
+import java.util.logging.Level;
+import java.util.logging.Logger;
+
+/**
+ * Seed keeping: one seed per function on this node, started beside a cold start when memory is
+ * spare, reclaimed once not forked from for {@code seedIdle}, retired with its function's version.
+ * A version whose seed refused to fork (threads at import) keeps no seed: its instances start cold,
+ * and say why. Touched only on the invoker's loop.
+ */
+final class Seeds {
+  private static final Logger LOG = Logger.getLogger(Seeds.class.getName());
+  private static final long SEED_RETRY_AFTER_FAILED_START_NANOS = TimeUnit.SECONDS.toNanos(30);
+  private static final long FORK_RETRY_AFTER_FAILED_FORK_NANOS = TimeUnit.SECONDS.toNanos(5);
+
+  private final Vertx vertx;
+  private final InvokerLoop loop;
+  private final InstanceHost host;
+  private final FunctionCode code;
+  private final NodeMemory memory;
+  private final Duration seedIdle;
+  /** Schedules a pool again once its seed is ready: calls queued behind cold starts may fork now. */
+  private final Consumer<FunctionPool> ready;
+  private boolean closing;
+
+  Seeds(Vertx vertx, InvokerLoop loop, InstanceHost host, FunctionCode code, NodeMemory memory, Duration seedIdle,
+      Consumer<FunctionPool> ready) {
+    this.vertx = vertx;
+    this.loop = loop;
+    this.host = host;
+    this.code = code;
+    this.memory = memory;
+    this.seedIdle = seedIdle;
+    this.ready = ready;
+  }
+
+  /** Starts the pool's seed if memory is spare; a seed never pushes out running work (the next cold start tries again). */
+  void start(FunctionPool pool) {
+    int mb = pool.fn.memory();
+    if (closing || !memory.reserve(mb)) {
+      return;
+    }
+    Seed seed = new Seed(pool.version, mb);
+    pool.seed = seed;
+    loop.here(pool.launch(code, loop).compose(l -> host.start(
+            StartRequest.seed(pool.fnId, pool.fn.appId(), l.bundleDir().toString(), mb, l.command(), l.env()))))
+        .onComplete(ar -> {
+          if (ar.failed()) {
+            LOG.log(Level.WARNING, "seed of function " + pool.fnId + " did not start: " + InstancePools.message(ar.cause()));
+            if (pool.seed == seed) {
+              pool.seed = null;
+            }
+            seed.state = Seed.State.RETIRED;
+            memory.release(seed.memoryMb);
+            pool.seedRetryAfterNanos = System.nanoTime() + SEED_RETRY_AFTER_FAILED_START_NANOS;
+            return;
+          }
+          seed.id = ar.result().instanceId();
+          if (pool.seed != seed || closing || !seed.version.equals(pool.version)) {
+            seed.state = Seed.State.RETIRED;
+            stop(seed);
+            return;
+          }
+          seed.state = Seed.State.READY;
+          seed.lastUsedNanos = System.nanoTime();
+          armReclaim(pool, seed, seedIdle.toMillis());
+          ready.accept(pool);
+        });
+  }
+
+  /** A child is being forked from the seed: it counts as used. */
+  void forking(Seed seed) {
+    seed.lastUsedNanos = System.nanoTime();
+  }
+
+  /**
+   * A fork failed; its call falls back to a cold start. Forks pause for a while; a seed that
+   * refused (422) marks its version unforkable, and one forkd no longer knows or that has exited
+   * (404, 409) is replaced.
+   */
+  void forkFailed(FunctionPool pool, Seed seed, Throwable cause) {
+    LOG.log(Level.WARNING, "fork of seed " + seed.id + " failed, starting cold: " + InstancePools.message(cause));
+    pool.forkRetryAfterNanos = System.nanoTime() + FORK_RETRY_AFTER_FAILED_FORK_NANOS;
+    if (pool.seed != seed || !(cause instanceof ApiError e)) {
+      return;
+    }
+    if (e.status() == 422) {
+      pool.unforkable = e.getMessage();
+      retire(pool);
+    } else if (e.status() == 404 || e.status() == 409) {
+      retire(pool);
+    }
+  }
+
+  /** Stops the pool's seed now, or, if it is still starting, as soon as it is up. */
+  void retire(FunctionPool pool) {
+    Seed seed = pool.seed;
+    if (seed == null) {
+      return;
+    }
+    pool.seed = null;
+    vertx.cancelTimer(seed.reclaimTimer);
+    if (seed.state == Seed.State.READY) {
+      seed.state = Seed.State.RETIRED;
+      stop(seed);
+    }
+  }
+
+  /** No more seeds start; stops every seed, completing when the host confirmed. */
+  List<Future<Void>> close(Collection<FunctionPool> pools) {
+    closing = true;
+    List<Future<Void>> stops = new ArrayList<>();
+    for (FunctionPool pool : pools) {
+      if (pool.seed != null && pool.seed.id != null) {
+        stops.add(host.delete(pool.seed.id));
+      }
+    }
+    return stops;
+  }
+
+  private void stop(Seed seed) {
+    memory.release(seed.memoryMb);
+    String id = seed.id;
+    host.delete(id).onFailure(e -> LOG.log(Level.WARNING, "stopping seed " + id + " failed: " + InstancePools.message(e)));
+  }
+
+  private void armReclaim(FunctionPool pool, Seed seed, long delayMs) {
+    seed.reclaimTimer = vertx.setTimer(Math.max(1, delayMs), t -> {
+      if (pool.seed != seed || seed.state != Seed.State.READY) {
+        return;
+      }
+      long idleMs = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - seed.lastUsedNanos);
+      long left = seedIdle.toMillis() - idleMs;
+      if (left > 0) {
+        armReclaim(pool, seed, left);
+      } else {
+        retire(pool);
+      }
+    });
+  }
+}

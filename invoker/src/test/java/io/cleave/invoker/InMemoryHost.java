@@ -1,0 +1,153 @@
+package io.cleave.invoker;
+
+import io.cleave.common.error.ApiError;
+import io.cleave.common.model.StartMode;
+import io.cleave.forkd.api.InstanceStatus;
+import io.cleave.forkd.api.StartRequest;
+import io.cleave.forkd.api.StartedInstance;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.file.AsyncFile;
+import io.vertx.core.file.OpenOptions;
+import io.vertx.core.http.HttpServer;
+import io.vertx.core.http.HttpServerRequest;
+import io.vertx.core.net.SocketAddress;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import java.util.Queue;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * An instance host in memory, for tests that need no root: every instance is an HTTP server on a
+ * unix socket answering {@code POST /call} as the FDK does (body {@code "<instance id> <call body>"}),
+ * and writing one line per call to its {@code output} file next to the listener. Seeds serve no
+ * calls; a fork needs a live seed. Calls whose body is {@code hold} are answered only on
+ * {@link #releaseHeld}. The host can be told to refuse forks as a seed with threads does (422).
+ * Memory and output sizes are not measured: status reports 0.
+ */
+final class InMemoryHost implements InstanceHost {
+  /** One start the host was asked for, in order. */
+  record Start(String instanceId, String fnId, StartMode mode, boolean seed) {}
+
+  private record Live(Start start, HttpServer server, AsyncFile output) {}
+
+  private final Vertx vertx;
+  private final Path root;
+  private final AtomicInteger ids = new AtomicInteger();
+  private final Map<String, Live> live = new ConcurrentHashMap<>();
+  private final List<Start> starts = new CopyOnWriteArrayList<>();
+  private final Queue<Runnable> held = new ConcurrentLinkedQueue<>();
+  private volatile String forkRefusal;
+
+  InMemoryHost(Vertx vertx, Path root) {
+    this.vertx = vertx;
+    this.root = root;
+  }
+
+  /** From now on every fork is refused with 422 and this reason, as forkd relays a seed's refusal. */
+  void refuseForks(String reason) {
+    forkRefusal = reason;
+  }
+
+  List<Start> starts() {
+    return List.copyOf(starts);
+  }
+
+  /** Instances and seeds running now. */
+  List<Start> live() {
+    return live.values().stream().map(Live::start).toList();
+  }
+
+  boolean isLive(String instanceId) {
+    return live.containsKey(instanceId);
+  }
+
+  int heldCalls() {
+    return held.size();
+  }
+
+  /** Answers every held call. */
+  void releaseHeld() {
+    Runnable answer;
+    while ((answer = held.poll()) != null) {
+      answer.run();
+    }
+  }
+
+  @Override
+  public Future<StartedInstance> start(StartRequest request) {
+    if (request.mode() == StartMode.FORK) {
+      Live seed = live.get(request.seedId());
+      if (seed == null || !seed.start().seed()) {
+        return Future.failedFuture(new ApiError(404, "unknown seed " + request.seedId()));
+      }
+      if (forkRefusal != null) {
+        return Future.failedFuture(new ApiError(422, forkRefusal));
+      }
+    }
+    String id = (request.seed() ? "s-" : "c-") + ids.incrementAndGet();
+    Start start = new Start(id, request.fnId(), request.mode(), request.seed());
+    starts.add(start);
+    if (request.seed()) {
+      live.put(id, new Live(start, null, null));
+      return Future.succeededFuture(new StartedInstance(id, 0, null, StartMode.COLD, 0));
+    }
+    Path dir = root.resolve(id);
+    Path listener = dir.resolve("lsnr.sock");
+    HttpServer server = vertx.createHttpServer();
+    return vertx.fileSystem().mkdirs(dir.toString())
+        .compose(v -> vertx.fileSystem().open(dir.resolve("output").toString(), new OpenOptions().setAppend(true)))
+        .compose(output -> {
+          server.requestHandler(req -> serve(id, output, req));
+          return server.listen(SocketAddress.domainSocketAddress(listener.toString()))
+              .map(s -> {
+                live.put(id, new Live(start, server, output));
+                return new StartedInstance(id, 0, listener.toString(), request.mode(), 0);
+              });
+        });
+  }
+
+  private void serve(String id, AsyncFile output, HttpServerRequest req) {
+    req.body().compose(body -> output.write(Buffer.buffer("call " + req.getHeader("Fn-Call-Id") + " on " + id + "\n"))
+            .map(v -> body))
+        .onSuccess(body -> {
+          Runnable answer = () -> req.response().end(id + " " + body);
+          if (body.toString().equals("hold")) {
+            held.add(answer);
+          } else {
+            answer.run();
+          }
+        });
+  }
+
+  @Override
+  public Future<InstanceStatus> status(String instanceId) {
+    Live l = live.get(instanceId);
+    if (l == null) {
+      return Future.failedFuture(new ApiError(404, "unknown instance " + instanceId));
+    }
+    return Future.succeededFuture(new InstanceStatus(instanceId, "running", null, null, false, 0, 0, 0));
+  }
+
+  @Override
+  public Future<Void> delete(String instanceId) {
+    Live l = live.remove(instanceId);
+    if (l == null) {
+      return Future.failedFuture(new ApiError(404, "unknown instance " + instanceId));
+    }
+    if (l.server() == null) {
+      return Future.succeededFuture();
+    }
+    return l.server().close().compose(v -> l.output().close());
+  }
+
+  /** Stops whatever still runs. */
+  void close() {
+    live.keySet().forEach(id -> Waits.await(delete(id)));
+  }
+}
