@@ -2,7 +2,8 @@ package io.cleave.scheduler;
 
 /** What placement decided for a function's next waiting call on one node. */
 public sealed interface Decision<I, S>
-    permits Decision.UseWarm, Decision.UseStarted, Decision.Fork, Decision.StartCold, Decision.Wait {
+    permits Decision.UseWarm, Decision.UseStarted, Decision.Fork, Decision.RemoteFork, Decision.StartCold,
+        Decision.Wait {
 
   /** Run the call on this ready instance, which has served before and has a free call slot. */
   record UseWarm<I, S>(I instance) implements Decision<I, S> {}
@@ -12,6 +13,9 @@ public sealed interface Decision<I, S>
 
   /** Start a child of this seed for the call. */
   record Fork<I, S>(S seed) implements Decision<I, S> {}
+
+  /** Restore a child of the cluster's seed, held by another node, here (remote fork). */
+  record RemoteFork<I, S>(SeedRecord seed) implements Decision<I, S> {}
 
   /**
    * Start a cold instance for the call. {@code makeSeed}: start the function's seed too, so later

@@ -25,6 +25,11 @@ public interface PoolView<I, S> {
   /** True when the function has no seed and nothing stands in the way of starting one. */
   boolean seedWanted();
 
+  /** The cluster's ready seed of this version on another node that this node can restore children of, or null. */
+  default SeedRecord remoteSeed() {
+    return null;
+  }
+
   /** Waiting calls that no instance being started will take. */
   default int uncoveredCalls() {
     return waitingCalls() - startingSlots();

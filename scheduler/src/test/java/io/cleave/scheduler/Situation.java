@@ -2,32 +2,37 @@ package io.cleave.scheduler;
 
 /** One function's pool as a table row: instances and seeds are named by strings. */
 record Situation(int waitingCalls, int startingSlots, String warmInstance, String startedInstance,
-    String forkableSeed, boolean seedWanted) implements PoolView<String, String> {
+    String forkableSeed, boolean seedWanted, SeedRecord remoteSeed) implements PoolView<String, String> {
 
   /** One call waits, nothing runs or starts, no seed exists and one may be started. */
   static Situation empty() {
-    return new Situation(1, 0, null, null, null, true);
+    return new Situation(1, 0, null, null, null, true, null);
+  }
+
+  /** The cluster's seed is ready on another node (so none is wanted here). */
+  Situation remote(SeedRecord seed) {
+    return new Situation(waitingCalls, startingSlots, warmInstance, startedInstance, forkableSeed, false, seed);
   }
 
   Situation waiting(int calls, int starting) {
-    return new Situation(calls, starting, warmInstance, startedInstance, forkableSeed, seedWanted);
+    return new Situation(calls, starting, warmInstance, startedInstance, forkableSeed, seedWanted, remoteSeed);
   }
 
   Situation warm(String instance) {
-    return new Situation(waitingCalls, startingSlots, instance, startedInstance, forkableSeed, seedWanted);
+    return new Situation(waitingCalls, startingSlots, instance, startedInstance, forkableSeed, seedWanted, remoteSeed);
   }
 
   Situation started(String instance) {
-    return new Situation(waitingCalls, startingSlots, warmInstance, instance, forkableSeed, seedWanted);
+    return new Situation(waitingCalls, startingSlots, warmInstance, instance, forkableSeed, seedWanted, remoteSeed);
   }
 
   /** A seed that can be forked now (so none is wanted). */
   Situation seed(String seed) {
-    return new Situation(waitingCalls, startingSlots, warmInstance, startedInstance, seed, false);
+    return new Situation(waitingCalls, startingSlots, warmInstance, startedInstance, seed, false, remoteSeed);
   }
 
   /** No forkable seed, and none may be started (one is starting, failed a while ago, or refuses to fork). */
   Situation noSeedPossible() {
-    return new Situation(waitingCalls, startingSlots, warmInstance, startedInstance, null, false);
+    return new Situation(waitingCalls, startingSlots, warmInstance, startedInstance, null, false, remoteSeed);
   }
 }

@@ -1,0 +1,152 @@
+package io.cleave.scheduler;
+
+import com.hazelcast.cluster.MembershipEvent;
+import com.hazelcast.cluster.MembershipListener;
+import com.hazelcast.core.EntryEvent;
+import com.hazelcast.core.HazelcastInstance;
+import com.hazelcast.map.IMap;
+import com.hazelcast.map.listener.EntryAddedListener;
+import com.hazelcast.map.listener.EntryRemovedListener;
+import com.hazelcast.map.listener.EntryUpdatedListener;
+import io.cleave.common.json.Json;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.logging.Level;
+import java.util.logging.Logger;
+
+/**
+ * The seed directory shared by every member, in a Hazelcast map (records as JSON). A claim is a
+ * {@code putIfAbsent}, so it is atomic across members; updates and releases are conditional on the
+ * holder. Each member keeps a copy fed by entry events for {@link #find}. When a member leaves,
+ * any member that sees it go drops its seeds, so the next call elects a new seed elsewhere.
+ * Hazelcast calls block, so writes run on one thread of their own, never on an event loop.
+ */
+public final class HazelcastSeedDirectory implements SeedDirectory, AutoCloseable {
+  static final String MAP = "cleave-seeds";
+  private static final Logger LOG = Logger.getLogger(HazelcastSeedDirectory.class.getName());
+
+  private final IMap<String, String> map;
+  private final Map<String, SeedRecord> view = new ConcurrentHashMap<>();
+  private final ExecutorService writes = Executors.newSingleThreadExecutor(r -> {
+    Thread t = new Thread(r, "seed-directory");
+    t.setDaemon(true);
+    return t;
+  });
+  private final java.util.UUID membershipListener;
+  private final java.util.UUID entryListener;
+  private final HazelcastInstance hz;
+
+  public HazelcastSeedDirectory(HazelcastInstance hz) {
+    this.hz = hz;
+    this.map = hz.getMap(MAP);
+    // Listen first, then copy, so nothing written meanwhile is missed.
+    this.entryListener = map.addEntryListener(new Feed(), true);
+    map.forEach((k, v) -> view.put(k, read(v)));
+    this.membershipListener = hz.getCluster().addMembershipListener(new MembershipListener() {
+      @Override
+      public void memberAdded(MembershipEvent event) {
+        // a new member claims seeds as its calls need them
+      }
+
+      @Override
+      public void memberRemoved(MembershipEvent event) {
+        dropSeedsOf(event.getMember().getUuid().toString());
+      }
+    });
+  }
+
+  /** This member's id, which records carry so they go when it leaves. */
+  public String localMember() {
+    return hz.getCluster().getLocalMember().getUuid().toString();
+  }
+
+  @Override
+  public CompletionStage<SeedRecord> claim(SeedRecord starting) {
+    return CompletableFuture.supplyAsync(() -> {
+      String held = map.putIfAbsent(starting.key().id(), write(starting));
+      return held == null ? null : read(held);
+    }, writes);
+  }
+
+  @Override
+  public CompletionStage<Void> update(SeedRecord record) {
+    return CompletableFuture.runAsync(() -> {
+      String key = record.key().id();
+      String held = map.get(key);
+      if (held != null && read(held).node().equals(record.node())) {
+        map.replace(key, held, write(record));
+      }
+    }, writes);
+  }
+
+  @Override
+  public CompletionStage<Void> release(SeedKey key, String node) {
+    return CompletableFuture.runAsync(() -> {
+      String held = map.get(key.id());
+      if (held != null && read(held).node().equals(node)) {
+        map.remove(key.id(), held);
+      }
+    }, writes);
+  }
+
+  @Override
+  public SeedRecord find(SeedKey key) {
+    return view.get(key.id());
+  }
+
+  private void dropSeedsOf(String member) {
+    view.forEach((key, record) -> {
+      if (record.member().equals(member)) {
+        writes.execute(() -> {
+          try {
+            map.remove(key, write(record));
+          } catch (RuntimeException e) {
+            LOG.log(Level.WARNING, "cannot drop seed " + key + " of departed member " + member, e);
+          }
+        });
+      }
+    });
+  }
+
+  @Override
+  public void close() {
+    try {
+      map.removeEntryListener(entryListener);
+      hz.getCluster().removeMembershipListener(membershipListener);
+    } catch (RuntimeException e) {
+      // Hazelcast already shut down with the registry
+    }
+    writes.shutdownNow();
+  }
+
+  private static String write(SeedRecord r) {
+    return new String(Json.toBytes(r), java.nio.charset.StandardCharsets.UTF_8);
+  }
+
+  private static SeedRecord read(String json) {
+    return Json.fromBytes(json.getBytes(java.nio.charset.StandardCharsets.UTF_8), SeedRecord.class);
+  }
+
+  /** Applies entry events from any member to the local copy. */
+  private final class Feed implements EntryAddedListener<String, String>, EntryUpdatedListener<String, String>,
+      EntryRemovedListener<String, String> {
+    @Override
+    public void entryAdded(EntryEvent<String, String> event) {
+      view.put(event.getKey(), read(event.getValue()));
+    }
+
+    @Override
+    public void entryUpdated(EntryEvent<String, String> event) {
+      view.put(event.getKey(), read(event.getValue()));
+    }
+
+    @Override
+    public void entryRemoved(EntryEvent<String, String> event) {
+      view.remove(event.getKey());
+    }
+  }
+}

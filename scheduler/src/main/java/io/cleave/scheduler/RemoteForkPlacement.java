@@ -1,0 +1,23 @@
+package io.cleave.scheduler;
+
+/**
+ * {@code remote-fork} (one seed per function version in the whole cluster): a warm instance here,
+ * else a fork of the seed when this node holds it, else a child restored here from the seed on
+ * another node, else a cold start, which also claims the cluster's seed when there is none.
+ */
+public final class RemoteForkPlacement implements Placement {
+  private final Placement fork = new ForkPlacement();
+
+  @Override
+  public <I, S> Decision<I, S> place(PoolView<I, S> pool) {
+    Decision<I, S> local = fork.place(pool);
+    if (!(local instanceof Decision.StartCold)) {
+      return local;
+    }
+    SeedRecord remote = pool.remoteSeed();
+    if (remote != null) {
+      return new Decision.RemoteFork<>(remote);
+    }
+    return local;
+  }
+}
