@@ -10,6 +10,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.cleave.common.error.ApiError;
+import io.cleave.common.model.StartMode;
 import io.vertx.core.json.JsonObject;
 import java.net.StandardProtocolFamily;
 import java.net.UnixDomainSocketAddress;
@@ -170,7 +171,7 @@ class ForkdWithSdkPythonTest {
         StartedInstance c = forkd.await(forkd.client.start(StartRequest.cold("fn1", "app1", bundle.toString(), 128,
             command(), env())));
         coldSeen.add(ms(t0));
-        assertEquals("cold", c.startMode());
+        assertEquals(StartMode.COLD, c.startMode());
         cold.add(c.startMs());
         forkd.await(forkd.client.delete(c.instanceId()));
         for (int k = 0; k < 4; k++) {
@@ -179,7 +180,7 @@ class ForkdWithSdkPythonTest {
           StartedInstance f = forkd.await(forkd.client.start(StartRequest.fork(seed.instanceId(), "fn1", "app1", 64,
               Map.of())));
           forkSeen.add(ms(t0));
-          assertEquals("fork", f.startMode());
+          assertEquals(StartMode.FORK, f.startMode());
           fork.add(f.startMs());
           t0 = System.nanoTime();
           forkd.await(forkd.client.health());

@@ -3,6 +3,9 @@ package io.cleave.invoker;
 import io.cleave.common.model.App;
 import io.cleave.common.model.Fn;
 import io.cleave.scheduler.PoolView;
+import io.cleave.scheduler.SeedDirectory;
+import io.cleave.scheduler.SeedKey;
+import io.cleave.scheduler.SeedRecord;
 import io.vertx.core.Future;
 import java.time.Instant;
 import java.util.ArrayDeque;
@@ -24,6 +27,9 @@ final class FunctionPool implements PoolView<Instance, Seed> {
   private static final Comparator<Instant> TIME = Comparator.nullsFirst(Comparator.naturalOrder());
 
   final String fnId;
+  /** Where this version's seed is, cluster-wide under remote-fork, this node's own otherwise. */
+  private final SeedDirectory seeds;
+  private final String node;
   Fn fn;
   App app;
   Version version;
@@ -41,8 +47,15 @@ final class FunctionPool implements PoolView<Instance, Seed> {
   private Map<String, String> fnConfig;
   private Map<String, String> appConfig;
 
-  FunctionPool(String fnId) {
+  FunctionPool(String fnId, SeedDirectory seeds, String node) {
     this.fnId = fnId;
+    this.seeds = seeds;
+    this.node = node;
+  }
+
+  /** The current version's name in the seed directory. */
+  SeedKey seedKey() {
+    return SeedKey.of(fnId, version.image(), version.memoryMb(), version.config());
   }
 
   /**
@@ -154,9 +167,18 @@ final class FunctionPool implements PoolView<Instance, Seed> {
         && System.nanoTime() >= forkRetryAfterNanos ? seed : null;
   }
 
-  /** No seed yet, the version forks, and no seed start failed a short while ago. */
+  /** No seed yet here or elsewhere, the version forks, and no seed start failed a short while ago. */
   @Override
   public boolean seedWanted() {
-    return seed == null && unforkable == null && System.nanoTime() >= seedRetryAfterNanos;
+    return seed == null && unforkable == null && System.nanoTime() >= seedRetryAfterNanos
+        && seeds.find(seedKey()) == null;
+  }
+
+  /** The version's seed on another node, once ready and prepared for remote children. */
+  @Override
+  public SeedRecord remoteSeed() {
+    SeedRecord held = seeds.find(seedKey());
+    return held != null && held.ready() && held.remote() != null && !held.node().equals(node)
+        && unforkable == null && System.nanoTime() >= forkRetryAfterNanos ? held : null;
   }
 }

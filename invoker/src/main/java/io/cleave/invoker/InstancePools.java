@@ -8,7 +8,9 @@ import io.cleave.common.model.StartMode;
 import io.cleave.forkd.api.StartRequest;
 import io.cleave.forkd.api.StartedInstance;
 import io.cleave.scheduler.Decision;
+import io.cleave.scheduler.LocalSeedDirectory;
 import io.cleave.scheduler.Placement;
+import io.cleave.scheduler.SeedDirectory;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
@@ -50,8 +52,11 @@ final class InstancePools {
   private final List<Long> timers = new ArrayList<>();
   private boolean closing;
 
+  private final SeedDirectory seedDirectory;
+
+  /** {@code clusterSeeds}: the cluster's seed directory, used under remote-fork (one seed per cluster). */
   InstancePools(Vertx vertx, InvokerLoop loop, InvokerSettings settings, InstanceHost host, InstanceClient client,
-      FunctionCode code, InvokerMetrics metrics, ActivationStore activations) {
+      FunctionCode code, InvokerMetrics metrics, ActivationStore activations, SeedDirectory clusterSeeds) {
     this.vertx = vertx;
     this.loop = loop;
     this.settings = settings;
@@ -63,7 +68,10 @@ final class InstancePools {
     this.records = new CallRecords(vertx, loop, activations, metrics, settings.node(), settings.logLimitBytes());
     this.memory = new NodeMemory(vertx, loop, settings.memoryCapacityMb(), settings.capacityWait(), this::schedule,
         this::refuse);
-    this.seeds = new Seeds(vertx, loop, host, code, memory, settings.seedIdle(), this::schedule);
+    // Other policies keep one seed per function on each node: a directory of this node's own.
+    this.seedDirectory = settings.policy() == Policy.REMOTE_FORK ? clusterSeeds : new LocalSeedDirectory();
+    this.seeds = new Seeds(vertx, loop, host, code, memory, settings.seedIdle(), this::schedule, seedDirectory,
+        settings.node());
     this.gauges = new PoolGauges(metrics, host);
     loop.later(() -> {
       timers.add(vertx.setPeriodic(1000, t -> {
@@ -82,7 +90,7 @@ final class InstancePools {
       promise.fail(new ApiError(503, "the node is shutting down", 1));
       return;
     }
-    FunctionPool pool = pools.computeIfAbsent(call.fn().id(), FunctionPool::new);
+    FunctionPool pool = pools.computeIfAbsent(call.fn().id(), id -> new FunctionPool(id, seedDirectory, settings.node()));
     if (pool.observe(call.fn(), call.app())) {
       retireAll(pool);
     }

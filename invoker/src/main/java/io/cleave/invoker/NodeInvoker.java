@@ -11,6 +11,8 @@ import io.cleave.common.invoke.CallResult;
 import io.cleave.common.invoke.FunctionInvoker;
 import io.cleave.common.model.Fn;
 import io.cleave.forkd.api.ForkdClient;
+import io.cleave.scheduler.LocalSeedDirectory;
+import io.cleave.scheduler.SeedDirectory;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
@@ -34,7 +36,7 @@ public final class NodeInvoker implements FunctionInvoker, ActivationLog, AutoCl
 
   private NodeInvoker(
       Vertx vertx, InvokerSettings settings, InstanceHost host, BundleSource bundles, UnpackLimits unpackLimits,
-      MeterRegistry registry) {
+      MeterRegistry registry, SeedDirectory clusterSeeds) {
     // A fresh event-loop context when opened outside Vert.x: all pool state lives on it.
     this.loop = new InvokerLoop(vertx.getOrCreateContext());
     InvokerMetrics metrics = new InvokerMetrics(registry);
@@ -44,7 +46,7 @@ public final class NodeInvoker implements FunctionInvoker, ActivationLog, AutoCl
     this.detached = DetachedQueue.open(vertx, settings.dataDir().resolve("queue"), settings.detachedParallelism());
     FunctionCode code = new FunctionCode(vertx, bundles, new TarGzUnpacker(unpackLimits),
         settings.dataDir().resolve("unpacked"));
-    this.pools = new InstancePools(vertx, loop, settings, host, client, code, metrics, activations);
+    this.pools = new InstancePools(vertx, loop, settings, host, client, code, metrics, activations, clusterSeeds);
     metrics.queueDepthGauge(detached::depth);
     detached.start(this::call);
   }
@@ -56,14 +58,21 @@ public final class NodeInvoker implements FunctionInvoker, ActivationLog, AutoCl
   public static NodeInvoker open(
       Vertx vertx, InvokerSettings settings, ForkdClient host, BundleSource bundles, UnpackLimits unpackLimits,
       MeterRegistry registry) {
-    return open(vertx, settings, new ForkdHost(host), bundles, unpackLimits, registry);
+    return open(vertx, settings, host, bundles, unpackLimits, registry, new LocalSeedDirectory());
+  }
+
+  /** The same, sharing seeds through {@code clusterSeeds} (used under the remote-fork policy). */
+  public static NodeInvoker open(
+      Vertx vertx, InvokerSettings settings, ForkdClient host, BundleSource bundles, UnpackLimits unpackLimits,
+      MeterRegistry registry, SeedDirectory clusterSeeds) {
+    return new NodeInvoker(vertx, settings, new ForkdHost(host), bundles, unpackLimits, registry, clusterSeeds);
   }
 
   /** The same over any instance host (tests run one in memory). */
   static NodeInvoker open(
       Vertx vertx, InvokerSettings settings, InstanceHost host, BundleSource bundles, UnpackLimits unpackLimits,
       MeterRegistry registry) {
-    return new NodeInvoker(vertx, settings, host, bundles, unpackLimits, registry);
+    return new NodeInvoker(vertx, settings, host, bundles, unpackLimits, registry, new LocalSeedDirectory());
   }
 
   @Override

@@ -4,6 +4,7 @@ import io.cleave.scheduler.ColdOnlyPlacement;
 import io.cleave.scheduler.ForkPlacement;
 import io.cleave.scheduler.KeepAlivePlacement;
 import io.cleave.scheduler.Placement;
+import io.cleave.scheduler.RemoteForkPlacement;
 import java.util.Locale;
 
 /** How a node finds an instance for a call: the name of a {@link Placement}. */
@@ -13,7 +14,13 @@ public enum Policy {
   /** Idle instances are reused for the function's idle_timeout, else cold start (Fn/OpenWhisk caching). */
   KEEP_ALIVE("keep-alive", new KeepAlivePlacement()),
   /** Idle instance, else fork from the function's seed on this node, else cold start (which makes the seed). */
-  FORK("fork", new ForkPlacement());
+  FORK("fork", new ForkPlacement()),
+  /**
+   * One seed per function version in the whole cluster: idle instance, else fork of the seed when it
+   * is here, else a child restored here from the seed on another node, else cold start (which claims
+   * the seed when the cluster has none).
+   */
+  REMOTE_FORK("remote-fork", new RemoteForkPlacement());
 
   private final String wireName;
   private final Placement placement;
@@ -31,7 +38,7 @@ public enum Policy {
     return placement;
   }
 
-  /** Parses {@code cold-only | keep-alive | fork}; the error lists the accepted names. */
+  /** Parses {@code cold-only | keep-alive | fork | remote-fork}; the error lists the accepted names. */
   public static Policy parse(String text) {
     String t = text == null ? "" : text.trim().toLowerCase(Locale.ROOT);
     for (Policy p : values()) {

@@ -1,18 +1,25 @@
 package io.cleave.invoker;
 
+import io.cleave.scheduler.SeedKey;
+
 /** A function's seed on this node: the initialised instance children are forked from. */
 final class Seed {
   enum State { STARTING, READY, RETIRED }
 
   final FunctionPool.Version version;
+  /** The version's name in the seed directory. */
+  final SeedKey key;
   final int memoryMb;
   State state = State.STARTING;
+  /** This node holds the version's claim in the seed directory (given back when the seed goes). */
+  boolean claimed;
   String id;
   long lastUsedNanos = System.nanoTime();
   long reclaimTimer = -1;
 
-  Seed(FunctionPool.Version version, int memoryMb) {
+  Seed(FunctionPool.Version version, SeedKey key, int memoryMb) {
     this.version = version;
+    this.key = key;
     this.memoryMb = memoryMb;
   }
 }

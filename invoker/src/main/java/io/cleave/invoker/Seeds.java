@@ -2,6 +2,7 @@ package io.cleave.invoker;
 
 import io.cleave.common.error.ApiError;
 import io.cleave.forkd.api.StartRequest;
+import io.cleave.scheduler.SeedDirectory;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import java.time.Duration;
@@ -32,10 +33,13 @@ final class Seeds {
   private final Duration seedIdle;
   /** Schedules a pool again once its seed is ready: calls queued behind cold starts may fork now. */
   private final Consumer<FunctionPool> ready;
+  /** Who holds which seed: claimed before a seed starts, so a version has one seed where the directory reaches. */
+  private final SeedDirectory directory;
+  private final String node;
   private boolean closing;
 
   Seeds(Vertx vertx, InvokerLoop loop, InstanceHost host, FunctionCode code, NodeMemory memory, Duration seedIdle,
-      Consumer<FunctionPool> ready) {
+      Consumer<FunctionPool> ready, SeedDirectory directory, String node) {
     this.vertx = vertx;
     this.loop = loop;
     this.host = host;
@@ -43,27 +47,43 @@ final class Seeds {
     this.memory = memory;
     this.seedIdle = seedIdle;
     this.ready = ready;
+    this.directory = directory;
+    this.node = node;
   }
 
-  /** Starts the pool's seed if memory is spare; a seed never pushes out running work (the next cold start tries again). */
+  /**
+   * Starts the pool's seed if memory is spare (a seed never pushes out running work: the next cold
+   * start tries again) and this node wins the version's claim in the seed directory; a node that
+   * loses leaves the seed to the winner.
+   */
   void start(FunctionPool pool) {
     int mb = pool.fn.memory();
     if (closing || !memory.reserve(mb)) {
       return;
     }
-    Seed seed = new Seed(pool.version, mb);
+    Seed seed = new Seed(pool.version, pool.seedKey(), mb);
     pool.seed = seed;
-    loop.here(pool.launch(code, loop).compose(l -> host.start(
-            StartRequest.seed(pool.fnId, pool.fn.appId(), l.bundleDir().toString(), mb, l.command(), l.env()))))
+    loop.here(Future.fromCompletionStage(directory.claim(seed.key, node)))
+        .compose(holder -> {
+          if (holder != null) {
+            return Future.failedFuture(new HeldElsewhere(holder.node()));
+          }
+          seed.claimed = true;
+          return pool.launch(code, loop).compose(l -> host.start(
+              StartRequest.seed(pool.fnId, pool.fn.appId(), l.bundleDir().toString(), mb, l.command(), l.env())));
+        })
         .onComplete(ar -> {
           if (ar.failed()) {
-            LOG.log(Level.WARNING, "seed of function " + pool.fnId + " did not start: " + InstancePools.message(ar.cause()));
             if (pool.seed == seed) {
               pool.seed = null;
             }
             seed.state = Seed.State.RETIRED;
             memory.release(seed.memoryMb);
-            pool.seedRetryAfterNanos = System.nanoTime() + SEED_RETRY_AFTER_FAILED_START_NANOS;
+            release(seed);
+            if (!(ar.cause() instanceof HeldElsewhere)) {
+              LOG.log(Level.WARNING, "seed of function " + pool.fnId + " did not start: " + InstancePools.message(ar.cause()));
+              pool.seedRetryAfterNanos = System.nanoTime() + SEED_RETRY_AFTER_FAILED_START_NANOS;
+            }
             return;
           }
           seed.id = ar.result().instanceId();
@@ -74,9 +94,17 @@ final class Seeds {
           }
           seed.state = Seed.State.READY;
           seed.lastUsedNanos = System.nanoTime();
+          directory.ready(seed.key, node, null);
           armReclaim(pool, seed, seedIdle.toMillis());
           ready.accept(pool);
         });
+  }
+
+  /** The directory says another node holds the version's seed. */
+  private static final class HeldElsewhere extends Exception {
+    HeldElsewhere(String node) {
+      super("the seed is held by node " + node, null, false, false);
+    }
   }
 
   /** A child is being forked from the seed: it counts as used. */
@@ -131,8 +159,17 @@ final class Seeds {
 
   private void stop(Seed seed) {
     memory.release(seed.memoryMb);
+    release(seed);
     String id = seed.id;
     host.delete(id).onFailure(e -> LOG.log(Level.WARNING, "stopping seed " + id + " failed: " + InstancePools.message(e)));
+  }
+
+  /** Gives the seed's claim back, so another start (here or on another node) may make the next one. */
+  private void release(Seed seed) {
+    if (seed.claimed) {
+      seed.claimed = false;
+      directory.release(seed.key, node);
+    }
   }
 
   private void armReclaim(FunctionPool pool, Seed seed, long delayMs) {

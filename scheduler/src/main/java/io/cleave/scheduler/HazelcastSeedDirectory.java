@@ -60,25 +60,25 @@ public final class HazelcastSeedDirectory implements SeedDirectory, AutoCloseabl
   }
 
   /** This member's id, which records carry so they go when it leaves. */
-  public String localMember() {
+  String localMember() {
     return hz.getCluster().getLocalMember().getUuid().toString();
   }
 
   @Override
-  public CompletionStage<SeedRecord> claim(SeedRecord starting) {
+  public CompletionStage<SeedRecord> claim(SeedKey key, String node) {
+    SeedRecord starting = new SeedRecord(key.fnId(), key.version(), node, localMember(), false, null);
     return CompletableFuture.supplyAsync(() -> {
-      String held = map.putIfAbsent(starting.key().id(), write(starting));
+      String held = map.putIfAbsent(key.id(), write(starting));
       return held == null ? null : read(held);
     }, writes);
   }
 
   @Override
-  public CompletionStage<Void> update(SeedRecord record) {
+  public CompletionStage<Void> ready(SeedKey key, String node, RemoteSeed remote) {
     return CompletableFuture.runAsync(() -> {
-      String key = record.key().id();
-      String held = map.get(key);
-      if (held != null && read(held).node().equals(record.node())) {
-        map.replace(key, held, write(record));
+      String held = map.get(key.id());
+      if (held != null && read(held).node().equals(node)) {
+        map.replace(key.id(), held, write(read(held).asReady(remote)));
       }
     }, writes);
   }

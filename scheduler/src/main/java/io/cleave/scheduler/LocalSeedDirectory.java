@@ -10,13 +10,14 @@ public final class LocalSeedDirectory implements SeedDirectory {
   private final Map<String, SeedRecord> seeds = new ConcurrentHashMap<>();
 
   @Override
-  public CompletionStage<SeedRecord> claim(SeedRecord starting) {
-    return CompletableFuture.completedFuture(seeds.putIfAbsent(starting.key().id(), starting));
+  public CompletionStage<SeedRecord> claim(SeedKey key, String node) {
+    SeedRecord starting = new SeedRecord(key.fnId(), key.version(), node, node, false, null);
+    return CompletableFuture.completedFuture(seeds.putIfAbsent(key.id(), starting));
   }
 
   @Override
-  public CompletionStage<Void> update(SeedRecord record) {
-    seeds.computeIfPresent(record.key().id(), (k, held) -> held.node().equals(record.node()) ? record : held);
+  public CompletionStage<Void> ready(SeedKey key, String node, RemoteSeed remote) {
+    seeds.computeIfPresent(key.id(), (k, held) -> held.node().equals(node) ? held.asReady(remote) : held);
     return CompletableFuture.completedFuture(null);
   }
 

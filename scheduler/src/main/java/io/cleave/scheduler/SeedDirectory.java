@@ -10,13 +10,16 @@ import java.util.concurrent.CompletionStage;
 public interface SeedDirectory {
 
   /**
-   * Claims the seed of {@code starting.key()} for {@code starting.node()}: completes with null when
-   * the claim won, else with the record of the node that holds it.
+   * Claims the seed of {@code key} for {@code node} (recorded as starting): completes with null
+   * when the claim won, else with the record of the node that holds it.
    */
-  CompletionStage<SeedRecord> claim(SeedRecord starting);
+  CompletionStage<SeedRecord> claim(SeedKey key, String node);
 
-  /** Replaces the holder's own record (e.g. once ready); a record of another holder is left alone. */
-  CompletionStage<Void> update(SeedRecord record);
+  /**
+   * Marks {@code node}'s seed of {@code key} ready, with where other nodes restore children of it
+   * ({@code remote} null: only local forks); a record of another holder is left alone.
+   */
+  CompletionStage<Void> ready(SeedKey key, String node, RemoteSeed remote);
 
   /** Gives the seed up, if {@code node} holds it. */
   CompletionStage<Void> release(SeedKey key, String node);

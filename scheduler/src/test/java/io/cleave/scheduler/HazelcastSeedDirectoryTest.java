@@ -60,18 +60,14 @@ class HazelcastSeedDirectoryTest {
     hz1.shutdown();
   }
 
-  private SeedRecord starting(HazelcastSeedDirectory dir, String node, SeedKey key) {
-    return new SeedRecord(key.fnId(), key.version(), node, dir.localMember(), false, null);
-  }
-
   @Test
   void twoNodesRacingForTheSameSeedsKeepOneEach() throws Exception {
     List<CompletableFuture<SeedRecord>> a = new ArrayList<>();
     List<CompletableFuture<SeedRecord>> b = new ArrayList<>();
     for (int i = 0; i < 40; i++) {
       SeedKey key = SeedKey.of("fn" + i, "cleave/bundle:sha256-" + i, 128, Map.of());
-      a.add(node1.claim(starting(node1, "node-1", key)).toCompletableFuture());
-      b.add(node2.claim(starting(node2, "node-2", key)).toCompletableFuture());
+      a.add(node1.claim(key, "node-1").toCompletableFuture());
+      b.add(node2.claim(key, "node-2").toCompletableFuture());
     }
     for (int i = 0; i < 40; i++) {
       SeedRecord lostTo1 = a.get(i).get(30, TimeUnit.SECONDS);
@@ -85,22 +81,22 @@ class HazelcastSeedDirectoryTest {
   @Test
   void aReadySeedIsSeenByTheOtherNodeAndGoesWhenReleasedOrItsMemberLeaves() throws Exception {
     SeedKey key = SeedKey.of("fn", "cleave/bundle:sha256-1", 128, Map.of("A", "1"));
-    assertNull(node1.claim(starting(node1, "node-1", key)).toCompletableFuture().get(30, TimeUnit.SECONDS));
-    node1.update(starting(node1, "node-1", key).asReady(new RemoteSeed("10.1.0.1:7070", 3, "ab")))
-        .toCompletableFuture().get(30, TimeUnit.SECONDS);
+    assertNull(node1.claim(key, "node-1").toCompletableFuture().get(30, TimeUnit.SECONDS));
+    node2.ready(key, "node-2", new RemoteSeed("10.9.9.9:1", 1, "00")).toCompletableFuture().get(30, TimeUnit.SECONDS);
+    node1.ready(key, "node-1", new RemoteSeed("10.1.0.1:7070", 3, "ab")).toCompletableFuture().get(30, TimeUnit.SECONDS);
     await(() -> node2.find(key) != null && node2.find(key).ready(), "node 2 sees the ready seed");
-    assertEquals(new RemoteSeed("10.1.0.1:7070", 3, "ab"), node2.find(key).remote());
+    assertEquals(new RemoteSeed("10.1.0.1:7070", 3, "ab"), node2.find(key).remote(), "only the holder marks it ready");
 
     node2.release(key, "node-2").toCompletableFuture().get(30, TimeUnit.SECONDS);
     assertNotNull(node1.find(key), "a node that does not hold the seed cannot release it");
     node1.release(key, "node-1").toCompletableFuture().get(30, TimeUnit.SECONDS);
     await(() -> node2.find(key) == null, "a released seed is gone everywhere");
 
-    assertNull(node1.claim(starting(node1, "node-1", key)).toCompletableFuture().get(30, TimeUnit.SECONDS));
+    assertNull(node1.claim(key, "node-1").toCompletableFuture().get(30, TimeUnit.SECONDS));
     await(() -> node2.find(key) != null, "node 2 sees the new claim");
     hz1.getLifecycleService().terminate();
     await(() -> node2.find(key) == null, "the seeds of a member that left are dropped");
-    assertNull(node2.claim(starting(node2, "node-2", key)).toCompletableFuture().get(30, TimeUnit.SECONDS),
+    assertNull(node2.claim(key, "node-2").toCompletableFuture().get(30, TimeUnit.SECONDS),
         "and another node may claim the seed");
   }
 

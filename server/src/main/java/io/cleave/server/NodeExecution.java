@@ -1,9 +1,9 @@
 package io.cleave.server;
 
 import io.cleave.forkd.api.ForkdClient;
-import io.cleave.server.ForkdProcess;
 import io.cleave.invoker.InvokerSettings;
 import io.cleave.invoker.NodeInvoker;
+import io.cleave.scheduler.HazelcastSeedDirectory;
 import io.vertx.core.Future;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
@@ -24,10 +24,12 @@ public final class NodeExecution {
         return Future.failedFuture(e);
       }
       NodeInvoker invoker;
+      HazelcastSeedDirectory seeds = new HazelcastSeedDirectory(platform.registry().hazelcast());
       try {
         invoker = NodeInvoker.open(platform.vertx(), settings, client, platform.bundles(),
-            platform.config().unpackLimits(), platform.metrics());
+            platform.config().unpackLimits(), platform.metrics(), seeds);
       } catch (RuntimeException e) {
+        seeds.close();
         forkd.close();
         client.close();
         return Future.failedFuture(e);
@@ -39,6 +41,7 @@ public final class NodeExecution {
             try {
               invoker.close();
             } finally {
+              seeds.close();
               forkd.close();
               client.close();
             }

@@ -1,0 +1,126 @@
+package io.cleave.server;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.cleave.common.config.ServerConfig;
+import io.cleave.invoker.InvokerSettings;
+import io.cleave.invoker.Policy;
+import java.net.ServerSocket;
+import java.net.http.HttpResponse;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+import java.util.function.DoublePredicate;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Two nodes under the remote-fork policy share one seed per function version: the node that
+ * starts the function first holds it, the other never makes its own, and when the holder's seed
+ * goes (the function is changed) the next start may claim it anywhere.
+ */
+@Timeout(180)
+class ClusterSeedsTest {
+  @TempDir static Path data;
+  static ServerComposition one;
+  static ServerComposition two;
+  static PlatformClient client1;
+  static PlatformClient client2;
+
+  private static int freePort() throws Exception {
+    try (ServerSocket s = new ServerSocket(0)) {
+      return s.getLocalPort();
+    }
+  }
+
+  @BeforeAll
+  static void start() throws Exception {
+    int port1 = freePort();
+    int port2 = freePort();
+    List<String> members = List.of("127.0.0.1:" + port1, "127.0.0.1:" + port2);
+    String name = "seeds-" + UUID.randomUUID();
+    one = node(data.resolve("n1"), name, port1, members, "node-1");
+    two = node(data.resolve("n2"), name, port2, members, "node-2");
+    client1 = new PlatformClient(one.url());
+    client2 = new PlatformClient(two.url());
+    assertEquals(2, one.registry().hazelcast().getCluster().getMembers().size(), "the two nodes joined");
+  }
+
+  private static ServerComposition node(Path dir, String cluster, int hzPort, List<String> members, String node)
+      throws Exception {
+    ServerConfig config = ServerConfig.defaults(dir).withPort(0).withCluster(cluster, hzPort, members);
+    InvokerSettings d = ExecutionEndToEndTest.settings(config.dataDir(), Policy.REMOTE_FORK, 4);
+    InvokerSettings settings = new InvokerSettings(d.dataDir(), d.cleaveHome(), node, d.policy(),
+        d.memoryCapacityMb(), d.capacityWait(), d.seedIdle(), d.logLimitBytes(), d.activationMaxAge(),
+        d.activationMaxRecords(), d.detachedParallelism(), d.maxResponseBytes());
+    return ServerComposition.start(config, NodeExecution.factory(settings, List.of("-XX:+UseSerialGC", "-Xmx256m")),
+        "test");
+  }
+
+  @AfterAll
+  static void stop() {
+    if (two != null) {
+      two.close();
+    }
+    if (one != null) {
+      one.close();
+    }
+  }
+
+  @Test
+  void oneSeedPerFunctionVersionInTheWholeCluster() throws Exception {
+    String appId = client1.createApp("seeds");
+    String fnId = client1.deploy(appId, "shared", Map.of("memory", 128, "idle_timeout", 60),
+        Map.of("func.py", FunctionLifecycleTest.SLEEPY));
+    double seeds1 = client1.metric("cleave_seeds");
+    double seeds2 = client2.metric("cleave_seeds");
+
+    assertEquals(200, client1.invoke(fnId, "first").statusCode());
+    awaitMetric(client1, "cleave_seeds", v -> v == seeds1 + 1, "node 1 holds the seed");
+    List<CompletableFuture<HttpResponse<String>>> burst = new ArrayList<>();
+    for (int i = 0; i < 3; i++) {
+      burst.add(CompletableFuture.supplyAsync(() -> awaitInvocable(client2, fnId, "sleep 0.3")));
+    }
+    for (CompletableFuture<HttpResponse<String>> call : burst) {
+      assertEquals(200, call.get().statusCode(), call.get().body());
+    }
+    assertEquals(seeds2, client2.metric("cleave_seeds"), "node 2 made no seed of its own");
+
+    // A changed function retires its seed; the next version's seed goes to whichever node starts it.
+    client2.json("PUT", "/v2/fns/" + fnId, Map.of("config", Map.of("V", "2")));
+    awaitMetric(client1, "cleave_seeds", v -> v == seeds1, "node 1 retired the old version's seed");
+    assertEquals(200, awaitInvocable(client2, fnId, "second").statusCode());
+    awaitMetric(client2, "cleave_seeds", v -> v == seeds2 + 1, "node 2 holds the new version's seed");
+    assertEquals(200, client1.invoke(fnId, "third").statusCode());
+    assertEquals(seeds1, client1.metric("cleave_seeds"), "node 1 made none for the new version");
+  }
+
+  /** The function is visible to node 2 once the registry's entry event arrived; until then it answers 404. */
+  private static HttpResponse<String> awaitInvocable(PlatformClient client, String fnId, String body) {
+    long end = System.nanoTime() + Duration.ofSeconds(20).toNanos();
+    HttpResponse<String> r = client.invoke(fnId, body);
+    while (r.statusCode() == 404 && System.nanoTime() < end) {
+      r = client.invoke(fnId, body);
+    }
+    return r;
+  }
+
+  private static void awaitMetric(PlatformClient client, String sample, DoublePredicate ok, String what)
+      throws InterruptedException {
+    long end = System.nanoTime() + Duration.ofSeconds(20).toNanos();
+    double v = client.metric(sample);
+    while (!ok.test(v)) {
+      assertTrue(System.nanoTime() < end, what + ": " + sample + " is still " + v);
+      Thread.sleep(200);
+      v = client.metric(sample);
+    }
+  }
+}
