@@ -114,6 +114,9 @@ final class CallRoutes {
       if (result.startMode() != null) {
         resp.putHeader("Cleave-Start-Mode", result.startMode().wireName());
       }
+      if (result.node() != null) {
+        resp.putHeader("Cleave-Node", result.node());
+      }
       resp.setStatusCode(status).end(result.body() == null ? Buffer.buffer() : result.body());
     }));
   }

@@ -29,7 +29,6 @@ final class FunctionPool implements PoolView<Instance, Seed> {
   final String fnId;
   /** Where this version's seed is, cluster-wide under remote-fork, this node's own otherwise. */
   private final SeedDirectory seeds;
-  private final String node;
   Fn fn;
   App app;
   Version version;
@@ -47,10 +46,9 @@ final class FunctionPool implements PoolView<Instance, Seed> {
   private Map<String, String> fnConfig;
   private Map<String, String> appConfig;
 
-  FunctionPool(String fnId, SeedDirectory seeds, String node) {
+  FunctionPool(String fnId, SeedDirectory seeds) {
     this.fnId = fnId;
     this.seeds = seeds;
-    this.node = node;
   }
 
   /** The current version's name in the seed directory. */
@@ -178,7 +176,7 @@ final class FunctionPool implements PoolView<Instance, Seed> {
   @Override
   public SeedRecord remoteSeed() {
     SeedRecord held = seeds.find(seedKey());
-    return held != null && held.ready() && held.remote() != null && !held.node().equals(node)
+    return held != null && held.ready() && held.remote() != null && !seeds.isLocal(held)
         && unforkable == null && System.nanoTime() >= forkRetryAfterNanos ? held : null;
   }
 }

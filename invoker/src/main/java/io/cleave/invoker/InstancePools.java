@@ -90,7 +90,7 @@ final class InstancePools {
       promise.fail(new ApiError(503, "the node is shutting down", 1));
       return;
     }
-    FunctionPool pool = pools.computeIfAbsent(call.fn().id(), id -> new FunctionPool(id, seedDirectory, settings.node()));
+    FunctionPool pool = pools.computeIfAbsent(call.fn().id(), id -> new FunctionPool(id, seedDirectory));
     if (pool.observe(call.fn(), call.app())) {
       retireAll(pool);
     }
@@ -290,7 +290,7 @@ final class InstancePools {
     CallEnd.of(outcome, placed.mode(), timeoutSeconds, inst.memoryMb, () -> loop.here(host.status(inst.id)))
         .onSuccess(end -> {
           if (end.answer() != null) {
-            pending.promise.tryComplete(end.answer());
+            pending.promise.tryComplete(end.answer().ranOn(settings.node()));
           } else {
             pending.promise.tryFail(end.error());
           }

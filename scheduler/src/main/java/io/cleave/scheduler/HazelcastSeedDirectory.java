@@ -77,7 +77,7 @@ public final class HazelcastSeedDirectory implements SeedDirectory, AutoCloseabl
   public CompletionStage<Void> ready(SeedKey key, String node, RemoteSeed remote) {
     return CompletableFuture.runAsync(() -> {
       String held = map.get(key.id());
-      if (held != null && read(held).node().equals(node)) {
+      if (held != null && isLocal(read(held))) {
         map.replace(key.id(), held, write(read(held).asReady(remote)));
       }
     }, writes);
@@ -87,10 +87,15 @@ public final class HazelcastSeedDirectory implements SeedDirectory, AutoCloseabl
   public CompletionStage<Void> release(SeedKey key, String node) {
     return CompletableFuture.runAsync(() -> {
       String held = map.get(key.id());
-      if (held != null && read(held).node().equals(node)) {
+      if (held != null && isLocal(read(held))) {
         map.remove(key.id(), held);
       }
     }, writes);
+  }
+
+  @Override
+  public boolean isLocal(SeedRecord record) {
+    return record.member().equals(localMember());
   }
 
   @Override

@@ -21,9 +21,12 @@ public interface SeedDirectory {
    */
   CompletionStage<Void> ready(SeedKey key, String node, RemoteSeed remote);
 
-  /** Gives the seed up, if {@code node} holds it. */
+  /** Gives the seed up, if this node holds it ({@code node} names it in the record). */
   CompletionStage<Void> release(SeedKey key, String node);
 
   /** The seed of this version as last seen here, or null. */
   SeedRecord find(SeedKey key);
+
+  /** True when the record is this node's own (node names need not be unique; members are). */
+  boolean isLocal(SeedRecord record);
 }

@@ -91,6 +91,7 @@ class ClusterSeedsTest {
     }
     for (CompletableFuture<HttpResponse<String>> call : burst) {
       assertEquals(200, call.get().statusCode(), call.get().body());
+      assertEquals("node-2", call.get().headers().firstValue("Cleave-Node").orElse(""));
     }
     assertEquals(seeds2, client2.metric("cleave_seeds"), "node 2 made no seed of its own");
 

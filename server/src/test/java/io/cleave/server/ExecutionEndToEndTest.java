@@ -129,6 +129,7 @@ class ExecutionEndToEndTest {
     assertEquals("hello world", body.get("message").asText());
     assertEquals("fn-config", body.get("who").asText());
     assertEquals(callId(r), body.get("call_id").asText());
+    assertEquals("e2e-node", r.headers().firstValue("Cleave-Node").orElse(""), "the answer names the node that ran it");
 
     client.json("POST", "/v2/triggers", Map.of("name", "hello", "app_id", appId, "fn_id", helloId, "type", "http",
         "source", "/hello"));
