@@ -6,9 +6,9 @@ import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import io.cleave.server.ServerComposition;
 import io.cleave.common.config.ServerConfig;
+import io.cleave.common.json.Json;
+import io.cleave.server.ServerComposition;
 import java.io.InputStream;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -31,7 +31,6 @@ import org.junit.jupiter.api.io.TempDir;
 
 /** The CLI against a real server composition (port 0, temporary data dir, its own cluster). */
 class CliAgainstServerTest {
-  private static final ObjectMapper JSON = new ObjectMapper();
   private static final HttpClient HTTP = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
 
   /** Small enough that a test can exceed it cheaply. */
@@ -90,7 +89,7 @@ class CliAgainstServerTest {
   }
 
   static JsonNode json(CliRun r) throws Exception {
-    return JSON.readTree(r.out());
+    return Json.MAPPER.readTree(r.out());
   }
 
   static JsonNode api(String method, String path, String body) throws Exception {
@@ -98,7 +97,7 @@ class CliAgainstServerTest {
     b.method(method, body == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(body));
     HttpResponse<String> r = HTTP.send(b.build(), HttpResponse.BodyHandlers.ofString());
     assertTrue(r.statusCode() / 100 == 2, () -> method + " " + path + " -> " + r.statusCode() + " " + r.body());
-    return r.body().isEmpty() ? JSON.createObjectNode() : JSON.readTree(r.body());
+    return r.body().isEmpty() ? Json.MAPPER.createObjectNode() : Json.MAPPER.readTree(r.body());
   }
 
   private Path newFunction(String name) {

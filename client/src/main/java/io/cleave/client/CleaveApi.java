@@ -2,6 +2,7 @@ package io.cleave.client;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.cleave.common.json.Json;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -137,7 +138,7 @@ public final class CleaveApi {
       return JsonText.object();
     }
     try {
-      return JsonText.MAPPER.readTree(r.body());
+      return Json.MAPPER.readTree(r.body());
     } catch (IOException e) {
       throw new CliFailure("the server answered " + method + " " + path + " with something that is not JSON");
     }
@@ -245,7 +246,7 @@ public final class CleaveApi {
   /** The server's {@code message}, or a description of the status when there is none. */
   public static String errorMessage(int status, byte[] body, String what) {
     try {
-      JsonNode node = JsonText.MAPPER.readTree(body);
+      JsonNode node = Json.MAPPER.readTree(body);
       if (node != null && node.hasNonNull("message")) {
         return node.get("message").asText();
       }

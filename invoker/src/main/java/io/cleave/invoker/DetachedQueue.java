@@ -2,6 +2,7 @@ package io.cleave.invoker;
 
 import io.cleave.common.error.ApiError;
 import io.cleave.common.invoke.Call;
+import io.cleave.common.json.StoredJson;
 import io.cleave.common.model.App;
 import io.cleave.common.model.Fn;
 import io.vertx.core.Context;

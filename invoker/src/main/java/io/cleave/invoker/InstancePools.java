@@ -1,11 +1,11 @@
 package io.cleave.invoker;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import io.cleave.common.activation.Activation;
 import io.cleave.common.error.ApiError;
 import io.cleave.common.invoke.Call;
 import io.cleave.common.invoke.CallResult;
+import io.cleave.common.json.Json;
 import io.cleave.common.model.Fn;
 import io.cleave.common.model.StartMode;
 import io.cleave.forkd.api.ForkdClient;
@@ -43,7 +43,6 @@ import java.util.logging.Logger;
  */
 final class InstancePools {
   private static final Logger LOG = Logger.getLogger(InstancePools.class.getName());
-  private static final ObjectMapper JSON = new ObjectMapper();
   private static final long SEED_RETRY_AFTER_FAILED_START_NANOS = TimeUnit.SECONDS.toNanos(30);
   private static final long FORK_RETRY_AFTER_FAILED_FORK_NANOS = TimeUnit.SECONDS.toNanos(5);
 
@@ -788,7 +787,7 @@ final class InstancePools {
 
   private static String errorMessage(Buffer body) {
     try {
-      JsonNode n = JSON.readTree(body.getBytes());
+      JsonNode n = Json.MAPPER.readTree(body.getBytes());
       if (n != null && n.hasNonNull("message")) {
         return n.get("message").asText();
       }

@@ -2,18 +2,19 @@ package io.cleave.cli.commands;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import io.cleave.client.ApiEndpoint;
-import io.cleave.client.CleaveApi;
-import io.cleave.client.CliFailure;
-import io.cleave.client.JsonText;
-import io.cleave.client.Terminal;
-import io.cleave.client.UserCommand;
 import io.cleave.cli.deploy.BundleArchive;
 import io.cleave.cli.deploy.FuncFile;
 import io.cleave.cli.deploy.PythonPackages;
 import io.cleave.cli.deploy.PythonRuntime;
 import io.cleave.cli.deploy.Requirements;
 import io.cleave.cli.deploy.UploadProgress;
+import io.cleave.client.ApiEndpoint;
+import io.cleave.client.CleaveApi;
+import io.cleave.client.CliFailure;
+import io.cleave.client.JsonText;
+import io.cleave.client.Terminal;
+import io.cleave.client.UserCommand;
+import io.cleave.common.json.Json;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -180,7 +181,7 @@ public final class DeployCommand extends UserCommand {
     ObjectNode annotations = body.putObject("annotations");
     ff.annotations().ifPresent(a -> a.fieldNames().forEachRemaining(k -> {
       JsonNode old = previous.path("annotations").get(k);
-      annotations.set(k, old == null ? JsonText.MAPPER.getNodeFactory().textNode("") : old);
+      annotations.set(k, old == null ? Json.MAPPER.getNodeFactory().textNode("") : old);
     }));
     return body;
   }

@@ -8,6 +8,7 @@ import io.cleave.client.JsonText;
 import io.cleave.client.Terminal;
 import io.cleave.client.UsageFailure;
 import io.cleave.client.UserCommand;
+import io.cleave.common.json.Json;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.util.Map;
@@ -83,7 +84,7 @@ public final class InvokeCommand extends UserCommand {
   /** Fn's platform errors are {"message": ...}; anything else is the function's own output. */
   private static Optional<String> platformMessage(byte[] answer) {
     try {
-      JsonNode node = JsonText.MAPPER.readTree(new String(answer, StandardCharsets.UTF_8));
+      JsonNode node = Json.MAPPER.readTree(new String(answer, StandardCharsets.UTF_8));
       if (node != null && node.isObject() && node.size() == 1 && node.hasNonNull("message")) {
         return Optional.of(node.get("message").asText());
       }

@@ -7,6 +7,7 @@ import io.cleave.client.CleaveApi;
 import io.cleave.client.JsonText;
 import io.cleave.client.TextTable;
 import io.cleave.client.UserCommand;
+import io.cleave.common.json.Json;
 import java.io.IOException;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
@@ -160,7 +161,7 @@ public final class ListCommand {
    * API answered them (all pages joined), so scripts see the same fields as {@code inspect}.
    */
   static int printJson(List<JsonNode> items) {
-    ArrayNode a = JsonText.MAPPER.createArrayNode();
+    ArrayNode a = Json.MAPPER.createArrayNode();
     items.forEach(a::add);
     System.out.println(JsonText.pretty(a));
     return 0;

@@ -1,4 +1,4 @@
-package io.cleave.invoker;
+package io.cleave.common.json;
 
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -7,8 +7,13 @@ import com.fasterxml.jackson.datatype.jsr310.JavaTimeModule;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 
-/** The JSON form of what the invoker keeps on disk (activations, queued calls). */
-final class StoredJson {
+/**
+ * The JSON form of what the invoker keeps in RocksDB (activation records, queued calls): Java
+ * field names and ISO-8601 instants at full precision, unknown fields ignored so older records
+ * still read. Registry records (apps, fns, triggers) are stored in the API's {@link Json} form
+ * instead, as they always were: switching them would leave existing data directories unreadable.
+ */
+public final class StoredJson {
   private static final ObjectMapper MAPPER =
       new ObjectMapper()
           .registerModule(new JavaTimeModule())
@@ -17,7 +22,7 @@ final class StoredJson {
 
   private StoredJson() {}
 
-  static byte[] write(Object value) {
+  public static byte[] write(Object value) {
     try {
       return MAPPER.writeValueAsBytes(value);
     } catch (IOException e) {
@@ -25,7 +30,7 @@ final class StoredJson {
     }
   }
 
-  static <T> T read(byte[] bytes, Class<T> type) {
+  public static <T> T read(byte[] bytes, Class<T> type) {
     try {
       return MAPPER.readValue(bytes, type);
     } catch (IOException e) {
