@@ -104,7 +104,7 @@ public final class ReplayRun {
       }
       int memory = w.memoryLimitMb(touched);
       String fnId = client.createFn(appId, name, memory, timeoutS, options.idleTimeoutS(), config(w, tf, schedule.options(), options),
-          bundles.computeIfAbsent(w, FunctionBundle::of)).await();
+          bundles.computeIfAbsent(w, Workload::bundle)).await();
       out.add(new DeployedFunction(tf, fnId, name, w, memory));
     }
     return out;
