@@ -1,6 +1,7 @@
 package io.cleave.bench;
 
 import io.cleave.common.bundle.TarGzBundle;
+import io.vertx.core.buffer.Buffer;
 import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
@@ -38,8 +39,8 @@ enum StartupBenchFunction {
   }
 
   /** The request body every benchmark call sends. */
-  String body() {
-    return body;
+  Buffer body() {
+    return Buffer.buffer(body);
   }
 
   /** The function's config (its instances' environment). */
