@@ -9,6 +9,7 @@ import io.cleave.common.json.Json;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Instant;
 import java.util.List;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -85,6 +86,14 @@ class CliExecutionTest {
     JsonNode asJson = Json.MAPPER.readTree(ok("activations", "list", "--fn", "exec/hello", "--limit", "1", "-o", "json").out());
     assertEquals(1, asJson.size());
     assertEquals(callId, asJson.get(0).get("id").asText(), "newest first");
+
+    // --since: a span back from now or an RFC 3339 time; the calls above started a moment ago.
+    assertTrue(ok("activations", "list", "--fn", "exec/hello", "--since", "1h").out().contains(callId));
+    Instant started = Instant.parse(activation.get("start").asText());
+    assertTrue(ok("activations", "list", "--fn", "exec/hello", "--since", started.minusSeconds(1).toString()).out().contains(callId));
+    CliRun later = ok("activations", "list", "--fn", "exec/hello", "--since", started.plusSeconds(3600).toString());
+    assertEquals("", later.out(), later::toString);
+    assertEquals("No activations found\n", later.err(), later::toString);
   }
 
   @Test
