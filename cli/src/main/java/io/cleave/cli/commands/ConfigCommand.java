@@ -1,6 +1,7 @@
 package io.cleave.cli.commands;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.cleave.client.ApiEndpoint;
 import io.cleave.client.CliFailure;
 import io.cleave.client.JsonText;
@@ -24,21 +25,23 @@ import picocli.CommandLine.Parameters;
 public final class ConfigCommand {
   ConfigCommand() {}
 
-  /** A command on one config KEY of an app or a function: what it addresses and how to patch it. */
+  /** The app or function a config command acts on, as the server has it, and how to patch it. */
+  private record Target(JsonNode node, Patch patch) {}
+
+  private interface Patch {
+    void send(ObjectNode body) throws IOException;
+  }
+
+  /** A command on one config KEY of an app or a function. */
   private abstract static class OnKey extends UserCommand {
     @Mixin ApiEndpoint endpoint;
-    PlatformClient api;
-    /** The app or function as the server has it. */
-    JsonNode owner;
 
     abstract String key();
 
-    /** Looks the owner up; subclasses read {@link #owner} after. */
-    abstract void find() throws IOException;
+    /** Looks the app or function up. */
+    abstract Target target(PlatformClient api) throws IOException;
 
-    abstract void patch(String key, String value) throws IOException;
-
-    /** {@code APP KEY}; {@code name} is how set's messages name the app. */
+    /** {@code APP KEY ...}. */
     abstract static class OfApp extends OnKey {
       @Mixin AppParameter app;
       @Parameters(index = "1", paramLabel = "KEY") String key;
@@ -49,18 +52,13 @@ public final class ConfigCommand {
       }
 
       @Override
-      void find() throws IOException {
-        api = endpoint.client();
-        owner = app.find(api);
-      }
-
-      @Override
-      void patch(String key, String value) throws IOException {
-        api.updateApp(JsonText.text(owner, "id"), PlatformClient.configPatch(key, value));
+      Target target(PlatformClient api) throws IOException {
+        JsonNode node = app.find(api);
+        return new Target(node, body -> api.updateApp(JsonText.text(node, "id"), body));
       }
     }
 
-    /** {@code APP FN KEY}. */
+    /** {@code APP FN KEY ...}. */
     abstract static class OfFn extends OnKey {
       @Mixin FnParameters fn;
       @Parameters(index = "2", paramLabel = "KEY") String key;
@@ -71,14 +69,9 @@ public final class ConfigCommand {
       }
 
       @Override
-      void find() throws IOException {
-        api = endpoint.client();
-        owner = fn.find(api);
-      }
-
-      @Override
-      void patch(String key, String value) throws IOException {
-        api.updateFn(JsonText.text(owner, "id"), PlatformClient.configPatch(key, value));
+      Target target(PlatformClient api) throws IOException {
+        JsonNode node = fn.find(api);
+        return new Target(node, body -> api.updateFn(JsonText.text(node, "id"), body));
       }
     }
 
@@ -87,28 +80,28 @@ public final class ConfigCommand {
      * "updated KEY with VALUE", "removed KEY", or "unchanged" when nothing needed sending.
      */
     int set(String value, String what) throws IOException {
-      if (key().isEmpty()) {
+      String key = key();
+      if (key.isEmpty()) {
         throw new UsageFailure("config key must not be empty");
       }
-      find();
-      JsonNode old = owner.path("config").get(key());
+      Target target = target(endpoint.client());
+      JsonNode old = target.node().path("config").get(key);
       boolean present = old != null && !old.isNull();
       if (value.isEmpty() && !present) {
-        System.out.println(what + " unchanged: " + key() + " is not set");
+        System.out.println(what + " unchanged: " + key + " is not set");
         return 0;
       }
       if (present && old.asText().equals(value)) {
-        System.out.println(what + " unchanged: " + key() + " is already " + value);
+        System.out.println(what + " unchanged: " + key + " is already " + value);
         return 0;
       }
-      patch(key(), value);
-      System.out.println(value.isEmpty() ? what + " removed " + key() : what + " updated " + key() + " with " + value);
+      target.patch().send(PlatformClient.configPatch(key, value));
+      System.out.println(value.isEmpty() ? what + " removed " + key : what + " updated " + key + " with " + value);
       return 0;
     }
 
     int print() throws IOException {
-      find();
-      JsonNode v = owner.path("config").get(key());
+      JsonNode v = target(endpoint.client()).node().path("config").get(key());
       if (v == null || v.isNull()) {
         throw new CliFailure("config key " + key() + " does not exist");
       }
@@ -117,12 +110,12 @@ public final class ConfigCommand {
     }
 
     int remove(String what) throws IOException {
-      find();
-      if (!owner.path("config").has(key())) {
+      Target target = target(endpoint.client());
+      if (!target.node().path("config").has(key())) {
         System.out.println("Config key '" + key() + "' does not exist. Nothing to do.");
         return 0;
       }
-      patch(key(), "");
+      target.patch().send(PlatformClient.configPatch(key(), ""));
       System.out.println("Removed key '" + key() + "' from " + what);
       return 0;
     }
