@@ -8,6 +8,7 @@ import picocli.CommandLine.Command;
     name = "bench",
     mixinStandardHelpOptions = true,
     description = "Benchmarks that reproduce the design's reference experiments on this machine.",
+    resourceBundle = "io.cleave.bench.replay.OptionDescriptions",
     subcommands = {SpikeBenchCommand.class, StartupBenchCommand.class, RemoteForkBenchCommand.class})
 public final class BenchCommand implements Runnable {
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;

@@ -1,14 +1,15 @@
 package io.cleave.bench;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import io.cleave.bench.StartupBenchFigures.Metric;
-import io.cleave.bench.replay.PlatformClient;
 import io.cleave.bench.replay.PolicyServer;
-import io.cleave.bench.replay.SharedData;
+import io.cleave.client.JsonText;
+import io.cleave.client.PlatformClient;
+import io.cleave.client.TimedCalls;
 import io.cleave.forkd.api.ForkdClient;
 import io.cleave.forkd.api.ForkdHealth;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
-import io.vertx.core.json.JsonObject;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
@@ -20,6 +21,7 @@ import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
@@ -134,8 +136,8 @@ public final class StartupBench {
             case KEEP_ALIVE -> this::warmPhase;
             default -> this::forkPhase;
           };
-          try (PlatformClient api = new PlatformClient(vertx, server.process().url(), 4);
-              StartupBenchCalls calls = new StartupBenchCalls(vertx, server.process().url(), Math.max(4, settings.forkBurst()));
+          PlatformClient api = new PlatformClient(server.process().url().toString());
+          try (TimedCalls calls = new TimedCalls(vertx, server.process().url(), Math.max(4, settings.forkBurst()));
               ForkdClient forkd = new ForkdClient(vertx, server.data().resolve("run").resolve("forkd.sock"))) {
             phase.run(server.data(), api, calls, forkd);
           }
@@ -154,7 +156,7 @@ public final class StartupBench {
 
   /** One phase against the fresh server of its policy. */
   private interface Phase {
-    void run(Path dataDir, PlatformClient api, StartupBenchCalls calls, ForkdClient forkd);
+    void run(Path dataDir, PlatformClient api, TimedCalls calls, ForkdClient forkd) throws IOException;
   }
 
   /** A server process of one policy and its data directory (removed on close, forkd's log kept beside the server's). */
@@ -222,12 +224,11 @@ public final class StartupBench {
     return up;
   }
 
-  private Map<StartupBenchFunction, String> deploy(PlatformClient api, String policy, int idleTimeoutS) {
-    String appId = StartupBenchCalls.await(api.createApp("bench-startup"), CALL_WAIT_MS, "creating the app");
+  private Map<StartupBenchFunction, String> deploy(PlatformClient api, String policy, int idleTimeoutS) throws IOException {
+    String appId = JsonText.text(api.createApp(JsonText.object().put("name", "bench-startup")), "id");
     Map<StartupBenchFunction, String> ids = new LinkedHashMap<>();
     for (StartupBenchFunction f : StartupBenchFunction.values()) {
-      ids.put(f, StartupBenchCalls.await(api.createFn(appId, f.label(), f.memoryMb(), 30, idleTimeoutS,
-          f.config(settings.imageDir()), f.bundle()), CALL_WAIT_MS, "deploying " + f.label()));
+      ids.put(f, api.deploy(appId, f.label(), f.memoryMb(), 30, idleTimeoutS, f.config(settings.imageDir()), f.bundle()));
     }
     progress.phase("[%s] deployed %s (app %s, idle_timeout %d s)", policy, ids.keySet().stream()
         .map(StartupBenchFunction::label).toList(), appId, idleTimeoutS);
@@ -238,7 +239,7 @@ public final class StartupBench {
 
   // ------------------------------------------------------------------------------ cold-only
 
-  private void coldPhase(Path data, PlatformClient api, StartupBenchCalls calls, ForkdClient forkd) {
+  private void coldPhase(Path data, PlatformClient api, TimedCalls calls, ForkdClient forkd) throws IOException {
     Map<StartupBenchFunction, String> fns = deploy(api, COLD_ONLY, 30);
     for (Map.Entry<StartupBenchFunction, String> e : fns.entrySet()) {
       StartupBenchFigures into = figures.get(e.getKey());
@@ -246,7 +247,7 @@ public final class StartupBench {
       call(calls, e.getKey(), e.getValue());
       List<String> callIds = new ArrayList<>();
       for (int i = 0; i < settings.coldCalls(); i++) {
-        StartupBenchCalls.Answer a = call(calls, e.getKey(), e.getValue());
+        TimedCalls.Answer a = call(calls, e.getKey(), e.getValue());
         if ("cold".equals(a.startMode())) {
           into.add(Metric.INVOKE_COLD, a.latencyMs());
           callIds.add(a.callId());
@@ -255,7 +256,7 @@ public final class StartupBench {
         }
         progress.count(e.getKey().label() + " cold calls", i + 1, settings.coldCalls());
       }
-      initTimes(calls, callIds, into, Metric.INIT_COLD);
+      initTimes(api, callIds, into, Metric.INIT_COLD);
     }
     StartupBenchForkd direct = new StartupBenchForkd(forkd, calls, progress);
     boolean warmedUp = false;
@@ -274,7 +275,7 @@ public final class StartupBench {
 
   // ----------------------------------------------------------------------------- keep-alive
 
-  private void warmPhase(Path data, PlatformClient api, StartupBenchCalls calls, ForkdClient forkd) {
+  private void warmPhase(Path data, PlatformClient api, TimedCalls calls, ForkdClient forkd) throws IOException {
     Map<StartupBenchFunction, String> fns = deploy(api, KEEP_ALIVE, KEPT_IDLE_S);
     Set<Path> seen = new HashSet<>();
     for (Map.Entry<StartupBenchFunction, String> e : fns.entrySet()) {
@@ -288,7 +289,7 @@ public final class StartupBench {
       }
       // Alternating keeps slow drifts of a noisy machine out of the difference between the two.
       for (int i = 0; i < settings.warmCalls(); i++) {
-        StartupBenchCalls.Answer a = call(calls, f, e.getValue());
+        TimedCalls.Answer a = call(calls, f, e.getValue());
         if ("warm".equals(a.startMode())) {
           into.add(Metric.INVOKE_WARM, a.latencyMs());
         } else {
@@ -318,14 +319,13 @@ public final class StartupBench {
 
   // ----------------------------------------------------------------------------------- fork
 
-  private void forkPhase(Path data, PlatformClient api, StartupBenchCalls calls, ForkdClient forkd) {
+  private void forkPhase(Path data, PlatformClient api, TimedCalls calls, ForkdClient forkd) throws IOException {
     Map<StartupBenchFunction, String> fns = deploy(api, FORK, FORK_PHASE_IDLE_S);
     // A third function kept warm: a few calls to it right before each burst keep the gateway and
     // invoker as awake as under traffic. Bursts must wait for instances to time out, and on a
     // shared 2-core machine a call after a second of silence costs several ms more (warm ones too).
     StartupBenchFunction pacerCode = StartupBenchFunction.HELLO;
-    String pacer = StartupBenchCalls.await(api.createFn(appIds.get(FORK), "pacer", pacerCode.memoryMb(), 30, KEPT_IDLE_S,
-        Map.of(), pacerCode.bundle()), CALL_WAIT_MS, "deploying the pacer");
+    String pacer = api.deploy(appIds.get(FORK), "pacer", pacerCode.memoryMb(), 30, KEPT_IDLE_S, Map.of(), pacerCode.bundle());
     call(calls, pacerCode, pacer);
     int seeds = 1;
     awaitHealth(forkd, seeds, -1, "the pacer's seed");
@@ -352,7 +352,7 @@ public final class StartupBench {
         for (int i = 0; i < PACER_CALLS; i++) {
           call(calls, pacerCode, pacer);
         }
-        for (StartupBenchCalls.Answer a : burst(calls, e.getKey(), e.getValue())) {
+        for (TimedCalls.Answer a : burst(calls, e.getKey(), e.getValue())) {
           if ("fork".equals(a.startMode())) {
             into.add(Metric.INVOKE_FORK, a.latencyMs());
             callIds.computeIfAbsent(e.getKey(), k -> new ArrayList<>()).add(a.callId());
@@ -363,16 +363,18 @@ public final class StartupBench {
       }
       progress.count("fork bursts (" + settings.forkBurst() + " calls per function)", r + 1, settings.forkRounds());
     }
-    callIds.forEach((f, ids) -> initTimes(calls, ids, figures.get(f), Metric.INIT_FORK));
+    for (Map.Entry<StartupBenchFunction, List<String>> e : callIds.entrySet()) {
+      initTimes(api, e.getValue(), figures.get(e.getKey()), Metric.INIT_FORK);
+    }
   }
 
   /** {@code forkBurst} calls sent at once; answers them once all are answered. */
-  private List<StartupBenchCalls.Answer> burst(StartupBenchCalls calls, StartupBenchFunction f, String fnId) {
-    List<Future<StartupBenchCalls.Answer>> sent = new ArrayList<>();
+  private List<TimedCalls.Answer> burst(TimedCalls calls, StartupBenchFunction f, String fnId) {
+    List<Future<TimedCalls.Answer>> sent = new ArrayList<>();
     for (int i = 0; i < settings.forkBurst(); i++) {
-      sent.add(calls.invoke(fnId, f.body()));
+      sent.add(calls.invoke(fnId, f.body(), CALL_WAIT_MS));
     }
-    StartupBenchCalls.await(Future.all(sent), CALL_WAIT_MS, "a burst of " + f.label() + " calls");
+    Await.result(Future.all(sent), CALL_WAIT_MS, "a burst of " + f.label() + " calls");
     return sent.stream().map(a -> checked(f, a.result())).toList();
   }
 
@@ -380,7 +382,7 @@ public final class StartupBench {
   private static void awaitHealth(ForkdClient forkd, int seeds, int instances, String what) {
     long deadline = System.nanoTime() + 60_000_000_000L;
     while (true) {
-      ForkdHealth h = StartupBenchCalls.await(forkd.health(), 30_000, "forkd's health");
+      ForkdHealth h = Await.result(forkd.health(), 30_000, "forkd's health");
       if (h.seeds() >= seeds && (instances < 0 || h.instances() == instances)) {
         return;
       }
@@ -394,36 +396,36 @@ public final class StartupBench {
 
   // ---------------------------------------------------------------------------------- calls
 
-  private static StartupBenchCalls.Answer call(StartupBenchCalls calls, StartupBenchFunction f, String fnId) {
-    return checked(f, StartupBenchCalls.await(calls.invoke(fnId, f.body()), CALL_WAIT_MS, "a " + f.label() + " call through the gateway"));
+  private static TimedCalls.Answer call(TimedCalls calls, StartupBenchFunction f, String fnId) {
+    return checked(f, Await.result(calls.invoke(fnId, f.body(), CALL_WAIT_MS), CALL_WAIT_MS, "a " + f.label() + " call through the gateway"));
   }
 
-  private static StartupBenchCalls.Answer direct(StartupBenchCalls calls, StartupBenchFunction f, Path socket) {
-    return checked(f, StartupBenchCalls.await(calls.direct(socket, f.body()), CALL_WAIT_MS, "a " + f.label() + " call on " + socket));
+  private static TimedCalls.Answer direct(TimedCalls calls, StartupBenchFunction f, Path socket) {
+    return checked(f, Await.result(calls.direct(socket, f.body()), CALL_WAIT_MS, "a " + f.label() + " call on " + socket));
   }
 
-  private static StartupBenchCalls.Answer checked(StartupBenchFunction f, StartupBenchCalls.Answer a) {
+  private static TimedCalls.Answer checked(StartupBenchFunction f, TimedCalls.Answer a) {
     if (!a.ok()) {
+      String body = a.body().toString();
       throw new IllegalStateException("a call to the " + f.label() + " function answered " + a.status() + ": "
-          + (a.body().length() > 300 ? a.body().substring(0, 300) : a.body()));
+          + (body.length() > 300 ? body.substring(0, 300) : body));
     }
     return a;
   }
 
   /** The activation records' init_ms; a record is written just after the answer, so a few retries. */
-  private static void initTimes(StartupBenchCalls calls, List<String> callIds, StartupBenchFigures into, Metric metric) {
+  private static void initTimes(PlatformClient api, List<String> callIds, StartupBenchFigures into, Metric metric)
+      throws IOException {
     for (String id : callIds) {
-      JsonObject a = null;
-      for (int attempt = 0; attempt < 50 && a == null; attempt++) {
-        a = StartupBenchCalls.await(calls.activation(id), CALL_WAIT_MS, "the activation of call " + id);
-        if (a == null) {
-          sleep(20);
-        }
+      Optional<JsonNode> a = api.findActivation(id);
+      for (int attempt = 1; attempt < 50 && a.isEmpty(); attempt++) {
+        sleep(20);
+        a = api.findActivation(id);
       }
-      if (a == null || a.getValue("init_ms") == null) {
+      if (a.isEmpty() || !a.get().hasNonNull("init_ms")) {
         throw new IllegalStateException("no activation record with init_ms for call " + id);
       }
-      into.add(metric, a.getDouble("init_ms"));
+      into.add(metric, a.get().get("init_ms").asDouble());
     }
   }
 

@@ -1,16 +1,13 @@
 package io.cleave.bench;
 
-import io.cleave.client.CliFailure;
-import io.cleave.client.UserCommand;
-import io.cleave.bench.replay.SharedData;
+import io.cleave.bench.replay.BenchOptions;
+import io.cleave.bench.replay.ExperimentCommand;
 import io.vertx.core.Vertx;
-import io.vertx.core.VertxException;
 import io.vertx.core.VertxOptions;
 import java.io.IOException;
 import java.nio.file.Path;
-import java.util.ArrayList;
-import java.util.List;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /** {@code cleave bench startup}: cold, warm and fork starts, memory and fork rate, hello and image functions. */
@@ -24,15 +21,12 @@ import picocli.CommandLine.Option;
       "memory per instance and per seed (PSS), instances per second forked from one seed at 1..N concurrent orders.",
       "Writes summary.json, CSVs and PNGs; prints a table shaped like MITOSIS's Table 1 with ratios against cold."
     })
-public final class StartupBenchCommand extends UserCommand {
+public final class StartupBenchCommand extends ExperimentCommand {
   @Option(names = "--quick", description = "A short run (about 30 s on an idle 2-core machine, longer under load)")
   boolean quick;
 
-  @Option(names = "--out", paramLabel = "DIR", description = "Output directory (default: ${DEFAULT-VALUE})")
-  Path out = Path.of("bench-out", "startup");
-
-  @Option(names = "--image-dir", paramLabel = "DIR", description = "Photographs for the image function (default: <shared data>/images)")
-  Path imageDir;
+  @Mixin BenchOptions.OutputDir out = new BenchOptions.OutputDir(Path.of("bench-out", "startup"));
+  @Mixin BenchOptions.ImageDir images;
 
   @Option(names = "--cold-calls", paramLabel = "N", description = "Cold calls per function (default: 20, 4 with --quick)")
   Integer coldCalls;
@@ -61,37 +55,27 @@ public final class StartupBenchCommand extends UserCommand {
   @Option(names = "--forks-per-level", paramLabel = "N", description = "Forks per concurrency level (default: 96, 16 with --quick)")
   Integer forksPerLevel;
 
-  @Option(names = "--server-arg", paramLabel = "ARG", description = "Extra argument for each server (repeatable)")
-  List<String> serverArgs = new ArrayList<>();
-
-  @Option(names = "--no-progress", description = "No progress on stderr")
-  boolean noProgress;
+  @Mixin BenchOptions.ServerArgs servers;
+  @Mixin BenchOptions.Progress progress;
 
   @Override
-  protected int execute() throws IOException {
-    StartupBench.Settings settings;
-    try {
-      settings = settings();
-    } catch (IllegalArgumentException | IllegalStateException e) {
-      throw new CliFailure(e.getMessage());
-    }
+  protected int run() throws IOException {
+    StartupBench.Settings settings = settings();
     Vertx vertx = Vertx.vertx(new VertxOptions().setPreferNativeTransport(true));
     try {
-      StartupBenchReport report = new StartupBench(vertx, settings, out, serverArgs,
-          new StartupBenchProgress(System.err, !noProgress)).run();
+      StartupBenchReport report = new StartupBench(vertx, settings, out.dir(), servers.args(),
+          new StartupBenchProgress(System.err, progress.shown())).run();
       System.out.println();
       System.out.print(report.table());
-      System.out.println("output: " + out.toAbsolutePath());
+      System.out.println("output: " + out.dir().toAbsolutePath());
       return 0;
-    } catch (IllegalArgumentException | IllegalStateException | VertxException e) {
-      throw new CliFailure(e.getMessage());
     } finally {
       vertx.close().await();
     }
   }
 
   StartupBench.Settings settings() {
-    Path images = imageDir != null ? imageDir : SharedData.dir().resolve("images");
+    Path images = this.images.dir();
     StartupBench.Settings d = quick ? StartupBench.Settings.quick(images) : StartupBench.Settings.full(images);
     return new StartupBench.Settings(
         or(coldCalls, d.coldCalls()), or(warmCalls, d.warmCalls()), or(warmup, d.warmup()), or(forkRounds, d.forkRounds()),

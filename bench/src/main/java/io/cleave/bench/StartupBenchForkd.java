@@ -1,6 +1,7 @@
 package io.cleave.bench;
 
 import io.cleave.bench.StartupBenchFigures.Metric;
+import io.cleave.client.TimedCalls;
 import io.cleave.forkd.api.ForkdClient;
 import io.cleave.forkd.api.InstanceStatus;
 import io.cleave.forkd.api.StartRequest;
@@ -29,12 +30,12 @@ final class StartupBenchForkd {
       Map<String, String> env) {}
 
   private final ForkdClient forkd;
-  private final StartupBenchCalls calls;
+  private final TimedCalls calls;
   private final StartupBenchProgress progress;
   /** Every instance this object started and has not deleted yet: removed on failure too. */
   private final List<String> live = Collections.synchronizedList(new ArrayList<>());
 
-  StartupBenchForkd(ForkdClient forkd, StartupBenchCalls calls, StartupBenchProgress progress) {
+  StartupBenchForkd(ForkdClient forkd, TimedCalls calls, StartupBenchProgress progress) {
     this.forkd = forkd;
     this.calls = calls;
     this.progress = progress;
@@ -114,7 +115,7 @@ final class StartupBenchForkd {
         into.add(fork ? Metric.FORKD_FORK : Metric.FORKD_COLD, s.startMs());
         into.add(fork ? Metric.FORKD_FORK_RPC : Metric.FORKD_COLD_RPC, rpc);
         alive.add(s);
-        StartupBenchCalls.Answer first = StartupBenchCalls.await(calls.direct(Path.of(s.listener()), t.function().body()), 60_000,
+        TimedCalls.Answer first = Await.result(calls.direct(Path.of(s.listener()), t.function().body()), 60_000,
             "the first call of " + s.instanceId());
         if (!first.ok()) {
           throw new IllegalStateException("the " + t.function().label() + " instance " + s.instanceId() + " answered "
@@ -126,12 +127,12 @@ final class StartupBenchForkd {
       // Memory is compared at equal company: a full group of the same kind alive side by side.
       if (n == group) {
         for (StartedInstance s : alive) {
-          InstanceStatus st = StartupBenchCalls.await(forkd.status(s.instanceId()), 30_000, "the status of " + s.instanceId());
+          InstanceStatus st = Await.result(forkd.status(s.instanceId()), 30_000, "the status of " + s.instanceId());
           into.memory(new StartupBenchFigures.Memory(fork ? StartupBenchFigures.FORK_CHILD : StartupBenchFigures.COLD_INSTANCE,
               n, st.pssBytes(), st.memoryBytes()));
         }
         if (fork) {
-          InstanceStatus st = StartupBenchCalls.await(forkd.status(seedId), 30_000, "the status of " + seedId);
+          InstanceStatus st = Await.result(forkd.status(seedId), 30_000, "the status of " + seedId);
           into.memory(new StartupBenchFigures.Memory(StartupBenchFigures.SEED, n, st.pssBytes(), st.memoryBytes()));
         }
       }
@@ -174,7 +175,7 @@ final class StartupBenchForkd {
     }
     Map<String, Double> cpu = new LinkedHashMap<>();
     try {
-      StartupBenchCalls.await(all.future(), START_TIMEOUT_MS + forks * 1000L, forks + " forks");
+      Await.result(all.future(), START_TIMEOUT_MS + forks * 1000L, forks + " forks");
       cpu.put("forkd", forkdPid > 0 ? (StartupBenchProcs.cpuNanos(forkdPid) - forkdCpu0) / 1e6 / forks : Double.NaN);
       cpu.put("seed", (StartupBenchProcs.cpuNanos(seed.pid()) - seedCpu0) / 1e6 / forks);
       cpu.put("child", children.stream().mapToLong(s -> StartupBenchProcs.cpuNanos(s.pid())).sum() / 1e6 / forks);
@@ -199,7 +200,7 @@ final class StartupBenchForkd {
   }
 
   private StartedInstance start(StartRequest r) {
-    StartedInstance s = StartupBenchCalls.await(forkd.start(r), START_TIMEOUT_MS, "forkd starting a " + r.mode().wireName() + " instance");
+    StartedInstance s = Await.result(forkd.start(r), START_TIMEOUT_MS, "forkd starting a " + r.mode().wireName() + " instance");
     live.add(s.instanceId());
     return s;
   }
@@ -210,7 +211,7 @@ final class StartupBenchForkd {
       return;
     }
     List<Future<Void>> deletes = ids.stream().map(id -> forkd.delete(id).otherwiseEmpty()).toList();
-    StartupBenchCalls.await(Future.join(deletes).<Void>mapEmpty().otherwiseEmpty(), 60_000, "deleting instances");
+    Await.result(Future.join(deletes).<Void>mapEmpty().otherwiseEmpty(), 60_000, "deleting instances");
     live.removeAll(ids);
   }
 }

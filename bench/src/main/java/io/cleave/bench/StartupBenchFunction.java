@@ -1,18 +1,13 @@
 package io.cleave.bench;
 
-import java.io.ByteArrayOutputStream;
-import java.io.IOException;
-import java.io.InputStream;
-import java.io.UncheckedIOException;
+import io.cleave.common.bundle.TarGzBundle;
+import io.vertx.core.buffer.Buffer;
 import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
-import java.util.zip.GZIPOutputStream;
-import org.apache.commons.compress.archivers.tar.TarArchiveEntry;
-import org.apache.commons.compress.archivers.tar.TarArchiveOutputStream;
 
 /**
  * The startup benchmark's functions, written against the fdk API and kept in the CLI's resources
@@ -44,8 +39,8 @@ enum StartupBenchFunction {
   }
 
   /** The request body every benchmark call sends. */
-  String body() {
-    return body;
+  Buffer body() {
+    return Buffer.buffer(body);
   }
 
   /** The function's config (its instances' environment). */
@@ -53,26 +48,9 @@ enum StartupBenchFunction {
     return this == IMAGE ? Map.of("IMAGE_DIR", imageDir.toAbsolutePath().toString()) : Map.of();
   }
 
-  /** The tar.gz code bundle; the same bytes every time (fixed times), so the same sha256. */
+  /** The tar.gz code bundle; the same bytes every time, so the same sha256. */
   byte[] bundle() {
-    ByteArrayOutputStream bytes = new ByteArrayOutputStream();
-    try (GZIPOutputStream gzip = new GZIPOutputStream(bytes);
-        TarArchiveOutputStream tar = new TarArchiveOutputStream(gzip)) {
-      for (String name : FILES) {
-        byte[] content = resource(name);
-        TarArchiveEntry entry = new TarArchiveEntry(name);
-        entry.setSize(content.length);
-        entry.setMode(0644);
-        entry.setModTime(0);
-        tar.putArchiveEntry(entry);
-        tar.write(content);
-        tar.closeArchiveEntry();
-      }
-      tar.finish();
-    } catch (IOException e) {
-      throw new UncheckedIOException("cannot build the " + label + " bundle", e);
-    }
-    return bytes.toByteArray();
+    return TarGzBundle.ofResources(StartupBenchFunction.class, "/bench/" + label, FILES);
   }
 
   /** Where a node unpacks this bundle: {@code <data>/unpacked/<sha256 hex>} (docs/CONTRACTS.md). */
@@ -82,16 +60,6 @@ enum StartupBenchFunction {
       return dataDir.resolve("unpacked").resolve(hex);
     } catch (NoSuchAlgorithmException e) {
       throw new IllegalStateException("every JDK has SHA-256", e);
-    }
-  }
-
-  private byte[] resource(String name) throws IOException {
-    String path = "/bench/" + label + "/" + name;
-    try (InputStream in = StartupBenchFunction.class.getResourceAsStream(path)) {
-      if (in == null) {
-        throw new IOException("missing resource " + path);
-      }
-      return in.readAllBytes();
     }
   }
 }

@@ -6,9 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import io.cleave.server.ServerComposition;
-import io.cleave.common.config.ServerConfig;
+import io.cleave.common.json.Json;
 import java.io.InputStream;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -17,10 +15,8 @@ import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.List;
 import java.util.UUID;
-import java.util.stream.Stream;
 import java.util.zip.GZIPInputStream;
 import org.apache.commons.compress.archivers.tar.TarArchiveEntry;
 import org.apache.commons.compress.archivers.tar.TarArchiveInputStream;
@@ -31,26 +27,20 @@ import org.junit.jupiter.api.io.TempDir;
 
 /** The CLI against a real server composition (port 0, temporary data dir, its own cluster). */
 class CliAgainstServerTest {
-  private static final ObjectMapper JSON = new ObjectMapper();
   private static final HttpClient HTTP = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
 
   /** Small enough that a test can exceed it cheaply. */
   static final long BUNDLE_LIMIT = 1024 * 1024;
 
-  static Path data;
-  static ServerComposition server;
+  static ApiServer server;
   static String url;
 
   @TempDir Path tmp;
 
   @BeforeAll
   static void start() throws Exception {
-    data = Files.createTempDirectory("cleave-cli-test-");
-    ServerConfig d = ServerConfig.defaults(data);
-    ServerConfig cfg = new ServerConfig(d.host(), 0, data, "cli-test-" + UUID.randomUUID(), d.clusterHost(), 5701,
-        List.of(), d.invokeBodyLimit(), d.apiBodyLimit(), BUNDLE_LIMIT, d.unpackLimits(), 1);
-    server = ServerComposition.start(cfg, null, "test");
-    url = server.url();
+    server = ApiServer.start("cli-test", BUNDLE_LIMIT);
+    url = server.url;
   }
 
   @AfterAll
@@ -58,39 +48,18 @@ class CliAgainstServerTest {
     if (server != null) {
       server.close();
     }
-    try (Stream<Path> walk = Files.walk(data)) {
-      for (Path p : walk.sorted(Comparator.reverseOrder()).toList()) {
-        Files.deleteIfExists(p);
-      }
-    }
-  }
-
-  /** Runs the CLI against the test server. */
-  static CliRun cli(String... args) {
-    String[] full = new String[args.length + 2];
-    System.arraycopy(args, 0, full, 0, args.length);
-    full[args.length] = "--api-url";
-    full[args.length + 1] = url;
-    return CliRun.run(full);
   }
 
   static CliRun ok(String... args) {
-    CliRun r = cli(args);
-    assertEquals(0, r.exit(), () -> String.join(" ", args) + "\n" + r);
-    return r;
+    return server.ok(args);
   }
 
   static CliRun fails(String expectedMessage, String... args) {
-    CliRun r = cli(args);
-    assertEquals(1, r.exit(), () -> String.join(" ", args) + "\n" + r);
-    assertTrue(r.err().contains(expectedMessage), () -> "expected '" + expectedMessage + "'\n" + r);
-    assertFalse(r.err().contains("Exception"), r::toString);
-    assertFalse(r.err().contains("\tat "), r::toString);
-    return r;
+    return server.fails(expectedMessage, args);
   }
 
   static JsonNode json(CliRun r) throws Exception {
-    return JSON.readTree(r.out());
+    return Json.MAPPER.readTree(r.out());
   }
 
   static JsonNode api(String method, String path, String body) throws Exception {
@@ -98,7 +67,7 @@ class CliAgainstServerTest {
     b.method(method, body == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(body));
     HttpResponse<String> r = HTTP.send(b.build(), HttpResponse.BodyHandlers.ofString());
     assertTrue(r.statusCode() / 100 == 2, () -> method + " " + path + " -> " + r.statusCode() + " " + r.body());
-    return r.body().isEmpty() ? JSON.createObjectNode() : JSON.readTree(r.body());
+    return r.body().isEmpty() ? Json.MAPPER.createObjectNode() : Json.MAPPER.readTree(r.body());
   }
 
   private Path newFunction(String name) {

@@ -5,10 +5,11 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
+import io.cleave.common.json.Json;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Instant;
 import java.util.List;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -19,7 +20,6 @@ import org.junit.jupiter.api.Test;
  * node's execution side: deploy, invoke and read activations and logs back.
  */
 class CliExecutionTest {
-  private static final ObjectMapper JSON = new ObjectMapper();
 
   static final String LOGGING_FN = """
       import io
@@ -68,24 +68,32 @@ class CliExecutionTest {
     ok("deploy", "--app", "exec", "--create-app", dir.toString());
 
     CliRun named = ok("{\"name\":\"Cleave\"}".getBytes(StandardCharsets.UTF_8), "invoke", "exec", "hello");
-    assertEquals("Hello Cleave", JSON.readTree(named.out()).get("message").asText(), named::toString);
+    assertEquals("Hello Cleave", Json.MAPPER.readTree(named.out()).get("message").asText(), named::toString);
     assertTrue(named.out().endsWith("\n"), named::toString);
 
     CliRun withId = ok("{\"name\":\"Ids\"}".getBytes(StandardCharsets.UTF_8), "invoke", "--display-call-id",
         "--content-type", "application/json", "exec", "hello");
     List<String> lines = withId.out().lines().toList();
     assertTrue(lines.get(0).matches("Call ID: \\S+"), withId::toString);
-    assertEquals("Hello Ids", JSON.readTree(lines.get(1)).get("message").asText(), withId::toString);
+    assertEquals("Hello Ids", Json.MAPPER.readTree(lines.get(1)).get("message").asText(), withId::toString);
 
     String callId = lines.get(0).substring("Call ID: ".length());
-    JsonNode activation = JSON.readTree(ok("activations", "get", callId).out());
+    JsonNode activation = Json.MAPPER.readTree(ok("activations", "get", callId).out());
     assertEquals(callId, activation.get("id").asText());
     CliRun listed = ok("activations", "list", "--fn", "exec/hello");
     assertTrue(listed.out().lines().findFirst().orElseThrow().startsWith("ID"), listed::toString);
     assertTrue(listed.out().contains(callId), listed::toString);
-    JsonNode asJson = JSON.readTree(ok("activations", "list", "--fn", "exec/hello", "--limit", "1", "-o", "json").out());
+    JsonNode asJson = Json.MAPPER.readTree(ok("activations", "list", "--fn", "exec/hello", "--limit", "1", "-o", "json").out());
     assertEquals(1, asJson.size());
     assertEquals(callId, asJson.get(0).get("id").asText(), "newest first");
+
+    // --since: a span back from now or an RFC 3339 time; the calls above started a moment ago.
+    assertTrue(ok("activations", "list", "--fn", "exec/hello", "--since", "1h").out().contains(callId));
+    Instant started = Instant.parse(activation.get("start").asText());
+    assertTrue(ok("activations", "list", "--fn", "exec/hello", "--since", started.minusSeconds(1).toString()).out().contains(callId));
+    CliRun later = ok("activations", "list", "--fn", "exec/hello", "--since", started.plusSeconds(3600).toString());
+    assertEquals("", later.out(), later::toString);
+    assertEquals("No activations found\n", later.err(), later::toString);
   }
 
   @Test

@@ -5,7 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
+import io.cleave.common.json.Json;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -24,7 +24,6 @@ import org.junit.jupiter.api.Test;
  * configured index, against a real server: the function imports what requirements.txt names.
  */
 class CliPythonPackagesTest {
-  private static final ObjectMapper JSON = new ObjectMapper();
   private static final HttpClient HTTP = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
   private static final long CLI_LIMIT_S = 600;
 
@@ -86,7 +85,7 @@ class CliPythonPackagesTest {
   private static int appsNamed(String name) throws Exception {
     HttpResponse<String> r = HTTP.send(HttpRequest.newBuilder(URI.create(server.url + "/v2/apps?name=" + name)).build(),
         HttpResponse.BodyHandlers.ofString());
-    return JSON.readTree(r.body()).get("items").size();
+    return Json.MAPPER.readTree(r.body()).get("items").size();
   }
 
   @Test
@@ -103,7 +102,7 @@ class CliPythonPackagesTest {
     assertFalse(Files.exists(dir.resolve(".python_packages")), "built in the cache, not in the function's directory");
 
     CliRun answer = server.ok("invoke", "pip", "table");
-    JsonNode body = JSON.readTree(answer.out());
+    JsonNode body = Json.MAPPER.readTree(answer.out());
     assertTrue(body.get("table").asText().contains("fork"), answer::toString);
     assertEquals("/function/.python_packages/tabulate/__init__.py", body.get("from").asText(), answer::toString);
 

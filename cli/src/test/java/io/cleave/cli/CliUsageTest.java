@@ -100,12 +100,17 @@ class CliUsageTest {
     assertTrue(unknown.err().contains("unknown command 'nope' under 'cleave list'"), unknown::toString);
   }
 
-  /** A usage error: exit 2, one "cleave:" line with the reason, where to read more, no request sent. */
+  /** A usage error against the stand-in server: see {@link #refusedAsTyped}. */
   private static void refused(String expected, String... args) {
-    int before = requests.get();
     List<String> all = new ArrayList<>(List.of(args));
     all.addAll(List.of("--api-url", url));
-    CliRun r = CliRun.run(all.toArray(String[]::new));
+    refusedAsTyped(expected, all.toArray(String[]::new));
+  }
+
+  /** A usage error: exit 2, one "cleave:" line with the reason, where to read more, no request sent. */
+  private static void refusedAsTyped(String expected, String... args) {
+    int before = requests.get();
+    CliRun r = CliRun.run(args);
     assertEquals(2, r.exit(), () -> String.join(" ", args) + "\n" + r);
     assertTrue(r.err().startsWith("cleave: "), r::toString);
     assertTrue(r.err().contains(expected), () -> "expected '" + expected + "'\n" + r);
@@ -141,6 +146,25 @@ class CliUsageTest {
     refused("Possible solutions: --memory", "update", "fn", "app", "fn", "--memroy=256");
     refused("Missing required option: '--app=APP'", "deploy");
     refused("Invalid value for option '--timeout'", "update", "fn", "app", "fn", "--timeout", "soon");
+  }
+
+  @Test
+  void everyKindOfWrongCommandLineExitsTwo() {
+    refusedAsTyped("Unmatched argument at index 0: 'nope'", "nope");
+    refusedAsTyped("Missing required subcommand", "list");
+    refusedAsTyped("Unmatched argument at index 1: 'nope'", "list", "nope");
+    refused("Unknown option: '--bogus'", "list", "apps", "--bogus");
+    refused("Invalid value for option '--output'", "list", "apps", "-o", "xml");
+    refused("Missing required parameter: 'APP'", "delete", "app");
+    refused("Missing required parameter: 'TRIGGER'", "inspect", "trigger", "app", "fn");
+    refused("Unmatched argument at index 3: 'extra'", "delete", "app", "app", "extra");
+    refused("Missing required parameters: 'KEY', 'VALUE'", "cf", "a", "app");
+    refused("Missing required parameter: 'ID'", "activations", "get");
+    refusedAsTyped("invalid API URL 'nohost'", "ls", "a", "--api-url", "nohost");
+    refusedAsTyped("Missing required parameter: 'TRACE'", "replay");
+    refusedAsTyped("--top=N, --random=N are mutually exclusive", "replay", "trace-dir", "--top", "1", "--random", "2");
+    refusedAsTyped("Invalid value for option '--cold-calls': 'many' is not an int", "bench", "startup", "--cold-calls", "many");
+    refusedAsTyped("Invalid value for option '--tail': 'soon' is not a double", "bench", "spike", "--tail", "soon");
   }
 
   @Test

@@ -23,7 +23,13 @@ public final class ApiEndpoint {
     return DEFAULT_URL;
   }
 
-  public CleaveApi client() {
-    return new CleaveApi(url());
+  /** A client for the URL in effect; a malformed URL is a usage error. */
+  public PlatformClient client() {
+    String url = url();
+    try {
+      return new PlatformClient(url);
+    } catch (IllegalArgumentException e) {
+      throw new UsageFailure("invalid API URL '" + url + "': expected something like " + DEFAULT_URL);
+    }
   }
 }

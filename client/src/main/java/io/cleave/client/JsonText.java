@@ -5,13 +5,11 @@ import com.fasterxml.jackson.core.util.DefaultIndenter;
 import com.fasterxml.jackson.core.util.DefaultPrettyPrinter;
 import com.fasterxml.jackson.core.util.Separators;
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.cleave.common.json.Json;
 
-/** The CLI's one JSON mapper, and pretty printing indented with tabs the way fn prints objects. */
+/** JSON trees as the CLI handles them (the API's dialect, {@link Json}), pretty printed with tabs the way fn prints objects. */
 public final class JsonText {
-  public static final ObjectMapper MAPPER = new ObjectMapper();
-
   private static final DefaultPrettyPrinter PRETTY =
       new DefaultPrettyPrinter()
           .withSeparators(
@@ -25,17 +23,17 @@ public final class JsonText {
   private JsonText() {}
 
   public static ObjectNode object() {
-    return MAPPER.createObjectNode();
+    return Json.MAPPER.createObjectNode();
   }
 
   public static JsonNode parse(String text) throws JsonProcessingException {
-    return MAPPER.readTree(text);
+    return Json.MAPPER.readTree(text);
   }
 
   /** Pretty JSON text without a trailing newline. */
   public static String pretty(JsonNode node) {
     try {
-      return MAPPER.writer(PRETTY).writeValueAsString(node);
+      return Json.MAPPER.writer(PRETTY).writeValueAsString(node);
     } catch (JsonProcessingException e) {
       throw new IllegalStateException("a JSON tree always serialises", e);
     }

@@ -1,9 +1,8 @@
 package io.cleave.forkd;
 
-import io.cleave.forkd.api.StartRequest;
-import io.cleave.forkd.api.WireJson;
-
 import io.cleave.common.error.ApiError;
+import io.cleave.common.json.WireJson;
+import io.cleave.forkd.api.StartRequest;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.WorkerExecutor;

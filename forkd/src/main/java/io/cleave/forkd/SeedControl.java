@@ -1,8 +1,7 @@
 package io.cleave.forkd;
 
-import io.cleave.forkd.api.WireJson;
-
 import com.fasterxml.jackson.databind.JsonNode;
+import io.cleave.common.json.WireJson;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.net.StandardProtocolFamily;

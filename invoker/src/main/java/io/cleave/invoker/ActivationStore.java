@@ -3,6 +3,7 @@ package io.cleave.invoker;
 import io.cleave.common.activation.Activation;
 import io.cleave.common.activation.ActivationLog;
 import io.cleave.common.activation.ActivationQuery;
+import io.cleave.common.json.StoredJson;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.WorkerExecutor;

@@ -1,9 +1,9 @@
 package io.cleave.invoker;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import io.cleave.common.error.ApiError;
 import io.cleave.common.invoke.CallResult;
+import io.cleave.common.json.Json;
 import io.cleave.common.model.StartMode;
 import io.cleave.forkd.api.InstanceStatus;
 import io.vertx.core.Future;
@@ -17,7 +17,6 @@ import java.util.function.Supplier;
  */
 record CallEnd(String status, int httpStatus, CallResult answer, ApiError error, String message, long responseSize,
     boolean retire) {
-  private static final ObjectMapper JSON = new ObjectMapper();
 
   static CallEnd failure(String status, ApiError error) {
     return new CallEnd(status, error.status(), null, error, error.getMessage(), 0, true);
@@ -63,7 +62,7 @@ record CallEnd(String status, int httpStatus, CallResult answer, ApiError error,
 
   private static String errorMessage(Buffer body) {
     try {
-      JsonNode n = JSON.readTree(body.getBytes());
+      JsonNode n = Json.MAPPER.readTree(body.getBytes());
       if (n != null && n.hasNonNull("message")) {
         return n.get("message").asText();
       }

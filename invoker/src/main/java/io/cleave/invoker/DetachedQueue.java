@@ -2,6 +2,7 @@ package io.cleave.invoker;
 
 import io.cleave.common.error.ApiError;
 import io.cleave.common.invoke.Call;
+import io.cleave.common.json.StoredJson;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;

@@ -1,12 +1,11 @@
 package io.cleave.invoker;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 import io.cleave.common.bundle.BundleDigest;
 import io.cleave.common.bundle.BundleSource;
 import io.cleave.common.bundle.TarGzUnpacker;
 import io.cleave.common.error.ApiError;
+import io.cleave.common.json.FuncYaml;
 import io.cleave.common.model.Fn;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
@@ -40,7 +39,6 @@ final class FunctionCode {
    * {@code fdk/} never shadows the runtime.
    */
   static final String PYTHONPATH = "/cleave/sdk-python:/function:/function/.python_packages";
-  private static final ObjectMapper YAML = new ObjectMapper(new YAMLFactory());
 
   private final Vertx vertx;
   private final BundleSource source;
@@ -118,7 +116,7 @@ final class FunctionCode {
     String handler = "handler";
     String python = PYTHON;
     if (Files.isRegularFile(yaml)) {
-      JsonNode doc = YAML.readTree(yaml.toFile());
+      JsonNode doc = FuncYaml.MAPPER.readTree(yaml.toFile());
       String runtime = doc == null ? "" : doc.path("runtime").asText("");
       python = PythonRuntimes.interpreter(runtime)
           .orElseThrow(() -> new ApiError(502, "func.yaml runtime '" + runtime + "' is not available on this node ("

@@ -3,23 +3,20 @@ package io.cleave.server;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import java.io.ByteArrayOutputStream;
+import io.cleave.common.bundle.TarGzBundle;
+import io.cleave.common.json.Json;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.Map;
-import java.util.zip.GZIPOutputStream;
-import org.apache.commons.compress.archivers.tar.TarArchiveEntry;
-import org.apache.commons.compress.archivers.tar.TarArchiveOutputStream;
 
 /** Talks to a running server over HTTP like a client would: deploy code, invoke, read activations. */
 final class PlatformClient {
-  static final ObjectMapper JSON = new ObjectMapper();
+  static final ObjectMapper JSON = Json.MAPPER;
 
   private final String base;
   private final HttpClient http =
@@ -76,7 +73,7 @@ final class PlatformClient {
     HttpRequest put = HttpRequest.newBuilder(URI.create(base + "/cleave/v1/fns/" + id + "/bundle"))
         .timeout(Duration.ofSeconds(60))
         .header("Content-Type", "application/gzip")
-        .PUT(HttpRequest.BodyPublishers.ofByteArray(bundle(files)))
+        .PUT(HttpRequest.BodyPublishers.ofByteArray(TarGzBundle.ofText(files)))
         .build();
     try {
       HttpResponse<String> r = http.send(put, HttpResponse.BodyHandlers.ofString());
@@ -90,25 +87,6 @@ final class PlatformClient {
       throw new IllegalStateException(e);
     }
     return id;
-  }
-
-  static byte[] bundle(Map<String, String> files) {
-    ByteArrayOutputStream out = new ByteArrayOutputStream();
-    try (GZIPOutputStream gz = new GZIPOutputStream(out);
-        TarArchiveOutputStream tar = new TarArchiveOutputStream(gz)) {
-      for (Map.Entry<String, String> f : files.entrySet()) {
-        byte[] bytes = f.getValue().getBytes(StandardCharsets.UTF_8);
-        TarArchiveEntry e = new TarArchiveEntry(f.getKey());
-        e.setSize(bytes.length);
-        e.setMode(0644);
-        tar.putArchiveEntry(e);
-        tar.write(bytes);
-        tar.closeArchiveEntry();
-      }
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
-    }
-    return out.toByteArray();
   }
 
   /** The value of an unlabelled or labelled sample in the Prometheus scrape; a missing one fails the test. */

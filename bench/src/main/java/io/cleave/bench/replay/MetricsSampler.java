@@ -1,13 +1,15 @@
 package io.cleave.bench.replay;
 
+import io.cleave.client.PlatformClient;
 import io.vertx.core.Vertx;
 import java.util.ArrayList;
 import java.util.List;
 
 /**
  * Polls {@code /metrics} at a fixed period during a replay. A poll that is still waiting when the
- * next is due is not doubled up; a failed poll is counted and skipped (the platform under load
- * may answer late), so the series has gaps rather than invented values.
+ * next is due is not doubled up; a failed poll (the platform under load may answer late, a
+ * metric may be missing) is counted and skipped, so the series has gaps rather than invented
+ * values.
  */
 final class MetricsSampler {
   private final Vertx vertx;
@@ -40,18 +42,28 @@ final class MetricsSampler {
       return;
     }
     polling = true;
-    client.metrics().onComplete(ar -> {
+    // The scrape blocks; a worker thread waits for it, the timer's event loop does not.
+    vertx.executeBlocking(() -> PrometheusText.parse(client.metrics()), false).onComplete(ar -> {
       polling = false;
       long elapsedMs = (System.nanoTime() - originNanos) / 1_000_000;
-      if (ar.succeeded()) {
+      if (ar.failed()) {
+        failed(ar.cause());
+        return;
+      }
+      try {
+        MetricsSample sample = MetricsSample.of(elapsedMs, ar.result());
         synchronized (samples) {
-          samples.add(MetricsSample.of(elapsedMs, PrometheusText.parse(ar.result())));
+          samples.add(sample);
         }
-      } else {
-        failures++;
-        lastFailure = String.valueOf(ar.cause().getMessage());
+      } catch (IllegalStateException e) {
+        failed(e);
       }
     });
+  }
+
+  private void failed(Throwable cause) {
+    failures++;
+    lastFailure = String.valueOf(cause.getMessage());
   }
 
   /** The newest sample, or null before the first. */

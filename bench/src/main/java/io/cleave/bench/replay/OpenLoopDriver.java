@@ -1,13 +1,12 @@
 package io.cleave.bench.replay;
 
 import io.cleave.bench.replay.CallRecord.Outcome;
+import io.cleave.client.TimedCalls;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
-import io.vertx.core.http.HttpMethod;
-import io.vertx.ext.web.client.HttpResponse;
 import java.util.Arrays;
 import java.util.List;
 import java.util.function.Function;
@@ -21,14 +20,10 @@ import java.util.function.Function;
  * dropped and the schedule goes on. Everything runs on one event-loop context.
  */
 final class OpenLoopDriver {
-  /** Header the gateway sets on every invoke answer. */
-  static final String START_MODE_HEADER = "Cleave-Start-Mode";
-  static final String CALL_ID_HEADER = "Fn-Call-Id";
-
   private final Vertx vertx;
-  private final PlatformClient client;
+  private final TimedCalls calls;
   private final List<DeployedFunction> functions;
-  private final List<PlannedCall> calls;
+  private final List<PlannedCall> planned;
   private final long lengthMicros;
   private final Function<PlannedCall, Buffer> body;
   private final int maxInFlight;
@@ -46,21 +41,21 @@ final class OpenLoopDriver {
   private int dropped;
   private long progressTimer = -1;
 
-  OpenLoopDriver(Vertx vertx, PlatformClient client, List<DeployedFunction> functions, Schedule schedule,
+  OpenLoopDriver(Vertx vertx, TimedCalls calls, List<DeployedFunction> functions, Schedule schedule,
       Function<PlannedCall, Buffer> body, int maxInFlight, long timeoutMs, ProgressLine progress) {
     if (maxInFlight < 1) {
       throw new IllegalArgumentException("the in-flight bound must be at least 1");
     }
     this.vertx = vertx;
-    this.client = client;
+    this.calls = calls;
     this.functions = functions;
-    this.calls = schedule.calls();
+    this.planned = schedule.calls();
     this.lengthMicros = schedule.lengthMicros();
     this.body = body;
     this.maxInFlight = maxInFlight;
     this.timeoutMs = timeoutMs;
     this.progress = progress;
-    this.records = new CallRecord[calls.size()];
+    this.records = new CallRecord[planned.size()];
   }
 
   /**
@@ -85,11 +80,11 @@ final class OpenLoopDriver {
 
   private void pump() {
     long now = elapsedMicros();
-    while (next < calls.size() && calls.get(next).atMicros() <= now) {
+    while (next < planned.size() && planned.get(next).atMicros() <= now) {
       send(next++, now);
     }
-    if (next < calls.size()) {
-      long waitMs = Math.max(1, (calls.get(next).atMicros() - elapsedMicros()) / 1000);
+    if (next < planned.size()) {
+      long waitMs = Math.max(1, (planned.get(next).atMicros() - elapsedMicros()) / 1000);
       vertx.setTimer(waitMs, id -> pump());
     } else {
       maybeFinish();
@@ -97,7 +92,7 @@ final class OpenLoopDriver {
   }
 
   private void send(int index, long nowMicros) {
-    PlannedCall call = calls.get(index);
+    PlannedCall call = planned.get(index);
     if (inFlight >= maxInFlight) {
       dropped++;
       answered++;
@@ -109,36 +104,31 @@ final class OpenLoopDriver {
     long lag = nowMicros - call.atMicros();
     long sentNanos = System.nanoTime();
     DeployedFunction fn = functions.get(call.function());
-    client.request(HttpMethod.POST, "/invoke/" + fn.fnId())
-        .putHeader("Content-Type", "application/json")
-        .timeout(timeoutMs)
-        .sendBuffer(body.apply(call))
+    calls.invoke(fn.fnId(), body.apply(call), timeoutMs)
         .onComplete(ar -> {
           inFlight--;
           answered++;
-          double latencyMs = (System.nanoTime() - sentNanos) / 1e6;
           if (ar.succeeded()) {
-            HttpResponse<Buffer> r = ar.result();
-            boolean success = r.statusCode() / 100 == 2;
-            if (success) {
+            TimedCalls.Answer a = ar.result();
+            if (a.ok()) {
               ok++;
             } else {
               errors++;
             }
-            records[index] = new CallRecord(call.atMicros(), lag, call.function(), call.minute(), latencyMs, r.statusCode(),
-                success ? Outcome.OK : Outcome.ERROR, orEmpty(r.getHeader(START_MODE_HEADER)), orEmpty(r.getHeader(CALL_ID_HEADER)),
-                success ? "" : oneLine(PlatformClient.message(r)));
+            records[index] = new CallRecord(call.atMicros(), lag, call.function(), call.minute(), a.latencyMs(), a.status(),
+                a.ok() ? Outcome.OK : Outcome.ERROR, orEmpty(a.startMode()), orEmpty(a.callId()),
+                a.ok() ? "" : oneLine(a.failure()));
           } else {
             errors++;
-            records[index] = new CallRecord(call.atMicros(), lag, call.function(), call.minute(), latencyMs, 0, Outcome.ERROR, "", "",
-                oneLine(String.valueOf(ar.cause().getMessage())));
+            records[index] = new CallRecord(call.atMicros(), lag, call.function(), call.minute(),
+                (System.nanoTime() - sentNanos) / 1e6, 0, Outcome.ERROR, "", "", oneLine(String.valueOf(ar.cause().getMessage())));
           }
           maybeFinish();
         });
   }
 
   private void maybeFinish() {
-    if (next == calls.size() && answered == calls.size() && !done.future().isComplete()) {
+    if (next == planned.size() && answered == planned.size() && !done.future().isComplete()) {
       if (progressTimer >= 0) {
         vertx.cancelTimer(progressTimer);
       }
@@ -151,7 +141,7 @@ final class OpenLoopDriver {
   }
 
   private void showProgress(boolean force) {
-    progress.show(force, elapsedMicros(), lengthMicros, next - dropped, calls.size(), ok, errors, dropped, inFlight);
+    progress.show(force, elapsedMicros(), lengthMicros, next - dropped, planned.size(), ok, errors, dropped, inFlight);
   }
 
   private static String orEmpty(String s) {

@@ -94,18 +94,24 @@ final class PrometheusText {
     return -1;
   }
 
-  /** Sum of every sample of {@code name} whose labels include {@code label=value} (null: all). */
+  /**
+   * Sum of every sample of {@code name} whose labels include {@code label=value} (null: all). The
+   * platform registers each of its gauges at start, so a sample missing here is an error (a
+   * renamed metric, the wrong endpoint), not a zero.
+   */
   double sum(String name, String label, String value) {
     double total = 0;
+    boolean found = false;
     for (Sample s : samples) {
       if (s.name().equals(name) && (label == null || value.equals(s.labels().get(label)))) {
         total += s.value();
+        found = true;
       }
     }
+    if (!found) {
+      throw new IllegalStateException("no sample " + name + (label == null ? "" : "{" + label + "=\"" + value + "\"}")
+          + " in /metrics");
+    }
     return total;
-  }
-
-  boolean has(String name) {
-    return samples.stream().anyMatch(s -> s.name().equals(name));
   }
 }

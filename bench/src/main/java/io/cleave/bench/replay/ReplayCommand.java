@@ -1,11 +1,8 @@
 package io.cleave.bench.replay;
 
-import io.cleave.client.CliFailure;
-import io.cleave.client.UserCommand;
 import io.vertx.core.Vertx;
-import io.vertx.core.VertxException;
-import java.io.IOException;
 import io.vertx.core.json.JsonObject;
+import java.io.IOException;
 import java.net.URI;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -15,6 +12,7 @@ import java.util.Locale;
 import java.util.Map;
 import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
@@ -23,12 +21,16 @@ import picocli.CommandLine.Parameters;
     name = "replay",
     mixinStandardHelpOptions = true,
     sortOptions = false,
+    resourceBundle = "io.cleave.bench.replay.OptionDescriptions",
     description = {
       "Replays an Azure Functions trace (2019 per-minute directory, or 2021 per-invocation CSV) open-loop against Cleave.",
       "Each trace function becomes a deployed function (the trace function by default). Writes calls.csv, timeseries.csv,",
       "summary.json and PNG plots to --out; with --policies, runs once per policy on a fresh server and adds compare.csv/json."
     })
-public final class ReplayCommand extends UserCommand {
+public final class ReplayCommand extends ExperimentCommand {
+  private static final int CALL_TIMEOUT_S = 60;
+  private static final double TAIL_S = 0;
+  private static final double MAX_TAIL_S = 60;
 
   @Parameters(index = "0", paramLabel = "TRACE", description = "2019 trace directory (or its invocations file), or a 2021 CSV")
   Path trace;
@@ -45,8 +47,7 @@ public final class ReplayCommand extends UserCommand {
   @Option(names = "--baseline", paramLabel = "P", description = "Policy the ratios are against (default: keep-alive if compared, else the first)")
   String baseline = "keep-alive";
 
-  @Option(names = "--out", paramLabel = "DIR", description = "Output directory (default: ${DEFAULT-VALUE})")
-  Path out = Path.of("replay-out");
+  @Mixin BenchOptions.OutputDir out = new BenchOptions.OutputDir(Path.of("replay-out"));
 
   @ArgGroup(exclusive = true)
   Selection selection;
@@ -108,8 +109,7 @@ public final class ReplayCommand extends UserCommand {
   @Option(names = "--idle-timeout", paramLabel = "S", description = "idle_timeout of the deployed functions (default: ${DEFAULT-VALUE})")
   int idleTimeoutS = 30;
 
-  @Option(names = "--image-dir", paramLabel = "DIR", description = "Photographs for the image workload (default: <shared data>/images)")
-  Path imageDir;
+  @Mixin BenchOptions.ImageDir images;
 
   @Option(names = "--image-size", paramLabel = "PX", description = "Thumbnail width for the image workload (default: ${DEFAULT-VALUE})")
   int imageSize = 256;
@@ -117,43 +117,25 @@ public final class ReplayCommand extends UserCommand {
   @Option(names = "--image-io-ms", paramLabel = "MS", description = "Image workload: wait per call standing for object-store transfers (default: ${DEFAULT-VALUE})")
   long imageIoMs = 0;
 
-  @Option(names = "--max-in-flight", paramLabel = "N", description = "Outstanding calls at most; more are dropped (default: ${DEFAULT-VALUE})")
-  int maxInFlight = 256;
-
-  @Option(names = "--call-timeout", paramLabel = "S", description = "Client-side limit per call (default: ${DEFAULT-VALUE})")
-  int callTimeoutS = 60;
+  @Mixin BenchOptions.InFlight inFlight = new BenchOptions.InFlight(CALL_TIMEOUT_S);
 
   @Option(names = "--sample-ms", paramLabel = "MS", description = "Period of /metrics sampling (default: ${DEFAULT-VALUE})")
   long sampleMs = 500;
 
-  @Option(names = "--tail", paramLabel = "S", description = "Keep sampling /metrics this long after the last answer (default: ${DEFAULT-VALUE})")
-  double tailS = 0;
-
-  @Option(names = "--max-tail", paramLabel = "S", description = "Longest tail while instances are still starting (default: ${DEFAULT-VALUE})")
-  double maxTailS = 60;
+  @Mixin BenchOptions.Tail tail = new BenchOptions.Tail(TAIL_S, MAX_TAIL_S);
 
   @Option(names = "--window", paramLabel = "MINUTE[:N]", description = "Also report trace minutes MINUTE..MINUTE+N-1 on their own (N default 1)")
   String window;
 
-  @Option(names = "--server-arg", paramLabel = "ARG", description = "Extra argument for each compared server (repeatable)")
-  List<String> serverArgs = new ArrayList<>();
+  @Mixin BenchOptions.ServerArgs servers;
 
   @Option(names = "--keep", description = "Leave the deployed app and functions on the server")
   boolean keep;
 
-  @Option(names = "--no-progress", description = "No progress bar on stderr")
-  boolean noProgress;
+  @Mixin BenchOptions.Progress progress;
 
   @Override
-  protected int execute() throws IOException {
-    try {
-      return replay();
-    } catch (IllegalArgumentException | IllegalStateException | VertxException e) {
-      throw new CliFailure(e.getMessage());
-    }
-  }
-
-  private int replay() throws IOException {
+  protected int run() throws IOException {
     Trace full = TraceReader.read(trace);
     int fromMinute = from != null ? from : full.firstMinute();
     int count = minutes != null ? minutes : full.firstMinute() + full.minutes() - fromMinute;
@@ -166,22 +148,23 @@ public final class ReplayCommand extends UserCommand {
     Map<String, Workload> byFunction = new LinkedHashMap<>();
     workloadFor.forEach((k, v) -> byFunction.put(k, Workload.parse(v)));
     DeployOptions deploy = new DeployOptions(Workload.parse(workload), byFunction, idleTimeoutS, busy,
-        imageDir != null ? imageDir : SharedData.dir().resolve("images"), imageSize, imageIoMs, keep);
-    LoadOptions load = new LoadOptions(maxInFlight, callTimeoutS * 1000L, sampleMs, Math.round(tailS * 1000),
-        Math.round(Math.max(tailS, maxTailS) * 1000), !noProgress);
+        images.dir(), imageSize, imageIoMs, keep);
+    LoadOptions load = new LoadOptions(inFlight.max(), inFlight.callTimeoutMs(CALL_TIMEOUT_S), sampleMs, tail.tailMs(TAIL_S),
+        tail.maxTailMs(TAIL_S, MAX_TAIL_S), progress.shown());
     ReplayWindow w = window == null ? null : parseWindow(window, so);
 
     Vertx vertx = Vertx.vertx();
     try {
       if (policies.isEmpty()) {
-        ReplayRun.Result r = new ReplayRun(vertx, System.out).run(URI.create(targetUrl()), "replay", schedule, deploy, load, w, out,
-            new JsonObject());
+        ReplayRun.Result r = new ReplayRun(vertx, System.out).run(URI.create(targetUrl()), "replay", schedule, deploy, load, w,
+            out.dir(), new JsonObject());
         System.out.println(Report.line(r.label(), r.summary()));
       } else {
-        List<ComparisonRun.Row> rows = ComparisonRun.run(vertx, policies, baseline, schedule, deploy, load, w, out, serverArgs, System.out);
+        List<ComparisonRun.Row> rows = ComparisonRun.run(vertx, policies, baseline, schedule, deploy, load, w, out.dir(), servers.args(),
+            System.out);
         System.out.print(Report.table(rows, w != null));
       }
-      System.out.println("output: " + out.toAbsolutePath());
+      System.out.println("output: " + out.dir().toAbsolutePath());
       return 0;
     } finally {
       vertx.close().await();

@@ -1,7 +1,10 @@
 package io.cleave.bench.replay;
 
 import io.cleave.bench.replay.CallRecord.Outcome;
-import io.vertx.core.Future;
+import io.cleave.client.CliFailure;
+import io.cleave.client.JsonText;
+import io.cleave.client.PlatformClient;
+import io.cleave.client.TimedCalls;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.json.JsonArray;
@@ -32,8 +35,6 @@ public final class ReplayRun {
   /** A finished run. */
   public record Result(String label, Path dir, JsonObject summary, List<CallRecord> calls, List<MetricsSample> samples) {}
 
-  private static final int ACTIVATION_LOOKUPS_AT_ONCE = 16;
-
   private final Vertx vertx;
   private final PrintStream log;
 
@@ -44,20 +45,21 @@ public final class ReplayRun {
 
   public Result run(URI target, String label, Schedule schedule, DeployOptions deploy, LoadOptions load, ReplayWindow window,
       Path dir, JsonObject extraHeader) throws IOException {
-    try (PlatformClient client = new PlatformClient(vertx, target, load.maxInFlight() + 4)) {
+    PlatformClient api = new PlatformClient(target.toString());
+    try (TimedCalls calls = new TimedCalls(vertx, target, load.maxInFlight())) {
       String appName = "replay-" + suffix();
       log.printf("[%s] deploying %d function(s) in app %s on %s%n", label, schedule.trace().functions().size(), appName, target);
-      String appId = client.createApp(appName).await();
-      List<DeployedFunction> fns = deploy(client, appId, schedule, deploy);
+      String appId = JsonText.text(api.createApp(JsonText.object().put("name", appName)), "id");
+      List<DeployedFunction> fns = deploy(api, appId, schedule, deploy);
       try {
         log.printf("[%s] replaying %d calls over %.1f s%n", label, schedule.calls().size(), schedule.lengthMicros() / 1e6);
-        MetricsSampler sampler = new MetricsSampler(vertx, client, load.sampleMs());
-        OpenLoopDriver driver = new OpenLoopDriver(vertx, client, fns, schedule, body(fns, deploy), load.maxInFlight(),
+        MetricsSampler sampler = new MetricsSampler(vertx, api, load.sampleMs());
+        OpenLoopDriver driver = new OpenLoopDriver(vertx, calls, fns, schedule, body(fns, deploy), load.maxInFlight(),
             load.callTimeoutMs(), load.progress() ? new ProgressLine(System.err, label) : null);
         String loadBefore = loadAverage();
         long origin = System.nanoTime();
         sampler.start(origin);
-        List<CallRecord> calls = driver.run(origin).await();
+        List<CallRecord> records = driver.run(origin).await();
         if (load.tailMs() > 0) {
           tail(label, sampler, load.tailMs(), load.maxTailMs());
         }
@@ -66,25 +68,26 @@ public final class ReplayRun {
           log.printf("[%s] warning: no /metrics sample could be read (%s); instances and memory are unknown%n",
               label, sampler.lastFailure());
         }
-        calls = completeStartModes(client, calls);
+        records = completeStartModes(api, records);
         JsonObject header = header(label, target, schedule, fns, deploy, load, extraHeader)
             .put("metrics_failures", sampler.failures())
             .put("machine", new JsonObject()
                 .put("cores", Runtime.getRuntime().availableProcessors())
                 .put("load_average_before", loadBefore)
                 .put("load_average_after", loadAverage()));
-        JsonObject summary = ReplaySummary.of(header, calls, samples, window);
-        ReplayOutput.write(dir, label, fns, calls, samples, summary);
-        return new Result(label, dir, summary, calls, samples);
+        JsonObject summary = ReplaySummary.of(header, records, samples, window);
+        ReplayOutput.write(dir, label, fns, records, samples, summary);
+        return new Result(label, dir, summary, records, samples);
       } finally {
         if (!deploy.keep()) {
-          remove(client, appId, fns);
+          remove(api, appId, fns);
         }
       }
     }
   }
 
-  private List<DeployedFunction> deploy(PlatformClient client, String appId, Schedule schedule, DeployOptions options) {
+  private List<DeployedFunction> deploy(PlatformClient api, String appId, Schedule schedule, DeployOptions options)
+      throws IOException {
     Map<Workload, byte[]> bundles = new EnumMap<>(Workload.class);
     List<DeployedFunction> out = new ArrayList<>();
     Set<String> names = new HashSet<>();
@@ -103,8 +106,8 @@ public final class ReplayRun {
         names.add(name);
       }
       int memory = w.memoryLimitMb(touched);
-      String fnId = client.createFn(appId, name, memory, timeoutS, options.idleTimeoutS(), config(w, tf, schedule.options(), options),
-          bundles.computeIfAbsent(w, FunctionBundle::of)).await();
+      String fnId = api.deploy(appId, name, memory, timeoutS, options.idleTimeoutS(), config(w, tf, schedule.options(), options),
+          bundles.computeIfAbsent(w, Workload::bundle));
       out.add(new DeployedFunction(tf, fnId, name, w, memory));
     }
     return out;
@@ -130,7 +133,7 @@ public final class ReplayRun {
   }
 
   /** Start modes the answers did not carry come from the activation records. */
-  private List<CallRecord> completeStartModes(PlatformClient client, List<CallRecord> calls) {
+  private List<CallRecord> completeStartModes(PlatformClient api, List<CallRecord> calls) {
     List<CallRecord> out = new ArrayList<>(calls);
     List<Integer> missing = new ArrayList<>();
     for (int i = 0; i < out.size(); i++) {
@@ -143,28 +146,25 @@ public final class ReplayRun {
       return out;
     }
     log.printf("reading %d start modes from activation records%n", missing.size());
-    for (int from = 0; from < missing.size(); from += ACTIVATION_LOOKUPS_AT_ONCE) {
-      List<Integer> batch = missing.subList(from, Math.min(missing.size(), from + ACTIVATION_LOOKUPS_AT_ONCE));
-      List<Future<JsonObject>> lookups = batch.stream().map(i -> client.activation(out.get(i).callId())).toList();
-      Future.join(lookups).await();
-      for (int k = 0; k < batch.size(); k++) {
-        JsonObject a = lookups.get(k).succeeded() ? lookups.get(k).result() : null;
-        String mode = a == null ? null : a.getString("start_mode");
-        if (mode != null) {
-          out.set(batch.get(k), out.get(batch.get(k)).withStartMode(mode));
-        }
+    for (int i : missing) {
+      try {
+        api.findActivation(out.get(i).callId())
+            .filter(a -> a.hasNonNull("start_mode"))
+            .ifPresent(a -> out.set(i, out.get(i).withStartMode(a.get("start_mode").asText())));
+      } catch (CliFailure | IOException e) {
+        // the mode stays unknown; the record says so
       }
     }
     return out;
   }
 
-  private void remove(PlatformClient client, String appId, List<DeployedFunction> fns) {
+  private void remove(PlatformClient api, String appId, List<DeployedFunction> fns) {
     try {
       for (DeployedFunction f : fns) {
-        client.deleteFn(f.fnId()).await();
+        api.deleteFn(f.fnId());
       }
-      client.deleteApp(appId).await();
-    } catch (RuntimeException e) {
+      api.deleteApp(appId);
+    } catch (RuntimeException | IOException e) {
       log.println("warning: could not remove the replay's functions: " + e.getMessage());
     }
   }

@@ -1,5 +1,6 @@
 package io.cleave.bench.replay;
 
+import io.cleave.common.bundle.TarGzBundle;
 import java.util.List;
 import java.util.Locale;
 
@@ -39,6 +40,11 @@ public enum Workload {
     }
     int need = touchedMb + 64;
     return Math.max(MIN_MEMORY_MB, (need + 31) / 32 * 32);
+  }
+
+  /** The tar.gz code bundle of the workload's function. */
+  byte[] bundle() {
+    return TarGzBundle.ofResources(Workload.class, "functions/" + dirName, FILES);
   }
 
   public static Workload parse(String s) {

@@ -2,6 +2,7 @@ package io.cleave.bench.replay;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.vertx.core.Vertx;
@@ -28,6 +29,26 @@ import org.junit.jupiter.api.io.TempDir;
  * calls, samples /metrics and writes every output file.
  */
 class ReplayEndToEndTest {
+  /**
+   * A per-invocation (2021) trace replayed at its own times. {@code burst} is called once (a cold
+   * start; under fork its seed starts behind it), then four times at once six seconds later: one
+   * call finds the idle instance, the other three need new instances, forks of the seed under the
+   * fork policy, cold starts under keep-alive. {@code steady} is called once a second.
+   */
+  static final String TRACE = """
+      app,func,end_timestamp,duration
+      burst,burst,0.1,0.1
+      burst,burst,6.6,0.6
+      burst,burst,6.6,0.6
+      burst,burst,6.6,0.6
+      burst,burst,6.6,0.6
+      steady,steady,1.05,0.05
+      steady,steady,2.05,0.05
+      steady,steady,3.05,0.05
+      steady,steady,4.05,0.05
+      steady,steady,5.05,0.05
+      """;
+
   static Vertx vertx;
 
   @BeforeAll
@@ -40,19 +61,28 @@ class ReplayEndToEndTest {
     vertx.close().await();
   }
 
+  /** The start mode of every call of a run, from its calls.csv. */
+  private static Set<String> startModes(Path dir) throws IOException {
+    return Files.readAllLines(dir.resolve(ReplayOutput.CALLS)).stream().skip(1).map(l -> l.split(",")[7])
+        .collect(Collectors.toSet());
+  }
+
+  private static double p99(Path summary) throws IOException {
+    return new JsonObject(Files.readString(summary)).getJsonObject("latency_ms").getDouble("p99");
+  }
+
   @Test
   @Timeout(150)
-  void comparesPoliciesAndWritesEveryOutput(@TempDir Path out) throws IOException {
-    Trace sample = TraceReader.read(TraceReaderTest.AZURE.resolve("sample100-8h"));
-    Trace two = sample.withFunctions(TraceSelection.byId(sample, List.of("7017de4f", "1948876d")));
-    // Minutes 866-869 hold the 7017de4f burst (10, 18, 244, 734 calls); 2 s per minute and a
-    // rate scale of 0.04 keep it to a few dozen short calls.
-    ScheduleOptions so = new ScheduleOptions(866, 4, 2.0, 0.04, Spread.POISSON, 11, 1.0, 200, 50, 16);
-    Schedule schedule = Schedule.build(two, so);
-    assertTrue(schedule.calls().size() >= 20, "calls: " + schedule.calls().size());
+  void comparesPoliciesAndWritesEveryOutput(@TempDir Path tmp) throws IOException {
+    Path file = tmp.resolve("trace.csv");
+    Files.writeString(file, TRACE);
+    ScheduleOptions so = new ScheduleOptions(0, 1, 60.0, 1.0, Spread.EXACT, 11, 1.0, 2000, 50, 16);
+    Schedule schedule = Schedule.build(TraceReader.read(file), so);
+    assertEquals(10, schedule.calls().size());
     DeployOptions deploy = new DeployOptions(Workload.TRACE, Map.of(), 30, false, Path.of("/nonexistent"), 64, 0, false);
     LoadOptions load = new LoadOptions(64, 60_000, 200, 0, 0, false);
-    ReplayWindow burst = ReplayWindow.ofMinutes("burst", so, 868, 2);
+    ReplayWindow burst = ReplayWindow.ofMinutes("burst", so, 0, 1);
+    Path out = tmp.resolve("out");
 
     List<ComparisonRun.Row> rows = ComparisonRun.run(vertx, List.of("keep-alive", "fork"), "keep-alive", schedule, deploy, load,
         burst, out, List.of(), new PrintStream(System.out, true, StandardCharsets.UTF_8));
@@ -69,31 +99,35 @@ class ReplayEndToEndTest {
       }
       JsonObject summary = new JsonObject(Files.readString(dir.resolve(ReplayOutput.SUMMARY)));
       JsonObject calls = summary.getJsonObject("calls");
-      assertEquals(schedule.calls().size(), calls.getInteger("planned"));
-      assertEquals(schedule.calls().size(), calls.getInteger("ok"), row.policy() + ": " + calls.encode());
-
-      List<String> lines = Files.readAllLines(dir.resolve(ReplayOutput.CALLS));
-      assertEquals(schedule.calls().size() + 1, lines.size());
-      Set<String> modes = lines.stream().skip(1).map(l -> l.split(",")[7]).collect(Collectors.toSet());
-      // every call's start mode is known, and each function's first call started it cold
-      assertTrue(modes.contains("cold") && !modes.contains(""), row.policy() + " start modes " + modes);
-      if (row.policy().equals("fork")) {
-        assertTrue(modes.contains("fork") || modes.contains("warm"), "fork start modes " + modes);
-      }
+      assertEquals(10, calls.getInteger("planned"));
+      assertEquals(10, calls.getInteger("ok"), row.policy() + ": " + calls.encode());
+      assertEquals(11, Files.readAllLines(dir.resolve(ReplayOutput.CALLS)).size(), "header + one line per call");
       assertTrue(summary.getInteger("metrics_samples") > 0);
       assertTrue(summary.getJsonObject("instances").getDouble("peak") >= 1, summary.getJsonObject("instances").encode());
-      assertTrue(summary.getJsonObject("window").getJsonObject("calls").getInteger("planned") > 0);
+      assertEquals(10, summary.getJsonObject("window").getJsonObject("calls").getInteger("planned"));
       assertTrue(Files.readString(dir.resolve("server.log")).contains("listening on"));
     }
+    // Every call's start mode is known; each function's first call started cold; only the fork policy forks.
+    Set<String> keepAlive = startModes(out.resolve("keep-alive"));
+    assertEquals(Set.of("cold", "warm"), keepAlive, "keep-alive start modes");
+    Set<String> fork = startModes(out.resolve("fork"));
+    assertTrue(fork.contains("cold") && fork.contains("fork") && !fork.contains(""), "fork start modes " + fork);
+    assertFalse(fork.contains("remote-fork"), "fork start modes " + fork);
+
     for (String f : List.of(ComparisonRun.CSV, ComparisonRun.JSON, ComparisonRun.LATENCY_CDF, ComparisonRun.MEMORY,
         ComparisonRun.INSTANCES)) {
       assertTrue(Files.size(out.resolve(f)) > 0, f);
     }
     List<String> table = Files.readAllLines(out.resolve(ComparisonRun.CSV));
     assertEquals(5, table.size(), "header + 2 policies x (all, burst): " + table);
-    assertTrue(table.get(1).startsWith("keep-alive,all,"));
+    assertTrue(table.get(1).startsWith("keep-alive,all,"), table.get(1));
+    assertTrue(table.get(2).startsWith("fork,all,"), table.get(2));
+    // The fork row compares the two runs: its p99 over the keep-alive run's, each from that run's own summary.
     JsonObject compare = new JsonObject(Files.readString(out.resolve(ComparisonRun.JSON)));
     assertEquals("keep-alive", compare.getString("baseline"));
-    assertEquals(1.0, compare.getJsonArray("rows").getJsonObject(0).getDouble("p99_vs_baseline"));
+    JsonObject forkRow = compare.getJsonArray("rows").getJsonObject(1);
+    assertEquals("fork", forkRow.getString("policy"));
+    assertEquals(ComparisonRun.ratio(p99(out.resolve("fork").resolve(ReplayOutput.SUMMARY)),
+        p99(out.resolve("keep-alive").resolve(ReplayOutput.SUMMARY))), forkRow.getDouble("p99_vs_baseline"));
   }
 }

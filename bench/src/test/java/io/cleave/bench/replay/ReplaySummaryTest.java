@@ -2,6 +2,7 @@ package io.cleave.bench.replay;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 
 import io.cleave.bench.replay.CallRecord.Outcome;
 import io.vertx.core.json.JsonObject;
@@ -91,5 +92,20 @@ class ReplaySummaryTest {
     assertEquals(1.0, s.seeds());
     assertEquals(150.0, s.memoryBytes() / 1048576.0, 1e-9);
     assertEquals(7.0, m.sum("cleave_invocations_total", "fn", "a b\"c"));
+  }
+
+  @Test
+  void aMissingMetricIsAnErrorNotAZero() {
+    PrometheusText m = PrometheusText.parse("""
+        cleave_instances{state="busy",} 0.0
+        cleave_instances{state="idle",} 0.0
+        cleave_instances{state="starting",} 0.0
+        cleave_instance_memory_bytes{kind="instance"} 0.0
+        cleave_instance_memory_bytes{kind="seed"} 0.0
+        """);
+    IllegalStateException e = assertThrows(IllegalStateException.class, () -> MetricsSample.of(10, m));
+    assertEquals("no sample cleave_seeds in /metrics", e.getMessage());
+    IllegalStateException label = assertThrows(IllegalStateException.class, () -> m.sum("cleave_instances", "state", "gone"));
+    assertEquals("no sample cleave_instances{state=\"gone\"} in /metrics", label.getMessage());
   }
 }

@@ -2,9 +2,10 @@ package io.cleave.cli.commands;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.cleave.client.ApiEndpoint;
-import io.cleave.client.CleaveApi;
+import io.cleave.client.ApiResponse;
 import io.cleave.client.CliFailure;
 import io.cleave.client.JsonText;
+import io.cleave.client.PlatformClient;
 import io.cleave.client.TextTable;
 import io.cleave.client.UsageFailure;
 import io.cleave.client.UserCommand;
@@ -13,7 +14,6 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.format.DateTimeParseException;
-import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -40,7 +40,7 @@ public final class ActivationsCommand {
   ActivationsCommand() {}
 
   /** {@code --fn APP/FN} or a function id, resolved to the id the API filters on. */
-  static String fnId(CleaveApi api, String fn) throws IOException {
+  static String fnId(PlatformClient api, String fn) throws IOException {
     int slash = fn.indexOf('/');
     if (slash < 0) {
       return fn;
@@ -73,7 +73,7 @@ public final class ActivationsCommand {
     }
   }
 
-  static List<JsonNode> query(CleaveApi api, String fn, String since, int limit) throws IOException {
+  static List<JsonNode> query(PlatformClient api, String fn, String since, int limit) throws IOException {
     if (limit < 1 || limit > MAX_LIMIT) {
       throw new UsageFailure("--limit must be between 1 and " + MAX_LIMIT + ", got " + limit);
     }
@@ -84,11 +84,7 @@ public final class ActivationsCommand {
     }
     q.put("since", sinceTime);
     q.put("limit", Integer.toString(limit));
-    JsonNode answer = api.get(CleaveApi.withQuery("/cleave/v1/activations", q));
-    JsonNode items = answer.isArray() ? answer : answer.path("items");
-    List<JsonNode> out = new ArrayList<>();
-    items.forEach(out::add);
-    return out;
+    return api.activations(q);
   }
 
   @Command(name = "list", aliases = "ls", description = "List recent activations, newest first.")
@@ -107,13 +103,9 @@ public final class ActivationsCommand {
 
     @Override
     protected int execute() throws IOException {
-      CleaveApi api = endpoint.client();
+      PlatformClient api = endpoint.client();
       List<JsonNode> items = query(api, fn, since, limit);
-      if (output.json()) {
-        return ListCommand.printJson(items);
-      }
-      if (items.isEmpty()) {
-        System.err.println("No activations found");
+      if (ListCommand.shownWithoutTable(items, output, "No activations found")) {
         return 0;
       }
       Map<String, String> fnNames = new HashMap<>();
@@ -130,7 +122,7 @@ public final class ActivationsCommand {
     }
 
     /** The function's name for display; its id when it is gone. */
-    private static String fnName(CleaveApi api, String id) {
+    private static String fnName(PlatformClient api, String id) {
       if (id.isEmpty()) {
         return "";
       }
@@ -149,7 +141,7 @@ public final class ActivationsCommand {
 
     @Override
     protected int execute() throws IOException {
-      System.out.println(JsonText.pretty(endpoint.client().get("/cleave/v1/activations/" + CleaveApi.segment(id))));
+      System.out.println(JsonText.pretty(endpoint.client().activation(id)));
       return 0;
     }
   }
@@ -171,7 +163,7 @@ public final class ActivationsCommand {
 
     @Override
     protected int execute() throws IOException {
-      CleaveApi api = endpoint.client();
+      PlatformClient api = endpoint.client();
       String id = which.id;
       if (which.last) {
         List<JsonNode> newest = query(api, fn, null, 1);
@@ -182,9 +174,7 @@ public final class ActivationsCommand {
       } else if (fn != null) {
         throw new UsageFailure("--fn only goes with --last");
       }
-      String path = "/cleave/v1/activations/" + CleaveApi.segment(id) + "/logs";
-      CleaveApi.Response response = api.send("GET", path, Map.of(), null, 60_000);
-      CleaveApi.checkStatus(response, "GET", path);
+      ApiResponse response = api.activationLogs(id);
       String text = new String(response.body(), StandardCharsets.UTF_8);
       if (response.header("Content-Type").orElse("").startsWith("application/json")) {
         JsonNode node = JsonText.parse(text);

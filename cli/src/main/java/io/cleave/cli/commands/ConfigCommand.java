@@ -1,10 +1,11 @@
 package io.cleave.cli.commands;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.cleave.client.ApiEndpoint;
-import io.cleave.client.CleaveApi;
 import io.cleave.client.CliFailure;
 import io.cleave.client.JsonText;
+import io.cleave.client.PlatformClient;
 import io.cleave.client.UsageFailure;
 import io.cleave.client.UserCommand;
 import java.io.IOException;
@@ -24,73 +25,119 @@ import picocli.CommandLine.Parameters;
 public final class ConfigCommand {
   ConfigCommand() {}
 
-  /** The app or function a config command addresses, with its API path. */
-  private record Target(JsonNode node, String path) {}
+  /** The app or function a config command acts on, as the server has it, and how to patch it. */
+  private record Target(JsonNode node, Patch patch) {}
 
-  private static Target app(CleaveApi api, String appName) throws IOException {
-    JsonNode app = api.app(appName);
-    return new Target(app, "/v2/apps/" + CleaveApi.segment(JsonText.text(app, "id")));
+  private interface Patch {
+    void send(ObjectNode body) throws IOException;
   }
 
-  private static Target fn(CleaveApi api, String appName, String fnName) throws IOException {
-    JsonNode fn = api.fn(api.app(appName), fnName);
-    return new Target(fn, "/v2/fns/" + CleaveApi.segment(JsonText.text(fn, "id")));
-  }
+  /** A command on one config KEY of an app or a function. */
+  private abstract static class OnKey extends UserCommand {
+    @Mixin ApiEndpoint endpoint;
 
-  private static void requireKey(String key) {
-    if (key.isEmpty()) {
-      throw new UsageFailure("config key must not be empty");
+    abstract String key();
+
+    /** Looks the app or function up. */
+    abstract Target target(PlatformClient api) throws IOException;
+
+    /** {@code APP KEY ...}. */
+    abstract static class OfApp extends OnKey {
+      @Mixin AppParameter app;
+      @Parameters(index = "1", paramLabel = "KEY") String key;
+
+      @Override
+      String key() {
+        return key;
+      }
+
+      @Override
+      Target target(PlatformClient api) throws IOException {
+        JsonNode node = app.find(api);
+        return new Target(node, body -> api.updateApp(JsonText.text(node, "id"), body));
+      }
     }
-  }
 
-  /**
-   * Sets KEY (an empty VALUE removes it, as Fn's merge-patch does) and says what happened: Fn's
-   * "updated KEY with VALUE", "removed KEY", or "unchanged" when nothing needed sending.
-   */
-  private static int set(CleaveApi api, Target target, String key, String value, String what) throws IOException {
-    JsonNode old = target.node().path("config").get(key);
-    boolean present = old != null && !old.isNull();
-    if (value.isEmpty() && !present) {
-      System.out.println(what + " unchanged: " + key + " is not set");
+    /** {@code APP FN KEY ...}. */
+    abstract static class OfFn extends OnKey {
+      @Mixin FnParameters fn;
+      @Parameters(index = "2", paramLabel = "KEY") String key;
+
+      @Override
+      String key() {
+        return key;
+      }
+
+      @Override
+      Target target(PlatformClient api) throws IOException {
+        JsonNode node = fn.find(api);
+        return new Target(node, body -> api.updateFn(JsonText.text(node, "id"), body));
+      }
+    }
+
+    /**
+     * Sets KEY (an empty VALUE removes it, as Fn's merge-patch does) and says what happened: Fn's
+     * "updated KEY with VALUE", "removed KEY", or "unchanged" when nothing needed sending.
+     */
+    int set(String value, String what) throws IOException {
+      String key = key();
+      if (key.isEmpty()) {
+        throw new UsageFailure("config key must not be empty");
+      }
+      Target target = target(endpoint.client());
+      JsonNode old = target.node().path("config").get(key);
+      boolean present = old != null && !old.isNull();
+      if (value.isEmpty() && !present) {
+        System.out.println(what + " unchanged: " + key + " is not set");
+        return 0;
+      }
+      if (present && old.asText().equals(value)) {
+        System.out.println(what + " unchanged: " + key + " is already " + value);
+        return 0;
+      }
+      target.patch().send(PlatformClient.configPatch(key, value));
+      System.out.println(value.isEmpty() ? what + " removed " + key : what + " updated " + key + " with " + value);
       return 0;
     }
-    if (present && old.asText().equals(value)) {
-      System.out.println(what + " unchanged: " + key + " is already " + value);
+
+    int print() throws IOException {
+      JsonNode v = target(endpoint.client()).node().path("config").get(key());
+      if (v == null || v.isNull()) {
+        throw new CliFailure("config key " + key() + " does not exist");
+      }
+      System.out.println(v.asText());
       return 0;
     }
-    api.put(target.path(), CleaveApi.configPatch(key, value));
-    System.out.println(value.isEmpty() ? what + " removed " + key : what + " updated " + key + " with " + value);
-    return 0;
+
+    int remove(String what) throws IOException {
+      Target target = target(endpoint.client());
+      if (!target.node().path("config").has(key())) {
+        System.out.println("Config key '" + key() + "' does not exist. Nothing to do.");
+        return 0;
+      }
+      target.patch().send(PlatformClient.configPatch(key(), ""));
+      System.out.println("Removed key '" + key() + "' from " + what);
+      return 0;
+    }
   }
 
   @Command(name = "app", aliases = "a", description = "Set KEY to VALUE in an app's config (an empty VALUE removes KEY).")
-  static final class SetApp extends UserCommand {
-    @Mixin ApiEndpoint endpoint;
-    @Parameters(index = "0", paramLabel = "APP") String appName;
-    @Parameters(index = "1", paramLabel = "KEY") String key;
+  static final class SetApp extends OnKey.OfApp {
     @Parameters(index = "2", paramLabel = "VALUE") String value;
 
     @Override
     protected int execute() throws IOException {
-      requireKey(key);
-      CleaveApi api = endpoint.client();
-      return set(api, app(api, appName), key, value, appName);
+      return set(value, app.name);
     }
   }
 
   @Command(name = "fn", aliases = {"function", "f"}, description = "Set KEY to VALUE in a function's config (an empty VALUE removes KEY).")
-  static final class SetFn extends UserCommand {
-    @Mixin ApiEndpoint endpoint;
-    @Parameters(index = "0", paramLabel = "APP") String appName;
-    @Parameters(index = "1", paramLabel = "FN") String fnName;
-    @Parameters(index = "2", paramLabel = "KEY") String key;
+  static final class SetFn extends OnKey.OfFn {
     @Parameters(index = "3", paramLabel = "VALUE") String value;
 
     @Override
     protected int execute() throws IOException {
-      requireKey(key);
-      CleaveApi api = endpoint.client();
-      return set(api, fn(api, appName, fnName), key, value, appName + " " + fnName);
+      return set(value, fn.appName() + " " + fn.name);
     }
   }
 
@@ -105,39 +152,21 @@ public final class ConfigCommand {
       Config() {}
 
       @Command(name = "app", aliases = "a", description = "Print KEY of an app's config.")
-      static final class App extends UserCommand {
-        @Mixin ApiEndpoint endpoint;
-        @Parameters(index = "0", paramLabel = "APP") String appName;
-        @Parameters(index = "1", paramLabel = "KEY") String key;
-
+      static final class App extends OnKey.OfApp {
         @Override
         protected int execute() throws IOException {
-          return printValue(app(endpoint.client(), appName).node(), key);
+          return print();
         }
       }
 
       @Command(name = "fn", aliases = {"function", "f"}, description = "Print KEY of a function's config.")
-      static final class Fn extends UserCommand {
-        @Mixin ApiEndpoint endpoint;
-        @Parameters(index = "0", paramLabel = "APP") String appName;
-        @Parameters(index = "1", paramLabel = "FN") String fnName;
-        @Parameters(index = "2", paramLabel = "KEY") String key;
-
+      static final class Fn extends OnKey.OfFn {
         @Override
         protected int execute() throws IOException {
-          return printValue(fn(endpoint.client(), appName, fnName).node(), key);
+          return print();
         }
       }
     }
-  }
-
-  private static int printValue(JsonNode owner, String key) {
-    JsonNode v = owner.path("config").get(key);
-    if (v == null || v.isNull()) {
-      throw new CliFailure("config key " + key + " does not exist");
-    }
-    System.out.println(v.asText());
-    return 0;
   }
 
   /** {@code cleave unset config app|fn}. */
@@ -151,41 +180,20 @@ public final class ConfigCommand {
       Config() {}
 
       @Command(name = "app", aliases = "a", description = "Remove KEY from an app's config.")
-      static final class App extends UserCommand {
-        @Mixin ApiEndpoint endpoint;
-        @Parameters(index = "0", paramLabel = "APP") String appName;
-        @Parameters(index = "1", paramLabel = "KEY") String key;
-
+      static final class App extends OnKey.OfApp {
         @Override
         protected int execute() throws IOException {
-          CleaveApi api = endpoint.client();
-          return remove(api, app(api, appName), key, "app '" + appName + "'");
+          return remove("app '" + app.name + "'");
         }
       }
 
       @Command(name = "fn", aliases = {"function", "f"}, description = "Remove KEY from a function's config.")
-      static final class Fn extends UserCommand {
-        @Mixin ApiEndpoint endpoint;
-        @Parameters(index = "0", paramLabel = "APP") String appName;
-        @Parameters(index = "1", paramLabel = "FN") String fnName;
-        @Parameters(index = "2", paramLabel = "KEY") String key;
-
+      static final class Fn extends OnKey.OfFn {
         @Override
         protected int execute() throws IOException {
-          CleaveApi api = endpoint.client();
-          return remove(api, fn(api, appName, fnName), key, "function '" + fnName + "'");
+          return remove("function '" + fn.name + "'");
         }
       }
     }
-  }
-
-  private static int remove(CleaveApi api, Target target, String key, String what) throws IOException {
-    if (!target.node().path("config").has(key)) {
-      System.out.println("Config key '" + key + "' does not exist. Nothing to do.");
-      return 0;
-    }
-    api.put(target.path(), CleaveApi.configPatch(key, ""));
-    System.out.println("Removed key '" + key + "' from " + what);
-    return 0;
   }
 }

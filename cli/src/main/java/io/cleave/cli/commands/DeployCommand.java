@@ -2,22 +2,22 @@ package io.cleave.cli.commands;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import io.cleave.client.ApiEndpoint;
-import io.cleave.client.CleaveApi;
-import io.cleave.client.CliFailure;
-import io.cleave.client.JsonText;
-import io.cleave.client.Terminal;
-import io.cleave.client.UserCommand;
 import io.cleave.cli.deploy.BundleArchive;
 import io.cleave.cli.deploy.FuncFile;
 import io.cleave.cli.deploy.PythonPackages;
 import io.cleave.cli.deploy.PythonRuntime;
 import io.cleave.cli.deploy.Requirements;
 import io.cleave.cli.deploy.UploadProgress;
+import io.cleave.client.ApiEndpoint;
+import io.cleave.client.CliFailure;
+import io.cleave.client.JsonText;
+import io.cleave.client.PlatformClient;
+import io.cleave.client.Terminal;
+import io.cleave.client.UserCommand;
+import io.cleave.common.json.Json;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Optional;
 import picocli.CommandLine.Command;
@@ -59,7 +59,7 @@ public final class DeployCommand extends UserCommand {
     Optional<PythonRuntime> python = PythonRuntime.probe(PythonRuntime.NODE_PYTHON);
     PythonRuntime.check(ff.runtime(), python);
     Requirements requirements = Requirements.read(dir);
-    CleaveApi api = endpoint.client();
+    PlatformClient api = endpoint.client();
     Optional<JsonNode> existingApp = api.findApp(appName);
     if (existingApp.isEmpty() && !createApp) {
       throw new CliFailure("app " + appName + " not found (add --create-app to create it)");
@@ -99,7 +99,7 @@ public final class DeployCommand extends UserCommand {
 
   /** One deploy's server side, remembering what it changed so a failure before the upload can undo it. */
   private final class Deployment {
-    final CleaveApi api;
+    final PlatformClient api;
     String createdAppId;
     String createdFnId;
     /** The function as it was before this deploy changed its settings, when it already existed. */
@@ -107,7 +107,7 @@ public final class DeployCommand extends UserCommand {
     FuncFile funcFile;
     boolean codeOnServer;
 
-    Deployment(CleaveApi api) {
+    Deployment(PlatformClient api) {
       this.api = api;
     }
 
@@ -120,14 +120,14 @@ public final class DeployCommand extends UserCommand {
       JsonNode fn;
       if (existingFn.isEmpty()) {
         ObjectNode body = fnBody(ff).put("name", ff.name()).put("app_id", JsonText.text(app, "id"));
-        createdFnId = JsonText.text(api.post("/v2/fns", body), "id");
+        createdFnId = JsonText.text(api.createFn(body), "id");
         fn = upload(api, createdFnId, packed);
         codeOnServer = true;
         System.out.println("Successfully created function: " + ff.name() + " with " + JsonText.text(fn, "image"));
       } else {
         // Settings first: the server validates them, so bad values stop the deploy before new code lands.
         String id = JsonText.text(existingFn.get(), "id");
-        api.put(fnPath(id), fnBody(ff));
+        api.updateFn(id, fnBody(ff));
         previousFn = existingFn.get();
         fn = upload(api, id, packed);
         codeOnServer = true;
@@ -139,7 +139,7 @@ public final class DeployCommand extends UserCommand {
     }
 
     private JsonNode createApp() throws IOException {
-      JsonNode app = api.post("/v2/apps", JsonText.object().put("name", appName));
+      JsonNode app = api.createApp(JsonText.object().put("name", appName));
       createdAppId = JsonText.text(app, "id");
       System.out.println("Successfully created app: " + JsonText.text(app, "name"));
       return app;
@@ -149,22 +149,18 @@ public final class DeployCommand extends UserCommand {
     void undo() {
       try {
         if (previousFn != null) {
-          api.put(fnPath(JsonText.text(previousFn, "id")), restoreBody(previousFn, funcFile));
+          api.updateFn(JsonText.text(previousFn, "id"), restoreBody(previousFn, funcFile));
         }
         if (createdFnId != null) {
-          api.delete(fnPath(createdFnId));
+          api.deleteFn(createdFnId);
         }
         if (createdAppId != null) {
-          api.delete("/v2/apps/" + CleaveApi.segment(createdAppId));
+          api.deleteApp(createdAppId);
         }
       } catch (CliFailure | IOException e) {
         System.err.println("cleave: could not remove what the failed deploy created: " + e.getMessage());
       }
     }
-  }
-
-  private static String fnPath(String id) {
-    return "/v2/fns/" + CleaveApi.segment(id);
   }
 
   /** A patch putting back what {@link #fnBody} changed: old limits, old values of the keys it set ("" removes new ones). */
@@ -180,7 +176,7 @@ public final class DeployCommand extends UserCommand {
     ObjectNode annotations = body.putObject("annotations");
     ff.annotations().ifPresent(a -> a.fieldNames().forEachRemaining(k -> {
       JsonNode old = previous.path("annotations").get(k);
-      annotations.set(k, old == null ? JsonText.MAPPER.getNodeFactory().textNode("") : old);
+      annotations.set(k, old == null ? Json.MAPPER.getNodeFactory().textNode("") : old);
     }));
     return body;
   }
@@ -200,17 +196,12 @@ public final class DeployCommand extends UserCommand {
   }
 
   /** PUT /cleave/v1/fns/{id}/bundle with a progress bar; answers the updated function. */
-  private static JsonNode upload(CleaveApi api, String fnId, BundleArchive.Packed packed) throws IOException {
+  private static JsonNode upload(PlatformClient api, String fnId, BundleArchive.Packed packed) throws IOException {
     UploadProgress progress = new UploadProgress("Uploading bundle", packed.size(), System.err, Terminal.stderrIsTerminal());
-    String path = "/cleave/v1/fns/" + CleaveApi.segment(fnId) + "/bundle";
-    Map<String, String> headers = new LinkedHashMap<>();
-    headers.put("Content-Type", "application/gzip");
-    headers.put("Accept", "application/json");
-    // The server checks the body against this digest, so a damaged upload is refused.
-    headers.put("X-Content-SHA256", packed.sha256());
     JsonNode fn;
     try {
-      fn = api.upload("PUT", path, headers, packed.file(), progress::advance);
+      // The server checks the body against the digest, so a damaged upload is refused.
+      fn = api.uploadBundle(fnId, packed.file(), packed.sha256(), progress::advance);
     } catch (CliFailure e) {
       progress.abandon();
       throw new CliFailure("bundle upload failed: " + e.getMessage());
@@ -223,19 +214,19 @@ public final class DeployCommand extends UserCommand {
     return fn;
   }
 
-  private static void deployTrigger(CleaveApi api, JsonNode app, JsonNode fn, FuncFile.TriggerSpec t)
+  private static void deployTrigger(PlatformClient api, JsonNode app, JsonNode fn, FuncFile.TriggerSpec t)
       throws IOException {
     Optional<JsonNode> existing = api.findTrigger(app, fn, t.name());
     ObjectNode body = JsonText.object().put("type", t.type()).put("source", t.source());
     JsonNode result;
     if (existing.isEmpty()) {
       body.put("name", t.name()).put("app_id", JsonText.text(app, "id")).put("fn_id", JsonText.text(fn, "id"));
-      result = api.post("/v2/triggers", body);
+      result = api.createTrigger(body);
       System.out.println("Successfully created trigger: " + JsonText.text(result, "name"));
     } else {
-      result = api.put("/v2/triggers/" + CleaveApi.segment(JsonText.text(existing.get(), "id")), body);
+      result = api.updateTrigger(JsonText.text(existing.get(), "id"), body);
       System.out.println("Successfully updated trigger: " + JsonText.text(result, "name"));
     }
-    System.out.println("Trigger Endpoint: " + result.path("annotations").path(CleaveApi.TRIGGER_ENDPOINT).asText(""));
+    System.out.println("Trigger Endpoint: " + result.path("annotations").path(PlatformClient.TRIGGER_ENDPOINT).asText(""));
   }
 }

@@ -2,9 +2,9 @@ package io.cleave.cli.commands;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.cleave.client.ApiEndpoint;
-import io.cleave.client.CleaveApi;
 import io.cleave.client.CliFailure;
 import io.cleave.client.JsonText;
+import io.cleave.client.PlatformClient;
 import io.cleave.client.UserCommand;
 import java.io.IOException;
 import java.util.Optional;
@@ -25,20 +25,19 @@ public final class InspectCommand {
   @Command(name = "app", aliases = "a", description = "Inspect an app.")
   static final class App extends UserCommand {
     @Mixin ApiEndpoint endpoint;
-    @Parameters(index = "0", paramLabel = "APP") String appName;
+    @Mixin AppParameter app;
     @Parameters(index = "1", paramLabel = "FIELD", arity = "0..1") String field;
 
     @Override
     protected int execute() throws IOException {
-      return print(endpoint.client().app(appName), field);
+      return print(app.find(endpoint.client()), field);
     }
   }
 
   @Command(name = "fn", aliases = {"function", "f"}, description = "Inspect a function.")
   static final class Fn extends UserCommand {
     @Mixin ApiEndpoint endpoint;
-    @Parameters(index = "0", paramLabel = "APP") String appName;
-    @Parameters(index = "1", paramLabel = "FN") String fnName;
+    @Mixin FnParameters fn;
     @Parameters(index = "2", paramLabel = "FIELD", arity = "0..1") String field;
 
     @Option(names = "--endpoint", description = "Print only the function's invoke endpoint")
@@ -46,21 +45,14 @@ public final class InspectCommand {
 
     @Override
     protected int execute() throws IOException {
-      CleaveApi api = endpoint.client();
-      JsonNode fn = api.fn(api.app(appName), fnName);
-      if (endpointOnly) {
-        return printEndpoint(fn, CleaveApi.FN_ENDPOINT, "function");
-      }
-      return print(fn, field);
+      return print(fn.find(endpoint.client()), field, endpointOnly ? PlatformClient.FN_ENDPOINT : null, "function");
     }
   }
 
   @Command(name = "trigger", aliases = {"trig", "tr", "t"}, description = "Inspect a trigger.")
   static final class Trigger extends UserCommand {
     @Mixin ApiEndpoint endpoint;
-    @Parameters(index = "0", paramLabel = "APP") String appName;
-    @Parameters(index = "1", paramLabel = "FN") String fnName;
-    @Parameters(index = "2", paramLabel = "TRIGGER") String triggerName;
+    @Mixin TriggerParameters trigger;
     @Parameters(index = "3", paramLabel = "FIELD", arity = "0..1") String field;
 
     @Option(names = "--endpoint", description = "Print only the trigger's HTTP endpoint")
@@ -68,18 +60,16 @@ public final class InspectCommand {
 
     @Override
     protected int execute() throws IOException {
-      CleaveApi api = endpoint.client();
-      JsonNode app = api.app(appName);
-      JsonNode trigger = api.trigger(app, api.fn(app, fnName), triggerName);
-      if (endpointOnly) {
-        return printEndpoint(trigger, CleaveApi.TRIGGER_ENDPOINT, "trigger");
-      }
-      return print(trigger, field);
+      return print(trigger.find(endpoint.client()), field, endpointOnly ? PlatformClient.TRIGGER_ENDPOINT : null, "trigger");
     }
   }
 
-  private static int printEndpoint(JsonNode node, String annotation, String what) {
-    String url = node.path("annotations").path(annotation).asText("");
+  /** The endpoint {@code node} names in its {@code endpoint} annotation, else FIELD or the whole node; {@code what} names the node. */
+  private static int print(JsonNode node, String field, String endpoint, String what) {
+    if (endpoint == null) {
+      return print(node, field);
+    }
+    String url = node.path("annotations").path(endpoint).asText("");
     if (url.isEmpty()) {
       throw new CliFailure("the server gave no endpoint for this " + what);
     }

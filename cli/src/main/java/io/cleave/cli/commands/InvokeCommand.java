@@ -2,29 +2,28 @@ package io.cleave.cli.commands;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.cleave.client.ApiEndpoint;
-import io.cleave.client.CleaveApi;
+import io.cleave.client.ApiResponse;
 import io.cleave.client.CliFailure;
 import io.cleave.client.JsonText;
+import io.cleave.client.NoAnswerInTime;
+import io.cleave.client.PlatformClient;
 import io.cleave.client.Terminal;
 import io.cleave.client.UsageFailure;
 import io.cleave.client.UserCommand;
+import io.cleave.common.json.Json;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
-import java.util.Map;
 import java.util.Optional;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
-import picocli.CommandLine.Parameters;
 
 /** {@code cleave invoke APP FN}: stdin is the body, the function's answer goes to stdout. */
 @Command(name = "invoke", description = "Invoke a function; standard input is the request body (empty on a terminal).")
 public final class InvokeCommand extends UserCommand {
   @Mixin ApiEndpoint endpoint;
 
-  @Parameters(index = "0", paramLabel = "APP") String appName;
-
-  @Parameters(index = "1", paramLabel = "FN") String fnName;
+  @Mixin FnParameters fn;
 
   @Option(names = "--content-type", paramLabel = "TYPE", description = "Content-Type of the body (default: text/plain)", defaultValue = "text/plain")
   String contentType;
@@ -49,19 +48,19 @@ public final class InvokeCommand extends UserCommand {
     if (waitSeconds != null && (waitSeconds < 1 || waitSeconds > MAX_WAIT_S)) {
       throw new UsageFailure("--timeout must be between 1 and " + MAX_WAIT_S + " seconds, got " + waitSeconds);
     }
-    CleaveApi api = endpoint.client();
-    JsonNode fn = api.fn(api.app(appName), fnName);
+    PlatformClient api = endpoint.client();
+    JsonNode function = fn.find(api);
+    String target = fn.appName() + "/" + fn.name;
     byte[] body = Terminal.stdinIsTerminal() ? new byte[0] : System.in.readAllBytes();
-    int fnTimeout = fn.path("timeout").asInt(DEFAULT_FN_TIMEOUT_S);
+    int fnTimeout = function.path("timeout").asInt(DEFAULT_FN_TIMEOUT_S);
     int wait = waitSeconds != null ? waitSeconds : fnTimeout + PLATFORM_MARGIN_S;
-    CleaveApi.Response response;
+    ApiResponse response;
     try {
-      response = api.send("POST", "/invoke/" + CleaveApi.segment(JsonText.text(fn, "id")),
-          Map.of("Content-Type", contentType), body, wait * 1000);
-    } catch (CleaveApi.NoAnswerInTime e) {
-      throw new CliFailure("no answer from " + appName + "/" + fnName + " within " + wait + " s ("
+      response = api.invoke(JsonText.text(function, "id"), contentType, body, wait * 1000);
+    } catch (NoAnswerInTime e) {
+      throw new CliFailure("no answer from " + target + " within " + wait + " s ("
           + (waitSeconds != null ? "--timeout" : "its timeout " + fnTimeout + " s + " + PLATFORM_MARGIN_S + " s for the platform")
-          + "); the call may still finish on the server (cleave activations list --fn " + appName + "/" + fnName
+          + "); the call may still finish on the server (cleave activations list --fn " + target
           + "); wait longer with --timeout SECONDS");
     }
     Optional<String> callId = response.header("Fn-Call-Id");
@@ -73,7 +72,7 @@ public final class InvokeCommand extends UserCommand {
       if (message.isEmpty()) {
         writeBody(response.body());
       }
-      throw new CliFailure("error invoking function " + appName + "/" + fnName + " (HTTP " + response.status() + ")"
+      throw new CliFailure("error invoking function " + target + " (HTTP " + response.status() + ")"
           + message.map(m -> ": " + m).orElse(""));
     }
     writeBody(response.body());
@@ -83,7 +82,7 @@ public final class InvokeCommand extends UserCommand {
   /** Fn's platform errors are {"message": ...}; anything else is the function's own output. */
   private static Optional<String> platformMessage(byte[] answer) {
     try {
-      JsonNode node = JsonText.MAPPER.readTree(new String(answer, StandardCharsets.UTF_8));
+      JsonNode node = Json.MAPPER.readTree(new String(answer, StandardCharsets.UTF_8));
       if (node != null && node.isObject() && node.size() == 1 && node.hasNonNull("message")) {
         return Optional.of(node.get("message").asText());
       }

@@ -3,13 +3,13 @@ package io.cleave.cli.commands;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import io.cleave.client.ApiEndpoint;
-import io.cleave.client.CleaveApi;
 import io.cleave.client.JsonText;
+import io.cleave.client.PlatformClient;
 import io.cleave.client.TextTable;
 import io.cleave.client.UserCommand;
+import io.cleave.common.json.Json;
 import java.io.IOException;
 import java.util.HashMap;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import picocli.CommandLine.Command;
@@ -37,12 +37,8 @@ public final class ListCommand {
 
     @Override
     protected int execute() throws IOException {
-      List<JsonNode> apps = endpoint.client().listAll("/v2/apps", Map.of());
-      if (output.json()) {
-        return printJson(apps);
-      }
-      if (apps.isEmpty()) {
-        System.err.println("No apps found");
+      List<JsonNode> apps = endpoint.client().apps();
+      if (shownWithoutTable(apps, output, "No apps found")) {
         return 0;
       }
       TextTable t = new TextTable("NAME", "ID");
@@ -56,18 +52,13 @@ public final class ListCommand {
   static final class Fns extends UserCommand {
     @Mixin ApiEndpoint endpoint;
     @Mixin OutputOption output;
-    @Parameters(paramLabel = "APP") String appName;
+    @Mixin AppParameter app;
 
     @Override
     protected int execute() throws IOException {
-      CleaveApi api = endpoint.client();
-      JsonNode app = api.app(appName);
-      List<JsonNode> fns = api.listAll("/v2/fns", Map.of("app_id", JsonText.text(app, "id")));
-      if (output.json()) {
-        return printJson(fns);
-      }
-      if (fns.isEmpty()) {
-        System.err.println("No functions found for app: " + appName);
+      PlatformClient api = endpoint.client();
+      List<JsonNode> fns = api.fns(JsonText.text(app.find(api), "id"));
+      if (shownWithoutTable(fns, output, "No functions found for app: " + app.name)) {
         return 0;
       }
       TextTable t = new TextTable("NAME", "IMAGE", "ID");
@@ -81,42 +72,35 @@ public final class ListCommand {
   static final class Triggers extends UserCommand {
     @Mixin ApiEndpoint endpoint;
     @Mixin OutputOption output;
-    @Parameters(index = "0", paramLabel = "APP") String appName;
+    @Mixin AppParameter app;
     @Parameters(index = "1", paramLabel = "FN", arity = "0..1") String fnName;
 
     @Override
     protected int execute() throws IOException {
-      CleaveApi api = endpoint.client();
-      JsonNode app = api.app(appName);
-      Map<String, String> q = new LinkedHashMap<>();
-      q.put("app_id", JsonText.text(app, "id"));
-      if (fnName != null) {
-        q.put("fn_id", JsonText.text(api.fn(app, fnName), "id"));
-      }
-      List<JsonNode> triggers = api.listAll("/v2/triggers", q);
-      if (output.json()) {
-        return printJson(triggers);
-      }
-      if (triggers.isEmpty()) {
-        System.err.println(fnName == null ? "No triggers found for app: " + appName : "No triggers found for function: " + fnName);
+      PlatformClient api = endpoint.client();
+      JsonNode appNode = app.find(api);
+      String fnId = fnName == null ? null : JsonText.text(api.fn(appNode, fnName), "id");
+      List<JsonNode> triggers = api.triggers(JsonText.text(appNode, "id"), fnId);
+      if (shownWithoutTable(triggers, output,
+          fnName == null ? "No triggers found for app: " + app.name : "No triggers found for function: " + fnName)) {
         return 0;
       }
       // Like fn: the FUNCTION column only when the listing spans the whole app.
       if (fnName != null) {
         TextTable t = new TextTable("NAME", "ID", "TYPE", "SOURCE", "ENDPOINT");
         triggers.forEach(tr -> t.row(JsonText.text(tr, "name"), JsonText.text(tr, "id"), JsonText.text(tr, "type"),
-            JsonText.text(tr, "source"), tr.path("annotations").path(CleaveApi.TRIGGER_ENDPOINT).asText("")));
+            JsonText.text(tr, "source"), tr.path("annotations").path(PlatformClient.TRIGGER_ENDPOINT).asText("")));
         t.print(System.out);
         return 0;
       }
       Map<String, String> fnNames = new HashMap<>();
-      api.listAll("/v2/fns", Map.of("app_id", JsonText.text(app, "id")))
+      api.fns(JsonText.text(appNode, "id"))
           .forEach(fn -> fnNames.put(JsonText.text(fn, "id"), JsonText.text(fn, "name")));
       TextTable t = new TextTable("FUNCTION", "NAME", "ID", "TYPE", "SOURCE", "ENDPOINT");
       for (JsonNode tr : triggers) {
         t.row(fnNames.getOrDefault(JsonText.text(tr, "fn_id"), JsonText.text(tr, "fn_id")),
             JsonText.text(tr, "name"), JsonText.text(tr, "id"), JsonText.text(tr, "type"),
-            JsonText.text(tr, "source"), tr.path("annotations").path(CleaveApi.TRIGGER_ENDPOINT).asText(""));
+            JsonText.text(tr, "source"), tr.path("annotations").path(PlatformClient.TRIGGER_ENDPOINT).asText(""));
       }
       t.print(System.out);
       return 0;
@@ -132,11 +116,11 @@ public final class ListCommand {
     static final class AppConfig extends UserCommand {
       @Mixin ApiEndpoint endpoint;
       @Mixin OutputOption output;
-      @Parameters(paramLabel = "APP") String appName;
+      @Mixin AppParameter app;
 
       @Override
       protected int execute() throws IOException {
-        return printConfig(endpoint.client().app(appName), output, "app: " + appName);
+        return printConfig(app.find(endpoint.client()), output, "app: " + app.name);
       }
     }
 
@@ -144,26 +128,39 @@ public final class ListCommand {
     static final class FnConfig extends UserCommand {
       @Mixin ApiEndpoint endpoint;
       @Mixin OutputOption output;
-      @Parameters(index = "0", paramLabel = "APP") String appName;
-      @Parameters(index = "1", paramLabel = "FN") String fnName;
+      @Mixin FnParameters fn;
 
       @Override
       protected int execute() throws IOException {
-        CleaveApi api = endpoint.client();
-        return printConfig(api.fn(api.app(appName), fnName), output, "function: " + fnName);
+        return printConfig(fn.find(endpoint.client()), output, "function: " + fn.name);
       }
     }
+  }
+
+  /**
+   * What every listing shows when it shows no table: with {@code -o json} the items as JSON, and
+   * when there are none {@code none} on stderr. Answers whether it showed them.
+   */
+  static boolean shownWithoutTable(List<JsonNode> items, OutputOption output, String none) {
+    if (output.json()) {
+      printJson(items);
+      return true;
+    }
+    if (items.isEmpty()) {
+      System.err.println(none);
+      return true;
+    }
+    return false;
   }
 
   /**
    * The {@code -o json} convention of every list: one JSON array of the objects exactly as the
    * API answered them (all pages joined), so scripts see the same fields as {@code inspect}.
    */
-  static int printJson(List<JsonNode> items) {
-    ArrayNode a = JsonText.MAPPER.createArrayNode();
+  private static void printJson(List<JsonNode> items) {
+    ArrayNode a = Json.MAPPER.createArrayNode();
     items.forEach(a::add);
     System.out.println(JsonText.pretty(a));
-    return 0;
   }
 
   static int printConfig(JsonNode owner, OutputOption output, String what) {

@@ -2,12 +2,10 @@ package io.cleave.cli.deploy;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
-import com.fasterxml.jackson.dataformat.yaml.YAMLGenerator;
-import io.cleave.client.CliFailure;
 import io.cleave.cli.api.FnLimits;
+import io.cleave.client.CliFailure;
+import io.cleave.common.json.FuncYaml;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -34,12 +32,6 @@ public final class FuncFile {
   /** Fn's rule (lowercase, no colon) within what the server takes unescaped in a URL path. */
   private static final Pattern NAME = Pattern.compile("[a-z0-9_.~$&+=@-]{1,255}");
   private static final Pattern SEMVER = Pattern.compile("(\\d+)\\.(\\d+)\\.(\\d+)");
-  private static final ObjectMapper YAML = new ObjectMapper(
-      YAMLFactory.builder()
-          .disable(YAMLGenerator.Feature.WRITE_DOC_START_MARKER)
-          .disable(YAMLGenerator.Feature.SPLIT_LINES)
-          .enable(YAMLGenerator.Feature.MINIMIZE_QUOTES)
-          .build());
 
   /** One entry of {@code triggers:}. */
   public record TriggerSpec(String name, String type, String source) {}
@@ -68,7 +60,7 @@ public final class FuncFile {
   /** A new func.yaml as {@code fn init --runtime python} writes it ({@code runtime}: python or python3.X). */
   public static FuncFile forPython(String name, String runtime, int memory, Integer timeout, Integer idleTimeout,
       String triggerType) {
-    ObjectNode t = YAML.createObjectNode();
+    ObjectNode t = FuncYaml.MAPPER.createObjectNode();
     t.put("schema_version", SCHEMA_VERSION);
     t.put("name", name);
     t.put("version", INITIAL_VERSION);
@@ -102,7 +94,7 @@ public final class FuncFile {
     }
     JsonNode parsed;
     try {
-      parsed = YAML.readTree(text);
+      parsed = FuncYaml.MAPPER.readTree(text);
     } catch (JsonProcessingException e) {
       throw new CliFailure(file + " is not valid YAML: " + e.getOriginalMessage());
     }
@@ -120,7 +112,7 @@ public final class FuncFile {
 
   public String text() {
     try {
-      return YAML.writeValueAsString(tree);
+      return FuncYaml.MAPPER.writeValueAsString(tree);
     } catch (JsonProcessingException e) {
       throw new IllegalStateException("a YAML tree always serialises", e);
     }

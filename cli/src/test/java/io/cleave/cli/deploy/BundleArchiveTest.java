@@ -12,6 +12,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.security.MessageDigest;
+import java.util.HashMap;
 import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -76,14 +77,15 @@ class BundleArchiveTest {
     Files.setPosixFilePermissions(dir.resolve("func.py"), PosixFilePermissions.fromString("rwxr-xr-x"));
     Path out = tmp.resolve("b.tar.gz");
     BundleArchive.pack(dir, out);
+    Map<String, Integer> modes = new HashMap<>();
     try (TarArchiveInputStream tar = new TarArchiveInputStream(new GZIPInputStream(Files.newInputStream(out)))) {
       TarArchiveEntry e;
       while ((e = tar.getNextEntry()) != null) {
-        if (e.getName().equals("func.py")) {
-          assertEquals(0755, e.getMode() & 0777);
-        }
+        modes.put(e.getName(), e.getMode() & 0777);
       }
     }
+    // A missing entry fails here too (null is not 0755).
+    assertEquals(Integer.valueOf(0755), modes.get("func.py"), () -> "modes " + modes);
   }
 
   @Test

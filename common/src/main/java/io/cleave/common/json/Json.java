@@ -1,5 +1,6 @@
 package io.cleave.common.json;
 
+import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.core.JsonGenerator;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonProcessingException;
@@ -13,7 +14,6 @@ import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.SerializerProvider;
 import com.fasterxml.jackson.databind.json.JsonMapper;
 import com.fasterxml.jackson.databind.module.SimpleModule;
-import com.fasterxml.jackson.annotation.JsonInclude;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.time.Instant;
@@ -21,8 +21,10 @@ import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
 
 /**
- * The one JSON mapping used across Cleave: snake_case property names, unknown properties ignored
- * (as Fn does), nulls omitted, and instants in Fn's timestamp form {@code 2018-03-07T21:35:03.155Z}.
+ * The API's JSON dialect, Fn's: snake_case property names, unknown properties ignored (as Fn
+ * does), nulls omitted, and instants in Fn's timestamp form {@code 2018-03-07T21:35:03.155Z}. The
+ * gateway, the registry's records and every client of the API (CLI, benchmarks, tests) use it;
+ * forkd's wire is {@link WireJson}, the invoker's stored records {@link StoredJson}.
  */
 public final class Json {
 

@@ -1,6 +1,7 @@
 package io.cleave.forkd.api;
 
 import io.cleave.common.error.ApiError;
+import io.cleave.common.json.WireJson;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;

@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.cleave.common.error.ApiError;
+import io.cleave.common.json.WireJson;
 import io.cleave.common.model.StartMode;
 import java.util.List;
 import java.util.Map;

@@ -1,4 +1,4 @@
-package io.cleave.invoker;
+package io.cleave.common.json;
 
 import com.fasterxml.jackson.core.JsonGenerator;
 import com.fasterxml.jackson.core.JsonParser;
@@ -16,10 +16,13 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 
 /**
- * The JSON form of what the invoker keeps on disk (activations, queued calls). A {@link Buffer}
- * (a call's body) is stored as Jackson's base64 binary, the form queued calls have always had.
+ * The JSON form of what the invoker keeps in RocksDB (activation records, queued calls): Java
+ * field names and ISO-8601 instants at full precision, unknown fields ignored so older records
+ * still read; a {@link Buffer} (a call's body) is Jackson's base64 binary, the form queued calls
+ * have always had. Registry records (apps, fns, triggers) are stored in the API's {@link Json} form
+ * instead, as they always were: switching them would leave existing data directories unreadable.
  */
-final class StoredJson {
+public final class StoredJson {
   private static final ObjectMapper MAPPER =
       new ObjectMapper()
           .registerModule(new JavaTimeModule())
@@ -31,7 +34,7 @@ final class StoredJson {
 
   private StoredJson() {}
 
-  static byte[] write(Object value) {
+  public static byte[] write(Object value) {
     try {
       return MAPPER.writeValueAsBytes(value);
     } catch (IOException e) {
@@ -39,7 +42,7 @@ final class StoredJson {
     }
   }
 
-  static <T> T read(byte[] bytes, Class<T> type) {
+  public static <T> T read(byte[] bytes, Class<T> type) {
     try {
       return MAPPER.readValue(bytes, type);
     } catch (IOException e) {

@@ -1,4 +1,4 @@
-package io.cleave.forkd.api;
+package io.cleave.common.json;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.DeserializationFeature;
@@ -6,7 +6,12 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.PropertyNamingStrategies;
 import io.cleave.common.error.ApiError;
 
-/** The JSON dialect of forkd's RPC: snake_case names, unknown fields ignored. */
+/**
+ * The JSON dialect of forkd's RPC and of the seed control protocol (docs/CONTRACTS.md):
+ * snake_case names, unknown fields ignored. It differs from the API's {@link Json} in writing
+ * nulls ({@code "exit_code": null} while an instance runs, {@code "seed_id": null} outside fork
+ * orders) where the API leaves them out; it carries no times, so it needs no time format.
+ */
 public final class WireJson {
   public static final ObjectMapper MAPPER = new ObjectMapper()
       .setPropertyNamingStrategy(PropertyNamingStrategies.SNAKE_CASE)
