@@ -32,6 +32,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.UUID;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
@@ -51,6 +52,9 @@ class NodeInvokerTest {
               time.sleep(float(body.split()[1]))
           return VERSION + " " + body
       """;
+
+  /** Longest any call here may take: a cold start on a loaded machine plus the longest handler. */
+  private static final long CALL_WAIT_S = 60;
 
   @TempDir static Path data;
   static Vertx vertx;
@@ -73,10 +77,10 @@ class NodeInvokerTest {
   }
 
   @AfterAll
-  static void stopForkd() {
+  static void stopForkd() throws Exception {
     forkdProcess.close();
     forkd.close();
-    vertx.close().await();
+    vertx.close().await(30, TimeUnit.SECONDS);
   }
 
   @AfterEach
@@ -109,20 +113,20 @@ class NodeInvokerTest {
         Instant.now());
   }
 
-  private CallResult run(Fn fn, String body) {
-    CallResult r = invoker.call(call(fn, body)).await();
+  private CallResult run(Fn fn, String body) throws Exception {
+    CallResult r = invoker.call(call(fn, body)).await(CALL_WAIT_S, TimeUnit.SECONDS);
     assertEquals(200, r.status(), r.body().toString());
     return r;
   }
 
-  private Set<StartMode> burst(Fn fn, int n, String body) {
+  private Set<StartMode> burst(Fn fn, int n, String body) throws Exception {
     List<Future<CallResult>> all = new ArrayList<>();
     for (int i = 0; i < n; i++) {
       all.add(invoker.call(call(fn, body)));
     }
     Set<StartMode> modes = new HashSet<>();
     for (Future<CallResult> f : all) {
-      modes.add(f.await().startMode());
+      modes.add(f.await(CALL_WAIT_S, TimeUnit.SECONDS).startMode());
     }
     return modes;
   }
@@ -167,9 +171,11 @@ class NodeInvokerTest {
   void idleInstancesAreStoppedAfterTheFunctionsIdleTimeout() throws Exception {
     open(Policy.KEEP_ALIVE, 2048, Duration.ofSeconds(5), Duration.ofMinutes(10));
     Fn fn = fn("idle", "v1", 64, 1, Instant.now());
+    // forkd counts what runs now (the invoker's gauges are counted every second): start from none.
+    waitForForkdInstances(0, Duration.ofSeconds(30));
     run(fn, "a");
     assertEquals(StartMode.WARM, run(fn, "b").startMode());
-    Thread.sleep(2500);
+    waitForForkdInstances(0, Duration.ofSeconds(15));
     assertEquals(StartMode.COLD, run(fn, "c").startMode());
   }
 
@@ -188,16 +194,18 @@ class NodeInvokerTest {
 
     Future<CallResult> longA = invoker.call(call(a, "sleep 3"));
     Future<CallResult> longB = invoker.call(call(b, "sleep 3"));
-    Thread.sleep(300);
+    // Both hold their memory once they run (the gauge is counted every second).
+    waitForGauge("cleave.instances", "busy", 2.0, Duration.ofSeconds(5));
     long t0 = System.nanoTime();
-    Exception refused = assertThrows(Exception.class, () -> invoker.call(call(c, "late")).await());
+    Exception refused = assertThrows(Exception.class, () -> invoker.call(call(c, "late")).await(CALL_WAIT_S, TimeUnit.SECONDS));
     ApiError e = assertInstanceOf(ApiError.class, refused);
     assertEquals(503, e.status());
     assertTrue(e.retryAfterSeconds() > 0);
     assertTrue(System.nanoTime() - t0 >= 700_000_000L, "the call waited for capacity first");
-    assertEquals(200, longA.await().status());
-    assertEquals(200, longB.await().status());
-    assertEquals("rejected", invoker.list(new io.cleave.common.activation.ActivationQuery("evict-c", null, 1)).await()
+    assertEquals(200, longA.await(CALL_WAIT_S, TimeUnit.SECONDS).status());
+    assertEquals(200, longB.await(CALL_WAIT_S, TimeUnit.SECONDS).status());
+    assertEquals("rejected", invoker.list(new io.cleave.common.activation.ActivationQuery("evict-c", null, 1))
+        .await(CALL_WAIT_S, TimeUnit.SECONDS)
         .get(0).status());
   }
 
@@ -206,14 +214,25 @@ class NodeInvokerTest {
     open(Policy.FORK, 2048, Duration.ofSeconds(5), Duration.ofSeconds(2));
     Fn fn = fn("reclaim", "v1", 64, 60, Instant.now());
     run(fn, "a");
-    waitForGauge("cleave.seeds", 1.0, Duration.ofSeconds(30));
-    waitForGauge("cleave.seeds", 0.0, Duration.ofSeconds(30));
+    waitForGauge("cleave.seeds", null, 1.0, Duration.ofSeconds(30));
+    waitForGauge("cleave.seeds", null, 0.0, Duration.ofSeconds(30));
   }
 
-  private void waitForGauge(String name, double value, Duration limit) throws InterruptedException {
+  private static void waitForForkdInstances(int count, Duration limit) throws Exception {
     long end = System.nanoTime() + limit.toNanos();
-    while (registry.get(name).gauge().value() != value) {
-      assertTrue(System.nanoTime() < end, name + " did not reach " + value);
+    int now;
+    while ((now = forkd.health().await(5, TimeUnit.SECONDS).instances()) != count) {
+      assertTrue(System.nanoTime() < end, "forkd still runs " + now + " instances, not " + count);
+      Thread.sleep(100);
+    }
+  }
+
+  /** Polls the gauge (with its {@code state} tag when not null) until it shows {@code value}. */
+  private void waitForGauge(String name, String state, double value, Duration limit) throws InterruptedException {
+    long end = System.nanoTime() + limit.toNanos();
+    var search = state == null ? registry.get(name) : registry.get(name).tag("state", state);
+    while (search.gauge().value() != value) {
+      assertTrue(System.nanoTime() < end, name + (state == null ? "" : "{state=" + state + "}") + " did not reach " + value);
       Thread.sleep(100);
     }
   }

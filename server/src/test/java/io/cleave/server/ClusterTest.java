@@ -1,6 +1,7 @@
 package io.cleave.server;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.cleave.common.bundle.Archives;
@@ -162,8 +163,10 @@ class ClusterTest {
       ta.start();
       tb.start();
       go.countDown();
-      ta.join();
-      tb.join();
+      for (Thread t : List.of(ta, tb)) {
+        t.join(60_000);
+        assertFalse(t.isAlive(), "a create of " + name + " still runs after 60 s");
+      }
       assertTrue((status[0] == 200 && status[1] == 409) || (status[0] == 409 && status[1] == 200),
           "exactly one create of " + name + " wins: " + status[0] + ", " + status[1]);
       eventually("one " + name + " everywhere", () -> httpA.get("/v2/apps?name=" + name).json().path("items").size() == 1
@@ -173,7 +176,9 @@ class ClusterTest {
 
   private static void await(CountDownLatch l) {
     try {
-      l.await();
+      if (!l.await(30, java.util.concurrent.TimeUnit.SECONDS)) {
+        throw new AssertionError("the start signal did not come within 30 s");
+      }
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
     }
