@@ -2,7 +2,6 @@ package io.cleave.server;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
-import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -10,17 +9,12 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.HashSet;
-import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.concurrent.atomic.AtomicReference;
-import java.util.function.BiConsumer;
-import java.util.function.IntFunction;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -53,28 +47,20 @@ class DurabilityTest {
     try (ServerProcess server = ServerProcess.start(data, cluster)) {
       Http http = new Http(server.url);
       parentId = http.post("/v2/apps", "{\"name\":\"parent\"}").json().path("id").asText();
-      AtomicBoolean killing = new AtomicBoolean();
-      AtomicReference<String> failedBeforeKill = new AtomicReference<>();
-      List<Thread> writers = List.of(
-          writer(killing, failedBeforeKill, i -> http.post("/v2/apps", "{\"name\":\"app-" + i + "\"}"),
-              (i, r) -> ackedApps.put("app-" + i, r.json().path("id").asText())),
-          writer(killing, failedBeforeKill,
-              i -> http.post("/v2/fns", "{\"name\":\"fn-" + i + "\",\"app_id\":\"" + parentId + "\"}"),
-              (i, r) -> ackedFns.put("fn-" + i, r.json().path("id").asText())),
-          writer(killing, failedBeforeKill, i -> {
-            attemptedConfig.set(i);
-            return http.put("/v2/apps/" + parentId, "{\"config\":{\"counter\":\"" + i + "\"}}");
-          }, (i, r) -> ackedConfig.set(i)));
-      writers.forEach(Thread::start);
+      WritesUntilKill writers = new WritesUntilKill();
+      writers.start("apps", i -> http.post("/v2/apps", "{\"name\":\"app-" + i + "\"}"),
+          (i, r) -> ackedApps.put("app-" + i, r.json().path("id").asText()));
+      writers.start("fns", i -> http.post("/v2/fns", "{\"name\":\"fn-" + i + "\",\"app_id\":\"" + parentId + "\"}"),
+          (i, r) -> ackedFns.put("fn-" + i, r.json().path("id").asText()));
+      writers.start("config", i -> {
+        attemptedConfig.set(i);
+        return http.put("/v2/apps/" + parentId, "{\"config\":{\"counter\":\"" + i + "\"}}");
+      }, (i, r) -> ackedConfig.set(i));
       Poll.until("150 apps and fns acknowledged", Duration.ofSeconds(60),
-          () -> ackedApps.size() + ackedFns.size() >= 150 || failedBeforeKill.get() != null);
-      killing.set(true);
+          () -> ackedApps.size() + ackedFns.size() >= 150 || writers.failed());
+      writers.killing();
       server.kill9();
-      for (Thread t : writers) {
-        t.join(30_000);
-        assertFalse(t.isAlive(), "a writer still runs 30 s after its server was killed");
-      }
-      assertNull(failedBeforeKill.get());
+      writers.assertEndedCleanly();
     }
     assertTrue(ackedApps.size() > 10 && ackedFns.size() > 10, "writes were acknowledged before the kill");
 
@@ -113,38 +99,6 @@ class DurabilityTest {
       // The registry keeps working after recovery.
       assertEquals(200, http.post("/v2/apps", "{\"name\":\"after-restart\"}").status());
     }
-  }
-
-  /**
-   * Writes {@code write(0)}, {@code write(1)}, ... until one fails, handing each acknowledged (200)
-   * reply to {@code acked}. A failure is expected only once {@code killing} is set; before that it
-   * is recorded in {@code failure}, and so is any reply that is not an acknowledgement.
-   */
-  private static Thread writer(AtomicBoolean killing, AtomicReference<String> failure, IntFunction<Http.Reply> write,
-      BiConsumer<Integer, Http.Reply> acked) {
-    return new Thread(() -> {
-      for (int i = 0; ; i++) {
-        Http.Reply r;
-        try {
-          r = write.apply(i);
-        } catch (RuntimeException e) {
-          if (!killing.get()) {
-            failure.compareAndSet(null, "write " + i + " failed before the kill: " + e);
-          }
-          return;
-        }
-        if (r.status() != 200) {
-          failure.compareAndSet(null, "write " + i + " was not acknowledged: " + r);
-          return;
-        }
-        try {
-          acked.accept(i, r);
-        } catch (RuntimeException | AssertionError e) {
-          failure.compareAndSet(null, "write " + i + " answered " + r + ": " + e);
-          return;
-        }
-      }
-    }, "writer");
   }
 
   @Test
