@@ -25,7 +25,7 @@ import org.junit.jupiter.api.io.TempDir;
  * them and takes new ones. A member joining afterwards, from an empty data dir, sees everything
  * written before it joined, the moment it serves, and holds it on its own disk.
  */
-@Timeout(300)
+@Timeout(180)
 class ClusterKill9Test {
   @TempDir Path dir;
   private final List<ServerProcess> servers = new ArrayList<>();

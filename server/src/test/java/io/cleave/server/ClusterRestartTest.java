@@ -14,11 +14,13 @@ import java.util.Set;
 import java.util.UUID;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 
 /**
  * Each member keeps a copy of the whole registry on its disk: after both members stop, either one
  * alone starts the cluster again with every write, including those whose keys the other owned.
  */
+@Timeout(120)
 class ClusterRestartTest {
   private final List<Path> dirs = new ArrayList<>();
   private final List<ServerComposition> running = new ArrayList<>();

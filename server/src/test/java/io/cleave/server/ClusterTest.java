@@ -17,9 +17,11 @@ import java.util.function.BooleanSupplier;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.TestInstance;
 
 /** Two members joined by a TCP member list on 127.0.0.1: each sees the other's writes; uniqueness holds across them. */
+@Timeout(60)
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class ClusterTest {
   private final List<Path> dirs = new ArrayList<>();

@@ -24,7 +24,7 @@ import org.junit.jupiter.api.io.TempDir;
  * restarted server runs that call again (at-least-once), while a call that had finished before
  * the kill is not run again.
  */
-@Timeout(240)
+@Timeout(150)
 class DetachedKill9Test {
   /** Reports each run to the test's witness; a run the witness answers "hold" stays busy until it is killed. */
   static final String WITNESSED = """

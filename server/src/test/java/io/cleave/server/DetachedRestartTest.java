@@ -15,9 +15,11 @@ import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
 /** Detached calls are on disk when accepted, and a server stopped with calls queued runs each once after a restart. */
+@Timeout(150)
 class DetachedRestartTest {
   static final String CALLBACK = """
       import time

@@ -18,11 +18,13 @@ import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 
 /**
  * Every acknowledged write survives {@code kill -9} of the server during a stream of writes, and a
  * SIGTERM stops the server cleanly with its data intact.
  */
+@Timeout(180)
 class DurabilityTest {
   private Path data;
   private final String cluster = "durability-" + UUID.randomUUID();

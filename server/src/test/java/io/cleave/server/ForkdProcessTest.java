@@ -28,9 +28,11 @@ import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
 /** forkd runs as a child process and comes back when it dies; the invoker carries on over the new one. */
+@Timeout(120)
 class ForkdProcessTest {
   @TempDir Path data;
 

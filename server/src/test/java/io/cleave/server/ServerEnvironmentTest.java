@@ -21,7 +21,7 @@ import org.junit.jupiter.api.io.TempDir;
  * flag is not given (README "Configuration"), a flag given beats its variable, and a bad value in the
  * environment stops the server at once the way a bad flag does.
  */
-@Timeout(180)
+@Timeout(120)
 class ServerEnvironmentTest {
   @TempDir Path dir;
 
