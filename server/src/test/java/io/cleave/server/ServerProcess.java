@@ -90,7 +90,10 @@ final class ServerProcess implements AutoCloseable {
 
   private static Process launch(List<String> args, Map<String, String> env) throws IOException {
     String cp = System.getProperty("surefire.test.class.path", System.getProperty("java.class.path"));
-    List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+    // SIGTERM when the thread starting it ends (the test thread lives as long as this JVM): a test
+    // JVM killed for hanging leaves no server behind, and the server stops its forkd.
+    List<String> cmd = new ArrayList<>(List.of("/usr/bin/setpriv", "--pdeathsig", "TERM", "--",
+        Path.of(System.getProperty("java.home"), "bin", "java").toString(),
         "-Xmx512m", "-XX:+UseSerialGC", "-cp", cp, "io.cleave.server.ServerCommand"));
     cmd.addAll(args);
     ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true);
