@@ -7,16 +7,21 @@ import io.cleave.common.http.Http;
 import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Set;
 import java.util.UUID;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 
 /**
  * Each member keeps a copy of the whole registry on its disk: after both members stop, either one
  * alone starts the cluster again with every write, including those whose keys the other owned.
  */
+@Timeout(120)
 class ClusterRestartTest {
   private final List<Path> dirs = new ArrayList<>();
   private final List<ServerComposition> running = new ArrayList<>();
@@ -59,7 +64,9 @@ class ClusterRestartTest {
     ServerConfig cfgA = TestServers.config(dirs.get(0)).withCluster(name, portA, members);
     ServerConfig cfgB = TestServers.config(dirs.get(1)).withCluster(name, portB, members);
     ServerComposition a = TestServers.start(cfgA, null);
+    running.add(a);
     ServerComposition b = TestServers.start(cfgB, null);
+    running.add(b);
     Http httpA = new Http(a.url());
     Http httpB = new Http(b.url());
     for (int i = 0; i < 40; i++) {
@@ -67,12 +74,20 @@ class ClusterRestartTest {
     }
     String doomed = httpA.get("/v2/apps?name=app-0").json().path("items").get(0).path("id").asText();
     assertEquals(204, httpB.delete("/v2/apps/" + doomed).status());
-    long deadline = System.nanoTime() + 15_000_000_000L;
-    while ((count(httpA) != 39 || count(httpB) != 39) && System.nanoTime() < deadline) {
-      Thread.sleep(20);
+    Poll.until("both members list the 39 apps", Duration.ofSeconds(15), () -> count(httpA) == 39 && count(httpB) == 39);
+    // Each member's disk copy follows other members' writes by entry events, after the answer:
+    // stop only once both copies hold exactly the 39 apps and their names.
+    Set<String> ids = new HashSet<>();
+    for (var item : httpA.get("/v2/apps?per_page=100").json().path("items")) {
+      ids.add(item.path("id").asText());
     }
-    // Entry events reach the other member's copy asynchronously; give them a moment before stopping.
-    Thread.sleep(500);
+    assertEquals(39, ids.size());
+    for (Path dir : dirs) {
+      Poll.until("the disk copy in " + dir + " holds the 39 apps", Duration.ofSeconds(15),
+          () -> RegistryOnDisk.keys(dir, "apps"), ids::equals);
+      Poll.until("the disk copy in " + dir + " holds their 39 names", Duration.ofSeconds(15),
+          () -> RegistryOnDisk.keys(dir, "app-names").size(), n -> n == 39);
+    }
     a.close();
     b.close();
 

@@ -1,6 +1,7 @@
 package io.cleave.server;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.cleave.common.bundle.Archives;
@@ -17,9 +18,11 @@ import java.util.function.BooleanSupplier;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.TestInstance;
 
 /** Two members joined by a TCP member list on 127.0.0.1: each sees the other's writes; uniqueness holds across them. */
+@Timeout(60)
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class ClusterTest {
   private final List<Path> dirs = new ArrayList<>();
@@ -163,8 +166,10 @@ class ClusterTest {
       ta.start();
       tb.start();
       go.countDown();
-      ta.join();
-      tb.join();
+      for (Thread t : List.of(ta, tb)) {
+        t.join(60_000);
+        assertFalse(t.isAlive(), "a create of " + name + " still runs after 60 s");
+      }
       assertTrue((status[0] == 200 && status[1] == 409) || (status[0] == 409 && status[1] == 200),
           "exactly one create of " + name + " wins: " + status[0] + ", " + status[1]);
       eventually("one " + name + " everywhere", () -> httpA.get("/v2/apps?name=" + name).json().path("items").size() == 1
@@ -174,7 +179,9 @@ class ClusterTest {
 
   private static void await(CountDownLatch l) {
     try {
-      l.await();
+      if (!l.await(30, java.util.concurrent.TimeUnit.SECONDS)) {
+        throw new AssertionError("the start signal did not come within 30 s");
+      }
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
     }

@@ -8,23 +8,24 @@ import com.fasterxml.jackson.databind.JsonNode;
 import io.cleave.common.http.Http;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.HashSet;
-import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 
 /**
  * Every acknowledged write survives {@code kill -9} of the server during a stream of writes, and a
  * SIGTERM stops the server cleanly with its data intact.
  */
+@Timeout(180)
 class DurabilityTest {
   private Path data;
   private final String cluster = "durability-" + UUID.randomUUID();
@@ -49,57 +50,20 @@ class DurabilityTest {
     try (ServerProcess server = ServerProcess.start(data, cluster)) {
       Http http = new Http(server.url);
       parentId = http.post("/v2/apps", "{\"name\":\"parent\"}").json().path("id").asText();
-      AtomicBoolean stop = new AtomicBoolean();
-      List<Thread> writers = List.of(
-          new Thread(() -> {
-            for (int i = 0; !stop.get(); i++) {
-              String name = "app-" + i;
-              try {
-                Http.Reply r = http.post("/v2/apps", "{\"name\":\"" + name + "\"}");
-                if (r.status() == 200) {
-                  ackedApps.put(name, r.json().path("id").asText());
-                }
-              } catch (RuntimeException e) {
-                return; // the server is gone
-              }
-            }
-          }),
-          new Thread(() -> {
-            for (int i = 0; !stop.get(); i++) {
-              String name = "fn-" + i;
-              try {
-                Http.Reply r = http.post("/v2/fns", "{\"name\":\"" + name + "\",\"app_id\":\"" + parentId + "\"}");
-                if (r.status() == 200) {
-                  ackedFns.put(name, r.json().path("id").asText());
-                }
-              } catch (RuntimeException e) {
-                return;
-              }
-            }
-          }),
-          new Thread(() -> {
-            for (int i = 0; !stop.get(); i++) {
-              attemptedConfig.set(i);
-              try {
-                Http.Reply r = http.put("/v2/apps/" + parentId, "{\"config\":{\"counter\":\"" + i + "\"}}");
-                if (r.status() == 200) {
-                  ackedConfig.set(i);
-                }
-              } catch (RuntimeException e) {
-                return;
-              }
-            }
-          }));
-      writers.forEach(Thread::start);
-      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
-      while (ackedApps.size() + ackedFns.size() < 150 && System.nanoTime() < deadline) {
-        Thread.sleep(20);
-      }
+      WritesUntilKill writers = new WritesUntilKill();
+      writers.start("apps", i -> http.post("/v2/apps", "{\"name\":\"app-" + i + "\"}"),
+          (i, r) -> ackedApps.put("app-" + i, r.json().path("id").asText()));
+      writers.start("fns", i -> http.post("/v2/fns", "{\"name\":\"fn-" + i + "\",\"app_id\":\"" + parentId + "\"}"),
+          (i, r) -> ackedFns.put("fn-" + i, r.json().path("id").asText()));
+      writers.start("config", i -> {
+        attemptedConfig.set(i);
+        return http.put("/v2/apps/" + parentId, "{\"config\":{\"counter\":\"" + i + "\"}}");
+      }, (i, r) -> ackedConfig.set(i));
+      Poll.until("150 apps and fns acknowledged", Duration.ofSeconds(60),
+          () -> ackedApps.size() + ackedFns.size() >= 150 || writers.failed());
+      writers.killing();
       server.kill9();
-      stop.set(true);
-      for (Thread t : writers) {
-        t.join(30_000);
-      }
+      writers.assertEndedCleanly();
     }
     assertTrue(ackedApps.size() > 10 && ackedFns.size() > 10, "writes were acknowledged before the kill");
 

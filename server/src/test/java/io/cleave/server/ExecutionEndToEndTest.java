@@ -18,6 +18,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -163,7 +164,7 @@ class ExecutionEndToEndTest {
     Set<String> modes = new HashSet<>();
     List<String> ids = new ArrayList<>();
     for (CompletableFuture<HttpResponse<String>> f : burst) {
-      HttpResponse<String> r = f.get();
+      HttpResponse<String> r = f.get(90, TimeUnit.SECONDS);
       assertEquals(200, r.statusCode(), r.body());
       modes.add(mode(r));
       ids.add(callId(r));
@@ -196,7 +197,7 @@ class ExecutionEndToEndTest {
 
     CompletableFuture<HttpResponse<String>> looping = CompletableFuture.supplyAsync(() -> client.invoke(fnId, "loop"));
     assertHealthy();
-    HttpResponse<String> timedOut = looping.get();
+    HttpResponse<String> timedOut = looping.get(90, TimeUnit.SECONDS);
     assertEquals(504, timedOut.statusCode(), timedOut.body());
     JsonNode timeout = client.json("GET", "/cleave/v1/activations/" + callId(timedOut), null);
     assertEquals("timeout", timeout.get("status").asText());

@@ -7,7 +7,6 @@ import io.cleave.invoker.InvokerSettings;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
-import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.cleave.common.bundle.UnpackLimits;
 import io.cleave.common.invoke.Call;
@@ -29,9 +28,11 @@ import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
 /** forkd runs as a child process and comes back when it dies; the invoker carries on over the new one. */
+@Timeout(120)
 class ForkdProcessTest {
   @TempDir Path data;
 
@@ -55,17 +56,13 @@ class ForkdProcessTest {
 
       long first = forkd.pid();
       ProcessHandle.of(first).orElseThrow().destroyForcibly();
-      long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
-      boolean back = false;
-      while (!back && System.nanoTime() < end) {
-        Thread.sleep(200);
+      Poll.until("a new forkd answers after the first was killed", Duration.ofSeconds(60), () -> {
         try {
-          back = forkd.pid() != first && client.health().await(2, TimeUnit.SECONDS).ok();
+          return forkd.pid() != first && client.health().await(2, TimeUnit.SECONDS).ok();
         } catch (Exception notYet) {
-          back = false;
+          return false;
         }
-      }
-      assertTrue(back, "forkd answers again after being killed");
+      });
       assertNotEquals(first, forkd.pid());
 
       CallResult after = call(invoker, fn, app);
@@ -73,14 +70,14 @@ class ForkdProcessTest {
       assertNotEquals(StartMode.WARM, after.startMode());
     } finally {
       client.close();
-      vertx.close().await();
+      vertx.close().await(30, TimeUnit.SECONDS);
     }
   }
 
-  private static CallResult call(NodeInvoker invoker, Fn fn, App app) {
+  private static CallResult call(NodeInvoker invoker, Fn fn, App app) throws Exception {
     Call c = new Call(UUID.randomUUID().toString(), app, fn, "POST", "/invoke/f", Map.of(), Buffer.buffer("x"),
         Instant.now());
-    CallResult r = invoker.call(c).await();
+    CallResult r = invoker.call(c).await(60, TimeUnit.SECONDS);
     assertEquals(200, r.status(), r.body().toString());
     return r;
   }

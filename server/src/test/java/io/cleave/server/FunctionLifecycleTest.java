@@ -15,6 +15,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
 import java.util.function.DoublePredicate;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -112,7 +113,7 @@ class FunctionLifecycleTest {
       calls.add(CompletableFuture.supplyAsync(() -> client.invoke(id, "x")));
     }
     for (CompletableFuture<HttpResponse<String>> c : calls) {
-      HttpResponse<String> r = c.get();
+      HttpResponse<String> r = c.get(90, TimeUnit.SECONDS);
       assertEquals(502, r.statusCode(), r.body());
       assertTrue(r.body().contains("has no code yet") || r.body().contains("runtime 'python2.7' is not available"),
           r.body());
@@ -186,7 +187,7 @@ class FunctionLifecycleTest {
     }
     List<String> modes = new ArrayList<>();
     for (CompletableFuture<HttpResponse<String>> f : burst) {
-      HttpResponse<String> r = f.get();
+      HttpResponse<String> r = f.get(90, TimeUnit.SECONDS);
       assertEquals(200, r.statusCode(), r.body());
       assertEquals("ticking", r.body(), "every instance has its thread running");
       modes.add(ExecutionEndToEndTest.mode(r));

@@ -5,8 +5,10 @@ import java.io.IOException;
 import java.io.InputStreamReader;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
@@ -27,13 +29,17 @@ final class ServerProcess implements AutoCloseable {
     this.startOutput = startOutput;
   }
 
+  /** A server on a free port over {@code dataDir}, in a cluster of its own unless {@code extra} says otherwise. */
   static ServerProcess start(Path dataDir, String clusterName, String... extra) throws Exception {
-    String cp = System.getProperty("surefire.test.class.path", System.getProperty("java.class.path"));
-    List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-        "-Xmx512m", "-XX:+UseSerialGC", "-cp", cp, "io.cleave.server.ServerCommand", "--port", "0",
-        "--data-dir", dataDir.toString(), "--cluster-name", clusterName, "--http-instances", "1"));
-    cmd.addAll(List.of(extra));
-    Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+    List<String> args = new ArrayList<>(List.of("--port", "0", "--data-dir", dataDir.toString(),
+        "--cluster-name", clusterName, "--http-instances", "1"));
+    args.addAll(List.of(extra));
+    return start(args, Map.of());
+  }
+
+  /** A server with exactly these arguments and this JVM's environment plus {@code env}; returns once it listens. */
+  static ServerProcess start(List<String> args, Map<String, String> env) throws Exception {
+    Process p = launch(args, env);
     CompletableFuture<String> url = new CompletableFuture<>();
     StringBuffer out = new StringBuffer();
     Thread reader = new Thread(() -> {
@@ -62,20 +68,51 @@ final class ServerProcess implements AutoCloseable {
     }
   }
 
+  /** How a server that was expected to stop by itself ended. */
+  record Ended(int exitCode, String output) {}
+
+  /** Runs a server that should exit by itself (a refused configuration) and returns how it ended. */
+  static Ended run(List<String> args, Map<String, String> env, Duration limit) throws Exception {
+    Process p = launch(args, env);
+    CompletableFuture<byte[]> output = CompletableFuture.supplyAsync(() -> {
+      try {
+        return p.getInputStream().readAllBytes();
+      } catch (IOException e) {
+        throw new java.io.UncheckedIOException(e);
+      }
+    });
+    if (!p.waitFor(limit.toMillis(), TimeUnit.MILLISECONDS)) {
+      p.destroyForcibly();
+      throw new AssertionError("the server was still running after " + limit.toSeconds() + " s");
+    }
+    return new Ended(p.exitValue(), new String(output.get(10, TimeUnit.SECONDS), StandardCharsets.UTF_8));
+  }
+
+  private static Process launch(List<String> args, Map<String, String> env) throws IOException {
+    String cp = System.getProperty("surefire.test.class.path", System.getProperty("java.class.path"));
+    // SIGTERM when the thread starting it ends (the test thread lives as long as this JVM): a test
+    // JVM killed for hanging leaves no server behind, and the server stops its forkd.
+    List<String> cmd = new ArrayList<>(List.of("/usr/bin/setpriv", "--pdeathsig", "TERM", "--",
+        Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+        "-Xmx512m", "-XX:+UseSerialGC", "-cp", cp, "io.cleave.server.ServerCommand"));
+    cmd.addAll(args);
+    ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true);
+    pb.environment().putAll(env);
+    return pb.start();
+  }
+
   /**
-   * SIGKILL: no shutdown hook, no flush, nothing. Processes the server started (forkd and what it
-   * runs) would outlive it as orphans, so they get the same.
+   * SIGKILL of the server's JVM alone: no shutdown hook, no flush, nothing. Returns the processes
+   * it had started (forkd and what forkd runs): they are left to end on their own, as after a real
+   * crash.
    */
-  void kill9() throws InterruptedException {
-    List<ProcessHandle> children = process.descendants().toList();
+  List<ProcessHandle> kill9() throws InterruptedException {
+    List<ProcessHandle> started = process.descendants().toList();
     process.destroyForcibly();
-    process.waitFor(30, TimeUnit.SECONDS);
-    for (ProcessHandle child : children) {
-      child.destroyForcibly();
+    if (!process.waitFor(30, TimeUnit.SECONDS)) {
+      throw new AssertionError("the server outlived SIGKILL by 30 s");
     }
-    for (ProcessHandle child : children) {
-      child.onExit().completeOnTimeout(child, 30, TimeUnit.SECONDS).join();
-    }
+    return started;
   }
 
   @Override
