@@ -3,6 +3,7 @@ package io.cleave.invoker;
 import io.cleave.common.error.ApiError;
 import io.cleave.common.invoke.Call;
 import io.cleave.common.invoke.CallResult;
+import io.cleave.common.invoke.NodeLoad;
 import io.cleave.common.model.Fn;
 import io.cleave.common.model.StartMode;
 import io.cleave.forkd.api.StartRequest;
@@ -133,6 +134,11 @@ final class InstancePools {
 
   Future<Void> allRecorded() {
     return records.allRecorded();
+  }
+
+  /** This node's load for the cluster's directory; safe from any thread. */
+  NodeLoad load() {
+    return gauges.load(settings.node(), memory);
   }
 
   /** Fails waiting calls and stops every instance and seed; completes when the host confirmed (bounded). */

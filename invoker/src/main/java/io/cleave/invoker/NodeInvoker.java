@@ -9,6 +9,7 @@ import io.cleave.common.bundle.UnpackLimits;
 import io.cleave.common.invoke.Call;
 import io.cleave.common.invoke.CallResult;
 import io.cleave.common.invoke.FunctionInvoker;
+import io.cleave.common.invoke.NodeLoad;
 import io.cleave.common.model.Fn;
 import io.cleave.forkd.api.ForkdClient;
 import io.cleave.scheduler.LocalSeedDirectory;
@@ -88,6 +89,11 @@ public final class NodeInvoker implements FunctionInvoker, ActivationLog, AutoCl
    */
   public void fnChanged(String fnId, Optional<Fn> now) {
     loop.later(() -> pools.fnChanged(fnId, now.orElse(null)));
+  }
+
+  /** This node's memory and instances as last counted, for the cluster's directory. Safe from any thread. */
+  public NodeLoad load() {
+    return pools.load();
   }
 
   @Override

@@ -23,7 +23,8 @@ final class NodeMemory {
   /** Refuses a call whose wait for memory ran out. */
   private final BiConsumer<Pending, ApiError> refuse;
   private final LinkedHashSet<FunctionPool> waiting = new LinkedHashSet<>();
-  private long usedMb;
+  /** Written on the loop only; volatile so the cluster's load reports can read it from elsewhere. */
+  private volatile long usedMb;
   private boolean wakeScheduled;
 
   NodeMemory(Vertx vertx, InvokerLoop loop, long capacityMb, Duration capacityWait, Consumer<FunctionPool> wake,
@@ -34,6 +35,14 @@ final class NodeMemory {
     this.capacityWait = capacityWait;
     this.wake = wake;
     this.refuse = refuse;
+  }
+
+  long capacityMb() {
+    return capacityMb;
+  }
+
+  long usedMb() {
+    return usedMb;
   }
 
   /** MB that must be freed before {@code mb} fits; zero or less when it fits now. */

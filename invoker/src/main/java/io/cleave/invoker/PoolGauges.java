@@ -1,5 +1,7 @@
 package io.cleave.invoker;
 
+import io.cleave.common.invoke.NodeLoad;
+
 import io.cleave.forkd.api.InstanceStatus;
 import io.vertx.core.Future;
 import java.util.ArrayList;
@@ -53,6 +55,11 @@ final class PoolGauges {
     this.idle = idle;
     this.busy = busy;
     this.seeds = seeds;
+  }
+
+  /** This node's load as last counted (every second): memory from {@code memory}, instances by state. */
+  NodeLoad load(String node, NodeMemory memory) {
+    return new NodeLoad(node, memory.capacityMb(), memory.usedMb(), starting, idle, busy, seeds);
   }
 
   /** Asks the host for the cgroup usage of every running instance and seed; a failed answer counts 0. */
