@@ -23,6 +23,7 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -208,6 +209,43 @@ class ForkdRemoteForkTest {
     assertEquals(502, refused.status(), refused.getMessage());
     assertTrue(refused.getMessage().contains("unknown or revoked handle"), refused.getMessage());
     b.await(b.client.delete(child.instanceId()));
+  }
+
+  @Test
+  void aLostPageServerEndsLazyChildrenAndComesBackWithTheSeedPreparedAgain() throws Exception {
+    StartedInstance seed = preparedSeed();
+    RemoteRef before = seed.remote();
+    StartedInstance child = remoteChild(before);
+    assertEquals(42, b.call(child.listener(), "lazy").getInteger("counter"));
+    ProcessHandle server = a.process.descendants()
+        .filter(p -> p.info().command().orElse("").endsWith("/cleave-pageserver")).findFirst().orElseThrow();
+    server.destroyForcibly();
+
+    InstanceStatus gone = b.awaitExit(child.instanceId());
+    assertEquals(RemoteChildren.EXIT_LOST, gone.exitCode(), gone.toString());
+    assertTrue(gone.exitReason().startsWith("page server " + before.pageserver() + " lost"), gone.exitReason());
+    b.await(b.client.delete(child.instanceId()));
+
+    RemoteRef after = awaitPreparedAgain(seed.instanceId(), before);
+    assertEquals(before.pageserver(), after.pageserver(), "restarted on the port it had");
+    assertEquals(before.pageserver(), a.await(a.client.health()).pageserver());
+    StartedInstance again = remoteChild(after);
+    assertEquals(42, b.call(again.listener(), "again").getInteger("counter"));
+    b.await(b.client.delete(again.instanceId()));
+    a.await(a.client.delete(seed.instanceId()));
+  }
+
+  /** Polls the seed's status until it answers a snapshot other than {@code old} (bounded). */
+  private RemoteRef awaitPreparedAgain(String seedId, RemoteRef old) throws Exception {
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+    while (true) {
+      RemoteRef now = a.await(a.client.status(seedId)).remote();
+      if (now != null && !now.equals(old)) {
+        return now;
+      }
+      assertTrue(System.nanoTime() < deadline, "seed " + seedId + " not prepared again within 30 s");
+      Thread.sleep(20);
+    }
   }
 
   @Test
