@@ -210,10 +210,21 @@ final class Forkd implements AutoCloseable {
     RemoteRef remote = i instanceof Instance.Seed s && !s.deleted ? s.remote : null;
     String reason = i instanceof Instance.Remote ? RemoteChildren.exitReason(wait, i.output()) : null;
     return new InstanceStatus(id, running ? "running" : "exited", code, signal, cgroups.oomKilled(i.cgroup()),
-        cgroups.memoryBytes(i.cgroup()), running ? ProcFs.pssBytes(i.pid()) : 0, logBytes, remote, reason);
+        cgroups.memoryBytes(i.cgroup()), running ? pssBytes(i) : 0, logBytes, remote, reason);
   }
 
-  private boolean running(Instance i) {
+  /** A remote child's memory is mostly its restored process's, the restorer's only child. */
+  private static long pssBytes(Instance i) {
+    long pss = ProcFs.pssBytes(i.pid());
+    if (i instanceof Instance.Remote) {
+      for (long child : ProcFs.children(i.pid())) {
+        pss += ProcFs.pssBytes(child);
+      }
+    }
+    return pss;
+  }
+
+    private boolean running(Instance i) {
     if (i instanceof Instance.Cold || i instanceof Instance.Remote) {
       Container c = container(i);
       return c.mainExit() == null && c.alive();

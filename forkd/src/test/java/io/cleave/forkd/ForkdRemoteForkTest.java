@@ -191,6 +191,9 @@ class ForkdRemoteForkTest {
     assertTrue(cgroup.contains("i-" + child.instanceId()), cgroup);
     assertEquals(Long.toString((long) MEMORY_MB << 20),
         Files.readString(Cgroups.limitFile(Cgroups.memoryDir(restored))).strip(), "the memory limit");
+    InstanceStatus status2 = b.await(b.client.status(child.instanceId()));
+    assertEquals("running", status2.state());
+    assertTrue(status2.pssBytes() > ProcFs.pssBytes(child.pid()), "the restored process's memory counts: " + status2);
     b.await(b.client.delete(child.instanceId()));
     a.await(a.client.delete(seed.instanceId()));
   }
