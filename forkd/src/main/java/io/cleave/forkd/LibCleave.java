@@ -10,7 +10,7 @@ import jnr.ffi.annotations.In;
 import jnr.ffi.annotations.Out;
 
 /**
- * The one call forkd makes into libcleave (kmod/include/cleave_fork.h): {@code cleave_revoke}
+ * The calls forkd (revoke) and its tests (stats) make into libcleave (kmod/include/cleave_fork.h),
  * through the page server's unix socket. Public only because jnr-ffi implements it from another
  * class loader.
  */
