@@ -918,9 +918,12 @@ int pager_run(struct pager *p, pid_t child, int pidfd, int ctl)
 			if (handle_fault(p, m.arg.pagefault.address) != 0)
 				return kill_child(p);
 		}
-		struct pollfd pf[3] = {{p->uffd, POLLIN, 0}, {ctl, have_ctl ? POLLIN : 0, 0},
-				       {pidfd, POLLIN, 0}};
-		if (poll(pf, 3, -1) < 0) {
+		/* The server never speaks unasked: readable or hung up while idle means it is gone
+		 * (killed, or the handle revoked), and a lazy child must not outlive it. */
+		int watch_net = p->net >= 0 && !p->o.eager;
+		struct pollfd pf[4] = {{p->uffd, POLLIN, 0}, {ctl, have_ctl ? POLLIN : 0, 0},
+				       {pidfd, POLLIN, 0}, {watch_net ? p->net : -1, POLLIN, 0}};
+		if (poll(pf, 4, -1) < 0) {
 			if (errno == EINTR)
 				continue;
 			perror("cleave-restore: poll");
@@ -972,6 +975,14 @@ int pager_run(struct pager *p, pid_t child, int pidfd, int ctl)
 					step_name(m.a), strerror((int)m.b));
 				return kill_child(p);
 			}
+		}
+		if (pf[3].revents & (POLLIN | POLLHUP | POLLERR) && !(pf[2].revents & POLLIN)) {
+			p->lost = 1;
+			fprintf(stderr, "cleave-restore: page server %s lost: it closed the connection "
+					"(handle %llu revoked or server gone); killing the child, whose "
+					"memory is not all fetched\n",
+				p->server, (unsigned long long)p->handle);
+			return kill_child(p);
 		}
 		if (pf[2].revents & POLLIN) {
 			int status;

@@ -40,6 +40,7 @@ struct conn {
 	struct cleave_ps *ps;
 	int fd;
 	int is_unix;
+	uint64_t handle; /* a restorer's handle once its key was proven, else 0; under ps->lock */
 };
 
 struct cleave_ps {
@@ -202,7 +203,14 @@ int cleave_ps_revoke(struct cleave_ps *ps, uint64_t id)
 	pthread_mutex_unlock(&ps->lock);
 	if (!h)
 		return cl_fail(CLEAVE_E_NOHANDLE, "revoke: no handle %llu", (unsigned long long)id);
-	handle_release_holder(h);
+	/* Restorers still lazy on it see their connection close and kill their children now,
+	 * not at their next fault. */
+	pthread_mutex_lock(&ps->lock);
+	handle_release_holder(h); /* under the lock: serve_tcp checks it with its conn marked */
+	for (struct conn *c = ps->conns; c; c = c->next)
+		if (!c->is_unix && c->handle == id)
+			shutdown(c->fd, SHUT_RDWR);
+	pthread_mutex_unlock(&ps->lock);
 	handle_put(ps, h);
 	return 0;
 }
@@ -262,8 +270,9 @@ static int range_ok(const struct desc *d, uint64_t addr, uint32_t npages)
 	       (v->kind == VK_ANON || v->kind == VK_FILEANON || v->kind == VK_STACK);
 }
 
-static void serve_tcp(struct cleave_ps *ps, int fd)
+static void serve_tcp(struct cleave_ps *ps, struct conn *c)
 {
+	int fd = c->fd;
 	struct msg_hdr m;
 	struct msg_auth auth;
 	if (msg_recv_hdr(fd, &m, NULL, 0, NULL) != 0 || m.type != M_HELLO || m.len != sizeof auth ||
@@ -281,6 +290,15 @@ static void serve_tcp(struct cleave_ps *ps, int fd)
 			fprintf(stderr, "cleave-pageserver: wrong key for handle %llu\n",
 				(unsigned long long)h->id);
 		send_error(fd, M_DESC, CLEAVE_E_KEY, "wrong key");
+		handle_put(ps, h);
+		return;
+	}
+	pthread_mutex_lock(&ps->lock);
+	c->handle = h->id;
+	int revoked = h->pidfd < 0;
+	pthread_mutex_unlock(&ps->lock);
+	if (revoked) { /* revoked between the lookup and here: its shutdown missed this one */
+		send_error(fd, M_DESC, CLEAVE_E_NOHANDLE, "no such handle");
 		handle_put(ps, h);
 		return;
 	}
@@ -401,7 +419,7 @@ static void *conn_main(void *arg)
 	if (c->is_unix)
 		serve_unix(ps, c->fd);
 	else
-		serve_tcp(ps, c->fd);
+		serve_tcp(ps, c);
 	pthread_mutex_lock(&ps->lock);
 	if (c->prev)
 		c->prev->next = c->next;

@@ -49,7 +49,7 @@ static void usage(void)
 	fprintf(stderr,
 		"usage: cleave-restore --server HOST:PORT --handle H --key HEX [--eager]\n"
 		"                      [--prefetch FILE] [--record FILE] [--cache DIR|none]\n"
-		"                      [--batch N] [--stats FILE]\n"
+		"                      [--batch N] [--stats FILE] [--uffd-dev-fd N]\n"
 		"       cleave-restore --file CHECKPOINT [--stats FILE]\n");
 	exit(64);
 }
@@ -266,18 +266,26 @@ static void child_die(const char *fmt, ...)
 	_exit(1);
 }
 
-static int make_uffd(void)
+/*
+ * dev_fd: an open /dev/userfaultfd handed down by a privileged parent (forkd's container helper)
+ * to a restorer that runs unprivileged, or -1.
+ */
+static int make_uffd(int dev_fd)
 {
 	int fd = (int)syscall(SYS_userfaultfd, O_CLOEXEC | O_NONBLOCK);
 	if (fd < 0) {
 		/* /dev/userfaultfd grants kernel-mode fault handling without the sysctl. */
-		int dev = open("/dev/userfaultfd", O_RDWR | O_CLOEXEC);
+		int dev = dev_fd >= 0 ? dev_fd : open("/dev/userfaultfd", O_RDWR | O_CLOEXEC);
 		if (dev < 0)
 			return -1;
 		fd = ioctl(dev, USERFAULTFD_IOC_NEW, O_CLOEXEC | O_NONBLOCK);
+		int e = errno;
 		close(dev);
+		errno = e;
 		if (fd < 0)
 			return -1;
+	} else if (dev_fd >= 0) {
+		close(dev_fd);
 	}
 	struct uffdio_api api = {UFFD_API,
 				 UFFD_FEATURE_EVENT_REMAP | UFFD_FEATURE_EVENT_REMOVE |
@@ -361,14 +369,17 @@ static uint32_t own_mappings(struct blob_range *out, uint32_t max, uint64_t keep
 
 static __attribute__((noreturn)) void child_main(const struct desc *d, const int *files,
 						  const struct vdso_plan *vp, int ctl, int eager,
-						  pid_t parent)
+						  pid_t parent, int uffd_dev)
 {
 	/* The handler's death must take the child along, never leave it on zero pages. */
 	if (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0)
 		child_die("prctl(PR_SET_PDEATHSIG): %s", strerror(errno));
 	if (getppid() != parent)
 		_exit(1);
-	int uffd = make_uffd();
+	/* The handler stays undumpable (see main); the child is an ordinary process again. */
+	if (prctl(PR_SET_DUMPABLE, 1) != 0)
+		child_die("prctl(PR_SET_DUMPABLE): %s", strerror(errno));
+	int uffd = make_uffd(uffd_dev);
 	if (uffd < 0)
 		child_die("userfaultfd: %s", strerror(errno));
 	int hi_uffd = fcntl(uffd, F_DUPFD_CLOEXEC, KEEP_FD_MIN);
@@ -589,7 +600,7 @@ int main(int argc, char **argv)
 	const char *server = NULL, *file = NULL;
 	uint64_t handle = 0;
 	uint8_t key[16];
-	int have_key = 0, have_handle = 0;
+	int have_key = 0, have_handle = 0, uffd_dev = -1;
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i];
 		if (!strcmp(a, "--eager")) {
@@ -629,6 +640,15 @@ int main(int argc, char **argv)
 			if (*end || b < 1 || b > (long)MAX_READ_PAGES)
 				usage();
 			o.batch = (uint32_t)b;
+		} else if (!strcmp(a, "--uffd-dev-fd")) {
+			char *end;
+			long fd = strtol(v, &end, 10);
+			if (*end || !*v || fd < 3 || fd > 65535 || fcntl((int)fd, F_GETFD) < 0) {
+				fprintf(stderr, "cleave-restore: --uffd-dev-fd %s is not an open descriptor\n", v);
+				return 64;
+			}
+			uffd_dev = (int)fd;
+			fcntl(uffd_dev, F_SETFD, FD_CLOEXEC);
 		} else
 			usage();
 	}
@@ -652,6 +672,14 @@ int main(int argc, char **argv)
 		return EXIT_REFUSED;
 	}
 	pager_set_files(p, files);
+	/*
+	 * The handler may run as the same unprivileged uid as its child: undumpable, the child can
+	 * neither ptrace it nor take its userfaultfd, page cache or server connection through /proc.
+	 */
+	if (prctl(PR_SET_DUMPABLE, 0) != 0) {
+		perror("cleave-restore: prctl(PR_SET_DUMPABLE)");
+		return 1;
+	}
 	int sp[2];
 	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sp) != 0) {
 		perror("cleave-restore: socketpair");
@@ -666,9 +694,11 @@ int main(int argc, char **argv)
 	}
 	if (child == 0) {
 		close(sp[0]);
-		child_main(d, files, &vp, sp[1], o.eager || file, parent);
+		child_main(d, files, &vp, sp[1], o.eager || file, parent, uffd_dev);
 	}
 	close(sp[1]);
+	if (uffd_dev >= 0)
+		close(uffd_dev); /* only the child makes a userfaultfd, for its own memory */
 	int pidfd = (int)syscall(SYS_pidfd_open, child, 0);
 	if (pidfd < 0) {
 		perror("cleave-restore: pidfd_open");

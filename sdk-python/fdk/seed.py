@@ -1,7 +1,13 @@
 """The seed: an initialised function that forks children on order and never serves calls.
 
 Control protocol (docs/CONTRACTS.md): newline-delimited JSON over a unix stream socket, one
-answer line per request line; ops ``ping``, ``fork`` and ``exit``.
+answer line per request line; ops ``ping``, ``fork``, ``prepare`` and ``exit``.
+
+``prepare`` snapshots the seed through the node's page server (the fork primitive's Python
+binding, kmod/python/cleave_fork.py): the seed answers the snapshot's handle and key, and goes on
+serving. A child resumed from the snapshot on any node returns from the same call (with None,
+like ``os.fork()`` returning 0): it reads its order from the file the request named, and becomes
+an instance as a local fork child does.
 
 A fork copies only the forking thread. A seed whose import left other threads running (counted
 in /proc, so threads started by C extensions count too) refuses fork orders with the reason and
@@ -28,11 +34,24 @@ from fdk.server import bind_unix, set_io_timeout, unix_path
 # Type names for annotations only: importing typing would slow every cold start.
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from typing import Any, Dict, List, Optional
+    from typing import Any, Dict, List, NoReturn, Optional
     from fdk.customer_code import Handler
 
 MAX_LINE = 1 << 20
 NOT_FORKABLE = "not-forkable"  # the refusal forkd answers with 422
+_DETACHED: List[Any] = []  # seed objects whose descriptors a resumed child must not close
+
+
+def _binding(directory: str) -> Any:
+    """The fork primitive's binding (cleave_fork.py; it finds libcleave.so in ../build)."""
+    module = sys.modules.get("cleave_fork")
+    if module is None:
+        sys.path.insert(0, directory)
+        try:
+            module = importlib.import_module("cleave_fork")
+        finally:
+            sys.path.remove(directory)
+    return module
 
 
 class _SeedExit(Exception):
@@ -141,10 +160,12 @@ class Seed:
                     "forkable": fork_refusal() is None}
         if op == "fork":
             return self._fork(request)
+        if op == "prepare":
+            return self._prepare(request)
         if op == "exit":
             self._exiting = True
             return {"ok": True}
-        return {"ok": False, "error": "unknown op {!r} (want ping, fork or exit)".format(op)}
+        return {"ok": False, "error": "unknown op {!r} (want ping, fork, prepare or exit)".format(op)}
 
     def _fork(self, request: Dict[str, Any]) -> Dict[str, Any]:
         try:
@@ -171,6 +192,54 @@ class Seed:
         # copy-on-write fault, and forkd is waiting for the pid.
         self._forked_order = order
         return {"ok": True, "pid": pid}
+
+    def _prepare(self, request: Dict[str, Any]) -> Dict[str, Any]:
+        paths = {}
+        for name in ("sock", "binding", "order"):
+            value = request.get(name)
+            if not isinstance(value, str) or not os.path.isabs(value):
+                return {"ok": False, "error": "{} must be an absolute path".format(name)}
+            paths[name] = value
+        others = other_threads()
+        if others:  # a snapshot holds the calling thread only, and no at-fork handler runs
+            return {"ok": False, "code": NOT_FORKABLE, "error": (
+                "seed cannot be prepared: {} thread{} besides the main one running ({}); a "
+                "snapshot holds only the calling thread".format(
+                    len(others), "" if len(others) == 1 else "s", ", ".join(others)))}
+        try:
+            cleave_fork = _binding(paths["binding"])
+        except (ImportError, OSError) as ex:
+            return {"ok": False, "error": "cannot load the fork primitive from {}: {}".format(
+                paths["binding"], ex)}
+        flush_stdio()
+        try:
+            prepared = cleave_fork.prepare(sock=paths["sock"])
+        except cleave_fork.CleaveError as ex:
+            return {"ok": False, "error": "prepare failed: {}".format(ex)}
+        if prepared is None:
+            self._resumed(paths["order"])
+        return {"ok": True, "handle": prepared.handle, "key": prepared.key,
+                "rss_bytes": prepared.rss_bytes, "prepare_ns": prepared.prepare_ns}
+
+    def _resumed(self, order_path: str) -> NoReturn:
+        """In a child resumed from the snapshot, on any node: become an instance, never return.
+
+        Its descriptors are the restorer's (stdio on the instance's output), not the seed's: the
+        seed's socket objects let go of their numbers without closing them, since those numbers
+        are free here or will be this child's own.
+        """
+        for sock in [self._listener] + [c.sock for c in self._connections.values()]:
+            sock.detach()
+        _DETACHED.append(self._poller)  # no detach for epoll: kept, so never closed
+        self._connections.clear()
+        try:
+            with open(order_path, "rb") as f:
+                order = ForkOrder.from_request(json.loads(f.read()))
+        except (OSError, ValueError) as ex:
+            print("fdk: resumed child: bad order {}: {}".format(order_path, ex), file=sys.stderr,
+                  flush=True)
+            os._exit(1)
+        run_child(self._handler, order)
 
     def _inherited(self) -> List[Any]:
         return [self._poller, self._listener] + [c.sock for c in self._connections.values()]

@@ -20,6 +20,21 @@ void launch_open(const struct order *o, struct launch_files *f) {
   if (f->output < 0) {
     fail("open output file %s", o->output);
   }
+  f->uffd_dev = -1;
+  if (o->uffd) {
+    /* Opened here, as root: the instance gets it without the capability the device asks for. */
+    int dev = open("/dev/userfaultfd", O_RDWR | O_CLOEXEC);
+    if (dev < 0) {
+      fail("open /dev/userfaultfd");
+    }
+    if (dup3(dev, ORDER_UFFD_FD, O_CLOEXEC) != ORDER_UFFD_FD) {
+      fail("move /dev/userfaultfd to fd %d", ORDER_UFFD_FD);
+    }
+    if (close(dev) != 0) {
+      fail("close /dev/userfaultfd");
+    }
+    f->uffd_dev = ORDER_UFFD_FD;
+  }
   f->ncgroups = 0;
   for (size_t i = 0; i < o->ncgroups; i++) {
     char path[4096];
@@ -123,6 +138,9 @@ static void instance_main(const struct order *o, struct launch_files *f, int sta
   if (close_range(3, ~0U, CLOSE_RANGE_CLOEXEC) != 0) {
     child_fail(status_fd, "mark descriptors close-on-exec");
   }
+  if (f->uffd_dev >= 0 && fcntl(f->uffd_dev, F_SETFD, 0) != 0) {
+    child_fail(status_fd, "pass /dev/userfaultfd to the instance");
+  }
   execve(o->argv[0], o->argv, o->envp);
   char what[512];
   snprintf(what, sizeof what, "execute %s", o->argv[0]);
@@ -149,6 +167,9 @@ pid_t launch_start(const struct order *o, struct launch_files *f) {
   }
   if (close(f->output) != 0) {
     fail("close the output file");
+  }
+  if (f->uffd_dev >= 0 && close(f->uffd_dev) != 0) {
+    fail("close /dev/userfaultfd");
   }
   for (size_t i = 0; i < f->ncgroups; i++) {
     if (close(f->cgroup_procs[i]) != 0) {

@@ -9,6 +9,7 @@
 /* Host-side resources the instance needs, opened before the host tree goes away. */
 struct launch_files {
   int output;
+  int uffd_dev; /* open /dev/userfaultfd at ORDER_UFFD_FD, or -1 */
   int cgroup_procs[ORDER_MAX_CGROUPS];
   size_t ncgroups;
 };

@@ -5,8 +5,11 @@
  * init binds the bundle and run dir, pivots into the view and starts the instance as an
  * unprivileged uid in the instance's cgroups, then stays as the namespace's reaper.
  *
- * Usage: cleave-container --root DIR --tmp-size BYTES [--runtime DIR] [--mask DIR]... [--join CGROUP_DIR]...
- * --runtime is bound read-only at /cleave/sdk-python in every container (the function runtime).
+ * Usage: cleave-container --root DIR --tmp-size BYTES [--runtime DIR] [--kmod DIR] [--mask DIR]...
+ *        [--join CGROUP_DIR]...
+ * --runtime is bound read-only at /cleave/sdk-python in every container (the function runtime),
+ * --kmod read-only at /cleave/kmod (the fork primitive: seeds map its library from there, remote
+ * children run its restorer, so the path is the same on every node).
  * Status lines on stdout: "helper <init's host pid>", "prepared", "started <pid in container>",
  * "exit <wait status>", "reaped <pid> <wait status>", "error <message>".
  */
@@ -32,6 +35,7 @@
 struct options {
   const char *root;
   const char *runtime;
+  const char *kmod;
   unsigned long long tmp_bytes;
   const char *masks[MAX_LIST];
   size_t nmasks;
@@ -63,6 +67,8 @@ static void parse(int argc, char **argv, struct options *o) {
       }
     } else if (strcmp(argv[i - 1], "--runtime") == 0) {
       o->runtime = value;
+    } else if (strcmp(argv[i - 1], "--kmod") == 0) {
+      o->kmod = value;
     } else if (strcmp(argv[i - 1], "--mask") == 0) {
       add(o->masks, &o->nmasks, value, "--mask");
     } else if (strcmp(argv[i - 1], "--join") == 0) {
@@ -72,7 +78,8 @@ static void parse(int argc, char **argv, struct options *o) {
     }
   }
   if (o->root == NULL || o->tmp_bytes == 0) {
-    fail_plain("usage: cleave-container --root DIR --tmp-size BYTES [--runtime DIR] [--mask DIR]... [--join CGROUP_DIR]...");
+    fail_plain("usage: cleave-container --root DIR --tmp-size BYTES [--runtime DIR] [--kmod DIR] [--mask DIR]... "
+               "[--join CGROUP_DIR]...");
   }
 }
 
@@ -99,7 +106,7 @@ static int container_init(const struct options *opt) {
   if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) != 0) {
     fail("set the parent-death signal");
   }
-  rootfs_prepare(opt->root, opt->tmp_bytes, opt->runtime, opt->masks, opt->nmasks);
+  rootfs_prepare(opt->root, opt->tmp_bytes, opt->runtime, opt->kmod, opt->masks, opt->nmasks);
   report("prepared");
   struct order order;
   if (order_read(0, &order) != 0) {

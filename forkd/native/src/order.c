@@ -99,6 +99,12 @@ int order_read(int fd, struct order *o) {
       o->run = value;
     } else if (strcmp(entry, "children") == 0) {
       o->children = value;
+    } else if (strcmp(entry, "pageserver") == 0) {
+      o->pageserver = value;
+    } else if (strcmp(entry, "pagecache") == 0) {
+      o->pagecache = value;
+    } else if (strcmp(entry, "uffd") == 0) {
+      o->uffd = number(entry, value) != 0;
     } else if (strcmp(entry, "output") == 0) {
       o->output = value;
     } else if (strcmp(entry, "hostname") == 0) {

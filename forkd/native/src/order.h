@@ -2,7 +2,9 @@
  * The start order forkd sends on the helper's stdin once: NUL-terminated "key=value" strings,
  * ended by an empty string. Keys: bundle, run, children (seeds only), output, uid, gid, hostname,
  * fsize (bytes), cgroup (repeated: a cgroup directory the instance joins), arg (repeated, argv),
- * env (repeated, "K=V"). Paths are host paths.
+ * env (repeated, "K=V"), pageserver (a prepared seed: the page server's socket dir), pagecache (a
+ * remote child: the node's page cache dir of its handle), uffd (1: the instance gets an open
+ * /dev/userfaultfd as fd ORDER_UFFD_FD, for an unprivileged restorer). Paths are host paths.
  */
 #ifndef CLEAVE_ORDER_H
 #define CLEAVE_ORDER_H
@@ -11,12 +13,17 @@
 #include <sys/types.h>
 
 #define ORDER_MAX_CGROUPS 8
+/* Where an instance started with uffd=1 finds /dev/userfaultfd open (above any fd the helper uses). */
+#define ORDER_UFFD_FD 100
 
 struct order {
   char *buf; /* owns every string below */
   const char *bundle;
   const char *run;
   const char *children; /* NULL unless the instance is a seed */
+  const char *pageserver; /* NULL unless the instance is a seed to prepare */
+  const char *pagecache;  /* NULL unless the instance is a remote child */
+  int uffd;
   const char *output;
   const char *hostname;
   uid_t uid;

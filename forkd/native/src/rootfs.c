@@ -153,15 +153,15 @@ static void make_dev(const char *root, unsigned long long tmp_bytes) {
 
 static void bind_into(const char *src, const char *root, const char *at, unsigned long long attrs);
 
-void rootfs_prepare(const char *root, unsigned long long tmp_bytes, const char *runtime, const char *const *masks,
-                    size_t nmasks) {
+void rootfs_prepare(const char *root, unsigned long long tmp_bytes, const char *runtime, const char *kmod,
+                    const char *const *masks, size_t nmasks) {
   char path[PATH_MAX], data[64];
   /* Nothing done here may propagate back to the host. */
   do_mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL);
   do_mount("cleave-root", root, "tmpfs", MS_NOSUID | MS_NODEV, "size=64k,mode=755");
   mirror_host_root(root);
   static const char *const DIRS[] = {"proc", "dev", "tmp", "function", "cleave", "cleave/run", "cleave/children",
-                                      "cleave/sdk-python"};
+                                      "cleave/sdk-python", "cleave/kmod", "cleave/pageserver", "cleave/pagecache"};
   for (size_t i = 0; i < sizeof DIRS / sizeof DIRS[0]; i++) {
     path_join(path, sizeof path, root, DIRS[i]);
     make_dir(path, 0755);
@@ -176,6 +176,9 @@ void rootfs_prepare(const char *root, unsigned long long tmp_bytes, const char *
   make_dev(root, tmp_bytes);
   if (runtime != NULL) {
     bind_into(runtime, root, "cleave/sdk-python", MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV);
+  }
+  if (kmod != NULL) {
+    bind_into(kmod, root, "cleave/kmod", MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV);
   }
   /* Mounted by the pid namespace's init, so it shows that namespace. */
   path_join(path, sizeof path, root, "proc");
@@ -194,6 +197,13 @@ void rootfs_enter(const char *root, const struct order *o) {
   bind_into(o->run, root, "cleave/run", MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC);
   if (o->children != NULL) {
     bind_into(o->children, root, "cleave/children", MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC);
+  }
+  if (o->pageserver != NULL) {
+    bind_into(o->pageserver, root, "cleave/pageserver",
+              MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC);
+  }
+  if (o->pagecache != NULL) {
+    bind_into(o->pagecache, root, "cleave/pagecache", MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC);
   }
   if (sethostname(o->hostname, strlen(o->hostname)) != 0) {
     fail("sethostname %s", o->hostname);

@@ -1,6 +1,7 @@
 package io.cleave.forkd;
 
 import io.cleave.forkd.api.ForkdHealth;
+import io.cleave.forkd.api.RemoteRef;
 
 import io.cleave.common.error.ApiError;
 import java.io.IOException;
@@ -12,13 +13,13 @@ import java.util.Map;
 import java.util.concurrent.locks.LockSupport;
 
 /**
- * Cold instances and seeds, each in a lean container of its own taken from a pool prepared
- * ahead, with a cgroup and an unprivileged uid of its own. A seed's container outlives the seed
- * while its children run in it.
+ * Cold instances, seeds and remote children, each in a lean container of its own taken from a
+ * pool prepared ahead, with a cgroup and an unprivileged uid (remote children of one handle share
+ * one, see {@link RemoteHandles}). A seed's container outlives the seed while its children run in it.
  */
 final class ContainerStarts implements AutoCloseable {
   /** Inside the container (docs/CONTRACTS.md). */
-  private static final String RUN = "/cleave/run";
+  static final String RUN = "/cleave/run";
   /** Preparing a container spawns a helper that sets up namespaces and mounts: bounded apart from starts. */
   private static final long PREPARE_TIMEOUT_MS = 30_000;
 
@@ -28,13 +29,14 @@ final class ContainerStarts implements AutoCloseable {
   private final UidRange uids;
   private final MadeAhead<Container> pool;
 
-  ContainerStarts(ForkdConfig config, CgroupLayout cgroups, Cgroup poolCgroup, Readiness readiness) {
+  ContainerStarts(ForkdConfig config, CgroupLayout cgroups, Cgroup poolCgroup, Readiness readiness, UidRange uids,
+      boolean withKmod) {
     this.config = config;
     this.cgroups = cgroups;
     this.readiness = readiness;
-    this.uids = new UidRange(config.uidBase(), config.uidCount());
+    this.uids = uids;
     List<String> helper = Container.helperCommand(config.helper(), config.stagingRoot(), config.tmpBytes(),
-        config.runtimeDir(), List.of(config.dataDir()), poolCgroup.dirs());
+        config.runtimeDir(), withKmod ? config.kmodDir() : null, List.of(config.dataDir()), poolCgroup.dirs());
     this.pool = new MadeAhead<>("container", () -> Container.prepare(helper, PREPARE_TIMEOUT_MS),
         Container::alive, Container::killAndWait, config.poolSize());
   }
@@ -43,8 +45,11 @@ final class ContainerStarts implements AutoCloseable {
     return new ForkdHealth.Pool(pool.ready(), pool.target());
   }
 
-  /** Starts a cold instance or a seed; answers once it is ready. A failed start leaves nothing behind. */
-  Instance start(boolean seed, StartSpec spec, Path bundle, List<String> command, long t0) {
+  /**
+   * Starts a cold instance or a seed; answers once it is ready. A seed given {@code preparer}
+   * is prepared then. A failed start leaves nothing behind.
+   */
+  Instance start(boolean seed, SeedPreparer preparer, StartSpec spec, Path bundle, List<String> command, long t0) {
     String id = Instance.newId(seed ? "s" : "c");
     int uid = uids.acquire();
     if (uid < 0) {
@@ -52,9 +57,9 @@ final class ContainerStarts implements AutoCloseable {
     }
     Path runDir = config.instancesDir().resolve(id);
     Path childrenDir = seed ? config.forksDir().resolve(id) : null;
-    Cgroup cgroup = null;
-    Container container = null;
+    Launched launched = null;
     PidHandle handle = null;
+    SeedControl control = null;
     boolean started = false;
     try {
       RunDirs.make(runDir);
@@ -62,11 +67,129 @@ final class ContainerStarts implements AutoCloseable {
         Files.createDirectory(childrenDir);
         RunDirs.chmod(childrenDir, 0711);
       }
+      Map<String, String> env = env(spec);
+      Map<String, String> extra = new LinkedHashMap<>();
+      if (seed) {
+        env.remove("FN_LISTENER");
+        env.put("CLEAVE_MODE", "seed");
+        env.put("CLEAVE_CONTROL", "unix:" + RUN + "/ctl.sock");
+        extra.put("children", childrenDir.toString());
+        if (preparer != null) {
+          extra.put("pageserver", preparer.socketDir().toString());
+        }
+      } else {
+        env.put("CLEAVE_MODE", "cold");
+        env.put("FN_LISTENER", "unix:" + RUN + "/lsnr.sock");
+      }
+      launched = launch(id, uid, spec, bundle, runDir, command, env, extra, seed ? "ctl.sock" : "lsnr.sock", t0);
+      if (!seed) {
+        started = true;
+        return new Instance.Cold(id, launched.pid, launched.cgroup, runDir, launched.container, uid);
+      }
+      handle = PidHandle.open(launched.pid);
+      if (handle == null) {
+        throw new ApiError(502, "seed exited right after it was ready");
+      }
+      control = SeedControl.connect(runDir.resolve("ctl.sock"));
+      Instance.Seed s = new Instance.Seed(id, launched.pid, launched.cgroup, runDir, childrenDir, launched.container,
+          uid, handle, control, preparer != null);
+      if (preparer != null) {
+        s.remote = preparer.prepare(s);
+      }
+      started = true;
+      return s;
+    } catch (IOException e) {
+      throw new ApiError(500, "cannot start the instance: " + e.getMessage());
+    } finally {
+      if (!started) {
+        if (control != null) {
+          control.close();
+        }
+        if (handle != null) {
+          handle.close();
+        }
+        if (launched != null) {
+          launched.discard();
+        }
+        RunDirs.deleteTree(runDir);
+        if (childrenDir != null) {
+          RunDirs.deleteTree(childrenDir);
+        }
+        uids.release(uid);
+      }
+    }
+  }
+
+  /** How a seed started with {@code prepare} gets its snapshot taken (see {@link Forkd}). */
+  interface SeedPreparer {
+    /** The page server's socket dir, bound into the seed's container. */
+    Path socketDir();
+
+    /** Prepares the ready seed; an {@link ApiError} fails its start. */
+    RemoteRef prepare(Instance.Seed seed);
+  }
+
+  /**
+   * Starts a remote child: {@code command} runs the restorer, which resumes the snapshot as its
+   * child; ready once that child binds its listener. The caller has written its order and holds
+   * the lease; a failed start leaves the run dir to the caller and nothing else behind.
+   */
+  Instance.Remote startRemote(String id, StartSpec spec, Path bundle, Path runDir, List<String> command,
+      RemoteRef ref, RemoteHandles.Lease lease, long t0) {
+    Map<String, String> env = env(spec);
+    env.put("CLEAVE_MODE", "remote-fork");
+    env.put("FN_LISTENER", "unix:" + RUN + "/lsnr.sock");
+    Map<String, String> extra = new LinkedHashMap<>();
+    extra.put("pagecache", lease.cacheDir.toString());
+    extra.put("uffd", "1");
+    Launched l = launch(id, lease.uid, spec, bundle, runDir, command, env, extra, "lsnr.sock", t0);
+    return new Instance.Remote(id, l.pid, l.cgroup, runDir, l.container, ref, lease);
+  }
+
+  private static Map<String, String> env(StartSpec spec) {
+    Map<String, String> defaults = new LinkedHashMap<>();
+    defaults.put("PATH", "/usr/local/bin:/usr/bin:/bin");
+    defaults.put("HOME", "/tmp");
+    defaults.put("LANG", "C.UTF-8");
+    return spec.instanceEnv(defaults);
+  }
+
+  /** A started container instance: its container, host pid and cgroup. */
+  private record Launched(Container container, long pid, Cgroup cgroup, CgroupLayout cgroups) {
+    void discard() {
+      container.killAndWait();
+      cgroups.remove(cgroup);
+    }
+  }
+
+  /**
+   * Makes the cgroup, sends the order to a pooled container and waits for {@code ready} in the
+   * run dir. On failure the container and cgroup are gone (the uid and run dir are the caller's).
+   */
+  private Launched launch(String id, int uid, StartSpec spec, Path bundle, Path runDir, List<String> command,
+      Map<String, String> env, Map<String, String> extra, String readyName, long t0) {
+    Cgroup cgroup = null;
+    Container container = null;
+    boolean started = false;
+    try {
       cgroup = cgroups.create("i-" + id);
       cgroups.limit(cgroup, spec.memoryBytes(), config.pidsMax(), spec.cpuShares());
-      byte[] order = order(seed, id, uid, spec, bundle, command, runDir, childrenDir, cgroup);
+      Map<String, String> single = new LinkedHashMap<>();
+      single.put("bundle", bundle.toString());
+      single.put("run", runDir.toString());
+      single.putAll(extra);
+      single.put("output", runDir.resolve("output").toString());
+      single.put("hostname", id);
+      single.put("uid", Integer.toString(uid));
+      single.put("gid", Integer.toString(uid));
+      single.put("fsize", Long.toString(config.logLimitBytes()));
+      Map<String, List<String>> repeated = new LinkedHashMap<>();
+      repeated.put("cgroup", cgroup.dirs().stream().map(Path::toString).toList());
+      repeated.put("arg", command);
+      repeated.put("env", env.entrySet().stream().map(e -> e.getKey() + "=" + e.getValue()).toList());
+      byte[] order = Container.order(single, repeated);
 
-      Path ready = runDir.resolve(seed ? "ctl.sock" : "lsnr.sock");
+      Path ready = runDir.resolve(readyName);
       container = pool.take();
       long pid;
       try (PathWatch.Watch watch = readiness.watch(runDir)) {
@@ -81,19 +204,8 @@ final class ContainerStarts implements AutoCloseable {
         }
       }
       RunDirs.takeOver(ready);
-      Instance instance;
-      if (seed) {
-        handle = PidHandle.open(pid);
-        if (handle == null) {
-          throw new ApiError(502, "seed exited right after it was ready");
-        }
-        SeedControl control = SeedControl.connect(ready);
-        instance = new Instance.Seed(id, pid, cgroup, runDir, childrenDir, container, uid, handle, control);
-      } else {
-        instance = new Instance.Cold(id, pid, cgroup, runDir, container, uid);
-      }
       started = true;
-      return instance;
+      return new Launched(container, pid, cgroup, cgroups);
     } catch (Container.StartFailure f) {
       String m = f.getMessage();
       throw new ApiError(m.startsWith("execute ") ? 400 : 500, "cannot start the instance: " + m);
@@ -104,53 +216,11 @@ final class ContainerStarts implements AutoCloseable {
         if (container != null) {
           container.killAndWait();
         }
-        if (handle != null) {
-          handle.close();
-        }
         if (cgroup != null) {
           cgroups.remove(cgroup);
         }
-        RunDirs.deleteTree(runDir);
-        if (childrenDir != null) {
-          RunDirs.deleteTree(childrenDir);
-        }
-        uids.release(uid);
       }
     }
-  }
-
-  /** The helper's start order: what to bind where, as whom, in which cgroup, running what. */
-  private byte[] order(boolean seed, String id, int uid, StartSpec spec, Path bundle, List<String> command,
-      Path runDir, Path childrenDir, Cgroup cgroup) {
-    Map<String, String> defaults = new LinkedHashMap<>();
-    defaults.put("PATH", "/usr/local/bin:/usr/bin:/bin");
-    defaults.put("HOME", "/tmp");
-    defaults.put("LANG", "C.UTF-8");
-    Map<String, String> env = spec.instanceEnv(defaults);
-    if (seed) {
-      env.remove("FN_LISTENER");
-      env.put("CLEAVE_MODE", "seed");
-      env.put("CLEAVE_CONTROL", "unix:" + RUN + "/ctl.sock");
-    } else {
-      env.put("CLEAVE_MODE", "cold");
-      env.put("FN_LISTENER", "unix:" + RUN + "/lsnr.sock");
-    }
-    Map<String, String> single = new LinkedHashMap<>();
-    single.put("bundle", bundle.toString());
-    single.put("run", runDir.toString());
-    if (seed) {
-      single.put("children", childrenDir.toString());
-    }
-    single.put("output", runDir.resolve("output").toString());
-    single.put("hostname", id);
-    single.put("uid", Integer.toString(uid));
-    single.put("gid", Integer.toString(uid));
-    single.put("fsize", Long.toString(config.logLimitBytes()));
-    Map<String, List<String>> repeated = new LinkedHashMap<>();
-    repeated.put("cgroup", cgroup.dirs().stream().map(Path::toString).toList());
-    repeated.put("arg", command);
-    repeated.put("env", env.entrySet().stream().map(e -> e.getKey() + "=" + e.getValue()).toList());
-    return Container.order(single, repeated);
   }
 
   /** Kills a cold instance with its container; removes its cgroup and run dir, frees its uid. */
@@ -159,6 +229,13 @@ final class ContainerStarts implements AutoCloseable {
     cgroups.remove(c.cgroup);
     RunDirs.deleteTree(c.runDir);
     uids.release(c.uid);
+  }
+
+  /** Kills a remote child with its container (and so its restorer); removes its cgroup and run dir. */
+  void delete(Instance.Remote r) {
+    r.container.killAndWait();
+    cgroups.remove(r.cgroup);
+    RunDirs.deleteTree(r.runDir);
   }
 
   /** Kills the seed alone: its container stays while its children run. */

@@ -2,6 +2,7 @@ package io.cleave.forkd;
 
 import io.cleave.forkd.api.ForkdHealth;
 import io.cleave.forkd.api.InstanceStatus;
+import io.cleave.forkd.api.RemoteRef;
 import io.cleave.forkd.api.StartRequest;
 import io.cleave.forkd.api.StartedInstance;
 
@@ -25,9 +26,9 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.logging.Logger;
 
 /**
- * The fork daemon: the table of the instances it started (cold instances, seeds, fork children)
- * and the composition of what starts, reports on and removes them. Every method blocks: callers
- * run them off the event loop.
+ * The fork daemon: the table of the instances it started (cold instances, seeds, fork children,
+ * remote children) and the composition of what starts, reports on and removes them, with the
+ * node's page server. Every method blocks: callers run them off the event loop.
  */
 final class Forkd implements AutoCloseable {
   private static final Logger LOG = Logger.getLogger("forkd");
@@ -41,16 +42,22 @@ final class Forkd implements AutoCloseable {
   private final Readiness readiness;
   private final ContainerStarts containers;
   private final Forks forks;
+  private final RemoteChildren remotes;
+  private final SeedSnapshots snapshots;
   private final Map<String, Instance> instances = new ConcurrentHashMap<>();
 
-  private Forkd(ForkdConfig config, CgroupLayout cgroups, Cgroup poolCgroup, FileChannel lockFile) {
+  private Forkd(ForkdConfig config, CgroupLayout cgroups, Cgroup poolCgroup, FileChannel lockFile, String noRemote) {
     this.config = config;
     this.cgroups = cgroups;
     this.lockFile = lockFile;
     this.checks = new StartChecks(config.dataDir());
     this.readiness = new Readiness(config.startTimeoutMs());
-    this.containers = new ContainerStarts(config, cgroups, poolCgroup, readiness);
+    UidRange uids = new UidRange(config.uidBase(), config.uidCount());
+    this.containers = new ContainerStarts(config, cgroups, poolCgroup, readiness, uids, noRemote == null);
     this.forks = new Forks(config, cgroups, readiness);
+    this.remotes = new RemoteChildren(config, containers,
+        new RemoteHandles(uids, config.uidCount(), config.pagecacheDir()));
+    this.snapshots = new SeedSnapshots(noRemote, config.startTimeoutMs(), instances::values);
   }
 
   /** Takes the data dir (one forkd per data dir), cleans a predecessor's leftovers, starts the pool. */
@@ -87,13 +94,27 @@ final class Forkd implements AutoCloseable {
     Files.createDirectories(config.slotsDir());
     Files.createDirectories(config.stagingRoot());
     InstanceRuntime.install(config.runtimeSource(), config.runtimeDir());
+    String noRemote = null;
+    try {
+      ForkPrimitive.install(config.kmodSource(), config.kmodDir());
+    } catch (IOException e) {
+      noRemote = e.getMessage();
+      LOG.warning("no remote fork on this node: " + noRemote);
+    }
+    Files.createDirectories(config.pagecacheDir());
     Cgroup poolCgroup = cgroups.create("pool");
-    ForkdConfig real = new ForkdConfig(dataReal, config.socket(), config.helper(), config.runtimeSource(),
-        config.poolSize(),
-        config.uidBase(), config.uidCount(), config.pidsMax(), config.tmpBytes(), config.logLimitBytes(),
-        config.startTimeoutMs(), config.favorDynmods());
+    ForkdConfig real = config.withDataDir(dataReal);
     LOG.info("forkd on " + dataReal + ": cgroups " + cgroups.parents() + ", pool " + config.poolSize());
-    return new Forkd(real, cgroups, poolCgroup, lockFile);
+    Forkd forkd = new Forkd(real, cgroups, poolCgroup, lockFile, noRemote);
+    try {
+      forkd.snapshots.start(real, cgroups);
+    } catch (IOException e) {
+      forkd.close();
+      throw new IOException("cannot start the page server on " + real.pageserverBind() + ":"
+          + real.pageserverPort() + " (CLEAVE_FORKD_PAGESERVER_BIND, CLEAVE_FORKD_PAGESERVER_PORT): "
+          + e.getMessage(), e);
+    }
+    return forkd;
   }
 
   /** forkd's cgroups are named after the data dir: one forkd per data dir, several per machine. */
@@ -116,7 +137,7 @@ final class Forkd implements AutoCloseable {
         others++;
       }
     }
-    return new ForkdHealth(true, containers.pool(), others, seeds);
+    return new ForkdHealth(true, containers.pool(), others, seeds, snapshots.address());
   }
 
   StartedInstance start(StartRequest r) {
@@ -126,8 +147,22 @@ final class Forkd implements AutoCloseable {
       return started(forks.fork(seed(StartChecks.required(r.seedId(), "seed_id")), spec, t0), t0);
     }
     Path bundle = checks.bundle(r.bundleDir());
+    if (r.mode() == StartMode.REMOTE_FORK) {
+      RemoteRef ref = RemoteChildren.checked(r.remote());
+      snapshots.require();
+      return started(remotes.start(ref, spec, bundle, t0), t0);
+    }
     List<String> command = checks.command(r.command(), bundle);
-    return started(containers.start(r.seed(), spec, bundle, command, t0), t0);
+    boolean seed = r.seed();
+    if (Boolean.TRUE.equals(r.prepare()) && !seed) {
+      throw StartChecks.bad("prepare is for seeds (mode seed)");
+    }
+    ContainerStarts.SeedPreparer preparer = null;
+    if (seed && Boolean.TRUE.equals(r.prepare())) {
+      snapshots.require();
+      preparer = snapshots;
+    }
+    return started(containers.start(seed, preparer, spec, bundle, command, t0), t0);
   }
 
   private Instance.Seed seed(String id) {
@@ -145,8 +180,10 @@ final class Forkd implements AutoCloseable {
   private StartedInstance started(Instance i, long t0) {
     instances.put(i.id(), i);
     String listener = i instanceof Instance.Seed ? null : i.runDir().resolve("lsnr.sock").toString();
-    StartMode startMode = i instanceof Instance.Forked ? StartMode.FORK : StartMode.COLD;
-    return new StartedInstance(i.id(), i.pid(), listener, startMode, millisSince(t0));
+    StartMode startMode = i instanceof Instance.Forked ? StartMode.FORK
+        : i instanceof Instance.Remote ? StartMode.REMOTE_FORK : StartMode.COLD;
+    RemoteRef remote = i instanceof Instance.Seed s ? s.remote : null;
+    return new StartedInstance(i.id(), i.pid(), listener, startMode, millisSince(t0), remote);
   }
 
   private static double millisSince(long t0) {
@@ -172,13 +209,27 @@ final class Forkd implements AutoCloseable {
     } catch (IOException e) {
       logBytes = 0;
     }
+    RemoteRef remote = i instanceof Instance.Seed s && !s.deleted ? s.remote : null;
+    String reason = i instanceof Instance.Remote ? RemoteChildren.exitReason(wait, i.output()) : null;
     return new InstanceStatus(id, running ? "running" : "exited", code, signal, cgroups.oomKilled(i.cgroup()),
-        cgroups.memoryBytes(i.cgroup()), running ? ProcFs.pssBytes(i.pid()) : 0, logBytes);
+        cgroups.memoryBytes(i.cgroup()), running ? pssBytes(i) : 0, logBytes, remote, reason);
   }
 
-  private boolean running(Instance i) {
-    if (i instanceof Instance.Cold c) {
-      return c.container.mainExit() == null && c.container.alive();
+  /** A remote child's memory is mostly its restored process's, the restorer's only child. */
+  private static long pssBytes(Instance i) {
+    long pss = ProcFs.pssBytes(i.pid());
+    if (i instanceof Instance.Remote) {
+      for (long child : ProcFs.children(i.pid())) {
+        pss += ProcFs.pssBytes(child);
+      }
+    }
+    return pss;
+  }
+
+    private boolean running(Instance i) {
+    if (i instanceof Instance.Cold || i instanceof Instance.Remote) {
+      Container c = container(i);
+      return c.mainExit() == null && c.alive();
     }
     if (i instanceof Instance.Seed s) {
       return !s.deleted && s.handle.alive();
@@ -187,8 +238,8 @@ final class Forkd implements AutoCloseable {
   }
 
   private Integer exitStatus(Instance i) {
-    if (i instanceof Instance.Cold c) {
-      return c.container.mainExit();
+    if (i instanceof Instance.Cold || i instanceof Instance.Remote) {
+      return container(i).mainExit();
     }
     if (i instanceof Instance.Seed s) {
       return s.container.mainExit();
@@ -212,7 +263,10 @@ final class Forkd implements AutoCloseable {
     }
     if (i instanceof Instance.Cold c) {
       containers.delete(c);
+    } else if (i instanceof Instance.Remote r) {
+      remotes.delete(r);
     } else if (i instanceof Instance.Seed s) {
+      snapshots.revoke(s);
       containers.delete(s);
     } else {
       Instance.Forked f = (Instance.Forked) i;
@@ -236,6 +290,7 @@ final class Forkd implements AutoCloseable {
   public void close() {
     containers.close();
     forks.close();
+
     List<Instance> all = new ArrayList<>(instances.values());
     instances.clear();
     for (Instance i : all) {
@@ -250,6 +305,7 @@ final class Forkd implements AutoCloseable {
         f.handle.close();
       }
     }
+    snapshots.close(); // after the seeds: their holders end with their containers anyway
     readiness.close();
     try {
       Leftovers.remove(config, cgroups);
@@ -266,6 +322,9 @@ final class Forkd implements AutoCloseable {
   private static Container container(Instance i) {
     if (i instanceof Instance.Cold c) {
       return c.container;
+    }
+    if (i instanceof Instance.Remote r) {
+      return r.container;
     }
     if (i instanceof Instance.Seed s) {
       return s.container;

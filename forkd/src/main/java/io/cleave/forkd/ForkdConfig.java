@@ -12,6 +12,9 @@ record ForkdConfig(
     Path socket,
     Path helper,
     Path runtimeSource,
+    Path kmodSource,
+    String pageserverBind,
+    int pageserverPort,
     int poolSize,
     int uidBase,
     int uidCount,
@@ -31,6 +34,9 @@ record ForkdConfig(
         socket == null ? data.resolve("run").resolve("forkd.sock") : socket.toAbsolutePath().normalize(),
         helper,
         Path.of(home, "sdk-python").toAbsolutePath().normalize(),
+        Path.of(env.getOrDefault("CLEAVE_FORKD_KMOD", Path.of(home, "kmod").toString())).toAbsolutePath().normalize(),
+        ipv4Knob(env, "CLEAVE_FORKD_PAGESERVER_BIND", "127.0.0.1"),
+        intKnob(env, "CLEAVE_FORKD_PAGESERVER_PORT", 0, 0, 65535),
         intKnob(env, "CLEAVE_FORKD_POOL", 2, 0, 256),
         intKnob(env, "CLEAVE_FORKD_UID_BASE", 900_000, 1000, 2_000_000_000),
         intKnob(env, "CLEAVE_FORKD_UIDS", 100_000, 1, 10_000_000),
@@ -39,6 +45,24 @@ record ForkdConfig(
         intKnob(env, "CLEAVE_FORKD_LOG_LIMIT_MB", 64, 1, 1 << 20) * 1024L * 1024,
         intKnob(env, "CLEAVE_FORKD_START_TIMEOUT_MS", 30_000, 100, 3_600_000),
         !"false".equalsIgnoreCase(env.getOrDefault("CLEAVE_FORKD_FAVOR_DYNMODS", "true")));
+  }
+
+  /** The page server listens on one IPv4 address (restorers connect to HOST:PORT with HOST an address). */
+  private static String ipv4Knob(Map<String, String> env, String name, String fallback) {
+    String value = env.getOrDefault(name, "").trim();
+    if (value.isEmpty()) {
+      return fallback;
+    }
+    if (!value.matches("(25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)(\\.(25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)){3}")) {
+      throw new IllegalArgumentException(name + " must be an IPv4 address, got '" + value + "'");
+    }
+    return value;
+  }
+
+  /** The same settings on the data dir as it really is (links resolved). */
+  ForkdConfig withDataDir(Path real) {
+    return new ForkdConfig(real, socket, helper, runtimeSource, kmodSource, pageserverBind, pageserverPort, poolSize,
+        uidBase, uidCount, pidsMax, tmpBytes, logLimitBytes, startTimeoutMs, favorDynmods);
   }
 
   private static int intKnob(Map<String, String> env, String name, int fallback, int min, int max) {
@@ -81,5 +105,20 @@ record ForkdConfig(
 
   Path stagingRoot() {
     return runDir().resolve("root");
+  }
+
+  /** forkd's copy of the fork primitive (library, restorer, page server, Python binding), bound into every container. */
+  Path kmodDir() {
+    return runDir().resolve("runtime").resolve("kmod");
+  }
+
+  /** The page server's unix socket and port file; bound into prepared seeds' containers. */
+  Path pageserverDir() {
+    return runDir().resolve("pageserver");
+  }
+
+  /** The node's page cache: one dir per handle, shared by that handle's remote children. */
+  Path pagecacheDir() {
+    return runDir().resolve("pagecache");
   }
 }

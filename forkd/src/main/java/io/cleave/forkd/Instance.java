@@ -1,5 +1,7 @@
 package io.cleave.forkd;
 
+import io.cleave.forkd.api.RemoteRef;
+
 import java.nio.file.Path;
 import java.util.HexFormat;
 import java.util.Set;
@@ -10,7 +12,7 @@ import java.util.concurrent.ThreadLocalRandom;
  * An instance forkd started: a cold instance, a seed, or a fork child of a seed. Identity
  * matters (a seed tracks its children), so these are classes, not records.
  */
-sealed interface Instance permits Instance.Cold, Instance.Seed, Instance.Forked {
+sealed interface Instance permits Instance.Cold, Instance.Seed, Instance.Forked, Instance.Remote {
   String id();
 
   /** Host pid of the instance's main process. */
@@ -24,7 +26,10 @@ sealed interface Instance permits Instance.Cold, Instance.Seed, Instance.Forked 
     return runDir().resolve("output");
   }
 
-  /** A new instance id: {@code c-} cold, {@code s-} seed, {@code f-} fork child, then 12 hex digits. */
+  /**
+   * A new instance id: {@code c-} cold, {@code s-} seed, {@code f-} fork child, {@code r-} remote
+   * child, then 12 hex digits.
+   */
   static String newId(String prefix) {
     byte[] b = new byte[6];
     ThreadLocalRandom.current().nextBytes(b);
@@ -74,9 +79,13 @@ sealed interface Instance permits Instance.Cold, Instance.Seed, Instance.Forked 
     volatile boolean deleted;
     /** Set once the container is torn down and the uid given back (exactly once). */
     final java.util.concurrent.atomic.AtomicBoolean ended = new java.util.concurrent.atomic.AtomicBoolean();
+    /** Asked for with the start: prepared again when the page server restarts. */
+    final boolean prepare;
+    /** The snapshot remote children resume from; null unless prepared (and while re-preparing). */
+    volatile RemoteRef remote;
 
     Seed(String id, long pid, Cgroup cgroup, Path runDir, Path childrenDir, Container container, int uid,
-        PidHandle handle, SeedControl control) {
+        PidHandle handle, SeedControl control, boolean prepare) {
       this.id = id;
       this.pid = pid;
       this.cgroup = cgroup;
@@ -86,6 +95,7 @@ sealed interface Instance permits Instance.Cold, Instance.Seed, Instance.Forked 
       this.uid = uid;
       this.handle = handle;
       this.control = control;
+      this.prepare = prepare;
     }
 
     @Override public String id() { return id; }
@@ -112,6 +122,37 @@ sealed interface Instance permits Instance.Cold, Instance.Seed, Instance.Forked 
       this.runDir = runDir;
       this.seed = seed;
       this.handle = handle;
+    }
+
+    @Override public String id() { return id; }
+    @Override public long pid() { return pid; }
+    @Override public Cgroup cgroup() { return cgroup; }
+    @Override public Path runDir() { return runDir; }
+  }
+
+  /**
+   * A remote child: a seed's snapshot resumed in a container of its own by the restorer, which
+   * stays as the child's fault handler (its pid is the instance's; the child is its only child).
+   * Remote children of one handle share a uid and the node's page cache of that handle.
+   */
+  final class Remote implements Instance {
+    final String id;
+    final long pid;
+    final Cgroup cgroup;
+    final Path runDir;
+    final Container container;
+    final RemoteRef ref;
+    final RemoteHandles.Lease lease;
+
+    Remote(String id, long pid, Cgroup cgroup, Path runDir, Container container, RemoteRef ref,
+        RemoteHandles.Lease lease) {
+      this.id = id;
+      this.pid = pid;
+      this.cgroup = cgroup;
+      this.runDir = runDir;
+      this.container = container;
+      this.ref = ref;
+      this.lease = lease;
     }
 
     @Override public String id() { return id; }

@@ -52,6 +52,7 @@ final class Leftovers {
     RunDirs.deleteChildren(config.instancesDir());
     RunDirs.deleteChildren(config.forksDir());
     RunDirs.deleteChildren(config.slotsDir());
+    RunDirs.deleteChildren(config.pagecacheDir());
   }
 
   private static Path record(ForkdConfig config) {

@@ -82,6 +82,34 @@ final class SeedControl implements AutoCloseable {
     return answer.path("pid").asLong();
   }
 
+  /**
+   * Sends a prepare order: the seed snapshots itself through the page server's unix socket
+   * ({@code sock}, as the seed sees it) with the binding in {@code binding}; a child resumed from
+   * the snapshot reads its own order from {@code order}. Answers the handle and its key.
+   */
+  synchronized Prepared prepare(String sock, String binding, String order, long timeoutMs)
+      throws IOException, Refused {
+    Map<String, Object> request = new LinkedHashMap<>();
+    request.put("op", "prepare");
+    request.put("sock", sock);
+    request.put("binding", binding);
+    request.put("order", order);
+    JsonNode answer = request(request, timeoutMs);
+    if (!answer.path("ok").asBoolean(false)) {
+      String error = answer.path("error").asText("the seed refused to prepare without a reason");
+      throw "not-forkable".equals(answer.path("code").asText()) ? new NotForkable(error) : new Refused(error);
+    }
+    String key = answer.path("key").asText("");
+    if (!answer.path("handle").canConvertToLong() || answer.path("handle").asLong() <= 0
+        || !key.matches("[0-9a-f]{32}")) {
+      throw new IOException("prepare answer without a handle and key: " + answer);
+    }
+    return new Prepared(answer.path("handle").asLong(), key);
+  }
+
+  /** A seed's snapshot as its page server knows it. */
+  record Prepared(long handle, String key) {}
+
   synchronized JsonNode request(Map<String, Object> request, long timeoutMs) throws IOException {
     ByteBuffer out = ByteBuffer.wrap((WireJson.write(request) + "\n").getBytes(StandardCharsets.UTF_8));
     long deadline = System.nanoTime() + timeoutMs * 1_000_000;

@@ -52,13 +52,23 @@ final class ForkdProcess {
 
   /** Builds the native helper (cheap when up to date), like the launcher does. */
   static void buildHelper() throws Exception {
-    Process make = new ProcessBuilder("make", "-s", "-C", REPO.resolve("forkd/native").toString())
+    make("forkd/native");
+  }
+
+  /** Builds a C part of the repository (cheap when up to date). */
+  static void make(String dir) throws Exception {
+    Process make = new ProcessBuilder("make", "-s", "-C", REPO.resolve(dir).toString())
         .inheritIO().start();
-    assertEquals(0, make.waitFor(), "make -C forkd/native failed");
+    assertEquals(0, make.waitFor(), "make -C " + dir + " failed");
   }
 
   static ForkdProcess start(Path dataDir, Map<String, String> knobs) throws Exception {
-    Process p = spawn(dataDir, knobs);
+    return start(dataDir, knobs, List.of());
+  }
+
+  /** forkd run by {@code prefix} (such as nsenter into a network namespace). */
+  static ForkdProcess start(Path dataDir, Map<String, String> knobs, List<String> prefix) throws Exception {
+    Process p = spawn(dataDir, knobs, prefix);
     Vertx vertx = Vertx.vertx(new VertxOptions().setPreferNativeTransport(true));
     ForkdProcess forkd = new ForkdProcess(dataDir, p, vertx);
     // Ready means answering: a crashed predecessor's socket file may still be there.
@@ -84,8 +94,13 @@ final class ForkdProcess {
 
   /** Starts ForkdMain without waiting (for tests of refusals). */
   static Process spawn(Path dataDir, Map<String, String> knobs) throws IOException {
+    return spawn(dataDir, knobs, List.of());
+  }
+
+  private static Process spawn(Path dataDir, Map<String, String> knobs, List<String> prefix) throws IOException {
     Files.createDirectories(dataDir);
-    List<String> cmd = new ArrayList<>(List.of(
+    List<String> cmd = new ArrayList<>(prefix);
+    cmd.addAll(List.of(
         Path.of(System.getProperty("java.home"), "bin", "java").toString(),
         "-XX:+UseSerialGC",
         "-cp", System.getProperty("java.class.path"),

@@ -95,7 +95,7 @@ final class InMemoryHost implements InstanceHost {
     starts.add(start);
     if (request.seed()) {
       live.put(id, new Live(start, null, null));
-      return Future.succeededFuture(new StartedInstance(id, 0, null, StartMode.COLD, 0));
+      return Future.succeededFuture(new StartedInstance(id, 0, null, StartMode.COLD, 0, null));
     }
     Path dir = root.resolve(id);
     Path listener = dir.resolve("lsnr.sock");
@@ -107,7 +107,7 @@ final class InMemoryHost implements InstanceHost {
           return server.listen(SocketAddress.domainSocketAddress(listener.toString()))
               .map(s -> {
                 live.put(id, new Live(start, server, output));
-                return new StartedInstance(id, 0, listener.toString(), request.mode(), 0);
+                return new StartedInstance(id, 0, listener.toString(), request.mode(), 0, null);
               });
         });
   }
@@ -131,7 +131,7 @@ final class InMemoryHost implements InstanceHost {
     if (l == null) {
       return Future.failedFuture(new ApiError(404, "unknown instance " + instanceId));
     }
-    return Future.succeededFuture(new InstanceStatus(instanceId, "running", null, null, false, 0, 0, 0));
+    return Future.succeededFuture(new InstanceStatus(instanceId, "running", null, null, false, 0, 0, 0, null, null));
   }
 
   @Override

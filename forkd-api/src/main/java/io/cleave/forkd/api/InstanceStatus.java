@@ -1,11 +1,15 @@
 package io.cleave.forkd.api;
 
+import com.fasterxml.jackson.annotation.JsonInclude;
+
 /**
  * {@code GET /v1/instances/{id}}. {@code exitCode} and {@code signal} are {@code null} while the
  * instance runs (and when the exit could not be observed); {@code oomKilled} is true once the
  * kernel's OOM killer acted in the instance's cgroup; {@code memoryBytes} is the cgroup's usage,
  * {@code pssBytes} the main process's proportional set size (0 once exited); {@code logBytes} is
  * the size of the instance's output so far (the offset the next output will start at).
+ * {@code remote} is a prepared seed's snapshot; {@code exitReason} says why a remote child ended
+ * when its restorer did (page server lost, handle revoked), else {@code null}.
  */
 public record InstanceStatus(
     String instanceId,
@@ -15,7 +19,9 @@ public record InstanceStatus(
     boolean oomKilled,
     long memoryBytes,
     long pssBytes,
-    long logBytes) {
+    long logBytes,
+    @JsonInclude(JsonInclude.Include.NON_NULL) RemoteRef remote,
+    @JsonInclude(JsonInclude.Include.NON_NULL) String exitReason) {
 
   public boolean running() {
     return "running".equals(state);

@@ -9,9 +9,13 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * {@code POST /v1/instances}: start a cold instance, a seed (started cold, {@code seed} true), or a
- * fork of a seed. For {@link StartMode#FORK} only {@code fnId}, {@code appId}, {@code memoryMb},
- * {@code env} and {@code seedId} matter: the child runs the seed's bundle and command.
+ * {@code POST /v1/instances}: start a cold instance, a seed (started cold, {@code seed} true), a
+ * fork of a seed on this node, or a remote fork of a seed prepared on any node. For
+ * {@link StartMode#FORK} only {@code fnId}, {@code appId}, {@code memoryMb}, {@code env} and
+ * {@code seedId} matter: the child runs the seed's bundle and command. {@code prepare} (seeds only)
+ * snapshots the seed for remote forks once it is ready. For {@link StartMode#REMOTE_FORK},
+ * {@code remote} names the snapshot and {@code bundleDir} is this node's copy of the seed's bundle;
+ * {@code command} is ignored.
  *
  * <p>On the wire a seed's {@code mode} is {@code "seed"}, so the JSON keeps one field for both.
  */
@@ -25,26 +29,41 @@ public record StartRequest(
     Map<String, String> env,
     @JsonIgnore StartMode mode,
     @JsonIgnore boolean seed,
-    String seedId) {
+    String seedId,
+    Boolean prepare,
+    RemoteRef remote) {
 
   private static final String SEED = "seed";
 
   public static StartRequest cold(String fnId, String appId, String bundleDir, int memoryMb,
       List<String> command, Map<String, String> env) {
-    return new StartRequest(fnId, appId, bundleDir, memoryMb, command, env, StartMode.COLD, false, null);
+    return new StartRequest(fnId, appId, bundleDir, memoryMb, command, env, StartMode.COLD, false, null, null, null);
   }
 
   public static StartRequest seed(String fnId, String appId, String bundleDir, int memoryMb,
       List<String> command, Map<String, String> env) {
-    return new StartRequest(fnId, appId, bundleDir, memoryMb, command, env, StartMode.COLD, true, null);
+    return new StartRequest(fnId, appId, bundleDir, memoryMb, command, env, StartMode.COLD, true, null, null, null);
+  }
+
+  /** A seed that is also snapshotted for remote forks once it is ready (answered as {@code remote}). */
+  public static StartRequest preparedSeed(String fnId, String appId, String bundleDir, int memoryMb,
+      List<String> command, Map<String, String> env) {
+    return new StartRequest(fnId, appId, bundleDir, memoryMb, command, env, StartMode.COLD, true, null, true, null);
   }
 
   public static StartRequest fork(String seedId, String fnId, String appId, int memoryMb,
       Map<String, String> env) {
-    return new StartRequest(fnId, appId, null, memoryMb, null, env, StartMode.FORK, false, seedId);
+    return new StartRequest(fnId, appId, null, memoryMb, null, env, StartMode.FORK, false, seedId, null, null);
   }
 
-  /** {@code cold}, {@code seed} or {@code fork}: forkd starts no other way. */
+  /** A child of a seed prepared on any node, resumed here with this node's copy of its bundle. */
+  public static StartRequest remoteFork(RemoteRef remote, String fnId, String appId, String bundleDir,
+      int memoryMb, Map<String, String> env) {
+    return new StartRequest(fnId, appId, bundleDir, memoryMb, null, env, StartMode.REMOTE_FORK, false, null, null,
+        remote);
+  }
+
+  /** {@code cold}, {@code seed}, {@code fork} or {@code remote-fork}: forkd starts no other way. */
   @JsonCreator
   static StartRequest fromWire(
       @JsonProperty("fn_id") String fnId,
@@ -54,13 +73,16 @@ public record StartRequest(
       @JsonProperty("command") List<String> command,
       @JsonProperty("env") Map<String, String> env,
       @JsonProperty("mode") String mode,
-      @JsonProperty("seed_id") String seedId) {
+      @JsonProperty("seed_id") String seedId,
+      @JsonProperty("prepare") Boolean prepare,
+      @JsonProperty("remote") RemoteRef remote) {
     boolean seed = SEED.equals(mode);
     StartMode startMode = mode == null ? null : seed ? StartMode.COLD : StartMode.fromWireName(mode);
-    if (startMode != null && startMode != StartMode.COLD && startMode != StartMode.FORK) {
-      throw new IllegalArgumentException("mode must be one of cold, seed, fork");
+    if (startMode != null && startMode != StartMode.COLD && startMode != StartMode.FORK
+        && startMode != StartMode.REMOTE_FORK) {
+      throw new IllegalArgumentException("mode must be one of cold, seed, fork, remote-fork");
     }
-    return new StartRequest(fnId, appId, bundleDir, memoryMb, command, env, startMode, seed, seedId);
+    return new StartRequest(fnId, appId, bundleDir, memoryMb, command, env, startMode, seed, seedId, prepare, remote);
   }
 
   @JsonProperty("mode")

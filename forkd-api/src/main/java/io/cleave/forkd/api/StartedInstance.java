@@ -6,8 +6,10 @@ import io.cleave.common.model.StartMode;
 /**
  * forkd's answer once an instance is ready. {@code listener} is the host path of the instance's
  * unix socket ({@code null} for a seed, which serves no calls); {@code startMode} is
- * {@link StartMode#COLD} or {@link StartMode#FORK} (a seed reports cold); {@code startMs} is the
- * time forkd spent from receiving the request to seeing the instance ready.
+ * {@link StartMode#COLD}, {@link StartMode#FORK} or {@link StartMode#REMOTE_FORK} (a seed reports
+ * cold); {@code startMs} is the time forkd spent from receiving the request to seeing the instance
+ * ready; {@code remote} is a prepared seed's snapshot (else {@code null}).
  */
 @JsonInclude(JsonInclude.Include.NON_NULL)
-public record StartedInstance(String instanceId, long pid, String listener, StartMode startMode, double startMs) {}
+public record StartedInstance(String instanceId, long pid, String listener, StartMode startMode, double startMs,
+    RemoteRef remote) {}

@@ -38,11 +38,15 @@ class StartWireTest {
     assertEquals("s-1", fork.seedId());
     assertEquals(32, fork.memoryMb());
     assertNull(WireJson.read("{\"fn_id\":\"f\"}", StartRequest.class).mode());
+    StartRequest remote = WireJson.read("{\"mode\":\"remote-fork\",\"remote\":{\"pageserver\":\"10.0.0.1:7070\","
+        + "\"handle\":3,\"key\":\"ab\"}}", StartRequest.class);
+    assertEquals(StartMode.REMOTE_FORK, remote.mode());
+    assertEquals(3, remote.remote().handle());
   }
 
   @Test
   void aModeForkdCannotStartIsMalformed() {
-    for (String mode : List.of("warm", "remote-fork", "restore", "bogus")) {
+    for (String mode : List.of("warm", "restore", "bogus")) {
       ApiError e = assertThrows(ApiError.class,
           () -> WireJson.read("{\"fn_id\":\"f\",\"mode\":\"" + mode + "\"}", StartRequest.class));
       assertEquals(400, e.status(), mode);
@@ -51,7 +55,7 @@ class StartWireTest {
 
   @Test
   void answersCarryTheStartMode() {
-    StartedInstance fork = new StartedInstance("c-1", 42, "/run/lsnr.sock", StartMode.FORK, 1.5);
+    StartedInstance fork = new StartedInstance("c-1", 42, "/run/lsnr.sock", StartMode.FORK, 1.5, null);
     String json = WireJson.write(fork);
     assertTrue(json.contains("\"start_mode\":\"fork\""), json);
     assertEquals(fork, WireJson.read(json, StartedInstance.class));

@@ -1,0 +1,137 @@
+package io.cleave.forkd;
+
+import io.cleave.forkd.api.RemoteRef;
+import io.cleave.common.json.WireJson;
+
+import io.cleave.common.error.ApiError;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Remote children (docs/CONTRACTS.md, {@code mode: remote-fork}): a lean container like any
+ * instance's, running {@code cleave-restore} from forkd's copy of the fork primitive as the
+ * instance. The restorer resumes the seed's snapshot as its child, which finds its order in
+ * its run dir ({@link #ORDER}) and binds its listener, as a fork child does; the restorer stays as
+ * its fault handler, fetching pages from the seed's page server through this node's page cache.
+ */
+final class RemoteChildren {
+  /** Where a resumed child reads its order, as every container sees it (the prepare op names it). */
+  static final String ORDER = ContainerStarts.RUN + "/order.json";
+  /** Where the container helper passes /dev/userfaultfd (forkd/native/src/order.h). */
+  private static final int UFFD_DEV_FD = 100;
+  /** The restorer's exit status when the page server went away while the child still needed pages. */
+  static final int EXIT_LOST = 70;
+
+  private final ForkdConfig config;
+  private final ContainerStarts containers;
+  private final RemoteHandles handles;
+
+  RemoteChildren(ForkdConfig config, ContainerStarts containers, RemoteHandles handles) {
+    this.config = config;
+    this.containers = containers;
+    this.handles = handles;
+  }
+
+  /** Resumes the snapshot {@code ref} here; answers once the child is ready. A failed start leaves nothing behind. */
+  Instance.Remote start(RemoteRef ref, StartSpec spec, Path bundle, long t0) {
+    String id = Instance.newId("r");
+    Path runDir = config.instancesDir().resolve(id);
+    RemoteHandles.Lease lease;
+    try {
+      lease = handles.acquire(ref);
+    } catch (IOException e) {
+      throw new ApiError(500, "cannot start the remote child: " + e.getMessage());
+    }
+    boolean started = false;
+    try {
+      RunDirs.make(runDir);
+      writeOrder(runDir.resolve("order.json"), id, spec, lease.uid);
+      List<String> restore = List.of(ForkPrimitive.inside(ForkPrimitive.RESTORER),
+          "--server", ref.pageserver(), "--handle", Long.toString(ref.handle()), "--key", ref.key(),
+          "--cache", "/cleave/pagecache", "--uffd-dev-fd", Integer.toString(UFFD_DEV_FD));
+      Instance.Remote r;
+      try {
+        r = containers.startRemote(id, spec, bundle, runDir, restore, ref, lease, t0);
+      } catch (ApiError e) {
+        throw e.status() == 502 ? new ApiError(502, "remote fork of handle " + ref.handle() + " from "
+            + ref.pageserver() + " failed: " + e.getMessage()) : e;
+      }
+      started = true;
+      return r;
+    } catch (IOException e) {
+      throw new ApiError(500, "cannot start the remote child: " + e.getMessage());
+    } finally {
+      if (!started) {
+        RunDirs.deleteTree(runDir);
+        handles.release(lease);
+      }
+    }
+  }
+
+  /**
+   * The child's order, read once by the resumed seed code: what a fork order carries (child id,
+   * listener, env). Only the instance's uid may read it (the env may hold the function's secrets).
+   */
+  private static void writeOrder(Path file, String id, StartSpec spec, int uid) throws IOException {
+    Map<String, String> env = spec.instanceEnv(Map.of());
+    env.put("CLEAVE_MODE", "remote-fork");
+    Map<String, Object> order = new LinkedHashMap<>();
+    order.put("child_id", id);
+    order.put("listener", "unix:" + ContainerStarts.RUN + "/lsnr.sock");
+    order.put("env", env);
+    Files.write(file, WireJson.write(order).getBytes(StandardCharsets.UTF_8), StandardOpenOption.CREATE_NEW,
+        StandardOpenOption.WRITE, LinkOption.NOFOLLOW_LINKS);
+    RunDirs.chmod(file, 0400);
+    Files.setAttribute(file, "unix:uid", uid, LinkOption.NOFOLLOW_LINKS);
+    Files.setAttribute(file, "unix:gid", uid, LinkOption.NOFOLLOW_LINKS);
+  }
+
+  /** Kills the child with its restorer and gives its share of the handle back. */
+  void delete(Instance.Remote r) {
+    containers.delete(r);
+    handles.release(r.lease);
+  }
+
+  /**
+   * Why an exited remote child ended when its restorer decided it (the page server lost or the
+   * handle revoked: exit 70), from the restorer's last message; else null.
+   */
+  static String exitReason(Integer waitStatus, Path output) {
+    if (waitStatus == null || (waitStatus & 0x7f) != 0 || ((waitStatus >> 8) & 0xff) != EXIT_LOST) {
+      return null;
+    }
+    String reason = "the restorer ended the child (exit " + EXIT_LOST + ")";
+    for (String line : RunDirs.tail(output).split("\n")) {
+      if (line.startsWith("cleave-restore: ")) {
+        reason = line.substring("cleave-restore: ".length()).strip();
+      }
+    }
+    return reason;
+  }
+
+  /** A {@code remote} reference as a start request carries it, checked: a 400 says what is wrong. */
+  static RemoteRef checked(RemoteRef ref) {
+    if (ref == null) {
+      throw StartChecks.bad("remote is required for mode remote-fork ({\"pageserver\", \"handle\", \"key\"})");
+    }
+    String ps = StartChecks.required(ref.pageserver(), "remote.pageserver");
+    if (!ps.matches("(\\d{1,3}\\.){3}\\d{1,3}:\\d{1,5}") || Integer.parseInt(ps.substring(ps.indexOf(':') + 1)) > 65535
+        || Integer.parseInt(ps.substring(ps.indexOf(':') + 1)) == 0) {
+      throw StartChecks.bad("remote.pageserver must be IPv4-address:port, got " + ps);
+    }
+    if (ref.handle() <= 0) {
+      throw StartChecks.bad("remote.handle must be a positive handle number, got " + ref.handle());
+    }
+    if (ref.key() == null || !ref.key().matches("[0-9a-f]{32}")) {
+      throw StartChecks.bad("remote.key must be 32 lowercase hex digits");
+    }
+    return ref;
+  }
+}

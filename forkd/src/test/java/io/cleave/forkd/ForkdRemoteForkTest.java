@@ -1,0 +1,296 @@
+package io.cleave.forkd;
+
+import io.cleave.common.model.StartMode;
+import io.cleave.forkd.api.ForkdHealth;
+import io.cleave.forkd.api.InstanceStatus;
+import io.cleave.forkd.api.RemoteRef;
+import io.cleave.forkd.api.StartRequest;
+import io.cleave.forkd.api.StartedInstance;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.cleave.common.error.ApiError;
+import io.vertx.core.json.JsonObject;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.api.extension.ExtensionContext;
+import org.junit.jupiter.api.extension.RegisterExtension;
+import org.junit.jupiter.api.extension.TestWatcher;
+
+/**
+ * Remote fork between two forkd processes in two network namespaces ("nodes" A and B, as in
+ * kmod's tests): a real Python seed prepared on A through A's page server, children resumed on B
+ * by B's forkd in lean containers of their own, serving calls with the seed's module state.
+ */
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+class ForkdRemoteForkTest {
+  private static final int MEMORY_MB = 128;
+
+  @RegisterExtension
+  final TestWatcher showLogs = new TestWatcher() {
+    @Override
+    public void testFailed(ExtensionContext context, Throwable cause) {
+      System.err.println("forkd A log:\n" + ForkdProcess.log(a.dataDir) + "\nforkd B log:\n" + ForkdProcess.log(b.dataDir));
+    }
+  };
+
+  Path tmp;
+  Path bundleA;
+  Path bundleB;
+  TwoNodes nodes;
+  ForkdProcess a;
+  ForkdProcess b;
+
+  @BeforeAll
+  void startTwoNodes() throws Exception {
+    ForkdProcess.buildHelper();
+    ForkdProcess.make("kmod");
+    tmp = Files.createTempDirectory("forkd-remote");
+    // Each node has its own copy of the bundle, as each node unpacks its own.
+    bundleA = ForkdProcess.bundle(tmp.resolve("bundle-a"), "/sdkfunc/remote.py", "func.py");
+    bundleB = ForkdProcess.bundle(tmp.resolve("bundle-b"), "/sdkfunc/remote.py", "func.py");
+    nodes = TwoNodes.make();
+    a = ForkdProcess.start(tmp.resolve("a"), Map.of("CLEAVE_FORKD_PAGESERVER_BIND", TwoNodes.IP_A), nodes.enter(0));
+    b = ForkdProcess.start(tmp.resolve("b"), Map.of("CLEAVE_FORKD_PAGESERVER_BIND", TwoNodes.IP_B,
+        "CLEAVE_FORKD_UID_BASE", Integer.toString(ForkdProcess.UID_BASE + 20_000)), nodes.enter(1));
+  }
+
+  @AfterAll
+  void stopTwoNodes() throws Exception {
+    try {
+      if (a != null) {
+        a.stop();
+      }
+      if (b != null) {
+        b.stop();
+      }
+    } finally {
+      nodes.close();
+      RunDirs.deleteTree(tmp);
+    }
+  }
+
+  private static List<String> command() {
+    return ForkdProcess.command("func.py");
+  }
+
+  private StartedInstance preparedSeed() throws Exception {
+    StartedInstance seed = a.await(a.client.start(StartRequest.preparedSeed("fn-r", "app1", bundleA.toString(),
+        MEMORY_MB, command(), ForkdProcess.env(Map.of()))));
+    assertNotNull(seed.remote(), "a prepared seed answers its snapshot");
+    return seed;
+  }
+
+  private StartedInstance remoteChild(RemoteRef ref) throws Exception {
+    return b.await(b.client.start(StartRequest.remoteFork(ref, "fn-r", "app1", bundleB.toString(), MEMORY_MB,
+        Map.of("CHILD_ENV", "b"))));
+  }
+
+  @Test
+  void healthReportsEachNodesPageServer() throws Exception {
+    ForkdHealth ha = a.await(a.client.health());
+    ForkdHealth hb = b.await(b.client.health());
+    assertTrue(ha.pageserver().matches(TwoNodes.IP_A.replace(".", "\\.") + ":\\d+"), ha.pageserver());
+    assertTrue(hb.pageserver().matches(TwoNodes.IP_B.replace(".", "\\.") + ":\\d+"), hb.pageserver());
+  }
+
+  @Test
+  void remoteChildrenServeCallsWithTheSeedsStateAndShareTheNodeCache() throws Exception {
+    StartedInstance seed = preparedSeed();
+    RemoteRef ref = seed.remote();
+    assertEquals(a.await(a.client.health()).pageserver(), ref.pageserver());
+    assertEquals(ref, a.await(a.client.status(seed.instanceId())).remote());
+    // The local fork op still works on a prepared seed: it tells the seed's token.
+    StartedInstance local = a.await(a.client.start(StartRequest.fork(seed.instanceId(), "fn-r", "app1", 64, Map.of())));
+    JsonObject fromLocal = a.call(local.listener(), "local");
+    a.await(a.client.delete(local.instanceId()));
+
+    StartedInstance cold = b.await(b.client.start(StartRequest.cold("fn-r", "app1", bundleB.toString(), MEMORY_MB,
+        command(), ForkdProcess.env(Map.of()))));
+    b.call(cold.listener(), "cold");
+    b.await(b.client.delete(cold.instanceId()));
+
+    long served0 = pagesServed(ref);
+    StartedInstance first = remoteChild(ref);
+    assertEquals(StartMode.REMOTE_FORK, first.startMode());
+    assertEquals(b.dataDir.resolve("run/instances/" + first.instanceId() + "/lsnr.sock").toString(), first.listener());
+    JsonObject one = b.call(first.listener(), "one");
+    assertEquals("one", one.getString("hello"));
+    assertEquals(20000, one.getInteger("table"));
+    assertEquals("17", one.getString("table_17"));
+    assertEquals(42, one.getInteger("counter"), "the counter the seed's import set, counted on once");
+    assertEquals(43, b.call(first.listener(), "two").getInteger("counter"));
+    assertEquals(fromLocal.getString("token"), one.getString("token"), "state made once, in the seed");
+    assertEquals(fromLocal.getInteger("loaded_by"), one.getInteger("loaded_by"));
+    assertEquals("remote-fork", one.getString("mode"));
+    assertEquals("unix:/cleave/run/lsnr.sock", one.getString("listener"));
+    assertNotEquals(fromLocal.getDouble("random"), one.getDouble("random"), "random state reseeded");
+    long served1 = pagesServed(ref);
+
+    StartedInstance second = remoteChild(ref);
+    JsonObject other = b.call(second.listener(), "one");
+    assertEquals(42, other.getInteger("counter"), "each child starts from the seed's counter");
+    assertEquals(one.getString("token"), other.getString("token"));
+    assertNotEquals(one.getDouble("random"), other.getDouble("random"));
+    long served2 = pagesServed(ref);
+    long fromNetFirst = served1 - served0;
+    long fromNetSecond = served2 - served1;
+    assertTrue(fromNetFirst > 0, "the first child fetched pages from A");
+    assertTrue(fromNetSecond * 2 < fromNetFirst, "the second child read most of them from B's page cache: "
+        + fromNetFirst + " pages from A for the first, " + fromNetSecond + " for the second");
+    try (Stream<Path> caches = Files.list(b.dataDir.resolve("run/pagecache"))) {
+      assertEquals(1, caches.count(), "one page cache dir for the handle");
+    }
+    System.out.printf("remote fork start on B: %.2f ms and %.2f ms; cold start on B %.2f ms (%.1fx, %.1fx faster)%n",
+        first.startMs(), second.startMs(), cold.startMs(), cold.startMs() / first.startMs(),
+        cold.startMs() / second.startMs());
+
+    b.await(b.client.delete(first.instanceId()));
+    b.await(b.client.delete(second.instanceId()));
+    ForkdProcess.awaitGone(first.pid(), "first remote child's restorer");
+    try (Stream<Path> caches = Files.list(b.dataDir.resolve("run/pagecache"))) {
+      assertEquals(0, caches.count(), "the handle's cache goes with its last child");
+    }
+    a.await(a.client.delete(seed.instanceId()));
+  }
+
+  @Test
+  void remoteChildHasTheIsolationOfAnyInstance() throws Exception {
+    StartedInstance seed = preparedSeed();
+    StartedInstance child = remoteChild(seed.remote());
+    JsonObject answer = b.call(child.listener(), "who");
+    long restored = ProcFs.children(child.pid()).get(0);
+    assertEquals(answer.getInteger("pid"), (int) ProcFs.innermostPid(restored), "the restorer's child serves calls");
+    int uid = answer.getInteger("uid");
+    assertTrue(uid >= ForkdProcess.UID_BASE + 20_000, "B's unprivileged uid, got " + uid);
+    String status = Files.readString(Path.of("/proc/" + restored + "/status"));
+    assertTrue(status.contains("\nUid:\t" + uid + "\t" + uid + "\t" + uid + "\t" + uid), status);
+    assertTrue(status.contains("\nCapEff:\t0000000000000000"), status);
+    assertTrue(status.contains("\nNoNewPrivs:\t1"), status);
+    for (String ns : List.of("pid", "mnt", "ipc", "uts")) {
+      assertNotEquals(Files.readSymbolicLink(Path.of("/proc/self/ns/" + ns)),
+          Files.readSymbolicLink(Path.of("/proc/" + restored + "/ns/" + ns)), ns + " namespace");
+    }
+    String cgroup = Files.readString(Path.of("/proc/" + restored + "/cgroup"));
+    assertTrue(cgroup.contains("i-" + child.instanceId()), cgroup);
+    assertEquals(Long.toString((long) MEMORY_MB << 20),
+        Files.readString(Cgroups.limitFile(Cgroups.memoryDir(restored))).strip(), "the memory limit");
+    InstanceStatus status2 = b.await(b.client.status(child.instanceId()));
+    assertEquals("running", status2.state());
+    assertTrue(status2.pssBytes() > ProcFs.pssBytes(child.pid()), "the restored process's memory counts: " + status2);
+    b.await(b.client.delete(child.instanceId()));
+    a.await(a.client.delete(seed.instanceId()));
+  }
+
+  @Test
+  void deletingTheSeedRevokesAndItsLazyChildDiesWithTheReason() throws Exception {
+    StartedInstance seed = preparedSeed();
+    StartedInstance child = remoteChild(seed.remote());
+    assertEquals(42, b.call(child.listener(), "lazy").getInteger("counter"));
+    a.await(a.client.delete(seed.instanceId()));
+    InstanceStatus gone = b.awaitExit(child.instanceId());
+    assertEquals(RemoteChildren.EXIT_LOST, gone.exitCode(), gone.toString());
+    assertNotNull(gone.exitReason(), gone.toString());
+    // Cut off while idle ("lost: ... revoked ...") or at a fault ("refused ...: unknown or revoked handle").
+    assertTrue(gone.exitReason().startsWith("page server " + seed.remote().pageserver())
+        && gone.exitReason().contains("revoked"), gone.exitReason());
+    ApiError refused = failure(b, () -> remoteChild(seed.remote()));
+    assertEquals(502, refused.status(), refused.getMessage());
+    assertTrue(refused.getMessage().contains("unknown or revoked handle"), refused.getMessage());
+    b.await(b.client.delete(child.instanceId()));
+  }
+
+  @Test
+  void aLostPageServerEndsLazyChildrenAndComesBackWithTheSeedPreparedAgain() throws Exception {
+    StartedInstance seed = preparedSeed();
+    RemoteRef before = seed.remote();
+    StartedInstance child = remoteChild(before);
+    assertEquals(42, b.call(child.listener(), "lazy").getInteger("counter"));
+    ProcessHandle server = a.process.descendants()
+        .filter(p -> p.info().command().orElse("").endsWith("/cleave-pageserver")).findFirst().orElseThrow();
+    server.destroyForcibly();
+
+    InstanceStatus gone = b.awaitExit(child.instanceId());
+    assertEquals(RemoteChildren.EXIT_LOST, gone.exitCode(), gone.toString());
+    assertTrue(gone.exitReason().startsWith("page server " + before.pageserver() + " lost"), gone.exitReason());
+    b.await(b.client.delete(child.instanceId()));
+
+    RemoteRef after = awaitPreparedAgain(seed.instanceId(), before);
+    assertEquals(before.pageserver(), after.pageserver(), "restarted on the port it had");
+    assertEquals(before.pageserver(), a.await(a.client.health()).pageserver());
+    StartedInstance again = remoteChild(after);
+    assertEquals(42, b.call(again.listener(), "again").getInteger("counter"));
+    b.await(b.client.delete(again.instanceId()));
+    a.await(a.client.delete(seed.instanceId()));
+  }
+
+  /** Polls the seed's status until it answers a snapshot other than {@code old} (bounded). */
+  private RemoteRef awaitPreparedAgain(String seedId, RemoteRef old) throws Exception {
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+    while (true) {
+      RemoteRef now = a.await(a.client.status(seedId)).remote();
+      if (now != null && !now.equals(old)) {
+        return now;
+      }
+      assertTrue(System.nanoTime() < deadline, "seed " + seedId + " not prepared again within 30 s");
+      Thread.sleep(20);
+    }
+  }
+
+  @Test
+  void wrongKeyIsRefusedWith502AndLeavesNothing() throws Exception {
+    StartedInstance seed = preparedSeed();
+    RemoteRef ref = seed.remote();
+    RemoteRef wrong = new RemoteRef(ref.pageserver(), ref.handle(), "0".repeat(32));
+    int before = b.await(b.client.health()).instances();
+    ApiError refused = failure(b, () -> remoteChild(wrong));
+    assertEquals(502, refused.status(), refused.getMessage());
+    assertTrue(refused.getMessage().contains("wrong key"), refused.getMessage());
+    assertTrue(refused.getMessage().contains("exit code 65"), refused.getMessage());
+    assertEquals(before, b.await(b.client.health()).instances());
+    for (String dir : List.of("run/instances", "run/pagecache")) {
+      try (Stream<Path> left = Files.list(b.dataDir.resolve(dir))) {
+        assertEquals(List.of(), left.toList(), dir);
+      }
+    }
+    ApiError bad = failure(b, () -> remoteChild(new RemoteRef(ref.pageserver(), ref.handle(), "xyz")));
+    assertEquals(400, bad.status(), bad.getMessage());
+    a.await(a.client.delete(seed.instanceId()));
+  }
+
+  private interface Start {
+    StartedInstance run() throws Exception;
+  }
+
+  private static ApiError failure(ForkdProcess node, Start start) {
+    ExecutionException e = assertThrows(ExecutionException.class, start::run);
+    return assertInstanceOf(ApiError.class, e.getCause());
+  }
+
+  /** Pages A's page server has sent for the handle (libcleave's cleave_stats on A's unix socket). */
+  private long pagesServed(RemoteRef ref) {
+    LibCleave lib = LibCleave.load(a.dataDir.resolve("run/runtime/kmod").resolve(ForkPrimitive.LIBRARY));
+    ByteBuffer out = ByteBuffer.allocateDirect(LibCleave.STATS_BYTES).order(ByteOrder.nativeOrder());
+    int r = lib.cleave_stats(LibCleave.handleArgs(a.dataDir.resolve("run/pageserver/ps.sock"), ref.handle(), ref.key()),
+        out);
+    assertEquals(0, r, lib.cleave_last_error());
+    return out.getLong(LibCleave.STATS_PAGES_SERVED);
+  }
+}
