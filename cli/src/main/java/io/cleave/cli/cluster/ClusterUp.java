@@ -7,9 +7,7 @@ import io.cleave.client.UserCommand;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.HashMap;
 import java.util.List;
-import java.util.Map;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -55,9 +53,12 @@ public final class ClusterUp extends UserCommand {
     say("cluster " + state.name() + ": " + nodes + " node" + (nodes == 1 ? "" : "s") + " on " + subnet.cidr()
         + ", bridge " + state.bridge() + " (host " + subnet.hostAddress() + "), in " + layout.dir());
     try {
-      Map<Integer, Long> logStart = new HashMap<>();
-      state = start(layout, subnet, state, launcher, logStart);
-      new ClusterWait(state, logStart, timeoutSeconds, System.err).await();
+      ClusterNetwork network = new ClusterNetwork(layout);
+      network.createBridge(subnet);
+      for (int k = 1; k <= nodes; k++) {
+        network.createNode(k, subnet);
+      }
+      state = new ClusterStart(layout, state, launcher, timeoutSeconds, System.err).run();
     } catch (IOException | RuntimeException e) {
       say("up failed: " + (e instanceof CliFailure || e instanceof IOException ? e.getMessage() : "unexpected error: " + e));
       say("taking down what it started");
@@ -79,28 +80,6 @@ public final class ClusterUp extends UserCommand {
     System.out.println("use a node: cleave list apps --api-url " + state.node(1).apiUrl());
     System.out.println("stop it:    cleave cluster down --dir " + layout.dir());
     return 0;
-  }
-
-  /** Makes the network, then starts every node's server; notes where each log ended before. */
-  private ClusterState start(ClusterLayout layout, Subnet subnet, ClusterState state, NodeLauncher launcher,
-      Map<Integer, Long> logStart) throws IOException {
-    ClusterNetwork network = new ClusterNetwork(layout);
-    network.createBridge(subnet);
-    for (int k = 1; k <= nodes; k++) {
-      network.createNode(k, subnet);
-    }
-    for (int k = 1; k <= nodes; k++) {
-      ClusterState.Node node = state.node(k);
-      Files.createDirectories(layout.nodeDir(k));
-      Path log = layout.serverLog(k);
-      logStart.put(k, Files.exists(log) ? Files.size(log) : 0L);
-      Process server = launcher.start(state, k);
-      state = state.withPid(k, server.pid());
-      state.write(layout);
-      say(node.name() + ": namespace " + node.namespace() + ", " + node.address() + ", server pid " + server.pid()
-          + ", log " + node.log());
-    }
-    return state;
   }
 
   /** Refuses to start over anything of a cluster in DIR; changes nothing. */

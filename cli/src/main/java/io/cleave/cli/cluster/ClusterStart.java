@@ -5,52 +5,62 @@ import java.io.IOException;
 import java.io.PrintStream;
 import java.io.RandomAccessFile;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
-import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.locks.LockSupport;
 
 /**
- * Waits, bounded, until every node printed its {@code listening on} line (in this run's part of its
- * log) and then until every node's {@code /cleave/v1/cluster} lists all N members, printing each
- * step; a node whose server exits fails the wait at once with the end of its log.
+ * Starts the nodes one after another, each once the one before printed its {@code listening on}
+ * line (members that start together can stall for minutes in Hazelcast, "map is still loading
+ * data from external store", while partitions migrate), then waits until every node's
+ * {@code /cleave/v1/cluster} lists all N members. Bounded; prints each step; a server that exits
+ * fails it at once with the end of its log. Only this run's part of a log counts.
  */
-final class ClusterWait {
+final class ClusterStart {
   private static final long POLL_NANOS = 200_000_000L;
   private static final long STILL_WAITING_NANOS = 10_000_000_000L;
   private static final String LISTENING = "cleave: listening on ";
 
-  private final ClusterState state;
+  private final ClusterLayout layout;
+  private final NodeLauncher launcher;
   private final long timeoutNanos;
   private final PrintStream progress;
-  private final Map<Integer, Long> logStart;
   private final NodeProbe probe = new NodeProbe();
+  private ClusterState state;
+  private final long[] logStart;
+  private final boolean[] listening;
+  private final int[] seen;
 
-  /**
-   * {@code state} as just started; {@code logStart} says where each node's log ended before its
-   * server started (lines of earlier runs do not count).
-   */
-  ClusterWait(ClusterState state, Map<Integer, Long> logStart, int timeoutSeconds, PrintStream progress) {
-    this.state = state;
-    this.logStart = Map.copyOf(logStart);
+  ClusterStart(ClusterLayout layout, ClusterState planned, NodeLauncher launcher, int timeoutSeconds, PrintStream progress) {
+    this.layout = layout;
+    this.state = planned;
+    this.launcher = launcher;
     this.timeoutNanos = timeoutSeconds * 1_000_000_000L;
     this.progress = progress;
+    int n = planned.nodes().size();
+    this.logStart = new long[n + 1];
+    this.listening = new boolean[n + 1];
+    this.seen = new int[n + 1];
   }
 
-  void await() {
+  /** Runs until the cluster is up; returns the state with every pid, as written to cluster.json. */
+  ClusterState run() throws IOException {
     long t0 = System.nanoTime();
     long deadline = t0 + timeoutNanos;
     long lastReport = t0;
     int n = state.nodes().size();
-    boolean[] listening = new boolean[n + 1];
-    int[] seen = new int[n + 1];
+    int started = 0;
     while (true) {
-      int ready = 0;
+      if (started < n && (started == 0 || listening[started])) {
+        started++;
+        start(started, t0);
+      }
       int joined = 0;
-      for (int k = 1; k <= n; k++) {
+      for (int k = 1; k <= started; k++) {
         ClusterState.Node node = state.node(k);
         if (!listening[k]) {
           checkAlive(k);
@@ -61,34 +71,43 @@ final class ClusterWait {
           }
         }
         if (listening[k]) {
-          ready++;
           int members = probe.membership(node.apiUrl())
               .filter(m -> m.clusterName().equals(state.name()))
               .map(m -> m.memberApiUrls().size()).orElse(0);
-          if (members != seen[k] && members > 0) {
+          if (members != seen[k] && members > 0 && started == n) {
             say(node.name() + " sees " + members + " of " + n + " members");
           }
           seen[k] = members;
-          if (members == n) {
-            joined++;
-          }
+          joined += members == n ? 1 : 0;
         }
       }
       if (joined == n) {
         say("all " + n + " nodes up, each lists " + n + " members (" + seconds(t0) + ")");
-        return;
+        return state;
       }
       long now = System.nanoTime();
       if (now > deadline) {
         throw new CliFailure("the cluster was not up within " + timeoutNanos / 1_000_000_000L + " s: "
-            + summary(listening, seen) + lastLogs(listening, seen));
+            + summary(started) + lastLogs(started));
       }
       if (now - lastReport > STILL_WAITING_NANOS) {
         lastReport = now;
-        say("waiting (" + seconds(t0) + "): " + summary(listening, seen));
+        say("waiting (" + seconds(t0) + "): " + summary(started));
       }
       LockSupport.parkNanos(POLL_NANOS);
     }
+  }
+
+  private void start(int k, long t0) throws IOException {
+    Path log = layout.serverLog(k);
+    Files.createDirectories(layout.nodeDir(k));
+    logStart[k] = Files.exists(log) ? Files.size(log) : 0L;
+    Process server = launcher.start(state, k);
+    state = state.withPid(k, server.pid());
+    state.write(layout);
+    ClusterState.Node node = state.node(k);
+    say(node.name() + ": starting in namespace " + node.namespace() + " at " + node.address() + ", server pid "
+        + server.pid() + ", log " + node.log() + " (" + seconds(t0) + ")");
   }
 
   private void checkAlive(int k) {
@@ -100,9 +119,8 @@ final class ClusterWait {
   }
 
   private Optional<String> listeningLine(int k) {
-    String log = node(k).log();
-    try (RandomAccessFile f = new RandomAccessFile(log, "r")) {
-      long from = Math.min(logStart.getOrDefault(k, 0L), f.length());
+    try (RandomAccessFile f = new RandomAccessFile(state.node(k).log(), "r")) {
+      long from = Math.min(logStart[k], f.length());
       byte[] bytes = new byte[(int) Math.min(f.length() - from, 4 << 20)];
       f.seek(from);
       f.readFully(bytes);
@@ -117,24 +135,23 @@ final class ClusterWait {
     }
   }
 
-  private ClusterState.Node node(int k) {
-    return state.node(k);
-  }
-
-  private String summary(boolean[] listening, int[] seen) {
+  private String summary(int started) {
+    int n = state.nodes().size();
     List<String> parts = new ArrayList<>();
-    for (int k = 1; k < listening.length; k++) {
-      parts.add(node(k).name() + " " + (!listening[k] ? "starting"
-          : seen[k] == 0 ? "listening, no cluster answer yet" : "sees " + seen[k] + " of " + (listening.length - 1)));
+    for (int k = 1; k <= n; k++) {
+      parts.add(state.node(k).name() + " " + (k > started ? "not started yet"
+          : !listening[k] ? "starting"
+          : seen[k] == 0 ? "listening, no cluster answer yet" : "sees " + seen[k] + " of " + n));
     }
     return String.join(", ", parts);
   }
 
-  private String lastLogs(boolean[] listening, int[] seen) {
+  private String lastLogs(int started) {
     StringBuilder sb = new StringBuilder();
-    for (int k = 1; k < listening.length; k++) {
-      if (!listening[k] || seen[k] != listening.length - 1) {
-        sb.append("\n--- end of ").append(node(k).log()).append('\n').append(ClusterUp.tail(Path.of(node(k).log()), 15));
+    for (int k = 1; k <= started; k++) {
+      if (!listening[k] || seen[k] != state.nodes().size()) {
+        sb.append("\n--- end of ").append(state.node(k).log()).append('\n')
+            .append(ClusterUp.tail(Path.of(state.node(k).log()), 15));
       }
     }
     return sb.toString();
