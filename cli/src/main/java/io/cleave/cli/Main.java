@@ -37,6 +37,8 @@ import picocli.CommandLine.ScopeType;
       ConfigCommand.class, ConfigCommand.Get.class, ConfigCommand.Unset.class, InspectCommand.class,
       DeleteCommand.class, UpdateCommand.class, ActivationsCommand.class,
       io.cleave.server.ServerCommand.class, TestCommand.class,
+      // several nodes on this machine (io.cleave.cli.cluster)
+      io.cleave.cli.cluster.ClusterCommand.class,
       // trace replay and benchmarks (io.cleave.bench.replay, io.cleave.bench)
       ReplayCommand.class, BenchCommand.class,
     })

@@ -1,0 +1,119 @@
+package io.cleave.cli.cluster;
+
+import io.cleave.client.CliFailure;
+import io.cleave.client.TextTable;
+import io.cleave.client.UsageFailure;
+import io.cleave.client.UserCommand;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+/** {@code cleave cluster up --nodes N}: N nodes, each in its own network namespace on one bridge. */
+@Command(name = "up", description = {
+    "Start N nodes on this machine, each in its own network namespace (needs root).",
+    "The namespaces share a private bridge on a 10.X.Y.0/24 where the host is .1, so every node's API is"
+        + " reachable from the host. Waits until every node lists all N members.",
+    "Writes DIR/cluster.json (name, namespace, address, api_url, pid per node); each node keeps its data"
+        + " in DIR/nodeK/data and logs to DIR/nodeK/server.log."})
+public final class ClusterUp extends UserCommand {
+  static final int MAX_NODES = 32;
+
+  @Mixin ClusterDirOption dirOption;
+
+  @Option(names = "--nodes", paramLabel = "N", required = true, description = "How many nodes, 1-" + MAX_NODES)
+  int nodes;
+
+  @Option(names = "--timeout", paramLabel = "SECONDS", defaultValue = "180",
+      description = "Give up (and take everything down again) when the cluster is not up by then (default: ${DEFAULT-VALUE})")
+  int timeoutSeconds;
+
+  @Override
+  protected int execute() throws IOException {
+    if (nodes < 1 || nodes > MAX_NODES) {
+      throw new UsageFailure("--nodes must be between 1 and " + MAX_NODES + ", got " + nodes);
+    }
+    if (timeoutSeconds < 1) {
+      throw new UsageFailure("--timeout must be at least 1 second, got " + timeoutSeconds);
+    }
+    ClusterLayout layout = dirOption.layout();
+    Privileges.requireRoot("up");
+    requireTools();
+    NodeLauncher launcher = NodeLauncher.forThisCheckout();
+    refuseExisting(layout);
+
+    Files.createDirectories(layout.dir());
+    layout = ClusterLayout.of(layout.dir());
+    Subnet subnet = Subnet.choose(layout.tag(), ClusterNetwork.hostNetworks());
+    ClusterState state = ClusterState.planned(layout, subnet, nodes);
+    state.write(layout);
+    say("cluster " + state.name() + ": " + nodes + " node" + (nodes == 1 ? "" : "s") + " on " + subnet.cidr()
+        + ", bridge " + state.bridge() + " (host " + subnet.hostAddress() + "), in " + layout.dir());
+    try {
+      ClusterNetwork network = new ClusterNetwork(layout);
+      network.createBridge(subnet);
+      for (int k = 1; k <= nodes; k++) {
+        network.createNode(k, subnet);
+      }
+      state = new ClusterStart(layout, state, launcher, timeoutSeconds, System.err).run();
+    } catch (IOException | RuntimeException e) {
+      say("up failed: " + (e instanceof CliFailure || e instanceof IOException ? e.getMessage() : "unexpected error: " + e));
+      say("taking down what it started");
+      try {
+        new ClusterTeardown(layout, System.err).run(5_000);
+      } catch (CliFailure again) {
+        throw new CliFailure("taking the failed cluster down failed too: " + again.getMessage()
+            + " (run: cleave cluster down --dir " + layout.dir() + ")");
+      }
+      throw new CliFailure("cluster up failed and was taken down again; the nodes' logs stay in "
+          + layout.dir() + "/node*/server.log");
+    }
+    TextTable table = new TextTable("NODE", "API URL", "PID", "NAMESPACE");
+    for (ClusterState.Node n : state.nodes()) {
+      table.row(n.name(), n.apiUrl(), Long.toString(n.pid()), n.namespace());
+    }
+    table.print(System.out);
+    System.out.println("cluster " + state.name() + " is up; described in " + layout.stateFile());
+    System.out.println("use a node: cleave list apps --api-url " + state.node(1).apiUrl());
+    System.out.println("stop it:    cleave cluster down --dir " + layout.dir());
+    return 0;
+  }
+
+  /** Refuses to start over anything of a cluster in DIR; changes nothing. */
+  private static void refuseExisting(ClusterLayout layout) {
+    ClusterNetwork network = new ClusterNetwork(layout);
+    List<Integer> namespaces = network.namespaces();
+    boolean described = Files.exists(layout.stateFile());
+    if (described || !namespaces.isEmpty() || network.bridgeExists()) {
+      throw new CliFailure("a cluster already exists in " + layout.dir() + " ("
+          + (described ? layout.stateFile().getFileName() : "namespaces or bridge " + layout.bridge()) + ");"
+          + " see cleave cluster status --dir " + layout.dir() + ", or remove it with cleave cluster down --dir " + layout.dir());
+    }
+  }
+
+  private static void requireTools() {
+    for (String tool : List.of("setsid", "nsenter")) {
+      HostCommand.Result r = HostCommand.run(List.of(tool, "--version"));
+      if (!r.ok()) {
+        throw new CliFailure(tool + " --version failed: " + r.err().strip() + " (install util-linux)");
+      }
+    }
+  }
+
+  static void say(String line) {
+    System.err.println("cleave: " + line);
+    System.err.flush();
+  }
+
+  static String tail(Path log, int lines) {
+    try {
+      List<String> all = Files.readAllLines(log);
+      return String.join("\n", all.subList(Math.max(0, all.size() - lines), all.size()));
+    } catch (IOException e) {
+      return "(cannot read " + log + ": " + e.getMessage() + ")";
+    }
+  }
+}
