@@ -38,7 +38,7 @@ public final class ClusterStatus extends UserCommand {
     // Without the bridge the nodes' addresses would route to the default gateway: never ask them then.
     boolean bridge = new ClusterNetwork(layout).bridgeExists();
     NodeProbe probe = new NodeProbe();
-    ArrayNode json = JsonText.MAPPER.createArrayNode();
+    ArrayNode json = io.cleave.common.json.Json.MAPPER.createArrayNode();
     TextTable table = new TextTable("NODE", "API URL", "PID", "STATE", "MEMBERS", "INSTANCES", "SEEDS", "MEMORY");
     for (int k = 1; k <= cluster.nodes().size(); k++) {
       NodeStatus s = status(layout, cluster, k, bridge, probe);
