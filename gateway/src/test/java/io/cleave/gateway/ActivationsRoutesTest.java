@@ -72,7 +72,7 @@ class ActivationsRoutesTest extends GatewayTestBase {
     String id = Ulid.next();
     Instant start = T0.plusSeconds(second);
     records.put(id, new Activation(id, "app", fnId, "node-1", StartMode.FORK, "success", 200,
-        start, start.plusMillis(5), 5, 1, 2, 10, null, null));
+        start, start.plusMillis(5), 5, 1, 2, 10, null, null, null));
     return id;
   }
 

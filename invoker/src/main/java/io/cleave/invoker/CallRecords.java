@@ -31,7 +31,7 @@ final class CallRecords {
    * How a call got its instance: the start mode it reports, the instance's start cost (0 when
    * warm), why it got no faster start (or null), and how long it waited.
    */
-  record Placed(StartMode mode, long initMs, String startNote, long waitMs) {}
+  record Placed(StartMode mode, long initMs, String startNote, String seedNode, long waitMs) {}
 
   /** Where a call's output lies in its instance's output file; {@code to} is -1 when unknown. */
   record OutputSlice(Path output, long from, long to) {}
@@ -91,7 +91,7 @@ final class CallRecords {
     Instant start = call.receivedAt() == null ? finished.minusNanos(durationNanos) : call.receivedAt();
     Activation activation = new Activation(call.id(), call.fn().appId(), call.fn().id(), node, placed.mode(),
         end.status(), end.httpStatus(), start, finished, TimeUnit.NANOSECONDS.toMillis(durationNanos),
-        placed.waitMs(), placed.initMs(), end.responseSize(), end.message(), placed.startNote());
+        placed.waitMs(), placed.initMs(), end.responseSize(), end.message(), placed.startNote(), placed.seedNode());
     Future<String> logs = readOutput(slice);
     return logs.transform(l -> {
       store.record(activation, l.succeeded() ? l.result()
@@ -121,7 +121,7 @@ final class CallRecords {
     Instant start = c.receivedAt() == null ? now : c.receivedAt();
     long ms = Math.max(0, now.toEpochMilli() - start.toEpochMilli());
     store.record(new Activation(c.id(), c.fn().appId(), c.fn().id(), node, null, status, error.status(), start, now,
-        ms, waited ? ms : 0, 0, 0, error.getMessage(), null), "");
+        ms, waited ? ms : 0, 0, 0, error.getMessage(), null, null), "");
   }
 
   /**

@@ -13,6 +13,8 @@ final class Instance {
   final StartMode origin;
   /** Why it was not made a faster way (null when nothing stood in the way); its first call reports it. */
   String startNote;
+  /** The node whose seed a remote child was restored from (null for other starts). */
+  String seedNode;
   /** Cold-only instances serve one call and go. */
   final boolean singleUse;
   State state = State.STARTING;

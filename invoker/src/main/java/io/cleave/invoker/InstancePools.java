@@ -6,12 +6,14 @@ import io.cleave.common.invoke.CallResult;
 import io.cleave.common.invoke.NodeLoad;
 import io.cleave.common.model.Fn;
 import io.cleave.common.model.StartMode;
+import io.cleave.forkd.api.RemoteRef;
 import io.cleave.forkd.api.StartRequest;
 import io.cleave.forkd.api.StartedInstance;
 import io.cleave.scheduler.Decision;
 import io.cleave.scheduler.LocalSeedDirectory;
 import io.cleave.scheduler.Placement;
 import io.cleave.scheduler.SeedDirectory;
+import io.cleave.scheduler.SeedRecord;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
@@ -72,7 +74,7 @@ final class InstancePools {
     // Other policies keep one seed per function on each node: a directory of this node's own.
     this.seedDirectory = settings.policy() == Policy.REMOTE_FORK ? clusterSeeds : new LocalSeedDirectory();
     this.seeds = new Seeds(vertx, loop, host, code, memory, settings.seedIdle(), this::schedule, seedDirectory,
-        settings.node());
+        settings.node(), settings.policy() == Policy.REMOTE_FORK);
     this.gauges = new PoolGauges(metrics, host);
     loop.later(() -> {
       timers.add(vertx.setPeriodic(1000, t -> {
@@ -180,6 +182,8 @@ final class InstancePools {
         return;
       } else if (decision instanceof Decision.Fork<Instance, Seed> fork) {
         startFork(pool, fork.seed());
+      } else if (decision instanceof Decision.RemoteFork<Instance, Seed> remote) {
+        startRemoteFork(pool, remote.seed());
       } else if (decision instanceof Decision.StartCold<Instance, Seed> cold) {
         startCold(pool, cold.makeSeed(), cold.singleUse());
       }
@@ -208,6 +212,15 @@ final class InstancePools {
     String seedId = seed.id;
     start(pool, inst, l -> StartRequest.fork(seedId, pool.fnId, pool.fn.appId(), pool.fn.memory(), l.env()),
         cause -> seeds.forkFailed(pool, seed, cause)); // the call stays queued and starts cold instead
+  }
+
+  /** A child of the cluster's seed on another node, restored here; if that fails the call starts another way. */
+  private void startRemoteFork(FunctionPool pool, SeedRecord seed) {
+    Instance inst = new Instance(pool.version, pool.fn.memory(), StartMode.REMOTE_FORK, false);
+    inst.seedNode = seed.node();
+    RemoteRef ref = new RemoteRef(seed.remote().pageServer(), seed.remote().handle(), seed.remote().key());
+    start(pool, inst, l -> StartRequest.remoteFork(ref, pool.fnId, pool.fn.appId(), l.bundleDir().toString(),
+        pool.fn.memory(), l.env()), cause -> seeds.remoteForkFailed(pool, seed, cause));
   }
 
   private void startCold(FunctionPool pool, boolean makeSeed, boolean singleUse) {
@@ -271,7 +284,7 @@ final class InstancePools {
     cancelIdle(inst);
     inst.lastUsedNanos = System.nanoTime();
     CallRecords.Placed placed = new CallRecords.Placed(inst.served ? StartMode.WARM : inst.origin,
-        inst.served ? 0 : inst.initMs, inst.served ? null : inst.startNote,
+        inst.served ? 0 : inst.initMs, inst.served ? null : inst.startNote, inst.seedNode,
         TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - pending.arrivedNanos));
     inst.served = true;
     int timeoutSeconds = Math.max(1, pool.fn.timeout());

@@ -1,7 +1,11 @@
 package io.cleave.invoker;
 
 import io.cleave.common.error.ApiError;
+import io.cleave.forkd.api.RemoteRef;
 import io.cleave.forkd.api.StartRequest;
+import io.cleave.forkd.api.StartedInstance;
+import io.cleave.scheduler.RemoteSeed;
+import io.cleave.scheduler.SeedRecord;
 import io.cleave.scheduler.SeedDirectory;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
@@ -36,10 +40,12 @@ final class Seeds {
   /** Who holds which seed: claimed before a seed starts, so a version has one seed where the directory reaches. */
   private final SeedDirectory directory;
   private final String node;
+  /** Seeds are prepared for remote children (remote-fork), until forkd says this node cannot. */
+  private boolean prepare;
   private boolean closing;
 
   Seeds(Vertx vertx, InvokerLoop loop, InstanceHost host, FunctionCode code, NodeMemory memory, Duration seedIdle,
-      Consumer<FunctionPool> ready, SeedDirectory directory, String node) {
+      Consumer<FunctionPool> ready, SeedDirectory directory, String node, boolean prepare) {
     this.vertx = vertx;
     this.loop = loop;
     this.host = host;
@@ -49,6 +55,7 @@ final class Seeds {
     this.ready = ready;
     this.directory = directory;
     this.node = node;
+    this.prepare = prepare;
   }
 
   /**
@@ -69,8 +76,7 @@ final class Seeds {
             return Future.failedFuture(new HeldElsewhere(holder.node()));
           }
           seed.claimed = true;
-          return pool.launch(code, loop).compose(l -> host.start(
-              StartRequest.seed(pool.fnId, pool.fn.appId(), l.bundleDir().toString(), mb, l.command(), l.env())));
+          return pool.launch(code, loop).compose(l -> startSeed(pool, l, mb));
         })
         .onComplete(ar -> {
           if (ar.failed()) {
@@ -94,9 +100,31 @@ final class Seeds {
           }
           seed.state = Seed.State.READY;
           seed.lastUsedNanos = System.nanoTime();
-          directory.ready(seed.key, node, null);
+          RemoteRef snapshot = ar.result().remote();
+          directory.ready(seed.key, node,
+              snapshot == null ? null : new RemoteSeed(snapshot.pageserver(), snapshot.handle(), snapshot.key()));
           armReclaim(pool, seed, seedIdle.toMillis());
           ready.accept(pool);
+        });
+  }
+
+  /**
+   * Under remote-fork the seed is prepared for other nodes' children; a node without the fork
+   * primitive (forkd answers 503 "remote fork is unavailable") keeps a seed for local forks only.
+   */
+  private Future<StartedInstance> startSeed(FunctionPool pool, FunctionCode.Launch l, int mb) {
+    String bundle = l.bundleDir().toString();
+    if (!prepare) {
+      return host.start(StartRequest.seed(pool.fnId, pool.fn.appId(), bundle, mb, l.command(), l.env()));
+    }
+    return host.start(StartRequest.preparedSeed(pool.fnId, pool.fn.appId(), bundle, mb, l.command(), l.env()))
+        .recover(e -> {
+          if (e instanceof ApiError api && api.status() == 503 && api.getMessage().startsWith("remote fork is unavailable")) {
+            LOG.warning("seeds on this node serve local forks only: " + api.getMessage());
+            prepare = false;
+            return host.start(StartRequest.seed(pool.fnId, pool.fn.appId(), bundle, mb, l.command(), l.env()));
+          }
+          return Future.failedFuture(e);
         });
   }
 
@@ -129,6 +157,17 @@ final class Seeds {
     } else if (e.status() == 404 || e.status() == 409) {
       retire(pool);
     }
+  }
+
+  /**
+   * A child of another node's seed could not be restored (page server gone, handle revoked, the
+   * node's vDSO or CPU differs): its call stays queued and starts another way; remote forks of this
+   * function pause for a while.
+   */
+  void remoteForkFailed(FunctionPool pool, SeedRecord seed, Throwable cause) {
+    LOG.log(Level.WARNING, "remote fork of " + pool.fnId + " from node " + seed.node() + " failed: "
+        + InstancePools.message(cause));
+    pool.forkRetryAfterNanos = System.nanoTime() + FORK_RETRY_AFTER_FAILED_FORK_NANOS;
   }
 
   /** Stops the pool's seed now, or, if it is still starting, as soon as it is up. */

@@ -25,7 +25,7 @@ class ActivationStoreTest {
   }
 
   private static Activation activation(String id, String fn, Instant start, String status) {
-    return new Activation(id, "app1", fn, "node1", StartMode.WARM, status, 200, start, start.plusMillis(5), 5, 1, 0, 10, null, null);
+    return new Activation(id, "app1", fn, "node1", StartMode.WARM, status, 200, start, start.plusMillis(5), 5, 1, 0, 10, null, null, null);
   }
 
   private ActivationStore open(ActivationStore.Retention r) {

@@ -1,11 +1,15 @@
 package io.cleave.server;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import io.cleave.common.config.ServerConfig;
 import io.cleave.invoker.InvokerSettings;
 import io.cleave.invoker.Policy;
+import io.cleave.scheduler.HazelcastSeedDirectory;
+import io.cleave.scheduler.SeedKey;
 import java.net.ServerSocket;
 import java.net.http.HttpResponse;
 import java.nio.file.Path;
@@ -15,6 +19,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
 import java.util.function.DoublePredicate;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -24,8 +29,9 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Two nodes under the remote-fork policy share one seed per function version: the node that
- * starts the function first holds it, the other never makes its own, and when the holder's seed
- * goes (the function is changed) the next start may claim it anywhere.
+ * starts the function first holds it, the other never makes its own but restores children of it
+ * (remote fork through forkd's page servers), and when the holder's seed goes (the function is
+ * changed) the next start may claim it anywhere.
  */
 @Timeout(180)
 class ClusterSeedsTest {
@@ -76,23 +82,41 @@ class ClusterSeedsTest {
   }
 
   @Test
-  void oneSeedPerFunctionVersionInTheWholeCluster() throws Exception {
+  void oneSeedPerFunctionVersionInTheWholeClusterAndOtherNodesRestoreItsChildren() throws Exception {
     String appId = client1.createApp("seeds");
     String fnId = client1.deploy(appId, "shared", Map.of("memory", 128, "idle_timeout", 60),
         Map.of("func.py", FunctionLifecycleTest.SLEEPY));
+    String image = client1.json("GET", "/v2/fns/" + fnId, null).get("image").asText();
     double seeds1 = client1.metric("cleave_seeds");
     double seeds2 = client2.metric("cleave_seeds");
 
     assertEquals(200, client1.invoke(fnId, "first").statusCode());
     awaitMetric(client1, "cleave_seeds", v -> v == seeds1 + 1, "node 1 holds the seed");
+    // Node 2 restores children of node 1's seed once it sees the seed ready and prepared.
+    SeedKey key = SeedKey.of(fnId, image, 128, Map.of());
+    try (HazelcastSeedDirectory seen = new HazelcastSeedDirectory(two.registry().hazelcast())) {
+      awaitTrue(() -> seen.find(key) != null && seen.find(key).ready() && seen.find(key).remote() != null,
+          "node 2 sees node 1's seed ready for remote children");
+      assertEquals("node-1", seen.find(key).node());
+    }
     List<CompletableFuture<HttpResponse<String>>> burst = new ArrayList<>();
     for (int i = 0; i < 3; i++) {
-      burst.add(CompletableFuture.supplyAsync(() -> awaitInvocable(client2, fnId, "sleep 0.3")));
+      burst.add(CompletableFuture.supplyAsync(() -> awaitInvocable(client2, fnId, "sleep 0.5")));
     }
+    List<String> modes = new ArrayList<>();
     for (CompletableFuture<HttpResponse<String>> call : burst) {
-      assertEquals(200, call.get().statusCode(), call.get().body());
-      assertEquals("node-2", call.get().headers().firstValue("Cleave-Node").orElse(""));
+      HttpResponse<String> r = call.get(60, TimeUnit.SECONDS);
+      assertEquals(200, r.statusCode(), r.body());
+      assertEquals("node-2", r.headers().firstValue("Cleave-Node").orElse(""));
+      modes.add(ExecutionEndToEndTest.mode(r));
+      if (ExecutionEndToEndTest.mode(r).equals("remote-fork")) {
+        JsonNode a = client2.json("GET", "/cleave/v1/activations/" + ExecutionEndToEndTest.callId(r), null);
+        assertEquals("node-1", a.path("seed_node").asText(), a.toString());
+        assertEquals("node-2", a.path("node").asText(), a.toString());
+      }
     }
+    assertTrue(modes.contains("remote-fork"), "node 2 restored children of node 1's seed: " + modes);
+    assertFalse(modes.contains("cold"), "no cold start on node 2 once the cluster has a seed: " + modes);
     assertEquals(seeds2, client2.metric("cleave_seeds"), "node 2 made no seed of its own");
 
     // A changed function retires its seed; the next version's seed goes to whichever node starts it.
@@ -102,6 +126,14 @@ class ClusterSeedsTest {
     awaitMetric(client2, "cleave_seeds", v -> v == seeds2 + 1, "node 2 holds the new version's seed");
     assertEquals(200, client1.invoke(fnId, "third").statusCode());
     assertEquals(seeds1, client1.metric("cleave_seeds"), "node 1 made none for the new version");
+  }
+
+  private static void awaitTrue(java.util.function.BooleanSupplier condition, String what) throws InterruptedException {
+    long end = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+    while (!condition.getAsBoolean()) {
+      assertTrue(System.nanoTime() < end, what);
+      Thread.sleep(50);
+    }
   }
 
   /** The function is visible to node 2 once the registry's entry event arrived; until then it answers 404. */

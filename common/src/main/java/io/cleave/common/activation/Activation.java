@@ -8,7 +8,8 @@ import java.time.Instant;
  * success, error, timeout, oom, crashed, rejected. Times are in milliseconds: {@code waitMs} from
  * arrival to an instance being assigned, {@code initMs} the instance start cost (0 when warm).
  * {@code startNote}, when set, says why the call did not get a faster start (e.g. the seed is not
- * forkable).
+ * forkable). {@code node} ran the call; {@code seedNode}, for a remote fork, is the node whose seed
+ * the instance was restored from (null otherwise).
  */
 public record Activation(
     String id,
@@ -25,4 +26,5 @@ public record Activation(
     long initMs,
     long responseSize,
     String error,
-    String startNote) {}
+    String startNote,
+    String seedNode) {}
