@@ -13,8 +13,9 @@ import picocli.CommandLine.Option;
 /** {@code cleave server} flags of the node's execution side (invoker and forkd); README "Execution" lists them. */
 public final class ExecutionOptions {
 
-  @Option(names = "--policy", defaultValue = "${env:CLEAVE_POLICY:-fork}",
-      description = "how calls find instances: fork, keep-alive or cold-only (env CLEAVE_POLICY, default ${DEFAULT-VALUE})")
+  @Option(names = "--policy", defaultValue = "${env:CLEAVE_POLICY:-}",
+      description = "how calls find instances: remote-fork, fork, keep-alive or cold-only (env CLEAVE_POLICY;"
+          + " default remote-fork when --members names other members, else fork)")
   String policy;
 
   @Option(names = "--node-memory", defaultValue = "${env:CLEAVE_NODE_MEMORY:-}",
@@ -57,8 +58,11 @@ public final class ExecutionOptions {
       description = "JVM options of the forkd child process (env CLEAVE_FORKD_JVM_OPTIONS, default ${DEFAULT-VALUE})")
   String forkdJvmOptions;
 
-  /** The invoker settings these flags describe; throws IllegalArgumentException on a bad value. */
-  public InvokerSettings settings(Path dataDir) {
+  /**
+   * The invoker settings these flags describe; throws IllegalArgumentException on a bad value.
+   * {@code clustered}: the server joins other members, so by default one seed serves them all.
+   */
+  public InvokerSettings settings(Path dataDir, boolean clustered) {
     InvokerSettings d = InvokerSettings.defaults(dataDir, cleaveHome());
     long logLimit = ServerConfig.parseBytes(callLogLimit);
     if (logLimit > Integer.MAX_VALUE) {
@@ -68,7 +72,7 @@ public final class ExecutionOptions {
         dataDir,
         d.cleaveHome(),
         nodeName == null || nodeName.isBlank() ? d.node() : nodeName.trim(),
-        Policy.parse(policy),
+        policy == null || policy.isBlank() ? (clustered ? Policy.REMOTE_FORK : Policy.FORK) : Policy.parse(policy),
         nodeMemory == null || nodeMemory.isBlank() ? d.memoryCapacityMb() : ServerConfig.parseBytes(nodeMemory) / ServerConfig.MB,
         InvokerSettings.parseDuration(capacityWait),
         InvokerSettings.parseDuration(seedIdle),

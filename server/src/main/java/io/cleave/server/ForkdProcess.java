@@ -10,6 +10,7 @@ import java.nio.file.StandardOpenOption;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -40,6 +41,7 @@ public final class ForkdProcess implements AutoCloseable {
   private final Path dataDir;
   private final Path cleaveHome;
   private final List<String> jvmOptions;
+  private final Map<String, String> knobs;
   private final ForkdClient client;
   private volatile Process process;
   private volatile boolean closing;
@@ -50,16 +52,27 @@ public final class ForkdProcess implements AutoCloseable {
     return t;
   });
 
-  private ForkdProcess(Path dataDir, Path cleaveHome, List<String> jvmOptions, ForkdClient client) {
+  private ForkdProcess(Path dataDir, Path cleaveHome, List<String> jvmOptions, Map<String, String> knobs,
+      ForkdClient client) {
     this.dataDir = dataDir.toAbsolutePath();
     this.cleaveHome = cleaveHome.toAbsolutePath();
     this.jvmOptions = List.copyOf(jvmOptions);
+    this.knobs = Map.copyOf(knobs);
     this.client = client;
   }
 
   /** Starts forkd (finding its native helpers under {@code cleaveHome}) and waits until it answers its health check. Blocking. */
   public static ForkdProcess start(Path dataDir, Path cleaveHome, List<String> jvmOptions, ForkdClient client) {
-    ForkdProcess p = new ForkdProcess(dataDir, cleaveHome, jvmOptions, client);
+    return start(dataDir, cleaveHome, jvmOptions, Map.of(), client);
+  }
+
+  /**
+   * The same, with defaults for forkd's environment knobs ({@code knobs}); a knob the server's own
+   * environment sets wins.
+   */
+  public static ForkdProcess start(Path dataDir, Path cleaveHome, List<String> jvmOptions, Map<String, String> knobs,
+      ForkdClient client) {
+    ForkdProcess p = new ForkdProcess(dataDir, cleaveHome, jvmOptions, knobs, client);
     try {
       p.launch();
     } catch (RuntimeException e) {
@@ -95,6 +108,7 @@ public final class ForkdProcess implements AutoCloseable {
           .redirectErrorStream(true)
           .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()));
       pb.environment().put("CLEAVE_HOME", cleaveHome.toString());
+      knobs.forEach(pb.environment()::putIfAbsent);
       Process started = onParentThread(pb);
       process = started;
       try {

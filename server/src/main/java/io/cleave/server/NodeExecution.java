@@ -6,6 +6,7 @@ import io.cleave.invoker.NodeInvoker;
 import io.cleave.scheduler.HazelcastSeedDirectory;
 import io.vertx.core.Future;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 
 /** A node's execution side: forkd as a child process, and the invoker over it. */
@@ -18,7 +19,9 @@ public final class NodeExecution {
       ForkdClient client = new ForkdClient(platform.vertx(), ForkdProcess.socketOf(settings.dataDir()));
       ForkdProcess forkd;
       try {
-        forkd = ForkdProcess.start(settings.dataDir(), settings.cleaveHome(), forkdJvmOptions, client);
+        // Other members restore children of this node's seeds from its page server: it listens where Hazelcast does.
+        forkd = ForkdProcess.start(settings.dataDir(), settings.cleaveHome(), forkdJvmOptions,
+            Map.of("CLEAVE_FORKD_PAGESERVER_BIND", platform.config().clusterHost()), client);
       } catch (RuntimeException e) {
         client.close();
         return Future.failedFuture(e);

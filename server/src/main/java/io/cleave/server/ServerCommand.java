@@ -82,7 +82,8 @@ public final class ServerCommand implements Callable<Integer> {
 
   /** The execution side of this node: forkd and the invoker. */
   Execution.Factory execution(ServerConfig cfg) {
-    return NodeExecution.factory(executionOptions.settings(cfg.dataDir().toAbsolutePath().normalize()),
+    return NodeExecution.factory(executionOptions.settings(cfg.dataDir().toAbsolutePath().normalize(),
+        cfg.members().size() > 1),
         executionOptions.forkdJvmOptions());
   }
 

@@ -27,8 +27,9 @@ import org.junit.jupiter.api.Test;
 
 /**
  * A real two-node cluster on this machine: {@code cleave cluster up} as its own process (it must
- * return while the nodes run), both APIs from the host, a write on node 1 read on node 2, a crash
- * drill, and {@code down} leaving no process, namespace, link, cgroup or mount behind. Needs root.
+ * return while the nodes run), both APIs from the host, a write on node 1 read on node 2, one seed
+ * on node 1 whose children node 2 restores across the bridge (remote fork), a crash drill, and
+ * {@code down} leaving no process, namespace, link, cgroup or mount behind. Needs root.
  */
 class LocalClusterTest {
   private static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
@@ -70,6 +71,29 @@ class LocalClusterTest {
         return list.exit() == 0 && list.out().contains("written-on-node1") ? list.out() : null;
       });
       assertTrue(seenOnNode2.lines().anyMatch(l -> l.startsWith("written-on-node1 ")), seenOnNode2);
+
+      // One seed for the cluster: the first call (on node 1) starts cold and makes it; node 2 restores
+      // children of it across the bridge (remote fork) instead of starting its own.
+      Path fnDir = Files.createDirectories(dir.resolve("fn-sleepy"));
+      Files.writeString(fnDir.resolve("func.yaml"), "schema_version: 20180708\nname: sleepy\nversion: 0.0.1\n"
+          + "runtime: python\nentrypoint: /python/bin/fdk /function/func.py handler\nmemory: 128\n");
+      Files.writeString(fnDir.resolve("func.py"), "import time\n\n\ndef handler(ctx, data=None):\n"
+          + "    time.sleep(float(data.getvalue().decode() or '0'))\n    return 'slept'\n");
+      CliRun deployed = CliRun.run("deploy", "--app", "written-on-node1", "--api-url", node1, "--no-bump", fnDir.toString());
+      assertEquals(0, deployed.exit(), deployed::toString);
+      String fnId = JsonText.parse(CliRun.run("inspect", "fn", "written-on-node1", "sleepy", "--api-url", node1).out())
+          .path("id").asText();
+      assertEquals("cold", startMode(node1, fnId, "0"));
+      List<String> node2Modes = new ArrayList<>();
+      within(60, "a remote fork on node2", () -> {
+        // Each burst outnumbers the instances node2 already has, so it must start some.
+        List<java.util.concurrent.CompletableFuture<String>> burst = new ArrayList<>();
+        for (int i = 0; i < node2Modes.size() + 2; i++) {
+          burst.add(java.util.concurrent.CompletableFuture.supplyAsync(() -> startMode(node2, fnId, "1")));
+        }
+        burst.forEach(f -> node2Modes.add(f.join()));
+        return node2Modes.contains("remote-fork") ? "" : null;
+      });
 
       // Each forkd records its cgroups (one per hierarchy); after SIGKILL only down removes them.
       List<Path> cgroups = new ArrayList<>();
@@ -137,6 +161,22 @@ class LocalClusterTest {
     assertEquals("node1", nodes.get(0).path("name").asText());
     assertEquals("node2", nodes.get(1).path("name").asText());
     return nodes;
+  }
+
+  /** Invokes the function through the node's API and answers how its instance started (Cleave-Start-Mode). */
+  private static String startMode(String apiUrl, String fnId, String body) {
+    try {
+      HttpResponse<String> r = HTTP.send(HttpRequest.newBuilder(URI.create(apiUrl + "/invoke/" + fnId))
+          .timeout(Duration.ofSeconds(60)).POST(HttpRequest.BodyPublishers.ofString(body)).build(),
+          HttpResponse.BodyHandlers.ofString());
+      assertEquals(200, r.statusCode(), r.body());
+      return r.headers().firstValue("Cleave-Start-Mode").orElse("");
+    } catch (IOException e) {
+      throw new java.io.UncheckedIOException(e);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException(e);
+    }
   }
 
   /** How many members the node's API lists; -1 when it does not answer. */
