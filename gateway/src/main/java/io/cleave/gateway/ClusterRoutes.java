@@ -8,7 +8,10 @@ import io.vertx.core.http.HttpMethod;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
 
-/** {@code GET /cleave/v1/cluster}: the cluster's name and members, with where each serves its API. */
+/**
+ * {@code GET /cleave/v1/cluster}: the cluster's name and members, with where each serves its API
+ * and, for members that run calls, their node's load (memory, instances, seeds) as last published.
+ */
 final class ClusterRoutes {
   private final Routing routing;
   private final Membership membership;
@@ -32,6 +35,12 @@ final class ClusterRoutes {
           o.put("api_url", m.apiUrl());
         }
         o.put("local", m.local());
+        if (m.load() != null) {
+          o.put("node", m.load().node()).put("capacity_mb", m.load().capacityMb())
+              .put("reserved_mb", m.load().reservedMb()).put("free_mb", m.load().freeMb())
+              .put("starting", m.load().starting()).put("idle", m.load().idle()).put("busy", m.load().busy())
+              .put("seeds", m.load().seeds());
+        }
       }
       Replies.json(ctx, 200, body);
     });

@@ -38,9 +38,15 @@ public final class NodeExecution {
         return Future.failedFuture(e);
       }
       platform.registry().onFnChange(invoker::fnChanged);
+      // The node's load, for the cluster's view (GET /cleave/v1/cluster); the map write blocks.
+      long loadTimer = platform.vertx().setPeriodic(1000, t -> platform.vertx().executeBlocking(() -> {
+        platform.registry().membership().publishLoad(invoker.load());
+        return null;
+      }, false));
       return Future.succeededFuture(new Execution(invoker, invoker, () -> Future.fromCompletionStage(
           // Closing blocks (draining detached calls, RocksDB), so it runs on a plain thread, not on Vert.x.
           CompletableFuture.runAsync(() -> {
+            platform.vertx().cancelTimer(loadTimer);
             try {
               invoker.close();
             } finally {

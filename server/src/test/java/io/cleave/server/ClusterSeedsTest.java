@@ -92,6 +92,15 @@ class ClusterSeedsTest {
 
     assertEquals(200, client1.invoke(fnId, "first").statusCode());
     awaitMetric(client1, "cleave_seeds", v -> v == seeds1 + 1, "node 1 holds the seed");
+    awaitTrue(() -> {
+      for (JsonNode m : client2.json("GET", "/cleave/v1/cluster", null).path("members")) {
+        if (m.path("node").asText().equals("node-1") && m.path("seeds").asInt() == seeds1 + 1
+            && m.path("capacity_mb").asLong() > 0 && m.path("free_mb").asLong() < m.path("capacity_mb").asLong()) {
+          return true;
+        }
+      }
+      return false;
+    }, "node 2's cluster view shows node 1's load with its seed");
     // Node 2 restores children of node 1's seed once it sees the seed ready and prepared.
     SeedKey key = SeedKey.of(fnId, image, 128, Map.of());
     try (HazelcastSeedDirectory seen = new HazelcastSeedDirectory(two.registry().hazelcast())) {

@@ -92,7 +92,7 @@ class ServerEnvironmentTest {
     ServerProcess.Ended ended = ServerProcess.run(List.of("--port", "0", "--data-dir", dir.resolve("data").toString()),
         Map.of("CLEAVE_POLICY", "sometimes"), Duration.ofSeconds(60));
     assertEquals(2, ended.exitCode(), ended.output());
-    assertEquals("cleave: unknown policy 'sometimes' (use one of: cold-only, keep-alive, fork)\n", ended.output());
+    assertEquals("cleave: unknown policy 'sometimes' (use one of: cold-only, keep-alive, fork, remote-fork)\n", ended.output());
     assertFalse(Files.exists(dir.resolve("data")), "nothing was started or created");
   }
 }

@@ -1,5 +1,9 @@
 package io.cleave.registry.cluster;
 
+import io.cleave.common.invoke.NodeLoad;
+import io.cleave.common.json.Json;
+import java.nio.charset.StandardCharsets;
+
 import com.hazelcast.cluster.Member;
 import com.hazelcast.cluster.MembershipEvent;
 import com.hazelcast.cluster.MembershipListener;
@@ -15,13 +19,17 @@ import java.util.UUID;
  */
 public final class HazelcastMembership implements Membership {
   static final String API_URLS = "member-api-urls";
+  static final String LOADS = "member-loads";
 
   private final HazelcastInstance hz;
   private final IMap<UUID, String> apiUrls;
+  /** Each node's last published load, as JSON. */
+  private final IMap<UUID, String> loads;
 
   public HazelcastMembership(HazelcastInstance hz) {
     this.hz = hz;
     this.apiUrls = hz.getMap(API_URLS);
+    this.loads = hz.getMap(LOADS);
     hz.getCluster().addMembershipListener(new MembershipListener() {
       @Override
       public void memberAdded(MembershipEvent event) {
@@ -31,6 +39,7 @@ public final class HazelcastMembership implements Membership {
       @Override
       public void memberRemoved(MembershipEvent event) {
         apiUrls.delete(event.getMember().getUuid());
+        loads.delete(event.getMember().getUuid());
       }
     });
   }
@@ -41,13 +50,23 @@ public final class HazelcastMembership implements Membership {
   }
 
   @Override
+  public void publishLoad(NodeLoad load) {
+    loads.set(hz.getCluster().getLocalMember().getUuid(), new String(Json.toBytes(load), StandardCharsets.UTF_8));
+  }
+
+  @Override
   public List<MemberView> members() {
     List<MemberView> out = new ArrayList<>();
     for (Member m : hz.getCluster().getMembers()) {
       out.add(new MemberView(m.getUuid(), m.getAddress().getHost() + ":" + m.getAddress().getPort(),
-          apiUrls.get(m.getUuid()), m.localMember()));
+          apiUrls.get(m.getUuid()), m.localMember(), load(m.getUuid())));
     }
     return out;
+  }
+
+  private NodeLoad load(UUID member) {
+    String json = loads.get(member);
+    return json == null ? null : Json.fromBytes(json.getBytes(StandardCharsets.UTF_8), NodeLoad.class);
   }
 
   @Override
