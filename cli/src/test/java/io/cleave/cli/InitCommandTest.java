@@ -33,7 +33,7 @@ class InitCommandTest {
     assertTrue(code.contains("from fdk import response"), code);
     assertTrue(code.contains("def handler(ctx, data: io.BytesIO = None):"), code);
     assertTrue(code.contains("{\"message\": \"Hello {0}\".format(name)}"), code);
-    assertEquals("fdk", Files.readString(dir.resolve("requirements.txt")));
+    assertEquals("fdk\n", Files.readString(dir.resolve("requirements.txt")));
     assertTrue(r.out().contains("func.yaml created."), r.toString());
   }
 

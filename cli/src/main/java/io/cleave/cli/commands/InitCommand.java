@@ -98,7 +98,8 @@ public final class InitCommand extends UserCommand {
     try {
       Files.writeString(dir.resolve("func.py"), PYTHON_HELLO, StandardCharsets.UTF_8);
       // As fn init writes it offline; deploy skips fdk lines (Cleave's runtime provides fdk).
-      Files.writeString(dir.resolve(Requirements.FILE_NAME), "fdk", StandardCharsets.UTF_8);
+      // A line of its own, so "echo pkg >> requirements.txt" adds a line.
+      Files.writeString(dir.resolve(Requirements.FILE_NAME), "fdk\n", StandardCharsets.UTF_8);
       System.out.println("Function boilerplate generated.");
       FuncFile.forPython(name, rt, memory, timeout, idleTimeout, type).write(dir);
     } catch (IOException e) {
