@@ -31,11 +31,13 @@ public final class Gateway {
 
   /**
    * What the gateway serves from. {@code invoker} and {@code activations} may be null on a node
-   * without an invoker: invoke routes then answer 503.
+   * without an invoker: invoke routes then answer 503. {@code invoker} takes the clients' calls
+   * (and may forward them to another member); {@code localInvoker} runs calls other members
+   * forwarded here, on this node.
    */
   public record Parts(ServerConfig config, AppRegistry apps, FnRegistry fns, TriggerRegistry triggers,
-      BundleFiles bundles, Membership membership, FunctionInvoker invoker, ActivationLog activations,
-      PrometheusMeterRegistry metrics, String version) {}
+      BundleFiles bundles, Membership membership, FunctionInvoker invoker, FunctionInvoker localInvoker,
+      ActivationLog activations, PrometheusMeterRegistry metrics, String version) {}
 
   private final Vertx vertx;
   private final List<String> deployments;
@@ -128,6 +130,8 @@ public final class Gateway {
     routing.bodyLimit(r, "/invoke/*", cfg.invokeBodyLimit());
     routing.bodyLimit(r, "/t/*", cfg.invokeBodyLimit());
     new CallRoutes(routing, parts.apps(), parts.fns(), parts.triggers(), parts.invoker()).mount(r);
+    routing.bodyLimit(r, "/cleave/v1/internal/*", cfg.invokeBodyLimit());
+    new InternalCallRoutes(routing, parts.fns(), parts.localInvoker(), cfg.clusterSecret()).mount(r);
 
     new BundlesRoutes(routing, parts.fns(), fns, parts.bundles()).mount(r);
     new ClusterRoutes(routing, parts.membership()).mount(r);

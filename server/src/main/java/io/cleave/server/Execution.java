@@ -6,10 +6,12 @@ import io.vertx.core.Future;
 import java.util.function.Supplier;
 
 /**
- * The execution side of a node (invoker, activations), as the gateway sees it. {@code stop} is
- * called on shutdown, after the gateway stopped taking requests.
+ * The execution side of a node, as the gateway sees it: the invoker clients' calls go to (it may
+ * forward a call to another member), the node's own invoker (for calls forwarded here), the
+ * activations. {@code stop} is called on shutdown, after the gateway stopped taking requests.
  */
-public record Execution(FunctionInvoker invoker, ActivationLog activations, Supplier<Future<Void>> stop) {
+public record Execution(FunctionInvoker invoker, FunctionInvoker localInvoker, ActivationLog activations,
+    Supplier<Future<Void>> stop) {
 
   /** Starts a node's execution side on the platform's shared parts. */
   @FunctionalInterface

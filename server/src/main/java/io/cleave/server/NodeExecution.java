@@ -3,6 +3,8 @@ package io.cleave.server;
 import io.cleave.forkd.api.ForkdClient;
 import io.cleave.invoker.InvokerSettings;
 import io.cleave.invoker.NodeInvoker;
+import io.cleave.registry.cluster.Membership;
+import io.cleave.scheduler.CallRouting;
 import io.cleave.scheduler.HazelcastSeedDirectory;
 import io.vertx.core.Future;
 import java.util.List;
@@ -38,12 +40,17 @@ public final class NodeExecution {
         return Future.failedFuture(e);
       }
       platform.registry().onFnChange(invoker::fnChanged);
-      // The node's load, for the cluster's view (GET /cleave/v1/cluster); the map write blocks.
+      ForwardingInvoker routed = new ForwardingInvoker(platform.vertx(), invoker, platform.config().clusterSecret());
+      // The node's load for the cluster's view (GET /cleave/v1/cluster), and the others' for routing
+      // calls when this node is full; the map reads and writes block.
+      Membership membership = platform.registry().membership();
       long loadTimer = platform.vertx().setPeriodic(1000, t -> platform.vertx().executeBlocking(() -> {
-        platform.registry().membership().publishLoad(invoker.load());
+        membership.publishLoad(invoker.load());
+        routed.others(membership.members().stream().filter(m -> !m.local())
+            .map(m -> new CallRouting.Candidate(m.apiUrl(), m.load())).toList());
         return null;
       }, false));
-      return Future.succeededFuture(new Execution(invoker, invoker, () -> Future.fromCompletionStage(
+      return Future.succeededFuture(new Execution(routed, invoker, invoker, () -> Future.fromCompletionStage(
           // Closing blocks (draining detached calls, RocksDB), so it runs on a plain thread, not on Vert.x.
           CompletableFuture.runAsync(() -> {
             platform.vertx().cancelTimer(loadTimer);
@@ -51,6 +58,7 @@ public final class NodeExecution {
               invoker.close();
             } finally {
               seeds.close();
+              routed.close();
               forkd.close();
               client.close();
             }

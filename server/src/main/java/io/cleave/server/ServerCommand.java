@@ -44,6 +44,11 @@ public final class ServerCommand implements Callable<Integer> {
       description = "first Hazelcast port tried, counting up if taken (env CLEAVE_CLUSTER_PORT, default ${DEFAULT-VALUE})")
   int clusterPort;
 
+  @Option(names = "--cluster-secret", defaultValue = "${env:CLEAVE_CLUSTER_SECRET:-}",
+      description = "secret shared by the members: calls a full node forwards to another carry it; empty turns"
+          + " forwarding off (env CLEAVE_CLUSTER_SECRET; prefer the environment, a flag shows in ps)")
+  String clusterSecret;
+
   @Option(names = "--max-invoke-body", defaultValue = "${env:CLEAVE_MAX_INVOKE_BODY:-6m}",
       description = "largest invoke/trigger request body (env CLEAVE_MAX_INVOKE_BODY, default ${DEFAULT-VALUE})")
   String maxInvokeBody;
@@ -75,7 +80,7 @@ public final class ServerCommand implements Callable<Integer> {
     return new ServerConfig(host, port, dataDir, clusterName, clusterHost, clusterPort, memberList,
         ServerConfig.parseBytes(maxInvokeBody), ServerConfig.parseBytes(maxApiBody), ServerConfig.parseBytes(maxBundle),
         new UnpackLimits(ServerConfig.parseBytes(maxUnpacked), maxBundleEntries),
-        httpInstances > 0 ? httpInstances : Math.max(1, Runtime.getRuntime().availableProcessors()));
+        httpInstances > 0 ? httpInstances : Math.max(1, Runtime.getRuntime().availableProcessors()), clusterSecret);
   }
 
   @Mixin ExecutionOptions executionOptions;

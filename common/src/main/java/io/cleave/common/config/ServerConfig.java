@@ -16,6 +16,8 @@ import java.util.Locale;
  * @param clusterHost address Hazelcast binds and announces
  * @param clusterPort first Hazelcast port tried (it counts up when taken)
  * @param members Hazelcast TCP member list (host or host:port); empty runs standalone
+ * @param clusterSecret shared by the members; a member presents it when it forwards a call to
+ *     another ("" turns forwarding off)
  * @param invokeBodyLimit largest request body accepted by invoke and trigger routes
  * @param apiBodyLimit largest JSON body accepted by the management API
  * @param bundleLimit largest code bundle upload (compressed)
@@ -34,12 +36,14 @@ public record ServerConfig(
     long apiBodyLimit,
     long bundleLimit,
     UnpackLimits unpackLimits,
-    int httpInstances) {
+    int httpInstances,
+    String clusterSecret) {
 
   public static final long MB = 1024L * 1024;
 
   public ServerConfig {
     members = List.copyOf(members);
+    clusterSecret = clusterSecret == null ? "" : clusterSecret;
     if (port < 0 || port > 65535) {
       throw new IllegalArgumentException("port must be between 0 and 65535");
     }
@@ -51,22 +55,33 @@ public record ServerConfig(
   /** The defaults of {@code ./cleave server}, with the given data directory. */
   public static ServerConfig defaults(Path dataDir) {
     return new ServerConfig("127.0.0.1", 8080, dataDir, "cleave", "127.0.0.1", 5701, List.of(),
-        6 * MB, 1 * MB, 64 * MB, UnpackLimits.DEFAULT, Math.max(1, Runtime.getRuntime().availableProcessors()));
+        6 * MB, 1 * MB, 64 * MB, UnpackLimits.DEFAULT, Math.max(1, Runtime.getRuntime().availableProcessors()), "");
   }
 
   public ServerConfig withPort(int newPort) {
     return new ServerConfig(host, newPort, dataDir, clusterName, clusterHost, clusterPort, members,
-        invokeBodyLimit, apiBodyLimit, bundleLimit, unpackLimits, httpInstances);
+        invokeBodyLimit, apiBodyLimit, bundleLimit, unpackLimits, httpInstances, clusterSecret);
   }
 
   public ServerConfig withCluster(String name, int firstPort, List<String> memberList) {
     return new ServerConfig(host, port, dataDir, name, clusterHost, firstPort, memberList,
-        invokeBodyLimit, apiBodyLimit, bundleLimit, unpackLimits, httpInstances);
+        invokeBodyLimit, apiBodyLimit, bundleLimit, unpackLimits, httpInstances, clusterSecret);
   }
 
   public ServerConfig withLimits(long invokeBody, long apiBody, long bundle, UnpackLimits unpack) {
     return new ServerConfig(host, port, dataDir, clusterName, clusterHost, clusterPort, members,
-        invokeBody, apiBody, bundle, unpack, httpInstances);
+        invokeBody, apiBody, bundle, unpack, httpInstances, clusterSecret);
+  }
+
+  /** The same server with the secret members present to each other when they forward calls. */
+  public ServerConfig withClusterSecret(String secret) {
+    return new ServerConfig(host, port, dataDir, clusterName, clusterHost, clusterPort, members,
+        invokeBodyLimit, apiBodyLimit, bundleLimit, unpackLimits, httpInstances, secret);
+  }
+
+  /** Calls may be forwarded between members: they share a secret to prove they are members. */
+  public boolean forwardsCalls() {
+    return !clusterSecret.isEmpty();
   }
 
   /** The base URL other members and clients reach this server's API at, given the bound port. */

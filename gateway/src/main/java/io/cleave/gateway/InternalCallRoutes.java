@@ -1,0 +1,101 @@
+package io.cleave.gateway;
+
+import io.cleave.common.error.ApiError;
+import io.cleave.common.invoke.Call;
+import io.cleave.common.invoke.CallResult;
+import io.cleave.common.invoke.FunctionInvoker;
+import io.cleave.registry.FnRegistry;
+import io.cleave.registry.FnTarget;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.HttpMethod;
+import io.vertx.core.http.HttpServerRequest;
+import io.vertx.core.http.HttpServerResponse;
+import io.vertx.ext.web.Router;
+import io.vertx.ext.web.RoutingContext;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.time.Instant;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * {@code POST /cleave/v1/internal/calls/{fn_id}}: a call another member forwarded because it was
+ * full. Only members may use it (they present the cluster secret); the call runs on this node's own
+ * invoker, never forwarded again, and the answer goes back untranslated: the forwarding gateway
+ * shapes it for its client. Headers on the request are the ones the FDK sees (already translated).
+ */
+final class InternalCallRoutes {
+  static final String PATH = "/cleave/v1/internal/calls/:fnId";
+  static final String SECRET = "Cleave-Cluster-Secret";
+  static final String CALL_ID = "Cleave-Call-Id";
+  /** {@code answer}: the function's own answer follows; {@code error}: the platform's {"message"}. */
+  static final String OUTCOME = "Cleave-Outcome";
+  private static final Set<String> NOT_FOR_THE_FUNCTION = Set.of("connection", "keep-alive", "te", "trailer",
+      "transfer-encoding", "upgrade", "content-length", "host", SECRET.toLowerCase(Locale.ROOT),
+      CALL_ID.toLowerCase(Locale.ROOT));
+
+  private final Routing routing;
+  private final FnRegistry fns;
+  private final FunctionInvoker local;
+  private final byte[] secret;
+
+  /** {@code local} is this node's own invoker (null without one); {@code secret} "" turns the route off. */
+  InternalCallRoutes(Routing routing, FnRegistry fns, FunctionInvoker local, String secret) {
+    this.routing = routing;
+    this.fns = fns;
+    this.local = local;
+    this.secret = secret.getBytes(StandardCharsets.UTF_8);
+  }
+
+  void mount(Router r) {
+    routing.on(r, HttpMethod.POST, PATH, this::call);
+  }
+
+  private void call(RoutingContext ctx) {
+    HttpServerRequest req = ctx.request();
+    if (secret.length == 0) {
+      throw new ApiError(404, "Path not found: POST " + req.path() + " (this node takes no forwarded calls)");
+    }
+    String presented = req.getHeader(SECRET);
+    if (presented == null) {
+      throw new ApiError(401, "forwarded calls need the cluster secret (" + SECRET + ")");
+    }
+    if (!MessageDigest.isEqual(secret, presented.getBytes(StandardCharsets.UTF_8))) {
+      throw new ApiError(403, "wrong cluster secret");
+    }
+    if (local == null) {
+      throw new ApiError(503, "no invoker on this node");
+    }
+    FnTarget target = fns.target(ctx.pathParam("fnId")).orElseThrow(() -> new ApiError(404, "Fn not found"));
+    Map<String, List<String>> headers = new LinkedHashMap<>();
+    for (String name : req.headers().names()) {
+      if (!NOT_FOR_THE_FUNCTION.contains(name.toLowerCase(Locale.ROOT))) {
+        headers.put(name, req.headers().getAll(name));
+      }
+    }
+    String id = req.getHeader(CALL_ID) == null ? Routing.callId(ctx) : req.getHeader(CALL_ID);
+    Buffer body = ctx.body() == null || ctx.body().buffer() == null ? Buffer.buffer() : ctx.body().buffer();
+    Call call = new Call(id, target.app(), target.fn(), "POST", req.absoluteURI(), headers, body, Instant.now());
+    local.call(call).onComplete(Routing.guard(ctx, ar -> {
+      HttpServerResponse resp = ctx.response();
+      if (ar.failed()) {
+        resp.putHeader(OUTCOME, "error");
+        Replies.failure(ctx, ar.cause());
+        return;
+      }
+      CallResult result = ar.result();
+      result.headers().forEach(resp::putHeader);
+      resp.putHeader(OUTCOME, "answer");
+      if (result.startMode() != null) {
+        resp.putHeader("Cleave-Start-Mode", result.startMode().wireName());
+      }
+      if (result.node() != null) {
+        resp.putHeader("Cleave-Node", result.node());
+      }
+      resp.setStatusCode(result.status()).end(result.body() == null ? Buffer.buffer() : result.body());
+    }));
+  }
+}
