@@ -20,10 +20,18 @@ import java.util.List;
 final class NodeLauncher {
   private final Path cleaveHome;
   private final List<String> javaCommand;
+  /** Shared by this cluster's nodes, so a full node can forward calls to the others (env, not argv: ps shows argv). */
+  private final String clusterSecret = newSecret();
 
   private NodeLauncher(Path cleaveHome, List<String> javaCommand) {
     this.cleaveHome = cleaveHome;
     this.javaCommand = javaCommand;
+  }
+
+  private static String newSecret() {
+    byte[] b = new byte[24];
+    new java.security.SecureRandom().nextBytes(b);
+    return java.util.HexFormat.of().formatHex(b);
   }
 
   /** The launcher for this checkout; fails with what is missing when it cannot find one. */
@@ -69,6 +77,7 @@ final class NodeLauncher {
           .redirectOutput(ProcessBuilder.Redirect.appendTo(log))
           .redirectErrorStream(true);
       pb.environment().put("CLEAVE_HOME", cleaveHome.toString());
+      pb.environment().put("CLEAVE_CLUSTER_SECRET", clusterSecret);
       return pb.start();
     } catch (IOException e) {
       throw new CliFailure(node.name() + ": cannot start its server (" + String.join(" ", command.subList(0, 4))
