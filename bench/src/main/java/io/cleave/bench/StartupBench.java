@@ -228,7 +228,7 @@ public final class StartupBench {
     String appId = JsonText.text(api.createApp(JsonText.object().put("name", "bench-startup")), "id");
     Map<StartupBenchFunction, String> ids = new LinkedHashMap<>();
     for (StartupBenchFunction f : StartupBenchFunction.values()) {
-      ids.put(f, api.deploy(appId, f.label(), f.memoryMb(), 30, idleTimeoutS, f.config(settings.imageDir()), f.bundle()));
+      ids.put(f, api.deploy(appId, f.label(), f.memoryMb(), 30, idleTimeoutS, f.config(), f.bundle(settings.imageDir())));
     }
     progress.phase("[%s] deployed %s (app %s, idle_timeout %d s)", policy, ids.keySet().stream()
         .map(StartupBenchFunction::label).toList(), appId, idleTimeoutS);
@@ -263,7 +263,7 @@ public final class StartupBench {
     for (Map.Entry<StartupBenchFunction, String> e : fns.entrySet()) {
       StartupBenchFunction f = e.getKey();
       StartupBenchForkd.Target target = new StartupBenchForkd.Target(f, e.getValue(), appIds.get(COLD_ONLY), data,
-          f.unpackedDir(data), StartupBenchForkd.env(f.config(settings.imageDir())));
+          f.unpackedDir(data, settings.imageDir()), StartupBenchForkd.env(f.config()));
       if (!warmedUp) {
         direct.warmUp(target, 2 * settings.warmup());
         warmedUp = true;
@@ -325,7 +325,7 @@ public final class StartupBench {
     // invoker as awake as under traffic. Bursts must wait for instances to time out, and on a
     // shared 2-core machine a call after a second of silence costs several ms more (warm ones too).
     StartupBenchFunction pacerCode = StartupBenchFunction.HELLO;
-    String pacer = api.deploy(appIds.get(FORK), "pacer", pacerCode.memoryMb(), 30, KEPT_IDLE_S, Map.of(), pacerCode.bundle());
+    String pacer = api.deploy(appIds.get(FORK), "pacer", pacerCode.memoryMb(), 30, KEPT_IDLE_S, Map.of(), pacerCode.bundle(settings.imageDir()));
     call(calls, pacerCode, pacer);
     int seeds = 1;
     awaitHealth(forkd, seeds, -1, "the pacer's seed");
@@ -342,7 +342,7 @@ public final class StartupBench {
     }
     StartupBenchFunction warm = StartupBenchFunction.HELLO;
     new StartupBenchForkd(forkd, calls, progress).warmUp(new StartupBenchForkd.Target(warm, pacer, appIds.get(FORK), data,
-        warm.unpackedDir(data), StartupBenchForkd.env(Map.of())), 2 * settings.warmup());
+        warm.unpackedDir(data, settings.imageDir()), StartupBenchForkd.env(Map.of())), 2 * settings.warmup());
     Map<StartupBenchFunction, List<String>> callIds = new LinkedHashMap<>();
     for (int r = 0; r < settings.forkRounds(); r++) {
       // The pacer's one warm instance stays; every other instance must have timed out.

@@ -44,19 +44,20 @@ enum StartupBenchFunction {
   }
 
   /** The function's config (its instances' environment). */
-  Map<String, String> config(Path imageDir) {
-    return this == IMAGE ? Map.of("IMAGE_DIR", imageDir.toAbsolutePath().toString()) : Map.of();
+  Map<String, String> config() {
+    return this == IMAGE ? Map.of("IMAGE_DIR", BundledImages.INSIDE) : Map.of();
   }
 
-  /** The tar.gz code bundle; the same bytes every time, so the same sha256. */
-  byte[] bundle() {
-    return TarGzBundle.ofResources(StartupBenchFunction.class, "/bench/" + label, FILES);
+  /** The tar.gz code bundle (the image function's with the photographs of {@code imageDir}); the same bytes every time. */
+  byte[] bundle(Path imageDir) {
+    return TarGzBundle.ofResources(StartupBenchFunction.class, "/bench/" + label, FILES,
+        this == IMAGE ? BundledImages.of(imageDir) : Map.of());
   }
 
   /** Where a node unpacks this bundle: {@code <data>/unpacked/<sha256 hex>} (docs/CONTRACTS.md). */
-  Path unpackedDir(Path dataDir) {
+  Path unpackedDir(Path dataDir, Path imageDir) {
     try {
-      String hex = HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(bundle()));
+      String hex = HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(bundle(imageDir)));
       return dataDir.resolve("unpacked").resolve(hex);
     } catch (NoSuchAlgorithmException e) {
       throw new IllegalStateException("every JDK has SHA-256", e);

@@ -10,7 +10,7 @@ import java.util.Map;
  * @param byFunction workload per trace function hash prefix
  * @param idleTimeoutS the functions' idle_timeout (how long an idle instance is kept, Fn semantics)
  * @param busy whether the trace function spins on the CPU for its duration instead of sleeping
- * @param imageDir the image function's photographs (visible read-only inside instances)
+ * @param imageDir the image function's photographs (shipped in its bundle)
  * @param imageSize thumbnail width the image function is asked for
  * @param imageIoMs how long each image call waits as if transferring to and from an object store
  * @param keep leave the app and functions on the server after the run

@@ -1,5 +1,7 @@
 package io.cleave.bench.replay;
 
+import io.cleave.bench.BundledImages;
+
 import io.cleave.bench.replay.CallRecord.Outcome;
 import io.cleave.client.CliFailure;
 import io.cleave.client.JsonText;
@@ -107,7 +109,7 @@ public final class ReplayRun {
       }
       int memory = w.memoryLimitMb(touched);
       String fnId = api.deploy(appId, name, memory, timeoutS, options.idleTimeoutS(), config(w, tf, schedule.options(), options),
-          bundles.computeIfAbsent(w, Workload::bundle));
+          bundles.computeIfAbsent(w, k -> k.bundle(options.imageDir())));
       out.add(new DeployedFunction(tf, fnId, name, w, memory));
     }
     return out;
@@ -119,7 +121,7 @@ public final class ReplayRun {
           "TRACE_DURATION_MS", String.valueOf(tf.durationMs().isEmpty() ? s.defaultDurationMs() : Math.round(tf.durationMs().at(50))),
           "TRACE_MEMORY_MB", String.valueOf(tf.memoryMb().isEmpty() ? s.defaultMemoryMb() : (int) Math.ceil(tf.memoryMb().at(50))),
           "TRACE_BUSY", String.valueOf(d.busy()));
-      case IMAGE -> Map.of("IMAGE_DIR", d.imageDir().toAbsolutePath().toString());
+      case IMAGE -> Map.of("IMAGE_DIR", BundledImages.INSIDE);
     };
   }
 

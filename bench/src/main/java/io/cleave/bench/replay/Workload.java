@@ -1,6 +1,9 @@
 package io.cleave.bench.replay;
 
 import io.cleave.common.bundle.TarGzBundle;
+import java.util.Map;
+import java.nio.file.Path;
+import io.cleave.bench.BundledImages;
 import java.util.List;
 import java.util.Locale;
 
@@ -42,9 +45,10 @@ public enum Workload {
     return Math.max(MIN_MEMORY_MB, (need + 31) / 32 * 32);
   }
 
-  /** The tar.gz code bundle of the workload's function. */
-  byte[] bundle() {
-    return TarGzBundle.ofResources(Workload.class, "functions/" + dirName, FILES);
+  /** The tar.gz code bundle of the workload's function (the image function's with the photographs of {@code imageDir}). */
+  byte[] bundle(Path imageDir) {
+    return TarGzBundle.ofResources(Workload.class, "functions/" + dirName, FILES,
+        this == IMAGE ? BundledImages.of(imageDir) : Map.of());
   }
 
   public static Workload parse(String s) {

@@ -50,6 +50,11 @@ public final class TarGzBundle {
 
   /** The archive of the class path resources {@code <dir>/<name>} (resolved as {@code owner} resolves them). */
   public static byte[] ofResources(Class<?> owner, String dir, List<String> names) {
+    return ofResources(owner, dir, names, Map.of());
+  }
+
+  /** The same, with {@code more} files (name at the bundle's root to content) after the resources. */
+  public static byte[] ofResources(Class<?> owner, String dir, List<String> names, Map<String, byte[]> more) {
     Map<String, byte[]> files = new LinkedHashMap<>();
     for (String name : names) {
       String path = dir + "/" + name;
@@ -62,6 +67,7 @@ public final class TarGzBundle {
         throw new UncheckedIOException("cannot read resource " + path, e);
       }
     }
+    files.putAll(more);
     return of(files);
   }
 }
