@@ -2,7 +2,7 @@ package io.cleave.gateway;
 
 import io.cleave.common.error.ApiError;
 import io.cleave.common.model.App;
-import io.cleave.registry.AppPatch;
+import io.cleave.common.model.AppPatch;
 import io.cleave.registry.AppRegistry;
 import io.cleave.registry.Page;
 import io.vertx.core.http.HttpMethod;

@@ -3,7 +3,7 @@ package io.cleave.gateway;
 import io.cleave.common.bundle.ArchiveRejectedException;
 import io.cleave.common.bundle.BundleDigest;
 import io.cleave.common.error.ApiError;
-import io.cleave.registry.FnPatch;
+import io.cleave.common.model.FnPatch;
 import io.cleave.registry.FnRegistry;
 import io.cleave.registry.bundle.BundleFiles;
 import io.vertx.core.Future;

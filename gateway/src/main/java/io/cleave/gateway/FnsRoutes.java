@@ -5,7 +5,7 @@ import io.cleave.common.error.ApiError;
 import io.cleave.common.model.App;
 import io.cleave.common.model.Fn;
 import io.cleave.registry.AppRegistry;
-import io.cleave.registry.FnPatch;
+import io.cleave.common.model.FnPatch;
 import io.cleave.registry.FnRegistry;
 import io.cleave.registry.Page;
 import io.cleave.registry.bundle.BundleFiles;

@@ -6,7 +6,7 @@ import io.cleave.common.model.App;
 import io.cleave.common.model.Trigger;
 import io.cleave.registry.AppRegistry;
 import io.cleave.registry.Page;
-import io.cleave.registry.TriggerPatch;
+import io.cleave.common.model.TriggerPatch;
 import io.cleave.registry.TriggerRegistry;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.ext.web.Router;

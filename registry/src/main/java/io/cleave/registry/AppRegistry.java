@@ -1,5 +1,7 @@
 package io.cleave.registry;
 
+import io.cleave.common.model.AppPatch;
+
 import io.cleave.common.model.App;
 import java.util.Optional;
 

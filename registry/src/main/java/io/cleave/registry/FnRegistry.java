@@ -1,5 +1,7 @@
 package io.cleave.registry;
 
+import io.cleave.common.model.FnPatch;
+
 import io.cleave.common.bundle.BundleDigest;
 import io.cleave.common.model.Fn;
 import java.util.Optional;

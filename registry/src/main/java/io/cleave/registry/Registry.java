@@ -1,5 +1,10 @@
 package io.cleave.registry;
 
+import io.cleave.common.model.Rules;
+import io.cleave.common.model.AppPatch;
+import io.cleave.common.model.FnPatch;
+import io.cleave.common.model.TriggerPatch;
+
 import com.hazelcast.core.EntryEvent;
 import com.hazelcast.core.HazelcastInstance;
 import com.hazelcast.map.IMap;

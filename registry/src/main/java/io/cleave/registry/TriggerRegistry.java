@@ -1,5 +1,7 @@
 package io.cleave.registry;
 
+import io.cleave.common.model.TriggerPatch;
+
 import io.cleave.common.model.Trigger;
 import java.util.Optional;
 

@@ -1,5 +1,9 @@
 package io.cleave.registry;
 
+import io.cleave.common.model.AppPatch;
+import io.cleave.common.model.FnPatch;
+import io.cleave.common.model.TriggerPatch;
+
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;

@@ -1,4 +1,4 @@
-package io.cleave.registry;
+package io.cleave.common.model;
 
 import io.cleave.common.bundle.BundleDigest;
 import io.cleave.common.error.ApiError;
@@ -11,19 +11,19 @@ import java.util.Map;
 import java.util.function.Predicate;
 
 /** Fn's validation rules and messages (api/models in fnproject/fn), plus Cleave's own fields. */
-final class Rules {
-  static final int MAX_NAME = 255;
+public final class Rules {
+  public static final int MAX_NAME = 255;
   /** Fn's range: 1 MB up to 8 GB; 0 or absent means the default. */
-  static final int MIN_MEMORY = 1;
-  static final int MAX_MEMORY = 8192;
-  static final int DEFAULT_MEMORY = 128;
-  static final int MAX_TIMEOUT = 300;
-  static final int DEFAULT_TIMEOUT = 30;
-  static final int MAX_IDLE_TIMEOUT = 3600;
-  static final int DEFAULT_IDLE_TIMEOUT = 30;
-  static final int MAX_CONCURRENCY = 1000;
-  static final int DEFAULT_CONCURRENCY = 1;
-  static final int MAX_IMAGE = 1024;
+  public static final int MIN_MEMORY = 1;
+  public static final int MAX_MEMORY = 8192;
+  public static final int DEFAULT_MEMORY = 128;
+  public static final int MAX_TIMEOUT = 300;
+  public static final int DEFAULT_TIMEOUT = 30;
+  public static final int MAX_IDLE_TIMEOUT = 3600;
+  public static final int DEFAULT_IDLE_TIMEOUT = 30;
+  public static final int MAX_CONCURRENCY = 1000;
+  public static final int DEFAULT_CONCURRENCY = 1;
+  public static final int MAX_IMAGE = 1024;
   private static final int MAX_ANNOTATION_KEY_BYTES = 128;
   private static final int MAX_ANNOTATION_VALUE_BYTES = 512;
   private static final int MAX_ANNOTATION_KEYS = 100;
@@ -32,11 +32,11 @@ final class Rules {
 
   private Rules() {}
 
-  static ApiError bad(String message) {
+  public static ApiError bad(String message) {
     return new ApiError(400, message);
   }
 
-  static void appName(String name) {
+  public static void appName(String name) {
     if (name == null || name.isEmpty()) {
       throw bad("Missing Name");
     }
@@ -48,7 +48,7 @@ final class Rules {
     }
   }
 
-  static void fnName(String name) {
+  public static void fnName(String name) {
     if (name == null || name.isEmpty()) {
       throw bad("Missing Fn name");
     }
@@ -66,7 +66,7 @@ final class Rules {
     }
   }
 
-  static void triggerName(String name) {
+  public static void triggerName(String name) {
     if (name == null || name.isEmpty()) {
       throw bad("Missing name on Trigger");
     }
@@ -78,7 +78,7 @@ final class Rules {
     }
   }
 
-  static void triggerSource(String source) {
+  public static void triggerSource(String source) {
     if (source == null || source.isEmpty()) {
       throw bad("Missing Trigger Source");
     }
@@ -102,34 +102,34 @@ final class Rules {
 
   // Fn's range messages say "between 0 and N": 0 (or leaving the field out) means the default.
 
-  static void memory(int mb) {
+  public static void memory(int mb) {
     if (mb < MIN_MEMORY || mb > MAX_MEMORY) {
       throw bad("memory value is out of range. It should be between 0 and " + MAX_MEMORY);
     }
   }
 
-  static void timeout(int s) {
+  public static void timeout(int s) {
     if (s <= 0 || s > MAX_TIMEOUT) {
       throw bad("timeout value is out of range, must be between 0 and " + MAX_TIMEOUT);
     }
   }
 
-  static void idleTimeout(int s) {
+  public static void idleTimeout(int s) {
     if (s <= 0 || s > MAX_IDLE_TIMEOUT) {
       throw bad("idle_timeout value is out of range, must be between 0 and " + MAX_IDLE_TIMEOUT);
     }
   }
 
-  static void concurrency(int n) {
+  public static void concurrency(int n) {
     if (n <= 0 || n > MAX_CONCURRENCY) {
       throw bad("concurrency value is out of range, must be between 0 and " + MAX_CONCURRENCY);
     }
   }
 
   /** Fn's app shapes; an app without one is "". */
-  static final java.util.Set<String> SHAPES = java.util.Set.of("GENERIC_X86", "GENERIC_ARM", "GENERIC_X86_ARM");
+  public static final java.util.Set<String> SHAPES = java.util.Set.of("GENERIC_X86", "GENERIC_ARM", "GENERIC_X86_ARM");
 
-  static void shape(String shape) {
+  public static void shape(String shape) {
     if (shape != null && !shape.isEmpty() && !SHAPES.contains(shape)) {
       throw bad("Invalid app shape");
     }
@@ -141,7 +141,7 @@ final class Rules {
    * has. Answers the bundle's digest. Empty images are the caller's business (a function may be
    * created before its code is uploaded).
    */
-  static BundleDigest image(String image, Predicate<BundleDigest> held) {
+  public static BundleDigest image(String image, Predicate<BundleDigest> held) {
     if (image.length() > MAX_IMAGE) {
       throw bad("Invalid Fn image: longer than " + MAX_IMAGE + " characters");
     }
@@ -158,7 +158,7 @@ final class Rules {
     return digest;
   }
 
-  static void syslogUrl(String url) {
+  public static void syslogUrl(String url) {
     if (url == null || url.isEmpty()) {
       return;
     }
@@ -173,7 +173,7 @@ final class Rules {
     }
   }
 
-  static void config(Map<String, String> config) {
+  public static void config(Map<String, String> config) {
     if (config.size() > MAX_CONFIG_KEYS) {
       throw bad("Invalid config: more than " + MAX_CONFIG_KEYS + " keys");
     }
@@ -189,7 +189,7 @@ final class Rules {
     }
   }
 
-  static void annotations(Map<String, Object> annotations) {
+  public static void annotations(Map<String, Object> annotations) {
     for (var e : annotations.entrySet()) {
       String key = e.getKey();
       if (key.isEmpty() || !key.chars().allMatch(c -> c >= '!' && c <= '~')) {
@@ -213,12 +213,12 @@ final class Rules {
     }
   }
 
-  static boolean isEmptyValue(Object v) {
+  public static boolean isEmptyValue(Object v) {
     return v == null || "".equals(v);
   }
 
   /** Fn's merge-patch for config: an empty value deletes the key. */
-  static Map<String, String> mergeConfig(Map<String, String> current, Map<String, String> patch) {
+  public static Map<String, String> mergeConfig(Map<String, String> current, Map<String, String> patch) {
     Map<String, String> out = new LinkedHashMap<>(current == null ? Map.of() : current);
     if (patch != null) {
       patch.forEach((k, v) -> {
@@ -233,7 +233,7 @@ final class Rules {
   }
 
   /** Fn's merge-patch for annotations: an empty string or null value deletes the key. */
-  static Map<String, Object> mergeAnnotations(Map<String, Object> current, Map<String, Object> patch) {
+  public static Map<String, Object> mergeAnnotations(Map<String, Object> current, Map<String, Object> patch) {
     Map<String, Object> out = new LinkedHashMap<>(current == null ? Map.of() : current);
     if (patch != null) {
       patch.forEach((k, v) -> {

@@ -1,4 +1,4 @@
-package io.cleave.registry;
+package io.cleave.common.model;
 
 import java.util.Map;
 
