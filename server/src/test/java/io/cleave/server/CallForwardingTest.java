@@ -4,10 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import io.cleave.common.config.ServerConfig;
-import io.cleave.invoker.InvokerSettings;
 import io.cleave.invoker.Policy;
-import java.net.ServerSocket;
 import java.net.http.HttpResponse;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -30,48 +27,22 @@ import org.junit.jupiter.api.io.TempDir;
 class CallForwardingTest {
   static final String SECRET = "forwarding-test-" + UUID.randomUUID();
   @TempDir static Path data;
-  static ServerComposition small;
-  static ServerComposition roomy;
+  static List<ServerComposition> nodes;
   static PlatformClient clientSmall;
   static PlatformClient clientRoomy;
 
-  private static int freePort() throws Exception {
-    try (ServerSocket s = new ServerSocket(0)) {
-      return s.getLocalPort();
-    }
-  }
-
   @BeforeAll
   static void start() throws Exception {
-    int port1 = freePort();
-    int port2 = freePort();
-    List<String> members = List.of("127.0.0.1:" + port1, "127.0.0.1:" + port2);
-    String name = "forward-" + UUID.randomUUID();
-    small = node(data.resolve("a"), name, port1, members, "node-a", 64);
-    roomy = node(data.resolve("b"), name, port2, members, "node-b", 2048);
-    clientSmall = new PlatformClient(small.url());
-    clientRoomy = new PlatformClient(roomy.url());
-  }
-
-  private static ServerComposition node(Path dir, String cluster, int hzPort, List<String> members, String node,
-      long memoryMb) throws Exception {
-    ServerConfig config = ServerConfig.defaults(dir).withPort(0).withCluster(cluster, hzPort, members)
-        .withClusterSecret(SECRET);
-    InvokerSettings d = ExecutionEndToEndTest.settings(config.dataDir(), Policy.FORK, 4);
-    InvokerSettings settings = new InvokerSettings(d.dataDir(), d.cleaveHome(), node, d.policy(), memoryMb,
-        Duration.ofSeconds(2), d.seedIdle(), d.logLimitBytes(), d.activationMaxAge(), d.activationMaxRecords(),
-        d.detachedParallelism(), d.maxResponseBytes());
-    return ServerComposition.start(config, NodeExecution.factory(settings, List.of("-XX:+UseSerialGC", "-Xmx256m")),
-        "test");
+    nodes = ClusterNodes.start(data, SECRET, new ClusterNodes.Node("node-a", Policy.FORK, 64),
+        new ClusterNodes.Node("node-b", Policy.FORK, 2048));
+    clientSmall = new PlatformClient(nodes.get(0).url());
+    clientRoomy = new PlatformClient(nodes.get(1).url());
   }
 
   @AfterAll
   static void stop() {
-    if (roomy != null) {
-      roomy.close();
-    }
-    if (small != null) {
-      small.close();
+    if (nodes != null) {
+      ClusterNodes.stop(nodes);
     }
   }
 

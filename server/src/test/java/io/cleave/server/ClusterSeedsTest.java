@@ -5,22 +5,17 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import io.cleave.common.config.ServerConfig;
-import io.cleave.invoker.InvokerSettings;
 import io.cleave.invoker.Policy;
 import io.cleave.scheduler.HazelcastSeedDirectory;
 import io.cleave.scheduler.SeedKey;
-import java.net.ServerSocket;
 import java.net.http.HttpResponse;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
-import java.util.function.DoublePredicate;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -36,48 +31,27 @@ import org.junit.jupiter.api.io.TempDir;
 @Timeout(180)
 class ClusterSeedsTest {
   @TempDir static Path data;
+  static List<ServerComposition> nodes;
   static ServerComposition one;
   static ServerComposition two;
   static PlatformClient client1;
   static PlatformClient client2;
 
-  private static int freePort() throws Exception {
-    try (ServerSocket s = new ServerSocket(0)) {
-      return s.getLocalPort();
-    }
-  }
-
   @BeforeAll
   static void start() throws Exception {
-    int port1 = freePort();
-    int port2 = freePort();
-    List<String> members = List.of("127.0.0.1:" + port1, "127.0.0.1:" + port2);
-    String name = "seeds-" + UUID.randomUUID();
-    one = node(data.resolve("n1"), name, port1, members, "node-1");
-    two = node(data.resolve("n2"), name, port2, members, "node-2");
+    nodes = ClusterNodes.start(data, "", new ClusterNodes.Node("node-1", Policy.REMOTE_FORK, 2048),
+        new ClusterNodes.Node("node-2", Policy.REMOTE_FORK, 2048));
+    one = nodes.get(0);
+    two = nodes.get(1);
     client1 = new PlatformClient(one.url());
     client2 = new PlatformClient(two.url());
     assertEquals(2, one.registry().hazelcast().getCluster().getMembers().size(), "the two nodes joined");
   }
 
-  private static ServerComposition node(Path dir, String cluster, int hzPort, List<String> members, String node)
-      throws Exception {
-    ServerConfig config = ServerConfig.defaults(dir).withPort(0).withCluster(cluster, hzPort, members);
-    InvokerSettings d = ExecutionEndToEndTest.settings(config.dataDir(), Policy.REMOTE_FORK, 4);
-    InvokerSettings settings = new InvokerSettings(d.dataDir(), d.cleaveHome(), node, d.policy(),
-        d.memoryCapacityMb(), d.capacityWait(), d.seedIdle(), d.logLimitBytes(), d.activationMaxAge(),
-        d.activationMaxRecords(), d.detachedParallelism(), d.maxResponseBytes());
-    return ServerComposition.start(config, NodeExecution.factory(settings, List.of("-XX:+UseSerialGC", "-Xmx256m")),
-        "test");
-  }
-
   @AfterAll
   static void stop() {
-    if (two != null) {
-      two.close();
-    }
-    if (one != null) {
-      one.close();
+    if (nodes != null) {
+      ClusterNodes.stop(nodes);
     }
   }
 
@@ -91,7 +65,7 @@ class ClusterSeedsTest {
     double seeds2 = client2.metric("cleave_seeds");
 
     assertEquals(200, client1.invoke(fnId, "first").statusCode());
-    awaitMetric(client1, "cleave_seeds", v -> v == seeds1 + 1, "node 1 holds the seed");
+    client1.awaitMetric("cleave_seeds", v -> v == seeds1 + 1, "node 1 holds the seed");
     awaitTrue(() -> {
       for (JsonNode m : client2.json("GET", "/cleave/v1/cluster", null).path("members")) {
         if (m.path("node").asText().equals("node-1") && m.path("seeds").asInt() == seeds1 + 1
@@ -130,9 +104,9 @@ class ClusterSeedsTest {
 
     // A changed function retires its seed; the next version's seed goes to whichever node starts it.
     client2.json("PUT", "/v2/fns/" + fnId, Map.of("config", Map.of("V", "2")));
-    awaitMetric(client1, "cleave_seeds", v -> v == seeds1, "node 1 retired the old version's seed");
+    client1.awaitMetric("cleave_seeds", v -> v == seeds1, "node 1 retired the old version's seed");
     assertEquals(200, awaitInvocable(client2, fnId, "second").statusCode());
-    awaitMetric(client2, "cleave_seeds", v -> v == seeds2 + 1, "node 2 holds the new version's seed");
+    client2.awaitMetric("cleave_seeds", v -> v == seeds2 + 1, "node 2 holds the new version's seed");
     assertEquals(200, client1.invoke(fnId, "third").statusCode());
     assertEquals(seeds1, client1.metric("cleave_seeds"), "node 1 made none for the new version");
   }
@@ -155,14 +129,5 @@ class ClusterSeedsTest {
     return r;
   }
 
-  private static void awaitMetric(PlatformClient client, String sample, DoublePredicate ok, String what)
-      throws InterruptedException {
-    long end = System.nanoTime() + Duration.ofSeconds(20).toNanos();
-    double v = client.metric(sample);
-    while (!ok.test(v)) {
-      assertTrue(System.nanoTime() < end, what + ": " + sample + " is still " + v);
-      Thread.sleep(200);
-      v = client.metric(sample);
-    }
-  }
+
 }

@@ -16,7 +16,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
-import java.util.function.DoublePredicate;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -118,7 +117,7 @@ class FunctionLifecycleTest {
       assertTrue(r.body().contains("has no code yet") || r.body().contains("runtime 'python2.7' is not available"),
           r.body());
     }
-    awaitMetric("cleave_instances{state=\"starting\"}", v -> v == 0, "no instance left starting");
+    client.awaitMetric("cleave_instances{state=\"starting\"}", v -> v == 0, "no instance left starting");
     String fine = client.deploy(appId, "fine", Map.of(), Map.of("func.py", SLEEPY));
     assertEquals(200, client.invoke(fine, "after").statusCode());
   }
@@ -139,17 +138,17 @@ class FunctionLifecycleTest {
     String fnId = client.deploy(appId, "seeded", Map.of("memory", 128), Map.of("func.py", SLEEPY));
     double seeds = client.metric("cleave_seeds");
     assertEquals(200, client.invoke(fnId, "one").statusCode());
-    awaitMetric("cleave_seeds", v -> v == seeds + 1, "the seed started");
+    client.awaitMetric("cleave_seeds", v -> v == seeds + 1, "the seed started");
 
     client.json("PUT", "/v2/fns/" + fnId, Map.of("memory", 192));
-    awaitMetric("cleave_seeds", v -> v == seeds, "a changed function's seed retired before any call");
+    client.awaitMetric("cleave_seeds", v -> v == seeds, "a changed function's seed retired before any call");
     assertEquals(200, client.invoke(fnId, "two").statusCode());
-    awaitMetric("cleave_seeds", v -> v == seeds + 1, "the new version's seed started");
+    client.awaitMetric("cleave_seeds", v -> v == seeds + 1, "the new version's seed started");
 
     HttpResponse<String> deleted = client.send("DELETE", "/v2/fns/" + fnId, null, Map.of());
     assertEquals(204, deleted.statusCode());
-    awaitMetric("cleave_seeds", v -> v == seeds, "a deleted function's seed retired");
-    awaitMetric("cleave_instances{state=\"idle\"}", v -> v == 0, "its idle instances went too");
+    client.awaitMetric("cleave_seeds", v -> v == seeds, "a deleted function's seed retired");
+    client.awaitMetric("cleave_instances{state=\"idle\"}", v -> v == 0, "its idle instances went too");
   }
 
   @Test
@@ -180,7 +179,7 @@ class FunctionLifecycleTest {
     HttpResponse<String> first = client.invoke(fnId, "0.3");
     assertEquals(200, first.statusCode(), first.body());
     assertEquals("ticking", first.body());
-    awaitMetric("cleave_seeds", v -> v >= seeds + 1, "the seed started");
+    client.awaitMetric("cleave_seeds", v -> v >= seeds + 1, "the seed started");
     List<CompletableFuture<HttpResponse<String>>> burst = new ArrayList<>();
     for (int i = 0; i < 3; i++) {
       burst.add(CompletableFuture.supplyAsync(() -> client.invoke(fnId, "0.5")));
@@ -195,14 +194,5 @@ class FunctionLifecycleTest {
     return modes;
   }
 
-  /** Polls the scrape (gauges refresh every second) until the sample satisfies the condition. */
-  private static void awaitMetric(String sample, DoublePredicate ok, String what) throws InterruptedException {
-    long end = System.nanoTime() + Duration.ofSeconds(20).toNanos();
-    double v = client.metric(sample);
-    while (!ok.test(v)) {
-      assertTrue(System.nanoTime() < end, what + ": " + sample + " is still " + v);
-      Thread.sleep(200);
-      v = client.metric(sample);
-    }
-  }
+
 }

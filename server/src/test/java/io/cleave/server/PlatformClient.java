@@ -89,6 +89,19 @@ final class PlatformClient {
     return id;
   }
 
+  /** Polls the scrape (gauges refresh every second) until the sample satisfies the condition (20 s at most). */
+  void awaitMetric(String sample, java.util.function.DoublePredicate ok, String what) throws InterruptedException {
+    long end = System.nanoTime() + java.time.Duration.ofSeconds(20).toNanos();
+    double v = metric(sample);
+    while (!ok.test(v)) {
+      if (System.nanoTime() > end) {
+        throw new AssertionError(what + ": " + sample + " is still " + v);
+      }
+      Thread.sleep(200);
+      v = metric(sample);
+    }
+  }
+
   /** The value of an unlabelled or labelled sample in the Prometheus scrape; a missing one fails the test. */
   double metric(String sample) {
     String text = send("GET", "/metrics", null, Map.of()).body();
