@@ -83,10 +83,12 @@ struct pager {
 	size_t npf, ipf;
 	int lost;
 	struct {
-		uint64_t faults, net_pages, net_batches, cache_pages, ckpt_pages, file_pages,
-			zero_pages, prefetched, eager_pages, events;
+		uint64_t faults, net_pages, net_batches, net_bytes, cache_pages, ckpt_pages,
+			file_pages, zero_pages, prefetched, eager_pages, events;
 		uint64_t t_desc, t_ready, t_go, t_exit;
 	} s;
+	uint64_t stats_written_at, stats_written_sum; /* the last rewrite while the child ran */
+	int stats_failed;
 };
 
 const struct desc *pager_desc(const struct pager *p) { return &p->d; }
@@ -190,6 +192,7 @@ static int net_recv_data(struct pager *p, void *dst, uint64_t bytes)
 		return -1;
 	}
 	p->s.net_batches++;
+	p->s.net_bytes += bytes;
 	return 0;
 }
 
@@ -842,30 +845,78 @@ static double since(const struct pager *p, uint64_t t)
 	return t ? (double)(t - p->o.t_start) * 1e-6 : -1.0;
 }
 
-static void write_stats(struct pager *p, int code)
+/*
+ * Writes the counters as one JSON line, replacing the file's content in a single write: a reader
+ * sees the previous line, an empty file or the new line.  "exit" is null while the child runs.
+ * Opened each time by name (a caller may make the file beforehand in a directory the restorer
+ * cannot write to); a failure is reported once.
+ */
+static void write_stats(struct pager *p, int code, int running)
 {
-	FILE *f = fopen(p->o.stats_file, "w");
-	if (!f) {
-		fprintf(stderr, "cleave-restore: write stats %s: %s\n", p->o.stats_file,
-			strerror(errno));
-		return;
-	}
-	fprintf(f,
-		"{\"exit\": %d, \"desc_ms\": %.3f, \"ready_ms\": %.3f, \"go_ms\": %.3f, "
+	char line[1024], exit_text[16];
+	if (running)
+		snprintf(exit_text, sizeof exit_text, "null");
+	else
+		snprintf(exit_text, sizeof exit_text, "%d", code);
+	int n = snprintf(line, sizeof line,
+		"{\"exit\": %s, \"desc_ms\": %.3f, \"ready_ms\": %.3f, \"go_ms\": %.3f, "
 		"\"run_ms\": %.3f, "
-		"\"faults\": %llu, \"net_pages\": %llu, \"net_batches\": %llu, "
+		"\"faults\": %llu, \"net_pages\": %llu, \"net_batches\": %llu, \"net_bytes\": %llu, "
 		"\"cache_pages\": %llu, \"ckpt_pages\": %llu, \"file_pages\": %llu, "
 		"\"zero_pages\": %llu, \"prefetched\": %llu, \"eager_pages\": %llu, "
 		"\"events\": %llu, \"seed_rss_pages\": %llu, \"seed_fetch_pages\": %llu}\n",
-		code, since(p, p->s.t_desc), since(p, p->s.t_ready), since(p, p->s.t_go),
+		exit_text, since(p, p->s.t_desc), since(p, p->s.t_ready), since(p, p->s.t_go),
 		since(p, p->s.t_exit), (unsigned long long)p->s.faults,
 		(unsigned long long)p->s.net_pages, (unsigned long long)p->s.net_batches,
+		(unsigned long long)p->s.net_bytes,
 		(unsigned long long)p->s.cache_pages, (unsigned long long)p->s.ckpt_pages,
 		(unsigned long long)p->s.file_pages, (unsigned long long)p->s.zero_pages,
 		(unsigned long long)p->s.prefetched, (unsigned long long)p->s.eager_pages,
 		(unsigned long long)p->s.events, (unsigned long long)(p->d.h->rss_bytes / PAGE_SZ),
 		(unsigned long long)p->d.h->fetch_pages);
-	fclose(f);
+	if (n < 0 || (size_t)n >= sizeof line) {
+		fprintf(stderr, "cleave-restore: stats line too long\n");
+		return;
+	}
+	int fd = open(p->o.stats_file, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
+	int ok = fd >= 0 && write_full(fd, line, (size_t)n) == 0;
+	if (fd >= 0 && close(fd) != 0)
+		ok = 0;
+	if (!ok && !p->stats_failed) {
+		p->stats_failed = 1;
+		fprintf(stderr, "cleave-restore: write stats %s: %s\n", p->o.stats_file,
+			strerror(errno));
+	}
+}
+
+/* Changes whenever a counter or milestone does (every counter only grows). */
+static uint64_t stats_sum(const struct pager *p)
+{
+	return p->s.faults + p->s.net_pages + p->s.net_batches + p->s.cache_pages +
+	       p->s.ckpt_pages + p->s.file_pages + p->s.zero_pages + p->s.prefetched +
+	       p->s.eager_pages + p->s.events + !!p->s.t_ready + !!p->s.t_go;
+}
+
+/*
+ * While the child runs, the stats file is rewritten once the counters changed, at most every
+ * STATS_EVERY_NS, so the node sees a long-lived child's fetches without waiting for its exit.
+ * Returns the poll timeout in ms until the next rewrite is due, -1 when none is.
+ */
+#define STATS_EVERY_NS 1000000000ull
+static int stats_tick(struct pager *p)
+{
+	if (!p->o.stats_file)
+		return -1;
+	uint64_t sum = stats_sum(p);
+	if (sum == p->stats_written_sum && p->stats_written_at)
+		return -1;
+	uint64_t now = now_ns();
+	if (p->stats_written_at && now - p->stats_written_at < STATS_EVERY_NS)
+		return (int)((STATS_EVERY_NS - (now - p->stats_written_at)) / 1000000ull) + 1;
+	write_stats(p, 0, 1);
+	p->stats_written_at = now;
+	p->stats_written_sum = sum;
+	return -1;
 }
 
 static const char *step_name(int s)
@@ -884,7 +935,7 @@ static int finish(struct pager *p, int code)
 	if (p->o.record && !p->lost)
 		write_record(p);
 	if (p->o.stats_file)
-		write_stats(p, code);
+		write_stats(p, code, 0);
 	return code;
 }
 
@@ -923,7 +974,7 @@ int pager_run(struct pager *p, pid_t child, int pidfd, int ctl)
 		int watch_net = p->net >= 0 && !p->o.eager;
 		struct pollfd pf[4] = {{p->uffd, POLLIN, 0}, {ctl, have_ctl ? POLLIN : 0, 0},
 				       {pidfd, POLLIN, 0}, {watch_net ? p->net : -1, POLLIN, 0}};
-		if (poll(pf, 4, -1) < 0) {
+		if (poll(pf, 4, stats_tick(p)) < 0) {
 			if (errno == EINTR)
 				continue;
 			perror("cleave-restore: poll");
@@ -1109,6 +1160,7 @@ int pager_open_server(struct pager **out, const char *server, uint64_t handle,
 					      "after sending part of %u bytes",
 			       server, h.len);
 	p->s.t_desc = now_ns();
+	p->s.net_bytes += h.len;
 	char err[256];
 	r = desc_parse(p->descbuf, h.len, &p->d, err, sizeof err);
 	if (r < 0)

@@ -9,6 +9,8 @@
  * continues in the seed's code (cleave_prepare returns CLEAVE_CHILD there); this process stays
  * as its fault handler and exits with the child's status.  Refusals (bad key, corrupt
  * descriptor, different vDSO, CPU or library files) happen before the child exists.
+ * --stats FILE gets the fault handler's counters as one JSON line ("exit" null while the child
+ * runs): rewritten at most once a second while they change, and at exit.
  */
 #define _GNU_SOURCE
 #include "../include/cleave_fork.h"

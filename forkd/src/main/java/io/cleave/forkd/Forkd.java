@@ -1,6 +1,7 @@
 package io.cleave.forkd;
 
 import io.cleave.forkd.api.ForkdHealth;
+import io.cleave.forkd.api.ForkdStats;
 import io.cleave.forkd.api.InstanceStatus;
 import io.cleave.forkd.api.RemoteRef;
 import io.cleave.forkd.api.StartRequest;
@@ -44,6 +45,7 @@ final class Forkd implements AutoCloseable {
   private final Forks forks;
   private final RemoteChildren remotes;
   private final SeedSnapshots snapshots;
+  private final RemoteForkStats stats = new RemoteForkStats();
   private final Map<String, Instance> instances = new ConcurrentHashMap<>();
 
   private Forkd(ForkdConfig config, CgroupLayout cgroups, Cgroup poolCgroup, FileChannel lockFile, String noRemote) {
@@ -56,8 +58,8 @@ final class Forkd implements AutoCloseable {
     this.containers = new ContainerStarts(config, cgroups, poolCgroup, readiness, uids, noRemote == null);
     this.forks = new Forks(config, cgroups, readiness);
     this.remotes = new RemoteChildren(config, containers,
-        new RemoteHandles(uids, config.uidCount(), config.pagecacheDir()));
-    this.snapshots = new SeedSnapshots(noRemote, config.startTimeoutMs(), instances::values);
+        new RemoteHandles(uids, config.uidCount(), config.pagecacheDir()), stats.children);
+    this.snapshots = new SeedSnapshots(noRemote, config.startTimeoutMs(), instances::values, stats.handles);
   }
 
   /** Takes the data dir (one forkd per data dir), cleans a predecessor's leftovers, starts the pool. */
@@ -140,18 +142,34 @@ final class Forkd implements AutoCloseable {
     return new ForkdHealth(true, containers.pool(), others, seeds, snapshots.address());
   }
 
+  /** Remote forks of this node and what its page server served, sampled now (GET /v1/stats). */
+  ForkdStats stats() {
+    for (Instance i : instances.values()) {
+      if (i instanceof Instance.Remote r) {
+        remotes.sample(r);
+      }
+    }
+    snapshots.sampleServed();
+    return stats.snapshot();
+  }
+
   StartedInstance start(StartRequest r) {
     long t0 = System.nanoTime();
+    if (r.mode() == StartMode.REMOTE_FORK) {
+      try {
+        StartedInstance child = startRemote(r, t0);
+        stats.started();
+        return child;
+      } catch (RuntimeException e) {
+        stats.failed(e);
+        throw e;
+      }
+    }
     StartSpec spec = checks.spec(r);
     if (r.mode() == StartMode.FORK) {
       return started(forks.fork(seed(StartChecks.required(r.seedId(), "seed_id")), spec, t0), t0);
     }
     Path bundle = checks.bundle(r.bundleDir());
-    if (r.mode() == StartMode.REMOTE_FORK) {
-      RemoteRef ref = RemoteChildren.checked(r.remote());
-      snapshots.require();
-      return started(remotes.start(ref, spec, bundle, t0), t0);
-    }
     List<String> command = checks.command(r.command(), bundle);
     boolean seed = r.seed();
     if (Boolean.TRUE.equals(r.prepare()) && !seed) {
@@ -163,6 +181,14 @@ final class Forkd implements AutoCloseable {
       preparer = snapshots;
     }
     return started(containers.start(seed, preparer, spec, bundle, command, t0), t0);
+  }
+
+  private StartedInstance startRemote(StartRequest r, long t0) {
+    StartSpec spec = checks.spec(r);
+    Path bundle = checks.bundle(r.bundleDir());
+    RemoteRef ref = RemoteChildren.checked(r.remote());
+    snapshots.require();
+    return started(remotes.start(ref, spec, bundle, t0), t0);
   }
 
   private Instance.Seed seed(String id) {

@@ -41,6 +41,7 @@ final class ForkdServer {
     ForkdServer server = new ForkdServer(forkd, workers, logLimit);
     Router router = Router.router(vertx);
     router.get("/v1/health").handler(ctx -> server.json(ctx, 200, forkd::health));
+    router.get("/v1/stats").handler(ctx -> server.json(ctx, 200, forkd::stats));
     router.post("/v1/instances").handler(BodyHandler.create().setBodyLimit(MAX_BODY))
         .handler(ctx -> server.json(ctx, 200, () -> forkd.start(server.startRequest(ctx))));
     router.get("/v1/instances/:id").handler(ctx -> server.json(ctx, 200, () -> forkd.status(ctx.pathParam("id"))));

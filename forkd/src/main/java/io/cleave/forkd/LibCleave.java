@@ -10,7 +10,7 @@ import jnr.ffi.annotations.In;
 import jnr.ffi.annotations.Out;
 
 /**
- * The calls forkd (revoke) and its tests (stats) make into libcleave (kmod/include/cleave_fork.h),
+ * The calls forkd (revoke, stats) and its tests make into libcleave (kmod/include/cleave_fork.h),
  * through the page server's unix socket. Public only because jnr-ffi implements it from another
  * class loader.
  */
@@ -22,7 +22,9 @@ public interface LibCleave {
 
   /** struct cleave_stats: version, reserved0, handle, holder_pid, desc_bytes, rss_bytes, fetch_pages, ... */
   int STATS_BYTES = 4 + 4 + 8 + 4 + 4 + 8 * 6 + 8 * 4;
+  int STATS_CONNECTIONS = 40;
   int STATS_PAGES_SERVED = 56;
+  int STATS_BYTES_SENT = 64;
 
   int cleave_revoke(@In ByteBuffer args);
 

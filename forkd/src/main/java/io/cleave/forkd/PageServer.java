@@ -3,6 +3,8 @@ package io.cleave.forkd;
 import io.cleave.forkd.api.RemoteRef;
 
 import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -91,6 +93,22 @@ final class PageServer implements AutoCloseable {
     if (lib.cleave_revoke(LibCleave.handleArgs(socket(), ref.handle(), ref.key())) < 0) {
       throw new IOException(lib.cleave_last_error());
     }
+  }
+
+  /**
+   * The page server's counters of a handle (connections, pages served, bytes sent, indexed as
+   * {@link RemoteForkStats} keeps them), or null when it does not answer or has no such handle.
+   */
+  long[] served(RemoteRef ref) {
+    ByteBuffer out = ByteBuffer.allocateDirect(LibCleave.STATS_BYTES).order(ByteOrder.nativeOrder());
+    if (lib.cleave_stats(LibCleave.handleArgs(socket(), ref.handle(), ref.key()), out) < 0) {
+      return null;
+    }
+    long[] served = new long[3];
+    served[RemoteForkStats.CONNECTIONS] = out.getLong(LibCleave.STATS_CONNECTIONS);
+    served[RemoteForkStats.PAGES_SERVED] = out.getLong(LibCleave.STATS_PAGES_SERVED);
+    served[RemoteForkStats.BYTES_SENT] = out.getLong(LibCleave.STATS_BYTES_SENT);
+    return served;
   }
 
   /** Under lock: starts the process and waits for its port file; sets address. */

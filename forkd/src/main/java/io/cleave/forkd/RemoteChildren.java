@@ -28,15 +28,20 @@ final class RemoteChildren {
   private static final int UFFD_DEV_FD = 100;
   /** The restorer's exit status when the page server went away while the child still needed pages. */
   static final int EXIT_LOST = 70;
+  /** The restorer's counters, in the child's run dir (kmod: cleave-restore --stats). */
+  static final String STATS = "restore-stats.json";
 
   private final ForkdConfig config;
   private final ContainerStarts containers;
   private final RemoteHandles handles;
+  /** What each child fetched, by its restorer's stats file. */
+  private final Tally fetched;
 
-  RemoteChildren(ForkdConfig config, ContainerStarts containers, RemoteHandles handles) {
+  RemoteChildren(ForkdConfig config, ContainerStarts containers, RemoteHandles handles, Tally fetched) {
     this.config = config;
     this.containers = containers;
     this.handles = handles;
+    this.fetched = fetched;
   }
 
   /** Resumes the snapshot {@code ref} here; answers once the child is ready. A failed start leaves nothing behind. */
@@ -53,9 +58,11 @@ final class RemoteChildren {
     try {
       RunDirs.make(runDir);
       writeOrder(runDir.resolve("order.json"), id, spec, lease.uid);
+      makeStatsFile(runDir.resolve(STATS), lease.uid);
       List<String> restore = List.of(ForkPrimitive.inside(ForkPrimitive.RESTORER),
           "--server", ref.pageserver(), "--handle", Long.toString(ref.handle()), "--key", ref.key(),
-          "--cache", "/cleave/pagecache", "--uffd-dev-fd", Integer.toString(UFFD_DEV_FD));
+          "--cache", "/cleave/pagecache", "--stats", ContainerStarts.RUN + "/" + STATS,
+          "--uffd-dev-fd", Integer.toString(UFFD_DEV_FD));
       Instance.Remote r;
       try {
         r = containers.startRemote(id, spec, bundle, runDir, restore, ref, lease, t0);
@@ -63,6 +70,7 @@ final class RemoteChildren {
         throw e.status() == 502 ? new ApiError(502, "remote fork of handle " + ref.handle() + " from "
             + ref.pageserver() + " failed: " + e.getMessage()) : e;
       }
+      fetched.open(id);
       started = true;
       return r;
     } catch (IOException e) {
@@ -93,8 +101,26 @@ final class RemoteChildren {
     Files.setAttribute(file, "unix:gid", uid, LinkOption.NOFOLLOW_LINKS);
   }
 
-  /** Kills the child with its restorer and gives its share of the handle back. */
+  /**
+   * The restorer's stats file, made here for the instance's uid: the restorer rewrites it while
+   * the child runs, after the run dir is closed to it.
+   */
+  private static void makeStatsFile(Path file, int uid) throws IOException {
+    Files.write(file, new byte[0], StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE, LinkOption.NOFOLLOW_LINKS);
+    RunDirs.chmod(file, 0600);
+    Files.setAttribute(file, "unix:uid", uid, LinkOption.NOFOLLOW_LINKS);
+    Files.setAttribute(file, "unix:gid", uid, LinkOption.NOFOLLOW_LINKS);
+  }
+
+  /** Reads what the child's restorer last reported into the node's counts. */
+  void sample(Instance.Remote r) {
+    fetched.update(r.id, RemoteForkStats.readRestorerStats(r.runDir.resolve(STATS)));
+  }
+
+  /** Kills the child with its restorer and gives its share of the handle back; its counts stay in the node's. */
   void delete(Instance.Remote r) {
+    sample(r);
+    fetched.close(r.id);
     containers.delete(r);
     handles.release(r.lease);
   }

@@ -24,11 +24,14 @@ final class SeedSnapshots implements ContainerStarts.SeedPreparer, AutoCloseable
   private final String unavailable;
   private final long timeoutMs;
   private final Supplier<Collection<Instance>> instances;
+  /** What the page server served, per handle (keyed by the handle's key, unique across restarts). */
+  private final Tally served;
 
-  SeedSnapshots(String unavailable, long timeoutMs, Supplier<Collection<Instance>> instances) {
+  SeedSnapshots(String unavailable, long timeoutMs, Supplier<Collection<Instance>> instances, Tally served) {
     this.unavailable = unavailable;
     this.timeoutMs = timeoutMs;
     this.instances = instances;
+    this.served = served;
   }
 
   /** Starts the node's page server (when the node has the primitive). */
@@ -68,7 +71,9 @@ final class SeedSnapshots implements ContainerStarts.SeedPreparer, AutoCloseable
     try {
       SeedControl.Prepared p = s.control.prepare(SOCK_INSIDE, ForkPrimitive.MOUNT_POINT + "/python",
           RemoteChildren.ORDER, timeoutMs);
-      return new RemoteRef(address, p.handle(), p.key());
+      RemoteRef ref = new RemoteRef(address, p.handle(), p.key());
+      served.open(ref.key());
+      return ref;
     } catch (SeedControl.NotForkable e) {
       throw new ApiError(422, e.getMessage());
     } catch (SeedControl.Refused e) {
@@ -82,6 +87,10 @@ final class SeedSnapshots implements ContainerStarts.SeedPreparer, AutoCloseable
   private void prepareAgain() {
     for (Instance i : instances.get()) {
       if (i instanceof Instance.Seed s && s.prepare && !s.deleted) {
+        RemoteRef lost = s.remote;
+        if (lost != null) {
+          served.close(lost.key()); // what it served up to the last sample
+        }
         s.remote = null;
         try {
           s.remote = prepare(s);
@@ -104,10 +113,26 @@ final class SeedSnapshots implements ContainerStarts.SeedPreparer, AutoCloseable
     if (ref == null || ps == null) {
       return;
     }
+    served.update(ref.key(), ps.served(ref));
+    served.close(ref.key());
     try {
       ps.revoke(ref);
     } catch (IOException e) {
       LOG.warning("revoking handle " + ref.handle() + " of seed " + s.id + ": " + e.getMessage());
+    }
+  }
+
+  /** Samples the page server's counters of every prepared seed's handle. */
+  void sampleServed() {
+    PageServer ps = pageServer;
+    if (ps == null || ps.address() == null) {
+      return;
+    }
+    for (Instance i : instances.get()) {
+      RemoteRef ref = i instanceof Instance.Seed s && !s.deleted ? s.remote : null;
+      if (ref != null && served.isOpen(ref.key())) {
+        served.update(ref.key(), ps.served(ref));
+      }
     }
   }
 

@@ -2,6 +2,7 @@ package io.cleave.forkd;
 
 import io.cleave.common.model.StartMode;
 import io.cleave.forkd.api.ForkdHealth;
+import io.cleave.forkd.api.ForkdStats;
 import io.cleave.forkd.api.InstanceStatus;
 import io.cleave.forkd.api.RemoteRef;
 import io.cleave.forkd.api.StartRequest;
@@ -273,6 +274,72 @@ class ForkdRemoteForkTest {
     ApiError bad = failure(b, () -> remoteChild(new RemoteRef(ref.pageserver(), ref.handle(), "xyz")));
     assertEquals(400, bad.status(), bad.getMessage());
     a.await(a.client.delete(seed.instanceId()));
+  }
+
+  @Test
+  void statsCountRemoteForksWhatChildrenFetchedAndWhatThePageServerServed() throws Exception {
+    ForkdStats a0 = a.await(a.client.stats());
+    ForkdStats b0 = b.await(b.client.stats());
+    StartedInstance seed = preparedSeed();
+    StartedInstance first = remoteChild(seed.remote());
+    assertEquals(42, b.call(first.listener(), "one").getInteger("counter"));
+    StartedInstance second = remoteChild(seed.remote());
+    assertEquals(42, b.call(second.listener(), "one").getInteger("counter"));
+
+    // The restorers report within a second or so; A's page server is asked when stats are.
+    ForkdStats b1 = awaitStats(b, s -> s.remoteForks().networkPages() > b0.remoteForks().networkPages()
+        && s.remoteForks().cachePages() > b0.remoteForks().cachePages()
+        && s.remoteForks().networkPages() - b0.remoteForks().networkPages()
+            == a.await(a.client.stats()).pageserver().pagesServed() - a0.pageserver().pagesServed(),
+        "B's children fetched from A's page server exactly what it served, the second child from B's cache");
+    ForkdStats a1 = a.await(a.client.stats());
+    assertEquals(b0.remoteForks().started() + 2, b1.remoteForks().started(), "two remote forks started on B");
+    assertEquals(a0.remoteForks().started(), a1.remoteForks().started(), "none on A");
+    assertEquals(a0.pageserver().connections() + 2, a1.pageserver().connections(), "two restorers fetched A's descriptor");
+    long pages = a1.pageserver().pagesServed() - a0.pageserver().pagesServed();
+    assertEquals(pages * 4096, a1.pageserver().bytesSent() - a0.pageserver().bytesSent());
+    assertTrue(b1.remoteForks().networkBytes() - b0.remoteForks().networkBytes() > pages * 4096,
+        "B read the pages and two descriptors from the network");
+    assertEquals(0, b1.pageserver().pagesServed() - b0.pageserver().pagesServed(), "B's own page server served nothing");
+
+    ApiError wrongKey = failure(b, () -> remoteChild(new RemoteRef(seed.remote().pageserver(), seed.remote().handle(),
+        "0".repeat(32))));
+    assertEquals(502, wrongKey.status());
+    b.await(b.client.delete(first.instanceId()));
+    b.await(b.client.delete(second.instanceId()));
+    a.await(a.client.delete(seed.instanceId()));
+    failure(b, () -> remoteChild(seed.remote()));
+
+    ForkdStats b2 = b.await(b.client.stats());
+    ForkdStats a2 = a.await(a.client.stats());
+    assertEquals(failed(b1, "wrong-key") + 1, failed(b2, "wrong-key"), b2.toString());
+    assertEquals(failed(b1, "revoked") + 1, failed(b2, "revoked"), b2.toString());
+    assertEquals(b1.remoteForks().started(), b2.remoteForks().started());
+    assertTrue(b2.remoteForks().networkPages() >= b1.remoteForks().networkPages()
+        && b2.remoteForks().cachePages() >= b1.remoteForks().cachePages(), "gone children's fetches stay counted: " + b2);
+    assertEquals(a1.pageserver().pagesServed(), a2.pageserver().pagesServed(), "a revoked handle's pages stay counted");
+    assertEquals(a0.sinceMs(), a2.sinceMs(), "the same forkd counted throughout");
+  }
+
+  private static long failed(ForkdStats s, String reason) {
+    return s.remoteForks().failed().getOrDefault(reason, 0L);
+  }
+
+  /** Polls a node's stats until {@code ok} holds (bounded). */
+  private static ForkdStats awaitStats(ForkdProcess node, StatsCheck ok, String what) throws Exception {
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+    while (true) {
+      ForkdStats s = node.await(node.client.stats());
+      if (ok.test(s)) {
+        return s;
+      }
+      assertTrue(System.nanoTime() < deadline, what + " within 20 s; last: " + s);
+      Thread.sleep(100);
+    }
+  }
+
+  private interface StatsCheck {
+    boolean test(ForkdStats s) throws Exception;
   }
 
   private interface Start {

@@ -1,6 +1,7 @@
 package io.cleave.invoker;
 
 import io.cleave.forkd.api.ForkdClient;
+import io.cleave.forkd.api.ForkdStats;
 import io.cleave.forkd.api.InstanceStatus;
 import io.cleave.forkd.api.StartRequest;
 import io.cleave.forkd.api.StartedInstance;
@@ -22,6 +23,11 @@ final class ForkdHost implements InstanceHost {
   @Override
   public Future<InstanceStatus> status(String instanceId) {
     return forkd.status(instanceId);
+  }
+
+  @Override
+  public Future<ForkdStats> stats() {
+    return forkd.stats();
   }
 
   @Override

@@ -1,5 +1,6 @@
 package io.cleave.invoker;
 
+import io.cleave.forkd.api.ForkdStats;
 import io.cleave.forkd.api.InstanceStatus;
 import io.cleave.forkd.api.StartRequest;
 import io.cleave.forkd.api.StartedInstance;
@@ -16,6 +17,9 @@ interface InstanceHost {
   Future<StartedInstance> start(StartRequest request);
 
   Future<InstanceStatus> status(String instanceId);
+
+  /** What the host's remote forks and page server did since it started counting. */
+  Future<ForkdStats> stats();
 
   /** Stops the instance (a seed's children live on) and removes what it left. */
   Future<Void> delete(String instanceId);

@@ -38,6 +38,8 @@ import java.util.logging.Logger;
  */
 final class InstancePools {
   private static final Logger LOG = Logger.getLogger(InstancePools.class.getName());
+  /** How often the remote fork and page server counters are brought up to date. */
+  private static final long REMOTE_FORK_SAMPLE_MS = 3_000;
 
   private final Vertx vertx;
   private final InvokerLoop loop;
@@ -76,12 +78,14 @@ final class InstancePools {
     this.seeds = new Seeds(vertx, loop, host, code, memory, settings.seedIdle(), this::schedule, seedDirectory,
         settings.node(), settings.policy() == Policy.REMOTE_FORK);
     this.gauges = new PoolGauges(metrics, host);
+    RemoteForkCounters remoteForks = new RemoteForkCounters(metrics, host);
     loop.later(() -> {
       timers.add(vertx.setPeriodic(1000, t -> {
         pools.values().removeIf(FunctionPool::isEmpty);
         gauges.count(pools.values());
       }));
       timers.add(vertx.setPeriodic(10_000, t -> gauges.sampleMemory(pools.values())));
+      timers.add(vertx.setPeriodic(REMOTE_FORK_SAMPLE_MS, t -> remoteForks.sample()));
     });
   }
 

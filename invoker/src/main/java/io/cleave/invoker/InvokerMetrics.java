@@ -82,6 +82,11 @@ final class InvokerMetrics {
         .register(registry);
   }
 
+  /** A counter fed from outside the call path (see {@link RemoteForkCounters}); {@code baseUnit} may be null. */
+  Counter counter(String name, String description, String baseUnit, String... tags) {
+    return Counter.builder(name).description(description).baseUnit(baseUnit).tags(tags).register(registry);
+  }
+
   void queueDepthGauge(IntSupplier depth) {
     Gauge.builder("cleave.detached.queue.depth", depth::getAsInt)
         .description("detached calls stored and not yet finished")

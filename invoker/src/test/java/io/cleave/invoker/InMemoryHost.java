@@ -2,6 +2,7 @@ package io.cleave.invoker;
 
 import io.cleave.common.error.ApiError;
 import io.cleave.common.model.StartMode;
+import io.cleave.forkd.api.ForkdStats;
 import io.cleave.forkd.api.InstanceStatus;
 import io.cleave.forkd.api.StartRequest;
 import io.cleave.forkd.api.StartedInstance;
@@ -132,6 +133,13 @@ final class InMemoryHost implements InstanceHost {
       return Future.failedFuture(new ApiError(404, "unknown instance " + instanceId));
     }
     return Future.succeededFuture(new InstanceStatus(instanceId, "running", null, null, false, 0, 0, 0, null, null));
+  }
+
+  /** No remote forks and no page server here: every count is 0. */
+  @Override
+  public Future<ForkdStats> stats() {
+    return Future.succeededFuture(new ForkdStats(1, new ForkdStats.RemoteForks(0, Map.of(), 0, 0, 0),
+        new ForkdStats.PageServer(0, 0, 0)));
   }
 
   @Override

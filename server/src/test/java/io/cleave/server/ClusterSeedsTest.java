@@ -102,6 +102,19 @@ class ClusterSeedsTest {
     assertFalse(modes.contains("cold"), "no cold start on node 2 once the cluster has a seed: " + modes);
     assertEquals(seeds2, client2.metric("cleave_seeds"), "node 2 made no seed of its own");
 
+    // /metrics shows it (sampled every few seconds): node 2's remote forks and what they fetched,
+    // node 1's page server serving exactly the pages node 2 fetched over the network.
+    long remoteForks = modes.stream().filter("remote-fork"::equals).count();
+    awaitMetric(client2, "cleave_remote_fork_starts_total", v -> v == remoteForks, "node 2 counts its remote forks");
+    awaitTrue(() -> {
+      double fetched = client2.metric("cleave_remote_fork_pages_total{source=\"network\"}");
+      return fetched > 0 && fetched == client1.metric("cleave_pageserver_served_pages_total")
+          && client2.metric("cleave_remote_fork_network_bytes_total") > fetched * 4096
+          && client1.metric("cleave_pageserver_sent_bytes_total") == fetched * 4096;
+    }, "node 2 fetched over the network what node 1's page server served");
+    assertEquals(0, client1.metric("cleave_remote_fork_starts_total"), "node 1 holds the seed: no remote fork there");
+    assertEquals(0, client2.metric("cleave_pageserver_served_pages_total"), "node 2's page server served nothing");
+
     // A changed function retires its seed; the next version's seed goes to whichever node starts it.
     client2.json("PUT", "/v2/fns/" + fnId, Map.of("config", Map.of("V", "2")));
     client1.awaitMetric("cleave_seeds", v -> v == seeds1, "node 1 retired the old version's seed");

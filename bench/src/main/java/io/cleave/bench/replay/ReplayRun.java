@@ -98,8 +98,8 @@ public final class ReplayRun {
       TraceFunction tf = functions.get(i);
       Workload w = options.workloadOf(tf);
       int index = i;
-      int touched = schedule.calls().stream().filter(c -> c.function() == index).mapToInt(PlannedCall::memoryMb).max()
-          .orElse(schedule.options().defaultMemoryMb());
+      // From the trace's highest allocation percentile, so the limit covers every draw of any window.
+      int touched = Schedule.highestMemoryMb(tf, schedule.options());
       long longest = schedule.calls().stream().filter(c -> c.function() == index).mapToLong(PlannedCall::durationMs).max().orElse(0);
       int timeoutS = (int) Math.min(300, Math.max(30, longest / 1000 + 30));
       String name = w.dirName() + "-" + tf.shortId();

@@ -104,7 +104,17 @@ public record Schedule(Trace trace, ScheduleOptions options, List<PlannedCall> c
 
   private static int memory(TraceFunction fn, ScheduleOptions o, SplittableRandom rng) {
     double u = rng.nextDouble();
-    return fn.memoryMb().isEmpty() ? o.defaultMemoryMb() : (int) Math.ceil(fn.memoryMb().sample(u));
+    int drawn = fn.memoryMb().isEmpty() ? o.defaultMemoryMb() : (int) Math.ceil(fn.memoryMb().sample(u));
+    return Math.min(drawn, highestMemoryMb(fn, o));
+  }
+
+  /**
+   * The most memory any call of {@code fn} is drawn to touch, in any window and with any seed: the
+   * trace's highest allocation percentile (draws interpolate between the percentiles, so none is
+   * above it). Deployed limits derive from this, not from one schedule's draws.
+   */
+  public static int highestMemoryMb(TraceFunction fn, ScheduleOptions o) {
+    return fn.memoryMb().isEmpty() ? o.defaultMemoryMb() : (int) Math.ceil(fn.memoryMb().at(100));
   }
 
   /** FNV-1a over the id: stable across JVMs, unlike String.hashCode's spread in maps. */

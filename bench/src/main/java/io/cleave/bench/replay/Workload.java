@@ -18,6 +18,8 @@ public enum Workload {
   IMAGE("image", 384);
 
   static final int MIN_MEMORY_MB = 128;
+  /** What the trace function's interpreter and runtime take besides the memory it is drawn to touch. */
+  static final int RUNTIME_SHARE_MB = 64;
   static final List<String> FILES = List.of("func.py", "func.yaml");
 
   private final String dirName;
@@ -34,14 +36,15 @@ public enum Workload {
 
   /**
    * The function's memory limit in MB for a trace function whose calls touch up to
-   * {@code touchedMb}: the workload's own need, or the touched memory plus the interpreter's share
-   * (64 MB), rounded up to 32 MB; never below Fn's minimum of 128 MB.
+   * {@code touchedMb} ({@link Schedule#highestMemoryMb}): the workload's own need, or the touched
+   * memory plus the interpreter's share ({@value #RUNTIME_SHARE_MB} MB), rounded up to 32 MB; never
+   * below Fn's minimum of 128 MB. The trace function holds one buffer of the drawn size at a time.
    */
   public int memoryLimitMb(int touchedMb) {
     if (memoryMb > 0) {
       return memoryMb;
     }
-    int need = touchedMb + 64;
+    int need = touchedMb + RUNTIME_SHARE_MB;
     return Math.max(MIN_MEMORY_MB, (need + 31) / 32 * 32);
   }
 

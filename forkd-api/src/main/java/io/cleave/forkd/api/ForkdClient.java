@@ -38,6 +38,11 @@ public final class ForkdClient implements AutoCloseable {
     return send(HttpMethod.GET, "/v1/health", null).map(body -> WireJson.read(body.toString(), ForkdHealth.class));
   }
 
+  /** What the node's remote forks and page server did since forkd started counting. */
+  public Future<ForkdStats> stats() {
+    return send(HttpMethod.GET, "/v1/stats", null).map(body -> WireJson.read(body.toString(), ForkdStats.class));
+  }
+
   /** Starts an instance; completes once it is ready (its listener, or a seed's control socket, exists). */
   public Future<StartedInstance> start(StartRequest request) {
     return send(HttpMethod.POST, "/v1/instances", Buffer.buffer(WireJson.write(request)))

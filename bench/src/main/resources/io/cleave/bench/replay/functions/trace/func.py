@@ -23,10 +23,15 @@ def _setting(body: dict, key: str, env: str, default: str) -> str:
 
 
 def _use_memory(mb: int) -> None:
-    """Grows the instance's buffer to ``mb`` MB and writes one byte per page of it."""
+    """Grows the instance's buffer to ``mb`` MB and writes one byte per page of it.
+
+    The old buffer goes before the larger one is made: holding both for a moment would touch
+    their sum, beyond the memory limit the replay derives from the largest draw.
+    """
     global _held
     want = mb * 1024 * 1024
     if len(_held) < want:
+        _held = bytearray()
         _held = bytearray(want)
     pages = len(range(0, want, PAGE))
     _held[0:want:PAGE] = b"\x01" * pages
