@@ -105,13 +105,17 @@ class ClusterSeedsTest {
     // /metrics shows it (sampled every few seconds): node 2's remote forks and what they fetched,
     // node 1's page server serving exactly the pages node 2 fetched over the network.
     long remoteForks = modes.stream().filter("remote-fork"::equals).count();
-    awaitMetric(client2, "cleave_remote_fork_starts_total", v -> v == remoteForks, "node 2 counts its remote forks");
+    client2.awaitMetric("cleave_remote_fork_starts_total", v -> v == remoteForks, "node 2 counts its remote forks");
     awaitTrue(() -> {
       double fetched = client2.metric("cleave_remote_fork_pages_total{source=\"network\"}");
       return fetched > 0 && fetched == client1.metric("cleave_pageserver_served_pages_total")
           && client2.metric("cleave_remote_fork_network_bytes_total") > fetched * 4096
           && client1.metric("cleave_pageserver_sent_bytes_total") == fetched * 4096;
-    }, "node 2 fetched over the network what node 1's page server served");
+    }, () -> "node 2 fetched over the network what node 1's page server served: node 2 network pages "
+        + client2.metric("cleave_remote_fork_pages_total{source=\"network\"}") + ", bytes "
+        + client2.metric("cleave_remote_fork_network_bytes_total") + "; node 1 served pages "
+        + client1.metric("cleave_pageserver_served_pages_total") + ", bytes "
+        + client1.metric("cleave_pageserver_sent_bytes_total"));
     assertEquals(0, client1.metric("cleave_remote_fork_starts_total"), "node 1 holds the seed: no remote fork there");
     assertEquals(0, client2.metric("cleave_pageserver_served_pages_total"), "node 2's page server served nothing");
 
@@ -125,6 +129,11 @@ class ClusterSeedsTest {
   }
 
   private static void awaitTrue(java.util.function.BooleanSupplier condition, String what) throws InterruptedException {
+    awaitTrue(condition, () -> what);
+  }
+
+  private static void awaitTrue(java.util.function.BooleanSupplier condition, java.util.function.Supplier<String> what)
+      throws InterruptedException {
     long end = System.nanoTime() + Duration.ofSeconds(30).toNanos();
     while (!condition.getAsBoolean()) {
       assertTrue(System.nanoTime() < end, what);
