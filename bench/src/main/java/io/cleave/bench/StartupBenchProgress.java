@@ -7,7 +7,7 @@ import java.util.Locale;
  * Progress of the startup benchmark on stderr: phase messages on lines of their own, and a counter
  * for the step under way, redrawn in place on a terminal and printed every few seconds otherwise.
  */
-final class StartupBenchProgress {
+public final class StartupBenchProgress {
   private static final long QUIET_NANOS = 3_000_000_000L;
   private final PrintStream out;
   private final boolean enabled;
@@ -16,14 +16,14 @@ final class StartupBenchProgress {
   private long lastLineNanos;
   private boolean counting;
 
-  StartupBenchProgress(PrintStream out, boolean enabled) {
+  public StartupBenchProgress(PrintStream out, boolean enabled) {
     this.out = out;
     this.enabled = enabled;
     this.terminal = System.console() != null;
   }
 
   /** A phase message on its own line, with the elapsed time. */
-  synchronized void phase(String format, Object... args) {
+  public synchronized void phase(String format, Object... args) {
     if (!enabled) {
       return;
     }

@@ -52,8 +52,11 @@ public final class Main implements Runnable {
 
   /** The command line as users get it; tests run this same one. */
   public static CommandLine commandLine() {
-    return new CommandLine(new Main())
-        .setCaseInsensitiveEnumValuesAllowed(true)
+    CommandLine cl = new CommandLine(new Main());
+    // The bench module cannot see the cluster classes (cli depends on bench), so the one benchmark
+    // that brings up a cluster is added here; before the settings below, which reach subcommands added so far.
+    cl.getSubcommands().get("bench").addSubcommand(new io.cleave.cli.cluster.ClusterBenchCommand());
+    return cl.setCaseInsensitiveEnumValuesAllowed(true)
         .setParameterExceptionHandler(new UsageErrors());
   }
 

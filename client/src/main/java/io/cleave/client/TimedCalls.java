@@ -30,10 +30,12 @@ public final class TimedCalls implements AutoCloseable {
   /** Headers the gateway sets on every invoke answer. */
   public static final String START_MODE_HEADER = "Cleave-Start-Mode";
   public static final String CALL_ID_HEADER = "Fn-Call-Id";
+  /** The node that ran the call (a cluster member may forward a call it cannot take). */
+  public static final String NODE_HEADER = "Cleave-Node";
   private static final long DIRECT_TIMEOUT_MS = 60_000;
 
-  /** One answered call; {@code startMode} and {@code callId} are null for direct calls. */
-  public record Answer(double latencyMs, int status, String startMode, String callId, Buffer body) {
+  /** One answered call; {@code startMode}, {@code callId} and {@code node} are null for direct calls. */
+  public record Answer(double latencyMs, int status, String startMode, String callId, String node, Buffer body) {
     public boolean ok() {
       return status / 100 == 2;
     }
@@ -108,7 +110,8 @@ public final class TimedCalls implements AutoCloseable {
 
   private static Answer answer(HttpClientResponse resp, Buffer body, long t0) {
     double ms = (System.nanoTime() - t0) / 1e6;
-    return new Answer(ms, resp.statusCode(), resp.getHeader(START_MODE_HEADER), resp.getHeader(CALL_ID_HEADER), body);
+    return new Answer(ms, resp.statusCode(), resp.getHeader(START_MODE_HEADER), resp.getHeader(CALL_ID_HEADER),
+        resp.getHeader(NODE_HEADER), body);
   }
 
   @Override

@@ -6,7 +6,7 @@ import java.util.List;
 import java.util.Map;
 
 /** The samples of a Prometheus text exposition (version 0.0.4), enough to read gauges and counters. */
-final class PrometheusText {
+public final class PrometheusText {
   record Sample(String name, Map<String, String> labels, double value) {}
 
   private final List<Sample> samples;
@@ -15,7 +15,7 @@ final class PrometheusText {
     this.samples = samples;
   }
 
-  static PrometheusText parse(String text) {
+  public static PrometheusText parse(String text) {
     List<Sample> out = new ArrayList<>();
     for (String raw : text.split("\n")) {
       String line = raw.trim();
@@ -99,7 +99,7 @@ final class PrometheusText {
    * platform registers each of its gauges at start, so a sample missing here is an error (a
    * renamed metric, the wrong endpoint), not a zero.
    */
-  double sum(String name, String label, String value) {
+  public double sum(String name, String label, String value) {
     double total = 0;
     boolean found = false;
     for (Sample s : samples) {

@@ -1,6 +1,5 @@
 package io.cleave.cli.cluster;
 
-import io.cleave.client.CliFailure;
 import io.cleave.client.TextTable;
 import io.cleave.client.UsageFailure;
 import io.cleave.client.UserCommand;
@@ -40,37 +39,7 @@ public final class ClusterUp extends UserCommand {
       throw new UsageFailure("--timeout must be at least 1 second, got " + timeoutSeconds);
     }
     ClusterLayout layout = dirOption.layout();
-    Privileges.requireRoot("up");
-    requireTools();
-    NodeLauncher launcher = NodeLauncher.forThisCheckout();
-    refuseExisting(layout);
-
-    Files.createDirectories(layout.dir());
-    layout = ClusterLayout.of(layout.dir());
-    Subnet subnet = Subnet.choose(layout.tag(), ClusterNetwork.hostNetworks());
-    ClusterState state = ClusterState.planned(layout, subnet, nodes);
-    state.write(layout);
-    say("cluster " + state.name() + ": " + nodes + " node" + (nodes == 1 ? "" : "s") + " on " + subnet.cidr()
-        + ", bridge " + state.bridge() + " (host " + subnet.hostAddress() + "), in " + layout.dir());
-    try {
-      ClusterNetwork network = new ClusterNetwork(layout);
-      network.createBridge(subnet);
-      for (int k = 1; k <= nodes; k++) {
-        network.createNode(k, subnet);
-      }
-      state = new ClusterStart(layout, state, launcher, timeoutSeconds, System.err).run();
-    } catch (IOException | RuntimeException e) {
-      say("up failed: " + (e instanceof CliFailure || e instanceof IOException ? e.getMessage() : "unexpected error: " + e));
-      say("taking down what it started");
-      try {
-        new ClusterTeardown(layout, System.err).run(5_000);
-      } catch (CliFailure again) {
-        throw new CliFailure("taking the failed cluster down failed too: " + again.getMessage()
-            + " (run: cleave cluster down --dir " + layout.dir() + ")");
-      }
-      throw new CliFailure("cluster up failed and was taken down again; the nodes' logs stay in "
-          + layout.dir() + "/node*/server.log");
-    }
+    ClusterState state = LocalCluster.start(layout, nodes, timeoutSeconds, System.err);
     TextTable table = new TextTable("NODE", "API URL", "PID", "NAMESPACE");
     for (ClusterState.Node n : state.nodes()) {
       table.row(n.name(), n.apiUrl(), Long.toString(n.pid()), n.namespace());
@@ -80,32 +49,6 @@ public final class ClusterUp extends UserCommand {
     System.out.println("use a node: cleave list apps --api-url " + state.node(1).apiUrl());
     System.out.println("stop it:    cleave cluster down --dir " + layout.dir());
     return 0;
-  }
-
-  /** Refuses to start over anything of a cluster in DIR; changes nothing. */
-  private static void refuseExisting(ClusterLayout layout) {
-    ClusterNetwork network = new ClusterNetwork(layout);
-    List<Integer> namespaces = network.namespaces();
-    boolean described = Files.exists(layout.stateFile());
-    if (described || !namespaces.isEmpty() || network.bridgeExists()) {
-      throw new CliFailure("a cluster already exists in " + layout.dir() + " ("
-          + (described ? layout.stateFile().getFileName() : "namespaces or bridge " + layout.bridge()) + ");"
-          + " see cleave cluster status --dir " + layout.dir() + ", or remove it with cleave cluster down --dir " + layout.dir());
-    }
-  }
-
-  private static void requireTools() {
-    for (String tool : List.of("setsid", "nsenter")) {
-      HostCommand.Result r = HostCommand.run(List.of(tool, "--version"));
-      if (!r.ok()) {
-        throw new CliFailure(tool + " --version failed: " + r.err().strip() + " (install util-linux)");
-      }
-    }
-  }
-
-  static void say(String line) {
-    System.err.println("cleave: " + line);
-    System.err.flush();
   }
 
   static String tail(Path log, int lines) {

@@ -1,0 +1,264 @@
+package io.cleave.bench;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.cleave.bench.ClusterBenchCalls.Kind;
+import io.cleave.client.JsonText;
+import io.cleave.client.PlatformClient;
+import io.cleave.client.TimedCalls;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import java.io.IOException;
+import java.net.URI;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.locks.LockSupport;
+import java.util.stream.IntStream;
+
+/**
+ * The cluster part of the cluster benchmark, against running nodes (node 1 first): per function,
+ * deploy it, call it once on node 1 (a cold start that makes the cluster's one seed there), then
+ * rounds of bursts once every instance idled out: on node 1 each call is a local fork of the seed,
+ * on every other node a child restored from it over the network (remote fork); then warm calls on
+ * the other nodes, and the rate test (bursts on all the other nodes at once). The function is
+ * deleted before the next one is deployed, so the seeds the nodes report meanwhile are its own.
+ * Blocks the calling thread, which must not be a Vert.x event loop.
+ */
+public final class ClusterBench {
+  static final long CALL_WAIT_MS = 120_000;
+  /** Instances go one second after their last call (Fn's minimum), so a burst after that finds none. */
+  static final int IDLE_TIMEOUT_S = 1;
+  private static final long IDLE_WAIT_MS = 60_000;
+  /**
+   * A node recounts its gauges every second: a count of 0 instances is trusted only when taken at
+   * least idle_timeout + one recount (and a margin) after the last answer; before that it may be
+   * the count from before the calls.
+   */
+  private static final long QUIET_MS = IDLE_TIMEOUT_S * 1000L + 1000 + 200;
+
+  private final Vertx vertx;
+  private final ClusterBenchSettings settings;
+  private final List<String> urls;
+  private final List<String> names;
+  private final ClusterBenchCalls calls;
+  private final long originNanos;
+  private final StartupBenchProgress progress;
+  private List<ClusterBenchNodes.Sample> samples = List.of();
+  private final Map<String, Integer> seedsPerFunction = new LinkedHashMap<>();
+  private final Map<String, Long> partialSamples = new LinkedHashMap<>();
+
+  /** {@code urls} and {@code names}: the nodes' API URLs and names, node 1 (the seeds' node) first. */
+  public ClusterBench(Vertx vertx, ClusterBenchSettings settings, List<String> urls, List<String> names,
+      ClusterBenchCalls calls, long originNanos, StartupBenchProgress progress) {
+    if (urls.size() != settings.nodes() || names.size() != urls.size()) {
+      throw new IllegalArgumentException("expected " + settings.nodes() + " nodes, got " + urls + " " + names);
+    }
+    this.vertx = vertx;
+    this.settings = settings;
+    this.urls = List.copyOf(urls);
+    this.names = List.copyOf(names);
+    this.calls = calls;
+    this.originNanos = originNanos;
+    this.progress = progress;
+  }
+
+  public void run() throws IOException {
+    List<TimedCalls> gateways = new ArrayList<>();
+    int connections = Math.max(settings.burst(), settings.rateBurst());
+    try (ClusterBenchNodes nodes = new ClusterBenchNodes(urls, originNanos)) {
+      for (String url : urls) {
+        gateways.add(new TimedCalls(vertx, URI.create(url), connections));
+      }
+      nodes.startSampling();
+      PlatformClient api = new PlatformClient(urls.get(0));
+      String appId = JsonText.text(api.createApp(JsonText.object().put("name", "bench-cluster")), "id");
+      for (StartupBenchFunction f : StartupBenchFunction.values()) {
+        new FunctionRun(f, appId, api, gateways, nodes).run();
+      }
+      nodes.close();
+      samples = nodes.samples();
+      for (StartupBenchFunction f : StartupBenchFunction.values()) {
+        seedsPerFunction.put(f.label(), nodes.mostSeeds(f.label()));
+        partialSamples.put(f.label(), nodes.partialSamples(f.label()));
+      }
+    } finally {
+      gateways.forEach(TimedCalls::close);
+    }
+  }
+
+  /** Every sample of the nodes' gauges taken during the run. */
+  List<ClusterBenchNodes.Sample> samples() {
+    return samples;
+  }
+
+  /** Per function, the most seeds summed over the nodes at any sample while it was deployed (-1: no sample). */
+  Map<String, Integer> seedsPerFunction() {
+    return Map.copyOf(seedsPerFunction);
+  }
+
+  /** Per function, samples in which some node's /metrics did not answer. */
+  Map<String, Long> partialSamples() {
+    return Map.copyOf(partialSamples);
+  }
+
+  /** One function's measurements. */
+  private final class FunctionRun {
+    private final StartupBenchFunction f;
+    private final String appId;
+    private final PlatformClient api;
+    private final List<TimedCalls> gateways;
+    private final ClusterBenchNodes nodes;
+    private final List<Integer> all = IntStream.range(0, settings.nodes()).boxed().toList();
+    private final List<Integer> others = all.subList(1, all.size());
+    private String fnId;
+    /** When the last call so far was answered. */
+    private long lastAnswerNanos = System.nanoTime();
+
+    FunctionRun(StartupBenchFunction f, String appId, PlatformClient api, List<TimedCalls> gateways, ClusterBenchNodes nodes) {
+      this.f = f;
+      this.appId = appId;
+      this.api = api;
+      this.gateways = gateways;
+      this.nodes = nodes;
+    }
+
+    void run() throws IOException {
+      String label = f.label();
+      nodes.phase(label);
+      fnId = api.deploy(appId, label, f.memoryMb(), 30, IDLE_TIMEOUT_S, f.config(), f.bundle(settings.imageDir()));
+      progress.phase("[%s] deployed (idle_timeout %d s); first call on %s (cold; its seed starts there)", label,
+          IDLE_TIMEOUT_S, names.get(0));
+      send(gateways.get(0), f, fnId, 1, Kind.FIRST, 0, names.get(0), calls, originNanos);
+      lastAnswerNanos = System.nanoTime();
+      nodes.await(List.of(0), 1, IDLE_WAIT_MS, label + "'s seed on " + names.get(0));
+      // The nodes' JVMs are fresh: back-to-back calls on every node first (uncounted) warm the call path's code.
+      for (int k : all) {
+        for (int i = 0; i < settings.warmupCalls(); i++) {
+          send(gateways.get(k), f, fnId, 1, Kind.WARMUP, 0, names.get(k), calls, originNanos);
+        }
+      }
+      progress.phase("[%s] %d warm-up calls on each node", label, settings.warmupCalls());
+      lastAnswerNanos = System.nanoTime();
+      int warmupSize = Math.max(settings.burst(), settings.rateBurst());
+      for (int r = 1; r <= settings.warmupRounds(); r++) {
+        round(Kind.WARMUP, Kind.WARMUP, r, warmupSize);
+        progress.count(label + " warm-up rounds (" + warmupSize + " calls per node)", r, settings.warmupRounds());
+      }
+      for (int r = 1; r <= settings.rounds(); r++) {
+        round(Kind.LOCAL_FORK, Kind.REMOTE_FORK, r, settings.burst());
+        progress.count(label + " rounds (" + settings.burst() + " calls on " + names.get(0) + ", then on each other node)",
+            r, settings.rounds());
+      }
+      warm();
+      for (int r = 1; r <= settings.rateRounds(); r++) {
+        rate(r);
+      }
+      activations();
+      api.deleteFn(fnId);
+      nodes.await(all, 0, IDLE_WAIT_MS, label + "'s seed and instances to go after deleting it");
+      nodes.phase("");
+    }
+
+    /** Once the function runs nowhere but in its seed: a burst on node 1, then one on each other node in turn. */
+    private void round(Kind onSeedNode, Kind onOthers, int round, int size) {
+      awaitNoInstances();
+      send(gateways.get(0), f, fnId, size, onSeedNode, round, names.get(0), calls, originNanos);
+      for (int k : others) {
+        send(gateways.get(k), f, fnId, size, onOthers, round, names.get(k), calls, originNanos);
+      }
+      lastAnswerNanos = System.nanoTime();
+    }
+
+    /** Until no node runs an instance of the function: the last answer's instances have idled out. */
+    private void awaitNoInstances() {
+      long until = lastAnswerNanos + QUIET_MS * 1_000_000;
+      for (long left = until - System.nanoTime(); left > 0; left = until - System.nanoTime()) {
+        LockSupport.parkNanos(left);
+      }
+      nodes.await(all, -1, IDLE_WAIT_MS, f.label() + "'s instances to idle out (idle_timeout " + IDLE_TIMEOUT_S + " s)");
+    }
+
+    /** Back-to-back calls on the nodes without the seed, in turn; the first on each (uncounted) makes sure an instance is there. */
+    private void warm() {
+      for (int k : others) {
+        send(gateways.get(k), f, fnId, 1, Kind.WARMUP, 0, names.get(k), calls, originNanos);
+      }
+      for (int i = 0; i < settings.warmCalls(); i++) {
+        int k = others.get(i % others.size());
+        send(gateways.get(k), f, fnId, 1, Kind.WARM, i + 1, names.get(k), calls, originNanos);
+        progress.count(f.label() + " warm calls", i + 1, settings.warmCalls());
+      }
+      lastAnswerNanos = System.nanoTime();
+    }
+
+    /** {@code rateBurst} calls to every node without the seed at once, none of which runs an instance. */
+    private void rate(int round) {
+      awaitNoInstances();
+      List<Future<TimedCalls.Answer>> sent = new ArrayList<>();
+      List<Long> sentNanos = new ArrayList<>();
+      List<Integer> via = new ArrayList<>();
+      for (int i = 0; i < settings.rateBurst(); i++) {
+        for (int k : others) {
+          sentNanos.add(System.nanoTime());
+          via.add(k);
+          sent.add(gateways.get(k).invoke(fnId, f.body(), CALL_WAIT_MS));
+        }
+      }
+      Await.result(Future.join(sent), CALL_WAIT_MS, "the rate round's calls to " + f.label());
+      lastAnswerNanos = System.nanoTime();
+      long first = Long.MAX_VALUE;
+      long last = Long.MIN_VALUE;
+      int remoteForks = 0;
+      for (int i = 0; i < sent.size(); i++) {
+        ClusterBenchCalls.Call c = record(f, Kind.RATE, round, names.get(via.get(i)), sent.get(i).result(), sentNanos.get(i),
+            calls, originNanos);
+        first = Math.min(first, sentNanos.get(i));
+        if (c.counted()) {
+          remoteForks++;
+          last = Math.max(last, sentNanos.get(i) + (long) (c.latencyMs() * 1e6));
+        }
+      }
+      double wallMs = remoteForks == 0 ? Double.NaN : (last - first) / 1e6;
+      ClusterBenchCalls.Rate r = new ClusterBenchCalls.Rate(f.label(), round, others.size(), sent.size(), remoteForks, wallMs);
+      calls.rate(r);
+      progress.phase("[%s] rate round %d: %d calls at once on %d nodes, %d remote forks in %.1f ms: %.0f/s", f.label(), round,
+          sent.size(), others.size(), remoteForks, wallMs, r.perSecond());
+    }
+
+    /** init_ms and seed_node of this function's calls, from each node's activation records. */
+    private void activations() throws IOException {
+      for (String url : urls) {
+        for (JsonNode a : new PlatformClient(url).activations(Map.of("fn_id", fnId, "limit", "1000"))) {
+          String seedNode = a.path("seed_node").isTextual() ? a.path("seed_node").asText() : null;
+          calls.activation(a.path("id").asText(), new ClusterBenchCalls.Activation(a.path("init_ms").asLong(-1), seedNode));
+        }
+      }
+    }
+  }
+
+  /** {@code count} calls at once through one gateway; records and answers them once all are answered. */
+  static List<ClusterBenchCalls.Call> send(TimedCalls gateway, StartupBenchFunction f, String fnId, int count, Kind kind,
+      int round, String gatewayName, ClusterBenchCalls into, long originNanos) {
+    List<Future<TimedCalls.Answer>> sent = new ArrayList<>();
+    List<Long> sentNanos = new ArrayList<>();
+    for (int i = 0; i < count; i++) {
+      sentNanos.add(System.nanoTime());
+      sent.add(gateway.invoke(fnId, f.body(), CALL_WAIT_MS));
+    }
+    Await.result(Future.join(sent), CALL_WAIT_MS, count + " " + f.label() + " call(s) through " + gatewayName);
+    List<ClusterBenchCalls.Call> out = new ArrayList<>();
+    for (int i = 0; i < count; i++) {
+      out.add(record(f, kind, round, gatewayName, sent.get(i).result(), sentNanos.get(i), into, originNanos));
+    }
+    return out;
+  }
+
+  private static ClusterBenchCalls.Call record(StartupBenchFunction f, Kind kind, int round, String gatewayName,
+      TimedCalls.Answer a, long sentNanos, ClusterBenchCalls into, long originNanos) {
+    ClusterBenchCalls.Call c = new ClusterBenchCalls.Call(f.label(), kind, round, gatewayName, a.node(), a.startMode(),
+        a.status(), a.latencyMs(), (sentNanos - originNanos) / 1e6, a.callId());
+    into.add(c);
+    return c;
+  }
+}
