@@ -1,6 +1,5 @@
 package io.cleave.registry;
 
-import com.hazelcast.map.IMap;
 import io.cleave.common.error.ApiError;
 import io.cleave.common.id.Ulid;
 import io.cleave.common.model.App;
@@ -14,26 +13,11 @@ import java.util.Objects;
 import static io.cleave.registry.RegistryValues.*;
 
 /** Writes of apps: create, update, delete (which takes the app's functions and triggers with it). Blocking. */
-final class AppWrites {
-  private final IMap<String, App> apps;
-  private final IMap<String, Fn> fns;
-  private final IMap<String, Trigger> triggers;
-  private final IMap<String, String> appNames;
-  private final IMap<String, String> fnNames;
-  private final IMap<String, String> triggerNames;
-  private final IMap<String, String> triggerSources;
-  private final RegistryView view;
+final class AppWrites extends RegistryWrites {
   private final TriggerWrites triggerWrites;
 
   AppWrites(RegistryMaps maps, TriggerWrites triggerWrites) {
-    this.apps = maps.apps();
-    this.fns = maps.fns();
-    this.triggers = maps.triggers();
-    this.appNames = maps.appNames();
-    this.fnNames = maps.fnNames();
-    this.triggerNames = maps.triggerNames();
-    this.triggerSources = maps.triggerSources();
-    this.view = maps.view();
+    super(maps);
     this.triggerWrites = triggerWrites;
   }
 
@@ -70,10 +54,7 @@ final class AppWrites {
       throw Rules.bad("App ID in path does not match ID in body");
     }
     App updated = withLock(apps, id, () -> {
-      App cur = apps.get(id);
-      if (cur == null) {
-        throw new ApiError(404, "App not found");
-      }
+      App cur = found(apps.get(id), "App not found");
       if (p.name() != null && !p.name().isEmpty() && !p.name().equals(cur.name())) {
         throw new ApiError(409, "Could not update - name is immutable");
       }
@@ -99,10 +80,7 @@ final class AppWrites {
 
   void deleteApp(String id) {
     withLock(apps, id, () -> {
-      App cur = apps.get(id);
-      if (cur == null) {
-        throw new ApiError(404, "App not found");
-      }
+      App cur = found(apps.get(id), "App not found");
       // Children first: a crash part-way leaves the app in place for the client to retry.
       for (Trigger t : collect(triggers.values(), t -> t.appId().equals(id))) {
         triggerWrites.drop(t);

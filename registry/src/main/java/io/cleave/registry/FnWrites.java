@@ -1,6 +1,5 @@
 package io.cleave.registry;
 
-import com.hazelcast.map.IMap;
 import io.cleave.common.bundle.BundleDigest;
 import io.cleave.common.error.ApiError;
 import io.cleave.common.id.Ulid;
@@ -15,26 +14,11 @@ import java.util.function.Predicate;
 import static io.cleave.registry.RegistryValues.*;
 
 /** Writes of functions: create, update, delete (which takes the function's triggers with it). Blocking. */
-final class FnWrites {
-  private final IMap<String, App> apps;
-  private final IMap<String, Fn> fns;
-  private final IMap<String, Trigger> triggers;
-  private final IMap<String, String> appNames;
-  private final IMap<String, String> fnNames;
-  private final IMap<String, String> triggerNames;
-  private final IMap<String, String> triggerSources;
-  private final RegistryView view;
+final class FnWrites extends RegistryWrites {
   private final TriggerWrites triggerWrites;
 
   FnWrites(RegistryMaps maps, TriggerWrites triggerWrites) {
-    this.apps = maps.apps();
-    this.fns = maps.fns();
-    this.triggers = maps.triggers();
-    this.appNames = maps.appNames();
-    this.fnNames = maps.fnNames();
-    this.triggerNames = maps.triggerNames();
-    this.triggerSources = maps.triggerSources();
-    this.view = maps.view();
+    super(maps);
     this.triggerWrites = triggerWrites;
   }
 
@@ -96,19 +80,13 @@ final class FnWrites {
     if (p.id() != null && !p.id().isEmpty() && !p.id().equals(id)) {
       throw Rules.bad("Fn ID in path does not match that in body");
     }
-    Fn known = fns.get(id);
-    if (known == null) {
-      throw new ApiError(404, "Fn not found");
-    }
+    Fn known = found(fns.get(id), "Fn not found");
     boolean newImage = p.image() != null && !p.image().isEmpty() && !p.image().equals(known.image());
     if (newImage) {
       Rules.image(p.image(), bundleHeld); // before the lock: it may ask the cluster
     }
     Fn updated = withLock(apps, known.appId(), () -> {
-      Fn cur = fns.get(id);
-      if (cur == null) {
-        throw new ApiError(404, "Fn not found");
-      }
+      Fn cur = found(fns.get(id), "Fn not found");
       // As in Fn: name and app_id are not changed by an update; zero or absent means "keep".
       String image = p.image() == null || p.image().isEmpty() ? cur.image() : p.image();
       int memory = keep(p.memory(), cur.memory());
@@ -139,15 +117,9 @@ final class FnWrites {
   }
 
   void deleteFn(String id) {
-    Fn known = fns.get(id);
-    if (known == null) {
-      throw new ApiError(404, "Fn not found");
-    }
+    Fn known = found(fns.get(id), "Fn not found");
     withLock(apps, known.appId(), () -> {
-      Fn cur = fns.get(id);
-      if (cur == null) {
-        throw new ApiError(404, "Fn not found");
-      }
+      Fn cur = found(fns.get(id), "Fn not found");
       for (Trigger t : collect(triggers.values(), t -> t.fnId().equals(id))) {
         triggerWrites.drop(t);
       }

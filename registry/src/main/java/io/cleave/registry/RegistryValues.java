@@ -1,5 +1,7 @@
 package io.cleave.registry;
 
+import io.cleave.common.error.ApiError;
+
 import com.hazelcast.map.IMap;
 import io.cleave.common.model.Fn;
 import io.cleave.common.model.Trigger;
@@ -38,6 +40,14 @@ final class RegistryValues {
    * True when an index entry is live: the entity it points at exists and still has that key.
    * Entries left by a crash between claiming a key and writing the entity are not live.
    */
+  /** {@code value}, or a 404 with Fn's message when there is none. */
+  static <T> T found(T value, String notFound) {
+    if (value == null) {
+      throw new ApiError(404, notFound);
+    }
+    return value;
+  }
+
   static <T> boolean holds(T entity, java.util.function.Predicate<T> hasKey) {
     return entity != null && hasKey.test(entity);
   }

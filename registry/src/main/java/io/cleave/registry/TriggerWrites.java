@@ -1,6 +1,5 @@
 package io.cleave.registry;
 
-import com.hazelcast.map.IMap;
 import io.cleave.common.error.ApiError;
 import io.cleave.common.id.Ulid;
 import io.cleave.common.model.App;
@@ -13,25 +12,10 @@ import java.util.Map;
 import static io.cleave.registry.RegistryValues.*;
 
 /** Writes of triggers: create, update, delete, and the name and source indexes that keep them unique. Blocking. */
-final class TriggerWrites {
-  private final IMap<String, App> apps;
-  private final IMap<String, Fn> fns;
-  private final IMap<String, Trigger> triggers;
-  private final IMap<String, String> appNames;
-  private final IMap<String, String> fnNames;
-  private final IMap<String, String> triggerNames;
-  private final IMap<String, String> triggerSources;
-  private final RegistryView view;
+final class TriggerWrites extends RegistryWrites {
 
   TriggerWrites(RegistryMaps maps) {
-    this.apps = maps.apps();
-    this.fns = maps.fns();
-    this.triggers = maps.triggers();
-    this.appNames = maps.appNames();
-    this.fnNames = maps.fnNames();
-    this.triggerNames = maps.triggerNames();
-    this.triggerSources = maps.triggerSources();
-    this.view = maps.view();
+    super(maps);
   }
 
   /**
@@ -95,15 +79,9 @@ final class TriggerWrites {
     if (p.id() != null && !p.id().isEmpty() && !p.id().equals(id)) {
       throw Rules.bad("ID in path does not match ID in body");
     }
-    Trigger known = triggers.get(id);
-    if (known == null) {
-      throw new ApiError(404, "Trigger not found");
-    }
+    Trigger known = found(triggers.get(id), "Trigger not found");
     Trigger updated = withLock(apps, known.appId(), () -> {
-      Trigger cur = triggers.get(id);
-      if (cur == null) {
-        throw new ApiError(404, "Trigger not found");
-      }
+      Trigger cur = found(triggers.get(id), "Trigger not found");
       // As in Fn: name, fn_id and source may change; id, app_id, type and timestamps are kept.
       String name = blank(p.name()) ? cur.name() : p.name();
       String fnId = blank(p.fnId()) ? cur.fnId() : p.fnId();
@@ -113,10 +91,7 @@ final class TriggerWrites {
       Map<String, Object> annotations = Rules.mergeAnnotations(cur.annotations(), p.annotations());
       Rules.annotations(annotations);
       if (!fnId.equals(cur.fnId())) {
-        Fn fn = fns.get(fnId);
-        if (fn == null) {
-          throw new ApiError(404, "Fn not found");
-        }
+        Fn fn = found(fns.get(fnId), "Fn not found");
         if (!fn.appId().equals(cur.appId())) {
           throw Rules.bad("Invalid Fn ID - not owned by specified app");
         }
@@ -143,15 +118,9 @@ final class TriggerWrites {
   }
 
   void deleteTrigger(String id) {
-    Trigger known = triggers.get(id);
-    if (known == null) {
-      throw new ApiError(404, "Trigger not found");
-    }
+    Trigger known = found(triggers.get(id), "Trigger not found");
     withLock(apps, known.appId(), () -> {
-      Trigger cur = triggers.get(id);
-      if (cur == null) {
-        throw new ApiError(404, "Trigger not found");
-      }
+      Trigger cur = found(triggers.get(id), "Trigger not found");
       drop(cur);
       return null;
     });
