@@ -29,6 +29,7 @@ final class FunctionPool implements PoolView<Instance, Seed> {
   final String fnId;
   /** Where this version's seed is, cluster-wide under remote-fork, this node's own otherwise. */
   private final SeedDirectory seeds;
+  private SeedKey seedKey;
   Fn fn;
   App app;
   Version version;
@@ -51,9 +52,9 @@ final class FunctionPool implements PoolView<Instance, Seed> {
     this.seeds = seeds;
   }
 
-  /** The current version's name in the seed directory. */
+  /** The current version's name in the seed directory (hashed once per version: placement asks per call). */
   SeedKey seedKey() {
-    return SeedKey.of(fnId, version.image(), version.memoryMb(), version.config());
+    return seedKey;
   }
 
   /**
@@ -86,6 +87,7 @@ final class FunctionPool implements PoolView<Instance, Seed> {
       return false;
     }
     version = next;
+    seedKey = SeedKey.of(fnId, next.image(), next.memoryMb(), next.config());
     launch = null;
     unforkable = null;
     return true;
@@ -94,6 +96,7 @@ final class FunctionPool implements PoolView<Instance, Seed> {
   /** The function is gone: no instance or seed of the last version is current any more. */
   void forgetVersion() {
     version = null;
+    seedKey = null;
     launch = null;
     fnConfig = null;
     appConfig = null;

@@ -39,9 +39,12 @@ public final class HazelcastSeedDirectory implements SeedDirectory, AutoCloseabl
   private final java.util.UUID membershipListener;
   private final java.util.UUID entryListener;
   private final HazelcastInstance hz;
+  /** Asked per placement through {@link #isLocal}: read once, a member's id never changes. */
+  private final String localMember;
 
   public HazelcastSeedDirectory(HazelcastInstance hz) {
     this.hz = hz;
+    this.localMember = hz.getCluster().getLocalMember().getUuid().toString();
     this.map = hz.getMap(MAP);
     // Listen first, then copy, so nothing written meanwhile is missed.
     this.entryListener = map.addEntryListener(new Feed(), true);
@@ -61,7 +64,7 @@ public final class HazelcastSeedDirectory implements SeedDirectory, AutoCloseabl
 
   /** This member's id, which records carry so they go when it leaves. */
   String localMember() {
-    return hz.getCluster().getLocalMember().getUuid().toString();
+    return localMember;
   }
 
   @Override
