@@ -101,7 +101,7 @@ final class CallRoutes {
    * The one answer path of both routes: the platform's error as an API error, or the function's
    * answer with the headers and status {@code shape} writes, its start mode, and its body.
    */
-  private static void answer(RoutingContext ctx, Future<CallResult> pending,
+  static void answer(RoutingContext ctx, Future<CallResult> pending,
       ToIntBiFunction<CallResult, HttpServerResponse> shape) {
     pending.onComplete(Routing.guard(ctx, ar -> {
       if (ar.failed()) {
@@ -167,7 +167,7 @@ final class CallRoutes {
   }
 
   /** The client's headers but hop-by-hop ones, each under the name {@code rename} gives it. */
-  private static Map<String, List<String>> clientHeaders(HttpServerRequest req, UnaryOperator<String> rename) {
+  static Map<String, List<String>> clientHeaders(HttpServerRequest req, UnaryOperator<String> rename) {
     Map<String, List<String>> headers = new LinkedHashMap<>();
     for (String name : req.headers().names()) {
       if (!HOP_HEADERS.contains(name.toLowerCase(Locale.ROOT))) {

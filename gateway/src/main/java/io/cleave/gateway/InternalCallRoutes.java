@@ -2,24 +2,20 @@ package io.cleave.gateway;
 
 import io.cleave.common.error.ApiError;
 import io.cleave.common.invoke.Call;
-import io.cleave.common.invoke.CallResult;
 import io.cleave.common.invoke.FunctionInvoker;
 import io.cleave.registry.FnRegistry;
 import io.cleave.registry.FnTarget;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.HttpServerRequest;
-import io.vertx.core.http.HttpServerResponse;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.time.Instant;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
-import java.util.Set;
+import java.util.function.UnaryOperator;
 
 /**
  * {@code POST /cleave/v1/internal/calls/{fn_id}}: a call another member forwarded because it was
@@ -33,9 +29,6 @@ final class InternalCallRoutes {
   static final String CALL_ID = "Cleave-Call-Id";
   /** {@code answer}: the function's own answer follows; {@code error}: the platform's {"message"}. */
   static final String OUTCOME = "Cleave-Outcome";
-  private static final Set<String> NOT_FOR_THE_FUNCTION = Set.of("connection", "keep-alive", "te", "trailer",
-      "transfer-encoding", "upgrade", "content-length", "host", SECRET.toLowerCase(Locale.ROOT),
-      CALL_ID.toLowerCase(Locale.ROOT));
 
   private final Routing routing;
   private final FnRegistry fns;
@@ -70,32 +63,17 @@ final class InternalCallRoutes {
       throw new ApiError(503, "no invoker on this node");
     }
     FnTarget target = fns.target(ctx.pathParam("fnId")).orElseThrow(() -> new ApiError(404, "Fn not found"));
-    Map<String, List<String>> headers = new LinkedHashMap<>();
-    for (String name : req.headers().names()) {
-      if (!NOT_FOR_THE_FUNCTION.contains(name.toLowerCase(Locale.ROOT))) {
-        headers.put(name, req.headers().getAll(name));
-      }
-    }
+    Map<String, List<String>> headers = CallRoutes.clientHeaders(req, UnaryOperator.identity());
+    headers.keySet().removeIf(name -> name.equalsIgnoreCase(SECRET) || name.equalsIgnoreCase(CALL_ID));
     String id = req.getHeader(CALL_ID) == null ? Routing.callId(ctx) : req.getHeader(CALL_ID);
     Buffer body = ctx.body() == null || ctx.body().buffer() == null ? Buffer.buffer() : ctx.body().buffer();
     Call call = new Call(id, target.app(), target.fn(), "POST", req.absoluteURI(), headers, body, Instant.now());
-    local.call(call).onComplete(Routing.guard(ctx, ar -> {
-      HttpServerResponse resp = ctx.response();
-      if (ar.failed()) {
-        resp.putHeader(OUTCOME, "error");
-        Replies.failure(ctx, ar.cause());
-        return;
-      }
-      CallResult result = ar.result();
+    // The same answer path as invoke: marked an error unless the function's answer replaces the mark.
+    ctx.response().putHeader(OUTCOME, "error");
+    CallRoutes.answer(ctx, local.call(call), (result, resp) -> {
       result.headers().forEach(resp::putHeader);
       resp.putHeader(OUTCOME, "answer");
-      if (result.startMode() != null) {
-        resp.putHeader("Cleave-Start-Mode", result.startMode().wireName());
-      }
-      if (result.node() != null) {
-        resp.putHeader("Cleave-Node", result.node());
-      }
-      resp.setStatusCode(result.status()).end(result.body() == null ? Buffer.buffer() : result.body());
-    }));
+      return result.status();
+    });
   }
 }
