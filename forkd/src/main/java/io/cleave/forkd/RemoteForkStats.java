@@ -70,6 +70,7 @@ final class RemoteForkStats {
     String m = e.getMessage() == null ? "" : e.getMessage();
     return switch (e.status()) {
       case 400 -> RemoteForkFailure.BAD_REQUEST;
+      case 501 -> RemoteForkFailure.UNAVAILABLE;
       case 503 -> m.contains("no free uid") ? RemoteForkFailure.NO_CAPACITY : RemoteForkFailure.UNAVAILABLE;
       case 504 -> RemoteForkFailure.TIMEOUT;
       case 502 -> {

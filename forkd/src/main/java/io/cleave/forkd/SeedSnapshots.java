@@ -47,11 +47,11 @@ final class SeedSnapshots implements ContainerStarts.SeedPreparer, AutoCloseable
     return ps == null ? null : ps.address();
   }
 
-  /** The page server, or 503 when this node cannot fork remotely. */
+  /** The page server, or 501 when this node cannot fork remotely at all (no primitive: retrying will not help). */
   PageServer require() {
     PageServer ps = pageServer;
     if (ps == null) {
-      throw new ApiError(503, "remote fork is unavailable on this node: " + unavailable);
+      throw new ApiError(501, "remote fork is unavailable on this node: " + unavailable);
     }
     return ps;
   }

@@ -110,7 +110,7 @@ final class Seeds {
 
   /**
    * Under remote-fork the seed is prepared for other nodes' children; a node without the fork
-   * primitive (forkd answers 503 "remote fork is unavailable") keeps a seed for local forks only.
+   * primitive (forkd answers 501: remote fork is unavailable) keeps a seed for local forks only.
    */
   private Future<StartedInstance> startSeed(FunctionPool pool, FunctionCode.Launch l, int mb) {
     String bundle = l.bundleDir().toString();
@@ -119,7 +119,7 @@ final class Seeds {
     }
     return host.start(StartRequest.preparedSeed(pool.fnId, pool.fn.appId(), bundle, mb, l.command(), l.env()))
         .recover(e -> {
-          if (e instanceof ApiError api && api.status() == 503 && api.getMessage().startsWith("remote fork is unavailable")) {
+          if (e instanceof ApiError api && api.status() == 501) {
             LOG.warning("seeds on this node serve local forks only: " + api.getMessage());
             prepare = false;
             return host.start(StartRequest.seed(pool.fnId, pool.fn.appId(), bundle, mb, l.command(), l.env()));

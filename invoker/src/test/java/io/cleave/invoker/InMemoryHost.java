@@ -44,6 +44,7 @@ final class InMemoryHost implements InstanceHost {
   private final List<Start> starts = new CopyOnWriteArrayList<>();
   private final Queue<Runnable> held = new ConcurrentLinkedQueue<>();
   private volatile String forkRefusal;
+  private volatile boolean noForkPrimitive;
 
   InMemoryHost(Vertx vertx, Path root) {
     this.vertx = vertx;
@@ -53,6 +54,11 @@ final class InMemoryHost implements InstanceHost {
   /** From now on every fork is refused with 422 and this reason, as forkd relays a seed's refusal. */
   void refuseForks(String reason) {
     forkRefusal = reason;
+  }
+
+  /** From now on seeds to prepare for remote forks are refused with 501, as on a node without the primitive. */
+  void withoutForkPrimitive() {
+    noForkPrimitive = true;
   }
 
   List<Start> starts() {
@@ -90,6 +96,9 @@ final class InMemoryHost implements InstanceHost {
       if (forkRefusal != null) {
         return Future.failedFuture(new ApiError(422, forkRefusal));
       }
+    }
+    if (noForkPrimitive && Boolean.TRUE.equals(request.prepare())) {
+      return Future.failedFuture(new ApiError(501, "remote fork is unavailable on this node: no primitive"));
     }
     String id = (request.seed() ? "s-" : "c-") + ids.incrementAndGet();
     Start start = new Start(id, request.fnId(), request.mode(), request.seed());

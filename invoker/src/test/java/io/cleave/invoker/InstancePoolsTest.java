@@ -170,6 +170,21 @@ class InstancePoolsTest {
   }
 
   @Test
+  void withoutTheForkPrimitiveRemoteForkKeepsASeedForLocalForks() throws Exception {
+    open(Policy.REMOTE_FORK, 2048, Duration.ofSeconds(5));
+    host.withoutForkPrimitive();
+    Fn f = fn("f", 128, "v1");
+    assertEquals(StartMode.COLD, run(f, "a").startMode());
+    awaitSeeds(1);
+    Future<CallResult> busy = hold(f);
+    assertEquals(StartMode.FORK, run(f, "b").startMode(), "the plain seed serves local forks");
+    host.releaseHeld();
+    Waits.await(busy);
+    assertEquals(1, host.starts().stream().filter(InMemoryHost.Start::seed).count(),
+        "one seed, started plain after the prepared one was refused");
+  }
+
+  @Test
   void aRefusedForkFallsBackToAColdStartThatSaysWhy() throws Exception {
     open(Policy.FORK, 2048, Duration.ofSeconds(5));
     host.refuseForks(REFUSAL);
