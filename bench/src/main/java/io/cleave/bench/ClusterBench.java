@@ -47,6 +47,7 @@ public final class ClusterBench {
   private List<ClusterBenchNodes.Sample> samples = List.of();
   private final Map<String, Integer> seedsPerFunction = new LinkedHashMap<>();
   private final Map<String, Long> partialSamples = new LinkedHashMap<>();
+  private ClusterBenchNodes.RemotePages remotePages = new ClusterBenchNodes.RemotePages(0, 0);
 
   /** {@code urls} and {@code names}: the nodes' API URLs and names, node 1 (the seeds' node) first. */
   public ClusterBench(Vertx vertx, ClusterBenchSettings settings, List<String> urls, List<String> names,
@@ -76,6 +77,7 @@ public final class ClusterBench {
       for (StartupBenchFunction f : StartupBenchFunction.values()) {
         new FunctionRun(f, appId, api, gateways, nodes).run();
       }
+      remotePages = nodes.remotePages(java.util.stream.IntStream.range(1, urls.size()).boxed().toList());
       nodes.close();
       samples = nodes.samples();
       for (StartupBenchFunction f : StartupBenchFunction.values()) {
@@ -85,6 +87,11 @@ public final class ClusterBench {
     } finally {
       gateways.forEach(TimedCalls::close);
     }
+  }
+
+  /** The pages the restoring nodes' remote children got over the whole run. */
+  ClusterBenchNodes.RemotePages remotePages() {
+    return remotePages;
   }
 
   /** Every sample of the nodes' gauges taken during the run. */

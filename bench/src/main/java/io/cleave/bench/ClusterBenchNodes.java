@@ -59,6 +59,36 @@ final class ClusterBenchNodes implements AutoCloseable {
     this.phase = label;
   }
 
+  /** Pages remote children got, summed over nodes: over the network from the seed's page server, or from the node's page cache. */
+  record RemotePages(double network, double cache) {
+    /** The share of the pages remote children needed that crossed the network; null before any page. */
+    Double fetchedRatio() {
+      return network + cache > 0 ? network / (network + cache) : null;
+    }
+  }
+
+  /** What the remote children on {@code nodes} (0-based) got so far, from each node's /metrics counters. */
+  RemotePages remotePages(List<Integer> nodes) throws IOException {
+    double network = 0;
+    double cache = 0;
+    for (int k : nodes) {
+      try {
+        HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create(urls.get(k) + "/metrics")).timeout(TIMEOUT)
+            .GET().build(), HttpResponse.BodyHandlers.ofString());
+        if (r.statusCode() != 200) {
+          throw new IOException("node " + (k + 1) + "'s /metrics answered " + r.statusCode());
+        }
+        PrometheusText text = PrometheusText.parse(r.body());
+        network += text.sum("cleave_remote_fork_pages_total", "source", "network");
+        cache += text.sum("cleave_remote_fork_pages_total", "source", "cache");
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new IOException("interrupted while reading node " + (k + 1) + "'s /metrics", e);
+      }
+    }
+    return new RemotePages(network, cache);
+  }
+
   /** Node k's gauges now (0-based). */
   Load load(int k) {
     try {

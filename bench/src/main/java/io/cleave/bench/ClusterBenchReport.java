@@ -47,6 +47,7 @@ public final class ClusterBenchReport {
   private final ClusterBenchCalls calls;
   private final List<ClusterBenchNodes.Sample> samples;
   private final Map<String, Integer> seedsPerFunction;
+  private final ClusterBenchNodes.RemotePages remotePages;
   private final Map<String, Long> partialSamples;
 
   /** The report of a finished run: {@code bench} has run, {@code calls} holds every call made (cold ones too). */
@@ -59,6 +60,7 @@ public final class ClusterBenchReport {
     this.calls = calls;
     this.samples = bench.samples();
     this.seedsPerFunction = bench.seedsPerFunction();
+    this.remotePages = bench.remotePages();
     this.partialSamples = bench.partialSamples();
   }
 
@@ -81,8 +83,8 @@ public final class ClusterBenchReport {
     }
     s.put("remote_fork_rate_per_s", round(calls.bestRate(StartupBenchFunction.HELLO.label())));
     s.put("seeds_per_function", seedsPerFunction());
-    s.put("notes", new JsonArray().add("pages_fetched_ratio is left out: the nodes' /metrics expose no page-server or"
-        + " restorer counters yet (cleave_seeds and cleave_instances are the only node gauges read)"));
+    s.put("pages_fetched_ratio", remotePages.fetchedRatio());
+    s.put("remote_fork_pages", new JsonObject().put("network", remotePages.network()).put("cache", remotePages.cache()));
     s.put("targets", targets());
     return s;
   }
@@ -250,7 +252,10 @@ public final class ClusterBenchReport {
           fixed(calls.initStats(f.label(), Kind.REMOTE_FORK).p50(), 0), calls.seedNodes(f.label()));
     }
     p.printf(Locale.ROOT, "seeds per function (most at any sample of the nodes' cleave_seeds, summed): %s%n", seedsPerFunction);
-    p.println("pages_fetched_ratio: not reported (the nodes' /metrics have no page-server or restorer counters yet)");
+    p.printf(Locale.ROOT, "pages_fetched_ratio (pages remote children fetched over the network / all they got): %s"
+        + " (%.0f over the network, %.0f from the nodes' page caches)%n",
+        remotePages.fetchedRatio() == null ? "-" : fixed(remotePages.fetchedRatio(), 3), remotePages.network(),
+        remotePages.cache());
     for (Object o : targets()) {
       JsonObject tg = (JsonObject) o;
       p.printf(Locale.ROOT, "target %-40s measured %-10s %s%n", tg.getString("target"), fixed(tg.getDouble("measured"), 3),

@@ -11,6 +11,9 @@ final class ClusterBenchText {
         .put("<fn>.<mode>_p50_ms, _p99_ms", "end-to-end latency of a call as the client sees it (request sent to whole answer"
             + " received, through a node's gateway), the function's own work included; counted only when the answer was 2xx"
             + " and its Cleave-Start-Mode was the mode's")
+        .put("pages_fetched_ratio", "of the pages the remote children on the restoring nodes needed over the run, the"
+            + " share fetched over the network from the seed's page server (the rest came from each node's page cache);"
+            + " from the nodes' cleave_remote_fork_pages_total counters")
         .put("<fn>.cold_*", "a standalone `cleave server --policy cold-only` on this machine (outside the cluster, started"
             + " before it): every call a fresh instance started for it, no seed anywhere; the first call (which also unpacks"
             + " the bundle) is not counted")

@@ -61,6 +61,10 @@ class ClusterBenchCommandTest {
     }
     assertTrue(summary.getValue("remote_fork_rate_per_s") instanceof Number, summary::toString);
     assertTrue(summary.getInteger("seeds_per_function") >= 1, summary::toString);
+    // Remote children ran on node 2, so some pages crossed the network: the ratio is read, not assumed.
+    double fetched = summary.getDouble("pages_fetched_ratio");
+    assertTrue(fetched > 0 && fetched <= 1, summary::toString);
+    assertTrue(summary.getJsonObject("remote_fork_pages").getDouble("network") > 0, summary::toString);
     JsonObject machine = summary.getJsonObject("machine");
     assertTrue(machine.containsKey("load_average_at_start") && machine.containsKey("load_average_at_end"), machine::toString);
     JsonArray targets = summary.getJsonArray("targets");
