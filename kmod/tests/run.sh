@@ -136,10 +136,12 @@ start_server
 SLOW_SRV=$SERVER_ADDR
 start_seed slow2 $SEED_C server "$T/ps.sock" --sleep-ms 600 --quick
 with_seed=$(count_comm seed_c)
-restore_bg --server $SLOW_SRV --handle $H_slow2 --key $K_slow2 --cache none >"$T/r.out" 2>"$T/r.err"
+restore_bg --server $SLOW_SRV --handle $H_slow2 --key $K_slow2 --cache none --record "$T/live.ws" >"$T/r.out" 2>"$T/r.err"
 TPID=$!
 RPID=$(restorer_of $TPID) || RPID=none
 check "lazy child runs" until_true 10 child_sleeps $RPID
+# a warm child may live for minutes: the node's next children need its working set before it ends
+check "a recording child's working set is written while it runs" until_true 5 test -s "$T/live.ws"
 # timeout dies of its restorer's SIGKILL in turn: reap it quietly (no "Killed" from bash)
 { [ "$RPID" = none ] || kill -9 $RPID; wait $TPID; } 2>/dev/null
 check "restorer killed: its child dies with it" until_true 10 comm_count_is seed_c "$with_seed"

@@ -88,6 +88,8 @@ struct pager {
 		uint64_t t_desc, t_ready, t_go, t_exit;
 	} s;
 	uint64_t stats_written_at, stats_written_sum; /* the last rewrite while the child ran */
+	uint64_t record_last_at;  /* when the last page was recorded */
+	size_t record_written_n; /* pages in the working-set file last written */
 	int stats_failed;
 };
 
@@ -440,6 +442,7 @@ static void record_page(struct pager *p, uint64_t seed_addr)
 		p->record = n;
 	}
 	p->record[p->nrecord++] = seed_addr;
+	p->record_last_at = now_ns();
 }
 
 static uint64_t want_dst(const struct pager *p, const struct want *w)
@@ -919,6 +922,31 @@ static int stats_tick(struct pager *p)
 	return -1;
 }
 
+/*
+ * A recording child's working set is written while it runs too (a warm child may live for
+ * minutes, and the node's next children prefetch from it): once it grew and the child then
+ * touched no new page for RECORD_QUIET_NS (its call is done), so a reader sees whole calls'
+ * working sets.  Returns the poll timeout in ms until the next write is due, -1 when none is.
+ */
+#define RECORD_QUIET_NS 150000000ull
+static int record_tick(struct pager *p)
+{
+	if (!p->o.record || p->lost || p->nrecord == p->record_written_n)
+		return -1;
+	uint64_t quiet = now_ns() - p->record_last_at;
+	if (quiet < RECORD_QUIET_NS)
+		return (int)((RECORD_QUIET_NS - quiet) / 1000000ull) + 1;
+	write_record(p);
+	p->record_written_n = p->nrecord;
+	return -1;
+}
+
+/* The sooner of two poll timeouts (-1: none). */
+static int sooner(int a, int b)
+{
+	return a < 0 ? b : b < 0 ? a : a < b ? a : b;
+}
+
 static const char *step_name(int s)
 {
 	static const char *n[] = {"?", "unregister the restorer's rseq", "unmap the restorer",
@@ -974,7 +1002,7 @@ int pager_run(struct pager *p, pid_t child, int pidfd, int ctl)
 		int watch_net = p->net >= 0 && !p->o.eager;
 		struct pollfd pf[4] = {{p->uffd, POLLIN, 0}, {ctl, have_ctl ? POLLIN : 0, 0},
 				       {pidfd, POLLIN, 0}, {watch_net ? p->net : -1, POLLIN, 0}};
-		if (poll(pf, 4, stats_tick(p)) < 0) {
+		if (poll(pf, 4, sooner(stats_tick(p), record_tick(p))) < 0) {
 			if (errno == EINTR)
 				continue;
 			perror("cleave-restore: poll");

@@ -10,6 +10,7 @@ import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -20,6 +21,8 @@ import java.util.Map;
  * instance. The restorer resumes the seed's snapshot as its child, which finds its order in
  * its run dir ({@link #ORDER}) and binds its listener, as a fork child does; the restorer stays as
  * its fault handler, fetching pages from the seed's page server through this node's page cache.
+ * The first child of a handle on this node records its working set; later ones prefetch it
+ * before they run, in batches, instead of faulting its pages in one round trip at a time.
  */
 final class RemoteChildren {
   /** Where a resumed child reads its order, as every container sees it (the prepare op names it). */
@@ -28,6 +31,8 @@ final class RemoteChildren {
   private static final int UFFD_DEV_FD = 100;
   /** The restorer's exit status when the page server went away while the child still needed pages. */
   static final int EXIT_LOST = 70;
+  /** The handle's page cache dir as the restorer sees it (ContainerStarts binds the lease's dir there). */
+  private static final String CACHE = "/cleave/pagecache";
   /** The restorer's counters, in the child's run dir (kmod: cleave-restore --stats). */
   static final String STATS = "restore-stats.json";
 
@@ -59,10 +64,15 @@ final class RemoteChildren {
       RunDirs.make(runDir);
       writeOrder(runDir.resolve("order.json"), id, spec, lease.uid);
       makeStatsFile(runDir.resolve(STATS), lease.uid);
-      List<String> restore = List.of(ForkPrimitive.inside(ForkPrimitive.RESTORER),
+      List<String> restore = new ArrayList<>(List.of(ForkPrimitive.inside(ForkPrimitive.RESTORER),
           "--server", ref.pageserver(), "--handle", Long.toString(ref.handle()), "--key", ref.key(),
-          "--cache", "/cleave/pagecache", "--stats", ContainerStarts.RUN + "/" + STATS,
-          "--uffd-dev-fd", Integer.toString(UFFD_DEV_FD));
+          "--cache", CACHE, "--stats", ContainerStarts.RUN + "/" + STATS,
+          "--uffd-dev-fd", Integer.toString(UFFD_DEV_FD)));
+      switch (handles.workingSet(lease, id)) {
+        case PREFETCH -> restore.addAll(List.of("--prefetch", CACHE + "/" + RemoteHandles.WORKING_SET));
+        case RECORD -> restore.addAll(List.of("--record", CACHE + "/" + RemoteHandles.WORKING_SET));
+        case NONE -> { }
+      }
       Instance.Remote r;
       try {
         r = containers.startRemote(id, spec, bundle, runDir, restore, ref, lease, t0);
@@ -78,6 +88,7 @@ final class RemoteChildren {
     } finally {
       if (!started) {
         RunDirs.deleteTree(runDir);
+        handles.ended(lease, id);
         handles.release(lease);
       }
     }
@@ -122,6 +133,7 @@ final class RemoteChildren {
     sample(r);
     fetched.close(r.id);
     containers.delete(r);
+    handles.ended(r.lease, r.id);
     handles.release(r.lease);
   }
 

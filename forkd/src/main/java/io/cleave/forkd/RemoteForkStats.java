@@ -23,10 +23,11 @@ import io.cleave.common.json.WireJson;
  * page server served (sampled per handle of the seeds prepared here). Counts since forkd started.
  */
 final class RemoteForkStats {
-  /** Restorer counters kept per remote child: network pages, cache pages, network bytes. */
+  /** Restorer counters kept per remote child: network pages, cache pages, network bytes, prefetched pages. */
   static final int NET_PAGES = 0;
   static final int CACHE_PAGES = 1;
   static final int NET_BYTES = 2;
+  static final int PREFETCHED = 3;
   /** Page server counters kept per handle: connections, pages served, bytes sent. */
   static final int CONNECTIONS = 0;
   static final int PAGES_SERVED = 1;
@@ -34,7 +35,7 @@ final class RemoteForkStats {
   /** A restorer's stats line is a few hundred bytes; more is not one. */
   private static final int MAX_STATS_BYTES = 4096;
 
-  final Tally children = new Tally(3);
+  final Tally children = new Tally(4);
   final Tally handles = new Tally(3);
   private final long sinceMs = System.currentTimeMillis();
   private final Map<RemoteForkFailure, Long> failed = new EnumMap<>(RemoteForkFailure.class);
@@ -58,7 +59,8 @@ final class RemoteForkStats {
       failed.forEach((reason, n) -> failedNow.put(reason.wireName(), n));
     }
     return new ForkdStats(sinceMs,
-        new ForkdStats.RemoteForks(startedNow, failedNow, fetched[NET_PAGES], fetched[CACHE_PAGES], fetched[NET_BYTES]),
+        new ForkdStats.RemoteForks(startedNow, failedNow, fetched[NET_PAGES], fetched[CACHE_PAGES], fetched[NET_BYTES],
+            fetched[PREFETCHED]),
         new ForkdStats.PageServer(served[CONNECTIONS], served[PAGES_SERVED], served[BYTES_SENT]));
   }
 
@@ -114,7 +116,8 @@ final class RemoteForkStats {
         return null; // being rewritten, or too long to be a stats line
       }
       JsonNode stats = WireJson.MAPPER.readTree(new String(buf.array(), 0, buf.position(), StandardCharsets.UTF_8));
-      long[] counts = {count(stats, "net_pages"), count(stats, "cache_pages"), count(stats, "net_bytes")};
+      long[] counts = {count(stats, "net_pages"), count(stats, "cache_pages"), count(stats, "net_bytes"),
+          count(stats, "prefetched")};
       for (long c : counts) {
         if (c < 0) {
           return null;

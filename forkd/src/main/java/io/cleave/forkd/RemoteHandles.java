@@ -13,8 +13,10 @@ import java.util.Map;
 /**
  * What the remote children of one handle share on this node, as a seed's local children share
  * its uid: one uid, and the node's page cache of the handle (pages a child fetched, read by the
- * next instead of the network), a dir owned by that uid. Both exist while a child of the handle
- * does: the last one's deletion removes the cache and frees the uid.
+ * next instead of the network), a dir owned by that uid, which also holds the handle's working
+ * set (the pages the first child touched, recorded by its restorer; later children prefetch
+ * them before they run). Both exist while a child of the handle does: the last one's deletion
+ * removes the cache and frees the uid.
  */
 final class RemoteHandles {
   private final UidRange uids;
@@ -28,12 +30,17 @@ final class RemoteHandles {
     this.cacheRoot = cacheRoot;
   }
 
+  /** The working set's file name in a handle's cache dir. */
+  static final String WORKING_SET = "working-set";
+
   /** One handle's share: held by each of its remote children. */
   static final class Lease {
     final String name;
     final int uid;
     final Path cacheDir;
     private int holders;
+    /** The child whose restorer records the working set, until it is written (null: none). */
+    private String recorder;
 
     private Lease(String name, int uid, Path cacheDir) {
       this.name = name;
@@ -68,6 +75,36 @@ final class RemoteHandles {
     }
     lease.holders++;
     return lease;
+  }
+
+  /** How a new child of the lease uses the working set: prefetch it, record it, or neither. */
+  enum WorkingSet { PREFETCH, RECORD, NONE }
+
+  /**
+   * The working set's use by {@code child}: prefetch once one is written; else the first child
+   * records it (one recorder at a time; a recorder that ended without writing it hands over).
+   */
+  synchronized WorkingSet workingSet(Lease lease, String child) {
+    try {
+      if (Files.size(lease.cacheDir.resolve(WORKING_SET)) > 8) {
+        lease.recorder = null;
+        return WorkingSet.PREFETCH;
+      }
+    } catch (IOException notYet) {
+      // not written yet
+    }
+    if (lease.recorder == null) {
+      lease.recorder = child;
+      return WorkingSet.RECORD;
+    }
+    return WorkingSet.NONE;
+  }
+
+  /** The child is gone: if it was recording, the next child may. */
+  synchronized void ended(Lease lease, String child) {
+    if (child.equals(lease.recorder)) {
+      lease.recorder = null;
+    }
   }
 
   /** Gives a child's share back; the last one removes the cache and frees the uid. */

@@ -129,6 +129,7 @@ class ForkdRemoteForkTest {
     b.await(b.client.delete(cold.instanceId()));
 
     long served0 = pagesServed(ref);
+    long prefetched0 = b.await(b.client.stats()).remoteForks().prefetchedPages();
     StartedInstance first = remoteChild(ref);
     assertEquals(StartMode.REMOTE_FORK, first.startMode());
     assertEquals(b.dataDir.resolve("run/instances/" + first.instanceId() + "/lsnr.sock").toString(), first.listener());
@@ -144,6 +145,22 @@ class ForkdRemoteForkTest {
     assertEquals("unix:/cleave/run/lsnr.sock", one.getString("listener"));
     assertNotEquals(fromLocal.getDouble("random"), one.getDouble("random"), "random state reseeded");
     long served1 = pagesServed(ref);
+    Path workingSet;
+    try (Stream<Path> caches = Files.list(b.dataDir.resolve("run/pagecache"))) {
+      workingSet = caches.findFirst().orElseThrow().resolve(RemoteHandles.WORKING_SET);
+    }
+    // The first child's restorer records what it touched while it runs, once it is quiet after its calls.
+    long deadline = System.nanoTime() + 5_000_000_000L;
+    long size = -1;
+    while (System.nanoTime() < deadline) {
+      Thread.sleep(300);
+      long now = Files.exists(workingSet) ? Files.size(workingSet) : -1;
+      if (now > 8 && now == size) {
+        break;
+      }
+      size = now;
+    }
+    assertTrue(size > 8, "the first child's working set is recorded in the handle's cache dir");
 
     StartedInstance second = remoteChild(ref);
     JsonObject other = b.call(second.listener(), "one");
@@ -159,6 +176,8 @@ class ForkdRemoteForkTest {
     try (Stream<Path> caches = Files.list(b.dataDir.resolve("run/pagecache"))) {
       assertEquals(1, caches.count(), "one page cache dir for the handle");
     }
+    awaitStats(b, st -> st.remoteForks().prefetchedPages() > prefetched0,
+        "the second child prefetched the recorded working set before it ran");
     System.out.printf("remote fork start on B: %.2f ms and %.2f ms; cold start on B %.2f ms (%.1fx, %.1fx faster)%n",
         first.startMs(), second.startMs(), cold.startMs(), cold.startMs() / first.startMs(),
         cold.startMs() / second.startMs());

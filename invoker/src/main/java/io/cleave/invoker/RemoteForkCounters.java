@@ -16,7 +16,7 @@ import java.util.logging.Logger;
  */
 final class RemoteForkCounters {
   private static final Logger LOG = Logger.getLogger(RemoteForkCounters.class.getName());
-  private static final ForkdStats NONE = new ForkdStats(0, new ForkdStats.RemoteForks(0, Map.of(), 0, 0, 0),
+  private static final ForkdStats NONE = new ForkdStats(0, new ForkdStats.RemoteForks(0, Map.of(), 0, 0, 0, 0),
       new ForkdStats.PageServer(0, 0, 0));
 
   private final InstanceHost host;
@@ -26,6 +26,7 @@ final class RemoteForkCounters {
   private final Counter networkPages;
   private final Counter cachePages;
   private final Counter networkBytes;
+  private final Counter prefetchedPages;
   private final Counter connections;
   private final Counter pagesServed;
   private final Counter bytesSent;
@@ -45,6 +46,8 @@ final class RemoteForkCounters {
         "seed pages this node's remote children got, by source", null, "source", "cache");
     this.networkBytes = metrics.counter("cleave.remote.fork.network",
         "bytes this node's remote children read from page servers", "bytes");
+    this.prefetchedPages = metrics.counter("cleave.remote.fork.prefetched.pages",
+        "seed pages installed before a remote child ran, from the working set recorded on this node", null);
     this.connections = metrics.counter("cleave.pageserver.connections",
         "restorers (any node) that fetched a descriptor from this node's page server", null);
     this.pagesServed = metrics.counter("cleave.pageserver.served.pages",
@@ -87,6 +90,7 @@ final class RemoteForkCounters {
     grow(networkPages, r.networkPages(), rb.networkPages());
     grow(cachePages, r.cachePages(), rb.cachePages());
     grow(networkBytes, r.networkBytes(), rb.networkBytes());
+    grow(prefetchedPages, r.prefetchedPages(), rb.prefetchedPages());
     ForkdStats.PageServer p = now.pageserver();
     ForkdStats.PageServer pb = before.pageserver();
     grow(connections, p.connections(), pb.connections());

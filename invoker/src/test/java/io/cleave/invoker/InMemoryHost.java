@@ -147,7 +147,7 @@ final class InMemoryHost implements InstanceHost {
   /** No remote forks and no page server here: every count is 0. */
   @Override
   public Future<ForkdStats> stats() {
-    return Future.succeededFuture(new ForkdStats(1, new ForkdStats.RemoteForks(0, Map.of(), 0, 0, 0),
+    return Future.succeededFuture(new ForkdStats(1, new ForkdStats.RemoteForks(0, Map.of(), 0, 0, 0, 0),
         new ForkdStats.PageServer(0, 0, 0)));
   }
 

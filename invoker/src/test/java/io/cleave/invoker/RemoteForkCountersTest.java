@@ -26,7 +26,7 @@ class RemoteForkCountersTest {
 
   private static ForkdStats stats(long since, long started, long revoked, long netPages, long cachePages, long served) {
     return new ForkdStats(since, new ForkdStats.RemoteForks(started, Map.of("revoked", revoked), netPages, cachePages,
-        netPages * 4096 + 900), new ForkdStats.PageServer(started, served, served * 4096));
+        netPages * 4096 + 900, cachePages / 3), new ForkdStats.PageServer(started, served, served * 4096));
   }
 
   private double sample(String name) {
@@ -48,6 +48,7 @@ class RemoteForkCountersTest {
         "cleave_remote_fork_failures_total{reason=\"unreachable\"}", "cleave_remote_fork_failures_total{reason=\"mismatch\"}",
         "cleave_remote_fork_failures_total{reason=\"timeout\"}", "cleave_remote_fork_pages_total{source=\"network\"}",
         "cleave_remote_fork_pages_total{source=\"cache\"}", "cleave_remote_fork_network_bytes_total",
+        "cleave_remote_fork_prefetched_pages_total",
         "cleave_pageserver_connections_total", "cleave_pageserver_served_pages_total",
         "cleave_pageserver_sent_bytes_total"}) {
       assertEquals(0.0, sample(name), name);
@@ -66,6 +67,7 @@ class RemoteForkCountersTest {
     assertEquals(60, sample("cleave_remote_fork_pages_total{source=\"network\"}"));
     assertEquals(45, sample("cleave_remote_fork_pages_total{source=\"cache\"}"));
     assertEquals(60 * 4096 + 900, sample("cleave_remote_fork_network_bytes_total"));
+    assertEquals(15, sample("cleave_remote_fork_prefetched_pages_total"));
     assertEquals(90, sample("cleave_pageserver_served_pages_total"));
     assertEquals(90 * 4096, sample("cleave_pageserver_sent_bytes_total"));
     assertEquals(3, sample("cleave_pageserver_connections_total"));

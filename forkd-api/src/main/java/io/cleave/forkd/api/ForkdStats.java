@@ -16,12 +16,14 @@ public record ForkdStats(long sinceMs, RemoteForks remoteForks, PageServer pages
    * Remote forks of this node: children started (ready), starts that failed by reason
    * ({@link RemoteForkFailure} wire names), and the seed's pages the children got, from the
    * network (the seed's page server) or from this node's page cache, with the bytes they read
-   * from the network (descriptors and pages). Fetch counts come from the children's restorers
+   * from the network (descriptors and pages); {@code prefetchedPages} of those pages were
+   * installed before the child ran, from the working set an earlier child of the same seed
+   * recorded on this node (prefetch hits). Fetch counts come from the children's restorers
    * (rewritten at most once a second while they change; a child's last second before it is
    * killed may be missing).
    */
   public record RemoteForks(long started, Map<String, Long> failed, long networkPages, long cachePages,
-      long networkBytes) {
+      long networkBytes, long prefetchedPages) {
     public RemoteForks {
       failed = Map.copyOf(failed);
     }
