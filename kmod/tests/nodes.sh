@@ -60,6 +60,7 @@ start_server() {
 	rm -f "$T/port"
 	(
 		for f in "${FDS[@]}"; do eval "exec $f>&-"; done
+		umask 000 # the server's sockets must not depend on its caller's umask
 		exec ip netns exec $NSA "$BUILD/cleave-pageserver" --bind $IPA --port 0 \
 			--sock "$T/ps.sock" --port-file "$T/port" "$@" 2>>"$T/ps.log"
 	) &

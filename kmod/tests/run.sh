@@ -55,6 +55,7 @@ ensure_deps
 make_nodes || { say "cannot create network namespaces"; exit 1; }
 start_server --verbose
 [ -n "${PORT:-}" ] || { say "page server did not start"; cat "$T/ps.log"; exit 1; }
+check "page server's unix socket is 0600 under umask 000" test "$(stat -c %a "$T/ps.sock")" = 600
 SEED_C=$BUILD/tests/seed_c
 
 say "checkpoint to file, eager restore (C seed)"

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 #include <unistd.h>
 
@@ -108,6 +109,10 @@ int unix_connect(const char *path)
 	return fd;
 }
 
+/*
+ * The socket is created 0600 (umask 0177 around bind): whoever may connect may order snapshots
+ * served, so there is no moment at which another user could.  Called before any thread starts.
+ */
 int unix_listen(const char *path)
 {
 	struct sockaddr_un a;
@@ -117,7 +122,10 @@ int unix_listen(const char *path)
 	if (fd < 0)
 		return -1;
 	unlink(path);
-	if (bind(fd, (struct sockaddr *)&a, sizeof a) != 0 || listen(fd, 128) != 0) {
+	mode_t old = umask(0177);
+	int bound = bind(fd, (struct sockaddr *)&a, sizeof a);
+	umask(old);
+	if (bound != 0 || listen(fd, 128) != 0) {
 		int e = errno;
 		close(fd);
 		errno = e;

@@ -535,7 +535,6 @@ int cleave_ps_start(const struct cleave_ps_config *cfg, struct cleave_ps **out)
 			r = cl_fail_sys("pageserver: listen on unix socket %s", cfg->unix_path);
 			goto fail;
 		}
-		chmod(cfg->unix_path, 0600);
 	}
 	int e = pthread_create(&ps->tcp_thr, NULL, tcp_main, ps);
 	if (e == 0) {

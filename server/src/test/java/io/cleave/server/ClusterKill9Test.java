@@ -47,7 +47,7 @@ class ClusterKill9Test {
 
   private ServerProcess member(String name, int clusterPort, String members) throws Exception {
     ServerProcess s = ServerProcess.start(dir.resolve(name), cluster, "--cluster-port", String.valueOf(clusterPort),
-        "--members", members);
+        "--members", members, "--cluster-secret", "kill9-secret");
     servers.add(s);
     return s;
   }

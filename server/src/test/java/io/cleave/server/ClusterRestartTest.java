@@ -23,6 +23,7 @@ import org.junit.jupiter.api.Timeout;
  */
 @Timeout(120)
 class ClusterRestartTest {
+  private static final String SECRET = "cluster-test-secret";
   private final List<Path> dirs = new ArrayList<>();
   private final List<ServerComposition> running = new ArrayList<>();
 
@@ -61,8 +62,8 @@ class ClusterRestartTest {
     String name = "restart-" + UUID.randomUUID();
     dirs.add(Files.createTempDirectory("cleave-ma"));
     dirs.add(Files.createTempDirectory("cleave-mb"));
-    ServerConfig cfgA = TestServers.config(dirs.get(0)).withCluster(name, portA, members);
-    ServerConfig cfgB = TestServers.config(dirs.get(1)).withCluster(name, portB, members);
+    ServerConfig cfgA = TestServers.config(dirs.get(0)).withCluster(name, portA, members).withClusterSecret(SECRET);
+    ServerConfig cfgB = TestServers.config(dirs.get(1)).withCluster(name, portB, members).withClusterSecret(SECRET);
     ServerComposition a = TestServers.start(cfgA, null);
     running.add(a);
     ServerComposition b = TestServers.start(cfgB, null);

@@ -25,6 +25,7 @@ import org.junit.jupiter.api.TestInstance;
 @Timeout(60)
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class ClusterTest {
+  private static final String SECRET = "cluster-test-secret";
   private final List<Path> dirs = new ArrayList<>();
   private ServerComposition a;
   private ServerComposition b;
@@ -46,8 +47,8 @@ class ClusterTest {
     for (int i = 0; i < 2; i++) {
       dirs.add(Files.createTempDirectory("cleave-member"));
     }
-    ServerConfig cfgA = TestServers.config(dirs.get(0)).withCluster(name, portA, members);
-    ServerConfig cfgB = TestServers.config(dirs.get(1)).withCluster(name, portB, members);
+    ServerConfig cfgA = TestServers.config(dirs.get(0)).withCluster(name, portA, members).withClusterSecret(SECRET);
+    ServerConfig cfgB = TestServers.config(dirs.get(1)).withCluster(name, portB, members).withClusterSecret(SECRET);
     a = TestServers.start(cfgA, null);
     b = TestServers.start(cfgB, null);
     httpA = new Http(a.url());

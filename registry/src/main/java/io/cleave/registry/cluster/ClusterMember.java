@@ -4,7 +4,8 @@ import com.hazelcast.config.Config;
 import com.hazelcast.config.JoinConfig;
 import com.hazelcast.config.MapConfig;
 import com.hazelcast.config.MapStoreConfig;
-import com.hazelcast.config.NetworkConfig;
+import com.hazelcast.config.AdvancedNetworkConfig;
+import com.hazelcast.config.ServerSocketEndpointConfig;
 import com.hazelcast.config.SerializerConfig;
 import com.hazelcast.core.Hazelcast;
 import com.hazelcast.core.HazelcastInstance;
@@ -14,6 +15,11 @@ import com.hazelcast.nio.serialization.StreamSerializer;
 import io.cleave.common.config.ServerConfig;
 import io.cleave.common.json.Json;
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.security.GeneralSecurityException;
+import java.util.HexFormat;
+import javax.crypto.Mac;
+import javax.crypto.spec.SecretKeySpec;
 import java.util.List;
 import java.util.Map;
 import java.util.logging.Level;
@@ -22,6 +28,14 @@ import java.util.logging.Logger;
 /**
  * This process's Hazelcast member: no multicast, no auto-detection, TCP join only when a member
  * list is given (standalone otherwise), no phone-home, no Jet, logging at WARNING and above.
+ *
+ * <p>Locked down as far as the open-source edition allows: one member endpoint on the cluster
+ * interface and nothing else (no client protocol, REST or memcache: a Hazelcast client run inside
+ * a function, or anywhere, finds no endpoint to talk to); and members prove they hold the cluster
+ * secret by the cluster name they present, which carries a keyed digest of it ({@link
+ * #keyedName}), so a member without the secret is refused at join. That name crosses the network
+ * in the clear and member traffic is not encrypted (TLS and socket interceptors are Enterprise
+ * features): the cluster interface must be a private network (README, "Cluster security").
  */
 public final class ClusterMember implements AutoCloseable {
   // java.util.logging holds loggers weakly; keep ours so its level sticks.
@@ -41,11 +55,16 @@ public final class ClusterMember implements AutoCloseable {
    * durable (write-through, loaded eagerly); {@code jsonTypes} are value classes carried as JSON.
    */
   public static ClusterMember start(ServerConfig cfg, Map<String, Object> stores, List<Class<?>> jsonTypes) {
+    if (!cfg.members().isEmpty() && cfg.clusterSecret().isEmpty()) {
+      throw new IllegalArgumentException("joining other members needs a cluster secret (--cluster-secret or"
+          + " CLEAVE_CLUSTER_SECRET, the same on every member): members prove membership with it");
+    }
     HAZELCAST_LOG.setLevel(Level.WARNING);
     FACTORY_LOG.setLevel(Level.SEVERE);
     NODE_LOG.setLevel(cfg.members().isEmpty() ? Level.SEVERE : Level.WARNING);
     Config config = new Config();
-    config.setClusterName(cfg.clusterName());
+    config.setClusterName(keyedName(cfg.clusterName(), cfg.clusterSecret()));
+    config.getMemberAttributeConfig().setAttribute(HazelcastMembership.NAME_ATTRIBUTE, cfg.clusterName());
     config.setInstanceName("cleave-" + cfg.clusterName() + "-" + ProcessHandle.current().pid() + "-" + System.nanoTime());
     config.setProperty("hazelcast.logging.type", "jdk");
     config.setProperty("hazelcast.phone.home.enabled", "false");
@@ -55,9 +74,11 @@ public final class ClusterMember implements AutoCloseable {
     config.setProperty("hazelcast.partition.count", "71");
     config.getJetConfig().setEnabled(false);
 
-    NetworkConfig network = config.getNetworkConfig();
-    network.setPort(cfg.clusterPort()).setPortAutoIncrement(true).setPortCount(100);
-    network.getInterfaces().setEnabled(true).addInterface(cfg.clusterHost());
+    AdvancedNetworkConfig network = config.getAdvancedNetworkConfig().setEnabled(true);
+    ServerSocketEndpointConfig members = new ServerSocketEndpointConfig();
+    members.setPort(cfg.clusterPort()).setPortAutoIncrement(true).setPortCount(100);
+    members.getInterfaces().setEnabled(true).addInterface(cfg.clusterHost());
+    network.setMemberEndpointConfig(members);
     JoinConfig join = network.getJoin();
     join.getMulticastConfig().setEnabled(false);
     join.getAutoDetectionConfig().setEnabled(false);
@@ -83,6 +104,24 @@ public final class ClusterMember implements AutoCloseable {
       config.addMapConfig(new MapConfig(mapName).setMapStoreConfig(storeConfig).setBackupCount(1));
     });
     return new ClusterMember(Hazelcast.newHazelcastInstance(config));
+  }
+
+  /**
+   * The name members present at join: the cluster's name and, when there is a secret, the first
+   * 128 bits of HMAC-SHA256(secret, name), so only holders of the secret present the same name.
+   */
+  static String keyedName(String name, String secret) {
+    if (secret.isEmpty()) {
+      return name;
+    }
+    try {
+      Mac mac = Mac.getInstance("HmacSHA256");
+      mac.init(new SecretKeySpec(secret.getBytes(StandardCharsets.UTF_8), "HmacSHA256"));
+      byte[] digest = mac.doFinal(name.getBytes(StandardCharsets.UTF_8));
+      return name + "-" + HexFormat.of().formatHex(digest, 0, 16);
+    } catch (GeneralSecurityException e) {
+      throw new IllegalStateException("HmacSHA256 is unavailable: " + e.getMessage(), e);
+    }
   }
 
   public HazelcastInstance hazelcast() {

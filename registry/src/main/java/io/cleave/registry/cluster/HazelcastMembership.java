@@ -20,6 +20,8 @@ import java.util.UUID;
 public final class HazelcastMembership implements Membership {
   static final String API_URLS = "member-api-urls";
   static final String LOADS = "member-loads";
+  /** The member attribute holding the cluster's name as configured (the name used at join carries a digest). */
+  static final String NAME_ATTRIBUTE = "cleave.cluster";
 
   private final HazelcastInstance hz;
   private final IMap<UUID, String> apiUrls;
@@ -71,6 +73,6 @@ public final class HazelcastMembership implements Membership {
 
   @Override
   public String clusterName() {
-    return hz.getConfig().getClusterName();
+    return hz.getCluster().getLocalMember().getAttribute(NAME_ATTRIBUTE);
   }
 }
