@@ -14,11 +14,18 @@ import org.rocksdb.DBOptions;
 import org.rocksdb.RocksDB;
 import org.rocksdb.RocksDBException;
 import org.rocksdb.RocksIterator;
+import org.rocksdb.Status;
+import org.rocksdb.WALRecoveryMode;
 import org.rocksdb.WriteOptions;
 
 /**
  * The registry's durable copy: one RocksDB with a column family per registry map. Every write is
  * synced to the WAL before it returns, so an acknowledged API write survives a crash.
+ *
+ * <p>Damage stops the start instead of shrinking the registry: paranoid checks, a WAL replayed
+ * whole or not at all (RocksDB's default recovery stops at a damaged record and drops every
+ * acknowledged write after it), every table's checksums verified at open, and scans that fail
+ * loudly where an iterator would simply end early.
  */
 public final class RegistryDb implements AutoCloseable {
   static {
@@ -36,7 +43,8 @@ public final class RegistryDb implements AutoCloseable {
   public RegistryDb(Path dir, List<String> familyNames) {
     try {
       Files.createDirectories(dir);
-      options = new DBOptions().setCreateIfMissing(true).setCreateMissingColumnFamilies(true);
+      options = new DBOptions().setCreateIfMissing(true).setCreateMissingColumnFamilies(true)
+          .setParanoidChecks(true).setWalRecoveryMode(WALRecoveryMode.AbsoluteConsistency);
       familyOptions = new ColumnFamilyOptions();
       List<ColumnFamilyDescriptor> descriptors = new ArrayList<>();
       descriptors.add(new ColumnFamilyDescriptor(RocksDB.DEFAULT_COLUMN_FAMILY, familyOptions));
@@ -44,6 +52,15 @@ public final class RegistryDb implements AutoCloseable {
         descriptors.add(new ColumnFamilyDescriptor(name.getBytes(StandardCharsets.UTF_8), familyOptions));
       }
       db = RocksDB.open(options, dir.toString(), descriptors, handles);
+      try {
+        db.verifyChecksum();
+      } catch (RocksDBException e) {
+        for (ColumnFamilyHandle h : handles) {
+          h.close();
+        }
+        db.close();
+        throw e;
+      }
       for (int i = 0; i < familyNames.size(); i++) {
         families.put(familyNames.get(i), handles.get(i + 1));
       }
@@ -51,6 +68,11 @@ public final class RegistryDb implements AutoCloseable {
     } catch (RocksDBException e) {
       String why = e.getMessage() != null && e.getMessage().contains("LOCK")
           ? "another Cleave server is using this data directory" : e.getMessage();
+      if (damaged(e)) {
+        why = "it is damaged (" + e.getMessage() + "); the server does not start on a partial registry."
+            + " Restore the directory from a backup, or move it away and let this member copy the registry"
+            + " from the running cluster";
+      }
       throw new IllegalStateException("cannot open the registry database in " + dir + ": " + why, e);
     } catch (java.io.IOException e) {
       throw new IllegalStateException("cannot open the registry database in " + dir + ": " + e.getMessage(), e);
@@ -106,14 +128,24 @@ public final class RegistryDb implements AutoCloseable {
     }
   }
 
+  /** Every key of the map; a scan cut short by damage throws instead of answering part of them. */
   public List<String> keys(String family) {
     List<String> keys = new ArrayList<>();
     try (RocksIterator it = db.newIterator(family(family))) {
       for (it.seekToFirst(); it.isValid(); it.next()) {
         keys.add(new String(it.key(), StandardCharsets.UTF_8));
       }
+      it.status();
+    } catch (RocksDBException e) {
+      throw new IllegalStateException("registry scan of " + family + " failed: " + e.getMessage(), e);
     }
     return keys;
+  }
+
+  private static boolean damaged(RocksDBException e) {
+    return e.getStatus() != null && (e.getStatus().getCode() == Status.Code.Corruption
+        || e.getStatus().getCode() == Status.Code.IOError && e.getMessage() != null
+            && e.getMessage().toLowerCase(java.util.Locale.ROOT).contains("corrupt"));
   }
 
   @Override

@@ -11,6 +11,7 @@ import io.vertx.core.Vertx;
 import io.vertx.core.VertxOptions;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -42,6 +43,8 @@ public final class ServerComposition implements AutoCloseable {
       throws Exception {
     Path data = cfg.dataDir().toAbsolutePath().normalize();
     Files.createDirectories(data);
+    // Function config (secrets), bundles, logs and forkd's socket are inside: the owner's alone.
+    Files.setPosixFilePermissions(data, PosixFilePermissions.fromString("rwx------"));
     ServerConfig config = new ServerConfig(cfg.host(), cfg.port(), data, cfg.clusterName(), cfg.clusterHost(),
         cfg.clusterPort(), cfg.members(), cfg.invokeBodyLimit(), cfg.apiBodyLimit(), cfg.bundleLimit(),
         cfg.unpackLimits(), cfg.httpInstances(), cfg.clusterSecret());

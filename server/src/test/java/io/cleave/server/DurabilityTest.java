@@ -8,6 +8,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import io.cleave.common.http.Http;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.util.HashSet;
 import java.util.Map;
@@ -107,7 +108,11 @@ class DurabilityTest {
   @Test
   void sigtermStopsCleanlyAndKeepsData() throws Exception {
     String id;
+    Files.createDirectories(data);
+    Files.setPosixFilePermissions(data, PosixFilePermissions.fromString("rwxr-xr-x"));
     try (ServerProcess server = ServerProcess.start(data, cluster)) {
+      // Secrets (function config, keys) are in there: other users must not even list it.
+      assertEquals("rwx------", PosixFilePermissions.toString(Files.getPosixFilePermissions(data)));
       assertEquals("cleave: listening on " + server.url + " (data: " + data.toAbsolutePath().normalize() + ")\n",
           server.startOutput, "one line on start, nothing from Hazelcast");
       id = new Http(server.url).post("/v2/apps", "{\"name\":\"kept\"}").json().path("id").asText();
