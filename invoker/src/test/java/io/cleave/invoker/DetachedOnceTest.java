@@ -91,7 +91,10 @@ class DetachedOnceTest {
     Future<CallResult> first = invoker.runDetached(call);
     Waits.until("the call runs", () -> host.heldCalls() == 1);
     Future<CallResult> again = invoker.runDetached(call);
-    host.releaseHeld();
+    Waits.until("both deliveries answered", () -> {
+      host.releaseHeld();
+      return first.isComplete() && again.isComplete();
+    });
     assertEquals(200, Waits.await(first).status());
     assertEquals(200, Waits.await(again).status());
     assertEquals(1, host.served(call.id()), "the second delivery joined the first");
