@@ -76,6 +76,11 @@ class CallRoutesTest extends GatewayTestBase {
       detached.add(call);
       return Future.succeededFuture();
     }
+
+    @Override
+    public Future<CallResult> runDetached(Call call) {
+      return Future.failedFuture(new IllegalStateException("not used: only members' queues run detached calls"));
+    }
   };
 
   @Override

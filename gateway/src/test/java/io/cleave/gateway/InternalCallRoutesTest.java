@@ -23,6 +23,7 @@ import org.junit.jupiter.api.Test;
 class InternalCallRoutesTest extends GatewayTestBase {
   private static final String SECRET = "s3cret-of-the-cluster";
   private final List<Call> calls = new CopyOnWriteArrayList<>();
+  private final List<Call> detachedRuns = new CopyOnWriteArrayList<>();
   private String fnId;
 
   private final FunctionInvoker invoker = new FunctionInvoker() {
@@ -39,6 +40,13 @@ class InternalCallRoutesTest extends GatewayTestBase {
     @Override
     public Future<Void> submitDetached(Call call) {
       return Future.failedFuture(new IllegalStateException("not used"));
+    }
+
+    @Override
+    public Future<CallResult> runDetached(Call call) {
+      detachedRuns.add(call);
+      return Future.succeededFuture(new CallResult(202, Map.of(), Buffer.buffer("queued run " + call.body()),
+          StartMode.WARM, "node-b"));
     }
   };
 
@@ -83,6 +91,31 @@ class InternalCallRoutesTest extends GatewayTestBase {
     assertEquals("bar", call.headers().get("Fn-Http-H-X-Foo").get(0));
     assertFalse(call.headers().keySet().stream().anyMatch(h -> h.equalsIgnoreCase("Cleave-Cluster-Secret")),
         "the secret never reaches the function");
+  }
+
+  @Test
+  void aCallFromAMembersDetachedQueueRunsOncePerCallIdThere() {
+    Http.Reply r = http.send("POST", "/cleave/v1/internal/calls/" + fnId, "later".getBytes(), Map.of(
+        "Cleave-Cluster-Secret", SECRET, "Cleave-Call-Id", "01M000000000000000000CALL2", "Cleave-Detached", "true"));
+    assertEquals(202, r.status(), r.toString());
+    assertEquals("answer", r.header("Cleave-Outcome"));
+    Call call = detachedRuns.stream().filter(c -> c.id().equals("01M000000000000000000CALL2")).findFirst()
+        .orElseThrow(() -> new AssertionError("the call went to the invoker's once-per-id run: " + calls));
+    assertFalse(call.headers().keySet().stream().anyMatch(h -> h.equalsIgnoreCase("Cleave-Detached")),
+        "the mark never reaches the function");
+    assertTrue(calls.stream().noneMatch(c -> c.id().equals("01M000000000000000000CALL2")));
+  }
+
+  @Test
+  void refusalsAtTheDoorAreUnmarkedAndAnUnknownFunctionIsThisMembersWord() {
+    Http.Reply wrong = http.send("POST", "/cleave/v1/internal/calls/" + fnId, "x".getBytes(),
+        Map.of("Cleave-Cluster-Secret", "guess"));
+    assertEquals(403, wrong.status(), wrong.toString());
+    assertEquals(null, wrong.header("Cleave-Outcome"), "the sender learns its call was not delivered");
+    Http.Reply gone = http.send("POST", "/cleave/v1/internal/calls/01M0000000000000000NOSUCHFN", "x".getBytes(),
+        Map.of("Cleave-Cluster-Secret", SECRET));
+    assertEquals(404, gone.status(), gone.toString());
+    assertEquals("error", gone.header("Cleave-Outcome"), "a member that has no such function says so: final");
   }
 
   @Test

@@ -138,6 +138,17 @@ public final class ActivationStore implements ActivationLog, AutoCloseable {
     });
   }
 
+  /**
+   * Writes what is recorded so far and syncs it to disk: once this completes, neither a crash nor a
+   * power loss forgets those records (the detached queue relies on it before dropping a call).
+   */
+  public Future<Void> sync() {
+    return onWorker(() -> {
+      db.flushWal(true);
+      return null;
+    });
+  }
+
   /** Applies retention now; completes with the number of records removed. */
   public Future<Integer> sweep() {
     return onWorker(this::sweepNow);

@@ -1,6 +1,7 @@
 package io.cleave.invoker;
 
 import io.cleave.common.error.ApiError;
+import io.cleave.common.error.CallNotDelivered;
 import io.cleave.common.invoke.Call;
 import io.cleave.common.json.StoredJson;
 import io.vertx.core.Context;
@@ -24,8 +25,10 @@ import org.rocksdb.WriteOptions;
  * {@link #add} completes; it is removed once it has run, whatever its outcome. At startup, calls
  * left by a previous run are resumed. A call that was running when the process stopped runs again
  * (at-least-once across crashes); a clean {@link #close} lets running calls finish first, so each
- * call runs once across a clean restart. A call refused for lack of capacity stays queued and is
- * retried, since it never ran.
+ * call runs once across a clean restart. A call refused for lack of capacity (503), or forwarded to
+ * a member that it never reached or that died with it ({@link CallNotDelivered}), stays queued and
+ * is retried, since nothing says it completed. The runner is what turns at-least-once into once:
+ * it skips calls whose run is recorded (see {@link NodeInvoker#resumeDetached}).
  *
  * <p>Queue state lives on one Vert.x context; RocksDB work runs on one worker thread, in order
  * (RocksDB groups concurrent synced writes anyway, and one thread makes shutdown ordering simple).
@@ -145,7 +148,7 @@ public final class DetachedQueue implements AutoCloseable {
     }
   }
 
-  /** Runs the call; completes with false when it must stay queued (refused for lack of capacity). */
+  /** Runs the call; completes with false when it must stay queued (it did not run). */
   private Future<Boolean> runOnce(Call call) {
     Future<?> result;
     try {
@@ -153,8 +156,11 @@ public final class DetachedQueue implements AutoCloseable {
     } catch (RuntimeException e) {
       result = Future.failedFuture(e);
     }
-    return result.transform(
-        ar -> Future.succeededFuture(!(ar.failed() && ar.cause() instanceof ApiError e && e.status() == 503)));
+    return result.transform(ar -> Future.succeededFuture(ar.succeeded() || !didNotRun(ar.cause())));
+  }
+
+  private static boolean didNotRun(Throwable failure) {
+    return failure instanceof CallNotDelivered || failure instanceof ApiError e && e.status() == 503;
   }
 
   private void finished(byte[] key, boolean ran) {

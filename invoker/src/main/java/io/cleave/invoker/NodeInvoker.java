@@ -6,6 +6,7 @@ import io.cleave.common.activation.ActivationQuery;
 import io.cleave.common.bundle.BundleSource;
 import io.cleave.common.bundle.TarGzUnpacker;
 import io.cleave.common.bundle.UnpackLimits;
+import io.cleave.common.error.ApiError;
 import io.cleave.common.invoke.Call;
 import io.cleave.common.invoke.CallResult;
 import io.cleave.common.invoke.FunctionInvoker;
@@ -18,7 +19,10 @@ import io.micrometer.core.instrument.MeterRegistry;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 
@@ -34,6 +38,8 @@ public final class NodeInvoker implements FunctionInvoker, ActivationLog, AutoCl
   private final ActivationStore activations;
   private final DetachedQueue detached;
   private final InstancePools pools;
+  /** Detached calls running here by call id, so a second delivery of one joins it; touched on the loop. */
+  private final Map<String, Future<CallResult>> detachedRunning = new HashMap<>();
 
   private NodeInvoker(
       Vertx vertx, InvokerSettings settings, InstanceHost host, BundleSource bundles, UnpackLimits unpackLimits,
@@ -49,12 +55,11 @@ public final class NodeInvoker implements FunctionInvoker, ActivationLog, AutoCl
         settings.dataDir().resolve("unpacked"));
     this.pools = new InstancePools(vertx, loop, settings, host, client, code, metrics, activations, clusterSeeds);
     metrics.queueDepthGauge(detached::depth);
-    detached.start(this::call);
   }
 
   /**
-   * Opens the invoker's stores under the data directory and starts resuming queued detached calls.
-   * Blocking (RocksDB); call from the composition's main thread, not from an event loop.
+   * Opens the invoker's stores under the data directory; queued detached calls wait for {@link
+   * #resumeDetached}. Blocking (RocksDB); call from the composition's main thread, not from an event loop.
    */
   public static NodeInvoker open(
       Vertx vertx, InvokerSettings settings, ForkdClient host, BundleSource bundles, UnpackLimits unpackLimits,
@@ -99,6 +104,53 @@ public final class NodeInvoker implements FunctionInvoker, ActivationLog, AutoCl
   @Override
   public Future<Void> submitDetached(Call call) {
     return detached.add(call);
+  }
+
+  /**
+   * Starts running queued detached calls (those a previous run left first), each through {@code
+   * router}, which may run it on another member, unless this node already recorded it as completed
+   * (it ran here, then the process died before the queue let go of it).
+   */
+  public void resumeDetached(FunctionInvoker router) {
+    detached.start(call -> completedHere(call.id())
+        .compose(done -> done.isPresent() ? Future.succeededFuture() : router.runDetached(call)));
+  }
+
+  @Override
+  public Future<CallResult> runDetached(Call call) {
+    Promise<CallResult> answer = Promise.promise();
+    loop.run(() -> {
+      Future<CallResult> run = detachedRunning.get(call.id());
+      if (run == null) {
+        run = loop.here(completedHere(call.id()).compose(done -> done.isPresent()
+            ? Future.succeededFuture(recordedAnswer(done.get())) : runAndRecord(call)));
+        detachedRunning.put(call.id(), run);
+        run.onComplete(ar -> detachedRunning.remove(call.id()));
+      }
+      run.onComplete(answer);
+    });
+    return answer.future();
+  }
+
+  /** The record of a call that ran here (whatever its outcome); a call refused for capacity never ran. */
+  private Future<Optional<Activation>> completedHere(String callId) {
+    return get(callId).map(a -> a.filter(recorded -> !"rejected".equals(recorded.status())));
+  }
+
+  /** What a delivery of a call that already completed here answers: its recorded status, no body (not kept). */
+  private static CallResult recordedAnswer(Activation a) {
+    return new CallResult(a.httpStatus(), Map.of(), Buffer.buffer(), a.startMode(), a.node());
+  }
+
+  /** Runs the call, then syncs its activation to disk before answering, whatever the outcome. */
+  private Future<CallResult> runAndRecord(Call call) {
+    Future<CallResult> ran = call(call);
+    return ran.transform(x -> onLoop(() -> pools.recorded(call.id())))
+        .compose(v -> activations.sync())
+        .transform(synced -> synced.succeeded() ? ran
+            // Unrecorded, the run would be forgotten: the queue keeps the call (it may run again).
+            : Future.failedFuture(new ApiError(503, "the run of call " + call.id() + " could not be recorded: "
+                + InstancePools.message(synced.cause()), 1)));
   }
 
   @Override

@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.cleave.common.error.ApiError;
+import io.cleave.common.error.CallNotDelivered;
 import io.cleave.common.invoke.Call;
 import io.cleave.common.model.Fn;
 import io.vertx.core.Future;
@@ -104,6 +105,23 @@ class DetachedQueueTest {
       Waits.await(queue.add(Calls.call(fn, "x")));
       Waits.until("the queue drained", () -> queue.depth() == 0);
       assertEquals(2, attempts.get());
+    }
+  }
+
+  @Test
+  void aCallForwardedToAMemberThatDiedWithItStaysQueuedAndIsDeliveredAgain() throws Exception {
+    List<String> attempts = new java.util.concurrent.CopyOnWriteArrayList<>();
+    try (DetachedQueue queue = DetachedQueue.open(vertx, dir, 1)) {
+      queue.start(c -> {
+        attempts.add(c.id());
+        return attempts.size() == 1
+            ? Future.failedFuture(new CallNotDelivered(502, "forwarding the call to http://b failed: Connection reset"))
+            : Future.succeededFuture();
+      });
+      Call call = Calls.call(fn, "x");
+      Waits.await(queue.add(call));
+      Waits.until("the queue drained", () -> queue.depth() == 0);
+      assertEquals(List.of(call.id(), call.id()), attempts, "delivered again, with its call id");
     }
   }
 

@@ -43,6 +43,7 @@ final class InMemoryHost implements InstanceHost {
   private final Map<String, Live> live = new ConcurrentHashMap<>();
   private final List<Start> starts = new CopyOnWriteArrayList<>();
   private final Queue<Runnable> held = new ConcurrentLinkedQueue<>();
+  private final Queue<String> served = new ConcurrentLinkedQueue<>();
   private volatile String forkRefusal;
   private volatile boolean noForkPrimitive;
 
@@ -72,6 +73,11 @@ final class InMemoryHost implements InstanceHost {
 
   boolean isLive(String instanceId) {
     return live.containsKey(instanceId);
+  }
+
+  /** How many times an instance received the call with this id. */
+  long served(String callId) {
+    return served.stream().filter(callId::equals).count();
   }
 
   int heldCalls() {
@@ -123,6 +129,7 @@ final class InMemoryHost implements InstanceHost {
   }
 
   private void serve(String id, AsyncFile output, HttpServerRequest req) {
+    served.add(req.getHeader("Fn-Call-Id"));
     req.body().compose(body -> output.write(Buffer.buffer("call " + req.getHeader("Fn-Call-Id") + " on " + id + "\n"))
             .map(v -> body))
         .onSuccess(body -> {

@@ -41,6 +41,8 @@ public final class NodeExecution {
       }
       platform.registry().onFnChange(invoker::fnChanged);
       ForwardingInvoker routed = new ForwardingInvoker(platform.vertx(), invoker, platform.config().clusterSecret());
+      // Queued detached calls run where a synchronous call would: here, or on a member with room.
+      invoker.resumeDetached(routed);
       // The node's load for the cluster's view (GET /cleave/v1/cluster), and the others' for routing
       // calls when this node is full; the map reads and writes block.
       Membership membership = platform.registry().membership();

@@ -15,4 +15,13 @@ public interface FunctionInvoker {
 
   /** Persists the call in the durable detached queue; completes once it is on disk. */
   Future<Void> submitDetached(Call call);
+
+  /**
+   * Runs a call taken from a detached queue (this node's or another member's), at most once per
+   * call id on the node that runs it: an id that completed there answers its recorded outcome, one
+   * running there is joined. The run is recorded durably before the answer, so the queue may drop
+   * the call once this completes. A failure that is a 503 or {@link
+   * io.cleave.common.error.CallNotDelivered} means the call did not run and must be delivered again.
+   */
+  Future<CallResult> runDetached(Call call);
 }
