@@ -17,7 +17,9 @@ import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Function;
 import org.rocksdb.Options;
 import org.rocksdb.RocksDB;
+import org.rocksdb.RocksDBException;
 import org.rocksdb.RocksIterator;
+import org.rocksdb.WALRecoveryMode;
 import org.rocksdb.WriteOptions;
 
 /**
@@ -62,7 +64,10 @@ public final class DetachedQueue implements AutoCloseable {
     Files.createDirectories(dir);
     this.vertx = vertx;
     this.parallelism = parallelism;
-    this.options = new Options().setCreateIfMissing(true);
+    // Accepted calls are acknowledged writes: a damaged WAL or table stops the start rather than
+    // silently dropping the calls after the damage (RocksDB's default recovery would).
+    this.options = new Options().setCreateIfMissing(true).setParanoidChecks(true)
+        .setWalRecoveryMode(WALRecoveryMode.AbsoluteConsistency);
     this.db = RocksDB.open(options, dir.toString());
     long last = 0;
     try (RocksIterator it = db.newIterator()) {
@@ -70,6 +75,10 @@ public final class DetachedQueue implements AutoCloseable {
         waiting.add(it.key());
         last = ByteBuffer.wrap(it.key()).getLong();
       }
+      it.status();
+    } catch (RocksDBException e) {
+      db.close();
+      throw e;
     }
     this.sequence = new AtomicLong(last);
     this.depth = waiting.size();
