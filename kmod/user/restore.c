@@ -3,6 +3,7 @@
  *
  *   cleave-restore --server HOST:PORT --handle H --key HEX [--eager] [--prefetch FILE]
  *                  [--record FILE] [--cache DIR|none] [--batch N] [--stats FILE]
+ *                  [--child-fsize BYTES]
  *   cleave-restore --file CHECKPOINT [--stats FILE]
  *
  * The process forks: the child rebuilds the seed's address space at identical addresses and
@@ -33,6 +34,7 @@
 #include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/rseq.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -52,6 +54,7 @@ static void usage(void)
 		"usage: cleave-restore --server HOST:PORT --handle H --key HEX [--eager]\n"
 		"                      [--prefetch FILE] [--record FILE] [--cache DIR|none]\n"
 		"                      [--batch N] [--stats FILE] [--uffd-dev-fd N]\n"
+		"                      [--child-fsize BYTES]\n"
 		"       cleave-restore --file CHECKPOINT [--stats FILE]\n");
 	exit(64);
 }
@@ -603,6 +606,7 @@ int main(int argc, char **argv)
 	uint64_t handle = 0;
 	uint8_t key[16];
 	int have_key = 0, have_handle = 0, uffd_dev = -1;
+	unsigned long long child_fsize = 0;
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i];
 		if (!strcmp(a, "--eager")) {
@@ -642,6 +646,11 @@ int main(int argc, char **argv)
 			if (*end || b < 1 || b > (long)MAX_READ_PAGES)
 				usage();
 			o.batch = (uint32_t)b;
+		} else if (!strcmp(a, "--child-fsize")) {
+			char *end;
+			child_fsize = strtoull(v, &end, 10);
+			if (*end || !*v || !child_fsize)
+				usage();
 		} else if (!strcmp(a, "--uffd-dev-fd")) {
 			char *end;
 			long fd = strtol(v, &end, 10);
@@ -696,6 +705,15 @@ int main(int argc, char **argv)
 	}
 	if (child == 0) {
 		close(sp[0]);
+		/*
+		 * The function's file-size cap (its output file's bound) is the child's alone: the
+		 * restorer itself sizes the node's page cache file to the seed's memory.
+		 */
+		struct rlimit fsz = {child_fsize, child_fsize};
+		if (child_fsize && setrlimit(RLIMIT_FSIZE, &fsz) != 0) {
+			perror("cleave-restore: setrlimit(RLIMIT_FSIZE) for the child");
+			_exit(1);
+		}
 		child_main(d, files, &vp, sp[1], o.eager || file, parent, uffd_dev);
 	}
 	close(sp[1]);

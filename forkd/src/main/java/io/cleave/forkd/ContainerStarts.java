@@ -81,7 +81,8 @@ final class ContainerStarts implements AutoCloseable {
         env.put("CLEAVE_MODE", "cold");
         env.put("FN_LISTENER", "unix:" + RUN + "/lsnr.sock");
       }
-      launched = launch(id, uid, spec, bundle, runDir, command, env, extra, seed ? "ctl.sock" : "lsnr.sock", t0);
+      launched = launch(id, uid, spec, bundle, runDir, command, env, extra, seed ? "ctl.sock" : "lsnr.sock",
+          config.logLimitBytes(), t0);
       if (!seed) {
         started = true;
         return new Instance.Cold(id, launched.pid, launched.cgroup, runDir, launched.container, uid);
@@ -142,7 +143,9 @@ final class ContainerStarts implements AutoCloseable {
     Map<String, String> extra = new LinkedHashMap<>();
     extra.put("pagecache", lease.cacheDir.toString());
     extra.put("uffd", "1");
-    Launched l = launch(id, lease.uid, spec, bundle, runDir, command, env, extra, "lsnr.sock", t0);
+    // No file-size cap on the container: the restorer sizes the node's page cache file to the
+    // seed's memory, and caps its child (the function) itself (cleave-restore --child-fsize).
+    Launched l = launch(id, lease.uid, spec, bundle, runDir, command, env, extra, "lsnr.sock", 0, t0);
     return new Instance.Remote(id, l.pid, l.cgroup, runDir, l.container, ref, lease);
   }
 
@@ -167,7 +170,7 @@ final class ContainerStarts implements AutoCloseable {
    * run dir. On failure the container and cgroup are gone (the uid and run dir are the caller's).
    */
   private Launched launch(String id, int uid, StartSpec spec, Path bundle, Path runDir, List<String> command,
-      Map<String, String> env, Map<String, String> extra, String readyName, long t0) {
+      Map<String, String> env, Map<String, String> extra, String readyName, long fileSizeLimit, long t0) {
     Cgroup cgroup = null;
     Container container = null;
     boolean started = false;
@@ -182,7 +185,9 @@ final class ContainerStarts implements AutoCloseable {
       single.put("hostname", id);
       single.put("uid", Integer.toString(uid));
       single.put("gid", Integer.toString(uid));
-      single.put("fsize", Long.toString(config.logLimitBytes()));
+      if (fileSizeLimit > 0) {
+        single.put("fsize", Long.toString(fileSizeLimit));
+      }
       Map<String, List<String>> repeated = new LinkedHashMap<>();
       repeated.put("cgroup", cgroup.dirs().stream().map(Path::toString).toList());
       repeated.put("arg", command);

@@ -67,7 +67,7 @@ final class RemoteChildren {
       List<String> restore = new ArrayList<>(List.of(ForkPrimitive.inside(ForkPrimitive.RESTORER),
           "--server", ref.pageserver(), "--handle", Long.toString(ref.handle()), "--key", ref.key(),
           "--cache", CACHE, "--stats", ContainerStarts.RUN + "/" + STATS,
-          "--uffd-dev-fd", Integer.toString(UFFD_DEV_FD)));
+          "--uffd-dev-fd", Integer.toString(UFFD_DEV_FD), "--child-fsize", Long.toString(config.logLimitBytes())));
       switch (handles.workingSet(lease, id)) {
         case PREFETCH -> restore.addAll(List.of("--prefetch", CACHE + "/" + RemoteHandles.WORKING_SET));
         case RECORD -> restore.addAll(List.of("--record", CACHE + "/" + RemoteHandles.WORKING_SET));

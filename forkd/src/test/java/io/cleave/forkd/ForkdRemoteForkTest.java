@@ -43,6 +43,7 @@ import org.junit.jupiter.api.extension.TestWatcher;
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class ForkdRemoteForkTest {
   private static final int MEMORY_MB = 128;
+  private static final int B_LOG_LIMIT_MB = 2;
 
   @RegisterExtension
   final TestWatcher showLogs = new TestWatcher() {
@@ -69,8 +70,10 @@ class ForkdRemoteForkTest {
     bundleB = ForkdProcess.bundle(tmp.resolve("bundle-b"), "/sdkfunc/remote.py", "func.py");
     nodes = TwoNodes.make();
     a = ForkdProcess.start(tmp.resolve("a"), Map.of("CLEAVE_FORKD_PAGESERVER_BIND", TwoNodes.IP_A), nodes.enter(0));
+    // B's output cap is below the seed's memory: the page cache file the restorer sizes to the seed must not trip it.
     b = ForkdProcess.start(tmp.resolve("b"), Map.of("CLEAVE_FORKD_PAGESERVER_BIND", TwoNodes.IP_B,
-        "CLEAVE_FORKD_UID_BASE", Integer.toString(ForkdProcess.UID_BASE + 20_000)), nodes.enter(1));
+        "CLEAVE_FORKD_UID_BASE", Integer.toString(ForkdProcess.UID_BASE + 20_000),
+        "CLEAVE_FORKD_LOG_LIMIT_MB", Integer.toString(B_LOG_LIMIT_MB)), nodes.enter(1));
   }
 
   @AfterAll
@@ -204,6 +207,10 @@ class ForkdRemoteForkTest {
     assertTrue(status.contains("\nUid:\t" + uid + "\t" + uid + "\t" + uid + "\t" + uid), status);
     assertTrue(status.contains("\nCapEff:\t0000000000000000"), status);
     assertTrue(status.contains("\nNoNewPrivs:\t1"), status);
+    // The function is held to the node's output cap; its restorer is not (it writes the page cache).
+    String fileSize = "Max file size             " + ((long) B_LOG_LIMIT_MB << 20);
+    assertTrue(Files.readString(Path.of("/proc/" + restored + "/limits")).contains(fileSize), "the child's file size cap");
+    assertFalse(Files.readString(Path.of("/proc/" + child.pid() + "/limits")).contains(fileSize), "the restorer's");
     for (String ns : List.of("pid", "mnt", "ipc", "uts")) {
       assertNotEquals(Files.readSymbolicLink(Path.of("/proc/self/ns/" + ns)),
           Files.readSymbolicLink(Path.of("/proc/" + restored + "/ns/" + ns)), ns + " namespace");
