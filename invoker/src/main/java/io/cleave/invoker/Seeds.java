@@ -170,6 +170,16 @@ final class Seeds {
     pool.forkRetryAfterNanos = System.nanoTime() + FORK_RETRY_AFTER_FAILED_FORK_NANOS;
   }
 
+  /**
+   * A remote child died because its seed's page server went (its node lost, or the seed retired):
+   * remote forks of this function pause, so calls start here instead until the directory shows
+   * the seed gone or replaced.
+   */
+  void remoteSeedLost(FunctionPool pool, String seedNode, String reason) {
+    LOG.warning("a remote child of " + pool.fnId + " from node " + seedNode + " died: " + reason);
+    pool.forkRetryAfterNanos = System.nanoTime() + FORK_RETRY_AFTER_FAILED_FORK_NANOS;
+  }
+
   /** Stops the pool's seed now, or, if it is still starting, as soon as it is up. */
   void retire(FunctionPool pool) {
     Seed seed = pool.seed;
