@@ -88,7 +88,10 @@ final class InstancePools {
         gauges.count(pools.values());
       }));
       timers.add(vertx.setPeriodic(10_000, t -> gauges.sampleMemory(pools.values())));
-      timers.add(vertx.setPeriodic(REMOTE_FORK_SAMPLE_MS, t -> remoteForks.sample()));
+      timers.add(vertx.setPeriodic(REMOTE_FORK_SAMPLE_MS, t -> {
+        remoteForks.sample();
+        seeds.republishSnapshots(pools.values());
+      }));
     });
   }
 
