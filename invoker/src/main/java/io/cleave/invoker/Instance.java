@@ -1,6 +1,7 @@
 package io.cleave.invoker;
 
 import io.cleave.common.model.StartMode;
+import io.cleave.scheduler.RemoteSeed;
 import io.vertx.core.Future;
 
 /** One instance as its node's invoker tracks it; touched only on the invoker's context. */
@@ -15,6 +16,8 @@ final class Instance {
   String startNote;
   /** The node whose seed a remote child was restored from (null for other starts). */
   String seedNode;
+  /** The snapshot a remote child was restored from (null for other starts): its children share its page server's fate. */
+  RemoteSeed restoredFrom;
   /** Cold-only instances serve one call and go. */
   final boolean singleUse;
   State state = State.STARTING;

@@ -40,6 +40,9 @@ final class InstancePools {
   private static final Logger LOG = Logger.getLogger(InstancePools.class.getName());
   /** How often the remote fork and page server counters are brought up to date. */
   private static final long REMOTE_FORK_SAMPLE_MS = 3_000;
+  /** How long a remote child's exit may take to reach the host after its connection broke: 20 checks, 50 ms apart. */
+  private static final int RESTORER_EXIT_CHECKS = 20;
+  private static final long RESTORER_EXIT_CHECK_MS = 50;
 
   private final Vertx vertx;
   private final InvokerLoop loop;
@@ -85,7 +88,10 @@ final class InstancePools {
         gauges.count(pools.values());
       }));
       timers.add(vertx.setPeriodic(10_000, t -> gauges.sampleMemory(pools.values())));
-      timers.add(vertx.setPeriodic(REMOTE_FORK_SAMPLE_MS, t -> remoteForks.sample()));
+      timers.add(vertx.setPeriodic(REMOTE_FORK_SAMPLE_MS, t -> {
+        remoteForks.sample();
+        seeds.republishSnapshots(pools.values());
+      }));
     });
   }
 
@@ -222,6 +228,7 @@ final class InstancePools {
   private void startRemoteFork(FunctionPool pool, SeedRecord seed) {
     Instance inst = new Instance(pool.version, pool.fn.memory(), StartMode.REMOTE_FORK, false);
     inst.seedNode = seed.node();
+    inst.restoredFrom = seed.remote();
     RemoteRef ref = new RemoteRef(seed.remote().pageServer(), seed.remote().handle(), seed.remote().key());
     start(pool, inst, l -> StartRequest.remoteFork(ref, pool.fnId, pool.fn.appId(), l.bundleDir().toString(),
         pool.fn.memory(), l.env()), cause -> seeds.remoteForkFailed(pool, seed, cause));
@@ -300,15 +307,68 @@ final class InstancePools {
 
   private void finish(FunctionPool pool, Pending pending, Instance inst, CallRecords.Placed placed, int timeoutSeconds,
       InstanceClient.Outcome outcome) {
-    if (outcome instanceof InstanceClient.Broken b && !b.delivered() && !pending.redispatched) {
-      // The instance is gone and the function never saw the call: replace the instance, run the call again.
-      inst.active--;
-      retire(pool, inst);
-      pending.redispatched = true;
-      pool.queue.addFirst(pending);
-      schedule(pool);
-      return;
+    if (outcome instanceof InstanceClient.Broken b && !pending.redispatched) {
+      if (!b.delivered()) {
+        // The instance is gone and the function never saw the call: replace the instance, run the call again.
+        redispatch(pool, pending, inst);
+        return;
+      }
+      if (inst.restoredFrom != null) {
+        // A remote child dies mid-call when its seed's page server goes (node lost, seed revoked):
+        // the call did not fail, its pages did, so it runs again another way.
+        loop.here(restorerEnded(inst.id, RESTORER_EXIT_CHECKS)).onComplete(reason -> {
+          if (reason.succeeded() && reason.result() != null) {
+            seedLost(pool, inst, reason.result());
+            redispatch(pool, pending, inst);
+          } else {
+            end(pool, pending, inst, placed, timeoutSeconds, outcome);
+          }
+        });
+        return;
+      }
     }
+    end(pool, pending, inst, placed, timeoutSeconds, outcome);
+  }
+
+  private void redispatch(FunctionPool pool, Pending pending, Instance inst) {
+    inst.active--;
+    retire(pool, inst);
+    pending.redispatched = true;
+    pool.queue.addFirst(pending);
+    schedule(pool);
+  }
+
+  /**
+   * Why the restorer ended the remote child (its page server lost), or null when the child ended
+   * otherwise; asks again while the host has not yet seen the exit that broke the connection.
+   */
+  private Future<String> restorerEnded(String id, int checksLeft) {
+    return host.status(id).compose(s -> {
+      if (!s.running() || checksLeft <= 1) {
+        return Future.succeededFuture(s.exitReason());
+      }
+      Promise<String> later = Promise.promise();
+      vertx.setTimer(RESTORER_EXIT_CHECK_MS, t -> restorerEnded(id, checksLeft - 1).onComplete(later));
+      return later.future();
+    });
+  }
+
+  /**
+   * The seed a remote child was restored from is unreachable: its other children here are cut off
+   * too (idle ones would take calls only to refuse them), and remote forks pause so the call
+   * starts another way.
+   */
+  private void seedLost(FunctionPool pool, Instance child, String reason) {
+    for (Instance i : new ArrayList<>(pool.instances)) {
+      if (i != child && child.restoredFrom.equals(i.restoredFrom) && i.state == Instance.State.READY) {
+        retire(pool, i);
+      }
+    }
+    seeds.remoteSeedLost(pool, child.seedNode, reason);
+  }
+
+  private void end(FunctionPool pool, Pending pending, Instance inst, CallRecords.Placed placed, int timeoutSeconds,
+      InstanceClient.Outcome outcome) {
     CallRecords.OutputSlice slice = records.ended(pending.call, inst);
     CallEnd.of(outcome, placed.mode(), timeoutSeconds, inst.memoryMb, () -> loop.here(host.status(inst.id)))
         .onSuccess(end -> {

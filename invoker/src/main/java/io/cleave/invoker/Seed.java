@@ -1,5 +1,6 @@
 package io.cleave.invoker;
 
+import io.cleave.scheduler.RemoteSeed;
 import io.cleave.scheduler.SeedKey;
 
 /** A function's seed on this node: the initialised instance children are forked from. */
@@ -14,6 +15,8 @@ final class Seed {
   /** This node holds the version's claim in the seed directory (given back when the seed goes). */
   boolean claimed;
   String id;
+  /** Where other nodes restore its children, as published in the seed directory (null: local forks only). */
+  RemoteSeed remote;
   long lastUsedNanos = System.nanoTime();
   long reclaimTimer = -1;
 

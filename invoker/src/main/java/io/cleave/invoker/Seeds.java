@@ -100,9 +100,8 @@ final class Seeds {
           }
           seed.state = Seed.State.READY;
           seed.lastUsedNanos = System.nanoTime();
-          RemoteRef snapshot = ar.result().remote();
-          directory.ready(seed.key, node,
-              snapshot == null ? null : new RemoteSeed(snapshot.pageserver(), snapshot.handle(), snapshot.key()));
+          seed.remote = remoteSeed(ar.result().remote());
+          directory.ready(seed.key, node, seed.remote);
           armReclaim(pool, seed, seedIdle.toMillis());
           ready.accept(pool);
         });
@@ -126,6 +125,32 @@ final class Seeds {
           }
           return Future.failedFuture(e);
         });
+  }
+
+  private static RemoteSeed remoteSeed(RemoteRef snapshot) {
+    return snapshot == null ? null : new RemoteSeed(snapshot.pageserver(), snapshot.handle(), snapshot.key());
+  }
+
+  /**
+   * Publishes a prepared seed's snapshot again when the host took a new one: a restarted page
+   * server loses its handles and forkd prepares the seeds again, under new handles other nodes
+   * could not restore from while the directory named the old ones.
+   */
+  void republishSnapshots(Collection<FunctionPool> pools) {
+    for (FunctionPool pool : pools) {
+      Seed seed = pool.seed;
+      if (seed == null || seed.state != Seed.State.READY || seed.remote == null) {
+        continue;
+      }
+      loop.here(host.status(seed.id)).onSuccess(s -> {
+        RemoteSeed now = remoteSeed(s.remote());
+        if (pool.seed == seed && seed.state == Seed.State.READY && now != null && !now.equals(seed.remote)) {
+          LOG.info("seed " + seed.id + " of " + pool.fnId + " was prepared again: handle " + now.handle());
+          seed.remote = now;
+          directory.ready(seed.key, node, now);
+        }
+      });
+    }
   }
 
   /** The directory says another node holds the version's seed. */
@@ -167,6 +192,16 @@ final class Seeds {
   void remoteForkFailed(FunctionPool pool, SeedRecord seed, Throwable cause) {
     LOG.log(Level.WARNING, "remote fork of " + pool.fnId + " from node " + seed.node() + " failed: "
         + InstancePools.message(cause));
+    pool.forkRetryAfterNanos = System.nanoTime() + FORK_RETRY_AFTER_FAILED_FORK_NANOS;
+  }
+
+  /**
+   * A remote child died because its seed's page server went (its node lost, or the seed retired):
+   * remote forks of this function pause, so calls start here instead until the directory shows
+   * the seed gone or replaced.
+   */
+  void remoteSeedLost(FunctionPool pool, String seedNode, String reason) {
+    LOG.warning("a remote child of " + pool.fnId + " from node " + seedNode + " died: " + reason);
     pool.forkRetryAfterNanos = System.nanoTime() + FORK_RETRY_AFTER_FAILED_FORK_NANOS;
   }
 
