@@ -3,13 +3,16 @@ package io.cleave.bench;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
-/** {@code cleave bench}: the benchmarks; each experiment is a subcommand listed here. */
+/**
+ * {@code cleave bench}: the benchmarks; each experiment is a subcommand listed here, except those
+ * that bring up a cluster ({@code spike}, {@code cluster}), which {@code Main} adds with the cluster classes.
+ */
 @Command(
     name = "bench",
     mixinStandardHelpOptions = true,
     description = "Benchmarks that reproduce the design's reference experiments on this machine.",
     resourceBundle = "io.cleave.bench.replay.OptionDescriptions",
-    subcommands = {SpikeBenchCommand.class, StartupBenchCommand.class, RemoteForkBenchCommand.class})
+    subcommands = {StartupBenchCommand.class, RemoteForkBenchCommand.class})
 public final class BenchCommand implements Runnable {
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;
 

@@ -2,6 +2,7 @@ package io.cleave.cli;
 
 import io.cleave.client.UsageErrors;
 import io.cleave.bench.BenchCommand;
+import io.cleave.bench.SpikeBenchCommand;
 import io.cleave.cli.commands.ActivationsCommand;
 import io.cleave.cli.commands.ConfigCommand;
 import io.cleave.cli.commands.CreateCommand;
@@ -53,9 +54,11 @@ public final class Main implements Runnable {
   /** The command line as users get it; tests run this same one. */
   public static CommandLine commandLine() {
     CommandLine cl = new CommandLine(new Main());
-    // The bench module cannot see the cluster classes (cli depends on bench), so the one benchmark
-    // that brings up a cluster is added here; before the settings below, which reach subcommands added so far.
-    cl.getSubcommands().get("bench").addSubcommand(new io.cleave.cli.cluster.ClusterBenchCommand());
+    // The bench module cannot see the cluster classes (cli depends on bench), so the benchmarks that
+    // bring up a cluster are added here; before the settings below, which reach subcommands added so far.
+    CommandLine bench = cl.getSubcommands().get("bench");
+    bench.addSubcommand(new SpikeBenchCommand(new io.cleave.cli.cluster.SpikeClusters()));
+    bench.addSubcommand(new io.cleave.cli.cluster.ClusterBenchCommand());
     return cl.setCaseInsensitiveEnumValuesAllowed(true)
         .setParameterExceptionHandler(new UsageErrors());
   }

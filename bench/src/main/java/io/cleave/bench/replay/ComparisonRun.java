@@ -10,17 +10,15 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.stream.Stream;
 
 /**
- * The same schedule under several policies, each against a fresh server process of its own, then
- * one combined table ({@code compare.csv}, {@code compare.json}) and plots. Ratios are against a
- * baseline policy measured in the same comparison.
+ * The same schedule under several policies, each against fresh nodes of its own (a standalone
+ * server, or a cluster's nodes), then one combined table ({@code compare.csv}, {@code compare.json})
+ * and plots. Ratios are against a baseline policy measured in the same comparison.
  */
 public final class ComparisonRun {
   public static final String CSV = "compare.csv";
@@ -46,8 +44,12 @@ public final class ComparisonRun {
 
   private ComparisonRun() {}
 
+  /**
+   * Runs the schedule once per policy, each on nodes {@code nodes} starts fresh for it (and stops
+   * after it), calls spread over all of them; writes the comparison into {@code out}.
+   */
   public static List<Row> run(Vertx vertx, List<String> policies, String baseline, Schedule schedule, DeployOptions deploy,
-      LoadOptions load, ReplayWindow window, Path out, List<String> serverArgs, PrintStream log) throws IOException {
+      LoadOptions load, ReplayWindow window, Path out, PolicyNodes.Starter nodes, PrintStream log) throws IOException {
     if (policies.isEmpty()) {
       throw new IllegalArgumentException("no policy to compare");
     }
@@ -55,13 +57,9 @@ public final class ComparisonRun {
     List<ReplayRun.Result> results = new ArrayList<>();
     for (String policy : policies) {
       Path dir = out.resolve(policy);
-      Path data = Files.createTempDirectory("cleave-replay-" + policy + "-");
-      log.printf("[%s] starting a server (data dir %s)%n", policy, data);
-      try (PolicyServer server = PolicyServer.start(policy, data, dir.resolve("server.log"), serverArgs, PolicyServer.defaultWait())) {
-        JsonObject extra = new JsonObject().put("policy", policy);
-        results.add(new ReplayRun(vertx, log).run(server.url(), policy, schedule, deploy.withKeep(true), load, window, dir, extra));
-      } finally {
-        removeTree(data);
+      try (PolicyNodes started = nodes.start(policy, dir)) {
+        JsonObject extra = new JsonObject().put("policy", policy).put("nodes", started.urls().size());
+        results.add(new ReplayRun(vertx, log).run(started.urls(), policy, schedule, deploy.withKeep(true), load, window, dir, extra));
       }
     }
     List<Row> rows = results.stream().map(r -> new Row(r.label(), r.summary())).toList();
@@ -140,13 +138,5 @@ public final class ComparisonRun {
 
   private static String str(Object o) {
     return o == null ? "" : o.toString();
-  }
-
-  private static void removeTree(Path dir) {
-    try (Stream<Path> s = Files.walk(dir)) {
-      s.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
-    } catch (IOException e) {
-      // a data dir the server left busy stays behind in the temp dir; nothing else depends on it
-    }
   }
 }

@@ -1,7 +1,10 @@
 package io.cleave.bench.replay;
 
+import java.util.List;
+
 /**
- * The platform's state at one moment, read from {@code /metrics}.
+ * The platform's state at one moment, read from {@code /metrics}: of one node, or summed over a
+ * cluster's nodes.
  *
  * @param elapsedMs time since the replay started
  * @param starting instances being started ({@code cleave_instances{state="starting"}})
@@ -21,6 +24,20 @@ public record MetricsSample(
   /** Memory the platform holds for the function: instances plus seeds. */
   public double memoryBytes() {
     return instanceMemoryBytes + seedMemoryBytes;
+  }
+
+  /**
+   * The nodes' samples of one poll as one: every gauge summed, so a cluster's memory at a moment is
+   * what all its nodes hold then (the peak of these sums, not the sum of each node's peak).
+   */
+  static MetricsSample sum(long elapsedMs, List<MetricsSample> nodes) {
+    return new MetricsSample(elapsedMs,
+        nodes.stream().mapToDouble(MetricsSample::starting).sum(),
+        nodes.stream().mapToDouble(MetricsSample::idle).sum(),
+        nodes.stream().mapToDouble(MetricsSample::busy).sum(),
+        nodes.stream().mapToDouble(MetricsSample::seeds).sum(),
+        nodes.stream().mapToDouble(MetricsSample::instanceMemoryBytes).sum(),
+        nodes.stream().mapToDouble(MetricsSample::seedMemoryBytes).sum());
   }
 
   static MetricsSample of(long elapsedMs, PrometheusText m) {

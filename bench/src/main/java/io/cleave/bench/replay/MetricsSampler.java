@@ -2,18 +2,20 @@ package io.cleave.bench.replay;
 
 import io.cleave.client.PlatformClient;
 import io.vertx.core.Vertx;
+import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;
 
 /**
- * Polls {@code /metrics} at a fixed period during a replay. A poll that is still waiting when the
- * next is due is not doubled up; a failed poll (the platform under load may answer late, a
- * metric may be missing) is counted and skipped, so the series has gaps rather than invented
- * values.
+ * Polls {@code /metrics} of every node at a fixed period during a replay; one sample is the nodes'
+ * gauges summed. A poll that is still waiting when the next is due is not doubled up; a failed
+ * poll (the platform under load may answer late, a metric may be missing; with several nodes, any
+ * node's) is counted and skipped, so the series has gaps rather than invented values or sums of
+ * only some nodes.
  */
 final class MetricsSampler {
   private final Vertx vertx;
-  private final PlatformClient client;
+  private final List<PlatformClient> nodes;
   private final long periodMs;
   private final List<MetricsSample> samples = new ArrayList<>();
   private long originNanos;
@@ -22,9 +24,9 @@ final class MetricsSampler {
   private volatile int failures;
   private volatile String lastFailure = "";
 
-  MetricsSampler(Vertx vertx, PlatformClient client, long periodMs) {
+  MetricsSampler(Vertx vertx, List<PlatformClient> nodes, long periodMs) {
     this.vertx = vertx;
-    this.client = client;
+    this.nodes = List.copyOf(nodes);
     this.periodMs = periodMs;
   }
 
@@ -42,8 +44,10 @@ final class MetricsSampler {
       return;
     }
     polling = true;
-    // The scrape blocks; a worker thread waits for it, the timer's event loop does not.
-    vertx.executeBlocking(() -> PrometheusText.parse(client.metrics()), false).onComplete(ar -> {
+    // The scrapes block; a worker thread waits for them, the timer's event loop does not. Nodes are
+    // read one after another: each recounts its gauges once a second, so the milliseconds between
+    // two scrapes do not separate what the sum adds up.
+    vertx.executeBlocking(this::scrapeAll, false).onComplete(ar -> {
       polling = false;
       long elapsedMs = (System.nanoTime() - originNanos) / 1_000_000;
       if (ar.failed()) {
@@ -51,7 +55,7 @@ final class MetricsSampler {
         return;
       }
       try {
-        MetricsSample sample = MetricsSample.of(elapsedMs, ar.result());
+        MetricsSample sample = MetricsSample.sum(elapsedMs, ar.result().stream().map(text -> MetricsSample.of(elapsedMs, text)).toList());
         synchronized (samples) {
           samples.add(sample);
         }
@@ -59,6 +63,14 @@ final class MetricsSampler {
         failed(e);
       }
     });
+  }
+
+  private List<PrometheusText> scrapeAll() throws IOException {
+    List<PrometheusText> out = new ArrayList<>();
+    for (PlatformClient node : nodes) {
+      out.add(PrometheusText.parse(node.metrics()));
+    }
+    return out;
   }
 
   private void failed(Throwable cause) {

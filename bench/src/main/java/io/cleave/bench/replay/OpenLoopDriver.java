@@ -17,11 +17,13 @@ import java.util.function.Function;
  * from the moment it leaves to its complete answer; how late it left (the generator's own delay
  * on a busy machine, not the platform's) is recorded apart as the send lag. At most
  * {@code maxInFlight} calls are outstanding; a call due while the bound is reached is recorded as
- * dropped and the schedule goes on. Everything runs on one event-loop context.
+ * dropped and the schedule goes on. With several gateways (a cluster's nodes) the calls go to them
+ * in turn, in schedule order, so every node gets an even share of the baseline and of the burst.
+ * Everything runs on one event-loop context.
  */
 final class OpenLoopDriver {
   private final Vertx vertx;
-  private final TimedCalls calls;
+  private final List<TimedCalls> gateways;
   private final List<DeployedFunction> functions;
   private final List<PlannedCall> planned;
   private final long lengthMicros;
@@ -41,13 +43,16 @@ final class OpenLoopDriver {
   private int dropped;
   private long progressTimer = -1;
 
-  OpenLoopDriver(Vertx vertx, TimedCalls calls, List<DeployedFunction> functions, Schedule schedule,
+  OpenLoopDriver(Vertx vertx, List<TimedCalls> gateways, List<DeployedFunction> functions, Schedule schedule,
       Function<PlannedCall, Buffer> body, int maxInFlight, long timeoutMs, ProgressLine progress) {
     if (maxInFlight < 1) {
       throw new IllegalArgumentException("the in-flight bound must be at least 1");
     }
+    if (gateways.isEmpty()) {
+      throw new IllegalArgumentException("no gateway to send calls to");
+    }
     this.vertx = vertx;
-    this.calls = calls;
+    this.gateways = List.copyOf(gateways);
     this.functions = functions;
     this.planned = schedule.calls();
     this.lengthMicros = schedule.lengthMicros();
@@ -104,7 +109,7 @@ final class OpenLoopDriver {
     long lag = nowMicros - call.atMicros();
     long sentNanos = System.nanoTime();
     DeployedFunction fn = functions.get(call.function());
-    calls.invoke(fn.fnId(), body.apply(call), timeoutMs)
+    gateways.get(index % gateways.size()).invoke(fn.fnId(), body.apply(call), timeoutMs)
         .onComplete(ar -> {
           inFlight--;
           answered++;

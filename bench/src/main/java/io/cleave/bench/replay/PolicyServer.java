@@ -4,12 +4,14 @@ import java.io.BufferedReader;
 import java.io.BufferedWriter;
 import java.io.IOException;
 import java.io.InputStreamReader;
+import java.io.PrintStream;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
@@ -17,6 +19,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import java.util.stream.Stream;
 
 /**
  * A fresh {@code cleave server} process for one policy of a comparison: same classpath as this
@@ -37,6 +40,37 @@ public final class PolicyServer implements AutoCloseable {
 
   public URI url() {
     return url;
+  }
+
+  /**
+   * One fresh server per policy, in a temporary data directory removed when it stops; its log is
+   * {@code <policy dir>/server.log}.
+   */
+  public static PolicyNodes.Starter standalone(List<String> extraArgs, PrintStream progress) {
+    return (policy, dir) -> {
+      Path data = Files.createTempDirectory("cleave-replay-" + policy + "-");
+      progress.printf("[%s] starting a server (data dir %s)%n", policy, data);
+      try {
+        return new Standalone(start(policy, data, dir.resolve("server.log"), extraArgs, defaultWait()), data);
+      } catch (IOException | RuntimeException e) {
+        removeTree(data);
+        throw e;
+      }
+    };
+  }
+
+  /** A standalone server as the only node of a policy. */
+  private record Standalone(PolicyServer server, Path data) implements PolicyNodes {
+    @Override
+    public List<URI> urls() {
+      return List.of(server.url());
+    }
+
+    @Override
+    public void close() {
+      server.close();
+      removeTree(data);
+    }
   }
 
   public static PolicyServer start(String policy, Path dataDir, Path logFile, List<String> extraArgs, Duration wait) throws IOException {
@@ -123,5 +157,13 @@ public final class PolicyServer implements AutoCloseable {
 
   public static Duration defaultWait() {
     return Duration.ofSeconds(90);
+  }
+
+  private static void removeTree(Path dir) {
+    try (Stream<Path> s = Files.walk(dir)) {
+      s.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+    } catch (IOException e) {
+      // a data dir the server left busy stays behind in the temp dir; nothing else depends on it
+    }
   }
 }

@@ -156,12 +156,12 @@ public final class ReplayCommand extends ExperimentCommand {
     Vertx vertx = Vertx.vertx();
     try {
       if (policies.isEmpty()) {
-        ReplayRun.Result r = new ReplayRun(vertx, System.out).run(URI.create(targetUrl()), "replay", schedule, deploy, load, w,
+        ReplayRun.Result r = new ReplayRun(vertx, System.out).run(List.of(URI.create(targetUrl())), "replay", schedule, deploy, load, w,
             out.dir(), new JsonObject());
         System.out.println(Report.line(r.label(), r.summary()));
       } else {
-        List<ComparisonRun.Row> rows = ComparisonRun.run(vertx, policies, baseline, schedule, deploy, load, w, out.dir(), servers.args(),
-            System.out);
+        List<ComparisonRun.Row> rows = ComparisonRun.run(vertx, policies, baseline, schedule, deploy, load, w, out.dir(),
+            PolicyServer.standalone(servers.args(), System.out), System.out);
         System.out.print(Report.table(rows, w != null));
       }
       System.out.println("output: " + out.dir().toAbsolutePath());

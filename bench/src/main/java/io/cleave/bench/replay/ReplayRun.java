@@ -1,7 +1,7 @@
 package io.cleave.bench.replay;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import io.cleave.bench.BundledImages;
-
 import io.cleave.bench.replay.CallRecord.Outcome;
 import io.cleave.client.CliFailure;
 import io.cleave.client.JsonText;
@@ -23,13 +23,15 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.SplittableRandom;
 import java.util.function.Function;
 
 /**
- * One replay against one server: deploy the functions, drive the schedule open-loop while sampling
- * {@code /metrics}, complete start modes from activation records where the answer had none, write
+ * One replay against one server or a cluster's nodes: deploy the functions (through node 1), drive
+ * the schedule open-loop through every node's gateway in turn while sampling every node's
+ * {@code /metrics} (summed), complete start modes from activation records where the answer had none, write
  * the output directory and (unless kept) remove the deployed functions. Blocks the calling thread,
  * which must not be a Vert.x event loop.
  */
@@ -45,18 +47,25 @@ public final class ReplayRun {
     this.log = log;
   }
 
-  public Result run(URI target, String label, Schedule schedule, DeployOptions deploy, LoadOptions load, ReplayWindow window,
+  /** {@code nodes}: each node's API and gateway URL, node 1 first; one for a standalone server. */
+  public Result run(List<URI> nodes, String label, Schedule schedule, DeployOptions deploy, LoadOptions load, ReplayWindow window,
       Path dir, JsonObject extraHeader) throws IOException {
-    PlatformClient api = new PlatformClient(target.toString());
-    try (TimedCalls calls = new TimedCalls(vertx, target, load.maxInFlight())) {
+    List<PlatformClient> apis = nodes.stream().map(u -> new PlatformClient(u.toString())).toList();
+    PlatformClient api = apis.get(0);
+    List<TimedCalls> gateways = new ArrayList<>();
+    try {
+      for (URI node : nodes) {
+        gateways.add(new TimedCalls(vertx, node, load.maxInFlight()));
+      }
       String appName = "replay-" + suffix();
+      String target = nodes.size() == 1 ? nodes.get(0).toString() : nodes.size() + " nodes " + nodes;
       log.printf("[%s] deploying %d function(s) in app %s on %s%n", label, schedule.trace().functions().size(), appName, target);
       String appId = JsonText.text(api.createApp(JsonText.object().put("name", appName)), "id");
       List<DeployedFunction> fns = deploy(api, appId, schedule, deploy);
       try {
         log.printf("[%s] replaying %d calls over %.1f s%n", label, schedule.calls().size(), schedule.lengthMicros() / 1e6);
-        MetricsSampler sampler = new MetricsSampler(vertx, api, load.sampleMs());
-        OpenLoopDriver driver = new OpenLoopDriver(vertx, calls, fns, schedule, body(fns, deploy), load.maxInFlight(),
+        MetricsSampler sampler = new MetricsSampler(vertx, apis, load.sampleMs());
+        OpenLoopDriver driver = new OpenLoopDriver(vertx, gateways, fns, schedule, body(fns, deploy), load.maxInFlight(),
             load.callTimeoutMs(), load.progress() ? new ProgressLine(System.err, label) : null);
         String loadBefore = loadAverage();
         long origin = System.nanoTime();
@@ -70,8 +79,8 @@ public final class ReplayRun {
           log.printf("[%s] warning: no /metrics sample could be read (%s); instances and memory are unknown%n",
               label, sampler.lastFailure());
         }
-        records = completeStartModes(api, records);
-        JsonObject header = header(label, target, schedule, fns, deploy, load, extraHeader)
+        records = completeStartModes(apis, records);
+        JsonObject header = header(label, nodes, schedule, fns, deploy, load, extraHeader)
             .put("metrics_failures", sampler.failures())
             .put("machine", new JsonObject()
                 .put("cores", Runtime.getRuntime().availableProcessors())
@@ -85,6 +94,8 @@ public final class ReplayRun {
           remove(api, appId, fns);
         }
       }
+    } finally {
+      gateways.forEach(TimedCalls::close);
     }
   }
 
@@ -134,8 +145,11 @@ public final class ReplayRun {
     };
   }
 
-  /** Start modes the answers did not carry come from the activation records. */
-  private List<CallRecord> completeStartModes(PlatformClient api, List<CallRecord> calls) {
+  /**
+   * Start modes the answers did not carry come from the activation records; each node keeps the
+   * records of the calls it ran, so every node is asked until one has it.
+   */
+  private List<CallRecord> completeStartModes(List<PlatformClient> apis, List<CallRecord> calls) {
     List<CallRecord> out = new ArrayList<>(calls);
     List<Integer> missing = new ArrayList<>();
     for (int i = 0; i < out.size(); i++) {
@@ -149,12 +163,16 @@ public final class ReplayRun {
     }
     log.printf("reading %d start modes from activation records%n", missing.size());
     for (int i : missing) {
-      try {
-        api.findActivation(out.get(i).callId())
-            .filter(a -> a.hasNonNull("start_mode"))
-            .ifPresent(a -> out.set(i, out.get(i).withStartMode(a.get("start_mode").asText())));
-      } catch (CliFailure | IOException e) {
-        // the mode stays unknown; the record says so
+      for (PlatformClient api : apis) {
+        try {
+          Optional<JsonNode> found = api.findActivation(out.get(i).callId()).filter(a -> a.hasNonNull("start_mode"));
+          if (found.isPresent()) {
+            out.set(i, out.get(i).withStartMode(found.get().get("start_mode").asText()));
+            break;
+          }
+        } catch (CliFailure | IOException e) {
+          // this node cannot tell; the next may, else the mode stays unknown and the record says so
+        }
       }
     }
     return out;
@@ -171,7 +189,7 @@ public final class ReplayRun {
     }
   }
 
-  private static JsonObject header(String label, URI target, Schedule schedule, List<DeployedFunction> fns, DeployOptions deploy,
+  private static JsonObject header(String label, List<URI> nodes, Schedule schedule, List<DeployedFunction> fns, DeployOptions deploy,
       LoadOptions load, JsonObject extra) {
     ScheduleOptions o = schedule.options();
     JsonArray functions = new JsonArray();
@@ -189,7 +207,8 @@ public final class ReplayRun {
     }
     JsonObject h = new JsonObject()
         .put("label", label)
-        .put("target", target.toString())
+        .put("target", nodes.get(0).toString())
+        .put("gateways", new JsonArray(nodes.stream().map(URI::toString).toList()))
         .put("finished_at", Instant.now().toString())
         .put("trace", new JsonObject()
             .put("source", schedule.trace().source())

@@ -85,7 +85,7 @@ class ReplayEndToEndTest {
     Path out = tmp.resolve("out");
 
     List<ComparisonRun.Row> rows = ComparisonRun.run(vertx, List.of("keep-alive", "fork"), "keep-alive", schedule, deploy, load,
-        burst, out, List.of(), new PrintStream(System.out, true, StandardCharsets.UTF_8));
+        burst, out, PolicyServer.standalone(List.of(), System.out), new PrintStream(System.out, true, StandardCharsets.UTF_8));
 
     assertEquals(List.of("keep-alive", "fork"), rows.stream().map(ComparisonRun.Row::policy).toList());
     for (ComparisonRun.Row row : rows) {

@@ -63,7 +63,7 @@ class ReplayMemoryLimitTest {
     Vertx vertx = Vertx.vertx();
     try {
       List<ComparisonRun.Row> rows = ComparisonRun.run(vertx, List.of("fork"), "fork", schedule, deploy, load, null,
-          tmp.resolve("out"), List.of(), new PrintStream(System.out, true, StandardCharsets.UTF_8));
+          tmp.resolve("out"), PolicyServer.standalone(List.of(), System.out), new PrintStream(System.out, true, StandardCharsets.UTF_8));
       JsonObject calls = rows.get(0).summary().getJsonObject("calls");
       assertEquals(schedule.calls().size(), calls.getInteger("ok"), calls.encodePrettily());
     } finally {

@@ -147,8 +147,8 @@ public final class ClusterBenchCommand extends ExperimentCommand {
     private final int timeoutSeconds;
     private final StartupBenchProgress progress;
     private final ClusterLayout layout;
+    private BenchCluster cluster;
     private ClusterBenchCold cold;
-    private boolean clusterStarting;
     private boolean stopped;
 
     ClusterBenchRun(Path out, ClusterBenchSettings settings, int timeoutSeconds, StartupBenchProgress progress) {
@@ -161,8 +161,7 @@ public final class ClusterBenchCommand extends ExperimentCommand {
 
     ClusterBenchReport measure(Vertx vertx) throws IOException {
       Files.createDirectories(out);
-      LocalCluster.refuseExisting(layout);
-      ClusterBenchFiles.removeNodeData(layout);
+      BenchCluster prepared = BenchCluster.prepare(layout);
       long t0 = System.nanoTime();
       double loadAtStart = ClusterBenchFiles.loadAverage();
       ClusterBenchCalls calls = new ClusterBenchCalls();
@@ -177,16 +176,16 @@ public final class ClusterBenchCommand extends ExperimentCommand {
       progress.phase("bringing up a cluster of %d nodes in %s", settings.nodes(), layout.dir());
       synchronized (this) {
         refuseIfStopped();
-        clusterStarting = true;
+        cluster = prepared;
       }
-      LocalCluster cluster = LocalCluster.up(layout, settings.nodes(), timeoutSeconds, System.err);
-      progress.phase("cluster %s up: %s", cluster.name(), String.join(", ", cluster.apiUrls()));
-      ClusterBench bench = new ClusterBench(vertx, settings, cluster.apiUrls(), cluster.nodeNames(), calls, t0, progress);
+      LocalCluster nodes = prepared.up(settings.nodes(), List.of(), timeoutSeconds, System.err);
+      progress.phase("cluster %s up: %s", nodes.name(), String.join(", ", nodes.apiUrls()));
+      ClusterBench bench = new ClusterBench(vertx, settings, nodes.apiUrls(), nodes.nodeNames(), calls, t0, progress);
       bench.run();
       double seconds = (System.nanoTime() - t0) / 1e9;
       double loadAtEnd = ClusterBenchFiles.loadAverage();
-      ClusterBenchReport report = ClusterBenchReport.of(new ClusterBenchReport.Run(settings, cluster.name(),
-          cluster.nodeNames(), seconds, loadAtStart, loadAtEnd), calls, bench);
+      ClusterBenchReport report = ClusterBenchReport.of(new ClusterBenchReport.Run(settings, nodes.name(),
+          nodes.nodeNames(), seconds, loadAtStart, loadAtEnd), calls, bench);
       report.write(out);
       progress.phase("wrote %s; taking the cluster down", out);
       stop();
@@ -209,8 +208,7 @@ public final class ClusterBenchCommand extends ExperimentCommand {
 
     /**
      * Stops whatever runs, once (the run's end, a failure and Ctrl-C's shutdown hook all call it):
-     * the cold-only server, and the cluster, found from the host as {@code cluster down} finds it
-     * (also while it is still coming up). Node data goes; each node's logs stay in its directory.
+     * the cold-only server, and the cluster (also while it is still coming up).
      */
     synchronized void stop() {
       if (stopped) {
@@ -218,14 +216,8 @@ public final class ClusterBenchCommand extends ExperimentCommand {
       }
       stopped = true;
       stopCold();
-      if (clusterStarting) {
-        try {
-          LocalCluster.down(layout, 10_000, System.err);
-          ClusterBenchFiles.keepLogsDropData(layout);
-        } catch (CliFailure | IOException e) {
-          System.err.println("cleave: taking the cluster down failed: " + e.getMessage()
-              + " (run: cleave cluster down --dir " + layout.dir() + ")");
-        }
+      if (cluster != null) {
+        cluster.down();
       }
     }
   }

@@ -39,7 +39,7 @@ public final class ClusterUp extends UserCommand {
       throw new UsageFailure("--timeout must be at least 1 second, got " + timeoutSeconds);
     }
     ClusterLayout layout = dirOption.layout();
-    ClusterState state = LocalCluster.start(layout, nodes, timeoutSeconds, System.err);
+    ClusterState state = LocalCluster.start(layout, nodes, List.of(), timeoutSeconds, System.err);
     TextTable table = new TextTable("NODE", "API URL", "PID", "NAMESPACE");
     for (ClusterState.Node n : state.nodes()) {
       table.row(n.name(), n.apiUrl(), Long.toString(n.pid()), n.namespace());

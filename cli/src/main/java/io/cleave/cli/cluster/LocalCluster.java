@@ -21,11 +21,13 @@ public final class LocalCluster {
   }
 
   /**
-   * Starts {@code nodes} nodes in {@code layout}'s directory, or fails (as a {@link CliFailure})
-   * with everything it made removed again. Needs root; refuses a directory where a cluster exists.
+   * Starts {@code nodes} nodes in {@code layout}'s directory, each {@code cleave server} given
+   * {@code serverArgs} too, or fails (as a {@link CliFailure}) with everything it made removed
+   * again. Needs root; refuses a directory where a cluster exists.
    */
-  public static LocalCluster up(ClusterLayout layout, int nodes, int timeoutSeconds, PrintStream progress) throws IOException {
-    ClusterState state = start(layout, nodes, timeoutSeconds, progress);
+  public static LocalCluster up(ClusterLayout layout, int nodes, List<String> serverArgs, int timeoutSeconds, PrintStream progress)
+      throws IOException {
+    ClusterState state = start(layout, nodes, serverArgs, timeoutSeconds, progress);
     // The directory exists now: its real path names the cluster, as it did for start.
     return new LocalCluster(ClusterLayout.of(layout.dir()), state);
   }
@@ -40,10 +42,11 @@ public final class LocalCluster {
   }
 
   /** The steps of {@code cleave cluster up}, after its checks of the command line; answers the running cluster. */
-  static ClusterState start(ClusterLayout layout, int nodes, int timeoutSeconds, PrintStream progress) throws IOException {
+  static ClusterState start(ClusterLayout layout, int nodes, List<String> serverArgs, int timeoutSeconds, PrintStream progress)
+      throws IOException {
     Privileges.requireRoot("up");
     requireTools();
-    NodeLauncher launcher = NodeLauncher.forThisCheckout();
+    NodeLauncher launcher = NodeLauncher.forThisCheckout(serverArgs);
     refuseExisting(layout);
 
     Files.createDirectories(layout.dir());

@@ -15,17 +15,20 @@ import java.util.List;
  * session ({@code setsid}), only the network namespace entered ({@code nsenter --net}; {@code ip
  * netns exec} would also remount /sys and hide the cgroup hierarchies forkd needs), stdin from
  * /dev/null and its output appended to DIR/nodeK/server.log. The command is the one the launcher
- * runs for {@code ./cleave server}: this JVM, its classpath, the same main class.
+ * runs for {@code ./cleave server}: this JVM, its classpath, the same main class, and the
+ * launcher's extra server arguments (a benchmark's {@code --policy}, for one) on every node.
  */
 final class NodeLauncher {
   private final Path cleaveHome;
   private final List<String> javaCommand;
+  private final List<String> serverArgs;
   /** Shared by this cluster's nodes, so a full node can forward calls to the others (env, not argv: ps shows argv). */
   private final String clusterSecret = newSecret();
 
-  private NodeLauncher(Path cleaveHome, List<String> javaCommand) {
+  private NodeLauncher(Path cleaveHome, List<String> javaCommand, List<String> serverArgs) {
     this.cleaveHome = cleaveHome;
     this.javaCommand = javaCommand;
+    this.serverArgs = List.copyOf(serverArgs);
   }
 
   private static String newSecret() {
@@ -34,8 +37,11 @@ final class NodeLauncher {
     return java.util.HexFormat.of().formatHex(b);
   }
 
-  /** The launcher for this checkout; fails with what is missing when it cannot find one. */
-  static NodeLauncher forThisCheckout() {
+  /**
+   * The launcher for this checkout, {@code serverArgs} added to every node's {@code cleave server};
+   * fails with what is missing when it cannot find one.
+   */
+  static NodeLauncher forThisCheckout(List<String> serverArgs) {
     Path home = cleaveHome();
     List<String> java = new ArrayList<>();
     java.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
@@ -47,7 +53,7 @@ final class NodeLauncher {
     java.add("-cp");
     java.add(absoluteClasspath());
     java.add("io.cleave.cli.Main");
-    return new NodeLauncher(home, List.copyOf(java));
+    return new NodeLauncher(home, List.copyOf(java), serverArgs);
   }
 
   /**
@@ -64,6 +70,7 @@ final class NodeLauncher {
         "--cluster-host", node.address(), "--cluster-port", Integer.toString(ClusterLayout.HAZELCAST_PORT),
         "--members", cluster.members(), "--cluster-name", cluster.name(),
         "--node-name", node.name()));
+    command.addAll(serverArgs);
     File log = new File(node.log());
     try {
       Files.createDirectories(Path.of(node.dataDir()));
