@@ -95,7 +95,7 @@ final class CallRecords {
     Future<String> logs = readOutput(slice);
     return logs.transform(l -> {
       store.record(activation, l.succeeded() ? l.result()
-          : "[cleave: output unavailable: " + InstancePools.message(l.cause()) + "]\n");
+          : "[cleave: output unavailable: " + Causes.message(l.cause()) + "]\n");
       Promise<Void> recorded = unrecorded.remove(call.id());
       if (recorded != null) {
         recorded.complete();

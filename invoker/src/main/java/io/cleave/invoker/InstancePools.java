@@ -40,9 +40,6 @@ final class InstancePools {
   private static final Logger LOG = Logger.getLogger(InstancePools.class.getName());
   /** How often the remote fork and page server counters are brought up to date. */
   private static final long REMOTE_FORK_SAMPLE_MS = 3_000;
-  /** How long a remote child's exit may take to reach the host after its connection broke: 20 checks, 50 ms apart. */
-  private static final int RESTORER_EXIT_CHECKS = 20;
-  private static final long RESTORER_EXIT_CHECK_MS = 50;
 
   private final Vertx vertx;
   private final InvokerLoop loop;
@@ -55,6 +52,7 @@ final class InstancePools {
   private final CallRecords records;
   private final NodeMemory memory;
   private final Seeds seeds;
+  private final RemoteChildLoss childLoss;
   private final PoolGauges gauges;
   private final Map<String, FunctionPool> pools = new HashMap<>();
   private final List<Long> timers = new ArrayList<>();
@@ -80,6 +78,7 @@ final class InstancePools {
     this.seedDirectory = settings.policy() == Policy.REMOTE_FORK ? clusterSeeds : new LocalSeedDirectory();
     this.seeds = new Seeds(vertx, loop, host, code, memory, settings.seedIdle(), this::schedule, seedDirectory,
         settings.node(), settings.policy() == Policy.REMOTE_FORK);
+    this.childLoss = new RemoteChildLoss(vertx, host, seeds);
     this.gauges = new PoolGauges(metrics, host);
     RemoteForkCounters remoteForks = new RemoteForkCounters(metrics, host);
     loop.later(() -> {
@@ -243,7 +242,7 @@ final class InstancePools {
       seeds.start(pool);
     }
     start(pool, inst, l -> StartRequest.cold(pool.fnId, pool.fn.appId(), l.bundleDir().toString(), pool.fn.memory(),
-        l.command(), l.env()), cause -> failOne(pool, startError(cause)));
+        l.command(), l.env()), cause -> failOne(pool, Causes.startFailure(cause)));
   }
 
   private void start(FunctionPool pool, Instance inst, Function<FunctionCode.Launch, StartRequest> request,
@@ -302,7 +301,7 @@ final class InstancePools {
     Instant deadline = Instant.now().plusSeconds(timeoutSeconds);
     loop.here(client.dispatch(inst.listener, pending.call, deadline)).onComplete(
         ar -> finish(pool, pending, inst, placed, timeoutSeconds,
-            ar.succeeded() ? ar.result() : new InstanceClient.Broken(message(ar.cause()), true)));
+            ar.succeeded() ? ar.result() : new InstanceClient.Broken(Causes.message(ar.cause()), true)));
   }
 
   private void finish(FunctionPool pool, Pending pending, Instance inst, CallRecords.Placed placed, int timeoutSeconds,
@@ -316,9 +315,9 @@ final class InstancePools {
       if (inst.restoredFrom != null) {
         // A remote child dies mid-call when its seed's page server goes (node lost, seed revoked):
         // the call did not fail, its pages did, so it runs again another way.
-        loop.here(restorerEnded(inst.id, RESTORER_EXIT_CHECKS)).onComplete(reason -> {
+        loop.here(childLoss.endedBySeedLoss(inst.id)).onComplete(reason -> {
           if (reason.succeeded() && reason.result() != null) {
-            seedLost(pool, inst, reason.result());
+            childLoss.cutOff(pool, inst, reason.result(), i -> retire(pool, i));
             redispatch(pool, pending, inst);
           } else {
             end(pool, pending, inst, placed, timeoutSeconds, outcome);
@@ -336,35 +335,6 @@ final class InstancePools {
     pending.redispatched = true;
     pool.queue.addFirst(pending);
     schedule(pool);
-  }
-
-  /**
-   * Why the restorer ended the remote child (its page server lost), or null when the child ended
-   * otherwise; asks again while the host has not yet seen the exit that broke the connection.
-   */
-  private Future<String> restorerEnded(String id, int checksLeft) {
-    return host.status(id).compose(s -> {
-      if (!s.running() || checksLeft <= 1) {
-        return Future.succeededFuture(s.exitReason());
-      }
-      Promise<String> later = Promise.promise();
-      vertx.setTimer(RESTORER_EXIT_CHECK_MS, t -> restorerEnded(id, checksLeft - 1).onComplete(later));
-      return later.future();
-    });
-  }
-
-  /**
-   * The seed a remote child was restored from is unreachable: its other children here are cut off
-   * too (idle ones would take calls only to refuse them), and remote forks pause so the call
-   * starts another way.
-   */
-  private void seedLost(FunctionPool pool, Instance child, String reason) {
-    for (Instance i : new ArrayList<>(pool.instances)) {
-      if (i != child && child.restoredFrom.equals(i.restoredFrom) && i.state == Instance.State.READY) {
-        retire(pool, i);
-      }
-    }
-    seeds.remoteSeedLost(pool, child.seedNode, reason);
   }
 
   private void end(FunctionPool pool, Pending pending, Instance inst, CallRecords.Placed placed, int timeoutSeconds,
@@ -459,20 +429,7 @@ final class InstancePools {
     memory.release(inst.memoryMb);
     String id = inst.id;
     inst.logsSettled.onComplete(v -> host.delete(id)
-        .onFailure(e -> LOG.log(Level.WARNING, "stopping instance " + id + " failed: " + message(e))));
+        .onFailure(e -> LOG.log(Level.WARNING, "stopping instance " + id + " failed: " + Causes.message(e))));
   }
 
-  private static ApiError startError(Throwable e) {
-    if (e instanceof ApiError api) {
-      if (api.status() == 503) {
-        return new ApiError(503, "no capacity on this node: " + api.getMessage(), 1);
-      }
-      return api.status() >= 500 ? api : new ApiError(502, "function could not start: " + api.getMessage());
-    }
-    return new ApiError(502, "function could not start: " + message(e));
-  }
-
-  static String message(Throwable e) {
-    return e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
-  }
 }

@@ -150,7 +150,7 @@ public final class NodeInvoker implements FunctionInvoker, ActivationLog, AutoCl
         .transform(synced -> synced.succeeded() ? ran
             // Unrecorded, the run would be forgotten: the queue keeps the call (it may run again).
             : Future.failedFuture(new ApiError(503, "the run of call " + call.id() + " could not be recorded: "
-                + InstancePools.message(synced.cause()), 1)));
+                + Causes.message(synced.cause()), 1)));
   }
 
   @Override

@@ -87,7 +87,7 @@ final class Seeds {
             memory.release(seed.memoryMb);
             release(seed);
             if (!(ar.cause() instanceof HeldElsewhere)) {
-              LOG.log(Level.WARNING, "seed of function " + pool.fnId + " did not start: " + InstancePools.message(ar.cause()));
+              LOG.log(Level.WARNING, "seed of function " + pool.fnId + " did not start: " + Causes.message(ar.cause()));
               pool.seedRetryAfterNanos = System.nanoTime() + SEED_RETRY_AFTER_FAILED_START_NANOS;
             }
             return;
@@ -171,7 +171,7 @@ final class Seeds {
    * (404, 409) is replaced.
    */
   void forkFailed(FunctionPool pool, Seed seed, Throwable cause) {
-    LOG.log(Level.WARNING, "fork of seed " + seed.id + " failed, starting cold: " + InstancePools.message(cause));
+    LOG.log(Level.WARNING, "fork of seed " + seed.id + " failed, starting cold: " + Causes.message(cause));
     pool.forkRetryAfterNanos = System.nanoTime() + FORK_RETRY_AFTER_FAILED_FORK_NANOS;
     if (pool.seed != seed || !(cause instanceof ApiError e)) {
       return;
@@ -191,7 +191,7 @@ final class Seeds {
    */
   void remoteForkFailed(FunctionPool pool, SeedRecord seed, Throwable cause) {
     LOG.log(Level.WARNING, "remote fork of " + pool.fnId + " from node " + seed.node() + " failed: "
-        + InstancePools.message(cause));
+        + Causes.message(cause));
     pool.forkRetryAfterNanos = System.nanoTime() + FORK_RETRY_AFTER_FAILED_FORK_NANOS;
   }
 
@@ -235,7 +235,7 @@ final class Seeds {
     memory.release(seed.memoryMb);
     release(seed);
     String id = seed.id;
-    host.delete(id).onFailure(e -> LOG.log(Level.WARNING, "stopping seed " + id + " failed: " + InstancePools.message(e)));
+    host.delete(id).onFailure(e -> LOG.log(Level.WARNING, "stopping seed " + id + " failed: " + Causes.message(e)));
   }
 
   /** Gives the seed's claim back, so another start (here or on another node) may make the next one. */
