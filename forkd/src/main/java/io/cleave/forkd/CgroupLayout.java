@@ -27,7 +27,7 @@ sealed interface CgroupLayout permits CgroupLayout.V1, CgroupLayout.V2 {
 
   void limitPids(Cgroup cgroup, int pidsMax) throws IOException;
 
-  /** The scheduler period cpu quotas are given in (the kernel's default). */
+  /** The scheduler period cpu quotas are given in: the kernel's default, which v1 cgroups keep. */
   long CPU_PERIOD_US = 100_000;
 
   /**
@@ -263,7 +263,7 @@ sealed interface CgroupLayout permits CgroupLayout.V1, CgroupLayout.V2 {
       if (cpu.isPresent()) {
         Path dir = cgroup.dirs().get(2);
         Files.writeString(dir.resolve("cpu.shares"), Integer.toString(cpuShares));
-        Files.writeString(dir.resolve("cpu.cfs_period_us"), Long.toString(CPU_PERIOD_US));
+        // The period is left at the kernel's default (CPU_PERIOD_US): one write less per fork.
         Files.writeString(dir.resolve("cpu.cfs_quota_us"), Long.toString(cpuQuotaUs));
         Path burst = dir.resolve("cpu.cfs_burst_us");
         if (cpuQuotaUs > 0 && Files.exists(burst)) {

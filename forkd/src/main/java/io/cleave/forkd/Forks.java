@@ -71,7 +71,7 @@ final class Forks implements AutoCloseable {
           throw new ApiError(502, "seed " + seed.id + " refused the fork: " + refused.getMessage());
         }
         // The seed opened it for the child before forking: from now on only that descriptor writes it.
-        RunDirs.takeOverOutput(output);
+        RunDirs.closeOutput(output);
         // Limits go in while the child starts up, before it joins the cgroup.
         cgroups.limitMemoryAndCpu(cgroup, spec.memoryBytes(), spec.cpuShares(), spec.cpuQuotaUs(mbPerCpu));
         long pid = ProcFs.childWithNsPid(seed.pid, nsPid);

@@ -66,13 +66,12 @@ final class RunDirs {
   }
 
   /**
-   * Closes a fork child's output file to everyone once its seed has opened it for the child:
-   * root's, mode 0600. The child writes through the descriptor it got; its siblings, which
-   * share its uid, can no longer open the file by its path.
+   * Closes a fork child's output file (made by forkd, so root's, in the root-owned sticky run
+   * dir: never replaced by a link) to everyone once its seed has opened it for the child: mode
+   * 0600. The child writes through the descriptor it got; its siblings, which share its uid, can
+   * no longer open the file by its path.
    */
-  static void takeOverOutput(Path output) throws IOException {
-    Files.setAttribute(output, "unix:uid", 0, LinkOption.NOFOLLOW_LINKS);
-    Files.setAttribute(output, "unix:gid", 0, LinkOption.NOFOLLOW_LINKS);
+  static void closeOutput(Path output) throws IOException {
     chmod(output, 0600);
   }
 
