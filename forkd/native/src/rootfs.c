@@ -19,13 +19,14 @@ static const char *const PYTHON_DIRS[] = {"/usr/bin", "/usr/lib", "/usr/local/li
 /*
  * Host paths the runtime needs besides Python's own: the usr-merge links (the loader is found as
  * /lib64/ld-linux-x86-64.so.2), the shared libraries (numpy's BLAS is reached through
- * /etc/alternatives), TLS settings and certificates, the loader cache and the time zone.
+ * /etc/alternatives), TLS settings and certificates, the loader cache, the node's time zone and
+ * the time zone database (zoneinfo).
  * Absent ones are skipped. Symbolic links are mirrored as links, except /etc/localtime, whose
  * target (under /usr/share/zoneinfo) is bound in its place.
  */
 static const char *const RUNTIME_PATHS[] = {"/bin", "/lib", "/lib64", "/sbin", "/usr/lib/x86_64-linux-gnu",
-                                            "/usr/lib64", "/usr/lib/ssl", "/etc/ld.so.cache", "/etc/alternatives",
-                                            "/etc/ssl"};
+                                            "/usr/lib64", "/usr/lib/ssl", "/usr/share/zoneinfo", "/etc/ld.so.cache",
+                                            "/etc/alternatives", "/etc/ssl"};
 
 /* Host devices an unprivileged runtime needs. */
 static const char *const DEVICES[] = {"null", "zero", "full", "random", "urandom"};

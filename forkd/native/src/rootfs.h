@@ -3,8 +3,8 @@
  * pool): a read-only tmpfs skeleton holding only what the Python runtime needs from the host, bound
  * read-only, nosuid, nodev (the interpreter /usr/bin/python3*, /usr/lib/python3*,
  * /usr/local/lib/python3*, /usr/lib/x86_64-linux-gnu, /usr/lib64 with the loader, the usr-merge
- * links /bin /lib /lib64 /sbin, /usr/lib/ssl, and from /etc: ld.so.cache, localtime, alternatives,
- * ssl); a small /etc tmpfs; a private size-limited /tmp and /dev/shm; a minimal /dev (null, zero,
+ * links /bin /lib /lib64 /sbin, /usr/lib/ssl, /usr/share/zoneinfo, and from /etc: ld.so.cache,
+ * localtime, alternatives, ssl); a small /etc tmpfs; a private size-limited /tmp and /dev/shm; a minimal /dev (null, zero,
  * full, random, urandom); /proc of the container's pid namespace; the function runtime read-only at
  * /cleave/sdk-python and forkd's copy of the fork primitive (when given) read-only at /cleave/kmod.
  * Nothing else of the host (checkouts, data dirs, /home, /root, /sys, /var, /run) is in it.
