@@ -1156,7 +1156,9 @@ int pager_open_server(struct pager **out, const char *server, uint64_t handle,
 	struct pager *p = *out;
 	snprintf(p->server, sizeof p->server, "%s", server);
 	p->handle = handle;
-	p->net = tcp_connect(host, port);
+	/* A sandboxed restorer has no route to the page server: its container's helper connects
+	 * for it, from the node's network, and hands the connection down. */
+	p->net = o->server_fd >= 0 ? o->server_fd : tcp_connect(host, port);
 	if (p->net < 0)
 		return cl_fail(CLEAVE_E_SERVER, "restore: connect to page server %s: %s", server,
 			       errno == EINVAL ? "HOST must be an IPv4 address" : strerror(errno));

@@ -13,6 +13,7 @@ struct pager_opts {
 	const char *record;      /* write the pages this child faulted in here */
 	const char *cache_dir;   /* per-node page cache ("none" = off) */
 	const char *stats_file;  /* JSON counters at exit */
+	int server_fd;           /* a connection to --server made by the caller (-1: connect here) */
 	uint64_t t_start;
 };
 

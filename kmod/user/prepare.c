@@ -81,6 +81,10 @@ static __attribute__((noreturn, noinline)) void holder_main(int lifeline)
 	for (;;) {
 		char c;
 		long n = raw3(SYS_read, lifeline, (long)&c, 1);
+		/* A byte: the snapshot is described; from now on only root (the page server) may read
+		 * this process's memory, not the seed's other processes that share its uid. */
+		if (n == 1)
+			raw3(SYS_prctl, PR_SET_DUMPABLE, 0, 0);
 		if (n == -EINTR || n == 1)
 			continue;
 		break;
@@ -344,6 +348,8 @@ static __attribute__((noinline)) int prepare_finish(struct cleave_prepare_args *
 		a->nvmas = h->nvmas;
 		if (a->flags & CLEAVE_PREPARE_FILE) {
 			r = ckpt_write(a->path, (pid_t)pid, desc, len);
+		} else if (write(lf[0], "d", 1) != 1) {
+			r = cl_fail_sys("prepare: tell the holder its snapshot is described");
 		} else {
 			r = register_snapshot(a->path[0] ? a->path : default_sock(), (pid_t)pid, lf[0],
 					      desc, len, a);

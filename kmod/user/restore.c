@@ -53,7 +53,7 @@ static void usage(void)
 	fprintf(stderr,
 		"usage: cleave-restore --server HOST:PORT --handle H --key HEX [--eager]\n"
 		"                      [--prefetch FILE] [--record FILE] [--cache DIR|none]\n"
-		"                      [--batch N] [--stats FILE] [--uffd-dev-fd N]\n"
+		"                      [--batch N] [--stats FILE] [--uffd-dev-fd N] [--server-fd N]\n"
 		"                      [--child-fsize BYTES]\n"
 		"       cleave-restore --file CHECKPOINT [--stats FILE]\n");
 	exit(64);
@@ -602,10 +602,11 @@ int main(int argc, char **argv)
 	 * child gets the seed's dispositions back in the blob). */
 	signal(SIGPIPE, SIG_IGN);
 	o.cache_dir = "/dev/shm/cleave-cache";
+	o.server_fd = -1;
 	const char *server = NULL, *file = NULL;
 	uint64_t handle = 0;
 	uint8_t key[16];
-	int have_key = 0, have_handle = 0, uffd_dev = -1;
+	int have_key = 0, have_handle = 0, uffd_dev = -1, server_fd_missing = 0;
 	unsigned long long child_fsize = 0;
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i];
@@ -660,11 +661,26 @@ int main(int argc, char **argv)
 			}
 			uffd_dev = (int)fd;
 			fcntl(uffd_dev, F_SETFD, FD_CLOEXEC);
+		} else if (!strcmp(a, "--server-fd")) {
+			char *end;
+			long fd = strtol(v, &end, 10);
+			if (*end || !*v || fd < 3 || fd > 65535)
+				usage();
+			/* Closed when whoever was to connect for us could not: the server is unreachable. */
+			if (fcntl((int)fd, F_SETFD, FD_CLOEXEC) != 0)
+				server_fd_missing = 1;
+			else
+				o.server_fd = (int)fd;
 		} else
 			usage();
 	}
 	if (!!server == !!file || (server && (!have_key || !have_handle)))
 		usage();
+	if (server && server_fd_missing) {
+		fprintf(stderr, "cleave-restore: refused: restore: connect to page server %s: no connection "
+				"from the container's helper (see its log)\n", server);
+		return EXIT_REFUSED;
+	}
 	struct pager *p = NULL;
 	int r = server ? pager_open_server(&p, server, handle, key, &o) : pager_open_file(&p, file, &o);
 	if (r < 0) {

@@ -9,6 +9,12 @@ serving. A child resumed from the snapshot on any node returns from the same cal
 like ``os.fork()`` returning 0): it reads its order from the file the request named, and becomes
 an instance as a local fork child does.
 
+The seed is undumpable (PR_SET_DUMPABLE 0) and so is every child it forks (the flag is
+inherited): its children share its uid, and a dumpable process's /proc/<pid>/mem, environ, fds
+and ptrace are open to every process of its uid, so one call could read or write another's
+memory. Only while it prepares is the seed dumpable: the fork primitive reads the frozen
+holder's /proc to describe the snapshot (the holder turns itself undumpable once that is done).
+
 A fork copies only the forking thread. A seed whose import left other threads running (counted
 in /proc, so threads started by C extensions count too) refuses fork orders with the reason and
 ``"code": "not-forkable"``, unless the function called ``fdk.allow_fork()`` after registering
@@ -18,6 +24,7 @@ in /proc, so threads started by C extensions count too) refuses fork orders with
 from __future__ import annotations
 
 import _thread
+import ctypes
 import gc
 import importlib
 import json
@@ -38,8 +45,17 @@ if TYPE_CHECKING:
     from fdk.customer_code import Handler
 
 MAX_LINE = 1 << 20
+_PR_SET_DUMPABLE = 4
 NOT_FORKABLE = "not-forkable"  # the refusal forkd answers with 422
 _DETACHED: List[Any] = []  # seed objects whose descriptors a resumed child must not close
+
+
+def set_dumpable(dumpable: bool) -> None:
+    """PR_SET_DUMPABLE for this process (and the children it forks from now on)."""
+    libc = ctypes.CDLL(None, use_errno=True)
+    if libc.prctl(_PR_SET_DUMPABLE, int(dumpable), 0, 0, 0) != 0:
+        err = ctypes.get_errno()
+        raise OSError(err, "prctl(PR_SET_DUMPABLE, {}): {}".format(int(dumpable), os.strerror(err)))
 
 
 def _binding(directory: str) -> Any:
@@ -212,12 +228,15 @@ class Seed:
             return {"ok": False, "error": "cannot load the fork primitive from {}: {}".format(
                 paths["binding"], ex)}
         flush_stdio()
+        set_dumpable(True)  # the binding reads its holder's /proc, and the holder is our copy
         try:
             prepared = cleave_fork.prepare(sock=paths["sock"])
         except cleave_fork.CleaveError as ex:
+            set_dumpable(False)
             return {"ok": False, "error": "prepare failed: {}".format(ex)}
         if prepared is None:
             self._resumed(paths["order"])
+        set_dumpable(False)
         return {"ok": True, "handle": prepared.handle, "key": prepared.key,
                 "rss_bytes": prepared.rss_bytes, "prepare_ns": prepared.prepare_ns}
 
@@ -315,6 +334,10 @@ def run_seed(handler: Handler, control_address: Optional[str]) -> None:
     refusal = fork_refusal()
     if refusal is not None:  # in the seed's output too, where its owner looks first
         print("fdk seed: " + refusal, file=sys.stderr, flush=True)
+    try:
+        set_dumpable(False)  # before any child: they inherit it
+    except OSError as ex:
+        sys.exit("fdk seed: {}".format(ex))
     try:
         path = unix_path(control_address)
         listener = bind_unix(path)

@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <grp.h>
 #include <linux/capability.h>
+#include <linux/keyctl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -13,9 +14,22 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "netns.h"
 #include "report.h"
+#include "seccomp.h"
 
-void launch_open(const struct order *o, struct launch_files *f) {
+/* Puts fd at number at (close-on-exec until the instance is launched); answers at. */
+static int move_fd(int fd, int at, const char *what) {
+  if (dup3(fd, at, O_CLOEXEC) != at) {
+    fail("move %s to fd %d", what, at);
+  }
+  if (close(fd) != 0) {
+    fail("close %s", what);
+  }
+  return at;
+}
+
+void launch_open(const struct order *o, struct launch_files *f, int node_net) {
   f->output = open(o->output, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640);
   if (f->output < 0) {
     fail("open output file %s", o->output);
@@ -27,13 +41,17 @@ void launch_open(const struct order *o, struct launch_files *f) {
     if (dev < 0) {
       fail("open /dev/userfaultfd");
     }
-    if (dup3(dev, ORDER_UFFD_FD, O_CLOEXEC) != ORDER_UFFD_FD) {
-      fail("move /dev/userfaultfd to fd %d", ORDER_UFFD_FD);
+    f->uffd_dev = move_fd(dev, ORDER_UFFD_FD, "/dev/userfaultfd");
+  }
+  f->connection = -1;
+  if (o->connect != NULL) {
+    int fd = netns_connect_from(node_net, o->connect);
+    if (fd >= 0) {
+      f->connection = move_fd(fd, ORDER_CONNECT_FD, "the connection");
+    } else {
+      /* Not this helper's failure: the instance finds no connection and says so (to forkd, as a refusal). */
+      fprintf(stderr, "cleave-container: connect to %s from the node's network: %s\n", o->connect, strerror(errno));
     }
-    if (close(dev) != 0) {
-      fail("close /dev/userfaultfd");
-    }
-    f->uffd_dev = ORDER_UFFD_FD;
   }
   f->ncgroups = 0;
   for (size_t i = 0; i < o->ncgroups; i++) {
@@ -97,6 +115,16 @@ static void become(const struct order *o, int status_fd) {
   if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) {
     child_fail(status_fd, "set no_new_privs");
   }
+  /*
+   * The uid's keyrings outlive its processes. The filter denies the keyring calls to instances,
+   * but a uid may have been used before (another forkd, an older one): start it with them empty.
+   */
+  if (syscall(SYS_keyctl, KEYCTL_CLEAR, KEY_SPEC_USER_KEYRING) != 0 && errno != ENOSYS) {
+    child_fail(status_fd, "clear the uid's user keyring");
+  }
+  if (syscall(SYS_keyctl, KEYCTL_CLEAR, KEY_SPEC_USER_SESSION_KEYRING) != 0 && errno != ENOSYS) {
+    child_fail(status_fd, "clear the uid's user session keyring");
+  }
 }
 
 static void instance_main(const struct order *o, struct launch_files *f, int status_fd) {
@@ -141,6 +169,12 @@ static void instance_main(const struct order *o, struct launch_files *f, int sta
   if (f->uffd_dev >= 0 && fcntl(f->uffd_dev, F_SETFD, 0) != 0) {
     child_fail(status_fd, "pass /dev/userfaultfd to the instance");
   }
+  if (f->connection >= 0 && fcntl(f->connection, F_SETFD, 0) != 0) {
+    child_fail(status_fd, "pass the connection to the instance");
+  }
+  if (seccomp_install() != 0) {
+    child_fail(status_fd, "install the seccomp filter");
+  }
   execve(o->argv[0], o->argv, o->envp);
   char what[512];
   snprintf(what, sizeof what, "execute %s", o->argv[0]);
@@ -170,6 +204,9 @@ pid_t launch_start(const struct order *o, struct launch_files *f) {
   }
   if (f->uffd_dev >= 0 && close(f->uffd_dev) != 0) {
     fail("close /dev/userfaultfd");
+  }
+  if (f->connection >= 0 && close(f->connection) != 0) {
+    fail("close the connection");
   }
   for (size_t i = 0; i < f->ncgroups; i++) {
     if (close(f->cgroup_procs[i]) != 0) {

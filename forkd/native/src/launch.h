@@ -10,11 +10,13 @@
 struct launch_files {
   int output;
   int uffd_dev; /* open /dev/userfaultfd at ORDER_UFFD_FD, or -1 */
+  int connection; /* the order's connection at ORDER_CONNECT_FD, or -1 */
   int cgroup_procs[ORDER_MAX_CGROUPS];
   size_t ncgroups;
 };
 
-void launch_open(const struct order *o, struct launch_files *f);
+/* node_net: the node's network namespace, where the order's connection is made from. */
+void launch_open(const struct order *o, struct launch_files *f, int node_net);
 
 /* Forks the instance (inside the container, after rootfs_enter) and waits until its exec
  * succeeded. Returns its pid in the container's pid namespace; an exec failure is fatal. */

@@ -1,12 +1,11 @@
 /*
  * cleave-container: one pre-created lean container. forkd starts it ahead of need; it joins the
- * pool cgroups, unshares mount/pid/ipc/uts namespaces and forks the namespace's init, which
- * prepares the file system view and reports "prepared". When the start order arrives on stdin the
+ * pool cgroups, unshares mount/pid/ipc/uts/network namespaces and forks the namespace's init, which
+ * brings up loopback, prepares the file system view and reports "prepared". When the start order arrives on stdin the
  * init binds the bundle and run dir, pivots into the view and starts the instance as an
  * unprivileged uid in the instance's cgroups, then stays as the namespace's reaper.
  *
- * Usage: cleave-container --root DIR --tmp-size BYTES [--runtime DIR] [--kmod DIR] [--mask DIR]...
- *        [--join CGROUP_DIR]...
+ * Usage: cleave-container --root DIR --tmp-size BYTES [--runtime DIR] [--kmod DIR] [--join CGROUP_DIR]...
  * --runtime is bound read-only at /cleave/sdk-python in every container (the function runtime),
  * --kmod read-only at /cleave/kmod (the fork primitive: seeds map its library from there, remote
  * children run its restorer, so the path is the same on every node).
@@ -25,6 +24,7 @@
 #include <unistd.h>
 
 #include "launch.h"
+#include "netns.h"
 #include "order.h"
 #include "reaper.h"
 #include "report.h"
@@ -37,8 +37,6 @@ struct options {
   const char *runtime;
   const char *kmod;
   unsigned long long tmp_bytes;
-  const char *masks[MAX_LIST];
-  size_t nmasks;
   const char *joins[MAX_LIST];
   size_t njoins;
 };
@@ -69,8 +67,6 @@ static void parse(int argc, char **argv, struct options *o) {
       o->runtime = value;
     } else if (strcmp(argv[i - 1], "--kmod") == 0) {
       o->kmod = value;
-    } else if (strcmp(argv[i - 1], "--mask") == 0) {
-      add(o->masks, &o->nmasks, value, "--mask");
     } else if (strcmp(argv[i - 1], "--join") == 0) {
       add(o->joins, &o->njoins, value, "--join");
     } else {
@@ -78,7 +74,7 @@ static void parse(int argc, char **argv, struct options *o) {
     }
   }
   if (o->root == NULL || o->tmp_bytes == 0) {
-    fail_plain("usage: cleave-container --root DIR --tmp-size BYTES [--runtime DIR] [--kmod DIR] [--mask DIR]... "
+    fail_plain("usage: cleave-container --root DIR --tmp-size BYTES [--runtime DIR] [--kmod DIR] "
                "[--join CGROUP_DIR]...");
   }
 }
@@ -101,19 +97,24 @@ static void join_cgroup(const char *dir) {
   }
 }
 
-static int container_init(const struct options *opt) {
+/* node_net: the node's network namespace, kept to make an order's connection from (see netns.h). */
+static int container_init(const struct options *opt, int node_net) {
   /* The helper above us is forkd's handle on this container: if it dies, so do we. */
   if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) != 0) {
     fail("set the parent-death signal");
   }
-  rootfs_prepare(opt->root, opt->tmp_bytes, opt->runtime, opt->kmod, opt->masks, opt->nmasks);
+  netns_loopback_up();
+  rootfs_prepare(opt->root, opt->tmp_bytes, opt->runtime, opt->kmod);
   report("prepared");
   struct order order;
   if (order_read(0, &order) != 0) {
     return 0; /* forkd dropped this container unused */
   }
   struct launch_files files;
-  launch_open(&order, &files);
+  launch_open(&order, &files, node_net);
+  if (close(node_net) != 0) {
+    fail("close the node's network namespace");
+  }
   rootfs_enter(opt->root, &order);
   int sigfd = reaper_signals();
   pid_t instance = launch_start(&order, &files);
@@ -128,15 +129,19 @@ int main(int argc, char **argv) {
   for (size_t i = 0; i < opt.njoins; i++) {
     join_cgroup(opt.joins[i]);
   }
-  if (unshare(CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWIPC | CLONE_NEWUTS) != 0) {
-    fail("unshare mount, pid, ipc and uts namespaces");
+  int node_net = netns_open_current();
+  if (unshare(CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWIPC | CLONE_NEWUTS | CLONE_NEWNET) != 0) {
+    fail("unshare mount, pid, ipc, uts and network namespaces");
   }
   pid_t init = fork();
   if (init < 0) {
     fail("fork the container init");
   }
   if (init == 0) {
-    return container_init(&opt);
+    return container_init(&opt, node_net);
+  }
+  if (close(node_net) != 0) {
+    fail("close the helper's handle on the node's network namespace");
   }
   report("helper %d", (int)init);
   /* Only the init talks to forkd from here on; stdin EOF must reach it alone. */

@@ -105,6 +105,8 @@ int order_read(int fd, struct order *o) {
       o->pagecache = value;
     } else if (strcmp(entry, "uffd") == 0) {
       o->uffd = number(entry, value) != 0;
+    } else if (strcmp(entry, "connect") == 0) {
+      o->connect = value;
     } else if (strcmp(entry, "output") == 0) {
       o->output = value;
     } else if (strcmp(entry, "hostname") == 0) {

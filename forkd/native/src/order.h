@@ -4,7 +4,9 @@
  * fsize (bytes), cgroup (repeated: a cgroup directory the instance joins), arg (repeated, argv),
  * env (repeated, "K=V"), pageserver (a prepared seed: the page server's socket dir), pagecache (a
  * remote child: the node's page cache dir of its handle), uffd (1: the instance gets an open
- * /dev/userfaultfd as fd ORDER_UFFD_FD, for an unprivileged restorer). Paths are host paths.
+ * /dev/userfaultfd as fd ORDER_UFFD_FD, for an unprivileged restorer), connect (IPv4 HOST:PORT: the
+ * instance gets a TCP connection to it, made from the node's network, as fd ORDER_CONNECT_FD; a
+ * remote child's page server). Paths are host paths.
  */
 #ifndef CLEAVE_ORDER_H
 #define CLEAVE_ORDER_H
@@ -15,6 +17,8 @@
 #define ORDER_MAX_CGROUPS 8
 /* Where an instance started with uffd=1 finds /dev/userfaultfd open (above any fd the helper uses). */
 #define ORDER_UFFD_FD 100
+/* Where an instance started with connect=HOST:PORT finds that connection (absent if it failed). */
+#define ORDER_CONNECT_FD 101
 
 struct order {
   char *buf; /* owns every string below */
@@ -24,6 +28,7 @@ struct order {
   const char *pageserver; /* NULL unless the instance is a seed to prepare */
   const char *pagecache;  /* NULL unless the instance is a remote child */
   int uffd;
+  const char *connect; /* NULL unless the instance needs a connection from the node's network */
   const char *output;
   const char *hostname;
   uid_t uid;

@@ -13,11 +13,23 @@
 
 #include "report.h"
 
-/* Top-level names the container gets its own version of. */
-static const char *const OWN[] = {"proc", "dev", "tmp", "function", "cleave"};
+/* Host directories whose entries named python3* are the interpreter and its libraries. */
+static const char *const PYTHON_DIRS[] = {"/usr/bin", "/usr/lib", "/usr/local/lib"};
+
+/*
+ * Host paths the runtime needs besides Python's own: the usr-merge links (the loader is found as
+ * /lib64/ld-linux-x86-64.so.2), the shared libraries (numpy's BLAS is reached through
+ * /etc/alternatives), TLS settings and certificates, the loader cache, the node's time zone and
+ * the time zone database (zoneinfo).
+ * Absent ones are skipped. Symbolic links are mirrored as links, except /etc/localtime, whose
+ * target (under /usr/share/zoneinfo) is bound in its place.
+ */
+static const char *const RUNTIME_PATHS[] = {"/bin", "/lib", "/lib64", "/sbin", "/usr/lib/x86_64-linux-gnu",
+                                            "/usr/lib64", "/usr/lib/ssl", "/usr/share/zoneinfo", "/etc/ld.so.cache",
+                                            "/etc/alternatives", "/etc/ssl"};
 
 /* Host devices an unprivileged runtime needs. */
-static const char *const DEVICES[] = {"null", "zero", "full", "random", "urandom", "tty"};
+static const char *const DEVICES[] = {"null", "zero", "full", "random", "urandom"};
 
 static void path_join(char *out, size_t size, const char *a, const char *b) {
   int n = snprintf(out, size, "%s/%s", a, b);
@@ -26,18 +38,22 @@ static void path_join(char *out, size_t size, const char *a, const char *b) {
   }
 }
 
-static int is_own(const char *name) {
-  for (size_t i = 0; i < sizeof OWN / sizeof OWN[0]; i++) {
-    if (strcmp(name, OWN[i]) == 0) {
-      return 1;
-    }
+static void make_dir(const char *path, mode_t mode) {
+  struct stat st;
+  /* An existing directory may sit on a read-only mount (EROFS rather than EEXIST). */
+  if (mkdir(path, mode) != 0 && !(stat(path, &st) == 0 && S_ISDIR(st.st_mode))) {
+    fail("mkdir %s", path);
   }
-  return 0;
 }
 
-static void make_dir(const char *path, mode_t mode) {
-  if (mkdir(path, mode) != 0 && errno != EEXIST) {
-    fail("mkdir %s", path);
+/* mkdir -p of the parents of root + host_path (host_path absolute). */
+static void make_parents(const char *root, const char *host_path) {
+  char path[PATH_MAX];
+  path_join(path, sizeof path, root, host_path + 1);
+  for (char *slash = path + strlen(root) + 1; (slash = strchr(slash, '/')) != NULL; slash++) {
+    *slash = '\0';
+    make_dir(path, 0755);
+    *slash = '/';
   }
 }
 
@@ -48,6 +64,20 @@ static void make_file(const char *path) {
   }
   if (close(fd) != 0) {
     fail("close mount point %s", path);
+  }
+}
+
+static void write_file(const char *path, const char *content) {
+  int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0) {
+    fail("create %s", path);
+  }
+  size_t len = strlen(content);
+  if (write(fd, content, len) != (ssize_t)len) {
+    fail("write %s", path);
+  }
+  if (close(fd) != 0) {
+    fail("close %s", path);
   }
 }
 
@@ -64,66 +94,65 @@ static void set_attr(const char *path, unsigned long long set, int recursive) {
   }
 }
 
-/* Mirrors each top-level host entry into the skeleton: directories as recursive binds,
- * symlinks (usr-merged /bin, /lib ...) as symlinks, files as file binds. */
-static void mirror_host_root(const char *root) {
-  DIR *dir = opendir("/");
-  if (dir == NULL) {
-    fail("open the host root");
+/*
+ * Makes host_path (absolute) visible at the same path under root: a directory as a recursive
+ * bind, a file as a file bind, a symbolic link as the same link (or, with follow, its target's
+ * contents bound in its place). A path the host lacks is skipped.
+ */
+static void mirror(const char *root, const char *host_path, int follow) {
+  char dst[PATH_MAX], link[PATH_MAX];
+  struct stat st;
+  if ((follow ? stat(host_path, &st) : lstat(host_path, &st)) != 0) {
+    if (errno == ENOENT) {
+      return;
+    }
+    fail("stat %s", host_path);
   }
-  char dst[PATH_MAX], src[PATH_MAX], link[PATH_MAX];
+  make_parents(root, host_path);
+  path_join(dst, sizeof dst, root, host_path + 1);
+  if (S_ISLNK(st.st_mode)) {
+    ssize_t n = readlink(host_path, link, sizeof link - 1);
+    if (n < 0) {
+      fail("readlink %s", host_path);
+    }
+    link[n] = '\0';
+    if (symlink(link, dst) != 0) {
+      fail("symlink %s -> %s", dst, link);
+    }
+  } else if (S_ISDIR(st.st_mode)) {
+    make_dir(dst, 0755);
+    do_mount(host_path, dst, NULL, MS_BIND | MS_REC, NULL);
+  } else if (S_ISREG(st.st_mode)) {
+    make_file(dst);
+    do_mount(host_path, dst, NULL, MS_BIND, NULL);
+  }
+}
+
+/* Mirrors the entries of host_dir named python3 or python3.N (not python3-config and the like). */
+static void mirror_python(const char *root, const char *host_dir) {
+  DIR *dir = opendir(host_dir);
+  if (dir == NULL) {
+    if (errno == ENOENT) {
+      return;
+    }
+    fail("open %s", host_dir);
+  }
+  char host[PATH_MAX];
   struct dirent *d;
   errno = 0;
   while ((d = readdir(dir)) != NULL) {
-    if (strcmp(d->d_name, ".") == 0 || strcmp(d->d_name, "..") == 0 || is_own(d->d_name)) {
-      continue;
-    }
-    path_join(src, sizeof src, "", d->d_name);
-    path_join(dst, sizeof dst, root, d->d_name);
-    struct stat st;
-    if (lstat(src, &st) != 0) {
-      fail("lstat %s", src);
-    }
-    if (S_ISLNK(st.st_mode)) {
-      ssize_t n = readlink(src, link, sizeof link - 1);
-      if (n < 0) {
-        fail("readlink %s", src);
-      }
-      link[n] = '\0';
-      if (symlink(link, dst) != 0) {
-        fail("symlink %s -> %s", dst, link);
-      }
-    } else if (S_ISDIR(st.st_mode)) {
-      make_dir(dst, 0755);
-      do_mount(src, dst, NULL, MS_BIND | MS_REC, NULL);
-    } else if (S_ISREG(st.st_mode)) {
-      make_file(dst);
-      do_mount(src, dst, NULL, MS_BIND, NULL);
+    if (strncmp(d->d_name, "python3", 7) == 0 && strspn(d->d_name + 7, ".0123456789") == strlen(d->d_name + 7)) {
+      path_join(host, sizeof host, host_dir, d->d_name);
+      mirror(root, host, 0);
     }
     errno = 0;
   }
   if (errno != 0) {
-    fail("read the host root directory");
+    fail("read %s", host_dir);
   }
   if (closedir(dir) != 0) {
-    fail("close the host root directory");
+    fail("close %s", host_dir);
   }
-}
-
-static void mask(const char *root, const char *host_dir) {
-  char dst[PATH_MAX];
-  path_join(dst, sizeof dst, root, host_dir[0] == '/' ? host_dir + 1 : host_dir);
-  struct stat st;
-  if (stat(dst, &st) != 0) {
-    if (errno == ENOENT) {
-      return; /* not visible in the view anyway */
-    }
-    fail("stat %s", dst);
-  }
-  if (!S_ISDIR(st.st_mode)) {
-    fail_plain("cannot mask %s: not a directory", host_dir);
-  }
-  do_mount("cleave-mask", dst, "tmpfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, "size=4k,mode=755");
 }
 
 static void make_dev(const char *root, unsigned long long tmp_bytes) {
@@ -153,23 +182,32 @@ static void make_dev(const char *root, unsigned long long tmp_bytes) {
 
 static void bind_into(const char *src, const char *root, const char *at, unsigned long long attrs);
 
-void rootfs_prepare(const char *root, unsigned long long tmp_bytes, const char *runtime, const char *kmod,
-                    const char *const *masks, size_t nmasks) {
+void rootfs_prepare(const char *root, unsigned long long tmp_bytes, const char *runtime, const char *kmod) {
   char path[PATH_MAX], data[64];
   /* Nothing done here may propagate back to the host. */
   do_mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL);
   do_mount("cleave-root", root, "tmpfs", MS_NOSUID | MS_NODEV, "size=64k,mode=755");
-  mirror_host_root(root);
-  static const char *const DIRS[] = {"proc", "dev", "tmp", "function", "cleave", "cleave/run", "cleave/children",
-                                      "cleave/sdk-python", "cleave/kmod", "cleave/pageserver", "cleave/pagecache"};
+  for (size_t i = 0; i < sizeof PYTHON_DIRS / sizeof PYTHON_DIRS[0]; i++) {
+    mirror_python(root, PYTHON_DIRS[i]);
+  }
+  for (size_t i = 0; i < sizeof RUNTIME_PATHS / sizeof RUNTIME_PATHS[0]; i++) {
+    mirror(root, RUNTIME_PATHS[i], 0);
+  }
+  static const char *const DIRS[] = {"etc", "proc", "dev", "tmp", "function", "cleave", "cleave/run",
+                                      "cleave/children", "cleave/sdk-python", "cleave/kmod", "cleave/pageserver",
+                                      "cleave/pagecache"};
   for (size_t i = 0; i < sizeof DIRS / sizeof DIRS[0]; i++) {
     path_join(path, sizeof path, root, DIRS[i]);
     make_dir(path, 0755);
   }
   set_attr(root, MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV, 1);
-  for (size_t i = 0; i < nmasks; i++) {
-    mask(root, masks[i]);
-  }
+  /* /etc gets files written per instance (passwd, group, hosts): a tmpfs of its own, read-only once entered. */
+  path_join(path, sizeof path, root, "etc");
+  do_mount("cleave-etc", path, "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, "size=64k,mode=755");
+  mirror(root, "/etc/ld.so.cache", 0);
+  mirror(root, "/etc/localtime", 1);
+  mirror(root, "/etc/alternatives", 0);
+  mirror(root, "/etc/ssl", 0);
   path_join(path, sizeof path, root, "tmp");
   snprintf(data, sizeof data, "size=%llu,mode=1777", tmp_bytes);
   do_mount("cleave-tmp", path, "tmpfs", MS_NOSUID | MS_NODEV, data);
@@ -192,7 +230,33 @@ static void bind_into(const char *src, const char *root, const char *at, unsigne
   set_attr(dst, attrs, 1);
 }
 
+/* The instance's identity files: its uid and gid named, its hostname resolving to loopback. */
+static void write_etc(const char *root, const struct order *o) {
+  char etc[PATH_MAX], path[PATH_MAX], text[1024];
+  path_join(etc, sizeof etc, root, "etc");
+  int n = snprintf(text, sizeof text, "root:x:0:0:root:/root:/usr/sbin/nologin\nfn:x:%u:%u:function:/tmp:/usr/sbin/nologin\n",
+                   (unsigned)o->uid, (unsigned)o->gid);
+  if (n < 0 || (size_t)n >= sizeof text) {
+    fail_plain("passwd entry too long");
+  }
+  path_join(path, sizeof path, etc, "passwd");
+  write_file(path, text);
+  snprintf(text, sizeof text, "root:x:0:\nfn:x:%u:\n", (unsigned)o->gid);
+  path_join(path, sizeof path, etc, "group");
+  write_file(path, text);
+  n = snprintf(text, sizeof text, "127.0.0.1\tlocalhost %s\n::1\tlocalhost %s\n", o->hostname, o->hostname);
+  if (n < 0 || (size_t)n >= sizeof text) {
+    fail_plain("hostname too long: %s", o->hostname);
+  }
+  path_join(path, sizeof path, etc, "hosts");
+  write_file(path, text);
+  path_join(path, sizeof path, etc, "nsswitch.conf");
+  write_file(path, "passwd: files\ngroup: files\nhosts: files dns\n");
+  set_attr(etc, MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC, 1);
+}
+
 void rootfs_enter(const char *root, const struct order *o) {
+  write_etc(root, o);
   bind_into(o->bundle, root, "function", MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV);
   bind_into(o->run, root, "cleave/run", MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC);
   if (o->children != NULL) {

@@ -27,12 +27,22 @@ sealed interface CgroupLayout permits CgroupLayout.V1, CgroupLayout.V2 {
 
   void limitPids(Cgroup cgroup, int pidsMax) throws IOException;
 
-  /** Memory (no swap beyond it) and cpu weight; cpu shares in v1 terms (1024 = one normal process). */
-  void limitMemory(Cgroup cgroup, long memoryBytes, int cpuShares) throws IOException;
+  /** The scheduler period cpu quotas are given in: the kernel's default, which v1 cgroups keep. */
+  long CPU_PERIOD_US = 100_000;
 
-  default void limit(Cgroup cgroup, long memoryBytes, int pidsMax, int cpuShares) throws IOException {
+  /**
+   * Memory (no swap beyond it), cpu weight and cpu quota: shares in v1 terms (1024 = one normal
+   * process), the quota in microseconds of cpu per {@link #CPU_PERIOD_US} (-1: none). Where the
+   * kernel has cpu bursts, as much again may be saved up while idle, so a start (a burst of
+   * imports after a quiet pool) is not throttled like sustained use. Without a cpu controller
+   * only memory is limited.
+   */
+  void limitMemoryAndCpu(Cgroup cgroup, long memoryBytes, int cpuShares, long cpuQuotaUs) throws IOException;
+
+  default void limit(Cgroup cgroup, long memoryBytes, int pidsMax, int cpuShares, long cpuQuotaUs)
+      throws IOException {
     limitPids(cgroup, pidsMax);
-    limitMemory(cgroup, memoryBytes, cpuShares);
+    limitMemoryAndCpu(cgroup, memoryBytes, cpuShares, cpuQuotaUs);
   }
 
   long memoryBytes(Cgroup cgroup);
@@ -241,7 +251,8 @@ sealed interface CgroupLayout permits CgroupLayout.V1, CgroupLayout.V2 {
     }
 
     @Override
-    public void limitMemory(Cgroup cgroup, long memoryBytes, int cpuShares) throws IOException {
+    public void limitMemoryAndCpu(Cgroup cgroup, long memoryBytes, int cpuShares, long cpuQuotaUs)
+        throws IOException {
       Path mem = cgroup.memoryDir();
       Files.writeString(mem.resolve("memory.limit_in_bytes"), Long.toString(memoryBytes));
       Path memsw = mem.resolve("memory.memsw.limit_in_bytes");
@@ -250,7 +261,14 @@ sealed interface CgroupLayout permits CgroupLayout.V1, CgroupLayout.V2 {
         Files.writeString(memsw, Long.toString(memoryBytes));
       }
       if (cpu.isPresent()) {
-        Files.writeString(cgroup.dirs().get(2).resolve("cpu.shares"), Integer.toString(cpuShares));
+        Path dir = cgroup.dirs().get(2);
+        Files.writeString(dir.resolve("cpu.shares"), Integer.toString(cpuShares));
+        // The period is left at the kernel's default (CPU_PERIOD_US): one write less per fork.
+        Files.writeString(dir.resolve("cpu.cfs_quota_us"), Long.toString(cpuQuotaUs));
+        Path burst = dir.resolve("cpu.cfs_burst_us");
+        if (cpuQuotaUs > 0 && Files.exists(burst)) {
+          Files.writeString(burst, Long.toString(cpuQuotaUs));
+        }
       }
     }
 
@@ -290,7 +308,8 @@ sealed interface CgroupLayout permits CgroupLayout.V1, CgroupLayout.V2 {
     }
 
     @Override
-    public void limitMemory(Cgroup cgroup, long memoryBytes, int cpuShares) throws IOException {
+    public void limitMemoryAndCpu(Cgroup cgroup, long memoryBytes, int cpuShares, long cpuQuotaUs)
+        throws IOException {
       Path dir = cgroup.memoryDir();
       Files.writeString(dir.resolve("memory.max"), Long.toString(memoryBytes));
       if (Files.exists(dir.resolve("memory.swap.max"))) {
@@ -300,6 +319,11 @@ sealed interface CgroupLayout permits CgroupLayout.V1, CgroupLayout.V2 {
         // v1 shares 2..262144 (1024 = one normal process) map onto weight 1..10000 (100 = normal).
         long weight = Math.max(1, Math.min(10000, cpuShares * 100L / 1024));
         Files.writeString(dir.resolve("cpu.weight"), Long.toString(weight));
+        Files.writeString(dir.resolve("cpu.max"), (cpuQuotaUs < 0 ? "max" : Long.toString(cpuQuotaUs)) + " " + CPU_PERIOD_US);
+        Path burst = dir.resolve("cpu.max.burst");
+        if (cpuQuotaUs > 0 && Files.exists(burst)) {
+          Files.writeString(burst, Long.toString(cpuQuotaUs));
+        }
       }
     }
 

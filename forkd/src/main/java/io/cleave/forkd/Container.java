@@ -209,16 +209,15 @@ final class Container {
 
   /**
    * Paths the helper needs: the staging root, the runtime and the fork primitive (null: none) to
-   * bind, the pool cgroups to join and what to hide.
+   * bind, and the pool cgroups to join.
    */
   static List<String> helperCommand(Path helperBinary, Path root, long tmpBytes, Path runtime, Path kmod,
-      List<Path> masks, List<Path> joins) {
+      List<Path> joins) {
     List<String> cmd = new java.util.ArrayList<>(List.of(helperBinary.toString(), "--root", root.toString(),
         "--tmp-size", Long.toString(tmpBytes), "--runtime", runtime.toString()));
     if (kmod != null) {
       cmd.addAll(List.of("--kmod", kmod.toString()));
     }
-    masks.forEach(m -> cmd.addAll(List.of("--mask", m.toString())));
     joins.forEach(j -> cmd.addAll(List.of("--join", j.toString())));
     return cmd;
   }

@@ -36,7 +36,7 @@ final class ContainerStarts implements AutoCloseable {
     this.readiness = readiness;
     this.uids = uids;
     List<String> helper = Container.helperCommand(config.helper(), config.stagingRoot(), config.tmpBytes(),
-        config.runtimeDir(), withKmod ? config.kmodDir() : null, List.of(config.dataDir()), poolCgroup.dirs());
+        config.runtimeDir(), withKmod ? config.kmodDir() : null, poolCgroup.dirs());
     this.pool = new MadeAhead<>("container", () -> Container.prepare(helper, PREPARE_TIMEOUT_MS),
         Container::alive, Container::killAndWait, config.poolSize());
   }
@@ -143,6 +143,8 @@ final class ContainerStarts implements AutoCloseable {
     Map<String, String> extra = new LinkedHashMap<>();
     extra.put("pagecache", lease.cacheDir.toString());
     extra.put("uffd", "1");
+    // The container's network is loopback only: its helper connects to the page server for the restorer.
+    extra.put("connect", ref.pageserver());
     // No file-size cap on the container: the restorer sizes the node's page cache file to the
     // seed's memory, and caps its child (the function) itself (cleave-restore --child-fsize).
     Launched l = launch(id, lease.uid, spec, bundle, runDir, command, env, extra, "lsnr.sock", 0, t0);
@@ -176,7 +178,7 @@ final class ContainerStarts implements AutoCloseable {
     boolean started = false;
     try {
       cgroup = cgroups.create("i-" + id);
-      cgroups.limit(cgroup, spec.memoryBytes(), config.pidsMax(), spec.cpuShares());
+      cgroups.limit(cgroup, spec.memoryBytes(), config.pidsMax(), spec.cpuShares(), spec.cpuQuotaUs(config.mbPerCpu()));
       Map<String, String> single = new LinkedHashMap<>();
       single.put("bundle", bundle.toString());
       single.put("run", runDir.toString());

@@ -34,7 +34,8 @@ final class ForkSlots {
     try {
       RunDirs.make(dir);
       Path output = Files.createFile(dir.resolve("output"));
-      // The child opens it itself, as the seed's uid; the sticky run dir keeps it from replacing it.
+      // The seed opens it for the child, as the seed's uid, before it forks (Forks closes it to
+      // everyone once the seed answered); the sticky run dir keeps it from being replaced.
       Files.setPosixFilePermissions(output, EnumSet.of(PosixFilePermission.OWNER_READ,
           PosixFilePermission.OWNER_WRITE, PosixFilePermission.OTHERS_WRITE));
       cgroup = cgroups.create("i-" + id);

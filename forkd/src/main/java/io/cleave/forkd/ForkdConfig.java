@@ -19,6 +19,7 @@ record ForkdConfig(
     int uidBase,
     int uidCount,
     int pidsMax,
+    int mbPerCpu,
     long tmpBytes,
     long logLimitBytes,
     long startTimeoutMs,
@@ -41,6 +42,7 @@ record ForkdConfig(
         intKnob(env, "CLEAVE_FORKD_UID_BASE", 900_000, 1000, 2_000_000_000),
         intKnob(env, "CLEAVE_FORKD_UIDS", 100_000, 1, 10_000_000),
         intKnob(env, "CLEAVE_FORKD_PIDS_MAX", 256, 8, 1_000_000),
+        intKnob(env, "CLEAVE_FORKD_MB_PER_CPU", 128, 0, 1 << 20),
         intKnob(env, "CLEAVE_FORKD_TMP_MB", 64, 1, 1 << 20) * 1024L * 1024,
         intKnob(env, "CLEAVE_FORKD_LOG_LIMIT_MB", 64, 1, 1 << 20) * 1024L * 1024,
         intKnob(env, "CLEAVE_FORKD_START_TIMEOUT_MS", 30_000, 100, 3_600_000),
@@ -62,7 +64,7 @@ record ForkdConfig(
   /** The same settings on the data dir as it really is (links resolved). */
   ForkdConfig withDataDir(Path real) {
     return new ForkdConfig(real, socket, helper, runtimeSource, kmodSource, pageserverBind, pageserverPort, poolSize,
-        uidBase, uidCount, pidsMax, tmpBytes, logLimitBytes, startTimeoutMs, favorDynmods);
+        uidBase, uidCount, pidsMax, mbPerCpu, tmpBytes, logLimitBytes, startTimeoutMs, favorDynmods);
   }
 
   private static int intKnob(Map<String, String> env, String name, int fallback, int min, int max) {

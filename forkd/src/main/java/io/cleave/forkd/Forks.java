@@ -21,6 +21,7 @@ final class Forks implements AutoCloseable {
   private static final int FORK_SLOTS = 8;
 
   private final CgroupLayout cgroups;
+  private final int mbPerCpu;
   private final Readiness readiness;
   private final MadeAhead<ForkSlots.Slot> slots;
   /** Null when the kernel or privileges do not allow process events. */
@@ -28,6 +29,7 @@ final class Forks implements AutoCloseable {
 
   Forks(ForkdConfig config, CgroupLayout cgroups, Readiness readiness) {
     this.cgroups = cgroups;
+    this.mbPerCpu = config.mbPerCpu();
     this.readiness = readiness;
     ForkSlots made = new ForkSlots(cgroups, config.slotsDir(), config.pidsMax());
     this.slots = new MadeAhead<>("fork slot", made::make, s -> true, made::discard, FORK_SLOTS);
@@ -68,8 +70,10 @@ final class Forks implements AutoCloseable {
         } catch (SeedControl.Refused refused) {
           throw new ApiError(502, "seed " + seed.id + " refused the fork: " + refused.getMessage());
         }
+        // The seed opened it for the child before forking: from now on only that descriptor writes it.
+        RunDirs.closeOutput(output);
         // Limits go in while the child starts up, before it joins the cgroup.
-        cgroups.limitMemory(cgroup, spec.memoryBytes(), spec.cpuShares());
+        cgroups.limitMemoryAndCpu(cgroup, spec.memoryBytes(), spec.cpuShares(), spec.cpuQuotaUs(mbPerCpu));
         long pid = ProcFs.childWithNsPid(seed.pid, nsPid);
         cgroups.join(cgroup, pid);
         handle = PidHandle.open(pid);

@@ -29,6 +29,8 @@ final class RemoteChildren {
   static final String ORDER = ContainerStarts.RUN + "/order.json";
   /** Where the container helper passes /dev/userfaultfd (forkd/native/src/order.h). */
   private static final int UFFD_DEV_FD = 100;
+  /** Where it passes the connection to the page server it made from the node's network (order.h). */
+  private static final int SERVER_FD = 101;
   /** The restorer's exit status when the page server went away while the child still needed pages. */
   static final int EXIT_LOST = 70;
   /** The handle's page cache dir as the restorer sees it (ContainerStarts binds the lease's dir there). */
@@ -67,7 +69,8 @@ final class RemoteChildren {
       List<String> restore = new ArrayList<>(List.of(ForkPrimitive.inside(ForkPrimitive.RESTORER),
           "--server", ref.pageserver(), "--handle", Long.toString(ref.handle()), "--key", ref.key(),
           "--cache", CACHE, "--stats", ContainerStarts.RUN + "/" + STATS,
-          "--uffd-dev-fd", Integer.toString(UFFD_DEV_FD), "--child-fsize", Long.toString(config.logLimitBytes())));
+          "--uffd-dev-fd", Integer.toString(UFFD_DEV_FD), "--server-fd", Integer.toString(SERVER_FD),
+          "--child-fsize", Long.toString(config.logLimitBytes())));
       switch (handles.workingSet(lease, id)) {
         case PREFETCH -> restore.addAll(List.of("--prefetch", CACHE + "/" + RemoteHandles.WORKING_SET));
         case RECORD -> restore.addAll(List.of("--record", CACHE + "/" + RemoteHandles.WORKING_SET));

@@ -42,8 +42,10 @@ final class RunDirs {
   /**
    * Makes the instance's socket forkd's: root connects to it (forkd, the invoker), so it must be
    * a socket and stay one. Owned by root in the root-owned sticky run dir, the instance can no
-   * longer swap it for a link to some host socket; and the run dir closes, so the instance
-   * cannot fill the data dir's disk with files of its own either.
+   * longer swap it for a link to some host socket; mode 0600, no process of the container can
+   * connect to it (a fork child to its seed's control socket or to a sibling's listener: they
+   * share a uid); and the run dir closes, so the instance cannot fill the data dir's disk with
+   * files of its own either.
    */
   static void takeOver(Path socket) {
     int mode;
@@ -51,6 +53,9 @@ final class RunDirs {
       Files.setAttribute(socket, "unix:uid", 0, LinkOption.NOFOLLOW_LINKS);
       Files.setAttribute(socket, "unix:gid", 0, LinkOption.NOFOLLOW_LINKS);
       mode = (Integer) Files.getAttribute(socket, "unix:mode", LinkOption.NOFOLLOW_LINKS);
+      if ((mode & S_IFMT) == S_IFSOCK) {
+        chmod(socket, 0600);
+      }
       chmod(socket.getParent(), 0711);
     } catch (IOException e) {
       throw new ApiError(502, "the instance's " + socket.getFileName() + " vanished: " + e.getMessage());
@@ -58,6 +63,16 @@ final class RunDirs {
     if ((mode & S_IFMT) != S_IFSOCK) {
       throw new ApiError(502, "the instance's " + socket.getFileName() + " is not a socket");
     }
+  }
+
+  /**
+   * Closes a fork child's output file (made by forkd, so root's, in the root-owned sticky run
+   * dir: never replaced by a link) to everyone once its seed has opened it for the child: mode
+   * 0600. The child writes through the descriptor it got; its siblings, which share its uid, can
+   * no longer open the file by its path.
+   */
+  static void closeOutput(Path output) throws IOException {
+    chmod(output, 0600);
   }
 
   /** Reads output bytes from offset, never following a link the instance may have planted. */

@@ -16,6 +16,18 @@ record StartSpec(String fnId, String appId, int memoryMb, Map<String, String> en
     return Math.max(2, Math.min(262_144, memoryMb));
   }
 
+  /**
+   * The cpu this instance may use at most, in microseconds per {@link CgroupLayout#CPU_PERIOD_US}:
+   * {@code memoryMb / mbPerCpu} cpus, at least a tenth of one, so an instance cannot go on
+   * burning the node's cpu between its calls; -1 (no quota) when {@code mbPerCpu} is 0.
+   */
+  long cpuQuotaUs(int mbPerCpu) {
+    if (mbPerCpu == 0) {
+      return -1;
+    }
+    return Math.max(CgroupLayout.CPU_PERIOD_US / 10, memoryMb * CgroupLayout.CPU_PERIOD_US / mbPerCpu);
+  }
+
   /** {@code defaults}, the request's env over them, then the FN_ variables every instance gets. */
   Map<String, String> instanceEnv(Map<String, String> defaults) {
     Map<String, String> out = new LinkedHashMap<>(defaults);
