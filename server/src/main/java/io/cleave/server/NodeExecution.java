@@ -40,6 +40,8 @@ public final class NodeExecution {
         return Future.failedFuture(e);
       }
       platform.registry().onFnChange(invoker::fnChanged);
+      BundleCollector unpackedCollector = new BundleCollector(platform.vertx(), platform.registry()::referencedBundles,
+          invoker.unpackedBundles(), platform.config().bundleStorage().unreferencedGrace());
       ForwardingInvoker routed = new ForwardingInvoker(platform.vertx(), invoker, platform.config().clusterSecret());
       // Queued detached calls run where a synchronous call would: here, or on a member with room.
       invoker.resumeDetached(routed);
@@ -56,6 +58,7 @@ public final class NodeExecution {
           // Closing blocks (draining detached calls, RocksDB), so it runs on a plain thread, not on Vert.x.
           CompletableFuture.runAsync(() -> {
             platform.vertx().cancelTimer(loadTimer);
+            unpackedCollector.close();
             try {
               invoker.close();
             } finally {
