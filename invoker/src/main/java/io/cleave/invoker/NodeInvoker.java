@@ -51,7 +51,8 @@ public final class NodeInvoker implements FunctionInvoker, ActivationLog, AutoCl
     InvokerMetrics metrics = new InvokerMetrics(registry);
     this.client = new InstanceClient(vertx, settings.maxResponseBytes());
     this.activations = ActivationStore.open(vertx, settings.dataDir().resolve("activations"),
-        new ActivationStore.Retention(settings.activationMaxAge(), settings.activationMaxRecords()));
+        new ActivationStore.Retention(settings.activationMaxAge(), settings.activationMaxRecords(),
+            settings.activationMaxBytes()));
     this.detached = DetachedQueue.open(vertx, settings.dataDir().resolve("queue"), settings.detachedParallelism());
     this.code = new FunctionCode(vertx, bundles, new TarGzUnpacker(unpackLimits),
         settings.dataDir().resolve("unpacked"));

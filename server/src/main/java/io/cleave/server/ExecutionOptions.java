@@ -42,6 +42,10 @@ public final class ExecutionOptions {
       description = "most activation records kept (env CLEAVE_ACTIVATION_MAX, default ${DEFAULT-VALUE})")
   long activationMax;
 
+  @Option(names = "--activation-max-bytes", defaultValue = "${env:CLEAVE_ACTIVATION_MAX_BYTES:-1g}",
+      description = "most bytes of activation records and logs kept, oldest dropped first (env CLEAVE_ACTIVATION_MAX_BYTES, default ${DEFAULT-VALUE})")
+  String activationMaxBytes;
+
   @Option(names = "--detached-parallelism", defaultValue = "${env:CLEAVE_DETACHED_PARALLELISM:-8}",
       description = "detached calls run at once (env CLEAVE_DETACHED_PARALLELISM, default ${DEFAULT-VALUE})")
   int detachedParallelism;
@@ -79,6 +83,7 @@ public final class ExecutionOptions {
         (int) logLimit,
         InvokerSettings.parseDuration(activationRetention),
         activationMax,
+        ServerConfig.parseBytes(activationMaxBytes),
         detachedParallelism,
         ServerConfig.parseBytes(maxResponse));
   }
