@@ -50,6 +50,16 @@ public final class ExecutionOptions {
       description = "detached calls run at once (env CLEAVE_DETACHED_PARALLELISM, default ${DEFAULT-VALUE})")
   int detachedParallelism;
 
+  @Option(names = "--app-max-concurrency", defaultValue = "${env:CLEAVE_APP_MAX_CONCURRENCY:-200}",
+      description = "calls of one app this node accepted running at once, unless the app's annotation"
+          + " cleave.io/max-concurrency says otherwise (env CLEAVE_APP_MAX_CONCURRENCY, default ${DEFAULT-VALUE})")
+  int appMaxConcurrency;
+
+  @Option(names = "--app-max-calls-per-minute", defaultValue = "${env:CLEAVE_APP_MAX_CALLS_PER_MINUTE:-60000}",
+      description = "calls of one app this node accepts per minute, unless the app's annotation"
+          + " cleave.io/max-calls-per-minute says otherwise (env CLEAVE_APP_MAX_CALLS_PER_MINUTE, default ${DEFAULT-VALUE})")
+  int appMaxCallsPerMinute;
+
   @Option(names = "--max-response", defaultValue = "${env:CLEAVE_MAX_RESPONSE:-16m}",
       description = "largest answer accepted from a function (env CLEAVE_MAX_RESPONSE, default ${DEFAULT-VALUE})")
   String maxResponse;
@@ -86,6 +96,11 @@ public final class ExecutionOptions {
         ServerConfig.parseBytes(activationMaxBytes),
         detachedParallelism,
         ServerConfig.parseBytes(maxResponse));
+  }
+
+  /** The node's per-app call limits; throws IllegalArgumentException on a bad value. */
+  AppCallLimits.Defaults callLimits() {
+    return new AppCallLimits.Defaults(appMaxConcurrency, appMaxCallsPerMinute);
   }
 
   public List<String> forkdJvmOptions() {

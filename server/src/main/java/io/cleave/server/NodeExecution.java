@@ -15,8 +15,17 @@ import java.util.concurrent.CompletableFuture;
 public final class NodeExecution {
   private NodeExecution() {}
 
-  /** Starts forkd, then the invoker (blocking, on the composition's thread); stop undoes both. */
+  /** The same with the standard per-app call limits. */
   public static Execution.Factory factory(InvokerSettings settings, List<String> forkdJvmOptions) {
+    return factory(settings, AppCallLimits.Defaults.STANDARD, forkdJvmOptions);
+  }
+
+  /**
+   * Starts forkd, then the invoker (blocking, on the composition's thread); stop undoes both. Calls
+   * clients make on this node are held to {@code callLimits} per app.
+   */
+  static Execution.Factory factory(InvokerSettings settings, AppCallLimits.Defaults callLimits,
+      List<String> forkdJvmOptions) {
     return platform -> {
       ForkdClient client = new ForkdClient(platform.vertx(), ForkdProcess.socketOf(settings.dataDir()));
       ForkdProcess forkd;
@@ -54,7 +63,7 @@ public final class NodeExecution {
             .map(m -> new CallRouting.Candidate(m.apiUrl(), m.load())).toList());
         return null;
       }, false));
-      return Future.succeededFuture(new Execution(routed, invoker, invoker, () -> Future.fromCompletionStage(
+      return Future.succeededFuture(new Execution(new AppCallLimits(routed, callLimits), invoker, invoker, () -> Future.fromCompletionStage(
           // Closing blocks (draining detached calls, RocksDB), so it runs on a plain thread, not on Vert.x.
           CompletableFuture.runAsync(() -> {
             platform.vertx().cancelTimer(loadTimer);

@@ -100,7 +100,7 @@ public final class ServerCommand implements Callable<Integer> {
   Execution.Factory execution(ServerConfig cfg) {
     return NodeExecution.factory(executionOptions.settings(cfg.dataDir().toAbsolutePath().normalize(),
         cfg.members().size() > 1),
-        executionOptions.forkdJvmOptions());
+        executionOptions.callLimits(), executionOptions.forkdJvmOptions());
   }
 
   /** Runs the server alone (what `cleave server` runs), for programs that start servers as processes. */
