@@ -44,8 +44,12 @@ public final class ActivationStore implements ActivationLog, AutoCloseable {
     RocksDB.loadLibrary();
   }
 
-  /** How long and how many records are kept; the oldest go first. */
-  public record Retention(Duration maxAge, long maxRecords) {}
+  /**
+   * How long, how many and how many bytes of records (with their logs and index entries) are kept;
+   * the oldest go first. The byte budget is enforced as records are written, age and count every
+   * minute.
+   */
+  public record Retention(Duration maxAge, long maxRecords, long maxBytes) {}
 
   private record Entry(Activation activation, String logs) {}
 
@@ -70,13 +74,19 @@ public final class ActivationStore implements ActivationLog, AutoCloseable {
   private final long sweepTimer;
   /** Exact record count, touched only on the worker thread. */
   private long count;
+  /** Exact bytes of keys and values stored (see {@link #footprint}), touched only on the worker thread. */
+  private long storedBytes;
 
   private ActivationStore(Vertx vertx, Path dir, Retention retention) throws Exception {
     Files.createDirectories(dir);
     this.vertx = vertx;
     this.retention = retention;
-    this.cfOptions = new ColumnFamilyOptions();
-    this.dbOptions = new DBOptions().setCreateIfMissing(true).setCreateMissingColumnFamilies(true);
+    // Small memtables and a WAL cap relative to the budget, so deleted records leave the disk soon
+    // (RocksDB frees space when it flushes and compacts) rather than after 64 MB per family.
+    long buffer = Math.max(1L << 20, Math.min(64L << 20, retention.maxBytes() / 16));
+    this.cfOptions = new ColumnFamilyOptions().setWriteBufferSize(buffer);
+    this.dbOptions = new DBOptions().setCreateIfMissing(true).setCreateMissingColumnFamilies(true)
+        .setMaxTotalWalSize(Math.max(4 * buffer, retention.maxBytes() / 4));
     List<ColumnFamilyDescriptor> descriptors =
         List.of(
             new ColumnFamilyDescriptor(RocksDB.DEFAULT_COLUMN_FAMILY, cfOptions),
@@ -92,6 +102,13 @@ public final class ActivationStore implements ActivationLog, AutoCloseable {
     try (RocksIterator it = db.newIterator(byTime)) {
       for (it.seekToFirst(); it.isValid(); it.next()) {
         count++;
+      }
+    }
+    for (ColumnFamilyHandle family : handles) {
+      try (RocksIterator it = db.newIterator(family)) {
+        for (it.seekToFirst(); it.isValid(); it.next()) {
+          storedBytes += it.key().length + it.value().length;
+        }
       }
     }
     this.worker = vertx.createSharedWorkerExecutor("cleave-activations-" + dir.hashCode(), 1);
@@ -112,7 +129,11 @@ public final class ActivationStore implements ActivationLog, AutoCloseable {
     pending.add(new Entry(activation, callLogs == null ? "" : callLogs));
     if (flushScheduled.compareAndSet(false, true)) {
       // Records arriving within the delay share one write: fewer wake-ups next to the calls.
-      vertx.setTimer(FLUSH_DELAY_MS, t -> worker.executeBlocking(this::flush, false));
+      vertx.setTimer(FLUSH_DELAY_MS, t -> {
+        if (!closed) { // a record arriving as the store closes was written by close's own flush
+          worker.executeBlocking(this::flush, false);
+        }
+      });
     }
   }
 
@@ -154,6 +175,11 @@ public final class ActivationStore implements ActivationLog, AutoCloseable {
     return onWorker(this::sweepNow);
   }
 
+  /** The bytes of keys and values the store holds, as its byte budget counts them. */
+  Future<Long> storedBytes() {
+    return onWorker(() -> storedBytes);
+  }
+
   /** Runs on the store's worker after writing what is pending; refused once the store is closed. */
   private <T> Future<T> onWorker(java.util.concurrent.Callable<T> task) {
     return worker.executeBlocking(() -> {
@@ -171,7 +197,7 @@ public final class ActivationStore implements ActivationLog, AutoCloseable {
       return null;
     }
     try (WriteBatch batch = new WriteBatch()) {
-      Map<String, Activation> inBatch = new HashMap<>();
+      Map<String, Written> inBatch = new HashMap<>();
       Entry e;
       while ((e = pending.poll()) != null) {
         put(batch, e, inBatch);
@@ -180,26 +206,49 @@ public final class ActivationStore implements ActivationLog, AutoCloseable {
         db.write(writeOptions, batch);
       }
     }
+    if (storedBytes > retention.maxBytes()) {
+      sweepNow();
+    }
     return null;
   }
 
-  private void put(WriteBatch batch, Entry e, Map<String, Activation> inBatch) throws RocksDBException {
+  /** A record written in the current batch and the bytes it counts for. */
+  private record Written(Activation activation, long bytes) {}
+
+  private void put(WriteBatch batch, Entry e, Map<String, Written> inBatch) throws RocksDBException {
     Activation a = e.activation();
     byte[] id = bytes(a.id());
-    Activation previous = inBatch.put(a.id(), a);
+    byte[] record = StoredJson.write(a);
+    byte[] log = bytes(e.logs());
+    long bytes = footprint(id.length, record.length, log.length, bytes(a.fnId()).length);
+    Written previous = inBatch.put(a.id(), new Written(a, bytes));
     if (previous == null) {
       byte[] stored = db.get(records, id);
-      previous = stored == null ? null : StoredJson.read(stored, Activation.class);
+      if (stored != null) {
+        Activation old = StoredJson.read(stored, Activation.class);
+        byte[] oldLog = db.get(logs, id);
+        previous = new Written(old, footprint(id.length, stored.length, oldLog == null ? 0 : oldLog.length,
+            bytes(old.fnId()).length));
+      }
     }
     if (previous != null) {
-      deleteIndexes(batch, previous);
+      deleteIndexes(batch, previous.activation());
+      storedBytes -= previous.bytes();
     } else {
       count++;
     }
-    batch.put(records, id, StoredJson.write(a));
-    batch.put(logs, id, bytes(e.logs()));
+    storedBytes += bytes;
+    batch.put(records, id, record);
+    batch.put(logs, id, log);
     batch.put(byTime, timeKey(a.start(), id), bytes(a.fnId()));
     batch.put(byFn, fnKey(a.fnId(), a.start(), id), new byte[0]);
+  }
+
+  /** Keys and values of one record: the record and its logs by id, and its two index entries. */
+  private static long footprint(int id, int record, int logs, int fnId) {
+    long byTimeEntry = 8 + id + fnId;
+    long byFnEntry = fnId + 1 + 8 + id;
+    return id + record + id + logs + byTimeEntry + byFnEntry;
   }
 
   private void deleteIndexes(WriteBatch batch, Activation a) throws RocksDBException {
@@ -235,16 +284,22 @@ public final class ActivationStore implements ActivationLog, AutoCloseable {
   private int sweepNow() throws RocksDBException {
     long cutoff = Instant.now().minus(retention.maxAge()).toEpochMilli();
     int removed = 0;
+    long removedBytes = 0;
     try (RocksIterator it = db.newIterator(byTime);
         WriteBatch batch = new WriteBatch()) {
       for (it.seekToLast(); it.isValid(); it.prev()) {
         byte[] key = it.key();
         long startMillis = Long.MAX_VALUE - ByteBuffer.wrap(key).getLong();
-        if (startMillis >= cutoff && count - removed <= retention.maxRecords()) {
+        if (startMillis >= cutoff && count - removed <= retention.maxRecords()
+            && storedBytes - removedBytes <= retention.maxBytes()) {
           break;
         }
         byte[] id = Arrays.copyOfRange(key, 8, key.length);
         String fnId = new String(it.value(), StandardCharsets.UTF_8);
+        byte[] record = db.get(records, id);
+        byte[] log = db.get(logs, id);
+        removedBytes += footprint(id.length, record == null ? 0 : record.length, log == null ? 0 : log.length,
+            it.value().length);
         batch.delete(byTime, key);
         batch.delete(byFn, fnKey(fnId, Instant.ofEpochMilli(startMillis), id));
         batch.delete(records, id);
@@ -254,6 +309,7 @@ public final class ActivationStore implements ActivationLog, AutoCloseable {
       if (removed > 0) {
         db.write(writeOptions, batch);
         count -= removed;
+        storedBytes -= removedBytes;
       }
     }
     return removed;

@@ -1,6 +1,7 @@
 package io.cleave.invoker;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import io.cleave.common.bundle.BundleCopies;
 import io.cleave.common.bundle.BundleDigest;
 import io.cleave.common.bundle.BundleSource;
 import io.cleave.common.bundle.TarGzUnpacker;
@@ -12,11 +13,16 @@ import io.vertx.core.Vertx;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.time.Instant;
 import java.util.Arrays;
+import java.util.Comparator;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.stream.Stream;
 
 /**
  * Turns a function's code bundle into what forkd needs to start it: the bundle unpacked once per
@@ -24,8 +30,11 @@ import java.util.concurrent.ConcurrentHashMap;
  * the command from its {@code func.yaml} in Fn's Python form
  * ({@code entrypoint: /python/bin/fdk /function/func.py handler}; without one, {@code func.py} and
  * {@code handler}).
+ *
+ * <p>The unpacked copies are this node's to collect ({@link BundleCopies}): a copy's last use is
+ * its last launch here (or its unpacking).
  */
-final class FunctionCode {
+final class FunctionCode implements BundleCopies {
   /** How to start an instance of one function version. */
   record Launch(Path bundleDir, List<String> command, Map<String, String> env) {}
 
@@ -46,6 +55,8 @@ final class FunctionCode {
   private final Path unpackedRoot;
   /** Per bundle digest: its unpacked directory and entry point (bundles never change). */
   private final Map<String, Future<Map.Entry<Path, Entry>>> bundles = new ConcurrentHashMap<>();
+  /** Per bundle digest: when an instance was last launched from it on this node. */
+  private final Map<BundleDigest, Instant> lastLaunched = new ConcurrentHashMap<>();
 
   FunctionCode(Vertx vertx, BundleSource source, TarGzUnpacker unpacker, Path unpackedRoot) {
     this.vertx = vertx;
@@ -65,7 +76,11 @@ final class FunctionCode {
       return Future.failedFuture(
           new ApiError(502, "function image '" + fn.image() + "' is not a code bundle (" + BundleDigest.IMAGE_REPOSITORY + ":sha256-<hex>)"));
     }
-    Future<Map.Entry<Path, Entry>> bundle = bundles.computeIfAbsent(digest.hex(), hex -> prepare(digest));
+    Future<Map.Entry<Path, Entry>> bundle;
+    synchronized (lastLaunched) { // against a removal of the same copy (short: no disk work inside)
+      lastLaunched.put(digest, Instant.now());
+      bundle = bundles.computeIfAbsent(digest.hex(), hex -> prepare(digest));
+    }
     return bundle
         .onFailure(e -> bundles.remove(digest.hex(), bundle))
         .map(
@@ -107,6 +122,58 @@ final class FunctionCode {
                     e instanceof ApiError api && api.status() != 404
                         ? api
                         : new ApiError(502, "cannot load the code of bundle " + digest + ": " + message(e))));
+  }
+
+  @Override
+  public Map<BundleDigest, Instant> copies() throws IOException {
+    Map<BundleDigest, Instant> found = new HashMap<>();
+    if (!Files.isDirectory(unpackedRoot)) {
+      return found;
+    }
+    try (Stream<Path> dirs = Files.list(unpackedRoot)) {
+      for (Path dir : dirs.toList()) {
+        // Work directories of unpackings in progress (".unpack-...") are not copies yet.
+        BundleDigest.parse("sha256:" + dir.getFileName()).ifPresent(d -> {
+          Instant used = lastModified(dir);
+          Instant launched = lastLaunched.get(d);
+          found.put(d, launched != null && launched.isAfter(used) ? launched : used);
+        });
+      }
+    }
+    return found;
+  }
+
+  /**
+   * Forgets the copy and moves it aside under the same lock launches take, so no launch gets a
+   * directory being removed; the tree is deleted afterwards.
+   */
+  @Override
+  public boolean removeUnlessUsedSince(BundleDigest digest, Instant cutoff) throws IOException {
+    Path dir = unpackedRoot.resolve(digest.hex());
+    Path doomed = unpackedRoot.resolve(".remove-" + digest.hex() + "-" + UUID.randomUUID());
+    synchronized (lastLaunched) {
+      Instant launched = lastLaunched.get(digest);
+      if (!Files.isDirectory(dir) || lastModified(dir).isAfter(cutoff) || (launched != null && launched.isAfter(cutoff))) {
+        return false;
+      }
+      bundles.remove(digest.hex());
+      lastLaunched.remove(digest);
+      Files.move(dir, doomed, StandardCopyOption.ATOMIC_MOVE);
+    }
+    try (Stream<Path> tree = Files.walk(doomed)) {
+      for (Path p : tree.sorted(Comparator.reverseOrder()).toList()) {
+        Files.delete(p);
+      }
+    }
+    return true;
+  }
+
+  private static Instant lastModified(Path p) {
+    try {
+      return Files.getLastModifiedTime(p).toInstant();
+    } catch (IOException e) {
+      return Instant.now(); // just replaced or removed: treated as fresh, seen again at the next sweep
+    }
   }
 
   /** Reads func.yaml's entry point; the file must exist in the bundle. */

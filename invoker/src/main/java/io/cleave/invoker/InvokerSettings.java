@@ -16,6 +16,7 @@ import java.time.Duration;
  * @param logLimitBytes captured stdout+stderr kept per call
  * @param activationMaxAge activation records older than this are removed
  * @param activationMaxRecords at most this many activation records are kept
+ * @param activationMaxBytes at most this many bytes of activation records and their logs are kept
  * @param detachedParallelism detached calls run at most this many at once
  * @param maxResponseBytes largest answer accepted from a function
  */
@@ -30,6 +31,7 @@ public record InvokerSettings(
     int logLimitBytes,
     Duration activationMaxAge,
     long activationMaxRecords,
+    long activationMaxBytes,
     int detachedParallelism,
     long maxResponseBytes) {
 
@@ -37,7 +39,7 @@ public record InvokerSettings(
     if (memoryCapacityMb <= 0) {
       throw new IllegalArgumentException("node memory capacity must be positive");
     }
-    if (logLimitBytes < 0 || activationMaxRecords <= 0 || detachedParallelism <= 0 || maxResponseBytes <= 0) {
+    if (logLimitBytes < 0 || activationMaxRecords <= 0 || activationMaxBytes <= 0 || detachedParallelism <= 0 || maxResponseBytes <= 0) {
       throw new IllegalArgumentException("invoker limits must be positive");
     }
   }
@@ -55,6 +57,7 @@ public record InvokerSettings(
         64 * 1024,
         Duration.ofDays(7),
         1_000_000,
+        1024L * 1024 * 1024,
         8,
         16L * 1024 * 1024);
   }

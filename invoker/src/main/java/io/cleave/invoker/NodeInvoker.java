@@ -3,6 +3,7 @@ package io.cleave.invoker;
 import io.cleave.common.activation.Activation;
 import io.cleave.common.activation.ActivationLog;
 import io.cleave.common.activation.ActivationQuery;
+import io.cleave.common.bundle.BundleCopies;
 import io.cleave.common.bundle.BundleSource;
 import io.cleave.common.bundle.TarGzUnpacker;
 import io.cleave.common.bundle.UnpackLimits;
@@ -38,6 +39,7 @@ public final class NodeInvoker implements FunctionInvoker, ActivationLog, AutoCl
   private final ActivationStore activations;
   private final DetachedQueue detached;
   private final InstancePools pools;
+  private final FunctionCode code;
   /** Detached calls running here by call id, so a second delivery of one joins it; touched on the loop. */
   private final Map<String, Future<CallResult>> detachedRunning = new HashMap<>();
 
@@ -49,9 +51,10 @@ public final class NodeInvoker implements FunctionInvoker, ActivationLog, AutoCl
     InvokerMetrics metrics = new InvokerMetrics(registry);
     this.client = new InstanceClient(vertx, settings.maxResponseBytes());
     this.activations = ActivationStore.open(vertx, settings.dataDir().resolve("activations"),
-        new ActivationStore.Retention(settings.activationMaxAge(), settings.activationMaxRecords()));
+        new ActivationStore.Retention(settings.activationMaxAge(), settings.activationMaxRecords(),
+            settings.activationMaxBytes()));
     this.detached = DetachedQueue.open(vertx, settings.dataDir().resolve("queue"), settings.detachedParallelism());
-    FunctionCode code = new FunctionCode(vertx, bundles, new TarGzUnpacker(unpackLimits),
+    this.code = new FunctionCode(vertx, bundles, new TarGzUnpacker(unpackLimits),
         settings.dataDir().resolve("unpacked"));
     this.pools = new InstancePools(vertx, loop, settings, host, client, code, metrics, activations, clusterSeeds);
     metrics.queueDepthGauge(detached::depth);
@@ -94,6 +97,11 @@ public final class NodeInvoker implements FunctionInvoker, ActivationLog, AutoCl
    */
   public void fnChanged(String fnId, Optional<Fn> now) {
     loop.later(() -> pools.fnChanged(fnId, now.orElse(null)));
+  }
+
+  /** The bundles unpacked on this node, for the node to collect those no function uses any more. */
+  public BundleCopies unpackedBundles() {
+    return code;
   }
 
   /** This node's memory and instances as last counted, for the cluster's directory. Safe from any thread. */

@@ -56,7 +56,7 @@ class InstancePoolsTest {
     host = new InMemoryHost(vertx, Files.createDirectories(dir.resolve("host")));
     Path node = Files.createDirectories(dir.resolve("node"));
     InvokerSettings settings = new InvokerSettings(node, dir, "test-node", policy, capacityMb, capacityWait,
-        Duration.ofMinutes(10), 64 * 1024, Duration.ofDays(1), 10_000, 2, 1 << 20);
+        Duration.ofMinutes(10), 64 * 1024, Duration.ofDays(1), 10_000, 1L << 30, 2, 1 << 20);
     Path store = dir.resolve("bundles");
     invoker = NodeInvoker.open(vertx, settings, host, digest -> Future.succeededFuture(store.resolve(digest.hex() + ".tar.gz")),
         UnpackLimits.DEFAULT, registry);

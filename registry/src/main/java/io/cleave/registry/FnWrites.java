@@ -16,15 +16,18 @@ import static io.cleave.registry.RegistryValues.*;
 /** Writes of functions: create, update, delete (which takes the function's triggers with it). Blocking. */
 final class FnWrites extends RegistryWrites {
   private final TriggerWrites triggerWrites;
+  private final AppBundleQuota quota;
 
-  FnWrites(RegistryMaps maps, TriggerWrites triggerWrites) {
+  FnWrites(RegistryMaps maps, TriggerWrites triggerWrites, AppBundleQuota quota) {
     super(maps);
     this.triggerWrites = triggerWrites;
+    this.quota = quota;
   }
 
   /**
    * Creates a function. A non-empty image must be a bundle reference whose bundle {@code bundleHeld}
-   * says this cluster holds (blocking calls are fine there); an empty one is allowed: the function
+   * says this cluster holds (blocking calls are fine there) and fit the app's bundle quota; an
+   * empty one is allowed: the function
    * then has no code until its bundle is uploaded ({@code cleave deploy} creates, then uploads).
    */
   Fn createFn(FnPatch p, Predicate<BundleDigest> bundleHeld) {
@@ -56,8 +59,12 @@ final class FnWrites extends RegistryWrites {
     Fn fn = new Fn(Ulid.next(), p.name(), p.appId(), image, memory, timeout, idle, concurrency, frozen(config),
         frozen(annotations), now, now);
     withLock(apps, p.appId(), () -> {
-      if (apps.get(p.appId()) == null) {
+      App app = apps.get(p.appId());
+      if (app == null) {
         throw new ApiError(404, "App not found");
+      }
+      if (!image.isEmpty()) {
+        quota.check(app.name(), view.fnsOfApp(app.id()), null, image);
       }
       String key = fnKey(fn.appId(), fn.name());
       String existing = fnNames.get(key);
@@ -89,6 +96,9 @@ final class FnWrites extends RegistryWrites {
       Fn cur = found(fns.get(id), "Fn not found");
       // As in Fn: name and app_id are not changed by an update; zero or absent means "keep".
       String image = p.image() == null || p.image().isEmpty() ? cur.image() : p.image();
+      if (!image.equals(cur.image())) {
+        quota.check(found(apps.get(cur.appId()), "App not found").name(), view.fnsOfApp(cur.appId()), id, image);
+      }
       int memory = keep(p.memory(), cur.memory());
       int timeout = keep(p.timeout(), cur.timeout());
       int idle = keep(p.idleTimeout(), cur.idleTimeout());

@@ -17,14 +17,17 @@ import io.cleave.common.json.Json;
 import io.cleave.common.model.App;
 import io.cleave.common.model.Fn;
 import io.cleave.common.model.Trigger;
+import io.cleave.registry.bundle.BundleSizes;
 import io.cleave.registry.cluster.ClusterMember;
 import io.cleave.registry.cluster.HazelcastMembership;
 import io.cleave.registry.cluster.Membership;
 import java.nio.charset.StandardCharsets;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.function.BiConsumer;
 import java.util.function.Consumer;
@@ -67,7 +70,7 @@ public final class Registry implements AppRegistry, FnRegistry, TriggerRegistry,
   private final FnWrites fnWrites;
   private final TriggerWrites triggerWrites;
 
-  private Registry(RegistryDb db, ClusterMember member, Map<String, RocksMapStore<?>> stores) {
+  private Registry(RegistryDb db, ClusterMember member, Map<String, RocksMapStore<?>> stores, AppBundleQuota quota) {
     this.db = db;
     this.member = member;
     HazelcastInstance hz = member.hazelcast();
@@ -101,7 +104,7 @@ public final class Registry implements AppRegistry, FnRegistry, TriggerRegistry,
     }
     RegistryMaps maps = new RegistryMaps(apps, fns, triggers, appNames, fnNames, triggerNames, triggerSources, view);
     this.triggerWrites = new TriggerWrites(maps);
-    this.fnWrites = new FnWrites(maps, triggerWrites);
+    this.fnWrites = new FnWrites(maps, triggerWrites, quota);
     this.appWrites = new AppWrites(maps, triggerWrites);
     triggerWrites.reindexNames();
   }
@@ -117,9 +120,10 @@ public final class Registry implements AppRegistry, FnRegistry, TriggerRegistry,
 
   /**
    * Opens the registry of this server: RocksDB under {@code <data>/registry} and this process's
-   * Hazelcast member, loading everything stored before it returns.
+   * Hazelcast member, loading everything stored before it returns. {@code bundleSizes} weighs the
+   * bundles an app's functions use against its quota.
    */
-  public static Registry open(ServerConfig cfg) {
+  public static Registry open(ServerConfig cfg, BundleSizes bundleSizes) {
     RegistryDb db = new RegistryDb(cfg.dataDir().resolve("registry"), MAPS);
     try {
       Map<String, RocksMapStore<?>> stores = new LinkedHashMap<>();
@@ -133,7 +137,8 @@ public final class Registry implements AppRegistry, FnRegistry, TriggerRegistry,
       ClusterMember member = ClusterMember.start(cfg, new LinkedHashMap<>(stores),
           List.of(App.class, Fn.class, Trigger.class));
       try {
-        return new Registry(db, member, stores);
+        return new Registry(db, member, stores,
+            new AppBundleQuota(cfg.bundleStorage().appQuotaBytes(), bundleSizes));
       } catch (RuntimeException e) {
         member.close();
         throw e;
@@ -150,6 +155,15 @@ public final class Registry implements AppRegistry, FnRegistry, TriggerRegistry,
    */
   public void onFnChange(BiConsumer<String, Optional<Fn>> listener) {
     fnListeners.add(listener);
+  }
+
+  /** The bundles this member's view of the registry has functions using. */
+  public Set<BundleDigest> referencedBundles() {
+    Set<BundleDigest> used = new HashSet<>();
+    for (Fn f : view.allFns()) {
+      BundleDigest.fromImage(f.image()).ifPresent(used::add);
+    }
+    return used;
   }
 
   public HazelcastInstance hazelcast() {

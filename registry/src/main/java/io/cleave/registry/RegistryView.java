@@ -163,6 +163,17 @@ final class RegistryView {
     return m == null ? new Page<>(List.of(), null) : page(m, name, cursor, perPage, f -> true);
   }
 
+  /** Every function of the app, in no particular order. */
+  List<Fn> fnsOfApp(String appId) {
+    var m = fnsByApp.get(appId);
+    return m == null ? List.of() : List.copyOf(m.values());
+  }
+
+  /** Every function this member knows of. */
+  List<Fn> allFns() {
+    return List.copyOf(fns.values());
+  }
+
   Page<Trigger> listTriggers(String appId, String fnId, String name, String cursor, int perPage) {
     var m = triggersByApp.get(appId);
     if (m == null) {

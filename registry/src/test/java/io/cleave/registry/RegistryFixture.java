@@ -23,8 +23,8 @@ public final class RegistryFixture implements AutoCloseable {
 
   private RegistryFixture(ServerConfig config) {
     this.config = config;
-    this.registry = Registry.open(config);
     this.bundles = new BundleStore(config.dataDir(), config.unpackLimits());
+    this.registry = Registry.open(config, bundles);
   }
 
   public static RegistryFixture open() {
@@ -68,7 +68,7 @@ public final class RegistryFixture implements AutoCloseable {
   /** Closes the registry and opens it again from what it kept on disk. */
   public Registry reopen() {
     registry.close();
-    registry = Registry.open(config);
+    registry = Registry.open(config, bundles);
     return registry;
   }
 

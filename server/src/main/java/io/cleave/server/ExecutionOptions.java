@@ -42,9 +42,23 @@ public final class ExecutionOptions {
       description = "most activation records kept (env CLEAVE_ACTIVATION_MAX, default ${DEFAULT-VALUE})")
   long activationMax;
 
+  @Option(names = "--activation-max-bytes", defaultValue = "${env:CLEAVE_ACTIVATION_MAX_BYTES:-1g}",
+      description = "most bytes of activation records and logs kept, oldest dropped first (env CLEAVE_ACTIVATION_MAX_BYTES, default ${DEFAULT-VALUE})")
+  String activationMaxBytes;
+
   @Option(names = "--detached-parallelism", defaultValue = "${env:CLEAVE_DETACHED_PARALLELISM:-8}",
       description = "detached calls run at once (env CLEAVE_DETACHED_PARALLELISM, default ${DEFAULT-VALUE})")
   int detachedParallelism;
+
+  @Option(names = "--app-max-concurrency", defaultValue = "${env:CLEAVE_APP_MAX_CONCURRENCY:-200}",
+      description = "calls of one app this node accepted running at once, unless the app's annotation"
+          + " cleave.io/max-concurrency says otherwise (env CLEAVE_APP_MAX_CONCURRENCY, default ${DEFAULT-VALUE})")
+  int appMaxConcurrency;
+
+  @Option(names = "--app-max-calls-per-minute", defaultValue = "${env:CLEAVE_APP_MAX_CALLS_PER_MINUTE:-60000}",
+      description = "calls of one app this node accepts per minute, unless the app's annotation"
+          + " cleave.io/max-calls-per-minute says otherwise (env CLEAVE_APP_MAX_CALLS_PER_MINUTE, default ${DEFAULT-VALUE})")
+  int appMaxCallsPerMinute;
 
   @Option(names = "--max-response", defaultValue = "${env:CLEAVE_MAX_RESPONSE:-16m}",
       description = "largest answer accepted from a function (env CLEAVE_MAX_RESPONSE, default ${DEFAULT-VALUE})")
@@ -79,8 +93,14 @@ public final class ExecutionOptions {
         (int) logLimit,
         InvokerSettings.parseDuration(activationRetention),
         activationMax,
+        ServerConfig.parseBytes(activationMaxBytes),
         detachedParallelism,
         ServerConfig.parseBytes(maxResponse));
+  }
+
+  /** The node's per-app call limits; throws IllegalArgumentException on a bad value. */
+  AppCallLimits.Defaults callLimits() {
+    return new AppCallLimits.Defaults(appMaxConcurrency, appMaxCallsPerMinute);
   }
 
   public List<String> forkdJvmOptions() {

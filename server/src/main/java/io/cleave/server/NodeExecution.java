@@ -15,8 +15,17 @@ import java.util.concurrent.CompletableFuture;
 public final class NodeExecution {
   private NodeExecution() {}
 
-  /** Starts forkd, then the invoker (blocking, on the composition's thread); stop undoes both. */
+  /** The same with the standard per-app call limits. */
   public static Execution.Factory factory(InvokerSettings settings, List<String> forkdJvmOptions) {
+    return factory(settings, AppCallLimits.Defaults.STANDARD, forkdJvmOptions);
+  }
+
+  /**
+   * Starts forkd, then the invoker (blocking, on the composition's thread); stop undoes both. Calls
+   * clients make on this node are held to {@code callLimits} per app.
+   */
+  static Execution.Factory factory(InvokerSettings settings, AppCallLimits.Defaults callLimits,
+      List<String> forkdJvmOptions) {
     return platform -> {
       ForkdClient client = new ForkdClient(platform.vertx(), ForkdProcess.socketOf(settings.dataDir()));
       ForkdProcess forkd;
@@ -40,6 +49,8 @@ public final class NodeExecution {
         return Future.failedFuture(e);
       }
       platform.registry().onFnChange(invoker::fnChanged);
+      BundleCollector unpackedCollector = new BundleCollector(platform.vertx(), platform.registry()::referencedBundles,
+          invoker.unpackedBundles(), platform.config().bundleStorage().unreferencedGrace());
       ForwardingInvoker routed = new ForwardingInvoker(platform.vertx(), invoker, platform.config().clusterSecret());
       // Queued detached calls run where a synchronous call would: here, or on a member with room.
       invoker.resumeDetached(routed);
@@ -52,10 +63,11 @@ public final class NodeExecution {
             .map(m -> new CallRouting.Candidate(m.apiUrl(), m.load())).toList());
         return null;
       }, false));
-      return Future.succeededFuture(new Execution(routed, invoker, invoker, () -> Future.fromCompletionStage(
+      return Future.succeededFuture(new Execution(new AppCallLimits(routed, callLimits), invoker, invoker, () -> Future.fromCompletionStage(
           // Closing blocks (draining detached calls, RocksDB), so it runs on a plain thread, not on Vert.x.
           CompletableFuture.runAsync(() -> {
             platform.vertx().cancelTimer(loadTimer);
+            unpackedCollector.close();
             try {
               invoker.close();
             } finally {

@@ -1,7 +1,9 @@
 package io.cleave.server;
 
 import io.cleave.common.bundle.UnpackLimits;
+import io.cleave.common.config.BundleStorage;
 import io.cleave.common.config.ServerConfig;
+import io.cleave.invoker.InvokerSettings;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.List;
@@ -69,6 +71,14 @@ public final class ServerCommand implements Callable<Integer> {
       description = "most entries in a bundle (env CLEAVE_MAX_BUNDLE_ENTRIES, default ${DEFAULT-VALUE})")
   int maxBundleEntries;
 
+  @Option(names = "--app-bundle-quota", defaultValue = "${env:CLEAVE_APP_BUNDLE_QUOTA:-1g}",
+      description = "most bytes of distinct bundles one app's functions may use (env CLEAVE_APP_BUNDLE_QUOTA, default ${DEFAULT-VALUE})")
+  String appBundleQuota;
+
+  @Option(names = "--bundle-grace", defaultValue = "${env:CLEAVE_BUNDLE_GRACE:-10m}",
+      description = "a bundle no function uses is removed after this long (env CLEAVE_BUNDLE_GRACE, default ${DEFAULT-VALUE})")
+  String bundleGrace;
+
   @Option(names = "--http-instances", defaultValue = "${env:CLEAVE_HTTP_INSTANCES:-0}",
       description = "HTTP server instances (event loops); 0 means one per core (env CLEAVE_HTTP_INSTANCES)")
   int httpInstances;
@@ -80,7 +90,8 @@ public final class ServerCommand implements Callable<Integer> {
     return new ServerConfig(host, port, dataDir, clusterName, clusterHost, clusterPort, memberList,
         ServerConfig.parseBytes(maxInvokeBody), ServerConfig.parseBytes(maxApiBody), ServerConfig.parseBytes(maxBundle),
         new UnpackLimits(ServerConfig.parseBytes(maxUnpacked), maxBundleEntries),
-        httpInstances > 0 ? httpInstances : Math.max(1, Runtime.getRuntime().availableProcessors()), clusterSecret);
+        httpInstances > 0 ? httpInstances : Math.max(1, Runtime.getRuntime().availableProcessors()), clusterSecret,
+        new BundleStorage(ServerConfig.parseBytes(appBundleQuota), InvokerSettings.parseDuration(bundleGrace)));
   }
 
   @Mixin ExecutionOptions executionOptions;
@@ -89,7 +100,7 @@ public final class ServerCommand implements Callable<Integer> {
   Execution.Factory execution(ServerConfig cfg) {
     return NodeExecution.factory(executionOptions.settings(cfg.dataDir().toAbsolutePath().normalize(),
         cfg.members().size() > 1),
-        executionOptions.forkdJvmOptions());
+        executionOptions.callLimits(), executionOptions.forkdJvmOptions());
   }
 
   /** Runs the server alone (what `cleave server` runs), for programs that start servers as processes. */

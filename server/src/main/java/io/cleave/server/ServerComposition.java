@@ -26,12 +26,14 @@ public final class ServerComposition implements AutoCloseable {
   private final Execution execution;
   private final ServerConfig config;
   private final BundleStore bundles;
+  private final BundleCollector bundleCollector;
   private boolean closed;
 
   private ServerComposition(ServerConfig config, Vertx vertx, Registry registry, Gateway gateway, Execution execution,
-      BundleStore bundles) {
+      BundleStore bundles, BundleCollector bundleCollector) {
     this.config = config;
     this.bundles = bundles;
+    this.bundleCollector = bundleCollector;
     this.vertx = vertx;
     this.registry = registry;
     this.gateway = gateway;
@@ -47,12 +49,12 @@ public final class ServerComposition implements AutoCloseable {
     Files.setPosixFilePermissions(data, PosixFilePermissions.fromString("rwx------"));
     ServerConfig config = new ServerConfig(cfg.host(), cfg.port(), data, cfg.clusterName(), cfg.clusterHost(),
         cfg.clusterPort(), cfg.members(), cfg.invokeBodyLimit(), cfg.apiBodyLimit(), cfg.bundleLimit(),
-        cfg.unpackLimits(), cfg.httpInstances(), cfg.clusterSecret());
-    Registry registry = Registry.open(config);
+        cfg.unpackLimits(), cfg.httpInstances(), cfg.clusterSecret(), cfg.bundleStorage());
+    BundleStore bundles = new BundleStore(data, config.unpackLimits());
+    Registry registry = Registry.open(config, bundles);
     Vertx vertx = Vertx.vertx(new VertxOptions().setPreferNativeTransport(true));
     Execution execution = null;
     try {
-      BundleStore bundles = new BundleStore(data, config.unpackLimits());
       PrometheusMeterRegistry metrics = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
       Platform platform = new Platform(vertx, config, registry, bundles, metrics);
       execution = executionFactory == null ? null
@@ -63,7 +65,9 @@ public final class ServerComposition implements AutoCloseable {
               execution == null ? null : execution.activations(), metrics, version))
           .toCompletionStage().toCompletableFuture().get(60, TimeUnit.SECONDS);
       bundles.share(vertx, registry.hazelcast(), config.apiUrl(gateway.port()), config.bundleLimit());
-      return new ServerComposition(config, vertx, registry, gateway, execution, bundles);
+      BundleCollector collector = new BundleCollector(vertx, registry::referencedBundles, bundles,
+          config.bundleStorage().unreferencedGrace());
+      return new ServerComposition(config, vertx, registry, gateway, execution, bundles, collector);
     } catch (Exception | Error e) {
       if (execution != null && execution.stop() != null) {
         execution.stop().get().toCompletionStage().toCompletableFuture().get(60, TimeUnit.SECONDS);
@@ -102,6 +106,7 @@ public final class ServerComposition implements AutoCloseable {
       return;
     }
     closed = true;
+    bundleCollector.close();
     try {
       gateway.stop().toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
       if (execution != null && execution.stop() != null) {

@@ -100,7 +100,8 @@ class ExecutionEndToEndTest {
   static InvokerSettings settings(Path dataDir, Policy policy, int detachedParallelism) {
     InvokerSettings d = InvokerSettings.defaults(dataDir, ExecutionOptions.cleaveHome());
     return new InvokerSettings(dataDir, d.cleaveHome(), "e2e-node", policy, 2048, Duration.ofSeconds(3),
-        Duration.ofMinutes(10), 64 * 1024, Duration.ofDays(7), 100_000, detachedParallelism, 16L * 1024 * 1024);
+        Duration.ofMinutes(10), 64 * 1024, Duration.ofDays(7), 100_000, 1L << 30,
+        detachedParallelism, 16L * 1024 * 1024);
   }
 
   @AfterAll

@@ -70,23 +70,28 @@ final class PlatformClient {
     ObjectNode fn = JSON.createObjectNode().put("name", name).put("app_id", appId);
     settings.forEach((k, v) -> fn.set(k, JSON.valueToTree(v)));
     String id = json("POST", "/v2/fns", fn).get("id").asText();
-    HttpRequest put = HttpRequest.newBuilder(URI.create(base + "/cleave/v1/fns/" + id + "/bundle"))
+    HttpResponse<String> r = uploadBundle(id, files);
+    if (r.statusCode() != 200) {
+      throw new AssertionError("bundle upload answered " + r.statusCode() + ": " + r.body());
+    }
+    return id;
+  }
+
+  /** Uploads the files as the function's code bundle ({@code PUT /cleave/v1/fns/{id}/bundle}). */
+  HttpResponse<String> uploadBundle(String fnId, Map<String, String> files) {
+    HttpRequest put = HttpRequest.newBuilder(URI.create(base + "/cleave/v1/fns/" + fnId + "/bundle"))
         .timeout(Duration.ofSeconds(60))
         .header("Content-Type", "application/gzip")
         .PUT(HttpRequest.BodyPublishers.ofByteArray(TarGzBundle.ofText(files)))
         .build();
     try {
-      HttpResponse<String> r = http.send(put, HttpResponse.BodyHandlers.ofString());
-      if (r.statusCode() != 200) {
-        throw new AssertionError("bundle upload answered " + r.statusCode() + ": " + r.body());
-      }
+      return http.send(put, HttpResponse.BodyHandlers.ofString());
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       throw new IllegalStateException(e);
     }
-    return id;
   }
 
   /** Polls the scrape (gauges refresh every second) until the sample satisfies the condition (20 s at most). */

@@ -31,6 +31,8 @@ import org.apache.commons.compress.archivers.tar.TarArchiveInputStream;
  * directory or exhaust the disk: absolute paths, {@code ..} segments, symbolic links resolving
  * outside the tree, hard links to anything but an earlier regular file of the same archive,
  * entries under a symbolic link, device files, fifos, and more data or entries than the limits.
+ * Names are bounded (PATH_MAX, NAME_MAX, depth) and so are the headers that carry them, before
+ * their data is read ({@link TarHeaderGuard}).
  * The same checks run whether the archive is only verified or really unpacked.
  */
 public final class TarGzUnpacker {
@@ -91,13 +93,14 @@ public final class TarGzUnpacker {
     byte[] buf = new byte[64 * 1024];
     try (InputStream raw = Files.newInputStream(archive);
         InputStream gz = new GZIPInputStream(new BufferedInputStream(raw, 64 * 1024), 64 * 1024);
-        TarArchiveInputStream tar = new TarArchiveInputStream(gz)) {
+        TarArchiveInputStream tar = new TarArchiveInputStream(new TarHeaderGuard(gz))) {
       TarArchiveEntry entry;
       while ((entry = nextEntry(tar)) != null) {
         entries++;
         if (entries > limits.maxEntries()) {
           throw new ArchiveRejectedException("archive has more than " + limits.maxEntries() + " entries");
         }
+        EntryNameBounds.check("entry name", entry.getName());
         String name = normalise(entry.getName());
         if (name.isEmpty()) {
           continue; // the archive's own root "./"
@@ -111,6 +114,9 @@ public final class TarGzUnpacker {
         }
         if (entry.isSymbolicLink()) {
           String target = entry.getLinkName();
+          if (target != null) {
+            EntryNameBounds.check("link target of '" + name + "'", target);
+          }
           if (target == null || target.isEmpty() || target.startsWith("/") || target.indexOf('\0') >= 0) {
             throw new ArchiveRejectedException(
                 "archive entry '" + name + "' is a symbolic link to an absolute or empty path");
@@ -128,6 +134,7 @@ public final class TarGzUnpacker {
             Files.createSymbolicLink(at, Path.of(target));
           }
         } else if (entry.isLink()) {
+          EntryNameBounds.check("link target of '" + name + "'", entry.getLinkName());
           String target;
           try {
             target = normalise(entry.getLinkName());
@@ -205,6 +212,8 @@ public final class TarGzUnpacker {
   private static TarArchiveEntry nextEntry(TarArchiveInputStream tar) throws IOException {
     try {
       return tar.getNextEntry();
+    } catch (ArchiveRejectedException e) {
+      throw e; // a bound TarHeaderGuard enforced, already worded
     } catch (IOException e) {
       throw new ArchiveRejectedException("not a valid tar archive (" + e.getMessage() + ")", e);
     }

@@ -99,4 +99,44 @@ class TarGzUnpackerTest {
     Path p = write(new Archives().file("a/b/c.py", "x").symlink("a/b/up", "../../a").bytes());
     assertEquals(1, unpacker.verify(p).files());
   }
+
+  /**
+   * A GNU long-name header claiming 600 MB (its data deflates to ~600 KB): refused from the header
+   * alone, before the tar reader buffers the name. The old reader allocated gigabytes here.
+   */
+  @Test
+  void hugeGnuLongNameRefusedBeforeItsDataIsRead() throws IOException {
+    long claimed = 600L * 1024 * 1024;
+    Path p = write(HostileTars.gnuLongName(claimed));
+    assertTrue(Files.size(p) < 2 * 1024 * 1024, "a small upload: " + Files.size(p));
+    com.sun.management.ThreadMXBean threads =
+        (com.sun.management.ThreadMXBean) java.lang.management.ManagementFactory.getThreadMXBean();
+    long allocatedBefore = threads.getCurrentThreadAllocatedBytes();
+    long started = System.nanoTime();
+    ArchiveRejectedException e = assertThrows(ArchiveRejectedException.class, () -> unpacker.verify(p));
+    long tookMs = (System.nanoTime() - started) / 1_000_000;
+    long allocated = threads.getCurrentThreadAllocatedBytes() - allocatedBefore;
+    assertEquals("archive has a GNU long name header of " + claimed + " bytes, more than PATH_MAX (4096 bytes)",
+        e.getMessage());
+    assertTrue(allocated < 8L * 1024 * 1024, "allocated " + allocated + " bytes");
+    assertTrue(tookMs < 2000, "took " + tookMs + " ms");
+  }
+
+  @Test
+  void oversizedPaxHeaderRefused() throws IOException {
+    assertRefused(HostileTars.paxHeader(1024 * 1024), "PAX extended header of 1048576 bytes, more than the limit of 65536");
+    assertRefused(HostileTars.paxRecord("size", "100"), "overriding an entry's size");
+    assertRefused(HostileTars.paxRecord("GNU.sparse.size", "100"), "sparse file");
+  }
+
+  @Test
+  void namesBoundedByPathMaxNameMaxAndDepth() throws IOException {
+    assertRefused(new Archives().file("d/" + "n".repeat(256), "x").bytes(), "longer than NAME_MAX (255 bytes)");
+    assertRefused(new Archives().file("a/".repeat(129) + "f", "x").bytes(), "130 levels deep, more than the limit of 128");
+    assertRefused(new Archives().file(("d".repeat(200) + "/").repeat(21) + "f", "x").bytes(),
+        "longer than PATH_MAX (4096 bytes)");
+    assertRefused(new Archives().file("a", "x").symlink("l", "b/".repeat(2049)).bytes(), "link target of 'l'");
+    Path ok = write(new Archives().file("d/" + "n".repeat(255), "x").file("a/".repeat(127) + "f", "x").bytes());
+    assertEquals(2, unpacker.verify(ok).files());
+  }
 }

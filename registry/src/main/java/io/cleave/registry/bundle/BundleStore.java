@@ -7,7 +7,9 @@ import io.cleave.common.bundle.TarGzUnpacker;
 import io.cleave.common.bundle.UnpackLimits;
 import io.cleave.common.error.ApiError;
 import com.hazelcast.core.HazelcastInstance;
+import com.hazelcast.map.IMap;
 import com.hazelcast.multimap.MultiMap;
+import io.cleave.common.bundle.BundleCopies;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.file.OpenOptions;
@@ -30,6 +32,10 @@ import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.nio.file.attribute.FileTime;
+import java.time.Instant;
+import java.util.HashMap;
+import java.util.OptionalLong;
 import java.util.UUID;
 import java.util.stream.Stream;
 
@@ -40,19 +46,28 @@ import java.util.stream.Stream;
  *
  * <p>Once {@link #share shared}, the store announces the bundles it holds in a cluster-wide map
  * (digest → base URLs of the members holding it), and {@link #archive} fetches a bundle this
- * member lacks from one of them ({@code GET /cleave/v1/bundles/sha256:<hex>}), checking its digest.
+ * member lacks from one of them ({@code GET /cleave/v1/bundles/sha256:<hex>}), checking its digest,
+ * and each bundle's size (digest → bytes) for the apps' bundle quotas.
+ *
+ * <p>A bundle file's modification time is when it was last filed here (an upload of content already
+ * stored touches it), so {@link #removeUnlessUsedSince} never takes a bundle an upload just filed.
  */
-public final class BundleStore implements BundleFiles, BundleSource {
+public final class BundleStore implements BundleFiles, BundleSource, BundleCopies, BundleSizes {
   static final String HOLDERS = "bundle-holders";
+  static final String SIZES = "bundle-sizes";
+  private static final String SUFFIX = ".tar.gz";
 
   private final Path byDigest;
   private final Path incoming;
   private final TarGzUnpacker unpacker;
   private final Map<BundleDigest, Future<Path>> fetching = new ConcurrentHashMap<>();
+  /** Held while a bundle file is filed, touched or removed, so filing and collecting never interleave. */
+  private final Object filing = new Object();
   private volatile Peers peers;
 
   /** How this member reaches the others' bundles. */
-  private record Peers(Vertx vertx, HttpClient client, MultiMap<String, String> holders, String selfUrl, long maxBytes) {}
+  private record Peers(Vertx vertx, HttpClient client, MultiMap<String, String> holders, IMap<String, Long> sizes,
+      String selfUrl, long maxBytes) {}
 
   public BundleStore(Path dataDir, UnpackLimits limits) {
     Path root = dataDir.resolve("bundles");
@@ -81,7 +96,7 @@ public final class BundleStore implements BundleFiles, BundleSource {
 
   @Override
   public Path path(BundleDigest digest) {
-    return byDigest.resolve(digest.hex() + ".tar.gz");
+    return byDigest.resolve(digest.hex() + SUFFIX);
   }
 
   @Override
@@ -116,18 +131,23 @@ public final class BundleStore implements BundleFiles, BundleSource {
         throw new ArchiveRejectedException("archive contains no files");
       }
       Path target = path(digest);
-      if (!Files.exists(target)) {
-        try {
-          Files.move(upload, target, StandardCopyOption.ATOMIC_MOVE);
-        } catch (FileAlreadyExistsException | AtomicMoveNotSupportedException e) {
-          if (!Files.exists(target)) {
-            throw e;
+      synchronized (filing) {
+        if (Files.exists(target)) {
+          Files.setLastModifiedTime(target, FileTime.from(Instant.now()));
+        } else {
+          try {
+            Files.move(upload, target, StandardCopyOption.ATOMIC_MOVE);
+          } catch (FileAlreadyExistsException | AtomicMoveNotSupportedException e) {
+            if (!Files.exists(target)) {
+              throw e;
+            }
           }
         }
       }
       Peers p = peers;
       if (p != null) {
         p.holders().put(digest.hex(), p.selfUrl());
+        p.sizes().set(digest.hex(), Files.size(target));
       }
       return summary;
     } finally {
@@ -142,17 +162,71 @@ public final class BundleStore implements BundleFiles, BundleSource {
    */
   public void share(Vertx vertx, HazelcastInstance hz, String selfUrl, long maxBytes) throws IOException {
     MultiMap<String, String> holders = hz.getMultiMap(HOLDERS);
+    IMap<String, Long> sizes = hz.getMap(SIZES);
     HttpClient client = vertx.createHttpClient(new HttpClientOptions().setConnectTimeout(5000).setIdleTimeout(60));
+    for (BundleDigest d : copies().keySet()) {
+      holders.put(d.hex(), selfUrl);
+      sizes.set(d.hex(), Files.size(path(d)));
+    }
+    peers = new Peers(vertx, client, holders, sizes, selfUrl, maxBytes);
+  }
+
+  /**
+   * The bundle's size in bytes: of this member's copy, else as the member that stored it announced
+   * it; empty when no member announced it. Blocking (may ask the cluster).
+   */
+  @Override
+  public OptionalLong bytes(BundleDigest digest) {
+    try {
+      return OptionalLong.of(Files.size(path(digest)));
+    } catch (IOException e) {
+      Peers p = peers;
+      Long announced = p == null ? null : p.sizes().get(digest.hex());
+      return announced == null ? OptionalLong.empty() : OptionalLong.of(announced);
+    }
+  }
+
+  @Override
+  public Map<BundleDigest, Instant> copies() throws IOException {
+    Map<BundleDigest, Instant> found = new HashMap<>();
     try (Stream<Path> local = Files.list(byDigest)) {
       for (Path p : local.toList()) {
         String name = p.getFileName().toString();
-        if (name.endsWith(".tar.gz")) {
-          BundleDigest.parse("sha256:" + name.substring(0, name.length() - ".tar.gz".length()))
-              .ifPresent(d -> holders.put(d.hex(), selfUrl));
+        if (name.endsWith(SUFFIX)) {
+          BundleDigest.parse("sha256:" + name.substring(0, name.length() - SUFFIX.length()))
+              .ifPresent(d -> found.put(d, lastModified(p)));
         }
       }
     }
-    peers = new Peers(vertx, client, holders, selfUrl, maxBytes);
+    return found;
+  }
+
+  /** Removes this member's copy and its announcement; the size stays known while another member holds it. */
+  @Override
+  public boolean removeUnlessUsedSince(BundleDigest digest, Instant cutoff) throws IOException {
+    Path file = path(digest);
+    synchronized (filing) {
+      if (!Files.exists(file) || lastModified(file).isAfter(cutoff)) {
+        return false;
+      }
+      Files.delete(file);
+    }
+    Peers p = peers;
+    if (p != null) {
+      p.holders().remove(digest.hex(), p.selfUrl());
+      if (p.holders().get(digest.hex()).isEmpty()) {
+        p.sizes().delete(digest.hex());
+      }
+    }
+    return true;
+  }
+
+  private static Instant lastModified(Path p) {
+    try {
+      return Files.getLastModifiedTime(p).toInstant();
+    } catch (IOException e) {
+      return Instant.now(); // just removed or replaced: treat as fresh, the next sweep sees it again
+    }
   }
 
   @Override
