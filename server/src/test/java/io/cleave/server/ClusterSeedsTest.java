@@ -39,7 +39,8 @@ class ClusterSeedsTest {
 
   @BeforeAll
   static void start() throws Exception {
-    nodes = ClusterNodes.start(data, "", new ClusterNodes.Node("node-1", Policy.REMOTE_FORK, 2048),
+    // Both nodes have room for every call: none is forwarded, each runs where it was sent.
+    nodes = ClusterNodes.start(data, "seeds-test-secret", new ClusterNodes.Node("node-1", Policy.REMOTE_FORK, 2048),
         new ClusterNodes.Node("node-2", Policy.REMOTE_FORK, 2048));
     one = nodes.get(0);
     two = nodes.get(1);
