@@ -47,6 +47,7 @@ final class Forkd implements AutoCloseable {
   private final SeedSnapshots snapshots;
   private final RemoteForkStats stats = new RemoteForkStats();
   private final Map<String, Instance> instances = new ConcurrentHashMap<>();
+  private final OutputRotation outputs;
 
   private Forkd(ForkdConfig config, CgroupLayout cgroups, Cgroup poolCgroup, FileChannel lockFile, String noRemote) {
     this.config = config;
@@ -60,6 +61,7 @@ final class Forkd implements AutoCloseable {
     this.remotes = new RemoteChildren(config, containers,
         new RemoteHandles(uids, config.uidCount(), config.pagecacheDir()), stats.children);
     this.snapshots = new SeedSnapshots(noRemote, config.startTimeoutMs(), instances::values, stats.handles);
+    this.outputs = new OutputRotation(config.logLimitBytes(), instances::values);
   }
 
   /** Takes the data dir (one forkd per data dir), cleans a predecessor's leftovers, starts the pool. */
@@ -314,6 +316,7 @@ final class Forkd implements AutoCloseable {
   /** Kills everything this forkd started and removes its cgroups and run dirs. */
   @Override
   public void close() {
+    outputs.close();
     containers.close();
     forks.close();
 

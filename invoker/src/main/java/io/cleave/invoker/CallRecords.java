@@ -7,6 +7,7 @@ import io.cleave.common.model.StartMode;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
@@ -33,8 +34,12 @@ final class CallRecords {
    */
   record Placed(StartMode mode, long initMs, String startNote, String seedNode, long waitMs) {}
 
-  /** Where a call's output lies in its instance's output file; {@code to} is -1 when unknown. */
-  record OutputSlice(Path output, long from, long to) {}
+  /**
+   * Where a call's output lies in its instance's output file; {@code to} is -1 when unknown.
+   * {@code rotatedDuring}: forkd rotated the file since {@code from} was taken, so the slice
+   * starts in output.1; {@code rotation} is output.1's file key when the slice was taken.
+   */
+  record OutputSlice(Path output, long from, long to, boolean rotatedDuring, Object rotation) {}
 
   private final Vertx vertx;
   private final InvokerLoop loop;
@@ -78,8 +83,11 @@ final class CallRecords {
     unrecorded.put(call.id(), Promise.promise());
     long from = instance.logOffset;
     long to = outputSize(instance.output);
-    instance.logOffset = Math.max(from, to);
-    return new OutputSlice(instance.output, from, to);
+    Object rotation = OutputReader.rotation(instance.output);
+    boolean rotatedDuring = !java.util.Objects.equals(rotation, instance.outputRotation);
+    instance.outputRotation = rotation;
+    instance.logOffset = rotatedDuring ? Math.max(0, to) : Math.max(from, to);
+    return new OutputSlice(instance.output, from, to, rotatedDuring, rotation);
   }
 
   /** Records a call that ran; completes once its output slice was read (the instance may go then). */
@@ -144,24 +152,10 @@ final class CallRecords {
     if (output == null || to < 0) {
       return Future.succeededFuture("[cleave: output unavailable]\n");
     }
-    if (to <= from) {
+    if (to == from && !slice.rotatedDuring()) {
       return Future.succeededFuture("");
     }
     int limit = logLimitBytes;
-    return loop.here(vertx.executeBlocking(() -> {
-      long length = to - from;
-      int take = (int) Math.min(length, limit);
-      byte[] bytes = new byte[take];
-      try (FileChannel ch = FileChannel.open(output)) {
-        ByteBuffer buf = ByteBuffer.wrap(bytes);
-        while (buf.hasRemaining()) {
-          if (ch.read(buf, from + buf.position()) < 0) {
-            break;
-          }
-        }
-        String text = new String(bytes, 0, buf.position(), StandardCharsets.UTF_8);
-        return length > take ? text + "\n[cleave: output truncated, " + (length - take) + " more bytes]\n" : text;
-      }
-    }, false));
+    return loop.here(vertx.executeBlocking(() -> OutputReader.read(slice, limit), false));
   }
 }

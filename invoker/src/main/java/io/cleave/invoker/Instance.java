@@ -33,6 +33,8 @@ final class Instance {
   java.nio.file.Path output;
   /** Where the output of the next call starts. */
   long logOffset;
+  /** Which rotated output (output.1's file key) logOffset's file became, as of the last call's end; null: none yet. */
+  Object outputRotation;
   /** Completes when every call's log slice was read; the instance is deleted (with its output) only then. */
   Future<Void> logsSettled = Future.succeededFuture();
 
