@@ -47,7 +47,7 @@ public final class ServerComposition implements AutoCloseable {
     Files.setPosixFilePermissions(data, PosixFilePermissions.fromString("rwx------"));
     ServerConfig config = new ServerConfig(cfg.host(), cfg.port(), data, cfg.clusterName(), cfg.clusterHost(),
         cfg.clusterPort(), cfg.members(), cfg.invokeBodyLimit(), cfg.apiBodyLimit(), cfg.bundleLimit(),
-        cfg.unpackLimits(), cfg.httpInstances(), cfg.clusterSecret());
+        cfg.unpackLimits(), cfg.httpInstances(), cfg.clusterSecret(), cfg.httpEdge());
     Registry registry = Registry.open(config);
     Vertx vertx = Vertx.vertx(new VertxOptions().setPreferNativeTransport(true));
     Execution execution = null;
