@@ -54,6 +54,7 @@ public final class Gateway {
    * others join the first one's port with SO_REUSEPORT, which needs Vert.x's native transport.
    */
   public static Future<Gateway> start(Vertx vertx, Parts parts) {
+    ErrorPathClasses.loadNow();
     HttpMetrics httpMetrics = new HttpMetrics(parts.metrics());
     ServerConfig cfg = parts.config();
     ConnectionCaps caps = new ConnectionCaps(cfg.httpEdge().effectiveMaxConnections(),
