@@ -117,6 +117,7 @@ public final class Gateway {
     Routing routing = new Routing(vertx, cfg, httpMetrics);
     Router r = routing.newRouter();
     r.route().handler(guard::request);
+    r.route().handler(QueryCheck::handle);
     routing.on(r, HttpMethod.GET, "/", ctx -> Replies.json(ctx, 200,
         Json.MAPPER.createObjectNode().put("hello", "world!").put("goto", "cleave")));
     routing.on(r, HttpMethod.GET, "/version", ctx -> Replies.json(ctx, 200,
