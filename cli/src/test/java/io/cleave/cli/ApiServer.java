@@ -35,7 +35,7 @@ final class ApiServer implements AutoCloseable {
     Path data = Files.createTempDirectory("cleave-" + label + "-");
     ServerConfig d = ServerConfig.defaults(data);
     ServerConfig cfg = new ServerConfig(d.host(), 0, data, label + "-" + UUID.randomUUID(), d.clusterHost(), 5701,
-        List.of(), d.invokeBodyLimit(), d.apiBodyLimit(), bundleLimit, d.unpackLimits(), 1, "", d.bundleStorage());
+        List.of(), d.invokeBodyLimit(), d.apiBodyLimit(), bundleLimit, d.unpackLimits(), 1, "", d.bundleStorage(), d.httpEdge());
     return new ApiServer(data, ServerComposition.start(cfg, null, "test"));
   }
 

@@ -1,12 +1,16 @@
 package io.cleave.gateway;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.StreamReadConstraints;
+import com.fasterxml.jackson.core.exc.StreamConstraintsException;
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.cleave.common.error.ApiError;
 import io.cleave.common.json.Json;
 import io.cleave.common.model.AppPatch;
 import io.cleave.common.model.FnPatch;
+import io.cleave.common.model.Rules;
 import io.cleave.common.model.TriggerPatch;
 import io.vertx.core.buffer.Buffer;
 import java.util.Iterator;
@@ -18,6 +22,14 @@ import java.util.Map;
  * wrong type is "Invalid JSON" with the field named.
  */
 final class Bodies {
+  /** The API's JSON, refusing bodies nested deeper than {@link Rules#MAX_JSON_DEPTH}. */
+  private static final ObjectMapper BODY_MAPPER = Json.MAPPER.copy();
+
+  static {
+    BODY_MAPPER.getFactory().setStreamReadConstraints(
+        StreamReadConstraints.builder().maxNestingDepth(Rules.MAX_JSON_DEPTH).build());
+  }
+
   private Bodies() {}
 
   static ObjectNode object(Buffer body) {
@@ -26,7 +38,9 @@ final class Bodies {
     }
     JsonNode node;
     try {
-      node = Json.MAPPER.readTree(body.getBytes());
+      node = BODY_MAPPER.readTree(body.getBytes());
+    } catch (StreamConstraintsException e) {
+      throw invalid("nested deeper than " + Rules.MAX_JSON_DEPTH + " levels");
     } catch (JsonProcessingException e) {
       throw invalid("malformed at line " + e.getLocation().getLineNr() + " column " + e.getLocation().getColumnNr());
     } catch (java.io.IOException e) {

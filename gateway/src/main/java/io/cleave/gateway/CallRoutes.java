@@ -38,6 +38,15 @@ final class CallRoutes {
   private static final Set<String> HOP_HEADERS = Set.of("connection", "keep-alive", "proxy-authenticate",
       "proxy-authorization", "te", "trailer", "trailers", "transfer-encoding", "upgrade", "content-length", "host");
   private static final String FN_HTTP_H = "fn-http-h-";
+  /**
+   * Headers only the platform sets on a call (Fn's http-stream contract: call id, deadline, intent
+   * and the HTTP trigger's Fn-Http-*; the FDK's own Fn-Fdk-*; members' forwarding headers): a
+   * client's are dropped, so the function never sees forged ones.
+   */
+  private static final Set<String> PLATFORM_HEADERS = Set.of("fn-call-id", "fn-deadline", "fn-intent",
+      InternalCallRoutes.SECRET.toLowerCase(Locale.ROOT), InternalCallRoutes.CALL_ID.toLowerCase(Locale.ROOT),
+      InternalCallRoutes.DETACHED.toLowerCase(Locale.ROOT));
+  private static final List<String> PLATFORM_HEADER_PREFIXES = List.of("fn-http-", "fn-fdk-");
 
   private final Routing routing;
   private final AppRegistry apps;
@@ -63,7 +72,7 @@ final class CallRoutes {
   private void invoke(RoutingContext ctx) {
     FnTarget target = fns.target(ctx.pathParam("fnId")).orElseThrow(() -> new ApiError(404, "Fn not found"));
     FunctionInvoker inv = requireInvoker();
-    Call call = call(ctx, target.app(), target.fn(), clientHeaders(ctx.request(), UnaryOperator.identity()));
+    Call call = call(ctx, target.app(), target.fn(), callerHeaders(ctx.request(), UnaryOperator.identity()));
     if ("detached".equalsIgnoreCase(ctx.request().getHeader("Fn-Invoke-Type"))) {
       inv.submitDetached(call).onComplete(Routing.guard(ctx, ar -> {
         if (ar.succeeded()) {
@@ -89,7 +98,7 @@ final class CallRoutes {
     TriggerRoute route = triggers.route(appName, source).orElseThrow(() -> new ApiError(404, "Trigger not found"));
     FunctionInvoker inv = requireInvoker();
     // Fn's translation: the client's headers become Fn-Http-H-<Name>, Content-Type stays as it is.
-    Map<String, List<String>> headers = clientHeaders(req,
+    Map<String, List<String>> headers = callerHeaders(req,
         name -> name.equalsIgnoreCase("content-type") ? "Content-Type" : "Fn-Http-H-" + canonical(name));
     headers.put("Fn-Http-Method", List.of(req.method().name()));
     headers.put("Fn-Http-Request-Url", List.of(req.absoluteURI()));
@@ -174,6 +183,18 @@ final class CallRoutes {
         headers.put(rename.apply(name), req.headers().getAll(name));
       }
     }
+    return headers;
+  }
+
+  /** The client's headers but hop-by-hop and platform ones, each under the name {@code rename} gives it. */
+  private static Map<String, List<String>> callerHeaders(HttpServerRequest req, UnaryOperator<String> rename) {
+    Map<String, List<String>> headers = new LinkedHashMap<>();
+    clientHeaders(req, UnaryOperator.identity()).forEach((name, values) -> {
+      String lower = name.toLowerCase(Locale.ROOT);
+      if (!PLATFORM_HEADERS.contains(lower) && PLATFORM_HEADER_PREFIXES.stream().noneMatch(lower::startsWith)) {
+        headers.put(rename.apply(name), values);
+      }
+    });
     return headers;
   }
 

@@ -54,12 +54,15 @@ public final class Gateway {
    * others join the first one's port with SO_REUSEPORT, which needs Vert.x's native transport.
    */
   public static Future<Gateway> start(Vertx vertx, Parts parts) {
+    ErrorPathClasses.loadNow();
     HttpMetrics httpMetrics = new HttpMetrics(parts.metrics());
     ServerConfig cfg = parts.config();
+    ConnectionCaps caps = new ConnectionCaps(cfg.httpEdge().effectiveMaxConnections(),
+        cfg.httpEdge().maxConnectionsPerClient(), parts.metrics());
     if (cfg.port() != 0) {
       // Vert.x shares one listening socket among instances asking for the same host:port.
       Promise<Integer> bound = Promise.promise();
-      return vertx.deployVerticle(() -> new ApiVerticle(parts, httpMetrics, cfg.port(), false, bound),
+      return vertx.deployVerticle(() -> new ApiVerticle(parts, httpMetrics, caps, cfg.port(), false, bound),
               new DeploymentOptions().setInstances(cfg.httpInstances()))
           .compose(id -> bound.future().map(port -> new Gateway(vertx, List.of(id), port)))
           .compose(g -> published(vertx, parts, g));
@@ -67,7 +70,7 @@ public final class Gateway {
     // Port 0: the first instance lets the kernel choose; the others join that port with SO_REUSEPORT.
     List<String> ids = new ArrayList<>();
     Promise<Integer> firstPort = Promise.promise();
-    return vertx.deployVerticle(new ApiVerticle(parts, httpMetrics, 0, true, firstPort))
+    return vertx.deployVerticle(new ApiVerticle(parts, httpMetrics, caps, 0, true, firstPort))
         .compose(id -> {
           ids.add(id);
           return firstPort.future();
@@ -76,7 +79,7 @@ public final class Gateway {
           if (cfg.httpInstances() == 1) {
             return Future.succeededFuture(new Gateway(vertx, ids, port));
           }
-          return vertx.deployVerticle(() -> new ApiVerticle(parts, httpMetrics, port, true, Promise.promise()),
+          return vertx.deployVerticle(() -> new ApiVerticle(parts, httpMetrics, caps, port, true, Promise.promise()),
                   new DeploymentOptions().setInstances(cfg.httpInstances() - 1))
               .map(id -> {
                 ids.add(id);
@@ -109,10 +112,12 @@ public final class Gateway {
   }
 
   /** Every route, in the order they match: body limits before the routes that read bodies. */
-  private static Router router(Vertx vertx, Parts parts, HttpMetrics httpMetrics) {
+  private static Router router(Vertx vertx, Parts parts, HttpMetrics httpMetrics, ConnectionGuard guard) {
     ServerConfig cfg = parts.config();
     Routing routing = new Routing(vertx, cfg, httpMetrics);
     Router r = routing.newRouter();
+    r.route().handler(guard::request);
+    r.route().handler(QueryCheck::handle);
     routing.on(r, HttpMethod.GET, "/", ctx -> Replies.json(ctx, 200,
         Json.MAPPER.createObjectNode().put("hello", "world!").put("goto", "cleave")));
     routing.on(r, HttpMethod.GET, "/version", ctx -> Replies.json(ctx, 200,
@@ -143,13 +148,16 @@ public final class Gateway {
   private static final class ApiVerticle extends VerticleBase {
     private final Parts parts;
     private final HttpMetrics httpMetrics;
+    private final ConnectionCaps caps;
     private final int port;
     private final boolean reusePort;
     private final Promise<Integer> bound;
 
-    ApiVerticle(Parts parts, HttpMetrics httpMetrics, int port, boolean reusePort, Promise<Integer> bound) {
+    ApiVerticle(Parts parts, HttpMetrics httpMetrics, ConnectionCaps caps, int port, boolean reusePort,
+        Promise<Integer> bound) {
       this.parts = parts;
       this.httpMetrics = httpMetrics;
+      this.caps = caps;
       this.port = port;
       this.reusePort = reusePort;
       this.bound = bound;
@@ -162,9 +170,13 @@ public final class Gateway {
           .setPort(port)
           .setTcpNoDelay(true)
           .setReuseAddress(true)
-          .setReusePort(reusePort);
+          .setReusePort(reusePort)
+          // HTTP/1.1 only (Fn's API): the guard times one exchange at a time per connection.
+          .setHttp2ClearTextEnabled(false);
+      ConnectionGuard guard = new ConnectionGuard(vertx, parts.config().httpEdge(), caps);
       return vertx.createHttpServer(options)
-          .requestHandler(router(vertx, parts, httpMetrics))
+          .connectionHandler(guard::accept)
+          .requestHandler(router(vertx, parts, httpMetrics, guard))
           .listen()
           .onSuccess((HttpServer s) -> bound.tryComplete(s.actualPort()))
           .onFailure(t -> bound.tryFail(new IllegalStateException(

@@ -24,8 +24,13 @@ final class Routing {
   private static final String ROUTE = "cleave.route";
   private static final String CALL_ID = "cleave.call-id";
   private static final String BODY_LIMIT = "cleave.body-limit";
-  /** Most of a refused body read and dropped so the client sees the answer; beyond it, the connection closes. */
-  private static final long DRAIN_LIMIT = 16L * 1024 * 1024;
+  /**
+   * Most of a refused body read and dropped so the client sees the answer; beyond it, the connection
+   * closes. Large, because clients that send the whole body before reading (Java's HttpClient,
+   * Python's) see only a reset when it closes early, and dropping bytes costs nothing but the
+   * transfer; the body timeout ({@link ConnectionGuard}) bounds the time it may take.
+   */
+  private static final long DRAIN_LIMIT = 256L * 1024 * 1024;
 
   private final Vertx vertx;
   private final ServerConfig config;
@@ -106,6 +111,10 @@ final class Routing {
   void answerTheRest(Router r) {
     r.route().failureHandler(ctx -> {
       if (ctx.statusCode() == 413) {
+        // The rest of the body is drained, not read: the client should not send another request here.
+        if (!ctx.response().headWritten()) {
+          ctx.response().putHeader("Connection", "close");
+        }
         Replies.error(ctx, 413, tooLarge(ctx));
         drain(ctx.request());
       } else if (ctx.failure() != null) {

@@ -235,10 +235,12 @@ final class RegistryView {
     return new Page<>(List.copyOf(items), next);
   }
 
+  /** The key a cursor names; one that is not base64url of UTF-8 was never sent by this API. */
   private static String decodeCursor(String cursor) {
     try {
-      return new String(Base64.getUrlDecoder().decode(cursor), StandardCharsets.UTF_8);
-    } catch (IllegalArgumentException e) {
+      return StandardCharsets.UTF_8.newDecoder()
+          .decode(java.nio.ByteBuffer.wrap(Base64.getUrlDecoder().decode(cursor))).toString();
+    } catch (IllegalArgumentException | java.nio.charset.CharacterCodingException e) {
       throw new io.cleave.common.error.ApiError(400, "Invalid cursor");
     }
   }

@@ -2,6 +2,7 @@ package io.cleave.server;
 
 import io.cleave.common.bundle.UnpackLimits;
 import io.cleave.common.config.BundleStorage;
+import io.cleave.common.config.HttpEdgeLimits;
 import io.cleave.common.config.ServerConfig;
 import io.cleave.invoker.InvokerSettings;
 import java.nio.file.Path;
@@ -83,6 +84,30 @@ public final class ServerCommand implements Callable<Integer> {
       description = "HTTP server instances (event loops); 0 means one per core (env CLEAVE_HTTP_INSTANCES)")
   int httpInstances;
 
+  @Option(names = "--http-header-timeout", defaultValue = "${env:CLEAVE_HTTP_HEADER_TIMEOUT:-10}",
+      description = "seconds a new connection has to send its request headers (env CLEAVE_HTTP_HEADER_TIMEOUT,"
+          + " default ${DEFAULT-VALUE})")
+  int httpHeaderTimeout;
+
+  @Option(names = "--http-body-timeout", defaultValue = "${env:CLEAVE_HTTP_BODY_TIMEOUT:-120}",
+      description = "seconds a request has to send its body, 408 beyond (env CLEAVE_HTTP_BODY_TIMEOUT,"
+          + " default ${DEFAULT-VALUE})")
+  int httpBodyTimeout;
+
+  @Option(names = "--http-idle-timeout", defaultValue = "${env:CLEAVE_HTTP_IDLE_TIMEOUT:-30}",
+      description = "seconds a connection may wait for its next request (env CLEAVE_HTTP_IDLE_TIMEOUT,"
+          + " default ${DEFAULT-VALUE})")
+  int httpIdleTimeout;
+
+  @Option(names = "--max-connections", defaultValue = "${env:CLEAVE_MAX_CONNECTIONS:-0}",
+      description = "most API connections open at once; 0 means half the open-file limit (env CLEAVE_MAX_CONNECTIONS)")
+  int maxConnections;
+
+  @Option(names = "--max-connections-per-client", defaultValue = "${env:CLEAVE_MAX_CONNECTIONS_PER_CLIENT:-512}",
+      description = "most API connections open at once from one client address (env"
+          + " CLEAVE_MAX_CONNECTIONS_PER_CLIENT, default ${DEFAULT-VALUE})")
+  int maxConnectionsPerClient;
+
   /** Builds the configuration these flags describe. */
   public ServerConfig config() {
     List<String> memberList = Arrays.stream(members.split(","))
@@ -91,7 +116,8 @@ public final class ServerCommand implements Callable<Integer> {
         ServerConfig.parseBytes(maxInvokeBody), ServerConfig.parseBytes(maxApiBody), ServerConfig.parseBytes(maxBundle),
         new UnpackLimits(ServerConfig.parseBytes(maxUnpacked), maxBundleEntries),
         httpInstances > 0 ? httpInstances : Math.max(1, Runtime.getRuntime().availableProcessors()), clusterSecret,
-        new BundleStorage(ServerConfig.parseBytes(appBundleQuota), InvokerSettings.parseDuration(bundleGrace)));
+        new BundleStorage(ServerConfig.parseBytes(appBundleQuota), InvokerSettings.parseDuration(bundleGrace)),
+        new HttpEdgeLimits(httpHeaderTimeout, httpBodyTimeout, httpIdleTimeout, maxConnections, maxConnectionsPerClient));
   }
 
   @Mixin ExecutionOptions executionOptions;

@@ -49,7 +49,7 @@ public final class ServerComposition implements AutoCloseable {
     Files.setPosixFilePermissions(data, PosixFilePermissions.fromString("rwx------"));
     ServerConfig config = new ServerConfig(cfg.host(), cfg.port(), data, cfg.clusterName(), cfg.clusterHost(),
         cfg.clusterPort(), cfg.members(), cfg.invokeBodyLimit(), cfg.apiBodyLimit(), cfg.bundleLimit(),
-        cfg.unpackLimits(), cfg.httpInstances(), cfg.clusterSecret(), cfg.bundleStorage());
+        cfg.unpackLimits(), cfg.httpInstances(), cfg.clusterSecret(), cfg.bundleStorage(), cfg.httpEdge());
     BundleStore bundles = new BundleStore(data, config.unpackLimits());
     Registry registry = Registry.open(config, bundles);
     Vertx vertx = Vertx.vertx(new VertxOptions().setPreferNativeTransport(true));

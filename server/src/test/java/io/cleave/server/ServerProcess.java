@@ -22,11 +22,14 @@ final class ServerProcess implements AutoCloseable {
   final String url;
   /** Everything the server printed up to and including its "listening" line. */
   final String startOutput;
+  /** Everything the server printed so far. */
+  final StringBuffer output;
 
-  private ServerProcess(Process process, String url, String startOutput) {
+  private ServerProcess(Process process, String url, String startOutput, StringBuffer output) {
     this.process = process;
     this.url = url;
     this.startOutput = startOutput;
+    this.output = output;
   }
 
   /** A server on a free port over {@code dataDir}, in a cluster of its own unless {@code extra} says otherwise. */
@@ -61,7 +64,7 @@ final class ServerProcess implements AutoCloseable {
     reader.start();
     try {
       String[] urlAndOutput = url.get(60, TimeUnit.SECONDS).split("\n", 2);
-      return new ServerProcess(p, urlAndOutput[0], urlAndOutput[1]);
+      return new ServerProcess(p, urlAndOutput[0], urlAndOutput[1], out);
     } catch (Exception e) {
       p.destroyForcibly();
       throw new IllegalStateException("server did not start:\n" + out, e);

@@ -24,6 +24,7 @@ import java.util.Locale;
  * @param unpackLimits bounds on what one bundle may unpack to
  * @param httpInstances HTTP server instances (event loops serving the API)
  * @param bundleStorage per-app quota on bundles and when unreferenced bundles are collected
+ * @param httpEdge timeouts and connection caps of the API server
  */
 public record ServerConfig(
     String host,
@@ -39,13 +40,15 @@ public record ServerConfig(
     UnpackLimits unpackLimits,
     int httpInstances,
     String clusterSecret,
-    BundleStorage bundleStorage) {
+    BundleStorage bundleStorage,
+    HttpEdgeLimits httpEdge) {
 
   public static final long MB = 1024L * 1024;
 
   public ServerConfig {
     members = List.copyOf(members);
     clusterSecret = clusterSecret == null ? "" : clusterSecret;
+    httpEdge = httpEdge == null ? HttpEdgeLimits.DEFAULT : httpEdge;
     if (port < 0 || port > 65535) {
       throw new IllegalArgumentException("port must be between 0 and 65535");
     }
@@ -58,34 +61,40 @@ public record ServerConfig(
   public static ServerConfig defaults(Path dataDir) {
     return new ServerConfig("127.0.0.1", 8080, dataDir, "cleave", "127.0.0.1", 5701, List.of(),
         6 * MB, 1 * MB, 64 * MB, UnpackLimits.DEFAULT, Math.max(1, Runtime.getRuntime().availableProcessors()), "",
-        BundleStorage.DEFAULT);
+        BundleStorage.DEFAULT, HttpEdgeLimits.DEFAULT);
   }
 
   public ServerConfig withPort(int newPort) {
     return new ServerConfig(host, newPort, dataDir, clusterName, clusterHost, clusterPort, members,
-        invokeBodyLimit, apiBodyLimit, bundleLimit, unpackLimits, httpInstances, clusterSecret, bundleStorage);
+        invokeBodyLimit, apiBodyLimit, bundleLimit, unpackLimits, httpInstances, clusterSecret, bundleStorage, httpEdge);
   }
 
   public ServerConfig withCluster(String name, int firstPort, List<String> memberList) {
     return new ServerConfig(host, port, dataDir, name, clusterHost, firstPort, memberList,
-        invokeBodyLimit, apiBodyLimit, bundleLimit, unpackLimits, httpInstances, clusterSecret, bundleStorage);
+        invokeBodyLimit, apiBodyLimit, bundleLimit, unpackLimits, httpInstances, clusterSecret, bundleStorage, httpEdge);
   }
 
   public ServerConfig withLimits(long invokeBody, long apiBody, long bundle, UnpackLimits unpack) {
     return new ServerConfig(host, port, dataDir, clusterName, clusterHost, clusterPort, members,
-        invokeBody, apiBody, bundle, unpack, httpInstances, clusterSecret, bundleStorage);
+        invokeBody, apiBody, bundle, unpack, httpInstances, clusterSecret, bundleStorage, httpEdge);
   }
 
   /** The same server with the secret members present to each other when they forward calls. */
   public ServerConfig withClusterSecret(String secret) {
     return new ServerConfig(host, port, dataDir, clusterName, clusterHost, clusterPort, members,
-        invokeBodyLimit, apiBodyLimit, bundleLimit, unpackLimits, httpInstances, secret, bundleStorage);
+        invokeBodyLimit, apiBodyLimit, bundleLimit, unpackLimits, httpInstances, secret, bundleStorage, httpEdge);
   }
 
   /** The same server with another bundle quota and collection grace. */
   public ServerConfig withBundleStorage(BundleStorage storage) {
     return new ServerConfig(host, port, dataDir, clusterName, clusterHost, clusterPort, members,
-        invokeBodyLimit, apiBodyLimit, bundleLimit, unpackLimits, httpInstances, clusterSecret, storage);
+        invokeBodyLimit, apiBodyLimit, bundleLimit, unpackLimits, httpInstances, clusterSecret, storage, httpEdge);
+  }
+
+  /** The same server with these HTTP timeouts and connection caps. */
+  public ServerConfig withHttpEdge(HttpEdgeLimits limits) {
+    return new ServerConfig(host, port, dataDir, clusterName, clusterHost, clusterPort, members,
+        invokeBodyLimit, apiBodyLimit, bundleLimit, unpackLimits, httpInstances, clusterSecret, bundleStorage, limits);
   }
 
   /** Calls may be forwarded between members: they share a secret to prove they are members. */

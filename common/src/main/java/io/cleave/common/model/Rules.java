@@ -29,6 +29,10 @@ public final class Rules {
   private static final int MAX_ANNOTATION_KEYS = 100;
   private static final int MAX_CONFIG_KEYS = 1000;
   private static final int MAX_CONFIG_BYTES = 64 * 1024;
+  /** Deepest JSON an API body may nest: Fn's objects nest a few levels; deeper is an attack on the parser. */
+  public static final int MAX_JSON_DEPTH = 64;
+  /** A percent-escape of a control character, lower-cased: %00-%1f and %7f. */
+  private static final java.util.regex.Pattern ESCAPED_CONTROL = java.util.regex.Pattern.compile("%([01][0-9a-f]|7f)");
 
   private Rules() {}
 
@@ -90,14 +94,29 @@ public final class Rules {
     }
     for (int i = 0; i < source.length(); i++) {
       char c = source.charAt(i);
-      if (c <= ' ' || c == '?' || c == '#' || c == 0x7f) {
+      if (c <= ' ' || c == '?' || c == '#' || Character.isISOControl(c)) {
         throw bad("Invalid Trigger Source: it must be a URL path without spaces, '?' or '#'");
+      }
+    }
+    // A path that normalises or decodes to something else (., .. or empty segments, an escaped
+    // control character) could be reached as, or shadow, another trigger's path.
+    String lower = source.toLowerCase(java.util.Locale.ROOT);
+    if (ESCAPED_CONTROL.matcher(lower).find()) {
+      throw bad("Invalid Trigger Source: it must not contain control characters");
+    }
+    String[] segments = lower.substring(1).replace("%2e", ".").split("/", -1);
+    for (int i = 0; i < segments.length; i++) {
+      boolean trailingSlash = i == segments.length - 1 && segments[i].isEmpty();
+      if (segments[i].equals(".") || segments[i].equals("..") || (segments[i].isEmpty() && !trailingSlash)) {
+        throw bad("Invalid Trigger Source: it must not contain '.', '..' or empty ('//') segments");
       }
     }
   }
 
+  /** Fn's rule for app and trigger names, ASCII only: look-alike letters of other scripts are refused. */
   private static boolean lettersDigitsDashUnderscore(String s) {
-    return s.codePoints().allMatch(c -> Character.isLetterOrDigit(c) || c == '_' || c == '-');
+    return s.chars().allMatch(c -> (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')
+        || c == '_' || c == '-');
   }
 
   // Fn's range messages say "between 0 and N": 0 (or leaving the field out) means the default.
@@ -179,8 +198,14 @@ public final class Rules {
     }
     long bytes = 0;
     for (var e : config.entrySet()) {
-      if (e.getKey().isEmpty()) {
-        throw bad("Invalid config: keys must be non-empty");
+      // Config reaches the function as environment variables: a key holding '=' or NUL, or a
+      // value holding NUL, is one no process can be given.
+      String key = e.getKey();
+      if (key.isEmpty() || key.indexOf('=') >= 0 || key.indexOf('\0') >= 0) {
+        throw bad("Invalid config: keys must be non-empty and contain no '=' or NUL");
+      }
+      if (e.getValue().indexOf('\0') >= 0) {
+        throw bad("Invalid config: the value of '" + key + "' contains NUL");
       }
       bytes += e.getKey().length() + e.getValue().length();
     }
@@ -195,12 +220,18 @@ public final class Rules {
       if (key.isEmpty() || !key.chars().allMatch(c -> c >= '!' && c <= '~')) {
         throw bad("Invalid annotation key, annotation keys must be non-empty ascii strings excluding whitespace");
       }
+      if (key.indexOf('=') >= 0) {
+        throw bad("Invalid annotation key, annotation keys must not contain '='");
+      }
       if (key.getBytes(StandardCharsets.UTF_8).length > MAX_ANNOTATION_KEY_BYTES) {
         throw bad("Invalid annotation key length, annotation keys may not be larger than "
             + MAX_ANNOTATION_KEY_BYTES + " bytes");
       }
       if (isEmptyValue(e.getValue())) {
         throw bad("Invalid annotation value, annotation values may only be non-empty strings, numbers, objects, or arrays");
+      }
+      if (holdsNul(e.getValue())) {
+        throw bad("Invalid annotation value, annotation values must not contain NUL");
       }
       if (Json.toBytes(e.getValue()).length > MAX_ANNOTATION_VALUE_BYTES) {
         throw bad("Invalid annotation value length, annotation values may not be larger than "
@@ -211,6 +242,20 @@ public final class Rules {
       throw bad("Invalid annotation change, new key(s) exceed maximum permitted number of annotations keys ("
           + MAX_ANNOTATION_KEYS + ")");
     }
+  }
+
+  /** Whether a JSON value (strings, numbers, maps and lists of them) has a NUL in a string or key. */
+  private static boolean holdsNul(Object v) {
+    if (v instanceof String text) {
+      return text.indexOf('\0') >= 0;
+    }
+    if (v instanceof Map<?, ?> map) {
+      return map.entrySet().stream().anyMatch(e -> holdsNul(e.getKey()) || holdsNul(e.getValue()));
+    }
+    if (v instanceof java.util.Collection<?> items) {
+      return items.stream().anyMatch(Rules::holdsNul);
+    }
+    return false;
   }
 
   public static boolean isEmptyValue(Object v) {
