@@ -96,6 +96,10 @@ public final class FlowRules {
         throw bad(where + " takes " + e.step() + "'s state by fork: fork edges need " + forkUnavailable.get()
             + ", which is not available on this node yet (pass: copy works everywhere)");
       }
+      if (e.pass() == EdgePass.FORK && byName.get(e.step()).map() != null) {
+        throw bad(where + " takes " + e.step() + "'s state by fork, but " + e.step()
+            + " is a map: a fork edge needs a producer that runs in one instance");
+      }
     }
     if (s.map() != null) {
       if (s.map().isEmpty() || !producers.contains(s.map())) {
