@@ -36,7 +36,7 @@ final class RunViews {
           .orElse(null);
       Instant finished = status.ended() ? calls.stream().map(StepCall::finishedAt).filter(Objects::nonNull)
           .max(Comparator.naturalOrder()).orElse(null) : null;
-      steps.add(new StepRun(s.name(), s.fn(), status, s.map() == null ? null : mine.size(), started, finished,
+      steps.add(new StepRun(s.name(), s.fn(), s.edges(), s.map(), status, s.map() == null ? null : mine.size(), started, finished,
           millis(started, finished), calls));
     }
     FlowRun summary = summary(r);

@@ -12,9 +12,12 @@ import java.util.List;
 public record FlowRun(String id, String flowId, String flowName, String appId, FlowStatus status, boolean detached,
     JsonNode output, String error, Instant createdAt, Instant finishedAt, Long durationMs, List<StepRun> steps) {
 
-  /** One step of a run: {@code items} is the number of calls a map makes, null for other steps. */
-  public record StepRun(String name, String fn, FlowStatus status, Integer items, Instant startedAt,
-      Instant finishedAt, Long durationMs, List<StepCall> calls) {}
+  /**
+   * One step of a run: its edges and map as the run's flow had them, and {@code items}, the number
+   * of calls a map makes (null for other steps).
+   */
+  public record StepRun(String name, String fn, List<FlowEdge> after, String map, FlowStatus status, Integer items,
+      Instant startedAt, Instant finishedAt, Long durationMs, List<StepCall> calls) {}
 
   /**
    * One call of a step: which item (0 unless mapped) and attempt, its activation id and how its
