@@ -9,7 +9,8 @@ import picocli.CommandLine.Command;
     mixinStandardHelpOptions = true,
     description = "Benchmarks that reproduce the design's reference experiments on this machine.",
     resourceBundle = "io.cleave.bench.replay.OptionDescriptions",
-    subcommands = {SpikeBenchCommand.class, StartupBenchCommand.class, RemoteForkBenchCommand.class})
+    subcommands = {SpikeBenchCommand.class, StartupBenchCommand.class, RemoteForkBenchCommand.class,
+        FinraBenchCommand.class})
 public final class BenchCommand implements Runnable {
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;
 
