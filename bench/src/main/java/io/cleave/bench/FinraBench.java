@@ -47,13 +47,15 @@ final class FinraBench {
     Map<String, Runs> finra = new LinkedHashMap<>();
     String input = "{\"rules\": " + s.rules() + ", \"stride\": 10}";
     for (String mode : MODES) {
-      finra.put(mode, runs(flows, FinraFlows.create(flows, FinraFlows.finra(appId, mode, s.parallelism())), mode,
-          input, s.reps(), "FINRA " + mode + " (" + s.rules() + " rules)", log));
+      FinraFlows.Created flow = created(FinraFlows.create(flows, FinraFlows.finra(appId, mode, s.parallelism())),
+          "FINRA " + mode, log);
+      finra.put(mode, runs(flows, flow, mode, input, s.reps(), "FINRA " + mode + " (" + s.rules() + " rules)", log));
     }
     Map<String, Map<String, Runs>> transfer = new LinkedHashMap<>();
     Map<String, FinraFlows.Created> transferFlows = new LinkedHashMap<>();
     for (String mode : MODES) {
-      transferFlows.put(mode, FinraFlows.create(flows, FinraFlows.transfer(appId, mode)));
+      transferFlows.put(mode, created(FinraFlows.create(flows, FinraFlows.transfer(appId, mode)), "transfer " + mode,
+          log));
     }
     for (var size : SIZES.entrySet()) {
       Map<String, Runs> bySize = new LinkedHashMap<>();
@@ -69,7 +71,6 @@ final class FinraBench {
   private static Runs runs(FlowsClient flows, FinraFlows.Created flow, String mode, String input, int reps,
       String what, PrintStream log) throws IOException {
     if (flow.id() == null) {
-      log.println(what + ": refused by the server: " + flow.refusal());
       return new Runs(mode, List.of(), null, flow.refusal());
     }
     run(flows, flow.id(), input, what + " warm-up");
@@ -82,6 +83,14 @@ final class FinraBench {
     }
     log.println(what + ": " + ms + " ms");
     return new Runs(mode, List.copyOf(ms), output, null);
+  }
+
+  /** The flow, saying why when the server refused it (its runs are then reported as n/a). */
+  private static FinraFlows.Created created(FinraFlows.Created flow, String what, PrintStream log) {
+    if (flow.id() == null) {
+      log.println(what + ": n/a, the server refused the flow: " + flow.refusal());
+    }
+    return flow;
   }
 
   private static JsonNode run(FlowsClient flows, String flowId, String input, String what) throws IOException {
