@@ -2,17 +2,12 @@ package io.cleave.common.flow;
 
 import java.time.Instant;
 import java.util.List;
-import java.util.Optional;
 
 /**
  * A named DAG of steps inside an app (a workflow). Names are unique per app. The steps are stored
  * as validated by {@link FlowRules}: names unique, every edge to a known step, no cycle.
  */
 public record Flow(String id, String appId, String name, List<FlowStep> steps, Instant createdAt, Instant updatedAt) {
-
-  public Optional<FlowStep> step(String name) {
-    return steps.stream().filter(s -> s.name().equals(name)).findFirst();
-  }
 
   /** Steps no other step comes after: the run's result is theirs. */
   public List<FlowStep> sinks() {

@@ -25,9 +25,4 @@ public record FlowStep(String name, String fn, List<FlowEdge> after, String map,
   public int parallelismOrDefault() {
     return parallelism == null ? FlowRules.DEFAULT_PARALLELISM : parallelism;
   }
-
-  /** Whether any edge into this step passes state by fork. */
-  public boolean forked() {
-    return edges().stream().anyMatch(e -> e.pass() == EdgePass.FORK);
-  }
 }
