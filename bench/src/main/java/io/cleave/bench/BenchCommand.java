@@ -12,7 +12,7 @@ import picocli.CommandLine.Command;
     mixinStandardHelpOptions = true,
     description = "Benchmarks that reproduce the design's reference experiments on this machine.",
     resourceBundle = "io.cleave.bench.replay.OptionDescriptions",
-    subcommands = {StartupBenchCommand.class, RemoteForkBenchCommand.class})
+    subcommands = {StartupBenchCommand.class, RemoteForkBenchCommand.class, FinraBenchCommand.class})
 public final class BenchCommand implements Runnable {
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;
 

@@ -36,7 +36,7 @@ import picocli.CommandLine.ScopeType;
       // fn-style commands (io.cleave.cli.commands)
       InitCommand.class, DeployCommand.class, InvokeCommand.class, ListCommand.class, CreateCommand.class,
       ConfigCommand.class, ConfigCommand.Get.class, ConfigCommand.Unset.class, InspectCommand.class,
-      DeleteCommand.class, UpdateCommand.class, ActivationsCommand.class,
+      DeleteCommand.class, UpdateCommand.class, ActivationsCommand.class, io.cleave.cli.flow.FlowCommand.class,
       io.cleave.server.ServerCommand.class, TestCommand.class,
       // several nodes on this machine (io.cleave.cli.cluster)
       io.cleave.cli.cluster.ClusterCommand.class,

@@ -4,7 +4,9 @@ import io.cleave.common.activation.ActivationLog;
 import io.cleave.common.config.ServerConfig;
 import io.cleave.common.invoke.FunctionInvoker;
 import io.cleave.common.json.Json;
+import io.cleave.common.flow.FlowRuns;
 import io.cleave.registry.AppRegistry;
+import io.cleave.registry.FlowRegistry;
 import io.cleave.registry.FnRegistry;
 import io.cleave.registry.TriggerRegistry;
 import io.cleave.registry.bundle.BundleFiles;
@@ -31,13 +33,13 @@ public final class Gateway {
 
   /**
    * What the gateway serves from. {@code invoker} and {@code activations} may be null on a node
-   * without an invoker: invoke routes then answer 503. {@code invoker} takes the clients' calls
+   * without an invoker: invoke routes then answer 503, as do flow runs ({@code flowRuns} null). {@code invoker} takes the clients' calls
    * (and may forward them to another member); {@code localInvoker} runs calls other members
    * forwarded here, on this node.
    */
   public record Parts(ServerConfig config, AppRegistry apps, FnRegistry fns, TriggerRegistry triggers,
       BundleFiles bundles, Membership membership, FunctionInvoker invoker, FunctionInvoker localInvoker,
-      ActivationLog activations, PrometheusMeterRegistry metrics, String version) {}
+      ActivationLog activations, PrometheusMeterRegistry metrics, String version, FlowRegistry flows, FlowRuns flowRuns) {}
 
   private final Vertx vertx;
   private final List<String> deployments;
@@ -141,6 +143,8 @@ public final class Gateway {
     new BundlesRoutes(routing, parts.fns(), fns, parts.bundles()).mount(r);
     new ClusterRoutes(routing, parts.membership()).mount(r);
     new ActivationsRoutes(routing, parts.activations()).mount(r);
+    new FlowsRoutes(routing, parts.flows(), parts.apps(), parts.flowRuns()).mount(r);
+    new FlowRunsRoutes(routing, parts.flowRuns()).mount(r);
     routing.answerTheRest(r);
     return r;
   }

@@ -56,7 +56,7 @@ final class GatewayFixture implements AutoCloseable {
     try {
       Registry r = registry.registry();
       Gateway.Parts parts = new Gateway.Parts(registry.config(), r, r, r, registry.bundles(), r.membership(),
-          invoker, invoker, activations, new PrometheusMeterRegistry(PrometheusConfig.DEFAULT), "test");
+          invoker, invoker, activations, new PrometheusMeterRegistry(PrometheusConfig.DEFAULT), "test", r, null);
       Gateway gateway = await(Gateway.start(vertx, parts));
       return new GatewayFixture(registry, vertx, gateway);
     } catch (Exception | Error e) {

@@ -3,6 +3,8 @@ package io.cleave.registry;
 import io.cleave.common.model.AppPatch;
 import io.cleave.common.model.FnPatch;
 import io.cleave.common.model.TriggerPatch;
+import io.cleave.common.flow.Flow;
+import io.cleave.common.flow.FlowPatch;
 
 import com.hazelcast.core.EntryEvent;
 import com.hazelcast.core.HazelcastInstance;
@@ -34,7 +36,7 @@ import java.util.function.Consumer;
 import java.util.function.Predicate;
 
 /**
- * The apps / fns / triggers registry. Hazelcast IMaps hold the shared state; each map is written
+ * The apps / fns / triggers / flows registry. Hazelcast IMaps hold the shared state; each map is written
  * through to RocksDB (synced) before a write returns, and loaded eagerly on start. Uniqueness of
  * names and trigger sources is kept by index maps claimed under a cluster-wide lock on the app
  * (or, for app names, on the name), with Fn's scopes: app names are unique, function names per
@@ -44,7 +46,7 @@ import java.util.function.Predicate;
  * <p>Write methods block (locks, synced disk writes): call them from worker threads, never from an
  * event loop. Read methods are local and non-blocking.
  */
-public final class Registry implements AppRegistry, FnRegistry, TriggerRegistry, AutoCloseable {
+public final class Registry implements AppRegistry, FnRegistry, TriggerRegistry, FlowRegistry, AutoCloseable {
   static final String APPS = "apps";
   static final String FNS = "fns";
   static final String TRIGGERS = "triggers";
@@ -52,7 +54,10 @@ public final class Registry implements AppRegistry, FnRegistry, TriggerRegistry,
   static final String FN_NAMES = "fn-names";
   static final String TRIGGER_NAMES = "trigger-names";
   static final String TRIGGER_SOURCES = "trigger-sources";
-  static final List<String> MAPS = List.of(APPS, FNS, TRIGGERS, APP_NAMES, FN_NAMES, TRIGGER_NAMES, TRIGGER_SOURCES);
+  static final String FLOWS = "flows";
+  static final String FLOW_NAMES = "flow-names";
+  static final List<String> MAPS = List.of(APPS, FNS, TRIGGERS, APP_NAMES, FN_NAMES, TRIGGER_NAMES, TRIGGER_SOURCES,
+      FLOWS, FLOW_NAMES);
 
   private final RegistryDb db;
   private final ClusterMember member;
@@ -69,6 +74,8 @@ public final class Registry implements AppRegistry, FnRegistry, TriggerRegistry,
   private final AppWrites appWrites;
   private final FnWrites fnWrites;
   private final TriggerWrites triggerWrites;
+  private final FlowView flowView = new FlowView();
+  private final FlowWrites flowWrites;
 
   private Registry(RegistryDb db, ClusterMember member, Map<String, RocksMapStore<?>> stores, AppBundleQuota quota) {
     this.db = db;
@@ -94,9 +101,12 @@ public final class Registry implements AppRegistry, FnRegistry, TriggerRegistry,
           fnListeners.forEach(l -> l.accept(id, Optional.empty()));
         }), true);
     triggers.addEntryListener(new Feed<Trigger>(view::put, view::removeTrigger), true);
+    IMap<String, Flow> flows = hz.getMap(FLOWS);
+    flows.addEntryListener(new Feed<Flow>(flowView::put, flowView::remove), true);
     apps.values().forEach(view::put);
     fns.values().forEach(view::put);
     triggers.values().forEach(view::put);
+    flows.values().forEach(flowView::put);
     RegistryMirror mirror = new RegistryMirror(hz, db);
     boolean joined = mirror.joinedOthers();
     for (String name : MAPS) {
@@ -106,6 +116,7 @@ public final class Registry implements AppRegistry, FnRegistry, TriggerRegistry,
     this.triggerWrites = new TriggerWrites(maps);
     this.fnWrites = new FnWrites(maps, triggerWrites, quota);
     this.appWrites = new AppWrites(maps, triggerWrites);
+    this.flowWrites = new FlowWrites(apps, flows, hz.getMap(FLOW_NAMES), view, flowView);
     triggerWrites.reindexNames();
   }
 
@@ -130,12 +141,13 @@ public final class Registry implements AppRegistry, FnRegistry, TriggerRegistry,
       stores.put(APPS, new RocksMapStore<App>(db, APPS, Json::toBytes, b -> Json.fromBytes(b, App.class)));
       stores.put(FNS, new RocksMapStore<Fn>(db, FNS, Json::toBytes, b -> Json.fromBytes(b, Fn.class)));
       stores.put(TRIGGERS, new RocksMapStore<Trigger>(db, TRIGGERS, Json::toBytes, b -> Json.fromBytes(b, Trigger.class)));
-      for (String index : List.of(APP_NAMES, FN_NAMES, TRIGGER_NAMES, TRIGGER_SOURCES)) {
+      stores.put(FLOWS, new RocksMapStore<Flow>(db, FLOWS, Json::toBytes, b -> Json.fromBytes(b, Flow.class)));
+      for (String index : List.of(APP_NAMES, FN_NAMES, TRIGGER_NAMES, TRIGGER_SOURCES, FLOW_NAMES)) {
         stores.put(index, new RocksMapStore<String>(db, index, s -> s.getBytes(StandardCharsets.UTF_8),
             b -> new String(b, StandardCharsets.UTF_8)));
       }
       ClusterMember member = ClusterMember.start(cfg, new LinkedHashMap<>(stores),
-          List.of(App.class, Fn.class, Trigger.class));
+          List.of(App.class, Fn.class, Trigger.class, Flow.class));
       try {
         return new Registry(db, member, stores,
             new AppBundleQuota(cfg.bundleStorage().appQuotaBytes(), bundleSizes));
@@ -247,6 +259,10 @@ public final class Registry implements AppRegistry, FnRegistry, TriggerRegistry,
 
   @Override
   public void deleteApp(String id) {
+    // The app's flows first, as its other children: a crash part-way leaves the app for a retry.
+    if (view.app(id).isPresent()) {
+      flowWrites.deleteFlowsOf(id);
+    }
     appWrites.deleteApp(id);
   }
 
@@ -278,6 +294,36 @@ public final class Registry implements AppRegistry, FnRegistry, TriggerRegistry,
   @Override
   public void deleteTrigger(String id) {
     triggerWrites.deleteTrigger(id);
+  }
+
+  @Override
+  public Optional<Flow> flow(String id) {
+    return flowView.flow(id);
+  }
+
+  @Override
+  public Optional<Flow> flowByName(String appId, String name) {
+    return flowView.byName(appId, name);
+  }
+
+  @Override
+  public Page<Flow> listFlows(String appId, String name, String cursor, int perPage) {
+    return flowView.list(appId, name, cursor, perPage);
+  }
+
+  @Override
+  public Flow createFlow(FlowPatch p, Optional<String> forkUnavailable) {
+    return flowWrites.createFlow(p, forkUnavailable);
+  }
+
+  @Override
+  public Flow updateFlow(String id, FlowPatch p, Optional<String> forkUnavailable) {
+    return flowWrites.updateFlow(id, p, forkUnavailable);
+  }
+
+  @Override
+  public void deleteFlow(String id) {
+    flowWrites.deleteFlow(id);
   }
 
   /** Applies Hazelcast entry events (from any member) to the local view. */

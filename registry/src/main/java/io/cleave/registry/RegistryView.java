@@ -187,7 +187,7 @@ final class RegistryView {
    * are names, or for triggers name + NUL + id; the cursor is the last key sent (base64url), which
    * for apps and functions is the name, exactly as Fn's. A cursor without NUL skips past that name.
    */
-  private static <T> Page<T> page(NavigableMap<String, T> byKey, String name, String cursor, int perPage,
+  static <T> Page<T> page(NavigableMap<String, T> byKey, String name, String cursor, int perPage,
       Predicate<T> filter) {
     // Lower bound from the cursor and the name, upper bound from the name.
     String from = null;

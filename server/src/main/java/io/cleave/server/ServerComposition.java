@@ -1,6 +1,8 @@
 package io.cleave.server;
 
 import io.cleave.common.config.ServerConfig;
+import io.cleave.flows.FlowEngine;
+import io.cleave.flows.ForkUnavailable;
 import io.cleave.gateway.Gateway;
 import io.cleave.registry.bundle.BundleStore;
 import io.cleave.registry.Registry;
@@ -27,10 +29,12 @@ public final class ServerComposition implements AutoCloseable {
   private final ServerConfig config;
   private final BundleStore bundles;
   private final BundleCollector bundleCollector;
+  private final FlowEngine flows;
   private boolean closed;
 
   private ServerComposition(ServerConfig config, Vertx vertx, Registry registry, Gateway gateway, Execution execution,
-      BundleStore bundles, BundleCollector bundleCollector) {
+      BundleStore bundles, BundleCollector bundleCollector, FlowEngine flows) {
+    this.flows = flows;
     this.config = config;
     this.bundles = bundles;
     this.bundleCollector = bundleCollector;
@@ -54,21 +58,28 @@ public final class ServerComposition implements AutoCloseable {
     Registry registry = Registry.open(config, bundles);
     Vertx vertx = Vertx.vertx(new VertxOptions().setPreferNativeTransport(true));
     Execution execution = null;
+    FlowEngine flows = null;
     try {
       PrometheusMeterRegistry metrics = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
       Platform platform = new Platform(vertx, config, registry, bundles, metrics);
       execution = executionFactory == null ? null
           : executionFactory.start(platform).toCompletionStage().toCompletableFuture().get(120, TimeUnit.SECONDS);
+      // Flow runs call functions as clients do (here, or on a member with room); fork edges wait for fork state passing.
+      flows = execution == null ? null
+          : FlowEngine.open(vertx, data, execution.invoker(), new ForkUnavailable(), registry, registry);
       Gateway gateway = Gateway.start(vertx, new Gateway.Parts(config, registry, registry, registry, bundles,
               registry.membership(), execution == null ? null : execution.invoker(),
               execution == null ? null : execution.localInvoker(),
-              execution == null ? null : execution.activations(), metrics, version))
+              execution == null ? null : execution.activations(), metrics, version, registry, flows))
           .toCompletionStage().toCompletableFuture().get(60, TimeUnit.SECONDS);
       bundles.share(vertx, registry.hazelcast(), config.apiUrl(gateway.port()), config.bundleLimit());
       BundleCollector collector = new BundleCollector(vertx, registry::referencedBundles, bundles,
           config.bundleStorage().unreferencedGrace());
-      return new ServerComposition(config, vertx, registry, gateway, execution, bundles, collector);
+      return new ServerComposition(config, vertx, registry, gateway, execution, bundles, collector, flows);
     } catch (Exception | Error e) {
+      if (flows != null) {
+        flows.close();
+      }
       if (execution != null && execution.stop() != null) {
         execution.stop().get().toCompletionStage().toCompletableFuture().get(60, TimeUnit.SECONDS);
       }
@@ -109,6 +120,9 @@ public final class ServerComposition implements AutoCloseable {
     bundleCollector.close();
     try {
       gateway.stop().toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
+      if (flows != null) {
+        flows.close();
+      }
       if (execution != null && execution.stop() != null) {
         execution.stop().get().toCompletionStage().toCompletableFuture().get(60, TimeUnit.SECONDS);
       }

@@ -1,0 +1,116 @@
+package io.cleave.bench;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.cleave.client.CliFailure;
+import io.cleave.client.FlowsClient;
+import io.cleave.client.JsonText;
+import io.cleave.client.PlatformClient;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * MITOSIS's workflow-state experiment: FINRA with {@code copy} edges and with {@code fork} edges,
+ * and the two-step transfer at payload sizes from 1 KB to 64 MB. Each flow runs once to warm its
+ * functions (cold starts, seeds), then {@code reps} times; a run's time is the server's (start to
+ * stored result). A mode the server refuses (fork before fork state passing lands) is reported
+ * with the server's reason and no figures.
+ */
+final class FinraBench {
+  static final Map<String, Long> SIZES = sizes();
+  static final List<String> MODES = List.of("copy", "fork");
+
+  record Settings(int rules, int reps, int parallelism) {}
+
+  /** One mode's runs of a flow: run times (ms) and the last result; {@code refusal} when the server refused the flow. */
+  record Runs(String mode, List<Long> ms, JsonNode output, String refusal) {
+    Long median() {
+      if (ms.isEmpty()) {
+        return null;
+      }
+      List<Long> sorted = ms.stream().sorted().toList();
+      return sorted.get(sorted.size() / 2);
+    }
+  }
+
+  record Results(Settings settings, Map<String, Runs> finra, Map<String, Map<String, Runs>> transfer) {}
+
+  private FinraBench() {}
+
+  static Results run(PlatformClient api, String url, Path csv, Settings s, PrintStream log) throws IOException {
+    FlowsClient flows = new FlowsClient(url);
+    String appId = FinraFlows.deploy(api, csv);
+    Map<String, Runs> finra = new LinkedHashMap<>();
+    String input = "{\"rules\": " + s.rules() + ", \"stride\": 10}";
+    for (String mode : MODES) {
+      FinraFlows.Created flow = created(FinraFlows.create(flows, FinraFlows.finra(appId, mode, s.parallelism())),
+          "FINRA " + mode, log);
+      finra.put(mode, runs(flows, flow, mode, input, s.reps(), "FINRA " + mode + " (" + s.rules() + " rules)", log));
+    }
+    Map<String, Map<String, Runs>> transfer = new LinkedHashMap<>();
+    Map<String, FinraFlows.Created> transferFlows = new LinkedHashMap<>();
+    for (String mode : MODES) {
+      transferFlows.put(mode, created(FinraFlows.create(flows, FinraFlows.transfer(appId, mode)), "transfer " + mode,
+          log));
+    }
+    for (var size : SIZES.entrySet()) {
+      Map<String, Runs> bySize = new LinkedHashMap<>();
+      for (String mode : MODES) {
+        bySize.put(mode, runs(flows, transferFlows.get(mode), mode, "{\"bytes\": " + size.getValue() + "}", s.reps(),
+            "transfer " + size.getKey() + " " + mode, log));
+      }
+      transfer.put(size.getKey(), bySize);
+    }
+    return new Results(s, finra, transfer);
+  }
+
+  private static Runs runs(FlowsClient flows, FinraFlows.Created flow, String mode, String input, int reps,
+      String what, PrintStream log) throws IOException {
+    if (flow.id() == null) {
+      return new Runs(mode, List.of(), null, flow.refusal());
+    }
+    run(flows, flow.id(), input, what + " warm-up");
+    List<Long> ms = new ArrayList<>();
+    JsonNode output = null;
+    for (int i = 0; i < reps; i++) {
+      JsonNode run = run(flows, flow.id(), input, what);
+      ms.add(run.get("duration_ms").asLong());
+      output = run.get("output");
+    }
+    log.println(what + ": " + ms + " ms");
+    return new Runs(mode, List.copyOf(ms), output, null);
+  }
+
+  /** The flow, saying why when the server refused it (its runs are then reported as n/a). */
+  private static FinraFlows.Created created(FinraFlows.Created flow, String what, PrintStream log) {
+    if (flow.id() == null) {
+      log.println(what + ": n/a, the server refused the flow: " + flow.refusal());
+    }
+    return flow;
+  }
+
+  private static JsonNode run(FlowsClient flows, String flowId, String input, String what) throws IOException {
+    JsonNode run = flows.run(flowId, input, false);
+    if (!"succeeded".equals(JsonText.text(run, "status"))) {
+      throw new CliFailure(what + ": flow run " + JsonText.text(run, "id") + " " + JsonText.text(run, "status")
+          + ": " + JsonText.text(run, "error"));
+    }
+    return run;
+  }
+
+  private static Map<String, Long> sizes() {
+    Map<String, Long> m = new LinkedHashMap<>();
+    m.put("1KB", 1024L);
+    m.put("16KB", 16L * 1024);
+    m.put("256KB", 256L * 1024);
+    m.put("1MB", 1L << 20);
+    m.put("4MB", 4L << 20);
+    m.put("16MB", 16L << 20);
+    m.put("64MB", 64L << 20);
+    return m;
+  }
+}

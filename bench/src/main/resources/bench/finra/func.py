@@ -1,0 +1,111 @@
+"""FINRA trade validation (the MITOSIS workflow), one step per function; OP in the config says which.
+
+Market data and the portfolio come from yfinance.csv (bundled beside this file): rows of five
+tickers one after another, a ticker ending where the date goes back. Everything is read as the
+CSV's text, so the test's reference (Java) finds the very same violations.
+"""
+import csv
+import json
+import math
+import os
+
+CSV = os.path.join(os.path.dirname(os.path.abspath(__file__)), "yfinance.csv")
+TICKERS = ["GOOG", "AMZN", "MSFT", "SVFAU", "AB"]
+KINDS = ["price", "side", "quantity", "trade-date", "market-price"]
+
+
+def rows():
+    """(ticker, row) for each data row, in file order."""
+    with open(CSV, newline="") as f:
+        reader = csv.DictReader(f)
+        segment, previous = 0, None
+        for row in reader:
+            if previous is not None and row["Date"] < previous:
+                segment += 1
+            previous = row["Date"]
+            yield TICKERS[segment], row
+
+
+def trade_date(date):
+    return date[2:4] + date[5:7] + date[8:10]
+
+
+def fetch_portfolio(params):
+    """Every stride-th row as a trade; Side 5 (invalid) where the volume is a multiple of 97."""
+    stride = int(params.get("stride", 10))
+    trades = []
+    for i, (ticker, row) in enumerate(rows()):
+        if i % stride:
+            continue
+        n = len(trades)
+        side = "5" if int(row["Volume"]) % 97 == 0 else "128"[n % 3]
+        trades.append({"Security": ticker, "LastQty": row["Volume"], "LastPx": row["Close"], "Side": side,
+                       "TrdSubType": "0", "TradeDate": trade_date(row["Date"])})
+    return {"trades": trades, "balance": float(params.get("balance", 1e12))}
+
+
+def fetch_market(params):
+    """Per ticker and trade date, the day's low and high as text."""
+    market = {}
+    for ticker, row in rows():
+        market.setdefault(ticker, {})[trade_date(row["Date"])] = [row["Low"], row["High"]]
+    return market
+
+
+def audit_rules(params):
+    n = int(params["rules"])
+    shards = math.ceil(n / len(KINDS))
+    return [{"rule": r, "kind": KINDS[r % len(KINDS)], "shard": r // len(KINDS), "shards": shards} for r in range(n)]
+
+
+def violates(kind, trade, market):
+    if kind == "price":
+        return not float(trade["LastPx"]) > 0
+    if kind == "side":
+        return trade["Side"] not in ("1", "2", "8")
+    if kind == "quantity":
+        return not (trade["LastQty"].isdigit() and int(trade["LastQty"]) > 0)
+    if kind == "trade-date":
+        d = trade["TradeDate"]
+        return not (len(d) == 6 and d.isdigit() and 1 <= int(d[2:4]) <= 12 and 1 <= int(d[4:6]) <= 31)
+    if kind == "market-price":
+        day = market.get(trade["Security"], {}).get(trade["TradeDate"])
+        return day is None or not float(day[0]) <= float(trade["LastPx"]) <= float(day[1])
+    raise ValueError("unknown rule kind " + kind)
+
+
+def run_audit_rule(inputs):
+    rule = inputs["auditRules"]
+    trades = inputs["fetchPortfolioData"]["trades"]
+    market = inputs["fetchMarketData"]
+    return [{"trade": i, "rule": rule["kind"]} for i, t in enumerate(trades)
+            if i % rule["shards"] == rule["shard"] and violates(rule["kind"], t, market)]
+
+
+def merge_results(inputs):
+    portfolio = inputs["fetchPortfolioData"]
+    violations = sorted((v for found in inputs["runAuditRule"] for v in found), key=lambda v: (v["trade"], v["rule"]))
+    exposure = 0.0
+    for t in portfolio["trades"]:
+        exposure += int(t["LastQty"]) * float(t["LastPx"])
+    return {"trades": len(portfolio["trades"]), "violations": violations,
+            "margin_ok": portfolio["balance"] >= 0.25 * exposure}
+
+
+def produce(params):
+    """The transfer benchmark's producer: a payload of the given size (a JSON string)."""
+    return "x" * int(params["bytes"])
+
+
+def consume(payload):
+    return len(payload)
+
+
+OPS = {"portfolio": fetch_portfolio, "market": fetch_market, "rules": audit_rules, "audit": run_audit_rule,
+       "merge": merge_results, "produce": produce, "consume": consume}
+
+
+def handler(ctx, data=None):
+    raw = data.getvalue() if data else b""
+    result = OPS[ctx.Config()["OP"]](json.loads(raw) if raw else None)
+    return json.dumps(result, separators=(",", ":"))

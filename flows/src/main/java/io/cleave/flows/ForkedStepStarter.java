@@ -1,0 +1,46 @@
+package io.cleave.flows;
+
+import io.cleave.common.invoke.Call;
+import io.cleave.common.invoke.CallResult;
+import io.vertx.core.Future;
+import java.util.Optional;
+
+/**
+ * The port through which the engine runs the two ends of {@code fork} edges. A producer with a
+ * fork edge out is called through {@link #callKept}: its instance stays after it returns, with the
+ * objects the function kept ({@code fdk.state.keep(name, obj)}). Each call of a consumer on a fork
+ * edge goes through {@link #callForked}: it runs in a child forked from that instance and reads
+ * those objects ({@code fdk.state.get(name)}); producers it takes by copy are in the call's body as
+ * for any step. The engine releases a kept instance once every consumer forked from it succeeded,
+ * or the run ended. Kept instances do not outlive the server: after a restart, the engine runs a
+ * fork producer again before the consumers still to run.
+ *
+ * <p>Futures fail with {@link io.cleave.common.error.ApiError} as {@link
+ * io.cleave.common.invoke.FunctionInvoker}'s do; the engine retries such failures as any step's.
+ */
+public interface ForkedStepStarter {
+
+  /**
+   * Why fork edges cannot run on this node (the words complete "fork edges need ..."), empty when
+   * they can. Flows with fork edges are refused at create time while it is present.
+   */
+  Optional<String> unavailable();
+
+  /** Runs a producer's call and keeps its instance for forking. */
+  Future<KeptCall> callKept(Call call);
+
+  /** Runs a consumer's call in a child forked from {@code from}. */
+  Future<CallResult> callForked(Call call, KeptInstance from);
+
+  /** Lets a kept instance go; no later {@link #callForked} names it. */
+  void release(KeptInstance kept);
+
+  /**
+   * An instance kept after a producer's call: its id and node as the starter knows them, and the
+   * bytes of state the function kept (the engine forks a consumer of several producers from the largest).
+   */
+  record KeptInstance(String id, String node, long keptBytes) {}
+
+  /** A producer's answer and the instance kept from it. */
+  record KeptCall(CallResult result, KeptInstance kept) {}
+}

@@ -1,0 +1,207 @@
+package io.cleave.server;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.cleave.common.config.ServerConfig;
+import io.cleave.invoker.InvokerSettings;
+import io.cleave.invoker.Policy;
+import java.net.http.HttpResponse;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Flows through the real server: refused definitions, then runs of Python steps (chain, fan-out
+ * and fan-in, map), retries, a step timeout, detached runs and cancel, each read back over HTTP.
+ */
+@Timeout(300)
+class FlowsTest {
+  @TempDir static Path data;
+  static ServerComposition server;
+  static PlatformClient client;
+  static FlowFunctions.Witness witness;
+  static String appId;
+
+  @BeforeAll
+  static void start() throws Exception {
+    witness = new FlowFunctions.Witness(token -> token.endsWith("-flaky") ? "fail" : "go");
+    ServerConfig config = ServerConfig.defaults(data.resolve("node")).withPort(0)
+        .withCluster("flows-" + ProcessHandle.current().pid(), 5901, List.of());
+    InvokerSettings settings = ExecutionEndToEndTest.settings(config.dataDir(), Policy.FORK, 8);
+    server = ServerComposition.start(config, NodeExecution.factory(settings, List.of("-XX:+UseSerialGC", "-Xmx256m")),
+        "test");
+    client = new PlatformClient(server.url());
+    appId = client.createApp("flows");
+    for (String op : List.of("inc", "square", "split", "sum", "sleep", "witnessed")) {
+      client.deploy(appId, op, Map.of("memory", 64, "config", Map.of("OP", op, "WITNESS", witness.url())),
+          Map.of("func.py", FlowFunctions.STEPS));
+    }
+  }
+
+  @AfterAll
+  static void stop() {
+    if (server != null) {
+      server.close();
+    }
+    if (witness != null) {
+      witness.close();
+    }
+  }
+
+  static Map<String, Object> step(String name, String fn, Object... more) {
+    Map<String, Object> s = new java.util.LinkedHashMap<>(Map.of("name", name, "fn", fn));
+    for (int i = 0; i < more.length; i += 2) {
+      s.put((String) more[i], more[i + 1]);
+    }
+    return s;
+  }
+
+  static HttpResponse<String> create(String name, List<Map<String, Object>> steps) {
+    return client.send("POST", "/cleave/v1/flows", PlatformClient.JSON.valueToTree(
+        Map.of("app_id", appId, "name", name, "steps", steps)).toString(), Map.of("Content-Type", "application/json"));
+  }
+
+  static String flow(String name, List<Map<String, Object>> steps) {
+    HttpResponse<String> r = create(name, steps);
+    assertEquals(200, r.statusCode(), r.body());
+    return read(r).get("id").asText();
+  }
+
+  static JsonNode run(String flowId, String input) {
+    HttpResponse<String> r = client.send("POST", "/cleave/v1/flows/" + flowId + "/runs", input,
+        Map.of("Content-Type", "application/json"));
+    JsonNode run = read(r);
+    assertEquals(r.headers().firstValue("Cleave-Run-Id").orElseThrow(), run.get("id").asText());
+    return run;
+  }
+
+  static JsonNode read(HttpResponse<String> r) {
+    try {
+      return PlatformClient.JSON.readTree(r.body());
+    } catch (java.io.IOException e) {
+      throw new AssertionError(r.body(), e);
+    }
+  }
+
+  static void refused(String name, List<Map<String, Object>> steps, String words) {
+    HttpResponse<String> r = create(name, steps);
+    assertEquals(400, r.statusCode(), r.body());
+    String message = read(r).get("message").asText();
+    assertTrue(message.contains(words), message);
+  }
+
+  @Test
+  void definitionsThatCannotRunAreRefusedWithTheReason() {
+    refused("cyclic", List.of(step("a", "inc", "after", List.of("b")), step("b", "inc", "after", List.of("a"))),
+        "cyclic: a -> b -> a");
+    refused("nofn", List.of(step("a", "no-such-fn")), "calls function no-such-fn, which app flows does not have");
+    refused("unknown", List.of(step("a", "inc", "after", List.of("ghost"))), "comes after unknown step ghost");
+    refused("nomap", List.of(step("a", "split"), step("b", "square", "map", "a")), "maps over a");
+    refused("fork", List.of(step("a", "inc"), step("b", "inc", "after", List.of(Map.of("step", "a", "pass", "fork")))),
+        "fork edges need");
+    refused("badpass", List.of(step("a", "inc"), step("b", "inc", "after", List.of(Map.of("step", "a", "pass", "x")))),
+        "pass must be copy or fork");
+    refused("empty", List.of(), "at least one step");
+    HttpResponse<String> missing = client.send("GET", "/cleave/v1/flows/nosuch", null, Map.of());
+    assertEquals(404, missing.statusCode(), missing.body());
+  }
+
+  @Test
+  void aChainPassesEachResultOnAndTheRunShowsItsSteps() {
+    String id = flow("chain", List.of(step("one", "inc"), step("two", "inc", "after", List.of("one")),
+        step("three", "inc", "after", List.of("two"))));
+    JsonNode run = run(id, "1");
+    assertEquals("succeeded", run.get("status").asText(), run.toString());
+    assertEquals(4, run.get("output").asInt(), run.toString());
+    assertEquals(3, run.get("steps").size());
+    for (JsonNode s : run.get("steps")) {
+      assertEquals("succeeded", s.get("status").asText(), s.toString());
+      JsonNode call = s.get("calls").get(0);
+      assertFalse(call.get("activation_id").asText().isEmpty(), call.toString());
+      assertFalse(call.get("start_mode").asText().isEmpty(), call.toString());
+      assertEquals("copy", call.get("pass").asText());
+      assertTrue(s.get("duration_ms").asLong() >= 0, s.toString());
+    }
+    JsonNode again = client.json("GET", "/cleave/v1/runs/" + run.get("id").asText(), null);
+    assertEquals(run.get("steps").size(), again.get("steps").size());
+    assertEquals("succeeded", again.get("status").asText());
+    String activation = run.get("steps").get(0).get("calls").get(0).get("activation_id").asText();
+    assertEquals(200, client.send("GET", "/cleave/v1/activations/" + activation, null, Map.of()).statusCode());
+  }
+
+  @Test
+  void aFanOutAndFanInAndAMapRun() {
+    String diamond = flow("diamond", List.of(step("start", "inc"), step("a", "inc", "after", List.of("start")),
+        step("b", "square", "after", List.of("start")), step("join", "sum", "after", List.of("a", "b"))));
+    JsonNode run = run(diamond, "1");
+    assertEquals(3 + 4, run.get("output").asInt(), run.toString()); // start=2, a=3, b=4
+    String mapped = flow("mapped", List.of(step("split", "split"),
+        step("sq", "square", "after", List.of("split"), "map", "split", "parallelism", 2),
+        step("total", "sum", "after", List.of("sq"))));
+    JsonNode m = run(mapped, "5");
+    assertEquals("succeeded", m.get("status").asText(), m.toString());
+    assertEquals(0 + 1 + 4 + 9 + 16, m.get("output").asInt(), m.toString());
+    JsonNode sq = m.get("steps").get(1);
+    assertEquals(5, sq.get("items").asInt(), sq.toString());
+    assertEquals(5, sq.get("calls").size(), sq.toString());
+    JsonNode empty = run(mapped, "0");
+    assertEquals(0, empty.get("output").asInt(), empty.toString());
+  }
+
+  @Test
+  void aStepThatFailsOnceIsRetriedAndOneWithoutRetriesFailsTheRun() {
+    String retried = flow("retried", List.of(step("flaky", "witnessed", "retries", 2)));
+    JsonNode run = run(retried, "1");
+    assertEquals("succeeded", run.get("status").asText(), run.toString());
+    assertEquals(2, run.get("output").asInt());
+    JsonNode calls = run.get("steps").get(0).get("calls");
+    assertEquals(2, calls.size(), calls.toString());
+    assertEquals("failed", calls.get(0).get("status").asText());
+    assertTrue(calls.get(0).get("error").asText().contains("502"), calls.toString());
+    assertEquals(2, witness.runsOf(run.get("id").asText(), "flaky"));
+
+    String once = flow("once", List.of(step("flaky", "witnessed")));
+    HttpResponse<String> r = client.send("POST", "/cleave/v1/flows/" + once + "/runs", "1", Map.of());
+    assertEquals(502, r.statusCode(), r.body());
+    JsonNode failed = read(r);
+    assertEquals("failed", failed.get("status").asText());
+    assertTrue(failed.get("message").asText().contains("step flaky failed"), failed.toString());
+  }
+
+  @Test
+  void aStepPastItsTimeoutFailsTheRun() {
+    String slow = flow("slow", List.of(step("nap", "sleep", "timeout", 1)));
+    long t0 = System.nanoTime();
+    HttpResponse<String> r = client.send("POST", "/cleave/v1/flows/" + slow + "/runs", "20", Map.of());
+    assertEquals(502, r.statusCode(), r.body());
+    assertTrue(read(r).get("error").asText().contains("timed out after 1 s"), r.body());
+    assertTrue(Duration.ofNanos(System.nanoTime() - t0).toSeconds() < 15, "the run ended at the step's timeout");
+  }
+
+  @Test
+  void aDetachedRunAnswers202AndCanBeCancelled() throws Exception {
+    String slow = flow("detached", List.of(step("nap", "sleep"), step("after", "inc", "after", List.of("nap"))));
+    HttpResponse<String> r = client.send("POST", "/cleave/v1/flows/" + slow + "/runs", "30",
+        Map.of("Fn-Invoke-Type", "detached"));
+    assertEquals(202, r.statusCode(), r.body());
+    String runId = read(r).get("id").asText();
+    Poll.until("the first step runs", Duration.ofSeconds(60),
+        () -> client.json("GET", "/cleave/v1/runs/" + runId, null).get("steps").get(0).get("status").asText()
+            .equals("running"));
+    JsonNode cancelled = client.json("POST", "/cleave/v1/runs/" + runId + "/cancel", null);
+    assertEquals("cancelled", cancelled.get("status").asText(), cancelled.toString());
+    assertEquals(409, client.send("POST", "/cleave/v1/runs/" + runId + "/cancel", null, Map.of()).statusCode());
+    JsonNode listed = client.json("GET", "/cleave/v1/runs?flow_id=" + slow, null);
+    assertEquals(runId, listed.get("items").get(0).get("id").asText());
+    assertEquals("cancelled", listed.get("items").get(0).get("status").asText());
+  }
+}
