@@ -29,11 +29,13 @@ public final class ServerComposition implements AutoCloseable {
   private final ServerConfig config;
   private final BundleStore bundles;
   private final BundleCollector bundleCollector;
+  private final BundleReplicas bundleReplicas;
   private final FlowEngine flows;
   private boolean closed;
 
   private ServerComposition(ServerConfig config, Vertx vertx, Registry registry, Gateway gateway, Execution execution,
-      BundleStore bundles, BundleCollector bundleCollector, FlowEngine flows) {
+      BundleStore bundles, BundleCollector bundleCollector, BundleReplicas bundleReplicas, FlowEngine flows) {
+    this.bundleReplicas = bundleReplicas;
     this.flows = flows;
     this.config = config;
     this.bundles = bundles;
@@ -75,7 +77,8 @@ public final class ServerComposition implements AutoCloseable {
       bundles.share(vertx, registry.hazelcast(), config.apiUrl(gateway.port()), config.bundleLimit());
       BundleCollector collector = new BundleCollector(vertx, registry::referencedBundles, bundles,
           config.bundleStorage().unreferencedGrace());
-      return new ServerComposition(config, vertx, registry, gateway, execution, bundles, collector, flows);
+      BundleReplicas replicas = new BundleReplicas(vertx, bundles, registry.membership(), registry::referencedBundles);
+      return new ServerComposition(config, vertx, registry, gateway, execution, bundles, collector, replicas, flows);
     } catch (Exception | Error e) {
       if (flows != null) {
         flows.close();
@@ -118,6 +121,7 @@ public final class ServerComposition implements AutoCloseable {
     }
     closed = true;
     bundleCollector.close();
+    bundleReplicas.close();
     try {
       gateway.stop().toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
       if (flows != null) {

@@ -130,7 +130,6 @@ class ClusterTest {
     Http.Reply up = httpA.send("PUT", "/cleave/v1/fns/" + fnId + "/bundle", archive, java.util.Map.of());
     assertEquals(200, up.status(), up.toString());
     var digest = io.cleave.common.bundle.BundleDigest.fromImage(up.json().path("image").asText()).orElseThrow();
-    assertTrue(!b.bundles().has(digest), "B does not hold it yet");
     // B accepts a function naming it: the cluster holds it (A announced it). A bundle no one holds is refused.
     Http.Reply onBFn = httpB.post("/v2/fns", "{\"name\":\"g\",\"app_id\":\"" + appId + "\",\"image\":\""
         + digest.image() + "\"}");
@@ -148,6 +147,19 @@ class ClusterTest {
     var error = org.junit.jupiter.api.Assertions.assertThrows(java.util.concurrent.ExecutionException.class,
         () -> failed.get(30, java.util.concurrent.TimeUnit.SECONDS));
     assertTrue(error.getCause() instanceof io.cleave.common.error.ApiError e && e.status() == 404, error.toString());
+  }
+
+  @Test
+  void aBundleAFunctionUsesIsCopiedToASecondMemberWithoutAnyCall() throws Exception {
+    String appId = httpA.post("/v2/apps", "{\"name\":\"replicas\"}").json().path("id").asText();
+    String fnId = httpA.post("/v2/fns", "{\"name\":\"f\",\"app_id\":\"" + appId + "\"}").json().path("id").asText();
+    byte[] archive = new Archives().file("func.py", "def handler(ctx, data):\n    return 'kept twice'\n").bytes();
+    Http.Reply up = httpA.send("PUT", "/cleave/v1/fns/" + fnId + "/bundle", archive, java.util.Map.of());
+    assertEquals(200, up.status(), up.toString());
+    var digest = io.cleave.common.bundle.BundleDigest.fromImage(up.json().path("image").asText()).orElseThrow();
+    // Losing A must not lose the code: B copies it on its own, not only when a call needs it.
+    eventually("B holds a copy of the bundle A stored", () -> b.bundles().has(digest));
+    assertTrue(java.util.Arrays.equals(archive, Files.readAllBytes(b.bundles().path(digest))));
   }
 
   @Test

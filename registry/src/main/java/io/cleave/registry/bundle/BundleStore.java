@@ -172,6 +172,21 @@ public final class BundleStore implements BundleFiles, BundleSource, BundleCopie
   }
 
   /**
+   * The base URLs of the members that announced they hold the bundle (members that left may still
+   * be listed), empty before {@link #share}. Blocking (asks the cluster).
+   */
+  public List<String> holders(BundleDigest digest) {
+    Peers p = peers;
+    return p == null ? List.of() : List.copyOf(p.holders().get(digest.hex()));
+  }
+
+  /** This member's API base URL as announced to the others; null before {@link #share}. */
+  public String selfUrl() {
+    Peers p = peers;
+    return p == null ? null : p.selfUrl();
+  }
+
+  /**
    * The bundle's size in bytes: of this member's copy, else as the member that stored it announced
    * it; empty when no member announced it. Blocking (may ask the cluster).
    */
