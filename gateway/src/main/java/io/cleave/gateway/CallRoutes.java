@@ -1,5 +1,6 @@
 package io.cleave.gateway;
 
+import io.cleave.common.access.Role;
 import io.cleave.common.error.ApiError;
 import io.cleave.common.invoke.Call;
 import io.cleave.common.invoke.CallResult;
@@ -38,6 +39,8 @@ final class CallRoutes {
   private static final Set<String> HOP_HEADERS = Set.of("connection", "keep-alive", "proxy-authenticate",
       "proxy-authorization", "te", "trailer", "trailers", "transfer-encoding", "upgrade", "content-length", "host");
   private static final String FN_HTTP_H = "fn-http-h-";
+  /** The trigger annotation that lets anyone call it, without a key (as a function URL with auth type NONE). */
+  static final String PUBLIC = "cleave.io/public";
 
   private final Routing routing;
   private final AppRegistry apps;
@@ -55,15 +58,31 @@ final class CallRoutes {
   }
 
   void mount(Router r) {
-    routing.on(r, HttpMethod.POST, "/invoke/:fnId", this::invoke);
-    routing.onAny(r, "/t/:app", TRIGGER_ROUTE, this::trigger);
-    routing.onAny(r, "/t/:app/*", TRIGGER_ROUTE, this::trigger);
+    routing.on(r, HttpMethod.POST, "/invoke/:fnId", new Rule.OfApp(Role.INVOKE, AppOf.fn(fns, "fnId")), this::invoke);
+    Rule triggerCall = new Rule.OpenWhen(this::publicTrigger, new Rule.OfApp(Role.INVOKE, AppOf.named(apps, "app")));
+    routing.onAny(r, "/t/:app", TRIGGER_ROUTE, triggerCall, this::trigger);
+    routing.onAny(r, "/t/:app/*", TRIGGER_ROUTE, triggerCall, this::trigger);
+  }
+
+  /** Whether the request is for a trigger its app made public ({@value #PUBLIC} true): anyone may call it. */
+  private boolean publicTrigger(RoutingContext ctx) {
+    return triggers.route(ctx.pathParam("app"), source(ctx.request()))
+        .map(route -> route.trigger().annotations() == null ? null : route.trigger().annotations().get(PUBLIC))
+        .map(flag -> Boolean.TRUE.equals(flag) || "true".equals(flag))
+        .orElse(false);
+  }
+
+  /** The trigger source a {@code /t/{app}/...} request names: its path after the app. */
+  private static String source(HttpServerRequest req) {
+    String path = req.path();
+    int slash = path.indexOf('/', "/t/".length());
+    return slash < 0 ? "/" : path.substring(slash);
   }
 
   private void invoke(RoutingContext ctx) {
     FnTarget target = fns.target(ctx.pathParam("fnId")).orElseThrow(() -> new ApiError(404, "Fn not found"));
     FunctionInvoker inv = requireInvoker();
-    Call call = call(ctx, target.app(), target.fn(), clientHeaders(ctx.request(), UnaryOperator.identity()));
+    Call call = call(ctx, target.app(), target.fn(), clientHeaders(ctx, routing.access(), UnaryOperator.identity()));
     if ("detached".equalsIgnoreCase(ctx.request().getHeader("Fn-Invoke-Type"))) {
       inv.submitDetached(call).onComplete(Routing.guard(ctx, ar -> {
         if (ar.succeeded()) {
@@ -80,16 +99,14 @@ final class CallRoutes {
   private void trigger(RoutingContext ctx) {
     HttpServerRequest req = ctx.request();
     String appName = ctx.pathParam("app");
-    String path = req.path();
-    int slash = path.indexOf('/', "/t/".length());
-    String source = slash < 0 ? "/" : path.substring(slash);
+    String source = source(req);
     if (apps.appByName(appName).isEmpty()) {
       throw new ApiError(404, "App not found");
     }
     TriggerRoute route = triggers.route(appName, source).orElseThrow(() -> new ApiError(404, "Trigger not found"));
     FunctionInvoker inv = requireInvoker();
     // Fn's translation: the client's headers become Fn-Http-H-<Name>, Content-Type stays as it is.
-    Map<String, List<String>> headers = clientHeaders(req,
+    Map<String, List<String>> headers = clientHeaders(ctx, routing.access(),
         name -> name.equalsIgnoreCase("content-type") ? "Content-Type" : "Fn-Http-H-" + canonical(name));
     headers.put("Fn-Http-Method", List.of(req.method().name()));
     headers.put("Fn-Http-Request-Url", List.of(req.absoluteURI()));
@@ -166,11 +183,18 @@ final class CallRoutes {
         body == null ? Buffer.buffer() : body, Instant.now());
   }
 
-  /** The client's headers but hop-by-hop ones, each under the name {@code rename} gives it. */
-  static Map<String, List<String>> clientHeaders(HttpServerRequest req, UnaryOperator<String> rename) {
+  /**
+   * The client's headers but hop-by-hop ones, each under the name {@code rename} gives it. An
+   * Authorization header carrying an API key stays here: functions never see callers' keys, but
+   * they do see other credentials (a public trigger's own scheme).
+   */
+  static Map<String, List<String>> clientHeaders(RoutingContext ctx, Access access, UnaryOperator<String> rename) {
+    HttpServerRequest req = ctx.request();
+    boolean dropAuthorization = access.consumesAuthorization(ctx);
     Map<String, List<String>> headers = new LinkedHashMap<>();
     for (String name : req.headers().names()) {
-      if (!HOP_HEADERS.contains(name.toLowerCase(Locale.ROOT))) {
+      String lower = name.toLowerCase(Locale.ROOT);
+      if (!HOP_HEADERS.contains(lower) && !(dropAuthorization && lower.equals("authorization"))) {
         headers.put(rename.apply(name), req.headers().getAll(name));
       }
     }

@@ -55,7 +55,7 @@ final class GatewayFixture implements AutoCloseable {
     Vertx vertx = Vertx.vertx(new VertxOptions().setPreferNativeTransport(true));
     try {
       Registry r = registry.registry();
-      Gateway.Parts parts = new Gateway.Parts(registry.config(), r, r, r, registry.bundles(), r.membership(),
+      Gateway.Parts parts = new Gateway.Parts(registry.config(), r, r, r, r.apiKeys(), registry.bundles(), r.membership(),
           invoker, invoker, activations, new PrometheusMeterRegistry(PrometheusConfig.DEFAULT), "test");
       Gateway gateway = await(Gateway.start(vertx, parts));
       return new GatewayFixture(registry, vertx, gateway);

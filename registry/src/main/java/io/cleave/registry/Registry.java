@@ -11,6 +11,7 @@ import com.hazelcast.map.listener.EntryAddedListener;
 import com.hazelcast.map.listener.EntryLoadedListener;
 import com.hazelcast.map.listener.EntryRemovedListener;
 import com.hazelcast.map.listener.EntryUpdatedListener;
+import io.cleave.common.access.ApiKey;
 import io.cleave.common.bundle.BundleDigest;
 import io.cleave.common.config.ServerConfig;
 import io.cleave.common.json.Json;
@@ -36,7 +37,7 @@ import java.util.function.Predicate;
  * names and trigger sources is kept by index maps claimed under a cluster-wide lock on the app
  * (or, for app names, on the name), with Fn's scopes: app names are unique, function names per
  * app, trigger names per function, trigger (type, source) per app. Reads come from a local
- * {@link RegistryView}.
+ * {@link RegistryView}. API keys live beside them ({@link #apiKeys()}).
  *
  * <p>Write methods block (locks, synced disk writes): call them from worker threads, never from an
  * event loop. Read methods are local and non-blocking.
@@ -49,7 +50,10 @@ public final class Registry implements AppRegistry, FnRegistry, TriggerRegistry,
   static final String FN_NAMES = "fn-names";
   static final String TRIGGER_NAMES = "trigger-names";
   static final String TRIGGER_SOURCES = "trigger-sources";
-  static final List<String> MAPS = List.of(APPS, FNS, TRIGGERS, APP_NAMES, FN_NAMES, TRIGGER_NAMES, TRIGGER_SOURCES);
+  static final String API_KEYS = "api-keys";
+  static final String MEMBER_TOKEN = "member-token";
+  static final List<String> MAPS = List.of(APPS, FNS, TRIGGERS, APP_NAMES, FN_NAMES, TRIGGER_NAMES, TRIGGER_SOURCES,
+      API_KEYS, MEMBER_TOKEN);
 
   private final RegistryDb db;
   private final ClusterMember member;
@@ -66,6 +70,7 @@ public final class Registry implements AppRegistry, FnRegistry, TriggerRegistry,
   private final AppWrites appWrites;
   private final FnWrites fnWrites;
   private final TriggerWrites triggerWrites;
+  private final RegistryKeys apiKeys;
 
   private Registry(RegistryDb db, ClusterMember member, Map<String, RocksMapStore<?>> stores) {
     this.db = db;
@@ -104,6 +109,7 @@ public final class Registry implements AppRegistry, FnRegistry, TriggerRegistry,
     this.fnWrites = new FnWrites(maps, triggerWrites);
     this.appWrites = new AppWrites(maps, triggerWrites);
     triggerWrites.reindexNames();
+    this.apiKeys = new RegistryKeys(hz.getMap(API_KEYS), hz.getMap(MEMBER_TOKEN), view);
   }
 
   @SuppressWarnings("unchecked")
@@ -126,12 +132,13 @@ public final class Registry implements AppRegistry, FnRegistry, TriggerRegistry,
       stores.put(APPS, new RocksMapStore<App>(db, APPS, Json::toBytes, b -> Json.fromBytes(b, App.class)));
       stores.put(FNS, new RocksMapStore<Fn>(db, FNS, Json::toBytes, b -> Json.fromBytes(b, Fn.class)));
       stores.put(TRIGGERS, new RocksMapStore<Trigger>(db, TRIGGERS, Json::toBytes, b -> Json.fromBytes(b, Trigger.class)));
-      for (String index : List.of(APP_NAMES, FN_NAMES, TRIGGER_NAMES, TRIGGER_SOURCES)) {
+      stores.put(API_KEYS, new RocksMapStore<ApiKey>(db, API_KEYS, Json::toBytes, b -> Json.fromBytes(b, ApiKey.class)));
+      for (String index : List.of(APP_NAMES, FN_NAMES, TRIGGER_NAMES, TRIGGER_SOURCES, MEMBER_TOKEN)) {
         stores.put(index, new RocksMapStore<String>(db, index, s -> s.getBytes(StandardCharsets.UTF_8),
             b -> new String(b, StandardCharsets.UTF_8)));
       }
       ClusterMember member = ClusterMember.start(cfg, new LinkedHashMap<>(stores),
-          List.of(App.class, Fn.class, Trigger.class));
+          List.of(App.class, Fn.class, Trigger.class, ApiKey.class));
       try {
         return new Registry(db, member, stores);
       } catch (RuntimeException e) {
@@ -150,6 +157,11 @@ public final class Registry implements AppRegistry, FnRegistry, TriggerRegistry,
    */
   public void onFnChange(BiConsumer<String, Optional<Fn>> listener) {
     fnListeners.add(listener);
+  }
+
+  /** The API keys, replicated and kept as apps are. */
+  public KeyRegistry apiKeys() {
+    return apiKeys;
   }
 
   public HazelcastInstance hazelcast() {
@@ -267,7 +279,7 @@ public final class Registry implements AppRegistry, FnRegistry, TriggerRegistry,
   }
 
   /** Applies Hazelcast entry events (from any member) to the local view. */
-  private static final class Feed<V> implements EntryAddedListener<String, V>, EntryUpdatedListener<String, V>,
+  static final class Feed<V> implements EntryAddedListener<String, V>, EntryUpdatedListener<String, V>,
       EntryRemovedListener<String, V>, EntryLoadedListener<String, V> {
     private final Consumer<V> put;
     private final Consumer<String> remove;

@@ -44,7 +44,7 @@ public final class ServerComposition implements AutoCloseable {
     Files.createDirectories(data);
     ServerConfig config = new ServerConfig(cfg.host(), cfg.port(), data, cfg.clusterName(), cfg.clusterHost(),
         cfg.clusterPort(), cfg.members(), cfg.invokeBodyLimit(), cfg.apiBodyLimit(), cfg.bundleLimit(),
-        cfg.unpackLimits(), cfg.httpInstances(), cfg.clusterSecret());
+        cfg.unpackLimits(), cfg.httpInstances(), cfg.clusterSecret(), cfg.adminKey());
     Registry registry = Registry.open(config);
     Vertx vertx = Vertx.vertx(new VertxOptions().setPreferNativeTransport(true));
     Execution execution = null;
@@ -54,12 +54,13 @@ public final class ServerComposition implements AutoCloseable {
       Platform platform = new Platform(vertx, config, registry, bundles, metrics);
       execution = executionFactory == null ? null
           : executionFactory.start(platform).toCompletionStage().toCompletableFuture().get(120, TimeUnit.SECONDS);
-      Gateway gateway = Gateway.start(vertx, new Gateway.Parts(config, registry, registry, registry, bundles,
+      Gateway gateway = Gateway.start(vertx, new Gateway.Parts(config, registry, registry, registry, registry.apiKeys(), bundles,
               registry.membership(), execution == null ? null : execution.invoker(),
               execution == null ? null : execution.localInvoker(),
               execution == null ? null : execution.activations(), metrics, version))
           .toCompletionStage().toCompletableFuture().get(60, TimeUnit.SECONDS);
-      bundles.share(vertx, registry.hazelcast(), config.apiUrl(gateway.port()), config.bundleLimit());
+      bundles.share(vertx, registry.hazelcast(), config.apiUrl(gateway.port()), config.bundleLimit(),
+          registry.apiKeys().memberToken());
       return new ServerComposition(config, vertx, registry, gateway, execution, bundles);
     } catch (Exception | Error e) {
       if (execution != null && execution.stop() != null) {

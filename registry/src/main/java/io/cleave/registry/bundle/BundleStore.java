@@ -44,6 +44,8 @@ import java.util.stream.Stream;
  */
 public final class BundleStore implements BundleFiles, BundleSource {
   static final String HOLDERS = "bundle-holders";
+  /** The header a member presents the registry's member token in when it fetches a bundle from another. */
+  public static final String MEMBER_TOKEN_HEADER = "Cleave-Member-Token";
 
   private final Path byDigest;
   private final Path incoming;
@@ -52,7 +54,8 @@ public final class BundleStore implements BundleFiles, BundleSource {
   private volatile Peers peers;
 
   /** How this member reaches the others' bundles. */
-  private record Peers(Vertx vertx, HttpClient client, MultiMap<String, String> holders, String selfUrl, long maxBytes) {}
+  private record Peers(Vertx vertx, HttpClient client, MultiMap<String, String> holders, String selfUrl, long maxBytes,
+      String memberToken) {}
 
   public BundleStore(Path dataDir, UnpackLimits limits) {
     Path root = dataDir.resolve("bundles");
@@ -138,9 +141,11 @@ public final class BundleStore implements BundleFiles, BundleSource {
   /**
    * Joins the cluster's bundle sharing: announces every local bundle under {@code selfUrl} (this
    * member's API base URL) and lets {@link #archive} fetch missing ones, at most {@code maxBytes}
-   * each. Blocking.
+   * each, presenting {@code memberToken} (the registry's, which members' APIs accept for bundle
+   * downloads). Blocking.
    */
-  public void share(Vertx vertx, HazelcastInstance hz, String selfUrl, long maxBytes) throws IOException {
+  public void share(Vertx vertx, HazelcastInstance hz, String selfUrl, long maxBytes, String memberToken)
+      throws IOException {
     MultiMap<String, String> holders = hz.getMultiMap(HOLDERS);
     HttpClient client = vertx.createHttpClient(new HttpClientOptions().setConnectTimeout(5000).setIdleTimeout(60));
     try (Stream<Path> local = Files.list(byDigest)) {
@@ -152,7 +157,7 @@ public final class BundleStore implements BundleFiles, BundleSource {
         }
       }
     }
-    peers = new Peers(vertx, client, holders, selfUrl, maxBytes);
+    peers = new Peers(vertx, client, holders, selfUrl, maxBytes, memberToken);
   }
 
   @Override
@@ -188,7 +193,8 @@ public final class BundleStore implements BundleFiles, BundleSource {
   private Future<Path> download(Peers net, BundleDigest digest, String baseUrl) {
     Path upload = newUpload();
     RequestOptions req = new RequestOptions().setMethod(HttpMethod.GET)
-        .setAbsoluteURI(baseUrl + "/cleave/v1/bundles/" + digest).setTimeout(120_000);
+        .setAbsoluteURI(baseUrl + "/cleave/v1/bundles/" + digest).setTimeout(120_000)
+        .putHeader(MEMBER_TOKEN_HEADER, net.memberToken());
     return net.client().request(req).compose(r -> r.send()).compose(resp -> {
       if (resp.statusCode() != 200) {
         return resp.body().compose(b -> Future.failedFuture(
