@@ -59,7 +59,7 @@ public final class ComparisonRun {
       log.printf("[%s] starting a server (data dir %s)%n", policy, data);
       try (PolicyServer server = PolicyServer.start(policy, data, dir.resolve("server.log"), serverArgs, PolicyServer.defaultWait())) {
         JsonObject extra = new JsonObject().put("policy", policy);
-        results.add(new ReplayRun(vertx, log).run(server.url(), policy, schedule, deploy.withKeep(true), load, window, dir, extra));
+        results.add(new ReplayRun(vertx, log).run(server.url(), server.adminKey(), policy, schedule, deploy.withKeep(true), load, window, dir, extra));
       } finally {
         removeTree(data);
       }

@@ -45,10 +45,11 @@ public final class ReplayRun {
     this.log = log;
   }
 
-  public Result run(URI target, String label, Schedule schedule, DeployOptions deploy, LoadOptions load, ReplayWindow window,
+  /** Replays against {@code target}, sending {@code apiKey} (an admin key: the run creates an app). */
+  public Result run(URI target, String apiKey, String label, Schedule schedule, DeployOptions deploy, LoadOptions load, ReplayWindow window,
       Path dir, JsonObject extraHeader) throws IOException {
-    PlatformClient api = new PlatformClient(target.toString());
-    try (TimedCalls calls = new TimedCalls(vertx, target, load.maxInFlight())) {
+    PlatformClient api = new PlatformClient(target.toString(), apiKey);
+    try (TimedCalls calls = new TimedCalls(vertx, target, load.maxInFlight(), apiKey)) {
       String appName = "replay-" + suffix();
       log.printf("[%s] deploying %d function(s) in app %s on %s%n", label, schedule.trace().functions().size(), appName, target);
       String appId = JsonText.text(api.createApp(JsonText.object().put("name", appName)), "id");

@@ -181,7 +181,8 @@ public final class ClusterBenchCommand extends ExperimentCommand {
       }
       LocalCluster cluster = LocalCluster.up(layout, settings.nodes(), timeoutSeconds, System.err);
       progress.phase("cluster %s up: %s", cluster.name(), String.join(", ", cluster.apiUrls()));
-      ClusterBench bench = new ClusterBench(vertx, settings, cluster.apiUrls(), cluster.nodeNames(), calls, t0, progress);
+      ClusterBench bench = new ClusterBench(vertx, settings, cluster.apiUrls(), cluster.adminKey(), cluster.nodeNames(), calls,
+          t0, progress);
       bench.run();
       double seconds = (System.nanoTime() - t0) / 1e9;
       double loadAtEnd = ClusterBenchFiles.loadAverage();

@@ -1,6 +1,7 @@
 package io.cleave.cli.cluster;
 
 import io.cleave.client.CliFailure;
+import io.cleave.common.access.ApiKeySecret;
 import java.io.File;
 import java.io.IOException;
 import java.net.URISyntaxException;
@@ -22,6 +23,8 @@ final class NodeLauncher {
   private final List<String> javaCommand;
   /** Shared by this cluster's nodes, so a full node can forward calls to the others (env, not argv: ps shows argv). */
   private final String clusterSecret = newSecret();
+  /** The admin key every node accepts (env, so it is in no log and no ps line); kept in DIR/admin.key. */
+  private final String adminKey = ApiKeySecret.generate("cluster");
 
   private NodeLauncher(Path cleaveHome, List<String> javaCommand) {
     this.cleaveHome = cleaveHome;
@@ -32,6 +35,10 @@ final class NodeLauncher {
     byte[] b = new byte[24];
     new java.security.SecureRandom().nextBytes(b);
     return java.util.HexFormat.of().formatHex(b);
+  }
+
+  String adminKey() {
+    return adminKey;
   }
 
   /** The launcher for this checkout; fails with what is missing when it cannot find one. */
@@ -78,6 +85,7 @@ final class NodeLauncher {
           .redirectErrorStream(true);
       pb.environment().put("CLEAVE_HOME", cleaveHome.toString());
       pb.environment().put("CLEAVE_CLUSTER_SECRET", clusterSecret);
+      pb.environment().put("CLEAVE_ADMIN_KEY", adminKey);
       return pb.start();
     } catch (IOException e) {
       throw new CliFailure(node.name() + ": cannot start its server (" + String.join(" ", command.subList(0, 4))
