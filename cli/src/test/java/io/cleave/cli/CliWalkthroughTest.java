@@ -82,6 +82,8 @@ class CliWalkthroughTest {
       }
       ProcessBuilder pb = new ProcessBuilder("bash", "-c", script.toString()).redirectErrorStream(true);
       pb.environment().put("CLEAVE_API_URL", server.url);
+      // The user who started the server: the CLI finds the key the server wrote.
+      CleaveServer.withKeyFileOnly(pb.environment(), server.work);
       pb.environment().put("XDG_CACHE_HOME", server.work.resolve("cache").toString());
       Path out = server.work.resolve("walkthrough.out");
       pb.redirectOutput(out.toFile());

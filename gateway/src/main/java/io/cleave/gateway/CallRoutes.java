@@ -39,7 +39,11 @@ final class CallRoutes {
   private static final Set<String> HOP_HEADERS = Set.of("connection", "keep-alive", "proxy-authenticate",
       "proxy-authorization", "te", "trailer", "trailers", "transfer-encoding", "upgrade", "content-length", "host");
   private static final String FN_HTTP_H = "fn-http-h-";
-  /** The trigger annotation that lets anyone call it, without a key (as a function URL with auth type NONE). */
+  /**
+   * A trigger is the function's published HTTP endpoint, callable by anyone as in Fn (a function
+   * URL with auth type NONE); this annotation {@code false} makes it need an invoke key of the app
+   * or better (auth type IAM). {@code /invoke/{fn_id}} always needs one.
+   */
   static final String PUBLIC = "cleave.io/public";
 
   private final Routing routing;
@@ -64,11 +68,14 @@ final class CallRoutes {
     routing.onAny(r, "/t/:app/*", TRIGGER_ROUTE, triggerCall, this::trigger);
   }
 
-  /** Whether the request is for a trigger its app made public ({@value #PUBLIC} true): anyone may call it. */
+  /**
+   * Whether the request is for a public trigger: one that exists and is not annotated
+   * {@value #PUBLIC} {@code false}. Anyone may call those (README "Access control").
+   */
   private boolean publicTrigger(RoutingContext ctx) {
     return triggers.route(ctx.pathParam("app"), source(ctx.request()))
         .map(route -> route.trigger().annotations() == null ? null : route.trigger().annotations().get(PUBLIC))
-        .map(flag -> Boolean.TRUE.equals(flag) || "true".equals(flag))
+        .map(flag -> !Boolean.FALSE.equals(flag) && !"false".equals(flag))
         .orElse(false);
   }
 

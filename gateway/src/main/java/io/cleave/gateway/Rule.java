@@ -8,7 +8,7 @@ import java.util.function.Predicate;
 
 /** Who may use a route; every route is mounted with one ({@link Routing#on}) and {@link Access} enforces it. */
 sealed interface Rule {
-  /** Anyone, without a key: the ping and version routes. */
+  /** Anyone, without a key: the ping and version routes, and the internal call route (it checks the cluster secret). */
   record Open() implements Rule {}
 
   /** Admin keys only. */

@@ -33,6 +33,8 @@ import org.junit.jupiter.api.Test;
  */
 class LocalClusterTest {
   private static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
+  /** The admin key of the cluster under test, which `up` wrote to DIR/admin.key. */
+  private static String adminKey;
 
   @Test
   void twoNodesFormOneClusterSurviveAKilledNodeAndLeaveNothingBehind() throws Exception {
@@ -44,6 +46,7 @@ class LocalClusterTest {
       assertEquals(0, up.exit(), up::toString);
       assertTrue(up.err().contains("all 2 nodes up, each lists 2 members"), up::toString);
       assertTrue(up.out().contains("cluster " + layout.clusterName() + " is up"), up::toString);
+      adminKey = layout.adminKey();
 
       JsonNode described = JsonText.parse(Files.readString(dir.resolve("cluster.json")));
       assertEquals(layout.clusterName(), described.path("name").asText());
@@ -64,10 +67,10 @@ class LocalClusterTest {
       CliRun table = CliRun.run("cluster", "status", "--dir", dir.toString());
       assertTrue(table.out().lines().anyMatch(l -> l.startsWith("node2 ") && l.contains(node2) && l.contains(" up ")), table::toString);
 
-      CliRun created = CliRun.run("create", "app", "written-on-node1", "--api-url", node1);
+      CliRun created = CliRun.run("create", "app", "written-on-node1", "--api-url", node1, "--api-key", adminKey);
       assertEquals(0, created.exit(), created::toString);
       String seenOnNode2 = within(10, "the app on node2", () -> {
-        CliRun list = CliRun.run("list", "apps", "--api-url", node2);
+        CliRun list = CliRun.run("list", "apps", "--api-url", node2, "--api-key", adminKey);
         return list.exit() == 0 && list.out().contains("written-on-node1") ? list.out() : null;
       });
       assertTrue(seenOnNode2.lines().anyMatch(l -> l.startsWith("written-on-node1 ")), seenOnNode2);
@@ -79,9 +82,9 @@ class LocalClusterTest {
           + "runtime: python\nentrypoint: /python/bin/fdk /function/func.py handler\nmemory: 128\n");
       Files.writeString(fnDir.resolve("func.py"), "import time\n\n\ndef handler(ctx, data=None):\n"
           + "    time.sleep(float(data.getvalue().decode() or '0'))\n    return 'slept'\n");
-      CliRun deployed = CliRun.run("deploy", "--app", "written-on-node1", "--api-url", node1, "--no-bump", fnDir.toString());
+      CliRun deployed = CliRun.run("deploy", "--app", "written-on-node1", "--api-url", node1, "--api-key", adminKey, "--no-bump", fnDir.toString());
       assertEquals(0, deployed.exit(), deployed::toString);
-      String fnId = JsonText.parse(CliRun.run("inspect", "fn", "written-on-node1", "sleepy", "--api-url", node1).out())
+      String fnId = JsonText.parse(CliRun.run("inspect", "fn", "written-on-node1", "sleepy", "--api-url", node1, "--api-key", adminKey).out())
           .path("id").asText();
       assertEquals("cold", startMode(node1, fnId, "0"));
       List<String> node2Modes = new ArrayList<>();
@@ -167,7 +170,7 @@ class LocalClusterTest {
   private static String startMode(String apiUrl, String fnId, String body) {
     try {
       HttpResponse<String> r = HTTP.send(HttpRequest.newBuilder(URI.create(apiUrl + "/invoke/" + fnId))
-          .timeout(Duration.ofSeconds(60)).POST(HttpRequest.BodyPublishers.ofString(body)).build(),
+          .header("Authorization", "Bearer " + adminKey).timeout(Duration.ofSeconds(60)).POST(HttpRequest.BodyPublishers.ofString(body)).build(),
           HttpResponse.BodyHandlers.ofString());
       assertEquals(200, r.statusCode(), r.body());
       return r.headers().firstValue("Cleave-Start-Mode").orElse("");
@@ -183,7 +186,7 @@ class LocalClusterTest {
   private static int members(String apiUrl) {
     try {
       HttpResponse<String> r = HTTP.send(HttpRequest.newBuilder(URI.create(apiUrl + "/cleave/v1/cluster"))
-          .timeout(Duration.ofSeconds(5)).build(), HttpResponse.BodyHandlers.ofString());
+          .header("Authorization", "Bearer " + adminKey).timeout(Duration.ofSeconds(5)).build(), HttpResponse.BodyHandlers.ofString());
       return r.statusCode() == 200 ? JsonText.parse(r.body()).path("members").size() : -1;
     } catch (IOException e) {
       return -1;
