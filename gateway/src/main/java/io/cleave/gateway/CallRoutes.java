@@ -73,10 +73,10 @@ final class CallRoutes {
    * {@value #PUBLIC} {@code false}. Anyone may call those (README "Access control").
    */
   private boolean publicTrigger(RoutingContext ctx) {
-    return triggers.route(ctx.pathParam("app"), source(ctx.request()))
-        .map(route -> route.trigger().annotations() == null ? null : route.trigger().annotations().get(PUBLIC))
-        .map(flag -> !Boolean.FALSE.equals(flag) && !"false".equals(flag))
-        .orElse(false);
+    return triggers.route(ctx.pathParam("app"), source(ctx.request())).map(route -> {
+      Object flag = route.trigger().annotations() == null ? null : route.trigger().annotations().get(PUBLIC);
+      return !Boolean.FALSE.equals(flag) && !"false".equals(flag);
+    }).orElse(false);
   }
 
   /** The trigger source a {@code /t/{app}/...} request names: its path after the app. */

@@ -24,6 +24,8 @@ final class Routing {
   private static final String ROUTE = "cleave.route";
   private static final String CALL_ID = "cleave.call-id";
   private static final String BODY_LIMIT = "cleave.body-limit";
+  /** The name of body-limit routes, which serve no endpoint of their own. */
+  static final String BODY_LIMIT_ROUTE = "body-limit";
   /** Most of a refused body read and dropped so the client sees the answer; beyond it, the connection closes. */
   private static final long DRAIN_LIMIT = 16L * 1024 * 1024;
 
@@ -108,7 +110,7 @@ final class Routing {
    */
   void bodyLimit(Router r, String prefix, long limit) {
     BodyHandler body = BodyHandler.create(false).setBodyLimit(limit);
-    r.route(prefix).handler(ctx -> {
+    r.route(prefix).setName(BODY_LIMIT_ROUTE).handler(ctx -> {
       ctx.put(ROUTE, prefix);
       ctx.put(BODY_LIMIT, limit);
       body.handle(ctx);
