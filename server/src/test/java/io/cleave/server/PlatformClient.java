@@ -78,6 +78,7 @@ final class PlatformClient {
     HttpRequest put = HttpRequest.newBuilder(URI.create(base + "/cleave/v1/fns/" + id + "/bundle"))
         .timeout(Duration.ofSeconds(60))
         .header("Content-Type", "application/gzip")
+        .header("Authorization", "Bearer " + Http.TEST_ADMIN_KEY)
         .PUT(HttpRequest.BodyPublishers.ofByteArray(TarGzBundle.ofText(files)))
         .build();
     try {
