@@ -69,6 +69,10 @@ class CliWalkthroughTest {
     List<Step> steps = walkthrough(Files.readString(CleaveServer.repo().resolve("README.md"), StandardCharsets.UTF_8));
     assertTrue(steps.size() >= 6, "walkthrough steps: " + steps);
     try (CleaveServer server = CleaveServer.start("walkthrough")) {
+      // Its first start made the first admin key and left it, for the owner only, where the CLI looks.
+      Path keyFile = CleaveServer.keyFile(server.work);
+      assertEquals(PosixFilePermissions.fromString("rw-------"), Files.getPosixFilePermissions(keyFile));
+      assertTrue(server.output().contains("created the first admin key"), server.output());
       Path dir = Files.createDirectories(server.work.resolve("walk"));
       // ./cleave and ../cleave (from the function's directory) both reach this CLI.
       Path launcher = dir.resolve("cleave");
