@@ -40,6 +40,7 @@ public final class ClusterBench {
   private final Vertx vertx;
   private final ClusterBenchSettings settings;
   private final List<String> urls;
+  private final String adminKey;
   private final List<String> names;
   private final ClusterBenchCalls calls;
   private final long originNanos;
@@ -49,8 +50,11 @@ public final class ClusterBench {
   private final Map<String, Long> partialSamples = new LinkedHashMap<>();
   private ClusterBenchNodes.RemotePages remotePages = new ClusterBenchNodes.RemotePages(0, 0);
 
-  /** {@code urls} and {@code names}: the nodes' API URLs and names, node 1 (the seeds' node) first. */
-  public ClusterBench(Vertx vertx, ClusterBenchSettings settings, List<String> urls, List<String> names,
+  /**
+   * {@code urls} and {@code names}: the nodes' API URLs and names, node 1 (the seeds' node) first;
+   * {@code adminKey} one they all accept.
+   */
+  public ClusterBench(Vertx vertx, ClusterBenchSettings settings, List<String> urls, String adminKey, List<String> names,
       ClusterBenchCalls calls, long originNanos, StartupBenchProgress progress) {
     if (urls.size() != settings.nodes() || names.size() != urls.size()) {
       throw new IllegalArgumentException("expected " + settings.nodes() + " nodes, got " + urls + " " + names);
@@ -58,6 +62,7 @@ public final class ClusterBench {
     this.vertx = vertx;
     this.settings = settings;
     this.urls = List.copyOf(urls);
+    this.adminKey = adminKey;
     this.names = List.copyOf(names);
     this.calls = calls;
     this.originNanos = originNanos;
@@ -67,12 +72,12 @@ public final class ClusterBench {
   public void run() throws IOException {
     List<TimedCalls> gateways = new ArrayList<>();
     int connections = Math.max(settings.burst(), settings.rateBurst());
-    try (ClusterBenchNodes nodes = new ClusterBenchNodes(urls, originNanos)) {
+    try (ClusterBenchNodes nodes = new ClusterBenchNodes(urls, adminKey, originNanos)) {
       for (String url : urls) {
-        gateways.add(new TimedCalls(vertx, URI.create(url), connections));
+        gateways.add(new TimedCalls(vertx, URI.create(url), connections, adminKey));
       }
       nodes.startSampling();
-      PlatformClient api = new PlatformClient(urls.get(0));
+      PlatformClient api = new PlatformClient(urls.get(0), adminKey);
       String appId = JsonText.text(api.createApp(JsonText.object().put("name", "bench-cluster")), "id");
       for (StartupBenchFunction f : StartupBenchFunction.values()) {
         new FunctionRun(f, appId, api, gateways, nodes).run();
@@ -236,7 +241,7 @@ public final class ClusterBench {
     /** init_ms and seed_node of this function's calls, from each node's activation records. */
     private void activations() throws IOException {
       for (String url : urls) {
-        for (JsonNode a : new PlatformClient(url).activations(Map.of("fn_id", fnId, "limit", "1000"))) {
+        for (JsonNode a : new PlatformClient(url, adminKey).activations(Map.of("fn_id", fnId, "limit", "1000"))) {
           String seedNode = a.path("seed_node").isTextual() ? a.path("seed_node").asText() : null;
           calls.activation(a.path("id").asText(), new ClusterBenchCalls.Activation(a.path("init_ms").asLong(-1), seedNode));
         }

@@ -45,9 +45,9 @@ public final class ClusterBenchCold implements AutoCloseable {
   /** Deploys both functions, then per function one uncounted call (it unpacks the bundle) and the counted cold calls. */
   public void measure(Vertx vertx, ClusterBenchSettings settings, ClusterBenchCalls into, long originNanos,
       StartupBenchProgress progress) throws IOException {
-    PlatformClient api = new PlatformClient(server.url().toString());
+    PlatformClient api = new PlatformClient(server.url().toString(), server.adminKey());
     String appId = JsonText.text(api.createApp(JsonText.object().put("name", "bench-cluster-cold")), "id");
-    try (TimedCalls calls = new TimedCalls(vertx, server.url(), 2)) {
+    try (TimedCalls calls = new TimedCalls(vertx, server.url(), 2, server.adminKey())) {
       for (StartupBenchFunction f : StartupBenchFunction.values()) {
         String fnId = api.deploy(appId, f.label(), f.memoryMb(), 30, 1, f.config(), f.bundle(settings.imageDir()));
         ClusterBench.send(calls, f, fnId, 1, ClusterBenchCalls.Kind.WARMUP, 0, POLICY, into, originNanos);

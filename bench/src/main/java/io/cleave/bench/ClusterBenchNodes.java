@@ -36,6 +36,7 @@ final class ClusterBenchNodes implements AutoCloseable {
   }
 
   private final List<String> urls;
+  private final String authorization;
   private final HttpClient http = HttpClient.newBuilder().connectTimeout(TIMEOUT).build();
   private final long originNanos;
   private final List<Sample> samples = new ArrayList<>();
@@ -43,8 +44,9 @@ final class ClusterBenchNodes implements AutoCloseable {
   private volatile boolean stopped;
   private final Thread sampler;
 
-  ClusterBenchNodes(List<String> urls, long originNanos) {
+  ClusterBenchNodes(List<String> urls, String adminKey, long originNanos) {
     this.urls = List.copyOf(urls);
+    this.authorization = "Bearer " + adminKey;
     this.originNanos = originNanos;
     this.sampler = new Thread(this::sampleLoop, "cluster-bench-sampler");
     sampler.setDaemon(true);
@@ -73,8 +75,7 @@ final class ClusterBenchNodes implements AutoCloseable {
     double cache = 0;
     for (int k : nodes) {
       try {
-        HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create(urls.get(k) + "/metrics")).timeout(TIMEOUT)
-            .GET().build(), HttpResponse.BodyHandlers.ofString());
+        HttpResponse<String> r = http.send(metrics(k), HttpResponse.BodyHandlers.ofString());
         if (r.statusCode() != 200) {
           throw new IOException("node " + (k + 1) + "'s /metrics answered " + r.statusCode());
         }
@@ -89,11 +90,16 @@ final class ClusterBenchNodes implements AutoCloseable {
     return new RemotePages(network, cache);
   }
 
+  /** A scrape of node k's /metrics (0-based), with the cluster's admin key. */
+  private HttpRequest metrics(int k) {
+    return HttpRequest.newBuilder(URI.create(urls.get(k) + "/metrics")).header("Authorization", authorization)
+        .timeout(TIMEOUT).GET().build();
+  }
+
   /** Node k's gauges now (0-based). */
   Load load(int k) {
     try {
-      HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create(urls.get(k) + "/metrics")).timeout(TIMEOUT).GET()
-          .build(), HttpResponse.BodyHandlers.ofString());
+      HttpResponse<String> r = http.send(metrics(k), HttpResponse.BodyHandlers.ofString());
       if (r.statusCode() != 200) {
         return Load.UNKNOWN;
       }

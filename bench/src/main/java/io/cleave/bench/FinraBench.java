@@ -41,8 +41,9 @@ final class FinraBench {
 
   private FinraBench() {}
 
-  static Results run(PlatformClient api, String url, Path csv, Settings s, PrintStream log) throws IOException {
-    FlowsClient flows = new FlowsClient(url);
+  static Results run(PlatformClient api, String url, String apiKey, Path csv, Settings s, PrintStream log)
+      throws IOException {
+    FlowsClient flows = new FlowsClient(url, apiKey);
     String appId = FinraFlows.deploy(api, csv);
     Map<String, Runs> finra = new LinkedHashMap<>();
     String input = "{\"rules\": " + s.rules() + ", \"stride\": 10}";

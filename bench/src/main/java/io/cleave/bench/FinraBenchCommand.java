@@ -58,7 +58,8 @@ public final class FinraBenchCommand extends ExperimentCommand {
     FinraBench.Results results;
     try (PolicyServer server = PolicyServer.start("fork", data, dir.resolve("server.log"), args, Duration.ofMinutes(2))) {
       String url = server.url().toString();
-      results = FinraBench.run(new PlatformClient(url), url, csv, settings, System.out);
+      results = FinraBench.run(new PlatformClient(url, server.adminKey()), url, server.adminKey(), csv, settings,
+          System.out);
     } finally {
       deleteTree(data);
     }

@@ -136,8 +136,9 @@ public final class StartupBench {
             case KEEP_ALIVE -> this::warmPhase;
             default -> this::forkPhase;
           };
-          PlatformClient api = new PlatformClient(server.process().url().toString());
-          try (TimedCalls calls = new TimedCalls(vertx, server.process().url(), Math.max(4, settings.forkBurst()));
+          PlatformClient api = new PlatformClient(server.process().url().toString(), server.process().adminKey());
+          try (TimedCalls calls = new TimedCalls(vertx, server.process().url(), Math.max(4, settings.forkBurst()),
+              server.process().adminKey());
               ForkdClient forkd = new ForkdClient(vertx, server.data().resolve("run").resolve("forkd.sock"))) {
             phase.run(server.data(), api, calls, forkd);
           }

@@ -44,8 +44,8 @@ class FinraFlowTest {
     try (PolicyServer server = PolicyServer.start("fork", dir.resolve("data"), dir.resolve("server.log"), List.of(),
         Duration.ofMinutes(2))) {
       String url = server.url().toString();
-      FlowsClient flows = new FlowsClient(url);
-      String appId = FinraFlows.deploy(new PlatformClient(url), csv);
+      FlowsClient flows = new FlowsClient(url, server.adminKey());
+      String appId = FinraFlows.deploy(new PlatformClient(url, server.adminKey()), csv);
       FinraFlows.Created copy = FinraFlows.create(flows, FinraFlows.finra(appId, "copy", 4));
       assertNull(copy.refusal());
       FinraFlows.Created fork = FinraFlows.create(flows, FinraFlows.finra(appId, "fork", 4));

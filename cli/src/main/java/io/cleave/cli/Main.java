@@ -12,6 +12,7 @@ import io.cleave.cli.commands.HelpCommand;
 import io.cleave.cli.commands.InitCommand;
 import io.cleave.cli.commands.InspectCommand;
 import io.cleave.cli.commands.InvokeCommand;
+import io.cleave.cli.commands.KeysCommand;
 import io.cleave.cli.commands.ListCommand;
 import io.cleave.cli.commands.TestCommand;
 import io.cleave.cli.commands.UpdateCommand;
@@ -36,7 +37,8 @@ import picocli.CommandLine.ScopeType;
       // fn-style commands (io.cleave.cli.commands)
       InitCommand.class, DeployCommand.class, InvokeCommand.class, ListCommand.class, CreateCommand.class,
       ConfigCommand.class, ConfigCommand.Get.class, ConfigCommand.Unset.class, InspectCommand.class,
-      DeleteCommand.class, UpdateCommand.class, ActivationsCommand.class, io.cleave.cli.flow.FlowCommand.class,
+      DeleteCommand.class, UpdateCommand.class, ActivationsCommand.class, KeysCommand.class,
+      io.cleave.cli.flow.FlowCommand.class,
       io.cleave.server.ServerCommand.class, TestCommand.class,
       // several nodes on this machine (io.cleave.cli.cluster)
       io.cleave.cli.cluster.ClusterCommand.class,

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.cleave.common.config.ServerConfig;
+import io.cleave.common.http.Http;
 import io.cleave.server.ServerComposition;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -35,16 +36,19 @@ final class ApiServer implements AutoCloseable {
     Path data = Files.createTempDirectory("cleave-" + label + "-");
     ServerConfig d = ServerConfig.defaults(data);
     ServerConfig cfg = new ServerConfig(d.host(), 0, data, label + "-" + UUID.randomUUID(), d.clusterHost(), 5701,
-        List.of(), d.invokeBodyLimit(), d.apiBodyLimit(), bundleLimit, d.unpackLimits(), 1, "", d.bundleStorage(), d.httpEdge());
+        List.of(), d.invokeBodyLimit(), d.apiBodyLimit(), bundleLimit, d.unpackLimits(), 1, "", d.bundleStorage(), d.httpEdge(),
+        Http.TEST_ADMIN_KEY);
     return new ApiServer(data, ServerComposition.start(cfg, null, "test"));
   }
 
-  /** Runs the CLI against this server. */
+  /** Runs the CLI against this server, with its admin key. */
   CliRun cli(String... args) {
-    String[] full = new String[args.length + 2];
+    String[] full = new String[args.length + 4];
     System.arraycopy(args, 0, full, 0, args.length);
     full[args.length] = "--api-url";
     full[args.length + 1] = url;
+    full[args.length + 2] = "--api-key";
+    full[args.length + 3] = Http.TEST_ADMIN_KEY;
     return CliRun.run(full);
   }
 

@@ -57,6 +57,9 @@ final class CleaveServer implements AutoCloseable {
         "--http-instances", "1"));
     ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true);
     pb.environment().put("CLEAVE_HOME", repo().toString());
+    // As a user's first start: it makes the first admin key and writes it to the key file (this one, not ~/.cleave/key).
+    pb.environment().put("CLEAVE_KEY_FILE", keyFile(work).toString());
+    pb.environment().remove("CLEAVE_ADMIN_KEY");
     Process server = pb.start();
     StringBuffer output = new StringBuffer();
     CompletableFuture<String> listening = new CompletableFuture<>();
@@ -89,11 +92,28 @@ final class CleaveServer implements AutoCloseable {
     return output.toString();
   }
 
+  /** Where the server wrote its first admin key. */
+  static Path keyFile(Path work) {
+    return work.resolve("home").resolve(".cleave").resolve("key");
+  }
+
+  /** The first admin key, as the server wrote it. */
+  String adminKey() throws IOException {
+    return Files.readString(keyFile(work)).strip();
+  }
+
+  /** The CLI in this JVM with the server's first admin key ({@code --api-key}: this JVM's environment is fixed). */
   CliRun cli(byte[] stdin, String... args) {
-    String[] full = new String[args.length + 2];
+    String[] full = new String[args.length + 4];
     System.arraycopy(args, 0, full, 0, args.length);
     full[args.length] = "--api-url";
     full[args.length + 1] = url;
+    full[args.length + 2] = "--api-key";
+    try {
+      full[args.length + 3] = adminKey();
+    } catch (IOException e) {
+      throw new java.io.UncheckedIOException(e);
+    }
     return CliRun.runWithInput(stdin, full);
   }
 
@@ -109,7 +129,8 @@ final class CleaveServer implements AutoCloseable {
 
   /**
    * The CLI as its own JVM, as the launcher runs it, with {@code env} added to the environment
-   * and {@code dir} as working directory; waits at most {@code timeoutSeconds}.
+   * and {@code dir} as working directory; waits at most {@code timeoutSeconds}. It finds its key
+   * as a user's CLI does: in the key file the server wrote.
    */
   CliRun process(Map<String, String> env, Path dir, long timeoutSeconds, String... args) throws Exception {
     List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
@@ -120,6 +141,7 @@ final class CleaveServer implements AutoCloseable {
     Path err = Files.createTempFile(work, "cli-err-", ".txt");
     ProcessBuilder pb = new ProcessBuilder(cmd).directory(dir.toFile())
         .redirectOutput(out.toFile()).redirectError(err.toFile()).redirectInput(ProcessBuilder.Redirect.PIPE);
+    withKeyFileOnly(pb.environment(), work);
     pb.environment().putAll(env);
     Process p = pb.start();
     p.getOutputStream().close();
@@ -130,6 +152,13 @@ final class CleaveServer implements AutoCloseable {
           + Files.readString(out) + Files.readString(err));
     }
     return new CliRun(p.exitValue(), Files.readString(out), Files.readString(err));
+  }
+
+  /** An environment where the CLI's only key is the one in the key file the server wrote. */
+  static void withKeyFileOnly(Map<String, String> env, Path work) {
+    env.remove("CLEAVE_API_KEY");
+    env.remove("FN_TOKEN");
+    env.put("CLEAVE_KEY_FILE", keyFile(work).toString());
   }
 
   @Override

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import io.cleave.common.http.Http;
 import io.cleave.common.json.Json;
 import java.io.InputStream;
 import java.net.URI;
@@ -63,7 +64,8 @@ class CliAgainstServerTest {
   }
 
   static JsonNode api(String method, String path, String body) throws Exception {
-    HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(url + path)).header("Content-Type", "application/json");
+    HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(url + path)).header("Content-Type", "application/json")
+        .header("Authorization", "Bearer " + Http.TEST_ADMIN_KEY);
     b.method(method, body == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(body));
     HttpResponse<String> r = HTTP.send(b.build(), HttpResponse.BodyHandlers.ofString());
     assertTrue(r.statusCode() / 100 == 2, () -> method + " " + path + " -> " + r.statusCode() + " " + r.body());
@@ -129,7 +131,8 @@ class CliAgainstServerTest {
   /** Names of the regular files in the bundle the server serves for this image. */
   private static List<String> bundleFiles(String image) throws Exception {
     String digest = io.cleave.common.bundle.BundleDigest.fromImage(image).orElseThrow().toString();
-    HttpResponse<InputStream> r = HTTP.send(HttpRequest.newBuilder(URI.create(url + "/cleave/v1/bundles/" + digest)).build(),
+    HttpResponse<InputStream> r = HTTP.send(HttpRequest.newBuilder(URI.create(url + "/cleave/v1/bundles/" + digest))
+        .header("Authorization", "Bearer " + Http.TEST_ADMIN_KEY).build(),
         HttpResponse.BodyHandlers.ofInputStream());
     assertEquals(200, r.statusCode());
     List<String> names = new ArrayList<>();

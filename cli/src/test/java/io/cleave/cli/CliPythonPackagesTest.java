@@ -83,7 +83,8 @@ class CliPythonPackagesTest {
   }
 
   private static int appsNamed(String name) throws Exception {
-    HttpResponse<String> r = HTTP.send(HttpRequest.newBuilder(URI.create(server.url + "/v2/apps?name=" + name)).build(),
+    HttpResponse<String> r = HTTP.send(HttpRequest.newBuilder(URI.create(server.url + "/v2/apps?name=" + name))
+        .header("Authorization", "Bearer " + server.adminKey()).build(),
         HttpResponse.BodyHandlers.ofString());
     return Json.MAPPER.readTree(r.body()).get("items").size();
   }

@@ -69,6 +69,10 @@ class CliWalkthroughTest {
     List<Step> steps = walkthrough(Files.readString(CleaveServer.repo().resolve("README.md"), StandardCharsets.UTF_8));
     assertTrue(steps.size() >= 6, "walkthrough steps: " + steps);
     try (CleaveServer server = CleaveServer.start("walkthrough")) {
+      // Its first start made the first admin key and left it, for the owner only, where the CLI looks.
+      Path keyFile = CleaveServer.keyFile(server.work);
+      assertEquals(PosixFilePermissions.fromString("rw-------"), Files.getPosixFilePermissions(keyFile));
+      assertTrue(server.output().contains("created the first admin key"), server.output());
       Path dir = Files.createDirectories(server.work.resolve("walk"));
       // ./cleave and ../cleave (from the function's directory) both reach this CLI.
       Path launcher = dir.resolve("cleave");
@@ -82,6 +86,8 @@ class CliWalkthroughTest {
       }
       ProcessBuilder pb = new ProcessBuilder("bash", "-c", script.toString()).redirectErrorStream(true);
       pb.environment().put("CLEAVE_API_URL", server.url);
+      // The user who started the server: the CLI finds the key the server wrote.
+      CleaveServer.withKeyFileOnly(pb.environment(), server.work);
       pb.environment().put("XDG_CACHE_HOME", server.work.resolve("cache").toString());
       Path out = server.work.resolve("walkthrough.out");
       pb.redirectOutput(out.toFile());

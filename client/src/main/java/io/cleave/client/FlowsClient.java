@@ -14,8 +14,9 @@ import java.util.Optional;
 public final class FlowsClient {
   private final PlatformHttp http;
 
-  public FlowsClient(String baseUrl) {
-    this.http = new PlatformHttp(baseUrl);
+  /** {@code apiKey} is sent with every request (null: none). */
+  public FlowsClient(String baseUrl, String apiKey) {
+    this.http = new PlatformHttp(baseUrl, apiKey);
   }
 
   /** The app's flow of that name, if there is one. */
@@ -48,7 +49,7 @@ public final class FlowsClient {
         : Map.of("Content-Type", "application/json");
     ApiResponse r = http.send("POST", path, headers, input.getBytes(StandardCharsets.UTF_8), 0);
     if (r.status() != 200 && r.status() != 202 && !(r.status() == 502 && isRun(r.body()))) {
-      PlatformHttp.checkStatus(r, "POST", path);
+      http.checkStatus(r, "POST", path);
     }
     return Json.MAPPER.readTree(r.body());
   }
@@ -60,7 +61,7 @@ public final class FlowsClient {
     if (r.status() == 404) {
       return Optional.empty();
     }
-    PlatformHttp.checkStatus(r, "GET", path);
+    http.checkStatus(r, "GET", path);
     return Optional.of(Json.MAPPER.readTree(r.body()));
   }
 

@@ -30,9 +30,12 @@ public final class PlatformClient {
 
   private final PlatformHttp http;
 
-  /** {@code baseUrl}: http(s)://host[:port][/prefix]; anything else is an {@link IllegalArgumentException}. */
-  public PlatformClient(String baseUrl) {
-    this.http = new PlatformHttp(baseUrl);
+  /**
+   * {@code baseUrl}: http(s)://host[:port][/prefix]; anything else is an {@link IllegalArgumentException}.
+   * {@code apiKey} is sent with every request (null: none, so only open routes answer).
+   */
+  public PlatformClient(String baseUrl, String apiKey) {
+    this.http = new PlatformHttp(baseUrl, apiKey);
   }
 
   public String baseUrl() {
@@ -152,7 +155,7 @@ public final class PlatformClient {
     String id = JsonText.text(createFn(body), "id");
     ApiResponse r = http.send("PUT", bundlePath(id), Map.of("Content-Type", "application/gzip"), bundle,
         PlatformHttp.CONTROL_TIMEOUT_MS);
-    PlatformHttp.checkStatus(r, "PUT", bundlePath(id));
+    http.checkStatus(r, "PUT", bundlePath(id));
     return id;
   }
 
@@ -225,7 +228,7 @@ public final class PlatformClient {
     if (r.status() == 404) {
       return Optional.empty();
     }
-    PlatformHttp.checkStatus(r, "GET", activationPath(callId));
+    http.checkStatus(r, "GET", activationPath(callId));
     return Optional.of(JsonText.parse(new String(r.body(), StandardCharsets.UTF_8)));
   }
 
@@ -233,7 +236,7 @@ public final class PlatformClient {
   public ApiResponse activationLogs(String callId) throws IOException {
     String path = activationPath(callId) + "/logs";
     ApiResponse r = http.send("GET", path, Map.of(), null, PlatformHttp.CONTROL_TIMEOUT_MS);
-    PlatformHttp.checkStatus(r, "GET", path);
+    http.checkStatus(r, "GET", path);
     return r;
   }
 
@@ -244,15 +247,36 @@ public final class PlatformClient {
   /** The Prometheus text of {@code /metrics}. */
   public String metrics() throws IOException {
     ApiResponse r = http.send("GET", "/metrics", Map.of(), null, METRICS_TIMEOUT_MS);
-    PlatformHttp.checkStatus(r, "GET", "/metrics");
+    http.checkStatus(r, "GET", "/metrics");
     return new String(r.body(), StandardCharsets.UTF_8);
+  }
+
+  // ---- API keys (admin keys only)
+
+  public List<JsonNode> keys() throws IOException {
+    List<JsonNode> out = new ArrayList<>();
+    http.json("GET", "/cleave/v1/keys", null).path("items").forEach(out::add);
+    return out;
+  }
+
+  /** A new key of {@code role} ({@code appId} for deploy and invoke keys, else null); the answer holds its text. */
+  public JsonNode createKey(String role, String appId) throws IOException {
+    ObjectNode body = JsonText.object().put("role", role);
+    if (appId != null) {
+      body.put("app_id", appId);
+    }
+    return http.json("POST", "/cleave/v1/keys", body);
+  }
+
+  public void revokeKey(String id) throws IOException {
+    delete("/cleave/v1/keys/" + segment(id));
   }
 
   // ---- shared
 
   private void delete(String path) throws IOException {
     ApiResponse r = http.send("DELETE", path, Map.of(), null, PlatformHttp.CONTROL_TIMEOUT_MS);
-    PlatformHttp.checkStatus(r, "DELETE", path);
+    http.checkStatus(r, "DELETE", path);
   }
 
   /** Every item of a paged Fn list, following {@code next_cursor}. */

@@ -34,9 +34,14 @@ final class PlatformHttp {
   private static final int CHUNK = 1 << 16;
 
   private final String baseUrl;
+  private final String apiKey;
 
-  /** {@code baseUrl}: http(s)://host[:port][/prefix]; anything else is an {@link IllegalArgumentException}. */
-  PlatformHttp(String baseUrl) {
+  /**
+   * {@code baseUrl}: http(s)://host[:port][/prefix]; anything else is an {@link IllegalArgumentException}.
+   * {@code apiKey} goes on every request as {@code Authorization: Bearer}; null sends none.
+   */
+  PlatformHttp(String baseUrl, String apiKey) {
+    this.apiKey = apiKey;
     String trimmed = baseUrl.endsWith("/") ? baseUrl.substring(0, baseUrl.length() - 1) : baseUrl;
     URI parsed;
     try {
@@ -145,6 +150,9 @@ final class PlatformHttp {
     // HttpURLConnection's default Accept names image types; a function should see a neutral one.
     c.setRequestProperty("Accept", "*/*");
     c.setRequestProperty("User-Agent", "cleave-cli");
+    if (apiKey != null) {
+      c.setRequestProperty("Authorization", "Bearer " + apiKey);
+    }
     headers.forEach(c::setRequestProperty);
     return c;
   }
@@ -172,8 +180,12 @@ final class PlatformHttp {
     return new CliFailure("request to " + baseUrl + " failed: " + detail);
   }
 
-  /** Throws the server's message for a non-2xx answer. */
-  static void checkStatus(ApiResponse r, String method, String path) {
+  /** Throws the server's message for a non-2xx answer; a 401 also says where a key comes from. */
+  void checkStatus(ApiResponse r, String method, String path) {
+    if (r.status() == 401) {
+      throw new CliFailure(errorMessage(r.status(), r.body(), method + " " + path) + " (" + baseUrl
+          + (apiKey == null ? " got no key: " : " refused the key: ") + ApiEndpoint.KEY_SOURCES + ")");
+    }
     if (!r.ok()) {
       throw new CliFailure(errorMessage(r.status(), r.body(), method + " " + path));
     }

@@ -51,11 +51,16 @@ public final class TimedCalls implements AutoCloseable {
   }
 
   private final String prefix;
+  private final String authorization;
   private final HttpClientAgent tcp;
   private final HttpClientAgent unix;
 
-  /** Up to {@code connections} calls in flight on each path; more wait for a connection. */
-  public TimedCalls(Vertx vertx, URI gateway, int connections) {
+  /**
+   * Up to {@code connections} calls in flight on each path; more wait for a connection. Calls
+   * through the gateway carry {@code apiKey} (an invoke key of the function's app or better).
+   */
+  public TimedCalls(Vertx vertx, URI gateway, int connections, String apiKey) {
+    this.authorization = "Bearer " + apiKey;
     if (gateway.getHost() == null || gateway.getScheme() == null) {
       throw new IllegalArgumentException("not an http URL: " + gateway);
     }
@@ -79,7 +84,8 @@ public final class TimedCalls implements AutoCloseable {
         .setMethod(HttpMethod.POST)
         .setURI(prefix + "/invoke/" + PlatformClient.segment(fnId))
         .setTimeout(timeoutMs)
-        .putHeader(HttpHeaders.CONTENT_TYPE, "application/json");
+        .putHeader(HttpHeaders.CONTENT_TYPE, "application/json")
+        .putHeader(HttpHeaders.AUTHORIZATION, authorization);
     return send(tcp, options, body);
   }
 

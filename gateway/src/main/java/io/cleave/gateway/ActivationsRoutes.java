@@ -2,11 +2,15 @@ package io.cleave.gateway;
 
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.cleave.common.access.Role;
+import io.cleave.common.activation.Activation;
 import io.cleave.common.activation.ActivationLog;
 import io.cleave.common.activation.ActivationQuery;
 import io.cleave.common.error.ApiError;
 import io.cleave.common.json.Json;
+import io.cleave.registry.FnRegistry;
 import io.vertx.core.AsyncResult;
+import io.vertx.core.Future;
 import io.vertx.core.Handler;
 import io.vertx.core.MultiMap;
 import io.vertx.core.http.HttpMethod;
@@ -23,17 +27,30 @@ final class ActivationsRoutes {
 
   private final Routing routing;
   private final ActivationLog activations;
+  private final FnRegistry fns;
 
   /** {@code activations} is null on a node without an invoker: the routes then answer 503. */
-  ActivationsRoutes(Routing routing, ActivationLog activations) {
+  ActivationsRoutes(Routing routing, ActivationLog activations, FnRegistry fns) {
     this.routing = routing;
     this.activations = activations;
+    this.fns = fns;
   }
 
   void mount(Router r) {
-    routing.on(r, HttpMethod.GET, "/cleave/v1/activations", this::list);
-    routing.on(r, HttpMethod.GET, "/cleave/v1/activations/:id", this::get);
-    routing.on(r, HttpMethod.GET, "/cleave/v1/activations/:id/logs", this::logs);
+    // A deploy key lists the activations of one of its app's functions (fn_id); all of them take an admin key.
+    routing.on(r, HttpMethod.GET, "/cleave/v1/activations", new Rule.OfApp(Role.DEPLOY, AppOf.fnInQuery(fns, "fn_id")),
+        this::list);
+    Rule ofActivation = new Rule.OfApp(Role.DEPLOY, this::appOfActivation);
+    routing.on(r, HttpMethod.GET, "/cleave/v1/activations/:id", ofActivation, this::get);
+    routing.on(r, HttpMethod.GET, "/cleave/v1/activations/:id/logs", ofActivation, this::logs);
+  }
+
+  /** The app of the call the path names, or null when this member has no record of it. */
+  private Future<String> appOfActivation(RoutingContext ctx) {
+    if (activations == null) {
+      return Future.succeededFuture(null);
+    }
+    return activations.get(ctx.pathParam("id")).map(found -> found.map(Activation::appId).orElse(null));
   }
 
   private ActivationLog requireActivations() {

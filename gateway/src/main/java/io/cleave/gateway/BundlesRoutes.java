@@ -1,5 +1,6 @@
 package io.cleave.gateway;
 
+import io.cleave.common.access.Role;
 import io.cleave.common.bundle.ArchiveRejectedException;
 import io.cleave.common.bundle.BundleDigest;
 import io.cleave.common.error.ApiError;
@@ -44,8 +45,10 @@ final class BundlesRoutes {
   }
 
   void mount(Router r) {
-    routing.on(r, HttpMethod.PUT, "/cleave/v1/fns/:fnId/bundle", this::upload);
-    routing.on(r, HttpMethod.GET, "/cleave/v1/bundles/:digest", this::download);
+    routing.on(r, HttpMethod.PUT, "/cleave/v1/fns/:fnId/bundle", new Rule.OfApp(Role.DEPLOY, AppOf.fn(fns, "fnId")),
+        this::upload);
+    // Bundles are named by content, not by app: other members (fetching code) and admin keys only.
+    routing.on(r, HttpMethod.GET, "/cleave/v1/bundles/:digest", new Rule.Member(), this::download);
   }
 
   private void upload(RoutingContext ctx) {

@@ -1,5 +1,6 @@
 package io.cleave.gateway;
 
+import io.cleave.common.access.Role;
 import io.cleave.common.error.ApiError;
 import io.cleave.common.invoke.Call;
 import io.cleave.common.invoke.CallResult;
@@ -48,6 +49,13 @@ final class CallRoutes {
       InternalCallRoutes.DETACHED.toLowerCase(Locale.ROOT));
   private static final List<String> PLATFORM_HEADER_PREFIXES = List.of("fn-http-", "fn-fdk-");
 
+  /**
+   * A trigger is the function's published HTTP endpoint, callable by anyone as in Fn (a function
+   * URL with auth type NONE); this annotation {@code false} makes it need an invoke key of the app
+   * or better (auth type IAM). {@code /invoke/{fn_id}} always needs one.
+   */
+  static final String PUBLIC = "cleave.io/public";
+
   private final Routing routing;
   private final AppRegistry apps;
   private final FnRegistry fns;
@@ -64,15 +72,34 @@ final class CallRoutes {
   }
 
   void mount(Router r) {
-    routing.on(r, HttpMethod.POST, "/invoke/:fnId", this::invoke);
-    routing.onAny(r, "/t/:app", TRIGGER_ROUTE, this::trigger);
-    routing.onAny(r, "/t/:app/*", TRIGGER_ROUTE, this::trigger);
+    routing.on(r, HttpMethod.POST, "/invoke/:fnId", new Rule.OfApp(Role.INVOKE, AppOf.fn(fns, "fnId")), this::invoke);
+    Rule triggerCall = new Rule.OpenWhen(this::publicTrigger, new Rule.OfApp(Role.INVOKE, AppOf.named(apps, "app")));
+    routing.onAny(r, "/t/:app", TRIGGER_ROUTE, triggerCall, this::trigger);
+    routing.onAny(r, "/t/:app/*", TRIGGER_ROUTE, triggerCall, this::trigger);
+  }
+
+  /**
+   * Whether the request is for a public trigger: one that exists and is not annotated
+   * {@value #PUBLIC} {@code false}. Anyone may call those (README "Access control").
+   */
+  private boolean publicTrigger(RoutingContext ctx) {
+    return triggers.route(ctx.pathParam("app"), source(ctx.request())).map(route -> {
+      Object flag = route.trigger().annotations() == null ? null : route.trigger().annotations().get(PUBLIC);
+      return !Boolean.FALSE.equals(flag) && !"false".equals(flag);
+    }).orElse(false);
+  }
+
+  /** The trigger source a {@code /t/{app}/...} request names: its path after the app. */
+  private static String source(HttpServerRequest req) {
+    String path = req.path();
+    int slash = path.indexOf('/', "/t/".length());
+    return slash < 0 ? "/" : path.substring(slash);
   }
 
   private void invoke(RoutingContext ctx) {
     FnTarget target = fns.target(ctx.pathParam("fnId")).orElseThrow(() -> new ApiError(404, "Fn not found"));
     FunctionInvoker inv = requireInvoker();
-    Call call = call(ctx, target.app(), target.fn(), callerHeaders(ctx.request(), UnaryOperator.identity()));
+    Call call = call(ctx, target.app(), target.fn(), callerHeaders(ctx, routing.access(), UnaryOperator.identity()));
     if ("detached".equalsIgnoreCase(ctx.request().getHeader("Fn-Invoke-Type"))) {
       inv.submitDetached(call).onComplete(Routing.guard(ctx, ar -> {
         if (ar.succeeded()) {
@@ -89,16 +116,14 @@ final class CallRoutes {
   private void trigger(RoutingContext ctx) {
     HttpServerRequest req = ctx.request();
     String appName = ctx.pathParam("app");
-    String path = req.path();
-    int slash = path.indexOf('/', "/t/".length());
-    String source = slash < 0 ? "/" : path.substring(slash);
+    String source = source(req);
     if (apps.appByName(appName).isEmpty()) {
       throw new ApiError(404, "App not found");
     }
     TriggerRoute route = triggers.route(appName, source).orElseThrow(() -> new ApiError(404, "Trigger not found"));
     FunctionInvoker inv = requireInvoker();
     // Fn's translation: the client's headers become Fn-Http-H-<Name>, Content-Type stays as it is.
-    Map<String, List<String>> headers = callerHeaders(req,
+    Map<String, List<String>> headers = callerHeaders(ctx, routing.access(),
         name -> name.equalsIgnoreCase("content-type") ? "Content-Type" : "Fn-Http-H-" + canonical(name));
     headers.put("Fn-Http-Method", List.of(req.method().name()));
     headers.put("Fn-Http-Request-Url", List.of(req.absoluteURI()));
@@ -175,11 +200,18 @@ final class CallRoutes {
         body == null ? Buffer.buffer() : body, Instant.now());
   }
 
-  /** The client's headers but hop-by-hop ones, each under the name {@code rename} gives it. */
-  static Map<String, List<String>> clientHeaders(HttpServerRequest req, UnaryOperator<String> rename) {
+  /**
+   * The client's headers but hop-by-hop ones, each under the name {@code rename} gives it. An
+   * Authorization header carrying an API key stays here: functions never see callers' keys, but
+   * they do see other credentials (a public trigger's own scheme).
+   */
+  static Map<String, List<String>> clientHeaders(RoutingContext ctx, Access access, UnaryOperator<String> rename) {
+    HttpServerRequest req = ctx.request();
+    boolean dropAuthorization = access.consumesAuthorization(ctx);
     Map<String, List<String>> headers = new LinkedHashMap<>();
     for (String name : req.headers().names()) {
-      if (!HOP_HEADERS.contains(name.toLowerCase(Locale.ROOT))) {
+      String lower = name.toLowerCase(Locale.ROOT);
+      if (!HOP_HEADERS.contains(lower) && !(dropAuthorization && lower.equals("authorization"))) {
         headers.put(rename.apply(name), req.headers().getAll(name));
       }
     }
@@ -187,9 +219,9 @@ final class CallRoutes {
   }
 
   /** The client's headers but hop-by-hop and platform ones, each under the name {@code rename} gives it. */
-  private static Map<String, List<String>> callerHeaders(HttpServerRequest req, UnaryOperator<String> rename) {
+  private static Map<String, List<String>> callerHeaders(RoutingContext ctx, Access access, UnaryOperator<String> rename) {
     Map<String, List<String>> headers = new LinkedHashMap<>();
-    clientHeaders(req, UnaryOperator.identity()).forEach((name, values) -> {
+    clientHeaders(ctx, access, UnaryOperator.identity()).forEach((name, values) -> {
       String lower = name.toLowerCase(Locale.ROOT);
       if (!PLATFORM_HEADERS.contains(lower) && PLATFORM_HEADER_PREFIXES.stream().noneMatch(lower::startsWith)) {
         headers.put(rename.apply(name), values);

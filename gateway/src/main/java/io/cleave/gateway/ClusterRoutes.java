@@ -22,7 +22,7 @@ final class ClusterRoutes {
   }
 
   void mount(Router r) {
-    routing.on(r, HttpMethod.GET, "/cleave/v1/cluster", this::cluster);
+    routing.on(r, HttpMethod.GET, "/cleave/v1/cluster", new Rule.Admin(), this::cluster);
   }
 
   private void cluster(RoutingContext ctx) {

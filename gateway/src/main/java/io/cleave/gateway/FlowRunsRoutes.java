@@ -1,6 +1,7 @@
 package io.cleave.gateway;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.cleave.common.access.Role;
 import io.cleave.common.error.ApiError;
 import io.cleave.common.flow.FlowRun;
 import io.cleave.common.flow.FlowRuns;
@@ -24,9 +25,12 @@ final class FlowRunsRoutes {
   }
 
   void mount(Router r) {
-    routing.on(r, HttpMethod.GET, "/cleave/v1/runs", this::list);
-    routing.on(r, HttpMethod.GET, "/cleave/v1/runs/:runId", ctx -> answer(ctx, engine().get(ctx.pathParam("runId"))));
-    routing.on(r, HttpMethod.POST, "/cleave/v1/runs/:runId/cancel",
+    // A run belongs to its flow's app; one this node does not know names no app (admin keys only).
+    Rule ofRun = new Rule.OfApp(Role.DEPLOY, ctx -> runs == null ? Future.succeededFuture(null)
+        : runs.get(ctx.pathParam("runId")).map(FlowRun::appId).otherwise((String) null));
+    routing.on(r, HttpMethod.GET, "/cleave/v1/runs", new Rule.OfApp(Role.DEPLOY, AppOf.query("app_id")), this::list);
+    routing.on(r, HttpMethod.GET, "/cleave/v1/runs/:runId", ofRun, ctx -> answer(ctx, engine().get(ctx.pathParam("runId"))));
+    routing.on(r, HttpMethod.POST, "/cleave/v1/runs/:runId/cancel", ofRun,
         ctx -> answer(ctx, engine().cancel(ctx.pathParam("runId"))));
   }
 

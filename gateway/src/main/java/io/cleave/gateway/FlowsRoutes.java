@@ -3,6 +3,7 @@ package io.cleave.gateway;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.NullNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.cleave.common.access.Role;
 import io.cleave.common.error.ApiError;
 import io.cleave.common.flow.Flow;
 import io.cleave.common.flow.FlowPatch;
@@ -11,12 +12,14 @@ import io.cleave.common.flow.FlowRuns;
 import io.cleave.common.json.Json;
 import io.cleave.registry.AppRegistry;
 import io.cleave.registry.FlowRegistry;
+import io.vertx.core.Future;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
 import java.io.IOException;
 import java.util.Optional;
+import java.util.function.Function;
 
 /**
  * Cleave's {@code /cleave/v1/flows} routes: flows (workflows) of an app, and starting runs of
@@ -40,13 +43,17 @@ final class FlowsRoutes {
 
   void mount(Router r) {
     routing.bodyLimit(r, "/cleave/v1/flows*", routing.config().invokeBodyLimit());
-    routing.on(r, HttpMethod.GET, "/cleave/v1/flows", this::list);
-    routing.on(r, HttpMethod.POST, "/cleave/v1/flows", this::create);
-    routing.on(r, HttpMethod.GET, "/cleave/v1/flows/:flowId", this::get);
-    routing.on(r, HttpMethod.PUT, "/cleave/v1/flows/:flowId", this::update);
-    routing.on(r, HttpMethod.DELETE, "/cleave/v1/flows/:flowId", this::delete);
-    routing.on(r, HttpMethod.POST, "/cleave/v1/flows/:flowId/runs", this::start);
-    routing.on(r, HttpMethod.GET, "/cleave/v1/flows/:flowId/runs", this::runsOfFlow);
+    // Flows are managed like the app's functions; starting a run is calling them.
+    Function<RoutingContext, Future<String>> appOfFlow =
+        ctx -> Future.succeededFuture(flows.flow(ctx.pathParam("flowId")).map(Flow::appId).orElse(null));
+    Rule manage = new Rule.OfApp(Role.DEPLOY, appOfFlow);
+    routing.on(r, HttpMethod.GET, "/cleave/v1/flows", new Rule.OfApp(Role.DEPLOY, AppOf.query("app_id")), this::list);
+    routing.on(r, HttpMethod.POST, "/cleave/v1/flows", new Rule.OfApp(Role.DEPLOY, AppOf.body()), this::create);
+    routing.on(r, HttpMethod.GET, "/cleave/v1/flows/:flowId", manage, this::get);
+    routing.on(r, HttpMethod.PUT, "/cleave/v1/flows/:flowId", manage, this::update);
+    routing.on(r, HttpMethod.DELETE, "/cleave/v1/flows/:flowId", manage, this::delete);
+    routing.on(r, HttpMethod.POST, "/cleave/v1/flows/:flowId/runs", new Rule.OfApp(Role.INVOKE, appOfFlow), this::start);
+    routing.on(r, HttpMethod.GET, "/cleave/v1/flows/:flowId/runs", manage, this::runsOfFlow);
   }
 
   private void list(RoutingContext ctx) {

@@ -1,6 +1,7 @@
 package io.cleave.gateway;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.cleave.common.access.Role;
 import io.cleave.common.error.ApiError;
 import io.cleave.common.model.App;
 import io.cleave.common.model.Fn;
@@ -14,7 +15,7 @@ import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
 import java.util.List;
 
-/** Fn's {@code /v2/fns} routes, and the 410s of Fn's removed calls API under them. */
+/** Fn's {@code /v2/fns} routes (a deploy key of the function's app), and the 410s of Fn's removed calls API under them. */
 final class FnsRoutes {
   private final Routing routing;
   private final FnRegistry fns;
@@ -29,14 +30,15 @@ final class FnsRoutes {
   }
 
   void mount(Router r) {
-    routing.on(r, HttpMethod.GET, "/v2/fns", this::list);
-    routing.on(r, HttpMethod.POST, "/v2/fns", this::create);
-    routing.on(r, HttpMethod.GET, "/v2/fns/:fnId", this::get);
-    routing.on(r, HttpMethod.PUT, "/v2/fns/:fnId", this::update);
-    routing.on(r, HttpMethod.DELETE, "/v2/fns/:fnId", this::delete);
+    Rule ofFn = new Rule.OfApp(Role.DEPLOY, AppOf.fn(fns, "fnId"));
+    routing.on(r, HttpMethod.GET, "/v2/fns", new Rule.OfApp(Role.DEPLOY, AppOf.query("app_id")), this::list);
+    routing.on(r, HttpMethod.POST, "/v2/fns", new Rule.OfApp(Role.DEPLOY, AppOf.body()), this::create);
+    routing.on(r, HttpMethod.GET, "/v2/fns/:fnId", ofFn, this::get);
+    routing.on(r, HttpMethod.PUT, "/v2/fns/:fnId", ofFn, this::update);
+    routing.on(r, HttpMethod.DELETE, "/v2/fns/:fnId", ofFn, this::delete);
     // Fn removed its calls API and answers 410 Gone on these paths (with an empty body; Cleave says where to look).
     for (String gone : List.of("/v2/fns/:fnId/calls", "/v2/fns/:fnId/calls/:callId", "/v2/fns/:fnId/calls/:callId/log")) {
-      routing.on(r, HttpMethod.GET, gone, ctx -> Replies.error(ctx, 410, "Gone: " + Routing.describe(ctx)
+      routing.on(r, HttpMethod.GET, gone, ofFn, ctx -> Replies.error(ctx, 410, "Gone: " + Routing.describe(ctx)
           + " (Fn's calls API was removed; Cleave's call records are at /cleave/v1/activations?fn_id=<fn id>)"));
     }
   }

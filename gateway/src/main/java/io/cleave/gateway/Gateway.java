@@ -8,6 +8,7 @@ import io.cleave.common.flow.FlowRuns;
 import io.cleave.registry.AppRegistry;
 import io.cleave.registry.FlowRegistry;
 import io.cleave.registry.FnRegistry;
+import io.cleave.registry.KeyRegistry;
 import io.cleave.registry.TriggerRegistry;
 import io.cleave.registry.bundle.BundleFiles;
 import io.cleave.registry.cluster.Membership;
@@ -35,10 +36,10 @@ public final class Gateway {
    * What the gateway serves from. {@code invoker} and {@code activations} may be null on a node
    * without an invoker: invoke routes then answer 503, as do flow runs ({@code flowRuns} null). {@code invoker} takes the clients' calls
    * (and may forward them to another member); {@code localInvoker} runs calls other members
-   * forwarded here, on this node.
+   * forwarded here, on this node. {@code keys} are the API keys requests are checked against.
    */
   public record Parts(ServerConfig config, AppRegistry apps, FnRegistry fns, TriggerRegistry triggers,
-      BundleFiles bundles, Membership membership, FunctionInvoker invoker, FunctionInvoker localInvoker,
+      KeyRegistry keys, BundleFiles bundles, Membership membership, FunctionInvoker invoker, FunctionInvoker localInvoker,
       ActivationLog activations, PrometheusMeterRegistry metrics, String version, FlowRegistry flows, FlowRuns flowRuns) {}
 
   private final Vertx vertx;
@@ -113,18 +114,23 @@ public final class Gateway {
     return Future.all(all).mapEmpty();
   }
 
-  /** Every route, in the order they match: body limits before the routes that read bodies. */
-  private static Router router(Vertx vertx, Parts parts, HttpMetrics httpMetrics, ConnectionGuard guard) {
+  /**
+   * Every route, in the order they match: body limits before the routes that read bodies. Each
+   * says who may use it (README "Access control").
+   */
+  static Router router(Vertx vertx, Parts parts, HttpMetrics httpMetrics, ConnectionGuard guard) {
     ServerConfig cfg = parts.config();
-    Routing routing = new Routing(vertx, cfg, httpMetrics);
+    Routing routing = new Routing(vertx, cfg, httpMetrics, new Access(parts.keys(), cfg.adminKey()));
     Router r = routing.newRouter();
     r.route().handler(guard::request);
     r.route().handler(QueryCheck::handle);
-    routing.on(r, HttpMethod.GET, "/", ctx -> Replies.json(ctx, 200,
+    // Health checks and version probes need no key and show nothing of any tenant.
+    routing.on(r, HttpMethod.GET, "/", new Rule.Open(), ctx -> Replies.json(ctx, 200,
         Json.MAPPER.createObjectNode().put("hello", "world!").put("goto", "cleave")));
-    routing.on(r, HttpMethod.GET, "/version", ctx -> Replies.json(ctx, 200,
+    routing.on(r, HttpMethod.GET, "/version", new Rule.Open(), ctx -> Replies.json(ctx, 200,
         Json.MAPPER.createObjectNode().put("version", parts.version())));
-    routing.on(r, HttpMethod.GET, "/metrics", ctx -> ctx.response()
+    // Metrics name functions and nodes: admin keys, or a metrics key for a scraper.
+    routing.on(r, HttpMethod.GET, "/metrics", new Rule.Scrape(), ctx -> ctx.response()
         .putHeader("Content-Type", "text/plain; version=0.0.4; charset=utf-8")
         .end(parts.metrics().scrape()));
 
@@ -142,7 +148,9 @@ public final class Gateway {
 
     new BundlesRoutes(routing, parts.fns(), fns, parts.bundles()).mount(r);
     new ClusterRoutes(routing, parts.membership()).mount(r);
-    new ActivationsRoutes(routing, parts.activations()).mount(r);
+    new ActivationsRoutes(routing, parts.activations(), parts.fns()).mount(r);
+    routing.bodyLimit(r, "/cleave/v1/keys", cfg.apiBodyLimit());
+    new KeyRoutes(routing, parts.keys(), parts.apps()).mount(r);
     new FlowsRoutes(routing, parts.flows(), parts.apps(), parts.flowRuns()).mount(r);
     new FlowRunsRoutes(routing, parts.flowRuns()).mount(r);
     routing.answerTheRest(r);

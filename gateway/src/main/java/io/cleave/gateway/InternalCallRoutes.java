@@ -47,7 +47,8 @@ final class InternalCallRoutes {
   }
 
   void mount(Router r) {
-    routing.on(r, HttpMethod.POST, PATH, this::call);
+    // No API key: members prove themselves with the cluster secret, checked below.
+    routing.on(r, HttpMethod.POST, PATH, new Rule.Open(), this::call);
   }
 
   private void call(RoutingContext ctx) {
@@ -70,7 +71,7 @@ final class InternalCallRoutes {
       throw new ApiError(503, "no invoker on this node");
     }
     FnTarget target = fns.target(ctx.pathParam("fnId")).orElseThrow(() -> new ApiError(404, "Fn not found"));
-    Map<String, List<String>> headers = CallRoutes.clientHeaders(req, UnaryOperator.identity());
+    Map<String, List<String>> headers = CallRoutes.clientHeaders(ctx, routing.access(), UnaryOperator.identity());
     headers.keySet().removeIf(name -> name.equalsIgnoreCase(SECRET) || name.equalsIgnoreCase(CALL_ID)
         || name.equalsIgnoreCase(DETACHED));
     String id = req.getHeader(CALL_ID) == null ? Routing.callId(ctx) : req.getHeader(CALL_ID);

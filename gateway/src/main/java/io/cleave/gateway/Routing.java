@@ -16,14 +16,16 @@ import java.util.concurrent.Callable;
 import java.util.function.Consumer;
 
 /**
- * What every route shares: a call id and metrics on every request, body limits with Fn's 413
- * texts, Fn's 404/405 texts, errors answered instead of requests left open, blocking work kept off
+ * What every route shares: a call id and metrics on every request, the route's access {@link Rule}
+ * checked before its handler runs, body limits with Fn's 413 texts, Fn's 404/405 texts, errors answered instead of requests left open, blocking work kept off
  * the event loop, paging parameters and the base URL of endpoint annotations. One per event loop.
  */
 final class Routing {
   private static final String ROUTE = "cleave.route";
   private static final String CALL_ID = "cleave.call-id";
   private static final String BODY_LIMIT = "cleave.body-limit";
+  /** The name of body-limit routes, which serve no endpoint of their own. */
+  static final String BODY_LIMIT_ROUTE = "body-limit";
   /**
    * Most of a refused body read and dropped so the client sees the answer; beyond it, the connection
    * closes. Large, because clients that send the whole body before reading (Java's HttpClient,
@@ -35,11 +37,13 @@ final class Routing {
   private final Vertx vertx;
   private final ServerConfig config;
   private final HttpMetrics httpMetrics;
+  private final Access access;
 
-  Routing(Vertx vertx, ServerConfig config, HttpMetrics httpMetrics) {
+  Routing(Vertx vertx, ServerConfig config, HttpMetrics httpMetrics, Access access) {
     this.vertx = vertx;
     this.config = config;
     this.httpMetrics = httpMetrics;
+    this.access = access;
   }
 
   Vertx vertx() {
@@ -48,6 +52,10 @@ final class Routing {
 
   ServerConfig config() {
     return config;
+  }
+
+  Access access() {
+    return access;
   }
 
   /** A router whose first handler gives every response a call id and records metrics when it ends. */
@@ -73,24 +81,31 @@ final class Routing {
     return ctx.get(CALL_ID);
   }
 
-  /** A route labelled by its path in metrics; what it throws is answered as an error. */
-  void on(Router r, HttpMethod method, String path, Handler<RoutingContext> h) {
-    r.route(method, path).handler(guarded(path, h));
+  /**
+   * A route labelled by its path in metrics, open to the callers {@code rule} admits; what it
+   * throws is answered as an error.
+   */
+  void on(Router r, HttpMethod method, String path, Rule rule, Handler<RoutingContext> h) {
+    r.route(method, path).handler(guarded(path, rule, h));
   }
 
   /** A route for every method, labelled {@code label} in metrics. */
-  void onAny(Router r, String path, String label, Handler<RoutingContext> h) {
-    r.route(path).handler(guarded(label, h));
+  void onAny(Router r, String path, String label, Rule rule, Handler<RoutingContext> h) {
+    r.route(path).handler(guarded(label, rule, h));
   }
 
-  private static Handler<RoutingContext> guarded(String label, Handler<RoutingContext> h) {
+  /** Runs {@code h} once {@code rule} admits the request: at once when the rule needs no asynchronous lookup. */
+  private Handler<RoutingContext> guarded(String label, Rule rule, Handler<RoutingContext> h) {
     return ctx -> {
       ctx.put(ROUTE, label);
-      try {
-        h.handle(ctx);
-      } catch (RuntimeException e) {
-        Replies.failure(ctx, e);
-      }
+      access.admit(rule, ctx).onComplete(guard(ctx, ar -> {
+        if (ar.failed()) {
+          Replies.failure(ctx, ar.cause());
+          drain(ctx.request()); // a refused upload's body is not read by anyone
+        } else {
+          h.handle(ctx);
+        }
+      }));
     };
   }
 
@@ -100,7 +115,7 @@ final class Routing {
    */
   void bodyLimit(Router r, String prefix, long limit) {
     BodyHandler body = BodyHandler.create(false).setBodyLimit(limit);
-    r.route(prefix).handler(ctx -> {
+    r.route(prefix).setName(BODY_LIMIT_ROUTE).handler(ctx -> {
       ctx.put(ROUTE, prefix);
       ctx.put(BODY_LIMIT, limit);
       body.handle(ctx);

@@ -1,6 +1,7 @@
 package io.cleave.gateway;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.cleave.common.access.Role;
 import io.cleave.common.error.ApiError;
 import io.cleave.common.model.App;
 import io.cleave.common.model.Trigger;
@@ -12,7 +13,7 @@ import io.vertx.core.http.HttpMethod;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
 
-/** Fn's {@code /v2/triggers} routes. */
+/** Fn's {@code /v2/triggers} routes, for a deploy key of the trigger's app. */
 final class TriggersRoutes {
   private final Routing routing;
   private final TriggerRegistry triggers;
@@ -25,11 +26,12 @@ final class TriggersRoutes {
   }
 
   void mount(Router r) {
-    routing.on(r, HttpMethod.GET, "/v2/triggers", this::list);
-    routing.on(r, HttpMethod.POST, "/v2/triggers", this::create);
-    routing.on(r, HttpMethod.GET, "/v2/triggers/:triggerId", this::get);
-    routing.on(r, HttpMethod.PUT, "/v2/triggers/:triggerId", this::update);
-    routing.on(r, HttpMethod.DELETE, "/v2/triggers/:triggerId", this::delete);
+    Rule ofTrigger = new Rule.OfApp(Role.DEPLOY, AppOf.trigger(triggers, "triggerId"));
+    routing.on(r, HttpMethod.GET, "/v2/triggers", new Rule.OfApp(Role.DEPLOY, AppOf.query("app_id")), this::list);
+    routing.on(r, HttpMethod.POST, "/v2/triggers", new Rule.OfApp(Role.DEPLOY, AppOf.body()), this::create);
+    routing.on(r, HttpMethod.GET, "/v2/triggers/:triggerId", ofTrigger, this::get);
+    routing.on(r, HttpMethod.PUT, "/v2/triggers/:triggerId", ofTrigger, this::update);
+    routing.on(r, HttpMethod.DELETE, "/v2/triggers/:triggerId", ofTrigger, this::delete);
   }
 
   /** A trigger as Fn shows it: with its HTTP endpoint as this request reached the API. */

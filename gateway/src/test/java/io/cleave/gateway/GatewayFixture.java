@@ -34,12 +34,14 @@ final class GatewayFixture implements AutoCloseable {
   private final RegistryFixture registry;
   private final Vertx vertx;
   private final Gateway gateway;
+  private final Gateway.Parts parts;
   private final Http http;
 
-  private GatewayFixture(RegistryFixture registry, Vertx vertx, Gateway gateway) {
+  private GatewayFixture(RegistryFixture registry, Vertx vertx, Gateway gateway, Gateway.Parts parts) {
     this.registry = registry;
     this.vertx = vertx;
     this.gateway = gateway;
+    this.parts = parts;
     this.http = new Http(url());
   }
 
@@ -55,10 +57,10 @@ final class GatewayFixture implements AutoCloseable {
     Vertx vertx = Vertx.vertx(new VertxOptions().setPreferNativeTransport(true));
     try {
       Registry r = registry.registry();
-      Gateway.Parts parts = new Gateway.Parts(registry.config(), r, r, r, registry.bundles(), r.membership(),
+      Gateway.Parts parts = new Gateway.Parts(registry.config(), r, r, r, r.apiKeys(), registry.bundles(), r.membership(),
           invoker, invoker, activations, new PrometheusMeterRegistry(PrometheusConfig.DEFAULT), "test", r, null);
       Gateway gateway = await(Gateway.start(vertx, parts));
-      return new GatewayFixture(registry, vertx, gateway);
+      return new GatewayFixture(registry, vertx, gateway, parts);
     } catch (Exception | Error e) {
       await(vertx.close());
       registry.close();
@@ -80,6 +82,15 @@ final class GatewayFixture implements AutoCloseable {
 
   Http http() {
     return http;
+  }
+
+  /** What the gateway serves from; with {@link #vertx()}, enough to build its router again and list its routes. */
+  Gateway.Parts parts() {
+    return parts;
+  }
+
+  Vertx vertx() {
+    return vertx;
   }
 
   Path dataDir() {

@@ -13,6 +13,7 @@ import com.hazelcast.map.listener.EntryAddedListener;
 import com.hazelcast.map.listener.EntryLoadedListener;
 import com.hazelcast.map.listener.EntryRemovedListener;
 import com.hazelcast.map.listener.EntryUpdatedListener;
+import io.cleave.common.access.ApiKey;
 import io.cleave.common.bundle.BundleDigest;
 import io.cleave.common.config.ServerConfig;
 import io.cleave.common.json.Json;
@@ -41,7 +42,7 @@ import java.util.function.Predicate;
  * names and trigger sources is kept by index maps claimed under a cluster-wide lock on the app
  * (or, for app names, on the name), with Fn's scopes: app names are unique, function names per
  * app, trigger names per function, trigger (type, source) per app. Reads come from a local
- * {@link RegistryView}.
+ * {@link RegistryView}. API keys live beside them ({@link #apiKeys()}).
  *
  * <p>Write methods block (locks, synced disk writes): call them from worker threads, never from an
  * event loop. Read methods are local and non-blocking.
@@ -56,8 +57,10 @@ public final class Registry implements AppRegistry, FnRegistry, TriggerRegistry,
   static final String TRIGGER_SOURCES = "trigger-sources";
   static final String FLOWS = "flows";
   static final String FLOW_NAMES = "flow-names";
+  static final String API_KEYS = "api-keys";
+  static final String MEMBER_TOKEN = "member-token";
   static final List<String> MAPS = List.of(APPS, FNS, TRIGGERS, APP_NAMES, FN_NAMES, TRIGGER_NAMES, TRIGGER_SOURCES,
-      FLOWS, FLOW_NAMES);
+      FLOWS, FLOW_NAMES, API_KEYS, MEMBER_TOKEN);
 
   private final RegistryDb db;
   private final ClusterMember member;
@@ -76,6 +79,7 @@ public final class Registry implements AppRegistry, FnRegistry, TriggerRegistry,
   private final TriggerWrites triggerWrites;
   private final FlowView flowView = new FlowView();
   private final FlowWrites flowWrites;
+  private final RegistryKeys apiKeys;
 
   private Registry(RegistryDb db, ClusterMember member, Map<String, RocksMapStore<?>> stores, AppBundleQuota quota) {
     this.db = db;
@@ -118,6 +122,7 @@ public final class Registry implements AppRegistry, FnRegistry, TriggerRegistry,
     this.appWrites = new AppWrites(maps, triggerWrites);
     this.flowWrites = new FlowWrites(apps, flows, hz.getMap(FLOW_NAMES), view, flowView);
     triggerWrites.reindexNames();
+    this.apiKeys = new RegistryKeys(hz.getMap(API_KEYS), hz.getMap(MEMBER_TOKEN), view);
   }
 
   @SuppressWarnings("unchecked")
@@ -142,12 +147,13 @@ public final class Registry implements AppRegistry, FnRegistry, TriggerRegistry,
       stores.put(FNS, new RocksMapStore<Fn>(db, FNS, Json::toBytes, b -> Json.fromBytes(b, Fn.class)));
       stores.put(TRIGGERS, new RocksMapStore<Trigger>(db, TRIGGERS, Json::toBytes, b -> Json.fromBytes(b, Trigger.class)));
       stores.put(FLOWS, new RocksMapStore<Flow>(db, FLOWS, Json::toBytes, b -> Json.fromBytes(b, Flow.class)));
-      for (String index : List.of(APP_NAMES, FN_NAMES, TRIGGER_NAMES, TRIGGER_SOURCES, FLOW_NAMES)) {
+      stores.put(API_KEYS, new RocksMapStore<ApiKey>(db, API_KEYS, Json::toBytes, b -> Json.fromBytes(b, ApiKey.class)));
+      for (String index : List.of(APP_NAMES, FN_NAMES, TRIGGER_NAMES, TRIGGER_SOURCES, FLOW_NAMES, MEMBER_TOKEN)) {
         stores.put(index, new RocksMapStore<String>(db, index, s -> s.getBytes(StandardCharsets.UTF_8),
             b -> new String(b, StandardCharsets.UTF_8)));
       }
       ClusterMember member = ClusterMember.start(cfg, new LinkedHashMap<>(stores),
-          List.of(App.class, Fn.class, Trigger.class, Flow.class));
+          List.of(App.class, Fn.class, Trigger.class, Flow.class, ApiKey.class));
       try {
         return new Registry(db, member, stores,
             new AppBundleQuota(cfg.bundleStorage().appQuotaBytes(), bundleSizes));
@@ -176,6 +182,11 @@ public final class Registry implements AppRegistry, FnRegistry, TriggerRegistry,
       BundleDigest.fromImage(f.image()).ifPresent(used::add);
     }
     return used;
+  }
+
+  /** The API keys, replicated and kept as apps are. */
+  public KeyRegistry apiKeys() {
+    return apiKeys;
   }
 
   public HazelcastInstance hazelcast() {
@@ -327,7 +338,7 @@ public final class Registry implements AppRegistry, FnRegistry, TriggerRegistry,
   }
 
   /** Applies Hazelcast entry events (from any member) to the local view. */
-  private static final class Feed<V> implements EntryAddedListener<String, V>, EntryUpdatedListener<String, V>,
+  static final class Feed<V> implements EntryAddedListener<String, V>, EntryUpdatedListener<String, V>,
       EntryRemovedListener<String, V>, EntryLoadedListener<String, V> {
     private final Consumer<V> put;
     private final Consumer<String> remove;

@@ -1,6 +1,7 @@
 package io.cleave.registry;
 
 import io.cleave.common.config.ServerConfig;
+import io.cleave.common.http.Http;
 import io.cleave.registry.bundle.BundleStore;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -40,7 +41,7 @@ public final class RegistryFixture implements AutoCloseable {
       throw new UncheckedIOException(e);
     }
     ServerConfig defaults = ServerConfig.defaults(dir).withPort(0)
-        .withCluster("test-" + UUID.randomUUID(), 5701, List.of());
+        .withCluster("test-" + UUID.randomUUID(), 5701, List.of()).withAdminKey(Http.TEST_ADMIN_KEY);
     try {
       return new RegistryFixture(adjust.apply(defaults));
     } catch (RuntimeException e) {

@@ -1,5 +1,6 @@
 package io.cleave.server;
 
+import io.cleave.common.access.KeyFile;
 import io.cleave.common.bundle.UnpackLimits;
 import io.cleave.common.config.BundleStorage;
 import io.cleave.common.config.HttpEdgeLimits;
@@ -51,6 +52,15 @@ public final class ServerCommand implements Callable<Integer> {
       description = "secret shared by the members: calls a full node forwards to another carry it; empty turns"
           + " forwarding off (env CLEAVE_CLUSTER_SECRET; prefer the environment, a flag shows in ps)")
   String clusterSecret;
+
+  @Option(names = "--admin-key", defaultValue = "${env:CLEAVE_ADMIN_KEY:-}",
+      description = "an admin API key this server accepts besides the registry's (at least 16 characters; not stored);"
+          + " with it no first admin key is made (env CLEAVE_ADMIN_KEY; prefer the environment, a flag shows in ps)")
+  String adminKey;
+
+  @Option(names = "--key-file", defaultValue = "${env:CLEAVE_KEY_FILE:-}",
+      description = "where the first admin key is written (env CLEAVE_KEY_FILE, default ~/.cleave/key)")
+  String keyFile;
 
   @Option(names = "--max-invoke-body", defaultValue = "${env:CLEAVE_MAX_INVOKE_BODY:-6m}",
       description = "largest invoke/trigger request body (env CLEAVE_MAX_INVOKE_BODY, default ${DEFAULT-VALUE})")
@@ -117,7 +127,8 @@ public final class ServerCommand implements Callable<Integer> {
         new UnpackLimits(ServerConfig.parseBytes(maxUnpacked), maxBundleEntries),
         httpInstances > 0 ? httpInstances : Math.max(1, Runtime.getRuntime().availableProcessors()), clusterSecret,
         new BundleStorage(ServerConfig.parseBytes(appBundleQuota), InvokerSettings.parseDuration(bundleGrace)),
-        new HttpEdgeLimits(httpHeaderTimeout, httpBodyTimeout, httpIdleTimeout, maxConnections, maxConnectionsPerClient));
+        new HttpEdgeLimits(httpHeaderTimeout, httpBodyTimeout, httpIdleTimeout, maxConnections, maxConnectionsPerClient),
+        adminKey);
   }
 
   @Mixin ExecutionOptions executionOptions;
@@ -156,6 +167,14 @@ public final class ServerCommand implements Callable<Integer> {
         shown = shown.getCause();
       }
       System.err.println("cleave: cannot start: " + (shown.getMessage() == null ? shown : shown.getMessage()));
+      return 1;
+    }
+    try {
+      FirstAdminKey.ensure(server.registry().apiKeys(), !cfg.adminKey().isEmpty(),
+          keyFile.isBlank() ? KeyFile.defaultPath() : Path.of(keyFile), System.err);
+    } catch (RuntimeException e) {
+      server.close();
+      System.err.println("cleave: cannot start: the first admin key: " + e.getMessage());
       return 1;
     }
     CountDownLatch stopped = new CountDownLatch(1);

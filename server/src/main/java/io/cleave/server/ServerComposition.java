@@ -55,7 +55,7 @@ public final class ServerComposition implements AutoCloseable {
     Files.setPosixFilePermissions(data, PosixFilePermissions.fromString("rwx------"));
     ServerConfig config = new ServerConfig(cfg.host(), cfg.port(), data, cfg.clusterName(), cfg.clusterHost(),
         cfg.clusterPort(), cfg.members(), cfg.invokeBodyLimit(), cfg.apiBodyLimit(), cfg.bundleLimit(),
-        cfg.unpackLimits(), cfg.httpInstances(), cfg.clusterSecret(), cfg.bundleStorage(), cfg.httpEdge());
+        cfg.unpackLimits(), cfg.httpInstances(), cfg.clusterSecret(), cfg.bundleStorage(), cfg.httpEdge(), cfg.adminKey());
     BundleStore bundles = new BundleStore(data, config.unpackLimits());
     Registry registry = Registry.open(config, bundles);
     Vertx vertx = Vertx.vertx(new VertxOptions().setPreferNativeTransport(true));
@@ -69,12 +69,13 @@ public final class ServerComposition implements AutoCloseable {
       // Flow runs call functions as clients do (here, or on a member with room); fork edges wait for fork state passing.
       flows = execution == null ? null
           : FlowEngine.open(vertx, data, execution.invoker(), new ForkUnavailable(), registry, registry);
-      Gateway gateway = Gateway.start(vertx, new Gateway.Parts(config, registry, registry, registry, bundles,
+      Gateway gateway = Gateway.start(vertx, new Gateway.Parts(config, registry, registry, registry, registry.apiKeys(), bundles,
               registry.membership(), execution == null ? null : execution.invoker(),
               execution == null ? null : execution.localInvoker(),
               execution == null ? null : execution.activations(), metrics, version, registry, flows))
           .toCompletionStage().toCompletableFuture().get(60, TimeUnit.SECONDS);
-      bundles.share(vertx, registry.hazelcast(), config.apiUrl(gateway.port()), config.bundleLimit());
+      bundles.share(vertx, registry.hazelcast(), config.apiUrl(gateway.port()), config.bundleLimit(),
+          registry.apiKeys().memberToken());
       BundleCollector collector = new BundleCollector(vertx, registry::referencedBundles, bundles,
           config.bundleStorage().unreferencedGrace());
       BundleReplicas replicas = new BundleReplicas(vertx, bundles, registry.membership(), registry::referencedBundles);

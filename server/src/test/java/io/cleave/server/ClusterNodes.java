@@ -1,6 +1,7 @@
 package io.cleave.server;
 
 import io.cleave.common.config.ServerConfig;
+import io.cleave.common.http.Http;
 import io.cleave.invoker.InvokerSettings;
 import io.cleave.invoker.Policy;
 import java.io.IOException;
@@ -32,7 +33,8 @@ final class ClusterNodes {
     for (int i = 0; i < nodes.length; i++) {
       Node n = nodes[i];
       ServerConfig config = ServerConfig.defaults(data.resolve(n.name())).withPort(0)
-          .withCluster(cluster, ports.get(i), members).withClusterSecret(secret);
+          .withCluster(cluster, ports.get(i), members).withClusterSecret(secret)
+          .withAdminKey(Http.TEST_ADMIN_KEY);
       InvokerSettings d = ExecutionEndToEndTest.settings(config.dataDir(), n.policy(), 4);
       InvokerSettings settings = new InvokerSettings(d.dataDir(), d.cleaveHome(), n.name(), n.policy(), n.memoryMb(),
           Duration.ofSeconds(2), d.seedIdle(), d.logLimitBytes(), d.activationMaxAge(), d.activationMaxRecords(),

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.sun.net.httpserver.HttpServer;
 import io.cleave.common.config.ServerConfig;
+import io.cleave.common.http.Http;
 import io.cleave.invoker.Policy;
 import java.net.InetSocketAddress;
 import java.net.http.HttpResponse;
@@ -48,7 +49,8 @@ class DetachedRestartTest {
     witness.start();
     try {
       ServerConfig config = ServerConfig.defaults(data.resolve("node")).withPort(0)
-          .withCluster("detached-" + ProcessHandle.current().pid(), 5851, List.of());
+          .withCluster("detached-" + ProcessHandle.current().pid(), 5851, List.of())
+          .withAdminKey(Http.TEST_ADMIN_KEY);
       var factory = NodeExecution.factory(
           ExecutionEndToEndTest.settings(config.dataDir(), Policy.FORK, 1), List.of("-XX:+UseSerialGC", "-Xmx256m"));
       int calls = 5;

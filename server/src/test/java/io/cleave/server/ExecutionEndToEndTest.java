@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.cleave.common.config.ServerConfig;
+import io.cleave.common.http.Http;
 import io.cleave.invoker.InvokerSettings;
 import io.cleave.invoker.Policy;
 import java.net.http.HttpResponse;
@@ -88,7 +89,8 @@ class ExecutionEndToEndTest {
 
   @BeforeAll
   static void start() throws Exception {
-    ServerConfig config = ServerConfig.defaults(data.resolve("node")).withPort(0).withCluster("e2e-" + ProcessHandle.current().pid(), 5801, List.of());
+    ServerConfig config = ServerConfig.defaults(data.resolve("node")).withPort(0).withCluster("e2e-" + ProcessHandle.current().pid(), 5801, List.of())
+        .withAdminKey(Http.TEST_ADMIN_KEY);
     InvokerSettings settings = settings(config.dataDir(), Policy.FORK, 8);
     server = ServerComposition.start(config, NodeExecution.factory(settings, List.of("-XX:+UseSerialGC", "-Xmx256m")), "test");
     client = new PlatformClient(server.url());

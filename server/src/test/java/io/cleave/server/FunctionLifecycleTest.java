@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.cleave.common.config.ServerConfig;
+import io.cleave.common.http.Http;
 import io.cleave.invoker.InvokerSettings;
 import io.cleave.invoker.Policy;
 import java.net.http.HttpResponse;
@@ -86,7 +87,8 @@ class FunctionLifecycleTest {
   @BeforeAll
   static void start() throws Exception {
     ServerConfig config = ServerConfig.defaults(data.resolve("node")).withPort(0)
-        .withCluster("life-" + ProcessHandle.current().pid(), 5811, List.of());
+        .withCluster("life-" + ProcessHandle.current().pid(), 5811, List.of())
+        .withAdminKey(Http.TEST_ADMIN_KEY);
     InvokerSettings settings = ExecutionEndToEndTest.settings(config.dataDir(), Policy.FORK, 4);
     server = ServerComposition.start(config, NodeExecution.factory(settings, List.of("-XX:+UseSerialGC", "-Xmx256m")),
         "test");

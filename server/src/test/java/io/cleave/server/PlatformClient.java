@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.cleave.common.bundle.TarGzBundle;
+import io.cleave.common.http.Http;
 import io.cleave.common.json.Json;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -14,7 +15,10 @@ import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.util.Map;
 
-/** Talks to a running server over HTTP like a client would: deploy code, invoke, read activations. */
+/**
+ * Talks to a running server over HTTP like a client would: deploy code, invoke, read activations;
+ * with the test servers' admin key.
+ */
 final class PlatformClient {
   static final ObjectMapper JSON = Json.MAPPER;
 
@@ -32,8 +36,9 @@ final class PlatformClient {
 
   HttpResponse<String> send(String method, String path, String body, Map<String, String> headers) {
     HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(base + path)).timeout(Duration.ofSeconds(60))
-        .method(method, body == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(body));
-    headers.forEach(b::header);
+        .method(method, body == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(body))
+        .header("Authorization", "Bearer " + Http.TEST_ADMIN_KEY);
+    headers.forEach(b::setHeader);
     try {
       return http.send(b.build(), HttpResponse.BodyHandlers.ofString());
     } catch (IOException e) {
@@ -82,6 +87,7 @@ final class PlatformClient {
     HttpRequest put = HttpRequest.newBuilder(URI.create(base + "/cleave/v1/fns/" + fnId + "/bundle"))
         .timeout(Duration.ofSeconds(60))
         .header("Content-Type", "application/gzip")
+        .header("Authorization", "Bearer " + Http.TEST_ADMIN_KEY)
         .PUT(HttpRequest.BodyPublishers.ofByteArray(TarGzBundle.ofText(files)))
         .build();
     try {

@@ -1,5 +1,6 @@
 package io.cleave.server;
 
+import io.cleave.common.http.Http;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
@@ -100,6 +101,8 @@ final class ServerProcess implements AutoCloseable {
         "-Xmx512m", "-XX:+UseSerialGC", "-cp", cp, "io.cleave.server.ServerCommand"));
     cmd.addAll(args);
     ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true);
+    // The test servers' known admin key: none makes a first key of its own or writes a key file.
+    pb.environment().put("CLEAVE_ADMIN_KEY", Http.TEST_ADMIN_KEY);
     pb.environment().putAll(env);
     return pb.start();
   }

@@ -1,6 +1,7 @@
 package io.cleave.server;
 
 import io.cleave.common.config.ServerConfig;
+import io.cleave.common.http.Http;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -15,7 +16,7 @@ final class TestServers {
 
   static ServerConfig config(Path dataDir) {
     return ServerConfig.defaults(dataDir).withPort(0)
-        .withCluster("test-" + UUID.randomUUID(), 5701, List.of());
+        .withCluster("test-" + UUID.randomUUID(), 5701, List.of()).withAdminKey(Http.TEST_ADMIN_KEY);
   }
 
   static ServerComposition start(ServerConfig cfg, Execution.Factory execution) throws Exception {

@@ -59,7 +59,8 @@ public final class ComparisonRun {
       Path dir = out.resolve(policy);
       try (PolicyNodes started = nodes.start(policy, dir)) {
         JsonObject extra = new JsonObject().put("policy", policy).put("nodes", started.urls().size());
-        results.add(new ReplayRun(vertx, log).run(started.urls(), policy, schedule, deploy.withKeep(true), load, window, dir, extra));
+        results.add(new ReplayRun(vertx, log).run(started.urls(), started.adminKey(), policy, schedule,
+            deploy.withKeep(true), load, window, dir, extra));
       }
     }
     List<Row> rows = results.stream().map(r -> new Row(r.label(), r.summary())).toList();

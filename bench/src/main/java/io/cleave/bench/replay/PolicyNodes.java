@@ -14,6 +14,9 @@ public interface PolicyNodes extends AutoCloseable {
   /** Each node's API and gateway URL, node 1 first. */
   List<URI> urls();
 
+  /** An admin key every node accepts. */
+  String adminKey();
+
   /** Stops the nodes and whatever they started; never throws, so a comparison's failure is the one reported. */
   @Override
   void close();

@@ -1,5 +1,6 @@
 package io.cleave.bench.replay;
 
+import io.cleave.common.access.ApiKeySecret;
 import java.io.BufferedReader;
 import java.io.BufferedWriter;
 import java.io.IOException;
@@ -24,18 +25,21 @@ import java.util.stream.Stream;
 /**
  * A fresh {@code cleave server} process for one policy of a comparison: same classpath as this
  * JVM, an ephemeral port, its own data directory. Its output goes to a log file; the address
- * comes from the first line that carries an http URL.
+ * comes from the first line that carries an http URL. It accepts an admin key made for it
+ * ({@code CLEAVE_ADMIN_KEY}), so it makes no first key of its own and writes no key file.
  */
 public final class PolicyServer implements AutoCloseable {
   private static final Pattern URL = Pattern.compile("(https?://[^\\s/\"']+:\\d+)");
 
   private final Process process;
   private final URI url;
+  private final String adminKey;
   private final List<ProcessHandle> family = new ArrayList<>();
 
-  private PolicyServer(Process process, URI url) {
+  private PolicyServer(Process process, URI url, String adminKey) {
     this.process = process;
     this.url = url;
+    this.adminKey = adminKey;
   }
 
   public URI url() {
@@ -67,10 +71,20 @@ public final class PolicyServer implements AutoCloseable {
     }
 
     @Override
+    public String adminKey() {
+      return server.adminKey();
+    }
+
+    @Override
     public void close() {
       server.close();
       removeTree(data);
     }
+  }
+
+  /** The admin key this server accepts. */
+  public String adminKey() {
+    return adminKey;
   }
 
   public static PolicyServer start(String policy, Path dataDir, Path logFile, List<String> extraArgs, Duration wait) throws IOException {
@@ -81,6 +95,8 @@ public final class PolicyServer implements AutoCloseable {
     cmd.addAll(extraArgs);
     ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true);
     pb.environment().putIfAbsent("CLEAVE_HOME", SharedData.home().toString());
+    String adminKey = ApiKeySecret.generate("bench");
+    pb.environment().put("CLEAVE_ADMIN_KEY", adminKey);
     Files.createDirectories(logFile.getParent());
     Process p = pb.start();
     CompletableFuture<URI> address = new CompletableFuture<>();
@@ -89,7 +105,7 @@ public final class PolicyServer implements AutoCloseable {
     pump.start();
     try {
       URI u = address.get(wait.toMillis(), TimeUnit.MILLISECONDS);
-      return new PolicyServer(p, u);
+      return new PolicyServer(p, u, adminKey);
     } catch (TimeoutException | ExecutionException e) {
       // A server that failed after starting forkd leaves it running unless it is stopped too.
       p.descendants().forEach(ProcessHandle::destroyForcibly);

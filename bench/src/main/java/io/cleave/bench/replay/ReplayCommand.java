@@ -40,6 +40,11 @@ public final class ReplayCommand extends ExperimentCommand {
           + io.cleave.client.ApiEndpoint.DEFAULT_URL + ")")
   String url;
 
+  @Option(names = "--api-key", paramLabel = "KEY",
+      description = "Admin key of the --url server (default: $CLEAVE_API_KEY, else $FN_TOKEN, else the key file,"
+          + " as the CLI finds it); compared servers get keys of their own")
+  String apiKey;
+
   @Option(names = "--policies", split = ",", paramLabel = "P[,P...]",
       description = "Compare policies (cold-only, keep-alive, fork, ...): one fresh `cleave server --policy P` each; ignores --url")
   List<String> policies = new ArrayList<>();
@@ -156,7 +161,8 @@ public final class ReplayCommand extends ExperimentCommand {
     Vertx vertx = Vertx.vertx();
     try {
       if (policies.isEmpty()) {
-        ReplayRun.Result r = new ReplayRun(vertx, System.out).run(List.of(URI.create(targetUrl())), "replay", schedule, deploy, load, w,
+        ReplayRun.Result r = new ReplayRun(vertx, System.out).run(List.of(URI.create(targetUrl())),
+            io.cleave.client.ApiEndpoint.keyInEffect(apiKey), "replay", schedule, deploy, load, w,
             out.dir(), new JsonObject());
         System.out.println(Report.line(r.label(), r.summary()));
       } else {

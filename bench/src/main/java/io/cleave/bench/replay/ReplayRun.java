@@ -47,15 +47,18 @@ public final class ReplayRun {
     this.log = log;
   }
 
-  /** {@code nodes}: each node's API and gateway URL, node 1 first; one for a standalone server. */
-  public Result run(List<URI> nodes, String label, Schedule schedule, DeployOptions deploy, LoadOptions load, ReplayWindow window,
-      Path dir, JsonObject extraHeader) throws IOException {
-    List<PlatformClient> apis = nodes.stream().map(u -> new PlatformClient(u.toString())).toList();
+  /**
+   * {@code nodes}: each node's API and gateway URL, node 1 first; one for a standalone server.
+   * {@code apiKey}: an admin key of theirs (the run creates an app and reads /metrics).
+   */
+  public Result run(List<URI> nodes, String apiKey, String label, Schedule schedule, DeployOptions deploy, LoadOptions load,
+      ReplayWindow window, Path dir, JsonObject extraHeader) throws IOException {
+    List<PlatformClient> apis = nodes.stream().map(u -> new PlatformClient(u.toString(), apiKey)).toList();
     PlatformClient api = apis.get(0);
     List<TimedCalls> gateways = new ArrayList<>();
     try {
       for (URI node : nodes) {
-        gateways.add(new TimedCalls(vertx, node, load.maxInFlight()));
+        gateways.add(new TimedCalls(vertx, node, load.maxInFlight(), apiKey));
       }
       String appName = "replay-" + suffix();
       String target = nodes.size() == 1 ? nodes.get(0).toString() : nodes.size() + " nodes " + nodes;

@@ -180,7 +180,8 @@ public final class ClusterBenchCommand extends ExperimentCommand {
       }
       LocalCluster nodes = prepared.up(settings.nodes(), List.of(), timeoutSeconds, System.err);
       progress.phase("cluster %s up: %s", nodes.name(), String.join(", ", nodes.apiUrls()));
-      ClusterBench bench = new ClusterBench(vertx, settings, nodes.apiUrls(), nodes.nodeNames(), calls, t0, progress);
+      ClusterBench bench = new ClusterBench(vertx, settings, nodes.apiUrls(), nodes.adminKey(), nodes.nodeNames(), calls,
+          t0, progress);
       bench.run();
       double seconds = (System.nanoTime() - t0) / 1e9;
       double loadAtEnd = ClusterBenchFiles.loadAverage();

@@ -1,5 +1,6 @@
 package io.cleave.cli.cluster;
 
+import io.cleave.common.access.KeyFile;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -69,6 +70,20 @@ public final class ClusterLayout {
 
   public Path stateFile() {
     return dir.resolve("cluster.json");
+  }
+
+  /** The admin key every node accepts (mode 0600): {@code CLEAVE_KEY_FILE=DIR/admin.key cleave ...}. */
+  public Path adminKeyFile() {
+    return dir.resolve("admin.key");
+  }
+
+  /** The admin key of the cluster in this directory, or null when it has none. */
+  public String adminKey() {
+    try {
+      return KeyFile.read(adminKeyFile()).orElse(null);
+    } catch (java.io.IOException e) {
+      throw new io.cleave.client.CliFailure("cannot read " + adminKeyFile() + ": " + e.getMessage());
+    }
   }
 
   public static String nodeName(int k) {

@@ -29,7 +29,7 @@ final class ClusterStart {
   private final NodeLauncher launcher;
   private final long timeoutNanos;
   private final PrintStream progress;
-  private final NodeProbe probe = new NodeProbe();
+  private final NodeProbe probe;
   private ClusterState state;
   private final long[] logStart;
   private final boolean[] listening;
@@ -39,6 +39,7 @@ final class ClusterStart {
     this.layout = layout;
     this.state = planned;
     this.launcher = launcher;
+    this.probe = new NodeProbe(launcher.adminKey());
     this.timeoutNanos = timeoutSeconds * 1_000_000_000L;
     this.progress = progress;
     int n = planned.nodes().size();

@@ -37,7 +37,7 @@ public final class ClusterStatus extends UserCommand {
             + " cleave cluster up --nodes N --dir " + layout.dir()));
     // Without the bridge the nodes' addresses would route to the default gateway: never ask them then.
     boolean bridge = new ClusterNetwork(layout).bridgeExists();
-    NodeProbe probe = new NodeProbe();
+    NodeProbe probe = new NodeProbe(layout.adminKey());
     ArrayNode json = io.cleave.common.json.Json.MAPPER.createArrayNode();
     TextTable table = new TextTable("NODE", "API URL", "PID", "STATE", "MEMBERS", "INSTANCES", "SEEDS", "MEMORY");
     for (int k = 1; k <= cluster.nodes().size(); k++) {

@@ -78,6 +78,7 @@ final class ClusterTeardown {
     }
     try {
       Files.deleteIfExists(layout.stateFile());
+      Files.deleteIfExists(layout.adminKeyFile());
     } catch (IOException e) {
       throw new CliFailure("cannot remove " + layout.stateFile() + ": " + e.getMessage());
     }

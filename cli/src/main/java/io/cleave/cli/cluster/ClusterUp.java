@@ -46,7 +46,8 @@ public final class ClusterUp extends UserCommand {
     }
     table.print(System.out);
     System.out.println("cluster " + state.name() + " is up; described in " + layout.stateFile());
-    System.out.println("use a node: cleave list apps --api-url " + state.node(1).apiUrl());
+    System.out.println("use a node: CLEAVE_KEY_FILE=" + layout.adminKeyFile() + " cleave list apps --api-url "
+        + state.node(1).apiUrl());
     System.out.println("stop it:    cleave cluster down --dir " + layout.dir());
     return 0;
   }

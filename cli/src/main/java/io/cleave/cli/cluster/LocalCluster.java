@@ -1,6 +1,7 @@
 package io.cleave.cli.cluster;
 
 import io.cleave.client.CliFailure;
+import io.cleave.common.access.KeyFile;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.file.Files;
@@ -54,6 +55,7 @@ public final class LocalCluster {
     Subnet subnet = Subnet.choose(layout.tag(), ClusterNetwork.hostNetworks());
     ClusterState state = ClusterState.planned(layout, subnet, nodes);
     state.write(layout);
+    KeyFile.write(layout.adminKeyFile(), launcher.adminKey());
     say(progress, "cluster " + state.name() + ": " + nodes + " node" + (nodes == 1 ? "" : "s") + " on " + subnet.cidr()
         + ", bridge " + state.bridge() + " (host " + subnet.hostAddress() + "), in " + layout.dir());
     try {
@@ -110,6 +112,11 @@ public final class LocalCluster {
 
   public String name() {
     return state.name();
+  }
+
+  /** The admin key every node accepts. */
+  public String adminKey() {
+    return layout.adminKey();
   }
 
   public ClusterLayout layout() {

@@ -1,6 +1,7 @@
 package io.cleave.cli.cluster;
 
 import io.cleave.client.CliFailure;
+import io.cleave.common.access.ApiKeySecret;
 import java.io.File;
 import java.io.IOException;
 import java.net.URISyntaxException;
@@ -24,6 +25,8 @@ final class NodeLauncher {
   private final List<String> serverArgs;
   /** Shared by this cluster's nodes, so a full node can forward calls to the others (env, not argv: ps shows argv). */
   private final String clusterSecret = newSecret();
+  /** The admin key every node accepts (env, so it is in no log and no ps line); kept in DIR/admin.key. */
+  private final String adminKey = ApiKeySecret.generate("cluster");
 
   private NodeLauncher(Path cleaveHome, List<String> javaCommand, List<String> serverArgs) {
     this.cleaveHome = cleaveHome;
@@ -35,6 +38,10 @@ final class NodeLauncher {
     byte[] b = new byte[24];
     new java.security.SecureRandom().nextBytes(b);
     return java.util.HexFormat.of().formatHex(b);
+  }
+
+  String adminKey() {
+    return adminKey;
   }
 
   /**
@@ -85,6 +92,7 @@ final class NodeLauncher {
           .redirectErrorStream(true);
       pb.environment().put("CLEAVE_HOME", cleaveHome.toString());
       pb.environment().put("CLEAVE_CLUSTER_SECRET", clusterSecret);
+      pb.environment().put("CLEAVE_ADMIN_KEY", adminKey);
       return pb.start();
     } catch (IOException e) {
       throw new CliFailure(node.name() + ": cannot start its server (" + String.join(" ", command.subList(0, 4))

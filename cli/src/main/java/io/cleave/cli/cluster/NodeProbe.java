@@ -20,6 +20,12 @@ import java.util.Optional;
 final class NodeProbe {
   private static final Duration TIMEOUT = Duration.ofSeconds(2);
   private final HttpClient http = HttpClient.newBuilder().connectTimeout(TIMEOUT).build();
+  private final String adminKey;
+
+  /** A probe sending the cluster's admin key ({@code /cleave/v1/cluster} and {@code /metrics} need one); null: none. */
+  NodeProbe(String adminKey) {
+    this.adminKey = adminKey;
+  }
 
   /** The node's view of the cluster: its name and the members' API URLs. */
   record Membership(String clusterName, List<String> memberApiUrls) {}
@@ -76,8 +82,11 @@ final class NodeProbe {
 
   private Optional<String> get(String url) {
     try {
-      HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create(url)).timeout(TIMEOUT).GET().build(),
-          HttpResponse.BodyHandlers.ofString());
+      HttpRequest.Builder request = HttpRequest.newBuilder(URI.create(url)).timeout(TIMEOUT).GET();
+      if (adminKey != null) {
+        request.header("Authorization", "Bearer " + adminKey);
+      }
+      HttpResponse<String> r = http.send(request.build(), HttpResponse.BodyHandlers.ofString());
       return r.statusCode() == 200 ? Optional.of(r.body()) : Optional.empty();
     } catch (IOException e) {
       return Optional.empty();

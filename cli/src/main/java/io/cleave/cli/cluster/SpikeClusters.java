@@ -64,16 +64,17 @@ public final class SpikeClusters implements SpikeBenchCommand.Clusters {
     try {
       LocalCluster up = cluster.up(nodes, args, UP_TIMEOUT_S, progress);
       progress.printf("[%s] cluster %s up: %s%n", policy, up.name(), String.join(", ", up.apiUrls()));
-      return new ClusterNodes(policy, up.apiUrls().stream().map(URI::create).toList(), cluster, onCtrlC, progress);
+      return new ClusterNodes(policy, up.apiUrls().stream().map(URI::create).toList(), up.adminKey(), cluster, onCtrlC,
+          progress);
     } catch (IOException | RuntimeException e) {
-      new ClusterNodes(policy, List.of(), cluster, onCtrlC, progress).close();
+      new ClusterNodes(policy, List.of(), null, cluster, onCtrlC, progress).close();
       throw e;
     }
   }
 
   /** One policy's running cluster; closing takes it down and drops the shutdown hook that would have. */
-  private record ClusterNodes(String policy, List<URI> urls, BenchCluster cluster, Thread onCtrlC, PrintStream progress)
-      implements PolicyNodes {
+  private record ClusterNodes(String policy, List<URI> urls, String adminKey, BenchCluster cluster, Thread onCtrlC,
+      PrintStream progress) implements PolicyNodes {
     @Override
     public void close() {
       progress.printf("[%s] taking the cluster down (logs stay in %s/node*/)%n", policy, cluster.layout().dir());

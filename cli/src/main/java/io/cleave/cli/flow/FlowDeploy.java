@@ -25,7 +25,7 @@ public final class FlowDeploy extends UserCommand {
     FlowFile flow = FlowFile.read(file);
     JsonNode app = endpoint.client().app(flow.app());
     String appId = JsonText.text(app, "id");
-    FlowsClient flows = new FlowsClient(endpoint.url());
+    FlowsClient flows = new FlowsClient(endpoint.url(), endpoint.apiKey());
     Optional<JsonNode> existing = flows.find(appId, flow.name());
     JsonNode saved = existing.isPresent()
         ? flows.update(JsonText.text(existing.get(), "id"), flow.body(null))

@@ -33,7 +33,7 @@ public final class FlowGraphCommand extends UserCommand {
 
   @Override
   protected int execute() throws IOException {
-    FlowsClient flows = new FlowsClient(endpoint.url());
+    FlowsClient flows = new FlowsClient(endpoint.url(), endpoint.apiKey());
     Optional<JsonNode> run = app == null ? flows.findRun(what) : Optional.empty();
     String dot;
     if (run.isPresent()) {

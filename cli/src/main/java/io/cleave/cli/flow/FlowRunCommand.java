@@ -39,7 +39,7 @@ public final class FlowRunCommand extends UserCommand {
         throw new UsageFailure("--input must be JSON, e.g. --input '{\"n\": 3}' or --input '\"text\"'");
       }
     }
-    FlowsClient flows = new FlowsClient(endpoint.url());
+    FlowsClient flows = new FlowsClient(endpoint.url(), endpoint.apiKey());
     JsonNode flow = FlowLookup.find(endpoint.client(), flows, app, name);
     JsonNode run = flows.run(JsonText.text(flow, "id"), input == null ? "" : input, detached);
     String id = JsonText.text(run, "id");

@@ -24,7 +24,7 @@ public final class FlowRunsCommand extends UserCommand {
 
   @Override
   protected int execute() throws IOException {
-    FlowsClient flows = new FlowsClient(endpoint.url());
+    FlowsClient flows = new FlowsClient(endpoint.url(), endpoint.apiKey());
     String appId = app == null ? null : JsonText.text(endpoint.client().app(app), "id");
     String flowId = flow == null ? null : JsonText.text(FlowLookup.find(endpoint.client(), flows, app, flow), "id");
     TextTable table = new TextTable("RUN", "FLOW", "STATUS", "STARTED", "DURATION");

@@ -22,7 +22,7 @@ public final class FlowStatusCommand extends UserCommand {
 
   @Override
   protected int execute() throws IOException {
-    JsonNode run = new FlowsClient(endpoint.url()).findRun(runId)
+    JsonNode run = new FlowsClient(endpoint.url(), endpoint.apiKey()).findRun(runId)
         .orElseThrow(() -> new CliFailure("no flow run " + runId + " on this server (cleave flow runs lists them)"));
     System.out.println("run " + runId + " of flow " + JsonText.text(run, "flow_name") + ": "
         + JsonText.text(run, "status") + (run.has("duration_ms") ? " in " + run.get("duration_ms").asLong() + " ms" : "")

@@ -57,6 +57,8 @@ class LocalClusterTest {
   /** Sleeps as long as its body says, then names the config it runs with: a child of the wrong version answers another V. */
   private static final String SLEEPY = "import os\nimport time\n\n\ndef handler(ctx, data=None):\n"
       + "    time.sleep(float(data.getvalue().decode() or '0'))\n    return 'slept ' + os.environ.get('V', '1')\n";
+  /** The admin key of the cluster under test, which `up` wrote to DIR/admin.key. */
+  private static String adminKey;
 
   @Test
   void threeNodesShareOneSeedSurviveFailuresAndLeaveNothingBehind() throws Exception {
@@ -68,6 +70,7 @@ class LocalClusterTest {
       assertEquals(0, up.exit(), up::toString);
       assertTrue(up.err().contains("all 3 nodes up, each lists 3 members"), up::toString);
       assertTrue(up.out().contains("cluster " + layout.clusterName() + " is up"), up::toString);
+      adminKey = layout.adminKey();
 
       JsonNode described = JsonText.parse(Files.readString(dir.resolve("cluster.json")));
       assertEquals(layout.clusterName(), described.path("name").asText());
@@ -96,10 +99,10 @@ class LocalClusterTest {
       assertTrue(table.out().lines().anyMatch(l -> l.startsWith("node3 ") && l.contains(node3) && l.contains(" up ")),
           table::toString);
 
-      CliRun created = CliRun.run("create", "app", "written-on-node1", "--api-url", node1);
+      CliRun created = CliRun.run("create", "app", "written-on-node1", "--api-url", node1, "--api-key", adminKey);
       assertEquals(0, created.exit(), created::toString);
       String seenOnNode2 = within(10, "the app on node2", () -> {
-        CliRun list = CliRun.run("list", "apps", "--api-url", node2);
+        CliRun list = CliRun.run("list", "apps", "--api-url", node2, "--api-key", adminKey);
         return list.exit() == 0 && list.out().contains("written-on-node1") ? list.out() : null;
       });
       assertTrue(seenOnNode2.lines().anyMatch(l -> l.startsWith("written-on-node1 ")), seenOnNode2);
@@ -346,7 +349,7 @@ class LocalClusterTest {
   private static Call call(String apiUrl, String fnId, String body) {
     try {
       HttpResponse<String> r = HTTP.send(HttpRequest.newBuilder(URI.create(apiUrl + "/invoke/" + fnId))
-          .timeout(Duration.ofSeconds(60)).POST(HttpRequest.BodyPublishers.ofString(body)).build(),
+          .header("Authorization", "Bearer " + adminKey).timeout(Duration.ofSeconds(60)).POST(HttpRequest.BodyPublishers.ofString(body)).build(),
           HttpResponse.BodyHandlers.ofString());
       return new Call(apiUrl, r.statusCode(), r.headers().firstValue("Cleave-Start-Mode").orElse(""), r.body(),
           r.headers().firstValue("Fn-Call-Id").orElse(""));
@@ -413,9 +416,11 @@ class LocalClusterTest {
     Files.writeString(fnDir.resolve("func.yaml"), "schema_version: 20180708\nname: " + name + "\nversion: 0.0.1\n"
         + "runtime: python\nentrypoint: /python/bin/fdk /function/func.py handler\nmemory: 128\n");
     Files.writeString(fnDir.resolve("func.py"), code);
-    CliRun deployed = CliRun.run("deploy", "--app", app, "--api-url", api, "--no-bump", fnDir.toString());
+    CliRun deployed = CliRun.run("deploy", "--app", app, "--api-url", api, "--api-key", adminKey, "--no-bump",
+        fnDir.toString());
     assertEquals(0, deployed.exit(), deployed::toString);
-    return JsonText.parse(CliRun.run("inspect", "fn", app, name, "--api-url", api).out()).path("id").asText();
+    return JsonText.parse(CliRun.run("inspect", "fn", app, name, "--api-url", api, "--api-key", adminKey).out())
+        .path("id").asText();
   }
 
   /** A call as a member would forward it to the node's internal route, with {@code secret} (none when null). */
@@ -430,7 +435,8 @@ class LocalClusterTest {
 
   private static HttpResponse<String> send(HttpRequest.Builder request) {
     try {
-      return HTTP.send(request.timeout(Duration.ofSeconds(30)).build(), HttpResponse.BodyHandlers.ofString());
+      return HTTP.send(request.header("Authorization", "Bearer " + adminKey).timeout(Duration.ofSeconds(30)).build(),
+          HttpResponse.BodyHandlers.ofString());
     } catch (IOException e) {
       throw new java.io.UncheckedIOException(e);
     } catch (InterruptedException e) {
@@ -491,7 +497,7 @@ class LocalClusterTest {
   private static int members(String apiUrl) {
     try {
       HttpResponse<String> r = HTTP.send(HttpRequest.newBuilder(URI.create(apiUrl + "/cleave/v1/cluster"))
-          .timeout(Duration.ofSeconds(5)).build(), HttpResponse.BodyHandlers.ofString());
+          .header("Authorization", "Bearer " + adminKey).timeout(Duration.ofSeconds(5)).build(), HttpResponse.BodyHandlers.ofString());
       return r.statusCode() == 200 ? JsonText.parse(r.body()).path("members").size() : -1;
     } catch (IOException e) {
       return -1;

@@ -25,6 +25,8 @@ import java.util.Locale;
  * @param httpInstances HTTP server instances (event loops serving the API)
  * @param bundleStorage per-app quota on bundles and when unreferenced bundles are collected
  * @param httpEdge timeouts and connection caps of the API server
+ * @param adminKey an admin API key accepted besides the registry's keys, for operators and tests
+ *     that need a known one ("" for none); never stored, listed or revocable
  */
 public record ServerConfig(
     String host,
@@ -41,7 +43,8 @@ public record ServerConfig(
     int httpInstances,
     String clusterSecret,
     BundleStorage bundleStorage,
-    HttpEdgeLimits httpEdge) {
+    HttpEdgeLimits httpEdge,
+    String adminKey) {
 
   public static final long MB = 1024L * 1024;
 
@@ -49,6 +52,10 @@ public record ServerConfig(
     members = List.copyOf(members);
     clusterSecret = clusterSecret == null ? "" : clusterSecret;
     httpEdge = httpEdge == null ? HttpEdgeLimits.DEFAULT : httpEdge;
+    adminKey = adminKey == null ? "" : adminKey;
+    if (!adminKey.isEmpty() && adminKey.length() < 16) {
+      throw new IllegalArgumentException("the admin key must be at least 16 characters");
+    }
     if (port < 0 || port > 65535) {
       throw new IllegalArgumentException("port must be between 0 and 65535");
     }
@@ -61,45 +68,59 @@ public record ServerConfig(
   public static ServerConfig defaults(Path dataDir) {
     return new ServerConfig("127.0.0.1", 8080, dataDir, "cleave", "127.0.0.1", 5701, List.of(),
         6 * MB, 1 * MB, 64 * MB, UnpackLimits.DEFAULT, Math.max(1, Runtime.getRuntime().availableProcessors()), "",
-        BundleStorage.DEFAULT, HttpEdgeLimits.DEFAULT);
+        BundleStorage.DEFAULT, HttpEdgeLimits.DEFAULT, "");
   }
 
   public ServerConfig withPort(int newPort) {
     return new ServerConfig(host, newPort, dataDir, clusterName, clusterHost, clusterPort, members,
-        invokeBodyLimit, apiBodyLimit, bundleLimit, unpackLimits, httpInstances, clusterSecret, bundleStorage, httpEdge);
+        invokeBodyLimit, apiBodyLimit, bundleLimit, unpackLimits, httpInstances, clusterSecret, bundleStorage, httpEdge, adminKey);
   }
 
   public ServerConfig withCluster(String name, int firstPort, List<String> memberList) {
     return new ServerConfig(host, port, dataDir, name, clusterHost, firstPort, memberList,
-        invokeBodyLimit, apiBodyLimit, bundleLimit, unpackLimits, httpInstances, clusterSecret, bundleStorage, httpEdge);
+        invokeBodyLimit, apiBodyLimit, bundleLimit, unpackLimits, httpInstances, clusterSecret, bundleStorage, httpEdge, adminKey);
   }
 
   public ServerConfig withLimits(long invokeBody, long apiBody, long bundle, UnpackLimits unpack) {
     return new ServerConfig(host, port, dataDir, clusterName, clusterHost, clusterPort, members,
-        invokeBody, apiBody, bundle, unpack, httpInstances, clusterSecret, bundleStorage, httpEdge);
+        invokeBody, apiBody, bundle, unpack, httpInstances, clusterSecret, bundleStorage, httpEdge, adminKey);
   }
 
   /** The same server with the secret members present to each other when they forward calls. */
   public ServerConfig withClusterSecret(String secret) {
     return new ServerConfig(host, port, dataDir, clusterName, clusterHost, clusterPort, members,
-        invokeBodyLimit, apiBodyLimit, bundleLimit, unpackLimits, httpInstances, secret, bundleStorage, httpEdge);
+        invokeBodyLimit, apiBodyLimit, bundleLimit, unpackLimits, httpInstances, secret, bundleStorage, httpEdge, adminKey);
   }
 
   /** The same server with another bundle quota and collection grace. */
   public ServerConfig withBundleStorage(BundleStorage storage) {
     return new ServerConfig(host, port, dataDir, clusterName, clusterHost, clusterPort, members,
-        invokeBodyLimit, apiBodyLimit, bundleLimit, unpackLimits, httpInstances, clusterSecret, storage, httpEdge);
+        invokeBodyLimit, apiBodyLimit, bundleLimit, unpackLimits, httpInstances, clusterSecret, storage, httpEdge, adminKey);
   }
 
   /** The same server with these HTTP timeouts and connection caps. */
   public ServerConfig withHttpEdge(HttpEdgeLimits limits) {
     return new ServerConfig(host, port, dataDir, clusterName, clusterHost, clusterPort, members,
-        invokeBodyLimit, apiBodyLimit, bundleLimit, unpackLimits, httpInstances, clusterSecret, bundleStorage, limits);
+        invokeBodyLimit, apiBodyLimit, bundleLimit, unpackLimits, httpInstances, clusterSecret, bundleStorage, limits, adminKey);
+  }
+
+  /** The same server accepting {@code key} as an admin key besides the registry's keys. */
+  public ServerConfig withAdminKey(String key) {
+    return new ServerConfig(host, port, dataDir, clusterName, clusterHost, clusterPort, members,
+        invokeBodyLimit, apiBodyLimit, bundleLimit, unpackLimits, httpInstances, clusterSecret, bundleStorage, httpEdge, key);
   }
 
   /** Calls may be forwarded between members: they share a secret to prove they are members. */
   public boolean forwardsCalls() {
     return !clusterSecret.isEmpty();
+  }
+
+  /** Without the cluster secret and the admin key, which must never reach a log. */
+  @Override
+  public String toString() {
+    return "ServerConfig[host=" + host + ", port=" + port + ", dataDir=" + dataDir + ", clusterName=" + clusterName
+        + ", members=" + members + ", clusterSecret=" + (clusterSecret.isEmpty() ? "none" : "set")
+        + ", adminKey=" + (adminKey.isEmpty() ? "none" : "set") + "]";
   }
 
   /** The base URL other members and clients reach this server's API at, given the bound port. */

@@ -10,8 +10,14 @@ import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.util.Map;
 
-/** A plain HTTP client for tests: talks to a server the way any client would. */
+/**
+ * A plain HTTP client for tests: talks to a server the way any client would, with an API key as
+ * {@code Authorization: Bearer} (the test servers' admin key unless told otherwise).
+ */
 public final class Http {
+  /** The admin key every test server accepts (its {@code --admin-key}): tests use it unless they test keys. */
+  public static final String TEST_ADMIN_KEY = "cleave-test-admin-key-0123456789";
+
   private static final HttpClient CLIENT = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).connectTimeout(Duration.ofSeconds(5)).build();
 
   /** One answer: status, headers and body (parsed as JSON when it is JSON). */
@@ -43,40 +49,62 @@ public final class Http {
   }
 
   private final String base;
+  private final String apiKey;
 
+  /** A client sending the test servers' admin key. */
   public Http(String base) {
+    this(base, TEST_ADMIN_KEY);
+  }
+
+  /** A client sending {@code apiKey}, or no Authorization header when it is null. */
+  public Http(String base, String apiKey) {
     this.base = base;
+    this.apiKey = apiKey;
+  }
+
+  /** The same server with another key (null: none). */
+  public Http withKey(String key) {
+    return new Http(base, key);
   }
 
   public Reply get(String path) {
-    return send(HttpRequest.newBuilder(uri(path)).GET());
+    return send(request(path).GET());
   }
 
   public Reply delete(String path) {
-    return send(HttpRequest.newBuilder(uri(path)).DELETE());
+    return send(request(path).DELETE());
   }
 
   public Reply post(String path, String json) {
-    return send(HttpRequest.newBuilder(uri(path)).header("Content-Type", "application/json")
+    return send(request(path).header("Content-Type", "application/json")
         .POST(HttpRequest.BodyPublishers.ofString(json)));
   }
 
   public Reply put(String path, String json) {
-    return send(HttpRequest.newBuilder(uri(path)).header("Content-Type", "application/json")
+    return send(request(path).header("Content-Type", "application/json")
         .PUT(HttpRequest.BodyPublishers.ofString(json)));
   }
 
+  /** A request with {@code headers}, which replace the client's own (its Authorization too). */
   public Reply send(String method, String path, byte[] body, Map<String, String> headers) {
-    HttpRequest.Builder b = HttpRequest.newBuilder(uri(path))
+    HttpRequest.Builder b = request(path)
         .method(method, body == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofByteArray(body));
-    headers.forEach(b::header);
+    headers.forEach(b::setHeader);
     return send(b);
   }
 
   /** A request whose body has no declared length (sent chunked). */
   public Reply sendChunked(String method, String path, byte[] body) {
-    return send(HttpRequest.newBuilder(uri(path))
+    return send(request(path)
         .method(method, HttpRequest.BodyPublishers.ofInputStream(() -> new java.io.ByteArrayInputStream(body))));
+  }
+
+  private HttpRequest.Builder request(String path) {
+    HttpRequest.Builder b = HttpRequest.newBuilder(uri(path));
+    if (apiKey != null) {
+      b.header("Authorization", "Bearer " + apiKey);
+    }
+    return b;
   }
 
   public URI uri(String path) {

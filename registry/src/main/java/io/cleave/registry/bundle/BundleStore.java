@@ -56,6 +56,8 @@ public final class BundleStore implements BundleFiles, BundleSource, BundleCopie
   static final String HOLDERS = "bundle-holders";
   static final String SIZES = "bundle-sizes";
   private static final String SUFFIX = ".tar.gz";
+  /** The header a member presents the registry's member token in when it fetches a bundle from another. */
+  public static final String MEMBER_TOKEN_HEADER = "Cleave-Member-Token";
 
   private final Path byDigest;
   private final Path incoming;
@@ -67,7 +69,7 @@ public final class BundleStore implements BundleFiles, BundleSource, BundleCopie
 
   /** How this member reaches the others' bundles. */
   private record Peers(Vertx vertx, HttpClient client, MultiMap<String, String> holders, IMap<String, Long> sizes,
-      String selfUrl, long maxBytes) {}
+      String selfUrl, long maxBytes, String memberToken) {}
 
   public BundleStore(Path dataDir, UnpackLimits limits) {
     Path root = dataDir.resolve("bundles");
@@ -158,9 +160,11 @@ public final class BundleStore implements BundleFiles, BundleSource, BundleCopie
   /**
    * Joins the cluster's bundle sharing: announces every local bundle under {@code selfUrl} (this
    * member's API base URL) and lets {@link #archive} fetch missing ones, at most {@code maxBytes}
-   * each. Blocking.
+   * each, presenting {@code memberToken} (the registry's, which members' APIs accept for bundle
+   * downloads). Blocking.
    */
-  public void share(Vertx vertx, HazelcastInstance hz, String selfUrl, long maxBytes) throws IOException {
+  public void share(Vertx vertx, HazelcastInstance hz, String selfUrl, long maxBytes, String memberToken)
+      throws IOException {
     MultiMap<String, String> holders = hz.getMultiMap(HOLDERS);
     IMap<String, Long> sizes = hz.getMap(SIZES);
     HttpClient client = vertx.createHttpClient(new HttpClientOptions().setConnectTimeout(5000).setIdleTimeout(60));
@@ -168,7 +172,7 @@ public final class BundleStore implements BundleFiles, BundleSource, BundleCopie
       holders.put(d.hex(), selfUrl);
       sizes.set(d.hex(), Files.size(path(d)));
     }
-    peers = new Peers(vertx, client, holders, sizes, selfUrl, maxBytes);
+    peers = new Peers(vertx, client, holders, sizes, selfUrl, maxBytes, memberToken);
   }
 
   /**
@@ -277,7 +281,8 @@ public final class BundleStore implements BundleFiles, BundleSource, BundleCopie
   private Future<Path> download(Peers net, BundleDigest digest, String baseUrl) {
     Path upload = newUpload();
     RequestOptions req = new RequestOptions().setMethod(HttpMethod.GET)
-        .setAbsoluteURI(baseUrl + "/cleave/v1/bundles/" + digest).setTimeout(120_000);
+        .setAbsoluteURI(baseUrl + "/cleave/v1/bundles/" + digest).setTimeout(120_000)
+        .putHeader(MEMBER_TOKEN_HEADER, net.memberToken());
     return net.client().request(req).compose(r -> r.send()).compose(resp -> {
       if (resp.statusCode() != 200) {
         return resp.body().compose(b -> Future.failedFuture(

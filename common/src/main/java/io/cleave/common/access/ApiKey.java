@@ -1,0 +1,17 @@
+package io.cleave.common.access;
+
+import java.time.Instant;
+
+/**
+ * An API key as the registry keeps it: never the key itself, only the SHA-256 of it ({@code hash},
+ * hex). {@code id} is also the start of the key ({@link ApiKeySecret}), so a presented key is
+ * found by id and then compared by hash. {@code appId} is the app of a deploy or invoke key, else
+ * null.
+ */
+public record ApiKey(String id, Role role, String appId, String hash, Instant createdAt) {
+  public ApiKey {
+    if (role.appScoped() != (appId != null)) {
+      throw new IllegalArgumentException(role.wireName() + " keys " + (role.appScoped() ? "need" : "take no") + " app");
+    }
+  }
+}

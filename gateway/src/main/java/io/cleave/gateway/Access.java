@@ -1,0 +1,126 @@
+package io.cleave.gateway;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.cleave.common.access.ApiKey;
+import io.cleave.common.access.ApiKeySecret;
+import io.cleave.common.access.Role;
+import io.cleave.common.error.ApiError;
+import io.cleave.common.json.Json;
+import io.cleave.registry.KeyRegistry;
+import io.cleave.registry.bundle.BundleStore;
+import io.vertx.core.Future;
+import io.vertx.ext.web.RoutingContext;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.util.Optional;
+
+/**
+ * API keys on requests: finds the caller from {@code Authorization: Bearer <key>} (what the
+ * {@code fn} CLI sends from {@code FN_TOKEN}) and admits a request to its route by the route's
+ * {@link Rule}: 401 with {@code WWW-Authenticate: Bearer} without a valid key, 403 outside its
+ * scope. Key checks are a local lookup and a hash, cheap enough for the event loop.
+ */
+final class Access {
+  private static final String CALLER = "cleave.caller";
+  private static final String BEARER = "bearer ";
+
+  private final KeyRegistry keys;
+  /** SHA-256 of the server's --admin-key, hex; null without one. */
+  private final String configuredAdminHash;
+
+  Access(KeyRegistry keys, String configuredAdminKey) {
+    this.keys = keys;
+    this.configuredAdminHash = configuredAdminKey.isEmpty() ? null : ApiKeySecret.hash(configuredAdminKey);
+  }
+
+  /** The caller a valid key in the request names, if any. */
+  Optional<Caller> caller(RoutingContext ctx) {
+    Optional<Caller> known = ctx.get(CALLER);
+    if (known == null) {
+      known = presentedKey(ctx).flatMap(this::callerOf);
+      ctx.put(CALLER, known);
+    }
+    return known;
+  }
+
+  private static Optional<String> presentedKey(RoutingContext ctx) {
+    String header = ctx.request().getHeader("Authorization");
+    if (header == null || header.length() <= BEARER.length()
+        || !header.regionMatches(true, 0, BEARER, 0, BEARER.length())) {
+      return Optional.empty();
+    }
+    return Optional.of(header.substring(BEARER.length()).strip());
+  }
+
+  private Optional<Caller> callerOf(String text) {
+    if (configuredAdminHash != null && ApiKeySecret.matches(text, configuredAdminHash)) {
+      return Optional.of(new Caller(Caller.CONFIGURED, Role.ADMIN, null));
+    }
+    return ApiKeySecret.idOf(text).flatMap(keys::key)
+        .filter(k -> ApiKeySecret.matches(text, k.hash()))
+        .map((ApiKey k) -> new Caller(k.id(), k.role(), k.appId()));
+  }
+
+  /**
+   * Whether the request's Authorization header is the platform's credential (a Cleave key, valid
+   * or not, or a key this server accepts): such a header never reaches a function.
+   */
+  boolean consumesAuthorization(RoutingContext ctx) {
+    return presentedKey(ctx).map(k -> ApiKeySecret.looksLikeKey(k) || caller(ctx).isPresent()).orElse(false);
+  }
+
+  /** Completes when {@code rule} admits the request, else fails with the 401 or 403 to answer. */
+  Future<Void> admit(Rule rule, RoutingContext ctx) {
+    if (rule instanceof Rule.Open) {
+      return Future.succeededFuture();
+    }
+    if (rule instanceof Rule.OpenWhen when) {
+      return when.open().test(ctx) ? Future.succeededFuture() : admit(when.otherwise(), ctx);
+    }
+    if (rule instanceof Rule.Member && memberTokenPresented(ctx)) {
+      return Future.succeededFuture();
+    }
+    Optional<Caller> found = caller(ctx);
+    if (found.isEmpty()) {
+      ctx.response().putHeader("WWW-Authenticate", "Bearer realm=\"cleave\"");
+      return Future.failedFuture(new ApiError(401, presentedKey(ctx).isPresent()
+          ? "invalid or revoked API key"
+          : "this route needs an API key: send Authorization: Bearer <key>"));
+    }
+    Caller caller = found.get();
+    if (caller.admin()) {
+      return Future.succeededFuture();
+    }
+    if (rule instanceof Rule.Scrape && caller.role() == Role.METRICS) {
+      return Future.succeededFuture();
+    }
+    if (rule instanceof Rule.OfApp ofApp && caller.role().appScoped()) {
+      return ofApp.appOf().apply(ctx).compose(app -> caller.reaches(app, ofApp.least())
+          ? Future.succeededFuture()
+          : Future.failedFuture(new ApiError(403, caller.describe() + " may not " + Routing.describe(ctx)
+              + (ofApp.least() == Role.DEPLOY && caller.role() == Role.INVOKE ? ": it may only call functions" : ""))));
+    }
+    return Future.failedFuture(new ApiError(403, caller.describe() + " may not " + Routing.describe(ctx)
+        + ": it needs an admin key"));
+  }
+
+  private boolean memberTokenPresented(RoutingContext ctx) {
+    String presented = ctx.request().getHeader(BundleStore.MEMBER_TOKEN_HEADER);
+    return presented != null && MessageDigest.isEqual(keys.memberToken().getBytes(StandardCharsets.UTF_8),
+        presented.getBytes(StandardCharsets.UTF_8));
+  }
+
+  /** The {@code app_id} field of the request's JSON body, or null when it has none or is not JSON. */
+  static String appIdInBody(RoutingContext ctx) {
+    if (ctx.body() == null || ctx.body().buffer() == null) {
+      return null;
+    }
+    try {
+      JsonNode body = Json.MAPPER.readTree(ctx.body().buffer().getBytes());
+      return body != null && body.path("app_id").isTextual() ? body.get("app_id").asText() : null;
+    } catch (IOException e) {
+      return null; // the route answers the 400
+    }
+  }
+}
