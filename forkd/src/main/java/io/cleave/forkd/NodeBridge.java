@@ -55,8 +55,8 @@ final class NodeBridge implements AutoCloseable {
   record Link(String hostVeth, int address) {}
 
   private NodeBridge(String tag, Ipv4Net subnet) {
-    // Interface names hold 15 characters.
-    this.bridge = "cleave-" + tag.substring(0, 8);
+    // Interface names hold 15 characters; "cleave-br" keeps clear of `cleave cluster up`'s "cleave-<8 hex>".
+    this.bridge = "cleave-br" + tag.substring(0, 6);
     this.vethPrefix = "cv" + tag.substring(0, 6);
     this.table = "cleave_" + tag;
     this.subnet = subnet;
