@@ -3,7 +3,8 @@
  * pool cgroups, unshares mount/pid/ipc/uts/network namespaces and forks the namespace's init, which
  * brings up loopback, prepares the file system view and reports "prepared". When the start order arrives on stdin the
  * init binds the bundle and run dir, pivots into the view and starts the instance as an
- * unprivileged uid in the instance's cgroups, then stays as the namespace's reaper.
+ * unprivileged uid in the instance's cgroups, then stays as the namespace's reaper. An outbound
+ * instance's order also brings up the veth forkd moved into the namespace (outbound.h).
  *
  * Usage: cleave-container --root DIR --tmp-size BYTES [--runtime DIR] [--kmod DIR] [--join CGROUP_DIR]...
  * --runtime is bound read-only at /cleave/sdk-python in every container (the function runtime),
@@ -26,6 +27,7 @@
 #include "launch.h"
 #include "netns.h"
 #include "order.h"
+#include "outbound.h"
 #include "reaper.h"
 #include "report.h"
 #include "rootfs.h"
@@ -109,6 +111,9 @@ static int container_init(const struct options *opt, int node_net) {
   struct order order;
   if (order_read(0, &order) != 0) {
     return 0; /* forkd dropped this container unused */
+  }
+  if (order.address != NULL) {
+    outbound_up(order.address, order.gateway);
   }
   struct launch_files files;
   launch_open(&order, &files, node_net);

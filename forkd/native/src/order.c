@@ -107,6 +107,18 @@ int order_read(int fd, struct order *o) {
       o->uffd = number(entry, value) != 0;
     } else if (strcmp(entry, "connect") == 0) {
       o->connect = value;
+    } else if (strcmp(entry, "address") == 0) {
+      o->address = value;
+    } else if (strcmp(entry, "gateway") == 0) {
+      o->gateway = value;
+    } else if (strcmp(entry, "nameserver") == 0) {
+      if (o->nnameservers == ORDER_MAX_NAMESERVERS) {
+        fail_plain("more than %d nameservers in the order", ORDER_MAX_NAMESERVERS);
+      }
+      if (strspn(value, "0123456789.") != strlen(value) || value[0] == '\0') {
+        fail_plain("order field nameserver: want an IPv4 address, got '%s'", value);
+      }
+      o->nameservers[o->nnameservers++] = value;
     } else if (strcmp(entry, "output") == 0) {
       o->output = value;
     } else if (strcmp(entry, "hostname") == 0) {
@@ -134,6 +146,9 @@ int order_read(int fd, struct order *o) {
   }
   if (o->bundle == NULL || o->run == NULL || o->output == NULL || o->hostname == NULL) {
     fail_plain("order lacks one of bundle, run, output, hostname");
+  }
+  if ((o->address == NULL) != (o->gateway == NULL)) {
+    fail_plain("order has one of address and gateway without the other");
   }
   if (!has_uid || !has_gid || o->uid == 0 || o->gid == 0) {
     fail_plain("order needs a non-root uid and gid");

@@ -6,7 +6,9 @@
  * remote child: the node's page cache dir of its handle), uffd (1: the instance gets an open
  * /dev/userfaultfd as fd ORDER_UFFD_FD, for an unprivileged restorer), connect (IPv4 HOST:PORT: the
  * instance gets a TCP connection to it, made from the node's network, as fd ORDER_CONNECT_FD; a
- * remote child's page server). Paths are host paths.
+ * remote child's page server), address (IPv4 A.B.C.D/N) and gateway (IPv4): an outbound instance's
+ * eth0 (see outbound.h), nameserver (repeated, IPv4, at most ORDER_MAX_NAMESERVERS: the instance's
+ * /etc/resolv.conf; none: no DNS). Paths are host paths.
  */
 #ifndef CLEAVE_ORDER_H
 #define CLEAVE_ORDER_H
@@ -15,6 +17,8 @@
 #include <sys/types.h>
 
 #define ORDER_MAX_CGROUPS 8
+/* glibc's resolver reads no more (MAXNS). */
+#define ORDER_MAX_NAMESERVERS 3
 /* Where an instance started with uffd=1 finds /dev/userfaultfd open (above any fd the helper uses). */
 #define ORDER_UFFD_FD 100
 /* Where an instance started with connect=HOST:PORT finds that connection (absent if it failed). */
@@ -29,6 +33,10 @@ struct order {
   const char *pagecache;  /* NULL unless the instance is a remote child */
   int uffd;
   const char *connect; /* NULL unless the instance needs a connection from the node's network */
+  const char *address; /* NULL unless the instance is outbound (then gateway is set too) */
+  const char *gateway;
+  const char *nameservers[ORDER_MAX_NAMESERVERS];
+  size_t nnameservers;
   const char *output;
   const char *hostname;
   uid_t uid;

@@ -230,7 +230,10 @@ static void bind_into(const char *src, const char *root, const char *at, unsigne
   set_attr(dst, attrs, 1);
 }
 
-/* The instance's identity files: its uid and gid named, its hostname resolving to loopback. */
+/*
+ * The instance's identity files: its uid and gid named, its hostname resolving to loopback; for an
+ * outbound instance with nameservers, its resolv.conf.
+ */
 static void write_etc(const char *root, const struct order *o) {
   char etc[PATH_MAX], path[PATH_MAX], text[1024];
   path_join(etc, sizeof etc, root, "etc");
@@ -252,6 +255,18 @@ static void write_etc(const char *root, const struct order *o) {
   write_file(path, text);
   path_join(path, sizeof path, etc, "nsswitch.conf");
   write_file(path, "passwd: files\ngroup: files\nhosts: files dns\n");
+  if (o->nnameservers > 0) {
+    size_t len = 0;
+    for (size_t i = 0; i < o->nnameservers; i++) {
+      n = snprintf(text + len, sizeof text - len, "nameserver %s\n", o->nameservers[i]);
+      if (n < 0 || (size_t)n >= sizeof text - len) {
+        fail_plain("resolv.conf too long");
+      }
+      len += (size_t)n;
+    }
+    path_join(path, sizeof path, etc, "resolv.conf");
+    write_file(path, text);
+  }
   set_attr(etc, MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC, 1);
 }
 

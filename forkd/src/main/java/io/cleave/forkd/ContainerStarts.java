@@ -4,6 +4,7 @@ import io.cleave.forkd.api.ForkdHealth;
 import io.cleave.forkd.api.RemoteRef;
 
 import io.cleave.common.error.ApiError;
+import io.cleave.common.model.FnNetwork;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -16,6 +17,8 @@ import java.util.concurrent.locks.LockSupport;
  * Cold instances, seeds and remote children, each in a lean container of its own taken from a
  * pool prepared ahead, with a cgroup and an unprivileged uid (remote children of one handle share
  * one, see {@link RemoteHandles}). A seed's container outlives the seed while its children run in it.
+ * Pooled containers are loopback-only; an outbound function's gets its veth on the node bridge
+ * when it is taken for the start.
  */
 final class ContainerStarts implements AutoCloseable {
   /** Inside the container (docs/CONTRACTS.md). */
@@ -28,10 +31,12 @@ final class ContainerStarts implements AutoCloseable {
   private final Readiness readiness;
   private final UidRange uids;
   private final MadeAhead<Container> pool;
+  private final NodeBridge bridge;
 
   ContainerStarts(ForkdConfig config, CgroupLayout cgroups, Cgroup poolCgroup, Readiness readiness, UidRange uids,
-      boolean withKmod) {
+      boolean withKmod, NodeBridge bridge) {
     this.config = config;
+    this.bridge = bridge;
     this.cgroups = cgroups;
     this.readiness = readiness;
     this.uids = uids;
@@ -85,7 +90,7 @@ final class ContainerStarts implements AutoCloseable {
           config.logLimitBytes(), t0);
       if (!seed) {
         started = true;
-        return new Instance.Cold(id, launched.pid, launched.cgroup, runDir, launched.container, uid);
+        return new Instance.Cold(id, launched.pid, launched.cgroup, runDir, launched.container, launched.link, uid);
       }
       handle = PidHandle.open(launched.pid);
       if (handle == null) {
@@ -93,7 +98,7 @@ final class ContainerStarts implements AutoCloseable {
       }
       control = SeedControl.connect(runDir.resolve("ctl.sock"));
       Instance.Seed s = new Instance.Seed(id, launched.pid, launched.cgroup, runDir, childrenDir, launched.container,
-          uid, handle, control, preparer != null);
+          launched.link, uid, handle, control, preparer != null);
       if (preparer != null) {
         s.remote = preparer.prepare(s);
       }
@@ -110,7 +115,7 @@ final class ContainerStarts implements AutoCloseable {
           handle.close();
         }
         if (launched != null) {
-          launched.discard();
+          discard(launched);
         }
         RunDirs.deleteTree(runDir);
         if (childrenDir != null) {
@@ -148,7 +153,7 @@ final class ContainerStarts implements AutoCloseable {
     // No file-size cap on the container: the restorer sizes the node's page cache file to the
     // seed's memory, and caps its child (the function) itself (cleave-restore --child-fsize).
     Launched l = launch(id, lease.uid, spec, bundle, runDir, command, env, extra, "lsnr.sock", 0, t0);
-    return new Instance.Remote(id, l.pid, l.cgroup, runDir, l.container, ref, lease);
+    return new Instance.Remote(id, l.pid, l.cgroup, runDir, l.container, l.link, ref, lease);
   }
 
   private static Map<String, String> env(StartSpec spec) {
@@ -159,11 +164,19 @@ final class ContainerStarts implements AutoCloseable {
     return spec.instanceEnv(defaults);
   }
 
-  /** A started container instance: its container, host pid and cgroup. */
-  private record Launched(Container container, long pid, Cgroup cgroup, CgroupLayout cgroups) {
-    void discard() {
-      container.killAndWait();
-      cgroups.remove(cgroup);
+  /** A started container instance: its container, its veth (null: loopback only), host pid and cgroup. */
+  private record Launched(Container container, NodeBridge.Link link, long pid, Cgroup cgroup) {}
+
+  private void discard(Launched l) {
+    end(l.container, l.link);
+    cgroups.remove(l.cgroup);
+  }
+
+  /** Kills a container and takes its veth off the bridge. */
+  private void end(Container container, NodeBridge.Link link) {
+    container.killAndWait();
+    if (link != null) {
+      bridge.detach(link);
     }
   }
 
@@ -175,7 +188,12 @@ final class ContainerStarts implements AutoCloseable {
       Map<String, String> env, Map<String, String> extra, String readyName, long fileSizeLimit, long t0) {
     Cgroup cgroup = null;
     Container container = null;
+    NodeBridge.Link link = null;
     boolean started = false;
+    boolean outbound = spec.network() == FnNetwork.OUTBOUND;
+    if (outbound) {
+      bridge.require();
+    }
     try {
       cgroup = cgroups.create("i-" + id);
       cgroups.limit(cgroup, spec.memoryBytes(), config.pidsMax(), spec.cpuShares(), spec.cpuQuotaUs(config.mbPerCpu()));
@@ -194,10 +212,15 @@ final class ContainerStarts implements AutoCloseable {
       repeated.put("cgroup", cgroup.dirs().stream().map(Path::toString).toList());
       repeated.put("arg", command);
       repeated.put("env", env.entrySet().stream().map(e -> e.getKey() + "=" + e.getValue()).toList());
-      byte[] order = Container.order(single, repeated);
 
       Path ready = runDir.resolve(readyName);
       container = pool.take();
+      if (outbound) {
+        link = bridge.attach(container.initPid());
+        single.putAll(bridge.orderEntries(link));
+        repeated.put("nameserver", bridge.nameservers());
+      }
+      byte[] order = Container.order(single, repeated);
       long pid;
       try (PathWatch.Watch watch = readiness.watch(runDir)) {
         long nsPid = container.start(order, readiness.timeoutMs());
@@ -212,7 +235,7 @@ final class ContainerStarts implements AutoCloseable {
       }
       RunDirs.takeOver(ready);
       started = true;
-      return new Launched(container, pid, cgroup, cgroups);
+      return new Launched(container, link, pid, cgroup);
     } catch (Container.StartFailure f) {
       String m = f.getMessage();
       throw new ApiError(m.startsWith("execute ") ? 400 : 500, "cannot start the instance: " + m);
@@ -221,7 +244,7 @@ final class ContainerStarts implements AutoCloseable {
     } finally {
       if (!started) {
         if (container != null) {
-          container.killAndWait();
+          end(container, link);
         }
         if (cgroup != null) {
           cgroups.remove(cgroup);
@@ -232,7 +255,7 @@ final class ContainerStarts implements AutoCloseable {
 
   /** Kills a cold instance with its container; removes its cgroup and run dir, frees its uid. */
   void delete(Instance.Cold c) {
-    c.container.killAndWait();
+    end(c.container, c.link);
     cgroups.remove(c.cgroup);
     RunDirs.deleteTree(c.runDir);
     uids.release(c.uid);
@@ -240,7 +263,7 @@ final class ContainerStarts implements AutoCloseable {
 
   /** Kills a remote child with its container (and so its restorer); removes its cgroup and run dir. */
   void delete(Instance.Remote r) {
-    r.container.killAndWait();
+    end(r.container, r.link);
     cgroups.remove(r.cgroup);
     RunDirs.deleteTree(r.runDir);
   }
@@ -266,7 +289,7 @@ final class ContainerStarts implements AutoCloseable {
   /** Tears down a deleted seed's container once its last child is gone (exactly once). */
   void endSeedContainer(Instance.Seed s) {
     if (s.ended.compareAndSet(false, true)) {
-      s.container.killAndWait();
+      end(s.container, s.link);
       RunDirs.deleteTree(s.childrenDir);
       uids.release(s.uid);
     }

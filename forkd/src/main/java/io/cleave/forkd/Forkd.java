@@ -41,6 +41,7 @@ final class Forkd implements AutoCloseable {
   private final FileChannel lockFile;
   private final StartChecks checks;
   private final Readiness readiness;
+  private final NodeBridge bridge;
   private final ContainerStarts containers;
   private final Forks forks;
   private final RemoteChildren remotes;
@@ -49,14 +50,16 @@ final class Forkd implements AutoCloseable {
   private final Map<String, Instance> instances = new ConcurrentHashMap<>();
   private final OutputRotation outputs;
 
-  private Forkd(ForkdConfig config, CgroupLayout cgroups, Cgroup poolCgroup, FileChannel lockFile, String noRemote) {
+  private Forkd(ForkdConfig config, CgroupLayout cgroups, Cgroup poolCgroup, FileChannel lockFile, String noRemote,
+      NodeBridge bridge) {
     this.config = config;
+    this.bridge = bridge;
     this.cgroups = cgroups;
     this.lockFile = lockFile;
     this.checks = new StartChecks(config.dataDir());
     this.readiness = new Readiness(config.startTimeoutMs());
     UidRange uids = new UidRange(config.uidBase(), config.uidCount());
-    this.containers = new ContainerStarts(config, cgroups, poolCgroup, readiness, uids, noRemote == null);
+    this.containers = new ContainerStarts(config, cgroups, poolCgroup, readiness, uids, noRemote == null, bridge);
     this.forks = new Forks(config, cgroups, readiness);
     this.remotes = new RemoteChildren(config, containers,
         new RemoteHandles(uids, config.uidCount(), config.pagecacheDir()), stats.children);
@@ -91,7 +94,8 @@ final class Forkd implements AutoCloseable {
       CgroupLayout.favorDynmods();
     }
     Path dataReal = config.dataDir().toRealPath();
-    CgroupLayout cgroups = CgroupLayout.detect("cleave-" + tag(dataReal));
+    String tag = tag(dataReal);
+    CgroupLayout cgroups = CgroupLayout.detect("cleave-" + tag);
     Leftovers.takeOver(config, cgroups);
     Files.createDirectories(config.instancesDir());
     Files.createDirectories(config.forksDir());
@@ -109,7 +113,9 @@ final class Forkd implements AutoCloseable {
     Cgroup poolCgroup = cgroups.create("pool");
     ForkdConfig real = config.withDataDir(dataReal);
     LOG.info("forkd on " + dataReal + ": cgroups " + cgroups.parents() + ", pool " + config.poolSize());
-    Forkd forkd = new Forkd(real, cgroups, poolCgroup, lockFile, noRemote);
+    // Last before the Forkd that closes it; it also removes what a crashed predecessor left.
+    NodeBridge bridge = NodeBridge.open(tag, config.outboundSubnet(), config.outboundDeny());
+    Forkd forkd = new Forkd(real, cgroups, poolCgroup, lockFile, noRemote, bridge);
     try {
       forkd.snapshots.start(real, cgroups);
     } catch (IOException e) {
@@ -335,6 +341,7 @@ final class Forkd implements AutoCloseable {
       }
     }
     snapshots.close(); // after the seeds: their holders end with their containers anyway
+    bridge.close(); // after the containers: no veth is in use any more
     readiness.close();
     try {
       Leftovers.remove(config, cgroups);

@@ -1,6 +1,7 @@
 package io.cleave.forkd;
 
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Map;
 
 /**
@@ -23,7 +24,9 @@ record ForkdConfig(
     long tmpBytes,
     long logLimitBytes,
     long startTimeoutMs,
-    boolean favorDynmods) {
+    boolean favorDynmods,
+    Ipv4Net outboundSubnet,
+    List<Ipv4Net> outboundDeny) {
 
   static ForkdConfig of(Path dataDir, Path socket, Map<String, String> env) {
     Path data = dataDir.toAbsolutePath().normalize();
@@ -46,7 +49,32 @@ record ForkdConfig(
         intKnob(env, "CLEAVE_FORKD_TMP_MB", 64, 1, 1 << 20) * 1024L * 1024,
         intKnob(env, "CLEAVE_FORKD_LOG_LIMIT_MB", 64, 1, 1 << 20) * 1024L * 1024,
         intKnob(env, "CLEAVE_FORKD_START_TIMEOUT_MS", 30_000, 100, 3_600_000),
-        !"false".equalsIgnoreCase(env.getOrDefault("CLEAVE_FORKD_FAVOR_DYNMODS", "true")));
+        !"false".equalsIgnoreCase(env.getOrDefault("CLEAVE_FORKD_FAVOR_DYNMODS", "true")),
+        subnetKnob(env, "CLEAVE_FORKD_OUTBOUND_SUBNET", "10.213.0.0/24"),
+        denyKnob(env, "CLEAVE_FORKD_OUTBOUND_DENY"));
+  }
+
+  /** The outbound bridge's subnet: a gateway, at least one instance, at most a /16 of them. */
+  private static Ipv4Net subnetKnob(Map<String, String> env, String name, String fallback) {
+    String value = env.getOrDefault(name, "").trim();
+    Ipv4Net net;
+    try {
+      net = Ipv4Net.parse(value.isEmpty() ? fallback : value);
+    } catch (IllegalArgumentException e) {
+      throw new IllegalArgumentException(name + ": " + e.getMessage());
+    }
+    if (net.prefix() < 16 || net.prefix() > 30) {
+      throw new IllegalArgumentException(name + " must be a /16 to /30 network, got " + net);
+    }
+    return net;
+  }
+
+  private static List<Ipv4Net> denyKnob(Map<String, String> env, String name) {
+    try {
+      return List.copyOf(Ipv4Net.parseList(env.getOrDefault(name, "")));
+    } catch (IllegalArgumentException e) {
+      throw new IllegalArgumentException(name + " must be comma-separated IPv4 networks: " + e.getMessage());
+    }
   }
 
   /** The page server listens on one IPv4 address (restorers connect to HOST:PORT with HOST an address). */
@@ -64,7 +92,8 @@ record ForkdConfig(
   /** The same settings on the data dir as it really is (links resolved). */
   ForkdConfig withDataDir(Path real) {
     return new ForkdConfig(real, socket, helper, runtimeSource, kmodSource, pageserverBind, pageserverPort, poolSize,
-        uidBase, uidCount, pidsMax, mbPerCpu, tmpBytes, logLimitBytes, startTimeoutMs, favorDynmods);
+        uidBase, uidCount, pidsMax, mbPerCpu, tmpBytes, logLimitBytes, startTimeoutMs, favorDynmods, outboundSubnet,
+        outboundDeny);
   }
 
   private static int intKnob(Map<String, String> env, String name, int fallback, int min, int max) {

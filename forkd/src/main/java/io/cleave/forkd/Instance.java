@@ -43,14 +43,17 @@ sealed interface Instance permits Instance.Cold, Instance.Seed, Instance.Forked,
     final Cgroup cgroup;
     final Path runDir;
     final Container container;
+    /** The container's veth on the node bridge; null for a loopback-only function. */
+    final NodeBridge.Link link;
     final int uid;
 
-    Cold(String id, long pid, Cgroup cgroup, Path runDir, Container container, int uid) {
+    Cold(String id, long pid, Cgroup cgroup, Path runDir, Container container, NodeBridge.Link link, int uid) {
       this.id = id;
       this.pid = pid;
       this.cgroup = cgroup;
       this.runDir = runDir;
       this.container = container;
+      this.link = link;
       this.uid = uid;
     }
 
@@ -71,6 +74,8 @@ sealed interface Instance permits Instance.Cold, Instance.Seed, Instance.Forked,
     final Path runDir;
     final Path childrenDir;
     final Container container;
+    /** The container's veth on the node bridge, its children's way out too; null for a loopback-only function. */
+    final NodeBridge.Link link;
     final int uid;
     final PidHandle handle;
     final SeedControl control;
@@ -84,14 +89,15 @@ sealed interface Instance permits Instance.Cold, Instance.Seed, Instance.Forked,
     /** The snapshot remote children resume from; null unless prepared (and while re-preparing). */
     volatile RemoteRef remote;
 
-    Seed(String id, long pid, Cgroup cgroup, Path runDir, Path childrenDir, Container container, int uid,
-        PidHandle handle, SeedControl control, boolean prepare) {
+    Seed(String id, long pid, Cgroup cgroup, Path runDir, Path childrenDir, Container container,
+        NodeBridge.Link link, int uid, PidHandle handle, SeedControl control, boolean prepare) {
       this.id = id;
       this.pid = pid;
       this.cgroup = cgroup;
       this.runDir = runDir;
       this.childrenDir = childrenDir;
       this.container = container;
+      this.link = link;
       this.uid = uid;
       this.handle = handle;
       this.control = control;
@@ -141,16 +147,19 @@ sealed interface Instance permits Instance.Cold, Instance.Seed, Instance.Forked,
     final Cgroup cgroup;
     final Path runDir;
     final Container container;
+    /** The container's veth on the node bridge; null for a loopback-only function. */
+    final NodeBridge.Link link;
     final RemoteRef ref;
     final RemoteHandles.Lease lease;
 
-    Remote(String id, long pid, Cgroup cgroup, Path runDir, Container container, RemoteRef ref,
+    Remote(String id, long pid, Cgroup cgroup, Path runDir, Container container, NodeBridge.Link link, RemoteRef ref,
         RemoteHandles.Lease lease) {
       this.id = id;
       this.pid = pid;
       this.cgroup = cgroup;
       this.runDir = runDir;
       this.container = container;
+      this.link = link;
       this.ref = ref;
       this.lease = lease;
     }

@@ -30,7 +30,7 @@ final class StartChecks {
     }
     String fnId = required(r.fnId(), "fn_id");
     String appId = required(r.appId(), "app_id");
-    return new StartSpec(fnId, appId, memory(r.memoryMb()), checkedEnv(r.env()));
+    return new StartSpec(fnId, appId, memory(r.memoryMb()), checkedEnv(r.env()), r.network());
   }
 
   static String required(String value, String field) {

@@ -1,10 +1,14 @@
 package io.cleave.forkd;
 
+import io.cleave.common.model.FnNetwork;
 import java.util.LinkedHashMap;
 import java.util.Map;
 
-/** The checked parts of a start request that every mode shares: whose instance, how big, its env. */
-record StartSpec(String fnId, String appId, int memoryMb, Map<String, String> env) {
+/**
+ * The checked parts of a start request that every mode shares: whose instance, how big, its env,
+ * its network (a fork child's is its seed's, whatever its request says).
+ */
+record StartSpec(String fnId, String appId, int memoryMb, Map<String, String> env, FnNetwork network) {
   private static final long MIB = 1024 * 1024;
 
   long memoryBytes() {

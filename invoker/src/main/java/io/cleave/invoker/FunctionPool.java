@@ -2,6 +2,7 @@ package io.cleave.invoker;
 
 import io.cleave.common.model.App;
 import io.cleave.common.model.Fn;
+import io.cleave.common.model.FnNetwork;
 import io.cleave.scheduler.PoolView;
 import io.cleave.scheduler.SeedDirectory;
 import io.cleave.scheduler.SeedKey;
@@ -22,7 +23,7 @@ import java.util.Objects;
  */
 final class FunctionPool implements PoolView<Instance, Seed> {
   /** What an instance is made from; a change retires the function's instances and seed. */
-  record Version(String image, int memoryMb, Map<String, String> config) {}
+  record Version(String image, int memoryMb, Map<String, String> config, FnNetwork network) {}
 
   private static final Comparator<Instant> TIME = Comparator.nullsFirst(Comparator.naturalOrder());
 
@@ -69,8 +70,9 @@ final class FunctionPool implements PoolView<Instance, Seed> {
       app = newApp;
     }
     Map<String, String> appConfig = app == null ? null : app.config();
+    FnNetwork network = FnNetwork.of(fn.annotations());
     if (version != null && Objects.equals(version.image(), fn.image()) && version.memoryMb() == fn.memory()
-        && Objects.equals(fn.config(), fnConfig) && Objects.equals(appConfig, this.appConfig)) {
+        && version.network() == network && Objects.equals(fn.config(), fnConfig) && Objects.equals(appConfig, this.appConfig)) {
       return false; // the common case: nothing changed, nothing allocated
     }
     fnConfig = fn.config();
@@ -82,12 +84,12 @@ final class FunctionPool implements PoolView<Instance, Seed> {
     if (fn.config() != null) {
       config.putAll(fn.config());
     }
-    Version next = new Version(fn.image(), fn.memory(), Map.copyOf(config));
+    Version next = new Version(fn.image(), fn.memory(), Map.copyOf(config), network);
     if (next.equals(version)) {
       return false;
     }
     version = next;
-    seedKey = SeedKey.of(fnId, next.image(), next.memoryMb(), next.config());
+    seedKey = SeedKey.of(fnId, next.image(), next.memoryMb(), next.config(), next.network());
     launch = null;
     unforkable = null;
     return true;

@@ -5,6 +5,7 @@ import io.cleave.common.invoke.Call;
 import io.cleave.common.invoke.CallResult;
 import io.cleave.common.invoke.NodeLoad;
 import io.cleave.common.model.Fn;
+import io.cleave.common.model.FnNetwork;
 import io.cleave.common.model.StartMode;
 import io.cleave.forkd.api.RemoteRef;
 import io.cleave.forkd.api.StartRequest;
@@ -230,7 +231,7 @@ final class InstancePools {
     inst.restoredFrom = seed.remote();
     RemoteRef ref = new RemoteRef(seed.remote().pageServer(), seed.remote().handle(), seed.remote().key());
     start(pool, inst, l -> StartRequest.remoteFork(ref, pool.fnId, pool.fn.appId(), l.bundleDir().toString(),
-        pool.fn.memory(), l.env()), cause -> seeds.remoteForkFailed(pool, seed, cause));
+        pool.fn.memory(), l.env()).withNetwork(FnNetwork.of(pool.fn.annotations())), cause -> seeds.remoteForkFailed(pool, seed, cause));
   }
 
   private void startCold(FunctionPool pool, boolean makeSeed, boolean singleUse) {
@@ -242,7 +243,7 @@ final class InstancePools {
       seeds.start(pool);
     }
     start(pool, inst, l -> StartRequest.cold(pool.fnId, pool.fn.appId(), l.bundleDir().toString(), pool.fn.memory(),
-        l.command(), l.env()), cause -> failOne(pool, Causes.startFailure(cause)));
+        l.command(), l.env()).withNetwork(FnNetwork.of(pool.fn.annotations())), cause -> failOne(pool, Causes.startFailure(cause)));
   }
 
   private void start(FunctionPool pool, Instance inst, Function<FunctionCode.Launch, StartRequest> request,

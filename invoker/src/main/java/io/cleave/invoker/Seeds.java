@@ -1,6 +1,7 @@
 package io.cleave.invoker;
 
 import io.cleave.common.error.ApiError;
+import io.cleave.common.model.FnNetwork;
 import io.cleave.forkd.api.RemoteRef;
 import io.cleave.forkd.api.StartRequest;
 import io.cleave.forkd.api.StartedInstance;
@@ -113,15 +114,20 @@ final class Seeds {
    */
   private Future<StartedInstance> startSeed(FunctionPool pool, FunctionCode.Launch l, int mb) {
     String bundle = l.bundleDir().toString();
+    // A seed's children share its network namespace: the seed gets the function's network.
+    FnNetwork network = FnNetwork.of(pool.fn.annotations());
     if (!prepare) {
-      return host.start(StartRequest.seed(pool.fnId, pool.fn.appId(), bundle, mb, l.command(), l.env()));
+      return host.start(StartRequest.seed(pool.fnId, pool.fn.appId(), bundle, mb, l.command(), l.env())
+          .withNetwork(network));
     }
-    return host.start(StartRequest.preparedSeed(pool.fnId, pool.fn.appId(), bundle, mb, l.command(), l.env()))
+    return host.start(StartRequest.preparedSeed(pool.fnId, pool.fn.appId(), bundle, mb, l.command(), l.env())
+            .withNetwork(network))
         .recover(e -> {
           if (e instanceof ApiError api && api.status() == 501) {
             LOG.warning("seeds on this node serve local forks only: " + api.getMessage());
             prepare = false;
-            return host.start(StartRequest.seed(pool.fnId, pool.fn.appId(), bundle, mb, l.command(), l.env()));
+            return host.start(StartRequest.seed(pool.fnId, pool.fn.appId(), bundle, mb, l.command(), l.env())
+                .withNetwork(network));
           }
           return Future.failedFuture(e);
         });

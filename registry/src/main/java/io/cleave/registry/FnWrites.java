@@ -52,6 +52,7 @@ final class FnWrites extends RegistryWrites {
     Rules.concurrency(concurrency);
     Map<String, Object> annotations = p.annotations() == null ? Map.of() : p.annotations();
     Rules.annotations(annotations);
+    Rules.fnNetwork(annotations);
     // As in Fn, a create stores config as given: {"a": ""} keeps the key with an empty value.
     Map<String, String> config = p.config() == null ? Map.of() : p.config();
     Rules.config(config);
@@ -111,6 +112,7 @@ final class FnWrites extends RegistryWrites {
       Map<String, Object> annotations = Rules.mergeAnnotations(cur.annotations(), p.annotations());
       Rules.config(config);
       Rules.annotations(annotations);
+      Rules.fnNetwork(annotations);
       Fn next = new Fn(cur.id(), cur.name(), cur.appId(), image, memory, timeout, idle, concurrency, frozen(config),
           frozen(annotations), cur.createdAt(), cur.updatedAt());
       if (next.equals(withMaps(cur))) {

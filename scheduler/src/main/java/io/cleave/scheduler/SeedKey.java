@@ -1,5 +1,6 @@
 package io.cleave.scheduler;
 
+import io.cleave.common.model.FnNetwork;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
@@ -9,13 +10,15 @@ import java.util.TreeMap;
 
 /**
  * Names one version of a function cluster-wide: its id and a digest of what its instances are made
- * from (image, memory, merged config). Every node computes the same key for the same version, so
+ * from (image, memory, merged config, network). Every node computes the same key for the same version, so
  * "one seed per function version" is one entry per key.
  */
 public record SeedKey(String fnId, String version) {
 
-  public static SeedKey of(String fnId, String image, int memoryMb, Map<String, String> config) {
-    StringBuilder text = new StringBuilder().append(image).append('\n').append(memoryMb).append('\n');
+  public static SeedKey of(String fnId, String image, int memoryMb, Map<String, String> config, FnNetwork network) {
+    // A loopback-only version keeps the key it had before functions chose a network.
+    String memoryLine = network == FnNetwork.NONE ? Integer.toString(memoryMb) : memoryMb + "/" + network.wireName();
+    StringBuilder text = new StringBuilder().append(image).append('\n').append(memoryLine).append('\n');
     new TreeMap<>(config).forEach((k, v) -> text.append(k).append('=').append(v).append('\n'));
     try {
       byte[] digest = MessageDigest.getInstance("SHA-256").digest(text.toString().getBytes(StandardCharsets.UTF_8));

@@ -1,5 +1,6 @@
 package io.cleave.scheduler;
 
+import io.cleave.common.model.FnNetwork;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
@@ -65,7 +66,7 @@ class HazelcastSeedDirectoryTest {
     List<CompletableFuture<SeedRecord>> a = new ArrayList<>();
     List<CompletableFuture<SeedRecord>> b = new ArrayList<>();
     for (int i = 0; i < 40; i++) {
-      SeedKey key = SeedKey.of("fn" + i, "cleave/bundle:sha256-" + i, 128, Map.of());
+      SeedKey key = SeedKey.of("fn" + i, "cleave/bundle:sha256-" + i, 128, Map.of(), FnNetwork.NONE);
       a.add(node1.claim(key, "node-1").toCompletableFuture());
       b.add(node2.claim(key, "node-2").toCompletableFuture());
     }
@@ -80,7 +81,7 @@ class HazelcastSeedDirectoryTest {
 
   @Test
   void aReadySeedIsSeenByTheOtherNodeAndGoesWhenReleasedOrItsMemberLeaves() throws Exception {
-    SeedKey key = SeedKey.of("fn", "cleave/bundle:sha256-1", 128, Map.of("A", "1"));
+    SeedKey key = SeedKey.of("fn", "cleave/bundle:sha256-1", 128, Map.of("A", "1"), FnNetwork.NONE);
     assertNull(node1.claim(key, "node-1").toCompletableFuture().get(30, TimeUnit.SECONDS));
     node2.ready(key, "node-2", new RemoteSeed("10.9.9.9:1", 1, "00")).toCompletableFuture().get(30, TimeUnit.SECONDS);
     node1.ready(key, "node-1", new RemoteSeed("10.1.0.1:7070", 3, "ab")).toCompletableFuture().get(30, TimeUnit.SECONDS);
@@ -102,11 +103,14 @@ class HazelcastSeedDirectoryTest {
 
   @Test
   void versionsDifferWhenWhatInstancesAreMadeFromDiffers() {
-    SeedKey base = SeedKey.of("fn", "img", 128, Map.of("A", "1", "B", "2"));
-    assertEquals(base, SeedKey.of("fn", "img", 128, Map.of("B", "2", "A", "1")), "config order does not matter");
-    assertTrue(!base.equals(SeedKey.of("fn", "img", 256, Map.of("A", "1", "B", "2"))));
-    assertTrue(!base.equals(SeedKey.of("fn", "img2", 128, Map.of("A", "1", "B", "2"))));
-    assertTrue(!base.equals(SeedKey.of("fn", "img", 128, Map.of("A", "1"))));
+    SeedKey base = SeedKey.of("fn", "img", 128, Map.of("A", "1", "B", "2"), FnNetwork.NONE);
+    assertEquals(base, SeedKey.of("fn", "img", 128, Map.of("B", "2", "A", "1"), FnNetwork.NONE),
+        "config order does not matter");
+    assertTrue(!base.equals(SeedKey.of("fn", "img", 128, Map.of("A", "1", "B", "2"), FnNetwork.OUTBOUND)),
+        "an outbound version is another version");
+    assertTrue(!base.equals(SeedKey.of("fn", "img", 256, Map.of("A", "1", "B", "2"), FnNetwork.NONE)));
+    assertTrue(!base.equals(SeedKey.of("fn", "img2", 128, Map.of("A", "1", "B", "2"), FnNetwork.NONE)));
+    assertTrue(!base.equals(SeedKey.of("fn", "img", 128, Map.of("A", "1"), FnNetwork.NONE)));
   }
 
   private static void await(BooleanSupplier condition, String what) throws InterruptedException {

@@ -1,5 +1,6 @@
 package io.cleave.server;
 
+import io.cleave.common.model.FnNetwork;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -77,7 +78,7 @@ class ClusterSeedsTest {
       return false;
     }, "node 2's cluster view shows node 1's load with its seed");
     // Node 2 restores children of node 1's seed once it sees the seed ready and prepared.
-    SeedKey key = SeedKey.of(fnId, image, 128, Map.of());
+    SeedKey key = SeedKey.of(fnId, image, 128, Map.of(), FnNetwork.NONE);
     try (HazelcastSeedDirectory seen = new HazelcastSeedDirectory(two.registry().hazelcast())) {
       awaitTrue(() -> seen.find(key) != null && seen.find(key).ready() && seen.find(key).remote() != null,
           "node 2 sees node 1's seed ready for remote children");

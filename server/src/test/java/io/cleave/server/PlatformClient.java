@@ -114,6 +114,17 @@ final class PlatformClient {
   }
 
   /** The value of an unlabelled or labelled sample in the Prometheus scrape; a missing one fails the test. */
+  /** The sum of the samples of {@code name} whose labels contain every one of {@code labels} (e.g. {@code fn="X"}). */
+  double metricSum(String name, String... labels) {
+    double sum = 0;
+    for (String line : send("GET", "/metrics", null, Map.of()).body().split("\n")) {
+      if (line.startsWith(name + "{") && java.util.Arrays.stream(labels).allMatch(line::contains)) {
+        sum += Double.parseDouble(line.substring(line.lastIndexOf(' ') + 1).trim());
+      }
+    }
+    return sum;
+  }
+
   double metric(String sample) {
     String text = send("GET", "/metrics", null, Map.of()).body();
     for (String line : text.split("\n")) {

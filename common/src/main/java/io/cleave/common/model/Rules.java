@@ -258,6 +258,15 @@ public final class Rules {
     return false;
   }
 
+  /** A function's {@code cleave.io/network} annotation, when present, is {@code "none"} or {@code "outbound"}. */
+  public static void fnNetwork(Map<String, Object> annotations) {
+    Object value = annotations.get(FnNetwork.ANNOTATION);
+    if (value != null && !"none".equals(value) && !"outbound".equals(value)) {
+      throw bad("Invalid annotation " + FnNetwork.ANNOTATION + ", it must be \"none\" or \"outbound\", got "
+          + new String(Json.toBytes(value), StandardCharsets.UTF_8));
+    }
+  }
+
   public static boolean isEmptyValue(Object v) {
     return v == null || "".equals(v);
   }

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.annotation.JsonCreator;
 import com.fasterxml.jackson.annotation.JsonIgnore;
 import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.annotation.JsonProperty;
+import io.cleave.common.model.FnNetwork;
 import io.cleave.common.model.StartMode;
 import java.util.List;
 import java.util.Map;
@@ -15,7 +16,8 @@ import java.util.Map;
  * {@code seedId} matter: the child runs the seed's bundle and command. {@code prepare} (seeds only)
  * snapshots the seed for remote forks once it is ready. For {@link StartMode#REMOTE_FORK},
  * {@code remote} names the snapshot and {@code bundleDir} is this node's copy of the seed's bundle;
- * {@code command} is ignored.
+ * {@code command} is ignored. {@code network} is the function's (absent on the wire means
+ * {@link FnNetwork#NONE}, loopback only); a fork child shares its seed's network, so a fork's is ignored.
  *
  * <p>On the wire a seed's {@code mode} is {@code "seed"}, so the JSON keeps one field for both.
  */
@@ -31,36 +33,51 @@ public record StartRequest(
     @JsonIgnore boolean seed,
     String seedId,
     Boolean prepare,
-    RemoteRef remote) {
+    RemoteRef remote,
+    @JsonIgnore FnNetwork network) {
 
   private static final String SEED = "seed";
 
+  public StartRequest {
+    network = network == null ? FnNetwork.NONE : network;
+  }
+
   public static StartRequest cold(String fnId, String appId, String bundleDir, int memoryMb,
       List<String> command, Map<String, String> env) {
-    return new StartRequest(fnId, appId, bundleDir, memoryMb, command, env, StartMode.COLD, false, null, null, null);
+    return new StartRequest(fnId, appId, bundleDir, memoryMb, command, env, StartMode.COLD, false, null, null, null,
+        FnNetwork.NONE);
   }
 
   public static StartRequest seed(String fnId, String appId, String bundleDir, int memoryMb,
       List<String> command, Map<String, String> env) {
-    return new StartRequest(fnId, appId, bundleDir, memoryMb, command, env, StartMode.COLD, true, null, null, null);
+    return new StartRequest(fnId, appId, bundleDir, memoryMb, command, env, StartMode.COLD, true, null, null, null,
+        FnNetwork.NONE);
   }
 
   /** A seed that is also snapshotted for remote forks once it is ready (answered as {@code remote}). */
   public static StartRequest preparedSeed(String fnId, String appId, String bundleDir, int memoryMb,
       List<String> command, Map<String, String> env) {
-    return new StartRequest(fnId, appId, bundleDir, memoryMb, command, env, StartMode.COLD, true, null, true, null);
+    return new StartRequest(fnId, appId, bundleDir, memoryMb, command, env, StartMode.COLD, true, null, true, null,
+        FnNetwork.NONE);
   }
 
   public static StartRequest fork(String seedId, String fnId, String appId, int memoryMb,
       Map<String, String> env) {
-    return new StartRequest(fnId, appId, null, memoryMb, null, env, StartMode.FORK, false, seedId, null, null);
+    return new StartRequest(fnId, appId, null, memoryMb, null, env, StartMode.FORK, false, seedId, null, null,
+        FnNetwork.NONE);
   }
 
   /** A child of a seed prepared on any node, resumed here with this node's copy of its bundle. */
   public static StartRequest remoteFork(RemoteRef remote, String fnId, String appId, String bundleDir,
       int memoryMb, Map<String, String> env) {
     return new StartRequest(fnId, appId, bundleDir, memoryMb, null, env, StartMode.REMOTE_FORK, false, null, null,
-        remote);
+        remote, FnNetwork.NONE);
+  }
+
+  /** The same request for a function whose instances get {@code network}. */
+  public StartRequest withNetwork(FnNetwork network) {
+    return new StartRequest(fnId, appId, bundleDir, memoryMb, command, env, mode, seed, seedId, prepare, remote,
+        network);
   }
 
   /** {@code cold}, {@code seed}, {@code fork} or {@code remote-fork}: forkd starts no other way. */
@@ -75,18 +92,26 @@ public record StartRequest(
       @JsonProperty("mode") String mode,
       @JsonProperty("seed_id") String seedId,
       @JsonProperty("prepare") Boolean prepare,
-      @JsonProperty("remote") RemoteRef remote) {
+      @JsonProperty("remote") RemoteRef remote,
+      @JsonProperty("network") String network) {
     boolean seed = SEED.equals(mode);
     StartMode startMode = mode == null ? null : seed ? StartMode.COLD : StartMode.fromWireName(mode);
     if (startMode != null && startMode != StartMode.COLD && startMode != StartMode.FORK
         && startMode != StartMode.REMOTE_FORK) {
       throw new IllegalArgumentException("mode must be one of cold, seed, fork, remote-fork");
     }
-    return new StartRequest(fnId, appId, bundleDir, memoryMb, command, env, startMode, seed, seedId, prepare, remote);
+    return new StartRequest(fnId, appId, bundleDir, memoryMb, command, env, startMode, seed, seedId, prepare, remote,
+        network == null ? null : FnNetwork.fromWireName(network));
   }
 
   @JsonProperty("mode")
   String wireMode() {
     return seed ? SEED : mode == null ? null : mode.wireName();
+  }
+
+  /** Left out for loopback-only functions, so a forkd that predates the field reads the request as before. */
+  @JsonProperty("network")
+  String wireNetwork() {
+    return network == FnNetwork.NONE ? null : network.wireName();
   }
 }
