@@ -1,7 +1,6 @@
 package io.cleave.forkd;
 
 import java.io.IOException;
-import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
@@ -34,8 +33,11 @@ final class BundleLinks {
     try {
       linkTree(bundle, staged);
       Files.move(staged, target, StandardCopyOption.ATOMIC_MOVE);
-    } catch (FileAlreadyExistsException | java.nio.file.DirectoryNotEmptyException raced) {
-      // Another fork of the same consumer linked it first: theirs is as good.
+    } catch (IOException e) {
+      if (!Files.isDirectory(target)) {
+        throw e;
+      }
+      // Another fork of the same consumer linked it first (rename onto its non-empty dir): theirs is as good.
     } finally {
       RunDirs.deleteTree(staged);
     }
