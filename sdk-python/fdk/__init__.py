@@ -39,7 +39,7 @@ __all__ = ["constants", "context", "customer_code", "response", "handle", "start
            "load_handler", "run"]
 
 _LAZY_SUBMODULES = frozenset(("async_http", "errors", "event_handler", "fixtures", "headers",
-                              "log", "runner", "version"))
+                              "log", "runner", "state", "version"))
 
 
 def __getattr__(name: str) -> object:
@@ -124,7 +124,8 @@ def load_handler(path: str, entrypoint: str = "handler") -> Handler:
 
 
 def run(handler: Handler) -> None:
-    """Runs as CLEAVE_MODE says: ``cold`` (default) serves calls, ``seed`` serves fork orders."""
+    """Runs as CLEAVE_MODE says: ``cold`` (default) serves calls, ``seed`` serves fork orders,
+    ``keep`` serves a flow producer's call and then fork orders from the state it kept."""
     mode = os.environ.get(constants.CLEAVE_MODE) or "cold"
     if mode == "cold":
         from fdk.instance import run_cold
@@ -132,5 +133,9 @@ def run(handler: Handler) -> None:
     elif mode == "seed":
         from fdk.seed import run_seed
         run_seed(handler, os.environ.get(constants.CLEAVE_CONTROL))
+    elif mode == "keep":
+        from fdk.seed import run_kept
+        run_kept(handler, os.environ.get(constants.CLEAVE_CONTROL),
+                 os.environ.get(constants.FN_LISTENER))
     else:
-        sys.exit("fdk: unknown {} {!r} (want cold or seed)".format(constants.CLEAVE_MODE, mode))
+        sys.exit("fdk: unknown {} {!r} (want cold, seed or keep)".format(constants.CLEAVE_MODE, mode))

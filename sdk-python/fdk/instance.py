@@ -20,7 +20,7 @@ from fdk.server import HiddenListener, bind_unix, serve, unix_path
 # Type names for annotations only: importing typing would slow every cold start.
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from typing import Any, Dict, Iterable, Mapping, NoReturn, Optional
+    from typing import Any, Dict, Iterable, Mapping, NoReturn, Optional, Tuple
     from fdk.customer_code import Handler
 
 _OUTPUT_FLAGS = os.O_WRONLY | os.O_CREAT | os.O_APPEND | os.O_CLOEXEC
@@ -31,8 +31,12 @@ class ForkOrder:
     """What a new child must become (the ``fork`` request of the seed control protocol)."""
 
     def __init__(self, child_id: str, listener: str, stdout: Optional[str] = None,
-                 stderr: Optional[str] = None, env: Optional[Dict[str, str]] = None) -> None:
+                 stderr: Optional[str] = None, env: Optional[Dict[str, str]] = None,
+                 function: Optional[Tuple[str, str]] = None) -> None:
         self.child_id = child_id
+        # Another function's file and handler for the child to load and serve: a consumer
+        # forked from a kept instance runs its own code on the producer's objects.
+        self.function = function
         self.listener = listener
         self.stdout = stdout
         self.stderr = stderr
@@ -71,7 +75,8 @@ class ForkOrder:
             if (not isinstance(value, str) or not key or "=" in key or "\0" in key
                     or "\0" in value):
                 raise ValueError("bad env entry {!r}".format(key))
-        return cls(child_id, listener, outputs["stdout"], outputs["stderr"], dict(env))
+        return cls(child_id, listener, outputs["stdout"], outputs["stderr"], dict(env),
+                   _function_of(request.get("function")))
 
     def prepare(self) -> None:
         """Seed side, before forking: opens the output files and binds the hidden listener.
@@ -113,6 +118,20 @@ class ForkOrder:
             if fd is not None:
                 os.close(fd)
         self.stdout_fd = self.stderr_fd = None
+
+
+def _function_of(value: Any) -> Optional[Tuple[str, str]]:
+    """The ``function`` of a fork order: {"file": absolute path, "handler": name}, or absent."""
+    if value is None:
+        return None
+    if not isinstance(value, dict):
+        raise ValueError("function must be an object {file, handler}")
+    file, handler = value.get("file"), value.get("handler", "handler")
+    if not isinstance(file, str) or not os.path.isabs(file):
+        raise ValueError("function.file must be an absolute path")
+    if not isinstance(handler, str) or not handler.isidentifier():
+        raise ValueError("function.handler must be a Python name")
+    return file, handler
 
 
 def _open_output(name: str, path: str) -> int:
@@ -177,7 +196,9 @@ def run_child(handler: Handler, order: ForkOrder, inherited: Iterable[Any] = ())
     code = 1
     try:
         listener = become_instance(order, inherited)
-        serve_calls(handler, listener)
+        if order.function is not None:
+            handler = _load_other_function(*order.function)
+        serve_calls(handler, listener, keeps_state=order.function is not None)
     except SystemExit as ex:
         code = ex.code if isinstance(ex.code, int) else 1
     except BaseException:
@@ -186,6 +207,25 @@ def run_child(handler: Handler, order: ForkOrder, inherited: Iterable[Any] = ())
     finally:
         flush_stdio()
         os._exit(code)
+
+
+def _load_other_function(path: str, entrypoint: str) -> Handler:
+    """The handler of the function a fork order named, imported now in the child (its
+    directory and that bundle's installed packages on the module path). A module that fails to
+    import answers each call 502 with its traceback in the call's log, as a cold start does."""
+    import fdk
+    from fdk.customer_code import FunctionLoadError, RetryingLoad
+    packages = os.path.join(os.path.dirname(path), ".python_packages")
+    if os.path.isdir(packages):
+        sys.path.insert(1, packages)
+    try:
+        return fdk.load_handler(path, entrypoint)
+    except FunctionLoadError:
+        raise
+    except Exception:
+        import traceback
+        traceback.print_exc()
+        return RetryingLoad(lambda: fdk.load_handler(path, entrypoint))
 
 
 def prepare_process() -> None:
@@ -200,9 +240,9 @@ def prepare_process() -> None:
         pass
 
 
-def serve_calls(handler: Handler, listener: socket.socket) -> None:
+def serve_calls(handler: Handler, listener: socket.socket, keeps_state: bool = False) -> None:
     """Serves calls forever (cold instances and children alike)."""
-    serve(listener, Dispatcher(handler))
+    serve(listener, Dispatcher(handler, keeps_state))
 
 
 def run_cold(handler: Handler) -> None:

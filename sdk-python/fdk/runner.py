@@ -86,11 +86,20 @@ def _default_content_type(data: Any) -> str:
     return "text/plain; charset=utf-8"
 
 
+def _drop_kept_state() -> None:
+    state = sys.modules.get("fdk.state")  # never imported: nothing was kept
+    if state is not None:
+        state.clear()
+
+
 class Dispatcher:
     """Turns calls into replies for one handler. Calls run one at a time in the main thread."""
 
-    def __init__(self, handler: Handler) -> None:
+    def __init__(self, handler: Handler, keeps_state: bool = False) -> None:
         self._handler = handler
+        # Only a kept instance (and a child forked from one) holds fdk.state past a call; any
+        # other instance drops it, so a warm instance never carries one call's state into the next.
+        self._keeps_state = keeps_state
         self._loop: Any = None
         self._logframe_name = os.environ.get(constants.FN_LOGFRAME_NAME)
         self._logframe_hdr = (os.environ.get(constants.FN_LOGFRAME_HDR) or "").lower()
@@ -116,6 +125,8 @@ class Dispatcher:
                 return self._error(ctx, 502, FAILED_MESSAGE)
         finally:
             flush_stdio()
+            if not self._keeps_state:
+                _drop_kept_state()
 
     def _before_call(self, ctx: context.InvokeContext, headers: Dict[str, Any]) -> None:
         # Fn's logging setup, done once the function has imported logging (importing it for

@@ -35,8 +35,8 @@ import socket
 import sys
 
 from fdk.instance import ForkOrder, prepare_process, run_child
-from fdk.runner import flush_stdio
-from fdk.server import bind_unix, set_io_timeout, unix_path
+from fdk.runner import Dispatcher, Reply, flush_stdio
+from fdk.server import CallService, bind_unix, set_io_timeout, unix_path
 
 # Type names for annotations only: importing typing would slow every cold start.
 TYPE_CHECKING = False
@@ -47,7 +47,8 @@ if TYPE_CHECKING:
 MAX_LINE = 1 << 20
 _PR_SET_DUMPABLE = 4
 NOT_FORKABLE = "not-forkable"  # the refusal forkd answers with 422
-_DETACHED: List[Any] = []  # seed objects whose descriptors a resumed child must not close
+_DETACHED: List[Any] = []
+KEPT_BYTES_HEADER = "cleave-kept-bytes"  # seed objects whose descriptors a resumed child must not close
 
 
 def set_dumpable(dumpable: bool) -> None:
@@ -85,11 +86,15 @@ class _Connection:
 class Seed:
     """Serves the control socket of one seed."""
 
-    def __init__(self, handler: Handler, listener: socket.socket, control_path: str) -> None:
+    def __init__(self, handler: Handler, listener: socket.socket, control_path: str,
+                 call_listener: Optional[socket.socket] = None) -> None:
         self._handler = handler
         self._listener = listener
         self._control_path = control_path
         self._poller = select.epoll()
+        # A kept instance (CLEAVE_MODE=keep) also serves calls; a seed never does.
+        self._calls = None if call_listener is None else CallService(
+            call_listener, KeepingDispatcher(handler), self._poller)
         self._connections: Dict[int, _Connection] = {}
         self._exiting = False
         self._forked_order: Optional[ForkOrder] = None
@@ -102,6 +107,8 @@ class Seed:
                 for fd, _ in self._poller.poll():
                     if fd == self._listener.fileno():
                         self._accept_all()
+                    elif self._calls is not None and self._calls.owns(fd):
+                        self._calls.on_ready(fd)
                     else:
                         self._on_readable(fd)
         except _SeedExit:
@@ -261,7 +268,8 @@ class Seed:
         run_child(self._handler, order)
 
     def _inherited(self) -> List[Any]:
-        return [self._poller, self._listener] + [c.sock for c in self._connections.values()]
+        calls = [] if self._calls is None else self._calls.sockets()
+        return [self._poller, self._listener] + [c.sock for c in self._connections.values()] + calls
 
     def _close(self) -> None:
         for fd in list(self._connections):
@@ -320,8 +328,37 @@ def fork_refusal() -> Optional[str]:
                 len(others), "" if len(others) == 1 else "s", ", ".join(others)))
 
 
-def run_seed(handler: Handler, control_address: Optional[str]) -> None:
-    """Becomes the seed: binds CLEAVE_CONTROL and serves fork orders until ``exit``."""
+class KeepingDispatcher(Dispatcher):
+    """A kept instance's calls: what the function kept stays after the call, and the answer
+    says how much it holds (``Cleave-Kept-Bytes``, read by the platform, not the caller)."""
+
+    def __init__(self, handler: Handler) -> None:
+        super().__init__(handler, keeps_state=True)
+
+    def call(self, headers: Dict[str, Any], body: bytes) -> Reply:
+        reply = super().call(headers, body)
+        state = sys.modules.get("fdk.state")
+        reply.headers[KEPT_BYTES_HEADER] = str(0 if state is None else state.kept_bytes())
+        return reply
+
+
+def run_kept(handler: Handler, control_address: Optional[str], call_address: Optional[str]) -> None:
+    """A kept instance: serves the producer's call on FN_LISTENER, keeps what it passed to
+    ``fdk.state.keep``, and forks children from that state on orders from CLEAVE_CONTROL, each
+    loading the consumer's function the order names (docs/CONTRACTS.md)."""
+    if not call_address:
+        sys.exit("fdk keep: FN_LISTENER is not set")
+    try:
+        call_listener = bind_unix(unix_path(call_address))
+    except (OSError, ValueError) as ex:
+        sys.exit("fdk keep: cannot listen on {}: {}".format(call_address, ex))
+    run_seed(handler, control_address, call_listener)
+
+
+def run_seed(handler: Handler, control_address: Optional[str],
+             call_listener: Optional[socket.socket] = None) -> None:
+    """Becomes the seed: binds CLEAVE_CONTROL and serves fork orders until ``exit`` (and calls
+    on ``call_listener``, for a kept instance)."""
     if not control_address:
         sys.exit("fdk seed: CLEAVE_CONTROL is not set")
     if _is_coroutine_function(handler):
@@ -343,7 +380,7 @@ def run_seed(handler: Handler, control_address: Optional[str]) -> None:
         listener = bind_unix(path)
     except (OSError, ValueError) as ex:
         sys.exit("fdk seed: cannot listen on {}: {}".format(control_address, ex))
-    Seed(handler, listener, path).run()
+    Seed(handler, listener, path, call_listener).run()
 
 
 def _is_coroutine_function(handler: Handler) -> bool:

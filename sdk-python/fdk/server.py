@@ -344,21 +344,42 @@ def _serve_connection(stream: _Stream, dispatcher: Dispatcher) -> bool:
 
 def serve(listener: socket.socket, dispatcher: Dispatcher) -> None:
     """Serves calls on listener forever."""
-    listener.setblocking(False)
     poller = select.epoll()
-    listener_fd = listener.fileno()
-    poller.register(listener_fd, select.EPOLLIN)
-    streams: Dict[int, _Stream] = {}
+    calls = CallService(listener, dispatcher, poller)
     while True:
         for fd, _ in poller.poll():
-            if fd == listener_fd:
-                _accept_all(listener, poller, streams)
-                continue
-            stream = streams.get(fd)
-            if stream is not None and not _serve_connection(stream, dispatcher):
-                poller.unregister(fd)
-                del streams[fd]
-                stream.sock.close()
+            calls.on_ready(fd)
+
+
+class CallService:
+    """The calls of one listener, served from an epoll loop that may watch other sockets too
+    (a kept instance's loop also serves fork orders)."""
+
+    def __init__(self, listener: socket.socket, dispatcher: Dispatcher,
+                 poller: "select.epoll") -> None:
+        self._listener = listener
+        self._dispatcher = dispatcher
+        self._poller = poller
+        self._streams: Dict[int, _Stream] = {}
+        listener.setblocking(False)
+        poller.register(listener.fileno(), select.EPOLLIN)
+
+    def owns(self, fd: int) -> bool:
+        return fd == self._listener.fileno() or fd in self._streams
+
+    def on_ready(self, fd: int) -> None:
+        if fd == self._listener.fileno():
+            _accept_all(self._listener, self._poller, self._streams)
+            return
+        stream = self._streams.get(fd)
+        if stream is not None and not _serve_connection(stream, self._dispatcher):
+            self._poller.unregister(fd)
+            del self._streams[fd]
+            stream.sock.close()
+
+    def sockets(self) -> List[socket.socket]:
+        """The listener and its connections (what a forked child must close)."""
+        return [self._listener] + [s.sock for s in self._streams.values()]
 
 
 def _accept_all(listener: socket.socket, poller: "select.epoll",

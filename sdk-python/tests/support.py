@@ -49,7 +49,7 @@ def pid_alive(pid: int) -> bool:
 
 
 class Runtime:
-    """One runtime process (cold or seed) in its own temporary directory."""
+    """One runtime process (cold, seed or keep) in its own temporary directory."""
 
     def __init__(self, func: str, entrypoint: Optional[str] = "handler", mode: str = "cold",
                  env: Optional[Dict[str, str]] = None, argv: Optional[List[str]] = None,
@@ -69,10 +69,10 @@ class Runtime:
             "FN_FN_NAME": "myfn",
             "FN_MEMORY": "128",
         }
-        if mode == "seed":
-            full_env["CLEAVE_MODE"] = "seed"
+        if mode in ("seed", "keep"):
+            full_env["CLEAVE_MODE"] = mode
             full_env["CLEAVE_CONTROL"] = "unix:" + self.control
-        else:
+        if mode != "seed":
             full_env["FN_LISTENER"] = "unix:" + self.listener
         full_env.update(env or {})
         if argv is None:
@@ -83,7 +83,7 @@ class Runtime:
         self.children: List[int] = []
         if wait:
             try:
-                wait_for_path(self.control if mode == "seed" else self.listener, self.proc)
+                wait_for_path(self.listener if mode == "cold" else self.control, self.proc)
             except BaseException:
                 self.close()
                 raise

@@ -3,11 +3,17 @@
 Market data and the portfolio come from yfinance.csv (bundled beside this file): rows of five
 tickers one after another, a ticker ending where the date goes back. Everything is read as the
 CSV's text, so the test's reference (Java) finds the very same violations.
+
+Producers keep their result with fdk.state under their step's name: over a ``pass: fork`` edge
+the consumer is forked from the producer's instance, gets no copy of that producer's result in
+its input and reads the kept object instead (``produced``).
 """
 import csv
 import json
 import math
 import os
+
+import fdk
 
 CSV = os.path.join(os.path.dirname(os.path.abspath(__file__)), "yfinance.csv")
 TICKERS = ["GOOG", "AMZN", "MSFT", "SVFAU", "AB"]
@@ -74,10 +80,18 @@ def violates(kind, trade, market):
     raise ValueError("unknown rule kind " + kind)
 
 
+def produced(inputs, step):
+    """A producer's result: in the input (a copy edge), else the object it kept (the fork edge
+    this call was forked over)."""
+    if isinstance(inputs, dict) and step in inputs:
+        return inputs[step]
+    return fdk.state.get(step)
+
+
 def run_audit_rule(inputs):
     rule = inputs["auditRules"]
-    trades = inputs["fetchPortfolioData"]["trades"]
-    market = inputs["fetchMarketData"]
+    trades = produced(inputs, "fetchPortfolioData")["trades"]
+    market = produced(inputs, "fetchMarketData")
     return [{"trade": i, "rule": rule["kind"]} for i, t in enumerate(trades)
             if i % rule["shards"] == rule["shard"] and violates(rule["kind"], t, market)]
 
@@ -98,14 +112,19 @@ def produce(params):
 
 
 def consume(payload):
-    return len(payload)
+    return len(payload if payload is not None else fdk.state.get("produce"))
 
 
+# The step whose result each OP's function keeps for fork consumers.
+KEEPS = {"portfolio": "fetchPortfolioData", "market": "fetchMarketData", "produce": "produce"}
 OPS = {"portfolio": fetch_portfolio, "market": fetch_market, "rules": audit_rules, "audit": run_audit_rule,
        "merge": merge_results, "produce": produce, "consume": consume}
 
 
 def handler(ctx, data=None):
     raw = data.getvalue() if data else b""
-    result = OPS[ctx.Config()["OP"]](json.loads(raw) if raw else None)
+    op = ctx.Config()["OP"]
+    result = OPS[op](json.loads(raw) if raw else None)
+    if op in KEEPS:
+        fdk.state.keep(KEEPS[op], result)
     return json.dumps(result, separators=(",", ":"))

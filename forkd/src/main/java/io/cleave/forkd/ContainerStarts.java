@@ -52,9 +52,11 @@ final class ContainerStarts implements AutoCloseable {
 
   /**
    * Starts a cold instance or a seed; answers once it is ready. A seed given {@code preparer}
-   * is prepared then. A failed start leaves nothing behind.
+   * is prepared then; a {@code keep} seed is a kept instance (it also serves calls on
+   * {@code lsnr.sock}, bound before its control socket). A failed start leaves nothing behind.
    */
-  Instance start(boolean seed, SeedPreparer preparer, StartSpec spec, Path bundle, List<String> command, long t0) {
+  Instance start(boolean seed, boolean keep, SeedPreparer preparer, StartSpec spec, Path bundle, List<String> command,
+      long t0) {
     String id = Instance.newId(seed ? "s" : "c");
     int uid = uids.acquire();
     if (uid < 0) {
@@ -74,7 +76,12 @@ final class ContainerStarts implements AutoCloseable {
       }
       Map<String, String> env = env(spec);
       Map<String, String> extra = new LinkedHashMap<>();
-      if (seed) {
+      if (keep) {
+        env.put("CLEAVE_MODE", "keep");
+        env.put("FN_LISTENER", "unix:" + RUN + "/lsnr.sock");
+        env.put("CLEAVE_CONTROL", "unix:" + RUN + "/ctl.sock");
+        extra.put("children", childrenDir.toString());
+      } else if (seed) {
         env.remove("FN_LISTENER");
         env.put("CLEAVE_MODE", "seed");
         env.put("CLEAVE_CONTROL", "unix:" + RUN + "/ctl.sock");
@@ -96,9 +103,12 @@ final class ContainerStarts implements AutoCloseable {
       if (handle == null) {
         throw new ApiError(502, "seed exited right after it was ready");
       }
+      if (keep) {
+        RunDirs.takeOver(runDir.resolve("lsnr.sock")); // bound before the control socket appeared
+      }
       control = SeedControl.connect(runDir.resolve("ctl.sock"));
       Instance.Seed s = new Instance.Seed(id, launched.pid, launched.cgroup, runDir, childrenDir, launched.container,
-          launched.link, uid, handle, control, preparer != null);
+          launched.link, uid, handle, control, preparer != null, keep, command.get(0));
       if (preparer != null) {
         s.remote = preparer.prepare(s);
       }

@@ -175,20 +175,37 @@ final class Forkd implements AutoCloseable {
     }
     StartSpec spec = checks.spec(r);
     if (r.mode() == StartMode.FORK) {
-      return started(forks.fork(seed(StartChecks.required(r.seedId(), "seed_id")), spec, t0), t0);
+      Instance.Seed from = seed(StartChecks.required(r.seedId(), "seed_id"));
+      return started(forks.fork(from, spec, consumerCode(from, r), t0), t0);
     }
     Path bundle = checks.bundle(r.bundleDir());
     List<String> command = checks.command(r.command(), bundle);
     boolean seed = r.seed();
-    if (Boolean.TRUE.equals(r.prepare()) && !seed) {
-      throw StartChecks.bad("prepare is for seeds (mode seed)");
+    boolean keep = Boolean.TRUE.equals(r.keep());
+    if ((Boolean.TRUE.equals(r.prepare()) || keep) && !seed) {
+      throw StartChecks.bad("prepare and keep are for seeds (mode seed)");
+    }
+    if (keep && Boolean.TRUE.equals(r.prepare())) {
+      throw StartChecks.bad("a kept instance is not prepared for remote forks");
     }
     ContainerStarts.SeedPreparer preparer = null;
     if (seed && Boolean.TRUE.equals(r.prepare())) {
       snapshots.require();
       preparer = snapshots;
     }
-    return started(containers.start(seed, preparer, spec, bundle, command, t0), t0);
+    return started(containers.start(seed, keep, preparer, spec, bundle, command, t0), t0);
+  }
+
+  /**
+   * A fork of a kept instance runs the consumer's function, named by its bundle and command; a
+   * seed's fork runs the seed's own (and is given neither).
+   */
+  private Forks.ConsumerCode consumerCode(Instance.Seed from, StartRequest r) {
+    if (!from.kept) {
+      return null;
+    }
+    Path bundle = checks.bundle(StartChecks.required(r.bundleDir(), "bundle_dir"));
+    return Forks.ConsumerCode.of(checks.command(r.command(), bundle), bundle, from.interpreter);
   }
 
   private StartedInstance startRemote(StartRequest r, long t0) {
@@ -213,7 +230,7 @@ final class Forkd implements AutoCloseable {
   /** Enters a ready instance in the table and answers for it (docs/CONTRACTS.md). */
   private StartedInstance started(Instance i, long t0) {
     instances.put(i.id(), i);
-    String listener = i instanceof Instance.Seed ? null : i.runDir().resolve("lsnr.sock").toString();
+    String listener = i instanceof Instance.Seed s && !s.kept ? null : i.runDir().resolve("lsnr.sock").toString();
     StartMode startMode = i instanceof Instance.Forked ? StartMode.FORK
         : i instanceof Instance.Remote ? StartMode.REMOTE_FORK : StartMode.COLD;
     RemoteRef remote = i instanceof Instance.Seed s ? s.remote : null;

@@ -5,6 +5,8 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.locks.LockSupport;
 
@@ -35,10 +37,46 @@ final class Forks implements AutoCloseable {
     this.slots = new MadeAhead<>("fork slot", made::make, s -> true, made::discard, FORK_SLOTS);
   }
 
-  /** Orders the seed to fork; answers once the child is ready. A failed fork leaves nothing behind. */
-  Instance.Forked fork(Instance.Seed seed, StartSpec spec, long t0) {
+  /**
+   * The function a child of a kept instance serves instead of the kept one's: its unpacked
+   * bundle and, inside it, the module file and handler (from a {@code python3 -m fdk
+   * /function/<file> <handler>} command).
+   */
+  record ConsumerCode(Path bundle, String file, String handler) {
+    static ConsumerCode of(List<String> command, Path bundle, String keptInterpreter) {
+      if (!command.get(0).equals(keptInterpreter)) {
+        throw StartChecks.bad("a fork of a kept instance runs on its interpreter (" + keptInterpreter
+            + "), the consumer's is " + command.get(0) + ": fork edges need both functions on the same runtime");
+      }
+      if (command.size() < 4 || !command.subList(1, 3).equals(List.of("-m", "fdk"))
+          || !command.get(3).startsWith("/function/") || command.get(3).contains("..")) {
+        throw StartChecks.bad("the consumer's command must be <python> -m fdk /function/<file> [handler]");
+      }
+      return new ConsumerCode(bundle, command.get(3).substring("/function/".length()),
+          command.size() > 4 ? command.get(4) : "handler");
+    }
+  }
+
+  /**
+   * Orders the seed (or kept instance) to fork; answers once the child is ready. A fork of a kept
+   * instance loads {@code consumer} (null otherwise), whose bundle is linked under the kept
+   * instance's children dir, where its container sees it. A failed fork leaves nothing behind.
+   */
+  Instance.Forked fork(Instance.Seed seed, StartSpec spec, ConsumerCode consumer, long t0) {
     if (seed.deleted || !seed.handle.alive()) {
       throw new ApiError(409, "seed " + seed.id + " has exited");
+    }
+    Map<String, String> function = null;
+    if (consumer != null) {
+      try {
+        String name = BundleLinks.linkOnce(consumer.bundle(), seed.childrenDir.resolve(BundleLinks.DIR));
+        function = new LinkedHashMap<>();
+        function.put("file", CHILDREN + "/" + BundleLinks.DIR + "/" + name + "/" + consumer.file());
+        function.put("handler", consumer.handler());
+      } catch (IOException e) {
+        throw new ApiError(500, "cannot make the consumer's bundle visible to kept instance " + seed.id + ": "
+            + e.getMessage());
+      }
     }
     ForkSlots.Slot slot;
     try {
@@ -62,7 +100,7 @@ final class Forks implements AutoCloseable {
       try (PathWatch.Watch watch = readiness.watch(runDir)) {
         long nsPid;
         try {
-          nsPid = seed.control.fork(id, "unix:" + inside + "/lsnr.sock", inside + "/output", env,
+          nsPid = seed.control.fork(id, "unix:" + inside + "/lsnr.sock", inside + "/output", env, function,
               readiness.timeoutMs());
         } catch (SeedControl.NotForkable notForkable) {
           // The seed's reason as it is: the invoker falls back to another start mode and records why.

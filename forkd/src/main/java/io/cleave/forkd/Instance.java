@@ -88,9 +88,14 @@ sealed interface Instance permits Instance.Cold, Instance.Seed, Instance.Forked,
     final boolean prepare;
     /** The snapshot remote children resume from; null unless prepared (and while re-preparing). */
     volatile RemoteRef remote;
+    /** A kept instance (a flow producer's): it also serves calls on its run dir's listener. */
+    final boolean kept;
+    /** Its interpreter: a consumer forked from a kept instance must run on the same one. */
+    final String interpreter;
 
     Seed(String id, long pid, Cgroup cgroup, Path runDir, Path childrenDir, Container container,
-        NodeBridge.Link link, int uid, PidHandle handle, SeedControl control, boolean prepare) {
+        NodeBridge.Link link, int uid, PidHandle handle, SeedControl control, boolean prepare, boolean kept,
+        String interpreter) {
       this.id = id;
       this.pid = pid;
       this.cgroup = cgroup;
@@ -102,6 +107,8 @@ sealed interface Instance permits Instance.Cold, Instance.Seed, Instance.Forked,
       this.handle = handle;
       this.control = control;
       this.prepare = prepare;
+      this.kept = kept;
+      this.interpreter = interpreter;
     }
 
     @Override public String id() { return id; }

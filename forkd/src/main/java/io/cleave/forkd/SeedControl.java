@@ -61,9 +61,13 @@ final class SeedControl implements AutoCloseable {
     }
   }
 
-  /** Sends a fork order; answers the child's pid in the seed's pid namespace. */
-  synchronized long fork(String childId, String listener, String output, Map<String, String> env, long timeoutMs)
-      throws IOException, Refused {
+  /**
+   * Sends a fork order; answers the child's pid in the seed's pid namespace. {@code function}
+   * (a kept instance's consumer: {@code file}, {@code handler}) is the code the child serves, null
+   * for the seed's own.
+   */
+  synchronized long fork(String childId, String listener, String output, Map<String, String> env,
+      Map<String, String> function, long timeoutMs) throws IOException, Refused {
     Map<String, Object> order = new LinkedHashMap<>();
     order.put("op", "fork");
     order.put("child_id", childId);
@@ -71,6 +75,9 @@ final class SeedControl implements AutoCloseable {
     order.put("stdout", output);
     order.put("stderr", output);
     order.put("env", env);
+    if (function != null) {
+      order.put("function", function);
+    }
     JsonNode answer = request(order, timeoutMs);
     if (!answer.path("ok").asBoolean(false)) {
       String error = answer.path("error").asText("the seed refused the fork without a reason");

@@ -95,6 +95,11 @@ final class InstancePools {
     });
   }
 
+  /** The node's instance memory, which kept flow instances count against too ({@link KeptInstances}). */
+  NodeMemory memory() {
+    return memory;
+  }
+
   // ---- entry points (called on the loop) ----
 
   /** Takes a call; the promise completes with the function's answer or an {@link ApiError}. */

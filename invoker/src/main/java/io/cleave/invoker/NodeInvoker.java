@@ -1,6 +1,7 @@
 package io.cleave.invoker;
 
 import io.cleave.common.activation.Activation;
+import io.cleave.flows.ForkedStepStarter;
 import io.cleave.common.activation.ActivationLog;
 import io.cleave.common.activation.ActivationQuery;
 import io.cleave.common.bundle.BundleCopies;
@@ -40,6 +41,7 @@ public final class NodeInvoker implements FunctionInvoker, ActivationLog, AutoCl
   private final DetachedQueue detached;
   private final InstancePools pools;
   private final FunctionCode code;
+  private final KeptInstances kept;
   /** Detached calls running here by call id, so a second delivery of one joins it; touched on the loop. */
   private final Map<String, Future<CallResult>> detachedRunning = new HashMap<>();
 
@@ -57,6 +59,7 @@ public final class NodeInvoker implements FunctionInvoker, ActivationLog, AutoCl
     this.code = new FunctionCode(vertx, bundles, new TarGzUnpacker(unpackLimits),
         settings.dataDir().resolve("unpacked"));
     this.pools = new InstancePools(vertx, loop, settings, host, client, code, metrics, activations, clusterSeeds);
+    this.kept = new KeptInstances(loop, host, client, code, pools.memory(), settings.node());
     metrics.queueDepthGauge(detached::depth);
   }
 
@@ -82,6 +85,11 @@ public final class NodeInvoker implements FunctionInvoker, ActivationLog, AutoCl
       Vertx vertx, InvokerSettings settings, InstanceHost host, BundleSource bundles, UnpackLimits unpackLimits,
       MeterRegistry registry) {
     return new NodeInvoker(vertx, settings, host, bundles, unpackLimits, registry, new LocalSeedDirectory());
+  }
+
+  /** Fork edges of flows, run on this node's instances ({@link KeptInstances}). */
+  public ForkedStepStarter forkedSteps() {
+    return kept;
   }
 
   @Override
@@ -188,7 +196,10 @@ public final class NodeInvoker implements FunctionInvoker, ActivationLog, AutoCl
   public void close() {
     detached.close();
     Promise<Void> stopped = Promise.promise();
-    loop.later(() -> pools.close().onComplete(ar -> stopped.complete()));
+    loop.later(() -> {
+      kept.close();
+      pools.close().onComplete(ar -> stopped.complete());
+    });
     try {
       stopped.future().await(15, TimeUnit.SECONDS);
     } catch (java.util.concurrent.TimeoutException e) {

@@ -1,5 +1,7 @@
 package io.cleave.server;
 
+import io.cleave.flows.ForkedStepStarter;
+
 import io.cleave.common.activation.ActivationLog;
 import io.cleave.common.invoke.FunctionInvoker;
 import io.vertx.core.Future;
@@ -8,10 +10,11 @@ import java.util.function.Supplier;
 /**
  * The execution side of a node, as the gateway sees it: the invoker clients' calls go to (it may
  * forward a call to another member), the node's own invoker (for calls forwarded here), the
- * activations. {@code stop} is called on shutdown, after the gateway stopped taking requests.
+ * activations, and how flows run fork edges on this node ({@code forkedSteps}). {@code stop} is
+ * called on shutdown, after the gateway stopped taking requests.
  */
 public record Execution(FunctionInvoker invoker, FunctionInvoker localInvoker, ActivationLog activations,
-    Supplier<Future<Void>> stop) {
+    ForkedStepStarter forkedSteps, Supplier<Future<Void>> stop) {
 
   /** Starts a node's execution side on the platform's shared parts. */
   @FunctionalInterface

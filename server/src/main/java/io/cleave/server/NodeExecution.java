@@ -63,7 +63,8 @@ public final class NodeExecution {
             .map(m -> new CallRouting.Candidate(m.apiUrl(), m.load())).toList());
         return null;
       }, false));
-      return Future.succeededFuture(new Execution(new AppCallLimits(routed, callLimits), invoker, invoker, () -> Future.fromCompletionStage(
+      return Future.succeededFuture(new Execution(new AppCallLimits(routed, callLimits), invoker, invoker,
+          invoker.forkedSteps(), () -> Future.fromCompletionStage(
           // Closing blocks (draining detached calls, RocksDB), so it runs on a plain thread, not on Vert.x.
           CompletableFuture.runAsync(() -> {
             platform.vertx().cancelTimer(loadTimer);

@@ -2,7 +2,6 @@ package io.cleave.server;
 
 import io.cleave.common.config.ServerConfig;
 import io.cleave.flows.FlowEngine;
-import io.cleave.flows.ForkUnavailable;
 import io.cleave.gateway.Gateway;
 import io.cleave.registry.bundle.BundleStore;
 import io.cleave.registry.Registry;
@@ -66,9 +65,9 @@ public final class ServerComposition implements AutoCloseable {
       Platform platform = new Platform(vertx, config, registry, bundles, metrics);
       execution = executionFactory == null ? null
           : executionFactory.start(platform).toCompletionStage().toCompletableFuture().get(120, TimeUnit.SECONDS);
-      // Flow runs call functions as clients do (here, or on a member with room); fork edges wait for fork state passing.
+      // Flow runs call functions as clients do (here, or on a member with room); fork edges run on this node.
       flows = execution == null ? null
-          : FlowEngine.open(vertx, data, execution.invoker(), new ForkUnavailable(), registry, registry);
+          : FlowEngine.open(vertx, data, execution.invoker(), execution.forkedSteps(), registry, registry);
       Gateway gateway = Gateway.start(vertx, new Gateway.Parts(config, registry, registry, registry, registry.apiKeys(), bundles,
               registry.membership(), execution == null ? null : execution.invoker(),
               execution == null ? null : execution.localInvoker(),

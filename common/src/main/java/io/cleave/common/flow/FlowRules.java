@@ -100,6 +100,11 @@ public final class FlowRules {
         throw bad(where + " takes " + e.step() + "'s state by fork, but " + e.step()
             + " is a map: a fork edge needs a producer that runs in one instance");
       }
+      if (e.pass() == EdgePass.FORK && byName.get(e.step()).edges().stream().anyMatch(in -> in.pass() == EdgePass.FORK)) {
+        // A forked consumer runs in a one-call child, not in an instance that could be kept.
+        throw bad(where + " takes " + e.step() + "'s state by fork, but " + e.step()
+            + " is itself forked from a producer: fork edges do not chain (pass: copy on one of them)");
+      }
     }
     if (s.map() != null) {
       if (s.map().isEmpty() || !producers.contains(s.map())) {

@@ -47,6 +47,9 @@ class FlowRulesTest {
     List<FlowStep> fromMap = List.of(step("s", null, null), step("a", "s", null, FlowEdge.copyFrom("s")),
         step("b", null, null, forked));
     assertTrue(refusal(fromMap, FORK_OK).contains("a is a map"));
+    List<FlowStep> chained = List.of(step("a", null, null), step("b", null, null, forked),
+        step("c", null, null, new FlowEdge("b", EdgePass.FORK)));
+    assertTrue(refusal(chained, FORK_OK).contains("b is itself forked from a producer"));
     assertEquals(2, FlowRules.steps(List.of(step("a", null, null), step("b", null, null, forked)), "app",
         fn -> true, FORK_OK).size());
   }

@@ -19,6 +19,12 @@ import java.util.Map;
  * {@code command} is ignored. {@code network} is the function's (absent on the wire means
  * {@link FnNetwork#NONE}, loopback only); a fork child shares its seed's network, so a fork's is ignored.
  *
+ * <p>{@code keep} (seeds only) starts a <em>kept instance</em> for a flow's fork edges: it serves
+ * calls on its listener like a cold instance, keeps what the function passed to
+ * {@code fdk.state.keep}, and forks children on order like a seed. A fork of a kept instance
+ * names the consumer's code: {@code bundleDir} and {@code command} are the consumer function's,
+ * and the child loads that function instead of the kept one's (same interpreter required).
+ *
  * <p>On the wire a seed's {@code mode} is {@code "seed"}, so the JSON keeps one field for both.
  */
 @JsonInclude(JsonInclude.Include.NON_NULL)
@@ -34,7 +40,8 @@ public record StartRequest(
     String seedId,
     Boolean prepare,
     RemoteRef remote,
-    @JsonIgnore FnNetwork network) {
+    @JsonIgnore FnNetwork network,
+    Boolean keep) {
 
   private static final String SEED = "seed";
 
@@ -45,39 +52,53 @@ public record StartRequest(
   public static StartRequest cold(String fnId, String appId, String bundleDir, int memoryMb,
       List<String> command, Map<String, String> env) {
     return new StartRequest(fnId, appId, bundleDir, memoryMb, command, env, StartMode.COLD, false, null, null, null,
-        FnNetwork.NONE);
+        FnNetwork.NONE, null);
   }
 
   public static StartRequest seed(String fnId, String appId, String bundleDir, int memoryMb,
       List<String> command, Map<String, String> env) {
     return new StartRequest(fnId, appId, bundleDir, memoryMb, command, env, StartMode.COLD, true, null, null, null,
-        FnNetwork.NONE);
+        FnNetwork.NONE, null);
   }
 
   /** A seed that is also snapshotted for remote forks once it is ready (answered as {@code remote}). */
   public static StartRequest preparedSeed(String fnId, String appId, String bundleDir, int memoryMb,
       List<String> command, Map<String, String> env) {
     return new StartRequest(fnId, appId, bundleDir, memoryMb, command, env, StartMode.COLD, true, null, true, null,
-        FnNetwork.NONE);
+        FnNetwork.NONE, null);
   }
 
   public static StartRequest fork(String seedId, String fnId, String appId, int memoryMb,
       Map<String, String> env) {
     return new StartRequest(fnId, appId, null, memoryMb, null, env, StartMode.FORK, false, seedId, null, null,
-        FnNetwork.NONE);
+        FnNetwork.NONE, null);
   }
 
   /** A child of a seed prepared on any node, resumed here with this node's copy of its bundle. */
   public static StartRequest remoteFork(RemoteRef remote, String fnId, String appId, String bundleDir,
       int memoryMb, Map<String, String> env) {
     return new StartRequest(fnId, appId, bundleDir, memoryMb, null, env, StartMode.REMOTE_FORK, false, null, null,
-        remote, FnNetwork.NONE);
+        remote, FnNetwork.NONE, null);
   }
 
   /** The same request for a function whose instances get {@code network}. */
   public StartRequest withNetwork(FnNetwork network) {
     return new StartRequest(fnId, appId, bundleDir, memoryMb, command, env, mode, seed, seedId, prepare, remote,
-        network);
+        network, keep);
+  }
+
+  /** A kept instance: serves the flow producer's call, then forks consumers from what it kept. */
+  public static StartRequest kept(String fnId, String appId, String bundleDir, int memoryMb,
+      List<String> command, Map<String, String> env) {
+    return new StartRequest(fnId, appId, bundleDir, memoryMb, command, env, StartMode.COLD, true, null, null, null,
+        FnNetwork.NONE, true);
+  }
+
+  /** A child of kept instance {@code keptId} that runs the consumer function of {@code bundleDir} and {@code command}. */
+  public static StartRequest forkOfKept(String keptId, String fnId, String appId, String bundleDir, int memoryMb,
+      List<String> command, Map<String, String> env) {
+    return new StartRequest(fnId, appId, bundleDir, memoryMb, command, env, StartMode.FORK, false, keptId, null,
+        null, FnNetwork.NONE, null);
   }
 
   /** {@code cold}, {@code seed}, {@code fork} or {@code remote-fork}: forkd starts no other way. */
@@ -93,7 +114,8 @@ public record StartRequest(
       @JsonProperty("seed_id") String seedId,
       @JsonProperty("prepare") Boolean prepare,
       @JsonProperty("remote") RemoteRef remote,
-      @JsonProperty("network") String network) {
+      @JsonProperty("network") String network,
+      @JsonProperty("keep") Boolean keep) {
     boolean seed = SEED.equals(mode);
     StartMode startMode = mode == null ? null : seed ? StartMode.COLD : StartMode.fromWireName(mode);
     if (startMode != null && startMode != StartMode.COLD && startMode != StartMode.FORK
@@ -101,7 +123,7 @@ public record StartRequest(
       throw new IllegalArgumentException("mode must be one of cold, seed, fork, remote-fork");
     }
     return new StartRequest(fnId, appId, bundleDir, memoryMb, command, env, startMode, seed, seedId, prepare, remote,
-        network == null ? null : FnNetwork.fromWireName(network));
+        network == null ? null : FnNetwork.fromWireName(network), keep);
   }
 
   @JsonProperty("mode")

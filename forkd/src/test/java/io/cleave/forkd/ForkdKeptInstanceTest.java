@@ -1,0 +1,71 @@
+package io.cleave.forkd;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.cleave.common.model.StartMode;
+import io.cleave.forkd.api.StartRequest;
+import io.cleave.forkd.api.StartedInstance;
+import io.vertx.core.json.JsonObject;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Map;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+
+/**
+ * A flow's fork edge through forkd and the real runtime: a kept instance serves the producer's
+ * call, then a child forked from it runs the consumer's function from the consumer's own bundle
+ * and reads the very objects the producer kept (same object id, same buffer address).
+ */
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+class ForkdKeptInstanceTest {
+  Path tmp;
+  Path producer;
+  Path consumer;
+  ForkdProcess forkd;
+
+  @BeforeAll
+  void startForkd() throws Exception {
+    ForkdProcess.buildHelper();
+    tmp = Files.createTempDirectory("forkd-kept");
+    producer = ForkdProcess.bundle(tmp.resolve("producer"), "/kept/producer.py", "func.py");
+    consumer = ForkdProcess.bundle(tmp.resolve("consumer"), "/kept/consumer.py", "func.py");
+    forkd = ForkdProcess.start(tmp.resolve("data"), Map.of("CLEAVE_FORKD_POOL", "1"));
+  }
+
+  @AfterAll
+  void stopForkd() throws Exception {
+    forkd.stop();
+    RunDirs.deleteTree(tmp);
+  }
+
+  private StartedInstance start(StartRequest r) throws Exception {
+    return forkd.await(forkd.client.start(r));
+  }
+
+  @Test
+  void aChildOfAKeptInstanceRunsTheConsumerOnTheProducersObjects() throws Exception {
+    StartedInstance kept = start(StartRequest.kept("producer", "app1", producer.toString(), 128,
+        ForkdProcess.command("func.py"), ForkdProcess.env(Map.of())));
+    try {
+      JsonObject produced = forkd.call(kept.listener(), "producer input");
+      for (int n = 0; n < 2; n++) {
+        StartedInstance child = start(StartRequest.forkOfKept(kept.instanceId(), "consumer", "app1",
+            consumer.toString(), 128, ForkdProcess.command("func.py"), ForkdProcess.env(Map.of())));
+        assertEquals(StartMode.FORK, child.startMode());
+        JsonObject seen = forkd.call(child.listener(), "consumer input");
+        assertEquals(produced.getLong("marker_id"), seen.getLong("marker_id"), "the very object");
+        assertEquals(produced.getLong("block_address"), seen.getLong("block_address"), "the very buffer");
+        assertTrue(seen.getBoolean("mutated"));
+        assertEquals("kept!", seen.getString("block_head"));
+        assertEquals("consumer input", seen.getString("input"));
+        forkd.await(forkd.client.delete(child.instanceId()));
+      }
+    } finally {
+      forkd.await(forkd.client.delete(kept.instanceId()));
+    }
+  }
+}

@@ -1,0 +1,196 @@
+package io.cleave.invoker;
+
+import io.cleave.common.error.ApiError;
+import io.cleave.common.invoke.Call;
+import io.cleave.common.invoke.CallResult;
+import io.cleave.common.model.Fn;
+import io.cleave.common.model.StartMode;
+import io.cleave.flows.ForkedStepStarter;
+import io.cleave.forkd.api.StartRequest;
+import io.cleave.forkd.api.StartedInstance;
+import io.vertx.core.Future;
+import io.vertx.core.Promise;
+import java.time.Instant;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
+import java.util.function.Function;
+import java.util.function.Supplier;
+import java.util.logging.Logger;
+
+/**
+ * Fork edges on this node ({@link ForkedStepStarter}): a producer's call runs in a kept instance
+ * of its own (forkd's {@code keep} start: it serves the call, then stays, holding what the
+ * function passed to {@code fdk.state.keep}); each consumer call runs in a child forked from it
+ * that loads the consumer's function, serves that one call and is deleted. Kept instances belong
+ * to their run, never serve other calls, count against the node's instance memory like any
+ * instance (each child too, while it runs), and are deleted on {@link #release} or when the
+ * invoker closes; forkd dies with the server, so none outlives a restart. Consumers run on the
+ * producer's node: a kept instance is not forked to other nodes. State is touched on the invoker's loop.
+ */
+final class KeptInstances implements ForkedStepStarter {
+  private static final Logger LOG = Logger.getLogger(KeptInstances.class.getName());
+  /** The runtime's answer header with the bytes the function kept (docs/CONTRACTS.md). */
+  static final String KEPT_BYTES = "cleave-kept-bytes";
+
+  private final InvokerLoop loop;
+  private final InstanceHost host;
+  private final InstanceClient client;
+  private final FunctionCode code;
+  private final NodeMemory memory;
+  private final String node;
+  /** Kept instance id → the memory it holds (MB). */
+  private final Map<String, Integer> kept = new HashMap<>();
+
+  KeptInstances(InvokerLoop loop, InstanceHost host, InstanceClient client, FunctionCode code, NodeMemory memory,
+      String node) {
+    this.loop = loop;
+    this.host = host;
+    this.client = client;
+    this.code = code;
+    this.memory = memory;
+    this.node = node;
+  }
+
+  @Override
+  public Optional<String> unavailable() {
+    return Optional.empty();
+  }
+
+  @Override
+  public Future<KeptCall> callKept(Call call) {
+    Fn fn = call.fn();
+    return onLoop(() -> reserved(fn, "a kept instance of " + fn.name()))
+        .compose(v -> launch(call, l -> StartRequest.kept(fn.id(), fn.appId(), l.bundleDir().toString(),
+            fn.memory(), l.command(), l.env())))
+        .compose(started -> answered(call, started, StartMode.COLD)
+            .compose(result -> keepIfSucceeded(started.instanceId(), fn.memory(), result),
+                failure -> dropped(started.instanceId(), fn.memory(), failure)),
+            failure -> onLoop(() -> {
+              memory.release(fn.memory());
+              return Future.failedFuture(failure);
+            }));
+  }
+
+  @Override
+  public Future<CallResult> callForked(Call call, KeptInstance from) {
+    Fn fn = call.fn();
+    return onLoop(() -> {
+      if (!kept.containsKey(from.id())) {
+        return Future.failedFuture(new ApiError(409, "kept instance " + from.id() + " is gone"));
+      }
+      return reserved(fn, "a fork of kept instance " + from.id());
+    }).compose(v -> launch(call, l -> StartRequest.forkOfKept(from.id(), fn.id(), fn.appId(),
+            l.bundleDir().toString(), fn.memory(), l.command(), l.env())))
+        .compose(child -> answered(call, child, StartMode.FORK)
+            .eventually(() -> dropped(child.instanceId(), fn.memory(), null)),
+            failure -> onLoop(() -> {
+              memory.release(fn.memory());
+              return Future.failedFuture(failure);
+            }));
+  }
+
+  @Override
+  public void release(KeptInstance instance) {
+    loop.run(() -> {
+      Integer mb = kept.remove(instance.id());
+      if (mb != null) {
+        delete(instance.id(), mb);
+      }
+    });
+  }
+
+  /** Deletes every kept instance (the invoker is closing). */
+  void close() {
+    loop.run(() -> {
+      kept.forEach(this::delete);
+      kept.clear();
+    });
+  }
+
+  private Future<Void> reserved(Fn fn, String what) {
+    if (!memory.reserve(fn.memory())) {
+      return Future.failedFuture(new ApiError(503, "no memory on this node for " + what + " ("
+          + fn.memory() + " MB; " + memory.usedMb() + " of " + memory.capacityMb() + " MB in use)", 1));
+    }
+    return Future.succeededFuture();
+  }
+
+  private Future<StartedInstance> launch(Call call, Function<FunctionCode.Launch, StartRequest> request) {
+    Map<String, String> config = new HashMap<>();
+    if (call.app().config() != null) {
+      config.putAll(call.app().config());
+    }
+    if (call.fn().config() != null) {
+      config.putAll(call.fn().config());
+    }
+    return code.launch(call.fn(), config).compose(l -> host.start(request.apply(l)));
+  }
+
+  /** The instance's answer to the call, as the function gave it (the kept-bytes header taken out). */
+  private Future<CallResult> answered(Call call, StartedInstance started, StartMode mode) {
+    Instant deadline = Instant.now().plusSeconds(Math.max(1, call.fn().timeout()));
+    return client.dispatch(started.listener(), call, deadline).compose(outcome -> {
+      if (outcome instanceof InstanceClient.Answered a) {
+        return Future.succeededFuture(new CallResult(a.status(), a.headers(), a.body(), mode, node));
+      }
+      if (outcome instanceof InstanceClient.TimedOut) {
+        return Future.failedFuture(new ApiError(504, "function " + call.fn().name() + " timed out"));
+      }
+      String why = outcome instanceof InstanceClient.Broken b ? b.reason()
+          : "answer larger than " + ((InstanceClient.TooLarge) outcome).limit() + " bytes";
+      return Future.failedFuture(new ApiError(502, "function " + call.fn().name() + " failed: " + why));
+    });
+  }
+
+  private Future<KeptCall> keepIfSucceeded(String id, int mb, CallResult result) {
+    Map<String, List<String>> headers = new LinkedHashMap<>();
+    long keptBytes = 0;
+    for (var h : result.headers().entrySet()) {
+      if (h.getKey().toLowerCase(Locale.ROOT).equals(KEPT_BYTES)) {
+        keptBytes = parsedBytes(h.getValue());
+      } else {
+        headers.put(h.getKey(), h.getValue());
+      }
+    }
+    CallResult answer = new CallResult(result.status(), headers, result.body(), result.startMode(), result.node());
+    if (answer.status() != 200) { // the step failed: nobody will fork from this instance
+      return dropped(id, mb, null).map(v -> new KeptCall(answer, null));
+    }
+    long bytes = keptBytes;
+    return onLoop(() -> {
+      kept.put(id, mb);
+      return Future.succeededFuture(new KeptCall(answer, new KeptInstance(id, node, bytes)));
+    });
+  }
+
+  private static long parsedBytes(List<String> values) {
+    try {
+      return values.isEmpty() ? 0 : Math.max(0, Long.parseLong(values.get(0).trim()));
+    } catch (NumberFormatException e) {
+      return 0; // the instance's own word, only used to pick which producer to fork from
+    }
+  }
+
+  /** Deletes an instance that will not be used again; fails with {@code failure} when given. */
+  private <T> Future<T> dropped(String id, int mb, Throwable failure) {
+    return onLoop(() -> {
+      delete(id, mb);
+      return failure == null ? Future.succeededFuture() : Future.failedFuture(failure);
+    });
+  }
+
+  private void delete(String id, int mb) {
+    memory.release(mb);
+    host.delete(id).onFailure(e -> LOG.warning("cannot delete instance " + id + ": " + e.getMessage()));
+  }
+
+  private <T> Future<T> onLoop(Supplier<Future<T>> work) {
+    Promise<T> p = Promise.promise();
+    loop.run(() -> work.get().onComplete(p));
+    return p.future();
+  }
+}

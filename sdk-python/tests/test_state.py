@@ -1,0 +1,80 @@
+"""fdk.state over a fork edge: a kept instance serves the producer's call, then forks a child that
+loads the consumer's function and reads the producer's very objects."""
+
+import os
+import unittest
+
+from tests.support import (ControlClient, Runtime, UnixHTTPConnection, call, function_path,
+                           wait_for_path)
+
+
+class KeptStateTest(unittest.TestCase):
+
+    def setUp(self) -> None:
+        self.kept = Runtime(function_path("producer_func.py"), mode="keep")
+        self.addCleanup(self.kept.close)
+        self.control = ControlClient(self.kept.control)
+        self.addCleanup(self.control.close)
+
+    def call_producer(self) -> dict:
+        conn = UnixHTTPConnection(self.kept.listener)
+        answer = call(conn, b"producer input")
+        conn.close()
+        self.assertEqual(answer.status, 200, answer.body)
+        self.assertGreaterEqual(int(answer.header("Cleave-Kept-Bytes")), 8 << 20)
+        return answer.json()
+
+    def fork_consumer(self, name: str, function: dict) -> str:
+        child_dir = os.path.join(self.kept.dir, name)
+        os.mkdir(child_dir)
+        listener = os.path.join(child_dir, "lsnr.sock")
+        answer = self.control.request(op="fork", child_id=name, listener="unix:" + listener,
+                                      stdout=os.path.join(child_dir, "output"),
+                                      stderr=os.path.join(child_dir, "output"),
+                                      function=function)
+        self.assertTrue(answer["ok"], answer)
+        self.kept.children.append(answer["pid"])
+        wait_for_path(listener)
+        return listener
+
+    def test_the_consumer_reads_the_very_objects_the_producer_kept(self) -> None:
+        produced = self.call_producer()
+        consumer = {"file": function_path("consumer/func.py"), "handler": "handler"}
+        for name in ("first", "second"):  # each consumer call forks a child of its own
+            conn = UnixHTTPConnection(self.fork_consumer(name, consumer))
+            answer = call(conn, b"consumer input")
+            conn.close()
+            self.assertEqual(answer.status, 200, answer.body)
+            seen = answer.json()
+            self.assertEqual(seen["marker_id"], produced["marker_id"])  # the object, not a copy
+            self.assertEqual(seen["block_address"], produced["block_address"])  # no copied buffer
+            self.assertTrue(seen["mutated"])
+            self.assertEqual((seen["block_head"], seen["block_len"]), ("kept!", 8 << 20))
+            self.assertEqual(seen["input"], "consumer input")
+
+    def test_a_bad_function_in_the_order_is_refused_and_the_instance_keeps_serving(self) -> None:
+        self.call_producer()
+        answer = self.control.request(op="fork", child_id="bad", listener="unix:/tmp/x.sock",
+                                      function={"file": "relative.py"})
+        self.assertEqual(answer, {"ok": False, "error": "function.file must be an absolute path"})
+        self.assertTrue(self.control.request(op="ping")["ok"])
+
+
+class DroppedStateTest(unittest.TestCase):
+
+    def test_an_instance_not_kept_drops_state_after_each_call(self) -> None:
+        cold = Runtime(function_path("producer_func.py"))
+        self.addCleanup(cold.close)
+        conn = UnixHTTPConnection(cold.listener)
+        self.assertEqual(call(conn, b"one").status, 200)
+        conn.close()
+        consumer = Runtime(function_path("consumer/func.py"))
+        self.addCleanup(consumer.close)
+        conn = UnixHTTPConnection(consumer.listener)
+        self.assertEqual(call(conn, b"one").status, 502)  # nothing kept: fdk.state.get raises
+        conn.close()
+        self.assertIn("no state kept as 'marker'", consumer.stderr())
+
+
+if __name__ == "__main__":
+    unittest.main()
