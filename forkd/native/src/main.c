@@ -41,6 +41,7 @@ struct options {
   unsigned long long tmp_bytes;
   const char *joins[MAX_LIST];
   size_t njoins;
+  int host_network; /* --network host: keep the node's network namespace */
 };
 
 static void add(const char **list, size_t *n, const char *value, const char *flag) {
@@ -69,6 +70,11 @@ static void parse(int argc, char **argv, struct options *o) {
       o->runtime = value;
     } else if (strcmp(argv[i - 1], "--kmod") == 0) {
       o->kmod = value;
+    } else if (strcmp(argv[i - 1], "--network") == 0) {
+      if (strcmp(value, "host") != 0 && strcmp(value, "isolated") != 0) {
+        fail_plain("--network must be host or isolated, got '%s'", value);
+      }
+      o->host_network = strcmp(value, "host") == 0;
     } else if (strcmp(argv[i - 1], "--join") == 0) {
       add(o->joins, &o->njoins, value, "--join");
     } else {
@@ -77,7 +83,7 @@ static void parse(int argc, char **argv, struct options *o) {
   }
   if (o->root == NULL || o->tmp_bytes == 0) {
     fail_plain("usage: cleave-container --root DIR --tmp-size BYTES [--runtime DIR] [--kmod DIR] "
-               "[--join CGROUP_DIR]...");
+               "[--network isolated|host] [--join CGROUP_DIR]...");
   }
 }
 
@@ -105,7 +111,9 @@ static int container_init(const struct options *opt, int node_net) {
   if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) != 0) {
     fail("set the parent-death signal");
   }
-  netns_loopback_up();
+  if (!opt->host_network) {
+    netns_loopback_up();
+  }
   rootfs_prepare(opt->root, opt->tmp_bytes, opt->runtime, opt->kmod);
   report("prepared");
   struct order order;
@@ -135,7 +143,8 @@ int main(int argc, char **argv) {
     join_cgroup(opt.joins[i]);
   }
   int node_net = netns_open_current();
-  if (unshare(CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWIPC | CLONE_NEWUTS | CLONE_NEWNET) != 0) {
+  /* --network host (tests, single-user development) keeps the node's network: no namespace of its own. */
+  if (unshare(CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWIPC | CLONE_NEWUTS | (opt.host_network ? 0 : CLONE_NEWNET)) != 0) {
     fail("unshare mount, pid, ipc, uts and network namespaces");
   }
   pid_t init = fork();

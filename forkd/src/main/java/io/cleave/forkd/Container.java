@@ -212,9 +212,10 @@ final class Container {
    * bind, and the pool cgroups to join.
    */
   static List<String> helperCommand(Path helperBinary, Path root, long tmpBytes, Path runtime, Path kmod,
-      List<Path> joins) {
+      List<Path> joins, boolean hostNetwork) {
     List<String> cmd = new java.util.ArrayList<>(List.of(helperBinary.toString(), "--root", root.toString(),
-        "--tmp-size", Long.toString(tmpBytes), "--runtime", runtime.toString()));
+        "--tmp-size", Long.toString(tmpBytes), "--runtime", runtime.toString(),
+        "--network", hostNetwork ? "host" : "isolated"));
     if (kmod != null) {
       cmd.addAll(List.of("--kmod", kmod.toString()));
     }

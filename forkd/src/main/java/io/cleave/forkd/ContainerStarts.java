@@ -41,7 +41,7 @@ final class ContainerStarts implements AutoCloseable {
     this.readiness = readiness;
     this.uids = uids;
     List<String> helper = Container.helperCommand(config.helper(), config.stagingRoot(), config.tmpBytes(),
-        config.runtimeDir(), withKmod ? config.kmodDir() : null, poolCgroup.dirs());
+        config.runtimeDir(), withKmod ? config.kmodDir() : null, poolCgroup.dirs(), config.hostNetwork());
     this.pool = new MadeAhead<>("container", () -> Container.prepare(helper, PREPARE_TIMEOUT_MS),
         Container::alive, Container::killAndWait, config.poolSize());
   }

@@ -114,7 +114,9 @@ final class Forkd implements AutoCloseable {
     ForkdConfig real = config.withDataDir(dataReal);
     LOG.info("forkd on " + dataReal + ": cgroups " + cgroups.parents() + ", pool " + config.poolSize());
     // Last before the Forkd that closes it; it also removes what a crashed predecessor left.
-    NodeBridge bridge = NodeBridge.open(tag, config.outboundSubnet(), config.outboundDeny());
+    NodeBridge bridge = config.hostNetwork()
+        ? NodeBridge.off(tag, config.outboundSubnet(), "instances use the node's network (CLEAVE_FORKD_INSTANCE_NETWORK=host)")
+        : NodeBridge.open(tag, config.outboundSubnet(), config.outboundDeny());
     Forkd forkd = new Forkd(real, cgroups, poolCgroup, lockFile, noRemote, bridge);
     try {
       forkd.snapshots.start(real, cgroups);

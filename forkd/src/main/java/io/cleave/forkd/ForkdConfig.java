@@ -26,7 +26,8 @@ record ForkdConfig(
     long startTimeoutMs,
     boolean favorDynmods,
     Ipv4Net outboundSubnet,
-    List<Ipv4Net> outboundDeny) {
+    List<Ipv4Net> outboundDeny,
+    boolean hostNetwork) {
 
   static ForkdConfig of(Path dataDir, Path socket, Map<String, String> env) {
     Path data = dataDir.toAbsolutePath().normalize();
@@ -51,7 +52,24 @@ record ForkdConfig(
         intKnob(env, "CLEAVE_FORKD_START_TIMEOUT_MS", 30_000, 100, 3_600_000),
         !"false".equalsIgnoreCase(env.getOrDefault("CLEAVE_FORKD_FAVOR_DYNMODS", "true")),
         subnetKnob(env, "CLEAVE_FORKD_OUTBOUND_SUBNET", "10.213.0.0/24"),
-        denyKnob(env, "CLEAVE_FORKD_OUTBOUND_DENY"));
+        denyKnob(env, "CLEAVE_FORKD_OUTBOUND_DENY"),
+        hostNetworkKnob(env, "CLEAVE_FORKD_INSTANCE_NETWORK"));
+  }
+
+  /**
+   * {@code isolated} (the default: a loopback-only namespace per container, outbound by opt-in) or
+   * {@code host}: instances share the node's network, for tests and single-user development where
+   * something on the host must see what functions send; never on a node that runs others' code.
+   */
+  private static boolean hostNetworkKnob(Map<String, String> env, String name) {
+    String value = env.getOrDefault(name, "").trim();
+    if (value.isEmpty() || value.equals("isolated")) {
+      return false;
+    }
+    if (value.equals("host")) {
+      return true;
+    }
+    throw new IllegalArgumentException(name + " must be isolated or host, got '" + value + "'");
   }
 
   /** The outbound bridge's subnet: a gateway, at least one instance, at most a /16 of them. */
@@ -93,7 +111,7 @@ record ForkdConfig(
   ForkdConfig withDataDir(Path real) {
     return new ForkdConfig(real, socket, helper, runtimeSource, kmodSource, pageserverBind, pageserverPort, poolSize,
         uidBase, uidCount, pidsMax, mbPerCpu, tmpBytes, logLimitBytes, startTimeoutMs, favorDynmods, outboundSubnet,
-        outboundDeny);
+        outboundDeny, hostNetwork);
   }
 
   private static int intKnob(Map<String, String> env, String name, int fallback, int min, int max) {

@@ -84,6 +84,14 @@ final class NodeBridge implements AutoCloseable {
     return b;
   }
 
+  /** No bridge on this node, for {@code why}: outbound starts are refused with it. */
+  static NodeBridge off(String tag, Ipv4Net subnet, String why) {
+    NodeBridge b = new NodeBridge(tag, subnet);
+    b.unavailable = why;
+    LOG.warning("no outbound network on this node: " + why);
+    return b;
+  }
+
   /** Refuses an outbound start on a node without the bridge. */
   void require() {
     if (unavailable != null) {

@@ -131,7 +131,8 @@ class HttpEdgeTest extends GatewayTestBase {
   @Test
   void aCallLongerThanEveryTimeoutIsAnswered() throws Exception {
     try (Socket s = RawHttp.connect(gateway.url(), "127.0.0.2")) {
-      RawHttp.send(s, "POST /invoke/" + slowId + " HTTP/1.1\r\nHost: test\r\nContent-Length: 2\r\n\r\nhi");
+      RawHttp.send(s, "POST /invoke/" + slowId + " HTTP/1.1\r\nHost: test\r\nAuthorization: Bearer "
+          + io.cleave.common.http.Http.TEST_ADMIN_KEY + "\r\nContent-Length: 2\r\n\r\nhi");
       String reply = RawHttp.readResponse(s, (IDLE_TIMEOUT + BODY_TIMEOUT + 10) * 1000);
       assertTrue(reply.startsWith("HTTP/1.1 200"), reply);
       assertTrue(reply.endsWith("\n\n2"), reply);

@@ -17,22 +17,24 @@ public final class NodeExecution {
 
   /** The same with the standard per-app call limits. */
   public static Execution.Factory factory(InvokerSettings settings, List<String> forkdJvmOptions) {
-    return factory(settings, AppCallLimits.Defaults.STANDARD, forkdJvmOptions);
+    return factory(settings, AppCallLimits.Defaults.STANDARD, forkdJvmOptions, Map.of());
   }
 
   /**
-   * Starts forkd, then the invoker (blocking, on the composition's thread); stop undoes both. Calls
-   * clients make on this node are held to {@code callLimits} per app.
+   * Starts forkd (its knobs from this process's environment, then {@code forkdEnv}), then the
+   * invoker (blocking, on the composition's thread); stop undoes both. Calls clients make on this
+   * node are held to {@code callLimits} per app.
    */
   static Execution.Factory factory(InvokerSettings settings, AppCallLimits.Defaults callLimits,
-      List<String> forkdJvmOptions) {
+      List<String> forkdJvmOptions, Map<String, String> forkdEnv) {
     return platform -> {
       ForkdClient client = new ForkdClient(platform.vertx(), ForkdProcess.socketOf(settings.dataDir()));
       ForkdProcess forkd;
       try {
         // Other members restore children of this node's seeds from its page server: it listens where Hazelcast does.
-        forkd = ForkdProcess.start(settings.dataDir(), settings.cleaveHome(), forkdJvmOptions,
-            Map.of("CLEAVE_FORKD_PAGESERVER_BIND", platform.config().clusterHost()), client);
+        Map<String, String> env = new java.util.HashMap<>(forkdEnv);
+        env.put("CLEAVE_FORKD_PAGESERVER_BIND", platform.config().clusterHost());
+        forkd = ForkdProcess.start(settings.dataDir(), settings.cleaveHome(), forkdJvmOptions, env, client);
       } catch (RuntimeException e) {
         client.close();
         return Future.failedFuture(e);

@@ -9,6 +9,7 @@ import io.cleave.invoker.InvokerSettings;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import picocli.CommandLine.Command;
@@ -137,7 +138,7 @@ public final class ServerCommand implements Callable<Integer> {
   Execution.Factory execution(ServerConfig cfg) {
     return NodeExecution.factory(executionOptions.settings(cfg.dataDir().toAbsolutePath().normalize(),
         cfg.members().size() > 1),
-        executionOptions.callLimits(), executionOptions.forkdJvmOptions());
+        executionOptions.callLimits(), executionOptions.forkdJvmOptions(), Map.of());
   }
 
   /** Runs the server alone (what `cleave server` runs), for programs that start servers as processes. */

@@ -32,7 +32,7 @@ class AppCallLimitsTest {
     InvokerSettings settings = ExecutionEndToEndTest.settings(config.dataDir(), Policy.FORK, 4);
     // Node defaults far above what the test sends: the apps' annotations are what limits them.
     server = ServerComposition.start(config, NodeExecution.factory(settings, new AppCallLimits.Defaults(2, 3),
-        List.of("-XX:+UseSerialGC", "-Xmx256m")), "test");
+        List.of("-XX:+UseSerialGC", "-Xmx256m"), Map.of()), "test");
     client = new PlatformClient(server.url());
   }
 

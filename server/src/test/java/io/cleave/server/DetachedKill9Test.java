@@ -63,7 +63,7 @@ class DetachedKill9Test {
     try {
       String heldCall;
       List<ProcessHandle> started;
-      try (ServerProcess server = ServerProcess.start(data, cluster)) {
+      try (ServerProcess server = ServerProcess.startWatched(data, cluster)) {
         PlatformClient client = new PlatformClient(server.url);
         String app = client.createApp("kill9");
         String fn = client.deploy(app, "witnessed", Map.of("memory", 128, "timeout", 120, "config",
@@ -83,7 +83,7 @@ class DetachedKill9Test {
       Poll.until("forkd and its instances end with the killed server", Duration.ofSeconds(30),
           () -> started.stream().filter(ProcessHandle::isAlive).map(ProcessHandle::pid).toList(), List::isEmpty);
 
-      try (ServerProcess restarted = ServerProcess.start(data, cluster)) {
+      try (ServerProcess restarted = ServerProcess.startWatched(data, cluster)) {
         PlatformClient client = new PlatformClient(restarted.url);
         Poll.until("the held call ran again after the restart", Duration.ofSeconds(60),
             () -> runs.get("held").get() == 2);

@@ -51,8 +51,8 @@ class DetachedRestartTest {
       ServerConfig config = ServerConfig.defaults(data.resolve("node")).withPort(0)
           .withCluster("detached-" + ProcessHandle.current().pid(), 5851, List.of())
           .withAdminKey(Http.TEST_ADMIN_KEY);
-      var factory = NodeExecution.factory(
-          ExecutionEndToEndTest.settings(config.dataDir(), Policy.FORK, 1), List.of("-XX:+UseSerialGC", "-Xmx256m"));
+      var factory = NodeExecution.factory(ExecutionEndToEndTest.settings(config.dataDir(), Policy.FORK, 1),
+          AppCallLimits.Defaults.STANDARD, List.of("-XX:+UseSerialGC", "-Xmx256m"), ServerProcess.HOST_NETWORK);
       int calls = 5;
       ServerComposition first = ServerComposition.start(config, factory, "test");
       try {

@@ -29,7 +29,7 @@ class FlowKill9Test {
     try (FlowFunctions.Witness witness = new FlowFunctions.Witness(t -> t.endsWith("-held") ? "hold" : "go")) {
       String runId;
       List<ProcessHandle> started;
-      try (ServerProcess server = ServerProcess.start(data, cluster)) {
+      try (ServerProcess server = ServerProcess.startWatched(data, cluster)) {
         PlatformClient client = new PlatformClient(server.url);
         String app = client.createApp("kill9");
         client.deploy(app, "witnessed", Map.of("memory", 64, "timeout", 120,
@@ -49,7 +49,7 @@ class FlowKill9Test {
       Poll.until("forkd and its instances end with the killed server", Duration.ofSeconds(30),
           () -> started.stream().filter(ProcessHandle::isAlive).map(ProcessHandle::pid).toList(), List::isEmpty);
 
-      try (ServerProcess restarted = ServerProcess.start(data, cluster)) {
+      try (ServerProcess restarted = ServerProcess.startWatched(data, cluster)) {
         PlatformClient client = new PlatformClient(restarted.url);
         JsonNode run = Poll.until("the run completed after the restart", Duration.ofSeconds(90),
             () -> client.json("GET", "/cleave/v1/runs/" + runId, null), j -> j.get("status").asText().equals("succeeded"));

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.cleave.common.config.ServerConfig;
+import io.cleave.common.http.Http;
 import io.cleave.invoker.InvokerSettings;
 import io.cleave.invoker.Policy;
 import java.net.http.HttpResponse;
@@ -35,9 +36,10 @@ class FlowsTest {
   static void start() throws Exception {
     witness = new FlowFunctions.Witness(token -> token.endsWith("-flaky") ? "fail" : "go");
     ServerConfig config = ServerConfig.defaults(data.resolve("node")).withPort(0)
-        .withCluster("flows-" + ProcessHandle.current().pid(), 5901, List.of());
+        .withCluster("flows-" + ProcessHandle.current().pid(), 5901, List.of()).withAdminKey(Http.TEST_ADMIN_KEY);
     InvokerSettings settings = ExecutionEndToEndTest.settings(config.dataDir(), Policy.FORK, 8);
-    server = ServerComposition.start(config, NodeExecution.factory(settings, List.of("-XX:+UseSerialGC", "-Xmx256m")),
+    server = ServerComposition.start(config, NodeExecution.factory(settings, AppCallLimits.Defaults.STANDARD, List.of("-XX:+UseSerialGC", "-Xmx256m"),
+        ServerProcess.HOST_NETWORK),
         "test");
     client = new PlatformClient(server.url());
     appId = client.createApp("flows");

@@ -41,6 +41,18 @@ final class ServerProcess implements AutoCloseable {
     return start(args, Map.of());
   }
 
+  /**
+   * Its forkd's instances on the node's network, so a witness the test runs on the host sees what
+   * functions report (CLEAVE_FORKD_INSTANCE_NETWORK=host; the sandbox's own tests use the default).
+   */
+  static final Map<String, String> HOST_NETWORK = Map.of("CLEAVE_FORKD_INSTANCE_NETWORK", "host");
+
+  /** A server over {@code dataDir} whose functions can reach the test on the host ({@link #HOST_NETWORK}). */
+  static ServerProcess startWatched(Path dataDir, String clusterName) throws Exception {
+    return start(new ArrayList<>(List.of("--port", "0", "--data-dir", dataDir.toString(), "--cluster-name", clusterName,
+        "--http-instances", "1")), HOST_NETWORK);
+  }
+
   /** A server with exactly these arguments and this JVM's environment plus {@code env}; returns once it listens. */
   static ServerProcess start(List<String> args, Map<String, String> env) throws Exception {
     Process p = launch(args, env);
