@@ -183,6 +183,10 @@ final class FunctionCode implements BundleCopies {
     String handler = "handler";
     String python = PYTHON;
     if (Files.isRegularFile(yaml)) {
+      // The invoker runs as root: it reads nothing a link in the bundle could point out of it at.
+      if (!yaml.toRealPath().startsWith(bundleDir.toRealPath())) {
+        throw new ApiError(502, "func.yaml is a link leaving the bundle");
+      }
       JsonNode doc = FuncYaml.MAPPER.readTree(yaml.toFile());
       String runtime = doc == null ? "" : doc.path("runtime").asText("");
       python = PythonRuntimes.interpreter(runtime)

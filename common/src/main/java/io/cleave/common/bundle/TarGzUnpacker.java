@@ -17,7 +17,9 @@ import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashSet;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.UUID;
 import java.util.stream.Stream;
@@ -86,6 +88,7 @@ public final class TarGzUnpacker {
 
   private Summary walk(Path archive, Path root) throws IOException {
     Set<String> symlinks = new HashSet<>();
+    Map<String, String> linkPaths = new LinkedHashMap<>();
     Set<String> regularFiles = new HashSet<>();
     int entries = 0;
     int files = 0;
@@ -127,6 +130,7 @@ public final class TarGzUnpacker {
                 "archive entry '" + name + "' is a symbolic link leaving the bundle (" + target + ")");
           }
           symlinks.add(name);
+          linkPaths.put(name, parentDir + target);
           regularFiles.remove(name);
           if (root != null) {
             Path at = place(root, name);
@@ -194,6 +198,9 @@ public final class TarGzUnpacker {
           throw new ArchiveRejectedException("archive entry '" + name + "' has an unsupported type");
         }
       }
+      for (Map.Entry<String, String> link : linkPaths.entrySet()) {
+        refuseThroughSymlink(link.getKey(), link.getValue(), symlinks);
+      }
     } catch (ArchiveRejectedException e) {
       throw e;
     } catch (ZipException | EOFException e) {
@@ -238,6 +245,48 @@ public final class TarGzUnpacker {
       parts.add(part);
     }
     return String.join("/", parts);
+  }
+
+  /**
+   * Refuses a link whose target, read from the archive root, goes through another link: where that
+   * link leads decides where this one does ({@code s -> .} makes {@code s/..} the bundle's parent),
+   * so the lexical check above says nothing. Checked once every link of the archive is known.
+   */
+  private static void refuseThroughSymlink(String name, String path, Set<String> symlinks)
+      throws ArchiveRejectedException {
+    ArrayDeque<String> stack = new ArrayDeque<>();
+    String[] parts = path.split("/");
+    for (int i = 0; i < parts.length; i++) {
+      String part = parts[i];
+      if (part.isEmpty() || part.equals(".")) {
+        continue;
+      }
+      boolean last = i == parts.length - 1;
+      String here = joined(stack);
+      if (part.equals("..")) {
+        if (symlinks.contains(here)) {
+          throw new ArchiveRejectedException("archive entry '" + name + "' is a symbolic link through the symbolic link '"
+              + here + "'");
+        }
+        stack.pop();
+        continue;
+      }
+      stack.push(part);
+      String next = joined(stack);
+      if (!last && symlinks.contains(next)) {
+        throw new ArchiveRejectedException("archive entry '" + name + "' is a symbolic link through the symbolic link '"
+            + next + "'");
+      }
+    }
+  }
+
+  /** The path a stack of components (pushed root first) names. */
+  private static String joined(ArrayDeque<String> stack) {
+    StringBuilder path = new StringBuilder();
+    for (java.util.Iterator<String> it = stack.descendingIterator(); it.hasNext(); ) {
+      path.append(path.length() == 0 ? "" : "/").append(it.next());
+    }
+    return path.toString();
   }
 
   /** True when a link target, taken relative to the archive root, climbs above it. */

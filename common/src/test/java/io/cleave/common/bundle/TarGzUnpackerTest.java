@@ -74,6 +74,13 @@ class TarGzUnpackerTest {
     assertRefused(new Archives().hardlink("h", "/etc/shadow").bytes(), "hard link");
     assertRefused(new Archives().hardlink("h", "nonexistent").bytes(), "hard link");
     assertRefused(new Archives().symlink("d", ".").file("d/x.py", "x").bytes(), "under a symbolic link");
+    // Lexically inside, really outside: s is the bundle's root, so s/.. is its parent (and func.yaml the host's file).
+    assertRefused(new Archives().symlink("s", ".").symlink("func.yaml", "s/../../../etc/shadow").bytes(),
+        "symbolic link leaving");
+    assertRefused(new Archives().symlink("s", ".").symlink("t", "s/..").bytes(), "through the symbolic link 's'");
+    assertRefused(new Archives().symlink("t", "s/../x").symlink("s", "a/b").bytes(), "through the symbolic link 's'");
+    assertRefused(new Archives().file("a/b/f", "x").symlink("s", "a/b").symlink("t", "s/f").bytes(),
+        "through the symbolic link 's'");
     assertRefused(new Archives().special("null", TarConstants.LF_CHR).bytes(), "device file");
     assertRefused(new Archives().special("sda", TarConstants.LF_BLK).bytes(), "device file");
     assertRefused(new Archives().special("p", TarConstants.LF_FIFO).bytes(), "fifo");
