@@ -108,8 +108,8 @@ class FlowsTest {
     refused("nofn", List.of(step("a", "no-such-fn")), "calls function no-such-fn, which app flows does not have");
     refused("unknown", List.of(step("a", "inc", "after", List.of("ghost"))), "comes after unknown step ghost");
     refused("nomap", List.of(step("a", "split"), step("b", "square", "map", "a")), "maps over a");
-    refused("fork", List.of(step("a", "inc"), step("b", "inc", "after", List.of(Map.of("step", "a", "pass", "fork")))),
-        "fork edges need");
+    refused("fork", List.of(step("a", "inc"), step("b", "inc", "after", List.of(Map.of("step", "a", "pass", "fork"))),
+        step("c", "inc", "after", List.of(Map.of("step", "b", "pass", "fork")))), "fork edges do not chain");
     refused("badpass", List.of(step("a", "inc"), step("b", "inc", "after", List.of(Map.of("step", "a", "pass", "x")))),
         "pass must be copy or fork");
     refused("empty", List.of(), "at least one step");
