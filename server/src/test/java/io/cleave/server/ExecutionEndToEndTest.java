@@ -102,7 +102,7 @@ class ExecutionEndToEndTest {
   static InvokerSettings settings(Path dataDir, Policy policy, int detachedParallelism) {
     InvokerSettings d = InvokerSettings.defaults(dataDir, ExecutionOptions.cleaveHome());
     return new InvokerSettings(dataDir, d.cleaveHome(), "e2e-node", policy, 2048, Duration.ofSeconds(3),
-        Duration.ofMinutes(10), 64 * 1024, Duration.ofDays(7), 100_000, 1L << 30,
+        Duration.ofMinutes(10), 0, 64 * 1024, Duration.ofDays(7), 100_000, 1L << 30,
         detachedParallelism, 16L * 1024 * 1024);
   }
 
