@@ -67,6 +67,31 @@ final class ForkAhead {
     return out;
   }
 
+  /**
+   * Parked children of other pools to stop so that {@code needMb} more fits (as many as there are
+   * when that is not enough): a seed is worth more than another function's children forked on the
+   * chance of a burst, and a seed, unlike a call, never evicts anything itself.
+   */
+  static List<Eviction.IdleInstance> makeRoom(Iterable<FunctionPool> pools, FunctionPool requester, long needMb) {
+    List<Eviction.IdleInstance> out = new ArrayList<>();
+    long freed = 0;
+    for (FunctionPool p : pools) {
+      if (p == requester) {
+        continue;
+      }
+      for (Instance i : p.instances) {
+        if (freed >= needMb) {
+          return out;
+        }
+        if (i.parked && i.state == Instance.State.READY) {
+          out.add(new Eviction.IdleInstance(p, i));
+          freed += i.memoryMb;
+        }
+      }
+    }
+    return out;
+  }
+
   private static int parked(FunctionPool pool) {
     int n = 0;
     for (Instance i : pool.instances) {

@@ -254,6 +254,10 @@ final class InstancePools {
       inst.startNote = "not forked: " + pool.unforkable;
     }
     if (makeSeed) {
+      long shortMb = memory.shortOf(pool.fn.memory());
+      if (shortMb > 0) {
+        ForkAhead.makeRoom(pools.values(), pool, shortMb).forEach(v -> retire(v.pool(), v.instance()));
+      }
       seeds.start(pool);
     }
     start(pool, inst, l -> StartRequest.cold(pool.fnId, pool.fn.appId(), l.bundleDir().toString(), pool.fn.memory(),

@@ -171,6 +171,20 @@ class InstancePoolsTest {
   }
 
   @Test
+  void anotherFunctionsColdStartAndSeedTakeTheRoomOfParkedChildren() throws Exception {
+    open(Policy.FORK, 512, Duration.ofSeconds(5), Duration.ofMinutes(10), 2);
+    Fn a = fn("a", 128, "a");
+    Fn b = fn("b", 128, "b");
+    String aInstance = servedBy(run(a, "1"));
+    awaitSeeds(1);
+    Waits.until("the node is full: a's instance, seed and two parked children", () -> liveForks().size() == 2);
+    assertEquals(StartMode.COLD, run(b, "1").startMode());
+    awaitSeeds(2);
+    assertTrue(liveForks().isEmpty(), "both parked children made room, for b's instance and for b's seed");
+    assertTrue(host.isLive(aInstance), "a's used instance is kept");
+  }
+
+  @Test
   void aFullNodeStopsIdleInstancesOfOtherFunctionsLeastRecentlyUsedFirstThenRefuses() throws Exception {
     open(Policy.KEEP_ALIVE, 256, Duration.ofMillis(300));
     Fn a = fn("a", 128, "a");
