@@ -30,11 +30,12 @@ final class ForkAhead {
 
   /**
    * Forks children of the pool's seed until it has {@code perSeed} parked or starting to park, as
-   * far as memory is free. Called when the seed is ready and when a call ended, not when a call
-   * takes a parked child: the refill then waits for the calls' own CPU to be spent.
+   * far as memory is free. Called when the seed is ready and when a call ended; it waits until
+   * none of the function's calls runs: a fork costs forkd, the seed and the child several ms of
+   * CPU, which on a small node the calls of the burst that took the parked children would share.
    */
   void topUp(FunctionPool pool, Starter starter) {
-    if (perSeed == 0 || !pool.queue.isEmpty()) {
+    if (perSeed == 0 || !pool.queue.isEmpty() || pool.instances.stream().anyMatch(i -> i.active > 0)) {
       return;
     }
     Seed seed = pool.forkableSeed();

@@ -149,18 +149,19 @@ class InstancePoolsTest {
     assertEquals(StartMode.FORK, activation.startMode());
     assertEquals(0, activation.initMs(), "the call waited for no start");
     assertEquals(StartMode.WARM, run(f, "c").startMode(), "its next call is warm");
-    Waits.until("the taken child is replaced once the call ended", () -> liveForks().size() == 3);
+    assertEquals(2, liveForks().size(), "no refill while a call of the function runs");
     host.releaseHeld();
     Waits.await(busy);
+    Waits.until("the taken child is replaced once no call runs", () -> liveForks().size() == 3);
   }
 
   @Test
   void parkedChildrenCountInNodeMemoryOnlyWhereItIsFreeAndGoWithTheirSeed() throws Exception {
     // Room for the cold instance, the seed and one parked child: the second is never forked.
-    open(Policy.FORK, 384, Duration.ofSeconds(5), Duration.ofSeconds(1), 2);
+    open(Policy.FORK, 384, Duration.ofSeconds(5), Duration.ofSeconds(3), 2);
     Fn f = fn("f", 128, "v1");
     String cold = servedBy(run(f, "a"));
-    awaitSeeds(1);
+    // Parking does not count as forking from the seed: it idles out 3 s after it is ready.
     Waits.until("one child parked", () -> liveForks().size() == 1);
     assertEquals(384, invoker.load().reservedMb(), "instance, seed and parked child each count their memory");
     Waits.until("the seed idles out and its parked child goes with it",
