@@ -13,7 +13,7 @@ import random
 import socket
 import sys
 
-from fdk import constants
+from fdk import constants, response, server
 from fdk.runner import Dispatcher, flush_stdio, install_deadline_timer
 from fdk.server import HiddenListener, bind_unix, serve, unix_path
 
@@ -238,6 +238,28 @@ def prepare_process() -> None:
         sys.stdout.reconfigure(line_buffering=True)  # type: ignore[attr-defined]
     except (AttributeError, ValueError, OSError):
         pass
+
+
+def rehearse_call_path() -> None:
+    """Runs the runtime's own share of a call a few times, with a made-up request and a handler
+    that does nothing: HTTP head parsing, the call's context, deadline timer and reply, and the
+    reply's encoding; nothing of the function runs.
+
+    A seed does it before it forks: the first runs of that code in a process cost more than later
+    ones, and every child inherits the seed's warmed state instead of paying for it on its first
+    call (1-3 ms of a numpy + PIL function's 6-7 ms first call on a 2-core machine). The request
+    has no Fn-Call-Id, so no log frame is written.
+    """
+    head = (b"POST /call HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\n"
+            b"Fn-Deadline: 2099-01-01T00:00:00.000Z\r\nContent-Length: 2")
+    dispatcher = Dispatcher(_rehearsal_handler)
+    for _ in range(3):
+        _method, _target, _version, headers = server.parse_head(head)
+        server.encode_reply(dispatcher.call(headers, b"{}"), True)
+
+
+def _rehearsal_handler(ctx: Any, data: Any = None) -> Any:
+    return response.Response(ctx, response_data="{}", headers={constants.CONTENT_TYPE: "application/json"})
 
 
 def serve_calls(handler: Handler, listener: socket.socket, keeps_state: bool = False) -> None:

@@ -34,7 +34,7 @@ import signal
 import socket
 import sys
 
-from fdk.instance import ForkOrder, prepare_process, run_child
+from fdk.instance import ForkOrder, prepare_process, rehearse_call_path, run_child
 from fdk.runner import Dispatcher, Reply, flush_stdio
 from fdk.server import CallService, bind_unix, set_io_timeout, unix_path
 
@@ -364,6 +364,7 @@ def run_seed(handler: Handler, control_address: Optional[str],
     if _is_coroutine_function(handler):
         importlib.import_module("asyncio")  # imported once here rather than in every child
     prepare_process()
+    rehearse_call_path()
     gc.collect()
     gc.freeze()
     # Children are reaped by the kernel as they exit: no zombies, no handler to run.

@@ -189,7 +189,7 @@ class _Stream:
         return bool(self.buf)
 
 
-def _parse_head(head: bytes) -> Tuple[str, str, str, Dict[str, Any]]:
+def parse_head(head: bytes) -> Tuple[str, str, str, Dict[str, Any]]:
     try:
         text = head.decode("utf-8")
     except UnicodeDecodeError:
@@ -297,7 +297,7 @@ def _wants_keep_alive(version: str, headers: Dict[str, Any]) -> bool:
 
 def _serve_request(stream: _Stream, dispatcher: Dispatcher) -> bool:
     """Reads one request, answers it; False when the connection should close."""
-    method, target, version, headers = _parse_head(stream.read_head())
+    method, target, version, headers = parse_head(stream.read_head())
     expect = headers.get("expect")
     if isinstance(expect, str) and expect.lower() == "100-continue":
         stream.sock.sendall(b"HTTP/1.1 100 Continue\r\n\r\n")

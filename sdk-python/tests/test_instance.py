@@ -312,3 +312,22 @@ class EntryPointTest(unittest.TestCase):
 
 if __name__ == "__main__":
     unittest.main()
+
+
+class RehearsalTest(unittest.TestCase):
+    """What a seed runs before forking to warm the runtime's call path for its children."""
+
+    def test_rehearsal_writes_nothing_and_leaves_the_timer_and_alarm_handler_alone(self) -> None:
+        import contextlib
+        import io
+        import signal
+
+        from fdk.instance import rehearse_call_path
+
+        before = signal.getsignal(signal.SIGALRM)
+        out, err = io.StringIO(), io.StringIO()
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+            rehearse_call_path()
+        self.assertEqual("", out.getvalue() + err.getvalue())
+        self.assertIs(before, signal.getsignal(signal.SIGALRM))
+        self.assertEqual((0.0, 0.0), signal.getitimer(signal.ITIMER_REAL))

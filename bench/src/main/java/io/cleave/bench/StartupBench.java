@@ -61,26 +61,31 @@ public final class StartupBench {
    * @param memoryGroup instances of a kind alive side by side when memory is read
    * @param maxConcurrency fork orders outstanding at most in the fork-rate test (1, 2, 4, ... up to it)
    * @param forksPerLevel forks per concurrency level in the fork-rate test
+   * @param forkAhead the fork-policy server's {@code --fork-ahead}: children each seed keeps parked
+   * @param warmConnections keep-alive connections of the warm-throughput run
+   * @param warmSeconds how long the warm-throughput run lasts (after as long again a fifth, uncounted)
    * @param imageDir the photographs the image function reads
    */
   public record Settings(int coldCalls, int warmCalls, int warmup, int forkRounds, int forkBurst, int forkdStarts,
-      int memoryGroup, int maxConcurrency, int forksPerLevel, Path imageDir) {
+      int memoryGroup, int maxConcurrency, int forksPerLevel, int forkAhead, int warmConnections, double warmSeconds,
+      Path imageDir) {
 
     public Settings {
       if (coldCalls < 1 || warmCalls < 1 || warmup < 0 || forkRounds < 1 || forkBurst < 1 || forkdStarts < 1
-          || memoryGroup < 1 || maxConcurrency < 1 || forksPerLevel < 1) {
-        throw new IllegalArgumentException("every count must be at least 1 (warm-up at least 0)");
+          || memoryGroup < 1 || maxConcurrency < 1 || forksPerLevel < 1 || forkAhead < 0 || warmConnections < 1
+          || !(warmSeconds > 0)) {
+        throw new IllegalArgumentException("every count must be at least 1 (warm-up and fork-ahead at least 0)");
       }
     }
 
     /** About two and a half minutes on a 2-core machine. */
     public static Settings full(Path imageDir) {
-      return new Settings(20, 500, 200, 20, 2, 40, 8, 16, 96, imageDir);
+      return new Settings(20, 500, 200, 20, 2, 40, 8, 16, 96, 2, 4, 10, imageDir);
     }
 
     /** Within a minute. */
     public static Settings quick(Path imageDir) {
-      return new Settings(4, 50, 20, 3, 2, 6, 3, 8, 16, imageDir);
+      return new Settings(4, 50, 20, 3, 2, 6, 3, 8, 16, 2, 4, 3, imageDir);
     }
 
     /** 1, 2, 4, ... and {@code maxConcurrency} itself. */
@@ -137,7 +142,8 @@ public final class StartupBench {
             default -> this::forkPhase;
           };
           PlatformClient api = new PlatformClient(server.process().url().toString(), server.process().adminKey());
-          try (TimedCalls calls = new TimedCalls(vertx, server.process().url(), Math.max(4, settings.forkBurst()),
+          int connections = Math.max(4, Math.max(settings.forkBurst(), settings.warmConnections()));
+          try (TimedCalls calls = new TimedCalls(vertx, server.process().url(), connections,
               server.process().adminKey());
               ForkdClient forkd = new ForkdClient(vertx, server.data().resolve("run").resolve("forkd.sock"))) {
             phase.run(server.data(), api, calls, forkd);
@@ -191,6 +197,9 @@ public final class StartupBench {
           data = Files.createTempDirectory("cleave-sb-");
           // A cluster name of its own keeps each server to itself whatever its discovery settings.
           List<String> args = new ArrayList<>(List.of("--cluster-name", "cleave-bench-" + policy));
+          if (policy.equals(FORK)) {
+            args.addAll(List.of("--fork-ahead", Integer.toString(settings.forkAhead())));
+          }
           args.addAll(serverArgs);
           Path logs = out.resolve("servers");
           PolicyServer p = PolicyServer.start(policy, data, logs.resolve(policy + ".log"), args, PolicyServer.defaultWait());
@@ -300,6 +309,11 @@ public final class StartupBench {
         progress.count(f.label() + " warm calls (gateway + direct)", i + 1, settings.warmCalls());
       }
     }
+    StartupBenchFunction noOp = StartupBenchFunction.HELLO;
+    progress.phase("[%s] warm throughput: %d connections for %s s", KEEP_ALIVE, settings.warmConnections(),
+        settings.warmSeconds());
+    figures.get(noOp).warmLoad(StartupBenchWarmLoad.run(calls, fns.get(noOp), noOp.body(), settings.warmConnections(),
+        settings.warmSeconds() / 5, settings.warmSeconds(), figures.get(noOp)));
   }
 
   /** The listener socket of the one instance started since {@code seen} was taken; adds it to {@code seen}. */
@@ -345,9 +359,11 @@ public final class StartupBench {
     new StartupBenchForkd(forkd, calls, progress).warmUp(new StartupBenchForkd.Target(warm, pacer, appIds.get(FORK), data,
         warm.unpackedDir(data, settings.imageDir()), StartupBenchForkd.env(Map.of())), 2 * settings.warmup());
     Map<StartupBenchFunction, List<String>> callIds = new LinkedHashMap<>();
+    // Besides the pacer's warm instance, each seed's parked children (--fork-ahead) stay.
+    int kept = 1 + seeds * settings.forkAhead();
     for (int r = 0; r < settings.forkRounds(); r++) {
-      // The pacer's one warm instance stays; every other instance must have timed out.
-      awaitHealth(forkd, seeds, 1, "the previous burst's instances to go (idle_timeout " + FORK_PHASE_IDLE_S + " s)");
+      // Every other instance must have timed out, and the parked children taken by the last burst been replaced.
+      awaitHealth(forkd, seeds, kept, "the previous burst's instances to go (idle_timeout " + FORK_PHASE_IDLE_S + " s)");
       for (Map.Entry<StartupBenchFunction, String> e : fns.entrySet()) {
         StartupBenchFigures into = figures.get(e.getKey());
         for (int i = 0; i < PACER_CALLS; i++) {

@@ -55,6 +55,15 @@ public final class StartupBenchCommand extends ExperimentCommand {
   @Option(names = "--forks-per-level", paramLabel = "N", description = "Forks per concurrency level (default: 96, 16 with --quick)")
   Integer forksPerLevel;
 
+  @Option(names = "--fork-ahead", paramLabel = "N", description = "The fork-policy server's --fork-ahead: children each seed keeps parked (default: 2)")
+  Integer forkAhead;
+
+  @Option(names = "--warm-connections", paramLabel = "N", description = "Keep-alive connections of the warm-throughput run (default: 4)")
+  Integer warmConnections;
+
+  @Option(names = "--warm-seconds", paramLabel = "S", description = "Length of the warm-throughput run (default: 10, 3 with --quick)")
+  Double warmSeconds;
+
   @Mixin BenchOptions.ServerArgs servers;
   @Mixin BenchOptions.Progress progress;
 
@@ -80,7 +89,9 @@ public final class StartupBenchCommand extends ExperimentCommand {
     return new StartupBench.Settings(
         or(coldCalls, d.coldCalls()), or(warmCalls, d.warmCalls()), or(warmup, d.warmup()), or(forkRounds, d.forkRounds()),
         or(forkBurst, d.forkBurst()), or(forkdStarts, d.forkdStarts()), or(memoryGroup, d.memoryGroup()),
-        or(maxConcurrency, d.maxConcurrency()), or(forksPerLevel, d.forksPerLevel()), images.toAbsolutePath());
+        or(maxConcurrency, d.maxConcurrency()), or(forksPerLevel, d.forksPerLevel()), or(forkAhead, d.forkAhead()),
+        or(warmConnections, d.warmConnections()), warmSeconds != null ? warmSeconds : d.warmSeconds(),
+        images.toAbsolutePath());
   }
 
   private static int or(Integer given, int preset) {

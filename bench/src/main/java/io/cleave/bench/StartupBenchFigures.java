@@ -27,7 +27,9 @@ final class StartupBenchFigures {
     SEED_ORDER("seed_order", "fork order on the seed's control socket to the seed's answer (its os.fork), no forkd"),
     SEED_READY("seed_ready", "fork order on the seed's control socket to the child's listener socket present, no forkd"),
     FIRST_CALL_COLD("first_call_cold", "first call sent straight to a just-started cold instance"),
-    FIRST_CALL_FORK("first_call_fork", "first call sent straight to a just-forked child");
+    FIRST_CALL_FORK("first_call_fork", "first call sent straight to a just-forked child"),
+    WARM_LOAD("warm_load", "end-to-end latency through the gateway in the warm-throughput run (keep-alive policy, "
+        + "N keep-alive connections, each sending its next call when the last answered)");
 
     private final String id;
     private final String meaning;
@@ -69,6 +71,7 @@ final class StartupBenchFigures {
   private final List<Rate> rates = new ArrayList<>();
   /** Calls of a phase that were served in another start mode than the phase asked for, by mode. */
   private final Map<String, Integer> strayModes = new LinkedHashMap<>();
+  private StartupBenchWarmLoad.Run warmLoad;
 
   StartupBenchFigures(StartupBenchFunction function) {
     this.function = function;
@@ -115,6 +118,15 @@ final class StartupBenchFigures {
 
   synchronized Map<String, Integer> strayModes() {
     return Collections.unmodifiableMap(new LinkedHashMap<>(strayModes));
+  }
+
+  synchronized void warmLoad(StartupBenchWarmLoad.Run run) {
+    warmLoad = run;
+  }
+
+  /** The warm-throughput run, null when none was made for this function. */
+  synchronized StartupBenchWarmLoad.Run warmLoad() {
+    return warmLoad;
   }
 
   /** Mean PSS (bytes) of the instances of a kind, NaN when none was measured. */

@@ -110,6 +110,7 @@ public final class StartupBenchReport {
     StartupBenchFigures image = of(StartupBenchFunction.IMAGE);
     s.put("fork_rate_per_s", round(hello.bestRate()));
     s.put("gateway_overhead_p50_ms", round(gatewayOverheadP50(hello)));
+    StartupBenchWarmLoad.summarise(hello, s);
     s.put("targets", targets(hello, image));
     return s;
   }
@@ -203,6 +204,9 @@ public final class StartupBenchReport {
         .put("memory_group", settings.memoryGroup())
         .put("fork_concurrency", new JsonArray(settings.concurrencyLevels()))
         .put("forks_per_level", settings.forksPerLevel())
+        .put("fork_ahead", settings.forkAhead())
+        .put("warm_connections", settings.warmConnections())
+        .put("warm_seconds", settings.warmSeconds())
         .put("image_dir", settings.imageDir().toString());
   }
 
@@ -220,6 +224,10 @@ public final class StartupBenchReport {
             + "control socket (seed_fork_ms to its answer, seed_order_to_listener_ms to the child's socket), forkd's start_ms, "
             + "the ForkdClient round trip, the invoker's init_ms, the first call on a fresh child; *_share_ms are differences "
             + "of those medians; cpu_ms_per_fork from /proc/PID/task/*/schedstat over the fork-rate run at concurrency 1")
+        .put("warm_rps", "warm-throughput run, hello function, keep-alive policy: calls answered per second with "
+            + "settings.warm_connections keep-alive connections each sending its next call when the last answered, "
+            + "for settings.warm_seconds; warm_p50_ms / warm_p99_ms their latency through the gateway, "
+            + "warm_overhead_p50_ms that p50 minus the p50 of the same call sent straight to an instance")
         .put("<fn>.memory", "mean PSS and cgroup usage per instance with a group of instances of the kind alive side by "
             + "side, each having served one call");
     for (Metric m : Metric.values()) {
@@ -366,6 +374,16 @@ public final class StartupBenchReport {
         settings.concurrencyLevels(), fixed(hello.bestRate(), 0), fixed(image.bestRate(), 0));
     p.printf(Locale.ROOT, "gateway overhead p50 (warm through the gateway - same call on the instance socket): "
         + "hello %s ms, image %s ms%n", fixed(gatewayOverheadP50(hello), 3), fixed(gatewayOverheadP50(image), 3));
+    JsonObject warm = new JsonObject();
+    StartupBenchWarmLoad.summarise(hello, warm);
+    p.printf(Locale.ROOT, "warm throughput (hello, %d keep-alive connections, %s s): %s calls/s, p50 %s ms, p99 %s ms, "
+            + "overhead p50 %s ms%n", settings.warmConnections(), fixed(settings.warmSeconds(), 0),
+        fixed(warm.getDouble("warm_rps"), 0), fixed(warm.getDouble("warm_p50_ms"), 2), fixed(warm.getDouble("warm_p99_ms"), 2),
+        fixed(warm.getDouble("warm_overhead_p50_ms"), 3));
+    if (settings.forkAhead() > 0) {
+      p.printf(Locale.ROOT, "fork calls through the gateway took children parked ahead (--fork-ahead %d): their invoker "
+          + "init is 0, the fork path below is that of a fork made on demand%n", settings.forkAhead());
+    }
     for (StartupBenchFigures f : functions) {
       JsonObject fp = forkPath(f);
       p.printf(Locale.ROOT, "%s fork path, p50 ms: seed os.fork %s, child ready %s later (order to listener %s); forkd start %s "

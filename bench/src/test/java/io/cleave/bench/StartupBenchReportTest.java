@@ -77,7 +77,7 @@ class StartupBenchReportTest {
   void concurrencyLevelsDoubleUpToTheMaximum() {
     Path images = Path.of("/nonexistent");
     assertEquals(List.of(1, 2, 4, 8, 16), StartupBench.Settings.full(images).concurrencyLevels());
-    assertEquals(List.of(1, 2, 4, 6), new StartupBench.Settings(1, 1, 0, 1, 1, 1, 1, 6, 1, images).concurrencyLevels());
-    assertEquals(List.of(1), new StartupBench.Settings(1, 1, 0, 1, 1, 1, 1, 1, 1, images).concurrencyLevels());
+    assertEquals(List.of(1, 2, 4, 6), new StartupBench.Settings(1, 1, 0, 1, 1, 1, 1, 6, 1, 0, 1, 1, images).concurrencyLevels());
+    assertEquals(List.of(1), new StartupBench.Settings(1, 1, 0, 1, 1, 1, 1, 1, 1, 0, 1, 1, images).concurrencyLevels());
   }
 }

@@ -26,6 +26,8 @@ final class Instance {
   long initMs;
   int active;
   boolean served;
+  /** Forked ahead of demand and not yet handed to a call ({@link ForkAhead}): it waits for its seed, not an idle timer. */
+  boolean parked;
   boolean destroyed;
   long lastUsedNanos = System.nanoTime();
   long idleTimer = -1;

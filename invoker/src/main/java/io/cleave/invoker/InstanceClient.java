@@ -120,6 +120,16 @@ final class InstanceClient {
     return outcome.future().onComplete(done -> vertx.cancelTimer(timer));
   }
 
+  /**
+   * Opens a pooled connection to the instance ahead of its first call with {@code GET /ready}, which
+   * the runtime answers 404 without running the function; failures are left to the call.
+   */
+  void warmUp(String listener) {
+    client.request(new RequestOptions().setServer(SocketAddress.domainSocketAddress(listener))
+            .setMethod(HttpMethod.GET).setHost("localhost").setURI("/ready"))
+        .compose(request -> request.send().compose(HttpClientResponse::body));
+  }
+
   private void readAnswer(HttpClientResponse response, HttpClientRequest request, Promise<Outcome> outcome) {
     Buffer body = Buffer.buffer();
     response.exceptionHandler(e -> outcome.tryComplete(new Broken(describe(e), true)));

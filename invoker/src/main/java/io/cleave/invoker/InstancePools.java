@@ -53,6 +53,7 @@ final class InstancePools {
   private final CallRecords records;
   private final NodeMemory memory;
   private final Seeds seeds;
+  private final ForkAhead ahead;
   private final RemoteChildLoss childLoss;
   private final PoolGauges gauges;
   private final Map<String, FunctionPool> pools = new HashMap<>();
@@ -77,8 +78,12 @@ final class InstancePools {
         this::refuse);
     // Other policies keep one seed per function on each node: a directory of this node's own.
     this.seedDirectory = settings.policy() == Policy.REMOTE_FORK ? clusterSeeds : new LocalSeedDirectory();
-    this.seeds = new Seeds(vertx, loop, host, code, memory, settings.seedIdle(), this::schedule, seedDirectory,
-        settings.node(), settings.policy() == Policy.REMOTE_FORK);
+    this.ahead = new ForkAhead(settings.forkAhead(), memory, client);
+    this.seeds = new Seeds(vertx, loop, host, code, memory, settings.seedIdle(), pool -> {
+      schedule(pool);
+      parkAhead(pool);
+    }, pool -> ForkAhead.orphans(pool).forEach(i -> retire(pool, i)), seedDirectory, settings.node(),
+        settings.policy() == Policy.REMOTE_FORK);
     this.childLoss = new RemoteChildLoss(vertx, host, seeds);
     this.gauges = new PoolGauges(metrics, host);
     RemoteForkCounters remoteForks = new RemoteForkCounters(metrics, host);
@@ -196,7 +201,7 @@ final class InstancePools {
         memory.waitFor(pool);
         return;
       } else if (decision instanceof Decision.Fork<Instance, Seed> fork) {
-        startFork(pool, fork.seed());
+        startFork(pool, fork.seed(), false);
       } else if (decision instanceof Decision.RemoteFork<Instance, Seed> remote) {
         startRemoteFork(pool, remote.seed());
       } else if (decision instanceof Decision.StartCold<Instance, Seed> cold) {
@@ -221,9 +226,19 @@ final class InstancePools {
     return memory.reserve(mb);
   }
 
-  private void startFork(FunctionPool pool, Seed seed) {
+  private void parkAhead(FunctionPool pool) {
+    if (!closing) {
+      ahead.topUp(pool, this::startFork);
+    }
+  }
+
+  /** {@code parked}: forked ahead of demand ({@link ForkAhead}); the seed counts as used only once a call takes it. */
+  private void startFork(FunctionPool pool, Seed seed, boolean parked) {
     Instance inst = new Instance(pool.version, pool.fn.memory(), StartMode.FORK, false);
-    seeds.forking(seed);
+    inst.parked = parked;
+    if (!parked) {
+      seeds.forking(seed);
+    }
     String seedId = seed.id;
     start(pool, inst, l -> StartRequest.fork(seedId, pool.fnId, pool.fn.appId(), pool.fn.memory(), l.env()),
         cause -> seeds.forkFailed(pool, seed, cause)); // the call stays queued and starts cold instead
@@ -245,6 +260,10 @@ final class InstancePools {
       inst.startNote = "not forked: " + pool.unforkable;
     }
     if (makeSeed) {
+      long shortMb = memory.shortOf(pool.fn.memory());
+      if (shortMb > 0) {
+        ForkAhead.makeRoom(pools.values(), pool, shortMb).forEach(v -> retire(v.pool(), v.instance()));
+      }
       seeds.start(pool);
     }
     start(pool, inst, l -> StartRequest.cold(pool.fnId, pool.fn.appId(), l.bundleDir().toString(), pool.fn.memory(),
@@ -277,13 +296,16 @@ final class InstancePools {
     inst.output = Path.of(started.listener()).resolveSibling("output");
     inst.initMs = TimeUnit.NANOSECONDS.toMillis(startNanos);
     inst.state = Instance.State.READY;
-    inst.lastUsedNanos = System.nanoTime();
+    // A parked child was never used: warm instances are preferred to it, and eviction takes it first.
+    inst.lastUsedNanos = inst.parked ? Long.MIN_VALUE : System.nanoTime();
     metrics.instanceStarted(inst.origin, startNanos);
-    if (closing || !inst.version.equals(pool.version)) {
+    if (closing || !inst.version.equals(pool.version) || inst.parked && pool.seed == null) {
       retire(pool, inst);
+    } else if (inst.parked) {
+      ahead.ready(inst);
     }
     schedule(pool);
-    if (inst.state == Instance.State.READY && inst.active == 0) {
+    if (inst.state == Instance.State.READY && inst.active == 0 && !inst.parked) {
       if (inst.singleUse) {
         retire(pool, inst);
       } else {
@@ -299,8 +321,16 @@ final class InstancePools {
     inst.active++;
     cancelIdle(inst);
     inst.lastUsedNanos = System.nanoTime();
+    boolean handedOver = inst.parked;
+    if (handedOver) {
+      inst.parked = false;
+      if (pool.seed != null) {
+        seeds.forking(pool.seed);
+      }
+    }
+    // A parked child's start was over before the call came: the call waited for none of it.
     CallRecords.Placed placed = new CallRecords.Placed(inst.served ? StartMode.WARM : inst.origin,
-        inst.served ? 0 : inst.initMs, inst.served ? null : inst.startNote, inst.seedNode,
+        inst.served || handedOver ? 0 : inst.initMs, inst.served ? null : inst.startNote, inst.seedNode,
         TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - pending.arrivedNanos));
     inst.served = true;
     int timeoutSeconds = Math.max(1, pool.fn.timeout());
@@ -371,6 +401,7 @@ final class InstancePools {
             }
             schedule(pool);
           }
+          parkAhead(pool);
         });
   }
 

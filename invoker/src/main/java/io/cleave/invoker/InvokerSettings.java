@@ -13,6 +13,7 @@ import java.time.Duration;
  * @param memoryCapacityMb memory for instances and seeds on this node (sum of their fns' memory)
  * @param capacityWait how long a call waits for memory before 503
  * @param seedIdle a seed not forked from for this long is stopped
+ * @param forkAhead children each seed keeps forked ahead of demand (parked, counted in node memory), 0: none
  * @param logLimitBytes captured stdout+stderr kept per call
  * @param activationMaxAge activation records older than this are removed
  * @param activationMaxRecords at most this many activation records are kept
@@ -28,6 +29,7 @@ public record InvokerSettings(
     long memoryCapacityMb,
     Duration capacityWait,
     Duration seedIdle,
+    int forkAhead,
     int logLimitBytes,
     Duration activationMaxAge,
     long activationMaxRecords,
@@ -38,6 +40,9 @@ public record InvokerSettings(
   public InvokerSettings {
     if (memoryCapacityMb <= 0) {
       throw new IllegalArgumentException("node memory capacity must be positive");
+    }
+    if (forkAhead < 0) {
+      throw new IllegalArgumentException("fork-ahead must be 0 or more");
     }
     if (logLimitBytes < 0 || activationMaxRecords <= 0 || activationMaxBytes <= 0 || detachedParallelism <= 0 || maxResponseBytes <= 0) {
       throw new IllegalArgumentException("invoker limits must be positive");
@@ -54,6 +59,7 @@ public record InvokerSettings(
         defaultCapacityMb(),
         Duration.ofSeconds(10),
         Duration.ofMinutes(10),
+        2,
         64 * 1024,
         Duration.ofDays(7),
         1_000_000,

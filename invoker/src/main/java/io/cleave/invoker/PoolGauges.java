@@ -17,6 +17,7 @@ final class PoolGauges {
   private final InstanceHost host;
   private volatile int starting;
   private volatile int idle;
+  private volatile int parked;
   private volatile int busy;
   private volatile int seeds;
   private volatile long instanceMemoryBytes;
@@ -26,6 +27,7 @@ final class PoolGauges {
     this.host = host;
     metrics.instancesGauge("starting", () -> starting);
     metrics.instancesGauge("idle", () -> idle);
+    metrics.instancesGauge("parked", () -> parked);
     metrics.instancesGauge("busy", () -> busy);
     metrics.seedsGauge(() -> seeds);
     metrics.memoryGauge("instance", () -> instanceMemoryBytes);
@@ -35,12 +37,15 @@ final class PoolGauges {
   void count(Collection<FunctionPool> pools) {
     int starting = 0;
     int idle = 0;
+    int parked = 0;
     int busy = 0;
     int seeds = 0;
     for (FunctionPool p : pools) {
       for (Instance i : p.instances) {
         if (i.state == Instance.State.STARTING) {
           starting++;
+        } else if (i.state == Instance.State.READY && i.parked) {
+          parked++;
         } else if (i.state == Instance.State.READY && i.active == 0) {
           idle++;
         } else if (i.active > 0) {
@@ -53,13 +58,14 @@ final class PoolGauges {
     }
     this.starting = starting;
     this.idle = idle;
+    this.parked = parked;
     this.busy = busy;
     this.seeds = seeds;
   }
 
   /** This node's load as last counted (every second): memory from {@code memory}, instances by state. */
   NodeLoad load(String node, NodeMemory memory) {
-    return new NodeLoad(node, memory.capacityMb(), memory.usedMb(), starting, idle, busy, seeds);
+    return new NodeLoad(node, memory.capacityMb(), memory.usedMb(), starting, idle + parked, busy, seeds);
   }
 
   /** Asks the host for the cgroup usage of every running instance and seed; a failed answer counts 0. */

@@ -38,6 +38,8 @@ final class Seeds {
   private final Duration seedIdle;
   /** Schedules a pool again once its seed is ready: calls queued behind cold starts may fork now. */
   private final Consumer<FunctionPool> ready;
+  /** Told when a pool's seed is retired: what was forked ahead of it goes too. */
+  private final Consumer<FunctionPool> retired;
   /** Who holds which seed: claimed before a seed starts, so a version has one seed where the directory reaches. */
   private final SeedDirectory directory;
   private final String node;
@@ -46,7 +48,8 @@ final class Seeds {
   private boolean closing;
 
   Seeds(Vertx vertx, InvokerLoop loop, InstanceHost host, FunctionCode code, NodeMemory memory, Duration seedIdle,
-      Consumer<FunctionPool> ready, SeedDirectory directory, String node, boolean prepare) {
+      Consumer<FunctionPool> ready, Consumer<FunctionPool> retired, SeedDirectory directory, String node,
+      boolean prepare) {
     this.vertx = vertx;
     this.loop = loop;
     this.host = host;
@@ -54,6 +57,7 @@ final class Seeds {
     this.memory = memory;
     this.seedIdle = seedIdle;
     this.ready = ready;
+    this.retired = retired;
     this.directory = directory;
     this.node = node;
     this.prepare = prepare;
@@ -223,6 +227,7 @@ final class Seeds {
       seed.state = Seed.State.RETIRED;
       stop(seed);
     }
+    retired.accept(pool);
   }
 
   /** No more seeds start; stops every seed, completing when the host confirmed. */

@@ -51,7 +51,7 @@ class DetachedOnceTest {
   private void open(long capacityMb) throws Exception {
     Path node = Files.createDirectories(dir.resolve("node"));
     InvokerSettings settings = new InvokerSettings(node, dir, "test-node", Policy.KEEP_ALIVE, capacityMb,
-        Duration.ofMillis(200), Duration.ofMinutes(10), 64 * 1024, Duration.ofDays(1), 10_000, 1L << 30, 2, 1 << 20);
+        Duration.ofMillis(200), Duration.ofMinutes(10), 0, 64 * 1024, Duration.ofDays(1), 10_000, 1L << 30, 2, 1 << 20);
     Path store = dir.resolve("bundles");
     registry = new SimpleMeterRegistry();
     invoker = NodeInvoker.open(vertx, settings, host,

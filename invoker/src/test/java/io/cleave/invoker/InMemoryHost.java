@@ -129,6 +129,10 @@ final class InMemoryHost implements InstanceHost {
   }
 
   private void serve(String id, AsyncFile output, HttpServerRequest req) {
+    if (!"/call".equals(req.path())) {
+      req.response().setStatusCode(404).end("not found: " + req.path()); // the FDK's answer, the function unasked
+      return;
+    }
     served.add(req.getHeader("Fn-Call-Id"));
     req.body().compose(body -> output.write(Buffer.buffer("call " + req.getHeader("Fn-Call-Id") + " on " + id + "\n"))
             .map(v -> body))

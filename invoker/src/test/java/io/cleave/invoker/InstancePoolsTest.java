@@ -53,10 +53,15 @@ class InstancePoolsTest {
   }
 
   private void open(Policy policy, long capacityMb, Duration capacityWait) throws Exception {
+    open(policy, capacityMb, capacityWait, Duration.ofMinutes(10), 0);
+  }
+
+  private void open(Policy policy, long capacityMb, Duration capacityWait, Duration seedIdle, int forkAhead)
+      throws Exception {
     host = new InMemoryHost(vertx, Files.createDirectories(dir.resolve("host")));
     Path node = Files.createDirectories(dir.resolve("node"));
     InvokerSettings settings = new InvokerSettings(node, dir, "test-node", policy, capacityMb, capacityWait,
-        Duration.ofMinutes(10), 64 * 1024, Duration.ofDays(1), 10_000, 1L << 30, 2, 1 << 20);
+        seedIdle, forkAhead, 64 * 1024, Duration.ofDays(1), 10_000, 1L << 30, 2, 1 << 20);
     Path store = dir.resolve("bundles");
     invoker = NodeInvoker.open(vertx, settings, host, digest -> Future.succeededFuture(store.resolve(digest.hex() + ".tar.gz")),
         UnpackLimits.DEFAULT, registry);
@@ -116,6 +121,68 @@ class InstancePoolsTest {
     assertEquals(List.of(StartMode.COLD, StartMode.FORK),
         host.starts().stream().filter(s -> !s.seed()).map(InMemoryHost.Start::mode).toList());
     assertEquals(1, host.starts().stream().filter(InMemoryHost.Start::seed).count());
+  }
+
+  /** Fork children running now that no call was ever sent to: the ones parked ahead of demand. */
+  private List<InMemoryHost.Start> liveForks() {
+    return host.live().stream().filter(s -> s.mode() == StartMode.FORK).toList();
+  }
+
+  @Test
+  void aParkedChildServesTheFirstCallOfABurstAsAForkThatWaitedForNoStart() throws Exception {
+    open(Policy.FORK, 2048, Duration.ofSeconds(5), Duration.ofMinutes(10), 2);
+    Fn f = fn("f", 128, "v1");
+    String cold = servedBy(run(f, "a"));
+    awaitSeeds(1);
+    Waits.until("two children parked ahead of the seed", () -> liveForks().size() == 2);
+    List<String> parked = liveForks().stream().map(InMemoryHost.Start::instanceId).toList();
+    Waits.until("the instances gauge counts them as parked",
+        () -> registry.get("cleave.instances").tag("state", "parked").gauge().value() == 2);
+
+    Future<CallResult> busy = hold(f); // the warm instance is taken first: a parked child is kept for a burst
+    Call call = Calls.call(f, "b");
+    CallResult burst = Waits.await(invoker.call(call));
+    assertEquals(StartMode.FORK, burst.startMode());
+    assertTrue(parked.contains(servedBy(burst)), "served by a child forked before the call: " + servedBy(burst));
+    assertNotEquals(cold, servedBy(burst));
+    Activation activation = Waits.await(invoker.get(call.id())).orElseThrow();
+    assertEquals(StartMode.FORK, activation.startMode());
+    assertEquals(0, activation.initMs(), "the call waited for no start");
+    assertEquals(StartMode.WARM, run(f, "c").startMode(), "its next call is warm");
+    assertEquals(2, liveForks().size(), "no refill while a call of the function runs");
+    host.releaseHeld();
+    Waits.await(busy);
+    Waits.until("the taken child is replaced once no call runs", () -> liveForks().size() == 3);
+  }
+
+  @Test
+  void parkedChildrenCountInNodeMemoryOnlyWhereItIsFreeAndGoWithTheirSeed() throws Exception {
+    // Room for the cold instance, the seed and one parked child: the second is never forked.
+    open(Policy.FORK, 384, Duration.ofSeconds(5), Duration.ofSeconds(3), 2);
+    Fn f = fn("f", 128, "v1");
+    String cold = servedBy(run(f, "a"));
+    // Parking does not count as forking from the seed: it idles out 3 s after it is ready.
+    Waits.until("one child parked", () -> liveForks().size() == 1);
+    assertEquals(384, invoker.load().reservedMb(), "instance, seed and parked child each count their memory");
+    Waits.until("the seed idles out and its parked child goes with it",
+        () -> liveSeeds().isEmpty() && liveForks().isEmpty());
+    Waits.until("their memory is free again", () -> invoker.load().reservedMb() == 128);
+    assertTrue(host.isLive(cold), "the used instance keeps to its own idle timeout");
+    assertEquals(1, host.starts().stream().filter(s -> s.mode() == StartMode.FORK).count());
+  }
+
+  @Test
+  void anotherFunctionsColdStartAndSeedTakeTheRoomOfParkedChildren() throws Exception {
+    open(Policy.FORK, 512, Duration.ofSeconds(5), Duration.ofMinutes(10), 2);
+    Fn a = fn("a", 128, "a");
+    Fn b = fn("b", 128, "b");
+    String aInstance = servedBy(run(a, "1"));
+    awaitSeeds(1);
+    Waits.until("the node is full: a's instance, seed and two parked children", () -> liveForks().size() == 2);
+    assertEquals(StartMode.COLD, run(b, "1").startMode());
+    awaitSeeds(2);
+    assertTrue(liveForks().isEmpty(), "both parked children made room, for b's instance and for b's seed");
+    assertTrue(host.isLive(aInstance), "a's used instance is kept");
   }
 
   @Test

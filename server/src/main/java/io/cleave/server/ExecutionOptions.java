@@ -30,6 +30,10 @@ public final class ExecutionOptions {
       description = "a seed not forked from for this long is stopped (env CLEAVE_SEED_IDLE, default ${DEFAULT-VALUE})")
   String seedIdle;
 
+  @Option(names = "--fork-ahead", defaultValue = "${env:CLEAVE_FORK_AHEAD:-2}",
+      description = "children each seed keeps forked ahead of demand, handed to calls as they come; 0: fork per call (env CLEAVE_FORK_AHEAD, default ${DEFAULT-VALUE})")
+  int forkAhead;
+
   @Option(names = "--call-log-limit", defaultValue = "${env:CLEAVE_CALL_LOG_LIMIT:-64k}",
       description = "stdout+stderr kept per call (env CLEAVE_CALL_LOG_LIMIT, default ${DEFAULT-VALUE})")
   String callLogLimit;
@@ -90,6 +94,7 @@ public final class ExecutionOptions {
         nodeMemory == null || nodeMemory.isBlank() ? d.memoryCapacityMb() : ServerConfig.parseBytes(nodeMemory) / ServerConfig.MB,
         InvokerSettings.parseDuration(capacityWait),
         InvokerSettings.parseDuration(seedIdle),
+        forkAhead,
         (int) logLimit,
         InvokerSettings.parseDuration(activationRetention),
         activationMax,

@@ -91,7 +91,7 @@ class NodeInvokerTest {
     Path node = Files.createTempDirectory(data, "node");
     Path repo = Path.of(System.getProperty("cleave.repo", "..")).toAbsolutePath().normalize();
     InvokerSettings settings = new InvokerSettings(node, repo, "test-node", policy, capacityMb, capacityWait, seedIdle,
-        64 * 1024, Duration.ofDays(1), 10_000, 1L << 30, 2, 1 << 20);
+        0, 64 * 1024, Duration.ofDays(1), 10_000, 1L << 30, 2, 1 << 20);
     registry = new SimpleMeterRegistry();
     invoker = NodeInvoker.open(vertx, settings, forkd, bundles, UnpackLimits.DEFAULT, registry);
     return invoker;

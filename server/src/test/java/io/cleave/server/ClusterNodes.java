@@ -37,7 +37,7 @@ final class ClusterNodes {
           .withAdminKey(Http.TEST_ADMIN_KEY);
       InvokerSettings d = ExecutionEndToEndTest.settings(config.dataDir(), n.policy(), 4);
       InvokerSettings settings = new InvokerSettings(d.dataDir(), d.cleaveHome(), n.name(), n.policy(), n.memoryMb(),
-          Duration.ofSeconds(2), d.seedIdle(), d.logLimitBytes(), d.activationMaxAge(), d.activationMaxRecords(),
+          Duration.ofSeconds(2), d.seedIdle(), 0, d.logLimitBytes(), d.activationMaxAge(), d.activationMaxRecords(),
           d.activationMaxBytes(), d.detachedParallelism(), d.maxResponseBytes());
       started.add(ServerComposition.start(config,
           NodeExecution.factory(settings, List.of("-XX:+UseSerialGC", "-Xmx256m")), "test"));

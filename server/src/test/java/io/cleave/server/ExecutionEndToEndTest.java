@@ -81,6 +81,23 @@ class ExecutionEndToEndTest {
           return "fine " + what
       """;
 
+  /** Answers what makes a process itself: its pid next to the one that imported the module, random state, listener. */
+  static final String STATEFUL = """
+      import json
+      import os
+      import random
+      import time
+
+      IMPORTED_BY = os.getpid()
+
+      def handler(ctx, data=None):
+          what = data.getvalue().decode() if data else ""
+          if what.startswith("sleep "):
+              time.sleep(float(what.split()[1]))
+          return json.dumps({"pid": os.getpid(), "imported_by": IMPORTED_BY, "random": random.random(),
+                             "listener": os.environ.get("FN_LISTENER"), "who": os.environ.get("WHO")})
+      """;
+
   @TempDir static Path data;
   static ServerComposition server;
   static PlatformClient client;
@@ -91,7 +108,7 @@ class ExecutionEndToEndTest {
   static void start() throws Exception {
     ServerConfig config = ServerConfig.defaults(data.resolve("node")).withPort(0).withCluster("e2e-" + ProcessHandle.current().pid(), 5801, List.of())
         .withAdminKey(Http.TEST_ADMIN_KEY);
-    InvokerSettings settings = settings(config.dataDir(), Policy.FORK, 8);
+    InvokerSettings settings = settings(config.dataDir(), Policy.FORK, 8, 2);
     server = ServerComposition.start(config, NodeExecution.factory(settings, List.of("-XX:+UseSerialGC", "-Xmx256m")), "test");
     client = new PlatformClient(server.url());
     appId = client.createApp("e2e");
@@ -100,9 +117,13 @@ class ExecutionEndToEndTest {
   }
 
   static InvokerSettings settings(Path dataDir, Policy policy, int detachedParallelism) {
+    return settings(dataDir, policy, detachedParallelism, 0);
+  }
+
+  static InvokerSettings settings(Path dataDir, Policy policy, int detachedParallelism, int forkAhead) {
     InvokerSettings d = InvokerSettings.defaults(dataDir, ExecutionOptions.cleaveHome());
     return new InvokerSettings(dataDir, d.cleaveHome(), "e2e-node", policy, 2048, Duration.ofSeconds(3),
-        Duration.ofMinutes(10), 64 * 1024, Duration.ofDays(7), 100_000, 1L << 30,
+        Duration.ofMinutes(10), forkAhead, 64 * 1024, Duration.ofDays(7), 100_000, 1L << 30,
         detachedParallelism, 16L * 1024 * 1024);
   }
 
@@ -184,6 +205,46 @@ class ExecutionEndToEndTest {
     JsonNode cold = client.json("GET", "/cleave/v1/activations/" + callId(first), null);
     assertEquals("cold", cold.get("start_mode").asText());
     assertTrue(cold.get("init_ms").asLong() > 0, cold.toString());
+  }
+
+  @Test
+  void childrenParkedAheadServeABurstAsForksEachWithItsOwnState() throws Exception {
+    String fnId = client.deploy(appId, "stateful", Map.of("memory", 128, "idle_timeout", 60,
+        "config", Map.of("WHO", "fn-config")), Map.of("func.py", STATEFUL));
+    double parkedBefore = client.metric("cleave_instances{state=\"parked\"}");
+    HttpResponse<String> first = client.invoke(fnId, "one");
+    assertEquals("cold", mode(first), first.body());
+    long end = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+    // This server keeps two children parked per seed (fork-ahead 2).
+    while (client.metric("cleave_instances{state=\"parked\"}") < parkedBefore + 2) {
+      assertTrue(System.nanoTime() < end, "no children were parked in 30 s");
+      Thread.sleep(100);
+    }
+    CompletableFuture<HttpResponse<String>> busy = CompletableFuture.supplyAsync(() -> client.invoke(fnId, "sleep 1"));
+    Thread.sleep(300); // the warm instance is taken: the burst goes to parked children
+    List<CompletableFuture<HttpResponse<String>>> burst = new ArrayList<>();
+    for (int i = 0; i < 2; i++) {
+      burst.add(CompletableFuture.supplyAsync(() -> client.invoke(fnId, "sleep 0.3")));
+    }
+    Set<Double> randoms = new HashSet<>();
+    Set<String> listeners = new HashSet<>();
+    for (CompletableFuture<HttpResponse<String>> f : burst) {
+      HttpResponse<String> r = f.get(90, TimeUnit.SECONDS);
+      assertEquals(200, r.statusCode(), r.body());
+      assertEquals("fork", mode(r), r.body());
+      JsonNode b = parse(r.body());
+      assertNotEquals(b.get("imported_by").asLong(), b.get("pid").asLong(), "a fork of the seed, not the seed: " + b);
+      assertEquals("fn-config", b.get("who").asText());
+      assertTrue(b.get("listener").asText().startsWith("unix:/cleave/children/"), "its own listener applied: " + b);
+      randoms.add(b.get("random").asDouble());
+      listeners.add(b.get("listener").asText());
+      JsonNode a = client.json("GET", "/cleave/v1/activations/" + callId(r), null);
+      assertEquals("fork", a.get("start_mode").asText());
+      assertEquals(0, a.get("init_ms").asLong(), "the parked child was up before the call: " + a);
+    }
+    assertEquals(2, randoms.size(), "each child reseeded its random state");
+    assertEquals(2, listeners.size());
+    assertEquals(200, busy.get(90, TimeUnit.SECONDS).statusCode());
   }
 
   @Test

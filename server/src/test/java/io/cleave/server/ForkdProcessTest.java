@@ -47,7 +47,7 @@ class ForkdProcessTest {
     Fn fn = new Fn("f", "f", "app", "bundle:sha256:" + hex, 128, 10, 60, 1, Map.of(), Map.of(), t, t);
     App app = new App("app", "app", Map.of(), Map.of(), null, t, t);
     InvokerSettings settings = new InvokerSettings(data.resolve("node"), repo, "n", Policy.FORK, 2048,
-        Duration.ofSeconds(5), Duration.ofMinutes(10), 4096, Duration.ofDays(1), 1000, 1L << 30, 1, 1 << 20);
+        Duration.ofSeconds(5), Duration.ofMinutes(10), 0, 4096, Duration.ofDays(1), 1000, 1L << 30, 1, 1 << 20);
     try (ForkdProcess forkd = ForkdProcess.start(data, repo, List.of("-XX:+UseSerialGC", "-Xmx128m"), client);
         NodeInvoker invoker = NodeInvoker.open(vertx, settings, client,
             d -> Future.succeededFuture(store.resolve(d.hex() + ".tar.gz")), UnpackLimits.DEFAULT,
