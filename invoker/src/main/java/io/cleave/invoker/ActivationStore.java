@@ -281,6 +281,9 @@ public final class ActivationStore implements ActivationLog, AutoCloseable {
     return out;
   }
 
+  /** Bytes of records swept since the last compaction; touched on the store's worker only. */
+  private long droppedSinceCompaction;
+
   private int sweepNow() throws RocksDBException {
     long cutoff = Instant.now().minus(retention.maxAge()).toEpochMilli();
     int removed = 0;
@@ -310,7 +313,15 @@ public final class ActivationStore implements ActivationLog, AutoCloseable {
         db.write(writeOptions, batch);
         count -= removed;
         storedBytes -= removedBytes;
+        droppedSinceCompaction += removedBytes;
       }
+    }
+    // Deleted records hold their disk until a compaction rewrites their files: once a budget's
+    // worth went, compact now rather than whenever RocksDB gets to it, so the disk follows the budget.
+    if (droppedSinceCompaction > retention.maxBytes()) {
+      db.compactRange(logs);
+      db.compactRange(records);
+      droppedSinceCompaction = 0;
     }
     return removed;
   }

@@ -127,7 +127,7 @@ class ActivationStoreTest {
     long onDisk = directoryBytes(dir.resolve("activations"));
     System.out.printf("activation byte budget %d: wrote %d bytes of logs, %d bytes on disk after%n",
         budget, (long) calls * log.length(), onDisk);
-    assertTrue(onDisk < 4 * budget, onDisk + " bytes on disk");
+    assertTrue(onDisk < 2 * budget, onDisk + " bytes on disk");
   }
 
   private static long directoryBytes(Path root) throws java.io.IOException {

@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.cleave.common.config.ServerConfig;
+import io.cleave.common.http.Http;
 import io.cleave.invoker.InvokerSettings;
 import io.cleave.invoker.Policy;
 import java.net.http.HttpResponse;
@@ -28,7 +29,7 @@ class AppCallLimitsTest {
   @BeforeAll
   static void start() throws Exception {
     ServerConfig config = ServerConfig.defaults(data.resolve("node")).withPort(0)
-        .withCluster("limits-" + ProcessHandle.current().pid(), 5871, List.of());
+        .withCluster("limits-" + ProcessHandle.current().pid(), 5871, List.of()).withAdminKey(Http.TEST_ADMIN_KEY);
     InvokerSettings settings = ExecutionEndToEndTest.settings(config.dataDir(), Policy.FORK, 4);
     // Node defaults far above what the test sends: the apps' annotations are what limits them.
     server = ServerComposition.start(config, NodeExecution.factory(settings, new AppCallLimits.Defaults(2, 3),

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.cleave.common.config.BundleStorage;
 import io.cleave.common.config.ServerConfig;
+import io.cleave.common.http.Http;
 import io.cleave.invoker.InvokerSettings;
 import io.cleave.invoker.Policy;
 import java.io.IOException;
@@ -41,7 +42,7 @@ class BundleStorageTest {
   static void start() throws Exception {
     ServerConfig config = ServerConfig.defaults(data.resolve("node")).withPort(0)
         .withCluster("bundles-" + ProcessHandle.current().pid(), 5841, List.of())
-        .withBundleStorage(new BundleStorage(QUOTA, Duration.ofSeconds(1)));
+        .withBundleStorage(new BundleStorage(QUOTA, Duration.ofSeconds(1))).withAdminKey(Http.TEST_ADMIN_KEY);
     InvokerSettings settings = ExecutionEndToEndTest.settings(config.dataDir(), Policy.FORK, 4);
     server = ServerComposition.start(config, NodeExecution.factory(settings, List.of("-XX:+UseSerialGC", "-Xmx256m")),
         "test");
