@@ -27,8 +27,6 @@ import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 import java.util.function.Function;
-import java.util.logging.Level;
-import java.util.logging.Logger;
 
 /**
  * The node's instance pools and the flow of each call through them: the policy's {@link Placement}
@@ -38,7 +36,6 @@ import java.util.logging.Logger;
  * needs no locks; host, instance and disk work is asynchronous and its results come back to it.
  */
 final class InstancePools {
-  private static final Logger LOG = Logger.getLogger(InstancePools.class.getName());
   /** How often the remote fork and page server counters are brought up to date. */
   private static final long REMOTE_FORK_SAMPLE_MS = 3_000;
 
@@ -61,6 +58,7 @@ final class InstancePools {
   private boolean closing;
 
   private final SeedDirectory seedDirectory;
+  private final InstanceRetirement retirement;
 
   /** {@code clusterSeeds}: the cluster's seed directory, used under remote-fork (one seed per cluster). */
   InstancePools(Vertx vertx, InvokerLoop loop, InvokerSettings settings, InstanceHost host, InstanceClient client,
@@ -78,11 +76,12 @@ final class InstancePools {
         this::refuse);
     // Other policies keep one seed per function on each node: a directory of this node's own.
     this.seedDirectory = settings.policy() == Policy.REMOTE_FORK ? clusterSeeds : new LocalSeedDirectory();
+    this.retirement = new InstanceRetirement(vertx, memory, host);
     this.ahead = new ForkAhead(settings.forkAhead(), memory, client);
     this.seeds = new Seeds(vertx, loop, host, code, memory, settings.seedIdle(), pool -> {
       schedule(pool);
       parkAhead(pool);
-    }, pool -> ForkAhead.orphans(pool).forEach(i -> retire(pool, i)), seedDirectory, settings.node(),
+    }, pool -> ForkAhead.orphans(pool).forEach(i -> retirement.retire(pool, i)), seedDirectory, settings.node(),
         settings.policy() == Policy.REMOTE_FORK);
     this.childLoss = new RemoteChildLoss(vertx, host, seeds);
     this.gauges = new PoolGauges(metrics, host);
@@ -217,7 +216,7 @@ final class InstancePools {
     if (shortMb > 0) {
       for (Eviction.Victim victim : Eviction.victims(pools.values(), pool, shortMb)) {
         if (victim instanceof Eviction.IdleInstance idle) {
-          retire(idle.pool(), idle.instance());
+          retirement.retire(idle.pool(), idle.instance());
         } else if (victim instanceof Eviction.IdleSeed seed) {
           seeds.retire(seed.pool());
         }
@@ -262,7 +261,7 @@ final class InstancePools {
     if (makeSeed) {
       long shortMb = memory.shortOf(pool.fn.memory());
       if (shortMb > 0) {
-        ForkAhead.makeRoom(pools.values(), pool, shortMb).forEach(v -> retire(v.pool(), v.instance()));
+        ForkAhead.makeRoom(pools.values(), pool, shortMb).forEach(v -> retirement.retire(v.pool(), v.instance()));
       }
       seeds.start(pool);
     }
@@ -300,16 +299,16 @@ final class InstancePools {
     inst.lastUsedNanos = inst.parked ? Long.MIN_VALUE : System.nanoTime();
     metrics.instanceStarted(inst.origin, startNanos);
     if (closing || !inst.version.equals(pool.version) || inst.parked && pool.seed == null) {
-      retire(pool, inst);
+      retirement.retire(pool, inst);
     } else if (inst.parked) {
       ahead.ready(inst);
     }
     schedule(pool);
     if (inst.state == Instance.State.READY && inst.active == 0 && !inst.parked) {
       if (inst.singleUse) {
-        retire(pool, inst);
+        retirement.retire(pool, inst);
       } else {
-        armIdle(pool, inst);
+        retirement.armIdle(pool, inst);
       }
     }
   }
@@ -319,7 +318,7 @@ final class InstancePools {
   private void dispatch(FunctionPool pool, Pending pending, Instance inst) {
     memory.stopWaiting(pending);
     inst.active++;
-    cancelIdle(inst);
+    retirement.cancelIdle(inst);
     inst.lastUsedNanos = System.nanoTime();
     boolean handedOver = inst.parked;
     if (handedOver) {
@@ -353,7 +352,7 @@ final class InstancePools {
         // the call did not fail, its pages did, so it runs again another way.
         loop.here(childLoss.endedBySeedLoss(inst.id)).onComplete(reason -> {
           if (reason.succeeded() && reason.result() != null) {
-            childLoss.cutOff(pool, inst, reason.result(), i -> retire(pool, i));
+            childLoss.cutOff(pool, inst, reason.result(), i -> retirement.retire(pool, i));
             redispatch(pool, pending, inst);
           } else {
             end(pool, pending, inst, placed, timeoutSeconds, outcome);
@@ -367,7 +366,7 @@ final class InstancePools {
 
   private void redispatch(FunctionPool pool, Pending pending, Instance inst) {
     inst.active--;
-    retire(pool, inst);
+    retirement.retire(pool, inst);
     pending.redispatched = true;
     pool.queue.addFirst(pending);
     schedule(pool);
@@ -392,12 +391,12 @@ final class InstancePools {
           inst.logsSettled = inst.logsSettled.transform(v -> recorded);
           recorded.onComplete(v -> {
             if (inst.state == Instance.State.RETIRED) {
-              destroyIfDone(pool, inst);
+              retirement.destroyIfDone(pool, inst);
             }
           });
           if (inst.state == Instance.State.READY) {
             if (inst.active == 0) {
-              armIdle(pool, inst);
+              retirement.armIdle(pool, inst);
             }
             schedule(pool);
           }
@@ -423,50 +422,13 @@ final class InstancePools {
 
   // ---- instance lifecycle ----
 
-  private void armIdle(FunctionPool pool, Instance inst) {
-    cancelIdle(inst);
-    long ms = Math.max(1, pool.fn.idleTimeout()) * 1000L;
-    inst.idleTimer = vertx.setTimer(ms, t -> {
-      inst.idleTimer = -1;
-      if (inst.state == Instance.State.READY && inst.active == 0) {
-        retire(pool, inst);
-      }
-    });
-  }
-
-  private void cancelIdle(Instance inst) {
-    if (inst.idleTimer >= 0) {
-      vertx.cancelTimer(inst.idleTimer);
-      inst.idleTimer = -1;
-    }
-  }
-
   private void retireAll(FunctionPool pool) {
     for (Instance i : new ArrayList<>(pool.instances)) {
       if (i.state == Instance.State.READY) {
-        retire(pool, i);
+        retirement.retire(pool, i);
       }
     }
     seeds.retire(pool);
-  }
-
-  private void retire(FunctionPool pool, Instance inst) {
-    inst.state = Instance.State.RETIRED;
-    cancelIdle(inst);
-    destroyIfDone(pool, inst);
-  }
-
-  /** A retired instance goes once its calls are done and their output was read (deleting it removes the output). */
-  private void destroyIfDone(FunctionPool pool, Instance inst) {
-    if (inst.destroyed || inst.active > 0 || inst.id == null) {
-      return;
-    }
-    inst.destroyed = true;
-    pool.instances.remove(inst);
-    memory.release(inst.memoryMb);
-    String id = inst.id;
-    inst.logsSettled.onComplete(v -> host.delete(id)
-        .onFailure(e -> LOG.log(Level.WARNING, "stopping instance " + id + " failed: " + Causes.message(e))));
   }
 
 }
