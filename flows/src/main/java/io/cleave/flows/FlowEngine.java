@@ -112,10 +112,15 @@ public final class FlowEngine implements FlowRuns, AutoCloseable {
 
   @Override
   public Future<List<FlowRun>> list(String appId, String flowId, int limit) {
-    return Future.succeededFuture(runs.descendingMap().values().stream()
+    // On the engine, and from a running run's own state where it has one: get answers from it too,
+    // so a run get shows as ended is never listed as still running.
+    return onEngine(() -> Future.succeededFuture(runs.descendingMap().values().stream()
         .filter(r -> appId == null || appId.equals(r.flow().appId()))
         .filter(r -> flowId == null || flowId.equals(r.flow().id()))
-        .limit(limit).map(RunViews::summary).toList());
+        .limit(limit).map(r -> {
+          ActiveRun a = active.get(r.id());
+          return RunViews.summary(a == null ? r : a.stored());
+        }).toList()));
   }
 
   @Override
