@@ -178,7 +178,9 @@ public final class ClusterBenchCommand extends ExperimentCommand {
         refuseIfStopped();
         cluster = prepared;
       }
-      LocalCluster nodes = prepared.up(settings.nodes(), List.of(), timeoutSeconds, System.err);
+      // Every fork measured is made when its call comes: parked children (--fork-ahead) would hide
+      // the fork this benchmark times (`cleave bench startup` reports both ways).
+      LocalCluster nodes = prepared.up(settings.nodes(), List.of("--fork-ahead", "0"), timeoutSeconds, System.err);
       progress.phase("cluster %s up: %s", nodes.name(), String.join(", ", nodes.apiUrls()));
       ClusterBench bench = new ClusterBench(vertx, settings, nodes.apiUrls(), nodes.adminKey(), nodes.nodeNames(), calls,
           t0, progress);
