@@ -35,10 +35,14 @@ final class ServerProcess implements AutoCloseable {
 
   /** A server on a free port over {@code dataDir}, in a cluster of its own unless {@code extra} says otherwise. */
   static ServerProcess start(Path dataDir, String clusterName, String... extra) throws Exception {
+    return start(args(dataDir, clusterName, extra), Map.of());
+  }
+
+  private static List<String> args(Path dataDir, String clusterName, String... extra) {
     List<String> args = new ArrayList<>(List.of("--port", "0", "--data-dir", dataDir.toString(),
         "--cluster-name", clusterName, "--http-instances", "1"));
     args.addAll(List.of(extra));
-    return start(args, Map.of());
+    return args;
   }
 
   /**
@@ -49,8 +53,7 @@ final class ServerProcess implements AutoCloseable {
 
   /** A server over {@code dataDir} whose functions can reach the test on the host ({@link #HOST_NETWORK}). */
   static ServerProcess startWatched(Path dataDir, String clusterName) throws Exception {
-    return start(new ArrayList<>(List.of("--port", "0", "--data-dir", dataDir.toString(), "--cluster-name", clusterName,
-        "--http-instances", "1")), HOST_NETWORK);
+    return start(args(dataDir, clusterName), HOST_NETWORK);
   }
 
   /** A server with exactly these arguments and this JVM's environment plus {@code env}; returns once it listens. */
