@@ -2,6 +2,7 @@ package io.cleave.gateway;
 
 import io.cleave.common.activation.ActivationLog;
 import io.cleave.common.config.ServerConfig;
+import io.cleave.common.invoke.FnActivities;
 import io.cleave.common.invoke.FunctionInvoker;
 import io.cleave.common.json.Json;
 import io.cleave.common.flow.FlowRuns;
@@ -36,11 +37,12 @@ public final class Gateway {
    * What the gateway serves from. {@code invoker} and {@code activations} may be null on a node
    * without an invoker: invoke routes then answer 503, as do flow runs ({@code flowRuns} null). {@code invoker} takes the clients' calls
    * (and may forward them to another member); {@code localInvoker} runs calls other members
-   * forwarded here, on this node. {@code keys} are the API keys requests are checked against.
+   * forwarded here, on this node; {@code activities} (null without an invoker) tells the console what
+   * a function does on this node. {@code keys} are the API keys requests are checked against.
    */
   public record Parts(ServerConfig config, AppRegistry apps, FnRegistry fns, TriggerRegistry triggers,
       KeyRegistry keys, BundleFiles bundles, Membership membership, FunctionInvoker invoker, FunctionInvoker localInvoker,
-      ActivationLog activations, PrometheusMeterRegistry metrics, String version, FlowRegistry flows, FlowRuns flowRuns) {}
+      ActivationLog activations, FnActivities activities, PrometheusMeterRegistry metrics, String version, FlowRegistry flows, FlowRuns flowRuns) {}
 
   private final Vertx vertx;
   private final List<String> deployments;
@@ -153,6 +155,8 @@ public final class Gateway {
     new KeyRoutes(routing, parts.keys(), parts.apps()).mount(r);
     new FlowsRoutes(routing, parts.flows(), parts.apps(), parts.flowRuns()).mount(r);
     new FlowRunsRoutes(routing, parts.flowRuns()).mount(r);
+    new ActivityRoutes(routing, parts.fns(), parts.activities()).mount(r);
+    new ConsoleRoutes(routing).mount(r);
     routing.answerTheRest(r);
     return r;
   }

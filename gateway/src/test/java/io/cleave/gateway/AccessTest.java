@@ -32,8 +32,12 @@ import org.junit.jupiter.api.Test;
  * revoked keys are refused, public triggers need none, and functions never see callers' keys.
  */
 class AccessTest extends GatewayTestBase {
-  /** Routes anyone may use: they show nothing of a tenant (the internal one checks the cluster secret itself). */
-  private static final Set<String> OPEN = Set.of("/", "/version", "/cleave/v1/internal/calls/:fnId");
+  /**
+   * Routes anyone may use: they show nothing of a tenant (the internal one checks the cluster secret
+   * itself; the console's files hold no data).
+   */
+  private static final Set<String> OPEN = Set.of("/", "/version", "/cleave/v1/internal/calls/:fnId",
+      "/console", "/console/", "/console/lib/:webjar/");
 
   private final List<Call> calls = new CopyOnWriteArrayList<>();
   private JsonNode appA;

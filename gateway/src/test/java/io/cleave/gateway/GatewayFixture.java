@@ -58,7 +58,7 @@ final class GatewayFixture implements AutoCloseable {
     try {
       Registry r = registry.registry();
       Gateway.Parts parts = new Gateway.Parts(registry.config(), r, r, r, r.apiKeys(), registry.bundles(), r.membership(),
-          invoker, invoker, activations, new PrometheusMeterRegistry(PrometheusConfig.DEFAULT), "test", r, null);
+          invoker, invoker, activations, null, new PrometheusMeterRegistry(PrometheusConfig.DEFAULT), "test", r, null);
       Gateway gateway = await(Gateway.start(vertx, parts));
       return new GatewayFixture(registry, vertx, gateway, parts);
     } catch (Exception | Error e) {

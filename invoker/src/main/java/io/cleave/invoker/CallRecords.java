@@ -47,6 +47,7 @@ final class CallRecords {
   private final InvokerMetrics metrics;
   private final String node;
   private final int logLimitBytes;
+  private final CallTally tally = new CallTally();
   /** Activations whose record is being assembled (logs read); readers wait for them. */
   private final Map<String, Promise<Void>> unrecorded = new HashMap<>();
 
@@ -58,6 +59,11 @@ final class CallRecords {
     this.metrics = metrics;
     this.node = node;
     this.logLimitBytes = logLimitBytes;
+  }
+
+  /** Calls ended here per function, for the console's live view. */
+  CallTally tally() {
+    return tally;
   }
 
   /** Completes once the activation with this id (if being assembled) is handed to the store. */
@@ -96,6 +102,7 @@ final class CallRecords {
     long durationNanos = System.nanoTime() - pending.arrivedNanos;
     Call call = pending.call;
     metrics.invocation(call.fn().id(), end.status(), placed.mode(), durationNanos);
+    tally.ended(call.fn().id(), placed.mode() == null ? end.status() : placed.mode().wireName(), durationNanos);
     Instant start = call.receivedAt() == null ? finished.minusNanos(durationNanos) : call.receivedAt();
     Activation activation = new Activation(call.id(), call.fn().appId(), call.fn().id(), node, placed.mode(),
         end.status(), end.httpStatus(), start, finished, TimeUnit.NANOSECONDS.toMillis(durationNanos),
@@ -123,7 +130,9 @@ final class CallRecords {
   }
 
   private void notRun(Pending p, String status, ApiError error, boolean waited) {
-    metrics.invocation(p.call.fn().id(), status, null, System.nanoTime() - p.arrivedNanos);
+    long durationNanos = System.nanoTime() - p.arrivedNanos;
+    metrics.invocation(p.call.fn().id(), status, null, durationNanos);
+    tally.ended(p.call.fn().id(), status, durationNanos);
     Instant now = Instant.now();
     Call c = p.call;
     Instant start = c.receivedAt() == null ? now : c.receivedAt();

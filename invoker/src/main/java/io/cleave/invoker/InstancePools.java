@@ -3,6 +3,7 @@ package io.cleave.invoker;
 import io.cleave.common.error.ApiError;
 import io.cleave.common.invoke.Call;
 import io.cleave.common.invoke.CallResult;
+import io.cleave.common.invoke.FnActivity;
 import io.cleave.common.invoke.NodeLoad;
 import io.cleave.common.model.Fn;
 import io.cleave.common.model.FnNetwork;
@@ -155,6 +156,11 @@ final class InstancePools {
 
   Future<Void> allRecorded() {
     return records.allRecorded();
+  }
+
+  /** The function's calls and instances on this node, for the console. */
+  FnActivity activity(String fnId) {
+    return ActivityReport.of(settings.node(), fnId, pools.get(fnId), records.tally());
   }
 
   /** This node's load for the cluster's directory; safe from any thread. */

@@ -11,6 +11,8 @@ import io.cleave.common.bundle.UnpackLimits;
 import io.cleave.common.error.ApiError;
 import io.cleave.common.invoke.Call;
 import io.cleave.common.invoke.CallResult;
+import io.cleave.common.invoke.FnActivities;
+import io.cleave.common.invoke.FnActivity;
 import io.cleave.common.invoke.FunctionInvoker;
 import io.cleave.common.invoke.NodeLoad;
 import io.cleave.common.model.Fn;
@@ -32,7 +34,7 @@ import java.util.concurrent.TimeUnit;
  * One node's invoker: runs calls on instances that forkd starts (see {@link InstancePools}),
  * keeps the durable detached-call queue and the activation records.
  */
-public final class NodeInvoker implements FunctionInvoker, ActivationLog, AutoCloseable {
+public final class NodeInvoker implements FunctionInvoker, ActivationLog, FnActivities, AutoCloseable {
   private static final long READ_WAIT_MS = 5000;
 
   private final InvokerLoop loop;
@@ -115,6 +117,13 @@ public final class NodeInvoker implements FunctionInvoker, ActivationLog, AutoCl
   /** This node's memory and instances as last counted, for the cluster's directory. Safe from any thread. */
   public NodeLoad load() {
     return pools.load();
+  }
+
+  @Override
+  public Future<FnActivity> activity(String fnId) {
+    Promise<FnActivity> p = Promise.promise();
+    loop.run(() -> p.complete(pools.activity(fnId)));
+    return p.future();
   }
 
   @Override

@@ -66,7 +66,7 @@ public final class NodeExecution {
         return null;
       }, false));
       return Future.succeededFuture(new Execution(new AppCallLimits(routed, callLimits), invoker, invoker,
-          invoker.forkedSteps(), () -> Future.fromCompletionStage(
+          invoker, invoker.forkedSteps(), () -> Future.fromCompletionStage(
           // Closing blocks (draining detached calls, RocksDB), so it runs on a plain thread, not on Vert.x.
           CompletableFuture.runAsync(() -> {
             platform.vertx().cancelTimer(loadTimer);

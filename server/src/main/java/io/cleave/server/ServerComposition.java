@@ -71,7 +71,8 @@ public final class ServerComposition implements AutoCloseable {
       Gateway gateway = Gateway.start(vertx, new Gateway.Parts(config, registry, registry, registry, registry.apiKeys(), bundles,
               registry.membership(), execution == null ? null : execution.invoker(),
               execution == null ? null : execution.localInvoker(),
-              execution == null ? null : execution.activations(), metrics, version, registry, flows))
+              execution == null ? null : execution.activations(),
+              execution == null ? null : execution.activities(), metrics, version, registry, flows))
           .toCompletionStage().toCompletableFuture().get(60, TimeUnit.SECONDS);
       bundles.share(vertx, registry.hazelcast(), config.apiUrl(gateway.port()), config.bundleLimit(),
           registry.apiKeys().memberToken());
