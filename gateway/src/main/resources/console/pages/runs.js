@@ -66,7 +66,7 @@ export function dag(steps) {
     g.append(s('title', {}, `${st.name}: ${state}` + (st.duration_ms !== undefined ? `, ${st.duration_ms} ms` : '')));
     g.append(s('rect', { x: p.x, y: p.y, width: W, height: H, rx: 6, fill: FILL[state] || '#fff', stroke: STROKE[state] || '#333',
       'stroke-width': 2 }));
-    g.append(s('text', { x: p.x + 10, y: p.y + 20, 'font-weight': 700 }, st.name.length > 22 ? st.name.slice(0, 21) + '…' : st.name));
+    g.append(s('text', { x: p.x + 10, y: p.y + 20, class: 'step-name' }, st.name.length > 22 ? st.name.slice(0, 21) + '…' : st.name));
     g.append(s('text', { x: p.x + 10, y: p.y + 38 }, state + (st.map ? ' · map' : '')));
     g.append(s('text', { x: p.x + 10, y: p.y + 52, fill: '#5b6470' },
       st.duration_ms !== undefined && st.duration_ms !== null ? st.duration_ms + ' ms' : ''));

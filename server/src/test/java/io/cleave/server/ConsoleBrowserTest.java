@@ -27,6 +27,7 @@ import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 import org.openqa.selenium.By;
 import org.openqa.selenium.JavascriptExecutor;
+import org.openqa.selenium.Keys;
 import org.openqa.selenium.OutputType;
 import org.openqa.selenium.WebDriver;
 import org.openqa.selenium.WebElement;
@@ -103,14 +104,15 @@ class ConsoleBrowserTest {
   private void walkThrough() throws Exception {
     browser.get(server.url() + "/console");
     WebElement key = waitFor(By.id("key"));
+    System.out.println("console: page loaded in " + js("return Math.round(performance.getEntriesByType('navigation')[0]"
+        + ".loadEventEnd)") + " ms (navigation start to load event, first visit)");
     key.sendKeys("clv_01ARZ3NDEKTSV4RRFFQ69G5FAV_wrong");
     browser.findElement(By.cssSelector("#login button[type=submit]")).click();
     waitUntil(d -> d.findElement(By.cssSelector("#login [role=alert]")).getText().contains("invalid or revoked API key"),
         "the API's own refusal on the login form");
     shot("01-login-refused");
     key.clear();
-    key.sendKeys(Http.TEST_ADMIN_KEY);
-    browser.findElement(By.cssSelector("#login button[type=submit]")).click();
+    key.sendKeys(Http.TEST_ADMIN_KEY + Keys.ENTER);
 
     WebElement row = waitFor(By.cssSelector("tr[data-fn=hello]"));
     assertTrue(row.getText().contains("/invoke/" + fnId), row.getText());
@@ -151,17 +153,37 @@ class ConsoleBrowserTest {
     waitFor(By.cssSelector("#cluster-members tr[data-member]"));
     shot("07-cluster");
 
+    String runId = flowRun();
+    browser.get(server.url() + "/console/#/runs");
+    waitFor(By.linkText(runId)).click();
+    waitUntil(d -> d.findElements(By.cssSelector("svg g[data-step][data-status=succeeded]")).size() == 4,
+        "the run's four steps drawn as succeeded");
+    shot("08-workflow-run");
+
     browser.manage().window().setSize(new org.openqa.selenium.Dimension(390, 844));
     browser.get(server.url() + "/console/#/fn/" + fnId);
     waitFor(By.id("invoke"));
     assertEquals(0L, js("return document.documentElement.scrollWidth - document.documentElement.clientWidth"),
         "the function page fits a phone's width");
-    shot("08-phone");
+    shot("09-phone");
     browser.manage().window().setSize(new org.openqa.selenium.Dimension(1280, 900));
 
     browser.findElement(By.id("signout")).click();
     waitFor(By.id("key"));
     assertEquals(null, js("return sessionStorage.getItem('cleave.key')"));
+  }
+
+  /** Runs a diamond-shaped flow of the function (a, then b and c, then d) and returns the run's id. */
+  private static String flowRun() {
+    String appId = client.json("GET", "/v2/fns/" + fnId, null).path("app_id").asText();
+    var flow = client.json("POST", "/cleave/v1/flows", Map.of("app_id", appId, "name", "diamond", "steps", List.of(
+        Map.of("name", "a", "fn", "hello"), Map.of("name", "b", "fn", "hello", "after", List.of("a")),
+        Map.of("name", "c", "fn", "hello", "after", List.of("a")),
+        Map.of("name", "d", "fn", "hello", "after", List.of("b", "c")))));
+    HttpResponse<String> run = client.send("POST", "/cleave/v1/flows/" + flow.path("id").asText() + "/runs", "\"x\"",
+        Map.of("Content-Type", "application/json"));
+    assertEquals(200, run.statusCode(), run.body());
+    return run.headers().firstValue("Cleave-Run-Id").orElseThrow();
   }
 
   /** Calls the function BURST times at once; the start modes its answers reported. */
