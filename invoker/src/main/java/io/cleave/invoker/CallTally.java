@@ -10,12 +10,13 @@ import java.util.concurrent.TimeUnit;
 /**
  * Calls ended on this node, per function: counts by outcome since start and the durations of the
  * latest calls, for {@link FnActivity}. Bounded: the least recently called functions are
- * forgotten past {@link #MAX_FUNCTIONS}, and each keeps its last {@link #RECENT} durations.
+ * forgotten past {@link #MAX_FUNCTIONS}, and each keeps its last {@link #RECENT} durations (8 KiB a
+ * function, 8 MiB at most).
  * Touched only on the invoker's loop.
  */
 final class CallTally {
-  static final int MAX_FUNCTIONS = 4096;
-  static final int RECENT = 2048;
+  static final int MAX_FUNCTIONS = 1024;
+  static final int RECENT = 512;
   private static final long WINDOW_NANOS = TimeUnit.SECONDS.toNanos(FnActivity.WINDOW_SECONDS);
 
   /** One function's counts and a ring of its latest calls' end times and durations. */

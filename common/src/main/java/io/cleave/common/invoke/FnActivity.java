@@ -7,7 +7,7 @@ import java.util.Map;
  * {@code calls}: calls ended since the invoker started, keyed by start mode's wire name, or
  * {@code error} / {@code rejected} for calls that never ran; cumulative, so a reader takes
  * differences and misses none. {@code latency}: calls that ended in the last {@link #WINDOW_SECONDS}
- * seconds. {@code byOrigin}: live instances by how they were made (cold, fork, remote-fork,
+ * seconds (the invoker keeps a function's latest few hundred). {@code byOrigin}: live instances by how they were made (cold, fork, remote-fork,
  * restore). {@code seed}: the function's seed on this node, or null.
  */
 public record FnActivity(String node, Map<String, Long> calls, Latency latency, Instances instances,
