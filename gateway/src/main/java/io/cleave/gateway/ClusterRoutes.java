@@ -10,7 +10,8 @@ import io.vertx.ext.web.RoutingContext;
 
 /**
  * {@code GET /cleave/v1/cluster}: the cluster's name and members, with where each serves its API
- * and, for members that run calls, their node's load (memory, instances, seeds) as last published.
+ * and, for members that run calls, their node's load (memory, instances, seeds, children started by
+ * the seed's node) as last published.
  */
 final class ClusterRoutes {
   private final Routing routing;
@@ -40,6 +41,9 @@ final class ClusterRoutes {
               .put("reserved_mb", m.load().reservedMb()).put("free_mb", m.load().freeMb())
               .put("starting", m.load().starting()).put("idle", m.load().idle()).put("busy", m.load().busy())
               .put("seeds", m.load().seeds());
+          if (m.load().forksFrom() != null) {
+            o.set("forks_from", Json.MAPPER.valueToTree(m.load().forksFrom()));
+          }
         }
       }
       Replies.json(ctx, 200, body);

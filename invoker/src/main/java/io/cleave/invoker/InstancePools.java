@@ -304,6 +304,7 @@ final class InstancePools {
     // A parked child was never used: warm instances are preferred to it, and eviction takes it first.
     inst.lastUsedNanos = inst.parked ? Long.MIN_VALUE : System.nanoTime();
     metrics.instanceStarted(inst.origin, startNanos);
+    gauges.started(inst, settings.node());
     if (closing || !inst.version.equals(pool.version) || inst.parked && pool.seed == null) {
       retirement.retire(pool, inst);
     } else if (inst.parked) {

@@ -2,11 +2,15 @@ package io.cleave.invoker;
 
 import io.cleave.common.invoke.NodeLoad;
 
+import io.cleave.common.model.StartMode;
 import io.cleave.forkd.api.InstanceStatus;
 import io.vertx.core.Future;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * The pools' gauges (docs/CONTRACTS.md, Metrics): instances by state and seeds, counted on the
@@ -22,6 +26,8 @@ final class PoolGauges {
   private volatile int seeds;
   private volatile long instanceMemoryBytes;
   private volatile long seedMemoryBytes;
+  /** Children started here so far, by the node whose seed they came from (this one for local forks). */
+  private final Map<String, Long> forksFrom = new ConcurrentHashMap<>();
 
   PoolGauges(InvokerMetrics metrics, InstanceHost host) {
     this.host = host;
@@ -63,9 +69,19 @@ final class PoolGauges {
     this.seeds = seeds;
   }
 
+  /** An instance is ready: a child of a seed (here or on {@code seedNode}) counts as a fork from that seed's node. */
+  void started(Instance inst, String node) {
+    if (inst.origin == StartMode.FORK) {
+      forksFrom.merge(node, 1L, Long::sum);
+    } else if (inst.origin == StartMode.REMOTE_FORK && inst.seedNode != null) {
+      forksFrom.merge(inst.seedNode, 1L, Long::sum);
+    }
+  }
+
   /** This node's load as last counted (every second): memory from {@code memory}, instances by state. */
   NodeLoad load(String node, NodeMemory memory) {
-    return new NodeLoad(node, memory.capacityMb(), memory.usedMb(), starting, idle + parked, busy, seeds);
+    return new NodeLoad(node, memory.capacityMb(), memory.usedMb(), starting, idle + parked, busy, seeds,
+        new TreeMap<>(forksFrom));
   }
 
   /** Asks the host for the cgroup usage of every running instance and seed; a failed answer counts 0. */

@@ -4,12 +4,13 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import io.cleave.common.invoke.NodeLoad;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import org.junit.jupiter.api.Test;
 
 class CallRoutingTest {
   static NodeLoad load(String node, long capacity, long reserved, int idle, int seeds) {
-    return new NodeLoad(node, capacity, reserved, 0, idle, 1, seeds);
+    return new NodeLoad(node, capacity, reserved, 0, idle, 1, seeds, Map.of());
   }
 
   static final CallRouting.Candidate ROOMY = new CallRouting.Candidate("http://b", load("b", 1024, 0, 0, 0));

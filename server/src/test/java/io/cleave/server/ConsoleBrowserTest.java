@@ -151,6 +151,13 @@ class ConsoleBrowserTest {
 
     browser.get(server.url() + "/console/#/cluster");
     waitFor(By.cssSelector("#cluster-members tr[data-member]"));
+    WebElement localForks = waitFor(By.cssSelector("#cluster-forks tr[data-from=e2e-node][data-to=e2e-node]"));
+    // Every call that reported a fork had a child of its own; children may outnumber them (a queued
+    // call can take an instance freed first, leaving its child to a later call).
+    String[] cells = localForks.getText().split(" ");
+    int children = Integer.parseInt(cells[cells.length - 1]);
+    assertTrue(children >= modes.getOrDefault("fork", 0) && children > 0,
+        "local forks on the cluster page: " + localForks.getText() + ", calls by start mode " + modes);
     shot("07-cluster");
 
     String runId = flowRun();
