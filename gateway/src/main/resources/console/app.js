@@ -76,7 +76,11 @@ function route() {
   show(h('h1', {}, 'Not found'), h('p', {}, h('a', { href: '#/apps' }, 'Functions')));
 }
 
-window.addEventListener('hashchange', route);
+// A page reached by a link takes the focus, so keyboard and screen reader users start at its top.
+window.addEventListener('hashchange', () => {
+  route();
+  document.getElementById('main').focus({ preventScroll: true });
+});
 window.addEventListener('cleave-unauthorized', e => {
   api.forget();
   leaving.abort();

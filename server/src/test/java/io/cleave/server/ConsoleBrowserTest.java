@@ -20,6 +20,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.function.Function;
+import java.util.logging.Level;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -34,6 +35,8 @@ import org.openqa.selenium.WebElement;
 import org.openqa.selenium.chrome.ChromeDriver;
 import org.openqa.selenium.chrome.ChromeDriverService;
 import org.openqa.selenium.chrome.ChromeOptions;
+import org.openqa.selenium.logging.LogEntry;
+import org.openqa.selenium.logging.LogType;
 import org.openqa.selenium.support.ui.WebDriverWait;
 
 /**
@@ -74,6 +77,7 @@ class ConsoleBrowserTest {
     options.addArguments("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
         "--disable-background-networking", "--disable-component-update", "--disable-sync", "--disable-dev-shm-usage",
         "--user-data-dir=" + Files.createTempDirectory(data, "chromium"), "--window-size=1280,900");
+    options.setCapability("goog:loggingPrefs", Map.of("browser", "ALL"));
     ChromeDriverService service = new ChromeDriverService.Builder().usingDriverExecutable(CHROMEDRIVER.toFile())
         .usingAnyFreePort().withLogFile(new File("target/chromedriver.log")).build();
     browser = new ChromeDriver(service, options);
@@ -178,6 +182,13 @@ class ConsoleBrowserTest {
     browser.findElement(By.id("signout")).click();
     waitFor(By.id("key"));
     assertEquals(null, js("return sessionStorage.getItem('cleave.key')"));
+
+    // No script error and no content-security-policy violation on any page; the one refused
+    // request is the wrong key's.
+    List<String> errors = browser.manage().logs().get(LogType.BROWSER).getAll().stream()
+        .filter(e -> e.getLevel().intValue() >= Level.SEVERE.intValue())
+        .map(LogEntry::getMessage).filter(m -> !m.contains("/v2/apps?per_page=1 - Failed to load resource")).toList();
+    assertEquals(List.of(), errors);
   }
 
   /** Runs a diamond-shaped flow of the function (a, then b and c, then d) and returns the run's id. */
