@@ -3,8 +3,15 @@
 const KEY = 'cleave.key';
 
 export function key() { return sessionStorage.getItem(KEY); }
-export function setKey(k) { sessionStorage.setItem(KEY, k); }
-export function forget() { sessionStorage.removeItem(KEY); }
+export function setKey(k) { sessionStorage.setItem(KEY, k); whoami = null; }
+export function forget() { sessionStorage.removeItem(KEY); whoami = null; }
+
+// What the key is ({role, app_id, app_name}), asked once per key.
+let whoami = null;
+export function self() {
+  if (!whoami) whoami = json('/cleave/v1/keys/self').catch(err => { whoami = null; throw err; });
+  return whoami;
+}
 
 export class ApiError extends Error {
   constructor(status, message) { super(message); this.status = status; }

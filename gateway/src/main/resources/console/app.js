@@ -58,6 +58,8 @@ function route() {
     return;
   }
   document.getElementById('nav').hidden = false;
+  // The cluster's pages take an admin key: other keys are not offered the link.
+  api.self().then(me => { document.querySelector('#nav a[href="#/cluster"]').hidden = me.role !== 'admin'; }, () => {});
   const hash = location.hash || '#/apps';
   for (const [pattern, page, tab] of routes) {
     const m = hash.match(pattern);

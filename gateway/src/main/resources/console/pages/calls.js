@@ -25,9 +25,12 @@ function select(id, label, options, chosen) {
 export async function callsPage(signal, query) {
   const q = new URLSearchParams(query || '');
   const names = await functions();
+  // A deploy key sees one app's functions and may not list every call: its first function is the default.
+  let fnChosen = q.get('fn') || '';
+  if (!fnChosen && (await api.self()).role !== 'admin') fnChosen = Object.keys(names)[0] || '';
   const form = h('form', { class: 'card', id: 'call-filters' },
     h('div', { class: 'row' },
-      h('div', {}, select('fn', 'Function', [['', 'all (admin keys)'], ...Object.entries(names)], q.get('fn') || '')),
+      h('div', {}, select('fn', 'Function', [['', 'all (admin keys)'], ...Object.entries(names)], fnChosen)),
       h('div', {}, select('status', 'Status', STATUSES.map(s => [s, s || 'any']), q.get('status') || '')),
       h('div', {}, select('mode', 'Start mode', MODES.map(s => [s, s || 'any']), q.get('mode') || '')),
       h('div', {}, h('label', { for: 'since' }, 'Since'),
@@ -44,7 +47,7 @@ export async function callsPage(signal, query) {
   const results = h('div', { 'aria-live': 'polite' });
   show(h('h1', {}, 'Calls'), form, results);
   const params = new URLSearchParams({ limit: q.get('limit') || '50' });
-  if (q.get('fn')) params.set('fn_id', q.get('fn'));
+  if (fnChosen) params.set('fn_id', fnChosen);
   if (q.get('since')) params.set('since', new Date(q.get('since')).toISOString());
   let items;
   try {

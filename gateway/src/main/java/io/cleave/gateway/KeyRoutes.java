@@ -16,8 +16,9 @@ import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
 
 /**
- * {@code /cleave/v1/keys}: list, create and revoke API keys, with an admin key. A key's text is
- * answered once, by the create; lists show its id and the non-secret start of it.
+ * {@code /cleave/v1/keys}: list, create and revoke API keys, with an admin key; {@code self}, what
+ * the caller's own key is. A key's text is answered once, by the create; lists show its id and the
+ * non-secret start of it.
  */
 final class KeyRoutes {
   private final Routing routing;
@@ -34,6 +35,19 @@ final class KeyRoutes {
     routing.on(r, HttpMethod.GET, "/cleave/v1/keys", new Rule.Admin(), this::list);
     routing.on(r, HttpMethod.POST, "/cleave/v1/keys", new Rule.Admin(), this::create);
     routing.on(r, HttpMethod.DELETE, "/cleave/v1/keys/:keyId", new Rule.Admin(), this::revoke);
+    // Any key of an app, or an admin key, may learn its own role and app (the console shows what it may use).
+    routing.on(r, HttpMethod.GET, "/cleave/v1/keys/self", new Rule.OfApp(Role.INVOKE, AppOf.callersOwn(routing.access())),
+        this::self);
+  }
+
+  private void self(RoutingContext ctx) {
+    Caller caller = routing.access().caller(ctx).orElseThrow();
+    ObjectNode o = Json.MAPPER.createObjectNode().put("id", caller.keyId()).put("role", caller.role().wireName());
+    if (caller.appId() != null) {
+      o.put("app_id", caller.appId());
+      apps.app(caller.appId()).map(App::name).ifPresent(name -> o.put("app_name", name));
+    }
+    Replies.json(ctx, 200, o);
   }
 
   private void list(RoutingContext ctx) {

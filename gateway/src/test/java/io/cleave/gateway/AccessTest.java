@@ -175,6 +175,12 @@ class AccessTest extends GatewayTestBase {
           assertEquals(List.of(appA.path("name").asText()), GatewayFixture.names(reply.json()), reply.toString());
           continue;
         }
+        if (r.route().equals("/cleave/v1/keys/self")) {
+          // A key learns what it is itself: its own app, never another's.
+          assertEquals(200, reply.status(), reply.toString());
+          assertEquals(id(appA), reply.json().path("app_id").asText(), reply.toString());
+          continue;
+        }
         assertEquals(403, reply.status(), r + " with a key of app A -> " + reply);
         assertFalse(reply.text().contains("b-secret"), reply.toString());
       }
@@ -261,6 +267,19 @@ class AccessTest extends GatewayTestBase {
     Http.Reply basic = http.withKey(null).send("GET", "/v2/apps/" + id(appA), null,
         Map.of("Authorization", "Basic " + deployA));
     assertEquals(401, basic.status(), basic.toString());
+  }
+
+  @Test
+  void aKeyLearnsItsOwnRoleAndApp() {
+    Http.Reply deploy = http.withKey(deployA).get("/cleave/v1/keys/self");
+    assertEquals(200, deploy.status(), deploy.toString());
+    assertEquals("deploy", deploy.json().path("role").asText());
+    assertEquals(appA.path("name").asText(), deploy.json().path("app_name").asText());
+    assertEquals(deployA.split("_")[1], deploy.json().path("id").asText());
+    assertFalse(deploy.text().contains(deployA), "the key's text is never answered again");
+    Http.Reply admin = http.get("/cleave/v1/keys/self");
+    assertEquals("admin", admin.json().path("role").asText(), admin.toString());
+    assertFalse(admin.json().has("app_id"), admin.toString());
   }
 
   @Test

@@ -69,6 +69,7 @@ class ConsoleBrowserTest {
     server = ServerComposition.start(config, NodeExecution.factory(settings, List.of("-XX:+UseSerialGC", "-Xmx256m")), "test");
     client = new PlatformClient(server.url());
     String appId = client.createApp("shop");
+    client.createApp("elsewhere");
     fnId = client.deploy(appId, "hello", Map.of("memory", 128), Map.of("func.py", ExecutionEndToEndTest.HELLO));
     Files.createDirectories(SHOTS);
     ChromeOptions options = new ChromeOptions();
@@ -182,6 +183,21 @@ class ConsoleBrowserTest {
     browser.findElement(By.id("signout")).click();
     waitFor(By.id("key"));
     assertEquals(null, js("return sessionStorage.getItem('cleave.key')"));
+
+    // A deploy key of one app sees that app only, its calls and its runs.
+    String appId = client.json("GET", "/v2/fns/" + fnId, null).path("app_id").asText();
+    String deployKey = client.json("POST", "/cleave/v1/keys", Map.of("role", "deploy", "app_id", appId)).path("key").asText();
+    browser.findElement(By.id("key")).sendKeys(deployKey + Keys.ENTER);
+    waitFor(By.cssSelector("tr[data-fn=hello]"));
+    assertTrue(browser.findElements(By.xpath("//h2[contains(., 'elsewhere')]")).isEmpty(), "another app shown to a deploy key");
+    waitUntil(d -> !d.findElement(By.cssSelector("#nav a[href='#/cluster']")).isDisplayed(),
+        "no cluster link for a key that may not read the cluster");
+    browser.get(server.url() + "/console/#/calls");
+    waitUntil(d -> d.findElements(By.cssSelector("#main tbody tr")).size() > BURST, "the app's calls for its deploy key");
+    browser.get(server.url() + "/console/#/runs");
+    waitFor(By.linkText(runId));
+    browser.findElement(By.id("signout")).click();
+    waitFor(By.id("key"));
 
     // No script error and no content-security-policy violation on any page; the one refused
     // request is the wrong key's.
