@@ -108,6 +108,15 @@ class ClusterSeedsTest {
     // node 1's page server serving exactly the pages node 2 fetched over the network.
     long remoteForks = modes.stream().filter("remote-fork"::equals).count();
     client2.awaitMetric("cleave_remote_fork_starts_total", v -> v == remoteForks, "node 2 counts its remote forks");
+    // The cluster view (the console's forks between nodes) shows them from node 1 to node 2, and no local fork on node 2.
+    awaitTrue(() -> {
+      for (JsonNode m : client1.json("GET", "/cleave/v1/cluster", null).path("members")) {
+        if (m.path("node").asText().equals("node-2")) {
+          return m.path("forks_from").path("node-1").asLong() >= remoteForks && !m.path("forks_from").has("node-2");
+        }
+      }
+      return false;
+    }, "node 1's cluster view shows node 2's children of node 1's seed");
     awaitTrue(() -> {
       double fetched = client2.metric("cleave_remote_fork_pages_total{source=\"network\"}");
       return fetched > 0 && fetched == client1.metric("cleave_pageserver_served_pages_total")
