@@ -57,10 +57,13 @@ export async function livePage(signal, id) {
     instances.replaceChildren(kv([['Busy', i.busy], ['Idle', i.idle], ['Parked (forked ahead)', i.parked],
       ['Starting', i.starting]]),
       h('p', { class: 'note' }, 'Made by: ', Object.entries(a.by_origin || {}).map(([k, v]) => [badge(k), ' ', v, ' '])));
+    const remote = Object.entries(a.remote_children || {});
     seed.replaceChildren(a.seed ? kv([['State', a.seed.state],
       ['Shared with other nodes', a.seed.shared ? 'yes (remote fork)' : 'no'],
       ['Children forked here', String(a.seed.children)]])
-      : h('p', { class: 'note' }, 'No seed on this node.'));
+      : h('p', { class: 'note' }, 'No seed on this node.'),
+      remote.length ? h('p', {}, remote.map(([node, n]) => h('span', { class: 'remote-children' },
+        String(n), ' children restored here from the seed on ', h('strong', {}, node), '. '))) : '');
   };
 
   // The feed ends every few minutes (and on a network hiccup): open it again, a second later.

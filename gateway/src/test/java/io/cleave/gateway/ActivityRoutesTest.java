@@ -14,7 +14,7 @@ class ActivityRoutesTest {
 
   private static FnActivity totals(Map<String, Long> calls) {
     return new FnActivity("n1", calls, new FnActivity.Latency(0, 0, 0, 0, 0), new FnActivity.Instances(0, 1, 0, 0),
-        Map.of("cold", 1), new FnActivity.SeedState("ready", false, 0));
+        Map.of("cold", 1), new FnActivity.SeedState("ready", false, 0), Map.of());
   }
 
   @Test

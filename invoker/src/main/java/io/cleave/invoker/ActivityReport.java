@@ -17,6 +17,7 @@ final class ActivityReport {
     int busy = 0;
     int children = 0;
     Map<String, Integer> byOrigin = new TreeMap<>();
+    Map<String, Integer> remoteChildren = new TreeMap<>();
     FnActivity.SeedState seed = null;
     if (pool != null) {
       for (Instance i : pool.instances) {
@@ -33,6 +34,9 @@ final class ActivityReport {
           idle++;
         }
         byOrigin.merge(i.origin.wireName(), 1, Integer::sum);
+        if (i.origin == StartMode.REMOTE_FORK && i.seedNode != null) {
+          remoteChildren.merge(i.seedNode, 1, Integer::sum);
+        }
         if (pool.seed != null && i.version.equals(pool.seed.version) && i.origin == StartMode.FORK) {
           children++;
         }
@@ -43,6 +47,6 @@ final class ActivityReport {
       }
     }
     return new FnActivity(node, tally.calls(fnId), tally.latency(fnId),
-        new FnActivity.Instances(starting, idle, parked, busy), byOrigin, seed);
+        new FnActivity.Instances(starting, idle, parked, busy), byOrigin, seed, remoteChildren);
   }
 }

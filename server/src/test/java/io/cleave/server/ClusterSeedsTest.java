@@ -117,6 +117,11 @@ class ClusterSeedsTest {
       }
       return false;
     }, "node 1's cluster view shows node 2's children of node 1's seed");
+    // The function's live view on node 2 (the console's) names the seed's node for the children restored there.
+    JsonNode activity = client2.json("GET", "/cleave/v1/fns/" + fnId + "/activity", null);
+    assertTrue(activity.path("remote_children").path("node-1").asInt() >= 1, activity.toString());
+    assertTrue(activity.path("seed").isMissingNode(), "node 2 has no seed of its own: " + activity);
+    assertEquals(remoteForks, activity.path("calls").path("remote-fork").asLong(), activity.toString());
     awaitTrue(() -> {
       double fetched = client2.metric("cleave_remote_fork_pages_total{source=\"network\"}");
       return fetched > 0 && fetched == client1.metric("cleave_pageserver_served_pages_total")

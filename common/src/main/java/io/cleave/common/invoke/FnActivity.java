@@ -8,10 +8,11 @@ import java.util.Map;
  * {@code error} / {@code rejected} for calls that never ran; cumulative, so a reader takes
  * differences and misses none. {@code latency}: calls that ended in the last {@link #WINDOW_SECONDS}
  * seconds (the invoker keeps a function's latest few hundred). {@code byOrigin}: live instances by how they were made (cold, fork, remote-fork,
- * restore). {@code seed}: the function's seed on this node, or null.
+ * restore). {@code seed}: the function's seed on this node, or null; {@code remoteChildren}: live
+ * instances here restored from its seed on another node, by that node (remote fork).
  */
 public record FnActivity(String node, Map<String, Long> calls, Latency latency, Instances instances,
-    Map<String, Integer> byOrigin, SeedState seed) {
+    Map<String, Integer> byOrigin, SeedState seed, Map<String, Integer> remoteChildren) {
 
   /** The window latency percentiles are taken over. */
   public static final int WINDOW_SECONDS = 10;
