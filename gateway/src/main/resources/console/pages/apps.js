@@ -9,6 +9,12 @@ function endpoint(url, what) {
   return url ? h('span', {}, h('code', {}, url), ' ', copyButton(url, what)) : '';
 }
 
+// A bundle image by the start of its digest (the function's page shows it whole).
+function shortImage(image) {
+  const m = (image || '').match(/^(.*sha256[-:])([0-9a-f]{12})[0-9a-f]+$/);
+  return m ? m[1] + m[2] + '…' : image || '';
+}
+
 function configList(config) {
   const entries = Object.entries(config || {});
   return entries.length ? kv(entries.map(([k, v]) => [k, h('code', {}, v)])) : h('span', { class: 'note' }, 'none');
@@ -23,7 +29,7 @@ async function appCard(app, signal) {
   for (const t of triggers) (byFn[t.fn_id] = byFn[t.fn_id] || []).push(t);
   const rows = fns.map(fn => h('tr', { 'data-fn': fn.name },
     h('td', {}, h('a', { href: '#/fn/' + fn.id }, fn.name)),
-    h('td', { class: 'hide-narrow' }, h('code', {}, fn.image || '')),
+    h('td', { class: 'hide-narrow' }, h('code', { title: fn.image || '' }, shortImage(fn.image))),
     h('td', {}, fn.memory ? fn.memory + ' MB' : ''),
     h('td', {}, endpoint((fn.annotations || {})[INVOKE], 'invoke endpoint of ' + fn.name),
       (byFn[fn.id] || []).map(t => h('div', {}, 'trigger ', h('code', {}, t.source), ' ',
