@@ -4,7 +4,6 @@ import { h, show, alert } from './dom.js';
 import { appsPage } from './pages/apps.js';
 import { fnPage } from './pages/fn.js';
 import { callsPage, callPage } from './pages/calls.js';
-import { livePage } from './pages/live.js';
 import { clusterPage } from './pages/cluster.js';
 import { runsPage, runPage } from './pages/runs.js';
 
@@ -13,7 +12,8 @@ const routes = [
   [/^#\/fn\/([^/?]+)$/, fnPage, '#/apps'],
   [/^#\/calls(?:\?(.*))?$/, callsPage, '#/calls'],
   [/^#\/call\/([^/?]+)$/, callPage, '#/calls'],
-  [/^#\/live\/([^/?]+)$/, livePage, '#/apps'],
+  // The live page alone needs the chart library: loaded when first shown.
+  [/^#\/live\/([^/?]+)$/, (...args) => import('./pages/live.js').then(m => m.livePage(...args)), '#/apps'],
   [/^#\/cluster$/, clusterPage, '#/cluster'],
   [/^#\/runs$/, runsPage, '#/runs'],
   [/^#\/run\/([^/?]+)$/, runPage, '#/runs'],
