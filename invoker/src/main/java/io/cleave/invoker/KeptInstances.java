@@ -3,6 +3,7 @@ package io.cleave.invoker;
 import io.cleave.common.error.ApiError;
 import io.cleave.common.invoke.Call;
 import io.cleave.common.invoke.CallResult;
+import io.cleave.common.model.App;
 import io.cleave.common.model.Fn;
 import io.cleave.common.model.StartMode;
 import io.cleave.flows.ForkedStepStarter;
@@ -58,6 +59,14 @@ final class KeptInstances implements ForkedStepStarter {
   @Override
   public Optional<String> unavailable() {
     return Optional.empty();
+  }
+
+  @Override
+  public Future<Optional<String>> interpreter(App app, Fn fn) {
+    if (fn.image() == null || fn.image().isBlank()) {
+      return Future.succeededFuture(Optional.empty());
+    }
+    return code.launch(fn, config(app, fn)).map(l -> Optional.of(l.command().get(0)));
   }
 
   @Override
@@ -120,14 +129,18 @@ final class KeptInstances implements ForkedStepStarter {
   }
 
   private Future<StartedInstance> launch(Call call, Function<FunctionCode.Launch, StartRequest> request) {
+    return code.launch(call.fn(), config(call.app(), call.fn())).compose(l -> host.start(request.apply(l)));
+  }
+
+  private static Map<String, String> config(App app, Fn fn) {
     Map<String, String> config = new HashMap<>();
-    if (call.app().config() != null) {
-      config.putAll(call.app().config());
+    if (app.config() != null) {
+      config.putAll(app.config());
     }
-    if (call.fn().config() != null) {
-      config.putAll(call.fn().config());
+    if (fn.config() != null) {
+      config.putAll(fn.config());
     }
-    return code.launch(call.fn(), config).compose(l -> host.start(request.apply(l)));
+    return config;
   }
 
   /** The instance's answer to the call, as the function gave it (the kept-bytes header taken out). */
