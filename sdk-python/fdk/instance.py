@@ -25,6 +25,7 @@ if TYPE_CHECKING:
 
 _OUTPUT_FLAGS = os.O_WRONLY | os.O_CREAT | os.O_APPEND | os.O_CLOEXEC
 _UNIX_PATH_MAX = 107  # sun_path holds 108 bytes with the terminating NUL
+_CONSUMER_PYCACHE = "/tmp/.cleave-pycache"
 
 
 class ForkOrder:
@@ -215,6 +216,11 @@ def _load_other_function(path: str, entrypoint: str) -> Handler:
     import answers each call 502 with its traceback in the call's log, as a cold start does."""
     import fdk
     from fdk.customer_code import FunctionLoadError, RetryingLoad
+    # The consumer's bundle is read-only: its bytecode goes to the kept instance's /tmp, which
+    # all its children share, so only the first child compiles the module. (The kept instance
+    # could plant bytecode there, but it already owns every byte of this copy of its memory.)
+    if sys.pycache_prefix is None:
+        sys.pycache_prefix = _CONSUMER_PYCACHE
     packages = os.path.join(os.path.dirname(path), ".python_packages")
     if os.path.isdir(packages):
         sys.path.insert(1, packages)

@@ -93,8 +93,9 @@ class Seed:
         self._control_path = control_path
         self._poller = select.epoll()
         # A kept instance (CLEAVE_MODE=keep) also serves calls; a seed never does.
+        self._keeping = None if call_listener is None else KeepingDispatcher(handler)
         self._calls = None if call_listener is None else CallService(
-            call_listener, KeepingDispatcher(handler), self._poller)
+            call_listener, self._keeping, self._poller)
         self._connections: Dict[int, _Connection] = {}
         self._exiting = False
         self._forked_order: Optional[ForkOrder] = None
@@ -109,6 +110,9 @@ class Seed:
                         self._accept_all()
                     elif self._calls is not None and self._calls.owns(fd):
                         self._calls.on_ready(fd)
+                        if self._keeping.answered:  # the answer is out: off the call's path
+                            self._keeping.answered = False
+                            _share_pages_ahead()
                     else:
                         self._on_readable(fd)
         except _SeedExit:
@@ -334,12 +338,30 @@ class KeepingDispatcher(Dispatcher):
 
     def __init__(self, handler: Handler) -> None:
         super().__init__(handler, keeps_state=True)
+        self.answered = False
 
     def call(self, headers: Dict[str, Any], body: bytes) -> Reply:
         reply = super().call(headers, body)
         state = sys.modules.get("fdk.state")
         reply.headers[KEPT_BYTES_HEADER] = str(0 if state is None else state.kept_bytes())
+        self.answered = True
         return reply
+
+
+def _share_pages_ahead() -> None:
+    """After a kept instance's call: one fork whose child exits at once. The first fork of a
+    process marks every private page it holds copy-on-write, one by one (about 6 ms for 64 MB
+    of kept state on this 2-core machine, 20 ms loaded); later forks only copy page tables
+    (about 1 ms). Done here, while the platform stores the producer's result, the first consumer's
+    fork does not pay it."""
+    flush_stdio()
+    gc.freeze()  # as before every fork: a collection would write to every object's header
+    try:
+        pid = os.fork()
+    except OSError:
+        return  # the consumer's fork pays it then
+    if pid == 0:
+        os._exit(0)  # reaped by the kernel (SIGCHLD is ignored)
 
 
 def run_kept(handler: Handler, control_address: Optional[str], call_address: Optional[str]) -> None:

@@ -6,12 +6,17 @@ CSV's text, so the test's reference (Java) finds the very same violations.
 
 Producers keep their result with fdk.state under their step's name: over a ``pass: fork`` edge
 the consumer is forked from the producer's instance, gets no copy of that producer's result in
-its input and reads the kept object instead (``produced``).
+its input and reads the kept object instead (``produced``). The run's input says which way the
+big state goes (``"pass"``): with ``fork`` the producers whose state only fork consumers read
+(fetchMarketData, produce) answer a short summary instead of the state, so nothing of it is
+serialised; with ``copy`` they answer the whole state, which the platform serialises (JSON) and
+the consumer parses.
 """
 import csv
 import json
 import math
 import os
+import time
 
 import fdk
 
@@ -56,6 +61,11 @@ def fetch_market(params):
     for ticker, row in rows():
         market.setdefault(ticker, {})[trade_date(row["Date"])] = [row["Low"], row["High"]]
     return market
+
+
+def market_summary(market):
+    """What fetchMarketData answers when its consumers read the market by fork."""
+    return {"tickers": len(market), "days": sum(len(days) for days in market.values())}
 
 
 def audit_rules(params):
@@ -107,16 +117,29 @@ def merge_results(inputs):
 
 
 def produce(params):
-    """The transfer benchmark's producer: a payload of the given size (a JSON string)."""
-    return "x" * int(params["bytes"])
+    """The transfer benchmark's producer: a payload of the given size (a string) and when it was
+    ready, the start of the transfer the consumer times."""
+    payload = "x" * int(params["bytes"])
+    return {"payload": payload, "sent_at": time.time()}
 
 
-def consume(payload):
-    return len(payload if payload is not None else fdk.state.get("produce"))
+def produce_summary(state):
+    return {"bytes": len(state["payload"]), "sent_at": state["sent_at"]}
 
 
-# The step whose result each OP's function keeps for fork consumers.
+def consume(state):
+    """How long the producer's state took to reach this call (ms): for a copy, the producer's
+    answer serialised, stored and parsed here; for a fork, the fork and this call's start."""
+    if state is None:
+        state = fdk.state.get("produce")
+    return {"bytes": len(state["payload"]), "transfer_ms": (time.time() - state["sent_at"]) * 1000.0}
+
+
+# The step whose result each OP's function keeps for fork consumers, and what it answers instead
+# of that result when the run passes state by fork (absent: the result itself, which copy
+# consumers read).
 KEEPS = {"portfolio": "fetchPortfolioData", "market": "fetchMarketData", "produce": "produce"}
+SUMMARIES = {"market": market_summary, "produce": produce_summary}
 OPS = {"portfolio": fetch_portfolio, "market": fetch_market, "rules": audit_rules, "audit": run_audit_rule,
        "merge": merge_results, "produce": produce, "consume": consume}
 
@@ -124,7 +147,10 @@ OPS = {"portfolio": fetch_portfolio, "market": fetch_market, "rules": audit_rule
 def handler(ctx, data=None):
     raw = data.getvalue() if data else b""
     op = ctx.Config()["OP"]
-    result = OPS[op](json.loads(raw) if raw else None)
+    params = json.loads(raw) if raw else None
+    result = OPS[op](params)
     if op in KEEPS:
         fdk.state.keep(KEEPS[op], result)
+        if op in SUMMARIES and isinstance(params, dict) and params.get("pass") == "fork":
+            result = SUMMARIES[op](result)
     return json.dumps(result, separators=(",", ":"))

@@ -26,13 +26,25 @@ final class FinraBench {
 
   record Settings(int rules, int reps, int parallelism) {}
 
-  /** One mode's runs of a flow: run times (ms) and the last result; {@code refusal} when the server refused the flow. */
-  record Runs(String mode, List<Long> ms, JsonNode output, String refusal) {
+  /**
+   * One mode's runs of a flow: run times (ms), for the transfer also the state's transfer times
+   * (ms, as the consumer measured them), and the last result; {@code refusal} when the server
+   * refused the flow.
+   */
+  record Runs(String mode, List<Long> ms, List<Double> transferMs, JsonNode output, String refusal) {
     Long median() {
       if (ms.isEmpty()) {
         return null;
       }
       List<Long> sorted = ms.stream().sorted().toList();
+      return sorted.get(sorted.size() / 2);
+    }
+
+    Double transferMedian() {
+      if (transferMs.isEmpty()) {
+        return null;
+      }
+      List<Double> sorted = transferMs.stream().sorted().toList();
       return sorted.get(sorted.size() / 2);
     }
   }
@@ -46,8 +58,8 @@ final class FinraBench {
     FlowsClient flows = new FlowsClient(url, apiKey);
     String appId = FinraFlows.deploy(api, csv);
     Map<String, Runs> finra = new LinkedHashMap<>();
-    String input = "{\"rules\": " + s.rules() + ", \"stride\": 10}";
     for (String mode : MODES) {
+      String input = FinraFlows.finraInput(s.rules(), mode);
       FinraFlows.Created flow = created(FinraFlows.create(flows, FinraFlows.finra(appId, mode, s.parallelism())),
           "FINRA " + mode, log);
       finra.put(mode, runs(flows, flow, mode, input, s.reps(), "FINRA " + mode + " (" + s.rules() + " rules)", log));
@@ -61,7 +73,7 @@ final class FinraBench {
     for (var size : SIZES.entrySet()) {
       Map<String, Runs> bySize = new LinkedHashMap<>();
       for (String mode : MODES) {
-        bySize.put(mode, runs(flows, transferFlows.get(mode), mode, "{\"bytes\": " + size.getValue() + "}", s.reps(),
+        bySize.put(mode, runs(flows, transferFlows.get(mode), mode, FinraFlows.transferInput(size.getValue(), mode), s.reps(),
             "transfer " + size.getKey() + " " + mode, log));
       }
       transfer.put(size.getKey(), bySize);
@@ -72,18 +84,23 @@ final class FinraBench {
   private static Runs runs(FlowsClient flows, FinraFlows.Created flow, String mode, String input, int reps,
       String what, PrintStream log) throws IOException {
     if (flow.id() == null) {
-      return new Runs(mode, List.of(), null, flow.refusal());
+      return new Runs(mode, List.of(), List.of(), null, flow.refusal());
     }
     run(flows, flow.id(), input, what + " warm-up");
     List<Long> ms = new ArrayList<>();
+    List<Double> transferMs = new ArrayList<>();
     JsonNode output = null;
     for (int i = 0; i < reps; i++) {
       JsonNode run = run(flows, flow.id(), input, what);
       ms.add(run.get("duration_ms").asLong());
       output = run.get("output");
+      if (output.has("transfer_ms")) {
+        transferMs.add(output.get("transfer_ms").asDouble());
+      }
     }
-    log.println(what + ": " + ms + " ms");
-    return new Runs(mode, List.copyOf(ms), output, null);
+    log.println(what + ": runs " + ms + " ms" + (transferMs.isEmpty() ? "" : ", transfers " + transferMs.stream()
+        .map(t -> String.format(java.util.Locale.ROOT, "%.1f", t)).toList() + " ms"));
+    return new Runs(mode, List.copyOf(ms), List.copyOf(transferMs), output, null);
   }
 
   /** The flow, saying why when the server refused it (its runs are then reported as n/a). */

@@ -44,7 +44,10 @@ final class FinraFlows {
 
   /**
    * fetchPortfolioData and fetchMarketData, then runAuditRule once per rule (a map over auditRules),
-   * then mergeResults; the portfolio and the market data reach the audits by {@code pass}.
+   * then mergeResults; the market data (1.6 MB of CSV, the biggest state) reaches the audits by
+   * {@code pass}. The portfolio goes by copy in both modes: a consumer forks from one producer and
+   * takes the others' results by copy, so a fork edge from it would change nothing but keep its
+   * instance. mergeResults reads the portfolio by copy.
    */
   static ObjectNode finra(String appId, String pass, int parallelism) {
     ArrayNode steps = Json.MAPPER.createArrayNode();
@@ -53,7 +56,7 @@ final class FinraFlows {
     steps.add(step("auditRules", "finra-rules"));
     ObjectNode audit = step("runAuditRule", "finra-audit").put("map", "auditRules").put("parallelism", parallelism);
     ArrayNode after = audit.putArray("after");
-    after.addObject().put("step", "fetchPortfolioData").put("pass", pass);
+    after.addObject().put("step", "fetchPortfolioData").put("pass", "copy");
     after.addObject().put("step", "fetchMarketData").put("pass", pass);
     after.add("auditRules");
     steps.add(audit);
@@ -63,7 +66,20 @@ final class FinraFlows {
     return flow(appId, "finra-" + pass, steps);
   }
 
-  /** produce → consume: the producer's payload is the consumer's state. */
+  /**
+   * A FINRA run's input: the functions read {@code pass} to know whether the market data goes by
+   * fork (fetchMarketData then answers a summary, not the data).
+   */
+  static String finraInput(int rules, String pass) {
+    return "{\"rules\": " + rules + ", \"stride\": 10, \"pass\": \"" + pass + "\"}";
+  }
+
+  /** A transfer run's input: the payload's size, and {@code pass} (with fork the producer answers a summary). */
+  static String transferInput(long bytes, String pass) {
+    return "{\"bytes\": " + bytes + ", \"pass\": \"" + pass + "\"}";
+  }
+
+  /** produce → consume: the producer's payload is the consumer's state; the consumer answers how long it took to arrive. */
   static ObjectNode transfer(String appId, String pass) {
     ArrayNode steps = Json.MAPPER.createArrayNode();
     steps.add(step("produce", "xfer-produce"));

@@ -51,7 +51,7 @@ class FinraFlowTest {
       for (String mode : List.of("copy", "fork")) {
         FinraFlows.Created flow = FinraFlows.create(flows, FinraFlows.finra(appId, mode, 4));
         assertNull(flow.refusal(), mode);
-        JsonNode run = flows.run(flow.id(), "{\"rules\": " + RULES + ", \"stride\": " + STRIDE + "}", false);
+        JsonNode run = flows.run(flow.id(), FinraFlows.finraInput(RULES, mode), false);
         assertEquals("succeeded", run.get("status").asText(), mode + ": " + run);
         JsonNode output = run.get("output");
         assertEquals(expected.trades, output.get("trades").asInt(), mode);

@@ -6,6 +6,7 @@ import io.cleave.common.flow.Flow;
 import io.cleave.common.flow.FlowRun;
 import io.cleave.common.flow.FlowRuns;
 import io.cleave.common.flow.FlowStatus;
+import io.cleave.common.flow.FlowStep;
 import io.cleave.common.id.Ulid;
 import io.cleave.common.invoke.FunctionInvoker;
 import io.cleave.registry.AppRegistry;
@@ -72,6 +73,11 @@ public final class FlowEngine implements FlowRuns, AutoCloseable {
   @Override
   public Optional<String> forkUnavailable() {
     return services.forks().unavailable();
+  }
+
+  @Override
+  public Future<Void> checkForkEdges(String appId, List<FlowStep> steps) {
+    return ForkEdgeRuntimes.check(services, appId, steps);
   }
 
   @Override

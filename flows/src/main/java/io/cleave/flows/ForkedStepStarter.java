@@ -2,6 +2,8 @@ package io.cleave.flows;
 
 import io.cleave.common.invoke.Call;
 import io.cleave.common.invoke.CallResult;
+import io.cleave.common.model.App;
+import io.cleave.common.model.Fn;
 import io.vertx.core.Future;
 import java.util.Optional;
 
@@ -25,6 +27,14 @@ public interface ForkedStepStarter {
    * they can. Flows with fork edges are refused at create time while it is present.
    */
   Optional<String> unavailable();
+
+  /**
+   * The interpreter this node runs {@code fn} with (a fork child runs its consumer in the kept
+   * producer's interpreter, so both ends of a fork edge need the same one): empty when the
+   * function has no code yet; fails with an {@link io.cleave.common.error.ApiError} saying why
+   * when the node cannot run it (a runtime it lacks, a bad func.yaml).
+   */
+  Future<Optional<String>> interpreter(App app, Fn fn);
 
   /** Runs a producer's call and keeps its instance for forking. */
   Future<KeptCall> callKept(Call call);

@@ -55,13 +55,13 @@ final class RunStore implements AutoCloseable {
 
   List<StoredRun> runs() {
     List<StoredRun> out = new ArrayList<>();
-    scan("r/", bytes -> out.add(Json.fromBytes(bytes, StoredRun.class)));
+    scan("r/", bytes -> out.add(RunJson.read(bytes, StoredRun.class)));
     return out;
   }
 
   List<StoredItem> items(String runId) {
     List<StoredItem> out = new ArrayList<>();
-    scan("c/" + runId + "/", bytes -> out.add(Json.fromBytes(bytes, StoredItem.class)));
+    scan("c/" + runId + "/", bytes -> out.add(RunJson.read(bytes, StoredItem.class)));
     return out;
   }
 

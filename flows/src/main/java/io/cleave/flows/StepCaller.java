@@ -108,7 +108,7 @@ final class StepCaller {
       return NullNode.getInstance();
     }
     try {
-      JsonNode node = Json.MAPPER.readTree(body);
+      JsonNode node = RunJson.MAPPER.readTree(body);
       return node == null ? NullNode.getInstance() : node;
     } catch (IOException e) {
       return TextNode.valueOf(new String(body, StandardCharsets.UTF_8));

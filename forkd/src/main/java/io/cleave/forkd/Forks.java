@@ -44,7 +44,7 @@ final class Forks implements AutoCloseable {
    */
   record ConsumerCode(Path bundle, String file, String handler) {
     static ConsumerCode of(List<String> command, Path bundle, String keptInterpreter) {
-      if (!command.get(0).equals(keptInterpreter)) {
+      if (!sameBinary(command.get(0), keptInterpreter)) {
         throw StartChecks.bad("a fork of a kept instance runs on its interpreter (" + keptInterpreter
             + "), the consumer's is " + command.get(0) + ": fork edges need both functions on the same runtime");
       }
@@ -54,6 +54,15 @@ final class Forks implements AutoCloseable {
       }
       return new ConsumerCode(bundle, command.get(3).substring("/function/".length()),
           command.size() > 4 ? command.get(4) : "handler");
+    }
+
+    /** Two paths to one interpreter (python3 and python3.11 on Debian 12) are one runtime. */
+    private static boolean sameBinary(String a, String b) {
+      try {
+        return a.equals(b) || Files.isSameFile(Path.of(a), Path.of(b));
+      } catch (IOException e) {
+        return false;
+      }
     }
   }
 

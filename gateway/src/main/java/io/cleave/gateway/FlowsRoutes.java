@@ -69,7 +69,8 @@ final class FlowsRoutes {
 
   private void create(RoutingContext ctx) {
     FlowPatch p = patch(ctx.body().buffer());
-    routing.blocking(ctx, () -> flows.createFlow(p, forkUnavailable()), f -> Replies.json(ctx, 200, view(f)));
+    afterForkEdgesChecked(ctx, p.appId(), p, () -> routing.blocking(ctx, () -> flows.createFlow(p, forkUnavailable()),
+        f -> Replies.json(ctx, 200, view(f))));
   }
 
   private void get(RoutingContext ctx) {
@@ -78,8 +79,27 @@ final class FlowsRoutes {
 
   private void update(RoutingContext ctx) {
     FlowPatch p = patch(ctx.body().buffer());
-    routing.blocking(ctx, () -> flows.updateFlow(ctx.pathParam("flowId"), p, forkUnavailable()),
-        f -> Replies.json(ctx, 200, view(f)));
+    String appId = flows.flow(ctx.pathParam("flowId")).map(Flow::appId).orElse(null);
+    afterForkEdgesChecked(ctx, appId, p, () -> routing.blocking(ctx,
+        () -> flows.updateFlow(ctx.pathParam("flowId"), p, forkUnavailable()), f -> Replies.json(ctx, 200, view(f))));
+  }
+
+  /**
+   * Runs {@code then} once the engine found both ends of every fork edge on one runtime, or
+   * answers its refusal (400) and changes nothing.
+   */
+  private void afterForkEdgesChecked(RoutingContext ctx, String appId, FlowPatch p, Runnable then) {
+    if (runs == null || appId == null || p.steps() == null) {
+      then.run(); // the flow's own checks answer
+      return;
+    }
+    runs.checkForkEdges(appId, p.steps()).onComplete(Routing.guard(ctx, ar -> {
+      if (ar.failed()) {
+        Replies.failure(ctx, ar.cause());
+      } else {
+        then.run();
+      }
+    }));
   }
 
   private void delete(RoutingContext ctx) {

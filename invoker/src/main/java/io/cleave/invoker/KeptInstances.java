@@ -3,6 +3,7 @@ package io.cleave.invoker;
 import io.cleave.common.error.ApiError;
 import io.cleave.common.invoke.Call;
 import io.cleave.common.invoke.CallResult;
+import io.cleave.common.model.App;
 import io.cleave.common.model.Fn;
 import io.cleave.common.model.StartMode;
 import io.cleave.flows.ForkedStepStarter;
@@ -10,6 +11,7 @@ import io.cleave.forkd.api.StartRequest;
 import io.cleave.forkd.api.StartedInstance;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
+import io.vertx.core.Vertx;
 import java.time.Instant;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
@@ -24,7 +26,10 @@ import java.util.logging.Logger;
 /**
  * Fork edges on this node ({@link ForkedStepStarter}): a producer's call runs in a kept instance
  * of its own (forkd's {@code keep} start: it serves the call, then stays, holding what the
- * function passed to {@code fdk.state.keep}); each consumer call runs in a child forked from it
+ * function passed to {@code fdk.state.keep}). Once a producer function has had one, the next is
+ * started ahead (a spare, one per function, deleted after the function's idle_timeout unused), so
+ * the next run's producer call finds it ready ({@code warm}) instead of paying a cold start on
+ * the run's path, as a copy edge's producer finds a warm instance. Each consumer call runs in a child forked from it
  * that loads the consumer's function, serves that one call and is deleted. Kept instances belong
  * to their run, never serve other calls, count against the node's instance memory like any
  * instance (each child too, while it runs), and are deleted on {@link #release} or when the
@@ -44,9 +49,17 @@ final class KeptInstances implements ForkedStepStarter {
   private final String node;
   /** Kept instance id → the memory it holds (MB). */
   private final Map<String, Integer> kept = new HashMap<>();
+  /** Function id → its kept instance started ahead for the next producer call. */
+  private final Map<String, Spare> spares = new HashMap<>();
+  private final Vertx vertx;
+  private boolean closed;
 
-  KeptInstances(InvokerLoop loop, InstanceHost host, InstanceClient client, FunctionCode code, NodeMemory memory,
-      String node) {
+  /** A kept instance started ahead, for the function version and config it was started with. */
+  private record Spare(Fn fn, Map<String, String> config, Future<StartedInstance> started, long timer) {}
+
+  KeptInstances(Vertx vertx, InvokerLoop loop, InstanceHost host, InstanceClient client, FunctionCode code,
+      NodeMemory memory, String node) {
+    this.vertx = vertx;
     this.loop = loop;
     this.host = host;
     this.client = client;
@@ -61,18 +74,90 @@ final class KeptInstances implements ForkedStepStarter {
   }
 
   @Override
+  public Future<Optional<String>> interpreter(App app, Fn fn) {
+    if (fn.image() == null || fn.image().isBlank()) {
+      return Future.succeededFuture(Optional.empty());
+    }
+    return code.launch(fn, config(app, fn)).map(l -> Optional.of(l.command().get(0)));
+  }
+
+  @Override
   public Future<KeptCall> callKept(Call call) {
     Fn fn = call.fn();
-    return onLoop(() -> reserved(fn, "a kept instance of " + fn.name()))
-        .compose(v -> launch(call, l -> StartRequest.kept(fn.id(), fn.appId(), l.bundleDir().toString(),
-            fn.memory(), l.command(), l.env())))
-        .compose(started -> answered(call, started, StartMode.COLD)
-            .compose(result -> keepIfSucceeded(started.instanceId(), fn.memory(), result),
-                failure -> dropped(started.instanceId(), fn.memory(), failure)),
-            failure -> onLoop(() -> {
+    Map<String, String> config = config(call.app(), fn);
+    boolean[] wasReady = new boolean[1];
+    return onLoop(() -> {
+      Future<StartedInstance> spare = takeSpare(fn, config);
+      wasReady[0] = spare != null && spare.succeeded();
+      // A spare that failed to start leaves no reservation behind: start one now.
+      return spare == null ? startKept(fn, config) : spare.recover(e -> onLoop(() -> startKept(fn, config)));
+    }).compose(started -> answered(call, started, wasReady[0] ? StartMode.WARM : StartMode.COLD)
+        .onComplete(done -> loop.run(() -> startSpare(fn, config)))
+        .compose(result -> keepIfSucceeded(started.instanceId(), fn.memory(), result),
+            failure -> dropped(started.instanceId(), fn.memory(), failure)));
+  }
+
+  /** Reserves the function's memory and starts a kept instance of it (on the loop); a failed start gives it back. */
+  private Future<StartedInstance> startKept(Fn fn, Map<String, String> config) {
+    return reserved(fn, "a kept instance of " + fn.name())
+        .compose(v -> code.launch(fn, config)
+            .compose(l -> host.start(StartRequest.kept(fn.id(), fn.appId(), l.bundleDir().toString(), fn.memory(),
+                l.command(), l.env())))
+            .recover(failure -> onLoop(() -> {
               memory.release(fn.memory());
               return Future.failedFuture(failure);
-            }));
+            })));
+  }
+
+  /**
+   * The spare kept instance of this version of the function (ready or starting), taken; null when
+   * there is none. A spare of an older version (the function or its config changed) is deleted.
+   */
+  private Future<StartedInstance> takeSpare(Fn fn, Map<String, String> config) {
+    Spare spare = spares.remove(fn.id());
+    if (spare == null) {
+      return null;
+    }
+    vertx.cancelTimer(spare.timer());
+    if (!spare.fn().equals(fn) || !spare.config().equals(config)) {
+      discard(spare);
+      return null;
+    }
+    return spare.started();
+  }
+
+  /**
+   * Starts the function's next kept instance ahead, unless one is there, the node has no memory
+   * for it or the invoker is closing; it goes after the function's idle_timeout unused.
+   */
+  private void startSpare(Fn fn, Map<String, String> config) {
+    if (closed || spares.containsKey(fn.id()) || !memory.reserve(fn.memory())) {
+      return;
+    }
+    Future<StartedInstance> started = loop.here(code.launch(fn, config)
+        .compose(l -> host.start(StartRequest.kept(fn.id(), fn.appId(), l.bundleDir().toString(), fn.memory(),
+            l.command(), l.env()))));
+    long timer = vertx.setTimer(Math.max(1, fn.idleTimeout()) * 1000L, t -> loop.run(() -> {
+      Spare idle = spares.get(fn.id());
+      if (idle != null && idle.started() == started) {
+        spares.remove(fn.id());
+        discard(idle);
+      }
+    }));
+    Spare spare = new Spare(fn, config, started, timer);
+    spares.put(fn.id(), spare);
+    started.onFailure(e -> {
+      memory.release(fn.memory());
+      if (spares.remove(fn.id(), spare)) {
+        vertx.cancelTimer(timer);
+      }
+      LOG.warning("cannot start a spare kept instance of " + fn.name() + ": " + e.getMessage());
+    });
+  }
+
+  /** Deletes a spare nobody took (once it has started; one that failed gave its memory back). */
+  private void discard(Spare spare) {
+    spare.started().onSuccess(s -> delete(s.instanceId(), spare.fn().memory()));
   }
 
   @Override
@@ -103,11 +188,17 @@ final class KeptInstances implements ForkedStepStarter {
     });
   }
 
-  /** Deletes every kept instance (the invoker is closing). */
+  /** Deletes every kept instance, spares too (the invoker is closing). */
   void close() {
     loop.run(() -> {
+      closed = true;
       kept.forEach(this::delete);
       kept.clear();
+      spares.values().forEach(spare -> {
+        vertx.cancelTimer(spare.timer());
+        discard(spare);
+      });
+      spares.clear();
     });
   }
 
@@ -120,14 +211,18 @@ final class KeptInstances implements ForkedStepStarter {
   }
 
   private Future<StartedInstance> launch(Call call, Function<FunctionCode.Launch, StartRequest> request) {
+    return code.launch(call.fn(), config(call.app(), call.fn())).compose(l -> host.start(request.apply(l)));
+  }
+
+  private static Map<String, String> config(App app, Fn fn) {
     Map<String, String> config = new HashMap<>();
-    if (call.app().config() != null) {
-      config.putAll(call.app().config());
+    if (app.config() != null) {
+      config.putAll(app.config());
     }
-    if (call.fn().config() != null) {
-      config.putAll(call.fn().config());
+    if (fn.config() != null) {
+      config.putAll(fn.config());
     }
-    return code.launch(call.fn(), config).compose(l -> host.start(request.apply(l)));
+    return config;
   }
 
   /** The instance's answer to the call, as the function gave it (the kept-bytes header taken out). */

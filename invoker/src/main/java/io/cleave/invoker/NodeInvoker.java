@@ -61,7 +61,7 @@ public final class NodeInvoker implements FunctionInvoker, ActivationLog, FnActi
     this.code = new FunctionCode(vertx, bundles, new TarGzUnpacker(unpackLimits),
         settings.dataDir().resolve("unpacked"));
     this.pools = new InstancePools(vertx, loop, settings, host, client, code, metrics, activations, clusterSeeds);
-    this.kept = new KeptInstances(loop, host, client, code, pools.memory(), settings.node());
+    this.kept = new KeptInstances(vertx, loop, host, client, code, pools.memory(), settings.node());
     metrics.queueDepthGauge(detached::depth);
   }
 

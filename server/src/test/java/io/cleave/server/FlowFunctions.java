@@ -16,8 +16,11 @@ final class FlowFunctions {
   /** Input and result are JSON; "witnessed" asks the witness whether to fail, hold or go on. */
   static final String STEPS = """
       import json
+      import os
       import time
       import urllib.request
+
+      import fdk
 
 
       def header(ctx, name):
@@ -42,6 +45,18 @@ final class FlowFunctions {
           if op == "sleep":
               time.sleep(x)
               return json.dumps(x)
+          if op == "keep":
+              # A set: JSON could not carry it, so a consumer that sees it got the object itself.
+              kept = {"numbers": list(range(x)), "tags": {"a", "b"}}
+              fdk.state.keep("kept", kept)
+              return json.dumps({"id": id(kept), "pid": os.getpid(), "numbers": kept["numbers"]})
+          if op == "peek":
+              try:
+                  kept = fdk.state.get("kept")
+              except KeyError:
+                  return json.dumps({"forked": False, "input": x})
+              return json.dumps({"forked": True, "id": id(kept), "ppid": os.getppid(),
+                                 "numbers": kept["numbers"], "tags": sorted(kept["tags"]), "input": x})
           if op == "witnessed":
               token = header(ctx, "cleave-flow-run") + "-" + header(ctx, "cleave-flow-step")
               answer = urllib.request.urlopen(ctx.Config()["WITNESS"] + "?token=" + token, timeout=10).read()

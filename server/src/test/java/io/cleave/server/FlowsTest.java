@@ -43,7 +43,7 @@ class FlowsTest {
         "test");
     client = new PlatformClient(server.url());
     appId = client.createApp("flows");
-    for (String op : List.of("inc", "square", "split", "sum", "sleep", "witnessed")) {
+    for (String op : List.of("inc", "square", "split", "sum", "sleep", "witnessed", "keep", "peek")) {
       client.deploy(appId, op, Map.of("memory", 64, "config", Map.of("OP", op, "WITNESS", witness.url())),
           Map.of("func.py", FlowFunctions.STEPS));
     }
@@ -205,5 +205,81 @@ class FlowsTest {
     JsonNode listed = client.json("GET", "/cleave/v1/runs?flow_id=" + slow, null);
     assertEquals(runId, listed.get("items").get(0).get("id").asText());
     assertEquals("cancelled", listed.get("items").get(0).get("status").asText());
+  }
+
+  @Test
+  void aForkEdgeHandsTheConsumerTheVeryObjectAndACopyEdgeAnEqualCopy() throws InterruptedException {
+    String id = flow("passing", List.of(step("producer", "keep"),
+        step("forked", "peek", "after", List.of(Map.of("step", "producer", "pass", "fork"))),
+        step("copied", "peek", "after", List.of(Map.of("step", "producer", "pass", "copy")))));
+    assertVeryObjectAndEqualCopy(run(id, "5"));
+    // The producer's next kept instance is started ahead: a later run's producer finds it ready.
+    long end = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+    JsonNode again;
+    do {
+      Thread.sleep(500);
+      again = run(id, "5");
+      assertVeryObjectAndEqualCopy(again);
+    } while (!again.get("steps").get(0).get("calls").get(0).get("start_mode").asText().equals("warm")
+        && System.nanoTime() < end);
+    assertEquals("warm", again.get("steps").get(0).get("calls").get(0).get("start_mode").asText(),
+        "a producer ran on the kept instance started ahead: " + again);
+  }
+
+  private static void assertVeryObjectAndEqualCopy(JsonNode run) {
+    assertEquals("succeeded", run.get("status").asText(), run.toString());
+    JsonNode copied = run.get("output").get("copied");
+    JsonNode produced = copied.get("input");
+    assertFalse(copied.get("forked").asBoolean(), "a copy edge's consumer holds no kept state: " + copied);
+    assertEquals(List.of(0, 1, 2, 3, 4), PlatformClient.JSON.convertValue(produced.get("numbers"), List.class));
+    JsonNode forked = run.get("output").get("forked");
+    assertTrue(forked.get("forked").asBoolean(), forked.toString());
+    assertEquals(produced.get("id").asLong(), forked.get("id").asLong(), "the very object, at the producer's address");
+    assertEquals(produced.get("pid").asLong(), forked.get("ppid").asLong(), "in a child of the producer's process");
+    assertEquals(produced.get("numbers"), forked.get("numbers"));
+    assertEquals(List.of("a", "b"), PlatformClient.JSON.convertValue(forked.get("tags"), List.class),
+        "a set, which no JSON copy carries");
+    assertTrue(forked.get("input").isNull(), "the forked-from producer's result is not copied in: " + forked);
+    for (JsonNode s : run.get("steps")) {
+      JsonNode call = s.get("calls").get(0);
+      String name = s.get("name").asText();
+      assertEquals(name.equals("forked") ? "fork" : "copy", call.get("pass").asText(), s.toString());
+      if (name.equals("forked")) {
+        assertEquals("fork", call.get("start_mode").asText(), s.toString());
+      }
+    }
+  }
+
+  @Test
+  void aForkEdgeBetweenFunctionsOnDifferentRuntimesIsRefused() {
+    client.deploy(appId, "javafn", Map.of("memory", 64), Map.of("func.py", FlowFunctions.STEPS,
+        "func.yaml", "schema_version: 20180708\nname: javafn\nversion: 0.0.1\nruntime: java\n"));
+    List<Map<String, Object>> mixed = List.of(step("a", "inc"),
+        step("b", "javafn", "after", List.of(Map.of("step", "a", "pass", "fork"))));
+    HttpResponse<String> r = create("mixed", mixed);
+    assertEquals(400, r.statusCode(), r.body());
+    String message = read(r).get("message").asText();
+    assertTrue(message.contains("step b takes a fork edge from a") && message.contains("runtime"), message);
+    assertEquals(0, client.json("GET", "/cleave/v1/flows?app_id=" + appId + "&name=mixed", null).get("items").size(),
+        "nothing was created");
+    flow("mixedcopy", List.of(step("a", "inc"),
+        step("b", "javafn", "after", List.of(Map.of("step", "a", "pass", "copy")))));
+    // python3.N is the same runtime as python3 where the node runs both with one binary.
+    String minor = realName(Path.of("/usr/bin/python3")); // python3.11 on Debian 12: one binary, two names
+    if (minor.matches("python3\\.\\d+")) {
+      client.deploy(appId, "versioned", Map.of("memory", 64, "config", Map.of("OP", "inc")), Map.of("func.py",
+          FlowFunctions.STEPS, "func.yaml", "schema_version: 20180708\nname: versioned\nversion: 0.0.1\nruntime: "
+              + minor + "\n"));
+      flow("samebinary", List.of(step("a", "inc"),
+          step("b", "versioned", "after", List.of(Map.of("step", "a", "pass", "fork")))));
+    }
+  }
+
+  private static String realName(Path p) {
+    try {
+      return p.toRealPath().getFileName().toString();
+    } catch (java.io.IOException e) {
+      return "";
+    }
   }
 }

@@ -15,6 +15,14 @@ public interface FlowRuns {
   /** Why {@code fork} edges cannot run on this node (refused at create), empty when they can. */
   Optional<String> forkUnavailable();
 
+  /**
+   * Checks that both ends of every {@code fork} edge of {@code steps} (steps of a flow of app
+   * {@code appId}) run on the same interpreter here: a fork child runs its consumer in the
+   * producer's process. Fails with a 400 naming the edge and both runtimes, or why one of the
+   * functions cannot run here; unknown steps and functions are left to the flow's own checks.
+   */
+  Future<Void> checkForkEdges(String appId, List<FlowStep> steps);
+
   /** Starts a run (stored before anything runs) and completes with it once it has ended. */
   Future<FlowRun> run(Flow flow, JsonNode input);
 
