@@ -74,7 +74,13 @@ final class OrderChannel implements AutoCloseable {
   /** Sends one order; completes with its answer read by {@code reader}, or fails with forkd's {@link ApiError}. */
   <T> Future<T> send(byte op, Object payload, Reader<T> reader) {
     int id = ids.incrementAndGet();
-    Buffer frame = Buffer.buffer(OrderWire.frame(id, op, payload));
+    Buffer frame;
+    try {
+      frame = Buffer.buffer(OrderWire.frame(id, op, payload));
+    } catch (RuntimeException e) {
+      // A record with a component the channel cannot carry (RecordCodec says which).
+      return Future.failedFuture(new ApiError(500, "cannot send the order to forkd: " + message(e)));
+    }
     Promise<T> answer = Promise.promise();
     connection().onComplete(ar -> {
       if (ar.failed()) {
