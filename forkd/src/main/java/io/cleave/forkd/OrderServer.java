@@ -143,7 +143,8 @@ final class OrderServer implements AutoCloseable {
       answer = OrderWire.error(id, e);
     } catch (IOException e) {
       answer = OrderWire.error(id, new ApiError(400, "bad order: " + e.getMessage()));
-    } catch (RuntimeException e) {
+    } catch (RuntimeException | Error e) {
+      // Answered all the same: an order left unanswered would hold its caller forever.
       LOG.log(Level.WARNING, "order " + op + " failed", e);
       answer = OrderWire.error(id, new ApiError(500, "forkd failed: " + e));
     }
