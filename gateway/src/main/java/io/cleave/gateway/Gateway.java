@@ -13,7 +13,6 @@ import io.cleave.registry.TriggerRegistry;
 import io.cleave.registry.bundle.BundleFiles;
 import io.cleave.registry.cluster.Membership;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
-import io.vertx.core.Context;
 import io.vertx.core.DeploymentOptions;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
@@ -25,13 +24,11 @@ import io.vertx.core.http.HttpServerOptions;
 import io.vertx.ext.web.Router;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
  * The external HTTP API: Fn v2 management routes, invoke and trigger routes, Cleave's
  * {@code /cleave/v1} additions and {@code /metrics}. Runs {@link ServerConfig#httpInstances()}
- * server instances sharing one port, one per event loop; the first serves on the invoker's own
- * loop ({@link FunctionInvoker#home}) when there is one, so the calls it takes cross no thread.
+ * server instances sharing one port, one per event loop.
  */
 public final class Gateway {
 
@@ -65,14 +62,10 @@ public final class Gateway {
     ServerConfig cfg = parts.config();
     ConnectionCaps caps = new ConnectionCaps(cfg.httpEdge().effectiveMaxConnections(),
         cfg.httpEdge().maxConnectionsPerClient(), parts.metrics());
-    // The first instance serves on the invoker's own loop: its calls cross no thread on the way.
-    Context home = parts.invoker() == null ? null : parts.invoker().home();
     if (cfg.port() != 0) {
       // Vert.x shares one listening socket among instances asking for the same host:port.
       Promise<Integer> bound = Promise.promise();
-      AtomicBoolean homed = new AtomicBoolean();
-      return vertx.deployVerticle(() -> new ApiVerticle(parts, httpMetrics, caps, cfg.port(), false, bound,
-              homed.compareAndSet(false, true) ? home : null),
+      return vertx.deployVerticle(() -> new ApiVerticle(parts, httpMetrics, caps, cfg.port(), false, bound),
               new DeploymentOptions().setInstances(cfg.httpInstances()))
           .compose(id -> bound.future().map(port -> new Gateway(vertx, List.of(id), port)))
           .compose(g -> published(vertx, parts, g));
@@ -80,7 +73,7 @@ public final class Gateway {
     // Port 0: the first instance lets the kernel choose; the others join that port with SO_REUSEPORT.
     List<String> ids = new ArrayList<>();
     Promise<Integer> firstPort = Promise.promise();
-    return vertx.deployVerticle(new ApiVerticle(parts, httpMetrics, caps, 0, true, firstPort, home))
+    return vertx.deployVerticle(new ApiVerticle(parts, httpMetrics, caps, 0, true, firstPort))
         .compose(id -> {
           ids.add(id);
           return firstPort.future();
@@ -89,7 +82,7 @@ public final class Gateway {
           if (cfg.httpInstances() == 1) {
             return Future.succeededFuture(new Gateway(vertx, ids, port));
           }
-          return vertx.deployVerticle(() -> new ApiVerticle(parts, httpMetrics, caps, port, true, Promise.promise(), null),
+          return vertx.deployVerticle(() -> new ApiVerticle(parts, httpMetrics, caps, port, true, Promise.promise()),
                   new DeploymentOptions().setInstances(cfg.httpInstances() - 1))
               .map(id -> {
                 ids.add(id);
@@ -171,18 +164,15 @@ public final class Gateway {
     private final int port;
     private final boolean reusePort;
     private final Promise<Integer> bound;
-    /** Where this instance serves when not on its own context (the invoker's loop), else null. */
-    private final Context home;
 
     ApiVerticle(Parts parts, HttpMetrics httpMetrics, ConnectionCaps caps, int port, boolean reusePort,
-        Promise<Integer> bound, Context home) {
+        Promise<Integer> bound) {
       this.parts = parts;
       this.httpMetrics = httpMetrics;
       this.caps = caps;
       this.port = port;
       this.reusePort = reusePort;
       this.bound = bound;
-      this.home = home;
     }
 
     @Override
@@ -196,19 +186,10 @@ public final class Gateway {
           // HTTP/1.1 only (Fn's API): the guard times one exchange at a time per connection.
           .setHttp2ClearTextEnabled(false);
       ConnectionGuard guard = new ConnectionGuard(vertx, parts.config().httpEdge(), caps);
-      HttpServer server = vertx.createHttpServer(options)
+      return vertx.createHttpServer(options)
           .connectionHandler(guard::accept)
-          .requestHandler(router(vertx, parts, httpMetrics, guard));
-      // A server's connections are handled on the context it listens from; it still closes with this verticle.
-      Future<HttpServer> listening;
-      if (home == null) {
-        listening = server.listen();
-      } else {
-        Promise<HttpServer> p = Promise.promise();
-        home.runOnContext(v -> server.listen().onComplete(p));
-        listening = p.future();
-      }
-      return listening
+          .requestHandler(router(vertx, parts, httpMetrics, guard))
+          .listen()
           .onSuccess((HttpServer s) -> bound.tryComplete(s.actualPort()))
           .onFailure(t -> bound.tryFail(new IllegalStateException(
               "cannot listen on " + parts.config().host() + ":" + port + ": " + t.getMessage(), t)))

@@ -20,7 +20,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
-import java.util.function.Function;
 import java.util.function.UnaryOperator;
 import java.util.regex.Pattern;
 
@@ -53,17 +52,10 @@ final class GatewayFixture implements AutoCloseable {
 
   static GatewayFixture start(UnaryOperator<ServerConfig> adjust, FunctionInvoker invoker, ActivationLog activations)
       throws Exception {
-    return startWith(adjust, v -> invoker, activations);
-  }
-
-  /** The same with an invoker made on the gateway's own Vert.x (one that has a home context there). */
-  static GatewayFixture startWith(UnaryOperator<ServerConfig> adjust, Function<Vertx, FunctionInvoker> invokerOn,
-      ActivationLog activations) throws Exception {
     RegistryFixture registry = RegistryFixture.open(adjust);
     // As the server runs it: several HTTP instances share port 0 through SO_REUSEPORT, which needs native transport.
     Vertx vertx = Vertx.vertx(new VertxOptions().setPreferNativeTransport(true));
     try {
-      FunctionInvoker invoker = invokerOn.apply(vertx);
       Registry r = registry.registry();
       Gateway.Parts parts = new Gateway.Parts(registry.config(), r, r, r, r.apiKeys(), registry.bundles(), r.membership(),
           invoker, invoker, activations, new PrometheusMeterRegistry(PrometheusConfig.DEFAULT), "test", r, null);

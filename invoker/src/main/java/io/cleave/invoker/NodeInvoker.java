@@ -18,7 +18,6 @@ import io.cleave.forkd.api.ForkdClient;
 import io.cleave.scheduler.LocalSeedDirectory;
 import io.cleave.scheduler.SeedDirectory;
 import io.micrometer.core.instrument.MeterRegistry;
-import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
@@ -98,11 +97,6 @@ public final class NodeInvoker implements FunctionInvoker, ActivationLog, AutoCl
     Promise<CallResult> promise = Promise.promise();
     loop.run(() -> pools.submit(call, promise));
     return promise.future();
-  }
-
-  @Override
-  public Context home() {
-    return loop.context();
   }
 
   /**

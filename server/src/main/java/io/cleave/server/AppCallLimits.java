@@ -5,7 +5,6 @@ import io.cleave.common.invoke.Call;
 import io.cleave.common.invoke.CallResult;
 import io.cleave.common.invoke.FunctionInvoker;
 import io.cleave.common.model.App;
-import io.vertx.core.Context;
 import io.vertx.core.Future;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
@@ -68,11 +67,6 @@ final class AppCallLimits implements FunctionInvoker {
   @Override
   public Future<CallResult> runDetached(Call call) {
     return next.runDetached(call);
-  }
-
-  @Override
-  public Context home() {
-    return next.home();
   }
 
   /** A 429 when the app used its calls of the minute, else null (the call took a token). */

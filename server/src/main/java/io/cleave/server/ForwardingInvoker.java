@@ -9,7 +9,6 @@ import io.cleave.common.json.Json;
 import io.cleave.common.model.StartMode;
 import io.cleave.invoker.NodeInvoker;
 import io.cleave.scheduler.CallRouting;
-import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.MultiMap;
 import io.vertx.core.Vertx;
@@ -69,11 +68,6 @@ final class ForwardingInvoker implements FunctionInvoker, AutoCloseable {
   public Future<CallResult> runDetached(Call call) {
     Optional<CallRouting.Candidate> target = target(call);
     return target.isEmpty() ? local.runDetached(call) : forward(target.get(), call, true);
-  }
-
-  @Override
-  public Context home() {
-    return local.home();
   }
 
   private Optional<CallRouting.Candidate> target(Call call) {

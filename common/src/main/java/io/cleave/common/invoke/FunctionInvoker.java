@@ -1,6 +1,5 @@
 package io.cleave.common.invoke;
 
-import io.vertx.core.Context;
 import io.vertx.core.Future;
 
 /**
@@ -25,13 +24,4 @@ public interface FunctionInvoker {
    * io.cleave.common.error.CallNotDelivered} means the call did not run and must be delivered again.
    */
   Future<CallResult> runDetached(Call call);
-
-  /**
-   * The Vert.x context this invoker's calls run on, or null when it has none: the gateway serves
-   * one of its HTTP server instances there, so a call arriving on that instance reaches the
-   * invoker, its instance and its answer without crossing a thread.
-   */
-  default Context home() {
-    return null;
-  }
 }
