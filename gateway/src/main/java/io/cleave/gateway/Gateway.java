@@ -130,7 +130,7 @@ public final class Gateway {
     routing.on(r, HttpMethod.GET, "/version", new Rule.Open(), ctx -> Replies.json(ctx, 200,
         Json.MAPPER.createObjectNode().put("version", parts.version())));
     // Metrics name functions and nodes: admin keys, or a metrics key for a scraper. Writing every
-    // meter out takes a while: on a worker, so no event loop (the invoker's among them) waits for it.
+    // meter out takes a while: on a worker, so no event loop waits for it.
     routing.on(r, HttpMethod.GET, "/metrics", new Rule.Scrape(), ctx -> routing.blocking(ctx, parts.metrics()::scrape,
         text -> ctx.response().putHeader("Content-Type", "text/plain; version=0.0.4; charset=utf-8").end(text)));
 
