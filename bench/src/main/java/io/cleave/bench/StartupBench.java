@@ -30,7 +30,7 @@ import java.util.stream.Stream;
 /**
  * How fast instances start, side by side for a hello function and an image function (numpy + PIL):
  * cold, warm and fork calls through the gateway, each policy on a fresh server process of its own
- * ({@link PolicyServer}); the pure start cost through forkd's RPC; memory per instance and per
+ * ({@link PolicyServer}); the pure start cost through forkd's order channel; memory per instance and per
  * seed; instances per second forked from one seed. Blocks the calling thread, which must not be a
  * Vert.x event loop.
  *

@@ -159,6 +159,7 @@ final class StartupBenchForkd {
     AtomicInteger chains = new AtomicInteger(concurrency);
     long self = ProcessHandle.current().pid();
     long forkdCpu0 = forkdPid > 0 ? StartupBenchProcs.cpuNanos(forkdPid) : 0;
+    Map<String, Long> forkdThreads0 = forkdPid > 0 ? StartupBenchProcs.cpuNanosByThread(forkdPid) : Map.of();
     long seedCpu0 = StartupBenchProcs.cpuNanos(seed.pid());
     long selfCpu0 = StartupBenchProcs.cpuNanos(self);
     long t0 = System.nanoTime();
@@ -180,6 +181,15 @@ final class StartupBenchForkd {
       cpu.put("seed", (StartupBenchProcs.cpuNanos(seed.pid()) - seedCpu0) / 1e6 / forks);
       cpu.put("child", children.stream().mapToLong(s -> StartupBenchProcs.cpuNanos(s.pid())).sum() / 1e6 / forks);
       cpu.put("client", (StartupBenchProcs.cpuNanos(self) - selfCpu0) / 1e6 / forks);
+      // forkd's share by thread group (order workers, slot refill, exit events, JIT, GC, ...), the larger ones.
+      if (forkdPid > 0) {
+        StartupBenchProcs.cpuNanosByThread(forkdPid).forEach((group, ns) -> {
+          double ms = (ns - forkdThreads0.getOrDefault(group, 0L)) / 1e6 / forks;
+          if (ms >= 0.05) {
+            cpu.put("forkd:" + group, ms);
+          }
+        });
+      }
     } finally {
       delete(children.stream().map(StartedInstance::instanceId).toList());
     }

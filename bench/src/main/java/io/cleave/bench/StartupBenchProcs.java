@@ -6,6 +6,8 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
 import java.util.stream.Stream;
 
 /** What the benchmark reads from /proc: CPU time spent by processes, a seed's children, forkd's pid. */
@@ -29,6 +31,27 @@ final class StartupBenchProcs {
       // the process or a thread ended while being read: what was read so far is all there is
     }
     return sum;
+  }
+
+  /**
+   * CPU time per group of the process's live threads, in ns: threads grouped by name without the
+   * trailing number (/proc/PID/task/TID/comm, 15 characters at most), so a pool counts as one.
+   */
+  static Map<String, Long> cpuNanosByThread(long pid) {
+    Map<String, Long> out = new TreeMap<>();
+    try (Stream<Path> tasks = Files.list(PROC.resolve(Long.toString(pid)).resolve("task"))) {
+      for (Path t : (Iterable<Path>) tasks::iterator) {
+        String s = read(t.resolve("schedstat"));
+        int space = s.indexOf(' ');
+        if (space > 0) {
+          String group = read(t.resolve("comm")).strip().replaceAll("[-#]?\\d+$", "");
+          out.merge(group.isEmpty() ? "?" : group, Long.parseLong(s.substring(0, space)), Long::sum);
+        }
+      }
+    } catch (IOException | RuntimeException e) {
+      // the process or a thread ended while being read: what was read so far is all there is
+    }
+    return out;
   }
 
   /** The host pid of {@code parent}'s child whose pid in its own (innermost) namespace is {@code nsPid}; -1 if none. */

@@ -217,12 +217,13 @@ public final class StartupBenchReport {
             + "work); for warm calls this is the gateway + invoker overhead")
         .put("gateway_overhead_p50_ms", "p50 of warm calls through the gateway minus p50 of the same calls sent straight "
             + "to the instance's unix socket (alternated), hello function")
-        .put("fork_rate_per_s", "hello function: most instances per second forked from one seed through forkd's RPC, "
+        .put("fork_rate_per_s", "hello function: most instances per second forked from one seed through forkd's order channel, "
             + "over the concurrency levels tried (each fork counted once its listener socket exists)")
         .put("<fn>.forkd_*", "forkd's start_ms (request received to the instance's socket present), no gateway, no invoker")
         .put("<fn>.fork_path", "p50 of each step of a fork measured on its own: fork orders sent straight to the seed's "
             + "control socket (seed_fork_ms to its answer, seed_order_to_listener_ms to the child's socket), forkd's start_ms, "
-            + "the ForkdClient round trip, the invoker's init_ms, the first call on a fresh child; *_share_ms are differences "
+            + "the ForkdClient round trip (forkd's order channel), the invoker's init_ms (0 for children parked ahead), the first "
+            + "call on a fresh child; *_share_ms are differences "
             + "of those medians; cpu_ms_per_fork from /proc/PID/task/*/schedstat over the fork-rate run at concurrency 1")
         .put("warm_rps", "warm-throughput run, hello function, keep-alive policy: calls answered per second with "
             + "settings.warm_connections keep-alive connections each sending its next call when the last answered, "
@@ -386,13 +387,19 @@ public final class StartupBenchReport {
     }
     for (StartupBenchFigures f : functions) {
       JsonObject fp = forkPath(f);
+      // A parked child's call waited for no start: its init is 0 and says nothing of the invoker's share.
+      String init = fp.getDouble("invoker_init_ms") > 0
+          ? fixed(fp.getDouble("invoker_init_ms"), 0) + " (+" + fixed(fp.getDouble("invoker_share_ms"), 1) + ")"
+          : "0 (children parked ahead)";
       p.printf(Locale.ROOT, "%s fork path, p50 ms: seed os.fork %s, child ready %s later (order to listener %s); forkd start %s "
-              + "(+%s); RPC round trip %s (+%s); invoker init %s (+%s); first call on the child %s (warm %s)%n",
+              + "(+%s); order channel round trip %s (+%s); invoker init %s; first call on the child %s (warm %s); "
+              + "fork call end to end %s%n",
           f.function().label(), fixed(fp.getDouble("seed_fork_ms"), 2), fixed(fp.getDouble("child_ready_after_answer_ms"), 2),
           fixed(fp.getDouble("seed_order_to_listener_ms"), 2), fixed(fp.getDouble("forkd_start_ms"), 2),
           fixed(fp.getDouble("forkd_share_ms"), 2), fixed(fp.getDouble("rpc_round_trip_ms"), 2),
-          fixed(fp.getDouble("rpc_share_ms"), 2), fixed(fp.getDouble("invoker_init_ms"), 0), fixed(fp.getDouble("invoker_share_ms"), 1),
-          fixed(fp.getDouble("first_call_on_child_ms"), 2), fixed(fp.getDouble("warm_direct_call_ms"), 2));
+          fixed(fp.getDouble("rpc_share_ms"), 2), init,
+          fixed(fp.getDouble("first_call_on_child_ms"), 2), fixed(fp.getDouble("warm_direct_call_ms"), 2),
+          fixed(fp.getDouble("fork_call_end_to_end_ms"), 2));
       JsonObject cpu = fp.getJsonObject("cpu_ms_per_fork_one_at_a_time");
       if (cpu != null) {
         p.printf(Locale.ROOT, "%s CPU per fork (ms, one order at a time): %s%n", f.function().label(),

@@ -1,5 +1,6 @@
 package io.cleave.forkd;
 
+import io.cleave.forkd.api.OrderWire;
 import io.vertx.core.Vertx;
 import io.vertx.core.VertxOptions;
 import io.vertx.core.http.HttpServer;
@@ -9,8 +10,8 @@ import java.util.logging.Logger;
 
 /**
  * The fork daemon: {@code ForkdMain --data-dir D [--socket P]}. Runs as root (it creates
- * namespaces, cgroups and switches uids); serves the RPC on a unix socket, whose appearance
- * means ready. SIGTERM kills every instance it started and removes its cgroups.
+ * namespaces, cgroups and switches uids); serves its order channel and its HTTP API on unix
+ * sockets, the HTTP socket's appearance meaning ready. SIGTERM kills every instance it started and removes its cgroups.
  */
 public final class ForkdMain {
   private ForkdMain() {}
@@ -37,6 +38,7 @@ public final class ForkdMain {
     Forkd forkd;
     Vertx vertx;
     HttpServer server;
+    OrderServer orders;
     ForkdConfig config;
     try {
       config = ForkdConfig.of(dataDir, socket, System.getenv());
@@ -46,6 +48,8 @@ public final class ForkdMain {
         throw new IllegalStateException("Vert.x native transport unavailable (needed for the unix socket): "
             + vertx.unavailableNativeTransportCause());
       }
+      // Before the HTTP socket, whose appearance means ready: the order channel is up by then.
+      orders = OrderServer.listen(forkd, OrderWire.socketNextTo(config.socket()));
       server = ForkdServer.listen(vertx, forkd, config.socket(), config.logLimitBytes())
           .toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
       if (LibC.INSTANCE.chmod(config.socket().toString(), 0600) != 0) {
@@ -58,6 +62,7 @@ public final class ForkdMain {
     }
     Vertx v = vertx;
     HttpServer s = server;
+    OrderServer o = orders;
     Forkd f = forkd;
     Runtime.getRuntime().addShutdownHook(new Thread(() -> {
       // java.util.logging shuts down in its own hook, concurrently: write to stderr directly.
@@ -67,6 +72,7 @@ public final class ForkdMain {
       } catch (Exception e) {
         System.err.println("forkd: closing the RPC server: " + e);
       }
+      o.close();
       f.close();
       v.close();
       System.err.println("forkd stopped");

@@ -1,5 +1,6 @@
 package io.cleave.forkd;
 
+import io.cleave.forkd.api.OrderWire;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -9,7 +10,7 @@ import java.util.logging.Logger;
 
 /**
  * What a forkd leaves on its data dir and in the cgroup tree: processes in its cgroups, the
- * cgroups, run dirs, its socket. A forkd records its cgroup parents in {@code run/forkd-cgroups},
+ * cgroups, run dirs, its sockets. A forkd records its cgroup parents in {@code run/forkd-cgroups},
  * so a successor on the same data dir finds them even after a crash, and removes them all on
  * close.
  */
@@ -34,6 +35,7 @@ final class Leftovers {
     }
     removeRunDirs(config);
     Files.deleteIfExists(config.socket());
+    Files.deleteIfExists(OrderWire.socketNextTo(config.socket()));
     Files.writeString(record(config),
         String.join("\n", cgroups.parents().stream().map(Path::toString).toList()) + "\n");
   }
@@ -45,6 +47,7 @@ final class Leftovers {
     }
     removeRunDirs(config);
     Files.deleteIfExists(config.socket());
+    Files.deleteIfExists(OrderWire.socketNextTo(config.socket()));
     Files.deleteIfExists(record(config));
   }
 

@@ -131,10 +131,10 @@ public final class Gateway {
         Json.MAPPER.createObjectNode().put("hello", "world!").put("goto", "cleave")));
     routing.on(r, HttpMethod.GET, "/version", new Rule.Open(), ctx -> Replies.json(ctx, 200,
         Json.MAPPER.createObjectNode().put("version", parts.version())));
-    // Metrics name functions and nodes: admin keys, or a metrics key for a scraper.
-    routing.on(r, HttpMethod.GET, "/metrics", new Rule.Scrape(), ctx -> ctx.response()
-        .putHeader("Content-Type", "text/plain; version=0.0.4; charset=utf-8")
-        .end(parts.metrics().scrape()));
+    // Metrics name functions and nodes: admin keys, or a metrics key for a scraper. Writing every
+    // meter out takes a while: on a worker, so no event loop waits for it.
+    routing.on(r, HttpMethod.GET, "/metrics", new Rule.Scrape(), ctx -> routing.blocking(ctx, parts.metrics()::scrape,
+        text -> ctx.response().putHeader("Content-Type", "text/plain; version=0.0.4; charset=utf-8").end(text)));
 
     routing.bodyLimit(r, "/v2/*", cfg.apiBodyLimit());
     new AppsRoutes(routing, parts.apps()).mount(r);

@@ -16,14 +16,17 @@ import io.vertx.core.net.SocketAddress;
 import java.nio.file.Path;
 
 /**
- * The invoker's side of the forkd RPC (docs/CONTRACTS.md): HTTP/1.1 + JSON over forkd's unix
- * socket. Every call answers a Future; a non-2xx answer fails it with an {@link ApiError} carrying
- * forkd's status and message. The given Vert.x instance must run the native transport
+ * The invoker's side of forkd (docs/CONTRACTS.md): starts, statuses and deletes travel forkd's
+ * order channel ({@link OrderChannel}: one persistent connection, binary frames, pipelined), health,
+ * stats and logs its HTTP/1.1 + JSON API on the unix socket next to it. Every call answers a
+ * Future; a refusal fails it with an {@link ApiError} carrying forkd's status and message. The
+ * given Vert.x instance must run the native transport
  * ({@code new VertxOptions().setPreferNativeTransport(true)}): Vert.x needs it for unix sockets.
  */
 public final class ForkdClient implements AutoCloseable {
   private final HttpClientAgent http;
   private final SocketAddress server;
+  private final OrderChannel orders;
 
   public ForkdClient(Vertx vertx, Path socket) {
     if (!vertx.isNativeTransportEnabled()) {
@@ -32,50 +35,45 @@ public final class ForkdClient implements AutoCloseable {
     }
     this.server = SocketAddress.domainSocketAddress(socket.toAbsolutePath().toString());
     this.http = vertx.createHttpClient(new HttpClientOptions().setKeepAlive(true), new PoolOptions().setHttp1MaxSize(64));
+    this.orders = new OrderChannel(vertx, OrderWire.socketNextTo(socket.toAbsolutePath()));
   }
 
   public Future<ForkdHealth> health() {
-    return send(HttpMethod.GET, "/v1/health", null).map(body -> WireJson.read(body.toString(), ForkdHealth.class));
+    return get("/v1/health").map(body -> WireJson.read(body.toString(), ForkdHealth.class));
   }
 
   /** What the node's remote forks and page server did since forkd started counting. */
   public Future<ForkdStats> stats() {
-    return send(HttpMethod.GET, "/v1/stats", null).map(body -> WireJson.read(body.toString(), ForkdStats.class));
+    return get("/v1/stats").map(body -> WireJson.read(body.toString(), ForkdStats.class));
   }
 
   /** Starts an instance; completes once it is ready (its listener, or a seed's control socket, exists). */
   public Future<StartedInstance> start(StartRequest request) {
-    return send(HttpMethod.POST, "/v1/instances", Buffer.buffer(WireJson.write(request)))
-        .map(body -> WireJson.read(body.toString(), StartedInstance.class));
+    return orders.send(OrderWire.START, request, in -> RecordCodec.read(in, StartedInstance.class));
   }
 
   public Future<InstanceStatus> status(String instanceId) {
-    return send(HttpMethod.GET, "/v1/instances/" + instanceId, null)
-        .map(body -> WireJson.read(body.toString(), InstanceStatus.class));
+    return orders.send(OrderWire.STATUS, instanceId, in -> RecordCodec.read(in, InstanceStatus.class));
   }
 
   /** Kills the instance (a seed's children live on) and removes its cgroup and run dir. */
   public Future<Void> delete(String instanceId) {
-    return send(HttpMethod.DELETE, "/v1/instances/" + instanceId, null).mapEmpty();
+    return orders.send(OrderWire.DELETE, instanceId, in -> null);
   }
 
   /** The instance's interleaved stdout and stderr from byte {@code offset} on. */
   public Future<Buffer> logs(String instanceId, long offset) {
-    return send(HttpMethod.GET, "/v1/instances/" + instanceId + "/logs?offset=" + offset, null);
+    return get("/v1/instances/" + instanceId + "/logs?offset=" + offset);
   }
 
-  private Future<Buffer> send(HttpMethod method, String uri, Buffer body) {
-    RequestOptions options = new RequestOptions().setServer(server).setMethod(method).setURI(uri)
+  private Future<Buffer> get(String uri) {
+    RequestOptions options = new RequestOptions().setServer(server).setMethod(HttpMethod.GET).setURI(uri)
         .setHost("forkd").setPort(0);
-    if (body != null) {
-      options.putHeader("Content-Type", "application/json");
-    }
     // resp.body() is asked for inside the send's continuation, on the connection's event loop:
     // chained after it instead, a caller off the event loop races the response's end and the
     // future can hang (Vert.x 5.0.5, eclipse-vertx/vert.x#6038).
     return http.request(options)
-        .compose(req -> (body == null ? req.send() : req.send(body))
-            .compose(resp -> resp.body().compose(bytes -> answer(resp, bytes))));
+        .compose(req -> req.send().compose(resp -> resp.body().compose(bytes -> answer(resp, bytes))));
   }
 
   private static Future<Buffer> answer(HttpClientResponse resp, Buffer bytes) {
@@ -93,6 +91,7 @@ public final class ForkdClient implements AutoCloseable {
 
   @Override
   public void close() {
+    orders.close();
     http.close();
   }
 }
