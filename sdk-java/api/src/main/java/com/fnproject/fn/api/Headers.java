@@ -56,15 +56,26 @@ public final class Headers implements Serializable {
   public static Headers fromMap(Map<String, String> headers) {
     Objects.requireNonNull(headers, "headers");
     Map<String, List<String>> m = new LinkedHashMap<>();
-    headers.forEach((k, v) -> m.put(canonicalKey(k), List.of(v)));
+    for (Map.Entry<String, String> h : headers.entrySet()) {
+      m.put(canonicalKey(h.getKey()), List.of(h.getValue()));
+    }
     return new Headers(m);
   }
 
   public static Headers fromMultiHeaderMap(Map<String, List<String>> headers) {
     Objects.requireNonNull(headers, "headers");
     Map<String, List<String>> m = new LinkedHashMap<>();
-    headers.forEach((k, vs) -> m.computeIfAbsent(canonicalKey(k), x -> new ArrayList<>()).addAll(vs));
-    m.replaceAll((k, vs) -> List.copyOf(vs));
+    for (Map.Entry<String, List<String>> h : headers.entrySet()) {
+      String key = canonicalKey(h.getKey());
+      List<String> old = m.get(key);
+      if (old == null) {
+        m.put(key, List.copyOf(h.getValue()));
+      } else {
+        List<String> merged = new ArrayList<>(old);
+        merged.addAll(h.getValue());
+        m.put(key, List.copyOf(merged));
+      }
+    }
     return new Headers(m);
   }
 
@@ -126,7 +137,9 @@ public final class Headers implements Serializable {
   public Headers setHeaders(Map<String, List<String>> vals) {
     Objects.requireNonNull(vals, "vals");
     Map<String, List<String>> m = new LinkedHashMap<>(values);
-    vals.forEach((k, vs) -> m.put(canonicalKey(k), List.copyOf(vs)));
+    for (Map.Entry<String, List<String>> h : vals.entrySet()) {
+      m.put(canonicalKey(h.getKey()), List.copyOf(h.getValue()));
+    }
     return new Headers(m);
   }
 

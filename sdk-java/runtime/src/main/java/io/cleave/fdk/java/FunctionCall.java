@@ -128,10 +128,11 @@ final class FunctionCall {
     if (name.isEmpty() || header.isEmpty()) {
       return;
     }
-    in.get(header).ifPresent(v -> {
-      System.out.println("\n" + name + "=" + v);
-      System.err.println("\n" + name + "=" + v);
-    });
+    Optional<String> v = in.get(header);
+    if (v.isPresent()) {
+      System.out.println("\n" + name + "=" + v.get());
+      System.err.println("\n" + name + "=" + v.get());
+    }
   }
 
   private static void report(String what, Throwable t) {

@@ -105,7 +105,7 @@ final class FunctionInstance {
       throw new StartFailure("cannot listen on " + listenerPath, e);
     }
     FunctionInstance instance = new FunctionInstance(id, listenerPath, loader, context, failure, listener);
-    Thread acceptor = new Thread(instance::acceptLoop, "fn-" + id + "-accept");
+    Thread acceptor = new Thread(null, instance.new Acceptor(), "fn-" + id + "-accept", 256 * 1024);
     acceptor.setDaemon(true);
     acceptor.start();
     if (failure != null) {
@@ -139,6 +139,27 @@ final class FunctionInstance {
     closeQuietly(loader);
   }
 
+  // Plain classes rather than lambdas: the first lambda costs a cold JVM tens of milliseconds.
+  private final class Acceptor implements Runnable {
+    @Override
+    public void run() {
+      acceptLoop();
+    }
+  }
+
+  private final class Connection implements Runnable {
+    private final SocketChannel channel;
+
+    Connection(SocketChannel channel) {
+      this.channel = channel;
+    }
+
+    @Override
+    public void run() {
+      serve(channel);
+    }
+  }
+
   private void acceptLoop() {
     while (!stopped) {
       SocketChannel conn;
@@ -155,7 +176,7 @@ final class FunctionInstance {
       connections.add(conn);
       // A thread per connection: the platform may open a new connection while an idle one is
       // kept alive; calls still run one at a time (callSlot).
-      Thread worker = new Thread(null, () -> serve(conn), "fn-" + id + "-conn", 512 * 1024);
+      Thread worker = new Thread(null, new Connection(conn), "fn-" + id + "-conn", 512 * 1024);
       worker.setDaemon(true);
       workers.add(worker);
       worker.start();
@@ -242,7 +263,9 @@ final class FunctionInstance {
     }
     List<Path> jars = new ArrayList<>();
     try (DirectoryStream<Path> ds = Files.newDirectoryStream(lib, "*.jar")) {
-      ds.forEach(jars::add);
+      for (Path p : ds) {
+        jars.add(p);
+      }
     } catch (IOException e) {
       throw new StartFailure("cannot list " + lib, e);
     }

@@ -54,15 +54,16 @@ record FunctionMethod(Class<?> getTargetClass, Method getTargetMethod) implement
 
   @Override
   public TypeWrapper getParamType(int index) {
-    Class<?> type = getTargetMethod.getParameterTypes()[index];
-    return () -> type;
+    return new TypeOf(getTargetMethod.getParameterTypes()[index]);
   }
 
   @Override
   public TypeWrapper getReturnType() {
-    Class<?> type = getTargetMethod.getReturnType();
-    return () -> type;
+    return new TypeOf(getTargetMethod.getReturnType());
   }
+
+  /** A parameter or return type (erased: generic types are read from the Method where needed). */
+  private record TypeOf(Class<?> getParameterClass) implements TypeWrapper {}
 
   @Override
   public String toString() {

@@ -7,6 +7,7 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -57,12 +58,17 @@ final class HttpExchange {
       if (colon <= 0) {
         throw new BadRequest(400, "malformed header line");
       }
-      fields.computeIfAbsent(Headers.canonicalKey(line.substring(0, colon).trim()), k -> new java.util.ArrayList<>())
-          .add(line.substring(colon + 1).trim());
+      String name = Headers.canonicalKey(line.substring(0, colon).trim());
+      List<String> values = fields.get(name);
+      if (values == null) {
+        values = new ArrayList<>(1);
+        fields.put(name, values);
+      }
+      values.add(line.substring(colon + 1).trim());
     }
     Headers headers = Headers.fromMultiHeaderMap(fields);
     byte[] body;
-    if (headers.get("Transfer-Encoding").map(v -> v.toLowerCase().contains("chunked")).orElse(false)) {
+    if (headers.get("Transfer-Encoding").orElse("").toLowerCase().contains("chunked")) {
       body = readChunked(in);
     } else {
       long length = parseLength(headers.get("Content-Length").orElse("0"));

@@ -14,12 +14,12 @@ final class InstanceConfig {
 
   static Map<String, String> fromEnv(Map<String, String> env) {
     Map<String, String> config = new LinkedHashMap<>();
-    env.forEach((k, v) -> {
-      String lower = k.toLowerCase();
+    for (Map.Entry<String, String> e : env.entrySet()) {
+      String lower = e.getKey().toLowerCase();
       if (!lower.startsWith("header_") && !lower.startsWith("cleave_") && !NOT_CONFIG.contains(lower)) {
-        config.put(k, v);
+        config.put(e.getKey(), e.getValue());
       }
-    });
+    }
     return config;
   }
 }

@@ -110,9 +110,9 @@ final class InstanceContext implements RuntimeContext {
         found.add(m);
       }
     }
-    found.sort((a, b) -> Integer.compare(depth(a.getDeclaringClass()), depth(b.getDeclaringClass())) != 0
-        ? Integer.compare(depth(a.getDeclaringClass()), depth(b.getDeclaringClass()))
-        : a.getName().compareTo(b.getName()));
+    if (found.size() > 1) {
+      found.sort(java.util.Comparator.comparingInt((Method m) -> depth(m.getDeclaringClass())).thenComparing(Method::getName));
+    }
     return found;
   }
 

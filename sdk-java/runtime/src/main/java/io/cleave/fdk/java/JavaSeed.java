@@ -23,14 +23,15 @@ import java.util.concurrent.ConcurrentHashMap;
  * FN_LISTENER and, when CLEAVE_JAVA_CONTROL names a socket, starts and stops more instances of the
  * same function in this JVM on request (one JSON object per line, one answer line each):
  * {@code start} (id, listener, env), {@code stop} (id), {@code stats}.
- * Without a control socket it is a plain one-instance Fn runtime.
+ * Without a control socket it is a plain one-instance Fn runtime. With CLEAVE_JAVA_TRAIN set it
+ * runs {@link Training} instead (deploy's AppCDS archive run).
  */
 public final class JavaSeed {
   private final String cmd;
   private final Path functionDir;
   private final Map<String, FunctionInstance> instances = new ConcurrentHashMap<>();
 
-  private JavaSeed(String cmd, Path functionDir) {
+  JavaSeed(String cmd, Path functionDir) {
     this.cmd = cmd;
     this.functionDir = functionDir;
   }
@@ -38,6 +39,9 @@ public final class JavaSeed {
   public static void main(String[] args) throws Exception {
     Map<String, String> env = System.getenv();
     String cmd = firstSet(env.get("CLEAVE_JAVA_CMD"), env.get("FN_CMD"), args.length > 0 ? args[0] : null);
+    if (env.containsKey("CLEAVE_JAVA_TRAIN")) {
+      System.exit(Training.run(cmd, Path.of(env.getOrDefault("CLEAVE_FUNCTION_DIR", "/function")), InstanceConfig.fromEnv(env)));
+    }
     String listener = env.get("FN_LISTENER");
     if (cmd == null || listener == null) {
       System.err.println("cleave-fdk-java: needs FN_LISTENER=unix:/path/fn.sock and CLEAVE_JAVA_CMD (or an argument)"
