@@ -1,18 +1,15 @@
-package io.cleave.cli.deploy;
+package io.cleave.cli;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
-import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.cleave.cli.CliRun;
 import io.cleave.cli.cluster.NodeLauncher;
-import io.cleave.client.CliFailure;
-import java.io.ByteArrayOutputStream;
+import io.cleave.cli.deploy.FuncFile;
+import io.cleave.cli.deploy.JavaBuild;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
-import java.io.PrintStream;
 import java.net.StandardProtocolFamily;
 import java.net.UnixDomainSocketAddress;
 import java.nio.channels.Channels;
@@ -26,16 +23,31 @@ import java.util.concurrent.TimeUnit;
 import java.util.zip.GZIPInputStream;
 import org.apache.commons.compress.archivers.tar.TarArchiveEntry;
 import org.apache.commons.compress.archivers.tar.TarArchiveInputStream;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * {@code cleave init --runtime java} and deploy's build of it with the real Maven (the local
- * repository is the machine's: what Cleave's own build fetched), packed as deploy packs it, and
- * the bundle run by the real runtime with its AppCDS archive required (-Xshare:on).
+ * {@code cleave init --runtime java} and {@code cleave deploy} of it, built with the real Maven
+ * (the local repository is the machine's: what Cleave's own build fetched), and the bundle the
+ * server stored run by the real runtime with its AppCDS archive required (-Xshare:on).
  */
-class JavaBuildTest {
+class CliJavaFunctionTest {
+  static ApiServer server;
   @TempDir Path tmp;
+
+  @BeforeAll
+  static void start() throws Exception {
+    server = ApiServer.start("cli-java", 64L << 20);
+  }
+
+  @AfterAll
+  static void stop() throws IOException {
+    if (server != null) {
+      server.close();
+    }
+  }
 
   private Path init(String name) {
     Path dir = tmp.resolve(name);
@@ -44,13 +56,8 @@ class JavaBuildTest {
     return dir;
   }
 
-  private Path build(Path dir, ByteArrayOutputStream progress) throws IOException {
-    return new JavaBuild(NodeLauncher.cleaveHome(), new PrintStream(progress, true, StandardCharsets.UTF_8))
-        .build(dir, FuncFile.read(dir), Files.createDirectories(tmp.resolve("work")));
-  }
-
   @Test
-  void initWritesFnsJavaHelloThatBuildsIntoABundleTheRuntimeServesWithItsArchive() throws Exception {
+  void initAndDeployBundleFnsJavaHelloWhichTheRuntimeServesWithItsArchive() throws Exception {
     Path dir = init("hello");
     assertEquals("""
         schema_version: 20180708
@@ -65,17 +72,22 @@ class JavaBuildTest {
     assertTrue(Files.readString(dir.resolve("src/main/java/com/example/fn/HelloFunction.java")).contains("\"Hello, \" + name + \"!\""));
     assertTrue(Files.exists(dir.resolve("src/test/java/com/example/fn/HelloFunctionTest.java")));
 
-    ByteArrayOutputStream progress = new ByteArrayOutputStream();
-    Path tree = build(dir, progress);
-    String said = progress.toString(StandardCharsets.UTF_8);
+    CliRun r = server.ok("deploy", "--app", "javaapp", "--create-app", dir.toString());
+    String said = r.out();
     assertTrue(said.contains("Building hello with Maven"), said);
     assertTrue(said.contains("Built hello-1.0.0.jar and 0 runtime dependencies into lib/"), said);
     assertTrue(said.contains("Made the AppCDS archive cds/app.jsa"), said);
+    assertTrue(said.contains("Successfully created function: hello"), said);
+    assertFalse(Files.exists(dir.resolve("lib")) || Files.exists(dir.resolve("cds")), "built aside, not in the function's directory");
 
-    FuncFile.read(dir).write(tree);
-    BundleArchive.Packed packed = BundleArchive.pack(tree, tmp.resolve("bundle.tar.gz"));
+    Path stored;
+    try (var files = Files.walk(server.data())) {
+      stored = files.filter(p -> p.toString().endsWith(".tar.gz")).findFirst().orElseThrow();
+    }
     assertEquals(List.of("cds/", "cds/app.jsa", "cds/classpath", "func.yaml", "lib/", "lib/hello-1.0.0.jar"),
-        entries(packed.file()), "func.yaml, the function's jar (no API: provided) and the archive; no sources");
+        entries(stored), "func.yaml, the function's jar (no API: provided) and the archive; no sources");
+    Path tree = unpack(stored, Files.createDirectories(tmp.resolve("bundle")));
+    assertTrue(Files.readString(tree.resolve("func.yaml")).contains("version: 0.0.2"));
     assertEquals(JavaBuild.SEED_CLASSPATH, Files.readString(tree.resolve("cds/classpath")));
 
     // The seed as forkd starts it: working directory / with the runtime jar at cleave/sdk-java/.
@@ -110,14 +122,14 @@ class JavaBuildTest {
     Path dir = init("broken");
     Path source = dir.resolve("src/main/java/com/example/fn/HelloFunction.java");
     Files.writeString(source, Files.readString(source).replace("\"Hello, \" + name + \"!\"", "\"Hello, \" + nam + \"!\""));
-    CliFailure e = assertThrows(CliFailure.class, () -> build(dir, new ByteArrayOutputStream()));
-    String m = e.getMessage();
-    assertTrue(m.startsWith("the Maven build failed: Failed to execute goal"), m);
+    String yaml = Files.readString(dir.resolve("func.yaml"));
+    CliRun r = server.fails("the Maven build failed: Failed to execute goal", "deploy", "--app", "javabroken", "--create-app",
+        dir.toString());
+    String m = r.err();
     assertTrue(m.contains("\n  src/main/java/com/example/fn/HelloFunction.java:[9,28] cannot find symbol\n    symbol:   variable nam\n"), m);
     assertFalse(m.contains("[Help 1]") || m.contains(dir.toAbsolutePath().toString() + "/src"), m);
-    try (var left = Files.list(tmp.resolve("work"))) {
-      assertEquals(1, left.count(), "the build's own tree only, which deploy deletes");
-    }
+    assertEquals(yaml, Files.readString(dir.resolve("func.yaml")), "func.yaml keeps its version");
+    assertTrue(server.ok("list", "apps").out().lines().noneMatch(l -> l.contains("javabroken")), "no app was created");
   }
 
   private static List<String> entries(Path archive) throws IOException {
@@ -128,6 +140,21 @@ class JavaBuildTest {
       }
     }
     return names;
+  }
+
+  private static Path unpack(Path archive, Path into) throws IOException {
+    try (TarArchiveInputStream tar = new TarArchiveInputStream(new GZIPInputStream(Files.newInputStream(archive)))) {
+      for (TarArchiveEntry e = tar.getNextEntry(); e != null; e = tar.getNextEntry()) {
+        Path p = into.resolve(e.getName()).normalize();
+        assertTrue(p.startsWith(into));
+        if (e.isDirectory()) {
+          Files.createDirectories(p);
+        } else {
+          Files.copy(tar, p);
+        }
+      }
+    }
+    return into;
   }
 
   private static String call(Path socket, String body) throws IOException {
