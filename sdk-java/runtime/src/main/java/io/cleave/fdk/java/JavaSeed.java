@@ -21,10 +21,17 @@ import java.util.concurrent.ConcurrentHashMap;
 /**
  * A JVM seed: the entry point forkd starts for a Java function. It serves the first instance on
  * FN_LISTENER and, when CLEAVE_JAVA_CONTROL names a socket, starts and stops more instances of the
- * same function in this JVM on request (one JSON object per line, one answer line each):
- * {@code start} (id, listener, env), {@code stop} (id), {@code stats}.
- * Without a control socket it is a plain one-instance Fn runtime. With CLEAVE_JAVA_TRAIN set it
- * runs {@link Training} instead (deploy's AppCDS archive run).
+ * same function in this JVM on request, one JSON object per line and one answer line each:
+ * <pre>
+ * {"op":"start","id":"1","listener":"/abs/fn-1.sock","env":{"K":"V"}}  -&gt; {"ok":true,"init_ms":1.2}
+ * {"op":"stop","id":"1"}                                               -&gt; {"ok":true}
+ * {"op":"stats"}  -&gt; {"ok":true,"instances":2,"heap_used_bytes":..,"heap_committed_bytes":..}
+ * </pre>
+ * A start answers after @FnConfiguration ran and the listener is bound; "env" is the instance's
+ * whole environment (its configuration); a failure answers {"ok":false,"error":"..."}. The first
+ * instance's id is CLEAVE_INSTANCE_ID, else "0". Without a control socket it is a plain
+ * one-instance Fn runtime. With CLEAVE_JAVA_TRAIN set it runs {@link Training} instead (deploy's
+ * AppCDS archive run).
  */
 public final class JavaSeed {
   private final String cmd;
