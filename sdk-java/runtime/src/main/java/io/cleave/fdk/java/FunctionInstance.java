@@ -24,6 +24,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.locks.ReentrantLock;
 
 /**
@@ -199,10 +200,18 @@ final class FunctionInstance {
         if (request == null) {
           return;
         }
+        AtomicBoolean answered = new AtomicBoolean();
+        long deadline = FunctionCall.deadlineMillis(request.headers());
+        DeadlineWatch watch = deadline < 0 ? null : DeadlineWatch.start(deadline - System.currentTimeMillis(), conn, out,
+            answered, request.headers().get("Fn-Call-Id").orElse(""));
         FunctionCall.Answer answer = answer(request);
-        if (stopped) {
+        if (watch != null) {
+          watch.cancel();
+        }
+        if (stopped || !answered.compareAndSet(false, true)) {
           return;
         }
+        Thread.interrupted(); // an interrupt meant for the call must not break the answer's write
         HttpExchange.write(out, answer.status(), answer.headers(), answer.body(), request.keepAlive());
         if (!request.keepAlive()) {
           return;
@@ -226,7 +235,11 @@ final class FunctionInstance {
       System.err.flush();
       return FunctionCall.Answer.failed(502);
     }
-    callSlot.lock();
+    try {
+      callSlot.lockInterruptibly();
+    } catch (InterruptedException e) {
+      return FunctionCall.Answer.failed(504); // its deadline passed (answered already) or the instance stopped
+    }
     Thread self = Thread.currentThread();
     ClassLoader previous = self.getContextClassLoader();
     self.setContextClassLoader(loader);

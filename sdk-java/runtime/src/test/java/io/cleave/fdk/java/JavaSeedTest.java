@@ -105,6 +105,32 @@ class JavaSeedTest {
   }
 
   @Test
+  void aCallPastItsDeadlineAnswers504WhileOtherInstancesKeepAnswering() throws Exception {
+    Path slow = hello.dir.resolve("fn-slow.sock");
+    assertTrue(hello.control("{\"op\":\"start\",\"id\":\"slow\",\"listener\":\"" + slow + "\",\"env\":{}}").contains("\"ok\":true"));
+    String deadline = java.time.Instant.now().plusMillis(1500).toString();
+    long t0 = System.nanoTime();
+    UnixHttp.Answer[] late = new UnixHttp.Answer[1];
+    Thread caller = new Thread(() -> {
+      try {
+        late[0] = UnixHttp.post(slow, Map.of("Fn-Call-Id", "call-late", "Fn-Deadline", deadline), "sleep");
+      } catch (IOException e) {
+        throw new java.io.UncheckedIOException(e);
+      }
+    });
+    caller.start();
+    Thread.sleep(300);
+    assertEquals("Hi, Eve!", UnixHttp.post(hello.listener, "Eve").body(), "another instance answers meanwhile");
+    caller.join(20_000);
+    assertEquals(504, late[0].status(), String.valueOf(late[0]));
+    assertEquals("{\"message\":\"function timed out\"}", late[0].body());
+    assertTrue(System.nanoTime() - t0 < TimeUnit.SECONDS.toNanos(15), "answered at the deadline, not after the minute's sleep");
+    assertEquals("Hello, Ann!", UnixHttp.post(slow, "Ann").body(), "the interrupted call ended; the instance serves again");
+    assertTrue(hello.log().contains("call call-late ran past its deadline"), hello.log());
+    hello.control("{\"op\":\"stop\",\"id\":\"slow\"}");
+  }
+
+  @Test
   void badControlRequestsGetClearErrorsAndChangeNothing() throws Exception {
     assertTrue(hello.control("not json").startsWith("{\"ok\":false,\"error\":\"bad JSON"));
     assertTrue(hello.control("{\"op\":\"start\",\"id\":\"r\",\"listener\":\"relative.sock\"}").contains("absolute path"));
