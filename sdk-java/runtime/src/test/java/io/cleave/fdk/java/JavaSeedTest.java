@@ -33,7 +33,7 @@ class JavaSeedTest {
   static void startHello() throws Exception {
     functionDir = FunctionJars.functionDir(tmp);
     hello = SeedProcess.start(functionDir, "com.example.fn.HelloFunction::handleRequest",
-        Map.of("GREETING", "Hi", "FN_APP_ID", "app1"));
+        Map.of("GREETING", "Hi", "FN_APP_ID", "app1"), "-Xlog:class+unload=info:stdout");
   }
 
   @AfterAll
@@ -82,6 +82,24 @@ class JavaSeedTest {
     assertEquals("Hi, Ann!", UnixHttp.post(hello.listener, "Ann").body(), "the first instance keeps answering");
     assertTrue(hello.control("{\"op\":\"stop\",\"id\":\"two\"}").contains("no instance with id two"));
     assertTrue(hello.control("{\"op\":\"stats\"}").startsWith("{\"ok\":true,\"instances\":1,"));
+  }
+
+  @Test
+  void aStoppedInstancesClassesAreUnloaded() throws Exception {
+    Path u = hello.dir.resolve("fn-u.sock");
+    assertTrue(hello.control("{\"op\":\"start\",\"id\":\"u\",\"listener\":\"" + u + "\"}").contains("\"ok\":true"));
+    assertEquals("Hello, U!", UnixHttp.post(u, "U").body());
+    assertEquals("{\"ok\":true}", hello.control("{\"op\":\"stop\",\"id\":\"u\"}"));
+    Process gc = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "jcmd").toString(),
+        Long.toString(hello.pid()), "GC.run").redirectErrorStream(true).start();
+    gc.getInputStream().readAllBytes();
+    assertTrue(gc.waitFor(30, TimeUnit.SECONDS));
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+    while (!hello.log().contains("unloading class com.example.fn.HelloFunction") && System.nanoTime() < deadline) {
+      Thread.sleep(50);
+    }
+    assertTrue(hello.log().contains("unloading class com.example.fn.HelloFunction"), hello.log());
+    assertEquals("Hi, Al!", UnixHttp.post(hello.listener, "Al").body(), "the first instance's own class stays");
   }
 
   @Test
