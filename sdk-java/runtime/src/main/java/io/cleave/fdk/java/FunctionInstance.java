@@ -40,28 +40,31 @@ final class FunctionInstance {
   private final InstanceContext context;
   private final StartFailure failure;
   private final ServerSocketChannel listener;
+  private final OutputStream output;
   private final ReentrantLock callSlot = new ReentrantLock();
   private final Set<SocketChannel> connections = ConcurrentHashMap.newKeySet();
   private final Set<Thread> workers = ConcurrentHashMap.newKeySet();
   private volatile boolean stopped;
 
   private FunctionInstance(String id, Path listenerPath, URLClassLoader loader, InstanceContext context,
-                           StartFailure failure, ServerSocketChannel listener) {
+                           StartFailure failure, ServerSocketChannel listener, OutputStream output) {
     this.id = id;
     this.listenerPath = listenerPath;
     this.loader = loader;
     this.context = context;
     this.failure = failure;
     this.listener = listener;
+    this.output = output;
   }
 
   /**
    * Loads the function, runs its configuration, then binds the listener (so readiness, the
    * listener's existence, means configured). With answerFailures a function that does not load
-   * gets an instance answering 502 instead of a StartFailure.
+   * gets an instance answering 502 instead of a StartFailure. With an output, what the function
+   * writes to System.out and System.err goes there (see RoutedOutput); null keeps the process's.
    */
   static FunctionInstance start(String id, Path listenerPath, String cmd, Path functionDir, Map<String, String> env,
-                                boolean answerFailures) throws StartFailure {
+                                OutputStream output, boolean answerFailures) throws StartFailure {
     StartFailure failure = null;
     URL[] jars;
     try {
@@ -77,6 +80,7 @@ final class FunctionInstance {
     Thread self = Thread.currentThread();
     ClassLoader previous = self.getContextClassLoader();
     self.setContextClassLoader(loader);
+    RoutedOutput.route(output);
     InstanceContext context = null;
     try {
       if (failure == null) {
@@ -97,6 +101,7 @@ final class FunctionInstance {
       failure = f;
     } finally {
       self.setContextClassLoader(previous);
+      RoutedOutput.route(null);
     }
     ServerSocketChannel listener;
     try {
@@ -105,7 +110,7 @@ final class FunctionInstance {
       closeQuietly(loader);
       throw new StartFailure("cannot listen on " + listenerPath, e);
     }
-    FunctionInstance instance = new FunctionInstance(id, listenerPath, loader, context, failure, listener);
+    FunctionInstance instance = new FunctionInstance(id, listenerPath, loader, context, failure, listener, output);
     Thread acceptor = new Thread(null, instance.new Acceptor(), "fn-" + id + "-accept", 256 * 1024);
     acceptor.setDaemon(true);
     acceptor.start();
@@ -138,6 +143,9 @@ final class FunctionInstance {
       t.interrupt();
     }
     closeQuietly(loader);
+    if (output != null) {
+      closeQuietly(output);
+    }
   }
 
   // Plain classes rather than lambdas: the first lambda costs a cold JVM tens of milliseconds.
@@ -243,9 +251,11 @@ final class FunctionInstance {
     Thread self = Thread.currentThread();
     ClassLoader previous = self.getContextClassLoader();
     self.setContextClassLoader(loader);
+    RoutedOutput.route(output);
     try {
       return FunctionCall.run(context, request);
     } finally {
+      RoutedOutput.route(null);
       self.setContextClassLoader(previous);
       callSlot.unlock();
     }

@@ -85,6 +85,24 @@ class JavaSeedTest {
   }
 
   @Test
+  void anInstanceWithAnOutputFileWritesItsLogThere() throws Exception {
+    Path sock = hello.dir.resolve("fn-o.sock");
+    Path out = hello.dir.resolve("output-o");
+    assertTrue(hello.control("{\"op\":\"start\",\"id\":\"o\",\"listener\":\"" + sock + "\",\"output\":\"" + out + "\"}")
+        .contains("\"ok\":true"));
+    assertEquals("Hello, Zed!", UnixHttp.post(sock, "Zed").body());
+    assertEquals(502, UnixHttp.post(sock, Map.of("Fn-Call-Id", "call-o-boom"), "boom").status());
+    assertEquals("Hi, Yan!", UnixHttp.post(hello.listener, "Yan").body());
+    String own = Files.readString(out);
+    assertTrue(own.contains("greeting Zed") && own.contains("call-o-boom") && !own.contains("greeting Yan"), own);
+    assertFalse(hello.log().contains("greeting Zed"), "not in the seed's own output");
+    assertTrue(hello.log().contains("greeting Yan"));
+    assertTrue(hello.control("{\"op\":\"start\",\"id\":\"o2\",\"listener\":\"" + sock + "2\",\"output\":\"rel\"}")
+        .contains("output must be an absolute path"));
+    hello.control("{\"op\":\"stop\",\"id\":\"o\"}");
+  }
+
+  @Test
   void aStoppedInstancesClassesAreUnloaded() throws Exception {
     Path u = hello.dir.resolve("fn-u.sock");
     assertTrue(hello.control("{\"op\":\"start\",\"id\":\"u\",\"listener\":\"" + u + "\"}").contains("\"ok\":true"));
