@@ -18,6 +18,8 @@ final class Instance {
   String seedNode;
   /** The snapshot a remote child was restored from (null for other starts): its children share its page server's fate. */
   RemoteSeed restoredFrom;
+  /** The JVM seed hosting it (forkd's id), for an instance of a Java function; null otherwise. */
+  String jvmSeed;
   /** Cold-only instances serve one call and go. */
   final boolean singleUse;
   State state = State.STARTING;

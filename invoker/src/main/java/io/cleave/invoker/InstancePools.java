@@ -253,7 +253,17 @@ final class InstancePools {
         pool.fn.memory(), l.env()).withNetwork(FnNetwork.of(pool.fn.annotations())), cause -> seeds.remoteForkFailed(pool, seed, cause));
   }
 
+  /**
+   * A fresh instance for the call: in a Java function's JVM seed with room when the policy starts
+   * from seeds, else cold (a Java function's cold start is a new JVM seed).
+   */
   private void startCold(FunctionPool pool, boolean makeSeed, boolean singleUse) {
+    String jvm = singleUse || !settings.policy().startsFromSeeds() ? null
+        : pool.jvms.withRoom(pool.version, settings.jvmInstances());
+    if (jvm != null) {
+      startInJvm(pool, jvm);
+      return;
+    }
     Instance inst = new Instance(pool.version, pool.fn.memory(), StartMode.COLD, singleUse);
     if (pool.unforkable != null) {
       inst.startNote = "not forked: " + pool.unforkable;
@@ -265,8 +275,34 @@ final class InstancePools {
       }
       seeds.start(pool);
     }
-    start(pool, inst, l -> StartRequest.cold(pool.fnId, pool.fn.appId(), l.bundleDir().toString(), pool.fn.memory(),
-        l.command(), l.env()).withNetwork(FnNetwork.of(pool.fn.annotations())), cause -> failOne(pool, Causes.startFailure(cause)));
+    start(pool, inst, l -> coldStart(pool, l).withNetwork(FnNetwork.of(pool.fn.annotations())),
+        cause -> failOne(pool, Causes.startFailure(cause)));
+  }
+
+  private static StartRequest coldStart(FunctionPool pool, FunctionCode.Launch l) {
+    String bundle = l.bundleDir().toString();
+    return l.runtime() instanceof FunctionRuntime.Java
+        ? StartRequest.jvmSeed(pool.fnId, pool.fn.appId(), bundle, pool.fn.memory(), l.command(), l.env())
+        : StartRequest.cold(pool.fnId, pool.fn.appId(), bundle, pool.fn.memory(), l.command(), l.env());
+  }
+
+  /**
+   * A new instance in running JVM seed {@code jvm}, with its own config. If the seed is gone the
+   * call stays queued and starts another way; any other failure fails the call, as a cold start's would.
+   */
+  private void startInJvm(FunctionPool pool, String jvm) {
+    Instance inst = new Instance(pool.version, pool.fn.memory(), StartMode.INSTANCE, false);
+    inst.jvmSeed = jvm;
+    pool.jvms.take(jvm, pool.version);
+    start(pool, inst, l -> StartRequest.instance(jvm, pool.fnId, pool.fn.appId(), pool.fn.memory(), l.env()),
+        cause -> {
+          pool.jvms.give(jvm);
+          if (cause instanceof ApiError e && (e.status() == 404 || e.status() == 409)) {
+            pool.jvms.lost(jvm);
+          } else {
+            failOne(pool, Causes.startFailure(cause));
+          }
+        });
   }
 
   private void start(FunctionPool pool, Instance inst, Function<FunctionCode.Launch, StartRequest> request,
@@ -293,6 +329,9 @@ final class InstancePools {
     inst.id = started.instanceId();
     inst.listener = started.listener();
     inst.output = Path.of(started.listener()).resolveSibling("output");
+    if (started.seedId() != null) {
+      jvmInstanceReady(pool, inst, started.seedId());
+    }
     inst.initMs = TimeUnit.NANOSECONDS.toMillis(startNanos);
     inst.state = Instance.State.READY;
     // A parked child was never used: warm instances are preferred to it, and eviction takes it first.
@@ -309,6 +348,33 @@ final class InstancePools {
         retirement.retire(pool, inst);
       } else {
         retirement.armIdle(pool, inst);
+      }
+    }
+  }
+
+  /**
+   * A JVM seed's instance is up: the seed's first (cold) one makes the seed known; a later one's
+   * calls' output starts at the end of the seed's shared output so far.
+   */
+  private void jvmInstanceReady(FunctionPool pool, Instance inst, String seed) {
+    if (inst.jvmSeed == null) {
+      inst.jvmSeed = seed;
+      pool.jvms.take(seed, inst.version);
+    } else {
+      inst.logOffset = Math.max(0, CallRecords.outputSize(inst.output));
+      inst.outputRotation = OutputReader.rotation(inst.output);
+    }
+  }
+
+  /**
+   * A Java instance crashed: its JVM seed is gone with every instance in it. None starts there
+   * again, and its idle instances go now rather than failing the next calls.
+   */
+  private void jvmSeedLost(FunctionPool pool, String seed) {
+    pool.jvms.lost(seed);
+    for (Instance i : new ArrayList<>(pool.instances)) {
+      if (seed.equals(i.jvmSeed) && i.state == Instance.State.READY && i.active == 0) {
+        retirement.retire(pool, i);
       }
     }
   }
@@ -386,6 +452,9 @@ final class InstancePools {
           inst.lastUsedNanos = System.nanoTime();
           if (end.retire() || inst.singleUse || !inst.version.equals(pool.version)) {
             inst.state = Instance.State.RETIRED;
+          }
+          if (inst.jvmSeed != null && end.crashed()) {
+            jvmSeedLost(pool, inst.jvmSeed);
           }
           Future<Void> recorded = records.ran(pending, placed, end, slice);
           inst.logsSettled = inst.logsSettled.transform(v -> recorded);

@@ -53,6 +53,9 @@ final class InstanceRetirement {
     }
     inst.destroyed = true;
     pool.instances.remove(inst);
+    if (inst.jvmSeed != null) {
+      pool.jvms.give(inst.jvmSeed);
+    }
     memory.release(inst.memoryMb);
     String id = inst.id;
     inst.logsSettled.onComplete(v -> host.delete(id)

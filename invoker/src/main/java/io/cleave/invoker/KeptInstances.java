@@ -127,7 +127,10 @@ final class KeptInstances implements ForkedStepStarter {
     if (call.fn().config() != null) {
       config.putAll(call.fn().config());
     }
-    return code.launch(call.fn(), config).compose(l -> host.start(request.apply(l)));
+    return code.launch(call.fn(), config).compose(l -> l.runtime() instanceof FunctionRuntime.Java
+        ? Future.failedFuture(new ApiError(400, "function " + call.fn().name()
+            + " runs on Java: a JVM is never forked, so it cannot be one end of a fork edge (use a copy edge)"))
+        : host.start(request.apply(l)));
   }
 
   /** The instance's answer to the call, as the function gave it (the kept-bytes header taken out). */
