@@ -170,18 +170,19 @@ final class JvmSeeds implements AutoCloseable {
   }
 
   /**
-   * Why a JVM seed ended, for its instances' calls: the heap exhausted (the JVM runs with
-   * ExitOnOutOfMemoryError and says so on its output), else how it exited.
+   * Why a JVM seed ended (or is ending), for its instances' calls: the heap exhausted (the JVM runs
+   * with ExitOnOutOfMemoryError and says so on its output before it exits, so this is known even
+   * before the exit is seen), else how it exited; null while it runs.
    */
-  static String exitReason(int waitStatus, Path output) {
-    for (String line : RunDirs.tail(output).split("\n")) {
-      int at = line.indexOf("java.lang.OutOfMemoryError");
-      if (at >= 0) {
-        return "its JVM seed ran out of memory (" + line.substring(at).strip()
-            + ") and exited with every instance in it";
-      }
+  static String exitReason(Integer waitStatus, Path output) {
+    String tail = RunDirs.tail(output);
+    int at = tail.lastIndexOf("Terminating due to java.lang.OutOfMemoryError");
+    if (at >= 0) {
+      String line = tail.substring(at + "Terminating due to ".length()).split("\n", 2)[0].strip();
+      return "its JVM seed ran out of memory (" + line + ") and exited with every instance in it";
     }
-    return "its JVM seed exited (" + Readiness.describeExit(waitStatus) + ") with every instance in it";
+    return waitStatus == null ? null
+        : "its JVM seed exited (" + Readiness.describeExit(waitStatus) + ") with every instance in it";
   }
 
   /** Kills every JVM seed (forkd is closing). */

@@ -1,0 +1,234 @@
+package io.cleave.server;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.cleave.common.config.ServerConfig;
+import io.cleave.common.http.Http;
+import io.cleave.invoker.InvokerSettings;
+import io.cleave.invoker.Policy;
+import java.io.IOException;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Java functions through the real server: bundles of Fn-style Java functions compiled here against
+ * the runtime jar, run by forkd on multi-instance JVM seeds; start modes, errors, timeouts and
+ * memory exhaustion seen over HTTP, the seed's cgroup read from the cgroup files.
+ */
+class JavaFunctionsTest {
+  private static final long MIB = 1024 * 1024;
+
+  @TempDir static Path data;
+  static ServerComposition server;
+  static PlatformClient client;
+  static String appId;
+  static byte[] jar;
+
+  @BeforeAll
+  static void start() throws Exception {
+    jar = JavaBundles.functionsJar(data.resolve("build"));
+    ServerConfig config = ServerConfig.defaults(data.resolve("node")).withPort(0)
+        .withCluster("java-" + ProcessHandle.current().pid(), 5801, List.of()).withAdminKey(Http.TEST_ADMIN_KEY);
+    InvokerSettings settings = ExecutionEndToEndTest.settings(config.dataDir(), Policy.FORK, 8, 0);
+    server = ServerComposition.start(config, NodeExecution.factory(settings, List.of("-XX:+UseSerialGC", "-Xmx256m")),
+        "test");
+    client = new PlatformClient(server.url());
+    appId = client.createApp("java");
+  }
+
+  @AfterAll
+  static void stop() {
+    if (server != null) {
+      server.close();
+    }
+  }
+
+  private static String deploy(String name, String cmd, Map<String, Object> settings) {
+    return client.deployBundle(appId, name, settings, JavaBundles.bundle(jar, cmd, Map.of()));
+  }
+
+  private static String mode(HttpResponse<?> r) {
+    return r.headers().firstValue("Cleave-Start-Mode").orElse("");
+  }
+
+  private static JsonNode activation(HttpResponse<?> r) {
+    return client.json("GET", "/cleave/v1/activations/" + r.headers().firstValue("Fn-Call-Id").orElseThrow(), null);
+  }
+
+  private static CompletableFuture<HttpResponse<String>> invokeAsync(String fnId, String body) {
+    return CompletableFuture.supplyAsync(() -> client.invoke(fnId, body));
+  }
+
+  /** The JVM seeds forkd runs now: their run dirs are {@code j-<id>} under its instances dir. */
+  private static Set<String> jvmSeeds() throws IOException {
+    Path instances = data.resolve("node").resolve("run").resolve("instances");
+    try (Stream<Path> dirs = Files.list(instances)) {
+      Set<String> out = new HashSet<>();
+      dirs.map(p -> p.getFileName().toString()).filter(n -> n.startsWith("j-")).forEach(out::add);
+      return out;
+    }
+  }
+
+  /** A file of the seed's cgroup ({@code i-<seed>}) in the hierarchy of {@code controller} (v1) or the unified one. */
+  private static long cgroupValue(String seed, String controller, String v1File, String v2File) throws IOException {
+    Path v1 = Path.of("/sys/fs/cgroup", controller);
+    boolean unified = !Files.isDirectory(v1);
+    try (Stream<Path> tree = Files.find(unified ? Path.of("/sys/fs/cgroup") : v1, 6,
+        (p, a) -> a.isDirectory() && p.getFileName().toString().equals("i-" + seed))) {
+      Path dir = tree.findFirst().orElseThrow(() -> new AssertionError("no cgroup i-" + seed));
+      String text = Files.readString(dir.resolve(unified ? v2File : v1File)).trim().split(" ")[0];
+      return text.equals("max") ? -1 : Long.parseLong(text);
+    }
+  }
+
+  /** The end of forkd's log, for failure messages. */
+  private static String forkdLog() throws IOException {
+    String log = Files.readString(data.resolve("node").resolve("forkd.log"));
+    return log.substring(Math.max(0, log.length() - 3000));
+  }
+
+  private static long cpuQuota(String seed) throws IOException {
+    return cgroupValue(seed, "cpu", "cpu.cfs_quota_us", "cpu.max");
+  }
+
+  private static long memoryLimit(String seed) throws IOException {
+    return cgroupValue(seed, "memory", "memory.limit_in_bytes", "memory.max");
+  }
+
+  @Test
+  void helloIsColdThenWarmThenAnInstanceInItsJvmSeedWhoseCpuAndMemoryFollowItsInstances() throws Exception {
+    String fnId = deploy("hello", "com.example.fn.HelloFunction::handleRequest",
+        Map.of("memory", 128, "idle_timeout", 2, "timeout", 30));
+    Set<String> before = jvmSeeds();
+    HttpResponse<String> first = client.invoke(fnId, "world");
+    assertEquals(200, first.statusCode(), first.body());
+    assertEquals("Hello, world!", first.body());
+    assertEquals("cold", mode(first));
+    HttpResponse<String> second = client.invoke(fnId, "again");
+    assertEquals("warm", mode(second), second.body());
+    Set<String> seeds = jvmSeeds();
+    seeds.removeAll(before);
+    assertEquals(1, seeds.size(), "one JVM seed: " + seeds);
+    String seed = seeds.iterator().next();
+    long oneQuota = cpuQuota(seed);
+    assertTrue(oneQuota > 0, "one instance's quota: " + oneQuota);
+    assertEquals(128 * MIB, memoryLimit(seed));
+
+    CompletableFuture<HttpResponse<String>> a = invokeAsync(fnId, "sleep 1500");
+    CompletableFuture<HttpResponse<String>> b = invokeAsync(fnId, "sleep 1500");
+    HttpResponse<String> ra = a.get(60, TimeUnit.SECONDS);
+    HttpResponse<String> rb = b.get(60, TimeUnit.SECONDS);
+    assertEquals(200, ra.statusCode(), ra.body());
+    assertEquals(200, rb.statusCode(), rb.body());
+    assertEquals(Set.of("warm", "instance"), Set.of(mode(ra), mode(rb)));
+    HttpResponse<String> added = mode(ra).equals("instance") ? ra : rb;
+    assertEquals("instance", activation(added).get("start_mode").asText());
+    Set<String> after = jvmSeeds();
+    after.removeAll(before);
+    assertEquals(Set.of(seed), after, "the new instance runs in the same JVM seed");
+    assertEquals(2 * oneQuota, cpuQuota(seed), "two instances' cpu quota");
+    assertEquals(256 * MIB, memoryLimit(seed), "two instances' memory");
+
+    // Calls keep one instance busy; the other idles out (2 s) and the seed shrinks back.
+    long end = System.nanoTime() + Duration.ofSeconds(20).toNanos();
+    while (cpuQuota(seed) != oneQuota) {
+      assertTrue(System.nanoTime() < end, "the seed's quota stayed " + cpuQuota(seed) + "; forkd's log: " + forkdLog());
+      assertEquals(200, client.invoke(fnId, "keep").statusCode());
+      Thread.sleep(300);
+    }
+    assertEquals(128 * MIB, memoryLimit(seed));
+    assertEquals("warm", mode(client.invoke(fnId, "still")));
+  }
+
+  @Test
+  void configHeadersAndAPojoGoInAndOutAsInFdkJava() throws Exception {
+    String fnId = deploy("greeting", "com.example.fn.GreetingFunction::handleRequest",
+        Map.of("memory", 128, "config", Map.of("GREETING", "Howdy")));
+    HttpResponse<String> r = client.send("POST", "/invoke/" + fnId, "{\"name\":\"Ann\",\"age\":30}",
+        Map.of("Content-Type", "application/json", "X-Asker", "tester"));
+    assertEquals(200, r.statusCode(), r.body());
+    JsonNode g = PlatformClient.JSON.readTree(r.body());
+    assertEquals("Howdy Ann", g.get("message").asText());
+    assertTrue(g.get("adult").asBoolean());
+    assertEquals("tester", g.get("asker").asText());
+    assertEquals(fnId, g.get("fnId").asText());
+  }
+
+  @Test
+  void anExceptionIs502WithFnsMessageAndTheFunctionStillAnswers() {
+    String fnId = deploy("raising", "com.example.fn.MisbehavingFunction::handleRequest", Map.of("memory", 128));
+    HttpResponse<String> raised = client.invoke(fnId, "raise");
+    assertEquals(502, raised.statusCode(), raised.body());
+    assertTrue(raised.body().contains("\"function failed\""), raised.body());
+    assertFalse(raised.body().contains("bad input 42"), "the exception goes to the log only: " + raised.body());
+    HttpResponse<String> fine = client.invoke(fnId, "ok");
+    assertEquals(200, fine.statusCode(), fine.body());
+    assertEquals("fine ok", fine.body());
+  }
+
+  @Test
+  void aTimeoutIs504AndStopsItsInstanceWhileAnotherInstanceOfTheSameJvmAnswers() throws Exception {
+    String fnId = deploy("sleepy", "com.example.fn.MisbehavingFunction::handleRequest",
+        Map.of("memory", 128, "timeout", 2, "idle_timeout", 30));
+    Set<String> before = jvmSeeds();
+    assertEquals("cold", mode(client.invoke(fnId, "first")));
+    CompletableFuture<HttpResponse<String>> stuck = invokeAsync(fnId, "sleep 20000");
+    Thread.sleep(300);
+    HttpResponse<String> beside = client.invoke(fnId, "beside");
+    assertEquals(200, beside.statusCode(), beside.body());
+    assertEquals("instance", mode(beside), "the busy instance's JVM took another instance");
+    HttpResponse<String> timedOut = stuck.get(30, TimeUnit.SECONDS);
+    assertEquals(504, timedOut.statusCode(), timedOut.body());
+    assertEquals("timeout", activation(timedOut).get("status").asText());
+    HttpResponse<String> after = client.invoke(fnId, "after");
+    assertEquals(200, after.statusCode(), after.body());
+    assertEquals("warm", mode(after), "the other instance of the same JVM keeps answering");
+    Set<String> seeds = jvmSeeds();
+    seeds.removeAll(before);
+    assertEquals(1, seeds.size(), "one JVM seed throughout: " + seeds);
+  }
+
+  @Test
+  void anInstanceExhaustingTheHeapFailsEveryCallInFlightOnItsSeedAndTheNextCallStartsANewSeed() throws Exception {
+    String fnId = deploy("hog", "com.example.fn.MisbehavingFunction::handleRequest",
+        Map.of("memory", 128, "timeout", 30, "idle_timeout", 30));
+    Set<String> before = jvmSeeds();
+    assertEquals("cold", mode(client.invoke(fnId, "first")));
+    Set<String> first = jvmSeeds();
+    first.removeAll(before);
+    CompletableFuture<HttpResponse<String>> inFlight = invokeAsync(fnId, "sleep 10000");
+    Thread.sleep(300);
+    HttpResponse<String> hog = client.invoke(fnId, "hog");
+    assertEquals(502, hog.statusCode(), hog.body());
+    assertEquals("instance", activation(hog).get("start_mode").asText(), "a new instance beside the busy one");
+    assertTrue(hog.body().contains("out of memory"), hog.body());
+    HttpResponse<String> other = inFlight.get(30, TimeUnit.SECONDS);
+    assertEquals(502, other.statusCode(), "the call in flight on the same JVM: " + other.body());
+    assertTrue(other.body().contains("out of memory"), other.body());
+
+    HttpResponse<String> next = client.invoke(fnId, "next");
+    assertEquals(200, next.statusCode(), next.body());
+    assertEquals("cold", mode(next), "a new JVM seed");
+    Set<String> now = jvmSeeds();
+    now.removeAll(before);
+    assertEquals(1, now.size(), "the exhausted seed is gone, a new one runs: " + now);
+    assertNotEquals(first, now);
+  }
+}
