@@ -1,5 +1,6 @@
 package io.cleave.invoker;
 
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -65,8 +66,9 @@ sealed interface FunctionRuntime permits FunctionRuntime.Python, FunctionRuntime
     public List<String> command(int memoryMb) {
       List<String> cmd = new ArrayList<>(List.of(java));
       if (cdsClasspath != null) {
-        // auto: an archive this JDK cannot map costs speed, never the start.
-        cmd.addAll(List.of("-XX:SharedArchiveFile=" + CDS_ARCHIVE, "-Xshare:auto"));
+        // auto: an archive this JDK cannot map costs speed, never the start (and says nothing in the function's logs).
+        cmd.addAll(List.of("-XX:SharedArchiveFile=" + CDS_ARCHIVE, "-Xshare:auto", "-Xlog:cds=off",
+            "-Xlog:cds+dynamic=off"));
       }
       // A heap exhausted by one instance ends the seed: its calls fail clearly and the next call starts a new one.
       cmd.addAll(List.of("-XX:+ExitOnOutOfMemoryError", "-Xmx" + heapMb(memoryMb) + "m", "-XX:+UseSerialGC",
@@ -76,12 +78,17 @@ sealed interface FunctionRuntime permits FunctionRuntime.Python, FunctionRuntime
     }
 
     /**
-     * The archive's class path when it starts with the runtime jar where instances see it (the
-     * archive applies only under the class path it was made with); else the runtime jar alone.
+     * The archive's class path, as the same string (JDK 17 maps an archive only under the class
+     * path it was made with), when its first entry is the runtime jar as instances see it from
+     * their working directory, /function (so {@code ../cleave/sdk-java/cleave-fdk-java.jar} from
+     * a deploy that trained in a tree laid out like the container's); else the runtime jar alone.
      */
     private String classpath() {
-      return cdsClasspath != null && (cdsClasspath.equals(RUNTIME_JAR) || cdsClasspath.startsWith(RUNTIME_JAR + ":"))
-          ? cdsClasspath : RUNTIME_JAR;
+      if (cdsClasspath == null) {
+        return RUNTIME_JAR;
+      }
+      String first = cdsClasspath.split(":", 2)[0];
+      return Path.of("/function").resolve(first).normalize().equals(Path.of(RUNTIME_JAR)) ? cdsClasspath : RUNTIME_JAR;
     }
 
     @Override

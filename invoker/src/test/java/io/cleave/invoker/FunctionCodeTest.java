@@ -101,10 +101,18 @@ class FunctionCodeTest {
 
     String withCds = Bundles.write(dir.resolve("bundles"), Map.of(
         "func.yaml", "runtime: java17\ncmd: com.example.fn.HelloFunction::handleRequest\n", "lib/hello.jar", "jar",
-        "cds/app.jsa", "archive", "cds/classpath", "/cleave/sdk-java/cleave-fdk-java.jar:/function/lib/hello.jar\n"));
+        "cds/app.jsa", "archive", "cds/classpath", "../cleave/sdk-java/cleave-fdk-java.jar\n"));
     cmd = Waits.await(code().launch(fn("bundle:sha256:" + withCds), Map.of())).command();
     assertTrue(cmd.contains("-XX:SharedArchiveFile=/function/cds/app.jsa"), cmd.toString());
-    assertEquals("/cleave/sdk-java/cleave-fdk-java.jar:/function/lib/hello.jar", cmd.get(cmd.indexOf("-cp") + 1));
+    assertEquals("../cleave/sdk-java/cleave-fdk-java.jar", cmd.get(cmd.indexOf("-cp") + 1),
+        "the archive's class path as it was made, from the instance's /function");
+
+    String elsewhere = Bundles.write(dir.resolve("bundles"), Map.of(
+        "func.yaml", "runtime: java\ncmd: com.example.fn.HelloFunction::handleRequest\n", "lib/hello.jar", "jar",
+        "cds/app.jsa", "archive", "cds/classpath", "/home/me/.m2/cleave-fdk-java.jar\n"));
+    cmd = Waits.await(code().launch(fn("bundle:sha256:" + elsewhere), Map.of())).command();
+    assertEquals("/cleave/sdk-java/cleave-fdk-java.jar", cmd.get(cmd.indexOf("-cp") + 1),
+        "a class path instances cannot see is not used");
   }
 
   @Test
