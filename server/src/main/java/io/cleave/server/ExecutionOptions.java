@@ -122,7 +122,7 @@ public final class ExecutionOptions {
    * checkout these classes were loaded from (a directory holding {@code sdk-python} and {@code forkd}),
    * else the working directory.
    */
-  static Path cleaveHome() {
+  public static Path cleaveHome() {
     String home = System.getenv("CLEAVE_HOME");
     if (home == null || home.isBlank()) {
       home = System.getProperty("cleave.repo");
