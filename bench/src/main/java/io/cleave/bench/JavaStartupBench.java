@@ -79,7 +79,8 @@ final class JavaStartupBench {
           .resolve("sdk-java/runtime/target/cleave-fdk-java.jar"), work.resolve("build"), MEMORY_MB);
       figures.archiveMb = bundle.archiveMb();
       for (String policy : List.of(COLD_ONLY, FORK)) {
-        Path data = Files.createTempDirectory(work, policy + "-");
+        // A short path of its own: instance socket paths under it must fit a unix socket's 107 bytes.
+        Path data = Files.createTempDirectory("cleave-sbj-");
         List<String> args = new ArrayList<>(List.of("--cluster-name", "cleave-bench-java-" + policy));
         args.addAll(serverArgs);
         progress.phase("[%s] starting a server", policy);
@@ -94,6 +95,8 @@ final class JavaStartupBench {
           } else {
             forkPhase(api, appId, calls, forkd, data, bundle, figures);
           }
+        } finally {
+          StartupBench.removeTree(data);
         }
       }
     } finally {
