@@ -42,14 +42,15 @@ final class JavaStartupBench {
    * @param warmup uncounted calls first
    * @param instanceRounds rounds, each timing one new instance in the running seed
    * @param memoryGroup instances alive in one seed when its memory is read (at most the server's --jvm-instances)
+   * @param ahead the fork server's {@code --fork-ahead}: instances each JVM seed keeps started ahead of calls
    */
-  record Settings(int coldCalls, int warmCalls, int warmup, int instanceRounds, int memoryGroup) {
+  record Settings(int coldCalls, int warmCalls, int warmup, int instanceRounds, int memoryGroup, int ahead) {
     static Settings full() {
-      return new Settings(10, 300, 100, 20, 8);
+      return new Settings(10, 300, 100, 20, 8, 2);
     }
 
     static Settings quick() {
-      return new Settings(4, 50, 20, 5, 4);
+      return new Settings(4, 50, 20, 5, 4, 2);
     }
   }
 
@@ -82,6 +83,9 @@ final class JavaStartupBench {
         // A short path of its own: instance socket paths under it must fit a unix socket's 107 bytes.
         Path data = Files.createTempDirectory("cleave-sbj-");
         List<String> args = new ArrayList<>(List.of("--cluster-name", "cleave-bench-java-" + policy));
+        if (policy.equals(FORK)) {
+          args.addAll(List.of("--fork-ahead", Integer.toString(settings.ahead())));
+        }
         args.addAll(serverArgs);
         progress.phase("[%s] starting a server", policy);
         try (PolicyServer server = PolicyServer.start(policy, data, out.resolve("servers").resolve("java-" + policy + ".log"),
@@ -135,7 +139,8 @@ final class JavaStartupBench {
       progress.count("warm calls", i + 1, settings.warmCalls());
     }
     for (int r = 0; r < settings.instanceRounds(); r++) {
-      awaitInstances(forkd, calls, fn, 1);
+      // One instance serving calls and the ones started ahead; the previous round's extra one idled out.
+      awaitInstances(forkd, calls, fn, 1 + settings.ahead());
       // The seed's one instance is busy: the measured call gets a new instance in the same JVM.
       Future<TimedCalls.Answer> busy = calls.invoke(fn, Buffer.buffer("sleep " + BUSY_MS), CALL_WAIT_MS);
       sleep(BUSY_MS / 6);
@@ -147,8 +152,9 @@ final class JavaStartupBench {
   }
 
   /**
-   * The seed's PSS with one instance (what a separate JVM costs), then with {@code memoryGroup}
-   * instances made by as many calls at once: the difference per added instance.
+   * The seed's PSS with its first instances (one serving calls and those started ahead), then with
+   * {@code memoryGroup} instances made by as many calls at once: the difference per added
+   * instance, and what the seed would take with one instance (a separate JVM).
    */
   private void memory(PlatformClient api, String appId, TimedCalls calls, ForkdClient forkd, Path data,
       JavaHelloBundle bundle, JavaStartupReport.Figures figures) throws IOException {
@@ -157,10 +163,8 @@ final class JavaStartupBench {
     for (int i = 0; i < settings.warmup(); i++) {
       call(calls, fn, "world");
     }
+    awaitInstances(forkd, calls, fn, 1 + settings.ahead());
     List<String> instances = instanceIds(data);
-    if (instances.size() != 1) {
-      throw new IllegalStateException("expected one instance before the memory group, found " + instances);
-    }
     InstanceStatus one = Await.result(forkd.status(instances.get(0)), 30_000, "the seed's status");
     List<Future<TimedCalls.Answer>> group = new ArrayList<>();
     for (int i = 0; i < settings.memoryGroup(); i++) {
@@ -174,7 +178,7 @@ final class JavaStartupBench {
     }
     int n = instanceIds(data).size();
     InstanceStatus many = Await.result(forkd.status(instances.get(0)), 30_000, "the seed's status");
-    figures.memory(one.pssBytes(), many.pssBytes(), one.memoryBytes(), many.memoryBytes(), n);
+    figures.memory(one.pssBytes(), many.pssBytes(), one.memoryBytes(), many.memoryBytes(), instances.size(), n);
   }
 
   /** The instances of JVM seeds forkd runs: their listeners, {@code j-<seed>/v-<id>.sock}. */

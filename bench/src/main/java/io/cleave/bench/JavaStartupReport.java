@@ -37,6 +37,7 @@ final class JavaStartupReport {
     long seedPssMany;
     long cgroupOne;
     long cgroupMany;
+    int first;
     int group;
 
     void add(List<Double> into, String expectedMode, TimedCalls.Answer a) {
@@ -47,17 +48,24 @@ final class JavaStartupReport {
       }
     }
 
-    void memory(long pssOne, long pssMany, long cgroupOne, long cgroupMany, int group) {
-      this.seedPssOne = pssOne;
-      this.seedPssMany = pssMany;
-      this.cgroupOne = cgroupOne;
-      this.cgroupMany = cgroupMany;
+    /** The seed read with {@code first} instances, then with {@code group}. */
+    void memory(long pssFirst, long pssGroup, long cgroupFirst, long cgroupGroup, int first, int group) {
+      this.seedPssOne = pssFirst;
+      this.seedPssMany = pssGroup;
+      this.cgroupOne = cgroupFirst;
+      this.cgroupMany = cgroupGroup;
+      this.first = first;
       this.group = group;
     }
 
-    /** PSS each instance beyond the first adds to its seed. */
+    /** PSS each instance beyond the first ones adds to its seed. */
     double instanceMemoryMb() {
-      return group > 1 ? (seedPssMany - seedPssOne) / MB / (group - 1) : Double.NaN;
+      return group > first ? (seedPssMany - seedPssOne) / MB / (group - first) : Double.NaN;
+    }
+
+    /** The seed's PSS with one instance: a separate JVM's. */
+    double jvmMb() {
+      return seedPssOne / MB - (first - 1) * instanceMemoryMb();
     }
   }
 
@@ -92,7 +100,7 @@ final class JavaStartupReport {
     double cold = percentile(f.cold, 0.5);
     double cds = percentile(f.coldAppCds, 0.5);
     double instance = percentile(f.instance, 0.5);
-    double jvmMb = f.seedPssOne / MB;
+    double jvmMb = f.jvmMb();
     JsonObject o = new JsonObject()
         .put("cold_p50_ms", round(cold)).put("cold_p99_ms", round(percentile(f.cold, 0.99)))
         .put("cold_appcds_p50_ms", round(cds)).put("cold_appcds_p99_ms", round(percentile(f.coldAppCds, 0.99)))
@@ -104,7 +112,7 @@ final class JavaStartupReport {
         .put("appcds_cut", round(1 - cds / cold))
         .put("instance_memory_share", round(f.instanceMemoryMb() / jvmMb))
         .put("appcds_archive_mb", round(f.archiveMb))
-        .put("memory", new JsonObject().put("group", f.group)
+        .put("memory", new JsonObject().put("first", f.first).put("group", f.group)
             .put("seed_pss_one_mb", round(f.seedPssOne / MB)).put("seed_pss_group_mb", round(f.seedPssMany / MB))
             .put("seed_cgroup_one_mb", round(f.cgroupOne / MB)).put("seed_cgroup_group_mb", round(f.cgroupMany / MB)))
         .put("counts", new JsonObject().put("cold", f.cold.size()).put("cold_appcds", f.coldAppCds.size())
@@ -112,7 +120,7 @@ final class JavaStartupReport {
         .put("stray_start_modes", new JsonArray(f.stray))
         .put("settings", new JsonObject().put("cold_calls", settings.coldCalls()).put("warm_calls", settings.warmCalls())
             .put("warmup", settings.warmup()).put("instance_rounds", settings.instanceRounds())
-            .put("memory_group", settings.memoryGroup()))
+            .put("memory_group", settings.memoryGroup()).put("ahead", settings.ahead()))
         .put("seconds", round(seconds))
         .put("load_average_at_start", round(loadBefore)).put("load_average_at_end", round(loadAfter));
     o.put("targets", new JsonObject()

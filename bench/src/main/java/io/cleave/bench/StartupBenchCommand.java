@@ -115,11 +115,15 @@ public final class StartupBenchCommand extends ExperimentCommand {
         images.toAbsolutePath());
   }
 
-  /** The Java run's counts: --cold-calls, --warm-calls, --warmup, --fork-rounds (instance rounds), --memory-group. */
+  /**
+   * The Java run's counts: --cold-calls, --warm-calls, --warmup, --fork-rounds (instance rounds),
+   * --memory-group, --fork-ahead (instances each JVM seed keeps started ahead).
+   */
   JavaStartupBench.Settings javaSettings() {
     JavaStartupBench.Settings d = quick ? JavaStartupBench.Settings.quick() : JavaStartupBench.Settings.full();
     return new JavaStartupBench.Settings(or(coldCalls, d.coldCalls()), or(warmCalls, d.warmCalls()),
-        or(warmup, d.warmup()), or(forkRounds, d.instanceRounds()), or(memoryGroup, d.memoryGroup()));
+        or(warmup, d.warmup()), or(forkRounds, d.instanceRounds()), or(memoryGroup, d.memoryGroup()),
+        or(forkAhead, d.ahead()));
   }
 
   private static int or(Integer given, int preset) {

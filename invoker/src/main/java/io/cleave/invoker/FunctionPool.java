@@ -140,6 +140,22 @@ final class FunctionPool implements PoolView<Instance, Seed> {
     return launch;
   }
 
+  /**
+   * JVM seed {@code jvm} still runs and hosts an instance that serves calls (ready or starting,
+   * not parked): instances parked in it wait for those calls, and go with the last of them.
+   */
+  boolean hostsCalls(String jvm) {
+    if (jvms.isLost(jvm)) {
+      return false;
+    }
+    for (Instance i : instances) {
+      if (jvm.equals(i.jvmSeed) && !i.parked && !i.destroyed && i.state != Instance.State.RETIRED) {
+        return true;
+      }
+    }
+    return false;
+  }
+
   @Override
   public int waitingCalls() {
     return queue.size();

@@ -226,8 +226,13 @@ final class InstancePools {
   }
 
   private void parkAhead(FunctionPool pool) {
-    if (!closing) {
+    if (closing) {
+      return;
+    }
+    if (!(pool.runtime instanceof FunctionRuntime.Java)) {
       ahead.topUp(pool, this::startFork);
+    } else if (settings.policy().startsFromSeeds()) {
+      ahead.topUpInJvm(pool, settings.jvmInstances(), jvm -> startInJvm(pool, jvm, true));
     }
   }
 
@@ -261,7 +266,7 @@ final class InstancePools {
     String jvm = singleUse || !settings.policy().startsFromSeeds() ? null
         : pool.jvms.withRoom(pool.version, settings.jvmInstances());
     if (jvm != null) {
-      startInJvm(pool, jvm);
+      startInJvm(pool, jvm, false);
       return;
     }
     Instance inst = new Instance(pool.version, pool.fn.memory(), StartMode.COLD, singleUse);
@@ -287,19 +292,21 @@ final class InstancePools {
   }
 
   /**
-   * A new instance in running JVM seed {@code jvm}, with its own config. If the seed is gone the
-   * call stays queued and starts another way; any other failure fails the call, as a cold start's would.
+   * A new instance in running JVM seed {@code jvm}, with its own config; {@code parked}: started
+   * ahead of demand ({@link ForkAhead}). If the seed is gone the call stays queued and starts
+   * another way; any other failure fails the call, as a cold start's would.
    */
-  private void startInJvm(FunctionPool pool, String jvm) {
+  private void startInJvm(FunctionPool pool, String jvm, boolean parked) {
     Instance inst = new Instance(pool.version, pool.fn.memory(), StartMode.INSTANCE, false);
     inst.jvmSeed = jvm;
+    inst.parked = parked;
     pool.jvms.take(jvm, pool.version);
     start(pool, inst, l -> StartRequest.instance(jvm, pool.fnId, pool.fn.appId(), pool.fn.memory(), l.env()),
         cause -> {
           pool.jvms.give(jvm);
           if (cause instanceof ApiError e && (e.status() == 404 || e.status() == 409)) {
             pool.jvms.lost(jvm);
-          } else {
+          } else if (!parked) {
             failOne(pool, Causes.startFailure(cause));
           }
         });
@@ -337,7 +344,7 @@ final class InstancePools {
     // A parked child was never used: warm instances are preferred to it, and eviction takes it first.
     inst.lastUsedNanos = inst.parked ? Long.MIN_VALUE : System.nanoTime();
     metrics.instanceStarted(inst.origin, startNanos);
-    if (closing || !inst.version.equals(pool.version) || inst.parked && pool.seed == null) {
+    if (closing || !inst.version.equals(pool.version) || inst.parked && !parkedHostRuns(pool, inst)) {
       retirement.retire(pool, inst);
     } else if (inst.parked) {
       ahead.ready(inst);
@@ -350,6 +357,11 @@ final class InstancePools {
         retirement.armIdle(pool, inst);
       }
     }
+  }
+
+  /** What a parked instance waits in still runs: its seed (a fork child), or a JVM seed serving calls. */
+  private static boolean parkedHostRuns(FunctionPool pool, Instance inst) {
+    return inst.jvmSeed == null ? pool.seed != null : pool.hostsCalls(inst.jvmSeed);
   }
 
   /**

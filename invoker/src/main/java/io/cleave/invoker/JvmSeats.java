@@ -59,6 +59,12 @@ final class JvmSeats {
     }
   }
 
+  /** The seed exited (or is unknown): nothing starts or waits in it. */
+  boolean isLost(String seed) {
+    Seat s = seats.get(seed);
+    return s == null || s.lost;
+  }
+
   /** Instances {@code seed} hosts, ready or starting (0 when unknown). */
   int instances(String seed) {
     Seat s = seats.get(seed);

@@ -12,9 +12,12 @@ import io.cleave.invoker.InvokerSettings;
 import io.cleave.invoker.Policy;
 import java.io.IOException;
 import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.security.MessageDigest;
 import java.time.Duration;
+import java.util.HexFormat;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
@@ -86,30 +89,45 @@ class JavaFunctionsTest {
     }
   }
 
-  /** A file of the seed's cgroup ({@code i-<seed>}) in the hierarchy of {@code controller} (v1) or the unified one. */
-  private static long cgroupValue(String seed, String controller, String v1File, String v2File) throws IOException {
+  /**
+   * A file of the seed's cgroup, {@code i-<seed>} under forkd's {@code cleave-<tag>} (tag: the
+   * data dir's hash, see Forkd), in the hierarchy of {@code controller} (v1, below this process's own
+   * cgroup there, which forkd inherits) or in the unified one.
+   */
+  private static long cgroupValue(String seed, String controller, String v1File, String v2File) throws Exception {
+    byte[] digest = MessageDigest.getInstance("SHA-256")
+        .digest(data.resolve("node").toRealPath().toString().getBytes(StandardCharsets.UTF_8));
+    String forkdDir = "cleave-" + HexFormat.of().formatHex(digest, 0, 6);
     Path v1 = Path.of("/sys/fs/cgroup", controller);
-    boolean unified = !Files.isDirectory(v1);
-    try (Stream<Path> tree = Files.find(unified ? Path.of("/sys/fs/cgroup") : v1, 6,
-        (p, a) -> a.isDirectory() && p.getFileName().toString().equals("i-" + seed))) {
-      Path dir = tree.findFirst().orElseThrow(() -> new AssertionError("no cgroup i-" + seed));
-      String text = Files.readString(dir.resolve(unified ? v2File : v1File)).trim().split(" ")[0];
-      return text.equals("max") ? -1 : Long.parseLong(text);
+    Path dir;
+    if (Files.isDirectory(v1)) {
+      String own = "/";
+      for (String line : Files.readAllLines(Path.of("/proc/self/cgroup"))) {
+        String[] f = line.split(":", 3);
+        if (f.length == 3 && List.of(f[1].split(",")).contains(controller)) {
+          own = f[2];
+        }
+      }
+      dir = v1.resolve(own.substring(1)).resolve(forkdDir).resolve("i-" + seed);
+    } else {
+      dir = Path.of("/sys/fs/cgroup").resolve(forkdDir).resolve("i-" + seed);
     }
+    String text = Files.readString(dir.resolve(Files.isDirectory(v1) ? v1File : v2File)).trim().split(" ")[0];
+    return text.equals("max") ? -1 : Long.parseLong(text);
+  }
+
+  private static long cpuQuota(String seed) throws Exception {
+    return cgroupValue(seed, "cpu", "cpu.cfs_quota_us", "cpu.max");
+  }
+
+  private static long memoryLimit(String seed) throws Exception {
+    return cgroupValue(seed, "memory", "memory.limit_in_bytes", "memory.max");
   }
 
   /** The end of forkd's log, for failure messages. */
   private static String forkdLog() throws IOException {
     String log = Files.readString(data.resolve("node").resolve("forkd.log"));
     return log.substring(Math.max(0, log.length() - 3000));
-  }
-
-  private static long cpuQuota(String seed) throws IOException {
-    return cgroupValue(seed, "cpu", "cpu.cfs_quota_us", "cpu.max");
-  }
-
-  private static long memoryLimit(String seed) throws IOException {
-    return cgroupValue(seed, "memory", "memory.limit_in_bytes", "memory.max");
   }
 
   @Test
