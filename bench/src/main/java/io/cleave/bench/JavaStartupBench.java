@@ -139,7 +139,13 @@ final class JavaStartupBench {
       progress.count("warm calls", i + 1, settings.warmCalls());
     }
     for (int r = 0; r < settings.instanceRounds(); r++) {
-      // One instance serving calls and the ones started ahead; the previous round's extra one idled out.
+      // The previous round's extra instance idles out while calls keep the other one in use; then
+      // the seed holds one instance serving calls and the ones started ahead.
+      long quiet = System.nanoTime() + (ROUND_IDLE_S * 1000L + 500) * 1_000_000;
+      while (System.nanoTime() < quiet) {
+        call(calls, fn, "world");
+        sleep(200);
+      }
       awaitInstances(forkd, calls, fn, 1 + settings.ahead());
       // The seed's one instance is busy: the measured call gets a new instance in the same JVM.
       Future<TimedCalls.Answer> busy = calls.invoke(fn, Buffer.buffer("sleep " + BUSY_MS), CALL_WAIT_MS);
