@@ -41,6 +41,11 @@ final class ApiServer implements AutoCloseable {
     return new ApiServer(data, ServerComposition.start(cfg, null, "test"));
   }
 
+  /** The server's data directory (stored bundles are under it). */
+  Path data() {
+    return data;
+  }
+
   /** Runs the CLI against this server, with its admin key. */
   CliRun cli(String... args) {
     String[] full = new String[args.length + 4];

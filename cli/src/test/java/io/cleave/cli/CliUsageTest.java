@@ -192,7 +192,8 @@ class CliUsageTest {
         {"memory: 256\n", "memory: 0\n", "memory must be between 1 and 8192 MB, got 0"},
         {"memory: 256\n", "memory: 256\ntimeout: 0\n", "timeout must be between 1 and 300 seconds, got 0"},
         {"memory: 256\n", "memory: 256\nidle_timeout: 7200\n", "idle_timeout must be between 1 and 3600 seconds, got 7200"},
-        {"runtime: python\n", "runtime: java11\n", "runtime java11 is not available; this node runs: python, python3."}}) {
+        {"runtime: python\n", "runtime: python2.7\n", "runtime python2.7 is not available; this node runs: python, python3."},
+        {"runtime: python\n", "runtime: java11\n", "runtime java11 is not available; this node runs Java 17: use runtime java (or java17)"}}) {
       Files.writeString(dir.resolve("func.yaml"), yaml.replace(c[0], c[1]));
       int before = requests.get();
       CliRun r = CliRun.run("deploy", "--app", "a", "--create-app", dir.toString(), "--api-url", url);

@@ -19,7 +19,7 @@ import java.util.List;
  * runs for {@code ./cleave server}: this JVM, its classpath, the same main class, and the
  * launcher's extra server arguments (a benchmark's {@code --policy}, for one) on every node.
  */
-final class NodeLauncher {
+public final class NodeLauncher {
   private final Path cleaveHome;
   private final List<String> javaCommand;
   private final List<String> serverArgs;
@@ -104,7 +104,7 @@ final class NodeLauncher {
    * {@code CLEAVE_HOME} as the launcher sets it, else the checkout these classes come from (the
    * directory holding forkd/ and sdk-python/): nodes find forkd's helpers and the runtime there.
    */
-  static Path cleaveHome() {
+  public static Path cleaveHome() {
     String home = System.getenv("CLEAVE_HOME");
     if (home != null && !home.isBlank()) {
       return Path.of(home).toAbsolutePath().normalize();

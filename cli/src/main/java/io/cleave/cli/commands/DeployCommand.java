@@ -3,7 +3,10 @@ package io.cleave.cli.commands;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.cleave.cli.deploy.BundleArchive;
+import io.cleave.cli.cluster.NodeLauncher;
 import io.cleave.cli.deploy.FuncFile;
+import io.cleave.cli.deploy.JavaBuild;
+import io.cleave.cli.deploy.JavaRuntime;
 import io.cleave.cli.deploy.PythonPackages;
 import io.cleave.cli.deploy.PythonRuntime;
 import io.cleave.cli.deploy.Requirements;
@@ -26,7 +29,8 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
 /**
- * {@code cleave deploy}: check func.yaml and its runtime, install requirements.txt's packages,
+ * {@code cleave deploy}: check func.yaml and its runtime, install requirements.txt's packages
+ * (Python) or build with Maven into lib/ with an AppCDS archive (Java),
  * bump the version, pack the directory as a code bundle, upload it and create or update the app,
  * the function and its triggers. A failure before the new code is on
  * the server leaves func.yaml and the server as they were.
@@ -56,9 +60,17 @@ public final class DeployCommand extends UserCommand {
     }
     // Everything that can be checked here is, before the first request.
     FuncFile ff = FuncFile.read(dir);
-    Optional<PythonRuntime> python = PythonRuntime.probe(PythonRuntime.NODE_PYTHON);
-    PythonRuntime.check(ff.runtime(), python);
-    Requirements requirements = Requirements.read(dir);
+    boolean java = JavaRuntime.isJava(ff.runtime());
+    Optional<PythonRuntime> python = Optional.empty();
+    Requirements requirements = null;
+    if (java) {
+      JavaRuntime.check(ff.runtime());
+      JavaBuild.cmd(ff);
+    } else {
+      python = PythonRuntime.probe(PythonRuntime.NODE_PYTHON);
+      PythonRuntime.check(ff.runtime(), python);
+      requirements = Requirements.read(dir);
+    }
     PlatformClient api = endpoint.client();
     Optional<JsonNode> existingApp = api.findApp(appName);
     if (existingApp.isEmpty() && !createApp) {
@@ -66,34 +78,44 @@ public final class DeployCommand extends UserCommand {
     }
 
     System.out.println("Deploying " + ff.name() + " to app: " + appName);
-    // Built (or found in the cache) before anything changes here or on the server.
-    Optional<Path> packages = new PythonPackages(PythonPackages.defaultCacheRoot(), System.out)
-        .build(dir, requirements, python);
-    byte[] original = Files.readAllBytes(dir.resolve(FuncFile.FILE_NAME));
-    Deployment d = new Deployment(api);
     Path tmp = Files.createTempDirectory("cleave-deploy-");
-    Path archive = tmp.resolve("bundle.tar.gz");
     try {
-      if (!noBump) {
-        String version = ff.bumpPatch();
-        ff.write(dir);
-        System.out.println("Bumped to version " + version);
+      // Built (or found in the cache) before anything changes here or on the server.
+      Optional<Path> packages = java ? Optional.empty()
+          : new PythonPackages(PythonPackages.defaultCacheRoot(), System.out).build(dir, requirements, python);
+      Optional<Path> javaTree = java
+          ? Optional.of(new JavaBuild(NodeLauncher.cleaveHome(), System.out).build(dir, ff, tmp)) : Optional.empty();
+      byte[] original = Files.readAllBytes(dir.resolve(FuncFile.FILE_NAME));
+      Deployment d = new Deployment(api);
+      Path archive = tmp.resolve("bundle.tar.gz");
+      try {
+        if (!noBump) {
+          String version = ff.bumpPatch();
+          ff.write(dir);
+          System.out.println("Bumped to version " + version);
+        }
+        BundleArchive.Packed packed;
+        if (javaTree.isPresent()) {
+          // A Java bundle is func.yaml, lib/ and cds/: sources and target/ stay out.
+          ff.write(javaTree.get());
+          packed = BundleArchive.pack(javaTree.get(), archive);
+        } else {
+          packed = BundleArchive.pack(dir, packages.map(p -> Map.of(PythonPackages.DIR_NAME, p)).orElse(Map.of()), archive);
+        }
+        d.run(ff, existingApp, packed);
+        return 0;
+      } catch (IOException | RuntimeException e) {
+        if (!d.codeOnServer) {
+          d.undo();
+        }
+        throw e;
+      } finally {
+        if (!d.codeOnServer) {
+          Files.write(dir.resolve(FuncFile.FILE_NAME), original);
+        }
       }
-      BundleArchive.Packed packed = BundleArchive.pack(dir,
-          packages.map(p -> Map.of(PythonPackages.DIR_NAME, p)).orElse(Map.of()), archive);
-      d.run(ff, existingApp, packed);
-      return 0;
-    } catch (IOException | RuntimeException e) {
-      if (!d.codeOnServer) {
-        d.undo();
-      }
-      throw e;
     } finally {
-      if (!d.codeOnServer) {
-        Files.write(dir.resolve(FuncFile.FILE_NAME), original);
-      }
-      Files.deleteIfExists(archive);
-      Files.deleteIfExists(tmp);
+      JavaBuild.deleteTree(tmp);
     }
   }
 

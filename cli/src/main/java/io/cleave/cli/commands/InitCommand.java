@@ -4,7 +4,11 @@ import io.cleave.client.CliFailure;
 import io.cleave.cli.api.FnLimits;
 import io.cleave.client.UsageFailure;
 import io.cleave.client.UserCommand;
+import io.cleave.cli.cluster.NodeLauncher;
+import io.cleave.cli.deploy.FnApiArtifact;
 import io.cleave.cli.deploy.FuncFile;
+import io.cleave.cli.deploy.JavaHello;
+import io.cleave.cli.deploy.JavaRuntime;
 import io.cleave.cli.deploy.PythonRuntime;
 import io.cleave.cli.deploy.Requirements;
 import java.io.IOException;
@@ -52,7 +56,7 @@ public final class InitCommand extends UserCommand {
   /** Python needs more than Fn's 128 MB default; fn init writes 256 for it as well. */
   static final int PYTHON_MEMORY_MB = 256;
 
-  @Option(names = "--runtime", required = true, paramLabel = "RUNTIME", description = "Function runtime: python, or python3.X for the version this node runs")
+  @Option(names = "--runtime", required = true, paramLabel = "RUNTIME", description = "Function runtime: python (or python3.X for the version this node runs), or java (java17)")
   String runtime;
 
   @Option(names = "--trigger", paramLabel = "TYPE", description = "Add a trigger of this type (http) named after the function")
@@ -73,11 +77,16 @@ public final class InitCommand extends UserCommand {
   @Override
   protected int execute() throws IOException {
     String rt = runtime.toLowerCase(Locale.ROOT);
-    if (!rt.equals(PythonRuntime.GENERIC)) {
+    boolean java = JavaRuntime.isJava(rt);
+    if (java && !JavaRuntime.NAMES.contains(rt)) {
+      throw new UsageFailure("init does not support the '" + runtime + "' runtime (this node runs Java 17: java, java17)");
+    }
+    if (!java && !rt.equals(PythonRuntime.GENERIC)) {
       List<String> names = PythonRuntime.probe(PythonRuntime.NODE_PYTHON).map(PythonRuntime::runtimeNames)
           .orElse(List.of(PythonRuntime.GENERIC));
       if (!names.contains(rt)) {
-        throw new UsageFailure("init does not support the '" + runtime + "' runtime (supported: " + String.join(", ", names) + ")");
+        throw new UsageFailure("init does not support the '" + runtime + "' runtime (supported: " + String.join(", ", names)
+            + ", " + String.join(", ", JavaRuntime.NAMES) + ")");
       }
     }
     String type = trigger == null ? null : trigger.toLowerCase(Locale.ROOT);
@@ -96,6 +105,14 @@ public final class InitCommand extends UserCommand {
 
     System.out.println("Creating function at: ./" + dir);
     try {
+      if (java) {
+        JavaHello.write(dir, name);
+        System.out.println("Function boilerplate generated.");
+        FuncFile.forJava(name, JavaHello.CMD, memory, timeout, idleTimeout, type).write(dir);
+        System.out.println("func.yaml created.");
+        installFnApi();
+        return 0;
+      }
       Files.writeString(dir.resolve("func.py"), PYTHON_HELLO, StandardCharsets.UTF_8);
       // As fn init writes it offline; deploy skips fdk lines (Cleave's runtime provides fdk).
       // A line of its own, so "echo pkg >> requirements.txt" adds a line.
@@ -110,6 +127,19 @@ public final class InitCommand extends UserCommand {
     }
     System.out.println("func.yaml created.");
     return 0;
+  }
+
+  /**
+   * Puts Cleave's Fn API into the local Maven repository so that mvn and IDEs resolve the pom's
+   * dependency right away (deploy does it again); the function is written either way.
+   */
+  private static void installFnApi() {
+    try {
+      Path repo = FnApiArtifact.install(NodeLauncher.cleaveHome(), FnApiArtifact.localRepository());
+      System.out.println("Cleave's Fn API (" + FnApiArtifact.GROUP + ":" + FnApiArtifact.ARTIFACT + ") is in " + repo);
+    } catch (CliFailure | IOException e) {
+      System.out.println("Note: Cleave's Fn API is not in your Maven repository yet (" + e.getMessage() + "); deploy puts it there");
+    }
   }
 
   /** Creates the directory; refuses one that exists and is not empty. Returns whether it was created. */

@@ -82,6 +82,15 @@ public final class FuncFile {
     return new FuncFile(t);
   }
 
+  /** A new func.yaml as {@code fn init --runtime java} writes it: runtime java and the function's cmd. */
+  public static FuncFile forJava(String name, String cmd, int memory, Integer timeout, Integer idleTimeout,
+      String triggerType) {
+    FuncFile ff = forPython(name, "java", memory, timeout, idleTimeout, triggerType);
+    ff.tree.remove("entrypoint");
+    ff.insertAfter("runtime", "cmd", cmd);
+    return ff;
+  }
+
   /** Reads and validates {@code dir/func.yaml}; every problem is a {@link CliFailure}. */
   public static FuncFile read(Path dir) throws IOException {
     Path file = dir.resolve(FILE_NAME);
@@ -212,6 +221,11 @@ public final class FuncFile {
   /** The {@code runtime} field; empty when absent. */
   public String runtime() {
     return str("runtime");
+  }
+
+  /** The {@code cmd} field (a Java function's Class::method); empty when absent. */
+  public String cmd() {
+    return str("cmd");
   }
 
   public String version() {

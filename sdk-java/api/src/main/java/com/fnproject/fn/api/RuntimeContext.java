@@ -5,7 +5,11 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 
-/** One function instance: its configuration (from its environment), method, object and coercions. */
+/**
+ * One function instance: its configuration (from its environment), method, object and coercions.
+ * Raw InputCoercion types as in Fn's API, for source compatibility.
+ */
+@SuppressWarnings("rawtypes")
 public interface RuntimeContext {
   String getAppID();
 

@@ -109,6 +109,19 @@ final class FunctionCall {
         + ") of " + method.getLongName());
   }
 
+  /** The call's Fn-Deadline in epoch milliseconds, or -1 when it has none (or an unreadable one). */
+  static long deadlineMillis(Headers headers) {
+    String value = headers.get("Fn-Deadline").orElse(null);
+    if (value == null) {
+      return -1;
+    }
+    try {
+      return OffsetDateTime.parse(value).toInstant().toEpochMilli();
+    } catch (DateTimeParseException e) {
+      return -1;
+    }
+  }
+
   /** Fn's deadline (RFC 3339); an hour from now when absent or unreadable, as fdk-java does. */
   private static Instant deadline(String value) {
     if (value != null) {

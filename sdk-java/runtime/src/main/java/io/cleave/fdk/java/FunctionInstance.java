@@ -24,6 +24,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.locks.ReentrantLock;
 
 /**
@@ -39,28 +40,31 @@ final class FunctionInstance {
   private final InstanceContext context;
   private final StartFailure failure;
   private final ServerSocketChannel listener;
+  private final OutputStream output;
   private final ReentrantLock callSlot = new ReentrantLock();
   private final Set<SocketChannel> connections = ConcurrentHashMap.newKeySet();
   private final Set<Thread> workers = ConcurrentHashMap.newKeySet();
   private volatile boolean stopped;
 
   private FunctionInstance(String id, Path listenerPath, URLClassLoader loader, InstanceContext context,
-                           StartFailure failure, ServerSocketChannel listener) {
+                           StartFailure failure, ServerSocketChannel listener, OutputStream output) {
     this.id = id;
     this.listenerPath = listenerPath;
     this.loader = loader;
     this.context = context;
     this.failure = failure;
     this.listener = listener;
+    this.output = output;
   }
 
   /**
    * Loads the function, runs its configuration, then binds the listener (so readiness, the
    * listener's existence, means configured). With answerFailures a function that does not load
-   * gets an instance answering 502 instead of a StartFailure.
+   * gets an instance answering 502 instead of a StartFailure. With an output, what the function
+   * writes to System.out and System.err goes there (see RoutedOutput); null keeps the process's.
    */
   static FunctionInstance start(String id, Path listenerPath, String cmd, Path functionDir, Map<String, String> env,
-                                boolean answerFailures) throws StartFailure {
+                                OutputStream output, boolean answerFailures) throws StartFailure {
     StartFailure failure = null;
     URL[] jars;
     try {
@@ -76,6 +80,7 @@ final class FunctionInstance {
     Thread self = Thread.currentThread();
     ClassLoader previous = self.getContextClassLoader();
     self.setContextClassLoader(loader);
+    RoutedOutput.route(output);
     InstanceContext context = null;
     try {
       if (failure == null) {
@@ -96,6 +101,7 @@ final class FunctionInstance {
       failure = f;
     } finally {
       self.setContextClassLoader(previous);
+      RoutedOutput.route(null);
     }
     ServerSocketChannel listener;
     try {
@@ -104,7 +110,7 @@ final class FunctionInstance {
       closeQuietly(loader);
       throw new StartFailure("cannot listen on " + listenerPath, e);
     }
-    FunctionInstance instance = new FunctionInstance(id, listenerPath, loader, context, failure, listener);
+    FunctionInstance instance = new FunctionInstance(id, listenerPath, loader, context, failure, listener, output);
     Thread acceptor = new Thread(null, instance.new Acceptor(), "fn-" + id + "-accept", 256 * 1024);
     acceptor.setDaemon(true);
     acceptor.start();
@@ -137,6 +143,9 @@ final class FunctionInstance {
       t.interrupt();
     }
     closeQuietly(loader);
+    if (output != null) {
+      closeQuietly(output);
+    }
   }
 
   // Plain classes rather than lambdas: the first lambda costs a cold JVM tens of milliseconds.
@@ -199,10 +208,18 @@ final class FunctionInstance {
         if (request == null) {
           return;
         }
+        AtomicBoolean answered = new AtomicBoolean();
+        long deadline = FunctionCall.deadlineMillis(request.headers());
+        DeadlineWatch watch = deadline < 0 ? null : DeadlineWatch.start(deadline - System.currentTimeMillis(), conn, out,
+            answered, request.headers().get("Fn-Call-Id").orElse(""));
         FunctionCall.Answer answer = answer(request);
-        if (stopped) {
+        if (watch != null) {
+          watch.cancel();
+        }
+        if (stopped || !answered.compareAndSet(false, true)) {
           return;
         }
+        Thread.interrupted(); // an interrupt meant for the call must not break the answer's write
         HttpExchange.write(out, answer.status(), answer.headers(), answer.body(), request.keepAlive());
         if (!request.keepAlive()) {
           return;
@@ -226,13 +243,19 @@ final class FunctionInstance {
       System.err.flush();
       return FunctionCall.Answer.failed(502);
     }
-    callSlot.lock();
+    try {
+      callSlot.lockInterruptibly();
+    } catch (InterruptedException e) {
+      return FunctionCall.Answer.failed(504); // its deadline passed (answered already) or the instance stopped
+    }
     Thread self = Thread.currentThread();
     ClassLoader previous = self.getContextClassLoader();
     self.setContextClassLoader(loader);
+    RoutedOutput.route(output);
     try {
       return FunctionCall.run(context, request);
     } finally {
+      RoutedOutput.route(null);
       self.setContextClassLoader(previous);
       callSlot.unlock();
     }

@@ -29,6 +29,7 @@ import java.util.concurrent.CopyOnWriteArrayList;
  * One instance's RuntimeContext: its configuration (the environment it was started with), the
  * function object, attributes, and the coercions and invokers its @FnConfiguration added.
  */
+@SuppressWarnings("rawtypes") // RuntimeContext's coercion lists are raw, as in Fn's API
 final class InstanceContext implements RuntimeContext {
   private final FunctionMethod method;
   private final Map<String, String> config;

@@ -1,6 +1,7 @@
 package io.cleave.fdk.java;
 
 import java.io.BufferedReader;
+import java.io.FileOutputStream;
 import java.io.IOException;
 import java.io.InputStreamReader;
 import java.io.OutputStream;
@@ -21,10 +22,19 @@ import java.util.concurrent.ConcurrentHashMap;
 /**
  * A JVM seed: the entry point forkd starts for a Java function. It serves the first instance on
  * FN_LISTENER and, when CLEAVE_JAVA_CONTROL names a socket, starts and stops more instances of the
- * same function in this JVM on request (one JSON object per line, one answer line each):
- * {@code start} (id, listener, env), {@code stop} (id), {@code stats}.
- * Without a control socket it is a plain one-instance Fn runtime. With CLEAVE_JAVA_TRAIN set it
- * runs {@link Training} instead (deploy's AppCDS archive run).
+ * same function in this JVM on request, one JSON object per line and one answer line each:
+ * <pre>
+ * {"op":"start","id":"1","listener":"/abs/fn-1.sock","env":{"K":"V"},"output":"/abs/output"}
+ *                                                           -&gt; {"ok":true,"init_ms":1.2}
+ * {"op":"stop","id":"1"}                                               -&gt; {"ok":true}
+ * {"op":"stats"}  -&gt; {"ok":true,"instances":2,"heap_used_bytes":..,"heap_committed_bytes":..}
+ * </pre>
+ * A start answers after @FnConfiguration ran and the listener is bound; "env" is the instance's
+ * whole environment (its configuration); "output" (optional) a file the instance's System.out and
+ * System.err lines go to (appended), so each instance's log is its own; a failure answers {"ok":false,"error":"..."}. The first
+ * instance's id is CLEAVE_INSTANCE_ID, else "0". Without a control socket it is a plain
+ * one-instance Fn runtime. With CLEAVE_JAVA_TRAIN set it runs {@link Training} instead (deploy's
+ * AppCDS archive run).
  */
 public final class JavaSeed {
   private final String cmd;
@@ -58,7 +68,7 @@ public final class JavaSeed {
     ServerSocketChannel controlChannel = control == null ? null : seed.bindControl(unixPath(control));
     String firstId = env.getOrDefault("CLEAVE_INSTANCE_ID", "0");
     seed.instances.put(firstId, FunctionInstance.start(firstId, unixPath(listener), cmd, seed.functionDir,
-        InstanceConfig.fromEnv(env), true));
+        InstanceConfig.fromEnv(env), null, true));
     if (controlChannel == null) {
       Thread.currentThread().join();
     }
@@ -148,15 +158,37 @@ public final class JavaSeed {
     if (instances.containsKey(id)) {
       return error("an instance with id " + id + " is running");
     }
+    Object outputPath = req.get("output");
+    if (outputPath != null && !(outputPath instanceof String o && Path.of(o).isAbsolute())) {
+      return error("output must be an absolute path (the instance's own output file)");
+    }
     long t0 = System.nanoTime();
+    OutputStream output = null;
     try {
-      FunctionInstance instance = FunctionInstance.start(id, path, cmd, functionDir, InstanceConfig.fromEnv(env), false);
+      if (outputPath != null) {
+        RoutedOutput.install();
+        output = new FileOutputStream((String) outputPath, true);
+      }
+      FunctionInstance instance = FunctionInstance.start(id, path, cmd, functionDir, InstanceConfig.fromEnv(env), output, false);
       instances.put(id, instance);
     } catch (StartFailure e) {
+      closeQuietly(output);
       return error(e.getMessage());
+    } catch (IOException e) {
+      return error("cannot open the output file " + outputPath + ": " + e.getMessage());
     }
     double ms = (System.nanoTime() - t0) / 1e6;
     return "{\"ok\":true,\"init_ms\":" + String.format(Locale.ROOT, "%.3f", ms) + "}";
+  }
+
+  private static void closeQuietly(OutputStream out) {
+    if (out != null) {
+      try {
+        out.close();
+      } catch (IOException e) {
+        // the start failed anyway
+      }
+    }
   }
 
   private static String error(String message) {

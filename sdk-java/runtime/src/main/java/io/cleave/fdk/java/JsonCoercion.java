@@ -3,6 +3,7 @@ package io.cleave.fdk.java;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JavaType;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.util.LRUMap;
 import com.fnproject.fn.api.InputEvent;
 import com.fnproject.fn.api.InvocationContext;
 import com.fnproject.fn.api.MethodWrapper;
@@ -58,6 +59,9 @@ final class JsonCoercion {
         return mapper.get();
       }
       ObjectMapper made = new ObjectMapper();
+      // Jackson's default TypeFactory caches types JVM-wide: a cache of the instance's own lets a
+      // stopped instance's classes (and class loader) go.
+      made.setTypeFactory(made.getTypeFactory().withCache(new LRUMap<Object, JavaType>(16, 200)));
       ctx.setAttribute(MAPPER_ATTRIBUTE, made);
       return made;
     }

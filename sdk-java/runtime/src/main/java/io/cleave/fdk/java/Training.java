@@ -35,7 +35,7 @@ final class Training {
     }
     FunctionInstance instance = null;
     try {
-      instance = FunctionInstance.start("train", dir.resolve("fn.sock"), cmd, functionDir, config, false);
+      instance = FunctionInstance.start("train", dir.resolve("fn.sock"), cmd, functionDir, config, null, false);
       int status = callOnce(dir.resolve("fn.sock"));
       new JavaSeed(cmd, functionDir).handle("{\"op\":\"stats\"}");
       System.out.println("cleave-fdk-java: training call answered " + status);

@@ -33,7 +33,7 @@ class JavaSeedTest {
   static void startHello() throws Exception {
     functionDir = FunctionJars.functionDir(tmp);
     hello = SeedProcess.start(functionDir, "com.example.fn.HelloFunction::handleRequest",
-        Map.of("GREETING", "Hi", "FN_APP_ID", "app1"));
+        Map.of("GREETING", "Hi", "FN_APP_ID", "app1"), "-Xlog:class+unload=info:stdout");
   }
 
   @AfterAll
@@ -85,6 +85,42 @@ class JavaSeedTest {
   }
 
   @Test
+  void anInstanceWithAnOutputFileWritesItsLogThere() throws Exception {
+    Path sock = hello.dir.resolve("fn-o.sock");
+    Path out = hello.dir.resolve("output-o");
+    assertTrue(hello.control("{\"op\":\"start\",\"id\":\"o\",\"listener\":\"" + sock + "\",\"output\":\"" + out + "\"}")
+        .contains("\"ok\":true"));
+    assertEquals("Hello, Zed!", UnixHttp.post(sock, "Zed").body());
+    assertEquals(502, UnixHttp.post(sock, Map.of("Fn-Call-Id", "call-o-boom"), "boom").status());
+    assertEquals("Hi, Yan!", UnixHttp.post(hello.listener, "Yan").body());
+    String own = Files.readString(out);
+    assertTrue(own.contains("greeting Zed") && own.contains("call-o-boom") && !own.contains("greeting Yan"), own);
+    assertFalse(hello.log().contains("greeting Zed"), "not in the seed's own output");
+    assertTrue(hello.log().contains("greeting Yan"));
+    assertTrue(hello.control("{\"op\":\"start\",\"id\":\"o2\",\"listener\":\"" + sock + "2\",\"output\":\"rel\"}")
+        .contains("output must be an absolute path"));
+    hello.control("{\"op\":\"stop\",\"id\":\"o\"}");
+  }
+
+  @Test
+  void aStoppedInstancesClassesAreUnloaded() throws Exception {
+    Path u = hello.dir.resolve("fn-u.sock");
+    assertTrue(hello.control("{\"op\":\"start\",\"id\":\"u\",\"listener\":\"" + u + "\"}").contains("\"ok\":true"));
+    assertEquals("Hello, U!", UnixHttp.post(u, "U").body());
+    assertEquals("{\"ok\":true}", hello.control("{\"op\":\"stop\",\"id\":\"u\"}"));
+    Process gc = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "jcmd").toString(),
+        Long.toString(hello.pid()), "GC.run").redirectErrorStream(true).start();
+    gc.getInputStream().readAllBytes();
+    assertTrue(gc.waitFor(30, TimeUnit.SECONDS));
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+    while (!hello.log().contains("unloading class com.example.fn.HelloFunction") && System.nanoTime() < deadline) {
+      Thread.sleep(50);
+    }
+    assertTrue(hello.log().contains("unloading class com.example.fn.HelloFunction"), hello.log());
+    assertEquals("Hi, Al!", UnixHttp.post(hello.listener, "Al").body(), "the first instance's own class stays");
+  }
+
+  @Test
   void stopInterruptsACallInFlight() throws Exception {
     Path third = hello.dir.resolve("fn-3.sock");
     assertTrue(hello.control("{\"op\":\"start\",\"id\":\"3\",\"listener\":\"unix:" + third + "\",\"env\":{}}").contains("\"ok\":true"));
@@ -102,6 +138,32 @@ class JavaSeedTest {
     caller.join(10_000);
     assertFalse(caller.isAlive(), "the caller's connection ended with the instance");
     assertTrue(System.nanoTime() - t0 < TimeUnit.SECONDS.toNanos(10));
+  }
+
+  @Test
+  void aCallPastItsDeadlineAnswers504WhileOtherInstancesKeepAnswering() throws Exception {
+    Path slow = hello.dir.resolve("fn-slow.sock");
+    assertTrue(hello.control("{\"op\":\"start\",\"id\":\"slow\",\"listener\":\"" + slow + "\",\"env\":{}}").contains("\"ok\":true"));
+    String deadline = java.time.Instant.now().plusMillis(1500).toString();
+    long t0 = System.nanoTime();
+    UnixHttp.Answer[] late = new UnixHttp.Answer[1];
+    Thread caller = new Thread(() -> {
+      try {
+        late[0] = UnixHttp.post(slow, Map.of("Fn-Call-Id", "call-late", "Fn-Deadline", deadline), "sleep");
+      } catch (IOException e) {
+        throw new java.io.UncheckedIOException(e);
+      }
+    });
+    caller.start();
+    Thread.sleep(300);
+    assertEquals("Hi, Eve!", UnixHttp.post(hello.listener, "Eve").body(), "another instance answers meanwhile");
+    caller.join(20_000);
+    assertEquals(504, late[0].status(), String.valueOf(late[0]));
+    assertEquals("{\"message\":\"function timed out\"}", late[0].body());
+    assertTrue(System.nanoTime() - t0 < TimeUnit.SECONDS.toNanos(15), "answered at the deadline, not after the minute's sleep");
+    assertEquals("Hello, Ann!", UnixHttp.post(slow, "Ann").body(), "the interrupted call ended; the instance serves again");
+    assertTrue(hello.log().contains("call call-late ran past its deadline"), hello.log());
+    hello.control("{\"op\":\"stop\",\"id\":\"slow\"}");
   }
 
   @Test

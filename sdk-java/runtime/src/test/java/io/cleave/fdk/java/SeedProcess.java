@@ -47,9 +47,10 @@ final class SeedProcess implements AutoCloseable {
     return cmd;
   }
 
-  static SeedProcess start(Path functionDir, String fnCmd, Map<String, String> config) throws IOException, InterruptedException {
+  static SeedProcess start(Path functionDir, String fnCmd, Map<String, String> config, String... jvmFlags)
+      throws IOException, InterruptedException {
     Path dir = Files.createTempDirectory("cleave-seed-test");
-    ProcessBuilder pb = new ProcessBuilder(javaCommand());
+    ProcessBuilder pb = new ProcessBuilder(javaCommand(jvmFlags));
     pb.environment().putAll(config);
     pb.environment().put("FN_LISTENER", "unix:" + dir.resolve("fn.sock"));
     pb.environment().put("FN_FORMAT", "http-stream");
