@@ -281,7 +281,8 @@ final class Forkd implements AutoCloseable {
     }
     RemoteRef remote = i instanceof Instance.Seed s && !s.deleted ? s.remote : null;
     String reason = i instanceof Instance.Remote ? RemoteChildren.exitReason(wait, i.output())
-        : i instanceof Instance.InJvm v ? JvmSeeds.exitReason(v.jvm.container.mainExit(), i.output()) : null;
+        : i instanceof Instance.InJvm v ? JvmSeeds.exitReason(v.jvm.container.mainExit(), v.jvm.runDir.resolve("output"))
+        : null;
     return new InstanceStatus(id, running ? "running" : "exited", code, signal, cgroups.oomKilled(i.cgroup()),
         cgroups.memoryBytes(i.cgroup()), running ? pssBytes(i) : 0, logBytes, remote, reason);
   }

@@ -178,8 +178,8 @@ sealed interface Instance permits Instance.Cold, Instance.Seed, Instance.Forked,
   }
 
   /**
-   * An instance inside a JVM seed: its own class loader and listener in the JVM, which it shares
-   * with the seed's other instances (pid, cgroup, run dir and output are the seed's).
+   * An instance inside a JVM seed: its own class loader, listener and output in the JVM, which it
+   * shares with the seed's other instances (pid, cgroup and run dir are the seed's).
    */
   final class InJvm implements Instance {
     final String id;
@@ -199,5 +199,10 @@ sealed interface Instance permits Instance.Cold, Instance.Seed, Instance.Forked,
     @Override public long pid() { return jvm.pid; }
     @Override public Cgroup cgroup() { return jvm.cgroup; }
     @Override public Path runDir() { return jvm.runDir; }
+
+    @Override
+    public Path output() {
+      return first ? jvm.runDir.resolve("output") : jvm.output(id);
+    }
   }
 }

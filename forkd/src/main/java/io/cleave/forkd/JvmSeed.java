@@ -55,4 +55,18 @@ final class JvmSeed {
   static String listenerInside(String instanceId) {
     return ContainerStarts.RUN + "/" + instanceId + ".sock";
   }
+
+  /**
+   * An added instance's output: {@code <id>/output} in the seed's run dir, a dir of its own so its
+   * rotation ({@code output.1}) is its own too. The seed's first instance writes to the process's
+   * {@code output}, with the JVM's own messages.
+   */
+  Path output(String instanceId) {
+    return runDir.resolve(instanceId).resolve("output");
+  }
+
+  /** The same, as the JVM sees it. */
+  static String outputInside(String instanceId) {
+    return ContainerStarts.RUN + "/" + instanceId + "/output";
+  }
 }

@@ -77,16 +77,23 @@ final class JvmSeeds implements AutoCloseable {
       String id = Instance.newId("v");
       Instance.InJvm inst = new Instance.InJvm(id, jvm, false);
       Path listener = jvm.listener(id);
+      Path output = jvm.output(id);
       boolean started = false;
       jvm.members.add(inst);
       try {
         resize(jvm);
+        // forkd's (root's) file, which the JVM may open but not replace; closed to it once opened.
+        Files.createDirectory(output.getParent());
+        RunDirs.chmod(output.getParent(), 0711);
+        Files.createFile(output);
+        RunDirs.chmod(output, 0622);
         // The run dir opens for the JVM to bind the new listener, and closes again once it is forkd's.
         RunDirs.chmod(jvm.runDir, 01733);
         Map<String, String> env = spec.instanceEnv(Map.of());
         env.put("FN_LISTENER", "unix:" + JvmSeed.listenerInside(id));
         long left = Math.max(1, readiness.timeoutMs() - (System.nanoTime() - t0) / 1_000_000);
-        jvm.control.startInstance(id, JvmSeed.listenerInside(id), env, left);
+        jvm.control.startInstance(id, JvmSeed.listenerInside(id), JvmSeed.outputInside(id), env, left);
+        RunDirs.closeOutput(output);
         if (!Files.exists(listener)) {
           throw new ApiError(502, "JVM seed " + jvm.id + " reported instance " + id + " ready without its listener");
         }
@@ -103,6 +110,7 @@ final class JvmSeeds implements AutoCloseable {
         if (!started) {
           jvm.members.remove(inst);
           deleteQuietly(listener);
+          RunDirs.deleteTree(output.getParent());
           closeRunDir(jvm);
           resize(jvm);
         }
@@ -132,6 +140,7 @@ final class JvmSeeds implements AutoCloseable {
         }
       }
       deleteQuietly(jvm.listener(inst.id));
+      RunDirs.deleteTree(jvm.output(inst.id).getParent());
       resize(jvm);
     }
   }

@@ -116,17 +116,18 @@ final class SeedControl implements AutoCloseable {
   }
 
   /**
-   * Orders a JVM seed to start instance {@code id} with its own config ({@code env}) and listener
-   * ({@code listener}, as the JVM sees it); answers once the listener is bound and the function's
-   * configuration ran.
+   * Orders a JVM seed to start instance {@code id} with its own config ({@code env}), listener and
+   * output file (both as the JVM sees them; the output takes the instance's System.out and
+   * System.err); answers once the listener is bound and the function's configuration ran.
    */
-  synchronized void startInstance(String id, String listener, Map<String, String> env, long timeoutMs)
-      throws IOException, Refused {
+  synchronized void startInstance(String id, String listener, String output, Map<String, String> env,
+      long timeoutMs) throws IOException, Refused {
     Map<String, Object> order = new LinkedHashMap<>();
     order.put("op", "start");
     order.put("id", id);
     order.put("listener", listener);
     order.put("env", env);
+    order.put("output", output);
     JsonNode answer = request(order, timeoutMs);
     if (!answer.path("ok").asBoolean(false)) {
       throw new Refused(answer.path("error").asText("the JVM seed refused the instance without a reason"));

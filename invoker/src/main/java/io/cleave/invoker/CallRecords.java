@@ -136,7 +136,7 @@ final class CallRecords {
    * The size of the instance's output file. A stat of a local file: it never waits on a device,
    * so it is done right here, where the call's boundary is known, instead of on a worker.
    */
-  static long outputSize(Path output) {
+  private static long outputSize(Path output) {
     try {
       return output == null ? -1 : Files.size(output);
     } catch (IOException e) {

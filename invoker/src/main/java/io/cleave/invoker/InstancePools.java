@@ -335,7 +335,7 @@ final class InstancePools {
   private void ready(FunctionPool pool, Instance inst, StartedInstance started, long startNanos) {
     inst.id = started.instanceId();
     inst.listener = started.listener();
-    inst.output = Path.of(started.listener()).resolveSibling("output");
+    inst.output = outputOf(started);
     if (started.seedId() != null) {
       jvmInstanceReady(pool, inst, started.seedId());
     }
@@ -365,16 +365,21 @@ final class InstancePools {
   }
 
   /**
-   * A JVM seed's instance is up: the seed's first (cold) one makes the seed known; a later one's
-   * calls' output starts at the end of the seed's shared output so far.
+   * The file the instance's stdout and stderr go to: {@code output} beside its listener, except an
+   * instance added to a JVM seed, whose output is {@code <id>/output} there (docs/CONTRACTS.md).
    */
+  static Path outputOf(StartedInstance started) {
+    Path listener = Path.of(started.listener());
+    return started.startMode() == StartMode.INSTANCE
+        ? listener.resolveSibling(started.instanceId()).resolve("output")
+        : listener.resolveSibling("output");
+  }
+
+  /** A JVM seed's instance is up: the seed's first (cold) one makes the seed known. */
   private void jvmInstanceReady(FunctionPool pool, Instance inst, String seed) {
     if (inst.jvmSeed == null) {
       inst.jvmSeed = seed;
       pool.jvms.take(seed, inst.version);
-    } else {
-      inst.logOffset = Math.max(0, CallRecords.outputSize(inst.output));
-      inst.outputRotation = OutputReader.rotation(inst.output);
     }
   }
 

@@ -158,6 +158,12 @@ class JavaFunctionsTest {
     assertEquals(Set.of("warm", "instance"), Set.of(mode(ra), mode(rb)));
     HttpResponse<String> added = mode(ra).equals("instance") ? ra : rb;
     assertEquals("instance", activation(added).get("start_mode").asText());
+    for (HttpResponse<String> r : List.of(ra, rb)) {
+      String logs = client.send("GET", "/cleave/v1/activations/" + r.headers().firstValue("Fn-Call-Id").orElseThrow()
+          + "/logs", null, Map.of()).body();
+      assertEquals(1, logs.split("hello called for sleeper", -1).length - 1,
+          "each call's log holds its own line only, though both ran at once in one JVM: " + logs);
+    }
     Set<String> after = jvmSeeds();
     after.removeAll(before);
     assertEquals(Set.of(seed), after, "the new instance runs in the same JVM seed");
