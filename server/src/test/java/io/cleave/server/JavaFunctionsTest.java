@@ -49,7 +49,8 @@ class JavaFunctionsTest {
     jar = JavaBundles.functionsJar(data.resolve("build"));
     ServerConfig config = ServerConfig.defaults(data.resolve("node")).withPort(0)
         .withCluster("java-" + ProcessHandle.current().pid(), 5801, List.of()).withAdminKey(Http.TEST_ADMIN_KEY);
-    InvokerSettings settings = ExecutionEndToEndTest.settings(config.dataDir(), Policy.FORK, 8, 0);
+    // One instance started ahead per JVM seed: calls that find the warm instance busy take it.
+    InvokerSettings settings = ExecutionEndToEndTest.settings(config.dataDir(), Policy.FORK, 8, 1);
     server = ServerComposition.start(config, NodeExecution.factory(settings, List.of("-XX:+UseSerialGC", "-Xmx256m")),
         "test");
     client = new PlatformClient(server.url());
@@ -145,9 +146,8 @@ class JavaFunctionsTest {
     seeds.removeAll(before);
     assertEquals(1, seeds.size(), "one JVM seed: " + seeds);
     String seed = seeds.iterator().next();
-    long oneQuota = cpuQuota(seed);
-    assertTrue(oneQuota > 0, "one instance's quota: " + oneQuota);
-    assertEquals(128 * MIB, memoryLimit(seed));
+    // The instance serving calls and the one started ahead of calls (--fork-ahead 1).
+    awaitSeedSize(seed, 2, null);
 
     CompletableFuture<HttpResponse<String>> a = invokeAsync(fnId, "sleep 1500");
     CompletableFuture<HttpResponse<String>> b = invokeAsync(fnId, "sleep 1500");
@@ -157,7 +157,9 @@ class JavaFunctionsTest {
     assertEquals(200, rb.statusCode(), rb.body());
     assertEquals(Set.of("warm", "instance"), Set.of(mode(ra), mode(rb)));
     HttpResponse<String> added = mode(ra).equals("instance") ? ra : rb;
-    assertEquals("instance", activation(added).get("start_mode").asText());
+    JsonNode record = activation(added);
+    assertEquals("instance", record.get("start_mode").asText());
+    assertEquals(0, record.get("init_ms").asInt(), "the instance was started ahead: the call waited for no start");
     for (HttpResponse<String> r : List.of(ra, rb)) {
       String logs = client.send("GET", "/cleave/v1/activations/" + r.headers().firstValue("Fn-Call-Id").orElseThrow()
           + "/logs", null, Map.of()).body();
@@ -167,18 +169,41 @@ class JavaFunctionsTest {
     Set<String> after = jvmSeeds();
     after.removeAll(before);
     assertEquals(Set.of(seed), after, "the new instance runs in the same JVM seed");
-    assertEquals(2 * oneQuota, cpuQuota(seed), "two instances' cpu quota");
-    assertEquals(256 * MIB, memoryLimit(seed), "two instances' memory");
-
-    // Calls keep one instance busy; the other idles out (2 s) and the seed shrinks back.
-    long end = System.nanoTime() + Duration.ofSeconds(20).toNanos();
-    while (cpuQuota(seed) != oneQuota) {
-      assertTrue(System.nanoTime() < end, "the seed's quota stayed " + cpuQuota(seed) + "; forkd's log: " + forkdLog());
-      assertEquals(200, client.invoke(fnId, "keep").statusCode());
-      Thread.sleep(300);
-    }
-    assertEquals(128 * MIB, memoryLimit(seed));
+    // Two instances served calls; another one is started ahead.
+    awaitSeedSize(seed, 3, null);
+    // Calls keep one instance in use; the other idles out (2 s) and the seed shrinks back.
+    awaitSeedSize(seed, 2, fnId);
     assertEquals("warm", mode(client.invoke(fnId, "still")));
+  }
+
+  /** cpu quota per instance of 128 MB: forkd's default CLEAVE_FORKD_MB_PER_CPU unless the environment sets it. */
+  private static long quotaPerInstance() {
+    String mbPerCpu = System.getenv("CLEAVE_FORKD_MB_PER_CPU");
+    return Math.max(10_000, 128L * 100_000 / (mbPerCpu == null || mbPerCpu.isBlank() ? 128 : Integer.parseInt(mbPerCpu)));
+  }
+
+  /** The instances of a JVM seed: their listeners in its run dir. */
+  private static long instancesOf(String seed) throws IOException {
+    try (Stream<Path> files = Files.list(data.resolve("node").resolve("run").resolve("instances").resolve(seed))) {
+      return files.filter(p -> p.getFileName().toString().matches("v-[0-9a-f]+\\.sock")).count();
+    }
+  }
+
+  /**
+   * Waits (20 s at most; calling {@code keepCalling} meanwhile unless null) until the seed hosts
+   * {@code n} instances and its cgroup's cpu quota and memory limit are {@code n} instances' own.
+   */
+  private static void awaitSeedSize(String seed, int n, String keepCalling) throws Exception {
+    long end = System.nanoTime() + Duration.ofSeconds(20).toNanos();
+    while (instancesOf(seed) != n || cpuQuota(seed) != n * quotaPerInstance() || memoryLimit(seed) != n * 128 * MIB) {
+      assertTrue(System.nanoTime() < end, "the seed has " + instancesOf(seed) + " instance(s), cpu quota "
+          + cpuQuota(seed) + ", memory limit " + memoryLimit(seed) + "; wanted " + n + " instances' own; forkd's log: "
+          + forkdLog());
+      if (keepCalling != null) {
+        assertEquals(200, client.invoke(keepCalling, "keep").statusCode());
+      }
+      Thread.sleep(200);
+    }
   }
 
   @Test
