@@ -8,6 +8,7 @@ import io.cleave.common.bundle.TarGzUnpacker;
 import io.cleave.common.error.ApiError;
 import io.cleave.common.json.FuncYaml;
 import io.cleave.common.model.Fn;
+import io.cleave.forkd.api.StartRequest;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import java.io.IOException;
@@ -36,7 +37,14 @@ import java.util.stream.Stream;
  */
 final class FunctionCode implements BundleCopies {
   /** How to start an instance of one function version: its code, command and environment, on {@code runtime}. */
-  record Launch(Path bundleDir, List<String> command, Map<String, String> env, FunctionRuntime runtime) {}
+  record Launch(Path bundleDir, List<String> command, Map<String, String> env, FunctionRuntime runtime) {
+    /** A cold start: a process of its own, or for Java a JVM seed whose first instance it is. */
+    StartRequest coldStart(String fnId, String appId, int memoryMb) {
+      return runtime instanceof FunctionRuntime.Java
+          ? StartRequest.jvmSeed(fnId, appId, bundleDir.toString(), memoryMb, command, env)
+          : StartRequest.cold(fnId, appId, bundleDir.toString(), memoryMb, command, env);
+    }
+  }
 
   static final String PYTHON = "/usr/bin/python3";
 

@@ -140,6 +140,23 @@ final class FunctionPool implements PoolView<Instance, Seed> {
     return launch;
   }
 
+  /** What a parked instance waits in still runs: its seed (a fork child), or a JVM seed serving calls. */
+  boolean parkedHostRuns(Instance inst) {
+    return inst.jvmSeed == null ? seed != null : hostsCalls(inst.jvmSeed);
+  }
+
+  /** JVM seed {@code jvm} exited: nothing starts in it any more; answers its idle instances, to retire. */
+  List<Instance> jvmSeedLost(String jvm) {
+    jvms.lost(jvm);
+    List<Instance> idle = new ArrayList<>();
+    for (Instance i : instances) {
+      if (jvm.equals(i.jvmSeed) && i.state == Instance.State.READY && i.active == 0) {
+        idle.add(i);
+      }
+    }
+    return idle;
+  }
+
   /**
    * JVM seed {@code jvm} still runs and hosts an instance that serves calls (ready or starting,
    * not parked): instances parked in it wait for those calls, and go with the last of them.

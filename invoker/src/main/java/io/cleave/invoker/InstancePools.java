@@ -18,7 +18,6 @@ import io.cleave.scheduler.SeedRecord;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
-import java.nio.file.Path;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -280,15 +279,8 @@ final class InstancePools {
       }
       seeds.start(pool);
     }
-    start(pool, inst, l -> coldStart(pool, l).withNetwork(FnNetwork.of(pool.fn.annotations())),
-        cause -> failOne(pool, Causes.startFailure(cause)));
-  }
-
-  private static StartRequest coldStart(FunctionPool pool, FunctionCode.Launch l) {
-    String bundle = l.bundleDir().toString();
-    return l.runtime() instanceof FunctionRuntime.Java
-        ? StartRequest.jvmSeed(pool.fnId, pool.fn.appId(), bundle, pool.fn.memory(), l.command(), l.env())
-        : StartRequest.cold(pool.fnId, pool.fn.appId(), bundle, pool.fn.memory(), l.command(), l.env());
+    start(pool, inst, l -> l.coldStart(pool.fnId, pool.fn.appId(), pool.fn.memory())
+        .withNetwork(FnNetwork.of(pool.fn.annotations())), cause -> failOne(pool, Causes.startFailure(cause)));
   }
 
   /**
@@ -335,16 +327,18 @@ final class InstancePools {
   private void ready(FunctionPool pool, Instance inst, StartedInstance started, long startNanos) {
     inst.id = started.instanceId();
     inst.listener = started.listener();
-    inst.output = outputOf(started);
-    if (started.seedId() != null) {
-      jvmInstanceReady(pool, inst, started.seedId());
+    inst.output = Instance.outputOf(started);
+    if (started.seedId() != null && inst.jvmSeed == null) {
+      // A JVM seed's first instance (cold) makes the seed known; later ones named it when they started.
+      inst.jvmSeed = started.seedId();
+      pool.jvms.take(inst.jvmSeed, inst.version);
     }
     inst.initMs = TimeUnit.NANOSECONDS.toMillis(startNanos);
     inst.state = Instance.State.READY;
     // A parked child was never used: warm instances are preferred to it, and eviction takes it first.
     inst.lastUsedNanos = inst.parked ? Long.MIN_VALUE : System.nanoTime();
     metrics.instanceStarted(inst.origin, startNanos);
-    if (closing || !inst.version.equals(pool.version) || inst.parked && !parkedHostRuns(pool, inst)) {
+    if (closing || !inst.version.equals(pool.version) || inst.parked && !pool.parkedHostRuns(inst)) {
       retirement.retire(pool, inst);
     } else if (inst.parked) {
       ahead.ready(inst);
@@ -355,43 +349,6 @@ final class InstancePools {
         retirement.retire(pool, inst);
       } else {
         retirement.armIdle(pool, inst);
-      }
-    }
-  }
-
-  /** What a parked instance waits in still runs: its seed (a fork child), or a JVM seed serving calls. */
-  private static boolean parkedHostRuns(FunctionPool pool, Instance inst) {
-    return inst.jvmSeed == null ? pool.seed != null : pool.hostsCalls(inst.jvmSeed);
-  }
-
-  /**
-   * The file the instance's stdout and stderr go to: {@code output} beside its listener, except an
-   * instance added to a JVM seed, whose output is {@code <id>/output} there (docs/CONTRACTS.md).
-   */
-  static Path outputOf(StartedInstance started) {
-    Path listener = Path.of(started.listener());
-    return started.startMode() == StartMode.INSTANCE
-        ? listener.resolveSibling(started.instanceId()).resolve("output")
-        : listener.resolveSibling("output");
-  }
-
-  /** A JVM seed's instance is up: the seed's first (cold) one makes the seed known. */
-  private void jvmInstanceReady(FunctionPool pool, Instance inst, String seed) {
-    if (inst.jvmSeed == null) {
-      inst.jvmSeed = seed;
-      pool.jvms.take(seed, inst.version);
-    }
-  }
-
-  /**
-   * A Java instance crashed: its JVM seed is gone with every instance in it. None starts there
-   * again, and its idle instances go now rather than failing the next calls.
-   */
-  private void jvmSeedLost(FunctionPool pool, String seed) {
-    pool.jvms.lost(seed);
-    for (Instance i : new ArrayList<>(pool.instances)) {
-      if (seed.equals(i.jvmSeed) && i.state == Instance.State.READY && i.active == 0) {
-        retirement.retire(pool, i);
       }
     }
   }
@@ -471,7 +428,8 @@ final class InstancePools {
             inst.state = Instance.State.RETIRED;
           }
           if (inst.jvmSeed != null && end.crashed()) {
-            jvmSeedLost(pool, inst.jvmSeed);
+            // Its JVM seed is gone with every instance in it: the idle ones go now rather than fail the next calls.
+            pool.jvmSeedLost(inst.jvmSeed).forEach(i -> retirement.retire(pool, i));
           }
           Future<Void> recorded = records.ran(pending, placed, end, slice);
           inst.logsSettled = inst.logsSettled.transform(v -> recorded);

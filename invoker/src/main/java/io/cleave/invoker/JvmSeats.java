@@ -64,10 +64,4 @@ final class JvmSeats {
     Seat s = seats.get(seed);
     return s == null || s.lost;
   }
-
-  /** Instances {@code seed} hosts, ready or starting (0 when unknown). */
-  int instances(String seed) {
-    Seat s = seats.get(seed);
-    return s == null ? 0 : s.instances;
-  }
 }
