@@ -159,7 +159,8 @@ final class ContainerStarts implements AutoCloseable {
       env.put("FN_LISTENER", "unix:" + JvmSeed.listenerInside(firstId));
       env.put("CLEAVE_JAVA_CONTROL", "unix:" + RUN + "/ctl.sock");
       env.put("CLEAVE_INSTANCE_ID", firstId);
-      launched = launch(id, uid, spec, bundle, runDir, command, env, Map.of(), firstId + ".sock",
+      // From /, where a deploy's AppCDS class path (cleave/sdk-java/... or ../cleave/sdk-java/...) resolves.
+      launched = launch(id, uid, spec, bundle, runDir, command, env, Map.of("workdir", "/"), firstId + ".sock",
           config.logLimitBytes(), t0);
       RunDirs.takeOver(runDir.resolve("ctl.sock")); // bound before the first listener appeared
       control = SeedControl.connect(runDir.resolve("ctl.sock"));

@@ -79,16 +79,17 @@ sealed interface FunctionRuntime permits FunctionRuntime.Python, FunctionRuntime
 
     /**
      * The archive's class path, as the same string (JDK 17 maps an archive only under the class
-     * path it was made with), when its first entry is the runtime jar as instances see it from
-     * their working directory, /function (so {@code ../cleave/sdk-java/cleave-fdk-java.jar} from
-     * a deploy that trained in a tree laid out like the container's); else the runtime jar alone.
+     * path it was made with), when its first entry is the runtime jar as a JVM seed sees it from
+     * its working directory, / (forkd starts JVM seeds there): {@code cleave/sdk-java/...}, or
+     * {@code ../cleave/sdk-java/...} from a deploy that trained in a function/ dir; else the
+     * runtime jar alone.
      */
     private String classpath() {
       if (cdsClasspath == null) {
         return RUNTIME_JAR;
       }
       String first = cdsClasspath.split(":", 2)[0];
-      return Path.of("/function").resolve(first).normalize().equals(Path.of(RUNTIME_JAR)) ? cdsClasspath : RUNTIME_JAR;
+      return Path.of("/").resolve(first).normalize().equals(Path.of(RUNTIME_JAR)) ? cdsClasspath : RUNTIME_JAR;
     }
 
     @Override

@@ -105,7 +105,13 @@ class FunctionCodeTest {
     cmd = Waits.await(code().launch(fn("bundle:sha256:" + withCds), Map.of())).command();
     assertTrue(cmd.contains("-XX:SharedArchiveFile=/function/cds/app.jsa"), cmd.toString());
     assertEquals("../cleave/sdk-java/cleave-fdk-java.jar", cmd.get(cmd.indexOf("-cp") + 1),
-        "the archive's class path as it was made, from the instance's /function");
+        "the archive's class path as it was made, from the seed's working directory /");
+
+    String fromRoot = Bundles.write(dir.resolve("bundles"), Map.of(
+        "func.yaml", "runtime: java\ncmd: com.example.fn.HelloFunction::handleRequest\n", "lib/hello.jar", "jar",
+        "cds/app.jsa", "archive", "cds/classpath", "cleave/sdk-java/cleave-fdk-java.jar\n"));
+    cmd = Waits.await(code().launch(fn("bundle:sha256:" + fromRoot), Map.of())).command();
+    assertEquals("cleave/sdk-java/cleave-fdk-java.jar", cmd.get(cmd.indexOf("-cp") + 1), "cleave deploy's form");
 
     String elsewhere = Bundles.write(dir.resolve("bundles"), Map.of(
         "func.yaml", "runtime: java\ncmd: com.example.fn.HelloFunction::handleRequest\n", "lib/hello.jar", "jar",

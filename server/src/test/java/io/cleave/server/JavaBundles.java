@@ -57,6 +57,33 @@ final class JavaBundles {
     return bytes.toByteArray();
   }
 
+  /**
+   * cds/app.jsa and cds/classpath for {@code jar}'s {@code cmd}, made as {@code cleave deploy} does:
+   * the runtime's training run under -XX:ArchiveClassesAtExit from a tree holding the runtime jar at
+   * {@code cleave/sdk-java/}, so the class path is the one a JVM seed starts with from /.
+   */
+  static Map<String, byte[]> archive(byte[] jar, String cmd, Path work) throws IOException, InterruptedException {
+    String classpath = "cleave/sdk-java/cleave-fdk-java.jar";
+    Path tree = Files.createDirectories(work.resolve("tree"));
+    Path function = Files.createDirectories(tree.resolve("function").resolve("lib"));
+    Files.write(function.resolve("fn.jar"), jar);
+    Files.createDirectories(tree.resolve(classpath).getParent());
+    Files.copy(runtimeJar(), tree.resolve(classpath), java.nio.file.StandardCopyOption.COPY_ATTRIBUTES);
+    Path jsa = tree.resolve("app.jsa");
+    ProcessBuilder pb = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+        "-XX:ArchiveClassesAtExit=" + jsa, "-Xshare:auto", "-Xlog:cds=off", "-Xlog:cds+dynamic=off",
+        "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "-Xmx80m", "-cp", classpath, "io.cleave.fdk.java.JavaSeed")
+        .directory(tree.toFile()).redirectErrorStream(true);
+    pb.environment().putAll(Map.of("CLEAVE_JAVA_TRAIN", "1", "CLEAVE_JAVA_CMD", cmd,
+        "CLEAVE_FUNCTION_DIR", tree.resolve("function").toString()));
+    Process p = pb.start();
+    String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+    if (p.waitFor() != 0 || !Files.isRegularFile(jsa)) {
+      throw new IOException("the AppCDS training run failed: " + out);
+    }
+    return Map.of("cds/app.jsa", Files.readAllBytes(jsa), "cds/classpath", classpath.getBytes(StandardCharsets.UTF_8));
+  }
+
   /** A bundle running {@code cmd} (class::method) from {@code jar}, with more files (such as cds/) when given. */
   static byte[] bundle(byte[] jar, String cmd, Map<String, byte[]> more) {
     Map<String, byte[]> files = new LinkedHashMap<>();

@@ -221,6 +221,18 @@ class JavaFunctionsTest {
   }
 
   @Test
+  void aBundlesAppCdsArchiveIsMappedByItsJvmSeed() throws Exception {
+    String cmd = "com.example.fn.ArchiveFunction::handleRequest";
+    String with = client.deployBundle(appId, "archived", Map.of("memory", 128),
+        JavaBundles.bundle(jar, cmd, JavaBundles.archive(jar, cmd, data.resolve("cds"))));
+    String without = deploy("unarchived", cmd, Map.of("memory", 128));
+    HttpResponse<String> mapped = client.invoke(with, "");
+    assertEquals(200, mapped.statusCode(), mapped.body());
+    assertEquals("archive mapped", mapped.body(), "the archive made as cleave deploy makes it applies in the seed");
+    assertEquals("no archive", client.invoke(without, "").body());
+  }
+
+  @Test
   void anExceptionIs502WithFnsMessageAndTheFunctionStillAnswers() {
     String fnId = deploy("raising", "com.example.fn.MisbehavingFunction::handleRequest", Map.of("memory", 128));
     HttpResponse<String> raised = client.invoke(fnId, "raise");
