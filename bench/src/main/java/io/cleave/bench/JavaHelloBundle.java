@@ -21,15 +21,15 @@ import javax.tools.ToolProvider;
 /**
  * The Java benchmark's function: Fn's Java hello compiled here with javac against the runtime jar
  * and bundled as {@code cleave deploy} lays a Java function out (func.yaml, lib/fn.jar), with and
- * without an AppCDS archive (cds/app.jsa and cds/classpath, made by a training run of the runtime
- * in a tree laid out like an instance's: the function at {@code function/}, the runtime jar at
- * {@code cleave/sdk-java/}, so the archive's class path is the one instances start with).
+ * without an AppCDS archive (cds/app.jsa and cds/classpath, made as {@code cleave deploy} makes
+ * them: a training run of the runtime from a tree holding the runtime jar at
+ * {@code cleave/sdk-java/}, so the archive's class path is the one a JVM seed starts with from /).
  */
 record JavaHelloBundle(byte[] plain, byte[] withArchive, double archiveMb) {
   static final String CMD = "com.example.fn.HelloFunction::handleRequest";
   private static final String SOURCE = "/bench/java-hello/HelloFunction.java";
-  /** The runtime jar's path relative to an instance's working directory (/function). */
-  private static final String CLASSPATH = "../cleave/sdk-java/cleave-fdk-java.jar";
+  /** The runtime jar's path relative to a JVM seed's working directory (/). */
+  private static final String CLASSPATH = "cleave/sdk-java/cleave-fdk-java.jar";
   private static final long TRAINING_LIMIT_S = 120;
 
   static JavaHelloBundle build(Path runtimeJar, Path work, int memoryMb) throws IOException {
@@ -70,13 +70,13 @@ record JavaHelloBundle(byte[] plain, byte[] withArchive, double archiveMb) {
     return new JavaHelloBundle(plain, TarGzBundle.of(files), Files.size(archive) / 1e6);
   }
 
-  /** The runtime's training run (one instance, one call) under -XX:ArchiveClassesAtExit, from {@code function}. */
+  /** The runtime's training run (one instance, one call) under -XX:ArchiveClassesAtExit, from {@code function}'s parent. */
   private static void train(Path function, Path archive, int memoryMb) throws IOException {
     List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
         "-XX:ArchiveClassesAtExit=" + archive.toAbsolutePath(), "-Xshare:auto", "-Xlog:cds=off",
         "-Xlog:cds+dynamic=off", "-XX:+UseSerialGC", "-Xss512k", "-XX:TieredStopAtLevel=1", "-XX:-UsePerfData",
         "-Xmx" + Math.max(8, memoryMb * 5L / 8) + "m", "-cp", CLASSPATH, "io.cleave.fdk.java.JavaSeed"));
-    ProcessBuilder pb = new ProcessBuilder(cmd).directory(function.toFile()).redirectErrorStream(true);
+    ProcessBuilder pb = new ProcessBuilder(cmd).directory(function.getParent().toFile()).redirectErrorStream(true);
     pb.environment().putAll(Map.of("CLEAVE_JAVA_TRAIN", "1", "CLEAVE_JAVA_CMD", CMD,
         "CLEAVE_FUNCTION_DIR", function.toAbsolutePath().toString()));
     Process p = pb.start();
