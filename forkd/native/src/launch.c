@@ -160,8 +160,9 @@ static void instance_main(const struct order *o, struct launch_files *f, int sta
   }
   drop_capabilities(status_fd);
   become(o, status_fd);
-  if (chdir("/function") != 0) {
-    child_fail(status_fd, "chdir /function");
+  const char *workdir = o->workdir != NULL ? o->workdir : "/function";
+  if (chdir(workdir) != 0) {
+    child_fail(status_fd, "chdir to the working directory");
   }
   if (close_range(3, ~0U, CLOSE_RANGE_CLOEXEC) != 0) {
     child_fail(status_fd, "mark descriptors close-on-exec");

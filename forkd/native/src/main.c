@@ -6,8 +6,10 @@
  * unprivileged uid in the instance's cgroups, then stays as the namespace's reaper. An outbound
  * instance's order also brings up the veth forkd moved into the namespace (outbound.h).
  *
- * Usage: cleave-container --root DIR --tmp-size BYTES [--runtime DIR] [--kmod DIR] [--join CGROUP_DIR]...
+ * Usage: cleave-container --root DIR --tmp-size BYTES [--runtime DIR] [--java-runtime DIR] [--kmod DIR]
+ *        [--join CGROUP_DIR]...
  * --runtime is bound read-only at /cleave/sdk-python in every container (the function runtime),
+ * --java-runtime read-only at /cleave/sdk-java (the Java runtime's jar),
  * --kmod read-only at /cleave/kmod (the fork primitive: seeds map its library from there, remote
  * children run its restorer, so the path is the same on every node).
  * Status lines on stdout: "helper <init's host pid>", "prepared", "started <pid in container>",
@@ -37,6 +39,7 @@
 struct options {
   const char *root;
   const char *runtime;
+  const char *java_runtime;
   const char *kmod;
   unsigned long long tmp_bytes;
   const char *joins[MAX_LIST];
@@ -68,6 +71,8 @@ static void parse(int argc, char **argv, struct options *o) {
       }
     } else if (strcmp(argv[i - 1], "--runtime") == 0) {
       o->runtime = value;
+    } else if (strcmp(argv[i - 1], "--java-runtime") == 0) {
+      o->java_runtime = value;
     } else if (strcmp(argv[i - 1], "--kmod") == 0) {
       o->kmod = value;
     } else if (strcmp(argv[i - 1], "--network") == 0) {
@@ -82,7 +87,7 @@ static void parse(int argc, char **argv, struct options *o) {
     }
   }
   if (o->root == NULL || o->tmp_bytes == 0) {
-    fail_plain("usage: cleave-container --root DIR --tmp-size BYTES [--runtime DIR] [--kmod DIR] "
+    fail_plain("usage: cleave-container --root DIR --tmp-size BYTES [--runtime DIR] [--java-runtime DIR] [--kmod DIR] "
                "[--network isolated|host] [--join CGROUP_DIR]...");
   }
 }
@@ -114,7 +119,7 @@ static int container_init(const struct options *opt, int node_net) {
   if (!opt->host_network) {
     netns_loopback_up();
   }
-  rootfs_prepare(opt->root, opt->tmp_bytes, opt->runtime, opt->kmod);
+  rootfs_prepare(opt->root, opt->tmp_bytes, opt->runtime, opt->java_runtime, opt->kmod);
   report("prepared");
   struct order order;
   if (order_read(0, &order) != 0) {

@@ -97,6 +97,11 @@ int order_read(int fd, struct order *o) {
       o->bundle = value;
     } else if (strcmp(entry, "run") == 0) {
       o->run = value;
+    } else if (strcmp(entry, "workdir") == 0) {
+      if (strcmp(value, "/") != 0 && strcmp(value, "/function") != 0) {
+        fail_plain("workdir must be / or /function, got '%s'", value);
+      }
+      o->workdir = value;
     } else if (strcmp(entry, "children") == 0) {
       o->children = value;
     } else if (strcmp(entry, "pageserver") == 0) {

@@ -8,7 +8,9 @@
  * instance gets a TCP connection to it, made from the node's network, as fd ORDER_CONNECT_FD; a
  * remote child's page server), address (IPv4 A.B.C.D/N) and gateway (IPv4): an outbound instance's
  * eth0 (see outbound.h), nameserver (repeated, IPv4, at most ORDER_MAX_NAMESERVERS: the instance's
- * /etc/resolv.conf; none: no DNS). Paths are host paths.
+ * /etc/resolv.conf; none: no DNS), workdir (the instance's working directory: /function, the
+ * default, or /: a JVM seed's, where the class path its AppCDS archive was made with resolves).
+ * Other paths are host paths.
  */
 #ifndef CLEAVE_ORDER_H
 #define CLEAVE_ORDER_H
@@ -38,6 +40,7 @@ struct order {
   const char *nameservers[ORDER_MAX_NAMESERVERS];
   size_t nnameservers;
   const char *output;
+  const char *workdir; /* NULL: /function */
   const char *hostname;
   uid_t uid;
   gid_t gid;

@@ -26,7 +26,13 @@ static const char *const PYTHON_DIRS[] = {"/usr/bin", "/usr/lib", "/usr/local/li
  */
 static const char *const RUNTIME_PATHS[] = {"/bin", "/lib", "/lib64", "/sbin", "/usr/lib/x86_64-linux-gnu",
                                             "/usr/lib64", "/usr/lib/ssl", "/usr/share/zoneinfo", "/etc/ld.so.cache",
-                                            "/etc/alternatives", "/etc/ssl"};
+                                            "/etc/alternatives", "/etc/ssl", "/usr/lib/jvm"};
+
+/*
+ * What a JVM reads from the host's /etc: Debian's JDK links its jvm.cfg, java.security and other
+ * settings there from /usr/lib/jvm/<jdk>/conf and lib. Mirrored into the container's /etc tmpfs.
+ */
+static const char *const JVM_ETC[] = {"/etc/java-17-openjdk"};
 
 /* Host devices an unprivileged runtime needs. */
 static const char *const DEVICES[] = {"null", "zero", "full", "random", "urandom"};
@@ -182,7 +188,8 @@ static void make_dev(const char *root, unsigned long long tmp_bytes) {
 
 static void bind_into(const char *src, const char *root, const char *at, unsigned long long attrs);
 
-void rootfs_prepare(const char *root, unsigned long long tmp_bytes, const char *runtime, const char *kmod) {
+void rootfs_prepare(const char *root, unsigned long long tmp_bytes, const char *runtime, const char *java_runtime,
+                    const char *kmod) {
   char path[PATH_MAX], data[64];
   /* Nothing done here may propagate back to the host. */
   do_mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL);
@@ -194,7 +201,8 @@ void rootfs_prepare(const char *root, unsigned long long tmp_bytes, const char *
     mirror(root, RUNTIME_PATHS[i], 0);
   }
   static const char *const DIRS[] = {"etc", "proc", "dev", "tmp", "function", "cleave", "cleave/run",
-                                      "cleave/children", "cleave/sdk-python", "cleave/kmod", "cleave/pageserver",
+                                      "cleave/children", "cleave/sdk-python", "cleave/sdk-java", "cleave/kmod",
+                                      "cleave/pageserver",
                                       "cleave/pagecache"};
   for (size_t i = 0; i < sizeof DIRS / sizeof DIRS[0]; i++) {
     path_join(path, sizeof path, root, DIRS[i]);
@@ -208,12 +216,18 @@ void rootfs_prepare(const char *root, unsigned long long tmp_bytes, const char *
   mirror(root, "/etc/localtime", 1);
   mirror(root, "/etc/alternatives", 0);
   mirror(root, "/etc/ssl", 0);
+  for (size_t i = 0; i < sizeof JVM_ETC / sizeof JVM_ETC[0]; i++) {
+    mirror(root, JVM_ETC[i], 0);
+  }
   path_join(path, sizeof path, root, "tmp");
   snprintf(data, sizeof data, "size=%llu,mode=1777", tmp_bytes);
   do_mount("cleave-tmp", path, "tmpfs", MS_NOSUID | MS_NODEV, data);
   make_dev(root, tmp_bytes);
   if (runtime != NULL) {
     bind_into(runtime, root, "cleave/sdk-python", MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV);
+  }
+  if (java_runtime != NULL) {
+    bind_into(java_runtime, root, "cleave/sdk-java", MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV);
   }
   if (kmod != NULL) {
     bind_into(kmod, root, "cleave/kmod", MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV);

@@ -19,11 +19,17 @@ import picocli.CommandLine.Option;
       "How fast instances start, for a hello function and an image function (numpy + PIL) side by side: cold, warm",
       "and fork calls through the gateway (each policy on a fresh `cleave server`), the pure start cost in forkd,",
       "memory per instance and per seed (PSS), instances per second forked from one seed at 1..N concurrent orders.",
-      "Writes summary.json, CSVs and PNGs; prints a table shaped like MITOSIS's Table 1 with ratios against cold."
+      "Writes summary.json, CSVs and PNGs; prints a table shaped like MITOSIS's Table 1 with ratios against cold.",
+      "With --runtime java: Fn's Java hello on JVM seeds (cold JVM, cold with AppCDS, warm, new instance in a",
+      "running seed, memory per extra instance), into summary.json's \"java\" object."
     })
 public final class StartupBenchCommand extends ExperimentCommand {
   @Option(names = "--quick", description = "A short run (about 30 s on an idle 2-core machine, longer under load)")
   boolean quick;
+
+  @Option(names = "--runtime", paramLabel = "python|java", defaultValue = "python",
+      description = "Whose start-up to measure: the Python functions (default) or Fn's Java hello on JVM seeds")
+  String runtime;
 
   @Mixin BenchOptions.OutputDir out = new BenchOptions.OutputDir(Path.of("bench-out", "startup"));
   @Mixin BenchOptions.ImageDir images;
@@ -69,8 +75,23 @@ public final class StartupBenchCommand extends ExperimentCommand {
 
   @Override
   protected int run() throws IOException {
-    StartupBench.Settings settings = settings();
+    if (!runtime.equals("python") && !runtime.equals("java")) {
+      throw new IllegalArgumentException("--runtime must be python or java, got '" + runtime + "'");
+    }
     Vertx vertx = Vertx.vertx(new VertxOptions().setPreferNativeTransport(true));
+    if (runtime.equals("java")) {
+      try {
+        JavaStartupReport report = new JavaStartupBench(vertx, javaSettings(), out.dir(), servers.args(),
+            new StartupBenchProgress(System.err, progress.shown())).run();
+        System.out.println();
+        System.out.print(report.table());
+        System.out.println("output: " + out.dir().toAbsolutePath());
+        return 0;
+      } finally {
+        vertx.close().await();
+      }
+    }
+    StartupBench.Settings settings = settings();
     try {
       StartupBenchReport report = new StartupBench(vertx, settings, out.dir(), servers.args(),
           new StartupBenchProgress(System.err, progress.shown())).run();
@@ -92,6 +113,17 @@ public final class StartupBenchCommand extends ExperimentCommand {
         or(maxConcurrency, d.maxConcurrency()), or(forksPerLevel, d.forksPerLevel()), or(forkAhead, d.forkAhead()),
         or(warmConnections, d.warmConnections()), warmSeconds != null ? warmSeconds : d.warmSeconds(),
         images.toAbsolutePath());
+  }
+
+  /**
+   * The Java run's counts: --cold-calls, --warm-calls, --warmup, --fork-rounds (instance rounds),
+   * --memory-group, --fork-ahead (instances each JVM seed keeps started ahead).
+   */
+  JavaStartupBench.Settings javaSettings() {
+    JavaStartupBench.Settings d = quick ? JavaStartupBench.Settings.quick() : JavaStartupBench.Settings.full();
+    return new JavaStartupBench.Settings(or(coldCalls, d.coldCalls()), or(warmCalls, d.warmCalls()),
+        or(warmup, d.warmup()), or(forkRounds, d.instanceRounds()), or(memoryGroup, d.memoryGroup()),
+        or(forkAhead, d.ahead()));
   }
 
   private static int or(Integer given, int preset) {

@@ -269,7 +269,16 @@ public final class StartupBenchReport {
 
   void write(Path out) throws IOException {
     Files.createDirectories(out);
-    Files.writeString(out.resolve(SUMMARY), summary().encodePrettily() + "\n", StandardCharsets.UTF_8);
+    JsonObject summary = summary();
+    Path previous = out.resolve(SUMMARY);
+    if (Files.isRegularFile(previous)) {
+      // The Java run's figures (--runtime java) share the file: they stay until that run writes again.
+      JsonObject java = new JsonObject(Files.readString(previous, StandardCharsets.UTF_8)).getJsonObject("java");
+      if (java != null) {
+        summary.put("java", java);
+      }
+    }
+    Files.writeString(out.resolve(SUMMARY), summary.encodePrettily() + "\n", StandardCharsets.UTF_8);
     Files.writeString(out.resolve(SAMPLES_CSV), samplesCsv(), StandardCharsets.UTF_8);
     Files.writeString(out.resolve(STATS_CSV), statsCsv(), StandardCharsets.UTF_8);
     Files.writeString(out.resolve(FORK_RATE_CSV), forkRateCsv(), StandardCharsets.UTF_8);

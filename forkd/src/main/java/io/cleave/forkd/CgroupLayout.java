@@ -254,19 +254,33 @@ sealed interface CgroupLayout permits CgroupLayout.V1, CgroupLayout.V2 {
     public void limitMemoryAndCpu(Cgroup cgroup, long memoryBytes, int cpuShares, long cpuQuotaUs)
         throws IOException {
       Path mem = cgroup.memoryDir();
-      Files.writeString(mem.resolve("memory.limit_in_bytes"), Long.toString(memoryBytes));
+      Path limit = mem.resolve("memory.limit_in_bytes");
       Path memsw = mem.resolve("memory.memsw.limit_in_bytes");
-      if (Files.exists(memsw)) {
-        // With swap accounting, memory+swap gets the same bound: no escaping into swap.
+      // With swap accounting, memory+swap gets the same bound: no escaping into swap. The kernel
+      // keeps memory <= memory+swap at every write, so a limit that grows (a JVM seed's) raises
+      // memory+swap first, one that shrinks lowers memory first.
+      boolean swap = Files.exists(memsw);
+      boolean grows = swap && memoryBytes > Long.parseLong(ProcFs.readOrEmpty(limit).trim().isEmpty() ? "0"
+          : ProcFs.readOrEmpty(limit).trim());
+      if (grows) {
+        Files.writeString(memsw, Long.toString(memoryBytes));
+      }
+      Files.writeString(limit, Long.toString(memoryBytes));
+      if (swap && !grows) {
         Files.writeString(memsw, Long.toString(memoryBytes));
       }
       if (cpu.isPresent()) {
         Path dir = cgroup.dirs().get(2);
         Files.writeString(dir.resolve("cpu.shares"), Integer.toString(cpuShares));
+        Path burst = dir.resolve("cpu.cfs_burst_us");
+        boolean bursts = Files.exists(burst);
+        if (bursts && !ProcFs.readOrEmpty(burst).trim().equals("0")) {
+          // The kernel keeps burst <= quota at every write: a quota that shrinks (a JVM seed's) drops the old burst first.
+          Files.writeString(burst, "0");
+        }
         // The period is left at the kernel's default (CPU_PERIOD_US): one write less per fork.
         Files.writeString(dir.resolve("cpu.cfs_quota_us"), Long.toString(cpuQuotaUs));
-        Path burst = dir.resolve("cpu.cfs_burst_us");
-        if (cpuQuotaUs > 0 && Files.exists(burst)) {
+        if (cpuQuotaUs > 0 && bursts) {
           Files.writeString(burst, Long.toString(cpuQuotaUs));
         }
       }
@@ -319,9 +333,14 @@ sealed interface CgroupLayout permits CgroupLayout.V1, CgroupLayout.V2 {
         // v1 shares 2..262144 (1024 = one normal process) map onto weight 1..10000 (100 = normal).
         long weight = Math.max(1, Math.min(10000, cpuShares * 100L / 1024));
         Files.writeString(dir.resolve("cpu.weight"), Long.toString(weight));
-        Files.writeString(dir.resolve("cpu.max"), (cpuQuotaUs < 0 ? "max" : Long.toString(cpuQuotaUs)) + " " + CPU_PERIOD_US);
         Path burst = dir.resolve("cpu.max.burst");
-        if (cpuQuotaUs > 0 && Files.exists(burst)) {
+        boolean bursts = Files.exists(burst);
+        if (bursts && !ProcFs.readOrEmpty(burst).trim().equals("0")) {
+          // burst <= quota at every write: a quota that shrinks (a JVM seed's) drops the old burst first.
+          Files.writeString(burst, "0");
+        }
+        Files.writeString(dir.resolve("cpu.max"), (cpuQuotaUs < 0 ? "max" : Long.toString(cpuQuotaUs)) + " " + CPU_PERIOD_US);
+        if (cpuQuotaUs > 0 && bursts) {
           Files.writeString(burst, Long.toString(cpuQuotaUs));
         }
       }

@@ -208,14 +208,14 @@ final class Container {
   }
 
   /**
-   * Paths the helper needs: the staging root, the runtime and the fork primitive (null: none) to
-   * bind, and the pool cgroups to join.
+   * Paths the helper needs: the staging root, the runtimes (Python's, the Java jar's dir) and the
+   * fork primitive (null: none) to bind, and the pool cgroups to join.
    */
-  static List<String> helperCommand(Path helperBinary, Path root, long tmpBytes, Path runtime, Path kmod,
-      List<Path> joins, boolean hostNetwork) {
+  static List<String> helperCommand(Path helperBinary, Path root, long tmpBytes, Path runtime, Path javaRuntime,
+      Path kmod, List<Path> joins, boolean hostNetwork) {
     List<String> cmd = new java.util.ArrayList<>(List.of(helperBinary.toString(), "--root", root.toString(),
         "--tmp-size", Long.toString(tmpBytes), "--runtime", runtime.toString(),
-        "--network", hostNetwork ? "host" : "isolated"));
+        "--java-runtime", javaRuntime.toString(), "--network", hostNetwork ? "host" : "isolated"));
     if (kmod != null) {
       cmd.addAll(List.of("--kmod", kmod.toString()));
     }

@@ -41,7 +41,8 @@ final class ContainerStarts implements AutoCloseable {
     this.readiness = readiness;
     this.uids = uids;
     List<String> helper = Container.helperCommand(config.helper(), config.stagingRoot(), config.tmpBytes(),
-        config.runtimeDir(), withKmod ? config.kmodDir() : null, poolCgroup.dirs(), config.hostNetwork());
+        config.runtimeDir(), config.javaRuntimeDir(), withKmod ? config.kmodDir() : null, poolCgroup.dirs(),
+        config.hostNetwork());
     this.pool = new MadeAhead<>("container", () -> Container.prepare(helper, PREPARE_TIMEOUT_MS),
         Container::alive, Container::killAndWait, config.poolSize());
   }
@@ -133,6 +134,64 @@ final class ContainerStarts implements AutoCloseable {
         }
         uids.release(uid);
       }
+    }
+  }
+
+  /**
+   * Starts a JVM seed ({@code command} runs the JVM) whose first instance, {@code firstId}, serves
+   * calls on {@code <firstId>.sock} in the run dir; ready once that listener is bound (the control
+   * socket is bound before it). Its cgroup starts with one instance's limits. A failed start leaves
+   * nothing behind.
+   */
+  JvmSeed startJvm(StartSpec spec, Path bundle, List<String> command, String firstId, long t0) {
+    String id = Instance.newId("j");
+    int uid = uids.acquire();
+    if (uid < 0) {
+      throw new ApiError(503, "no free uid for another container (CLEAVE_FORKD_UIDS=" + config.uidCount() + ")", 1);
+    }
+    Path runDir = config.instancesDir().resolve(id);
+    Launched launched = null;
+    SeedControl control = null;
+    boolean started = false;
+    try {
+      RunDirs.make(runDir);
+      Map<String, String> env = env(spec);
+      env.put("FN_LISTENER", "unix:" + JvmSeed.listenerInside(firstId));
+      env.put("CLEAVE_JAVA_CONTROL", "unix:" + RUN + "/ctl.sock");
+      env.put("CLEAVE_INSTANCE_ID", firstId);
+      // From /, where a deploy's AppCDS class path (cleave/sdk-java/... or ../cleave/sdk-java/...) resolves.
+      launched = launch(id, uid, spec, bundle, runDir, command, env, Map.of("workdir", "/"), firstId + ".sock",
+          config.logLimitBytes(), t0);
+      RunDirs.takeOver(runDir.resolve("ctl.sock")); // bound before the first listener appeared
+      control = SeedControl.connect(runDir.resolve("ctl.sock"));
+      JvmSeed jvm = new JvmSeed(id, launched.pid, launched.cgroup, runDir, launched.container, launched.link, uid,
+          control, spec);
+      started = true;
+      return jvm;
+    } catch (IOException e) {
+      throw new ApiError(500, "cannot start the JVM seed: " + e.getMessage());
+    } finally {
+      if (!started) {
+        if (control != null) {
+          control.close();
+        }
+        if (launched != null) {
+          discard(launched);
+        }
+        RunDirs.deleteTree(runDir);
+        uids.release(uid);
+      }
+    }
+  }
+
+  /** Kills a JVM seed with its container; removes its cgroup and run dir, frees its uid (exactly once). */
+  void delete(JvmSeed jvm) {
+    if (jvm.ended.compareAndSet(false, true)) {
+      jvm.control.close();
+      end(jvm.container, jvm.link);
+      cgroups.remove(jvm.cgroup);
+      RunDirs.deleteTree(jvm.runDir);
+      uids.release(jvm.uid);
     }
   }
 

@@ -46,6 +46,7 @@ final class Forkd implements AutoCloseable {
   private final Forks forks;
   private final RemoteChildren remotes;
   private final SeedSnapshots snapshots;
+  private final JvmSeeds jvms;
   private final RemoteForkStats stats = new RemoteForkStats();
   private final Map<String, Instance> instances = new ConcurrentHashMap<>();
   private final OutputRotation outputs;
@@ -61,6 +62,7 @@ final class Forkd implements AutoCloseable {
     UidRange uids = new UidRange(config.uidBase(), config.uidCount());
     this.containers = new ContainerStarts(config, cgroups, poolCgroup, readiness, uids, noRemote == null, bridge);
     this.forks = new Forks(config, cgroups, readiness);
+    this.jvms = new JvmSeeds(config, cgroups, containers, readiness);
     this.remotes = new RemoteChildren(config, containers,
         new RemoteHandles(uids, config.uidCount(), config.pagecacheDir()), stats.children);
     this.snapshots = new SeedSnapshots(noRemote, config.startTimeoutMs(), instances::values, stats.handles);
@@ -102,6 +104,7 @@ final class Forkd implements AutoCloseable {
     Files.createDirectories(config.slotsDir());
     Files.createDirectories(config.stagingRoot());
     InstanceRuntime.install(config.runtimeSource(), config.runtimeDir());
+    JavaRuntime.prepare(config.javaRuntimeJar(), config.javaRuntimeDir());
     String noRemote = null;
     try {
       ForkPrimitive.install(config.kmodSource(), config.kmodDir());
@@ -149,7 +152,7 @@ final class Forkd implements AutoCloseable {
         others++;
       }
     }
-    return new ForkdHealth(true, containers.pool(), others, seeds, snapshots.address());
+    return new ForkdHealth(true, containers.pool(), others, seeds + jvms.count(), snapshots.address());
   }
 
   /** Remote forks of this node and what its page server served, sampled now (GET /v1/stats). */
@@ -176,6 +179,10 @@ final class Forkd implements AutoCloseable {
       }
     }
     StartSpec spec = checks.spec(r);
+    if (r.mode() == StartMode.INSTANCE) {
+      JvmSeed jvm = jvms.seed(StartChecks.required(r.seedId(), "seed_id"));
+      return started(jvms.add(jvm, spec, t0), t0);
+    }
     if (r.mode() == StartMode.FORK) {
       Instance.Seed from = seed(StartChecks.required(r.seedId(), "seed_id"));
       return started(forks.fork(from, spec, consumerCode(from, r), t0), t0);
@@ -184,6 +191,12 @@ final class Forkd implements AutoCloseable {
     List<String> command = checks.command(r.command(), bundle);
     boolean seed = r.seed();
     boolean keep = Boolean.TRUE.equals(r.keep());
+    if (Boolean.TRUE.equals(r.jvm())) {
+      if (seed || keep || r.prepare() != null) {
+        throw StartChecks.bad("a JVM seed is started with mode cold: it never forks");
+      }
+      return started(jvms.start(spec, bundle, command, t0), t0);
+    }
     if ((Boolean.TRUE.equals(r.prepare()) || keep) && !seed) {
       throw StartChecks.bad("prepare and keep are for seeds (mode seed)");
     }
@@ -232,11 +245,15 @@ final class Forkd implements AutoCloseable {
   /** Enters a ready instance in the table and answers for it (docs/CONTRACTS.md). */
   private StartedInstance started(Instance i, long t0) {
     instances.put(i.id(), i);
+    if (i instanceof Instance.InJvm v) {
+      return new StartedInstance(v.id, v.pid(), v.jvm.listener(v.id).toString(),
+          v.first ? StartMode.COLD : StartMode.INSTANCE, millisSince(t0), null, v.jvm.id);
+    }
     String listener = i instanceof Instance.Seed s && !s.kept ? null : i.runDir().resolve("lsnr.sock").toString();
     StartMode startMode = i instanceof Instance.Forked ? StartMode.FORK
         : i instanceof Instance.Remote ? StartMode.REMOTE_FORK : StartMode.COLD;
     RemoteRef remote = i instanceof Instance.Seed s ? s.remote : null;
-    return new StartedInstance(i.id(), i.pid(), listener, startMode, millisSince(t0), remote);
+    return new StartedInstance(i.id(), i.pid(), listener, startMode, millisSince(t0), remote, null);
   }
 
   private static double millisSince(long t0) {
@@ -263,7 +280,9 @@ final class Forkd implements AutoCloseable {
       logBytes = 0;
     }
     RemoteRef remote = i instanceof Instance.Seed s && !s.deleted ? s.remote : null;
-    String reason = i instanceof Instance.Remote ? RemoteChildren.exitReason(wait, i.output()) : null;
+    String reason = i instanceof Instance.Remote ? RemoteChildren.exitReason(wait, i.output())
+        : i instanceof Instance.InJvm v ? JvmSeeds.exitReason(v.jvm.container.mainExit(), v.jvm.runDir.resolve("output"))
+        : null;
     return new InstanceStatus(id, running ? "running" : "exited", code, signal, cgroups.oomKilled(i.cgroup()),
         cgroups.memoryBytes(i.cgroup()), running ? pssBytes(i) : 0, logBytes, remote, reason);
   }
@@ -287,6 +306,9 @@ final class Forkd implements AutoCloseable {
     if (i instanceof Instance.Seed s) {
       return !s.deleted && s.handle.alive();
     }
+    if (i instanceof Instance.InJvm v) {
+      return !v.stopped && v.jvm.alive();
+    }
     return forks.running((Instance.Forked) i);
   }
 
@@ -296,6 +318,9 @@ final class Forkd implements AutoCloseable {
     }
     if (i instanceof Instance.Seed s) {
       return s.container.mainExit();
+    }
+    if (i instanceof Instance.InJvm v) {
+      return v.jvm.container.mainExit();
     }
     return forks.exitStatus((Instance.Forked) i);
   }
@@ -321,6 +346,8 @@ final class Forkd implements AutoCloseable {
     } else if (i instanceof Instance.Seed s) {
       snapshots.revoke(s);
       containers.delete(s);
+    } else if (i instanceof Instance.InJvm v) {
+      jvms.delete(v);
     } else {
       Instance.Forked f = (Instance.Forked) i;
       forks.delete(f);
@@ -347,6 +374,8 @@ final class Forkd implements AutoCloseable {
 
     List<Instance> all = new ArrayList<>(instances.values());
     instances.clear();
+    jvms.close();
+    all.removeIf(i -> i instanceof Instance.InJvm);
     for (Instance i : all) {
       container(i).kill();
     }
@@ -383,6 +412,9 @@ final class Forkd implements AutoCloseable {
     }
     if (i instanceof Instance.Seed s) {
       return s.container;
+    }
+    if (i instanceof Instance.InJvm v) {
+      return v.jvm.container;
     }
     return ((Instance.Forked) i).seed.container;
   }

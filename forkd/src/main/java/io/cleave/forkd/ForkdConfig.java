@@ -152,6 +152,16 @@ record ForkdConfig(
     return runDir().resolve("runtime").resolve("sdk-python");
   }
 
+  /** Where {@code cleave}'s build leaves the Java runtime jar (docs: JAVA-CONTRACT, sdk-java). */
+  Path javaRuntimeJar() {
+    return runtimeSource.resolveSibling("sdk-java").resolve("runtime").resolve("target").resolve(JavaRuntime.JAR);
+  }
+
+  /** forkd's copy of the Java runtime jar's dir, bound read-only into every container at /cleave/sdk-java. */
+  Path javaRuntimeDir() {
+    return runDir().resolve("runtime").resolve("sdk-java");
+  }
+
   Path stagingRoot() {
     return runDir().resolve("root");
   }

@@ -12,7 +12,7 @@ import java.util.concurrent.ThreadLocalRandom;
  * An instance forkd started: a cold instance, a seed, or a fork child of a seed. Identity
  * matters (a seed tracks its children), so these are classes, not records.
  */
-sealed interface Instance permits Instance.Cold, Instance.Seed, Instance.Forked, Instance.Remote {
+sealed interface Instance permits Instance.Cold, Instance.Seed, Instance.Forked, Instance.Remote, Instance.InJvm {
   String id();
 
   /** Host pid of the instance's main process. */
@@ -28,7 +28,7 @@ sealed interface Instance permits Instance.Cold, Instance.Seed, Instance.Forked,
 
   /**
    * A new instance id: {@code c-} cold, {@code s-} seed, {@code f-} fork child, {@code r-} remote
-   * child, then 12 hex digits.
+   * child, {@code j-} JVM seed, {@code v-} instance in a JVM seed, then 12 hex digits.
    */
   static String newId(String prefix) {
     byte[] b = new byte[6];
@@ -175,5 +175,34 @@ sealed interface Instance permits Instance.Cold, Instance.Seed, Instance.Forked,
     @Override public long pid() { return pid; }
     @Override public Cgroup cgroup() { return cgroup; }
     @Override public Path runDir() { return runDir; }
+  }
+
+  /**
+   * An instance inside a JVM seed: its own class loader, listener and output in the JVM, which it
+   * shares with the seed's other instances (pid, cgroup and run dir are the seed's).
+   */
+  final class InJvm implements Instance {
+    final String id;
+    final JvmSeed jvm;
+    /** The seed's first instance, started with the JVM (cold); later ones are new instances in it. */
+    final boolean first;
+    /** Set once its stop order went out (or the JVM is gone): it serves no more calls. */
+    volatile boolean stopped;
+
+    InJvm(String id, JvmSeed jvm, boolean first) {
+      this.id = id;
+      this.jvm = jvm;
+      this.first = first;
+    }
+
+    @Override public String id() { return id; }
+    @Override public long pid() { return jvm.pid; }
+    @Override public Cgroup cgroup() { return jvm.cgroup; }
+    @Override public Path runDir() { return jvm.runDir; }
+
+    @Override
+    public Path output() {
+      return first ? jvm.runDir.resolve("output") : jvm.output(id);
+    }
   }
 }

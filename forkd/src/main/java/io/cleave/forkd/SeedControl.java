@@ -17,7 +17,8 @@ import java.util.Map;
 
 /**
  * forkd's connection to a seed's control socket: newline-delimited JSON, one answer line per
- * request line (docs/CONTRACTS.md). One request at a time: the seed is single-threaded.
+ * request line (docs/CONTRACTS.md). One request at a time: the seed is single-threaded. A Python
+ * seed takes fork and prepare orders, a JVM seed start, stop and stats orders.
  */
 final class SeedControl implements AutoCloseable {
   private final SocketChannel channel;
@@ -112,6 +113,33 @@ final class SeedControl implements AutoCloseable {
       throw new IOException("prepare answer without a handle and key: " + answer);
     }
     return new Prepared(answer.path("handle").asLong(), key);
+  }
+
+  /**
+   * Orders a JVM seed to start instance {@code id} with its own config ({@code env}), listener and
+   * output file (both as the JVM sees them; the output takes the instance's System.out and
+   * System.err); answers once the listener is bound and the function's configuration ran.
+   */
+  synchronized void startInstance(String id, String listener, String output, Map<String, String> env,
+      long timeoutMs) throws IOException, Refused {
+    Map<String, Object> order = new LinkedHashMap<>();
+    order.put("op", "start");
+    order.put("id", id);
+    order.put("listener", listener);
+    order.put("env", env);
+    order.put("output", output);
+    JsonNode answer = request(order, timeoutMs);
+    if (!answer.path("ok").asBoolean(false)) {
+      throw new Refused(answer.path("error").asText("the JVM seed refused the instance without a reason"));
+    }
+  }
+
+  /** Orders a JVM seed to stop instance {@code id}: its listener closes, a call in flight is interrupted. */
+  synchronized void stopInstance(String id, long timeoutMs) throws IOException, Refused {
+    JsonNode answer = request(Map.of("op", "stop", "id", id), timeoutMs);
+    if (!answer.path("ok").asBoolean(false)) {
+      throw new Refused(answer.path("error").asText("the JVM seed refused the stop without a reason"));
+    }
   }
 
   /** A seed's snapshot as its page server knows it. */

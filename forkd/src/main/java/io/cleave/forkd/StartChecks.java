@@ -26,7 +26,7 @@ final class StartChecks {
   /** What every mode needs: a mode, the ids, memory within the node's, an env the kernel takes. */
   StartSpec spec(StartRequest r) {
     if (r.mode() == null) {
-      throw bad("mode must be one of cold, seed, fork, remote-fork");
+      throw bad("mode must be one of cold, seed, fork, remote-fork, instance");
     }
     String fnId = required(r.fnId(), "fn_id");
     String appId = required(r.appId(), "app_id");

@@ -18,6 +18,11 @@ import java.util.function.Supplier;
 record CallEnd(String status, int httpStatus, CallResult answer, ApiError error, String message, long responseSize,
     boolean retire) {
 
+  /** The instance's process ended under the call (crashed or killed for memory): not the function's own error. */
+  boolean crashed() {
+    return status.equals("crashed") || status.equals("oom");
+  }
+
   static CallEnd failure(String status, ApiError error) {
     return new CallEnd(status, error.status(), null, error, error.getMessage(), 0, true);
   }
@@ -51,6 +56,9 @@ record CallEnd(String status, int httpStatus, CallResult answer, ApiError error,
   }
 
   private static String crashed(InstanceStatus s, String reason) {
+    if (s.exitReason() != null) {
+      return "function crashed: " + s.exitReason();
+    }
     if (s.signal() != null && s.signal() != 0) {
       return "function crashed: killed by signal " + s.signal();
     }

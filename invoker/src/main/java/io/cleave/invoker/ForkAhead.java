@@ -4,7 +4,8 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * Children forked ahead of demand ({@code --fork-ahead} per seed): a fork through forkd costs a
+ * Children forked ahead of demand ({@code --fork-ahead} per seed; a JVM seed keeps as many
+ * instances started ahead, see {@link #topUpInJvm}): a fork through forkd costs a
  * call the RPC, the seed's fork, the child's readiness and a first connection, several ms; a child
  * forked while the function is quiet and parked as a ready instance costs the call none of it.
  * Parked children count against node memory like any instance (reserved only when it fits now: a
@@ -45,6 +46,25 @@ final class ForkAhead {
     int mb = pool.fn.memory();
     for (int n = parked(pool); n < perSeed && memory.shortOf(mb) <= 0 && memory.reserve(mb); n++) {
       starter.fork(pool, seed, true);
+    }
+  }
+
+  /**
+   * The same for a Java function: instances started ahead in its JVM seed with room (under
+   * {@code bound} instances), which {@code starter} starts with their memory already counted. A
+   * function with no running JVM seed parks nothing: its next call starts one cold.
+   */
+  void topUpInJvm(FunctionPool pool, int bound, java.util.function.Consumer<String> starter) {
+    if (perSeed == 0 || !pool.queue.isEmpty() || pool.instances.stream().anyMatch(i -> i.active > 0)) {
+      return;
+    }
+    int mb = pool.fn.memory();
+    for (int n = parked(pool); n < perSeed && memory.shortOf(mb) <= 0; n++) {
+      String jvm = pool.jvms.withRoom(pool.version, bound);
+      if (jvm == null || !pool.hostsCalls(jvm) || !memory.reserve(mb)) {
+        return;
+      }
+      starter.accept(jvm);
     }
   }
 

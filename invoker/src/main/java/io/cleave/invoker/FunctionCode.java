@@ -8,6 +8,7 @@ import io.cleave.common.bundle.TarGzUnpacker;
 import io.cleave.common.error.ApiError;
 import io.cleave.common.json.FuncYaml;
 import io.cleave.common.model.Fn;
+import io.cleave.forkd.api.StartRequest;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import java.io.IOException;
@@ -27,34 +28,32 @@ import java.util.stream.Stream;
 /**
  * Turns a function's code bundle into what forkd needs to start it: the bundle unpacked once per
  * node under {@code <data>/unpacked/<hex>/} (unpacked to a temporary directory, then renamed), and
- * the command from its {@code func.yaml} in Fn's Python form
+ * its {@link FunctionRuntime} from its {@code func.yaml}: Fn's Python form
  * ({@code entrypoint: /python/bin/fdk /function/func.py handler}; without one, {@code func.py} and
- * {@code handler}).
+ * {@code handler}) or Fn's Java form ({@code runtime: java}, {@code cmd: class::method}).
  *
  * <p>The unpacked copies are this node's to collect ({@link BundleCopies}): a copy's last use is
  * its last launch here (or its unpacking).
  */
 final class FunctionCode implements BundleCopies {
-  /** How to start an instance of one function version. */
-  record Launch(Path bundleDir, List<String> command, Map<String, String> env) {}
-
-  private record Entry(String python, String file, String handler) {}
+  /** How to start an instance of one function version: its code, command and environment, on {@code runtime}. */
+  record Launch(Path bundleDir, List<String> command, Map<String, String> env, FunctionRuntime runtime) {
+    /** A cold start: a process of its own, or for Java a JVM seed whose first instance it is. */
+    StartRequest coldStart(String fnId, String appId, int memoryMb) {
+      return runtime instanceof FunctionRuntime.Java
+          ? StartRequest.jvmSeed(fnId, appId, bundleDir.toString(), memoryMb, command, env)
+          : StartRequest.cold(fnId, appId, bundleDir.toString(), memoryMb, command, env);
+    }
+  }
 
   static final String PYTHON = "/usr/bin/python3";
-  /**
-   * What instances import: forkd's read-only copy of the runtime first, then the function's own
-   * modules, then the packages {@code cleave deploy} installed from requirements.txt. With
-   * {@code PYTHONSAFEPATH} the working directory is not put in front, so a bundle's own
-   * {@code fdk/} never shadows the runtime.
-   */
-  static final String PYTHONPATH = "/cleave/sdk-python:/function:/function/.python_packages";
 
   private final Vertx vertx;
   private final BundleSource source;
   private final TarGzUnpacker unpacker;
   private final Path unpackedRoot;
   /** Per bundle digest: its unpacked directory and entry point (bundles never change). */
-  private final Map<String, Future<Map.Entry<Path, Entry>>> bundles = new ConcurrentHashMap<>();
+  private final Map<String, Future<Map.Entry<Path, FunctionRuntime>>> bundles = new ConcurrentHashMap<>();
   /** Per bundle digest: when an instance was last launched from it on this node. */
   private final Map<BundleDigest, Instant> lastLaunched = new ConcurrentHashMap<>();
 
@@ -76,7 +75,7 @@ final class FunctionCode implements BundleCopies {
       return Future.failedFuture(
           new ApiError(502, "function image '" + fn.image() + "' is not a code bundle (" + BundleDigest.IMAGE_REPOSITORY + ":sha256-<hex>)"));
     }
-    Future<Map.Entry<Path, Entry>> bundle;
+    Future<Map.Entry<Path, FunctionRuntime>> bundle;
     synchronized (lastLaunched) { // against a removal of the same copy (short: no disk work inside)
       lastLaunched.put(digest, Instant.now());
       bundle = bundles.computeIfAbsent(digest.hex(), hex -> prepare(digest));
@@ -85,17 +84,14 @@ final class FunctionCode implements BundleCopies {
         .onFailure(e -> bundles.remove(digest.hex(), bundle))
         .map(
             b -> {
+              FunctionRuntime runtime = b.getValue();
               Map<String, String> env = new HashMap<>(config);
-              env.put("PYTHONPATH", PYTHONPATH);
-              env.put("PYTHONSAFEPATH", "1");
-              // Output reaches the per-call logs when written, not when a buffer fills.
-              env.put("PYTHONUNBUFFERED", "1");
-              Entry e = b.getValue();
-              return new Launch(b.getKey(), List.of(e.python(), "-m", "fdk", e.file(), e.handler()), Map.copyOf(env));
+              env.putAll(runtime.env());
+              return new Launch(b.getKey(), runtime.command(fn.memory()), Map.copyOf(env), runtime);
             });
   }
 
-  private Future<Map.Entry<Path, Entry>> prepare(BundleDigest digest) {
+  private Future<Map.Entry<Path, FunctionRuntime>> prepare(BundleDigest digest) {
     Path dir = unpackedRoot.resolve(digest.hex());
     Future<Path> unpacked =
         vertx
@@ -176,8 +172,8 @@ final class FunctionCode implements BundleCopies {
     }
   }
 
-  /** Reads func.yaml's entry point; the file must exist in the bundle. */
-  static Entry entryOf(Path bundleDir) throws IOException {
+  /** Reads func.yaml's runtime and entry point; a Python function's file must exist in the bundle. */
+  static FunctionRuntime entryOf(Path bundleDir) throws IOException {
     Path yaml = bundleDir.resolve("func.yaml");
     String file = "/function/func.py";
     String handler = "handler";
@@ -189,9 +185,13 @@ final class FunctionCode implements BundleCopies {
       }
       JsonNode doc = FuncYaml.MAPPER.readTree(yaml.toFile());
       String runtime = doc == null ? "" : doc.path("runtime").asText("");
+      if (JavaRuntimes.isJava(runtime)) {
+        return JavaRuntimes.resolve(runtime, doc.path("cmd").isTextual() ? doc.path("cmd").asText().trim() : null,
+            bundleDir);
+      }
       python = PythonRuntimes.interpreter(runtime)
           .orElseThrow(() -> new ApiError(502, "func.yaml runtime '" + runtime + "' is not available on this node ("
-              + String.join(", ", PythonRuntimes.available()) + " are)"));
+              + String.join(", ", PythonRuntimes.available()) + ", " + String.join(", ", JavaRuntimes.NAMES) + " are)"));
       String entrypoint = doc == null ? "" : doc.path("entrypoint").asText("").trim();
       if (!entrypoint.isEmpty()) {
         List<String> words = Arrays.asList(entrypoint.split("\\s+"));
@@ -219,7 +219,7 @@ final class FunctionCode implements BundleCopies {
     if (!Files.isRegularFile(bundleDir.resolve(file.substring("/function/".length())))) {
       throw new ApiError(502, "the bundle has no " + file.substring("/function/".length()));
     }
-    return new Entry(python, file, handler);
+    return new FunctionRuntime.Python(python, file, handler);
   }
 
   private static String message(Throwable e) {

@@ -41,6 +41,10 @@ final class FunctionPool implements PoolView<Instance, Seed> {
   /** Call slots of instances being started, which queued calls may count on. */
   int startingSlots;
   Seed seed;
+  /** The current version's runtime once its launch resolved (null before). */
+  FunctionRuntime runtime;
+  /** The JVM seeds of a Java function on this node. */
+  final JvmSeats jvms = new JvmSeats();
   /** Set when the current version's seed refused to fork (threads at import): no seed is kept for it. */
   String unforkable;
   long seedRetryAfterNanos;
@@ -91,6 +95,7 @@ final class FunctionPool implements PoolView<Instance, Seed> {
     version = next;
     seedKey = SeedKey.of(fnId, next.image(), next.memoryMb(), next.config(), next.network());
     launch = null;
+    runtime = null;
     unforkable = null;
     return true;
   }
@@ -100,6 +105,7 @@ final class FunctionPool implements PoolView<Instance, Seed> {
     version = null;
     seedKey = null;
     launch = null;
+    runtime = null;
     fnConfig = null;
     appConfig = null;
   }
@@ -118,6 +124,11 @@ final class FunctionPool implements PoolView<Instance, Seed> {
     if (launch == null) {
       Future<FunctionCode.Launch> f = loop.here(code.launch(fn, version.config()));
       launch = f;
+      f.onSuccess(l -> {
+        if (launch == f) {
+          runtime = l.runtime();
+        }
+      });
       // A future that failed already runs this handler at once: answer f, not the cleared field.
       f.onFailure(e -> {
         if (launch == f) {
@@ -127,6 +138,39 @@ final class FunctionPool implements PoolView<Instance, Seed> {
       return f;
     }
     return launch;
+  }
+
+  /** What a parked instance waits in still runs: its seed (a fork child), or a JVM seed serving calls. */
+  boolean parkedHostRuns(Instance inst) {
+    return inst.jvmSeed == null ? seed != null : hostsCalls(inst.jvmSeed);
+  }
+
+  /** JVM seed {@code jvm} exited: nothing starts in it any more; answers its idle instances, to retire. */
+  List<Instance> jvmSeedLost(String jvm) {
+    jvms.lost(jvm);
+    List<Instance> idle = new ArrayList<>();
+    for (Instance i : instances) {
+      if (jvm.equals(i.jvmSeed) && i.state == Instance.State.READY && i.active == 0) {
+        idle.add(i);
+      }
+    }
+    return idle;
+  }
+
+  /**
+   * JVM seed {@code jvm} still runs and hosts an instance that serves calls (ready or starting,
+   * not parked): instances parked in it wait for those calls, and go with the last of them.
+   */
+  boolean hostsCalls(String jvm) {
+    if (jvms.isLost(jvm)) {
+      return false;
+    }
+    for (Instance i : instances) {
+      if (jvm.equals(i.jvmSeed) && !i.parked && !i.destroyed && i.state != Instance.State.RETIRED) {
+        return true;
+      }
+    }
+    return false;
   }
 
   @Override
@@ -170,10 +214,13 @@ final class FunctionPool implements PoolView<Instance, Seed> {
         && System.nanoTime() >= forkRetryAfterNanos ? seed : null;
   }
 
-  /** No seed yet here or elsewhere, the version forks, and no seed start failed a short while ago. */
+  /**
+   * No seed yet here or elsewhere, the version forks (a JVM never does), and no seed start failed a
+   * short while ago.
+   */
   @Override
   public boolean seedWanted() {
-    return seed == null && unforkable == null && System.nanoTime() >= seedRetryAfterNanos
+    return seed == null && unforkable == null && !(runtime instanceof FunctionRuntime.Java) && System.nanoTime() >= seedRetryAfterNanos
         && seeds.find(seedKey()) == null;
   }
 

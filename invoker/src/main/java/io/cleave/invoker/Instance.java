@@ -18,6 +18,8 @@ final class Instance {
   String seedNode;
   /** The snapshot a remote child was restored from (null for other starts): its children share its page server's fate. */
   RemoteSeed restoredFrom;
+  /** The JVM seed hosting it (forkd's id), for an instance of a Java function; null otherwise. */
+  String jvmSeed;
   /** Cold-only instances serve one call and go. */
   final boolean singleUse;
   State state = State.STARTING;
@@ -39,6 +41,17 @@ final class Instance {
   Object outputRotation;
   /** Completes when every call's log slice was read; the instance is deleted (with its output) only then. */
   Future<Void> logsSettled = Future.succeededFuture();
+
+  /**
+   * The file a started instance's stdout and stderr go to: {@code output} beside its listener,
+   * except an instance added to a JVM seed, whose output is {@code <id>/output} there (docs/CONTRACTS.md).
+   */
+  static java.nio.file.Path outputOf(io.cleave.forkd.api.StartedInstance started) {
+    java.nio.file.Path listener = java.nio.file.Path.of(started.listener());
+    return started.startMode() == StartMode.INSTANCE
+        ? listener.resolveSibling(started.instanceId()).resolve("output")
+        : listener.resolveSibling("output");
+  }
 
   Instance(FunctionPool.Version version, int memoryMb, StartMode origin, boolean singleUse) {
     this.version = version;

@@ -19,7 +19,6 @@ import io.cleave.scheduler.SeedRecord;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
-import java.nio.file.Path;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -232,8 +231,13 @@ final class InstancePools {
   }
 
   private void parkAhead(FunctionPool pool) {
-    if (!closing) {
+    if (closing) {
+      return;
+    }
+    if (!(pool.runtime instanceof FunctionRuntime.Java)) {
       ahead.topUp(pool, this::startFork);
+    } else if (settings.policy().startsFromSeeds()) {
+      ahead.topUpInJvm(pool, settings.jvmInstances(), jvm -> startInJvm(pool, jvm, true));
     }
   }
 
@@ -259,7 +263,17 @@ final class InstancePools {
         pool.fn.memory(), l.env()).withNetwork(FnNetwork.of(pool.fn.annotations())), cause -> seeds.remoteForkFailed(pool, seed, cause));
   }
 
+  /**
+   * A fresh instance for the call: in a Java function's JVM seed with room when the policy starts
+   * from seeds, else cold (a Java function's cold start is a new JVM seed).
+   */
   private void startCold(FunctionPool pool, boolean makeSeed, boolean singleUse) {
+    String jvm = singleUse || !settings.policy().startsFromSeeds() ? null
+        : pool.jvms.withRoom(pool.version, settings.jvmInstances());
+    if (jvm != null) {
+      startInJvm(pool, jvm, false);
+      return;
+    }
     Instance inst = new Instance(pool.version, pool.fn.memory(), StartMode.COLD, singleUse);
     if (pool.unforkable != null) {
       inst.startNote = "not forked: " + pool.unforkable;
@@ -271,8 +285,29 @@ final class InstancePools {
       }
       seeds.start(pool);
     }
-    start(pool, inst, l -> StartRequest.cold(pool.fnId, pool.fn.appId(), l.bundleDir().toString(), pool.fn.memory(),
-        l.command(), l.env()).withNetwork(FnNetwork.of(pool.fn.annotations())), cause -> failOne(pool, Causes.startFailure(cause)));
+    start(pool, inst, l -> l.coldStart(pool.fnId, pool.fn.appId(), pool.fn.memory())
+        .withNetwork(FnNetwork.of(pool.fn.annotations())), cause -> failOne(pool, Causes.startFailure(cause)));
+  }
+
+  /**
+   * A new instance in running JVM seed {@code jvm}, with its own config; {@code parked}: started
+   * ahead of demand ({@link ForkAhead}). If the seed is gone the call stays queued and starts
+   * another way; any other failure fails the call, as a cold start's would.
+   */
+  private void startInJvm(FunctionPool pool, String jvm, boolean parked) {
+    Instance inst = new Instance(pool.version, pool.fn.memory(), StartMode.INSTANCE, false);
+    inst.jvmSeed = jvm;
+    inst.parked = parked;
+    pool.jvms.take(jvm, pool.version);
+    start(pool, inst, l -> StartRequest.instance(jvm, pool.fnId, pool.fn.appId(), pool.fn.memory(), l.env()),
+        cause -> {
+          pool.jvms.give(jvm);
+          if (cause instanceof ApiError e && (e.status() == 404 || e.status() == 409)) {
+            pool.jvms.lost(jvm);
+          } else if (!parked) {
+            failOne(pool, Causes.startFailure(cause));
+          }
+        });
   }
 
   private void start(FunctionPool pool, Instance inst, Function<FunctionCode.Launch, StartRequest> request,
@@ -298,14 +333,19 @@ final class InstancePools {
   private void ready(FunctionPool pool, Instance inst, StartedInstance started, long startNanos) {
     inst.id = started.instanceId();
     inst.listener = started.listener();
-    inst.output = Path.of(started.listener()).resolveSibling("output");
+    inst.output = Instance.outputOf(started);
+    if (started.seedId() != null && inst.jvmSeed == null) {
+      // A JVM seed's first instance (cold) makes the seed known; later ones named it when they started.
+      inst.jvmSeed = started.seedId();
+      pool.jvms.take(inst.jvmSeed, inst.version);
+    }
     inst.initMs = TimeUnit.NANOSECONDS.toMillis(startNanos);
     inst.state = Instance.State.READY;
     // A parked child was never used: warm instances are preferred to it, and eviction takes it first.
     inst.lastUsedNanos = inst.parked ? Long.MIN_VALUE : System.nanoTime();
     metrics.instanceStarted(inst.origin, startNanos);
     gauges.started(inst, settings.node());
-    if (closing || !inst.version.equals(pool.version) || inst.parked && pool.seed == null) {
+    if (closing || !inst.version.equals(pool.version) || inst.parked && !pool.parkedHostRuns(inst)) {
       retirement.retire(pool, inst);
     } else if (inst.parked) {
       ahead.ready(inst);
@@ -393,6 +433,10 @@ final class InstancePools {
           inst.lastUsedNanos = System.nanoTime();
           if (end.retire() || inst.singleUse || !inst.version.equals(pool.version)) {
             inst.state = Instance.State.RETIRED;
+          }
+          if (inst.jvmSeed != null && end.crashed()) {
+            // Its JVM seed is gone with every instance in it: the idle ones go now rather than fail the next calls.
+            pool.jvmSeedLost(inst.jvmSeed).forEach(i -> retirement.retire(pool, i));
           }
           Future<Void> recorded = records.ran(pending, placed, end, slice);
           inst.logsSettled = inst.logsSettled.transform(v -> recorded);

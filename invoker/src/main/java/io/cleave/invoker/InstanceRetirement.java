@@ -46,6 +46,18 @@ final class InstanceRetirement {
     destroyIfDone(pool, inst);
   }
 
+  /** Instances parked in a JVM seed that serves no calls any more go, so the seed ends with its last instance. */
+  private void retireParkedOf(FunctionPool pool, String jvm) {
+    if (pool.hostsCalls(jvm)) {
+      return;
+    }
+    for (Instance i : new java.util.ArrayList<>(pool.instances)) {
+      if (jvm.equals(i.jvmSeed) && i.parked && i.state == Instance.State.READY) {
+        retire(pool, i);
+      }
+    }
+  }
+
   /** A retired instance goes once its calls are done and their output was read (deleting it removes the output). */
   void destroyIfDone(FunctionPool pool, Instance inst) {
     if (inst.destroyed || inst.active > 0 || inst.id == null) {
@@ -53,6 +65,10 @@ final class InstanceRetirement {
     }
     inst.destroyed = true;
     pool.instances.remove(inst);
+    if (inst.jvmSeed != null) {
+      pool.jvms.give(inst.jvmSeed);
+      retireParkedOf(pool, inst.jvmSeed);
+    }
     memory.release(inst.memoryMb);
     String id = inst.id;
     inst.logsSettled.onComplete(v -> host.delete(id)

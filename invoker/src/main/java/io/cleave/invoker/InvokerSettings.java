@@ -20,6 +20,7 @@ import java.time.Duration;
  * @param activationMaxBytes at most this many bytes of activation records and their logs are kept
  * @param detachedParallelism detached calls run at most this many at once
  * @param maxResponseBytes largest answer accepted from a function
+ * @param jvmInstances instances one JVM seed hosts at most (fork and remote-fork policies); beyond, a new JVM seed
  */
 public record InvokerSettings(
     Path dataDir,
@@ -35,7 +36,11 @@ public record InvokerSettings(
     long activationMaxRecords,
     long activationMaxBytes,
     int detachedParallelism,
-    long maxResponseBytes) {
+    long maxResponseBytes,
+    int jvmInstances) {
+
+  /** Instances per JVM seed unless configured: enough to absorb a burst, few enough that one JVM's crash costs little. */
+  public static final int DEFAULT_JVM_INSTANCES = 8;
 
   public InvokerSettings {
     if (memoryCapacityMb <= 0) {
@@ -44,9 +49,21 @@ public record InvokerSettings(
     if (forkAhead < 0) {
       throw new IllegalArgumentException("fork-ahead must be 0 or more");
     }
+    if (jvmInstances < 1) {
+      throw new IllegalArgumentException("JVM instances per seed must be 1 or more");
+    }
     if (logLimitBytes < 0 || activationMaxRecords <= 0 || activationMaxBytes <= 0 || detachedParallelism <= 0 || maxResponseBytes <= 0) {
       throw new IllegalArgumentException("invoker limits must be positive");
     }
+  }
+
+  /** The same with {@link #DEFAULT_JVM_INSTANCES} instances per JVM seed. */
+  public InvokerSettings(Path dataDir, Path cleaveHome, String node, Policy policy, long memoryCapacityMb,
+      Duration capacityWait, Duration seedIdle, int forkAhead, int logLimitBytes, Duration activationMaxAge,
+      long activationMaxRecords, long activationMaxBytes, int detachedParallelism, long maxResponseBytes) {
+    this(dataDir, cleaveHome, node, policy, memoryCapacityMb, capacityWait, seedIdle, forkAhead, logLimitBytes,
+        activationMaxAge, activationMaxRecords, activationMaxBytes, detachedParallelism, maxResponseBytes,
+        DEFAULT_JVM_INSTANCES);
   }
 
   /** The single-machine defaults for the given data directory. */
@@ -65,7 +82,8 @@ public record InvokerSettings(
         1_000_000,
         1024L * 1024 * 1024,
         8,
-        16L * 1024 * 1024);
+        16L * 1024 * 1024,
+        DEFAULT_JVM_INSTANCES);
   }
 
   /** Three quarters of the machine's physical memory, leaving the rest to the platform and the OS. */

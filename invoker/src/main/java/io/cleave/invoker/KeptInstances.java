@@ -78,7 +78,15 @@ final class KeptInstances implements ForkedStepStarter {
     if (fn.image() == null || fn.image().isBlank()) {
       return Future.succeededFuture(Optional.empty());
     }
-    return code.launch(fn, config(app, fn)).map(l -> Optional.of(l.command().get(0)));
+    return forkable(fn, config(app, fn)).map(l -> Optional.of(l.command().get(0)));
+  }
+
+  /** The function's launch, refused for a runtime whose instances are never forked (a JVM). */
+  private Future<FunctionCode.Launch> forkable(Fn fn, Map<String, String> config) {
+    return code.launch(fn, config).compose(l -> l.runtime() instanceof FunctionRuntime.Java
+        ? Future.failedFuture(new ApiError(400, "function " + fn.name()
+            + " runs on Java: a JVM is never forked, so it cannot be one end of a fork edge (use a copy edge)"))
+        : Future.succeededFuture(l));
   }
 
   @Override
@@ -100,7 +108,7 @@ final class KeptInstances implements ForkedStepStarter {
   /** Reserves the function's memory and starts a kept instance of it (on the loop); a failed start gives it back. */
   private Future<StartedInstance> startKept(Fn fn, Map<String, String> config) {
     return reserved(fn, "a kept instance of " + fn.name())
-        .compose(v -> code.launch(fn, config)
+        .compose(v -> forkable(fn, config)
             .compose(l -> host.start(StartRequest.kept(fn.id(), fn.appId(), l.bundleDir().toString(), fn.memory(),
                 l.command(), l.env())))
             .recover(failure -> onLoop(() -> {
@@ -134,7 +142,7 @@ final class KeptInstances implements ForkedStepStarter {
     if (closed || spares.containsKey(fn.id()) || !memory.reserve(fn.memory())) {
       return;
     }
-    Future<StartedInstance> started = loop.here(code.launch(fn, config)
+    Future<StartedInstance> started = loop.here(forkable(fn, config)
         .compose(l -> host.start(StartRequest.kept(fn.id(), fn.appId(), l.bundleDir().toString(), fn.memory(),
             l.command(), l.env()))));
     long timer = vertx.setTimer(Math.max(1, fn.idleTimeout()) * 1000L, t -> loop.run(() -> {
@@ -211,7 +219,7 @@ final class KeptInstances implements ForkedStepStarter {
   }
 
   private Future<StartedInstance> launch(Call call, Function<FunctionCode.Launch, StartRequest> request) {
-    return code.launch(call.fn(), config(call.app(), call.fn())).compose(l -> host.start(request.apply(l)));
+    return forkable(call.fn(), config(call.app(), call.fn())).compose(l -> host.start(request.apply(l)));
   }
 
   private static Map<String, String> config(App app, Fn fn) {

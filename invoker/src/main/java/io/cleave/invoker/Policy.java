@@ -38,6 +38,14 @@ public enum Policy {
     return placement;
   }
 
+  /**
+   * Whether a new instance comes from a running seed when it can: a fork of a Python seed, a new
+   * instance in a JVM seed. Under cold-only and keep-alive every instance starts on its own.
+   */
+  boolean startsFromSeeds() {
+    return this == FORK || this == REMOTE_FORK;
+  }
+
   /** Parses {@code cold-only | keep-alive | fork | remote-fork}; the error lists the accepted names. */
   public static Policy parse(String text) {
     String t = text == null ? "" : text.trim().toLowerCase(Locale.ROOT);

@@ -70,19 +70,17 @@ final class Seeds {
    */
   void start(FunctionPool pool) {
     int mb = pool.fn.memory();
-    if (closing || !memory.reserve(mb)) {
+    if (closing || pool.runtime instanceof FunctionRuntime.Java || !memory.reserve(mb)) {
       return;
     }
     Seed seed = new Seed(pool.version, pool.seedKey(), mb);
     pool.seed = seed;
-    loop.here(Future.fromCompletionStage(directory.claim(seed.key, node)))
-        .compose(holder -> {
-          if (holder != null) {
-            return Future.failedFuture(new HeldElsewhere(holder.node()));
-          }
-          seed.claimed = true;
-          return pool.launch(code, loop).compose(l -> startSeed(pool, l, mb));
-        })
+    // The runtime first: a JVM is never forked, so a Java function claims no seed anywhere.
+    pool.launch(code, loop)
+        .compose(l -> l.runtime() instanceof FunctionRuntime.Java
+            ? Future.<FunctionCode.Launch>failedFuture(new NeverForked())
+            : claim(seed).map(v -> l))
+        .compose(l -> startSeed(pool, l, mb))
         .onComplete(ar -> {
           if (ar.failed()) {
             if (pool.seed == seed) {
@@ -91,7 +89,7 @@ final class Seeds {
             seed.state = Seed.State.RETIRED;
             memory.release(seed.memoryMb);
             release(seed);
-            if (!(ar.cause() instanceof HeldElsewhere)) {
+            if (!(ar.cause() instanceof HeldElsewhere) && !(ar.cause() instanceof NeverForked)) {
               LOG.log(Level.WARNING, "seed of function " + pool.fnId + " did not start: " + Causes.message(ar.cause()));
               pool.seedRetryAfterNanos = System.nanoTime() + SEED_RETRY_AFTER_FAILED_START_NANOS;
             }
@@ -110,6 +108,17 @@ final class Seeds {
           armReclaim(pool, seed, seedIdle.toMillis());
           ready.accept(pool);
         });
+  }
+
+  /** Claims the seed's version in the directory; fails with {@link HeldElsewhere} when another node holds it. */
+  private Future<Void> claim(Seed seed) {
+    return loop.here(Future.fromCompletionStage(directory.claim(seed.key, node))).compose(holder -> {
+      if (holder != null) {
+        return Future.failedFuture(new HeldElsewhere(holder.node()));
+      }
+      seed.claimed = true;
+      return Future.succeededFuture();
+    });
   }
 
   /**
@@ -167,6 +176,13 @@ final class Seeds {
   private static final class HeldElsewhere extends Exception {
     HeldElsewhere(String node) {
       super("the seed is held by node " + node, null, false, false);
+    }
+  }
+
+  /** The function runs on a JVM, which hosts instances itself and is never forked: it keeps no seed. */
+  private static final class NeverForked extends Exception {
+    NeverForked() {
+      super("a JVM is never forked", null, false, false);
     }
   }
 

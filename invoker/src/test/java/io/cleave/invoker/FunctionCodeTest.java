@@ -83,12 +83,63 @@ class FunctionCodeTest {
   }
 
   @Test
+  void aJavaFunctionStartsAJvmSeedOnTheRuntimeJarWithAHeapFromItsMemory() throws Exception {
+    String plain = Bundles.write(dir.resolve("bundles"), Map.of(
+        "func.yaml", "runtime: java\ncmd: com.example.fn.HelloFunction::handleRequest\n", "lib/hello.jar", "jar"));
+    FunctionCode.Launch launch = Waits.await(code().launch(fn("bundle:sha256:" + plain), Map.of("A", "1")));
+    assertInstanceOf(FunctionRuntime.Java.class, launch.runtime());
+    List<String> cmd = launch.command();
+    assertEquals("/usr/lib/jvm/java-17-openjdk-amd64/bin/java", cmd.get(0));
+    assertTrue(cmd.contains("-XX:+ExitOnOutOfMemoryError"), cmd.toString());
+    assertTrue(cmd.contains("-Xmx80m"), "5/8 of the function's 128 MB: " + cmd);
+    assertEquals(List.of("-cp", "/cleave/sdk-java/cleave-fdk-java.jar", "io.cleave.fdk.java.JavaSeed"),
+        cmd.subList(cmd.size() - 3, cmd.size()));
+    assertTrue(cmd.stream().noneMatch(a -> a.startsWith("-XX:SharedArchiveFile")), cmd.toString());
+    assertEquals("com.example.fn.HelloFunction::handleRequest", launch.env().get("CLEAVE_JAVA_CMD"));
+    assertEquals("/function", launch.env().get("CLEAVE_FUNCTION_DIR"));
+    assertEquals("1", launch.env().get("A"));
+
+    String withCds = Bundles.write(dir.resolve("bundles"), Map.of(
+        "func.yaml", "runtime: java17\ncmd: com.example.fn.HelloFunction::handleRequest\n", "lib/hello.jar", "jar",
+        "cds/app.jsa", "archive", "cds/classpath", "../cleave/sdk-java/cleave-fdk-java.jar\n"));
+    cmd = Waits.await(code().launch(fn("bundle:sha256:" + withCds), Map.of())).command();
+    assertTrue(cmd.contains("-XX:SharedArchiveFile=/function/cds/app.jsa"), cmd.toString());
+    assertEquals("../cleave/sdk-java/cleave-fdk-java.jar", cmd.get(cmd.indexOf("-cp") + 1),
+        "the archive's class path as it was made, from the seed's working directory /");
+
+    String fromRoot = Bundles.write(dir.resolve("bundles"), Map.of(
+        "func.yaml", "runtime: java\ncmd: com.example.fn.HelloFunction::handleRequest\n", "lib/hello.jar", "jar",
+        "cds/app.jsa", "archive", "cds/classpath", "cleave/sdk-java/cleave-fdk-java.jar\n"));
+    cmd = Waits.await(code().launch(fn("bundle:sha256:" + fromRoot), Map.of())).command();
+    assertEquals("cleave/sdk-java/cleave-fdk-java.jar", cmd.get(cmd.indexOf("-cp") + 1), "cleave deploy's form");
+
+    String elsewhere = Bundles.write(dir.resolve("bundles"), Map.of(
+        "func.yaml", "runtime: java\ncmd: com.example.fn.HelloFunction::handleRequest\n", "lib/hello.jar", "jar",
+        "cds/app.jsa", "archive", "cds/classpath", "/home/me/.m2/cleave-fdk-java.jar\n"));
+    cmd = Waits.await(code().launch(fn("bundle:sha256:" + elsewhere), Map.of())).command();
+    assertEquals("/cleave/sdk-java/cleave-fdk-java.jar", cmd.get(cmd.indexOf("-cp") + 1),
+        "a class path instances cannot see is not used");
+  }
+
+  @Test
+  void javaBundlesWithoutACmdOrLibGiveClearErrors() throws Exception {
+    String noCmd = Bundles.write(dir.resolve("bundles"), Map.of("func.yaml", "runtime: java\n", "lib/a.jar", "x"));
+    String badCmd = Bundles.write(dir.resolve("bundles"), Map.of("func.yaml", "runtime: java\ncmd: rm -rf /\n",
+        "lib/a.jar", "x"));
+    String noLib = Bundles.write(dir.resolve("bundles"), Map.of("func.yaml", "runtime: java\ncmd: a.B::c\n"));
+    FunctionCode code = code();
+    assertMessage(code, "bundle:sha256:" + noCmd, "needs cmd: <class>::<method>");
+    assertMessage(code, "bundle:sha256:" + badCmd, "got 'rm -rf /'");
+    assertMessage(code, "bundle:sha256:" + noLib, "the bundle has no lib/");
+  }
+
+  @Test
   void badBundlesGiveClearErrors() throws Exception {
     String javaRuntime = Bundles.write(dir.resolve("bundles"), Map.of("func.yaml", "runtime: java11\n", "func.py", ""));
     String noFile = Bundles.write(dir.resolve("bundles"), Map.of("func.yaml", "runtime: python\n"));
     String future = Bundles.write(dir.resolve("bundles"), Map.of("func.yaml", "runtime: python3.99\n", "func.py", ""));
     FunctionCode code = code();
-    assertMessage(code, "bundle:sha256:" + javaRuntime, "runtime 'java11' is not available on this node (python, python3");
+    assertMessage(code, "bundle:sha256:" + javaRuntime, "runtime 'java11' is not available on this node (java, java17");
     assertMessage(code, "cleave/bundle:sha256-" + future, "runtime 'python3.99' is not available");
     assertMessage(code, "bundle:sha256:" + noFile, "the bundle has no func.py");
     assertMessage(code, "docker.io/hello:1", "is not a code bundle");

@@ -111,7 +111,7 @@ final class InMemoryHost implements InstanceHost {
     starts.add(start);
     if (request.seed()) {
       live.put(id, new Live(start, null, null));
-      return Future.succeededFuture(new StartedInstance(id, 0, null, StartMode.COLD, 0, null));
+      return Future.succeededFuture(new StartedInstance(id, 0, null, StartMode.COLD, 0, null, null));
     }
     Path dir = root.resolve(id);
     Path listener = dir.resolve("lsnr.sock");
@@ -123,7 +123,7 @@ final class InMemoryHost implements InstanceHost {
           return server.listen(SocketAddress.domainSocketAddress(listener.toString()))
               .map(s -> {
                 live.put(id, new Live(start, server, output));
-                return new StartedInstance(id, 0, listener.toString(), request.mode(), 0, null);
+                return new StartedInstance(id, 0, listener.toString(), request.mode(), 0, null, null);
               });
         });
   }

@@ -34,6 +34,10 @@ public final class ExecutionOptions {
       description = "children each seed keeps forked ahead of demand, handed to calls as they come; 0: fork per call (env CLEAVE_FORK_AHEAD, default ${DEFAULT-VALUE})")
   int forkAhead;
 
+  @Option(names = "--jvm-instances", defaultValue = "${env:CLEAVE_JVM_INSTANCES:-8}",
+      description = "instances of a Java function one JVM seed hosts at most; beyond, another JVM seed starts (env CLEAVE_JVM_INSTANCES, default ${DEFAULT-VALUE})")
+  int jvmInstances;
+
   @Option(names = "--call-log-limit", defaultValue = "${env:CLEAVE_CALL_LOG_LIMIT:-64k}",
       description = "stdout+stderr kept per call (env CLEAVE_CALL_LOG_LIMIT, default ${DEFAULT-VALUE})")
   String callLogLimit;
@@ -100,7 +104,8 @@ public final class ExecutionOptions {
         activationMax,
         ServerConfig.parseBytes(activationMaxBytes),
         detachedParallelism,
-        ServerConfig.parseBytes(maxResponse));
+        ServerConfig.parseBytes(maxResponse),
+        jvmInstances);
   }
 
   /** The node's per-app call limits; throws IllegalArgumentException on a bad value. */
@@ -117,7 +122,7 @@ public final class ExecutionOptions {
    * checkout these classes were loaded from (a directory holding {@code sdk-python} and {@code forkd}),
    * else the working directory.
    */
-  static Path cleaveHome() {
+  public static Path cleaveHome() {
     String home = System.getenv("CLEAVE_HOME");
     if (home == null || home.isBlank()) {
       home = System.getProperty("cleave.repo");

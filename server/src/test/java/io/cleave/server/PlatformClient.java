@@ -72,10 +72,15 @@ final class PlatformClient {
 
   /** Creates the function, uploads its code as a bundle, and returns its id. */
   String deploy(String appId, String name, Map<String, Object> settings, Map<String, String> files) {
+    return deployBundle(appId, name, settings, TarGzBundle.ofText(files));
+  }
+
+  /** Creates the function, uploads {@code bundle} (a tar.gz) as its code, and returns its id. */
+  String deployBundle(String appId, String name, Map<String, Object> settings, byte[] bundle) {
     ObjectNode fn = JSON.createObjectNode().put("name", name).put("app_id", appId);
     settings.forEach((k, v) -> fn.set(k, JSON.valueToTree(v)));
     String id = json("POST", "/v2/fns", fn).get("id").asText();
-    HttpResponse<String> r = uploadBundle(id, files);
+    HttpResponse<String> r = uploadBundle(id, bundle);
     if (r.statusCode() != 200) {
       throw new AssertionError("bundle upload answered " + r.statusCode() + ": " + r.body());
     }
@@ -84,11 +89,16 @@ final class PlatformClient {
 
   /** Uploads the files as the function's code bundle ({@code PUT /cleave/v1/fns/{id}/bundle}). */
   HttpResponse<String> uploadBundle(String fnId, Map<String, String> files) {
+    return uploadBundle(fnId, TarGzBundle.ofText(files));
+  }
+
+  /** Uploads a tar.gz as the function's code bundle. */
+  HttpResponse<String> uploadBundle(String fnId, byte[] bundle) {
     HttpRequest put = HttpRequest.newBuilder(URI.create(base + "/cleave/v1/fns/" + fnId + "/bundle"))
         .timeout(Duration.ofSeconds(60))
         .header("Content-Type", "application/gzip")
         .header("Authorization", "Bearer " + Http.TEST_ADMIN_KEY)
-        .PUT(HttpRequest.BodyPublishers.ofByteArray(TarGzBundle.ofText(files)))
+        .PUT(HttpRequest.BodyPublishers.ofByteArray(bundle))
         .build();
     try {
       return http.send(put, HttpResponse.BodyHandlers.ofString());

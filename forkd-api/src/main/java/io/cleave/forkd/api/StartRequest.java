@@ -25,6 +25,12 @@ import java.util.Map;
  * names the consumer's code: {@code bundleDir} and {@code command} are the consumer function's,
  * and the child loads that function instead of the kept one's (same interpreter required).
  *
+ * <p>{@code jvm} (cold starts only) starts a <em>JVM seed</em>: {@code command} runs a JVM that
+ * hosts several instances of the function, and its first instance serves calls at once. Later
+ * instances in it are {@link StartMode#INSTANCE} starts naming it as {@code seedId} (the
+ * {@code seedId} of the first instance's answer); only {@code fnId}, {@code appId},
+ * {@code memoryMb} and {@code env} matter for them. A JVM seed never forks.
+ *
  * <p>On the wire a seed's {@code mode} is {@code "seed"}, so the JSON keeps one field for both.
  */
 @JsonInclude(JsonInclude.Include.NON_NULL)
@@ -41,7 +47,8 @@ public record StartRequest(
     Boolean prepare,
     RemoteRef remote,
     @JsonIgnore FnNetwork network,
-    Boolean keep) {
+    Boolean keep,
+    Boolean jvm) {
 
   private static final String SEED = "seed";
 
@@ -52,56 +59,70 @@ public record StartRequest(
   public static StartRequest cold(String fnId, String appId, String bundleDir, int memoryMb,
       List<String> command, Map<String, String> env) {
     return new StartRequest(fnId, appId, bundleDir, memoryMb, command, env, StartMode.COLD, false, null, null, null,
-        FnNetwork.NONE, null);
+        FnNetwork.NONE, null, null);
   }
 
   public static StartRequest seed(String fnId, String appId, String bundleDir, int memoryMb,
       List<String> command, Map<String, String> env) {
     return new StartRequest(fnId, appId, bundleDir, memoryMb, command, env, StartMode.COLD, true, null, null, null,
-        FnNetwork.NONE, null);
+        FnNetwork.NONE, null, null);
   }
 
   /** A seed that is also snapshotted for remote forks once it is ready (answered as {@code remote}). */
   public static StartRequest preparedSeed(String fnId, String appId, String bundleDir, int memoryMb,
       List<String> command, Map<String, String> env) {
     return new StartRequest(fnId, appId, bundleDir, memoryMb, command, env, StartMode.COLD, true, null, true, null,
-        FnNetwork.NONE, null);
+        FnNetwork.NONE, null, null);
   }
 
   public static StartRequest fork(String seedId, String fnId, String appId, int memoryMb,
       Map<String, String> env) {
     return new StartRequest(fnId, appId, null, memoryMb, null, env, StartMode.FORK, false, seedId, null, null,
-        FnNetwork.NONE, null);
+        FnNetwork.NONE, null, null);
   }
 
   /** A child of a seed prepared on any node, resumed here with this node's copy of its bundle. */
   public static StartRequest remoteFork(RemoteRef remote, String fnId, String appId, String bundleDir,
       int memoryMb, Map<String, String> env) {
     return new StartRequest(fnId, appId, bundleDir, memoryMb, null, env, StartMode.REMOTE_FORK, false, null, null,
-        remote, FnNetwork.NONE, null);
+        remote, FnNetwork.NONE, null, null);
   }
 
   /** The same request for a function whose instances get {@code network}. */
   public StartRequest withNetwork(FnNetwork network) {
     return new StartRequest(fnId, appId, bundleDir, memoryMb, command, env, mode, seed, seedId, prepare, remote,
-        network, keep);
+        network, keep, jvm);
   }
 
   /** A kept instance: serves the flow producer's call, then forks consumers from what it kept. */
   public static StartRequest kept(String fnId, String appId, String bundleDir, int memoryMb,
       List<String> command, Map<String, String> env) {
     return new StartRequest(fnId, appId, bundleDir, memoryMb, command, env, StartMode.COLD, true, null, null, null,
-        FnNetwork.NONE, true);
+        FnNetwork.NONE, true, null);
   }
 
   /** A child of kept instance {@code keptId} that runs the consumer function of {@code bundleDir} and {@code command}. */
   public static StartRequest forkOfKept(String keptId, String fnId, String appId, String bundleDir, int memoryMb,
       List<String> command, Map<String, String> env) {
     return new StartRequest(fnId, appId, bundleDir, memoryMb, command, env, StartMode.FORK, false, keptId, null,
-        null, FnNetwork.NONE, null);
+        null, FnNetwork.NONE, null, null);
   }
 
-  /** {@code cold}, {@code seed}, {@code fork} or {@code remote-fork}: forkd starts no other way. */
+  /** A JVM seed whose first instance serves calls at once ({@code command} runs the JVM). */
+  public static StartRequest jvmSeed(String fnId, String appId, String bundleDir, int memoryMb,
+      List<String> command, Map<String, String> env) {
+    return new StartRequest(fnId, appId, bundleDir, memoryMb, command, env, StartMode.COLD, false, null, null, null,
+        FnNetwork.NONE, null, true);
+  }
+
+  /** A new instance inside running JVM seed {@code jvmSeedId}, with its own config ({@code env}). */
+  public static StartRequest instance(String jvmSeedId, String fnId, String appId, int memoryMb,
+      Map<String, String> env) {
+    return new StartRequest(fnId, appId, null, memoryMb, null, env, StartMode.INSTANCE, false, jvmSeedId, null, null,
+        FnNetwork.NONE, null, null);
+  }
+
+  /** {@code cold}, {@code seed}, {@code fork}, {@code remote-fork} or {@code instance}: forkd starts no other way. */
   @JsonCreator
   static StartRequest fromWire(
       @JsonProperty("fn_id") String fnId,
@@ -115,15 +136,16 @@ public record StartRequest(
       @JsonProperty("prepare") Boolean prepare,
       @JsonProperty("remote") RemoteRef remote,
       @JsonProperty("network") String network,
-      @JsonProperty("keep") Boolean keep) {
+      @JsonProperty("keep") Boolean keep,
+      @JsonProperty("jvm") Boolean jvm) {
     boolean seed = SEED.equals(mode);
     StartMode startMode = mode == null ? null : seed ? StartMode.COLD : StartMode.fromWireName(mode);
     if (startMode != null && startMode != StartMode.COLD && startMode != StartMode.FORK
-        && startMode != StartMode.REMOTE_FORK) {
-      throw new IllegalArgumentException("mode must be one of cold, seed, fork, remote-fork");
+        && startMode != StartMode.REMOTE_FORK && startMode != StartMode.INSTANCE) {
+      throw new IllegalArgumentException("mode must be one of cold, seed, fork, remote-fork, instance");
     }
     return new StartRequest(fnId, appId, bundleDir, memoryMb, command, env, startMode, seed, seedId, prepare, remote,
-        network == null ? null : FnNetwork.fromWireName(network), keep);
+        network == null ? null : FnNetwork.fromWireName(network), keep, jvm);
   }
 
   @JsonProperty("mode")

@@ -8,8 +8,10 @@ import io.cleave.common.model.StartMode;
  * unix socket ({@code null} for a seed, which serves no calls); {@code startMode} is
  * {@link StartMode#COLD}, {@link StartMode#FORK} or {@link StartMode#REMOTE_FORK} (a seed reports
  * cold); {@code startMs} is the time forkd spent from receiving the request to seeing the instance
- * ready; {@code remote} is a prepared seed's snapshot (else {@code null}).
+ * ready; {@code remote} is a prepared seed's snapshot (else {@code null}). An instance in a JVM
+ * seed ({@link StartMode#COLD} for the seed's first, {@link StartMode#INSTANCE} for later ones)
+ * names the seed as {@code seedId}, for later {@code instance} starts in it (else {@code null}).
  */
 @JsonInclude(JsonInclude.Include.NON_NULL)
 public record StartedInstance(String instanceId, long pid, String listener, StartMode startMode, double startMs,
-    RemoteRef remote) {}
+    RemoteRef remote, String seedId) {}

@@ -55,7 +55,7 @@ class StartWireTest {
 
   @Test
   void answersCarryTheStartMode() {
-    StartedInstance fork = new StartedInstance("c-1", 42, "/run/lsnr.sock", StartMode.FORK, 1.5, null);
+    StartedInstance fork = new StartedInstance("c-1", 42, "/run/lsnr.sock", StartMode.FORK, 1.5, null, null);
     String json = WireJson.write(fork);
     assertTrue(json.contains("\"start_mode\":\"fork\""), json);
     assertEquals(fork, WireJson.read(json, StartedInstance.class));
