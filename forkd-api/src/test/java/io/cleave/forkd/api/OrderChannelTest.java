@@ -66,7 +66,7 @@ class OrderChannelTest {
     env.put("UNICODE", "häää ✓");
     StartRequest sent = new StartRequest("f", "a", "/b", 64, List.of("/usr/bin/python3", "-m", "fdk"), env,
         StartMode.REMOTE_FORK, false, "s-1", true, new RemoteRef("10.0.0.1:7000", 42, "ab".repeat(16)),
-        FnNetwork.OUTBOUND, null);
+        FnNetwork.OUTBOUND, null, true);
     Future<StartedInstance> started = client.start(sent);
     try (SocketChannel forkd = accept()) {
       Order order = Order.read(forkd);
@@ -74,9 +74,9 @@ class OrderChannelTest {
       StartRequest got = RecordCodec.read(order.payload(), StartRequest.class);
       assertEquals(sent, got);
       write(forkd, OrderWire.frame(order.id(), OrderWire.OK,
-          new StartedInstance("f-1", 123, "/run/f-1/lsnr.sock", StartMode.FORK, 1.25, null)));
+          new StartedInstance("f-1", 123, "/run/f-1/lsnr.sock", StartMode.INSTANCE, 1.25, null, "s-1")));
       StartedInstance answer = started.await(10, TimeUnit.SECONDS);
-      assertEquals(new StartedInstance("f-1", 123, "/run/f-1/lsnr.sock", StartMode.FORK, 1.25, null), answer);
+      assertEquals(new StartedInstance("f-1", 123, "/run/f-1/lsnr.sock", StartMode.INSTANCE, 1.25, null, "s-1"), answer);
     }
   }
 
