@@ -19,7 +19,6 @@ import io.cleave.scheduler.SeedRecord;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
-import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -53,6 +52,7 @@ final class InstancePools {
   private final ForkAhead ahead;
   private final RemoteChildLoss childLoss;
   private final PoolGauges gauges;
+  private final CallDispatch calls;
   private final Map<String, FunctionPool> pools = new HashMap<>();
   private final List<Long> timers = new ArrayList<>();
   private boolean closing;
@@ -85,6 +85,8 @@ final class InstancePools {
         settings.policy() == Policy.REMOTE_FORK);
     this.childLoss = new RemoteChildLoss(vertx, host, seeds);
     this.gauges = new PoolGauges(metrics, host);
+    this.calls = new CallDispatch(loop, settings, host, client, records, memory, seeds, childLoss, retirement,
+        this::schedule, this::parkAhead);
     RemoteForkCounters remoteForks = new RemoteForkCounters(metrics, host);
     loop.later(() -> {
       timers.add(vertx.setPeriodic(1000, t -> {
@@ -196,9 +198,9 @@ final class InstancePools {
     while (!pool.queue.isEmpty()) {
       Decision<Instance, Seed> decision = placement.place(pool);
       if (decision instanceof Decision.UseWarm<Instance, Seed> warm) {
-        dispatch(pool, pool.queue.poll(), warm.instance());
+        calls.dispatch(pool, pool.queue.poll(), warm.instance());
       } else if (decision instanceof Decision.UseStarted<Instance, Seed> started) {
-        dispatch(pool, pool.queue.poll(), started.instance());
+        calls.dispatch(pool, pool.queue.poll(), started.instance());
       } else if (closing || decision instanceof Decision.Wait) {
         break;
       } else if (!reserve(pool, pool.fn.memory())) {
@@ -358,101 +360,6 @@ final class InstancePools {
         retirement.armIdle(pool, inst);
       }
     }
-  }
-
-  // ---- calls ----
-
-  private void dispatch(FunctionPool pool, Pending pending, Instance inst) {
-    memory.stopWaiting(pending);
-    inst.active++;
-    retirement.cancelIdle(inst);
-    inst.lastUsedNanos = System.nanoTime();
-    boolean handedOver = inst.parked;
-    if (handedOver) {
-      inst.parked = false;
-      if (pool.seed != null) {
-        seeds.forking(pool.seed);
-      }
-    }
-    // A parked child's start was over before the call came: the call waited for none of it.
-    CallRecords.Placed placed = new CallRecords.Placed(inst.served ? StartMode.WARM : inst.origin,
-        inst.served || handedOver ? 0 : inst.initMs, inst.served ? null : inst.startNote, inst.seedNode,
-        TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - pending.arrivedNanos));
-    inst.served = true;
-    int timeoutSeconds = Math.max(1, pool.fn.timeout());
-    Instant deadline = Instant.now().plusSeconds(timeoutSeconds);
-    loop.here(client.dispatch(inst.listener, pending.call, deadline)).onComplete(
-        ar -> finish(pool, pending, inst, placed, timeoutSeconds,
-            ar.succeeded() ? ar.result() : new InstanceClient.Broken(Causes.message(ar.cause()), true)));
-  }
-
-  private void finish(FunctionPool pool, Pending pending, Instance inst, CallRecords.Placed placed, int timeoutSeconds,
-      InstanceClient.Outcome outcome) {
-    if (outcome instanceof InstanceClient.Broken b && !pending.redispatched) {
-      if (!b.delivered()) {
-        // The instance is gone and the function never saw the call: replace the instance, run the call again.
-        redispatch(pool, pending, inst);
-        return;
-      }
-      if (inst.restoredFrom != null) {
-        // A remote child dies mid-call when its seed's page server goes (node lost, seed revoked):
-        // the call did not fail, its pages did, so it runs again another way.
-        loop.here(childLoss.endedBySeedLoss(inst.id)).onComplete(reason -> {
-          if (reason.succeeded() && reason.result() != null) {
-            childLoss.cutOff(pool, inst, reason.result(), i -> retirement.retire(pool, i));
-            redispatch(pool, pending, inst);
-          } else {
-            end(pool, pending, inst, placed, timeoutSeconds, outcome);
-          }
-        });
-        return;
-      }
-    }
-    end(pool, pending, inst, placed, timeoutSeconds, outcome);
-  }
-
-  private void redispatch(FunctionPool pool, Pending pending, Instance inst) {
-    inst.active--;
-    retirement.retire(pool, inst);
-    pending.redispatched = true;
-    pool.queue.addFirst(pending);
-    schedule(pool);
-  }
-
-  private void end(FunctionPool pool, Pending pending, Instance inst, CallRecords.Placed placed, int timeoutSeconds,
-      InstanceClient.Outcome outcome) {
-    CallRecords.OutputSlice slice = records.ended(pending.call, inst);
-    CallEnd.of(outcome, placed.mode(), timeoutSeconds, inst.memoryMb, () -> loop.here(host.status(inst.id)))
-        .onSuccess(end -> {
-          if (end.answer() != null) {
-            pending.promise.tryComplete(end.answer().ranOn(settings.node()));
-          } else {
-            pending.promise.tryFail(end.error());
-          }
-          inst.active--;
-          inst.lastUsedNanos = System.nanoTime();
-          if (end.retire() || inst.singleUse || !inst.version.equals(pool.version)) {
-            inst.state = Instance.State.RETIRED;
-          }
-          if (inst.jvmSeed != null && end.crashed()) {
-            // Its JVM seed is gone with every instance in it: the idle ones go now rather than fail the next calls.
-            pool.jvmSeedLost(inst.jvmSeed).forEach(i -> retirement.retire(pool, i));
-          }
-          Future<Void> recorded = records.ran(pending, placed, end, slice);
-          inst.logsSettled = inst.logsSettled.transform(v -> recorded);
-          recorded.onComplete(v -> {
-            if (inst.state == Instance.State.RETIRED) {
-              retirement.destroyIfDone(pool, inst);
-            }
-          });
-          if (inst.state == Instance.State.READY) {
-            if (inst.active == 0) {
-              retirement.armIdle(pool, inst);
-            }
-            schedule(pool);
-          }
-          parkAhead(pool);
-        });
   }
 
   /** Fails a call that never ran and records why. */
