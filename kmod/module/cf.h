@@ -42,8 +42,13 @@ void cf_handles_free_all(void);
 int cf_range_ok(const struct cf_handle *h, u64 addr, u32 npages);
 
 /* serve.c */
-int cf_server_start(void);          /* once, in the caller's network namespace; under cf_lock */
-void cf_server_stop(void);
+/* The listener's life, under cf_server_lock: started by the first prepare (in the caller's
+ * network namespace), stopped when the last snapshot goes. */
+void cf_server_lock(void);
+void cf_server_unlock(void);
+int cf_server_start(void);
+void cf_server_stop_listener(void);
+void cf_server_stop(void);          /* module unload: the listener and every connection */
 void cf_server_drop_handle(u64 id); /* shuts the connections of a revoked handle; under cf_lock */
 
 #endif

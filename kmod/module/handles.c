@@ -123,17 +123,19 @@ int cf_prepare(const void *desc, size_t len, pid_t holder, struct cleave_prepare
 	get_random_bytes(&h->nonce, sizeof(h->nonce));
 	((struct desc_hdr *)h->desc)->nonce = h->nonce;
 
-	mutex_lock(&cf_lock);
+	cf_server_lock();
 	r = cf_server_start();
 	if (r) {
-		mutex_unlock(&cf_lock);
+		cf_server_unlock();
 		cf_handle_put(h);
 		return r;
 	}
+	mutex_lock(&cf_lock);
 	h->id = ++cf_next_id;
 	list_add(&h->node, &cf_handles);
 	cf_live_handles++;
 	mutex_unlock(&cf_lock);
+	cf_server_unlock();
 
 	a->handle = h->id;
 	memcpy(a->key, h->key, CLEAVE_KEY_BYTES);
@@ -159,6 +161,7 @@ static struct cf_handle *find_locked(u64 id)
 int cf_revoke(u64 id, const u8 *key)
 {
 	struct cf_handle *h;
+	bool idle;
 
 	mutex_lock(&cf_lock);
 	h = find_locked(id);
@@ -173,6 +176,14 @@ int cf_revoke(u64 id, const u8 *key)
 	cf_server_drop_handle(id);
 	mutex_unlock(&cf_lock);
 	cf_handle_put(h);
+	/* no snapshot left: the listener goes, and with it its hold on the namespace */
+	cf_server_lock();
+	mutex_lock(&cf_lock);
+	idle = cf_live_handles == 0;
+	mutex_unlock(&cf_lock);
+	if (idle)
+		cf_server_stop_listener();
+	cf_server_unlock();
 	return 0;
 }
 

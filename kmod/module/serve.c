@@ -22,10 +22,15 @@
 struct cf_conn {
 	struct list_head node;
 	struct socket *sock;
+	struct net *net; /* kernel sockets do not hold their namespace: the connection does */
 	u64 handle; /* once its key was proven; under cf_lock */
 };
 
+/* The listener runs while snapshots are held, in the namespace of the process whose prepare
+ * started it, and holds that namespace (kernel sockets do not) until it stops. */
+static DEFINE_MUTEX(server_lock);
 static struct socket *listener;
+static struct net *listener_net;
 static struct task_struct *acceptor;
 static LIST_HEAD(conns);
 static DECLARE_WAIT_QUEUE_HEAD(conns_gone);
@@ -238,6 +243,7 @@ static int conn_main(void *arg)
 	cf_live_conns--;
 	mutex_unlock(&cf_lock);
 	sock_release(c->sock);
+	put_net(c->net);
 	kfree(c);
 	wake_up(&conns_gone);
 	module_put_and_kthread_exit(0);
@@ -253,6 +259,7 @@ static void start_conn(struct socket *s)
 		return;
 	}
 	c->sock = s;
+	c->net = get_net(sock_net(s->sk));
 	tcp_sock_set_nodelay(s->sk);
 	__module_get(THIS_MODULE);
 	mutex_lock(&cf_lock);
@@ -266,6 +273,7 @@ static void start_conn(struct socket *s)
 		cf_live_conns--;
 		mutex_unlock(&cf_lock);
 		sock_release(s);
+		put_net(c->net);
 		kfree(c);
 		module_put(THIS_MODULE);
 	}
@@ -289,12 +297,13 @@ int cf_server_start(void)
 {
 	struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons((u16)cf_port),
 				 .sin_addr = { htonl(INADDR_ANY) } };
+	struct net *net = current->nsproxy->net_ns;
 	struct socket *s;
 	int e;
 
 	if (listener)
 		return 0;
-	e = sock_create_kern(current->nsproxy->net_ns, AF_INET, SOCK_STREAM, IPPROTO_TCP, &s);
+	e = sock_create_kern(net, AF_INET, SOCK_STREAM, IPPROTO_TCP, &s);
 	if (e)
 		return -CLEAVE_E_SYS;
 	sock_set_reuseaddr(s->sk);
@@ -315,7 +324,31 @@ int cf_server_start(void)
 		return -CLEAVE_E_SYS;
 	}
 	get_task_struct(acceptor);
+	listener_net = get_net(net);
 	return 0;
+}
+
+void cf_server_lock(void)
+{
+	mutex_lock(&server_lock);
+}
+
+void cf_server_unlock(void)
+{
+	mutex_unlock(&server_lock);
+}
+
+void cf_server_stop_listener(void)
+{
+	if (!listener)
+		return;
+	kernel_sock_shutdown(listener, SHUT_RDWR);
+	kthread_stop(acceptor);
+	put_task_struct(acceptor);
+	sock_release(listener);
+	put_net(listener_net);
+	listener = NULL;
+	listener_net = NULL;
 }
 
 void cf_server_drop_handle(u64 id)
@@ -331,13 +364,9 @@ void cf_server_stop(void)
 {
 	struct cf_conn *c;
 
-	if (listener) {
-		kernel_sock_shutdown(listener, SHUT_RDWR);
-		kthread_stop(acceptor);
-		put_task_struct(acceptor);
-		sock_release(listener);
-		listener = NULL;
-	}
+	cf_server_lock();
+	cf_server_stop_listener();
+	cf_server_unlock();
 	mutex_lock(&cf_lock);
 	list_for_each_entry(c, &conns, node)
 		kernel_sock_shutdown(c->sock, SHUT_RDWR);

@@ -85,6 +85,19 @@ PYEOF
 check "stats with a bad key refused (CLEAVE_E_KEY)" grep -q "stats refused 5" "$T/ioc.out"
 check "multi-threaded caller refused (CLEAVE_E_THREADS)" grep -q "prepare refused 2" "$T/ioc.out"
 
+section "hostile clients of the kernel page server and the device"
+ip netns exec $NSB $PY tests/vm_hostile.py $MOD $H_c $K_c >"$T/hostile.out" 2>&1
+check "garbage instead of a hello: protocol error (CLEAVE_E_SERVER)" grep -qx "garbage 4" "$T/hostile.out"
+check "read outside the seed's content refused (CLEAVE_E_INVAL)" grep -qx "read_outside 1" "$T/hostile.out"
+check "oversized read request refused" grep -qx "too_many_ranges 4" "$T/hostile.out"
+check "a client gone mid-message is survived" grep -qx "half_header_then_close ok" "$T/hostile.out"
+check "prepare naming a process that is not the caller's child refused (CLEAVE_E_INVAL)" \
+	grep -qx "foreign_holder 1" "$T/hostile.out"
+check "truncated descriptor refused (CLEAVE_E_DESC)" grep -qx "truncated_desc 7" "$T/hostile.out"
+check "no connection left open" until_true 10 param_is connections 0
+restore_b --server $MOD --handle $H_c --key $K_c --cache none >"$T/r.out" 2>"$T/r.err"
+check "the server still serves children" grep -q "CHILD PASS" "$T/r.out"
+
 section "seed revoked while a lazy child runs"
 start_seed slow $SEED_C server "$T/ps.sock" --sleep-ms 1500 --quick --rss 32
 restore_bg --server $MOD --handle $H_slow --key $K_slow --cache none >"$T/r.out" 2>"$T/r.err"
@@ -136,16 +149,21 @@ done
 check "$RESUMES restores all pass ($fails failures)" test $fails = 0
 check "no page server connection left open" until_true 5 param_is connections 0
 stop_seed many
-stop_seed c
-check "every snapshot freed after revoke ($(param handles) held)" param_is handles 0
+# while another snapshot keeps the listener up (with none left, it stops: connection refused)
 restore_b --server $MOD --handle $H_many --key $K_many --cache none >/dev/null 2>"$T/r.err"
 check "revoked handle refused" grep -q "unknown or revoked handle" "$T/r.err"
+stop_seed c
+check "every snapshot freed after revoke ($(param handles) held)" param_is handles 0
 check "no restored child left behind" test "$(count_comm seed_c)" = 0
+listening() { ip netns exec $NSA cat /proc/net/tcp | awk -v p="$(printf ':%04X' "$(param port)")" '$2 ~ p"$" && $4 == "0A"' | grep -q .; }
+check "the module's listener stopped with the last snapshot" until_true 5 eval '! listening'
 rm -rf "$T"/cache*
 sync; echo 3 >/proc/sys/vm/drop_caches
 mem1=$(mem_avail)
 check "memory back after revoke (MemAvailable ${mem0} kB -> ${mem1} kB)" test $((mem0 - mem1)) -lt 32768
 check "no address space left behind (mm_struct objects: ${mms0} -> $(mm_structs))" test "$(mm_structs)" -le "$mms0"
+
+check "the module unloads (no reference left)" rmmod cleave_fork
 
 say "vm tests: $PASS passed, $FAIL failed"
 [ $FAIL = 0 ]
