@@ -28,7 +28,7 @@ struct cf_handle {
 };
 
 extern struct mutex cf_lock;
-extern int cf_port;
+extern int cf_port, cf_max_conns;
 extern int cf_live_handles, cf_live_conns;
 
 /* handles.c */

@@ -14,6 +14,9 @@
 int cf_port = CLEAVE_DEFAULT_PORT + 1;
 module_param_named(port, cf_port, int, 0444);
 MODULE_PARM_DESC(port, "TCP port of the page server (listens in the first preparer's netns)");
+int cf_max_conns = 512;
+module_param_named(max_connections, cf_max_conns, int, 0444);
+MODULE_PARM_DESC(max_connections, "page server connections at most (more are closed at once)");
 int cf_live_handles, cf_live_conns;
 module_param_named(handles, cf_live_handles, int, 0444);
 MODULE_PARM_DESC(handles, "snapshots held now (read-only)");

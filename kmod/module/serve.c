@@ -122,6 +122,7 @@ static int pin_batch(struct cf_handle *h, const struct msg_range *r, u32 n, stru
 }
 
 #define SEND_CHUNK 64
+#define HELLO_TIMEOUT (10 * HZ)
 
 static int send_pages(struct socket *s, struct page **pages, u32 n)
 {
@@ -204,11 +205,15 @@ static void serve(struct cf_conn *c)
 	struct cf_handle *h;
 	bool revoked;
 
+	/* a client that says nothing does not keep a thread: the hello has HELLO_TIMEOUT */
+	c->sock->sk->sk_rcvtimeo = HELLO_TIMEOUT;
 	if (recv_full(c->sock, &m, sizeof(m)) || m.magic != MSG_MAGIC || m.type != M_HELLO ||
 	    m.len != sizeof(auth) || recv_full(c->sock, &auth, sizeof(auth))) {
 		send_error(c->sock, M_DESC, CLEAVE_E_SERVER, "expected a hello");
 		return;
 	}
+	/* a lazy child may run for minutes between two faults */
+	c->sock->sk->sk_rcvtimeo = MAX_SCHEDULE_TIMEOUT;
 	h = cf_handle_get(auth.handle);
 	if (!h) {
 		send_error(c->sock, M_DESC, CLEAVE_E_NOHANDLE, "no such handle");
@@ -285,7 +290,9 @@ static int accept_main(void *arg)
 		struct socket *s;
 		int e = kernel_accept(listener, &s, 0);
 
-		if (e == 0)
+		if (e == 0 && READ_ONCE(cf_live_conns) >= cf_max_conns)
+			sock_release(s); /* a flood of connections does not make a flood of threads */
+		else if (e == 0)
 			start_conn(s);
 		else
 			msleep(20); /* shut down (stop is near) or out of memory */

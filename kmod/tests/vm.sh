@@ -86,7 +86,8 @@ check "stats with a bad key refused (CLEAVE_E_KEY)" grep -q "stats refused 5" "$
 check "multi-threaded caller refused (CLEAVE_E_THREADS)" grep -q "prepare refused 2" "$T/ioc.out"
 
 section "hostile clients of the kernel page server and the device"
-ip netns exec $NSB $PY tests/vm_hostile.py $MOD $H_c $K_c >"$T/hostile.out" 2>&1
+ip netns exec $NSB $PY tests/vm_hostile.py $MOD $H_c $K_c $([ "$FULL" = 1 ] && echo --silent) >"$T/hostile.out" 2>&1
+[ "$FULL" = 1 ] && check "a client that sends no hello is dropped after the timeout" grep -qx "silent 4" "$T/hostile.out"
 check "garbage instead of a hello: protocol error (CLEAVE_E_SERVER)" grep -qx "garbage 4" "$T/hostile.out"
 check "read outside the seed's content refused (CLEAVE_E_INVAL)" grep -qx "read_outside 1" "$T/hostile.out"
 check "oversized read request refused" grep -qx "too_many_ranges 4" "$T/hostile.out"

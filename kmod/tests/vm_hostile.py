@@ -45,7 +45,7 @@ def hello(addr: str, handle: int, key: bytes) -> tuple[socket.socket, bytes]:
     return s, desc
 
 
-def main(addr: str, handle: int, key: bytes) -> None:
+def main(addr: str, handle: int, key: bytes, silent: bool) -> None:
     s = conn(addr)
     s.sendall(b"x" * 100)
     print("garbage", reply(s)[1])  # CLEAVE_E_SERVER (4)
@@ -65,6 +65,11 @@ def main(addr: str, handle: int, key: bytes) -> None:
     s.sendall(HDR.pack(MAGIC, M_READ, 0, 16, 0)[:7])
     s.close()
     print("half_header_then_close ok")
+
+    if silent:
+        s = conn(addr)  # says nothing: the server gives up after its hello timeout (10 s)
+        print("silent", reply(s)[1])  # CLEAVE_E_SERVER (4)
+        s.close()
 
     fd = os.open("/dev/cleave_fork", os.O_RDWR)
     args = bytearray(PREPARE_ARGS_BYTES)
@@ -86,4 +91,4 @@ def main(addr: str, handle: int, key: bytes) -> None:
 
 
 if __name__ == "__main__":
-    main(sys.argv[1], int(sys.argv[2]), bytes.fromhex(sys.argv[3]))
+    main(sys.argv[1], int(sys.argv[2]), bytes.fromhex(sys.argv[3]), "--silent" in sys.argv[4:])
