@@ -28,5 +28,5 @@ if mount -t 9p -o trans=virtio,version=9p2000.L,ro,cache=loose,msize=512000 host
 else
 	echo "CLEAVE-VM: cannot mount the host root"
 fi
-echo "CLEAVE-VM-EXIT $rc"
+printf '\nCLEAVE-VM-EXIT %s\n' "$rc"
 poweroff -f

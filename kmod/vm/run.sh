@@ -43,7 +43,8 @@ if grep -nE 'Oops|BUG:|WARNING:|Call Trace|Kernel panic' "$LOG" >&2; then
 	echo "run.sh: kernel oops/bug/warning in the guest (serial log $LOG)" >&2
 	exit 1
 fi
-rc=$(sed -n 's/^CLEAVE-VM-EXIT \([0-9]*\).*/\1/p' "$LOG" | tail -1)
+# not anchored: the firmware's escape sequences may share the marker's line
+rc=$(grep -ao 'CLEAVE-VM-EXIT [0-9]*' "$LOG" | tail -1 | cut -d' ' -f2)
 if [ -z "$rc" ]; then
 	echo "run.sh: guest ended without an exit code (qemu exit $qrc)" >&2
 	cat "$W/qemu.out" >&2
