@@ -26,7 +26,11 @@
 #ifndef CLEAVE_FORK_H
 #define CLEAVE_FORK_H
 
+#ifdef __KERNEL__
+#include <linux/types.h>
+#else
 #include <stdint.h>
+#endif
 #include <linux/ioctl.h>
 
 #ifdef __cplusplus

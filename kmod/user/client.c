@@ -2,6 +2,7 @@
 #define _GNU_SOURCE
 #include "../include/cleave_fork.h"
 #include "desc.h"
+#include "module.h"
 #include "net.h"
 #include "util.h"
 
@@ -55,11 +56,15 @@ static int control_call(const struct cleave_handle_args *a, uint16_t type, void 
 
 int cleave_stats(const struct cleave_handle_args *a, struct cleave_stats *out)
 {
+	if (module_fd() >= 0)
+		return module_stats(a, out);
 	return control_call(a, M_STATS, out, sizeof *out, "stats");
 }
 
 int cleave_revoke(const struct cleave_handle_args *a)
 {
+	if (module_fd() >= 0)
+		return module_revoke(a);
 	struct cleave_stats st;
 	int r = control_call(a, M_STATS, &st, sizeof st, "revoke");
 	if (r < 0)

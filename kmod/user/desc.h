@@ -2,8 +2,12 @@
 #ifndef CLEAVE_DESC_H
 #define CLEAVE_DESC_H
 
+#ifdef __KERNEL__
+#include <linux/types.h>
+#else
 #include <stddef.h>
 #include <stdint.h>
+#endif
 
 #define PAGE_SZ 4096ull
 #define DESC_MAGIC 0x44564c43u /* "CLVD" */
@@ -144,6 +148,18 @@ struct msg_range {
 };
 #define MAX_READ_RANGES 1024u
 #define MAX_READ_PAGES 2048u /* 8 MiB per batch */
+
+/* ---- kernel module (/dev/cleave_fork) ---- */
+/* Written to the device before CLEAVE_IOC_PREPARE: this header, then the descriptor. The module
+ * takes over the holder's address space (a fork of the seed at the call boundary, a child of the
+ * caller) and serves its pages itself; the caller then ends the holder. */
+#define MOD_STAGE_MAGIC 0x53564c43u /* "CLVS" */
+struct mod_stage {
+	uint32_t magic;
+	int32_t holder_pid;
+	uint32_t desc_len;
+	uint32_t pad;
+};
 
 /* ---- checkpoint file ---- */
 #define CKPT_MAGIC 0x4b564c43u /* "CLVK" */

@@ -9,6 +9,7 @@
 #include "ctl.h"
 #include "desc.h"
 #include "descbuild.h"
+#include "module.h"
 #include "net.h"
 #include "util.h"
 
@@ -103,6 +104,7 @@ void cleave__child_fixup(int uffd, int ctl, uint64_t flags)
 	g_child.uffd = uffd;
 	g_child.ctl = ctl;
 	g_child.lazy = (flags & CHILD_LAZY) != 0;
+	module_forget();
 }
 
 /* A fork in a lazy child would lose the uffd registration: make every page resident first. */
@@ -339,6 +341,7 @@ static __attribute__((noinline)) int prepare_finish(struct cleave_prepare_args *
 	}
 	void *desc = NULL;
 	size_t len = 0;
+	int in_module = 0;
 	int r = desc_build((pid_t)pid, &g_tmpl, auxv, auxv_len, cwd[0] ? cwd : NULL, &desc, &len);
 	if (r == 0) {
 		const struct desc_hdr *h = desc;
@@ -348,6 +351,10 @@ static __attribute__((noinline)) int prepare_finish(struct cleave_prepare_args *
 		a->nvmas = h->nvmas;
 		if (a->flags & CLEAVE_PREPARE_FILE) {
 			r = ckpt_write(a->path, (pid_t)pid, desc, len);
+		} else if (module_fd() >= 0) {
+			/* the module keeps the holder's address space: the holder itself may go */
+			r = module_prepare((pid_t)pid, desc, len, a);
+			in_module = 1;
 		} else if (write(lf[0], "d", 1) != 1) {
 			r = cl_fail_sys("prepare: tell the holder its snapshot is described");
 		} else {
@@ -357,7 +364,7 @@ static __attribute__((noinline)) int prepare_finish(struct cleave_prepare_args *
 	}
 	free(desc);
 	close(lf[0]);
-	if (r < 0 || (a->flags & CLEAVE_PREPARE_FILE)) {
+	if (r < 0 || (a->flags & CLEAVE_PREPARE_FILE) || in_module) {
 		kill_holder((pid_t)pid);
 		a->holder_pid = 0;
 	} else {

@@ -1,0 +1,52 @@
+"""Summarises make -C kmod vm-bench: module vs user-space twin, as JSON on stdout."""
+from __future__ import annotations
+
+import csv
+import json
+import os
+import statistics
+import sys
+
+
+def p50(path: str) -> float | None:
+    if not os.path.exists(path):
+        return None
+    with open(path) as f:
+        xs = [float(r["first_ms"]) for r in csv.DictReader(f)
+              if r["status"] == "0" and float(r["first_ms"]) >= 0]
+    return round(statistics.median(xs), 3) if xs else None
+
+
+def main(out: str) -> None:
+    prepared = {}
+    with open(os.path.join(out, "prepared.txt")) as f:
+        for line in f:
+            name, ns, *_ = line.split()
+            prepared[name] = round(int(ns) / 1e6, 3)
+    summary: dict = {"where": "one qemu TCG guest (Debian 6.1 kernel), two netns over veth"}
+    for impl in ("module", "twin"):
+        s: dict = {}
+        for kind in ("hello", "image"):
+            name = f"{impl}_{kind}"
+            k = {"remote_fork_p50_ms": p50(os.path.join(out, f"{name}_remote_fork.csv")),
+                 "lazy_p50_ms": p50(os.path.join(out, f"{name}_lazy.csv")),
+                 "prepare_ms": prepared.get(name)}
+            stats = os.path.join(out, f"{name}_lazy_stats.json")
+            if os.path.exists(stats):
+                with open(stats) as f:
+                    st = json.load(f)
+                k["pages_fetched_ratio"] = round(st["net_pages"] / max(1, st["seed_rss_pages"]), 4)
+            s[kind] = k
+        # the issue's key: pages a lazy hello child fetched over the seed's resident pages
+        s["pages_fetched_ratio"] = s["hello"].get("pages_fetched_ratio")
+        summary[impl] = s
+    for kind in ("hello", "image"):
+        for key in ("remote_fork_p50_ms", "lazy_p50_ms"):
+            m, t = summary["module"][kind][key], summary["twin"][kind][key]
+            if m and t:
+                summary.setdefault("module_over_twin", {})[f"{kind}.{key}"] = round(m / t, 3)
+    print(json.dumps(summary, indent=2, sort_keys=True))
+
+
+if __name__ == "__main__":
+    main(sys.argv[1])

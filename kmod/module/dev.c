@@ -1,0 +1,175 @@
+/*
+ * /dev/cleave_fork: the fork primitive's ioctls (cleave_fork.h). Failures return -1 with errno
+ * set to the CLEAVE_E_* code, the same codes the user-space twin returns.
+ */
+#include <linux/fs.h>
+#include <linux/miscdevice.h>
+#include <linux/module.h>
+#include <linux/mutex.h>
+#include <linux/slab.h>
+#include <linux/uaccess.h>
+
+#include "cf.h"
+
+int cf_port = CLEAVE_DEFAULT_PORT + 1;
+module_param_named(port, cf_port, int, 0444);
+MODULE_PARM_DESC(port, "TCP port of the page server (listens in the first preparer's netns)");
+int cf_max_conns = 512;
+module_param_named(max_connections, cf_max_conns, int, 0444);
+MODULE_PARM_DESC(max_connections, "page server connections at most (more are closed at once)");
+int cf_live_handles, cf_live_conns;
+module_param_named(handles, cf_live_handles, int, 0444);
+MODULE_PARM_DESC(handles, "snapshots held now (read-only)");
+module_param_named(connections, cf_live_conns, int, 0444);
+MODULE_PARM_DESC(connections, "page server connections open now (read-only)");
+
+/* One open file: the descriptor staged by write() for the next prepare. */
+struct cf_file {
+	struct mutex lock;
+	void *stage;
+	size_t len;
+};
+
+static int cf_open(struct inode *inode, struct file *f)
+{
+	struct cf_file *cf = kzalloc(sizeof(*cf), GFP_KERNEL);
+
+	if (!cf)
+		return -ENOMEM;
+	mutex_init(&cf->lock);
+	f->private_data = cf;
+	return 0;
+}
+
+static int cf_release(struct inode *inode, struct file *f)
+{
+	struct cf_file *cf = f->private_data;
+
+	kvfree(cf->stage);
+	kfree(cf);
+	return 0;
+}
+
+static ssize_t cf_write(struct file *f, const char __user *buf, size_t len, loff_t *off)
+{
+	struct cf_file *cf = f->private_data;
+	void *p;
+
+	if (len < sizeof(struct mod_stage) || len > sizeof(struct mod_stage) + DESC_MAX_BYTES)
+		return -CLEAVE_E_INVAL;
+	p = kvmalloc(len, GFP_KERNEL);
+	if (!p)
+		return -CLEAVE_E_SYS;
+	if (copy_from_user(p, buf, len)) {
+		kvfree(p);
+		return -EFAULT;
+	}
+	mutex_lock(&cf->lock);
+	kvfree(cf->stage);
+	cf->stage = p;
+	cf->len = len;
+	mutex_unlock(&cf->lock);
+	return len;
+}
+
+static long do_prepare(struct cf_file *cf, void __user *arg)
+{
+	struct cleave_prepare_args *a = kmalloc(sizeof(*a), GFP_KERNEL);
+	const struct mod_stage *st;
+	long r;
+
+	if (!a)
+		return -CLEAVE_E_SYS;
+	if (copy_from_user(a, arg, sizeof(*a))) {
+		kfree(a);
+		return -EFAULT;
+	}
+	mutex_lock(&cf->lock);
+	st = cf->stage;
+	if (a->version != CLEAVE_ABI_VERSION || a->flags != 0 || !st ||
+	    st->magic != MOD_STAGE_MAGIC || st->desc_len != cf->len - sizeof(*st))
+		r = -CLEAVE_E_INVAL;
+	else
+		r = cf_prepare(st + 1, st->desc_len, st->holder_pid, a);
+	kvfree(cf->stage);
+	cf->stage = NULL;
+	mutex_unlock(&cf->lock);
+	if (r == 0 && copy_to_user(arg, a, sizeof(*a))) {
+		cf_revoke(a->handle, a->key);
+		r = -EFAULT;
+	}
+	kfree(a);
+	return r;
+}
+
+static long cf_ioctl(struct file *f, unsigned int cmd, unsigned long arg)
+{
+	void __user *u = (void __user *)arg;
+
+	switch (cmd) {
+	case CLEAVE_IOC_PREPARE:
+		return do_prepare(f->private_data, u);
+	case CLEAVE_IOC_RESUME:
+		/* children are rebuilt by the user-space restorer (cleave-restore) for now */
+		return -CLEAVE_E_UNSUPPORTED;
+	case CLEAVE_IOC_REVOKE: {
+		struct cleave_handle_args a;
+
+		if (copy_from_user(&a, u, sizeof(a)))
+			return -EFAULT;
+		if (a.version != CLEAVE_ABI_VERSION)
+			return -CLEAVE_E_INVAL;
+		return cf_revoke(a.handle, a.key);
+	}
+	case CLEAVE_IOC_STATS: {
+		/* in: version, handle and the key in reserved[0..1]; out: the counters */
+		struct cleave_stats s;
+		u8 key[CLEAVE_KEY_BYTES];
+		long r;
+
+		if (copy_from_user(&s, u, sizeof(s)))
+			return -EFAULT;
+		if (s.version != CLEAVE_ABI_VERSION)
+			return -CLEAVE_E_INVAL;
+		memcpy(key, s.reserved, sizeof(key));
+		r = cf_stats(s.handle, key, &s);
+		if (r == 0 && copy_to_user(u, &s, sizeof(s)))
+			return -EFAULT;
+		return r;
+	}
+	default:
+		return -ENOTTY;
+	}
+}
+
+static const struct file_operations cf_fops = {
+	.owner = THIS_MODULE,
+	.open = cf_open,
+	.release = cf_release,
+	.write = cf_write,
+	.unlocked_ioctl = cf_ioctl,
+};
+
+static struct miscdevice cf_dev = {
+	.minor = MISC_DYNAMIC_MINOR,
+	.name = "cleave_fork",
+	.fops = &cf_fops,
+	.mode = 0666,
+};
+
+static int __init cf_init(void)
+{
+	return misc_register(&cf_dev);
+}
+
+static void __exit cf_exit(void)
+{
+	misc_deregister(&cf_dev);
+	cf_server_stop();
+	cf_handles_free_all();
+}
+
+module_init(cf_init);
+module_exit(cf_exit);
+MODULE_LICENSE("GPL");
+MODULE_DESCRIPTION("Cleave fork primitive: prepare, revoke, stats and a kernel page server");

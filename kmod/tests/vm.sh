@@ -1,0 +1,170 @@
+#!/bin/bash
+# Checks of the kernel module (make -C kmod vm-test runs this inside a qemu guest whose kernel
+# has cleave_fork.ko loaded): the checks of tests/run.sh that concern prepare, revoke, stats and
+# page serving, through /dev/cleave_fork. Seeds and both page servers (the module's, in the
+# kernel, and the user-space twin's) live in node A; restorers run in node B.
+set -u
+cd "$(dirname "$0")/.."
+BUILD=${BUILD:-$(pwd)/build}
+PY=/usr/bin/python3
+T=$(mktemp -d /tmp/cleave-vm-test.XXXXXX)
+NSA=cleave-va NSB=cleave-vb IPA=10.232.0.1 IPB=10.232.0.2
+PASS=0 FAIL=0
+FULL=${VM_FULL:-0}
+RESUMES=${RESUMES:-$([ "$FULL" = 1 ] && echo 200 || echo 5)}
+. tests/nodes.sh
+
+say() { printf "%s\n" "$*"; }
+section() { say "[${SECONDS}s] $*"; }
+ok() { PASS=$((PASS + 1)); say "  ok   $* [${SECONDS}s]"; }
+bad() { FAIL=$((FAIL + 1)); say "  FAIL $* [${SECONDS}s]"; }
+check() { local what=$1; shift; if "$@"; then ok "$what"; else bad "$what"; fi; }
+param() { cat "/sys/module/cleave_fork/parameters/$1"; }
+param_is() { test "$(param "$1")" = "$2"; }
+mem_avail() { awk '/MemAvailable/ {print $2}' /proc/meminfo; }
+count_comm() {
+	cat /proc/[0-9]*/status 2>/dev/null | awk -v want="$1" '/^Name:/ {n = $2}
+		/^State:/ {if (n == want && $2 != "Z") c++} END {print c + 0}'
+}
+ref_of() { sed -n 's/^REF //p' "$T/$1.out"; }
+child_sleeps() {
+	local s
+	first_child "$1" || return 1
+	read -r s _ 2>/dev/null <"/proc/$CHILD/syscall"
+	[ "${s:-}" = 230 ] || [ "${s:-}" = 35 ]
+}
+
+[ -c /dev/cleave_fork ] || { say "no /dev/cleave_fork: the module is not loaded"; exit 1; }
+make_nodes || { say "cannot create network namespaces"; exit 1; }
+start_server
+[ -n "${PORT:-}" ] || { say "twin page server did not start"; cat "$T/ps.log"; exit 1; }
+MOD=$IPA:$(param port)
+SEED_C=$BUILD/tests/seed_c
+mm_structs() { awk '$1 == "mm_struct" {print $2}' /proc/slabinfo; }
+mms0=$(mm_structs)
+mem0=$(mem_avail)
+
+section "C seed prepared through the module, children fetch from the kernel page server"
+# the full C seed's checks (400 mappings, malloc churn...) take a while under TCG
+start_seed c $SEED_C server "$T/ps.sock" $([ "$FULL" = 1 ] || echo --quick)
+check "prepare through the module gives a handle" test "${H_c:-0}" != 0
+check "the module holds one snapshot" param_is handles 1
+check "the holder process is gone (the module keeps its memory)" test "$(count_comm seed_c)" = 1
+MODES=("--cache none" "--eager")
+[ "$FULL" = 1 ] && MODES+=("--cache $T/cache" "--record $T/c.ws --cache none" "--prefetch $T/c.ws --cache none")
+for mode in "${MODES[@]}"; do
+	# shellcheck disable=SC2086
+	restore_b --server $MOD --handle $H_c --key $K_c $mode >"$T/r.out" 2>"$T/r.err"
+	check "module seed, remote $mode: all child checks pass" grep -q "CHILD PASS" "$T/r.out"
+done
+
+section "refusals, as the twin makes them"
+restore_b --server $MOD --handle $H_c --key 00000000000000000000000000000000 >"$T/r.out" 2>"$T/r.err"
+rc=$?
+check "bad key refused (exit $rc)" test $rc = 65 -a ! -s "$T/r.out"
+check "bad key message" grep -q "wrong key" "$T/r.err"
+restore_b --server $MOD --handle 999999 --key $K_c >/dev/null 2>"$T/r.err"
+check "unknown handle refused" grep -q "unknown or revoked handle" "$T/r.err"
+$PY - "$BUILD/libcleave.so" $H_c >"$T/ioc.out" 2>&1 <<'PYEOF'
+import ctypes, fcntl, os, struct, sys, threading, time
+os.environ["CLEAVE_LIB"] = sys.argv[1]
+sys.path.insert(0, "python")
+import cleave_fork
+try:
+    cleave_fork.stats(cleave_fork.Prepared(int(sys.argv[2]), "00" * 16, "", 0, 0, 0, 0))
+    print("stats answered")
+except cleave_fork.CleaveError as e:
+    print("stats refused", e.code)
+threading.Thread(target=time.sleep, args=(2,), daemon=True).start()
+try:
+    cleave_fork.prepare()
+    print("prepared")
+except cleave_fork.CleaveError as e:
+    print("prepare refused", e.code)
+PYEOF
+check "stats with a bad key refused (CLEAVE_E_KEY)" grep -q "stats refused 5" "$T/ioc.out"
+check "multi-threaded caller refused (CLEAVE_E_THREADS)" grep -q "prepare refused 2" "$T/ioc.out"
+
+section "hostile clients of the kernel page server and the device"
+ip netns exec $NSB $PY tests/vm_hostile.py $MOD $H_c $K_c $([ "$FULL" = 1 ] && echo --silent) >"$T/hostile.out" 2>&1
+[ "$FULL" = 1 ] && check "a client that sends no hello is dropped after the timeout" grep -qx "silent 4" "$T/hostile.out"
+check "garbage instead of a hello: protocol error (CLEAVE_E_SERVER)" grep -qx "garbage 4" "$T/hostile.out"
+check "read outside the seed's content refused (CLEAVE_E_INVAL)" grep -qx "read_outside 1" "$T/hostile.out"
+check "oversized read request refused" grep -qx "too_many_ranges 4" "$T/hostile.out"
+check "a client gone mid-message is survived" grep -qx "half_header_then_close ok" "$T/hostile.out"
+check "prepare naming a process that is not the caller's child refused (CLEAVE_E_INVAL)" \
+	grep -qx "foreign_holder 1" "$T/hostile.out"
+check "truncated descriptor refused (CLEAVE_E_DESC)" grep -qx "truncated_desc 7" "$T/hostile.out"
+check "no connection left open" until_true 10 param_is connections 0
+restore_b --server $MOD --handle $H_c --key $K_c --cache none >"$T/r.out" 2>"$T/r.err"
+check "the server still serves children" grep -q "CHILD PASS" "$T/r.out"
+
+section "seed revoked while a lazy child runs"
+start_seed slow $SEED_C server "$T/ps.sock" --sleep-ms 1500 --quick --rss 32
+restore_bg --server $MOD --handle $H_slow --key $K_slow --cache none >"$T/r.out" 2>"$T/r.err"
+TPID=$!
+RPID=$(restorer_of $TPID) || RPID=none
+check "lazy child runs" until_true 30 child_sleeps $RPID
+stop_seed slow
+wait $TPID
+rc=$?
+check "restorer reports the lost seed (exit $rc)" test $rc = 70
+check "child killed" until_true 10 none_running ${CHILD:-none}
+check "child never ran on zero pages" test ! -s "$T/r.out"
+
+section "module and twin side by side"
+CLEAVE_NO_MODULE=1 start_seed twin $SEED_C server "$T/ps.sock" --quick
+restore_b --server $SERVER_ADDR --handle $H_twin --key $K_twin --cache none >"$T/r.out" 2>"$T/r.err"
+check "a twin seed (CLEAVE_NO_MODULE=1) still restores from the twin's server" grep -q "CHILD PASS" "$T/r.out"
+restore_b --server $MOD --handle $H_twin --key $K_twin --cache none >"$T/r.out" 2>"$T/r.err"
+check "the module does not serve the twin's handle" test ! -s "$T/r.out"
+stop_seed twin
+
+section "Python 3.11 seed through the module"
+start_seed hello $PY tests/py/seed.py hello server "$T/ps.sock"
+for mode in "--cache none" "--eager"; do
+	# shellcheck disable=SC2086
+	out=$(restore_b --server $MOD --handle $H_hello --key $K_hello $mode 2>"$T/r.err")
+	check "hello $mode answers like the seed" test "$out" = "$(ref_of hello)"
+done
+stop_seed hello
+check "stats from the module count the hello handle's 2 children" grep -q "^STATS 2 [1-9]" "$T/hello.out"
+if [ "$FULL" = 1 ]; then
+	section "numpy+PIL seed through the module"
+	start_seed image $PY tests/py/seed.py image server "$T/ps.sock"
+	for mode in "--cache none" "--eager"; do
+		# shellcheck disable=SC2086
+		out=$(restore_b --server $MOD --handle $H_image --key $K_image $mode 2>"$T/r.err")
+		check "numpy+PIL $mode computes what the seed computes" test "$out" = "$(ref_of image)"
+	done
+	stop_seed image
+fi
+
+section "$RESUMES restores in a row"
+start_seed many $SEED_C server "$T/ps.sock" --quick
+fails=0
+for i in $(seq "$RESUMES"); do
+	restore_b --server $MOD --handle $H_many --key $K_many --cache none >"$T/r.out" 2>"$T/r.err" || fails=$((fails + 1))
+	grep -q "CHILD PASS" "$T/r.out" || fails=$((fails + 1))
+done
+check "$RESUMES restores all pass ($fails failures)" test $fails = 0
+check "no page server connection left open" until_true 5 param_is connections 0
+stop_seed many
+# while another snapshot keeps the listener up (with none left, it stops: connection refused)
+restore_b --server $MOD --handle $H_many --key $K_many --cache none >/dev/null 2>"$T/r.err"
+check "revoked handle refused" grep -q "unknown or revoked handle" "$T/r.err"
+stop_seed c
+check "every snapshot freed after revoke ($(param handles) held)" param_is handles 0
+check "no restored child left behind" test "$(count_comm seed_c)" = 0
+listening() { ip netns exec $NSA cat /proc/net/tcp | awk -v p="$(printf ':%04X' "$(param port)")" '$2 ~ p"$" && $4 == "0A"' | grep -q .; }
+check "the module's listener stopped with the last snapshot" until_true 5 eval '! listening'
+rm -rf "$T"/cache*
+sync; echo 3 >/proc/sys/vm/drop_caches
+mem1=$(mem_avail)
+check "memory back after revoke (MemAvailable ${mem0} kB -> ${mem1} kB)" test $((mem0 - mem1)) -lt 32768
+check "no address space left behind (mm_struct objects: ${mms0} -> $(mm_structs))" test "$(mm_structs)" -le "$mms0"
+
+check "the module unloads (no reference left)" rmmod cleave_fork
+
+say "vm tests: $PASS passed, $FAIL failed"
+[ $FAIL = 0 ]

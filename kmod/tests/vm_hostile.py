@@ -1,0 +1,94 @@
+"""Hostile clients of the module's page server and device (tests/vm.sh): each case prints one
+line "NAME RESULT"; the server must answer with the twin's error codes and stay up."""
+from __future__ import annotations
+
+import fcntl
+import os
+import socket
+import struct
+import sys
+
+MAGIC = 0x50564C43
+HDR = struct.Struct("<IHHII")
+M_HELLO, M_DESC, M_READ, M_DATA = 1, 2, 3, 4
+PREPARE_ARGS_BYTES = 360
+IOC_PREPARE = (3 << 30) | (PREPARE_ARGS_BYTES << 16) | (ord("C") << 8) | 1
+STAGE_MAGIC = 0x53564C43
+
+
+def conn(addr: str) -> socket.socket:
+    host, port = addr.split(":")
+    s = socket.create_connection((host, int(port)), timeout=30)
+    return s
+
+
+def recv_exact(s: socket.socket, n: int) -> bytes:
+    b = b""
+    while len(b) < n:
+        chunk = s.recv(n - len(b))
+        if not chunk:
+            raise EOFError
+        b += chunk
+    return b
+
+
+def reply(s: socket.socket) -> tuple[int, int, bytes]:
+    magic, typ, status, ln, _ = HDR.unpack(recv_exact(s, HDR.size))
+    return typ, status, recv_exact(s, ln)
+
+
+def hello(addr: str, handle: int, key: bytes) -> tuple[socket.socket, bytes]:
+    s = conn(addr)
+    s.sendall(HDR.pack(MAGIC, M_HELLO, 0, 24, 0) + struct.pack("<Q", handle) + key)
+    typ, status, desc = reply(s)
+    assert typ == M_DESC and status == 0, (typ, status)
+    return s, desc
+
+
+def main(addr: str, handle: int, key: bytes, silent: bool) -> None:
+    s = conn(addr)
+    s.sendall(b"x" * 100)
+    print("garbage", reply(s)[1])  # CLEAVE_E_SERVER (4)
+    s.close()
+
+    s, desc = hello(addr, handle, key)
+    s.sendall(HDR.pack(MAGIC, M_READ, 0, 16, 0) + struct.pack("<QII", 0, 1, 0))
+    print("read_outside", reply(s)[1])  # CLEAVE_E_INVAL (1)
+    s.close()
+
+    s, _ = hello(addr, handle, key)
+    s.sendall(HDR.pack(MAGIC, M_READ, 0, 16 * 2000, 0))
+    print("too_many_ranges", reply(s)[1])  # CLEAVE_E_SERVER (4)
+    s.close()
+
+    s, _ = hello(addr, handle, key)
+    s.sendall(HDR.pack(MAGIC, M_READ, 0, 16, 0)[:7])
+    s.close()
+    print("half_header_then_close ok")
+
+    if silent:
+        s = conn(addr)  # says nothing: the server gives up after its hello timeout (10 s)
+        print("silent", reply(s)[1])  # CLEAVE_E_SERVER (4)
+        s.close()
+
+    fd = os.open("/dev/cleave_fork", os.O_RDWR)
+    args = bytearray(PREPARE_ARGS_BYTES)
+    struct.pack_into("<I", args, 0, 1)
+    # a real descriptor, but the holder named is init: nobody takes over another's memory
+    os.write(fd, struct.pack("<IiII", STAGE_MAGIC, 1, len(desc), 0) + desc)
+    try:
+        fcntl.ioctl(fd, IOC_PREPARE, args)
+        print("foreign_holder accepted")
+    except OSError as e:
+        print("foreign_holder", e.errno)  # CLEAVE_E_INVAL (1)
+    os.write(fd, struct.pack("<IiII", STAGE_MAGIC, os.getpid(), 100, 0) + desc[:100])
+    try:
+        fcntl.ioctl(fd, IOC_PREPARE, args)
+        print("truncated_desc accepted")
+    except OSError as e:
+        print("truncated_desc", e.errno)  # CLEAVE_E_DESC (7)
+    os.close(fd)
+
+
+if __name__ == "__main__":
+    main(sys.argv[1], int(sys.argv[2]), bytes.fromhex(sys.argv[3]), "--silent" in sys.argv[4:])

@@ -1,0 +1,54 @@
+#!/bin/bash
+# run.sh [--timeout S] [--log FILE] [--modules "m1 m2"] [--ko FILE.ko]... -- COMMAND
+# Boots Debian's 6.1 kernel in qemu (TCG) with a busybox initramfs, mounts this machine's root
+# read-only over 9p, runs COMMAND (bash) in it, and fails when COMMAND fails, when the guest
+# does not power off within the timeout (it is killed), or when the kernel log shows an oops,
+# BUG, WARNING or call trace. The serial console goes to the log.
+set -uo pipefail
+TIMEOUT=90 LOG= MODS="virtio_pci 9pnet_virtio 9p veth" KOS=()
+while [ $# -gt 0 ]; do
+	case $1 in
+	--timeout) TIMEOUT=$2; shift 2 ;;
+	--log) LOG=$2; shift 2 ;;
+	--modules) MODS="$MODS $2"; shift 2 ;;
+	--ko) KOS+=("$2"); shift 2 ;;
+	--) shift; break ;;
+	*) echo "run.sh: unknown option $1" >&2; exit 2 ;;
+	esac
+done
+CMD=$*
+KVER=$(cd /boot && ls vmlinuz-6.1.* 2>/dev/null | sed 's/^vmlinuz-//' | sort -V | tail -1)
+[ -n "$KVER" ] || { echo "run.sh: no Debian 6.1 kernel in /boot (apt-get install linux-image-amd64)" >&2; exit 2; }
+W=$(mktemp -d /tmp/cleave-vm.XXXXXX)
+trap 'rm -rf "$W"' EXIT
+LOG=${LOG:-$W/serial.log}
+# shellcheck disable=SC2086
+"$(dirname "$0")/initramfs.sh" "$KVER" "$W/initrd" $MODS "${KOS[@]}" || exit 2
+ACCEL=tcg
+# KVM only when asked: a KVM guest hung right after the kernel started on this machine
+[ "${CLEAVE_VM_KVM:-0}" = 1 ] && [ -w /dev/kvm ] && ACCEL=kvm
+timeout -k 5 "$TIMEOUT" qemu-system-x86_64 -accel $ACCEL -cpu ${CLEAVE_VM_CPU:-qemu64} -smp 2 -m 1536 -nographic -no-reboot -net none \
+	-kernel "/boot/vmlinuz-$KVER" -initrd "$W/initrd" \
+	-append "console=ttyS0 panic=-1 oops=panic quiet loglevel=4 cleave.cmd=$(printf '%s' "$CMD" | base64 -w0)" \
+	-virtfs local,path=/,mount_tag=host,security_model=none,readonly=on,multidevs=remap \
+	-serial "file:$LOG" -monitor none -display none </dev/null >"$W/qemu.out" 2>&1
+qrc=$?
+sed -i 's/\r$//' "$LOG"
+if [ $qrc = 124 ] || [ $qrc = 137 ]; then
+	echo "run.sh: guest hung: killed after ${TIMEOUT}s (serial log $LOG)" >&2
+	tail -20 "$LOG" >&2
+	exit 1
+fi
+if grep -nE 'Oops|BUG:|WARNING:|Call Trace|Kernel panic' "$LOG" >&2; then
+	echo "run.sh: kernel oops/bug/warning in the guest (serial log $LOG)" >&2
+	exit 1
+fi
+# not anchored: the firmware's escape sequences may share the marker's line
+rc=$(grep -ao 'CLEAVE-VM-EXIT [0-9]*' "$LOG" | tail -1 | cut -d' ' -f2)
+if [ -z "$rc" ]; then
+	echo "run.sh: guest ended without an exit code (qemu exit $qrc)" >&2
+	cat "$W/qemu.out" >&2
+	tail -20 "$LOG" >&2
+	exit 1
+fi
+exit "$rc"
