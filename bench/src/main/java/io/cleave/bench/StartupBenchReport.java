@@ -397,8 +397,9 @@ public final class StartupBenchReport {
     for (StartupBenchFigures f : functions) {
       JsonObject fp = forkPath(f);
       // A parked child's call waited for no start: its init is 0 and says nothing of the invoker's share.
-      String init = fp.getDouble("invoker_init_ms") > 0
-          ? fixed(fp.getDouble("invoker_init_ms"), 0) + " (+" + fixed(fp.getDouble("invoker_share_ms"), 1) + ")"
+      Double initMs = fp.getDouble("invoker_init_ms");
+      String init = initMs == null || initMs > 0
+          ? fixed(initMs, 0) + " (+" + fixed(fp.getDouble("invoker_share_ms"), 1) + ")"
           : "0 (children parked ahead)";
       p.printf(Locale.ROOT, "%s fork path, p50 ms: seed os.fork %s, child ready %s later (order to listener %s); forkd start %s "
               + "(+%s); order channel round trip %s (+%s); invoker init %s; first call on the child %s (warm %s); "

@@ -135,7 +135,7 @@ class CliPythonPackagesTest {
   @Test
   void aRuntimeTheNodeDoesNotRunIsRefusedBeforeAnyRequest() throws Exception {
     String version = nodePythonVersion();
-    for (String runtime : List.of("python3.12", "python3.8", "java11")) {
+    for (String runtime : List.of("python3.12", "python3.8", "python2.7")) {
       if (runtime.equals("python" + version)) {
         continue;
       }
