@@ -26,6 +26,8 @@ exit $rc
 FAKE
 cat >"$T/bin/apt-get" <<'FAKE'
 #!/bin/sh
+echo "$*" >>"$FAKE_APT_LOG.raw"
+while [ "$1" = -o ]; do shift 2; done
 echo "$*" >>"$FAKE_APT_LOG"
 [ "$1" = install ] && [ "${FAKE_APT_FAIL:-}" = 1 ] && { echo "E: Unable to locate package python3-numpy" >&2; exit 100; }
 exit 0
@@ -41,6 +43,7 @@ run; rc=$?
 check "root: installs the missing package and goes on (exit $rc)" test $rc = 0
 check "root: says what it installs" grep -q "installing Debian packages: python3-numpy" "$T/err"
 check "root: apt-get install got exactly the missing package" grep -qx "install -y -qq python3-numpy" "$T/apt.log"
+check "root: apt-get waits for another apt-get's lock instead of failing" grep -q "^-o DPkg::Lock::Timeout=[0-9]* install" "$T/apt.log.raw"
 check "root: the command still ran" grep -q "cleave" "$T/out"
 
 : >"$T/apt.log"
