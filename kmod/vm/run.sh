@@ -17,6 +17,9 @@ while [ $# -gt 0 ]; do
 	esac
 done
 CMD=$*
+# kmod/ itself is shared apart from the root: a checkout under /tmp or /run would be hidden by the
+# guest's fresh tmpfs there; the guest mounts it back at the same absolute path.
+KMOD=$(cd "$(dirname "$0")/.." && pwd)
 KVER=$(cd /boot && ls vmlinuz-6.1.* 2>/dev/null | sed 's/^vmlinuz-//' | sort -V | tail -1)
 [ -n "$KVER" ] || { echo "run.sh: no Debian 6.1 kernel in /boot (apt-get install linux-image-amd64)" >&2; exit 2; }
 W=$(mktemp -d /tmp/cleave-vm.XXXXXX)
@@ -29,8 +32,9 @@ ACCEL=tcg
 [ "${CLEAVE_VM_KVM:-0}" = 1 ] && [ -w /dev/kvm ] && ACCEL=kvm
 timeout -k 5 "$TIMEOUT" qemu-system-x86_64 -accel $ACCEL -cpu ${CLEAVE_VM_CPU:-qemu64} -smp 2 -m 1536 -nographic -no-reboot -net none \
 	-kernel "/boot/vmlinuz-$KVER" -initrd "$W/initrd" \
-	-append "console=ttyS0 panic=-1 oops=panic quiet loglevel=4 cleave.cmd=$(printf '%s' "$CMD" | base64 -w0)" \
+	-append "console=ttyS0 panic=-1 oops=panic quiet loglevel=4 cleave.cmd=$(printf '%s' "$CMD" | base64 -w0) cleave.kmod=$(printf '%s' "$KMOD" | base64 -w0)" \
 	-virtfs local,path=/,mount_tag=host,security_model=none,readonly=on,multidevs=remap \
+	-virtfs local,path="$KMOD",mount_tag=kmod,security_model=none,readonly=on,multidevs=remap \
 	-serial "file:$LOG" -monitor none -display none </dev/null >"$W/qemu.out" 2>&1
 qrc=$?
 sed -i 's/\r$//' "$LOG"
