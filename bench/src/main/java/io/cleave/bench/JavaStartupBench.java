@@ -144,12 +144,12 @@ final class JavaStartupBench {
       long quiet = System.nanoTime() + (ROUND_IDLE_S * 1000L + 500) * 1_000_000;
       while (System.nanoTime() < quiet) {
         call(calls, fn, "world");
-        sleep(200);
+        StartupBench.sleep(200);
       }
       awaitInstances(forkd, calls, fn, 1 + settings.ahead());
       // The seed's one instance is busy: the measured call gets a new instance in the same JVM.
       Future<TimedCalls.Answer> busy = calls.invoke(fn, Buffer.buffer("sleep " + BUSY_MS), CALL_WAIT_MS);
-      sleep(BUSY_MS / 6);
+      StartupBench.sleep(BUSY_MS / 6);
       figures.add(figures.instance, "instance", call(calls, fn, "world"));
       checked(Await.result(busy, CALL_WAIT_MS, "the busy call"));
       progress.count("new instances in the running JVM seed", r + 1, settings.instanceRounds());
@@ -211,7 +211,7 @@ final class JavaStartupBench {
       if (calls != null) {
         call(calls, fn, "world");
       }
-      sleep(200);
+      StartupBench.sleep(200);
     }
   }
 
@@ -226,14 +226,5 @@ final class JavaStartupBench {
           + (body.length() > 300 ? body.substring(0, 300) : body));
     }
     return a;
-  }
-
-  private static void sleep(long ms) {
-    try {
-      Thread.sleep(ms);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new IllegalStateException("interrupted");
-    }
   }
 }

@@ -446,7 +446,8 @@ public final class StartupBench {
     }
   }
 
-  private static void sleep(long ms) {
+  /** Sleeps the bench's own thread (never an event loop); an interrupt ends the run. */
+  static void sleep(long ms) {
     try {
       Thread.sleep(ms);
     } catch (InterruptedException e) {

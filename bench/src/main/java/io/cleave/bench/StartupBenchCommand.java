@@ -79,24 +79,13 @@ public final class StartupBenchCommand extends ExperimentCommand {
       throw new IllegalArgumentException("--runtime must be python or java, got '" + runtime + "'");
     }
     Vertx vertx = Vertx.vertx(new VertxOptions().setPreferNativeTransport(true));
-    if (runtime.equals("java")) {
-      try {
-        JavaStartupReport report = new JavaStartupBench(vertx, javaSettings(), out.dir(), servers.args(),
-            new StartupBenchProgress(System.err, progress.shown())).run();
-        System.out.println();
-        System.out.print(report.table());
-        System.out.println("output: " + out.dir().toAbsolutePath());
-        return 0;
-      } finally {
-        vertx.close().await();
-      }
-    }
-    StartupBench.Settings settings = settings();
     try {
-      StartupBenchReport report = new StartupBench(vertx, settings, out.dir(), servers.args(),
-          new StartupBenchProgress(System.err, progress.shown())).run();
+      StartupBenchProgress shown = new StartupBenchProgress(System.err, progress.shown());
+      String table = runtime.equals("java")
+          ? new JavaStartupBench(vertx, javaSettings(), out.dir(), servers.args(), shown).run().table()
+          : new StartupBench(vertx, settings(), out.dir(), servers.args(), shown).run().table();
       System.out.println();
-      System.out.print(report.table());
+      System.out.print(table);
       System.out.println("output: " + out.dir().toAbsolutePath());
       return 0;
     } finally {
