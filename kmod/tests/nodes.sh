@@ -134,3 +134,22 @@ first_child() {
 	read -r CHILD _ 2>/dev/null <"/proc/$1/task/$1/children"
 	[ -n "$CHILD" ]
 }
+
+# the restorer's child sleeps in nanosleep (seed_c --sleep-ms): it runs, and has not answered
+# yet; sets CHILD to its pid
+child_sleeps() {
+	local s
+	first_child "$1" || return 1
+	read -r s _ 2>/dev/null <"/proc/$CHILD/syscall"
+	[ "${s:-}" = 230 ] || [ "${s:-}" = 35 ] # clock_nanosleep, nanosleep
+}
+
+# live (non-zombie) processes with this name
+count_comm() {
+	# cat, not awk on the files: processes vanish while the list is read
+	cat /proc/[0-9]*/status 2>/dev/null | awk -v want="$1" '/^Name:/ {n = $2}
+		/^State:/ {if (n == want && $2 != "Z") c++} END {print c + 0}'
+}
+
+# ref_of NAME: the REF line a seed started by start_seed NAME printed
+ref_of() { sed -n 's/^REF //p' "$T/$1.out"; }

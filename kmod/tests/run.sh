@@ -30,23 +30,7 @@ ensure_deps() {
 	fi
 }
 
-# the restorer's child sleeps in nanosleep (seed_c --sleep-ms): it runs, and has not answered
-# yet; sets CHILD to its pid
-child_sleeps() {
-	local s
-	first_child "$1" || return 1
-	read -r s _ 2>/dev/null <"/proc/$CHILD/syscall"
-	[ "${s:-}" = 230 ] || [ "${s:-}" = 35 ] # clock_nanosleep, nanosleep
-}
-
-# live (non-zombie) processes with this name
-count_comm() {
-	# cat, not awk on the files: processes vanish while the list is read
-	cat /proc/[0-9]*/status 2>/dev/null | awk -v want="$1" '/^Name:/ {n = $2}
-		/^State:/ {if (n == want && $2 != "Z") c++} END {print c + 0}'
-}
 comm_count_is() { test "$(count_comm "$1")" = "$2"; }
-ref_of() { sed -n 's/^REF //p' "$T/$1.out"; }
 server_fds() { ls /proc/$SERVER/fd | wc -l; }
 server_fds_at_most() { test "$(server_fds)" -le "$1"; }
 

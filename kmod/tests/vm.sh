@@ -22,17 +22,6 @@ check() { local what=$1; shift; if "$@"; then ok "$what"; else bad "$what"; fi; 
 param() { cat "/sys/module/cleave_fork/parameters/$1"; }
 param_is() { test "$(param "$1")" = "$2"; }
 mem_avail() { awk '/MemAvailable/ {print $2}' /proc/meminfo; }
-count_comm() {
-	cat /proc/[0-9]*/status 2>/dev/null | awk -v want="$1" '/^Name:/ {n = $2}
-		/^State:/ {if (n == want && $2 != "Z") c++} END {print c + 0}'
-}
-ref_of() { sed -n 's/^REF //p' "$T/$1.out"; }
-child_sleeps() {
-	local s
-	first_child "$1" || return 1
-	read -r s _ 2>/dev/null <"/proc/$CHILD/syscall"
-	[ "${s:-}" = 230 ] || [ "${s:-}" = 35 ]
-}
 
 [ -c /dev/cleave_fork ] || { say "no /dev/cleave_fork: the module is not loaded"; exit 1; }
 make_nodes || { say "cannot create network namespaces"; exit 1; }
