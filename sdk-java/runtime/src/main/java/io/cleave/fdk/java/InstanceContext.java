@@ -49,7 +49,7 @@ final class InstanceContext implements RuntimeContext {
   static InstanceContext configure(FunctionMethod method, Map<String, String> config) throws StartFailure {
     InstanceContext ctx = new InstanceContext(method, config);
     Class<?> cls = method.getTargetClass();
-    for (FnFeature feature : cls.getAnnotationsByType(FnFeature.class)) {
+    for (FnFeature feature : features(cls)) {
       try {
         RuntimeFeature rf = feature.value().getDeclaredConstructor().newInstance();
         rf.initialize(ctx);
@@ -103,11 +103,22 @@ final class InstanceContext implements RuntimeContext {
     }
   }
 
+  /*
+   * Asking an element for an annotation type parses the annotation type's own meta-annotations
+   * into dynamic proxy classes, spun at run time (tens of ms of a cold start, which no AppCDS
+   * archive holds on JDK 17). So a class without annotations is not asked for its @FnFeatures
+   * (FnFeature is not @Inherited), nor Object's methods for @FnConfiguration (their
+   * @IntrinsicCandidate would be parsed).
+   */
+  private static FnFeature[] features(Class<?> cls) {
+    return cls.getDeclaredAnnotations().length == 0 ? new FnFeature[0] : cls.getAnnotationsByType(FnFeature.class);
+  }
+
   /** Public @FnConfiguration methods, superclasses' first, so a subclass can override settings. */
   private static List<Method> configurationMethods(Class<?> cls) {
     List<Method> found = new ArrayList<>();
     for (Method m : cls.getMethods()) {
-      if (m.isAnnotationPresent(FnConfiguration.class)) {
+      if (m.getDeclaringClass() != Object.class && m.isAnnotationPresent(FnConfiguration.class)) {
         found.add(m);
       }
     }

@@ -188,6 +188,15 @@ class JavaSeedTest {
   }
 
   @Test
+  void anFnFeatureRunsBeforeTheFunctionObjectIsMade() throws Exception {
+    try (SeedProcess seed = SeedProcess.start(functionDir, "com.example.fn.FeatureFunction::handleRequest", Map.of())) {
+      UnixHttp.Answer a = UnixHttp.post(seed.listener, "");
+      assertEquals(200, a.status(), a.toString());
+      assertEquals("set by the feature", a.body());
+    }
+  }
+
+  @Test
   void httpGatewayContextSeesTheClientsRequestAndSetsItsAnswer() throws Exception {
     try (SeedProcess seed = SeedProcess.start(functionDir, "com.example.fn.GatewayFunction::handleRequest", Map.of())) {
       UnixHttp.Answer a = UnixHttp.post(seed.listener, Map.of("Fn-Call-Id", "c42", "Fn-Http-Method", "PUT",
