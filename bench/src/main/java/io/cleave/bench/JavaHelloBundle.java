@@ -74,7 +74,7 @@ record JavaHelloBundle(byte[] plain, byte[] withArchive, double archiveMb) {
   private static void train(Path function, Path archive, int memoryMb) throws IOException {
     List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
         "-XX:ArchiveClassesAtExit=" + archive.toAbsolutePath(), "-Xshare:auto", "-Xlog:cds=off",
-        "-Xlog:cds+dynamic=off", "-XX:+UseSerialGC", "-Xss512k", "-XX:TieredStopAtLevel=1", "-XX:-UsePerfData",
+        "-Xlog:cds+dynamic=off", "-XX:+UseG1GC", "-Xss512k", "-XX:TieredStopAtLevel=1", "-XX:-UsePerfData",
         "-Xmx" + Math.max(8, memoryMb * 5L / 8) + "m", "-cp", CLASSPATH, "io.cleave.fdk.java.JavaSeed"));
     ProcessBuilder pb = new ProcessBuilder(cmd).directory(function.getParent().toFile()).redirectErrorStream(true);
     pb.environment().putAll(Map.of("CLEAVE_JAVA_TRAIN", "1", "CLEAVE_JAVA_CMD", CMD,

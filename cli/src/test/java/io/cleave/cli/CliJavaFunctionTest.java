@@ -97,7 +97,7 @@ class CliJavaFunctionTest {
     Files.createSymbolicLink(jarLink, NodeLauncher.cleaveHome().resolve("sdk-java/runtime/target/cleave-fdk-java.jar"));
     Path socket = root.resolve("fn.sock");
     ProcessBuilder pb = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-        "-XX:SharedArchiveFile=" + tree.resolve("cds/app.jsa"), "-Xshare:on", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1",
+        "-XX:SharedArchiveFile=" + tree.resolve("cds/app.jsa"), "-Xshare:on", "-XX:+UseG1GC", "-XX:TieredStopAtLevel=1",
         "-cp", Files.readString(tree.resolve("cds/classpath")), "io.cleave.fdk.java.JavaSeed")
         .directory(root.toFile()).redirectErrorStream(true).redirectOutput(root.resolve("seed.log").toFile());
     pb.environment().put("FN_LISTENER", "unix:" + socket);

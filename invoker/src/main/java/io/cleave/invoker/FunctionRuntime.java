@@ -71,7 +71,9 @@ sealed interface FunctionRuntime permits FunctionRuntime.Python, FunctionRuntime
             "-Xlog:cds+dynamic=off"));
       }
       // A heap exhausted by one instance ends the seed: its calls fail clearly and the next call starts a new one.
-      cmd.addAll(List.of("-XX:+ExitOnOutOfMemoryError", "-Xmx" + heapMb(memoryMb) + "m", "-XX:+UseSerialGC",
+      // G1, not Serial: on JDK 17 only G1 maps the CDS archives' heap objects (the JDK's archived module
+      // graph among them), which takes ~10 ms of CPU off every JVM's start, with or without an app archive.
+      cmd.addAll(List.of("-XX:+ExitOnOutOfMemoryError", "-Xmx" + heapMb(memoryMb) + "m", "-XX:+UseG1GC",
           "-Xss512k", "-XX:TieredStopAtLevel=1", "-XX:-UsePerfData",
           "-cp", classpath(), MAIN));
       return List.copyOf(cmd);

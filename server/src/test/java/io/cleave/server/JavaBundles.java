@@ -72,7 +72,7 @@ final class JavaBundles {
     Path jsa = tree.resolve("app.jsa");
     ProcessBuilder pb = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
         "-XX:ArchiveClassesAtExit=" + jsa, "-Xshare:auto", "-Xlog:cds=off", "-Xlog:cds+dynamic=off",
-        "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "-Xmx80m", "-cp", classpath, "io.cleave.fdk.java.JavaSeed")
+        "-XX:+UseG1GC", "-XX:TieredStopAtLevel=1", "-Xmx80m", "-cp", classpath, "io.cleave.fdk.java.JavaSeed")
         .directory(tree.toFile()).redirectErrorStream(true);
     pb.environment().putAll(Map.of("CLEAVE_JAVA_TRAIN", "1", "CLEAVE_JAVA_CMD", cmd,
         "CLEAVE_FUNCTION_DIR", tree.resolve("function").toString()));

@@ -169,7 +169,7 @@ public final class JavaBuild {
       Files.createSymbolicLink(link, runtimeJar.toAbsolutePath());
       Path jsa = cds.resolve("app.jsa");
       List<String> command = List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-          "-XX:ArchiveClassesAtExit=" + jsa.toAbsolutePath(), "-Xshare:auto", "-XX:+UseSerialGC",
+          "-XX:ArchiveClassesAtExit=" + jsa.toAbsolutePath(), "-Xshare:auto", "-XX:+UseG1GC",
           "-XX:TieredStopAtLevel=1", "-Xmx256m", "-Xlog:cds=off", "-Xlog:cds+dynamic=off",
           "-cp", SEED_CLASSPATH, "io.cleave.fdk.java.JavaSeed");
       Map<String, String> env = new java.util.HashMap<>(config);

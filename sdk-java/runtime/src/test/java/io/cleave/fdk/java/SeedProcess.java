@@ -41,7 +41,7 @@ final class SeedProcess implements AutoCloseable {
   /** The runtime's classes as the test JVM has them (runtime, API, Jackson): java.class.path. */
   static List<String> javaCommand(String... extra) {
     List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-        "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "-Xss512k", "-Xmx128m"));
+        "-XX:+UseG1GC", "-XX:TieredStopAtLevel=1", "-Xss512k", "-Xmx128m"));
     cmd.addAll(List.of(extra));
     cmd.addAll(List.of("-cp", System.getProperty("java.class.path"), "io.cleave.fdk.java.JavaSeed"));
     return cmd;
