@@ -112,26 +112,27 @@ final class FunctionCall {
   /** The call's Fn-Deadline in epoch milliseconds, or -1 when it has none (or an unreadable one). */
   static long deadlineMillis(Headers headers) {
     String value = headers.get("Fn-Deadline").orElse(null);
-    if (value == null) {
-      return -1;
-    }
-    try {
-      return OffsetDateTime.parse(value).toInstant().toEpochMilli();
-    } catch (DateTimeParseException e) {
-      return -1;
-    }
+    Instant deadline = value == null ? null : instant(value);
+    return deadline == null ? -1 : deadline.toEpochMilli();
   }
 
   /** Fn's deadline (RFC 3339); an hour from now when absent or unreadable, as fdk-java does. */
   private static Instant deadline(String value) {
-    if (value != null) {
-      try {
-        return OffsetDateTime.parse(value).toInstant();
-      } catch (DateTimeParseException e) {
-        // fall through to the default
-      }
+    Instant deadline = value == null ? null : instant(value);
+    return deadline != null ? deadline : Instant.now().plusSeconds(3600);
+  }
+
+  /** An RFC 3339 time stamp; null when it is none. java.time reads the forms Rfc3339 does not. */
+  static Instant instant(String value) {
+    Instant fast = Rfc3339.parse(value);
+    if (fast != null) {
+      return fast;
     }
-    return Instant.now().plusSeconds(3600);
+    try {
+      return OffsetDateTime.parse(value).toInstant();
+    } catch (DateTimeParseException e) {
+      return null;
+    }
   }
 
   /** Fn's log frame: "<FN_LOGFRAME_NAME>=<value of header FN_LOGFRAME_HDR>" on stdout and stderr. */
