@@ -26,6 +26,8 @@ final class KeepAliveLoad {
   record Result(double seconds, List<Double> latenciesMs) {}
 
   private static final long CALL_TIMEOUT_NANOS = 30_000_000_000L;
+  /** The longest warm-up, however few calls were answered in it. */
+  private static final long WARMUP_CAP_NANOS = 60_000_000_000L;
   private static final byte[] HEAD_END = {'\r', '\n', '\r', '\n'};
 
   private final URI gateway;
@@ -47,15 +49,19 @@ final class KeepAliveLoad {
   }
 
   /**
-   * Runs the loop for {@code warmupSeconds} uncounted, then {@code seconds} counted (calls sent and
-   * answered inside that window). Fails on an answer other than 2xx, a closed connection, or a call
-   * unanswered for 30 s. {@code counting} runs (on this thread) when the counted window opens.
+   * Runs the loop uncounted until {@code warmupCalls} were answered and {@code warmupSeconds} passed
+   * (at most {@link #WARMUP_CAP_NANOS}), then {@code seconds} counted (calls sent and answered inside
+   * that window). Fails on an answer other than 2xx, a closed connection, or a call unanswered for
+   * 30 s. {@code counting} runs (on this thread) when the counted window opens.
    */
-  Result run(int connections, double warmupSeconds, double seconds, Runnable counting) throws IOException {
+  Result run(int connections, long warmupCalls, double warmupSeconds, double seconds, Runnable counting)
+      throws IOException {
     List<Double> latencies = new ArrayList<>();
     long t0 = System.nanoTime();
-    long counted = t0 + (long) (warmupSeconds * 1e9);
-    long end = counted + (long) (seconds * 1e9);
+    long warmupUntil = t0 + (long) (warmupSeconds * 1e9);
+    long counted = Long.MAX_VALUE;
+    long end = Long.MAX_VALUE;
+    long answered = 0;
     try (Selector selector = Selector.open()) {
       List<Connection> open = new ArrayList<>();
       try {
@@ -69,12 +75,12 @@ final class KeepAliveLoad {
           c.send(request);
         }
         int running = connections;
-        boolean windowOpen = false;
         while (running > 0) {
           selector.select(1000);
           long now = System.nanoTime();
-          if (!windowOpen && now >= counted) {
-            windowOpen = true;
+          if (counted == Long.MAX_VALUE && (answered >= warmupCalls && now >= warmupUntil || now - t0 >= WARMUP_CAP_NANOS)) {
+            counted = now;
+            end = now + (long) (seconds * 1e9);
             counting.run();
           }
           for (SelectionKey key : selector.selectedKeys()) {
@@ -84,6 +90,7 @@ final class KeepAliveLoad {
               continue; // the answer is not complete yet
             }
             now = System.nanoTime();
+            answered++;
             if (status / 100 != 2) {
               throw new IOException("a warm call answered " + status + ": " + c.lastBody());
             }
