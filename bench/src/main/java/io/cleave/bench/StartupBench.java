@@ -299,8 +299,10 @@ public final class StartupBench {
     StartupBenchFunction jit = StartupBenchFunction.HELLO;
     String jitFn = api.deploy(appIds.get(KEEP_ALIVE), "jit-warmup", jit.memoryMb(), 30, KEPT_IDLE_S, jit.config(),
         jit.bundle(settings.imageDir()));
-    progress.phase("[%s] JIT warm-up: %d calls through the gateway", KEEP_ALIVE, StartupBenchWarmLoad.JIT_WARMUP_CALLS);
-    StartupBenchWarmLoad.warmUpJit(serving, jitFn, jit.body(), settings.warmConnections());
+    long jitCalls = StartupBenchWarmLoad.jitWarmupCalls(settings.warmCalls());
+    progress.phase("[%s] JIT warm-up: %d calls through the gateway", KEEP_ALIVE, jitCalls);
+    double took = StartupBenchWarmLoad.warmUpJit(serving, jitFn, jit.body(), settings.warmConnections(), jitCalls);
+    progress.phase("[%s] JIT warm-up took %.1f s", KEEP_ALIVE, took);
     Set<Path> seen = new HashSet<>(listeners(data));
     for (Map.Entry<StartupBenchFunction, String> e : fns.entrySet()) {
       StartupBenchFunction f = e.getKey();

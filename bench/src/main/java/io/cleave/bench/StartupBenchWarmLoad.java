@@ -39,22 +39,53 @@ final class StartupBenchWarmLoad {
   /** Thread groups of the server under this many ms per call are left out of the breakdown. */
   private static final double THREAD_FLOOR_MS = 0.002;
 
-  /**
-   * Calls a fresh keep-alive server answers before anything is measured on it: its JIT compiles the
-   * call path (interpreted, a warm call costs the server ~10x the CPU it does compiled), so figures
-   * are those of a gateway that has been running, as wrk's are after its warm-up.
-   */
-  static final long JIT_WARMUP_CALLS = 20_000;
+  /** JIT warm-up calls per warm call of the settings ({@code --warm-calls}), and at most. */
+  private static final int JIT_WARMUP_PER_WARM_CALL = 200;
+  private static final long JIT_WARMUP_MAX = 20_000;
+  private static final long JIT_WARMUP_CAP_NANOS = 60_000_000_000L;
+  private static final double JIT_ROUND_SECONDS = 1.0;
+  /** The JIT is taken as settled once its threads use less than this share of a round's time. */
+  private static final double JIT_SETTLED_SHARE = 0.1;
 
   private StartupBenchWarmLoad() {}
 
   /**
-   * Sends {@link #JIT_WARMUP_CALLS} calls (at most a minute's worth) to function {@code fnId} of
-   * {@code server} over {@code connections} keep-alive connections, nothing counted.
+   * Calls a fresh keep-alive server answers before anything is measured on it: its JIT compiles the
+   * call path (interpreted, a warm call costs the server ~10x the CPU it does compiled), so figures
+   * are those of a gateway that has been running, as wrk's are after its warm-up. 200 per warm call
+   * of the settings, at most 20,000 (10,000 with --quick), and more while the JIT still compiles.
    */
-  static void warmUpJit(PolicyServer server, String fnId, Buffer body, int connections) throws IOException {
-    new KeepAliveLoad(server.url(), "/invoke/" + PlatformClient.segment(fnId), server.adminKey(), body.getBytes())
-        .run(connections, JIT_WARMUP_CALLS, 0, 0, () -> { });
+  static long jitWarmupCalls(int warmCalls) {
+    return Math.min(JIT_WARMUP_MAX, (long) JIT_WARMUP_PER_WARM_CALL * warmCalls);
+  }
+
+  /**
+   * Sends at least {@code calls} calls to function {@code fnId} of {@code server} over {@code
+   * connections} keep-alive connections, nothing counted, in rounds of a second, until the server's
+   * JIT compiler threads (C1, C2) used under a tenth of the last round (at most a minute: on a loaded
+   * machine they may never settle). Answers the seconds it took.
+   */
+  static double warmUpJit(PolicyServer server, String fnId, Buffer body, int connections, long calls) throws IOException {
+    KeepAliveLoad load = new KeepAliveLoad(server.url(), "/invoke/" + PlatformClient.segment(fnId), server.adminKey(),
+        body.getBytes());
+    long t0 = System.nanoTime();
+    long answered = 0;
+    while (System.nanoTime() - t0 < JIT_WARMUP_CAP_NANOS) {
+      long jit0 = jitNanos(server.pid());
+      long r0 = System.nanoTime();
+      answered += load.run(connections, 0, 0, JIT_ROUND_SECONDS, () -> { }).latenciesMs().size();
+      double share = (jitNanos(server.pid()) - jit0) / (double) (System.nanoTime() - r0);
+      if (answered >= calls && share < JIT_SETTLED_SHARE) {
+        break;
+      }
+    }
+    return (System.nanoTime() - t0) / 1e9;
+  }
+
+  /** CPU time of the JIT compiler threads of process {@code pid}. */
+  private static long jitNanos(long pid) {
+    return StartupBenchProcs.cpuNanosByThread(pid).entrySet().stream()
+        .filter(e -> e.getKey().contains("CompilerThre")).mapToLong(Map.Entry::getValue).sum();
   }
 
   /**
