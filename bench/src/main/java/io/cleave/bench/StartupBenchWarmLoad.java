@@ -42,7 +42,8 @@ final class StartupBenchWarmLoad {
   /** JIT warm-up calls per warm call of the settings ({@code --warm-calls}), and at most. */
   private static final int JIT_WARMUP_PER_WARM_CALL = 200;
   private static final long JIT_WARMUP_MAX = 20_000;
-  private static final long JIT_WARMUP_CAP_NANOS = 60_000_000_000L;
+  /** The JIT warm-up lasts at most a second per this many calls asked (20 s for 10,000). */
+  private static final long JIT_CALLS_PER_CAP_SECOND = 500;
   private static final double JIT_ROUND_SECONDS = 1.0;
   /** The JIT is taken as settled once its threads use less than this share of a round's time. */
   private static final double JIT_SETTLED_SHARE = 0.1;
@@ -62,15 +63,16 @@ final class StartupBenchWarmLoad {
   /**
    * Sends at least {@code calls} calls to function {@code fnId} of {@code server} over {@code
    * connections} keep-alive connections, nothing counted, in rounds of a second, until the server's
-   * JIT compiler threads (C1, C2) used under a tenth of the last round (at most a minute: on a loaded
-   * machine they may never settle). Answers the seconds it took.
+   * JIT compiler threads (C1, C2) used under a tenth of the last round, at most a second per 500
+   * calls asked (on a loaded machine they may never settle). Answers the seconds it took.
    */
   static double warmUpJit(PolicyServer server, String fnId, Buffer body, int connections, long calls) throws IOException {
     KeepAliveLoad load = new KeepAliveLoad(server.url(), "/invoke/" + PlatformClient.segment(fnId), server.adminKey(),
         body.getBytes());
     long t0 = System.nanoTime();
     long answered = 0;
-    while (System.nanoTime() - t0 < JIT_WARMUP_CAP_NANOS) {
+    long cap = Math.max(1, calls / JIT_CALLS_PER_CAP_SECOND) * 1_000_000_000L;
+    while (System.nanoTime() - t0 < cap) {
       long jit0 = jitNanos(server.pid());
       long r0 = System.nanoTime();
       answered += load.run(connections, 0, 0, JIT_ROUND_SECONDS, () -> { }).latenciesMs().size();
