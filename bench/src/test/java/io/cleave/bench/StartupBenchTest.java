@@ -91,6 +91,11 @@ class StartupBenchTest {
     assertPositive(summary, "warm_rps", "warm_rps");
     assertPositive(summary, "warm_p99_ms", "warm_p99_ms");
     assertTrue(summary.getValue("warm_overhead_p50_ms") instanceof Number, summary.encode());
+    // CPU per warm call is read from /proc for the server and the instances it runs.
+    JsonObject cpu = summary.getJsonObject("warm_cpu_ms_per_call");
+    for (String key : List.of("server", "instances", "total")) {
+      assertPositive(cpu, "warm CPU per call: " + key, key);
+    }
 
     for (String file : List.of(StartupBenchReport.SAMPLES_CSV, StartupBenchReport.STATS_CSV, StartupBenchReport.FORK_RATE_CSV,
         StartupBenchReport.MEMORY_CSV)) {

@@ -13,6 +13,8 @@ import io.vertx.ext.web.RoutingContext;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
+import java.util.HashMap;
+import java.util.Map;
 import java.util.Optional;
 
 /**
@@ -25,7 +27,11 @@ final class Access {
   private static final String CALLER = "cleave.caller";
   private static final String BEARER = "bearer ";
 
+  /** Key texts hashed lately (one {@code Access} per event loop: no locking), cleared when this many. */
+  private static final int HASHES_KEPT = 1024;
+
   private final KeyRegistry keys;
+  private final Map<String, String> hashes = new HashMap<>();
   /** SHA-256 of the server's --admin-key, hex; null without one. */
   private final String configuredAdminHash;
 
@@ -54,12 +60,34 @@ final class Access {
   }
 
   private Optional<Caller> callerOf(String text) {
-    if (configuredAdminHash != null && ApiKeySecret.matches(text, configuredAdminHash)) {
+    String hash = hashOf(text);
+    if (configuredAdminHash != null && sameHash(hash, configuredAdminHash)) {
       return Optional.of(new Caller(Caller.CONFIGURED, Role.ADMIN, null));
     }
     return ApiKeySecret.idOf(text).flatMap(keys::key)
-        .filter(k -> ApiKeySecret.matches(text, k.hash()))
+        .filter(k -> sameHash(hash, k.hash()))
         .map((ApiKey k) -> new Caller(k.id(), k.role(), k.appId()));
+  }
+
+  /**
+   * The key text's SHA-256, remembered for the next requests with it: a client sends the same key on
+   * every call, and hashing it costs more than the rest of the check. Only the hash is remembered;
+   * whether it names a key is asked of the registry every time, so a revoked key stops at once.
+   */
+  private String hashOf(String text) {
+    String hash = hashes.get(text);
+    if (hash == null) {
+      if (hashes.size() >= HASHES_KEPT) {
+        hashes.clear();
+      }
+      hash = ApiKeySecret.hash(text);
+      hashes.put(text, hash);
+    }
+    return hash;
+  }
+
+  private static boolean sameHash(String a, String b) {
+    return MessageDigest.isEqual(a.getBytes(StandardCharsets.US_ASCII), b.getBytes(StandardCharsets.US_ASCII));
   }
 
   /**

@@ -218,16 +218,31 @@ final class CallRoutes {
     return headers;
   }
 
-  /** The client's headers but hop-by-hop and platform ones, each under the name {@code rename} gives it. */
+  /**
+   * The client's headers but hop-by-hop and platform ones, each under the name {@code rename} gives
+   * it. One pass over the request's headers: every call goes through here.
+   */
   private static Map<String, List<String>> callerHeaders(RoutingContext ctx, Access access, UnaryOperator<String> rename) {
+    HttpServerRequest req = ctx.request();
+    boolean dropAuthorization = access.consumesAuthorization(ctx);
     Map<String, List<String>> headers = new LinkedHashMap<>();
-    clientHeaders(ctx, access, UnaryOperator.identity()).forEach((name, values) -> {
+    for (String name : req.headers().names()) {
       String lower = name.toLowerCase(Locale.ROOT);
-      if (!PLATFORM_HEADERS.contains(lower) && PLATFORM_HEADER_PREFIXES.stream().noneMatch(lower::startsWith)) {
-        headers.put(rename.apply(name), values);
+      if (!HOP_HEADERS.contains(lower) && !(dropAuthorization && lower.equals("authorization"))
+          && !PLATFORM_HEADERS.contains(lower) && !platformPrefixed(lower)) {
+        headers.put(rename.apply(name), req.headers().getAll(name));
       }
-    });
+    }
     return headers;
+  }
+
+  private static boolean platformPrefixed(String lower) {
+    for (String prefix : PLATFORM_HEADER_PREFIXES) {
+      if (lower.startsWith(prefix)) {
+        return true;
+      }
+    }
+    return false;
   }
 
   private FunctionInvoker requireInvoker() {

@@ -188,7 +188,11 @@ public final class Gateway {
           .setReuseAddress(true)
           .setReusePort(reusePort)
           // HTTP/1.1 only (Fn's API): the guard times one exchange at a time per connection.
-          .setHttp2ClearTextEnabled(false);
+          .setHttp2ClearTextEnabled(false)
+          // The API serves no WebSocket: without compression offered, no extension handler sits in
+          // every connection's pipeline, looking at each request.
+          .setPerFrameWebSocketCompressionSupported(false)
+          .setPerMessageWebSocketCompressionSupported(false);
       ConnectionGuard guard = new ConnectionGuard(vertx, parts.config().httpEdge(), caps);
       return vertx.createHttpServer(options)
           .connectionHandler(guard::accept)

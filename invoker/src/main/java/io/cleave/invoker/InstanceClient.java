@@ -52,8 +52,13 @@ final class InstanceClient {
       Set.of("host", "content-length", "transfer-encoding", "connection", "keep-alive", "upgrade",
           "fn-call-id", "fn-deadline");
 
+  /** A second's date and time of day in RFC 3339 (without the zone): deadlines of that second start with it. */
+  private record DeadlineSecond(long epochSecond, String text) {}
+
   private final Vertx vertx;
   private final HttpClient client;
+  /** The last deadline second formatted (calls may come from more than one thread: replaced whole). */
+  private volatile DeadlineSecond lastSecond;
   private final long maxResponseBytes;
 
   InstanceClient(Vertx vertx, long maxResponseBytes) {
@@ -80,7 +85,7 @@ final class InstanceClient {
       }
     });
     headers.set("Fn-Call-Id", call.id());
-    headers.set("Fn-Deadline", DateTimeFormatter.ISO_INSTANT.format(deadline));
+    headers.set("Fn-Deadline", deadlineText(deadline));
     if (!headers.contains(HttpHeaders.CONTENT_TYPE)) {
       headers.set(HttpHeaders.CONTENT_TYPE, "application/octet-stream");
     }
@@ -118,6 +123,32 @@ final class InstanceClient {
                   .onSuccess(response -> readAnswer(response, request, outcome));
             });
     return outcome.future().onComplete(done -> vertx.cancelTimer(timer));
+  }
+
+  /**
+   * The deadline in RFC 3339 to the millisecond, as {@link DateTimeFormatter#ISO_INSTANT} writes it;
+   * the date and time of day are formatted once a second, not per call.
+   */
+  String deadlineText(Instant deadline) {
+    long second = deadline.getEpochSecond();
+    DeadlineSecond cached = lastSecond;
+    if (cached == null || cached.epochSecond() != second) {
+      String whole = DateTimeFormatter.ISO_INSTANT.format(Instant.ofEpochSecond(second));
+      cached = new DeadlineSecond(second, whole.substring(0, whole.length() - 1)); // without its Z
+      lastSecond = cached;
+    }
+    int millis = deadline.getNano() / 1_000_000;
+    if (millis == 0) {
+      return cached.text() + "Z";
+    }
+    StringBuilder sb = new StringBuilder(cached.text().length() + 5).append(cached.text()).append('.');
+    if (millis < 100) {
+      sb.append('0');
+    }
+    if (millis < 10) {
+      sb.append('0');
+    }
+    return sb.append(millis).append('Z').toString();
   }
 
   /**

@@ -28,14 +28,21 @@ final class OutputReader {
 
   private OutputReader() {}
 
-  /** output.1's file key now (null when there is none): it changes with every rotation. A stat, no wait. */
+  /**
+   * output.1's file key now (null when there is none): it changes with every rotation. A stat, no
+   * wait. Asked at every call's end, where there is usually no output.1: File.exists answers that
+   * without the exception readAttributes throws (which cost ~20 µs a call).
+   */
   static Object rotation(Path output) {
     if (output == null) {
       return null;
     }
+    Path rotated = output.resolveSibling(ROTATED);
+    if (!rotated.toFile().exists()) {
+      return null;
+    }
     try {
-      return Files.readAttributes(output.resolveSibling(ROTATED), BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS)
-          .fileKey();
+      return Files.readAttributes(rotated, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS).fileKey();
     } catch (IOException none) {
       return null;
     }

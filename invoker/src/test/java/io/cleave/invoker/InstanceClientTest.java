@@ -103,4 +103,15 @@ class InstanceClientTest {
     var outcome = Waits.await(client.dispatch(listener, call("big"), Instant.now().plusSeconds(5)));
     assertEquals(1024, assertInstanceOf(InstanceClient.TooLarge.class, outcome).limit());
   }
+
+  @Test
+  void deadlinesAreWrittenAsIsoInstantWritesThemToTheMillisecond() {
+    // Deadlines of one second share a cached prefix: a second boundary, whole seconds and leading zeros.
+    Instant base = Instant.parse("2026-12-06T18:03:59Z");
+    for (long nanos : new long[] {0, 7_000_000, 45_000_000, 999_999_999, 1_000_000_000, 1_001_500_000, 61_120_000_000L}) {
+      Instant deadline = base.plusNanos(nanos);
+      assertEquals(java.time.format.DateTimeFormatter.ISO_INSTANT.format(deadline.truncatedTo(java.time.temporal.ChronoUnit.MILLIS)),
+          client.deadlineText(deadline));
+    }
+  }
 }

@@ -46,6 +46,11 @@ public final class PolicyServer implements AutoCloseable {
     return url;
   }
 
+  /** The server process's pid. */
+  public long pid() {
+    return process.pid();
+  }
+
   /**
    * One fresh server per policy, in a temporary data directory removed when it stops; its log is
    * {@code <policy dir>/server.log}.
