@@ -6,7 +6,7 @@ few ms, as it runs. One child per seed learns which pages that is: after its fir
 answered it reads its own /proc/self/pagemap and sends the seed the page ranges of its private
 writable mappings that are now its own (present and exclusively mapped: copied on write, or new).
 The seed keeps the first valid answer and stops listening. A child forked after that which waits
-idle for its first call (forked ahead and parked) faults those ranges in meanwhile with
+idle for its first call on a connection made ahead (forked ahead and parked) faults those ranges in meanwhile with
 MADV_POPULATE_WRITE (no data changed), so the call that takes it does not take them; a child
 forked for a waiting call serves it at once and takes its faults as it runs, as before (faulting
 in costs more CPU than the call's own faults: the set also holds pages a later call may not write).
@@ -196,11 +196,12 @@ class ChildPages:
         self.report = report if ranges is None else None
 
     def serve(self, handler: Handler, listener: socket.socket) -> None:
-        """Serves calls forever. A child with learned ranges faults them in once it had no call
-        for IDLE_S after it began to listen (it was forked ahead and parked), a chunk at a time,
-        each chunk after a look for a call, and not at all once a call came: a child forked for
-        a waiting call serves it at once, taking the faults inside it as before. A learning
-        child reports its pages once its first call is out."""
+        """Serves calls forever. A child with learned ranges faults them in once the platform
+        connected to it ahead of any call (the invoker does for a child it parks) and no call came
+        for IDLE_S after it began to listen, a chunk at a time, each after a look for a call, and
+        not at all once a call came: a child forked for a waiting call serves it at once, taking
+        the faults inside it as before, and a child nobody connected to costs nothing more. A
+        learning child reports its pages once its first call is out."""
         poller = select.epoll()
         dispatcher = _Answering(handler)
         calls = CallService(listener, dispatcher, poller)
@@ -208,7 +209,7 @@ class ChildPages:
         idle_from = time.monotonic() + IDLE_S
         while True:
             timeout = -1.0
-            if chunks is not None:
+            if chunks is not None and len(calls.sockets()) > 1:
                 timeout = max(0.0, idle_from - time.monotonic())
             events = poller.poll(timeout)
             for fd, _ in events:
@@ -217,7 +218,8 @@ class ChildPages:
                 chunks = None
                 if self.report is not None:
                     self._report()
-            elif chunks is not None and not events and time.monotonic() >= idle_from:
+            elif (chunks is not None and not events and time.monotonic() >= idle_from
+                  and len(calls.sockets()) > 1):
                 chunk = next(chunks, None)
                 if chunk is None:
                     chunks = None

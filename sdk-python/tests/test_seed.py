@@ -347,13 +347,20 @@ class NumpySeedTest(unittest.TestCase):
         call(conn, b"48")  # answered after the learner reported its first call's pages
         conn.close()
         time.sleep(0.1)
+        unconnected, _ = self.fork_child("unconnected")
         parked, parked_listener = self.fork_child("parked")
+        conn = UnixHTTPConnection(parked_listener)  # as the invoker connects to a child it parks
+        conn.request("GET", "/ready")
+        ready = conn.getresponse()
+        ready.read()
+        self.assertEqual(ready.status, 404)
         deadline = time.monotonic() + 5
         while private_dirty_kb(parked) < idle_before_learning + 256 and time.monotonic() < deadline:
             time.sleep(0.05)
         self.assertGreater(private_dirty_kb(parked), idle_before_learning + 256,
                            "a child idle for its first call faults in the pages the learner's call wrote")
-        conn = UnixHTTPConnection(parked_listener)
+        self.assertLess(private_dirty_kb(unconnected), idle_before_learning + 256,
+                        "a child nobody connected to ahead of a call faults nothing in")
         got = call(conn, b"48").json()
         conn.close()
         self.assertEqual((got["pixel_sum"], got["trace"]), (expected["pixel_sum"], expected["trace"]))
