@@ -76,7 +76,7 @@ public final class ExecutionOptions {
       description = "this node's name in activation records; empty means the host name (env CLEAVE_NODE_NAME)")
   String nodeName;
 
-  @Option(names = "--forkd-jvm-options", defaultValue = "${env:CLEAVE_FORKD_JVM_OPTIONS:--XX:+UseSerialGC -Xmx256m}",
+  @Option(names = "--forkd-jvm-options", defaultValue = "${env:CLEAVE_FORKD_JVM_OPTIONS:--XX:+UseSerialGC -Xmx256m -XX:TieredStopAtLevel=1}",
       description = "JVM options of the forkd child process (env CLEAVE_FORKD_JVM_OPTIONS, default ${DEFAULT-VALUE})")
   String forkdJvmOptions;
 
