@@ -90,8 +90,10 @@ final class FinraBench {
     List<Long> ms = new ArrayList<>();
     List<Double> transferMs = new ArrayList<>();
     JsonNode output = null;
+    JsonNode last = null;
     for (int i = 0; i < reps; i++) {
       JsonNode run = run(flows, flow.id(), input, what);
+      last = run;
       ms.add(run.get("duration_ms").asLong());
       output = run.get("output");
       if (output.has("transfer_ms")) {
@@ -99,8 +101,17 @@ final class FinraBench {
       }
     }
     log.println(what + ": runs " + ms + " ms" + (transferMs.isEmpty() ? "" : ", transfers " + transferMs.stream()
-        .map(t -> String.format(java.util.Locale.ROOT, "%.1f", t)).toList() + " ms"));
+        .map(t -> String.format(java.util.Locale.ROOT, "%.1f", t)).toList() + " ms") + stepTimes(last));
     return new Runs(mode, List.copyOf(ms), List.copyOf(transferMs), output, null);
+  }
+
+  /** Where the last run's time went: each step's time (ms), the first to start to the last to end. */
+  private static String stepTimes(JsonNode run) {
+    List<String> steps = new ArrayList<>();
+    if (run != null) {
+      run.path("steps").forEach(s -> steps.add(s.path("name").asText() + " " + s.path("duration_ms").asText()));
+    }
+    return steps.isEmpty() ? "" : "; last run's steps (ms): " + String.join(", ", steps);
   }
 
   /** The flow, saying why when the server refused it (its runs are then reported as n/a). */

@@ -214,7 +214,8 @@ final class ActiveRun {
       FnTarget t = target.get();
       JsonNode input = StepInputs.of(s, item, outputs, run.input(), forkedFrom);
       var call = StepCaller.call(started.activationId(), t.app(), t.fn(), run.id(), s.name(), item, input);
-      services.here(services.caller().attempt(call, passing, keepsInstance(s), s.timeout()))
+      services.here(services.caller().attempt(call, passing, keepsInstance(s) ? forkAhead(s) : null,
+              forkedFrom == null ? 0 : pendingBesides(s, item), s.timeout()))
           .onComplete(ar -> attempted(s, item, started, ar.succeeded() ? ar.result()
               : new StepCaller.Outcome(null, String.valueOf(ar.cause().getMessage()), null, null)));
     });
@@ -296,6 +297,38 @@ final class ActiveRun {
       }
     }
     return best == null ? new StatePassing.Copy() : new StatePassing.Fork(producer, best);
+  }
+
+  /**
+   * The fork consumers of {@code producer} whose children its kept instance forks the moment it
+   * answered: those with no other fork producer (a consumer of several forks from the one with the
+   * most state, known only once all have answered) and still to run.
+   */
+  private List<ForkedStepStarter.ConsumerAhead> forkAhead(FlowStep producer) {
+    List<ForkedStepStarter.ConsumerAhead> out = new ArrayList<>();
+    for (FlowStep c : steps.values()) {
+      long forks = c.edges().stream().filter(e -> e.pass() == EdgePass.FORK).count();
+      boolean fromProducer = c.edges().stream()
+          .anyMatch(e -> e.pass() == EdgePass.FORK && e.step().equals(producer.name()));
+      if (forks != 1 || !fromProducer || outputs.containsKey(c.name())) {
+        continue;
+      }
+      services.fns().apply(run.flow().appId(), c.fn()).ifPresent(t -> out.add(
+          new ForkedStepStarter.ConsumerAhead(t.app(), t.fn(), c.map() == null ? 1 : c.parallelismOrDefault())));
+    }
+    return out;
+  }
+
+  /** The step's calls still to be launched besides {@code item} (children to keep forked ahead for them). */
+  private int pendingBesides(FlowStep s, int item) {
+    StoredItem[] mine = items.get(s.name());
+    int n = 0;
+    for (int i = 0; i < mine.length; i++) {
+      if (i != item && mine[i].status() == FlowStatus.PENDING && !backingOff.contains(s.name() + "/" + i)) {
+        n++;
+      }
+    }
+    return n;
   }
 
   private boolean keepsInstance(FlowStep producer) {

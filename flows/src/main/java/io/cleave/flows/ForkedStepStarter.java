@@ -5,6 +5,7 @@ import io.cleave.common.invoke.CallResult;
 import io.cleave.common.model.App;
 import io.cleave.common.model.Fn;
 import io.vertx.core.Future;
+import java.util.List;
 import java.util.Optional;
 
 /**
@@ -36,11 +37,19 @@ public interface ForkedStepStarter {
    */
   Future<Optional<String>> interpreter(App app, Fn fn);
 
-  /** Runs a producer's call and keeps its instance for forking. */
-  Future<KeptCall> callKept(Call call);
+  /**
+   * Runs a producer's call and keeps its instance for forking. The moment it answered, children
+   * for the consumers in {@code ahead} are forked from it (each loading its consumer's function)
+   * while the engine stores the result, so a consumer's call finds its child ready.
+   */
+  Future<KeptCall> callKept(Call call, List<ConsumerAhead> ahead);
 
-  /** Runs a consumer's call in a child forked from {@code from}. */
-  Future<CallResult> callForked(Call call, KeptInstance from);
+  /**
+   * Runs a consumer's call in a child forked from {@code from} (one forked ahead when there is
+   * one), and keeps up to {@code moreAfter} children of that consumer forked ahead for the calls
+   * still to come (within the count {@link #callKept} was given).
+   */
+  Future<CallResult> callForked(Call call, KeptInstance from, int moreAfter);
 
   /** Lets a kept instance go; no later {@link #callForked} names it. */
   void release(KeptInstance kept);
@@ -50,6 +59,12 @@ public interface ForkedStepStarter {
    * bytes of state the function kept (the engine forks a consumer of several producers from the largest).
    */
   record KeptInstance(String id, String node, long keptBytes) {}
+
+  /**
+   * A consumer that will fork from the kept instance: at most {@code count} of its children are
+   * kept forked ahead of its calls (1 for a step, its parallelism for a map).
+   */
+  record ConsumerAhead(App app, Fn fn, int count) {}
 
   /** A producer's answer and the instance kept from it. */
   record KeptCall(CallResult result, KeptInstance kept) {}

@@ -61,17 +61,23 @@ final class StepCaller {
         Buffer.buffer(Json.toBytes(input)), Instant.now());
   }
 
-  /** Runs the attempt; a step timeout ends it there (the function's call is let run out, its answer dropped). */
-  Future<Outcome> attempt(Call call, StatePassing passing, boolean keep, Integer timeoutSeconds) {
+  /**
+   * Runs the attempt: in a kept instance when {@code keepFor} is not null (the fork consumers to
+   * fork ahead for, maybe none), in a fork of a kept one for {@link StatePassing.Fork} (keeping
+   * {@code moreAfter} children forked ahead for the step's calls to come), else through the
+   * invoker. A step timeout ends it there (the function's call is let run out, its answer dropped).
+   */
+  Future<Outcome> attempt(Call call, StatePassing passing, List<ForkedStepStarter.ConsumerAhead> keepFor,
+      int moreAfter, Integer timeoutSeconds) {
     Promise<Outcome> done = Promise.promise();
     long timer = timeoutSeconds == null ? -1 : vertx.setTimer(timeoutSeconds * 1000L,
         t -> done.tryComplete(new Outcome(null, "timed out after " + timeoutSeconds + " s (the step's timeout)",
             null, null)));
     Future<Outcome> running;
     if (passing instanceof StatePassing.Fork fork) {
-      running = forks.callForked(call, fork.from()).map(r -> outcome(r, null));
-    } else if (keep) {
-      running = forks.callKept(call).map(k -> outcome(k.result(), k.kept()));
+      running = forks.callForked(call, fork.from(), moreAfter).map(r -> outcome(r, null));
+    } else if (keepFor != null) {
+      running = forks.callKept(call, keepFor).map(k -> outcome(k.result(), k.kept()));
     } else {
       running = invoker.call(call).map(r -> outcome(r, null));
     }

@@ -19,7 +19,6 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
-import java.util.function.Function;
 import java.util.function.Supplier;
 import java.util.logging.Logger;
 
@@ -49,6 +48,8 @@ final class KeptInstances implements ForkedStepStarter {
   private final String node;
   /** Kept instance id → the memory it holds (MB). */
   private final Map<String, Integer> kept = new HashMap<>();
+  /** Kept instance id → consumer function id → the children forked ahead for it. */
+  private final Map<String, Map<String, KeptChildren>> ahead = new HashMap<>();
   /** Function id → its kept instance started ahead for the next producer call. */
   private final Map<String, Spare> spares = new HashMap<>();
   private final Vertx vertx;
@@ -90,7 +91,7 @@ final class KeptInstances implements ForkedStepStarter {
   }
 
   @Override
-  public Future<KeptCall> callKept(Call call) {
+  public Future<KeptCall> callKept(Call call, List<ConsumerAhead> consumers) {
     Fn fn = call.fn();
     Map<String, String> config = config(call.app(), fn);
     boolean[] wasReady = new boolean[1];
@@ -101,7 +102,7 @@ final class KeptInstances implements ForkedStepStarter {
       return spare == null ? startKept(fn, config) : spare.recover(e -> onLoop(() -> startKept(fn, config)));
     }).compose(started -> answered(call, started, wasReady[0] ? StartMode.WARM : StartMode.COLD)
         .onComplete(done -> loop.run(() -> startSpare(fn, config)))
-        .compose(result -> keepIfSucceeded(started.instanceId(), fn.memory(), result),
+        .compose(result -> keepIfSucceeded(started.instanceId(), fn.memory(), result, consumers),
             failure -> dropped(started.instanceId(), fn.memory(), failure)));
   }
 
@@ -169,27 +170,88 @@ final class KeptInstances implements ForkedStepStarter {
   }
 
   @Override
-  public Future<CallResult> callForked(Call call, KeptInstance from) {
+  public Future<CallResult> callForked(Call call, KeptInstance from, int moreAfter) {
     Fn fn = call.fn();
     return onLoop(() -> {
       if (!kept.containsKey(from.id())) {
-        return Future.failedFuture(new ApiError(409, "kept instance " + from.id() + " is gone"));
+        return Future.<StartedInstance>failedFuture(new ApiError(409, "kept instance " + from.id() + " is gone"));
       }
-      return reserved(fn, "a fork of kept instance " + from.id());
-    }).compose(v -> launch(call, l -> StartRequest.forkOfKept(from.id(), fn.id(), fn.appId(),
-            l.bundleDir().toString(), fn.memory(), l.command(), l.env())))
-        .compose(child -> answered(call, child, StartMode.FORK)
-            .eventually(() -> dropped(child.instanceId(), fn.memory(), null)),
-            failure -> onLoop(() -> {
-              memory.release(fn.memory());
-              return Future.failedFuture(failure);
-            }));
+      KeptChildren children = childrenFor(from.id(), call.app(), fn);
+      Future<StartedInstance> ready = children == null ? null : children.ready.poll();
+      if (children != null) {
+        forkAhead(from.id(), children, moreAfter);
+      }
+      // A child forked ahead that failed gave its memory back: fork another now.
+      return ready == null ? freshFork(call, from) : ready.recover(e -> onLoop(() -> freshFork(call, from)));
+    }).compose(child -> answered(call, child, StartMode.FORK)
+        .eventually(() -> dropped(child.instanceId(), fn.memory(), null)));
+  }
+
+  /** A child of {@code from} for this call, forked now (on the loop). */
+  private Future<StartedInstance> freshFork(Call call, KeptInstance from) {
+    Fn fn = call.fn();
+    return reserved(fn, "a fork of kept instance " + from.id())
+        .compose(v -> forkOf(from.id(), call.app(), fn).recover(failure -> onLoop(() -> {
+          memory.release(fn.memory());
+          return Future.failedFuture(failure);
+        })));
+  }
+
+  private Future<StartedInstance> forkOf(String keptId, App app, Fn fn) {
+    return forkable(fn, config(app, fn)).compose(l -> host.start(StartRequest.forkOfKept(keptId, fn.id(), fn.appId(),
+        l.bundleDir().toString(), fn.memory(), l.command(), l.env())));
+  }
+
+  /**
+   * Forks children of the kept instance for the consumer until {@code want} (at most its count)
+   * are ready or forking, as far as node memory is free now: a child forked ahead never makes a
+   * call wait for memory.
+   */
+  private void forkAhead(String keptId, KeptChildren children, int want) {
+    int mb = children.fn.memory();
+    while (!closed && children.ready.size() < Math.min(want, children.count) && memory.shortOf(mb) <= 0
+        && memory.reserve(mb)) {
+      Future<StartedInstance> child = loop.here(forkOf(keptId, children.app, children.fn));
+      children.ready.add(child);
+      child.onSuccess(c -> client.warmUp(c.listener())).onFailure(e -> {
+        memory.release(mb);
+        children.ready.remove(child);
+        LOG.fine("cannot fork ahead from kept instance " + keptId + ": " + e.getMessage());
+      });
+    }
+  }
+
+  /** The consumer's children forked ahead, null when none; those of an older version of it are deleted. */
+  private KeptChildren childrenFor(String keptId, App app, Fn fn) {
+    Map<String, KeptChildren> byFn = ahead.get(keptId);
+    KeptChildren children = byFn == null ? null : byFn.get(fn.id());
+    if (children == null) {
+      return null;
+    }
+    if (!children.fn.equals(fn) || !config(children.app, children.fn).equals(config(app, fn))) {
+      byFn.remove(fn.id());
+      discard(children);
+      return null;
+    }
+    return children;
+  }
+
+  /** Deletes the children forked ahead that no call took (each once it has started). */
+  private void discard(KeptChildren children) {
+    for (Future<StartedInstance> child : children.ready) {
+      child.onSuccess(c -> delete(c.instanceId(), children.fn.memory()));
+    }
+    children.ready.clear();
   }
 
   @Override
   public void release(KeptInstance instance) {
     loop.run(() -> {
       Integer mb = kept.remove(instance.id());
+      Map<String, KeptChildren> children = ahead.remove(instance.id());
+      if (children != null) {
+        children.values().forEach(this::discard);
+      }
       if (mb != null) {
         delete(instance.id(), mb);
       }
@@ -200,6 +262,8 @@ final class KeptInstances implements ForkedStepStarter {
   void close() {
     loop.run(() -> {
       closed = true;
+      ahead.values().forEach(byFn -> byFn.values().forEach(this::discard));
+      ahead.clear();
       kept.forEach(this::delete);
       kept.clear();
       spares.values().forEach(spare -> {
@@ -216,10 +280,6 @@ final class KeptInstances implements ForkedStepStarter {
           + fn.memory() + " MB; " + memory.usedMb() + " of " + memory.capacityMb() + " MB in use)", 1));
     }
     return Future.succeededFuture();
-  }
-
-  private Future<StartedInstance> launch(Call call, Function<FunctionCode.Launch, StartRequest> request) {
-    return forkable(call.fn(), config(call.app(), call.fn())).compose(l -> host.start(request.apply(l)));
   }
 
   private static Map<String, String> config(App app, Fn fn) {
@@ -249,7 +309,7 @@ final class KeptInstances implements ForkedStepStarter {
     });
   }
 
-  private Future<KeptCall> keepIfSucceeded(String id, int mb, CallResult result) {
+  private Future<KeptCall> keepIfSucceeded(String id, int mb, CallResult result, List<ConsumerAhead> consumers) {
     Map<String, List<String>> headers = new LinkedHashMap<>();
     long keptBytes = 0;
     for (var h : result.headers().entrySet()) {
@@ -266,6 +326,13 @@ final class KeptInstances implements ForkedStepStarter {
     long bytes = keptBytes;
     return onLoop(() -> {
       kept.put(id, mb);
+      Map<String, KeptChildren> byFn = new HashMap<>();
+      for (ConsumerAhead c : consumers) {
+        KeptChildren children = new KeptChildren(c.app(), c.fn(), c.count());
+        byFn.put(c.fn().id(), children);
+        forkAhead(id, children, children.count);
+      }
+      ahead.put(id, byFn);
       return Future.succeededFuture(new KeptCall(answer, new KeptInstance(id, node, bytes)));
     });
   }
