@@ -163,7 +163,7 @@ static vm_fault_t cf_fault(struct vm_fault *vmf)
 	/* by address: adjacent mappings of the file merge into one VMA (.data + .bss) */
 	int vi = cf_desc_find(&s->d, addr);
 	const struct desc_vma *v = vi >= 0 ? &s->d.vmas[vi] : NULL;
-	struct page *page;
+	struct page *page = NULL;
 	int r = 0;
 
 	atomic64_inc(&s->faults);
@@ -187,12 +187,17 @@ static vm_fault_t cf_fault(struct vm_fault *vmf)
 	else
 		atomic_long_dec(&cf_pages_held);
 	mutex_unlock(&s->lock);
+	if (r && page)
+		put_page(page);
 	if (r == -ENOMEM)
 		return VM_FAULT_OOM;
 	if (r) {
-		pr_info_ratelimited("cleave_fork: pid %d: page server lost at %#llx; killing the child\n",
-				    task_pid_nr(current), addr);
-		send_sig(SIGKILL, current, 1);
+		/* the child dies; a process reading its memory from outside only gets an error */
+		if (current->mm == vma->vm_mm) {
+			pr_info_ratelimited("cleave_fork: pid %d: page server lost at %#llx; killing the child\n",
+					    task_pid_nr(current), addr);
+			send_sig(SIGKILL, current, 1);
+		}
 		return VM_FAULT_SIGBUS;
 	}
 	vmf->page = page;
