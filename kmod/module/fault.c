@@ -155,6 +155,58 @@ static int fetch_around(struct cf_session *s, u32 vi, u64 pg, struct page **page
 	return cf_fetch(s, list, n, page);
 }
 
+/*
+ * Per VMA: the pages it was given already. A page given once and faulting again was dropped
+ * (MADV_DONTNEED): it reads zero, as anonymous memory does, never the seed's content again.
+ * Forks copy every pte (VM_MIXEDMAP) and the set with them; splits and moves copy the set.
+ */
+struct cf_given {
+	u64 base, npages; /* in seed pages */
+	unsigned long bits[];
+};
+
+static struct cf_given *given_alloc(u64 base, u64 npages)
+{
+	struct cf_given *g = kvzalloc(struct_size(g, bits, BITS_TO_LONGS(npages)), GFP_KERNEL);
+
+	if (g) {
+		g->base = base;
+		g->npages = npages;
+	}
+	return g;
+}
+
+static void cf_vma_open(struct vm_area_struct *vma)
+{
+	const struct cf_given *g = vma->vm_private_data;
+	struct cf_given *copy = NULL;
+
+	if (g) {
+		copy = given_alloc(g->base, g->npages);
+		if (copy)
+			bitmap_copy(copy->bits, g->bits, g->npages);
+		else
+			pr_info_ratelimited("cleave_fork: no memory for a VMA's page set; dropped pages of it may read the seed's content\n");
+	}
+	vma->vm_private_data = copy;
+}
+
+static void cf_vma_close(struct vm_area_struct *vma)
+{
+	kvfree(vma->vm_private_data);
+	vma->vm_private_data = NULL;
+}
+
+/* True when the page was given to this VMA before (and so was dropped since). */
+static bool given_before(struct vm_area_struct *vma, u64 pgoff)
+{
+	struct cf_given *g = vma->vm_private_data;
+
+	if (!g || pgoff < g->base || pgoff - g->base >= g->npages)
+		return false;
+	return test_and_set_bit(pgoff - g->base, g->bits);
+}
+
 static vm_fault_t cf_fault(struct vm_fault *vmf)
 {
 	struct vm_area_struct *vma = vmf->vma;
@@ -164,14 +216,13 @@ static vm_fault_t cf_fault(struct vm_fault *vmf)
 	int vi = cf_desc_find(&s->d, addr);
 	const struct desc_vma *v = vi >= 0 ? &s->d.vmas[vi] : NULL;
 	struct page *page = NULL;
+	bool fetched;
 	int r = 0;
 
 	atomic64_inc(&s->faults);
-	page = xa_erase(&s->cache, vmf->pgoff);
-	if (page)
-		goto cached;
-	/* no content there in the seed: a zero page */
-	if (!v || !cf_desc_lazy(v) || !cf_desc_content(&s->d, v, (addr - v->start) / PAGE_SZ)) {
+	/* no content there in the seed, or dropped since it was given: a zero page */
+	if (given_before(vma, vmf->pgoff) || !v || !cf_desc_lazy(v) ||
+	    !cf_desc_content(&s->d, v, (addr - v->start) / PAGE_SZ)) {
 		page = alloc_page(PAGE_GFP | __GFP_ZERO);
 		if (!page)
 			return VM_FAULT_OOM;
@@ -182,6 +233,7 @@ static vm_fault_t cf_fault(struct vm_fault *vmf)
 	if (mutex_lock_killable(&s->lock))
 		return VM_FAULT_SIGBUS; /* dying already */
 	page = xa_erase(&s->cache, vmf->pgoff);
+	fetched = !page;
 	if (!page)
 		r = fetch_around(s, vi, (addr - v->start) / PAGE_SZ, &page);
 	else
@@ -189,6 +241,8 @@ static vm_fault_t cf_fault(struct vm_fault *vmf)
 	mutex_unlock(&s->lock);
 	if (r && page)
 		put_page(page);
+	if (!r && !fetched)
+		atomic64_inc(&s->cache_hits);
 	if (r == -ENOMEM)
 		return VM_FAULT_OOM;
 	if (r) {
@@ -202,14 +256,11 @@ static vm_fault_t cf_fault(struct vm_fault *vmf)
 	}
 	vmf->page = page;
 	return 0;
-cached:
-	atomic_long_dec(&cf_pages_held);
-	atomic64_inc(&s->cache_hits);
-	vmf->page = page;
-	return 0;
 }
 
 static const struct vm_operations_struct cf_vm_ops = {
+	.open = cf_vma_open,
+	.close = cf_vma_close,
 	.fault = cf_fault,
 };
 
@@ -230,6 +281,12 @@ int cf_session_mmap(struct cf_file *cf, struct vm_area_struct *vma)
 	v = &s->d.vmas[vi];
 	if (!cf_desc_lazy(v) || vma->vm_end > v->end)
 		return -EINVAL;
+	vma->vm_private_data = given_alloc(vma->vm_pgoff, vma_pages(vma));
+	if (!vma->vm_private_data)
+		return -ENOMEM;
+	/* a fork copies every pte (not only anonymous ones): what the parent was given, the
+	 * grandchild has, and its own faults are for pages nobody was given */
+	vma->vm_flags |= VM_MIXEDMAP;
 	vma->vm_ops = &cf_vm_ops;
 	return 0;
 }
