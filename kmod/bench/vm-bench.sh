@@ -1,5 +1,6 @@
 #!/bin/bash
-# Remote fork through the kernel module vs the user-space twin, in one qemu guest
+# Remote fork through the kernel module (its page server and its resume, faults served in the
+# kernel) vs the user-space twin (cleave-pageserver, cleave-restore with userfaultfd), in one qemu guest
 # (make -C kmod vm-bench runs this there). Both page servers and all seeds live in node A,
 # restorers in node B. The guest sees this machine's root read-only, so the summary goes to
 # the console between CLEAVE-SUMMARY markers; the host writes it to summary.json.
@@ -36,13 +37,14 @@ for impl in module twin; do
 		eval "H=\$H_$name K=\$K_$name"
 		addr=$([ $impl = twin ] && echo "$SERVER_ADDR" || echo "$MOD")
 		eval "A_$name=\"--server $addr --handle $H --key $K\""
+		eval "E_$name=CLEAVE_NO_MODULE=$off"
 		eval "A=\$A_$name"
 		# shellcheck disable=SC2086
-		restore_b $A --cache none --stats "$OUT/${name}_lazy_stats.json" >/dev/null
+		CLEAVE_NO_MODULE=$off restore_b $A --cache none --stats "$OUT/${name}_lazy_stats.json" >/dev/null
 		# shellcheck disable=SC2086
 		restore_b $A --cache none --record "$T/$name.ws" >/dev/null
 		# shellcheck disable=SC2086
-		restore_b $A --cache "$T/cache-$impl" >/dev/null # warms this node's cache for the handle
+		CLEAVE_NO_MODULE=$off restore_b $A --cache "$T/cache-$impl" >/dev/null # warms the twin's node cache
 		echo "== $name prepared ($(grep '^PREPARED' "$T/$name.out"))"
 	done
 done
@@ -51,11 +53,11 @@ for round in $(seq "$ROUNDS"); do
 	for kind in hello image; do
 		for impl in module twin; do
 			name=${impl}_$kind
-			eval "A=\$A_$name"
+			eval "A=\$A_$name E=\$E_$name"
 			# shellcheck disable=SC2086
-			spawn "${name}_remote_fork.csv" $((N / ROUNDS)) $R $A --cache "$T/cache-$impl" --prefetch "$T/$name.ws"
+			spawn "${name}_remote_fork.csv" $((N / ROUNDS)) env $E $R $A --cache "$T/cache-$impl" --prefetch "$T/$name.ws"
 			# shellcheck disable=SC2086
-			spawn "${name}_lazy.csv" $((N / ROUNDS)) $R $A --cache none
+			spawn "${name}_lazy.csv" $((N / ROUNDS)) env $E $R $A --cache none
 		done
 	done
 done

@@ -17,6 +17,9 @@
  *                   the child and stays as its userfaultfd fault handler (the process the
  *                   node's fork daemon hosts); it exits with the child's status, 65 when it
  *                   refused before the child ran, 70 when the page server was lost mid-run.
+ *                   With the module loaded, cleave-restore calls CLEAVE_IOC_RESUME instead and
+ *                   the child's lazy memory is faulted in by the kernel (desc.h, "Resume
+ *                   through the module"); it only waits, with the same exit codes.
  *   cleave_revoke   forget a handle; its frozen holder is freed, later resumes fail, and lazy
  *                   children still missing pages of it are killed (CLEAVE_E_LOST).
  *   cleave_stats    counters of a handle.

@@ -7,7 +7,14 @@
 #include <linux/list.h>
 #include <linux/mm_types.h>
 #include <linux/mutex.h>
+#include <linux/poll.h>
 #include <linux/types.h>
+#include <linux/wait.h>
+#include <linux/xarray.h>
+
+struct sock;
+struct socket;
+struct net;
 
 #include "cleave_fork.h"
 #include "desc.h"
@@ -27,9 +34,46 @@ struct cf_handle {
 	atomic64_t connections, batches, pages, bytes;
 };
 
+/* A parsed descriptor (descheck.c). */
+struct cf_desc {
+	const struct desc_hdr *h;
+	const struct desc_vma *vmas;
+	const struct desc_file *files;
+	const char *strings;
+	const u8 *bitmap;
+};
+
+/*
+ * A resume: the connection to the seed's page server and its descriptor, made by
+ * CLEAVE_IOC_RESUME on an open file and kept by the file, which every VMA mapped from it holds.
+ */
+struct cf_session {
+	wait_queue_head_t wq;  /* woken by the socket: data, close */
+	struct mutex lock;     /* one request on the connection at a time */
+	struct socket *sock;
+	struct net *net;
+	void (*old_data_ready)(struct sock *sk);
+	void (*old_state_change)(struct sock *sk);
+	void *buf;             /* the descriptor */
+	struct cf_desc d;
+	unsigned long **asked; /* per lazy VMA: pages requested already (read-ahead skips them) */
+	struct xarray cache;   /* seed page number -> fetched page not mapped yet */
+	bool lost;             /* the server failed or closed: faults kill */
+	atomic64_t faults, net_pages, net_batches, zero_pages, cache_hits, prefetched;
+};
+
+/* One open file of /dev/cleave_fork: a staged descriptor (prepare) or a session (resume). */
+struct cf_file {
+	struct mutex lock;
+	void *stage;
+	size_t len;
+	struct cf_session *session; /* set once, under lock */
+};
+
 extern struct mutex cf_lock;
 extern int cf_port, cf_max_conns;
-extern int cf_live_handles, cf_live_conns;
+extern int cf_live_handles, cf_live_conns, cf_live_sessions, cf_fault_batch;
+extern atomic_long_t cf_pages_held;
 
 /* handles.c */
 int cf_prepare(const void *desc, size_t len, pid_t holder, struct cleave_prepare_args *a);
@@ -50,5 +94,32 @@ int cf_server_start(void);
 void cf_server_stop_listener(void);
 void cf_server_stop(void);          /* module unload: the listener and every connection */
 void cf_server_drop_handle(u64 id); /* shuts the connections of a revoked handle; under cf_lock */
+
+/* descheck.c */
+int cf_desc_check(const void *buf, size_t len, struct cf_desc *d);
+int cf_desc_find(const struct cf_desc *d, u64 addr); /* VMA index holding addr, or -1 */
+bool cf_desc_lazy(const struct desc_vma *v);
+bool cf_desc_content(const struct cf_desc *d, const struct desc_vma *v, u64 pg);
+
+/* client.c */
+int cf_client_connect(struct cf_session *s, const char *server);
+int cf_client_send(struct cf_session *s, const void *buf, size_t len);
+int cf_client_recv(struct cf_session *s, void *buf, size_t len, long timeout);
+bool cf_client_closed(struct cf_session *s);
+void cf_client_close(struct cf_session *s);
+
+/* resume.c */
+long cf_resume(struct cf_file *cf, void __user *arg);
+void cf_session_free(struct cf_session *s);
+long cf_session_stats(struct cf_file *cf, void __user *arg);
+ssize_t cf_session_read(struct cf_file *cf, char __user *buf, size_t len, loff_t *off);
+__poll_t cf_session_poll(struct file *f, poll_table *wait);
+
+/* fault.c */
+int cf_session_mmap(struct cf_file *cf, struct vm_area_struct *vma);
+long cf_prefetch(struct cf_file *cf, void __user *arg);
+long cf_fill(struct cf_file *cf, void __user *arg);
+/* Fetches seed pages (sorted page numbers) into the cache; the first may go to *first instead. */
+int cf_fetch(struct cf_session *s, const u64 *pgs, u32 n, struct page **first);
 
 #endif

@@ -23,12 +23,19 @@ MODULE_PARM_DESC(handles, "snapshots held now (read-only)");
 module_param_named(connections, cf_live_conns, int, 0444);
 MODULE_PARM_DESC(connections, "page server connections open now (read-only)");
 
-/* One open file: the descriptor staged by write() for the next prepare. */
-struct cf_file {
-	struct mutex lock;
-	void *stage;
-	size_t len;
-};
+module_param_named(sessions, cf_live_sessions, int, 0444);
+MODULE_PARM_DESC(sessions, "resume sessions open now (read-only)");
+module_param_named(fault_batch, cf_fault_batch, int, 0644);
+MODULE_PARM_DESC(fault_batch, "pages fetched per fault of a resumed child (the faulting one and read-ahead, 1..32)");
+
+static int pages_held_get(char *buf, const struct kernel_param *kp)
+{
+	return sysfs_emit(buf, "%ld\n", atomic_long_read(&cf_pages_held));
+}
+
+static const struct kernel_param_ops pages_held_ops = { .get = pages_held_get };
+module_param_cb(pages_held, &pages_held_ops, NULL, 0444);
+MODULE_PARM_DESC(pages_held, "fetched pages waiting for their fault in resume sessions (read-only)");
 
 static int cf_open(struct inode *inode, struct file *f)
 {
@@ -46,8 +53,20 @@ static int cf_release(struct inode *inode, struct file *f)
 	struct cf_file *cf = f->private_data;
 
 	kvfree(cf->stage);
+	if (cf->session)
+		cf_session_free(cf->session);
 	kfree(cf);
 	return 0;
+}
+
+static ssize_t cf_read(struct file *f, char __user *buf, size_t len, loff_t *off)
+{
+	return cf_session_read(f->private_data, buf, len, off);
+}
+
+static int cf_mmap(struct file *f, struct vm_area_struct *vma)
+{
+	return cf_session_mmap(f->private_data, vma);
 }
 
 static ssize_t cf_write(struct file *f, const char __user *buf, size_t len, loff_t *off)
@@ -65,6 +84,11 @@ static ssize_t cf_write(struct file *f, const char __user *buf, size_t len, loff
 		return -EFAULT;
 	}
 	mutex_lock(&cf->lock);
+	if (cf->session) { /* a resume's file is not a prepare's */
+		mutex_unlock(&cf->lock);
+		kvfree(p);
+		return -CLEAVE_E_INVAL;
+	}
 	kvfree(cf->stage);
 	cf->stage = p;
 	cf->len = len;
@@ -86,7 +110,7 @@ static long do_prepare(struct cf_file *cf, void __user *arg)
 	}
 	mutex_lock(&cf->lock);
 	st = cf->stage;
-	if (a->version != CLEAVE_ABI_VERSION || a->flags != 0 || !st ||
+	if (a->version != CLEAVE_ABI_VERSION || a->flags != 0 || !st || cf->session ||
 	    st->magic != MOD_STAGE_MAGIC || st->desc_len != cf->len - sizeof(*st))
 		r = -CLEAVE_E_INVAL;
 	else
@@ -110,8 +134,13 @@ static long cf_ioctl(struct file *f, unsigned int cmd, unsigned long arg)
 	case CLEAVE_IOC_PREPARE:
 		return do_prepare(f->private_data, u);
 	case CLEAVE_IOC_RESUME:
-		/* children are rebuilt by the user-space restorer (cleave-restore) for now */
-		return -CLEAVE_E_UNSUPPORTED;
+		return cf_resume(f->private_data, u);
+	case CF_IOC_PREFETCH:
+		return cf_prefetch(f->private_data, u);
+	case CF_IOC_FILL:
+		return cf_fill(f->private_data, u);
+	case CF_IOC_SESSION:
+		return cf_session_stats(f->private_data, u);
 	case CLEAVE_IOC_REVOKE: {
 		struct cleave_handle_args a;
 
@@ -147,6 +176,9 @@ static const struct file_operations cf_fops = {
 	.open = cf_open,
 	.release = cf_release,
 	.write = cf_write,
+	.read = cf_read,
+	.mmap = cf_mmap,
+	.poll = cf_session_poll,
 	.unlocked_ioctl = cf_ioctl,
 };
 
@@ -172,4 +204,4 @@ static void __exit cf_exit(void)
 module_init(cf_init);
 module_exit(cf_exit);
 MODULE_LICENSE("GPL");
-MODULE_DESCRIPTION("Cleave fork primitive: prepare, revoke, stats and a kernel page server");
+MODULE_DESCRIPTION("Cleave fork primitive: prepare, resume with in-kernel faults, revoke, stats, page server");

@@ -48,27 +48,6 @@ int cf_key_ok(const struct cf_handle *h, const u8 *key)
 	return !crypto_memneq(h->key, key, CLEAVE_KEY_BYTES);
 }
 
-/* The checks of the user-space desc_parse that the page server relies on. */
-static int desc_check(const void *buf, size_t len)
-{
-	const struct desc_hdr *h = buf;
-	const struct desc_vma *v;
-	size_t vo;
-	u32 i;
-
-	if (len < sizeof(*h) || h->magic != DESC_MAGIC || h->version != DESC_VERSION ||
-	    h->hdr_bytes != sizeof(*h) || h->total_bytes != len || h->nvmas > (1u << 20))
-		return -CLEAVE_E_DESC;
-	vo = ALIGN((size_t)h->hdr_bytes, 8);
-	if (vo + (size_t)h->nvmas * sizeof(*v) > len)
-		return -CLEAVE_E_DESC;
-	v = (const void *)((const char *)buf + vo);
-	for (i = 0; i < h->nvmas; i++)
-		if (v[i].start >= v[i].end || (i > 0 && v[i].start < v[i - 1].end))
-			return -CLEAVE_E_DESC;
-	return 0;
-}
-
 /* The holder must be a child of the caller: nobody takes over another's address space. */
 static struct mm_struct *holder_mm(pid_t pid)
 {
@@ -93,11 +72,12 @@ int cf_prepare(const void *desc, size_t len, pid_t holder, struct cleave_prepare
 {
 	u64 t0 = ktime_get_ns();
 	struct cf_handle *h;
+	struct cf_desc d;
 	int r;
 
 	if (get_nr_threads(current) != 1)
 		return -CLEAVE_E_THREADS;
-	r = desc_check(desc, len);
+	r = cf_desc_check(desc, len, &d);
 	if (r)
 		return r;
 	h = kzalloc(sizeof(*h), GFP_KERNEL);

@@ -33,7 +33,7 @@ mm_structs() { awk '$1 == "mm_struct" {print $2}' /proc/slabinfo; }
 mms0=$(mm_structs)
 mem0=$(mem_avail)
 
-section "C seed prepared through the module, children fetch from the kernel page server"
+section "C seed prepared through the module, children resumed through the module"
 # the full C seed's checks (400 mappings, malloc churn...) take a while under TCG
 start_seed c $SEED_C server "$T/ps.sock" $([ "$FULL" = 1 ] || echo --quick)
 check "prepare through the module gives a handle" test "${H_c:-0}" != 0
@@ -43,9 +43,14 @@ MODES=("--cache none" "--eager")
 [ "$FULL" = 1 ] && MODES+=("--cache $T/cache" "--record $T/c.ws --cache none" "--prefetch $T/c.ws --cache none")
 for mode in "${MODES[@]}"; do
 	# shellcheck disable=SC2086
-	restore_b --server $MOD --handle $H_c --key $K_c $mode >"$T/r.out" 2>"$T/r.err"
+	restore_b --server $MOD --handle $H_c --key $K_c $mode --stats "$T/st.json" >"$T/r.out" 2>"$T/r.err"
 	check "module seed, remote $mode: all child checks pass" grep -q "CHILD PASS" "$T/r.out"
+	[ "$mode" = "--cache none" ] && check "its faults were served in the kernel ($(grep -o '"net_pages": [0-9]*' "$T/st.json"))" \
+		grep -q '"module": true.*"net_pages": [1-9]' "$T/st.json"
 done
+CLEAVE_NO_MODULE=1 restore_b --server $MOD --handle $H_c --key $K_c --cache none --stats "$T/st.json" >"$T/r.out" 2>"$T/r.err"
+check "the user-space restorer still resumes it (CLEAVE_NO_MODULE=1)" \
+	eval 'grep -q "CHILD PASS" "$T/r.out" && ! grep -q module "$T/st.json"'
 
 section "refusals, as the twin makes them"
 restore_b --server $MOD --handle $H_c --key 00000000000000000000000000000000 >"$T/r.out" 2>"$T/r.err"
@@ -84,6 +89,14 @@ check "a client gone mid-message is survived" grep -qx "half_header_then_close o
 check "prepare naming a process that is not the caller's child refused (CLEAVE_E_INVAL)" \
 	grep -qx "foreign_holder 1" "$T/hostile.out"
 check "truncated descriptor refused (CLEAVE_E_DESC)" grep -qx "truncated_desc 7" "$T/hostile.out"
+check "resume: bad version refused (CLEAVE_E_INVAL)" grep -qx "resume_bad_version 1" "$T/hostile.out"
+check "resume: no server refused (CLEAVE_E_SERVER)" grep -qx "resume_no_server 4" "$T/hostile.out"
+check "resume: bad key refused (CLEAVE_E_KEY)" grep -qx "resume_bad_key 5" "$T/hostile.out"
+check "resume: unknown handle refused (CLEAVE_E_NOHANDLE)" grep -qx "resume_no_handle 6" "$T/hostile.out"
+check "resume: mapping a file with no session refused (EINVAL)" grep -qx "mmap_without_session 22" "$T/hostile.out"
+check "resume: read() gives the descriptor" grep -qx "resume_desc ok" "$T/hostile.out"
+check "resume: mapping away from the seed's address refused (EINVAL)" grep -qx "mmap_elsewhere 22" "$T/hostile.out"
+check "resume: a second resume on one file refused" grep -qx "resume_twice 1" "$T/hostile.out"
 check "no connection left open" until_true 10 param_is connections 0
 restore_b --server $MOD --handle $H_c --key $K_c --cache none >"$T/r.out" 2>"$T/r.err"
 check "the server still serves children" grep -q "CHILD PASS" "$T/r.out"
@@ -101,10 +114,30 @@ check "restorer reports the lost seed (exit $rc)" test $rc = 70
 check "child killed" until_true 10 none_running ${CHILD:-none}
 check "child never ran on zero pages" test ! -s "$T/r.out"
 
+section "a page server that fails a resume through the module"
+PX=7399
+proxy() {
+	ip netns exec $NSA $PY tests/vm_proxy.py $PX "$@" >"$T/px.out" 2>&1 &
+	PXPID=$!
+	until_true 10 grep -q listening "$T/px.out"
+}
+proxy cut $MOD 1048576
+restore_b --server $IPA:$PX --handle $H_c --key $K_c --cache none >"$T/r.out" 2>"$T/r.err"
+rc=$?
+wait $PXPID
+check "server gone mid-restore: the child is killed, the restorer exits 70 (exit $rc)" test $rc = 70
+check "... and the child never finished on zero pages" test "$(grep -c "CHILD PASS" "$T/r.out")" = 0
+proxy baddesc
+restore_b --server $IPA:$PX --handle $H_c --key $K_c --cache none >"$T/r.out" 2>"$T/r.err"
+rc=$?
+wait $PXPID
+check "corrupt descriptor from the server refused (exit $rc)" \
+	eval 'test $rc = 65 && grep -q "corrupt descriptor" "$T/r.err"'
+
 section "module and twin side by side"
 CLEAVE_NO_MODULE=1 start_seed twin $SEED_C server "$T/ps.sock" --quick
 restore_b --server $SERVER_ADDR --handle $H_twin --key $K_twin --cache none >"$T/r.out" 2>"$T/r.err"
-check "a twin seed (CLEAVE_NO_MODULE=1) still restores from the twin's server" grep -q "CHILD PASS" "$T/r.out"
+check "a twin seed (CLEAVE_NO_MODULE=1) resumes from the twin's server through the module" grep -q "CHILD PASS" "$T/r.out"
 restore_b --server $MOD --handle $H_twin --key $K_twin --cache none >"$T/r.out" 2>"$T/r.err"
 check "the module does not serve the twin's handle" test ! -s "$T/r.out"
 stop_seed twin
@@ -144,6 +177,8 @@ restore_b --server $MOD --handle $H_many --key $K_many --cache none >/dev/null 2
 check "revoked handle refused" grep -q "unknown or revoked handle" "$T/r.err"
 stop_seed c
 check "every snapshot freed after revoke ($(param handles) held)" param_is handles 0
+check "every resume session freed ($(param sessions) open)" until_true 5 param_is sessions 0
+check "no fetched page left waiting ($(param pages_held) held)" param_is pages_held 0
 check "no restored child left behind" test "$(count_comm seed_c)" = 0
 listening() { ip netns exec $NSA cat /proc/net/tcp | awk -v p="$(printf ':%04X' "$(param port)")" '$2 ~ p"$" && $4 == "0A"' | grep -q .; }
 check "the module's listener stopped with the last snapshot" until_true 5 eval '! listening'

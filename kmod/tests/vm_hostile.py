@@ -3,6 +3,7 @@ line "NAME RESULT"; the server must answer with the twin's error codes and stay 
 from __future__ import annotations
 
 import fcntl
+import mmap
 import os
 import socket
 import struct
@@ -14,6 +15,59 @@ M_HELLO, M_DESC, M_READ, M_DATA = 1, 2, 3, 4
 PREPARE_ARGS_BYTES = 360
 IOC_PREPARE = (3 << 30) | (PREPARE_ARGS_BYTES << 16) | (ord("C") << 8) | 1
 STAGE_MAGIC = 0x53564C43
+RESUME_ARGS_BYTES = 832
+IOC_RESUME = (1 << 30) | (RESUME_ARGS_BYTES << 16) | (ord("C") << 8) | 2
+
+
+def resume_args(version: int, server: str, handle: int, key: bytes) -> bytearray:
+    args = bytearray(RESUME_ARGS_BYTES)
+    struct.pack_into("<II", args, 0, version, 0)
+    args[8 : 8 + len(server)] = server.encode()
+    struct.pack_into("<Q", args, 264, handle)
+    args[272:288] = key
+    return args
+
+
+def resume(name: str, args: bytearray) -> int | None:
+    """Prints NAME and the module's refusal code; returns the open fd when it resumed."""
+    fd = os.open("/dev/cleave_fork", os.O_RDWR)
+    try:
+        fcntl.ioctl(fd, IOC_RESUME, args)
+        return fd
+    except OSError as e:
+        print(name, e.errno)
+        os.close(fd)
+        return None
+
+
+def hostile_resumes(addr: str, handle: int, key: bytes) -> None:
+    resume("resume_bad_version", resume_args(7, addr, handle, key))  # CLEAVE_E_INVAL (1)
+    resume("resume_no_server", resume_args(1, addr.split(":")[0] + ":1", handle, key))  # 4
+    resume("resume_bad_key", resume_args(1, addr, handle, bytes(16)))  # CLEAVE_E_KEY (5)
+    resume("resume_no_handle", resume_args(1, addr, 999999, key))  # CLEAVE_E_NOHANDLE (6)
+    fd = os.open("/dev/cleave_fork", os.O_RDWR)
+    try:
+        mmap.mmap(fd, 4096, mmap.MAP_PRIVATE, mmap.PROT_READ)
+        print("mmap_without_session mapped")
+    except OSError as e:
+        print("mmap_without_session", e.errno)  # EINVAL (22)
+    os.close(fd)
+    fd = resume("resume_ok", resume_args(1, addr, handle, key))
+    if fd is None:
+        return
+    desc = os.read(fd, 1 << 20)
+    print("resume_desc", "ok" if struct.unpack_from("<I", desc)[0] == 0x44564C43 else "bad")
+    try:  # the kernel picks the address: not the seed's, so refused
+        mmap.mmap(fd, 4096, mmap.MAP_PRIVATE, mmap.PROT_READ, offset=0x7F0000000000)
+        print("mmap_elsewhere mapped")
+    except OSError as e:
+        print("mmap_elsewhere", e.errno)  # EINVAL (22)
+    try:
+        fcntl.ioctl(fd, IOC_RESUME, resume_args(1, addr, handle, key))
+        print("resume_twice accepted")
+    except OSError as e:
+        print("resume_twice", e.errno)  # CLEAVE_E_INVAL (1)
+    os.close(fd)
 
 
 def conn(addr: str) -> socket.socket:
@@ -88,6 +142,7 @@ def main(addr: str, handle: int, key: bytes, silent: bool) -> None:
     except OSError as e:
         print("truncated_desc", e.errno)  # CLEAVE_E_DESC (7)
     os.close(fd)
+    hostile_resumes(addr, handle, key)
 
 
 if __name__ == "__main__":

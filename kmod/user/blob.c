@@ -5,6 +5,7 @@
  */
 #include "blob.h"
 #include "ctl.h"
+#include "desc.h"
 
 #include <asm/prctl.h>
 #include <asm/unistd.h>
@@ -110,6 +111,9 @@ void blob_main(struct blob_args *a)
 		if (m->how == BM_FILE)
 			r = sc6(__NR_mmap, (long)m->start, (long)m->len, m->prot, MAP_FIXED | m->flags,
 				m->fd, (long)m->off);
+		else if (m->lazy && a->module && m->how != BM_STACK) /* offset = the seed's address */
+			r = sc6(__NR_mmap, (long)m->start, (long)m->len, m->prot,
+				MAP_FIXED | MAP_PRIVATE, a->devfd, (long)m->start);
 		else
 			r = sc6(__NR_mmap, (long)m->start, (long)m->len, m->prot,
 				MAP_FIXED | MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE |
@@ -118,13 +122,19 @@ void blob_main(struct blob_args *a)
 		check(a, BS_MAP, r);
 		if ((uint64_t)r != m->start)
 			die(a, BS_MAP, -22);
+		if (m->lazy && a->module && m->how == BM_STACK) {
+			struct mod_fill f;
+			f.start = m->start;
+			f.len = m->len;
+			check(a, BS_FILL, sc(__NR_ioctl, a->devfd, CF_IOC_FILL, &f));
+		}
 	}
 	for (int i = 0; i < 3; i++)
 		if (a->vdso_len[i])
 			check(a, BS_VDSO,
 			      sc5(__NR_mremap, a->vdso_park + (a->vdso_tgt[i] - tmin), a->vdso_len[i],
 				  a->vdso_len[i], MREMAP_MAYMOVE | MREMAP_FIXED, a->vdso_tgt[i]));
-	for (uint32_t i = 0; i < a->nmaps; i++) {
+	for (uint32_t i = 0; i < a->nmaps && !a->module; i++) {
 		if (!maps[i].lazy)
 			continue;
 		struct uffdio_register reg;
@@ -153,7 +163,10 @@ void blob_main(struct blob_args *a)
 	if (ctl_recv(a->ctl, &go) != 0 || go.type != CTL_GO || go.a != 0)
 		for (;;)
 			sc(__NR_exit_group, 121, 0, 0);
-	if (a->eager) {
+	if (a->module) {
+		sc(__NR_close, a->devfd, 0, 0);
+		sc(__NR_close, a->ctl, 0, 0);
+	} else if (a->eager) {
 		for (uint32_t i = 0; i < a->nmaps; i++) {
 			if (!maps[i].lazy)
 				continue;

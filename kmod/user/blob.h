@@ -20,7 +20,7 @@ struct blob_map {
 	uint32_t prot, flags; /* flags: MAP_SHARED/MAP_PRIVATE for files */
 	int32_t fd;
 	uint16_t how;
-	uint16_t lazy; /* register with userfaultfd */
+	uint16_t lazy; /* register with userfaultfd (module: map the session file instead) */
 };
 
 struct blob_range {
@@ -33,13 +33,15 @@ struct blob_ksigaction {
 
 enum blob_step {
 	BS_RSEQ_OFF = 1, BS_UNMAP, BS_VDSO_PARK, BS_MAP, BS_VDSO, BS_REGISTER, BS_MM, BS_SIGACTION,
-	BS_RSEQ_ON, BS_ROBUST, BS_CTL, BS_UNREGISTER,
+	BS_RSEQ_ON, BS_ROBUST, BS_CTL, BS_UNREGISTER, BS_FILL,
 };
 
 struct blob_args {
 	uint64_t base, len;              /* blob area (code, args, stack, vdso parking) */
 	int32_t uffd, ctl;               /* fds (already at their final numbers) */
 	uint32_t eager;
+	int32_t devfd;                   /* module resume: lazy maps come from this file, no uffd */
+	uint32_t module;
 	uint32_t nmaps, nunmap, nclose;
 	uint64_t maps_off, unmap_off, close_off; /* offsets from the args struct */
 	uint64_t own_rseq_addr;

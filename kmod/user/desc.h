@@ -2,6 +2,7 @@
 #ifndef CLEAVE_DESC_H
 #define CLEAVE_DESC_H
 
+#include <linux/ioctl.h>
 #ifdef __KERNEL__
 #include <linux/types.h>
 #else
@@ -160,6 +161,29 @@ struct mod_stage {
 	uint32_t desc_len;
 	uint32_t pad;
 };
+
+/* Resume through the module (cleave-restore and the module only): CLEAVE_IOC_RESUME on an open
+ * file connects to the seed's page server and proves the key; read() then gives the descriptor,
+ * mmap(MAP_PRIVATE, offset = seed address) maps a lazy VMA whose faults fetch from the seed,
+ * poll() reports POLLHUP when the server is lost, and these ioctls prefetch and count. */
+#define MOD_PREFETCH_ALL 0x1u /* every page with content (eager) */
+struct mod_prefetch {
+	uint32_t flags;
+	uint32_t n;     /* seed addresses at .addrs (sorted), without MOD_PREFETCH_ALL */
+	uint64_t addrs; /* user pointer */
+};
+struct mod_session_stats {
+	uint64_t faults, net_pages, net_batches, zero_pages, cache_hits, prefetched;
+	uint32_t lost, pad;
+};
+/* The child's main stack stays an anonymous VMA that grows down (file mappings may not): the
+ * blob maps it and has the module copy the seed's pages of [start, start + len) into it. */
+struct mod_fill {
+	uint64_t start, len;
+};
+#define CF_IOC_PREFETCH _IOW('C', 16, struct mod_prefetch)
+#define CF_IOC_FILL _IOW('C', 18, struct mod_fill)
+#define CF_IOC_SESSION _IOR('C', 17, struct mod_session_stats)
 
 /* ---- checkpoint file ---- */
 #define CKPT_MAGIC 0x4b564c43u /* "CLVK" */

@@ -18,6 +18,7 @@
 #include "blob.h"
 #include "ctl.h"
 #include "desc.h"
+#include "modresume.h"
 #include "net.h"
 #include "pager.h"
 #include "util.h"
@@ -374,7 +375,7 @@ static uint32_t own_mappings(struct blob_range *out, uint32_t max, uint64_t keep
 
 static __attribute__((noreturn)) void child_main(const struct desc *d, const int *files,
 						  const struct vdso_plan *vp, int ctl, int eager,
-						  pid_t parent, int uffd_dev)
+						  pid_t parent, int uffd_dev, int modfd)
 {
 	/* The handler's death must take the child along, never leave it on zero pages. */
 	if (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0)
@@ -384,14 +385,16 @@ static __attribute__((noreturn)) void child_main(const struct desc *d, const int
 	/* The handler stays undumpable (see main); the child is an ordinary process again. */
 	if (prctl(PR_SET_DUMPABLE, 1) != 0)
 		child_die("prctl(PR_SET_DUMPABLE): %s", strerror(errno));
-	int uffd = make_uffd(uffd_dev);
+	/* Through the module, the lazy VMAs are mappings of its session file (hi_uffd then holds
+	 * that file): no userfaultfd, the kernel serves the faults. */
+	int uffd = modfd >= 0 ? modfd : make_uffd(uffd_dev);
 	if (uffd < 0)
 		child_die("userfaultfd: %s", strerror(errno));
 	int hi_uffd = fcntl(uffd, F_DUPFD_CLOEXEC, KEEP_FD_MIN);
 	int hi_ctl = fcntl(ctl, F_DUPFD_CLOEXEC, KEEP_FD_MIN);
 	if (hi_uffd < 0 || hi_ctl < 0)
 		child_die("fcntl(F_DUPFD_CLOEXEC): %s", strerror(errno));
-	if (msg_send(hi_ctl, M_STATUS, 0, NULL, 0, &hi_uffd, 1) != 0)
+	if (modfd < 0 && msg_send(hi_ctl, M_STATUS, 0, NULL, 0, &hi_uffd, 1) != 0)
 		child_die("send userfaultfd to the handler: %s", strerror(errno));
 	close(uffd);
 	close(ctl);
@@ -431,9 +434,11 @@ static __attribute__((noreturn)) void child_main(const struct desc *d, const int
 	char *ab = (char *)a;
 	a->base = (uint64_t)(uintptr_t)area;
 	a->len = total;
-	a->uffd = hi_uffd;
+	a->uffd = modfd >= 0 ? -1 : hi_uffd;
 	a->ctl = hi_ctl;
 	a->eager = (uint32_t)eager;
+	a->devfd = modfd >= 0 ? hi_uffd : -1;
+	a->module = modfd >= 0;
 	a->maps_off = maps_off;
 	a->unmap_off = unmap_off;
 	a->close_off = close_off;
@@ -546,9 +551,11 @@ static __attribute__((noreturn)) void child_main(const struct desc *d, const int
 	f->uc.mc.r15 = h->regs.r15;
 	f->uc.mc.rsp = h->regs.rsp;
 	f->uc.mc.rip = h->landing;
-	f->uc.mc.rdi = eager ? (uint64_t)-1 : (uint64_t)hi_uffd;
-	f->uc.mc.rsi = eager ? (uint64_t)-1 : (uint64_t)hi_ctl;
-	f->uc.mc.rdx = eager ? 0 : CHILD_LAZY;
+	/* a module child stays lazy across its own forks (its VMAs go with it): not CHILD_LAZY */
+	int plain = eager || modfd >= 0;
+	f->uc.mc.rdi = plain ? (uint64_t)-1 : (uint64_t)hi_uffd;
+	f->uc.mc.rsi = plain ? (uint64_t)-1 : (uint64_t)hi_ctl;
+	f->uc.mc.rdx = plain ? 0 : CHILD_LAZY;
 	f->uc.mc.rcx = h->snap_addr;
 	f->uc.mc.eflags = 0x202;
 	f->uc.mc.cs = 0x33;
@@ -682,12 +689,30 @@ int main(int argc, char **argv)
 		return EXIT_REFUSED;
 	}
 	struct pager *p = NULL;
-	int r = server ? pager_open_server(&p, server, handle, key, &o) : pager_open_file(&p, file, &o);
-	if (r < 0) {
-		fprintf(stderr, "cleave-restore: refused: %s\n", cleave_last_error());
-		return EXIT_REFUSED;
+	/* The kernel module serves a child's faults when it is loaded; recording a working set, a
+	 * connection made by forkd's container helper and checkpoint files stay the twin's. */
+	int modfd = -1, r;
+	struct desc mod_desc;
+	const struct desc *d = &mod_desc;
+	if (server && !o.record && o.server_fd < 0 && modresume_usable(server)) {
+		void *buf;
+		size_t len;
+		char err[256];
+		r = modresume_open(server, handle, key, &modfd, &buf, &len);
+		if (r == 0 && (r = desc_parse(buf, len, &mod_desc, err, sizeof err)) < 0)
+			cl_fail(-r, "restore: descriptor from %s: %s", server, err);
+		if (r < 0) {
+			fprintf(stderr, "cleave-restore: refused: %s\n", cleave_last_error());
+			return EXIT_REFUSED;
+		}
+	} else {
+		r = server ? pager_open_server(&p, server, handle, key, &o) : pager_open_file(&p, file, &o);
+		if (r < 0) {
+			fprintf(stderr, "cleave-restore: refused: %s\n", cleave_last_error());
+			return EXIT_REFUSED;
+		}
+		d = pager_desc(p);
 	}
-	const struct desc *d = pager_desc(p);
 	struct vdso_plan vp;
 	int *files = calloc(d->h->nfiles + 1, sizeof(int));
 	if (!files) {
@@ -698,7 +723,8 @@ int main(int argc, char **argv)
 		fprintf(stderr, "cleave-restore: refused: %s\n", cleave_last_error());
 		return EXIT_REFUSED;
 	}
-	pager_set_files(p, files);
+	if (p)
+		pager_set_files(p, files);
 	/*
 	 * The handler may run as the same unprivileged uid as its child: undumpable, the child can
 	 * neither ptrace it nor take its userfaultfd, page cache or server connection through /proc.
@@ -730,7 +756,7 @@ int main(int argc, char **argv)
 			perror("cleave-restore: setrlimit(RLIMIT_FSIZE) for the child");
 			_exit(1);
 		}
-		child_main(d, files, &vp, sp[1], o.eager || file, parent, uffd_dev);
+		child_main(d, files, &vp, sp[1], o.eager || file, parent, uffd_dev, modfd);
 	}
 	close(sp[1]);
 	if (uffd_dev >= 0)
@@ -740,6 +766,11 @@ int main(int argc, char **argv)
 		perror("cleave-restore: pidfd_open");
 		kill(child, SIGKILL);
 		return 1;
+	}
+	if (modfd >= 0) {
+		struct modresume_opts mo = {o.eager, o.prefetch, o.stats_file, d->h->rss_bytes / PAGE_SZ,
+					    d->h->fetch_pages, o.t_start};
+		return modresume_run(modfd, child, pidfd, sp[0], &mo);
 	}
 	return pager_run(p, child, pidfd, sp[0]);
 }
