@@ -13,7 +13,7 @@ import java.util.concurrent.locks.LockSupport;
 
 /**
  * The cluster's nodes as the benchmark watches them: each node's {@code /metrics} gauges
- * {@code cleave_seeds} and {@code cleave_instances} (every state), read on demand (to wait until a
+ * {@code cleave_seeds} and {@code cleave_instances} (every state but parked), read on demand (to wait until a
  * function's instances idled out) and sampled in the background, each sample labelled with the
  * function being measured, for {@code seeds_per_function}. The gauges are recounted every second
  * on the node, so a sample can be up to a second old.
@@ -104,7 +104,9 @@ final class ClusterBenchNodes implements AutoCloseable {
         return Load.UNKNOWN;
       }
       PrometheusText text = PrometheusText.parse(r.body());
-      return new Load((int) text.sum("cleave_seeds", null, null), (int) text.sum("cleave_instances", null, null));
+      // Children parked ahead (--fork-ahead) wait for calls and never idle out: not instances that run.
+      return new Load((int) text.sum("cleave_seeds", null, null),
+          (int) (text.sum("cleave_instances", null, null) - text.sum("cleave_instances", "state", "parked")));
     } catch (IOException | IllegalStateException e) {
       return Load.UNKNOWN;
     } catch (InterruptedException e) {

@@ -240,8 +240,10 @@ public final class ClusterBenchReport {
     }
     t.print(p);
     p.printf(Locale.ROOT, "cluster: %d nodes (%s holds the seeds; calls for remote forks and warm calls go to %s); cold on a"
-            + " standalone cold-only server%n", run.nodes().size(), run.nodes().get(0),
-        String.join(", ", run.nodes().subList(1, run.nodes().size())));
+            + " standalone cold-only server; %s%n", run.nodes().size(), run.nodes().get(0),
+        String.join(", ", run.nodes().subList(1, run.nodes().size())), run.settings().forkAhead() == 0
+            ? "every fork made when its call came (--fork-ahead 0)"
+            : "--fork-ahead " + run.settings().forkAhead() + ": calls took children forked or restored ahead where parked (init 0)");
     p.printf(Locale.ROOT, "machine: %d cores, 1-minute load average %s at start, %s at end (other work shares it); %.0f s%n",
         Runtime.getRuntime().availableProcessors(), fixed(run.loadAtStart(), 1), fixed(run.loadAtEnd(), 1), run.seconds());
     for (StartupBenchFunction f : StartupBenchFunction.values()) {

@@ -369,6 +369,7 @@ final class Forkd implements AutoCloseable {
   @Override
   public void close() {
     outputs.close();
+    remotes.close();
     containers.close();
     forks.close();
 

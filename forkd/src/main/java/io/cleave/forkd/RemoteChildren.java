@@ -92,6 +92,7 @@ final class RemoteChildren {
       if (!started) {
         RunDirs.deleteTree(runDir);
         handles.ended(lease, id);
+        handles.spoil(lease);
         handles.release(lease);
       }
     }
@@ -135,9 +136,17 @@ final class RemoteChildren {
   void delete(Instance.Remote r) {
     sample(r);
     fetched.close(r.id);
+    if (exitReason(r.container.mainExit(), r.output()) != null) {
+      handles.spoil(r.lease);
+    }
     containers.delete(r);
     handles.ended(r.lease, r.id);
     handles.release(r.lease);
+  }
+
+  /** Stops keeping the handles' caches (forkd removes them with its run dirs). */
+  void close() {
+    handles.close();
   }
 
   /**

@@ -148,10 +148,7 @@ class ForkdRemoteForkTest {
     assertEquals("unix:/cleave/run/lsnr.sock", one.getString("listener"));
     assertNotEquals(fromLocal.getDouble("random"), one.getDouble("random"), "random state reseeded");
     long served1 = pagesServed(ref);
-    Path workingSet;
-    try (Stream<Path> caches = Files.list(b.dataDir.resolve("run/pagecache"))) {
-      workingSet = caches.findFirst().orElseThrow().resolve(RemoteHandles.WORKING_SET);
-    }
+    Path workingSet = cacheDir(ref).resolve(RemoteHandles.WORKING_SET);
     // The first child's restorer records what it touched while it runs, once it is quiet after its calls.
     long deadline = System.nanoTime() + 5_000_000_000L;
     long size = -1;
@@ -176,9 +173,7 @@ class ForkdRemoteForkTest {
     assertTrue(fromNetFirst > 0, "the first child fetched pages from A");
     assertTrue(fromNetSecond * 2 < fromNetFirst, "the second child read most of them from B's page cache: "
         + fromNetFirst + " pages from A for the first, " + fromNetSecond + " for the second");
-    try (Stream<Path> caches = Files.list(b.dataDir.resolve("run/pagecache"))) {
-      assertEquals(1, caches.count(), "one page cache dir for the handle");
-    }
+    assertTrue(Files.isDirectory(cacheDir(ref)), "one page cache dir for the handle");
     awaitStats(b, st -> st.remoteForks().prefetchedPages() > prefetched0,
         "the second child prefetched the recorded working set before it ran");
     System.out.printf("remote fork start on B: %.2f ms and %.2f ms; cold start on B %.2f ms (%.1fx, %.1fx faster)%n",
@@ -188,10 +183,26 @@ class ForkdRemoteForkTest {
     b.await(b.client.delete(first.instanceId()));
     b.await(b.client.delete(second.instanceId()));
     ForkdProcess.awaitGone(first.pid(), "first remote child's restorer");
-    try (Stream<Path> caches = Files.list(b.dataDir.resolve("run/pagecache"))) {
-      assertEquals(0, caches.count(), "the handle's cache goes with its last child");
-    }
+    assertTrue(Files.isRegularFile(workingSet), "the handle's cache outlives its last child");
+
+    // The next child after a quiet spell (its function's children idled out) reads the kept cache, not the network.
+    StartedInstance third = remoteChild(ref);
+    assertEquals(42, b.call(third.listener(), "three").getInteger("counter"));
+    long fromNetThird = pagesServed(ref) - served2;
+    assertTrue(fromNetThird * 2 < fromNetFirst, "the third child read the kept cache: " + fromNetFirst
+        + " pages from A for the first, " + fromNetThird + " for the third");
+    b.await(b.client.delete(third.instanceId()));
+
+    // Once the handle is revoked, the next start is refused and the kept cache goes with it.
     a.await(a.client.delete(seed.instanceId()));
+    ApiError revoked = failure(b, () -> remoteChild(ref));
+    assertEquals(502, revoked.status(), revoked.getMessage());
+    assertFalse(Files.exists(cacheDir(ref)), "a revoked handle's cache is removed");
+  }
+
+  /** B's page cache dir of a handle (RemoteHandles names it by page server and handle). */
+  private Path cacheDir(RemoteRef ref) {
+    return b.dataDir.resolve("run/pagecache").resolve(ref.pageserver().replace(':', '_') + "_h" + ref.handle());
   }
 
   @Test
@@ -292,11 +303,10 @@ class ForkdRemoteForkTest {
     assertTrue(refused.getMessage().contains("wrong key"), refused.getMessage());
     assertTrue(refused.getMessage().contains("exit code 65"), refused.getMessage());
     assertEquals(before, b.await(b.client.health()).instances());
-    for (String dir : List.of("run/instances", "run/pagecache")) {
-      try (Stream<Path> left = Files.list(b.dataDir.resolve(dir))) {
-        assertEquals(List.of(), left.toList(), dir);
-      }
+    try (Stream<Path> left = Files.list(b.dataDir.resolve("run/instances"))) {
+      assertEquals(List.of(), left.toList(), "run/instances");
     }
+    assertFalse(Files.exists(cacheDir(ref)), "no page cache dir for the refused start");
     ApiError bad = failure(b, () -> remoteChild(new RemoteRef(ref.pageserver(), ref.handle(), "xyz")));
     assertEquals(400, bad.status(), bad.getMessage());
     a.await(a.client.delete(seed.instanceId()));

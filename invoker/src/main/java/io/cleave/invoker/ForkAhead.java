@@ -1,5 +1,6 @@
 package io.cleave.invoker;
 
+import io.cleave.scheduler.SeedRecord;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -11,7 +12,9 @@ import java.util.List;
  * Parked children count against node memory like any instance (reserved only when it fits now: a
  * parked child never pushes out other work, and eviction takes parked children first, as they were
  * never used), never idle out, and go with their seed. Their first call reports start mode
- * {@code fork} and waited for no start. Touched only on the invoker's loop.
+ * {@code fork} and waited for no start. Under remote-fork a node without the seed that ran the
+ * function's calls keeps as many children of the cluster's seed restored ahead ({@link
+ * #topUpRemote}; start mode {@code remote-fork}). Touched only on the invoker's loop.
  */
 final class ForkAhead {
   /** Starts a fork of the pool's seed whose memory is already counted. */
@@ -46,6 +49,30 @@ final class ForkAhead {
     int mb = pool.fn.memory();
     for (int n = parked(pool); n < perSeed && memory.shortOf(mb) <= 0 && memory.reserve(mb); n++) {
       starter.fork(pool, seed, true);
+    }
+  }
+
+  /** Restores a child of the cluster's seed on another node here, its memory already counted. */
+  interface RemoteStarter {
+    void restore(FunctionPool pool, SeedRecord seed, boolean parked);
+  }
+
+  /**
+   * The same on a node without the function's seed that ran its calls: children of the cluster's
+   * seed on another node restored here ahead of demand, so the next call here waits for no restore.
+   */
+  void topUpRemote(FunctionPool pool, RemoteStarter starter) {
+    if (perSeed == 0 || pool.forkableSeed() != null || !pool.queue.isEmpty()
+        || pool.instances.stream().anyMatch(i -> i.active > 0)) {
+      return;
+    }
+    SeedRecord seed = pool.remoteSeed();
+    if (seed == null) {
+      return;
+    }
+    int mb = pool.fn.memory();
+    for (int n = parked(pool); n < perSeed && memory.shortOf(mb) <= 0 && memory.reserve(mb); n++) {
+      starter.restore(pool, seed, true);
     }
   }
 

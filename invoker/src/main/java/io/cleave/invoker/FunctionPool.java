@@ -140,8 +140,15 @@ final class FunctionPool implements PoolView<Instance, Seed> {
     return launch;
   }
 
-  /** What a parked instance waits in still runs: its seed (a fork child), or a JVM seed serving calls. */
+  /**
+   * What a parked instance waits in still runs: its seed (a fork child; a remote child's is the
+   * cluster's seed on another node, still the one it was restored from), or a JVM seed serving calls.
+   */
   boolean parkedHostRuns(Instance inst) {
+    if (inst.restoredFrom != null) {
+      SeedRecord held = remoteSeed();
+      return held != null && inst.restoredFrom.equals(held.remote());
+    }
     return inst.jvmSeed == null ? seed != null : hostsCalls(inst.jvmSeed);
   }
 

@@ -209,7 +209,7 @@ final class InstancePools {
       } else if (decision instanceof Decision.Fork<Instance, Seed> fork) {
         startFork(pool, fork.seed(), false);
       } else if (decision instanceof Decision.RemoteFork<Instance, Seed> remote) {
-        startRemoteFork(pool, remote.seed());
+        startRemoteFork(pool, remote.seed(), false);
       } else if (decision instanceof Decision.StartCold<Instance, Seed> cold) {
         startCold(pool, cold.makeSeed(), cold.singleUse());
       }
@@ -238,6 +238,13 @@ final class InstancePools {
     }
     if (!(pool.runtime instanceof FunctionRuntime.Java)) {
       ahead.topUp(pool, this::startFork);
+      // Children restored ahead from a seed since replaced would wait for calls that go elsewhere.
+      for (Instance i : new ArrayList<>(pool.instances)) {
+        if (i.parked && i.restoredFrom != null && i.state == Instance.State.READY && !pool.parkedHostRuns(i)) {
+          retirement.retire(pool, i);
+        }
+      }
+      ahead.topUpRemote(pool, this::startRemoteFork);
     } else if (settings.policy().startsFromSeeds()) {
       ahead.topUpInJvm(pool, settings.jvmInstances(), jvm -> startInJvm(pool, jvm, true));
     }
@@ -255,9 +262,13 @@ final class InstancePools {
         cause -> seeds.forkFailed(pool, seed, cause)); // the call stays queued and starts cold instead
   }
 
-  /** A child of the cluster's seed on another node, restored here; if that fails the call starts another way. */
-  private void startRemoteFork(FunctionPool pool, SeedRecord seed) {
+  /**
+   * A child of the cluster's seed on another node, restored here; if that fails the call starts another
+   * way. {@code parked}: restored ahead of demand ({@link ForkAhead#topUpRemote}).
+   */
+  private void startRemoteFork(FunctionPool pool, SeedRecord seed, boolean parked) {
     Instance inst = new Instance(pool.version, pool.fn.memory(), StartMode.REMOTE_FORK, false);
+    inst.parked = parked;
     inst.seedNode = seed.node();
     inst.restoredFrom = seed.remote();
     RemoteRef ref = new RemoteRef(seed.remote().pageServer(), seed.remote().handle(), seed.remote().key());

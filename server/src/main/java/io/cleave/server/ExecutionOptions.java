@@ -31,7 +31,7 @@ public final class ExecutionOptions {
   String seedIdle;
 
   @Option(names = "--fork-ahead", defaultValue = "${env:CLEAVE_FORK_AHEAD:-2}",
-      description = "children each seed keeps forked ahead of demand, handed to calls as they come; 0: fork per call (env CLEAVE_FORK_AHEAD, default ${DEFAULT-VALUE})")
+      description = "children each seed keeps forked ahead of demand, handed to calls as they come (under remote-fork, also children of the cluster's seed restored ahead on each other node that ran the function's calls); 0: fork per call (env CLEAVE_FORK_AHEAD, default ${DEFAULT-VALUE})")
   int forkAhead;
 
   @Option(names = "--jvm-instances", defaultValue = "${env:CLEAVE_JVM_INSTANCES:-8}",

@@ -14,8 +14,13 @@ import java.util.UUID;
 
 /** Whole nodes (registry, gateway, invoker, forkd) in this JVM, joined as one cluster on 127.0.0.1. */
 final class ClusterNodes {
-  /** What differs between the nodes of a test: its name in records, policy, memory for instances. */
-  record Node(String name, Policy policy, long memoryMb) {}
+  /** What differs between the nodes of a test: its name in records, policy, memory for instances, --fork-ahead. */
+  record Node(String name, Policy policy, long memoryMb, int forkAhead) {
+    /** A node that forks (and restores) only when a call comes. */
+    Node(String name, Policy policy, long memoryMb) {
+      this(name, policy, memoryMb, 0);
+    }
+  }
 
   private ClusterNodes() {}
 
@@ -37,7 +42,7 @@ final class ClusterNodes {
           .withAdminKey(Http.TEST_ADMIN_KEY);
       InvokerSettings d = ExecutionEndToEndTest.settings(config.dataDir(), n.policy(), 4);
       InvokerSettings settings = new InvokerSettings(d.dataDir(), d.cleaveHome(), n.name(), n.policy(), n.memoryMb(),
-          Duration.ofSeconds(2), d.seedIdle(), 0, d.logLimitBytes(), d.activationMaxAge(), d.activationMaxRecords(),
+          Duration.ofSeconds(2), d.seedIdle(), n.forkAhead(), d.logLimitBytes(), d.activationMaxAge(), d.activationMaxRecords(),
           d.activationMaxBytes(), d.detachedParallelism(), d.maxResponseBytes());
       started.add(ServerComposition.start(config,
           NodeExecution.factory(settings, List.of("-XX:+UseSerialGC", "-Xmx256m")), "test"));

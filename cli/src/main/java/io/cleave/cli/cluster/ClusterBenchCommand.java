@@ -80,6 +80,11 @@ public final class ClusterBenchCommand extends ExperimentCommand {
       description = "Calls at once on each node without the seed in a rate round (default: 16, 8 with --quick)")
   Integer rateBurst;
 
+  @Option(names = "--fork-ahead", paramLabel = "N", defaultValue = "0",
+      description = "The nodes' --fork-ahead (default: ${DEFAULT-VALUE}: every fork and remote fork timed is made when its"
+          + " call comes; more: calls take children forked, or restored, ahead)")
+  int forkAhead;
+
   @Option(names = "--timeout", paramLabel = "SECONDS", defaultValue = "180",
       description = "Give up when the cluster is not up by then (default: ${DEFAULT-VALUE})")
   int timeoutSeconds;
@@ -130,7 +135,7 @@ public final class ClusterBenchCommand extends ExperimentCommand {
       return new ClusterBenchSettings(nodes, or(coldCalls, d.coldCalls()), or(warmupCalls, d.warmupCalls()),
           or(warmupRounds, d.warmupRounds()),
           or(rounds, d.rounds()), or(burst, d.burst()), or(warmCalls, d.warmCalls()), or(rateRounds, d.rateRounds()),
-          or(rateBurst, d.rateBurst()), imageDir);
+          or(rateBurst, d.rateBurst()), imageDir, forkAhead);
     } catch (IllegalArgumentException e) {
       throw new UsageFailure(e.getMessage());
     }
@@ -178,9 +183,10 @@ public final class ClusterBenchCommand extends ExperimentCommand {
         refuseIfStopped();
         cluster = prepared;
       }
-      // Every fork measured is made when its call comes: parked children (--fork-ahead) would hide
-      // the fork this benchmark times (`cleave bench startup` reports both ways).
-      LocalCluster nodes = prepared.up(settings.nodes(), List.of("--fork-ahead", "0"), timeoutSeconds, System.err);
+      // By default every fork measured is made when its call comes: parked children (--fork-ahead)
+      // hide the fork this benchmark times; with --fork-ahead N it reports calls that take them.
+      LocalCluster nodes = prepared.up(settings.nodes(), List.of("--fork-ahead", Integer.toString(settings.forkAhead())),
+          timeoutSeconds, System.err);
       progress.phase("cluster %s up: %s", nodes.name(), String.join(", ", nodes.apiUrls()));
       ClusterBench bench = new ClusterBench(vertx, settings, nodes.apiUrls(), nodes.adminKey(), nodes.nodeNames(), calls,
           t0, progress);
