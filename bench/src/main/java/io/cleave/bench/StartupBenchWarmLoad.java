@@ -2,11 +2,11 @@ package io.cleave.bench;
 
 import io.cleave.bench.StartupBenchFigures.Metric;
 import io.cleave.bench.replay.LatencyStats;
+import io.cleave.bench.replay.PolicyServer;
 import io.cleave.client.PlatformClient;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
-import io.cleave.bench.replay.PolicyServer;
 import java.io.IOException;
 import java.lang.management.ManagementFactory;
 import java.nio.file.Path;
