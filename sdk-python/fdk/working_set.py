@@ -43,7 +43,7 @@ _RANGE = struct.Struct("<QQ")
 # pagemap entry bits 63 (present) and 56 (exclusively mapped) are both in its last byte.
 _OWN = bytes(1 if b & 0x81 == 0x81 else 0 for b in range(256))
 _RUN = re.compile(b"\x01+")
-IDLE_S = 0.025  # a child that had no call for this long after it began to listen was forked ahead
+IDLE_S = 0.025  # connected to, then no call for this long after it began to listen: parked
 CHUNK_PAGES = 128
 _NOT_DATA = ("[stack]", "[vvar]", "[vdso]", "[vsyscall]", "[vvar_vclock]")
 
@@ -51,6 +51,7 @@ _libc = ctypes.CDLL(None, use_errno=True)
 _madvise = _libc.madvise
 _madvise.argtypes = (ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int)
 _madvise.restype = ctypes.c_int
+
 
 def private_writable() -> List[Tuple[int, int]]:
     """This process's private writable mappings that hold data (heap, anonymous, .data of
@@ -161,10 +162,8 @@ class SeedPages:
         while self._receive is not None:
             try:
                 data = self._receive.recv(_MAX_RANGES * _RANGE.size + 1)
-            except (BlockingIOError, InterruptedError):
+            except OSError:  # drained (EAGAIN), or broken: nothing more to take now
                 return
-            except OSError:
-                data = b""
             ranges = decode(data)
             if ranges is not None:
                 self.ranges = ranges
