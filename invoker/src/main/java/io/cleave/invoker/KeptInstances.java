@@ -29,7 +29,8 @@ import java.util.logging.Logger;
  * started ahead (a spare, one per function, deleted after the function's idle_timeout unused), so
  * the next run's producer call finds it ready ({@code warm}) instead of paying a cold start on
  * the run's path, as a copy edge's producer finds a warm instance. Each consumer call runs in a child forked from it
- * that loads the consumer's function, serves that one call and is deleted. Kept instances belong
+ * that loads the consumer's function, serves that one call and is deleted; the children are forked
+ * ahead ({@link KeptChildren}) the moment the producer answered, while the engine stores its result. Kept instances belong
  * to their run, never serve other calls, count against the node's instance memory like any
  * instance (each child too, while it runs), and are deleted on {@link #release} or when the
  * invoker closes; forkd dies with the server, so none outlives a restart. Consumers run on the
@@ -213,7 +214,8 @@ final class KeptInstances implements ForkedStepStarter {
         && memory.reserve(mb)) {
       Future<StartedInstance> child = loop.here(forkOf(keptId, children.app, children.fn));
       children.ready.add(child);
-      child.onSuccess(c -> client.warmUp(c.listener())).onFailure(e -> {
+      // No warm-up request: on a busy node its round trip costs the CPU the calls are short of.
+      child.onFailure(e -> {
         memory.release(mb);
         children.ready.remove(child);
         LOG.fine("cannot fork ahead from kept instance " + keptId + ": " + e.getMessage());
