@@ -280,11 +280,12 @@ final class Forkd implements AutoCloseable {
       logBytes = 0;
     }
     RemoteRef remote = i instanceof Instance.Seed s && !s.deleted ? s.remote : null;
+    long restores = running && remote != null ? snapshots.restores(remote) : 0;
     String reason = i instanceof Instance.Remote ? RemoteChildren.exitReason(wait, i.output())
         : i instanceof Instance.InJvm v ? JvmSeeds.exitReason(v.jvm.container.mainExit(), v.jvm.runDir.resolve("output"))
         : null;
     return new InstanceStatus(id, running ? "running" : "exited", code, signal, cgroups.oomKilled(i.cgroup()),
-        cgroups.memoryBytes(i.cgroup()), running ? pssBytes(i) : 0, logBytes, remote, reason);
+        cgroups.memoryBytes(i.cgroup()), running ? pssBytes(i) : 0, logBytes, remote, reason, restores);
   }
 
   /** A remote child's memory is mostly its restored process's, the restorer's only child. */

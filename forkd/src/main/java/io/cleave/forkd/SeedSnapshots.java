@@ -122,6 +122,17 @@ final class SeedSnapshots implements ContainerStarts.SeedPreparer, AutoCloseable
     }
   }
 
+  /** Restorers the page server has given {@code ref}'s snapshot to so far (0 when it cannot say). */
+  long restores(RemoteRef ref) {
+    PageServer ps = pageServer;
+    long[] counts = ps == null || ps.address() == null || ref == null ? null : ps.served(ref);
+    if (counts == null) {
+      return 0;
+    }
+    served.update(ref.key(), counts);
+    return counts[RemoteForkStats.CONNECTIONS];
+  }
+
   /** Samples the page server's counters of every prepared seed's handle. */
   void sampleServed() {
     PageServer ps = pageServer;

@@ -18,6 +18,8 @@ final class Seed {
   /** Where other nodes restore its children, as published in the seed directory (null: local forks only). */
   RemoteSeed remote;
   long lastUsedNanos = System.nanoTime();
+  /** Remote children restored from its snapshot so far, as its page server last counted them. */
+  long restores;
   long reclaimTimer = -1;
 
   Seed(FunctionPool.Version version, SeedKey key, int memoryMb) {

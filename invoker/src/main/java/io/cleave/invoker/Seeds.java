@@ -153,7 +153,9 @@ final class Seeds {
   /**
    * Publishes a prepared seed's snapshot again when the host took a new one: a restarted page
    * server loses its handles and forkd prepares the seeds again, under new handles other nodes
-   * could not restore from while the directory named the old ones.
+   * could not restore from while the directory named the old ones. A seed other nodes restored
+   * children from since the last look counts as used, as a local fork does: the cluster's one
+   * seed is not reclaimed while only other nodes fork from it.
    */
   void republishSnapshots(Collection<FunctionPool> pools) {
     for (FunctionPool pool : pools) {
@@ -166,7 +168,12 @@ final class Seeds {
         if (pool.seed == seed && seed.state == Seed.State.READY && now != null && !now.equals(seed.remote)) {
           LOG.info("seed " + seed.id + " of " + pool.fnId + " was prepared again: handle " + now.handle());
           seed.remote = now;
+          seed.restores = 0; // the new handle's count starts anew
           directory.ready(seed.key, node, now);
+        }
+        if (now != null && now.equals(seed.remote) && s.restores() > seed.restores) {
+          seed.restores = s.restores();
+          seed.lastUsedNanos = System.nanoTime();
         }
       });
     }

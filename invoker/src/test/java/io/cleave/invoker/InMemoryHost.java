@@ -152,7 +152,7 @@ final class InMemoryHost implements InstanceHost {
     if (l == null) {
       return Future.failedFuture(new ApiError(404, "unknown instance " + instanceId));
     }
-    return Future.succeededFuture(new InstanceStatus(instanceId, "running", null, null, false, 0, 0, 0, null, null));
+    return Future.succeededFuture(new InstanceStatus(instanceId, "running", null, null, false, 0, 0, 0, null, null, 0));
   }
 
   /** No remote forks and no page server here: every count is 0. */

@@ -14,11 +14,14 @@ import java.util.UUID;
 
 /** Whole nodes (registry, gateway, invoker, forkd) in this JVM, joined as one cluster on 127.0.0.1. */
 final class ClusterNodes {
-  /** What differs between the nodes of a test: its name in records, policy, memory for instances, --fork-ahead. */
-  record Node(String name, Policy policy, long memoryMb, int forkAhead) {
+  /**
+   * What differs between the nodes of a test: its name in records, policy, memory for instances,
+   * --fork-ahead, --seed-idle (null: the default).
+   */
+  record Node(String name, Policy policy, long memoryMb, int forkAhead, Duration seedIdle) {
     /** A node that forks (and restores) only when a call comes. */
     Node(String name, Policy policy, long memoryMb) {
-      this(name, policy, memoryMb, 0);
+      this(name, policy, memoryMb, 0, null);
     }
   }
 
@@ -42,7 +45,7 @@ final class ClusterNodes {
           .withAdminKey(Http.TEST_ADMIN_KEY);
       InvokerSettings d = ExecutionEndToEndTest.settings(config.dataDir(), n.policy(), 4);
       InvokerSettings settings = new InvokerSettings(d.dataDir(), d.cleaveHome(), n.name(), n.policy(), n.memoryMb(),
-          Duration.ofSeconds(2), d.seedIdle(), n.forkAhead(), d.logLimitBytes(), d.activationMaxAge(), d.activationMaxRecords(),
+          Duration.ofSeconds(2), n.seedIdle() != null ? n.seedIdle() : d.seedIdle(), n.forkAhead(), d.logLimitBytes(), d.activationMaxAge(), d.activationMaxRecords(),
           d.activationMaxBytes(), d.detachedParallelism(), d.maxResponseBytes());
       started.add(ServerComposition.start(config,
           NodeExecution.factory(settings, List.of("-XX:+UseSerialGC", "-Xmx256m")), "test"));

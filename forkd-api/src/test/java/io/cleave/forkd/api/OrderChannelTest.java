@@ -143,7 +143,7 @@ class OrderChannelTest {
   }
 
   private static InstanceStatus status(String id) {
-    return new InstanceStatus(id, "running", null, null, false, 1, 2, 3, null, null);
+    return new InstanceStatus(id, "running", null, null, false, 1, 2, 3, null, null, 4);
   }
 
   private SocketChannel accept() throws IOException {
