@@ -37,7 +37,6 @@ import sys
 from fdk.instance import ForkOrder, prepare_process, rehearse_call_path, run_child
 from fdk.runner import Dispatcher, Reply, flush_stdio
 from fdk.server import CallService, bind_unix, set_io_timeout, unix_path
-from fdk.working_set import SeedPages
 
 # Type names for annotations only: importing typing would slow every cold start.
 TYPE_CHECKING = False
@@ -100,15 +99,10 @@ class Seed:
         self._connections: Dict[int, _Connection] = {}
         self._exiting = False
         self._forked_order: Optional[ForkOrder] = None
-        # What a child's first call writes, learned from one child (a kept instance's children
-        # run another function's code: nothing to learn for them).
-        self._pages = SeedPages() if call_listener is None else None
 
     def run(self) -> None:
         self._listener.setblocking(False)
         self._poller.register(self._listener.fileno(), select.EPOLLIN)
-        if self._pages is not None:
-            self._pages.register(self._poller)
         try:
             while True:
                 for fd, _ in self._poller.poll():
@@ -119,8 +113,6 @@ class Seed:
                         if self._keeping.answered:  # the answer is out: off the call's path
                             self._keeping.answered = False
                             _share_pages_ahead()
-                    elif self._pages is not None and self._pages.owns(fd):
-                        self._pages.on_readable(self._poller)
                     else:
                         self._on_readable(fd)
         except _SeedExit:
@@ -222,8 +214,7 @@ class Seed:
             order.release(forked=False)
             return {"ok": False, "error": "fork failed: {}".format(ex)}
         if pid == 0:
-            pages = None if self._pages is None else self._pages.for_child()
-            run_child(self._handler, order, self._inherited(), pages)
+            run_child(self._handler, order, self._inherited())
         # Released once the answer is out: after a fork every page the seed writes costs a
         # copy-on-write fault, and forkd is waiting for the pid.
         self._forked_order = order
@@ -267,10 +258,8 @@ class Seed:
         seed's socket objects let go of their numbers without closing them, since those numbers
         are free here or will be this child's own.
         """
-        learning = [] if self._pages is None else self._pages.sockets()
-        for sock in [self._listener] + [c.sock for c in self._connections.values()] + learning:
+        for sock in [self._listener] + [c.sock for c in self._connections.values()]:
             sock.detach()
-        self._pages = None
         _DETACHED.append(self._poller)  # no detach for epoll: kept, so never closed
         self._connections.clear()
         try:
@@ -284,17 +273,13 @@ class Seed:
 
     def _inherited(self) -> List[Any]:
         calls = [] if self._calls is None else self._calls.sockets()
-        learning = [] if self._pages is None else self._pages.seed_only()
-        return ([self._poller, self._listener] + [c.sock for c in self._connections.values()] + calls
-                + learning)
+        return [self._poller, self._listener] + [c.sock for c in self._connections.values()] + calls
 
     def _close(self) -> None:
         for fd in list(self._connections):
             self._drop(fd)
         self._poller.close()
         self._listener.close()
-        if self._pages is not None:
-            self._pages.close()
         try:
             os.unlink(self._control_path)
         except OSError:

@@ -326,55 +326,6 @@ class NumpySeedTest(unittest.TestCase):
             conn.close()
         self.assertEqual(len(noises), 6, "numpy's global generator must be reseeded per child")
 
-    def fork_child(self, name: str) -> tuple:
-        child_dir = os.path.join(self.seed.dir, name)
-        os.mkdir(child_dir)
-        listener = os.path.join(child_dir, "lsnr.sock")
-        answer = self.control.request(op="fork", child_id=name, listener="unix:" + listener,
-                                      stdout=os.path.join(child_dir, "out"),
-                                      stderr=os.path.join(child_dir, "err"), env={})
-        self.assertTrue(answer["ok"], answer)
-        self.seed.children.append(answer["pid"])
-        wait_for_path(listener)
-        return answer["pid"], listener
-
-    def test_an_idle_child_owns_the_pages_a_first_call_wrote_before_its_own_call(self) -> None:
-        learner, learner_listener = self.fork_child("learner")
-        time.sleep(0.3)
-        idle_before_learning = private_dirty_kb(learner)
-        conn = UnixHTTPConnection(learner_listener)
-        expected = call(conn, b"48").json()
-        call(conn, b"48")  # answered after the learner reported its first call's pages
-        conn.close()
-        time.sleep(0.1)
-        unconnected, _ = self.fork_child("unconnected")
-        parked, parked_listener = self.fork_child("parked")
-        conn = UnixHTTPConnection(parked_listener)  # as the invoker connects to a child it parks
-        conn.request("GET", "/ready")
-        ready = conn.getresponse()
-        ready.read()
-        self.assertEqual(ready.status, 404)
-        deadline = time.monotonic() + 5
-        while private_dirty_kb(parked) < idle_before_learning + 256 and time.monotonic() < deadline:
-            time.sleep(0.05)
-        self.assertGreater(private_dirty_kb(parked), idle_before_learning + 256,
-                           "a child idle for its first call faults in the pages the learner's call wrote")
-        self.assertLess(private_dirty_kb(unconnected), idle_before_learning + 256,
-                        "a child nobody connected to ahead of a call faults nothing in")
-        got = call(conn, b"48").json()
-        conn.close()
-        self.assertEqual((got["pixel_sum"], got["trace"]), (expected["pixel_sum"], expected["trace"]))
-        # A child called at once serves its call without faulting anything in first.
-        busy, busy_listener = self.fork_child("busy")
-        conn = UnixHTTPConnection(busy_listener)
-        self.assertEqual(call(conn, b"48").json()["pixel_sum"], expected["pixel_sum"])
-        conn.close()
-
-
-def private_dirty_kb(pid: int) -> int:
-    with open("/proc/{}/smaps_rollup".format(pid)) as f:
-        return next(int(line.split()[1]) for line in f if line.startswith("Private_Dirty:"))
-
 
 if __name__ == "__main__":
     unittest.main()
