@@ -313,8 +313,12 @@ final class ActiveRun {
       if (forks != 1 || !fromProducer || outputs.containsKey(c.name())) {
         continue;
       }
+      // A map whose list is known needs no more children than it has items.
+      JsonNode list = c.map() == null ? null : outputs.get(c.map());
+      int count = c.map() == null ? 1 : list != null && list.isArray()
+          ? Math.min(c.parallelismOrDefault(), list.size()) : c.parallelismOrDefault();
       services.fns().apply(run.flow().appId(), c.fn()).ifPresent(t -> out.add(
-          new ForkedStepStarter.ConsumerAhead(t.app(), t.fn(), c.map() == null ? 1 : c.parallelismOrDefault())));
+          new ForkedStepStarter.ConsumerAhead(t.app(), t.fn(), count)));
     }
     return out;
   }
