@@ -138,6 +138,15 @@ final class StartupBenchFigures {
     return memory.stream().filter(m -> m.kind().equals(kind)).mapToLong(Memory::cgroupBytes).average().orElse(Double.NaN);
   }
 
+  /**
+   * CPU per fork summed over the processes (forkd, seed, child, the client) when forks were ordered
+   * one at a time; a process's threads ("forkd:C1 ...") are inside its figure. NaN when not measured.
+   */
+  synchronized double cpuMsPerForkOneAtATime() {
+    return rates.isEmpty() ? Double.NaN : rates.get(0).cpuMsPerFork().entrySet().stream()
+        .filter(e -> !e.getKey().contains(":")).mapToDouble(Map.Entry::getValue).sum();
+  }
+
   /** The best instances-per-second over all concurrency levels, NaN when none was measured. */
   synchronized double bestRate() {
     return rates.stream().mapToDouble(Rate::perSecond).max().orElse(Double.NaN);
