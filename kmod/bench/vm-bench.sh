@@ -55,9 +55,9 @@ for round in $(seq "$ROUNDS"); do
 			name=${impl}_$kind
 			eval "A=\$A_$name E=\$E_$name"
 			# shellcheck disable=SC2086
-			spawn "${name}_remote_fork.csv" $((N / ROUNDS)) env $E $R $A --cache "$T/cache-$impl" --prefetch "$T/$name.ws"
+			spawn "${name}_remote_fork.csv" $((N / ROUNDS)) /usr/bin/env $E $R $A --cache "$T/cache-$impl" --prefetch "$T/$name.ws"
 			# shellcheck disable=SC2086
-			spawn "${name}_lazy.csv" $((N / ROUNDS)) env $E $R $A --cache none
+			spawn "${name}_lazy.csv" $((N / ROUNDS)) /usr/bin/env $E $R $A --cache none
 		done
 	done
 done
