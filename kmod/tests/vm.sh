@@ -22,6 +22,14 @@ check() { local what=$1; shift; if "$@"; then ok "$what"; else bad "$what"; fi; 
 param() { cat "/sys/module/cleave_fork/parameters/$1"; }
 param_is() { test "$(param "$1")" = "$2"; }
 mem_avail() { awk '/MemAvailable/ {print $2}' /proc/meminfo; }
+# Memory (kB) none of these counters of /proc/meminfo accounts for: where a page the module took
+# and never gave back stays. MemAvailable also moves with the files the checks leave on the
+# guest's tmpfs and the caches they warm, 7-39 MB between runs of the same build, not a leak;
+# this moved 7-20 MB (per-cpu free page lists, socket buffers, vmalloc).
+mem_unaccounted() {
+  awk '/^MemTotal:/ {t = $2} /^(MemFree|Buffers|Cached|SwapCached|AnonPages|Slab|KernelStack|PageTables|Percpu):/ {u += $2}
+       END {print t - u}' /proc/meminfo
+}
 
 [ -c /dev/cleave_fork ] || { say "no /dev/cleave_fork: the module is not loaded"; exit 1; }
 make_nodes || { say "cannot create network namespaces"; exit 1; }
@@ -32,6 +40,7 @@ SEED_C=$BUILD/tests/seed_c
 mm_structs() { awk '$1 == "mm_struct" {print $2}' /proc/slabinfo; }
 mms0=$(mm_structs)
 mem0=$(mem_avail)
+lost0=$(mem_unaccounted)
 
 section "C seed prepared through the module, children resumed through the module"
 # the full C seed's checks (400 mappings, malloc churn...) take a while under TCG
@@ -185,7 +194,10 @@ check "the module's listener stopped with the last snapshot" until_true 5 eval '
 rm -rf "$T"/cache*
 sync; echo 3 >/proc/sys/vm/drop_caches
 mem1=$(mem_avail)
-check "memory back after revoke (MemAvailable ${mem0} kB -> ${mem1} kB)" test $((mem0 - mem1)) -lt 32768
+lost1=$(mem_unaccounted)
+check "no page kept after revoke (unaccounted ${lost0} kB -> ${lost1} kB)" test $((lost1 - lost0)) -lt 32768
+# a snapshot kept would stay as the seed's anonymous memory (tens of MB), which MemAvailable shows
+check "memory back after revoke (MemAvailable ${mem0} kB -> ${mem1} kB)" test $((mem0 - mem1)) -lt 65536
 check "no address space left behind (mm_struct objects: ${mms0} -> $(mm_structs))" test "$(mm_structs)" -le "$mms0"
 
 check "the module unloads (no reference left)" rmmod cleave_fork
