@@ -9,6 +9,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.locks.LockSupport;
+import java.util.logging.Logger;
 
 /**
  * Fork children: a fork order to the seed (docs/CONTRACTS.md, "forkd → seed control protocol"),
@@ -21,6 +22,8 @@ final class Forks implements AutoCloseable {
   private static final String CHILDREN = "/cleave/children";
   /** Fork slots kept ready: enough for a burst of forks while the refill catches up. */
   private static final int FORK_SLOTS = 8;
+  private static final long LEARN_TIMEOUT_MS = 5_000;
+  private static final Logger LOG = Logger.getLogger("forkd");
 
   private final CgroupLayout cgroups;
   private final int mbPerCpu;
@@ -107,15 +110,19 @@ final class Forks implements AutoCloseable {
       env.put("FN_LISTENER", "unix:" + inside + "/lsnr.sock");
       Path ready = runDir.resolve("lsnr.sock");
       try (PathWatch.Watch watch = readiness.watch(runDir)) {
-        long nsPid;
+        SeedControl.ForkAnswer answer;
         try {
-          nsPid = seed.control.fork(id, "unix:" + inside + "/lsnr.sock", inside + "/output", env, function,
+          answer = seed.control.fork(id, "unix:" + inside + "/lsnr.sock", inside + "/output", env, function,
               readiness.timeoutMs());
         } catch (SeedControl.NotForkable notForkable) {
           // The seed's reason as it is: the invoker falls back to another start mode and records why.
           throw new ApiError(422, notForkable.getMessage());
         } catch (SeedControl.Refused refused) {
           throw new ApiError(502, "seed " + seed.id + " refused the fork: " + refused.getMessage());
+        }
+        long nsPid = answer.pid();
+        if (answer.learn() > 0) {
+          learnFirstCallPages(seed, answer.learn());
         }
         // The seed opened it for the child before forking: from now on only that descriptor writes it.
         RunDirs.closeOutput(output);
@@ -159,6 +166,30 @@ final class Forks implements AutoCloseable {
         RunDirs.deleteTree(slot.stagedDir());
       }
     }
+  }
+
+  /**
+   * Reads the first-call pages of the seed's child {@code nsPid} (one forkd forked: a pid the
+   * seed names is checked against its children) and sends them to the seed, off the fork's path.
+   */
+  private static void learnFirstCallPages(Instance.Seed seed, long nsPid) {
+    Instance.Forked learner = seed.children.stream().filter(f -> f.nsPid == nsPid).findFirst().orElse(null);
+    if (learner == null) {
+      LOG.warning("seed " + seed.id + " named " + nsPid + " to learn pages from, not a child of its own");
+      return;
+    }
+    Thread reader = new Thread(() -> {
+      try {
+        List<long[]> ranges = FirstCallPages.read(learner.pid);
+        if (!ranges.isEmpty() && learner.handle.alive()) {
+          seed.control.pages(ranges, LEARN_TIMEOUT_MS);
+        }
+      } catch (IOException | SeedControl.Refused e) {
+        LOG.info("first-call pages of " + learner.id + " not learned: " + e.getMessage());
+      }
+    }, "first-call-pages-" + seed.id);
+    reader.setDaemon(true);
+    reader.start();
   }
 
   boolean running(Instance.Forked f) {
