@@ -182,7 +182,8 @@ final class Forks implements AutoCloseable {
       try {
         List<long[]> ranges = FirstCallPages.read(learner.pid);
         if (!ranges.isEmpty() && learner.handle.alive()) {
-          seed.control.pages(ranges, LEARN_TIMEOUT_MS);
+          long kept = seed.control.pages(ranges, LEARN_TIMEOUT_MS);
+          LOG.info("seed " + seed.id + " learned " + kept + " first-call pages from its child " + learner.id);
         }
       } catch (IOException | SeedControl.Refused e) {
         LOG.info("first-call pages of " + learner.id + " not learned: " + e.getMessage());
