@@ -192,8 +192,12 @@ class Seed:
             return {"ok": False, "error": "request must be a JSON object"}
         op = request.get("op")
         if op == "ping":
-            return {"ok": True, "pid": os.getpid(), "threads": 1 + len(other_threads()),
-                    "forkable": fork_refusal() is None}
+            answer = {"ok": True, "pid": os.getpid(), "threads": 1 + len(other_threads()),
+                      "forkable": fork_refusal() is None}
+            learner = None if self._pages is None else self._pages.learn()
+            if learner is not None:
+                answer["learn"] = learner
+            return answer
         if op == "fork":
             return self._fork(request)
         if op == "prepare":
@@ -206,7 +210,7 @@ class Seed:
         return {"ok": False, "error": "unknown op {!r} (want ping, fork, prepare, pages or exit)".format(op)}
 
     def _take_pages(self, request: Dict[str, Any]) -> Dict[str, Any]:
-        kept = None if self._pages is None else self._pages.take(request.get("ranges"))
+        kept = None if self._pages is None else self._pages.take(request.get("ranges"), self._poller)
         if kept is None:
             return {"ok": False, "error": "pages refused: learned already, not learning, or ranges not "
                     "page-aligned, sorted and within {} ranges of {} pages in all".format(

@@ -2,9 +2,10 @@
 
 A child starts with every page shared with its seed, copy-on-write: the first call of a numpy +
 PIL function then takes hundreds of page faults (refcounts, allocator headers, module state), a
-few ms, as it runs. The first child a seed forks learns which pages that is: once its first call
-is answered it sends an empty datagram to its seed, which names it (by the kernel's credentials
-of the datagram, not by anything the child says) in its next fork answer (``"learn": <pid>``).
+few ms, as it runs. Until its seed learned which pages that is, each child says when its first call
+is answered: it sends one byte to its seed, which names the latest sender (by the kernel's credentials
+of the datagram, not by anything the child says) in its next fork or ping answer (``"learn": <pid>``;
+forkd pings a seed that has not learned before it deletes one of its children).
 forkd, root, then reads that child's /proc/<pid>/pagemap (the child, undumpable and of another
 uid, cannot read its own) and sends the seed the page ranges of the child's private writable
 mappings it holds alone (present and exclusively mapped: copied on write, or new) in a ``pages``
@@ -122,7 +123,7 @@ class SeedPages:
 
     def __init__(self) -> None:
         self.ranges: Optional[List[Tuple[int, int]]] = None
-        self.learner: Optional[int] = None  # told forkd in the next fork answer, then None
+        self.learner: Optional[int] = None  # told forkd in the next fork or ping answer, then None
         self._receive: Optional[socket.socket] = None
         self._send: Optional[socket.socket] = None
         try:
@@ -140,8 +141,9 @@ class SeedPages:
         return self._receive is not None and fd == self._receive.fileno()
 
     def on_readable(self, poller: "select.epoll") -> None:
-        """Takes the first child's word that its first call is out: its pid, as the kernel
-        vouches for the sender, is what forkd learns from. The pair closes then."""
+        """Takes children's word that their first call is out: the latest sender's pid, as the
+        kernel vouches for it, is the one forkd is to learn from (an earlier one may be gone by
+        the time forkd asks). The pair stays open until forkd's pages came."""
         while self._receive is not None:
             try:
                 _, ancillary, _, _ = self._receive.recvmsg(1, socket.CMSG_SPACE(_UCRED.size))
@@ -152,21 +154,22 @@ class SeedPages:
                     pid = _UCRED.unpack_from(data)[0]
                     if pid > 0:
                         self.learner = pid
-                        poller.unregister(self._receive.fileno())
-                        self.close()
-                        return
 
     def learn(self) -> Optional[int]:
-        """The pid forkd is to learn from, once."""
+        """The pid forkd is to learn from, named once per first call that came out."""
         pid, self.learner = self.learner, None
         return pid
 
-    def take(self, ranges: object) -> Optional[int]:
-        """A ``pages`` order's ranges: the number of pages kept, None when refused."""
+    def take(self, ranges: object, poller: "select.epoll") -> Optional[int]:
+        """A ``pages`` order's ranges: the number of pages kept, None when refused. Learning
+        ends with the first ranges kept."""
         found = checked(ranges)
         if found is None or self.ranges is not None:
             return None
         self.ranges = found
+        if self._receive is not None:
+            poller.unregister(self._receive.fileno())
+        self.close()
         return sum((end - start) // _PAGE for start, end in found)
 
     def for_child(self) -> "ChildPages":

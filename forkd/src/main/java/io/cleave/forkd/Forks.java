@@ -122,7 +122,7 @@ final class Forks implements AutoCloseable {
         }
         long nsPid = answer.pid();
         if (answer.learn() > 0) {
-          learnFirstCallPages(seed, answer.learn());
+          learnFirstCallPages(seed, answer.learn(), false);
         }
         // The seed opened it for the child before forking: from now on only that descriptor writes it.
         RunDirs.closeOutput(output);
@@ -170,27 +170,61 @@ final class Forks implements AutoCloseable {
 
   /**
    * Reads the first-call pages of the seed's child {@code nsPid} (one forkd forked: a pid the
-   * seed names is checked against its children) and sends them to the seed, off the fork's path.
+   * seed names is checked against its children) and sends them to the seed, on a thread of its
+   * own ({@code inline} false, off a fork's path) or on this one (before the child is killed).
+   * One read at a time per seed, none once the seed took pages.
    */
-  private static void learnFirstCallPages(Instance.Seed seed, long nsPid) {
+  private static void learnFirstCallPages(Instance.Seed seed, long nsPid, boolean inline) {
     Instance.Forked learner = seed.children.stream().filter(f -> f.nsPid == nsPid).findFirst().orElse(null);
     if (learner == null) {
-      LOG.warning("seed " + seed.id + " named " + nsPid + " to learn pages from, not a child of its own");
+      LOG.fine("seed " + seed.id + " named " + nsPid + " to learn pages from, not a child of its own (any more)");
       return;
     }
-    Thread reader = new Thread(() -> {
+    if (!seed.learningPages.compareAndSet(false, true)) {
+      return;
+    }
+    Runnable read = () -> {
+      boolean learned = false;
       try {
         List<long[]> ranges = FirstCallPages.read(learner.pid);
         if (!ranges.isEmpty() && learner.handle.alive()) {
           long kept = seed.control.pages(ranges, LEARN_TIMEOUT_MS);
+          learned = true;
           LOG.info("seed " + seed.id + " learned " + kept + " first-call pages from its child " + learner.id);
         }
       } catch (IOException | SeedControl.Refused e) {
         LOG.info("first-call pages of " + learner.id + " not learned: " + e.getMessage());
+      } finally {
+        seed.learningPages.set(learned);
       }
-    }, "first-call-pages-" + seed.id);
+    };
+    if (inline) {
+      read.run();
+      return;
+    }
+    Thread reader = new Thread(read, "first-call-pages-" + seed.id);
     reader.setDaemon(true);
     reader.start();
+  }
+
+  /**
+   * Before a child of a seed that has not learned its first-call pages goes: asks the seed
+   * (ping) whether a child's first call came out since, and learns from that child while it
+   * still runs (this one, most often: the invoker deletes a child once it idled out).
+   */
+  private static void learnBeforeDelete(Instance.Forked f) {
+    Instance.Seed seed = f.seed;
+    if (seed.learningPages.get() || seed.deleted || !seed.handle.alive() || f.handle == null || !f.handle.alive()) {
+      return;
+    }
+    try {
+      long learn = seed.control.request(Map.of("op", "ping"), LEARN_TIMEOUT_MS).path("learn").asLong(0);
+      if (learn > 0) {
+        learnFirstCallPages(seed, learn, true);
+      }
+    } catch (IOException e) {
+      LOG.info("seed " + seed.id + " did not answer a ping before " + f.id + " went: " + e.getMessage());
+    }
   }
 
   boolean running(Instance.Forked f) {
@@ -213,6 +247,7 @@ final class Forks implements AutoCloseable {
 
   /** Kills the child (with its cgroup) and removes its run dir; its seed may end its container then. */
   void delete(Instance.Forked f) {
+    learnBeforeDelete(f);
     cgroups.remove(f.cgroup);
     if (f.handle != null) {
       f.handle.close();
