@@ -223,7 +223,7 @@ final class Forks implements AutoCloseable {
         learnFirstCallPages(seed, learn, true);
       }
     } catch (IOException e) {
-      LOG.info("seed " + seed.id + " did not answer a ping before " + f.id + " went: " + e.getMessage());
+      LOG.info("seed " + seed.id + " did not answer a ping before " + f.id + " went: " + e);
     }
   }
 
