@@ -22,6 +22,7 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any, Dict, Iterable, Mapping, NoReturn, Optional, Tuple
     from fdk.customer_code import Handler
+    from fdk.working_set import ChildPages
 
 _OUTPUT_FLAGS = os.O_WRONLY | os.O_CREAT | os.O_APPEND | os.O_CLOEXEC
 _UNIX_PATH_MAX = 107  # sun_path holds 108 bytes with the terminating NUL
@@ -201,16 +202,22 @@ def become_instance(order: ForkOrder, inherited: Iterable[Any] = ()) -> socket.s
     return listener
 
 
-def run_child(handler: Handler, order: ForkOrder, inherited: Iterable[Any] = ()) -> NoReturn:
+def run_child(handler: Handler, order: ForkOrder, inherited: Iterable[Any] = (),
+              pages: Optional[ChildPages] = None) -> NoReturn:
     """The whole life of a child: become an instance, serve calls, exit (never returns into
-    the seed's code). A local fork calls it right after ``os.fork``; a child resumed on
-    another node calls it with the order it was resumed for."""
+    the seed's code). A local fork calls it right after ``os.fork`` (with what its seed learned
+    of a first call's pages, see fdk.working_set); a child resumed on another node calls it
+    with the order it was resumed for."""
     code = 1
     try:
         listener = become_instance(order, inherited)
         if order.function is not None:
             handler = _load_other_function(*order.function)
-        serve_calls(handler, listener, keeps_state=order.function is not None)
+            serve_calls(handler, listener, keeps_state=True)
+        elif pages is not None:
+            pages.serve(handler, listener)
+        else:
+            serve_calls(handler, listener)
     except SystemExit as ex:
         code = ex.code if isinstance(ex.code, int) else 1
     except BaseException:

@@ -1,7 +1,8 @@
 """The seed: an initialised function that forks children on order and never serves calls.
 
 Control protocol (docs/CONTRACTS.md): newline-delimited JSON over a unix stream socket, one
-answer line per request line; ops ``ping``, ``fork``, ``prepare`` and ``exit``.
+answer line per request line; ops ``ping``, ``fork``, ``prepare``, ``pages`` and ``exit``
+(``pages``: the first-call pages forkd learned from a child, see fdk.working_set).
 
 ``prepare`` snapshots the seed through the node's page server (the fork primitive's Python
 binding, kmod/python/cleave_fork.py): the seed answers the snapshot's handle and key, and goes on
@@ -37,6 +38,7 @@ import sys
 from fdk.instance import ForkOrder, prepare_process, rehearse_call_path, run_child
 from fdk.runner import Dispatcher, Reply, flush_stdio
 from fdk.server import CallService, bind_unix, set_io_timeout, unix_path
+from fdk.working_set import MAX_PAGES, MAX_RANGES, SeedPages
 
 # Type names for annotations only: importing typing would slow every cold start.
 TYPE_CHECKING = False
@@ -99,10 +101,15 @@ class Seed:
         self._connections: Dict[int, _Connection] = {}
         self._exiting = False
         self._forked_order: Optional[ForkOrder] = None
+        # What a child's first call writes, learned from one child (a kept instance's children
+        # run another function's code: nothing to learn for them).
+        self._pages = SeedPages() if call_listener is None else None
 
     def run(self) -> None:
         self._listener.setblocking(False)
         self._poller.register(self._listener.fileno(), select.EPOLLIN)
+        if self._pages is not None:
+            self._pages.register(self._poller)
         try:
             while True:
                 for fd, _ in self._poller.poll():
@@ -113,6 +120,8 @@ class Seed:
                         if self._keeping.answered:  # the answer is out: off the call's path
                             self._keeping.answered = False
                             _share_pages_ahead()
+                    elif self._pages is not None and self._pages.owns(fd):
+                        self._pages.on_readable(self._poller)
                     else:
                         self._on_readable(fd)
         except _SeedExit:
@@ -183,16 +192,30 @@ class Seed:
             return {"ok": False, "error": "request must be a JSON object"}
         op = request.get("op")
         if op == "ping":
-            return {"ok": True, "pid": os.getpid(), "threads": 1 + len(other_threads()),
-                    "forkable": fork_refusal() is None}
+            answer = {"ok": True, "pid": os.getpid(), "threads": 1 + len(other_threads()),
+                      "forkable": fork_refusal() is None}
+            learner = None if self._pages is None else self._pages.learn()
+            if learner is not None:
+                answer["learn"] = learner
+            return answer
         if op == "fork":
             return self._fork(request)
         if op == "prepare":
             return self._prepare(request)
+        if op == "pages":
+            return self._take_pages(request)
         if op == "exit":
             self._exiting = True
             return {"ok": True}
-        return {"ok": False, "error": "unknown op {!r} (want ping, fork, prepare or exit)".format(op)}
+        return {"ok": False, "error": "unknown op {!r} (want ping, fork, prepare, pages or exit)".format(op)}
+
+    def _take_pages(self, request: Dict[str, Any]) -> Dict[str, Any]:
+        kept = None if self._pages is None else self._pages.take(request.get("ranges"), self._poller)
+        if kept is None:
+            return {"ok": False, "error": "pages refused: learned already, not learning, or ranges not "
+                    "page-aligned, sorted and within {} ranges of {} pages in all".format(
+                        MAX_RANGES, MAX_PAGES)}
+        return {"ok": True, "pages": kept}
 
     def _fork(self, request: Dict[str, Any]) -> Dict[str, Any]:
         try:
@@ -214,10 +237,14 @@ class Seed:
             order.release(forked=False)
             return {"ok": False, "error": "fork failed: {}".format(ex)}
         if pid == 0:
-            run_child(self._handler, order, self._inherited())
+            pages = None if self._pages is None else self._pages.for_child()
+            run_child(self._handler, order, self._inherited(), pages)
         # Released once the answer is out: after a fork every page the seed writes costs a
         # copy-on-write fault, and forkd is waiting for the pid.
         self._forked_order = order
+        learner = None if self._pages is None else self._pages.learn()
+        if learner is not None:
+            return {"ok": True, "pid": pid, "learn": learner}
         return {"ok": True, "pid": pid}
 
     def _prepare(self, request: Dict[str, Any]) -> Dict[str, Any]:
@@ -258,8 +285,10 @@ class Seed:
         seed's socket objects let go of their numbers without closing them, since those numbers
         are free here or will be this child's own.
         """
-        for sock in [self._listener] + [c.sock for c in self._connections.values()]:
+        learning = [] if self._pages is None else self._pages.sockets()
+        for sock in [self._listener] + [c.sock for c in self._connections.values()] + learning:
             sock.detach()
+        self._pages = None
         _DETACHED.append(self._poller)  # no detach for epoll: kept, so never closed
         self._connections.clear()
         try:
@@ -273,13 +302,17 @@ class Seed:
 
     def _inherited(self) -> List[Any]:
         calls = [] if self._calls is None else self._calls.sockets()
-        return [self._poller, self._listener] + [c.sock for c in self._connections.values()] + calls
+        learning = [] if self._pages is None else self._pages.seed_only()
+        return ([self._poller, self._listener] + [c.sock for c in self._connections.values()] + calls
+                + learning)
 
     def _close(self) -> None:
         for fd in list(self._connections):
             self._drop(fd)
         self._poller.close()
         self._listener.close()
+        if self._pages is not None:
+            self._pages.close()
         try:
             os.unlink(self._control_path)
         except OSError:

@@ -1,6 +1,7 @@
 """A seed: module init once, fork orders over the control protocol, children that serve calls."""
 
 import json
+import mmap
 import os
 import shutil
 import signal
@@ -8,6 +9,7 @@ import tempfile
 import time
 import unittest
 
+from fdk import working_set
 from tests.support import (PYTHON, ControlClient, Runtime, UnixHTTPConnection, call, function_path,
                            pid_alive, wait_for_path)
 
@@ -37,7 +39,7 @@ class SeedTest(unittest.TestCase):
         self.seed.children.append(answer["pid"])
         wait_for_path(os.path.join(child_dir, "lsnr.sock"))
         return {"pid": answer["pid"], "dir": child_dir,
-                "listener": os.path.join(child_dir, "lsnr.sock")}
+                "listener": os.path.join(child_dir, "lsnr.sock"), "learn": answer.get("learn")}
 
     def read(self, path: str) -> str:
         with open(path) as f:
@@ -91,6 +93,42 @@ class SeedTest(unittest.TestCase):
         self.assertEqual(call(conn, deadline_s=-1).status, 504)
         self.assertEqual(call(conn).status, 200)
         conn.close()
+
+    def test_the_first_child_to_answer_a_call_is_named_once_then_the_seed_takes_checked_pages(self) -> None:
+        learner = self.fork("learner")
+        before = self.fork("before-its-call")
+        self.assertIsNone(before["learn"])
+        conn = UnixHTTPConnection(learner["listener"])
+        self.assertEqual(call(conn, b"one").status, 200)
+        conn.close()
+        deadline = time.monotonic() + 5
+        named = None
+        n = 0
+        while named is None and time.monotonic() < deadline:
+            named = self.fork("after-{}".format(n))["learn"]
+            n += 1
+        self.assertEqual(named, learner["pid"], "the seed names the child whose first call is out")
+        self.assertIsNone(self.fork("named-once")["learn"])
+        # Named but no pages came (forkd no longer had that child): the next first call is named, in a ping answer too.
+        conn = UnixHTTPConnection(before["listener"])
+        self.assertEqual(call(conn, b"two").status, 200)
+        conn.close()
+        deadline = time.monotonic() + 5
+        named = None
+        while named is None and time.monotonic() < deadline:
+            named = self.control.request(op="ping").get("learn")
+        self.assertEqual(named, before["pid"])
+        page = mmap.PAGESIZE
+        base = 0x10000 * page
+        for bad in ([], "x", [[base + 1, base + page]], [[base + page, base]],
+                    [[base + 2 * page, base + 3 * page], [base, base + page]],
+                    [[base, base + (working_set.MAX_PAGES + 1) * page]], [[base, True]],
+                    [[base + 2 * i * page, base + (2 * i + 1) * page] for i in range(working_set.MAX_RANGES + 1)]):
+            answer = self.control.request(op="pages", ranges=bad)
+            self.assertFalse(answer["ok"], bad[:2] if isinstance(bad, list) else bad)
+        self.assertEqual(self.control.request(op="pages", ranges=[[base, base + 3 * page]]), {"ok": True, "pages": 3})
+        self.assertFalse(self.control.request(op="pages", ranges=[[base, base + page]])["ok"], "learned once")
+        self.assertTrue(self.control.request(op="ping")["ok"])
 
     def test_stdout_and_stderr_sharing_one_file(self) -> None:
         child_dir = os.path.join(self.seed.dir, "shared")

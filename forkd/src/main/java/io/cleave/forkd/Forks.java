@@ -9,6 +9,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.locks.LockSupport;
+import java.util.logging.Logger;
 
 /**
  * Fork children: a fork order to the seed (docs/CONTRACTS.md, "forkd → seed control protocol"),
@@ -21,6 +22,8 @@ final class Forks implements AutoCloseable {
   private static final String CHILDREN = "/cleave/children";
   /** Fork slots kept ready: enough for a burst of forks while the refill catches up. */
   private static final int FORK_SLOTS = 8;
+  private static final long LEARN_TIMEOUT_MS = 5_000;
+  private static final Logger LOG = Logger.getLogger("forkd");
 
   private final CgroupLayout cgroups;
   private final int mbPerCpu;
@@ -107,15 +110,19 @@ final class Forks implements AutoCloseable {
       env.put("FN_LISTENER", "unix:" + inside + "/lsnr.sock");
       Path ready = runDir.resolve("lsnr.sock");
       try (PathWatch.Watch watch = readiness.watch(runDir)) {
-        long nsPid;
+        SeedControl.ForkAnswer answer;
         try {
-          nsPid = seed.control.fork(id, "unix:" + inside + "/lsnr.sock", inside + "/output", env, function,
+          answer = seed.control.fork(id, "unix:" + inside + "/lsnr.sock", inside + "/output", env, function,
               readiness.timeoutMs());
         } catch (SeedControl.NotForkable notForkable) {
           // The seed's reason as it is: the invoker falls back to another start mode and records why.
           throw new ApiError(422, notForkable.getMessage());
         } catch (SeedControl.Refused refused) {
           throw new ApiError(502, "seed " + seed.id + " refused the fork: " + refused.getMessage());
+        }
+        long nsPid = answer.pid();
+        if (answer.learn() > 0) {
+          learnFirstCallPages(seed, answer.learn(), false);
         }
         // The seed opened it for the child before forking: from now on only that descriptor writes it.
         RunDirs.closeOutput(output);
@@ -161,6 +168,65 @@ final class Forks implements AutoCloseable {
     }
   }
 
+  /**
+   * Reads the first-call pages of the seed's child {@code nsPid} (one forkd forked: a pid the
+   * seed names is checked against its children) and sends them to the seed, on a thread of its
+   * own ({@code inline} false, off a fork's path) or on this one (before the child is killed).
+   * One read at a time per seed, none once the seed took pages.
+   */
+  private static void learnFirstCallPages(Instance.Seed seed, long nsPid, boolean inline) {
+    Instance.Forked learner = seed.children.stream().filter(f -> f.nsPid == nsPid).findFirst().orElse(null);
+    if (learner == null) {
+      LOG.fine("seed " + seed.id + " named " + nsPid + " to learn pages from, not a child of its own (any more)");
+      return;
+    }
+    if (!seed.learningPages.compareAndSet(false, true)) {
+      return;
+    }
+    Runnable read = () -> {
+      boolean learned = false;
+      try {
+        List<long[]> ranges = FirstCallPages.read(learner.pid);
+        if (!ranges.isEmpty() && learner.handle.alive()) {
+          long kept = seed.control.pages(ranges, LEARN_TIMEOUT_MS);
+          learned = true;
+          LOG.info("seed " + seed.id + " learned " + kept + " first-call pages from its child " + learner.id);
+        }
+      } catch (IOException | SeedControl.Refused e) {
+        LOG.info("first-call pages of " + learner.id + " not learned: " + e.getMessage());
+      } finally {
+        seed.learningPages.set(learned);
+      }
+    };
+    if (inline) {
+      read.run();
+      return;
+    }
+    Thread reader = new Thread(read, "first-call-pages-" + seed.id);
+    reader.setDaemon(true);
+    reader.start();
+  }
+
+  /**
+   * Before a child of a seed that has not learned its first-call pages goes: asks the seed
+   * (ping) whether a child's first call came out since, and learns from that child while it
+   * still runs (this one, most often: the invoker deletes a child once it idled out).
+   */
+  private static void learnBeforeDelete(Instance.Forked f) {
+    Instance.Seed seed = f.seed;
+    if (seed.learningPages.get() || seed.deleted || !seed.handle.alive() || f.handle == null || !f.handle.alive()) {
+      return;
+    }
+    try {
+      long learn = seed.control.request(Map.of("op", "ping"), LEARN_TIMEOUT_MS).path("learn").asLong(0);
+      if (learn > 0) {
+        learnFirstCallPages(seed, learn, true);
+      }
+    } catch (IOException e) {
+      LOG.info("seed " + seed.id + " did not answer a ping before " + f.id + " went: " + e);
+    }
+  }
+
   boolean running(Instance.Forked f) {
     return f.handle != null && f.handle.alive();
   }
@@ -181,6 +247,7 @@ final class Forks implements AutoCloseable {
 
   /** Kills the child (with its cgroup) and removes its run dir; its seed may end its container then. */
   void delete(Instance.Forked f) {
+    learnBeforeDelete(f);
     cgroups.remove(f.cgroup);
     if (f.handle != null) {
       f.handle.close();

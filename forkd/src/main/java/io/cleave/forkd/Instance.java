@@ -84,6 +84,8 @@ sealed interface Instance permits Instance.Cold, Instance.Seed, Instance.Forked,
     volatile boolean deleted;
     /** Set once the container is torn down and the uid given back (exactly once). */
     final java.util.concurrent.atomic.AtomicBoolean ended = new java.util.concurrent.atomic.AtomicBoolean();
+    /** Set while forkd reads a child's first-call pages for this seed and for good once the seed took them. */
+    final java.util.concurrent.atomic.AtomicBoolean learningPages = new java.util.concurrent.atomic.AtomicBoolean();
     /** Asked for with the start: prepared again when the page server restarts. */
     final boolean prepare;
     /** The snapshot remote children resume from; null unless prepared (and while re-preparing). */

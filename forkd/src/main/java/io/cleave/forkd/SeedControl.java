@@ -63,11 +63,16 @@ final class SeedControl implements AutoCloseable {
   }
 
   /**
-   * Sends a fork order; answers the child's pid in the seed's pid namespace. {@code function}
-   * (a kept instance's consumer: {@code file}, {@code handler}) is the code the child serves, null
-   * for the seed's own.
+   * A fork's answer: the child's pid in the seed's pid namespace, and the pid there of an earlier
+   * child whose first call is out and whose pages the seed asks to learn (0 for none).
    */
-  synchronized long fork(String childId, String listener, String output, Map<String, String> env,
+  record ForkAnswer(long pid, long learn) {}
+
+  /**
+   * Sends a fork order. {@code function} (a kept instance's consumer: {@code file},
+   * {@code handler}) is the code the child serves, null for the seed's own.
+   */
+  synchronized ForkAnswer fork(String childId, String listener, String output, Map<String, String> env,
       Map<String, String> function, long timeoutMs) throws IOException, Refused {
     Map<String, Object> order = new LinkedHashMap<>();
     order.put("op", "fork");
@@ -87,7 +92,19 @@ final class SeedControl implements AutoCloseable {
     if (!answer.path("pid").canConvertToLong()) {
       throw new IOException("fork answer without a pid: " + answer);
     }
-    return answer.path("pid").asLong();
+    return new ForkAnswer(answer.path("pid").asLong(), answer.path("learn").asLong(0));
+  }
+
+  /**
+   * Sends a pages order: the first-call pages learned from a child ({@link FirstCallPages}), as
+   * [start, end) address pairs. Answers the number of pages the seed kept.
+   */
+  synchronized long pages(java.util.List<long[]> ranges, long timeoutMs) throws IOException, Refused {
+    JsonNode answer = request(Map.of("op", "pages", "ranges", ranges), timeoutMs);
+    if (!answer.path("ok").asBoolean(false)) {
+      throw new Refused(answer.path("error").asText("the seed refused the pages without a reason"));
+    }
+    return answer.path("pages").asLong();
   }
 
   /**

@@ -107,6 +107,48 @@ class ForkdWithSdkPythonTest {
   }
 
   @Test
+  void aParkedChildOwnsThePagesItsSeedsFirstChildsFirstCallWroteBeforeItsOwnCall() throws Exception {
+    Path pagesBundle = ForkdProcess.bundle(tmp.resolve("pages-bundle"), "/sdkfunc/pages.py", "pages.py");
+    StartedInstance seed = forkd.await(forkd.client.start(StartRequest.seed("fn-pages", "app1", pagesBundle.toString(),
+        128, ForkdProcess.command("pages.py"), env())));
+    StartedInstance learner = fork(seed);
+    long expected = forkd.call(learner.listener(), "").getLong("chars");
+    // The next fork's answer names the learner; forkd reads its pages and hands them to the seed.
+    StartedInstance next = fork(seed);
+    Thread.sleep(500);
+    StartedInstance unconnected = fork(seed);
+    StartedInstance parked = fork(seed);
+    try (SocketChannel held = SocketChannel.open(StandardProtocolFamily.UNIX)) {
+      held.connect(UnixDomainSocketAddress.of(parked.listener())); // as the invoker connects to a child it parks
+      long deadline = System.nanoTime() + 5_000_000_000L;
+      while (privateDirtyKb(parked.pid()) < privateDirtyKb(unconnected.pid()) + 1024 && System.nanoTime() < deadline) {
+        Thread.sleep(50);
+      }
+      long parkedKb = privateDirtyKb(parked.pid());
+      long unconnectedKb = privateDirtyKb(unconnected.pid());
+      assertTrue(parkedKb >= unconnectedKb + 1024, "a parked child faults in the learner's first-call pages: "
+          + parkedKb + " kB private dirty, a child nobody connected to " + unconnectedKb + " kB");
+    }
+    assertEquals(expected, forkd.call(parked.listener(), "").getLong("chars"));
+    for (StartedInstance i : List.of(learner, next, unconnected, parked, seed)) {
+      forkd.await(forkd.client.delete(i.instanceId()));
+    }
+  }
+
+  private StartedInstance fork(StartedInstance seed) throws Exception {
+    return forkd.await(forkd.client.start(StartRequest.fork(seed.instanceId(), "fn-pages", "app1", 64, Map.of())));
+  }
+
+  private static long privateDirtyKb(long pid) throws Exception {
+    for (String line : Files.readAllLines(Path.of("/proc/" + pid + "/smaps_rollup"))) {
+      if (line.startsWith("Private_Dirty:")) {
+        return Long.parseLong(line.substring("Private_Dirty:".length()).trim().split("\\s+")[0]);
+      }
+    }
+    throw new IllegalStateException("no Private_Dirty for " + pid);
+  }
+
+  @Test
   void threadedSeedRefusesForksWith422UnlessItAllowsThem() throws Exception {
     Path threaded = ForkdProcess.bundle(tmp.resolve("threaded"), "/sdkfunc/threaded.py", "func.py");
     StartedInstance seed = forkd.await(forkd.client.start(StartRequest.seed("fn2", "app1", threaded.toString(), 128,

@@ -1,0 +1,267 @@
+"""The pages a child's first call writes, learned once per seed and faulted in ahead by later children.
+
+A child starts with every page shared with its seed, copy-on-write: the first call of a numpy +
+PIL function then takes hundreds of page faults (refcounts, allocator headers, module state), a
+few ms, as it runs. Until its seed learned which pages that is, each child says when its first call
+is answered: it sends one byte to its seed, which names the latest sender (by the kernel's credentials
+of the datagram, not by anything the child says) in its next fork or ping answer (``"learn": <pid>``;
+forkd pings a seed that has not learned before it deletes one of its children).
+forkd, root, then reads that child's /proc/<pid>/pagemap (the child, undumpable and of another
+uid, cannot read its own) and sends the seed the page ranges of the child's private writable
+mappings it holds alone (present and exclusively mapped: copied on write, or new) in a ``pages``
+order. The seed checks them (:func:`checked`) and keeps them. A child forked after that which
+waits idle for its first call (forked ahead and parked) faults those ranges in meanwhile with
+MADV_POPULATE_WRITE (no data changed), so the call that takes it does not take them; a child
+forked for a waiting call serves it at once and takes its faults as it runs, as before (faulting
+in costs more CPU than the call's own faults: the set also holds pages a later call may not write).
+
+Only address ranges reach a seed, and only from forkd: a hostile learner can at worst make
+later children of the same function own more of their memory, which their cgroup's limit bounds
+as it bounds any call.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import mmap
+import os
+import select
+import socket
+import struct
+import time
+
+from fdk.runner import Dispatcher
+from fdk.server import CallService
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Iterator, List, Optional, Tuple
+    from fdk.customer_code import Handler
+
+_MADV_POPULATE_WRITE = 23  # Linux 5.14; older kernels answer EINVAL and the child goes on
+_PAGE = mmap.PAGESIZE
+MAX_RANGES = 4096
+MAX_PAGES = 32768  # 128 MiB with 4 KiB pages: beyond that faulting ahead is not worth its memory
+_UCRED = struct.Struct("=iII")  # struct ucred: pid, uid, gid
+_MAX_ADDRESS = 1 << 57  # above any user address (5-level paging)
+IDLE_S = 0.025  # connected to, then no call for this long after it began to listen: parked
+CHUNK_PAGES = 128
+_NOT_DATA = ("[stack]", "[vvar]", "[vdso]", "[vsyscall]", "[vvar_vclock]")
+
+_libc = ctypes.CDLL(None, use_errno=True)
+_madvise = _libc.madvise
+_madvise.argtypes = (ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int)
+_madvise.restype = ctypes.c_int
+
+
+def private_writable() -> List[Tuple[int, int]]:
+    """This process's private writable mappings that hold data (heap, anonymous, .data of
+    libraries), as (start, end) address pairs."""
+    out = []
+    with open("/proc/self/maps", "rb") as maps:
+        for line in maps:
+            fields = line.split(None, 5)
+            perms = fields[1]
+            if perms[1:2] != b"w" or perms[3:4] != b"p":
+                continue
+            if len(fields) > 5 and fields[5].strip().decode(errors="replace") in _NOT_DATA:
+                continue
+            start, _, end = fields[0].partition(b"-")
+            out.append((int(start, 16), int(end, 16)))
+    return out
+
+
+def checked(ranges: object) -> Optional[List[Tuple[int, int]]]:
+    """The ranges of a ``pages`` order ([[start, end], ...]), or None when they break a rule
+    (page-aligned, sorted, not overlapping, within the count and size limits)."""
+    if not isinstance(ranges, list) or not ranges or len(ranges) > MAX_RANGES:
+        return None
+    out, pages, last = [], 0, 0
+    for r in ranges:
+        if (not isinstance(r, list) or len(r) != 2
+                or not all(isinstance(x, int) and not isinstance(x, bool) for x in r)):
+            return None
+        start, end = r
+        if start % _PAGE or end % _PAGE or not last <= start < end or end > _MAX_ADDRESS:
+            return None
+        pages += (end - start) // _PAGE
+        if pages > MAX_PAGES:
+            return None
+        out.append((start, end))
+        last = end
+    return out
+
+
+def mapped(ranges: List[Tuple[int, int]]) -> List[Tuple[int, int]]:
+    """The parts of ``ranges`` inside this process's private writable mappings (a copy of the
+    seed maps what its learner mapped, unless the seed mapped or unmapped memory since)."""
+    mine = private_writable()
+    out = []
+    i = 0
+    for start, end in ranges:
+        while i < len(mine) and mine[i][1] <= start:
+            i += 1
+        j = i
+        while j < len(mine) and mine[j][0] < end:
+            lo, hi = max(start, mine[j][0]), min(end, mine[j][1])
+            if lo < hi:
+                out.append((lo, hi))
+            j += 1
+    return out
+
+
+def fault_in(ranges: List[Tuple[int, int]]) -> None:
+    """Makes the pages of ``ranges`` (mapped ones, see :func:`mapped`) this process's own.
+    Failures (an old kernel, the cgroup's limit) only mean a call takes those faults itself."""
+    for start, end in ranges:
+        _madvise(start, end - start, _MADV_POPULATE_WRITE)
+
+
+class SeedPages:
+    """The seed's side: a datagram socket pair (receiving credentials) whose sending end its
+    children inherit until one said its first call is out; then the ranges forkd sends."""
+
+    def __init__(self) -> None:
+        self.ranges: Optional[List[Tuple[int, int]]] = None
+        self.learner: Optional[int] = None  # told forkd in the next fork or ping answer, then None
+        self._receive: Optional[socket.socket] = None
+        self._send: Optional[socket.socket] = None
+        try:
+            self._receive, self._send = socket.socketpair(socket.AF_UNIX, socket.SOCK_DGRAM)
+            self._receive.setsockopt(socket.SOL_SOCKET, socket.SO_PASSCRED, 1)
+            self._receive.setblocking(False)
+        except OSError:
+            self.close()  # nothing is learned: children take their faults as they run
+
+    def register(self, poller: "select.epoll") -> None:
+        if self._receive is not None:
+            poller.register(self._receive.fileno(), select.EPOLLIN)
+
+    def owns(self, fd: int) -> bool:
+        return self._receive is not None and fd == self._receive.fileno()
+
+    def on_readable(self, poller: "select.epoll") -> None:
+        """Takes children's word that their first call is out: the latest sender's pid, as the
+        kernel vouches for it, is the one forkd is to learn from (an earlier one may be gone by
+        the time forkd asks). The pair stays open until forkd's pages came."""
+        while self._receive is not None:
+            try:
+                _, ancillary, _, _ = self._receive.recvmsg(1, socket.CMSG_SPACE(_UCRED.size))
+            except OSError:  # drained (EAGAIN), or broken: nothing more to take now
+                return
+            for level, kind, data in ancillary:
+                if level == socket.SOL_SOCKET and kind == socket.SCM_CREDENTIALS and len(data) >= _UCRED.size:
+                    pid = _UCRED.unpack_from(data)[0]
+                    if pid > 0:
+                        self.learner = pid
+
+    def learn(self) -> Optional[int]:
+        """The pid forkd is to learn from, named once per first call that came out."""
+        pid, self.learner = self.learner, None
+        return pid
+
+    def take(self, ranges: object, poller: "select.epoll") -> Optional[int]:
+        """A ``pages`` order's ranges: the number of pages kept, None when refused. Learning
+        ends with the first ranges kept."""
+        found = checked(ranges)
+        if found is None or self.ranges is not None:
+            return None
+        self.ranges = found
+        if self._receive is not None:
+            poller.unregister(self._receive.fileno())
+        self.close()
+        return sum((end - start) // _PAGE for start, end in found)
+
+    def for_child(self) -> "ChildPages":
+        return ChildPages(self.ranges, self._send)
+
+    def seed_only(self) -> List[socket.socket]:
+        """What a child closes (the receiving end)."""
+        return [] if self._receive is None else [self._receive]
+
+    def sockets(self) -> List[socket.socket]:
+        return [s for s in (self._receive, self._send) if s is not None]
+
+    def close(self) -> None:
+        for s in self.sockets():
+            s.close()
+        self._receive = self._send = None
+
+
+class ChildPages:
+    """A local child's side: the ranges to fault in while it waits for its first call, or the
+    socket to say its first call is out on."""
+
+    def __init__(self, ranges: Optional[List[Tuple[int, int]]], report: Optional[socket.socket]) -> None:
+        self.ranges = ranges
+        self.report = report if ranges is None else None
+
+    def serve(self, handler: Handler, listener: socket.socket) -> None:
+        """Serves calls forever. A child with learned ranges faults them in once the platform
+        connected to it ahead of any call (the invoker does for a child it parks) and no call came
+        for IDLE_S after it began to listen, a chunk at a time, each after a look for a call, and
+        not at all once a call came: a child forked for a waiting call serves it at once, taking
+        the faults inside it as before, and a child nobody connected to costs nothing more. A
+        learning child says so once its first call is out."""
+        poller = select.epoll()
+        dispatcher = _Answering(handler)
+        calls = CallService(listener, dispatcher, poller)
+        chunks = None if not self.ranges else _chunks(self.ranges)
+        idle_from = time.monotonic() + IDLE_S
+        while True:
+            timeout = -1.0
+            if chunks is not None and len(calls.sockets()) > 1:
+                timeout = max(0.0, idle_from - time.monotonic())
+            events = poller.poll(timeout)
+            for fd, _ in events:
+                calls.on_ready(fd)
+            if dispatcher.answered:
+                chunks = None
+                if self.report is not None:
+                    self._report()
+            elif (chunks is not None and not events and time.monotonic() >= idle_from
+                  and len(calls.sockets()) > 1):
+                chunk = next(chunks, None)
+                if chunk is None:
+                    chunks = None
+                else:
+                    fault_in(chunk)
+
+    def _report(self) -> None:
+        report, self.report = self.report, None
+        try:
+            report.send(b"\0")
+        except OSError:
+            pass  # another child was first, or the seed is gone: nothing lost
+        finally:
+            report.close()
+
+
+def _chunks(ranges: List[Tuple[int, int]]) -> Iterator[List[Tuple[int, int]]]:
+    """The mapped parts of ``ranges`` (read when the first chunk is asked for) cut into lists of
+    CHUNK_PAGES pages or fewer (a fraction of a ms to fault in)."""
+    ranges = mapped(ranges)
+    chunk: List[Tuple[int, int]] = []
+    pages = 0
+    for start, end in ranges:
+        while start < end:
+            stop = min(end, start + (CHUNK_PAGES - pages) * _PAGE)
+            chunk.append((start, stop))
+            pages += (stop - start) // _PAGE
+            start = stop
+            if pages == CHUNK_PAGES:
+                yield chunk
+                chunk, pages = [], 0
+    if chunk:
+        yield chunk
+
+
+class _Answering(Dispatcher):
+    def __init__(self, handler: Handler) -> None:
+        super().__init__(handler)
+        self.answered = False
+
+    def call(self, headers, body):  # type: ignore[no-untyped-def]
+        reply = super().call(headers, body)
+        self.answered = True
+        return reply
