@@ -13,6 +13,7 @@ import java.nio.channels.SocketChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 
 /**
@@ -99,7 +100,7 @@ final class SeedControl implements AutoCloseable {
    * Sends a pages order: the first-call pages learned from a child ({@link FirstCallPages}), as
    * [start, end) address pairs. Answers the number of pages the seed kept.
    */
-  synchronized long pages(java.util.List<long[]> ranges, long timeoutMs) throws IOException, Refused {
+  synchronized long pages(List<long[]> ranges, long timeoutMs) throws IOException, Refused {
     JsonNode answer = request(Map.of("op", "pages", "ranges", ranges), timeoutMs);
     if (!answer.path("ok").asBoolean(false)) {
       throw new Refused(answer.path("error").asText("the seed refused the pages without a reason"));
