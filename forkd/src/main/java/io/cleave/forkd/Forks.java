@@ -23,6 +23,8 @@ final class Forks implements AutoCloseable {
   /** Fork slots kept ready: enough for a burst of forks while the refill catches up. */
   private static final int FORK_SLOTS = 8;
   private static final long LEARN_TIMEOUT_MS = 5_000;
+  /** A child's delete waits this long at most for its seed's answer to whether to learn from it. */
+  private static final long LEARN_PING_TIMEOUT_MS = 1_000;
   private static final Logger LOG = Logger.getLogger("forkd");
 
   private final CgroupLayout cgroups;
@@ -218,11 +220,13 @@ final class Forks implements AutoCloseable {
       return;
     }
     try {
-      long learn = seed.control.request(Map.of("op", "ping"), LEARN_TIMEOUT_MS).path("learn").asLong(0);
+      long learn = seed.control.request(Map.of("op", "ping"), LEARN_PING_TIMEOUT_MS).path("learn").asLong(0);
       if (learn > 0) {
         learnFirstCallPages(seed, learn, true);
       }
     } catch (IOException e) {
+      // A seed that does not answer gets no more pings: its children's deletes never wait on it again.
+      seed.learningPages.set(true);
       LOG.info("seed " + seed.id + " did not answer a ping before " + f.id + " went: " + e);
     }
   }

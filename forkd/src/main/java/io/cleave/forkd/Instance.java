@@ -6,6 +6,7 @@ import java.nio.file.Path;
 import java.util.HexFormat;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.ThreadLocalRandom;
 
 /**
@@ -83,9 +84,9 @@ sealed interface Instance permits Instance.Cold, Instance.Seed, Instance.Forked,
     /** Set by DELETE: the seed is gone, the container stays for its children. */
     volatile boolean deleted;
     /** Set once the container is torn down and the uid given back (exactly once). */
-    final java.util.concurrent.atomic.AtomicBoolean ended = new java.util.concurrent.atomic.AtomicBoolean();
+    final AtomicBoolean ended = new AtomicBoolean();
     /** Set while forkd reads a child's first-call pages for this seed and for good once the seed took them. */
-    final java.util.concurrent.atomic.AtomicBoolean learningPages = new java.util.concurrent.atomic.AtomicBoolean();
+    final AtomicBoolean learningPages = new AtomicBoolean();
     /** Asked for with the start: prepared again when the page server restarts. */
     final boolean prepare;
     /** The snapshot remote children resume from; null unless prepared (and while re-preparing). */

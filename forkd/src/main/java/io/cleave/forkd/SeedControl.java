@@ -163,34 +163,43 @@ final class SeedControl implements AutoCloseable {
   /** A seed's snapshot as its page server knows it. */
   record Prepared(long handle, String key) {}
 
+  /**
+   * One request and its answer. A request that fails part-way (no answer in time, a broken line)
+   * closes the connection: an answer that came late would be read as the next request's.
+   */
   synchronized JsonNode request(Map<String, Object> request, long timeoutMs) throws IOException {
-    ByteBuffer out = ByteBuffer.wrap((WireJson.write(request) + "\n").getBytes(StandardCharsets.UTF_8));
-    long deadline = System.nanoTime() + timeoutMs * 1_000_000;
-    while (out.hasRemaining()) {
-      if (channel.write(out) == 0) {
-        waitFor(SelectionKey.OP_WRITE, deadline);
-      }
-    }
-    line.reset();
-    while (true) {
-      in.clear();
-      int n = channel.read(in);
-      if (n < 0) {
-        throw new IOException("the seed closed its control connection");
-      }
-      if (n == 0) {
-        waitFor(SelectionKey.OP_READ, deadline);
-        continue;
-      }
-      in.flip();
-      while (in.hasRemaining()) {
-        byte b = in.get();
-        if (b == '\n') {
-          // One answer per request: nothing may follow the newline.
-          return WireJson.MAPPER.readTree(line.toString(StandardCharsets.UTF_8));
+    try {
+      ByteBuffer out = ByteBuffer.wrap((WireJson.write(request) + "\n").getBytes(StandardCharsets.UTF_8));
+      long deadline = System.nanoTime() + timeoutMs * 1_000_000;
+      while (out.hasRemaining()) {
+        if (channel.write(out) == 0) {
+          waitFor(SelectionKey.OP_WRITE, deadline);
         }
-        line.write(b);
       }
+      line.reset();
+      while (true) {
+        in.clear();
+        int n = channel.read(in);
+        if (n < 0) {
+          throw new IOException("the seed closed its control connection");
+        }
+        if (n == 0) {
+          waitFor(SelectionKey.OP_READ, deadline);
+          continue;
+        }
+        in.flip();
+        while (in.hasRemaining()) {
+          byte b = in.get();
+          if (b == '\n') {
+            // One answer per request: nothing may follow the newline.
+            return WireJson.MAPPER.readTree(line.toString(StandardCharsets.UTF_8));
+          }
+          line.write(b);
+        }
+      }
+    } catch (IOException e) {
+      close();
+      throw e;
     }
   }
 
