@@ -11,6 +11,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 
 /**
@@ -101,7 +102,7 @@ final class FinraBench {
       }
     }
     log.println(what + ": runs " + ms + " ms" + (transferMs.isEmpty() ? "" : ", transfers " + transferMs.stream()
-        .map(t -> String.format(java.util.Locale.ROOT, "%.1f", t)).toList() + " ms") + stepTimes(last));
+        .map(t -> String.format(Locale.ROOT, "%.1f", t)).toList() + " ms") + stepTimes(last));
     return new Runs(mode, List.copyOf(ms), List.copyOf(transferMs), output, null);
   }
 

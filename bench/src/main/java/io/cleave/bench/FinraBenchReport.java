@@ -7,6 +7,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import org.knowm.xchart.BitmapEncoder;
 import org.knowm.xchart.CategoryChart;
@@ -45,7 +46,7 @@ final class FinraBenchReport {
       for (int i = 0; i < runs.ms().size(); i++) {
         transferCsv.append(label).append(',').append(FinraBench.SIZES.get(label)).append(',').append(runs.mode())
             .append(',').append(i + 1).append(',').append(runs.ms().get(i)).append(',')
-            .append(i < runs.transferMs().size() ? String.format(java.util.Locale.ROOT, "%.2f", runs.transferMs().get(i))
+            .append(i < runs.transferMs().size() ? String.format(Locale.ROOT, "%.2f", runs.transferMs().get(i))
                 : "").append('\n');
       }
     }));

@@ -25,6 +25,7 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
+import java.util.stream.Collectors;
 import java.util.stream.Stream;
 
 /**
@@ -336,7 +337,7 @@ public final class StartupBench {
   private static Set<Path> listeners(Path data) {
     Path instances = data.resolve("run").resolve("instances");
     try (Stream<Path> dirs = Files.list(instances)) {
-      return dirs.map(d -> d.resolve("lsnr.sock")).filter(Files::exists).collect(java.util.stream.Collectors.toSet());
+      return dirs.map(d -> d.resolve("lsnr.sock")).filter(Files::exists).collect(Collectors.toSet());
     } catch (IOException e) {
       throw new IllegalStateException("cannot list " + instances + ": " + e.getMessage(), e);
     }

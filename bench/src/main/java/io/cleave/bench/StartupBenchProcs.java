@@ -69,6 +69,18 @@ final class StartupBenchProcs {
     return -1;
   }
 
+  /** Every process below {@code pid} (children, their children, ...), as /proc shows them now. */
+  static List<Long> descendants(long pid) {
+    List<Long> found = new ArrayList<>();
+    List<Long> unvisited = new ArrayList<>(children(pid));
+    while (!unvisited.isEmpty()) {
+      long next = unvisited.remove(unvisited.size() - 1);
+      found.add(next);
+      unvisited.addAll(children(next));
+    }
+    return found;
+  }
+
   static List<Long> children(long pid) {
     List<Long> out = new ArrayList<>();
     try (Stream<Path> tasks = Files.list(PROC.resolve(Long.toString(pid)).resolve("task"))) {

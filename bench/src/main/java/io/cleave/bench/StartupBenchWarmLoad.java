@@ -10,9 +10,7 @@ import io.vertx.core.json.JsonObject;
 import java.io.IOException;
 import java.lang.management.ManagementFactory;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.LinkedHashMap;
-import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 
@@ -118,11 +116,8 @@ final class StartupBenchWarmLoad {
     static Cpu sample(long serverPid, long forkdPid) {
       long instances = 0;
       if (forkdPid > 0) {
-        List<Long> todo = new ArrayList<>(StartupBenchProcs.children(forkdPid));
-        while (!todo.isEmpty()) {
-          long pid = todo.remove(todo.size() - 1);
+        for (long pid : StartupBenchProcs.descendants(forkdPid)) {
           instances += StartupBenchProcs.cpuNanos(pid);
-          todo.addAll(StartupBenchProcs.children(pid));
         }
       }
       return new Cpu(StartupBenchProcs.cpuNanos(serverPid), StartupBenchProcs.cpuNanosByThread(serverPid),
