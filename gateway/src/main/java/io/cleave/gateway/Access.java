@@ -61,11 +61,11 @@ final class Access {
 
   private Optional<Caller> callerOf(String text) {
     String hash = hashOf(text);
-    if (configuredAdminHash != null && sameHash(hash, configuredAdminHash)) {
+    if (configuredAdminHash != null && ApiKeySecret.sameHash(hash, configuredAdminHash)) {
       return Optional.of(new Caller(Caller.CONFIGURED, Role.ADMIN, null));
     }
     return ApiKeySecret.idOf(text).flatMap(keys::key)
-        .filter(k -> sameHash(hash, k.hash()))
+        .filter(k -> ApiKeySecret.sameHash(hash, k.hash()))
         .map((ApiKey k) -> new Caller(k.id(), k.role(), k.appId()));
   }
 
@@ -84,10 +84,6 @@ final class Access {
       hashes.put(text, hash);
     }
     return hash;
-  }
-
-  private static boolean sameHash(String a, String b) {
-    return MessageDigest.isEqual(a.getBytes(StandardCharsets.US_ASCII), b.getBytes(StandardCharsets.US_ASCII));
   }
 
   /**

@@ -50,15 +50,12 @@ public final class ApiKeySecret {
     return HexFormat.of().formatHex(sha256(key));
   }
 
-  /** Whether {@code key} hashes to {@code storedHash}, compared in constant time. */
-  public static boolean matches(String key, String storedHash) {
-    byte[] stored;
-    try {
-      stored = HexFormat.of().parseHex(storedHash);
-    } catch (IllegalArgumentException e) {
-      return false;
-    }
-    return MessageDigest.isEqual(sha256(key), stored);
+  /**
+   * Whether a key's {@link #hash} is the stored one, compared in constant time (the caller may
+   * keep the hash of a key text it sees again, so the hashing is not done here).
+   */
+  public static boolean sameHash(String hash, String storedHash) {
+    return MessageDigest.isEqual(hash.getBytes(StandardCharsets.US_ASCII), storedHash.getBytes(StandardCharsets.US_ASCII));
   }
 
   private static byte[] sha256(String key) {
