@@ -71,6 +71,20 @@ class StartupBenchReportTest {
   }
 
   @Test
+  void aForkStartPastTheIssuesGoalsIsNotMet() {
+    StartupBenchReport slow = new StartupBenchReport(List.of(
+        figures(StartupBenchFunction.HELLO, 0.5, 80.5, 1.0, 3.0),
+        figures(StartupBenchFunction.IMAGE, 2.0, 152.0, 2.6, 6.0)),
+        StartupBench.Settings.quick(Path.of("/nonexistent")), 12.0, 1.5, 2.5);
+    List<JsonObject> targets = slow.summary().getJsonArray("targets").stream().map(o -> (JsonObject) o).toList();
+    assertEquals(4.0, targets.get(0).getDouble("measured"), 1e-9);
+    assertFalse(targets.get(0).getBoolean("met"), "an image fork start of 4 ms is past 3 ms");
+    assertFalse(targets.get(2).getBoolean("met"), "cold 154 ms over fork 4 ms is 38.5x, short of 40x");
+    JsonObject hello = targets.stream().filter(t -> t.getString("target").startsWith("hello fork start")).findFirst().orElseThrow();
+    assertFalse(hello.getBoolean("met"), "a hello fork start of 2.5 ms is past 2 ms");
+  }
+
+  @Test
   void tableHasTheThreeStartTechniquesWithRatiosAgainstCold() {
     String table = report().table();
     assertTrue(table.contains("cold start") && table.contains("caching (warm)") && table.contains("fork"), table);
