@@ -72,8 +72,8 @@ final class ContainerStarts implements AutoCloseable {
     try {
       RunDirs.make(runDir);
       if (seed) {
-        Files.createDirectory(childrenDir);
-        RunDirs.chmod(childrenDir, 0711);
+        // A kept instance's stays on the data dir: its consumers' bundles are hard-linked there.
+        RunDirs.makeChildrenDir(childrenDir, keep ? null : config.childrenTmpfs());
       }
       Map<String, String> env = env(spec);
       Map<String, String> extra = new LinkedHashMap<>();
@@ -81,12 +81,12 @@ final class ContainerStarts implements AutoCloseable {
         env.put("CLEAVE_MODE", "keep");
         env.put("FN_LISTENER", "unix:" + RUN + "/lsnr.sock");
         env.put("CLEAVE_CONTROL", "unix:" + RUN + "/ctl.sock");
-        extra.put("children", childrenDir.toString());
+        extra.put("children", childrenDir.toRealPath().toString());
       } else if (seed) {
         env.remove("FN_LISTENER");
         env.put("CLEAVE_MODE", "seed");
         env.put("CLEAVE_CONTROL", "unix:" + RUN + "/ctl.sock");
-        extra.put("children", childrenDir.toString());
+        extra.put("children", childrenDir.toRealPath().toString());
         if (preparer != null) {
           extra.put("pageserver", preparer.socketDir().toString());
         }
@@ -130,7 +130,7 @@ final class ContainerStarts implements AutoCloseable {
         }
         RunDirs.deleteTree(runDir);
         if (childrenDir != null) {
-          RunDirs.deleteTree(childrenDir);
+          RunDirs.deleteChildrenDir(childrenDir);
         }
         uids.release(uid);
       }
@@ -359,7 +359,7 @@ final class ContainerStarts implements AutoCloseable {
   void endSeedContainer(Instance.Seed s) {
     if (s.ended.compareAndSet(false, true)) {
       end(s.container, s.link);
-      RunDirs.deleteTree(s.childrenDir);
+      RunDirs.deleteChildrenDir(s.childrenDir);
       uids.release(s.uid);
     }
   }

@@ -32,12 +32,7 @@ final class ForkSlots {
     Path dir = staging.resolve(id);
     Cgroup cgroup = null;
     try {
-      RunDirs.make(dir);
-      Path output = Files.createFile(dir.resolve("output"));
-      // The seed opens it for the child, as the seed's uid, before it forks (Forks closes it to
-      // everyone once the seed answered); the sticky run dir keeps it from being replaced.
-      Files.setPosixFilePermissions(output, EnumSet.of(PosixFilePermission.OWNER_READ,
-          PosixFilePermission.OWNER_WRITE, PosixFilePermission.OTHERS_WRITE));
+      makeRunDir(dir);
       cgroup = cgroups.create("i-" + id);
       cgroups.limitPids(cgroup, pidsMax);
       return new Slot(id, cgroup, dir);
@@ -48,6 +43,16 @@ final class ForkSlots {
       RunDirs.deleteTree(dir);
       throw e;
     }
+  }
+
+  /** A child's run dir with its output file. */
+  static void makeRunDir(Path dir) throws IOException {
+    RunDirs.make(dir);
+    Path output = Files.createFile(dir.resolve("output"));
+    // The seed opens it for the child, as the seed's uid, before it forks (Forks closes it to
+    // everyone once the seed answered); the sticky run dir keeps it from being replaced.
+    Files.setPosixFilePermissions(output, EnumSet.of(PosixFilePermission.OWNER_READ,
+        PosixFilePermission.OWNER_WRITE, PosixFilePermission.OTHERS_WRITE));
   }
 
   void discard(Slot s) {

@@ -98,6 +98,7 @@ final class Forkd implements AutoCloseable {
     Path dataReal = config.dataDir().toRealPath();
     String tag = tag(dataReal);
     CgroupLayout cgroups = CgroupLayout.detect("cleave-" + tag);
+    config = config.withChildrenTmpfs(RunDirs.tmpfsHome(config.childrenTmpfs(), "cleave-forkd-" + tag));
     Leftovers.takeOver(config, cgroups);
     Files.createDirectories(config.instancesDir());
     Files.createDirectories(config.forksDir());

@@ -27,7 +27,8 @@ record ForkdConfig(
     boolean favorDynmods,
     Ipv4Net outboundSubnet,
     List<Ipv4Net> outboundDeny,
-    boolean hostNetwork) {
+    boolean hostNetwork,
+    Path childrenTmpfs) {
 
   static ForkdConfig of(Path dataDir, Path socket, Map<String, String> env) {
     Path data = dataDir.toAbsolutePath().normalize();
@@ -53,7 +54,21 @@ record ForkdConfig(
         !"false".equalsIgnoreCase(env.getOrDefault("CLEAVE_FORKD_FAVOR_DYNMODS", "true")),
         subnetKnob(env, "CLEAVE_FORKD_OUTBOUND_SUBNET", "10.213.0.0/24"),
         denyKnob(env, "CLEAVE_FORKD_OUTBOUND_DENY"),
-        hostNetworkKnob(env, "CLEAVE_FORKD_INSTANCE_NETWORK"));
+        hostNetworkKnob(env, "CLEAVE_FORKD_INSTANCE_NETWORK"),
+        tmpfsKnob(env, "CLEAVE_FORKD_CHILDREN_TMPFS", "/dev/shm"));
+  }
+
+  /** A directory on a tmpfs for fork children's run dirs, or null (empty or {@code off}: the data dir). */
+  private static Path tmpfsKnob(Map<String, String> env, String name, String fallback) {
+    String value = env.getOrDefault(name, fallback).trim();
+    if (value.isEmpty() || value.equals("off")) {
+      return null;
+    }
+    Path p = Path.of(value);
+    if (!p.isAbsolute()) {
+      throw new IllegalArgumentException(name + " must be an absolute path or off, got '" + value + "'");
+    }
+    return p.normalize();
   }
 
   /**
@@ -111,7 +126,7 @@ record ForkdConfig(
   ForkdConfig withDataDir(Path real) {
     return new ForkdConfig(real, socket, helper, runtimeSource, kmodSource, pageserverBind, pageserverPort, poolSize,
         uidBase, uidCount, pidsMax, mbPerCpu, tmpBytes, logLimitBytes, startTimeoutMs, favorDynmods, outboundSubnet,
-        outboundDeny, hostNetwork);
+        outboundDeny, hostNetwork, childrenTmpfs);
   }
 
   private static int intKnob(Map<String, String> env, String name, int fallback, int min, int max) {
@@ -143,8 +158,16 @@ record ForkdConfig(
     return runDir().resolve("forks");
   }
 
+  /** Fork slots are staged where their run dirs go (a rename moves one under its seed's children dir). */
   Path slotsDir() {
-    return runDir().resolve("slots");
+    return childrenTmpfs == null ? runDir().resolve("slots") : childrenTmpfs.resolve("slots");
+  }
+
+  /** The same settings with fork children's run dirs in {@code dir} on a tmpfs, or on the data dir (null). */
+  ForkdConfig withChildrenTmpfs(Path dir) {
+    return new ForkdConfig(dataDir, socket, helper, runtimeSource, kmodSource, pageserverBind, pageserverPort, poolSize,
+        uidBase, uidCount, pidsMax, mbPerCpu, tmpBytes, logLimitBytes, startTimeoutMs, favorDynmods, outboundSubnet,
+        outboundDeny, hostNetwork, dir);
   }
 
   /** forkd's copy of the function runtime, bound into every container. */

@@ -2,6 +2,7 @@ package io.cleave.forkd;
 
 import io.cleave.common.error.ApiError;
 import java.io.IOException;
+import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
@@ -105,7 +106,13 @@ final class Forks implements AutoCloseable {
     Instance.Forked child = null;
     boolean started = false;
     try {
-      Files.move(slot.stagedDir(), runDir, StandardCopyOption.ATOMIC_MOVE);
+      try {
+        Files.move(slot.stagedDir(), runDir, StandardCopyOption.ATOMIC_MOVE);
+      } catch (AtomicMoveNotSupportedException elsewhere) {
+        // Slots are staged on the tmpfs, a kept instance's children dir is on the data dir.
+        ForkSlots.makeRunDir(runDir);
+        RunDirs.deleteTree(slot.stagedDir());
+      }
       Path output = runDir.resolve("output");
       String inside = CHILDREN + "/" + id;
       Map<String, String> env = spec.instanceEnv(Map.of());

@@ -46,6 +46,9 @@ final class Leftovers {
       CgroupLayout.removeTree(parent);
     }
     removeRunDirs(config);
+    if (config.childrenTmpfs() != null) {
+      Files.deleteIfExists(config.childrenTmpfs());
+    }
     Files.deleteIfExists(config.socket());
     Files.deleteIfExists(OrderWire.socketNextTo(config.socket()));
     Files.deleteIfExists(record(config));
@@ -56,6 +59,9 @@ final class Leftovers {
     RunDirs.deleteChildren(config.forksDir());
     RunDirs.deleteChildren(config.slotsDir());
     RunDirs.deleteChildren(config.pagecacheDir());
+    if (config.childrenTmpfs() != null) {
+      RunDirs.deleteChildren(config.childrenTmpfs());
+    }
   }
 
   private static Path record(ForkdConfig config) {

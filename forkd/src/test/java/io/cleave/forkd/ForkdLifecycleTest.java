@@ -22,6 +22,8 @@ import org.junit.jupiter.api.Test;
 class ForkdLifecycleTest {
   Path tmp;
   Path bundle;
+  /** forkd's dir on the tmpfs for fork children's run dirs, as {@link #populate} found it. */
+  Path tmpfsHome;
 
   @BeforeEach
   void setUp() throws Exception {
@@ -43,6 +45,12 @@ class ForkdLifecycleTest {
         ForkdProcess.command("probe.py"), ForkdProcess.env(Map.of()))));
     StartedInstance child = forkd.await(forkd.client.start(StartRequest.fork(seed.instanceId(), "fn1", "app1", 64,
         Map.of())));
+    // Fork children's run dirs live on the tmpfs (CLEAVE_FORKD_CHILDREN_TMPFS, /dev/shm), behind
+    // run/forks/<seed id>: the fork's socket is there, in forkd's home on it.
+    Path listener = Path.of(child.listener()).toRealPath();
+    assertEquals("tmpfs", Files.getFileStore(listener).type(), "a fork child's run dir on the tmpfs: " + listener);
+    assertTrue(listener.startsWith(Path.of("/dev/shm")), listener.toString());
+    tmpfsHome = listener.getParent().getParent().getParent();
     List<Long> pids = List.of(cold.pid(), seed.pid(), child.pid());
     for (long pid : pids) {
       cgroups.add(Cgroups.memoryDir(pid));
@@ -81,6 +89,7 @@ class ForkdLifecycleTest {
     assertFalse(Files.exists(parent), "forkd's cgroup parent left behind: " + parent);
     assertEquals(0, entries(tmp.resolve("data/run/instances")));
     assertEquals(0, entries(tmp.resolve("data/run/forks")));
+    assertFalse(Files.exists(tmpfsHome), "forkd's dir on the tmpfs left behind: " + tmpfsHome);
     assertFalse(Files.exists(forkd.socket));
   }
 
@@ -103,6 +112,8 @@ class ForkdLifecycleTest {
       assertGone(pids, cgroups, data);
       assertEquals(0, entries(data.resolve("run/instances")));
       assertEquals(0, entries(data.resolve("run/forks")));
+      assertEquals(List.of("slots"), Files.list(tmpfsHome).map(p -> p.getFileName().toString()).toList(),
+          "the crashed forkd's children run dirs on the tmpfs are gone");
       assertTrue(ForkdProcess.log(data).contains("removing leftover cgroups"), ForkdProcess.log(data));
       // And it works as before.
       StartedInstance cold = second.await(second.client.start(StartRequest.cold("fn1", "app1", bundle.toString(), 64,

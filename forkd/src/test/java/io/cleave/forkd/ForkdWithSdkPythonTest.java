@@ -4,6 +4,7 @@ import io.cleave.forkd.api.StartRequest;
 import io.cleave.forkd.api.StartedInstance;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -18,6 +19,7 @@ import java.nio.ByteBuffer;
 import java.nio.channels.SocketChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.util.ArrayList;
@@ -94,6 +96,7 @@ class ForkdWithSdkPythonTest {
     for (int i = 0; i < 3; i++) {
       StartedInstance child = forkd.await(forkd.client.start(StartRequest.fork(seed.instanceId(), "fn1", "app1", 64,
           Map.of())));
+      assertEquals("tmpfs", Files.getFileStore(Path.of(child.listener())).type(), "a fork child's run dir is on the tmpfs");
       JsonObject c = forkd.call(child.listener(), "child" + i);
       assertEquals("child" + i, c.getString("hello"));
       assertEquals(2, c.getInteger("loaded_by"), "the module was loaded by the seed");
@@ -102,7 +105,12 @@ class ForkdWithSdkPythonTest {
       assertEquals("running", forkd.await(forkd.client.status(child.instanceId())).state());
       forkd.await(forkd.client.delete(child.instanceId()));
     }
+    Path children = forkd.dataDir.resolve("run/forks/" + seed.instanceId());
+    Path onTmpfs = children.toRealPath();
+    assertNotEquals(children, onTmpfs, "the seed's children dir is a link to its dir on the tmpfs");
     forkd.await(forkd.client.delete(seed.instanceId()));
+    assertFalse(Files.exists(children, LinkOption.NOFOLLOW_LINKS), "the seed's children dir went with it");
+    assertFalse(Files.exists(onTmpfs), "the seed's children dir on the tmpfs went with it");
     forkd.await(forkd.client.delete(cold.instanceId()));
   }
 
