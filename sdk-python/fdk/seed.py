@@ -101,6 +101,10 @@ class Seed:
         self._connections: Dict[int, _Connection] = {}
         self._exiting = False
         self._forked_order: Optional[ForkOrder] = None
+        # A seed found forkable stays so: only its main thread runs, and it runs no function code
+        # between orders (a kept instance does, in its calls; a prepare runs the binding's).
+        # Checking costs a /proc listing and ~10 copy-on-write faults per fork.
+        self._forkable = False
         # What a child's first call writes, learned from one child (a kept instance's children
         # run another function's code: nothing to learn for them).
         self._pages = SeedPages() if call_listener is None else None
@@ -168,7 +172,7 @@ class Seed:
 
     def _answer(self, fd: int, conn: _Connection, answer: Dict[str, Any]) -> None:
         try:
-            conn.sock.sendall(json.dumps(answer).encode() + b"\n")
+            conn.sock.sendall(_encode(answer))
         except OSError:
             self._drop(fd)
         if self._forked_order is not None:
@@ -222,9 +226,11 @@ class Seed:
             order = ForkOrder.from_request(request)
         except ValueError as ex:
             return {"ok": False, "error": str(ex)}
-        refusal = fork_refusal()  # before prepare: a refused order leaves nothing behind
-        if refusal is not None:
-            return {"ok": False, "code": NOT_FORKABLE, "error": refusal}
+        if not self._forkable:  # before prepare: a refused order leaves nothing behind
+            refusal = fork_refusal()
+            if refusal is not None:
+                return {"ok": False, "code": NOT_FORKABLE, "error": refusal}
+            self._forkable = self._calls is None
         try:
             order.prepare()
         except ValueError as ex:
@@ -266,6 +272,7 @@ class Seed:
             return {"ok": False, "error": "cannot load the fork primitive from {}: {}".format(
                 paths["binding"], ex)}
         flush_stdio()
+        self._forkable = False
         set_dumpable(True)  # the binding reads its holder's /proc, and the holder is our copy
         try:
             prepared = cleave_fork.prepare(sock=paths["sock"])
@@ -317,6 +324,14 @@ class Seed:
             os.unlink(self._control_path)
         except OSError:
             pass
+
+
+def _encode(answer: Dict[str, Any]) -> bytes:
+    """An answer line. A fork's usual one is written out directly: json.dumps allocates objects
+    of several sizes, each a page of the allocator's that the fork just made copy-on-write."""
+    if len(answer) == 2 and answer.get("ok") is True and type(answer.get("pid")) is int:
+        return b'{"ok": true, "pid": %d}\n' % answer["pid"]
+    return json.dumps(answer).encode() + b"\n"
 
 
 def other_threads() -> List[str]:
