@@ -19,8 +19,9 @@ import java.nio.file.Path;
  * @param rateRounds rounds of the rate test: {@code rateBurst} calls to every node without the seed at once
  * @param rateBurst calls per node in a rate round
  * @param imageDir the photographs the image function reads
- * @param forkAhead the nodes' {@code --fork-ahead}: 0 (the default) times every fork and remote
- *     fork made when its call comes; more lets calls take children forked or restored ahead
+ * @param forkAhead the nodes' {@code --fork-ahead}: 2 (the server's default, and this one's) lets
+ *     calls take children forked or restored ahead; 0 times every fork and remote fork made when
+ *     its call comes
  */
 public record ClusterBenchSettings(int nodes, int coldCalls, int warmupCalls, int warmupRounds, int rounds, int burst, int warmCalls,
     int rateRounds, int rateBurst, Path imageDir, int forkAhead) {
@@ -41,12 +42,12 @@ public record ClusterBenchSettings(int nodes, int coldCalls, int warmupCalls, in
 
   /** A few minutes on a 2-core machine with 3 nodes. */
   public static ClusterBenchSettings full(int nodes, Path imageDir) {
-    return new ClusterBenchSettings(nodes, 10, 200, 2, 20, 1, 200, 3, 16, imageDir, 0);
+    return new ClusterBenchSettings(nodes, 10, 200, 2, 20, 1, 200, 3, 16, imageDir, 2);
   }
 
   /** About two minutes with 3 nodes, cluster start and teardown included. */
   public static ClusterBenchSettings quick(int nodes, Path imageDir) {
-    return new ClusterBenchSettings(nodes, 4, 50, 1, 6, 1, 40, 2, 8, imageDir, 0);
+    return new ClusterBenchSettings(nodes, 4, 50, 1, 6, 1, 40, 2, 8, imageDir, 2);
   }
 
   JsonObject toJson() {

@@ -94,7 +94,7 @@ final class ContainerStarts implements AutoCloseable {
         env.put("CLEAVE_MODE", "cold");
         env.put("FN_LISTENER", "unix:" + RUN + "/lsnr.sock");
       }
-      launched = launch(id, uid, spec, bundle, runDir, command, env, extra, seed ? "ctl.sock" : "lsnr.sock",
+      launched = launch(id, null, uid, spec, bundle, runDir, command, env, extra, seed ? "ctl.sock" : "lsnr.sock",
           config.logLimitBytes(), t0);
       if (!seed) {
         started = true;
@@ -160,7 +160,7 @@ final class ContainerStarts implements AutoCloseable {
       env.put("CLEAVE_JAVA_CONTROL", "unix:" + RUN + "/ctl.sock");
       env.put("CLEAVE_INSTANCE_ID", firstId);
       // From /, where a deploy's AppCDS class path (cleave/sdk-java/... or ../cleave/sdk-java/...) resolves.
-      launched = launch(id, uid, spec, bundle, runDir, command, env, Map.of("workdir", "/"), firstId + ".sock",
+      launched = launch(id, null, uid, spec, bundle, runDir, command, env, Map.of("workdir", "/"), firstId + ".sock",
           config.logLimitBytes(), t0);
       RunDirs.takeOver(runDir.resolve("ctl.sock")); // bound before the first listener appeared
       control = SeedControl.connect(runDir.resolve("ctl.sock"));
@@ -205,11 +205,12 @@ final class ContainerStarts implements AutoCloseable {
   }
 
   /**
-   * Starts a remote child: {@code command} runs the restorer, which resumes the snapshot as its
-   * child; ready once that child binds its listener. The caller has written its order and holds
-   * the lease; a failed start leaves the run dir to the caller and nothing else behind.
+   * Starts a remote child in {@code cgroup} (made ahead with its pids limit, see {@link RemoteSlots}):
+   * {@code command} runs the restorer, which resumes the snapshot as its child; ready once that
+   * child binds its listener. The caller has written its order and holds the lease; a failed start
+   * removes the cgroup and leaves the run dir to the caller and nothing else behind.
    */
-  Instance.Remote startRemote(String id, StartSpec spec, Path bundle, Path runDir, List<String> command,
+  Instance.Remote startRemote(String id, Cgroup cgroup, StartSpec spec, Path bundle, Path runDir, List<String> command,
       RemoteRef ref, RemoteHandles.Lease lease, long t0) {
     Map<String, String> env = env(spec);
     env.put("CLEAVE_MODE", "remote-fork");
@@ -221,7 +222,7 @@ final class ContainerStarts implements AutoCloseable {
     extra.put("connect", ref.pageserver());
     // No file-size cap on the container: the restorer sizes the node's page cache file to the
     // seed's memory, and caps its child (the function) itself (cleave-restore --child-fsize).
-    Launched l = launch(id, lease.uid, spec, bundle, runDir, command, env, extra, "lsnr.sock", 0, t0);
+    Launched l = launch(id, cgroup, lease.uid, spec, bundle, runDir, command, env, extra, "lsnr.sock", 0, t0);
     return new Instance.Remote(id, l.pid, l.cgroup, runDir, l.container, l.link, ref, lease);
   }
 
@@ -250,22 +251,26 @@ final class ContainerStarts implements AutoCloseable {
   }
 
   /**
-   * Makes the cgroup, sends the order to a pooled container and waits for {@code ready} in the
-   * run dir. On failure the container and cgroup are gone (the uid and run dir are the caller's).
+   * Makes the cgroup (or takes {@code made}, one with its pids limit set), sends the order to a
+   * pooled container and waits for {@code ready} in the run dir. On failure the container and
+   * cgroup are gone (the uid and run dir are the caller's).
    */
-  private Launched launch(String id, int uid, StartSpec spec, Path bundle, Path runDir, List<String> command,
+  private Launched launch(String id, Cgroup made, int uid, StartSpec spec, Path bundle, Path runDir, List<String> command,
       Map<String, String> env, Map<String, String> extra, String readyName, long fileSizeLimit, long t0) {
-    Cgroup cgroup = null;
+    Cgroup cgroup = made;
     Container container = null;
     NodeBridge.Link link = null;
     boolean started = false;
     boolean outbound = spec.network() == FnNetwork.OUTBOUND;
-    if (outbound) {
-      bridge.require();
-    }
     try {
-      cgroup = cgroups.create("i-" + id);
-      cgroups.limit(cgroup, spec.memoryBytes(), config.pidsMax(), spec.cpuShares(), spec.cpuQuotaUs(config.mbPerCpu()));
+      if (outbound) {
+        bridge.require();
+      }
+      if (made == null) {
+        cgroup = cgroups.create("i-" + id);
+        cgroups.limitPids(cgroup, config.pidsMax());
+      }
+      cgroups.limitMemoryAndCpu(cgroup, spec.memoryBytes(), spec.cpuShares(), spec.cpuQuotaUs(config.mbPerCpu()));
       Map<String, String> single = new LinkedHashMap<>();
       single.put("bundle", bundle.toString());
       single.put("run", runDir.toString());

@@ -65,6 +65,8 @@ public interface LibC {
 
   int chmod(String path, int mode);
 
+  int lchown(String path, int uid, int gid);
+
   String strerror(int errno);
 
   static int errno() {

@@ -9,6 +9,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -38,14 +39,24 @@ final class RemoteChildren {
   /** The restorer's counters, in the child's run dir (kmod: cleave-restore --stats). */
   static final String STATS = "restore-stats.json";
 
+  /** Remote children's slots kept ready: a burst's worth, as {@link Forks} keeps fork slots. */
+  private static final int REMOTE_SLOTS = 8;
+
   private final ForkdConfig config;
   private final ContainerStarts containers;
+  private final RemoteSlots slotMaker;
+  private final MadeAhead<RemoteSlots.Slot> slots;
   private final RemoteHandles handles;
   /** What each child fetched, by its restorer's stats file. */
   private final Tally fetched;
 
-  RemoteChildren(ForkdConfig config, ContainerStarts containers, RemoteHandles handles, Tally fetched) {
+  /** {@code withSlots}: this node restores remote children (the fork primitive is there), so slots are made ahead. */
+  RemoteChildren(ForkdConfig config, CgroupLayout cgroups, ContainerStarts containers, RemoteHandles handles,
+      Tally fetched, boolean withSlots) {
     this.config = config;
+    this.slotMaker = new RemoteSlots(cgroups, config.slotsDir(), config.pidsMax());
+    this.slots = new MadeAhead<>("remote slot", slotMaker::make, s -> true, slotMaker::discard,
+        withSlots ? REMOTE_SLOTS : 0);
     this.containers = containers;
     this.handles = handles;
     this.fetched = fetched;
@@ -53,19 +64,27 @@ final class RemoteChildren {
 
   /** Resumes the snapshot {@code ref} here; answers once the child is ready. A failed start leaves nothing behind. */
   Instance.Remote start(RemoteRef ref, StartSpec spec, Path bundle, long t0) {
-    String id = Instance.newId("r");
+    RemoteSlots.Slot slot;
+    try {
+      slot = slots.take();
+    } catch (IOException e) {
+      throw new ApiError(500, "cannot prepare a remote child: " + e.getMessage());
+    }
+    String id = slot.id();
     Path runDir = config.instancesDir().resolve(id);
     RemoteHandles.Lease lease;
     try {
       lease = handles.acquire(ref);
-    } catch (IOException e) {
-      throw new ApiError(500, "cannot start the remote child: " + e.getMessage());
+    } catch (IOException | RuntimeException e) {
+      slotMaker.discard(slot);
+      throw e instanceof ApiError a ? a : new ApiError(500, "cannot start the remote child: " + e.getMessage());
     }
     boolean started = false;
+    boolean cgroupGiven = false;
     try {
-      RunDirs.make(runDir);
+      Files.move(slot.stagedDir(), runDir, StandardCopyOption.ATOMIC_MOVE);
       writeOrder(runDir.resolve("order.json"), id, spec, lease.uid);
-      makeStatsFile(runDir.resolve(STATS), lease.uid);
+      giveTo(runDir.resolve(STATS), lease.uid);
       List<String> restore = new ArrayList<>(List.of(ForkPrimitive.inside(ForkPrimitive.RESTORER),
           "--server", ref.pageserver(), "--handle", Long.toString(ref.handle()), "--key", ref.key(),
           "--cache", CACHE, "--stats", ContainerStarts.RUN + "/" + STATS,
@@ -77,8 +96,9 @@ final class RemoteChildren {
         case NONE -> { }
       }
       Instance.Remote r;
+      cgroupGiven = true; // from here on the container start owns it (and removes it if it fails)
       try {
-        r = containers.startRemote(id, spec, bundle, runDir, restore, ref, lease, t0);
+        r = containers.startRemote(id, slot.cgroup(), spec, bundle, runDir, restore, ref, lease, t0);
       } catch (ApiError e) {
         throw e.status() == 502 ? new ApiError(502, "remote fork of handle " + ref.handle() + " from "
             + ref.pageserver() + " failed: " + e.getMessage()) : e;
@@ -90,6 +110,9 @@ final class RemoteChildren {
       throw new ApiError(500, "cannot start the remote child: " + e.getMessage());
     } finally {
       if (!started) {
+        if (!cgroupGiven) {
+          slotMaker.discard(slot);
+        }
         RunDirs.deleteTree(runDir);
         handles.ended(lease, id);
         handles.spoil(lease);
@@ -112,19 +135,17 @@ final class RemoteChildren {
     Files.write(file, WireJson.write(order).getBytes(StandardCharsets.UTF_8), StandardOpenOption.CREATE_NEW,
         StandardOpenOption.WRITE, LinkOption.NOFOLLOW_LINKS);
     RunDirs.chmod(file, 0400);
-    Files.setAttribute(file, "unix:uid", uid, LinkOption.NOFOLLOW_LINKS);
-    Files.setAttribute(file, "unix:gid", uid, LinkOption.NOFOLLOW_LINKS);
+    giveTo(file, uid);
   }
 
   /**
-   * The restorer's stats file, made here for the instance's uid: the restorer rewrites it while
-   * the child runs, after the run dir is closed to it.
+   * Makes a file forkd made the instance's (uid and gid): the restorer rewrites its stats file
+   * while the child runs, after the run dir is closed to it.
    */
-  private static void makeStatsFile(Path file, int uid) throws IOException {
-    Files.write(file, new byte[0], StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE, LinkOption.NOFOLLOW_LINKS);
-    RunDirs.chmod(file, 0600);
-    Files.setAttribute(file, "unix:uid", uid, LinkOption.NOFOLLOW_LINKS);
-    Files.setAttribute(file, "unix:gid", uid, LinkOption.NOFOLLOW_LINKS);
+  private static void giveTo(Path file, int uid) throws IOException {
+    if (LibC.INSTANCE.lchown(file.toString(), uid, uid) != 0) {
+      throw new IOException(LibC.describe("chown " + file));
+    }
   }
 
   /** Reads what the child's restorer last reported into the node's counts. */
@@ -144,8 +165,9 @@ final class RemoteChildren {
     handles.release(r.lease);
   }
 
-  /** Stops keeping the handles' caches (forkd removes them with its run dirs). */
+  /** Stops making slots (removing the unused ones) and keeping the handles' caches (forkd removes them with its run dirs). */
   void close() {
+    slots.close();
     handles.close();
   }
 

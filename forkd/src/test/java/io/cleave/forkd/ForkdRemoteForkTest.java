@@ -24,8 +24,10 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
+import java.util.stream.Collectors;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -307,6 +309,17 @@ class ForkdRemoteForkTest {
       assertEquals(List.of(), left.toList(), "run/instances");
     }
     assertFalse(Files.exists(cacheDir(ref)), "no page cache dir for the refused start");
+    // Its cgroup (made ahead with its run dir, RemoteSlots) went with it: every remote child's
+    // cgroup left belongs to a slot still staged for a later start.
+    Set<String> staged;
+    try (Stream<Path> slots = Files.list(b.dataDir.resolve("run/slots"))) {
+      staged = slots.map(p -> "i-" + p.getFileName()).collect(Collectors.toSet());
+    }
+    for (String parent : Files.readAllLines(b.dataDir.resolve("run/forkd-cgroups"))) {
+      for (String cgroup : Cgroups.children(Path.of(parent.strip()))) {
+        assertTrue(!cgroup.startsWith("i-r-") || staged.contains(cgroup), cgroup + " left under " + parent);
+      }
+    }
     ApiError bad = failure(b, () -> remoteChild(new RemoteRef(ref.pageserver(), ref.handle(), "xyz")));
     assertEquals(400, bad.status(), bad.getMessage());
     a.await(a.client.delete(seed.instanceId()));

@@ -80,9 +80,9 @@ public final class ClusterBenchCommand extends ExperimentCommand {
       description = "Calls at once on each node without the seed in a rate round (default: 16, 8 with --quick)")
   Integer rateBurst;
 
-  @Option(names = "--fork-ahead", paramLabel = "N", defaultValue = "0",
-      description = "The nodes' --fork-ahead (default: ${DEFAULT-VALUE}: every fork and remote fork timed is made when its"
-          + " call comes; more: calls take children forked, or restored, ahead)")
+  @Option(names = "--fork-ahead", paramLabel = "N", defaultValue = "2",
+      description = "The nodes' --fork-ahead (default: ${DEFAULT-VALUE}, the server's: calls take children forked, or"
+          + " restored, ahead; 0: every fork and remote fork timed is made when its call comes)")
   int forkAhead;
 
   @Option(names = "--timeout", paramLabel = "SECONDS", defaultValue = "180",
@@ -183,8 +183,8 @@ public final class ClusterBenchCommand extends ExperimentCommand {
         refuseIfStopped();
         cluster = prepared;
       }
-      // By default every fork measured is made when its call comes: parked children (--fork-ahead)
-      // hide the fork this benchmark times; with --fork-ahead N it reports calls that take them.
+      // By default the nodes run as a server does (--fork-ahead 2): calls take children forked or
+      // restored ahead; with --fork-ahead 0 every fork and remote fork is made when its call comes.
       LocalCluster nodes = prepared.up(settings.nodes(), List.of("--fork-ahead", Integer.toString(settings.forkAhead())),
           timeoutSeconds, System.err);
       progress.phase("cluster %s up: %s", nodes.name(), String.join(", ", nodes.apiUrls()));
