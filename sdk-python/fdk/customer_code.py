@@ -5,7 +5,7 @@ from __future__ import annotations
 import importlib.util
 import os
 import sys
-from types import ModuleType
+from types import CodeType, ModuleType
 
 # Type names for annotations only: importing typing would slow every cold start.
 TYPE_CHECKING = False
@@ -18,10 +18,11 @@ class FunctionLoadError(Exception):
     """The function's module cannot be imported or has no such handler."""
 
 
-def load_module(path: str) -> ModuleType:
+def load_module(path: str, code: Optional[CodeType] = None) -> ModuleType:
     """Imports a function's file once, under its file name, with its directory on sys.path.
 
     Module-level code runs here: in a seed that is the initialisation every child inherits.
+    ``code`` is the file's bytecode when the caller compiled it already (see ``compiled``).
     """
     path = os.path.abspath(path)
     if not os.path.isfile(path):
@@ -40,12 +41,23 @@ def load_module(path: str) -> ModuleType:
     if registered:
         sys.modules[name] = module
     try:
-        spec.loader.exec_module(module)
+        if code is None:
+            spec.loader.exec_module(module)
+        else:
+            exec(code, module.__dict__)
     except BaseException:
         if registered:
             sys.modules.pop(name, None)
         raise
     return module
+
+
+def compiled(path: str) -> CodeType:
+    """The bytecode of a function's file, compiled now (nothing of it runs): SyntaxError or
+    OSError when it cannot be."""
+    with open(path, "rb") as f:
+        source = f.read()
+    return compile(source, path, "exec", dont_inherit=True)
 
 
 class Function:
