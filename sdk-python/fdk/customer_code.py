@@ -10,8 +10,12 @@ from types import CodeType, ModuleType
 # Type names for annotations only: importing typing would slow every cold start.
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from typing import Any, Callable, Optional
+    from typing import Any, Callable, Dict, Optional, Tuple
     Handler = Callable[..., Any]
+
+
+# (device, inode, mtime, size) of a file -> its bytecode (see code_of).
+_CODE: Dict[Tuple[int, int, int, int], CodeType] = {}
 
 
 class FunctionLoadError(Exception):
@@ -22,7 +26,7 @@ def load_module(path: str, code: Optional[CodeType] = None) -> ModuleType:
     """Imports a function's file once, under its file name, with its directory on sys.path.
 
     Module-level code runs here: in a seed that is the initialisation every child inherits.
-    ``code`` is the file's bytecode when the caller compiled it already (see ``compiled``).
+    ``code`` is the file's bytecode when the caller has it already (see ``code_of``).
     """
     path = os.path.abspath(path)
     if not os.path.isfile(path):
@@ -52,12 +56,24 @@ def load_module(path: str, code: Optional[CodeType] = None) -> ModuleType:
     return module
 
 
-def compiled(path: str) -> CodeType:
-    """The bytecode of a function's file, compiled now (nothing of it runs): SyntaxError or
-    OSError when it cannot be."""
-    with open(path, "rb") as f:
-        source = f.read()
-    return compile(source, path, "exec", dont_inherit=True)
+def code_of(path: str) -> Optional[CodeType]:
+    """The bytecode of a function's file, compiled once per version of the file in this process
+    (nothing of it runs): the same file under another path (a hard link, a bind mount) is the
+    same entry. None when it cannot be read or compiled: an import then reports why."""
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    identity = (st.st_dev, st.st_ino, st.st_mtime_ns, st.st_size)
+    code = _CODE.get(identity)
+    if code is None:
+        try:
+            with open(path, "rb") as f:
+                code = compile(f.read(), path, "exec", dont_inherit=True)
+        except Exception:  # SyntaxError and the like
+            return None
+        _CODE[identity] = code
+    return code
 
 
 class Function:

@@ -14,7 +14,7 @@ import socket
 import sys
 
 from fdk import constants, response, server
-from fdk.customer_code import compiled
+from fdk.customer_code import code_of
 from fdk.runner import Dispatcher, flush_stdio, install_deadline_timer
 from fdk.server import HiddenListener, bind_unix, serve, unix_path
 
@@ -29,8 +29,6 @@ if TYPE_CHECKING:
 _OUTPUT_FLAGS = os.O_WRONLY | os.O_CREAT | os.O_APPEND | os.O_CLOEXEC
 _UNIX_PATH_MAX = 107  # sun_path holds 108 bytes with the terminating NUL
 _CONSUMER_PYCACHE = "/tmp/.cleave-pycache"
-# Consumer file -> ((mtime, size, inode), its bytecode), in a kept instance (see consumer_code).
-_CONSUMER_CODE: Dict[str, Tuple[Tuple[int, int, int], CodeType]] = {}
 _MT_WORDS = 624  # MT19937's state
 
 
@@ -90,12 +88,16 @@ class ForkOrder:
 
     def prepare(self) -> None:
         """Seed side, before forking: opens the output files and binds the hidden listener, and
-        for a consumer's order has its module compiled (see ``consumer_code``).
+        for a consumer's order has its module's bytecode ready. A kept instance compiles a
+        consumer's file on the first order naming it (none when it is its own function's file,
+        compiled at its start) and keeps it for the next, so that no child compiles it (1.5-3
+        ms each; a map's children forked ahead would all compile it at once). Only compiled:
+        none of the consumer's code runs in the kept instance.
 
         ValueError says what is wrong; nothing is left open then.
         """
         if self.function is not None:
-            self.code = consumer_code(self.function[0])
+            self.code = code_of(self.function[0])
         self.open_outputs()
         try:
             self.hidden_listener = HiddenListener(unix_path(self.listener))
@@ -145,28 +147,6 @@ def _function_of(value: Any) -> Optional[Tuple[str, str]]:
     if not isinstance(handler, str) or not handler.isidentifier():
         raise ValueError("function.handler must be a Python name")
     return file, handler
-
-
-def consumer_code(path: str) -> Optional[CodeType]:
-    """Kept instance side: the bytecode of a consumer's module, compiled on the first fork order
-    that names the file and kept for the next ones, so that no child compiles it (1.5-3 ms each,
-    and a map's children forked ahead would all compile it at once). Only compiled: none of the
-    consumer's code runs in the kept instance. None when the file cannot be read or compiled:
-    the child's own import then reports why in its output."""
-    try:
-        st = os.stat(path)
-    except OSError:
-        return None
-    stamp = (st.st_mtime_ns, st.st_size, st.st_ino)
-    cached = _CONSUMER_CODE.get(path)
-    if cached is not None and cached[0] == stamp:
-        return cached[1]
-    try:
-        code = compiled(path)
-    except Exception:  # SyntaxError and the like: the child's import reports it
-        return None
-    _CONSUMER_CODE[path] = (stamp, code)
-    return code
 
 
 def _open_output(name: str, path: str) -> int:

@@ -5,6 +5,7 @@ import os
 import tempfile
 import unittest
 
+from fdk.customer_code import code_of
 from tests.support import (ControlClient, Runtime, UnixHTTPConnection, call, function_path,
                            wait_for_path)
 
@@ -65,31 +66,32 @@ class ConsumerCodeTest(unittest.TestCase):
     """A kept instance compiles a consumer's module once, for all the children it forks."""
 
     def test_compiled_once_per_version_of_the_file(self) -> None:
-        from fdk.instance import consumer_code
         with tempfile.TemporaryDirectory() as d:
             path = os.path.join(d, "func.py")
             with open(path, "w") as f:
                 f.write("def handler(ctx, data=None):\n    return 'one'\n")
-            first = consumer_code(path)
-            self.assertIs(consumer_code(path), first)  # the next fork order reuses it
+            first = code_of(path)
+            self.assertIs(code_of(path), first)  # the next fork order reuses it
+            linked = os.path.join(d, "linked.py")
+            os.link(path, linked)  # the same file under another path (a consumer of the same bundle)
+            self.assertIs(code_of(linked), first)
             namespace: dict = {}
             exec(first, namespace)
             self.assertEqual(namespace["handler"](None), "one")
             with open(path, "w") as f:  # another version of the file: compiled again
                 f.write("def handler(ctx, data=None):\n    return 'two, longer'\n")
-            second = consumer_code(path)
+            second = code_of(path)
             self.assertIsNot(second, first)
             exec(second, namespace)
             self.assertEqual(namespace["handler"](None), "two, longer")
 
-    def test_a_file_that_does_not_compile_is_left_to_the_child(self) -> None:
-        from fdk.instance import consumer_code
+    def test_a_file_that_does_not_compile_is_left_to_the_import(self) -> None:
         with tempfile.TemporaryDirectory() as d:
             path = os.path.join(d, "func.py")
             with open(path, "w") as f:
                 f.write("def handler(:\n")
-            self.assertIsNone(consumer_code(path))
-            self.assertIsNone(consumer_code(os.path.join(d, "missing.py")))
+            self.assertIsNone(code_of(path))
+            self.assertIsNone(code_of(os.path.join(d, "missing.py")))
 
 
 class DroppedStateTest(unittest.TestCase):
