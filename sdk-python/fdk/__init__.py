@@ -32,6 +32,7 @@ from fdk.customer_code import FunctionLoadError
 # Type names for annotations only: importing typing would slow every cold start.
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from types import CodeType
     from typing import Optional, Union
     from fdk.customer_code import Handler
 
@@ -107,12 +108,13 @@ def start(handle_code: Union[customer_code.Function, Handler], uds: str, loop: o
     serve_calls(handler, listener)
 
 
-def load_handler(path: str, entrypoint: str = "handler") -> Handler:
-    """Imports a function file (its module-level code runs now) and returns its handler."""
+def load_handler(path: str, entrypoint: str = "handler", code: Optional[CodeType] = None) -> Handler:
+    """Imports a function file (its module-level code runs now) and returns its handler;
+    ``code`` is the file's bytecode when it was compiled already."""
     global _loading, _registered
     _loading, _registered = True, None
     try:
-        module = customer_code.load_module(path)
+        module = customer_code.load_module(path, code)
     finally:
         _loading = False
     entry = getattr(module, entrypoint, None)

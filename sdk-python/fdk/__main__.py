@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
+import os
 import sys
 
 import fdk
-from fdk.customer_code import FunctionLoadError, RetryingLoad
+from fdk import constants
+from fdk.customer_code import FunctionLoadError, RetryingLoad, code_of
 
 # Type names for annotations only: importing typing would slow every cold start.
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import List
 
-USAGE = "usage: python3 -m fdk <path/to/func.py> [handler]  (env CLEAVE_MODE=cold|seed)"
+USAGE = "usage: python3 -m fdk <path/to/func.py> [handler]  (env CLEAVE_MODE=cold|seed|keep)"
 
 
 def main(argv: List[str]) -> int:
@@ -20,8 +22,11 @@ def main(argv: List[str]) -> int:
         print(USAGE, file=sys.stderr)
         return 2
     path, entrypoint = argv[0], argv[1] if len(argv) == 2 else "handler"
+    # A kept instance keeps its module's bytecode: a consumer forked from it whose file is the
+    # same file (a function of the same bundle) runs it without compiling it again.
+    code = code_of(path) if os.environ.get(constants.CLEAVE_MODE) == "keep" else None
     try:
-        handler = fdk.load_handler(path, entrypoint)
+        handler = fdk.load_handler(path, entrypoint, code)
     except FunctionLoadError as ex:  # no such file or handler: nothing a retry can mend
         print("fdk: {}".format(ex), file=sys.stderr)
         return 1

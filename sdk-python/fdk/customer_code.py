@@ -5,23 +5,28 @@ from __future__ import annotations
 import importlib.util
 import os
 import sys
-from types import ModuleType
+from types import CodeType, ModuleType
 
 # Type names for annotations only: importing typing would slow every cold start.
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from typing import Any, Callable, Optional
+    from typing import Any, Callable, Dict, Optional, Tuple
     Handler = Callable[..., Any]
+
+
+# (device, inode, mtime, size) of a file -> its bytecode (see code_of).
+_CODE: Dict[Tuple[int, int, int, int], CodeType] = {}
 
 
 class FunctionLoadError(Exception):
     """The function's module cannot be imported or has no such handler."""
 
 
-def load_module(path: str) -> ModuleType:
+def load_module(path: str, code: Optional[CodeType] = None) -> ModuleType:
     """Imports a function's file once, under its file name, with its directory on sys.path.
 
     Module-level code runs here: in a seed that is the initialisation every child inherits.
+    ``code`` is the file's bytecode when the caller has it already (see ``code_of``).
     """
     path = os.path.abspath(path)
     if not os.path.isfile(path):
@@ -40,12 +45,35 @@ def load_module(path: str) -> ModuleType:
     if registered:
         sys.modules[name] = module
     try:
-        spec.loader.exec_module(module)
+        if code is None:
+            spec.loader.exec_module(module)
+        else:
+            exec(code, module.__dict__)
     except BaseException:
         if registered:
             sys.modules.pop(name, None)
         raise
     return module
+
+
+def code_of(path: str) -> Optional[CodeType]:
+    """The bytecode of a function's file, compiled once per version of the file in this process
+    (nothing of it runs): the same file under another path (a hard link, a bind mount) is the
+    same entry. None when it cannot be read or compiled: an import then reports why."""
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    identity = (st.st_dev, st.st_ino, st.st_mtime_ns, st.st_size)
+    code = _CODE.get(identity)
+    if code is None:
+        try:
+            with open(path, "rb") as f:
+                code = compile(f.read(), path, "exec", dont_inherit=True)
+        except Exception:  # SyntaxError and the like
+            return None
+        _CODE[identity] = code
+    return code
 
 
 class Function:

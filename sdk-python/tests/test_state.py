@@ -2,8 +2,10 @@
 loads the consumer's function and reads the producer's very objects."""
 
 import os
+import tempfile
 import unittest
 
+from fdk.customer_code import code_of
 from tests.support import (ControlClient, Runtime, UnixHTTPConnection, call, function_path,
                            wait_for_path)
 
@@ -58,6 +60,38 @@ class KeptStateTest(unittest.TestCase):
                                       function={"file": "relative.py"})
         self.assertEqual(answer, {"ok": False, "error": "function.file must be an absolute path"})
         self.assertTrue(self.control.request(op="ping")["ok"])
+
+
+class ConsumerCodeTest(unittest.TestCase):
+    """A kept instance compiles a consumer's module once, for all the children it forks."""
+
+    def test_compiled_once_per_version_of_the_file(self) -> None:
+        with tempfile.TemporaryDirectory() as d:
+            path = os.path.join(d, "func.py")
+            with open(path, "w") as f:
+                f.write("def handler(ctx, data=None):\n    return 'one'\n")
+            first = code_of(path)
+            self.assertIs(code_of(path), first)  # the next fork order reuses it
+            linked = os.path.join(d, "linked.py")
+            os.link(path, linked)  # the same file under another path (a consumer of the same bundle)
+            self.assertIs(code_of(linked), first)
+            namespace: dict = {}
+            exec(first, namespace)
+            self.assertEqual(namespace["handler"](None), "one")
+            with open(path, "w") as f:  # another version of the file: compiled again
+                f.write("def handler(ctx, data=None):\n    return 'two, longer'\n")
+            second = code_of(path)
+            self.assertIsNot(second, first)
+            exec(second, namespace)
+            self.assertEqual(namespace["handler"](None), "two, longer")
+
+    def test_a_file_that_does_not_compile_is_left_to_the_import(self) -> None:
+        with tempfile.TemporaryDirectory() as d:
+            path = os.path.join(d, "func.py")
+            with open(path, "w") as f:
+                f.write("def handler(:\n")
+            self.assertIsNone(code_of(path))
+            self.assertIsNone(code_of(os.path.join(d, "missing.py")))
 
 
 class DroppedStateTest(unittest.TestCase):

@@ -48,6 +48,8 @@ final class ActiveRun {
   /** Each started step's calls by item; a step is absent until its producers have succeeded. */
   private final Map<String, StoredItem[]> items = new HashMap<>();
   private final Map<String, JsonNode> outputs = new HashMap<>();
+  /** Results consumers take by copy, serialised once each (see {@link StepInputs#serialised}). */
+  private final Map<String, JsonNode> serialisedOutputs = new HashMap<>();
   /** Calls in flight or waiting out a backoff, per step: they hold the step's parallelism. */
   private final Map<String, Integer> busy = new HashMap<>();
   /** Calls waiting out a backoff ("step/item"): pending, but not to be started by {@link #advance}. */
@@ -212,7 +214,8 @@ final class ActiveRun {
         return;
       }
       FnTarget t = target.get();
-      JsonNode input = StepInputs.of(s, item, outputs, run.input(), forkedFrom);
+      JsonNode input = StepInputs.of(s, item, outputs,
+          p -> serialisedOutputs.computeIfAbsent(p, k -> StepInputs.serialised(outputs.get(k))), run.input(), forkedFrom);
       var call = StepCaller.call(started.activationId(), t.app(), t.fn(), run.id(), s.name(), item, input);
       services.here(services.caller().attempt(call, passing, keepsInstance(s) ? forkAhead(s) : null,
               forkedFrom == null ? 0 : pendingBesides(s, item), s.timeout()))

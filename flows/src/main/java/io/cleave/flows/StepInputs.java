@@ -1,24 +1,36 @@
 package io.cleave.flows;
 
+import com.fasterxml.jackson.core.io.SerializedString;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.NullNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.fasterxml.jackson.databind.node.POJONode;
+import com.fasterxml.jackson.databind.util.RawValue;
 import io.cleave.common.flow.FlowEdge;
 import io.cleave.common.flow.FlowStep;
 import io.cleave.common.json.Json;
+import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Function;
 
 /**
  * The input of one call of a step, by copy: a step after nothing gets the run's input; after one
  * step, that step's result; after several, an object of their results by step name. A map's call
  * gets the item-th element in place of the mapped step's whole result. The producer a call is
- * forked from is left out (the call reads its state in memory instead).
+ * forked from is left out (the call reads its state in memory instead). A result goes in as it
+ * was serialised once for the run ({@link #serialised}): a map's calls (or several consumers) of one
+ * result do not each serialise it again, they copy its bytes.
  */
 final class StepInputs {
   private StepInputs() {}
 
-  static JsonNode of(FlowStep step, int item, Map<String, JsonNode> outputs, JsonNode runInput, String forkedFrom) {
+  /**
+   * {@code whole} answers a producer's whole result, serialised once ({@link #serialised}); a map's
+   * element is taken from {@code outputs}.
+   */
+  static JsonNode of(FlowStep step, int item, Map<String, JsonNode> outputs, Function<String, JsonNode> whole,
+      JsonNode runInput, String forkedFrom) {
     List<FlowEdge> edges = step.edges();
     if (edges.isEmpty()) {
       return runInput;
@@ -26,19 +38,27 @@ final class StepInputs {
     if (edges.size() == 1) {
       String producer = edges.get(0).step();
       return producer.equals(forkedFrom) && !producer.equals(step.map()) ? NullNode.getInstance()
-          : value(step, producer, item, outputs);
+          : value(step, producer, item, outputs, whole);
     }
     ObjectNode input = Json.MAPPER.createObjectNode();
     for (FlowEdge e : edges) {
       if (!e.step().equals(forkedFrom) || e.step().equals(step.map())) {
-        input.set(e.step(), value(step, e.step(), item, outputs));
+        input.set(e.step(), value(step, e.step(), item, outputs, whole));
       }
     }
     return input;
   }
 
-  private static JsonNode value(FlowStep step, String producer, int item, Map<String, JsonNode> outputs) {
-    JsonNode out = outputs.get(producer);
-    return producer.equals(step.map()) ? out.get(item) : out;
+  private static JsonNode value(FlowStep step, String producer, int item, Map<String, JsonNode> outputs,
+      Function<String, JsonNode> whole) {
+    return producer.equals(step.map()) ? outputs.get(producer).get(item) : whole.apply(producer);
+  }
+
+  /**
+   * {@code result} serialised now, as a node whose serialisation copies those bytes: the same
+   * bytes {@link Json#toBytes} writes for {@code result} in place.
+   */
+  static JsonNode serialised(JsonNode result) {
+    return new POJONode(new RawValue(new SerializedString(new String(Json.toBytes(result), StandardCharsets.UTF_8))));
   }
 }

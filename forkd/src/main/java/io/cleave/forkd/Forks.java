@@ -223,7 +223,9 @@ final class Forks implements AutoCloseable {
    */
   private static void learnBeforeDelete(Instance.Forked f) {
     Instance.Seed seed = f.seed;
-    if (seed.learningPages.get() || seed.deleted || !seed.handle.alive() || f.handle == null || !f.handle.alive()) {
+    // A kept instance's children run other functions' code: it learns nothing from them, and a
+    // ping per child would queue behind (and delay) its fork orders.
+    if (seed.kept || seed.learningPages.get() || seed.deleted || !seed.handle.alive() || f.handle == null || !f.handle.alive()) {
       return;
     }
     try {
