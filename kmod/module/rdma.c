@@ -50,9 +50,21 @@ static LIST_HEAD(rdevs);
 static DEFINE_MUTEX(rdev_lock);
 static DECLARE_WAIT_QUEUE_HEAD(rdev_idle);
 
+/*
+ * A handle's protection domain: its registrations and the seed's queue pairs serving them, so
+ * that an rkey of one handle is worth nothing on a connection made for another. It goes with
+ * the registrations and the last of those queue pairs.
+ */
+struct cf_hpd {
+	struct kref ref;
+	struct cf_rdev *rd;
+	struct ib_pd *pd;
+};
+
 /* A queue pair and its completion queue (polled directly: a fault waits for its reads). */
 struct cf_rep {
 	struct cf_rdev *rd;
+	struct cf_hpd *hpd; /* the seed's side: the handle's domain */
 	const struct ib_gid_attr *sgid;
 	struct ib_cq *cq;
 	struct ib_qp *qp;
@@ -61,7 +73,7 @@ struct cf_rep {
 
 /* A handle's pages registered for remote read on one device. */
 struct cf_mrset {
-	struct cf_rdev *rd;
+	struct cf_hpd *hpd;
 	u32 chunk_pages, nchunks;
 	u64 npages;
 	struct page **pages;
@@ -259,6 +271,21 @@ static struct cf_rdev *rdev_for(__be32 ip, const struct ib_gid_attr **sgid)
 	return NULL;
 }
 
+static void hpd_release(struct kref *ref)
+{
+	struct cf_hpd *p = container_of(ref, struct cf_hpd, ref);
+
+	ib_dealloc_pd(p->pd);
+	rdev_put(p->rd);
+	kfree(p);
+}
+
+static void hpd_put(struct cf_hpd *p)
+{
+	if (p)
+		kref_put(&p->ref, hpd_release);
+}
+
 static int sock_ip(struct socket *sock, __be32 *ip)
 {
 	struct sockaddr_in a;
@@ -272,6 +299,36 @@ static int sock_ip(struct socket *sock, __be32 *ip)
 	return 0;
 }
 
+/* A new domain on the device of the connection's local address; NULL when there is none. */
+static struct cf_hpd *hpd_for(struct socket *sock)
+{
+	const struct ib_gid_attr *sgid;
+	struct cf_hpd *p;
+	__be32 ip;
+
+	if (sock_ip(sock, &ip))
+		return NULL;
+	p = kzalloc(sizeof(*p), GFP_KERNEL);
+	if (!p)
+		return NULL;
+	p->rd = rdev_for(ip, &sgid);
+	if (!p->rd) {
+		kfree(p);
+		return NULL;
+	}
+	rdma_put_gid_attr(sgid);
+	p->pd = ib_alloc_pd(p->rd->dev, 0);
+	if (IS_ERR(p->pd)) {
+		pr_info_ratelimited("cleave_fork: no protection domain for a handle (%ld); pages go by TCP\n",
+				    PTR_ERR(p->pd));
+		rdev_put(p->rd);
+		kfree(p);
+		return NULL;
+	}
+	kref_init(&p->ref);
+	return p;
+}
+
 /* ---- queue pairs ---- */
 
 static void ep_close(struct cf_rep *e)
@@ -282,6 +339,7 @@ static void ep_close(struct cf_rep *e)
 	}
 	if (e->cq)
 		ib_free_cq(e->cq);
+	hpd_put(e->hpd);
 	if (e->sgid)
 		rdma_put_gid_attr(e->sgid);
 	if (e->rd)
@@ -289,8 +347,12 @@ static void ep_close(struct cf_rep *e)
 	memset(e, 0, sizeof(*e));
 }
 
-/* A queue pair in INIT on the device of the connection's local address; -ENODEV: none. */
-static int ep_open(struct cf_rep *e, struct socket *sock)
+/*
+ * A queue pair in INIT on the device of the connection's local address (-ENODEV: none), in the
+ * handle's domain hpd on the seed's side (where peers may read), in the device's own (which
+ * gives no remote access) on the resuming side.
+ */
+static int ep_open(struct cf_rep *e, struct socket *sock, struct cf_hpd *hpd)
 {
 	struct ib_qp_init_attr ia = {
 		.qp_type = IB_QPT_RC,
@@ -298,7 +360,8 @@ static int ep_open(struct cf_rep *e, struct socket *sock)
 		.cap = { .max_send_wr = SQ_DEPTH, .max_recv_wr = 1, .max_send_sge = MAX_SGE,
 			 .max_recv_sge = 1 },
 	};
-	struct ib_qp_attr qa = { .qp_state = IB_QPS_INIT, .qp_access_flags = IB_ACCESS_REMOTE_READ };
+	struct ib_qp_attr qa = { .qp_state = IB_QPS_INIT,
+				 .qp_access_flags = hpd ? IB_ACCESS_REMOTE_READ : 0 };
 	__be32 ip;
 	int r = sock_ip(sock, &ip);
 
@@ -308,6 +371,14 @@ static int ep_open(struct cf_rep *e, struct socket *sock)
 	e->rd = rdev_for(ip, &e->sgid);
 	if (!e->rd)
 		return -ENODEV;
+	if (hpd && hpd->rd != e->rd) {
+		ep_close(e);
+		return -ENODEV;
+	}
+	if (hpd) {
+		kref_get(&hpd->ref);
+		e->hpd = hpd;
+	}
 	ia.cap.max_send_sge = min_t(u32, MAX_SGE, e->rd->dev->attrs.max_send_sge);
 	e->cq = ib_alloc_cq(e->rd->dev, NULL, SQ_DEPTH + 1, 0, IB_POLL_DIRECT);
 	if (IS_ERR(e->cq)) {
@@ -316,7 +387,7 @@ static int ep_open(struct cf_rep *e, struct socket *sock)
 		goto fail;
 	}
 	ia.send_cq = ia.recv_cq = e->cq;
-	e->qp = ib_create_qp(e->rd->pd, &ia);
+	e->qp = ib_create_qp(hpd ? hpd->pd : e->rd->pd, &ia);
 	if (IS_ERR(e->qp)) {
 		r = PTR_ERR(e->qp);
 		e->qp = NULL;
@@ -456,7 +527,7 @@ static void mrset_free(struct cf_mrset *m)
 			ib_dereg_mr(m->mrs[c]);
 		if (m->sgt && m->sgt[c].sgl) {
 			if (m->sgt[c].nents)
-				ib_dma_unmap_sg(m->rd->dev, m->sgt[c].sgl, m->sgt[c].orig_nents,
+				ib_dma_unmap_sg(m->hpd->rd->dev, m->sgt[c].sgl, m->sgt[c].orig_nents,
 						DMA_BIDIRECTIONAL);
 			sg_free_table(&m->sgt[c]);
 		}
@@ -470,7 +541,7 @@ static void mrset_free(struct cf_mrset *m)
 	kvfree(m->sgt);
 	kvfree(m->mrs);
 	kvfree(m->offer);
-	rdev_put(m->rd);
+	hpd_put(m->hpd);
 	kfree(m);
 }
 
@@ -517,7 +588,7 @@ static int pin_all(struct cf_handle *h, const struct cf_desc *d, struct page **p
 	return r ? r : (got == total ? 0 : -EINVAL);
 }
 
-/* Registers the handle's pages on e's device, posting the registrations on e. */
+/* Registers the handle's pages in e's domain, posting the registrations on e. */
 static struct cf_mrset *mrset_build(struct cf_handle *h, struct cf_rep *e)
 {
 	struct cf_mrset *m = kzalloc(sizeof(*m), GFP_KERNEL);
@@ -529,10 +600,8 @@ static struct cf_mrset *mrset_build(struct cf_handle *h, struct cf_rep *e)
 
 	if (!m)
 		return ERR_PTR(-ENOMEM);
-	mutex_lock(&rdev_lock);
-	e->rd->users++;
-	mutex_unlock(&rdev_lock);
-	m->rd = e->rd;
+	kref_get(&e->hpd->ref);
+	m->hpd = e->hpd;
 	r = cf_desc_check(h->desc, h->desc_len, &d);
 	if (r)
 		goto fail;
@@ -576,7 +645,7 @@ static struct cf_mrset *mrset_build(struct cf_handle *h, struct cf_rep *e)
 		if (nents <= 0)
 			goto fail;
 		m->sgt[c].nents = nents;
-		m->mrs[c] = ib_alloc_mr(e->rd->pd, IB_MR_TYPE_MEM_REG, n);
+		m->mrs[c] = ib_alloc_mr(e->hpd->pd, IB_MR_TYPE_MEM_REG, n);
 		if (IS_ERR(m->mrs[c])) {
 			r = PTR_ERR(m->mrs[c]);
 			m->mrs[c] = NULL;
@@ -640,7 +709,9 @@ int cf_rdma_serve(struct socket *sock, struct cf_handle *h, const struct msg_rdm
 		  struct cf_rep **conn_ep)
 {
 	struct msg_rdma_offer *o;
+	struct cf_hpd *hpd;
 	struct cf_rep *e;
+	const char *why;
 	bool revoked;
 	size_t len;
 	int r;
@@ -652,27 +723,33 @@ int cf_rdma_serve(struct socket *sock, struct cf_handle *h, const struct msg_rdm
 	e = kzalloc(sizeof(*e), GFP_KERNEL);
 	if (!e)
 		return send_refusal(sock, "no memory");
-	r = ep_open(e, sock);
-	if (!r)
-		r = ep_connect(e, peer);
-	if (r) {
-		ep_close(e);
-		kfree(e);
-		return send_refusal(sock, r == -ENODEV ? "no RDMA device here" : "queue pair failed");
-	}
 	mutex_lock(&h->rdma_lock);
 	mutex_lock(&cf_lock);
 	revoked = h->revoked;
 	mutex_unlock(&cf_lock);
-	if (!revoked && !h->mrs) {
+	hpd = h->mrs ? h->mrs->hpd : NULL;
+	if (hpd)
+		kref_get(&hpd->ref);
+	else if (!revoked)
+		hpd = hpd_for(sock);
+	r = revoked ? -ENOENT : !hpd ? -ENODEV : ep_open(e, sock, hpd);
+	if (!r)
+		r = ep_connect(e, peer);
+	if (!r && !h->mrs) {
 		struct cf_mrset *m = mrset_build(h, e);
 
-		h->mrs = IS_ERR(m) ? NULL : m;
+		if (IS_ERR(m))
+			r = PTR_ERR(m);
+		else
+			h->mrs = m;
 	}
-	if (revoked || !h->mrs || h->mrs->rd != e->rd) {
+	hpd_put(hpd);
+	if (r) {
 		mutex_unlock(&h->rdma_lock);
 		cf_rdma_conn_close(e);
-		return send_refusal(sock, revoked ? "revoked" : "pages not registered on this device");
+		why = r == -ENOENT ? "revoked" : r == -ENODEV ? "no RDMA device here (or not the handle's)" :
+			"queue pair or registration failed";
+		return send_refusal(sock, why);
 	}
 	len = sizeof(*o) + (size_t)h->mrs->nchunks * sizeof(struct msg_rdma_chunk);
 	o = kvmalloc(len, GFP_KERNEL);
@@ -725,7 +802,7 @@ int cf_rdma_session_open(struct cf_session *s)
 	x = kzalloc(sizeof(*x), GFP_KERNEL);
 	if (!x)
 		return 1;
-	if (ep_open(&x->ep, s->sock)) {
+	if (ep_open(&x->ep, s->sock, NULL)) {
 		kfree(x);
 		return 1;
 	}

@@ -13,6 +13,7 @@ PASS=0 FAIL=0
 FULL=${VM_FULL:-0}
 RESUMES=${RESUMES:-$([ "$FULL" = 1 ] && echo 200 || echo 5)}
 . tests/nodes.sh
+. tests/vm_rdma.sh
 
 say() { printf "%s\n" "$*"; }
 section() { say "[${SECONDS}s] $*"; }
@@ -36,26 +37,6 @@ mem_unaccounted() {
 # the kernel's RDMA objects (protection domains, queues, memory regions) per device
 rdma_objects() { rdma res show | sed 's/^[0-9]*: //'; }
 
-# Each node's RDMA NIC: soft-RoCE (rdma_rxe) on one end of a veth pair carrying the node's
-# address. rxe in Linux 6.1 sends and receives only in the initial network namespace (a device
-# on a veth inside a namespace fails every work request), so the pair lives there, beside the
-# nodes' namespaces; policy routing makes packets between its two local addresses cross the
-# pair instead of the loopback. The module picks the device carrying the address of the page
-# connection, as on a RoCE node.
-make_rdma_wire() {
-	ip link set lo up && ip link add cleave-ra type veth peer name cleave-rb &&
-		ip addr add $IPA/24 dev cleave-ra && ip addr add $IPB/24 dev cleave-rb &&
-		ip link set cleave-ra up && ip link set cleave-rb up &&
-		ip rule add pref 1000 lookup local && ip rule del pref 0 &&
-		ip rule add pref 10 oif cleave-ra lookup 100 && ip rule add pref 11 oif cleave-rb lookup 101 &&
-		ip route add $IPB/32 dev cleave-ra table 100 src $IPA &&
-		ip route add $IPA/32 dev cleave-rb table 101 src $IPB || return 1
-	for d in all cleave-ra cleave-rb; do
-		sysctl -qw net.ipv4.conf.$d.accept_local=1 net.ipv4.conf.$d.rp_filter=0 || return 1
-	done
-	rdma link add rxe-a type rxe netdev cleave-ra && rdma link add rxe-b type rxe netdev cleave-rb
-}
-set_rdma() { echo "$1" >/sys/module/cleave_fork/parameters/rdma; }
 # transport_is rdma|tcp STATS.JSON: the resume's pages came that way only
 transport_is() {
 	if [ "$1" = rdma ]; then
