@@ -1,6 +1,6 @@
 #!/bin/bash
 # Remote fork through the kernel module (its page server and its resume, faults served in the
-# kernel) vs the user-space twin (cleave-pageserver, cleave-restore with userfaultfd), in one qemu guest
+# kernel; pages by RDMA READ over soft-RoCE, and again over TCP with rdma=0) vs the user-space twin (cleave-pageserver, cleave-restore with userfaultfd), in one qemu guest
 # (make -C kmod vm-bench runs this there). Both page servers and all seeds live in node A,
 # restorers in node B. The guest sees this machine's root read-only, so the summary goes to
 # the console between CLEAVE-SUMMARY markers; the host writes it to summary.json.
@@ -13,9 +13,11 @@ NSA=cleave-ba NSB=cleave-bb IPA=10.233.0.1 IPB=10.233.0.2
 T=$(mktemp -d /tmp/cleave-vm-bench.XXXXXX)
 OUT=$T/out
 . tests/nodes.sh
+. tests/vm_rdma.sh
 mkdir -p "$OUT"
 [ -c /dev/cleave_fork ] || { echo "no /dev/cleave_fork"; exit 1; }
 make_nodes || { echo "netns setup failed"; exit 1; }
+make_rdma_wire || { echo "soft-RoCE setup failed"; exit 1; }
 start_server
 [ -n "$PORT" ] || { echo "page server did not start"; exit 1; }
 MOD=$IPA:$(cat /sys/module/cleave_fork/parameters/port)
@@ -48,12 +50,23 @@ for impl in module twin; do
 		echo "== $name prepared ($(grep '^PREPARED' "$T/$name.out"))"
 	done
 done
+# the module's seeds again, resumed over TCP (module_tcp: the same handles, rdma=0)
+for kind in hello image; do
+	eval "A_module_tcp_$kind=\$A_module_$kind E_module_tcp_$kind=\$E_module_$kind"
+	eval "A=\$A_module_$kind"
+	set_rdma 0
+	# shellcheck disable=SC2086
+	restore_b $A --cache none --stats "$OUT/module_tcp_${kind}_lazy_stats.json" >/dev/null
+	set_rdma 1
+	cp "$T/module_$kind.ws" "$T/module_tcp_$kind.ws"
+done
 for round in $(seq "$ROUNDS"); do
 	echo "== round $round"
 	for kind in hello image; do
-		for impl in module twin; do
+		for impl in module module_tcp twin; do
 			name=${impl}_$kind
 			eval "A=\$A_$name E=\$E_$name"
+			set_rdma "$([ $impl = module_tcp ] && echo 0 || echo 1)"
 			# shellcheck disable=SC2086
 			spawn "${name}_remote_fork.csv" $((N / ROUNDS)) /usr/bin/env $E $R $A --cache "$T/cache-$impl" --prefetch "$T/$name.ws"
 			# shellcheck disable=SC2086
@@ -61,6 +74,7 @@ for round in $(seq "$ROUNDS"); do
 		done
 	done
 done
+set_rdma 1
 for f in "$T"/*.out; do grep -H '^PREPARED' "$f"; done | sed 's|.*/||; s|\.out:PREPARED||' >"$OUT/prepared.txt"
 echo "CLEAVE-SUMMARY-BEGIN"
 $PY bench/vm_summarize.py "$OUT"

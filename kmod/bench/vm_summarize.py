@@ -1,4 +1,4 @@
-"""Summarises make -C kmod vm-bench: module vs user-space twin, as JSON on stdout."""
+"""Summarises make -C kmod vm-bench: module (by RDMA, and by TCP) vs user-space twin, as JSON."""
 from __future__ import annotations
 
 import csv
@@ -23,28 +23,35 @@ def main(out: str) -> None:
         for line in f:
             name, ns, *_ = line.split()
             prepared[name] = round(int(ns) / 1e6, 3)
-    summary: dict = {"where": "one qemu TCG guest (Debian 6.1 kernel), two netns over veth"}
-    for impl in ("module", "twin"):
+    summary: dict = {"where": "one qemu TCG guest (Debian 6.1 kernel), two netns over veth, "
+                              "soft-RoCE (rdma_rxe) on a veth pair between the nodes' addresses"}
+    for impl in ("module", "module_tcp", "twin"):
         s: dict = {}
         for kind in ("hello", "image"):
             name = f"{impl}_{kind}"
+            # module_tcp resumes the module's seeds
+            prep = prepared.get(name if impl != "module_tcp" else f"module_{kind}")
             k = {"remote_fork_p50_ms": p50(os.path.join(out, f"{name}_remote_fork.csv")),
                  "lazy_p50_ms": p50(os.path.join(out, f"{name}_lazy.csv")),
-                 "prepare_ms": prepared.get(name)}
+                 "prepare_ms": prep}
             stats = os.path.join(out, f"{name}_lazy_stats.json")
             if os.path.exists(stats):
                 with open(stats) as f:
                     st = json.load(f)
-                k["pages_fetched_ratio"] = round(st["net_pages"] / max(1, st["seed_rss_pages"]), 4)
+                pages = st["net_pages"] + st.get("rdma_pages", 0)
+                k["pages_fetched_ratio"] = round(pages / max(1, st["seed_rss_pages"]), 4)
+                if "transport" in st:
+                    k["transport"] = st["transport"]
             s[kind] = k
         # the issue's key: pages a lazy hello child fetched over the seed's resident pages
         s["pages_fetched_ratio"] = s["hello"].get("pages_fetched_ratio")
         summary[impl] = s
-    for kind in ("hello", "image"):
-        for key in ("remote_fork_p50_ms", "lazy_p50_ms"):
-            m, t = summary["module"][kind][key], summary["twin"][kind][key]
-            if m and t:
-                summary.setdefault("module_over_twin", {})[f"{kind}.{key}"] = round(m / t, 3)
+    for num, den in (("module", "twin"), ("module_tcp", "twin"), ("module", "module_tcp")):
+        for kind in ("hello", "image"):
+            for key in ("remote_fork_p50_ms", "lazy_p50_ms"):
+                m, t = summary[num][kind][key], summary[den][kind][key]
+                if m and t:
+                    summary.setdefault(f"{num}_over_{den}", {})[f"{kind}.{key}"] = round(m / t, 3)
     print(json.dumps(summary, indent=2, sort_keys=True))
 
 

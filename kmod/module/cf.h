@@ -14,6 +14,9 @@
 
 struct sock;
 struct socket;
+struct cf_mrset;
+struct cf_rsess;
+struct cf_rep;
 struct net;
 
 #include "cleave_fork.h"
@@ -32,6 +35,8 @@ struct cf_handle {
 	struct mm_struct *mm;
 	bool revoked; /* under cf_lock */
 	atomic64_t connections, batches, pages, bytes;
+	struct mutex rdma_lock; /* the pages registered for RDMA (rdma.c) */
+	struct cf_mrset *mrs;
 };
 
 /* A parsed descriptor (descheck.c). */
@@ -59,7 +64,9 @@ struct cf_session {
 	unsigned long **asked; /* per lazy VMA: pages requested already (read-ahead skips them) */
 	struct xarray cache;   /* seed page number -> fetched page not mapped yet */
 	bool lost;             /* the server failed or closed: faults kill */
+	struct cf_rsess *rdma; /* set when pages come by RDMA READ (rdma.c) */
 	atomic64_t faults, net_pages, net_batches, zero_pages, cache_hits, prefetched;
+	atomic64_t rdma_pages, rdma_reads;
 };
 
 /* One open file of /dev/cleave_fork: a staged descriptor (prepare) or a session (resume). */
@@ -94,6 +101,7 @@ int cf_server_start(void);
 void cf_server_stop_listener(void);
 void cf_server_stop(void);          /* module unload: the listener and every connection */
 void cf_server_drop_handle(u64 id); /* shuts the connections of a revoked handle; under cf_lock */
+int cf_send_msg(struct socket *s, u16 type, u16 status, u32 pad, const void *payload, u32 len);
 
 /* descheck.c */
 int cf_desc_check(const void *buf, size_t len, struct cf_desc *d);
@@ -121,5 +129,19 @@ long cf_prefetch(struct cf_file *cf, void __user *arg);
 long cf_fill(struct cf_file *cf, void __user *arg);
 /* Fetches seed pages (sorted page numbers) into the cache; the first may go to *first instead. */
 int cf_fetch(struct cf_session *s, const u64 *pgs, u32 n, struct page **first);
+
+/* rdma.c */
+extern bool cf_rdma_on;
+extern int cf_rdma_devices, cf_rdma_qps;
+extern atomic64_t cf_rdma_pages, cf_rdma_pinned;
+int cf_rdma_init(void);
+void cf_rdma_exit(void);
+void cf_rdma_handle_drop(struct cf_handle *h);    /* revoke: reads of its pages fail from now */
+int cf_rdma_serve(struct socket *sock, struct cf_handle *h, const struct msg_rdma_ep *peer,
+		  struct cf_rep **conn_ep);
+void cf_rdma_conn_close(struct cf_rep *e);
+int cf_rdma_session_open(struct cf_session *s);
+void cf_rdma_session_close(struct cf_session *s);
+int cf_rdma_read(struct cf_session *s, const u64 *pgs, struct page **pages, u32 n);
 
 #endif

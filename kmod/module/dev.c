@@ -28,6 +28,31 @@ MODULE_PARM_DESC(sessions, "resume sessions open now (read-only)");
 module_param_named(fault_batch, cf_fault_batch, int, 0644);
 MODULE_PARM_DESC(fault_batch, "pages fetched per fault of a resumed child (the faulting one and read-ahead, 1..32)");
 
+module_param_named(rdma, cf_rdma_on, bool, 0644);
+MODULE_PARM_DESC(rdma, "pages travel by RDMA READ when both nodes have an RDMA device for the page connection's address (else TCP)");
+module_param_named(rdma_devices, cf_rdma_devices, int, 0444);
+MODULE_PARM_DESC(rdma_devices, "RoCE devices the module uses (read-only)");
+module_param_named(rdma_qps, cf_rdma_qps, int, 0444);
+MODULE_PARM_DESC(rdma_qps, "RDMA queue pairs open now, seeds' and resumes' (read-only)");
+
+static int rdma_pages_get(char *buf, const struct kernel_param *kp)
+{
+	return sysfs_emit(buf, "%lld\n", (long long)atomic64_read(&cf_rdma_pages));
+}
+
+static const struct kernel_param_ops rdma_pages_ops = { .get = rdma_pages_get };
+module_param_cb(rdma_pages, &rdma_pages_ops, NULL, 0444);
+MODULE_PARM_DESC(rdma_pages, "pages resumed children read by RDMA since load (read-only)");
+
+static int rdma_pinned_get(char *buf, const struct kernel_param *kp)
+{
+	return sysfs_emit(buf, "%lld\n", (long long)atomic64_read(&cf_rdma_pinned));
+}
+
+static const struct kernel_param_ops rdma_pinned_ops = { .get = rdma_pinned_get };
+module_param_cb(rdma_pinned, &rdma_pinned_ops, NULL, 0444);
+MODULE_PARM_DESC(rdma_pinned, "seed pages held registered for RDMA reads (read-only)");
+
 static int pages_held_get(char *buf, const struct kernel_param *kp)
 {
 	return sysfs_emit(buf, "%ld\n", atomic_long_read(&cf_pages_held));
@@ -191,7 +216,14 @@ static struct miscdevice cf_dev = {
 
 static int __init cf_init(void)
 {
-	return misc_register(&cf_dev);
+	int r = cf_rdma_init();
+
+	if (r)
+		return r;
+	r = misc_register(&cf_dev);
+	if (r)
+		cf_rdma_exit();
+	return r;
 }
 
 static void __exit cf_exit(void)
@@ -199,6 +231,7 @@ static void __exit cf_exit(void)
 	misc_deregister(&cf_dev);
 	cf_server_stop();
 	cf_handles_free_all();
+	cf_rdma_exit();
 }
 
 module_init(cf_init);

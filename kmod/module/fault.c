@@ -111,7 +111,8 @@ int cf_fetch(struct cf_session *s, const u64 *pgs, u32 n, struct page **first)
 			k++;
 		}
 		if (!r)
-			r = read_batch(s, ranges, nr, pages, k);
+			r = s->rdma ? cf_rdma_read(s, pgs + done, pages, k) :
+				      read_batch(s, ranges, nr, pages, k);
 		for (i = 0; i < k; i++) {
 			if (r)
 				put_page(pages[i]);

@@ -17,6 +17,7 @@ static void handle_release(struct kref *ref)
 {
 	struct cf_handle *h = container_of(ref, struct cf_handle, ref);
 
+	cf_rdma_handle_drop(h);
 	mmput(h->mm);
 	kvfree(h->desc);
 	kfree(h);
@@ -99,6 +100,7 @@ int cf_prepare(const void *desc, size_t len, pid_t holder, struct cleave_prepare
 	h->hdr = h->desc;
 	h->vmas = (const void *)((const char *)h->desc + ALIGN((size_t)h->hdr->hdr_bytes, 8));
 	kref_init(&h->ref);
+	mutex_init(&h->rdma_lock);
 	get_random_bytes(h->key, sizeof(h->key));
 	get_random_bytes(&h->nonce, sizeof(h->nonce));
 	((struct desc_hdr *)h->desc)->nonce = h->nonce;
@@ -155,6 +157,8 @@ int cf_revoke(u64 id, const u8 *key)
 	/* restorers still lazy on it see their connection close and kill their children now */
 	cf_server_drop_handle(id);
 	mutex_unlock(&cf_lock);
+	/* its registrations go now, not with the last connection's reference: reads fail */
+	cf_rdma_handle_drop(h);
 	cf_handle_put(h);
 	/* no snapshot left: the listener goes, and with it its hold on the namespace */
 	cf_server_lock();

@@ -22,6 +22,7 @@ void cf_session_free(struct cf_session *s)
 	struct page *p;
 	unsigned long i;
 
+	cf_rdma_session_close(s);
 	cf_client_close(s);
 	xa_for_each(&s->cache, i, p) {
 		put_page(p);
@@ -83,7 +84,12 @@ static int open_session(struct cf_session *s, const struct cleave_resume_args *a
 	if (cf_client_recv(s, s->buf, h.len, DESC_TIMEOUT))
 		return -CLEAVE_E_SERVER;
 	r = cf_desc_check(s->buf, h.len, &s->d);
-	return r ? r : alloc_asked(s);
+	if (!r)
+		r = alloc_asked(s);
+	/* the seed's module offers RDMA: pages come by RDMA READ when both ends have a device */
+	if (!r && (h.pad & MSG_CAP_RDMA) && cf_rdma_session_open(s) < 0)
+		r = -CLEAVE_E_SERVER;
+	return r;
 }
 
 long cf_resume(struct cf_file *cf, void __user *arg)
@@ -169,5 +175,8 @@ long cf_session_stats(struct cf_file *cf, void __user *arg)
 	st.cache_hits = atomic64_read(&s->cache_hits);
 	st.prefetched = atomic64_read(&s->prefetched);
 	st.lost = READ_ONCE(s->lost);
+	st.rdma = s->rdma != NULL;
+	st.rdma_pages = atomic64_read(&s->rdma_pages);
+	st.rdma_reads = atomic64_read(&s->rdma_reads);
 	return copy_to_user(arg, &st, sizeof(st)) ? -EFAULT : 0;
 }

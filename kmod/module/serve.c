@@ -24,6 +24,7 @@ struct cf_conn {
 	struct socket *sock;
 	struct net *net; /* kernel sockets do not hold their namespace: the connection does */
 	u64 handle; /* once its key was proven; under cf_lock */
+	struct cf_rep *rdma; /* its queue pair, once the client asked for RDMA */
 };
 
 /* The listener runs while snapshots are held, in the namespace of the process whose prepare
@@ -77,9 +78,10 @@ static int send_vec(struct socket *s, struct kvec *vec, size_t n)
 	return 0;
 }
 
-static int send_msg(struct socket *s, u16 type, u16 status, const void *payload, u32 len)
+int cf_send_msg(struct socket *s, u16 type, u16 status, u32 pad, const void *payload, u32 len)
 {
-	struct msg_hdr h = { .magic = MSG_MAGIC, .type = type, .status = status, .len = len };
+	struct msg_hdr h = { .magic = MSG_MAGIC, .type = type, .status = status, .len = len,
+			     .pad = pad };
 	struct kvec v[2] = { { &h, sizeof(h) }, { (void *)payload, len } };
 
 	return send_vec(s, v, len ? 2 : 1);
@@ -87,7 +89,7 @@ static int send_msg(struct socket *s, u16 type, u16 status, const void *payload,
 
 static int send_error(struct socket *s, u16 type, int code, const char *msg)
 {
-	return send_msg(s, type, (u16)code, msg, (u32)strlen(msg));
+	return cf_send_msg(s, type, (u16)code, 0, msg, (u32)strlen(msg));
 }
 
 /* Pins the batch's pages of the snapshot; fails when a page cannot be had. */
@@ -155,6 +157,14 @@ static void serve_reads(struct cf_conn *c, struct cf_handle *h)
 
 		if (recv_full(c->sock, &m, sizeof(m)) || m.magic != MSG_MAGIC)
 			break;
+		if (m.type == M_RDMA) {
+			struct msg_rdma_ep peer;
+
+			if (m.len != sizeof(peer) || recv_full(c->sock, &peer, sizeof(peer)) ||
+			    cf_rdma_serve(c->sock, h, &peer, &c->rdma))
+				break;
+			continue;
+		}
 		n = m.len / sizeof(*ranges);
 		if (m.type != M_READ || m.len % sizeof(*ranges) || n == 0 || n > MAX_READ_RANGES ||
 		    recv_full(c->sock, ranges, m.len)) {
@@ -232,7 +242,7 @@ static void serve(struct cf_conn *c)
 		send_error(c->sock, M_DESC, CLEAVE_E_NOHANDLE, "no such handle");
 	} else {
 		atomic64_inc(&h->connections);
-		if (!send_msg(c->sock, M_DESC, 0, h->desc, (u32)h->desc_len))
+		if (!cf_send_msg(c->sock, M_DESC, 0, MSG_CAP_RDMA, h->desc, (u32)h->desc_len))
 			serve_reads(c, h);
 	}
 	cf_handle_put(h);
@@ -243,6 +253,7 @@ static int conn_main(void *arg)
 	struct cf_conn *c = arg;
 
 	serve(c);
+	cf_rdma_conn_close(c->rdma);
 	mutex_lock(&cf_lock);
 	list_del(&c->node);
 	cf_live_conns--;

@@ -13,6 +13,7 @@ PASS=0 FAIL=0
 FULL=${VM_FULL:-0}
 RESUMES=${RESUMES:-$([ "$FULL" = 1 ] && echo 200 || echo 5)}
 . tests/nodes.sh
+. tests/vm_rdma.sh
 
 say() { printf "%s\n" "$*"; }
 section() { say "[${SECONDS}s] $*"; }
@@ -25,14 +26,30 @@ mem_avail() { awk '/MemAvailable/ {print $2}' /proc/meminfo; }
 # Memory (kB) none of these counters of /proc/meminfo accounts for: where a page the module took
 # and never gave back stays. MemAvailable also moves with the files the checks leave on the
 # guest's tmpfs and the caches they warm, 7-39 MB between runs of the same build, not a leak;
-# this moved 7-20 MB (per-cpu free page lists, socket buffers, vmalloc).
+# this moved 7-20 MB (socket buffers, vmalloc). Free pages on the per-cpu lists (which soft-RoCE's
+# traffic fills) are counted as free.
 mem_unaccounted() {
-  awk '/^MemTotal:/ {t = $2} /^(MemFree|Buffers|Cached|SwapCached|AnonPages|Slab|KernelStack|PageTables|Percpu):/ {u += $2}
-       END {print t - u}' /proc/meminfo
+  local pcp
+  pcp=$(awk '$1 == "count:" {c += $2} END {print c * 4}' /proc/zoneinfo)
+  awk -v pcp="$pcp" '/^MemTotal:/ {t = $2} /^(MemFree|Buffers|Cached|SwapCached|AnonPages|Slab|KernelStack|PageTables|Percpu):/ {u += $2}
+       END {print t - u - pcp}' /proc/meminfo
+}
+# the kernel's RDMA objects (protection domains, queues, memory regions) per device
+rdma_objects() { rdma res show | sed 's/^[0-9]*: //'; }
+
+# transport_is rdma|tcp STATS.JSON: the resume's pages came that way only
+transport_is() {
+	if [ "$1" = rdma ]; then
+		grep -q '"net_pages": 0,.*"transport": "rdma", "rdma_pages": [1-9]' "$2"
+	else
+		grep -q '"net_pages": [1-9].*"transport": "tcp", "rdma_pages": 0,' "$2"
+	fi
 }
 
 [ -c /dev/cleave_fork ] || { say "no /dev/cleave_fork: the module is not loaded"; exit 1; }
 make_nodes || { say "cannot create network namespaces"; exit 1; }
+make_rdma_wire || { say "cannot create the soft-RoCE devices"; exit 1; }
+rdma0=$(rdma_objects)
 start_server
 [ -n "${PORT:-}" ] || { say "twin page server did not start"; cat "$T/ps.log"; exit 1; }
 MOD=$IPA:$(param port)
@@ -42,7 +59,8 @@ mms0=$(mm_structs)
 mem0=$(mem_avail)
 lost0=$(mem_unaccounted)
 
-section "C seed prepared through the module, children resumed through the module"
+section "C seed prepared through the module, children resumed through the module (RDMA)"
+check "the module uses both soft-RoCE devices ($(param rdma_devices))" param_is rdma_devices 2
 # the full C seed's checks (400 mappings, malloc churn...) take a while under TCG
 start_seed c $SEED_C server "$T/ps.sock" $([ "$FULL" = 1 ] || echo --quick)
 check "prepare through the module gives a handle" test "${H_c:-0}" != 0
@@ -54,9 +72,15 @@ for mode in "${MODES[@]}"; do
 	# shellcheck disable=SC2086
 	restore_b --server $MOD --handle $H_c --key $K_c $mode --stats "$T/st.json" >"$T/r.out" 2>"$T/r.err"
 	check "module seed, remote $mode: all child checks pass" grep -q "CHILD PASS" "$T/r.out"
-	[ "$mode" = "--cache none" ] && check "its faults were served in the kernel ($(grep -o '"net_pages": [0-9]*' "$T/st.json"))" \
-		grep -q '"module": true.*"net_pages": [1-9]' "$T/st.json"
+	[ "$mode" = "--cache none" ] && check "its pages came by RDMA READ, none by TCP ($(grep -o '"rdma_pages": [0-9]*' "$T/st.json"))" \
+		eval 'grep -q "\"module\": true" "$T/st.json" && transport_is rdma "$T/st.json"'
 done
+check "the RDMA queue pairs went with the child ($(param rdma_qps) open)" until_true 5 param_is rdma_qps 0
+set_rdma 0
+restore_b --server $MOD --handle $H_c --key $K_c --cache none --stats "$T/st.json" >"$T/r.out" 2>"$T/r.err"
+check "with rdma=0 the same seed resumes over TCP ($(grep -o '"net_pages": [0-9]*' "$T/st.json"))" \
+	eval 'grep -q "CHILD PASS" "$T/r.out" && transport_is tcp "$T/st.json"'
+set_rdma 1
 CLEAVE_NO_MODULE=1 restore_b --server $MOD --handle $H_c --key $K_c --cache none --stats "$T/st.json" >"$T/r.out" 2>"$T/r.err"
 check "the user-space restorer still resumes it (CLEAVE_NO_MODULE=1)" \
 	eval 'grep -q "CHILD PASS" "$T/r.out" && ! grep -q module "$T/st.json"'
@@ -106,13 +130,17 @@ check "resume: mapping a file with no session refused (EINVAL)" grep -qx "mmap_w
 check "resume: read() gives the descriptor" grep -qx "resume_desc ok" "$T/hostile.out"
 check "resume: mapping away from the seed's address refused (EINVAL)" grep -qx "mmap_elsewhere 22" "$T/hostile.out"
 check "resume: a second resume on one file refused" grep -qx "resume_twice 1" "$T/hostile.out"
+check "RDMA asked before a hello: protocol error, no offer" grep -qx "rdma_before_hello 4 no_offer" "$T/hostile.out"
+check "the module's descriptor answer offers RDMA" grep -qx "desc_offers_rdma 1" "$T/hostile.out"
+check "an authenticated client's queue pair gets an offer, and TCP requests are still answered" \
+	eval 'grep -q "^rdma_queue_pair_offer 0 " "$T/hostile.out" && grep -qx "tcp_after_rdma 1" "$T/hostile.out"'
 check "no connection left open" until_true 10 param_is connections 0
 restore_b --server $MOD --handle $H_c --key $K_c --cache none >"$T/r.out" 2>"$T/r.err"
 check "the server still serves children" grep -q "CHILD PASS" "$T/r.out"
 
 section "seed revoked while a lazy child runs"
 start_seed slow $SEED_C server "$T/ps.sock" --sleep-ms 1500 --quick --rss 32
-restore_bg --server $MOD --handle $H_slow --key $K_slow --cache none >"$T/r.out" 2>"$T/r.err"
+restore_bg --server $MOD --handle $H_slow --key $K_slow --cache none --stats "$T/rv.json" >"$T/r.out" 2>"$T/r.err"
 TPID=$!
 RPID=$(restorer_of $TPID) || RPID=none
 check "lazy child runs" until_true 30 child_sleeps $RPID
@@ -122,8 +150,10 @@ rc=$?
 check "restorer reports the lost seed (exit $rc)" test $rc = 70
 check "child killed" until_true 10 none_running ${CHILD:-none}
 check "child never ran on zero pages" test ! -s "$T/r.out"
+check "... it read its pages by RDMA" grep -q '"transport": "rdma", "rdma_pages": [1-9]' "$T/rv.json"
 
-section "a page server that fails a resume through the module"
+section "a page server that fails a resume through the module (TCP: the proxy relays it)"
+set_rdma 0
 PX=7399
 proxy() {
 	ip netns exec $NSA $PY tests/vm_proxy.py $PX "$@" >"$T/px.out" 2>&1 &
@@ -142,11 +172,13 @@ rc=$?
 wait $PXPID
 check "corrupt descriptor from the server refused (exit $rc)" \
 	eval 'test $rc = 65 && grep -q "corrupt descriptor" "$T/r.err"'
+set_rdma 1
 
 section "module and twin side by side"
 CLEAVE_NO_MODULE=1 start_seed twin $SEED_C server "$T/ps.sock" --quick
-restore_b --server $SERVER_ADDR --handle $H_twin --key $K_twin --cache none >"$T/r.out" 2>"$T/r.err"
-check "a twin seed (CLEAVE_NO_MODULE=1) resumes from the twin's server through the module" grep -q "CHILD PASS" "$T/r.out"
+restore_b --server $SERVER_ADDR --handle $H_twin --key $K_twin --cache none --stats "$T/st.json" >"$T/r.out" 2>"$T/r.err"
+check "a twin seed (CLEAVE_NO_MODULE=1) resumes from the twin's server through the module, over TCP" \
+	eval 'grep -q "CHILD PASS" "$T/r.out" && transport_is tcp "$T/st.json"'
 restore_b --server $MOD --handle $H_twin --key $K_twin --cache none >"$T/r.out" 2>"$T/r.err"
 check "the module does not serve the twin's handle" test ! -s "$T/r.out"
 stop_seed twin
@@ -155,11 +187,18 @@ section "Python 3.11 seed through the module"
 start_seed hello $PY tests/py/seed.py hello server "$T/ps.sock"
 for mode in "--cache none" "--eager"; do
 	# shellcheck disable=SC2086
-	out=$(restore_b --server $MOD --handle $H_hello --key $K_hello $mode 2>"$T/r.err")
-	check "hello $mode answers like the seed" test "$out" = "$(ref_of hello)"
+	out=$(restore_b --server $MOD --handle $H_hello --key $K_hello $mode --stats "$T/st.json" 2>"$T/r.err")
+	check "hello $mode answers like the seed, by RDMA" \
+		eval 'test "$out" = "$(ref_of hello)" && transport_is rdma "$T/st.json"'
 done
+set_rdma 0
+out=$(restore_b --server $MOD --handle $H_hello --key $K_hello --cache none --stats "$T/st.json" 2>"$T/r.err")
+check "hello --cache none answers like the seed, by TCP (rdma=0)" \
+	eval 'test "$out" = "$(ref_of hello)" && transport_is tcp "$T/st.json"'
+set_rdma 1
 stop_seed hello
-check "stats from the module count the hello handle's 2 children" grep -q "^STATS 2 [1-9]" "$T/hello.out"
+# the handle's own counters: TCP page batches only (RDMA reads do not reach the seed's CPU)
+check "stats from the module count the hello handle's 3 children" grep -q "^STATS 3 [1-9]" "$T/hello.out"
 if [ "$FULL" = 1 ]; then
 	section "numpy+PIL seed through the module"
 	start_seed image $PY tests/py/seed.py image server "$T/ps.sock"
@@ -188,6 +227,10 @@ stop_seed c
 check "every snapshot freed after revoke ($(param handles) held)" param_is handles 0
 check "every resume session freed ($(param sessions) open)" until_true 5 param_is sessions 0
 check "no fetched page left waiting ($(param pages_held) held)" param_is pages_held 0
+check "no RDMA queue pair left ($(param rdma_qps) open; $(param rdma_pages) pages read by RDMA)" \
+	eval 'param_is rdma_qps 0 && test "$(param rdma_pages)" -gt 0'
+check "no seed page left registered for RDMA ($(param rdma_pinned))" param_is rdma_pinned 0
+check "the devices hold the RDMA objects they held before ($(rdma_objects | tr '\n' ' '))" test "$(rdma_objects)" = "$rdma0"
 check "no restored child left behind" test "$(count_comm seed_c)" = 0
 listening() { ip netns exec $NSA cat /proc/net/tcp | awk -v p="$(printf ':%04X' "$(param port)")" '$2 ~ p"$" && $4 == "0A"' | grep -q .; }
 check "the module's listener stopped with the last snapshot" until_true 5 eval '! listening'
@@ -195,6 +238,7 @@ rm -rf "$T"/cache*
 sync; echo 3 >/proc/sys/vm/drop_caches
 mem1=$(mem_avail)
 lost1=$(mem_unaccounted)
+
 check "no page kept after revoke (unaccounted ${lost0} kB -> ${lost1} kB)" test $((lost1 - lost0)) -lt 32768
 # a snapshot kept would stay as the seed's anonymous memory (tens of MB), which MemAvailable shows
 check "memory back after revoke (MemAvailable ${mem0} kB -> ${mem1} kB)" test $((mem0 - mem1)) -lt 65536

@@ -11,7 +11,8 @@ import sys
 
 MAGIC = 0x50564C43
 HDR = struct.Struct("<IHHII")
-M_HELLO, M_DESC, M_READ, M_DATA = 1, 2, 3, 4
+M_HELLO, M_DESC, M_READ, M_DATA, M_RDMA = 1, 2, 3, 4, 10
+MSG_CAP_RDMA = 1
 PREPARE_ARGS_BYTES = 360
 IOC_PREPARE = (3 << 30) | (PREPARE_ARGS_BYTES << 16) | (ord("C") << 8) | 1
 STAGE_MAGIC = 0x53564C43
@@ -87,8 +88,17 @@ def recv_exact(s: socket.socket, n: int) -> bytes:
 
 
 def reply(s: socket.socket) -> tuple[int, int, bytes]:
-    magic, typ, status, ln, _ = HDR.unpack(recv_exact(s, HDR.size))
-    return typ, status, recv_exact(s, ln)
+    return reply_pad(s)[:3]
+
+
+def reply_pad(s: socket.socket) -> tuple[int, int, bytes, int]:
+    magic, typ, status, ln, pad = HDR.unpack(recv_exact(s, HDR.size))
+    return typ, status, recv_exact(s, ln), pad
+
+
+def rdma_ep(ip: str) -> bytes:
+    """A queue pair's address (msg_rdma_ep) at GID ::ffff:ip, queue pair 17."""
+    return bytes(10) + b"\xff\xff" + socket.inet_aton(ip) + struct.pack("<II", 17, 1)
 
 
 def hello(addr: str, handle: int, key: bytes) -> tuple[socket.socket, bytes]:
@@ -103,6 +113,25 @@ def main(addr: str, handle: int, key: bytes, silent: bool) -> None:
     s = conn(addr)
     s.sendall(b"x" * 100)
     print("garbage", reply(s)[1])  # CLEAVE_E_SERVER (4)
+    s.close()
+
+    # no rkey before the key is proven: M_RDMA instead of a hello is a protocol error
+    s = conn(addr)
+    s.sendall(HDR.pack(MAGIC, M_RDMA, 0, 24, 0) + rdma_ep("10.232.0.2"))
+    typ, status, body, _ = reply_pad(s)
+    print("rdma_before_hello", status, "no_offer" if typ != M_RDMA else "offer")  # 4
+    s.close()
+
+    s = conn(addr)
+    s.sendall(HDR.pack(MAGIC, M_HELLO, 0, 24, 0) + struct.pack("<Q", handle) + key)
+    typ, status, _, pad = reply_pad(s)
+    print("desc_offers_rdma", pad & MSG_CAP_RDMA)  # the module's server answers M_RDMA
+    # the key is proven: a queue pair (one nobody has here) gets an offer of the handle's pages
+    s.sendall(HDR.pack(MAGIC, M_RDMA, 0, 24, 0) + rdma_ep("10.99.99.99"))
+    typ, status, body, _ = reply_pad(s)
+    print("rdma_queue_pair_offer", status, len(body))  # 0
+    s.sendall(HDR.pack(MAGIC, M_READ, 0, 16, 0) + struct.pack("<QII", 0, 1, 0))
+    print("tcp_after_rdma", reply(s)[1])  # CLEAVE_E_INVAL (1): the session still answers
     s.close()
 
     s, desc = hello(addr, handle, key)

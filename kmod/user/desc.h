@@ -130,7 +130,10 @@ enum msg_type {
 	M_REVOKE = 7,   /* unix: {handle,key}; reply M_STATUS */
 	M_STATS = 8,    /* unix: {handle,key}; reply struct cleave_stats */
 	M_STATUS = 9,
+	M_RDMA = 10,    /* c->s after M_DESC: msg_rdma_ep; reply M_RDMA: msg_rdma_offer + chunks */
 };
+/* M_DESC's pad: the server answers M_RDMA (the module's; the twin's closes on unknown types). */
+#define MSG_CAP_RDMA 0x1u
 struct msg_hdr {
 	uint32_t magic;
 	uint16_t type;
@@ -147,6 +150,24 @@ struct msg_range {
 	uint32_t npages;
 	uint32_t pad;
 };
+/* RDMA (module to module): a reliable-connected queue pair's address; the seed's offer adds
+ * its pages readable by one-sided RDMA READ. The seed's readable pages (those of anonymous,
+ * written file-private and stack VMAs the descriptor marks with content) are numbered in
+ * descriptor order; page number r lies in chunk r / chunk_pages at iova + (r % chunk_pages) *
+ * PAGE_SZ under that chunk's rkey. */
+struct msg_rdma_ep {
+	uint8_t gid[16];
+	uint32_t qpn, psn;
+};
+struct msg_rdma_offer {
+	struct msg_rdma_ep ep;
+	uint32_t chunk_pages, nchunks; /* then nchunks * msg_rdma_chunk */
+};
+struct msg_rdma_chunk {
+	uint64_t iova;
+	uint32_t rkey, pad;
+};
+#define MAX_RDMA_CHUNKS 65536u
 #define MAX_READ_RANGES 1024u
 #define MAX_READ_PAGES 2048u /* 8 MiB per batch */
 
@@ -174,7 +195,9 @@ struct mod_prefetch {
 };
 struct mod_session_stats {
 	uint64_t faults, net_pages, net_batches, zero_pages, cache_hits, prefetched;
-	uint32_t lost, pad;
+	uint32_t lost;
+	uint32_t rdma; /* pages come by RDMA READ (else by the TCP page protocol) */
+	uint64_t rdma_pages, rdma_reads;
 };
 /* The child's main stack stays an anonymous VMA that grows down (file mappings may not): the
  * blob maps it and has the module copy the seed's pages of [start, start + len) into it. */
