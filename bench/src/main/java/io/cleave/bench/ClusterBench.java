@@ -20,7 +20,8 @@ import java.util.stream.IntStream;
  * The cluster part of the cluster benchmark, against running nodes (node 1 first): per function,
  * deploy it, call it once on node 1 (a cold start that makes the cluster's one seed there), then
  * rounds of bursts once every instance idled out: on node 1 each call is a local fork of the seed,
- * on every other node a child restored from it over the network (remote fork); then warm calls on
+ * on every other node in turn, {@link #NODE_SETTLE_MS} after the previous one answered, a child
+ * restored from it over the network (remote fork); then warm calls on
  * the other nodes, and the rate test (bursts on all the other nodes at once). The function is
  * deleted before the next one is deployed, so the seeds the nodes report meanwhile are its own.
  * Blocks the calling thread, which must not be a Vert.x event loop.
@@ -36,6 +37,13 @@ public final class ClusterBench {
    * the count from before the calls.
    */
   private static final long QUIET_MS = IDLE_TIMEOUT_S * 1000L + 1000 + 200;
+  /**
+   * In a round, the next node's call waits this long after the previous node answered: the nodes
+   * share this machine's cores, and what a node does after a call (forking or restoring its next
+   * child ahead, learning the call's pages) would otherwise run beside the next node's timed call,
+   * which on separate machines it never does.
+   */
+  static final long NODE_SETTLE_MS = 300;
 
   private final Vertx vertx;
   private final ClusterBenchSettings settings;
@@ -177,6 +185,7 @@ public final class ClusterBench {
       awaitNoInstances();
       send(gateways.get(0), f, fnId, size, onSeedNode, round, names.get(0), calls, originNanos);
       for (int k : others) {
+        LockSupport.parkNanos(NODE_SETTLE_MS * 1_000_000);
         send(gateways.get(k), f, fnId, size, onOthers, round, names.get(k), calls, originNanos);
       }
       lastAnswerNanos = System.nanoTime();
