@@ -103,6 +103,7 @@ final class Forkd implements AutoCloseable {
     Files.createDirectories(config.instancesDir());
     Files.createDirectories(config.forksDir());
     Files.createDirectories(config.slotsDir());
+    Files.createDirectories(config.remoteSlotsDir());
     Files.createDirectories(config.stagingRoot());
     InstanceRuntime.install(config.runtimeSource(), config.runtimeDir());
     JavaRuntime.prepare(config.javaRuntimeJar(), config.javaRuntimeDir());

@@ -160,7 +160,12 @@ record ForkdConfig(
 
   /** Fork slots are staged where their run dirs go (a rename moves one under its seed's children dir). */
   Path slotsDir() {
-    return childrenTmpfs == null ? runDir().resolve("slots") : childrenTmpfs.resolve("slots");
+    return childrenTmpfs == null ? remoteSlotsDir() : childrenTmpfs.resolve("slots");
+  }
+
+  /** Remote children's slots stay on the data dir: a rename moves one to {@link #instancesDir()}. */
+  Path remoteSlotsDir() {
+    return runDir().resolve("slots");
   }
 
   /** The same settings with fork children's run dirs in {@code dir} on a tmpfs, or on the data dir (null). */

@@ -58,6 +58,7 @@ final class Leftovers {
     RunDirs.deleteChildren(config.instancesDir());
     RunDirs.deleteChildren(config.forksDir());
     RunDirs.deleteChildren(config.slotsDir());
+    RunDirs.deleteChildren(config.remoteSlotsDir());
     RunDirs.deleteChildren(config.pagecacheDir());
     if (config.childrenTmpfs() != null) {
       RunDirs.deleteChildren(config.childrenTmpfs());

@@ -54,7 +54,7 @@ final class RemoteChildren {
   RemoteChildren(ForkdConfig config, CgroupLayout cgroups, ContainerStarts containers, RemoteHandles handles,
       Tally fetched, boolean withSlots) {
     this.config = config;
-    this.slotMaker = new RemoteSlots(cgroups, config.slotsDir(), config.pidsMax());
+    this.slotMaker = new RemoteSlots(cgroups, config.remoteSlotsDir(), config.pidsMax());
     this.slots = new MadeAhead<>("remote slot", slotMaker::make, s -> true, slotMaker::discard,
         withSlots ? REMOTE_SLOTS : 0);
     this.containers = containers;
