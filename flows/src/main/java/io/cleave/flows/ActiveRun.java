@@ -34,7 +34,9 @@ import java.util.logging.Logger;
  * A run being driven: starts each step once its producers have succeeded (a map's calls at most
  * {@code parallelism} at a time), retries failed calls with backoff, and ends the run once. Every
  * transition is stored (synced) before the run acts on it, so a restart finds each succeeded call
- * with its result and runs the others again. Touched on the engine's context only.
+ * with its result and runs the others again: a call's success is acted on before it is stored only
+ * in memory, since the writes are stored in order ({@link RunWriter}) and a call starts, or the
+ * run ends, once its own later write is stored. Touched on the engine's context only.
  */
 final class ActiveRun {
   private static final Logger LOG = Logger.getLogger(ActiveRun.class.getName());
@@ -240,7 +242,13 @@ final class ActiveRun {
       if (outcome.kept() != null) {
         kept.put(s.name(), outcome.kept());
       }
-      settle(s, item, current.with(FlowStatus.SUCCEEDED, outcome.output(), finished), this::advance);
+      // Goes on before the success is stored: whatever it leads to (a call's start, the run's
+      // end) is a later write the run waits for, and the writer stores in order.
+      StoredItem succeeded = current.with(FlowStatus.SUCCEEDED, outcome.output(), finished);
+      items.get(s.name())[item] = succeeded;
+      store(succeeded, () -> {});
+      busy.merge(s.name(), -1, Integer::sum);
+      advance();
       return;
     }
     int failures = current.failures() + 1;
@@ -275,7 +283,7 @@ final class ActiveRun {
   }
 
   private void store(StoredItem item, Runnable then) {
-    services.write(() -> services.store().put(run.id(), item)).onComplete(ar -> {
+    services.write(RunStore.entry(run.id(), item)).onComplete(ar -> {
       if (ar.failed()) {
         LOG.log(Level.SEVERE, "flow run " + run.id() + ": cannot store a step call", ar.cause());
         finish(FlowStatus.FAILED, null, "the run's state could not be stored: " + ar.cause().getMessage());
@@ -385,7 +393,7 @@ final class ActiveRun {
     kept.clear();
     run = run.ended(status, output, error);
     StoredRun last = run;
-    services.write(() -> services.store().put(last)).onComplete(ar -> {
+    services.write(RunStore.entry(last)).onComplete(ar -> {
       onEnd.accept(this);
       FlowRun view = view();
       for (Promise<FlowRun> w : waiters) {

@@ -53,7 +53,8 @@ public final class FlowEngine implements FlowRuns, AutoCloseable {
       AppRegistry apps, FnRegistry fns) {
     RunStore store = new RunStore(dataDir.resolve("flows"));
     Context context = vertx.getOrCreateContext();
-    RunServices services = new RunServices(vertx, context, store, new StepCaller(vertx, invoker, forks), forks,
+    RunServices services = new RunServices(vertx, context, new RunWriter(vertx, store),
+        new StepCaller(vertx, invoker, forks), forks,
         (appId, fnName) -> apps.app(appId).flatMap(app -> fns.listFns(appId, fnName, null, 1).items().stream()
             .filter(f -> f.name().equals(fnName)).findFirst().map(f -> new FnTarget(app, f))));
     FlowEngine engine = new FlowEngine(services, store);
@@ -94,7 +95,7 @@ public final class FlowEngine implements FlowRuns, AutoCloseable {
   private Future<ActiveRun> start(Flow flow, JsonNode input, boolean detached) {
     StoredRun run = new StoredRun(Ulid.next(), flow, input, detached, FlowStatus.RUNNING, null, null, Instant.now(),
         null);
-    return services.write(() -> store.put(run)).map(v -> {
+    return services.write(RunStore.entry(run)).map(v -> {
       runs.put(run.id(), run);
       ActiveRun a = new ActiveRun(services, run, List.of(), this::ended);
       active.put(run.id(), a);

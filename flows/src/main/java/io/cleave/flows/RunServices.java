@@ -10,9 +10,9 @@ import java.util.function.BiFunction;
 
 /**
  * What active runs share: the engine's one context (every run's state is touched there only),
- * the store, the step caller, the fork port and the function lookup by app and name.
+ * the ordered writer of the store, the step caller, the fork port and the function lookup by app and name.
  */
-record RunServices(Vertx vertx, Context context, RunStore store, StepCaller caller, ForkedStepStarter forks,
+record RunServices(Vertx vertx, Context context, RunWriter writer, StepCaller caller, ForkedStepStarter forks,
     BiFunction<String, String, Optional<FnTarget>> fns) {
 
   /** {@code f}'s outcome, delivered on the engine's context. */
@@ -22,11 +22,11 @@ record RunServices(Vertx vertx, Context context, RunStore store, StepCaller call
     return p.future();
   }
 
-  /** A synced write on a worker thread (writes of different calls group into one sync), answered here. */
-  Future<Void> write(Runnable write) {
-    return here(vertx.executeBlocking(() -> {
-      write.run();
-      return null;
-    }, false));
+  /**
+   * Stores {@code entry} after every write asked for before it (writes waiting together share one
+   * sync), answered here.
+   */
+  Future<Void> write(RunStore.Entry entry) {
+    return here(writer.write(entry));
   }
 }

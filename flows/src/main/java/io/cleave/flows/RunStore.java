@@ -11,13 +11,15 @@ import org.rocksdb.RocksDB;
 import org.rocksdb.RocksDBException;
 import org.rocksdb.RocksIterator;
 import org.rocksdb.WALRecoveryMode;
+import org.rocksdb.WriteBatch;
 import org.rocksdb.WriteOptions;
 
 /**
  * The runs of this node on disk ({@code <data>/flows}, RocksDB): a record per run ({@code r/<run>})
  * and per step call ({@code c/<run>/<step>/<item>}). Every write is synced before it returns, so
  * a transition the engine acts on or acknowledges survives {@code kill -9}; the WAL is replayed
- * whole or not at all. Blocking: call from worker threads (or at start-up).
+ * whole or not at all. Blocking: call from worker threads (or at start-up); {@link RunWriter}
+ * orders and groups the writes.
  */
 final class RunStore implements AutoCloseable {
   static {
@@ -45,12 +47,15 @@ final class RunStore implements AutoCloseable {
     }
   }
 
-  void put(StoredRun run) {
-    write("r/" + run.id(), Json.toBytes(run));
+  /** A record to store: its key and value. */
+  record Entry(String key, byte[] value) {}
+
+  static Entry entry(StoredRun run) {
+    return new Entry("r/" + run.id(), Json.toBytes(run));
   }
 
-  void put(String runId, StoredItem item) {
-    write("c/" + runId + "/" + item.step() + "/" + item.item(), Json.toBytes(item));
+  static Entry entry(String runId, StoredItem item) {
+    return new Entry("c/" + runId + "/" + item.step() + "/" + item.item(), Json.toBytes(item));
   }
 
   List<StoredRun> runs() {
@@ -65,11 +70,15 @@ final class RunStore implements AutoCloseable {
     return out;
   }
 
-  private void write(String key, byte[] value) {
+  /** Stores the entries together (all or none), synced. */
+  void write(List<Entry> entries) {
     lock.readLock().lock();
-    try {
+    try (WriteBatch batch = new WriteBatch()) {
       open();
-      db.put(synced, key.getBytes(StandardCharsets.UTF_8), value);
+      for (Entry e : entries) {
+        batch.put(e.key().getBytes(StandardCharsets.UTF_8), e.value());
+      }
+      db.write(synced, batch);
     } catch (RocksDBException e) {
       throw new IllegalStateException("flow run write failed: " + e.getMessage(), e);
     } finally {

@@ -13,6 +13,7 @@ import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -102,9 +103,12 @@ final class KeptInstances implements ForkedStepStarter {
       // A spare that failed to start leaves no reservation behind: start one now.
       return spare == null ? startKept(fn, config) : spare.recover(e -> onLoop(() -> startKept(fn, config)));
     }).compose(started -> answered(call, started, wasReady[0] ? StartMode.WARM : StartMode.COLD)
-        .onComplete(done -> loop.run(() -> startSpare(fn, config)))
-        .compose(result -> keepIfSucceeded(started.instanceId(), fn.memory(), result, consumers),
-            failure -> dropped(started.instanceId(), fn.memory(), failure)));
+        .compose(result -> keepIfSucceeded(started.instanceId(), fn.memory(), result, consumers,
+                () -> startSpare(fn, config)),
+            failure -> {
+              loop.run(() -> startSpare(fn, config));
+              return dropped(started.instanceId(), fn.memory(), failure);
+            }));
   }
 
   /** Reserves the function's memory and starts a kept instance of it (on the loop); a failed start gives it back. */
@@ -311,7 +315,13 @@ final class KeptInstances implements ForkedStepStarter {
     });
   }
 
-  private Future<KeptCall> keepIfSucceeded(String id, int mb, CallResult result, List<ConsumerAhead> consumers) {
+  /**
+   * Keeps the instance of a producer that succeeded and forks its consumers' children ahead; then
+   * (on the loop) {@code next}, the function's next spare, once those children are forked: a
+   * spare's cold start on this node's CPU would delay them, and with them the consumers' calls.
+   */
+  private Future<KeptCall> keepIfSucceeded(String id, int mb, CallResult result, List<ConsumerAhead> consumers,
+      Runnable next) {
     Map<String, List<String>> headers = new LinkedHashMap<>();
     long keptBytes = 0;
     for (var h : result.headers().entrySet()) {
@@ -323,6 +333,7 @@ final class KeptInstances implements ForkedStepStarter {
     }
     CallResult answer = new CallResult(result.status(), headers, result.body(), result.startMode(), result.node());
     if (answer.status() != 200) { // the step failed: nobody will fork from this instance
+      loop.run(next);
       return dropped(id, mb, null).map(v -> new KeptCall(answer, null));
     }
     long bytes = keptBytes;
@@ -335,6 +346,9 @@ final class KeptInstances implements ForkedStepStarter {
         forkAhead(id, children, children.count);
       }
       ahead.put(id, byFn);
+      List<Future<StartedInstance>> forking = new ArrayList<>();
+      byFn.values().forEach(c -> forking.addAll(c.ready));
+      Future.join(forking).onComplete(done -> loop.run(next));
       return Future.succeededFuture(new KeptCall(answer, new KeptInstance(id, node, bytes)));
     });
   }
