@@ -8,13 +8,11 @@ of the datagram, not by anything the child says) in its next fork or ping answer
 forkd pings a seed that has not learned before it deletes one of its children).
 forkd, root, then reads that child's /proc/<pid>/pagemap (the child, undumpable and of another
 uid, cannot read its own) and sends the seed the page ranges of the child's private writable
-mappings it holds alone (present and exclusively mapped: copied on write, or new), and of its
-read-only file mappings it has mapped, in a ``pages`` order. The seed checks them (:func:`checked`) and keeps them. A child forked after that which
+mappings it holds alone (present and exclusively mapped: copied on write, or new) in a ``pages``
+order. The seed checks them (:func:`checked`) and keeps them. A child forked after that which
 waits idle for its first call (forked ahead and parked) faults those ranges in meanwhile with
-MADV_POPULATE_WRITE (no data changed), and maps the read-only file pages (libraries' code) the
-learner touched with MADV_POPULATE_READ (a fork leaves those unmapped: a child faults on each it
-touches, ~100 faults of a numpy + PIL function's first call), so the call that takes it does not
-take them; a child forked for a waiting call serves it at once and takes its faults as it runs, as before (faulting
+MADV_POPULATE_WRITE (no data changed), so the call that takes it does not take them; a child
+forked for a waiting call serves it at once and takes its faults as it runs, as before (faulting
 in costs more CPU than the call's own faults: the set also holds pages a later call may not write).
 
 Only address ranges reach a seed, and only from forkd: a hostile learner can at worst make
@@ -40,8 +38,7 @@ if TYPE_CHECKING:
     from typing import Iterator, List, Optional, Tuple
     from fdk.customer_code import Handler
 
-_MADV_POPULATE_READ = 22  # Linux 5.14; older kernels answer EINVAL and the child goes on
-_MADV_POPULATE_WRITE = 23
+_MADV_POPULATE_WRITE = 23  # Linux 5.14; older kernels answer EINVAL and the child goes on
 _PAGE = mmap.PAGESIZE
 MAX_RANGES = 4096
 MAX_PAGES = 32768  # 128 MiB with 4 KiB pages: beyond that faulting ahead is not worth its memory
@@ -57,28 +54,20 @@ _madvise.argtypes = (ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int)
 _madvise.restype = ctypes.c_int
 
 
-def learnable() -> List[Tuple[int, int, int]]:
-    """This process's mappings whose pages a first call's are learned from, as (start, end,
-    advice): private writable ones that hold data (heap, anonymous, .data of libraries), which a
-    child copies on write (MADV_POPULATE_WRITE), and read-only ones of files (libraries' code and
-    constants), whose page table entries a fork does not copy, so a child faults on each page of
-    them it touches (MADV_POPULATE_READ maps them from the page cache)."""
+def private_writable() -> List[Tuple[int, int]]:
+    """This process's private writable mappings that hold data (heap, anonymous, .data of
+    libraries), as (start, end) address pairs."""
     out = []
     with open("/proc/self/maps", "rb") as maps:
         for line in maps:
             fields = line.split(None, 5)
             perms = fields[1]
-            name = fields[5].strip() if len(fields) > 5 else b""
-            if perms[1:2] == b"w":
-                if perms[3:4] != b"p" or name.decode(errors="replace") in _NOT_DATA:
-                    continue
-                advice = _MADV_POPULATE_WRITE
-            elif name.startswith(b"/"):
-                advice = _MADV_POPULATE_READ
-            else:
+            if perms[1:2] != b"w" or perms[3:4] != b"p":
+                continue
+            if len(fields) > 5 and fields[5].strip().decode(errors="replace") in _NOT_DATA:
                 continue
             start, _, end = fields[0].partition(b"-")
-            out.append((int(start, 16), int(end, 16), advice))
+            out.append((int(start, 16), int(end, 16)))
     return out
 
 
@@ -103,11 +92,10 @@ def checked(ranges: object) -> Optional[List[Tuple[int, int]]]:
     return out
 
 
-def mapped(ranges: List[Tuple[int, int]]) -> List[Tuple[int, int, int]]:
-    """The parts of ``ranges`` inside this process's learnable mappings, each with its advice (a
-    copy of the seed maps what its learner mapped, unless the seed mapped or unmapped memory
-    since)."""
-    mine = learnable()
+def mapped(ranges: List[Tuple[int, int]]) -> List[Tuple[int, int]]:
+    """The parts of ``ranges`` inside this process's private writable mappings (a copy of the
+    seed maps what its learner mapped, unless the seed mapped or unmapped memory since)."""
+    mine = private_writable()
     out = []
     i = 0
     for start, end in ranges:
@@ -117,17 +105,16 @@ def mapped(ranges: List[Tuple[int, int]]) -> List[Tuple[int, int, int]]:
         while j < len(mine) and mine[j][0] < end:
             lo, hi = max(start, mine[j][0]), min(end, mine[j][1])
             if lo < hi:
-                out.append((lo, hi, mine[j][2]))
+                out.append((lo, hi))
             j += 1
     return out
 
 
-def fault_in(ranges: List[Tuple[int, int, int]]) -> None:
-    """Makes the pages of ``ranges`` (mapped ones, see :func:`mapped`) this process's own, or
-    maps them (read-only file pages). Failures (an old kernel, the cgroup's limit) only mean a
-    call takes those faults itself."""
-    for start, end, advice in ranges:
-        _madvise(start, end - start, advice)
+def fault_in(ranges: List[Tuple[int, int]]) -> None:
+    """Makes the pages of ``ranges`` (mapped ones, see :func:`mapped`) this process's own.
+    Failures (an old kernel, the cgroup's limit) only mean a call takes those faults itself."""
+    for start, end in ranges:
+        _madvise(start, end - start, _MADV_POPULATE_WRITE)
 
 
 class SeedPages:
@@ -250,15 +237,16 @@ class ChildPages:
             report.close()
 
 
-def _chunks(ranges: List[Tuple[int, int]]) -> Iterator[List[Tuple[int, int, int]]]:
+def _chunks(ranges: List[Tuple[int, int]]) -> Iterator[List[Tuple[int, int]]]:
     """The mapped parts of ``ranges`` (read when the first chunk is asked for) cut into lists of
     CHUNK_PAGES pages or fewer (a fraction of a ms to fault in)."""
-    chunk: List[Tuple[int, int, int]] = []
+    ranges = mapped(ranges)
+    chunk: List[Tuple[int, int]] = []
     pages = 0
-    for start, end, advice in mapped(ranges):
+    for start, end in ranges:
         while start < end:
             stop = min(end, start + (CHUNK_PAGES - pages) * _PAGE)
-            chunk.append((start, stop, advice))
+            chunk.append((start, stop))
             pages += (stop - start) // _PAGE
             start = stop
             if pages == CHUNK_PAGES:

@@ -77,9 +77,13 @@ sealed interface CgroupLayout permits CgroupLayout.V1, CgroupLayout.V2 {
   default Cgroup create(String name) throws IOException {
     List<Path> dirs = new ArrayList<>();
     for (Path parent : parents()) {
-      Files.createDirectories(parent);
       Path dir = parent.resolve(name);
-      Files.createDirectory(dir);
+      try {
+        Files.createDirectory(dir);
+      } catch (NoSuchFileException noParent) { // the first under this parent: a fork slot's costs no stat
+        Files.createDirectories(parent);
+        Files.createDirectory(dir);
+      }
       dirs.add(dir);
     }
     return new Cgroup(name, dirs, dirs.get(0));
@@ -265,7 +269,7 @@ sealed interface CgroupLayout permits CgroupLayout.V1, CgroupLayout.V2 {
       // With swap accounting, memory+swap gets the same bound: no escaping into swap. The kernel
       // keeps memory <= memory+swap at every write, so a limit that grows (a JVM seed's) raises
       // memory+swap first, one that shrinks lowers memory first.
-      boolean swap = Files.exists(memsw);
+      boolean swap = OptionalCgroupFiles.exist(memsw);
       boolean grows = swap && memoryBytes > Long.parseLong(ProcFs.readOrEmpty(limit).trim().isEmpty() ? "0"
           : ProcFs.readOrEmpty(limit).trim());
       if (grows) {
@@ -279,7 +283,7 @@ sealed interface CgroupLayout permits CgroupLayout.V1, CgroupLayout.V2 {
         Path dir = cgroup.dirs().get(2);
         Files.writeString(dir.resolve("cpu.shares"), Integer.toString(cpuShares));
         Path burst = dir.resolve("cpu.cfs_burst_us");
-        boolean bursts = Files.exists(burst);
+        boolean bursts = OptionalCgroupFiles.exist(burst);
         if (bursts && !ProcFs.readOrEmpty(burst).trim().equals("0")) {
           // The kernel keeps burst <= quota at every write: a quota that shrinks (a JVM seed's) drops the old burst first.
           Files.writeString(burst, "0");
@@ -340,7 +344,7 @@ sealed interface CgroupLayout permits CgroupLayout.V1, CgroupLayout.V2 {
         long weight = Math.max(1, Math.min(10000, cpuShares * 100L / 1024));
         Files.writeString(dir.resolve("cpu.weight"), Long.toString(weight));
         Path burst = dir.resolve("cpu.max.burst");
-        boolean bursts = Files.exists(burst);
+        boolean bursts = OptionalCgroupFiles.exist(burst);
         if (bursts && !ProcFs.readOrEmpty(burst).trim().equals("0")) {
           // burst <= quota at every write: a quota that shrinks (a JVM seed's) drops the old burst first.
           Files.writeString(burst, "0");

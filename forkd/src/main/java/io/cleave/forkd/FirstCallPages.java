@@ -12,10 +12,9 @@ import java.util.List;
 import java.util.Set;
 
 /**
- * The pages a fork child's first call wrote or read, as forkd (root) reads them from the child's
+ * The pages a fork child's first call wrote, as forkd (root) reads them from the child's
  * /proc/&lt;pid&gt;/pagemap: present and exclusively mapped pages (bits 63 and 56) of its private
- * writable mappings, which a child holds alone only once it copied them on write or made them,
- * and present pages (bit 63) of its read-only file mappings, which a fork leaves unmapped.
+ * writable mappings, which a child holds alone only once it copied them on write or made them.
  * The child itself cannot read them: it is undumpable and runs as another uid. Its seed gets
  * them in a pages order and later children it forks fault them in while parked
  * (sdk-python/fdk/working_set.py).
@@ -28,10 +27,7 @@ final class FirstCallPages {
   /** Virtual size read at most (8 bytes of pagemap per page): 4 GiB, 8 MiB read. */
   private static final long MAX_SCANNED_PAGES = 1L << 20;
   private static final Set<String> NOT_DATA = Set.of("[stack]", "[vvar]", "[vdso]", "[vsyscall]", "[vvar_vclock]");
-  private static final long PRESENT = 1L << 63;
-  private static final long PRESENT_EXCLUSIVE = PRESENT | (1L << 56);
-  static final long WRITABLE = 0;
-  static final long FILE = 1;
+  private static final long PRESENT_EXCLUSIVE = (1L << 63) | (1L << 56);
 
   private FirstCallPages() {}
 
@@ -44,11 +40,10 @@ final class FirstCallPages {
     Path proc = Path.of("/proc/" + pid);
     long scanned = 0;
     try (FileChannel pagemap = FileChannel.open(proc.resolve("pagemap"), StandardOpenOption.READ)) {
-      for (long[] mapping : learnable(ProcFs.readOrEmpty(proc.resolve("maps")))) {
-        long wanted = mapping[2] == WRITABLE ? PRESENT_EXCLUSIVE : PRESENT;
+      for (long[] mapping : privateWritable(ProcFs.readOrEmpty(proc.resolve("maps")))) {
         long pages = (mapping[1] - mapping[0]) / PAGE;
         if (scanned + pages > MAX_SCANNED_PAGES) {
-          continue; // a mapping too large to scan (a big file mapped whole): the smaller ones after it still count
+          break;
         }
         scanned += pages;
         ByteBuffer entries = ByteBuffer.allocate((int) (pages * 8)).order(ByteOrder.LITTLE_ENDIAN);
@@ -60,7 +55,7 @@ final class FirstCallPages {
         entries.flip();
         long runStart = -1;
         for (int k = 0; k < entries.limit() / 8; k++) {
-          boolean own = (entries.getLong(k * 8) & wanted) == wanted;
+          boolean own = (entries.getLong(k * 8) & PRESENT_EXCLUSIVE) == PRESENT_EXCLUSIVE;
           long address = mapping[0] + (long) k * PAGE;
           if (own && runStart < 0) {
             runStart = address;
@@ -77,34 +72,20 @@ final class FirstCallPages {
     return withinLimits(found);
   }
 
-  /**
-   * The mappings pages are learned from, as [start, end, kind) triples from a maps file, by
-   * address: private writable ones that hold data ({@link #WRITABLE}: a child holds a page alone
-   * once it copied it on write or made it) and read-only ones of files ({@link #FILE}: a fork does
-   * not copy their page table entries, so a page present in the child is one it touched).
-   */
-  static List<long[]> learnable(String maps) {
+  /** The private writable mappings that hold data, as [start, end) pairs from a maps file. */
+  static List<long[]> privateWritable(String maps) {
     List<long[]> out = new ArrayList<>();
     for (String line : maps.split("\n")) {
       String[] fields = line.trim().split("\\s+", 6);
-      if (fields.length < 5 || fields[1].length() < 4) {
+      if (fields.length < 5 || fields[1].length() < 4 || fields[1].charAt(1) != 'w' || fields[1].charAt(3) != 'p') {
         continue;
       }
-      String name = fields.length == 6 ? fields[5].trim() : "";
-      long kind;
-      if (fields[1].charAt(1) == 'w') {
-        if (fields[1].charAt(3) != 'p' || NOT_DATA.contains(name)) {
-          continue;
-        }
-        kind = WRITABLE;
-      } else if (name.startsWith("/")) {
-        kind = FILE;
-      } else {
+      if (fields.length == 6 && NOT_DATA.contains(fields[5].trim())) {
         continue;
       }
       int dash = fields[0].indexOf('-');
       out.add(new long[] {Long.parseUnsignedLong(fields[0].substring(0, dash), 16),
-          Long.parseUnsignedLong(fields[0].substring(dash + 1), 16), kind});
+          Long.parseUnsignedLong(fields[0].substring(dash + 1), 16)});
     }
     return out;
   }

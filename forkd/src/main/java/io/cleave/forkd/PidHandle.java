@@ -1,5 +1,6 @@
 package io.cleave.forkd;
 
+import java.lang.ref.Reference;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 
@@ -47,6 +48,7 @@ final class PidHandle implements AutoCloseable {
     ByteBuffer pollfd = ByteBuffer.allocateDirect(8).order(ByteOrder.nativeOrder());
     pollfd.putInt(0, fd).putShort(4, LibC.POLLIN).putShort(6, (short) 0);
     int n = LibC.INSTANCE.poll(pollfd, 1, 0);
+    Reference.reachabilityFence(pollfd);
     return n == 0;
   }
 
@@ -65,7 +67,13 @@ final class PidHandle implements AutoCloseable {
     }
     ByteBuffer pollfd = ByteBuffer.allocateDirect(8).order(ByteOrder.nativeOrder());
     pollfd.putInt(0, fd).putShort(4, LibC.POLLIN).putShort(6, (short) 0);
-    return LibC.INSTANCE.poll(pollfd, 1, timeoutMs) != 0;
+    try {
+      return LibC.INSTANCE.poll(pollfd, 1, timeoutMs) != 0;
+    } finally {
+      // The call gets the buffer's address only: unreachable during a blocking poll, the buffer
+      // could be freed while the kernel is still to write into it (forkd crashed in malloc so).
+      Reference.reachabilityFence(pollfd);
+    }
   }
 
   @Override
