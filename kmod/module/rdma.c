@@ -27,7 +27,7 @@
 
 #define SQ_DEPTH 64
 #define MAX_SGE 16
-#define RD_ATOMIC 16
+#define RD_ATOMIC 64
 #define CHUNK_PAGES_MAX 4096u
 #define READ_TIMEOUT (30 * HZ)
 
@@ -334,7 +334,10 @@ static struct cf_hpd *hpd_for(struct socket *sock)
 static void ep_close(struct cf_rep *e)
 {
 	if (e->qp) {
-		ib_destroy_qp(e->qp);
+		int r = ib_destroy_qp(e->qp);
+
+		if (r)
+			pr_warn("cleave_fork: queue pair %u not destroyed (%d)\n", e->qp->qp_num, r);
 		WRITE_ONCE(cf_rdma_qps, READ_ONCE(cf_rdma_qps) - 1);
 	}
 	if (e->cq)
@@ -450,67 +453,84 @@ static int ep_connect(struct cf_rep *e, const struct msg_rdma_ep *peer)
 }
 
 /*
- * Waits for n completions of work posted on e. Any failure, a fatal signal or the timeout moves
- * the queue pair to the error state and waits for the rest to flush, so no work is left that
- * could still write into pages the caller frees: the queue pair is unusable afterwards.
+ * Waits until at least one of the n outstanding work requests on e completed; returns how many
+ * did (sets *err when one failed), or a negative error: fatal signal, timeout, broken queue.
  */
-static int ep_wait(struct cf_rep *e, u32 n)
+static int ep_reap(struct cf_rep *e, u32 n, int *err)
 {
 	unsigned long deadline = jiffies + READ_TIMEOUT;
 	struct ib_wc wc[16];
-	u32 got = 0, spins = 0;
-	int r = 0, i;
+	u32 spins = 0;
 
-	while (got < n) {
-		int k = ib_poll_cq(e->cq, min_t(u32, n - got, ARRAY_SIZE(wc)), wc);
+	for (;;) {
+		int k = ib_poll_cq(e->cq, min_t(u32, n, ARRAY_SIZE(wc)), wc), i;
 
-		if (k < 0) {
-			r = -EIO;
-			break;
-		}
+		if (k < 0)
+			return -EIO;
 		for (i = 0; i < k; i++)
 			if (wc[i].status != IB_WC_SUCCESS) {
-				if (!r)
+				if (!*err)
 					pr_info_ratelimited("cleave_fork: RDMA work failed: %s\n",
 							    ib_wc_status_msg(wc[i].status));
-				r = -EIO;
+				*err = -EIO;
 			}
-		got += k;
 		if (k)
-			continue;
-		if (r)
-			break;
-		if (fatal_signal_pending(current)) {
-			r = -EINTR;
-			break;
-		}
-		if (time_after(jiffies, deadline)) {
-			r = -EIO;
-			break;
-		}
+			return k;
+		if (fatal_signal_pending(current))
+			return -EINTR;
+		if (time_after(jiffies, deadline))
+			return -EIO;
 		if (++spins < 256)
 			cond_resched();
 		else
 			usleep_range(20, 100);
 	}
-	if (got < n) {
-		struct ib_qp_attr qa = { .qp_state = IB_QPS_ERR };
-		unsigned long flush_deadline = jiffies + 10 * HZ;
+}
 
-		if (ib_modify_qp(e->qp, &qa, IB_QP_STATE))
-			pr_warn_ratelimited("cleave_fork: queue pair not moved to error\n");
-		while (got < n && !time_after(jiffies, flush_deadline)) {
-			int k = ib_poll_cq(e->cq, min_t(u32, n - got, ARRAY_SIZE(wc)), wc);
+/*
+ * After a failure with n work requests outstanding: moves the queue pair to the error state and
+ * waits for them to flush, so none is left that could still write into pages the caller frees.
+ * The queue pair is unusable afterwards.
+ */
+static void ep_flush(struct cf_rep *e, u32 n)
+{
+	struct ib_qp_attr qa = { .qp_state = IB_QPS_ERR };
+	unsigned long deadline = jiffies + 10 * HZ;
+	struct ib_wc wc[16];
 
-			if (k > 0)
-				got += k;
-			else
-				usleep_range(50, 200);
-		}
-		if (got < n)
-			pr_err("cleave_fork: %u RDMA work requests never completed\n", n - got);
+	if (ib_modify_qp(e->qp, &qa, IB_QP_STATE))
+		pr_warn_ratelimited("cleave_fork: queue pair not moved to error\n");
+	while (n > 0 && !time_after(jiffies, deadline)) {
+		int k = ib_poll_cq(e->cq, min_t(u32, n, ARRAY_SIZE(wc)), wc);
+
+		if (k > 0)
+			n -= k;
+		else
+			usleep_range(50, 200);
 	}
-	return r;
+	if (n)
+		pr_err("cleave_fork: %u RDMA work requests never completed\n", n);
+}
+
+/* Waits for the n work requests outstanding on e; on any failure they are flushed. */
+static int ep_wait(struct cf_rep *e, u32 n)
+{
+	int err = 0;
+
+	while (n > 0) {
+		int k = ep_reap(e, n, &err);
+
+		if (k < 0) {
+			err = k;
+			break;
+		}
+		n -= k;
+		if (err)
+			break;
+	}
+	if (n)
+		ep_flush(e, n);
+	return err;
 }
 
 /* ---- the seed's side ---- */
@@ -523,8 +543,12 @@ static void mrset_free(struct cf_mrset *m)
 	if (!m)
 		return;
 	for (c = 0; c < m->nchunks; c++) {
-		if (m->mrs && m->mrs[c])
-			ib_dereg_mr(m->mrs[c]);
+		if (m->mrs && m->mrs[c]) {
+			int r = ib_dereg_mr(m->mrs[c]);
+
+			if (r)
+				pr_warn("cleave_fork: memory region not deregistered (%d)\n", r);
+		}
 		if (m->sgt && m->sgt[c].sgl) {
 			if (m->sgt[c].nents)
 				ib_dma_unmap_sg(m->hpd->rd->dev, m->sgt[c].sgl, m->sgt[c].orig_nents,
@@ -867,7 +891,8 @@ fail:
 
 /*
  * Reads seed pages pgs[0..n) (page numbers, ascending) into pages[] by RDMA READ (under s->lock):
- * consecutive numbers of one chunk share a work request. -EIO when a read fails.
+ * consecutive numbers of one chunk share a work request, and up to SQ_DEPTH requests are in
+ * flight, a new one posted as each completes. -EIO when a read fails.
  */
 int cf_rdma_read(struct cf_session *s, const u64 *pgs, struct page **pages, u32 n)
 {
@@ -875,15 +900,12 @@ int cf_rdma_read(struct cf_session *s, const u64 *pgs, struct page **pages, u32 
 	struct ib_device *dev = x->ep.rd->dev;
 	u32 lkey = x->ep.rd->pd->local_dma_lkey;
 	u32 max_sge = min_t(u32, MAX_SGE, dev->attrs.max_sge_rd);
-	struct ib_rdma_wr *wrs = kcalloc(SQ_DEPTH, sizeof(*wrs), GFP_KERNEL);
 	struct ib_sge *sges = kcalloc(n, sizeof(*sges), GFP_KERNEL);
-	u32 done = 0, mapped = 0, i;
-	int r = 0;
+	u32 done = 0, mapped = 0, inflight = 0, i;
+	int r = 0, err = 0;
 
-	if (!wrs || !sges) {
-		r = -ENOMEM;
-		goto out;
-	}
+	if (!sges)
+		return -ENOMEM;
 	for (i = 0; i < n; i++) {
 		u64 a = ib_dma_map_page(dev, pages[i], 0, PAGE_SIZE, DMA_FROM_DEVICE);
 
@@ -896,24 +918,29 @@ int cf_rdma_read(struct cf_session *s, const u64 *pgs, struct page **pages, u32 
 		sges[i].lkey = lkey;
 		mapped++;
 	}
-	while (done < n && !r) {
-		u32 nw = 0;
-
-		while (done < n && nw < SQ_DEPTH) {
+	while ((done < n || inflight) && !r && !err) {
+		while (done < n && inflight < SQ_DEPTH) {
+			/* the driver copies the request: it need not outlive the post */
+			struct ib_rdma_wr w = { .wr = { .opcode = IB_WR_RDMA_READ,
+							.send_flags = IB_SEND_SIGNALED } };
 			u64 rank = 0, prev = 0;
 			u32 k = 0;
 
 			while (done + k < n && k < max_sge) {
 				u64 pg = pgs[done + k];
 				int vi = cf_desc_find(&s->d, pg * PAGE_SZ);
-				u64 rk;
+				u64 rk, off;
 
-				if (vi < 0 || !readable_kind(&s->d.vmas[vi]) ||
-				    !cf_desc_content(&s->d, &s->d.vmas[vi], pg - s->d.vmas[vi].start / PAGE_SZ)) {
+				if (vi < 0 || !readable_kind(&s->d.vmas[vi])) {
 					r = -EIO;
 					break;
 				}
-				rk = rank_of(x->ranks, &s->d, vi, pg - s->d.vmas[vi].start / PAGE_SZ);
+				off = pg - s->d.vmas[vi].start / PAGE_SZ;
+				if (!cf_desc_content(&s->d, &s->d.vmas[vi], off)) {
+					r = -EIO;
+					break;
+				}
+				rk = rank_of(x->ranks, &s->d, vi, off);
 				if (k && (rk != prev + 1 || rk / x->chunk_pages != rank / x->chunk_pages))
 					break;
 				if (!k)
@@ -921,43 +948,35 @@ int cf_rdma_read(struct cf_session *s, const u64 *pgs, struct page **pages, u32 
 				prev = rk;
 				k++;
 			}
+			if (!r && rank / x->chunk_pages >= x->nchunks)
+				r = -EIO;
 			if (r)
 				break;
-			if (rank / x->chunk_pages >= x->nchunks) {
+			w.wr.sg_list = &sges[done];
+			w.wr.num_sge = k;
+			w.remote_addr = x->chunks[rank / x->chunk_pages].iova +
+					(rank % x->chunk_pages) * PAGE_SIZE;
+			w.rkey = x->chunks[rank / x->chunk_pages].rkey;
+			if (ib_post_send(x->ep.qp, &w.wr, NULL)) {
 				r = -EIO;
 				break;
 			}
-			wrs[nw].wr.opcode = IB_WR_RDMA_READ;
-			wrs[nw].wr.send_flags = IB_SEND_SIGNALED;
-			wrs[nw].wr.sg_list = &sges[done];
-			wrs[nw].wr.num_sge = k;
-			wrs[nw].wr.next = NULL;
-			wrs[nw].remote_addr = x->chunks[rank / x->chunk_pages].iova +
-					      (rank % x->chunk_pages) * PAGE_SIZE;
-			wrs[nw].rkey = x->chunks[rank / x->chunk_pages].rkey;
-			if (nw)
-				wrs[nw - 1].wr.next = &wrs[nw].wr;
-			nw++;
+			inflight++;
 			done += k;
 		}
-		if (nw && !r) {
-			const struct ib_send_wr *bad = NULL;
+		if (inflight && !r) {
+			int k = ep_reap(&x->ep, inflight, &err);
 
-			r = ib_post_send(x->ep.qp, &wrs[0].wr, &bad);
-			if (r) {
-				/* what was posted before the bad one still completes */
-				u32 posted = 0;
-				struct ib_send_wr *w;
-
-				for (w = &wrs[0].wr; w && w != bad; w = w->next)
-					posted++;
-				ep_wait(&x->ep, posted);
-				r = -EIO;
-			} else {
-				r = ep_wait(&x->ep, nw);
-			}
+			if (k < 0)
+				r = k;
+			else
+				inflight -= k;
 		}
 	}
+	if (!r)
+		r = err;
+	if (inflight)
+		ep_flush(&x->ep, inflight);
 	if (!r) {
 		atomic64_add(n, &s->rdma_pages);
 		atomic64_inc(&s->rdma_reads);
@@ -966,7 +985,6 @@ int cf_rdma_read(struct cf_session *s, const u64 *pgs, struct page **pages, u32 
 out:
 	for (i = 0; i < mapped; i++)
 		ib_dma_unmap_page(dev, sges[i].addr, PAGE_SIZE, DMA_FROM_DEVICE);
-	kfree(wrs);
 	kfree(sges);
 	return r;
 }
