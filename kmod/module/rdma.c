@@ -30,6 +30,9 @@
 #define RD_ATOMIC 64
 #define CHUNK_PAGES_MAX 4096u
 #define READ_TIMEOUT (30 * HZ)
+/* Pages in flight on a queue pair: more let the oldest request's retransmit timer fire while
+ * its answer still waits behind the others' (soft-RoCE under emulation), and duplicates follow. */
+#define INFLIGHT_PAGES 128
 
 bool cf_rdma_on = true;
 int cf_rdma_devices, cf_rdma_qps;
@@ -444,8 +447,8 @@ static int ep_connect(struct cf_rep *e, const struct msg_rdma_ep *peer)
 	memset(&qa, 0, sizeof(qa));
 	qa.qp_state = IB_QPS_RTS;
 	qa.sq_psn = e->psn;
-	qa.timeout = 14;  /* 67 ms per try */
-	qa.retry_cnt = 7; /* a seed gone fails reads within about half a second */
+	qa.timeout = 16;  /* 268 ms per try: soft-RoCE under emulation answers late */
+	qa.retry_cnt = 7; /* a seed gone fails reads within about two seconds */
 	qa.rnr_retry = 7;
 	qa.max_rd_atomic = min_t(int, RD_ATOMIC, dev->attrs.max_qp_init_rd_atom);
 	return ib_modify_qp(e->qp, &qa, IB_QP_STATE | IB_QP_SQ_PSN | IB_QP_TIMEOUT |
@@ -454,9 +457,10 @@ static int ep_connect(struct cf_rep *e, const struct msg_rdma_ep *peer)
 
 /*
  * Waits until at least one of the n outstanding work requests on e completed; returns how many
- * did (sets *err when one failed), or a negative error: fatal signal, timeout, broken queue.
+ * did (sets *err when one failed; adds their wr_ids to *ids), or a negative error: fatal
+ * signal, timeout, broken queue.
  */
-static int ep_reap(struct cf_rep *e, u32 n, int *err)
+static int ep_reap(struct cf_rep *e, u32 n, int *err, u64 *ids)
 {
 	unsigned long deadline = jiffies + READ_TIMEOUT;
 	struct ib_wc wc[16];
@@ -467,13 +471,15 @@ static int ep_reap(struct cf_rep *e, u32 n, int *err)
 
 		if (k < 0)
 			return -EIO;
-		for (i = 0; i < k; i++)
+		for (i = 0; i < k; i++) {
+			*ids += wc[i].wr_id;
 			if (wc[i].status != IB_WC_SUCCESS) {
 				if (!*err)
 					pr_info_ratelimited("cleave_fork: RDMA work failed: %s\n",
 							    ib_wc_status_msg(wc[i].status));
 				*err = -EIO;
 			}
+		}
 		if (k)
 			return k;
 		if (fatal_signal_pending(current))
@@ -516,9 +522,10 @@ static void ep_flush(struct cf_rep *e, u32 n)
 static int ep_wait(struct cf_rep *e, u32 n)
 {
 	int err = 0;
+	u64 ids = 0;
 
 	while (n > 0) {
-		int k = ep_reap(e, n, &err);
+		int k = ep_reap(e, n, &err, &ids);
 
 		if (k < 0) {
 			err = k;
@@ -902,6 +909,7 @@ int cf_rdma_read(struct cf_session *s, const u64 *pgs, struct page **pages, u32 
 	u32 max_sge = min_t(u32, MAX_SGE, dev->attrs.max_sge_rd);
 	struct ib_sge *sges = kcalloc(n, sizeof(*sges), GFP_KERNEL);
 	u32 done = 0, mapped = 0, inflight = 0, i;
+	u64 pages_out = 0; /* in flight: each request's wr_id is its page count */
 	int r = 0, err = 0;
 
 	if (!sges)
@@ -919,7 +927,7 @@ int cf_rdma_read(struct cf_session *s, const u64 *pgs, struct page **pages, u32 
 		mapped++;
 	}
 	while ((done < n || inflight) && !r && !err) {
-		while (done < n && inflight < SQ_DEPTH) {
+		while (done < n && inflight < SQ_DEPTH && pages_out < INFLIGHT_PAGES) {
 			/* the driver copies the request: it need not outlive the post */
 			struct ib_rdma_wr w = { .wr = { .opcode = IB_WR_RDMA_READ,
 							.send_flags = IB_SEND_SIGNALED } };
@@ -952,6 +960,7 @@ int cf_rdma_read(struct cf_session *s, const u64 *pgs, struct page **pages, u32 
 				r = -EIO;
 			if (r)
 				break;
+			w.wr.wr_id = k;
 			w.wr.sg_list = &sges[done];
 			w.wr.num_sge = k;
 			w.remote_addr = x->chunks[rank / x->chunk_pages].iova +
@@ -962,15 +971,19 @@ int cf_rdma_read(struct cf_session *s, const u64 *pgs, struct page **pages, u32 
 				break;
 			}
 			inflight++;
+			pages_out += k;
 			done += k;
 		}
 		if (inflight && !r) {
-			int k = ep_reap(&x->ep, inflight, &err);
+			u64 ids = 0;
+			int k = ep_reap(&x->ep, inflight, &err, &ids);
 
-			if (k < 0)
+			if (k < 0) {
 				r = k;
-			else
+			} else {
 				inflight -= k;
+				pages_out -= ids;
+			}
 		}
 	}
 	if (!r)
