@@ -329,9 +329,9 @@ int cf_rdma_serve(struct socket *sock, struct cf_handle *h, const struct msg_rdm
 	if (!e)
 		return send_refusal(sock, "no memory");
 	mutex_lock(&h->rdma_lock);
-	mutex_lock(&cf_lock);
-	revoked = h->revoked;
-	mutex_unlock(&cf_lock);
+	/* not under cf_lock (taken before rdma_lock when the last reference goes): a revoke that
+	 * sets it after this read drops the registrations once this unlocks */
+	revoked = READ_ONCE(h->revoked);
 	hpd = h->mrs ? h->mrs->hpd : NULL;
 	if (hpd)
 		kref_get(&hpd->ref);
