@@ -24,165 +24,16 @@
 #include <rdma/ib_verbs.h>
 
 #include "cf.h"
-
-#define SQ_DEPTH 64
-#define MAX_SGE 16
-#define RD_ATOMIC 16
-#define CHUNK_PAGES_MAX 4096u
-#define READ_TIMEOUT (30 * HZ)
+#include "rdma.h"
 
 bool cf_rdma_on = true;
 int cf_rdma_devices, cf_rdma_qps;
 atomic64_t cf_rdma_pages = ATOMIC64_INIT(0);
 atomic64_t cf_rdma_pinned = ATOMIC64_INIT(0);
 
-/* A device the module uses: its protection domain, and how many queue pairs and page
- * registrations use it (its removal waits for them). */
-struct cf_rdev {
-	struct list_head node;
-	struct ib_device *dev;
-	struct ib_pd *pd;
-	int users; /* under rdev_lock */
-	bool gone;
-};
-
 static LIST_HEAD(rdevs);
 static DEFINE_MUTEX(rdev_lock);
 static DECLARE_WAIT_QUEUE_HEAD(rdev_idle);
-
-/*
- * A handle's protection domain: its registrations and the seed's queue pairs serving them, so
- * that an rkey of one handle is worth nothing on a connection made for another. It goes with
- * the registrations and the last of those queue pairs.
- */
-struct cf_hpd {
-	struct kref ref;
-	struct cf_rdev *rd;
-	struct ib_pd *pd;
-};
-
-/* A queue pair and its completion queue (polled directly: a fault waits for its reads). */
-struct cf_rep {
-	struct cf_rdev *rd;
-	struct cf_hpd *hpd; /* the seed's side: the handle's domain */
-	const struct ib_gid_attr *sgid;
-	struct ib_cq *cq;
-	struct ib_qp *qp;
-	u32 psn;
-};
-
-/* A handle's pages registered for remote read on one device. */
-struct cf_mrset {
-	struct cf_hpd *hpd;
-	u32 chunk_pages, nchunks;
-	u64 npages;
-	struct page **pages;
-	struct sg_table *sgt;  /* per chunk, mapped */
-	struct ib_mr **mrs;    /* per chunk */
-	struct msg_rdma_chunk *offer;
-};
-
-/* The resuming side: its queue pair, the seed's chunks and the page numbering. */
-struct cf_rsess {
-	struct cf_rep ep;
-	u32 chunk_pages, nchunks;
-	struct msg_rdma_chunk *chunks;
-	struct cf_ranks *ranks;
-};
-
-/* ---- page numbering (both sides compute it from the descriptor) ---- */
-
-#define RANK_BLOCK 512 /* pages per prefix count */
-
-struct cf_ranks {
-	u32 nvmas;
-	u64 total;
-	u64 *base;  /* per VMA: readable pages of the VMAs before it */
-	u32 **blk;  /* per bitmap VMA: readable pages before each block */
-};
-
-static bool readable_kind(const struct desc_vma *v)
-{
-	return v->kind == VK_ANON || v->kind == VK_FILEANON || v->kind == VK_STACK;
-}
-
-/* Set bits of bm in [from, to), from a multiple of 8. */
-static u64 bits_between(const u8 *bm, u64 from, u64 to)
-{
-	u64 n = 0, i;
-
-	for (i = from / 8; i < to / 8; i++)
-		n += hweight8(bm[i]);
-	if (to % 8)
-		n += hweight8(bm[to / 8] & ((1u << (to % 8)) - 1));
-	return n;
-}
-
-static void ranks_free(struct cf_ranks *r)
-{
-	u32 i;
-
-	if (!r)
-		return;
-	if (r->blk)
-		for (i = 0; i < r->nvmas; i++)
-			kvfree(r->blk[i]);
-	kvfree(r->blk);
-	kvfree(r->base);
-	kfree(r);
-}
-
-static struct cf_ranks *ranks_build(const struct cf_desc *d)
-{
-	struct cf_ranks *r = kzalloc(sizeof(*r), GFP_KERNEL);
-	u32 i;
-
-	if (!r)
-		return NULL;
-	r->nvmas = d->h->nvmas;
-	r->base = kvcalloc(r->nvmas, sizeof(*r->base), GFP_KERNEL);
-	r->blk = kvcalloc(r->nvmas, sizeof(*r->blk), GFP_KERNEL);
-	if (!r->base || !r->blk)
-		goto fail;
-	for (i = 0; i < r->nvmas; i++) {
-		const struct desc_vma *v = &d->vmas[i];
-		u64 np = (v->end - v->start) / PAGE_SZ, b, nb = DIV_ROUND_UP(np, RANK_BLOCK), n = 0;
-
-		r->base[i] = r->total;
-		if (!readable_kind(v))
-			continue;
-		if (v->kind == VK_FILEANON) {
-			r->total += np;
-			continue;
-		}
-		r->blk[i] = kvmalloc_array(nb, sizeof(u32), GFP_KERNEL);
-		if (!r->blk[i])
-			goto fail;
-		for (b = 0; b < nb; b++) {
-			u64 end = min((b + 1) * RANK_BLOCK, np);
-
-			r->blk[i][b] = (u32)n;
-			n += bits_between(d->bitmap + v->bitmap_off, b * RANK_BLOCK, end);
-		}
-		r->total += n;
-	}
-	return r;
-fail:
-	ranks_free(r);
-	return NULL;
-}
-
-/* The number of readable page pg of VMA vi (which must be readable there). */
-static u64 rank_of(const struct cf_ranks *r, const struct cf_desc *d, u32 vi, u64 pg)
-{
-	const struct desc_vma *v = &d->vmas[vi];
-	u64 b = pg / RANK_BLOCK;
-
-	if (v->kind == VK_FILEANON)
-		return r->base[vi] + pg;
-	return r->base[vi] + r->blk[vi][b] +
-	       bits_between(d->bitmap + v->bitmap_off, b * RANK_BLOCK, pg);
-}
 
 /* ---- devices ---- */
 
@@ -240,7 +91,7 @@ static struct ib_client cf_ib_client = {
 	.remove = rdev_remove,
 };
 
-static void rdev_put(struct cf_rdev *rd)
+void cf_rdev_put(struct cf_rdev *rd)
 {
 	mutex_lock(&rdev_lock);
 	rd->users--;
@@ -276,11 +127,11 @@ static void hpd_release(struct kref *ref)
 	struct cf_hpd *p = container_of(ref, struct cf_hpd, ref);
 
 	ib_dealloc_pd(p->pd);
-	rdev_put(p->rd);
+	cf_rdev_put(p->rd);
 	kfree(p);
 }
 
-static void hpd_put(struct cf_hpd *p)
+void cf_hpd_put(struct cf_hpd *p)
 {
 	if (p)
 		kref_put(&p->ref, hpd_release);
@@ -300,7 +151,7 @@ static int sock_ip(struct socket *sock, __be32 *ip)
 }
 
 /* A new domain on the device of the connection's local address; NULL when there is none. */
-static struct cf_hpd *hpd_for(struct socket *sock)
+struct cf_hpd *cf_hpd_for(struct socket *sock)
 {
 	const struct ib_gid_attr *sgid;
 	struct cf_hpd *p;
@@ -321,7 +172,7 @@ static struct cf_hpd *hpd_for(struct socket *sock)
 	if (IS_ERR(p->pd)) {
 		pr_info_ratelimited("cleave_fork: no protection domain for a handle (%ld); pages go by TCP\n",
 				    PTR_ERR(p->pd));
-		rdev_put(p->rd);
+		cf_rdev_put(p->rd);
 		kfree(p);
 		return NULL;
 	}
@@ -331,19 +182,22 @@ static struct cf_hpd *hpd_for(struct socket *sock)
 
 /* ---- queue pairs ---- */
 
-static void ep_close(struct cf_rep *e)
+void cf_ep_close(struct cf_rep *e)
 {
 	if (e->qp) {
-		ib_destroy_qp(e->qp);
+		int r = ib_destroy_qp(e->qp);
+
+		if (r)
+			pr_warn("cleave_fork: queue pair %u not destroyed (%d)\n", e->qp->qp_num, r);
 		WRITE_ONCE(cf_rdma_qps, READ_ONCE(cf_rdma_qps) - 1);
 	}
 	if (e->cq)
 		ib_free_cq(e->cq);
-	hpd_put(e->hpd);
+	cf_hpd_put(e->hpd);
 	if (e->sgid)
 		rdma_put_gid_attr(e->sgid);
 	if (e->rd)
-		rdev_put(e->rd);
+		cf_rdev_put(e->rd);
 	memset(e, 0, sizeof(*e));
 }
 
@@ -352,7 +206,7 @@ static void ep_close(struct cf_rep *e)
  * handle's domain hpd on the seed's side (where peers may read), in the device's own (which
  * gives no remote access) on the resuming side.
  */
-static int ep_open(struct cf_rep *e, struct socket *sock, struct cf_hpd *hpd)
+int cf_ep_open(struct cf_rep *e, struct socket *sock, struct cf_hpd *hpd)
 {
 	struct ib_qp_init_attr ia = {
 		.qp_type = IB_QPT_RC,
@@ -372,7 +226,7 @@ static int ep_open(struct cf_rep *e, struct socket *sock, struct cf_hpd *hpd)
 	if (!e->rd)
 		return -ENODEV;
 	if (hpd && hpd->rd != e->rd) {
-		ep_close(e);
+		cf_ep_close(e);
 		return -ENODEV;
 	}
 	if (hpd) {
@@ -403,11 +257,11 @@ static int ep_open(struct cf_rep *e, struct socket *sock, struct cf_hpd *hpd)
 fail:
 	pr_info_ratelimited("cleave_fork: %s: queue pair not created (%d); pages go by TCP\n",
 			    dev_name(&e->rd->dev->dev), r);
-	ep_close(e);
+	cf_ep_close(e);
 	return r;
 }
 
-static void ep_addr(const struct cf_rep *e, struct msg_rdma_ep *out)
+void cf_ep_addr(const struct cf_rep *e, struct msg_rdma_ep *out)
 {
 	memcpy(out->gid, e->sgid->gid.raw, sizeof(out->gid));
 	out->qpn = e->qp->qp_num;
@@ -415,7 +269,7 @@ static void ep_addr(const struct cf_rep *e, struct msg_rdma_ep *out)
 }
 
 /* INIT -> RTR -> RTS, connected to the peer's queue pair. */
-static int ep_connect(struct cf_rep *e, const struct msg_rdma_ep *peer)
+int cf_ep_connect(struct cf_rep *e, const struct msg_rdma_ep *peer)
 {
 	struct ib_device *dev = e->rd->dev;
 	struct ib_port_attr pa;
@@ -441,8 +295,8 @@ static int ep_connect(struct cf_rep *e, const struct msg_rdma_ep *peer)
 	memset(&qa, 0, sizeof(qa));
 	qa.qp_state = IB_QPS_RTS;
 	qa.sq_psn = e->psn;
-	qa.timeout = 14;  /* 67 ms per try */
-	qa.retry_cnt = 7; /* a seed gone fails reads within about half a second */
+	qa.timeout = 16;  /* 268 ms per try: soft-RoCE under emulation answers late */
+	qa.retry_cnt = 7; /* a seed gone fails reads within about two seconds */
 	qa.rnr_retry = 7;
 	qa.max_rd_atomic = min_t(int, RD_ATOMIC, dev->attrs.max_qp_init_rd_atom);
 	return ib_modify_qp(e->qp, &qa, IB_QP_STATE | IB_QP_SQ_PSN | IB_QP_TIMEOUT |
@@ -450,525 +304,88 @@ static int ep_connect(struct cf_rep *e, const struct msg_rdma_ep *peer)
 }
 
 /*
- * Waits for n completions of work posted on e. Any failure, a fatal signal or the timeout moves
- * the queue pair to the error state and waits for the rest to flush, so no work is left that
- * could still write into pages the caller frees: the queue pair is unusable afterwards.
+ * Waits until at least one of the n outstanding work requests on e completed; returns how many
+ * did (sets *err when one failed; adds their wr_ids to *ids), or a negative error: fatal
+ * signal, timeout, broken queue.
  */
-static int ep_wait(struct cf_rep *e, u32 n)
+int cf_ep_reap(struct cf_rep *e, u32 n, int *err, u64 *ids)
 {
 	unsigned long deadline = jiffies + READ_TIMEOUT;
 	struct ib_wc wc[16];
-	u32 got = 0, spins = 0;
-	int r = 0, i;
+	u32 spins = 0;
 
-	while (got < n) {
-		int k = ib_poll_cq(e->cq, min_t(u32, n - got, ARRAY_SIZE(wc)), wc);
+	for (;;) {
+		int k = ib_poll_cq(e->cq, min_t(u32, n, ARRAY_SIZE(wc)), wc), i;
 
-		if (k < 0) {
-			r = -EIO;
-			break;
-		}
-		for (i = 0; i < k; i++)
+		if (k < 0)
+			return -EIO;
+		for (i = 0; i < k; i++) {
+			*ids += wc[i].wr_id;
 			if (wc[i].status != IB_WC_SUCCESS) {
-				if (!r)
+				if (!*err)
 					pr_info_ratelimited("cleave_fork: RDMA work failed: %s\n",
 							    ib_wc_status_msg(wc[i].status));
-				r = -EIO;
+				*err = -EIO;
 			}
-		got += k;
+		}
 		if (k)
-			continue;
-		if (r)
-			break;
-		if (fatal_signal_pending(current)) {
-			r = -EINTR;
-			break;
-		}
-		if (time_after(jiffies, deadline)) {
-			r = -EIO;
-			break;
-		}
+			return k;
+		if (fatal_signal_pending(current))
+			return -EINTR;
+		if (time_after(jiffies, deadline))
+			return -EIO;
 		if (++spins < 256)
 			cond_resched();
 		else
 			usleep_range(20, 100);
 	}
-	if (got < n) {
-		struct ib_qp_attr qa = { .qp_state = IB_QPS_ERR };
-		unsigned long flush_deadline = jiffies + 10 * HZ;
-
-		if (ib_modify_qp(e->qp, &qa, IB_QP_STATE))
-			pr_warn_ratelimited("cleave_fork: queue pair not moved to error\n");
-		while (got < n && !time_after(jiffies, flush_deadline)) {
-			int k = ib_poll_cq(e->cq, min_t(u32, n - got, ARRAY_SIZE(wc)), wc);
-
-			if (k > 0)
-				got += k;
-			else
-				usleep_range(50, 200);
-		}
-		if (got < n)
-			pr_err("cleave_fork: %u RDMA work requests never completed\n", n - got);
-	}
-	return r;
-}
-
-/* ---- the seed's side ---- */
-
-static void mrset_free(struct cf_mrset *m)
-{
-	u32 c;
-	u64 i;
-
-	if (!m)
-		return;
-	for (c = 0; c < m->nchunks; c++) {
-		if (m->mrs && m->mrs[c])
-			ib_dereg_mr(m->mrs[c]);
-		if (m->sgt && m->sgt[c].sgl) {
-			if (m->sgt[c].nents)
-				ib_dma_unmap_sg(m->hpd->rd->dev, m->sgt[c].sgl, m->sgt[c].orig_nents,
-						DMA_BIDIRECTIONAL);
-			sg_free_table(&m->sgt[c]);
-		}
-	}
-	if (m->pages)
-		for (i = 0; i < m->npages && m->pages[i]; i++) {
-			put_page(m->pages[i]);
-			atomic64_dec(&cf_rdma_pinned);
-		}
-	kvfree(m->pages);
-	kvfree(m->sgt);
-	kvfree(m->mrs);
-	kvfree(m->offer);
-	hpd_put(m->hpd);
-	kfree(m);
-}
-
-/* The handle's readable pages in numbering order, each with a reference. */
-static int pin_all(struct cf_handle *h, const struct cf_desc *d, struct page **pages, u64 total)
-{
-	u64 got = 0;
-	u32 vi;
-	int r = 0;
-
-	mmap_read_lock(h->mm);
-	for (vi = 0; vi < d->h->nvmas && !r; vi++) {
-		const struct desc_vma *v = &d->vmas[vi];
-		u64 np = (v->end - v->start) / PAGE_SZ, pg = 0;
-
-		if (!readable_kind(v))
-			continue;
-		while (pg < np && !r) {
-			u64 run = 0;
-			long k;
-
-			if (!cf_desc_content(d, v, pg)) {
-				pg++;
-				continue;
-			}
-			while (pg + run < np && run < 512 && cf_desc_content(d, v, pg + run))
-				run++;
-			if (got + run > total) {
-				r = -EINVAL;
-				break;
-			}
-			k = get_user_pages_remote(h->mm, v->start + pg * PAGE_SZ, run, FOLL_FORCE,
-						  pages + got, NULL, NULL);
-			if (k <= 0) {
-				r = -EFAULT;
-				break;
-			}
-			got += k;
-			pg += k;
-			atomic64_add(k, &cf_rdma_pinned);
-		}
-	}
-	mmap_read_unlock(h->mm);
-	return r ? r : (got == total ? 0 : -EINVAL);
-}
-
-/* Registers the handle's pages in e's domain, posting the registrations on e. */
-static struct cf_mrset *mrset_build(struct cf_handle *h, struct cf_rep *e)
-{
-	struct cf_mrset *m = kzalloc(sizeof(*m), GFP_KERNEL);
-	struct ib_device *dev = e->rd->dev;
-	struct cf_ranks *rk = NULL;
-	struct cf_desc d;
-	u32 c;
-	int r;
-
-	if (!m)
-		return ERR_PTR(-ENOMEM);
-	kref_get(&e->hpd->ref);
-	m->hpd = e->hpd;
-	r = cf_desc_check(h->desc, h->desc_len, &d);
-	if (r)
-		goto fail;
-	rk = ranks_build(&d);
-	r = -ENOMEM;
-	if (!rk)
-		goto fail;
-	m->npages = rk->total;
-	m->chunk_pages = min(dev->attrs.max_fast_reg_page_list_len, CHUNK_PAGES_MAX);
-	m->nchunks = DIV_ROUND_UP(m->npages, m->chunk_pages);
-	r = -E2BIG;
-	if (m->nchunks > MAX_RDMA_CHUNKS || m->nchunks == 0)
-		goto fail;
-	r = -ENOMEM;
-	m->pages = kvcalloc(m->npages, sizeof(*m->pages), GFP_KERNEL);
-	m->sgt = kvcalloc(m->nchunks, sizeof(*m->sgt), GFP_KERNEL);
-	m->mrs = kvcalloc(m->nchunks, sizeof(*m->mrs), GFP_KERNEL);
-	m->offer = kvcalloc(m->nchunks, sizeof(*m->offer), GFP_KERNEL);
-	if (!m->pages || !m->sgt || !m->mrs || !m->offer)
-		goto fail;
-	r = pin_all(h, &d, m->pages, m->npages);
-	if (r)
-		goto fail;
-	for (c = 0; c < m->nchunks; c++) {
-		u64 first = (u64)c * m->chunk_pages;
-		u32 n = (u32)min_t(u64, m->chunk_pages, m->npages - first), i;
-		struct scatterlist *sg;
-		struct ib_reg_wr wr = {
-			.wr = { .opcode = IB_WR_REG_MR, .send_flags = IB_SEND_SIGNALED },
-			.access = IB_ACCESS_REMOTE_READ,
-		};
-		int nents;
-
-		r = sg_alloc_table(&m->sgt[c], n, GFP_KERNEL);
-		if (r)
-			goto fail;
-		for_each_sg(m->sgt[c].sgl, sg, n, i)
-			sg_set_page(sg, m->pages[first + i], PAGE_SIZE, 0);
-		nents = ib_dma_map_sg(dev, m->sgt[c].sgl, n, DMA_BIDIRECTIONAL);
-		r = -EIO;
-		if (nents <= 0)
-			goto fail;
-		m->sgt[c].nents = nents;
-		m->mrs[c] = ib_alloc_mr(e->hpd->pd, IB_MR_TYPE_MEM_REG, n);
-		if (IS_ERR(m->mrs[c])) {
-			r = PTR_ERR(m->mrs[c]);
-			m->mrs[c] = NULL;
-			goto fail;
-		}
-		r = ib_map_mr_sg(m->mrs[c], m->sgt[c].sgl, nents, NULL, PAGE_SIZE);
-		if (r != nents) {
-			r = r < 0 ? r : -EIO;
-			goto fail;
-		}
-		/* the peer sees chunk offsets, not kernel addresses */
-		m->mrs[c]->iova = first * PAGE_SIZE;
-		wr.mr = m->mrs[c];
-		wr.key = m->mrs[c]->rkey;
-		r = ib_post_send(e->qp, &wr.wr, NULL);
-		if (r)
-			goto fail;
-		r = ep_wait(e, 1);
-		if (r)
-			goto fail;
-		m->offer[c].iova = first * PAGE_SIZE;
-		m->offer[c].rkey = m->mrs[c]->rkey;
-	}
-	ranks_free(rk);
-	return m;
-fail:
-	pr_info_ratelimited("cleave_fork: handle %llu: pages not registered for RDMA (%d); they go by TCP\n",
-			    h->id, r);
-	ranks_free(rk);
-	mrset_free(m);
-	return ERR_PTR(r);
-}
-
-void cf_rdma_handle_drop(struct cf_handle *h)
-{
-	mutex_lock(&h->rdma_lock);
-	mrset_free(h->mrs);
-	h->mrs = NULL;
-	mutex_unlock(&h->rdma_lock);
-}
-
-void cf_rdma_conn_close(struct cf_rep *e)
-{
-	if (e) {
-		ep_close(e);
-		kfree(e);
-	}
-}
-
-static int send_refusal(struct socket *sock, const char *why)
-{
-	return cf_send_msg(sock, M_RDMA, CLEAVE_E_SERVER, 0, why, (u32)strlen(why));
 }
 
 /*
- * An M_RDMA request on a connection whose key was proven (serve.c): a queue pair connected to
- * the peer's and the handle's registered pages, or a refusal that keeps the session on TCP.
- * Nonzero when the connection cannot go on.
+ * After a failure with n work requests outstanding: moves the queue pair to the error state and
+ * waits for them to flush, so none is left that could still write into pages the caller frees.
+ * The queue pair is unusable afterwards.
  */
-int cf_rdma_serve(struct socket *sock, struct cf_handle *h, const struct msg_rdma_ep *peer,
-		  struct cf_rep **conn_ep)
+void cf_ep_flush(struct cf_rep *e, u32 n)
 {
-	struct msg_rdma_offer *o;
-	struct cf_hpd *hpd;
-	struct cf_rep *e;
-	const char *why;
-	bool revoked;
-	size_t len;
-	int r;
+	struct ib_qp_attr qa = { .qp_state = IB_QPS_ERR };
+	unsigned long deadline = jiffies + 10 * HZ;
+	struct ib_wc wc[16];
 
-	if (*conn_ep)
-		return send_refusal(sock, "queue pair connected already") ?: -EINVAL;
-	if (!READ_ONCE(cf_rdma_on))
-		return send_refusal(sock, "RDMA off");
-	e = kzalloc(sizeof(*e), GFP_KERNEL);
-	if (!e)
-		return send_refusal(sock, "no memory");
-	mutex_lock(&h->rdma_lock);
-	mutex_lock(&cf_lock);
-	revoked = h->revoked;
-	mutex_unlock(&cf_lock);
-	hpd = h->mrs ? h->mrs->hpd : NULL;
-	if (hpd)
-		kref_get(&hpd->ref);
-	else if (!revoked)
-		hpd = hpd_for(sock);
-	r = revoked ? -ENOENT : !hpd ? -ENODEV : ep_open(e, sock, hpd);
-	if (!r)
-		r = ep_connect(e, peer);
-	if (!r && !h->mrs) {
-		struct cf_mrset *m = mrset_build(h, e);
+	if (ib_modify_qp(e->qp, &qa, IB_QP_STATE))
+		pr_warn_ratelimited("cleave_fork: queue pair not moved to error\n");
+	while (n > 0 && !time_after(jiffies, deadline)) {
+		int k = ib_poll_cq(e->cq, min_t(u32, n, ARRAY_SIZE(wc)), wc);
 
-		if (IS_ERR(m))
-			r = PTR_ERR(m);
+		if (k > 0)
+			n -= k;
 		else
-			h->mrs = m;
+			usleep_range(50, 200);
 	}
-	hpd_put(hpd);
-	if (r) {
-		mutex_unlock(&h->rdma_lock);
-		cf_rdma_conn_close(e);
-		why = r == -ENOENT ? "revoked" : r == -ENODEV ? "no RDMA device here (or not the handle's)" :
-			"queue pair or registration failed";
-		return send_refusal(sock, why);
-	}
-	len = sizeof(*o) + (size_t)h->mrs->nchunks * sizeof(struct msg_rdma_chunk);
-	o = kvmalloc(len, GFP_KERNEL);
-	if (!o) {
-		mutex_unlock(&h->rdma_lock);
-		cf_rdma_conn_close(e);
-		return send_refusal(sock, "no memory");
-	}
-	ep_addr(e, &o->ep);
-	o->chunk_pages = h->mrs->chunk_pages;
-	o->nchunks = h->mrs->nchunks;
-	memcpy(o + 1, h->mrs->offer, (size_t)o->nchunks * sizeof(struct msg_rdma_chunk));
-	mutex_unlock(&h->rdma_lock);
-	*conn_ep = e;
-	r = cf_send_msg(sock, M_RDMA, 0, 0, o, (u32)len);
-	kvfree(o);
-	return r;
+	if (n)
+		pr_err("cleave_fork: %u RDMA work requests never completed\n", n);
 }
 
-/* ---- the resuming side ---- */
-
-void cf_rdma_session_close(struct cf_session *s)
+/* Waits for the n work requests outstanding on e; on any failure they are flushed. */
+int cf_ep_wait(struct cf_rep *e, u32 n)
 {
-	struct cf_rsess *x = s->rdma;
+	int err = 0;
+	u64 ids = 0;
 
-	if (!x)
-		return;
-	ep_close(&x->ep);
-	kvfree(x->chunks);
-	ranks_free(x->ranks);
-	kfree(x);
-	s->rdma = NULL;
-}
+	while (n > 0) {
+		int k = cf_ep_reap(e, n, &err, &ids);
 
-/*
- * After the descriptor (resume.c): asks the seed for RDMA. 0: pages come by RDMA; 1: they stay
- * on TCP; negative: the TCP session broke.
- */
-int cf_rdma_session_open(struct cf_session *s)
-{
-	struct msg_hdr h = { .magic = MSG_MAGIC, .type = M_RDMA, .len = sizeof(struct msg_rdma_ep) };
-	struct msg_rdma_offer o;
-	struct msg_rdma_ep me;
-	struct cf_rsess *x;
-	size_t clen;
-	int r;
-
-	if (!READ_ONCE(cf_rdma_on))
-		return 1;
-	x = kzalloc(sizeof(*x), GFP_KERNEL);
-	if (!x)
-		return 1;
-	if (ep_open(&x->ep, s->sock, NULL)) {
-		kfree(x);
-		return 1;
-	}
-	s->rdma = x;
-	ep_addr(&x->ep, &me);
-	if (cf_client_send(s, &h, sizeof(h)) || cf_client_send(s, &me, sizeof(me)) ||
-	    cf_client_recv(s, &h, sizeof(h), 10 * HZ) || h.magic != MSG_MAGIC || h.type != M_RDMA) {
-		r = -EIO;
-		goto fail;
-	}
-	if (h.status) { /* refused (message follows): TCP it is */
-		char why[64] = "";
-		u32 n = min_t(u32, h.len, sizeof(why) - 1);
-
-		r = h.len > 256 || cf_client_recv(s, why, n, 10 * HZ) ? -EIO : 1;
-		if (r == 1 && h.len > n) {
-			char rest[256];
-
-			r = cf_client_recv(s, rest, h.len - n, 10 * HZ) ? -EIO : 1;
+		if (k < 0) {
+			err = k;
+			break;
 		}
-		if (r == 1)
-			pr_info_ratelimited("cleave_fork: seed refused RDMA (%s); pages go by TCP\n", why);
-		goto fail;
+		n -= k;
+		if (err)
+			break;
 	}
-	if (h.len < sizeof(o) || cf_client_recv(s, &o, sizeof(o), 10 * HZ)) {
-		r = -EIO;
-		goto fail;
-	}
-	clen = (size_t)o.nchunks * sizeof(*x->chunks);
-	if (o.nchunks == 0 || o.nchunks > MAX_RDMA_CHUNKS || o.chunk_pages == 0 ||
-	    h.len != sizeof(o) + clen) {
-		r = -EIO;
-		goto fail;
-	}
-	x->chunks = kvmalloc(clen, GFP_KERNEL);
-	if (!x->chunks) {
-		r = -ENOMEM;
-		goto fail;
-	}
-	if (cf_client_recv(s, x->chunks, clen, 10 * HZ)) {
-		r = -EIO;
-		goto fail;
-	}
-	x->chunk_pages = o.chunk_pages;
-	x->nchunks = o.nchunks;
-	x->ranks = ranks_build(&s->d);
-	if (!x->ranks || x->ranks->total > (u64)o.chunk_pages * o.nchunks) {
-		r = 1; /* its numbering is not ours: the stream is fine, stay on TCP */
-		goto fail;
-	}
-	r = ep_connect(&x->ep, &o.ep);
-	if (r) {
-		pr_info_ratelimited("cleave_fork: queue pair to the seed not connected (%d); pages go by TCP\n", r);
-		r = 1;
-		goto fail;
-	}
-	return 0;
-fail:
-	cf_rdma_session_close(s);
-	return r == -ENOMEM ? 1 : r;
-}
-
-/*
- * Reads seed pages pgs[0..n) (page numbers, ascending) into pages[] by RDMA READ (under s->lock):
- * consecutive numbers of one chunk share a work request. -EIO when a read fails.
- */
-int cf_rdma_read(struct cf_session *s, const u64 *pgs, struct page **pages, u32 n)
-{
-	struct cf_rsess *x = s->rdma;
-	struct ib_device *dev = x->ep.rd->dev;
-	u32 lkey = x->ep.rd->pd->local_dma_lkey;
-	u32 max_sge = min_t(u32, MAX_SGE, dev->attrs.max_sge_rd);
-	struct ib_rdma_wr *wrs = kcalloc(SQ_DEPTH, sizeof(*wrs), GFP_KERNEL);
-	struct ib_sge *sges = kcalloc(n, sizeof(*sges), GFP_KERNEL);
-	u32 done = 0, mapped = 0, i;
-	int r = 0;
-
-	if (!wrs || !sges) {
-		r = -ENOMEM;
-		goto out;
-	}
-	for (i = 0; i < n; i++) {
-		u64 a = ib_dma_map_page(dev, pages[i], 0, PAGE_SIZE, DMA_FROM_DEVICE);
-
-		if (ib_dma_mapping_error(dev, a)) {
-			r = -ENOMEM;
-			goto out;
-		}
-		sges[i].addr = a;
-		sges[i].length = PAGE_SIZE;
-		sges[i].lkey = lkey;
-		mapped++;
-	}
-	while (done < n && !r) {
-		u32 nw = 0;
-
-		while (done < n && nw < SQ_DEPTH) {
-			u64 rank = 0, prev = 0;
-			u32 k = 0;
-
-			while (done + k < n && k < max_sge) {
-				u64 pg = pgs[done + k];
-				int vi = cf_desc_find(&s->d, pg * PAGE_SZ);
-				u64 rk;
-
-				if (vi < 0 || !readable_kind(&s->d.vmas[vi]) ||
-				    !cf_desc_content(&s->d, &s->d.vmas[vi], pg - s->d.vmas[vi].start / PAGE_SZ)) {
-					r = -EIO;
-					break;
-				}
-				rk = rank_of(x->ranks, &s->d, vi, pg - s->d.vmas[vi].start / PAGE_SZ);
-				if (k && (rk != prev + 1 || rk / x->chunk_pages != rank / x->chunk_pages))
-					break;
-				if (!k)
-					rank = rk;
-				prev = rk;
-				k++;
-			}
-			if (r)
-				break;
-			if (rank / x->chunk_pages >= x->nchunks) {
-				r = -EIO;
-				break;
-			}
-			wrs[nw].wr.opcode = IB_WR_RDMA_READ;
-			wrs[nw].wr.send_flags = IB_SEND_SIGNALED;
-			wrs[nw].wr.sg_list = &sges[done];
-			wrs[nw].wr.num_sge = k;
-			wrs[nw].wr.next = NULL;
-			wrs[nw].remote_addr = x->chunks[rank / x->chunk_pages].iova +
-					      (rank % x->chunk_pages) * PAGE_SIZE;
-			wrs[nw].rkey = x->chunks[rank / x->chunk_pages].rkey;
-			if (nw)
-				wrs[nw - 1].wr.next = &wrs[nw].wr;
-			nw++;
-			done += k;
-		}
-		if (nw && !r) {
-			const struct ib_send_wr *bad = NULL;
-
-			r = ib_post_send(x->ep.qp, &wrs[0].wr, &bad);
-			if (r) {
-				/* what was posted before the bad one still completes */
-				u32 posted = 0;
-				struct ib_send_wr *w;
-
-				for (w = &wrs[0].wr; w && w != bad; w = w->next)
-					posted++;
-				ep_wait(&x->ep, posted);
-				r = -EIO;
-			} else {
-				r = ep_wait(&x->ep, nw);
-			}
-		}
-	}
-	if (!r) {
-		atomic64_add(n, &s->rdma_pages);
-		atomic64_inc(&s->rdma_reads);
-		atomic64_add(n, &cf_rdma_pages);
-	}
-out:
-	for (i = 0; i < mapped; i++)
-		ib_dma_unmap_page(dev, sges[i].addr, PAGE_SIZE, DMA_FROM_DEVICE);
-	kfree(wrs);
-	kfree(sges);
-	return r;
+	if (n)
+		cf_ep_flush(e, n);
+	return err;
 }
 
 int cf_rdma_init(void)

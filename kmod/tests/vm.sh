@@ -218,6 +218,21 @@ for i in $(seq "$RESUMES"); do
 	grep -q "CHILD PASS" "$T/r.out" || fails=$((fails + 1))
 done
 check "$RESUMES restores all pass ($fails failures)" test $fails = 0
+
+section "the RDMA wire cut while a lazy child reads by RDMA (its TCP session stays)"
+start_seed cut $SEED_C server "$T/ps.sock" --sleep-ms 1500 --quick --rss 32
+restore_bg --server $MOD --handle $H_cut --key $K_cut --cache none --stats "$T/cut.json" >"$T/r.out" 2>"$T/r.err"
+TPID=$!
+RPID=$(restorer_of $TPID) || RPID=none
+check "lazy child runs" until_true 30 child_sleeps $RPID
+ip link set cleave-rb down
+wait $TPID
+rc=$?
+check "its reads fail: the child is killed, the restorer exits 70 (exit $rc)" test $rc = 70
+check "... the child never ran on zero pages" test ! -s "$T/r.out"
+check "... it read by RDMA until then" grep -q '"transport": "rdma", "rdma_pages": [1-9]' "$T/cut.json"
+ip link set cleave-rb up
+stop_seed cut
 check "no page server connection left open" until_true 5 param_is connections 0
 stop_seed many
 # while another snapshot keeps the listener up (with none left, it stops: connection refused)

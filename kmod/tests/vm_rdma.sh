@@ -6,10 +6,12 @@
 # a namespace fails every work request), so the pair lives there, beside the nodes' namespaces;
 # policy routing makes packets between its two local addresses cross the pair instead of the
 # loopback. The module picks the device carrying the page connection's address, as on a RoCE
-# node: node A's connections leave from IPA (device rxe-a), node B's from IPB (rxe-b).
+# node: node A's connections leave from IPA (device rxe-a), node B's from IPB (rxe-b). Jumbo
+# frames, as RoCE networks use: a 4096-byte RoCE MTU carries a page per packet.
 make_rdma_wire() {
 	ip link set lo up && ip link add cleave-ra type veth peer name cleave-rb &&
 		ip addr add $IPA/24 dev cleave-ra && ip addr add $IPB/24 dev cleave-rb &&
+		ip link set cleave-ra mtu 9000 && ip link set cleave-rb mtu 9000 &&
 		ip link set cleave-ra up && ip link set cleave-rb up &&
 		ip rule add pref 1000 lookup local && ip rule del pref 0 &&
 		ip rule add pref 10 oif cleave-ra lookup 100 && ip rule add pref 11 oif cleave-rb lookup 101 &&
