@@ -205,7 +205,7 @@ final class ContainerStarts implements AutoCloseable {
   }
 
   /**
-   * Starts a remote child in {@code cgroup} (made ahead with its pids limit, see {@link RemoteSlots}):
+   * Starts a remote child in {@code cgroup} (made ahead with its pids limit, see {@link ChildSlots}):
    * {@code command} runs the restorer, which resumes the snapshot as its child; ready once that
    * child binds its listener. The caller has written its order and holds the lease; a failed start
    * removes the cgroup and leaves the run dir to the caller and nothing else behind.

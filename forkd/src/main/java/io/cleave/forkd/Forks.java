@@ -15,7 +15,7 @@ import java.util.logging.Logger;
 /**
  * Fork children: a fork order to the seed (docs/CONTRACTS.md, "forkd → seed control protocol"),
  * then the child moved into a cgroup of its own, in a run dir under its seed's children dir, both
- * made ahead as a {@link ForkSlots.Slot}. The child is the seed's, not forkd's: its exit status
+ * made ahead as a {@link ChildSlots.Slot}. The child is the seed's, not forkd's: its exit status
  * comes from the kernel's process events.
  */
 final class Forks implements AutoCloseable {
@@ -31,7 +31,7 @@ final class Forks implements AutoCloseable {
   private final CgroupLayout cgroups;
   private final int mbPerCpu;
   private final Readiness readiness;
-  private final MadeAhead<ForkSlots.Slot> slots;
+  private final MadeAhead<ChildSlots.Slot> slots;
   /** Null when the kernel or privileges do not allow process events. */
   private final ExitEvents exits = ExitEvents.open();
 
@@ -39,7 +39,7 @@ final class Forks implements AutoCloseable {
     this.cgroups = cgroups;
     this.mbPerCpu = config.mbPerCpu();
     this.readiness = readiness;
-    ForkSlots made = new ForkSlots(cgroups, config.slotsDir(), config.pidsMax());
+    ChildSlots made = ChildSlots.forForks(cgroups, config.slotsDir(), config.pidsMax());
     this.slots = new MadeAhead<>("fork slot", made::make, s -> true, made::discard, FORK_SLOTS);
   }
 
@@ -93,7 +93,7 @@ final class Forks implements AutoCloseable {
             + e.getMessage());
       }
     }
-    ForkSlots.Slot slot;
+    ChildSlots.Slot slot;
     try {
       slot = slots.take();
     } catch (IOException e) {
@@ -110,7 +110,7 @@ final class Forks implements AutoCloseable {
         Files.move(slot.stagedDir(), runDir, StandardCopyOption.ATOMIC_MOVE);
       } catch (AtomicMoveNotSupportedException elsewhere) {
         // Slots are staged on the tmpfs, a kept instance's children dir is on the data dir.
-        ForkSlots.makeRunDir(runDir);
+        ChildSlots.makeForkRunDir(runDir);
         RunDirs.deleteTree(slot.stagedDir());
       }
       Path output = runDir.resolve("output");

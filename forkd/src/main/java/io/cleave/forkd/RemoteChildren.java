@@ -44,8 +44,8 @@ final class RemoteChildren {
 
   private final ForkdConfig config;
   private final ContainerStarts containers;
-  private final RemoteSlots slotMaker;
-  private final MadeAhead<RemoteSlots.Slot> slots;
+  private final ChildSlots slotMaker;
+  private final MadeAhead<ChildSlots.Slot> slots;
   private final RemoteHandles handles;
   /** What each child fetched, by its restorer's stats file. */
   private final Tally fetched;
@@ -54,7 +54,7 @@ final class RemoteChildren {
   RemoteChildren(ForkdConfig config, CgroupLayout cgroups, ContainerStarts containers, RemoteHandles handles,
       Tally fetched, boolean withSlots) {
     this.config = config;
-    this.slotMaker = new RemoteSlots(cgroups, config.remoteSlotsDir(), config.pidsMax());
+    this.slotMaker = ChildSlots.forRemoteChildren(cgroups, config.remoteSlotsDir(), config.pidsMax());
     this.slots = new MadeAhead<>("remote slot", slotMaker::make, s -> true, slotMaker::discard,
         withSlots ? REMOTE_SLOTS : 0);
     this.containers = containers;
@@ -64,7 +64,7 @@ final class RemoteChildren {
 
   /** Resumes the snapshot {@code ref} here; answers once the child is ready. A failed start leaves nothing behind. */
   Instance.Remote start(RemoteRef ref, StartSpec spec, Path bundle, long t0) {
-    RemoteSlots.Slot slot;
+    ChildSlots.Slot slot;
     try {
       slot = slots.take();
     } catch (IOException e) {

@@ -309,7 +309,7 @@ class ForkdRemoteForkTest {
       assertEquals(List.of(), left.toList(), "run/instances");
     }
     assertFalse(Files.exists(cacheDir(ref)), "no page cache dir for the refused start");
-    // Its cgroup (made ahead with its run dir, RemoteSlots) went with it: every remote child's
+    // Its cgroup (made ahead with its run dir, ChildSlots) went with it: every remote child's
     // cgroup left belongs to a slot still staged for a later start.
     Set<String> staged;
     try (Stream<Path> slots = Files.list(b.dataDir.resolve("run/slots"))) {
