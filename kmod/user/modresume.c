@@ -142,12 +142,14 @@ static void write_stats(int fd, const struct modresume_opts *o, int code)
 	}
 	fprintf(f,
 		"{\"exit\": %d, \"module\": true, \"run_ms\": %.3f, \"faults\": %llu, "
-		"\"net_pages\": %llu, \"net_batches\": %llu, \"zero_pages\": %llu, "
+		"\"net_pages\": %llu, \"net_bytes\": %llu, \"cache_pages\": 0, "
+		"\"net_batches\": %llu, \"zero_pages\": %llu, "
 		"\"cache_hits\": %llu, \"prefetched\": %llu, \"seed_rss_pages\": %llu, "
 		"\"seed_fetch_pages\": %llu, \"transport\": \"%s\", \"rdma_pages\": %llu, "
 		"\"rdma_reads\": %llu}\n",
 		code, (double)(now_ns() - o->t_start) / 1e6, (unsigned long long)s.faults,
-		(unsigned long long)s.net_pages, (unsigned long long)s.net_batches,
+		(unsigned long long)s.net_pages, (unsigned long long)(s.net_pages * PAGE_SZ),
+		(unsigned long long)s.net_batches,
 		(unsigned long long)s.zero_pages, (unsigned long long)s.cache_hits,
 		(unsigned long long)s.prefetched, (unsigned long long)o->seed_rss_pages,
 		(unsigned long long)o->seed_fetch_pages, s.rdma ? "rdma" : "tcp",

@@ -32,6 +32,7 @@ final class RemoteForkStats {
   static final int CONNECTIONS = 0;
   static final int PAGES_SERVED = 1;
   static final int BYTES_SENT = 2;
+  private static final long PAGE_BYTES = 4096;
   /** A restorer's stats line is a few hundred bytes; more is not one. */
   private static final int MAX_STATS_BYTES = 4096;
 
@@ -118,11 +119,16 @@ final class RemoteForkStats {
       JsonNode stats = WireJson.MAPPER.readTree(new String(buf.array(), 0, buf.position(), StandardCharsets.UTF_8));
       long[] counts = {count(stats, "net_pages"), count(stats, "cache_pages"), count(stats, "net_bytes"),
           count(stats, "prefetched")};
+      // A module resume over RDMA reads its pages from the seed's node too, outside the TCP counts
+      // (the twin's restorer has no such field).
+      long rdmaPages = stats.has("rdma_pages") ? count(stats, "rdma_pages") : 0;
       for (long c : counts) {
-        if (c < 0) {
+        if (c < 0 || rdmaPages < 0) {
           return null;
         }
       }
+      counts[NET_PAGES] += rdmaPages;
+      counts[NET_BYTES] += rdmaPages * PAGE_BYTES;
       return counts;
     } catch (IOException | RuntimeException e) {
       return null;
