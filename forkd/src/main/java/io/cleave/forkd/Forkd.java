@@ -98,8 +98,11 @@ final class Forkd implements AutoCloseable {
     Path dataReal = config.dataDir().toRealPath();
     String tag = tag(dataReal);
     CgroupLayout cgroups = CgroupLayout.detect("cleave-" + tag);
-    config = config.withChildrenTmpfs(RunDirs.tmpfsHome(config.childrenTmpfs(), "cleave-forkd-" + tag));
+    config = config.withChildrenTmpfs(RunDirs.tmpfsHome(config.childrenTmpfs(), RunDirs.HOME_PREFIX + tag));
     Leftovers.takeOver(config, cgroups);
+    if (config.childrenTmpfs() != null) {
+      RunDirs.claimTmpfsHome(config.childrenTmpfs(), dataReal);
+    }
     Files.createDirectories(config.instancesDir());
     Files.createDirectories(config.forksDir());
     Files.createDirectories(config.slotsDir());

@@ -5,6 +5,7 @@ import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.DirectoryStream;
 import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
@@ -26,6 +27,11 @@ final class RunDirs {
   private static final int S_IFMT = 0170000;
   private static final int S_IFSOCK = 0140000;
   private static final int S_IFDIR = 0040000;
+  /** forkds' homes on the tmpfs are {@code <tmpfs>/cleave-forkd-<tag>}. */
+  static final String HOME_PREFIX = "cleave-forkd-";
+  /** The file in a tmpfs home that names its forkd's data dir (real path). */
+  static final String OWNER = "data-dir";
+  private static final int MAX_OWNER_BYTES = 4096;
 
   private RunDirs() {}
 
@@ -137,6 +143,47 @@ final class RunDirs {
     } catch (IOException e) {
       LOG.warning("cannot use " + home + " for fork children's run dirs (" + e.getMessage() + "): they stay on the data dir");
       return null;
+    }
+  }
+
+  /**
+   * Marks forkd's tmpfs {@code home} (taken over, emptied) as its data dir's, then sweeps the
+   * homes of forkds whose data dir is gone (see {@link #sweepOrphanHomes}).
+   */
+  static void claimTmpfsHome(Path home, Path dataDir) {
+    try {
+      Files.writeString(home.resolve(OWNER), dataDir.toString(), StandardCharsets.UTF_8, StandardOpenOption.CREATE,
+          StandardOpenOption.TRUNCATE_EXISTING, StandardOpenOption.WRITE, LinkOption.NOFOLLOW_LINKS);
+    } catch (IOException e) {
+      LOG.warning("cannot mark " + home + " as " + dataDir + "'s: " + e.getMessage());
+    }
+    sweepOrphanHomes(home.getParent(), home.getFileName().toString());
+  }
+
+  /**
+   * Removes the tmpfs homes of forkds killed outright (SIGKILL, a node killed in a drill) whose
+   * data dir is gone since: nothing else would (a forkd started again on a data dir that still
+   * exists takes its own over). Only root's homes that name their data dir in {@link #OWNER} are
+   * looked at.
+   */
+  private static void sweepOrphanHomes(Path tmpfs, String own) {
+    try (DirectoryStream<Path> homes = Files.newDirectoryStream(tmpfs, HOME_PREFIX + "*")) {
+      for (Path home : homes) {
+        Path owner = home.resolve(OWNER);
+        if (home.getFileName().toString().equals(own) || !Files.isRegularFile(owner, LinkOption.NOFOLLOW_LINKS)
+            || (Integer) Files.getAttribute(home, "unix:uid", LinkOption.NOFOLLOW_LINKS) != 0
+            || (Integer) Files.getAttribute(owner, "unix:uid", LinkOption.NOFOLLOW_LINKS) != 0
+            || Files.size(owner) > MAX_OWNER_BYTES) {
+          continue;
+        }
+        Path data = Path.of(Files.readString(owner, StandardCharsets.UTF_8));
+        if (data.isAbsolute() && !Files.exists(data, LinkOption.NOFOLLOW_LINKS)) {
+          LOG.info("removing " + home + ", left by a forkd of " + data + ", which is gone");
+          deleteTree(home);
+        }
+      }
+    } catch (IOException | RuntimeException e) {
+      LOG.warning("cannot look for tmpfs dirs of forkds that are gone in " + tmpfs + ": " + e.getMessage());
     }
   }
 

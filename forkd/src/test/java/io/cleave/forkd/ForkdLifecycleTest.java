@@ -112,8 +112,9 @@ class ForkdLifecycleTest {
       assertGone(pids, cgroups, data);
       assertEquals(0, entries(data.resolve("run/instances")));
       assertEquals(0, entries(data.resolve("run/forks")));
-      assertEquals(List.of("slots"), Files.list(tmpfsHome).map(p -> p.getFileName().toString()).toList(),
+      assertEquals(List.of("data-dir", "slots"), Files.list(tmpfsHome).map(p -> p.getFileName().toString()).sorted().toList(),
           "the crashed forkd's children run dirs on the tmpfs are gone");
+      assertEquals(data.toRealPath().toString(), Files.readString(tmpfsHome.resolve("data-dir")));
       assertTrue(ForkdProcess.log(data).contains("removing leftover cgroups"), ForkdProcess.log(data));
       // And it works as before.
       StartedInstance cold = second.await(second.client.start(StartRequest.cold("fn1", "app1", bundle.toString(), 64,
@@ -121,6 +122,32 @@ class ForkdLifecycleTest {
       assertEquals("call-1", second.call(cold.listener(), "hello").getString("hello"));
     } finally {
       second.stop();
+    }
+  }
+
+  @Test
+  void tmpfsDirsOfForkdsWhoseDataDirIsGoneAreSweptWhenAForkdStarts() throws Exception {
+    // As forkds killed outright leave them: one whose data dir was deleted since, one whose still exists.
+    String tag = Long.toHexString(ProcessHandle.current().pid()) + Long.toHexString(System.nanoTime());
+    Path orphan = Path.of("/dev/shm", "cleave-forkd-orphan" + tag);
+    Path kept = Path.of("/dev/shm", "cleave-forkd-kept" + tag);
+    Path keptData = Files.createDirectory(tmp.resolve("still-here"));
+    try {
+      Files.createDirectories(orphan.resolve("slots/f-1"));
+      Files.writeString(orphan.resolve("data-dir"), tmp.resolve("deleted-data").toString());
+      Files.createDirectories(kept.resolve("slots/f-2"));
+      Files.writeString(kept.resolve("data-dir"), keptData.toString());
+
+      ForkdProcess forkd = ForkdProcess.start(tmp.resolve("data"), Map.of());
+      try {
+        assertFalse(Files.exists(orphan), "the tmpfs dir of a forkd whose data dir is gone is left: " + orphan);
+        assertTrue(Files.exists(kept.resolve("slots/f-2")), "the tmpfs dir of a forkd whose data dir exists is swept");
+      } finally {
+        forkd.stop();
+      }
+    } finally {
+      RunDirs.deleteTree(orphan);
+      RunDirs.deleteTree(kept);
     }
   }
 
