@@ -9,9 +9,11 @@ forkd pings a seed that has not learned before it deletes one of its children).
 forkd, root, then reads that child's /proc/<pid>/pagemap (the child, undumpable and of another
 uid, cannot read its own) and sends the seed the page ranges of the child's private writable
 mappings it holds alone (present and exclusively mapped: copied on write, or new) in a ``pages``
-order. The seed checks them (:func:`checked`) and keeps them. A child forked after that which
+order, with the present pages of its read-only private file mappings (code and constants of the
+interpreter and libraries: fork leaves their page tables empty, so the child faulted each of them
+in, a fault-around block at a time). The seed checks them (:func:`checked`) and keeps them. A child forked after that which
 waits idle for its first call (forked ahead and parked) faults those ranges in meanwhile with
-MADV_POPULATE_WRITE (no data changed), so the call that takes it does not take them; a child
+MADV_POPULATE_WRITE (no data changed; MADV_POPULATE_READ in read-only file mappings), so the call that takes it does not take them; a child
 forked for a waiting call serves it at once and takes its faults as it runs, as before (faulting
 in costs more CPU than the call's own faults: the set also holds pages a later call may not write).
 
@@ -38,7 +40,8 @@ if TYPE_CHECKING:
     from typing import Iterator, List, Optional, Tuple
     from fdk.customer_code import Handler
 
-_MADV_POPULATE_WRITE = 23  # Linux 5.14; older kernels answer EINVAL and the child goes on
+_MADV_POPULATE_READ = 22  # Linux 5.14; older kernels answer EINVAL and the child goes on
+_MADV_POPULATE_WRITE = 23
 _PAGE = mmap.PAGESIZE
 MAX_RANGES = 4096
 MAX_PAGES = 32768  # 128 MiB with 4 KiB pages: beyond that faulting ahead is not worth its memory
@@ -54,20 +57,26 @@ _madvise.argtypes = (ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int)
 _madvise.restype = ctypes.c_int
 
 
-def private_writable() -> List[Tuple[int, int]]:
-    """This process's private writable mappings that hold data (heap, anonymous, .data of
-    libraries), as (start, end) address pairs."""
+def populatable() -> List[Tuple[int, int, int]]:
+    """This process's private mappings a call faults pages in: writable ones that hold data (heap,
+    anonymous, .data of libraries) and read-only ones of a file (code, constants), as (start, end,
+    madvise advice to fault them in) triples."""
     out = []
     with open("/proc/self/maps", "rb") as maps:
         for line in maps:
             fields = line.split(None, 5)
             perms = fields[1]
-            if perms[1:2] != b"w" or perms[3:4] != b"p":
+            if perms[3:4] != b"p":
                 continue
-            if len(fields) > 5 and fields[5].strip().decode(errors="replace") in _NOT_DATA:
+            name = fields[5].strip().decode(errors="replace") if len(fields) > 5 else ""
+            if perms[1:2] == b"w" and name not in _NOT_DATA:
+                advice = _MADV_POPULATE_WRITE
+            elif perms[:2] == b"r-" and name.startswith("/"):
+                advice = _MADV_POPULATE_READ
+            else:
                 continue
             start, _, end = fields[0].partition(b"-")
-            out.append((int(start, 16), int(end, 16)))
+            out.append((int(start, 16), int(end, 16), advice))
     return out
 
 
@@ -92,10 +101,11 @@ def checked(ranges: object) -> Optional[List[Tuple[int, int]]]:
     return out
 
 
-def mapped(ranges: List[Tuple[int, int]]) -> List[Tuple[int, int]]:
-    """The parts of ``ranges`` inside this process's private writable mappings (a copy of the
-    seed maps what its learner mapped, unless the seed mapped or unmapped memory since)."""
-    mine = private_writable()
+def mapped(ranges: List[Tuple[int, int]]) -> List[Tuple[int, int, int]]:
+    """The parts of ``ranges`` inside this process's :func:`populatable` mappings, each with the
+    advice that faults it in (a copy of the seed maps what its learner mapped, unless the seed
+    mapped or unmapped memory since)."""
+    mine = populatable()
     out = []
     i = 0
     for start, end in ranges:
@@ -105,16 +115,17 @@ def mapped(ranges: List[Tuple[int, int]]) -> List[Tuple[int, int]]:
         while j < len(mine) and mine[j][0] < end:
             lo, hi = max(start, mine[j][0]), min(end, mine[j][1])
             if lo < hi:
-                out.append((lo, hi))
+                out.append((lo, hi, mine[j][2]))
             j += 1
     return out
 
 
-def fault_in(ranges: List[Tuple[int, int]]) -> None:
-    """Makes the pages of ``ranges`` (mapped ones, see :func:`mapped`) this process's own.
-    Failures (an old kernel, the cgroup's limit) only mean a call takes those faults itself."""
-    for start, end in ranges:
-        _madvise(start, end - start, _MADV_POPULATE_WRITE)
+def fault_in(ranges: List[Tuple[int, int, int]]) -> None:
+    """Faults in the pages of ``ranges`` (from :func:`mapped`): written ones become this process's
+    own, read ones get mapped. Failures (an old kernel, the cgroup's limit) only mean a call takes
+    those faults itself."""
+    for start, end, advice in ranges:
+        _madvise(start, end - start, advice)
 
 
 class SeedPages:
@@ -237,16 +248,15 @@ class ChildPages:
             report.close()
 
 
-def _chunks(ranges: List[Tuple[int, int]]) -> Iterator[List[Tuple[int, int]]]:
+def _chunks(ranges: List[Tuple[int, int]]) -> Iterator[List[Tuple[int, int, int]]]:
     """The mapped parts of ``ranges`` (read when the first chunk is asked for) cut into lists of
     CHUNK_PAGES pages or fewer (a fraction of a ms to fault in)."""
-    ranges = mapped(ranges)
-    chunk: List[Tuple[int, int]] = []
+    chunk: List[Tuple[int, int, int]] = []
     pages = 0
-    for start, end in ranges:
+    for start, end, advice in mapped(ranges):
         while start < end:
             stop = min(end, start + (CHUNK_PAGES - pages) * _PAGE)
-            chunk.append((start, stop))
+            chunk.append((start, stop, advice))
             pages += (stop - start) // _PAGE
             start = stop
             if pages == CHUNK_PAGES:

@@ -14,10 +14,12 @@ import java.util.Set;
 /**
  * The pages a fork child's first call wrote, as forkd (root) reads them from the child's
  * /proc/&lt;pid&gt;/pagemap: present and exclusively mapped pages (bits 63 and 56) of its private
- * writable mappings, which a child holds alone only once it copied them on write or made them.
- * The child itself cannot read them: it is undumpable and runs as another uid. Its seed gets
- * them in a pages order and later children it forks fault them in while parked
- * (sdk-python/fdk/working_set.py).
+ * writable mappings, which a child holds alone only once it copied them on write or made them;
+ * and the present pages (bit 63) of its read-only private file mappings (code and constants of
+ * the interpreter and its libraries), which fork does not map into a child (it leaves their page
+ * tables empty), so each present one is one the child faulted in since. The child itself cannot
+ * read them: it is undumpable and runs as another uid. Its seed gets them in a pages order and
+ * later children it forks fault them in while parked (sdk-python/fdk/working_set.py).
  */
 final class FirstCallPages {
   private static final int PAGE = 4096;
@@ -28,6 +30,10 @@ final class FirstCallPages {
   private static final long MAX_SCANNED_PAGES = 1L << 20;
   private static final Set<String> NOT_DATA = Set.of("[stack]", "[vvar]", "[vdso]", "[vsyscall]", "[vvar_vclock]");
   private static final long PRESENT_EXCLUSIVE = (1L << 63) | (1L << 56);
+  private static final long PRESENT = 1L << 63;
+
+  /** A mapping [start, end) whose pages count when their pagemap entry has all bits of {@code mask}. */
+  record Mapping(long start, long end, long mask) {}
 
   private FirstCallPages() {}
 
@@ -40,14 +46,14 @@ final class FirstCallPages {
     Path proc = Path.of("/proc/" + pid);
     long scanned = 0;
     try (FileChannel pagemap = FileChannel.open(proc.resolve("pagemap"), StandardOpenOption.READ)) {
-      for (long[] mapping : privateWritable(ProcFs.readOrEmpty(proc.resolve("maps")))) {
-        long pages = (mapping[1] - mapping[0]) / PAGE;
+      for (Mapping mapping : learnable(ProcFs.readOrEmpty(proc.resolve("maps")))) {
+        long pages = (mapping.end() - mapping.start()) / PAGE;
         if (scanned + pages > MAX_SCANNED_PAGES) {
-          break;
+          continue;
         }
         scanned += pages;
         ByteBuffer entries = ByteBuffer.allocate((int) (pages * 8)).order(ByteOrder.LITTLE_ENDIAN);
-        long at = mapping[0] / PAGE * 8;
+        long at = mapping.start() / PAGE * 8;
         int n;
         do {
           n = pagemap.read(entries, at + entries.position());
@@ -55,8 +61,8 @@ final class FirstCallPages {
         entries.flip();
         long runStart = -1;
         for (int k = 0; k < entries.limit() / 8; k++) {
-          boolean own = (entries.getLong(k * 8) & PRESENT_EXCLUSIVE) == PRESENT_EXCLUSIVE;
-          long address = mapping[0] + (long) k * PAGE;
+          boolean own = (entries.getLong(k * 8) & mapping.mask()) == mapping.mask();
+          long address = mapping.start() + (long) k * PAGE;
           if (own && runStart < 0) {
             runStart = address;
           } else if (!own && runStart >= 0) {
@@ -65,27 +71,36 @@ final class FirstCallPages {
           }
         }
         if (runStart >= 0) {
-          found.add(new long[] {runStart, mapping[0] + (long) (entries.limit() / 8) * PAGE});
+          found.add(new long[] {runStart, mapping.start() + (long) (entries.limit() / 8) * PAGE});
         }
       }
     }
     return withinLimits(found);
   }
 
-  /** The private writable mappings that hold data, as [start, end) pairs from a maps file. */
-  static List<long[]> privateWritable(String maps) {
-    List<long[]> out = new ArrayList<>();
+  /**
+   * From a maps file, the private mappings a child faults pages of in: writable ones that hold
+   * data (its own pages count), and read-only ones of a file (present pages count).
+   */
+  static List<Mapping> learnable(String maps) {
+    List<Mapping> out = new ArrayList<>();
     for (String line : maps.split("\n")) {
       String[] fields = line.trim().split("\\s+", 6);
-      if (fields.length < 5 || fields[1].length() < 4 || fields[1].charAt(1) != 'w' || fields[1].charAt(3) != 'p') {
+      if (fields.length < 5 || fields[1].length() < 4 || fields[1].charAt(3) != 'p') {
         continue;
       }
-      if (fields.length == 6 && NOT_DATA.contains(fields[5].trim())) {
+      String name = fields.length == 6 ? fields[5].trim() : "";
+      long mask;
+      if (fields[1].charAt(1) == 'w' && !NOT_DATA.contains(name)) {
+        mask = PRESENT_EXCLUSIVE;
+      } else if (fields[1].charAt(0) == 'r' && fields[1].charAt(1) != 'w' && name.startsWith("/")) {
+        mask = PRESENT;
+      } else {
         continue;
       }
       int dash = fields[0].indexOf('-');
-      out.add(new long[] {Long.parseUnsignedLong(fields[0].substring(0, dash), 16),
-          Long.parseUnsignedLong(fields[0].substring(dash + 1), 16)});
+      out.add(new Mapping(Long.parseUnsignedLong(fields[0].substring(0, dash), 16),
+          Long.parseUnsignedLong(fields[0].substring(dash + 1), 16), mask));
     }
     return out;
   }

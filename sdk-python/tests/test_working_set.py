@@ -1,0 +1,74 @@
+"""Faulting in learned first-call pages: written data pages and read-only file pages alike."""
+
+import ctypes
+import mmap
+import os
+import struct
+import tempfile
+import unittest
+
+from fdk import working_set
+
+_PAGE = mmap.PAGESIZE
+
+
+def _present(address: int, pages: int) -> int:
+    """How many of the pages from ``address`` this process has mapped (pagemap bit 63)."""
+    with open("/proc/self/pagemap", "rb") as pagemap:
+        pagemap.seek(address // _PAGE * 8)
+        entries = pagemap.read(pages * 8)
+    return sum(1 for k in range(pages) if struct.unpack_from("<Q", entries, k * 8)[0] >> 63 & 1)
+
+
+class FaultInTest(unittest.TestCase):
+
+    def test_read_only_file_pages_are_mapped_and_written_pages_made_own(self) -> None:
+        pages = 16
+        with tempfile.TemporaryFile() as f:
+            f.write(b"x" * pages * _PAGE)
+            f.flush()
+            ro = mmap.mmap(f.fileno(), pages * _PAGE, flags=mmap.MAP_PRIVATE, prot=mmap.PROT_READ)
+            rw = mmap.mmap(-1, pages * _PAGE, flags=mmap.MAP_PRIVATE | mmap.MAP_ANONYMOUS)
+            self.addCleanup(ro.close)
+            self.addCleanup(rw.close)
+            ro_start = self._start_of(f.fileno())
+            rw_start = self._anonymous_start(rw)
+            os.posix_fadvise(f.fileno(), 0, 0, os.POSIX_FADV_WILLNEED)
+            self.assertEqual(0, _present(ro_start, pages))
+            self.assertEqual(0, _present(rw_start, pages))
+            ranges = sorted([(ro_start, ro_start + pages * _PAGE), (rw_start, rw_start + pages * _PAGE)])
+            found = working_set.mapped(ranges)
+            self.assertEqual(sorted([(ro_start, ro_start + pages * _PAGE, 22),
+                                     (rw_start, rw_start + pages * _PAGE, 23)]), sorted(found))
+            working_set.fault_in(found)
+            self.assertEqual(pages, _present(ro_start, pages), "read-only file pages mapped ahead")
+            self.assertEqual(pages, _present(rw_start, pages), "anonymous pages made ahead")
+            self.assertEqual(b"x" * 4, ro[:4])
+
+    def test_ranges_outside_private_data_and_file_code_are_left_alone(self) -> None:
+        with open("/proc/self/maps") as maps:
+            stack = next(line for line in maps if line.rstrip().endswith("[stack]"))
+        start, end = (int(x, 16) for x in stack.split()[0].split("-"))
+        self.assertEqual([], working_set.mapped([(start, end)]))
+
+    @staticmethod
+    def _start_of(fd: int) -> int:
+        inode = os.fstat(fd).st_ino
+        with open("/proc/self/maps") as maps:
+            for line in maps:
+                fields = line.split()
+                if len(fields) >= 5 and int(fields[4]) == inode and fields[1].startswith("r--p"):
+                    return int(fields[0].split("-")[0], 16)
+        raise AssertionError("the file's mapping is not in /proc/self/maps")
+
+    @staticmethod
+    def _anonymous_start(m: mmap.mmap) -> int:
+        view = ctypes.c_char.from_buffer(m)
+        try:
+            return ctypes.addressof(view)
+        finally:
+            del view
+
+
+if __name__ == "__main__":
+    unittest.main()
