@@ -47,6 +47,8 @@ public final class StartupBench {
   /** idle_timeout of the fork phase: instances made by a burst go away before the next burst (Fn's minimum). */
   private static final int FORK_PHASE_IDLE_S = 1;
   private static final int KEPT_IDLE_S = 600;
+  /** Between one function's fork burst and the next function's, within a round. */
+  private static final long SETTLE_MS = 300;
   /** Warm calls to the pacer function right before each fork burst. */
   private static final int PACER_CALLS = 3;
 
@@ -391,7 +393,15 @@ public final class StartupBench {
     for (int r = 0; r < settings.forkRounds(); r++) {
       // Every other instance must have timed out, and the parked children taken by the last burst been replaced.
       awaitHealth(forkd, seeds, kept, "the previous burst's instances to go (idle_timeout " + FORK_PHASE_IDLE_S + " s)");
+      boolean first = true;
       for (Map.Entry<StartupBenchFunction, String> e : fns.entrySet()) {
+        if (!first) {
+          // The previous function's parked children taken by its burst are replaced (forked and
+          // faulted in) right after it: each function's burst is timed without the others' work
+          // beside it, as its cold starts are.
+          sleep(SETTLE_MS);
+        }
+        first = false;
         StartupBenchFigures into = figures.get(e.getKey());
         for (int i = 0; i < PACER_CALLS; i++) {
           call(calls, pacerCode, pacer);
