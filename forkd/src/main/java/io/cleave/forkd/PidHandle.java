@@ -42,14 +42,7 @@ final class PidHandle implements AutoCloseable {
 
   /** A pidfd polls readable once the process has exited (zombie or reaped). */
   synchronized boolean alive() {
-    if (fd < 0) {
-      return false;
-    }
-    ByteBuffer pollfd = ByteBuffer.allocateDirect(8).order(ByteOrder.nativeOrder());
-    pollfd.putInt(0, fd).putShort(4, LibC.POLLIN).putShort(6, (short) 0);
-    int n = LibC.INSTANCE.poll(pollfd, 1, 0);
-    Reference.reachabilityFence(pollfd);
-    return n == 0;
+    return fd >= 0 && !readable(fd, 0);
   }
 
   /**
@@ -62,9 +55,11 @@ final class PidHandle implements AutoCloseable {
     synchronized (this) {
       fd = this.fd;
     }
-    if (fd < 0) {
-      return true;
-    }
+    return fd < 0 || readable(fd, timeoutMs);
+  }
+
+  /** poll(2) of one pidfd for POLLIN, waiting up to {@code timeoutMs}. */
+  private static boolean readable(int fd, int timeoutMs) {
     ByteBuffer pollfd = ByteBuffer.allocateDirect(8).order(ByteOrder.nativeOrder());
     pollfd.putInt(0, fd).putShort(4, LibC.POLLIN).putShort(6, (short) 0);
     try {
