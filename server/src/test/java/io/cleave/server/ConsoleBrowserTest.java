@@ -30,6 +30,7 @@ import org.openqa.selenium.By;
 import org.openqa.selenium.JavascriptExecutor;
 import org.openqa.selenium.Keys;
 import org.openqa.selenium.OutputType;
+import org.openqa.selenium.StaleElementReferenceException;
 import org.openqa.selenium.WebDriver;
 import org.openqa.selenium.WebElement;
 import org.openqa.selenium.chrome.ChromeDriver;
@@ -254,7 +255,9 @@ class ConsoleBrowserTest {
   }
 
   private static WebElement waitFor(By what) {
-    return new WebDriverWait(browser, Duration.ofSeconds(20)).until(d -> {
+    // The console re-renders a view as data comes in: an element found may be replaced before it
+    // is looked at, and is looked for again then.
+    return new WebDriverWait(browser, Duration.ofSeconds(20)).ignoring(StaleElementReferenceException.class).until(d -> {
       List<WebElement> found = d.findElements(what);
       return found.isEmpty() || !found.get(0).isDisplayed() ? null : found.get(0);
     });
