@@ -9,7 +9,8 @@ import picocli.CommandLine.Command;
  * means the CLI was started some other way.
  */
 @Command(name = "test",
-    description = "Run the whole test suite (Java, fork primitive, Python SDK; about 4-5 minutes). "
+    description = "Run the whole test suite (Java, fork primitive, kernel module in a qemu guest, Python SDK, "
+        + "launcher; about 11-15 minutes on 2 cores). "
         + "The ./cleave launcher runs it: ./cleave test")
 public final class TestCommand implements Callable<Integer> {
   @Override
