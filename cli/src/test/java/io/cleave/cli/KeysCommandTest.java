@@ -71,6 +71,32 @@ class KeysCommandTest {
   }
 
   @Test
+  void aKeyMadeToExpireSaysWhenAndIsRefusedAfter() throws Exception {
+    server.ok("create", "app", "brief");
+    CliRun created = server.ok("keys", "create", "--role", "invoke", "--app", "brief", "--expires-in", "1s");
+    String key = created.out().strip();
+    assertTrue(created.err().contains(", expiring 20"), created::toString);
+    String id = key.split("_")[1];
+    assertTrue(server.ok("keys", "list").out().lines().anyMatch(l -> l.startsWith(id) && !l.contains("never")),
+        "the list says when it expires");
+    Thread.sleep(1_200);
+    CliRun refused = as(key, "invoke", "brief", "nothing");
+    assertEquals(1, refused.exit(), refused::toString);
+    assertTrue(refused.err().contains("API key expired at"), refused::toString);
+    assertTrue(server.ok("keys", "list").out().lines().anyMatch(l -> l.startsWith(id) && l.endsWith("(expired)")),
+        "the list says it expired");
+  }
+
+  @Test
+  void anExpiryThatIsNotASpanIsAUsageError() {
+    for (String span : new String[] {"soon", "0s", "3651d", "-1h", "1w"}) {
+      CliRun r = server.cli("keys", "create", "--role", "metrics", "--expires-in", span);
+      assertEquals(2, r.exit(), r::toString);
+      assertTrue(r.err().contains("--expires-in expects"), r::toString);
+    }
+  }
+
+  @Test
   void aScopedRoleNeedsAnAppAndTheOthersTakeNone() {
     CliRun noApp = server.cli("keys", "create", "--role", "invoke");
     assertEquals(2, noApp.exit(), noApp::toString);

@@ -6,6 +6,7 @@ import java.io.IOException;
 import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -259,11 +260,17 @@ public final class PlatformClient {
     return out;
   }
 
-  /** A new key of {@code role} ({@code appId} for deploy and invoke keys, else null); the answer holds its text. */
-  public JsonNode createKey(String role, String appId) throws IOException {
+  /**
+   * A new key of {@code role} ({@code appId} for deploy and invoke keys, else null), accepted for
+   * {@code lifetime} (null: until revoked); the answer holds its text.
+   */
+  public JsonNode createKey(String role, String appId, Duration lifetime) throws IOException {
     ObjectNode body = JsonText.object().put("role", role);
     if (appId != null) {
       body.put("app_id", appId);
+    }
+    if (lifetime != null) {
+      body.put("expires_in_s", lifetime.toSeconds());
     }
     return http.json("POST", "/cleave/v1/keys", body);
   }

@@ -13,6 +13,7 @@ import io.vertx.ext.web.RoutingContext;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
+import java.time.Instant;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.Optional;
@@ -64,9 +65,20 @@ final class Access {
     if (configuredAdminHash != null && ApiKeySecret.sameHash(hash, configuredAdminHash)) {
       return Optional.of(new Caller(Caller.CONFIGURED, Role.ADMIN, null));
     }
-    return ApiKeySecret.idOf(text).flatMap(keys::key)
-        .filter(k -> ApiKeySecret.sameHash(hash, k.hash()))
+    return keyOf(text, hash).filter(k -> !k.expiredAt(Instant.now()))
         .map((ApiKey k) -> new Caller(k.id(), k.role(), k.appId()));
+  }
+
+  /** The registry's key whose text {@code text} is, expired or not. */
+  private Optional<ApiKey> keyOf(String text, String hash) {
+    return ApiKeySecret.idOf(text).flatMap(keys::key).filter(k -> ApiKeySecret.sameHash(hash, k.hash()));
+  }
+
+  /** Why the request's key is refused: expired (and when), or not a key at all. */
+  private String refusal(String text) {
+    return keyOf(text, hashOf(text)).map(ApiKey::expiresAt)
+        .map(at -> "API key expired at " + Json.formatTime(at) + ": ask an admin for a new one")
+        .orElse("invalid or revoked API key");
   }
 
   /**
@@ -108,9 +120,8 @@ final class Access {
     Optional<Caller> found = caller(ctx);
     if (found.isEmpty()) {
       ctx.response().putHeader("WWW-Authenticate", "Bearer realm=\"cleave\"");
-      return Future.failedFuture(new ApiError(401, presentedKey(ctx).isPresent()
-          ? "invalid or revoked API key"
-          : "this route needs an API key: send Authorization: Bearer <key>"));
+      return Future.failedFuture(new ApiError(401, presentedKey(ctx).map(this::refusal)
+          .orElse("this route needs an API key: send Authorization: Bearer <key>")));
     }
     Caller caller = found.get();
     if (caller.admin()) {

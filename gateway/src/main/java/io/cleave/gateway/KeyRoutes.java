@@ -1,5 +1,6 @@
 package io.cleave.gateway;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.cleave.common.access.ApiKey;
@@ -14,6 +15,8 @@ import io.cleave.registry.KeyRegistry;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
+import java.time.Duration;
+import java.time.Instant;
 
 /**
  * {@code /cleave/v1/keys}: list, create and revoke API keys, with an admin key; {@code self}, what
@@ -66,11 +69,23 @@ final class KeyRoutes {
       throw new ApiError(400, e.getMessage());
     }
     String appId = o.path("app_id").isTextual() ? o.get("app_id").asText() : null;
-    routing.blocking(ctx, () -> keys.createKey(role, appId), (IssuedKey issued) -> {
+    Duration lifetime = lifetime(o.get("expires_in_s"));
+    routing.blocking(ctx, () -> keys.createKey(role, appId, lifetime), (IssuedKey issued) -> {
       ObjectNode view = view(issued.key());
       view.put("key", issued.text());
       Replies.json(ctx, 200, view);
     });
+  }
+
+  /** {@code expires_in_s}: absent or null for a key that lasts until revoked, else whole seconds. */
+  private static Duration lifetime(JsonNode field) {
+    if (field == null || field.isNull()) {
+      return null;
+    }
+    if (!field.isIntegralNumber() || !field.canConvertToLong()) {
+      throw new ApiError(400, "expires_in_s must be a whole number of seconds, got " + field);
+    }
+    return Duration.ofSeconds(field.asLong());
   }
 
   private void revoke(RoutingContext ctx) {
@@ -80,7 +95,10 @@ final class KeyRoutes {
     }, x -> Replies.noContent(ctx));
   }
 
-  /** A key as lists show it: id, the start of its text, role, app (id and name) and creation time; never its hash. */
+  /**
+   * A key as lists show it: id, the start of its text, role, app (id and name), creation time and,
+   * for a key that expires, when and whether it has; never its hash.
+   */
   private ObjectNode view(ApiKey k) {
     ObjectNode o = Json.MAPPER.createObjectNode().put("id", k.id()).put("prefix", ApiKeySecret.prefixOf(k.id()))
         .put("role", k.role().wireName());
@@ -88,6 +106,10 @@ final class KeyRoutes {
       o.put("app_id", k.appId());
       apps.app(k.appId()).map(App::name).ifPresent(name -> o.put("app_name", name));
     }
-    return o.put("created_at", Json.formatTime(k.createdAt()));
+    o.put("created_at", Json.formatTime(k.createdAt()));
+    if (k.expiresAt() != null) {
+      o.put("expires_at", Json.formatTime(k.expiresAt())).put("expired", k.expiredAt(Instant.now()));
+    }
+    return o;
   }
 }

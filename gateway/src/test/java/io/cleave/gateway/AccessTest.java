@@ -18,11 +18,14 @@ import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.ext.web.Route;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.stream.StreamSupport;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
@@ -237,6 +240,39 @@ class AccessTest extends GatewayTestBase {
     assertEquals(401, after.status(), after.toString());
     assertEquals("invalid or revoked API key", after.message());
     assertEquals(404, http.delete("/cleave/v1/keys/" + keyId).status());
+  }
+
+  @Test
+  void aKeyThatExpiredIsRefusedAndSaysSo() throws Exception {
+    Http.Reply r = http.post("/cleave/v1/keys", "{\"role\":\"deploy\",\"app_id\":\"" + id(appA) + "\",\"expires_in_s\":1}");
+    assertEquals(200, r.status(), r.toString());
+    Instant expiresAt = Instant.parse(r.json().path("expires_at").asText());
+    Instant createdAt = Instant.parse(r.json().path("created_at").asText());
+    assertEquals(Duration.ofSeconds(1), Duration.between(createdAt, expiresAt), r.toString());
+    Http holder = http.withKey(r.json().path("key").asText());
+    assertEquals(200, holder.get("/v2/apps/" + id(appA)).status(), "accepted before it expires");
+
+    Thread.sleep(Math.max(0, Duration.between(Instant.now(), expiresAt).toMillis()) + 50);
+    Http.Reply after = holder.get("/v2/apps/" + id(appA));
+    assertEquals(401, after.status(), after.toString());
+    assertTrue(after.message().startsWith("API key expired at " + r.json().path("expires_at").asText()), after.message());
+    JsonNode listed = StreamSupport.stream(http.get("/cleave/v1/keys").json().path("items").spliterator(), false)
+        .filter(k -> k.path("id").asText().equals(r.json().path("id").asText())).findFirst().orElseThrow();
+    assertTrue(listed.path("expired").asBoolean(), listed.toString());
+  }
+
+  @Test
+  void aKeyLifetimeOutOfRangeOrOfTheWrongTypeIsRefused() {
+    int before = http.get("/cleave/v1/keys").json().path("items").size();
+    for (String lifetime : List.of("0", "-5", "\"30d\"", "1.5", "315360001", "true")) {
+      Http.Reply r = http.post("/cleave/v1/keys", "{\"role\":\"metrics\",\"expires_in_s\":" + lifetime + "}");
+      assertEquals(400, r.status(), lifetime + " -> " + r);
+      assertTrue(r.message().contains("expires_in_s") || r.message().contains("lifetime"), r.message());
+    }
+    assertEquals(before, http.get("/cleave/v1/keys").json().path("items").size(), "no key was made");
+    Http.Reply forever = http.post("/cleave/v1/keys", "{\"role\":\"metrics\",\"expires_in_s\":null}");
+    assertEquals(200, forever.status(), forever.toString());
+    assertFalse(forever.json().has("expires_at"), forever.toString());
   }
 
   @Test

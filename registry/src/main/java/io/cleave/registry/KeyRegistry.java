@@ -3,6 +3,7 @@ package io.cleave.registry;
 import io.cleave.common.access.ApiKey;
 import io.cleave.common.access.IssuedKey;
 import io.cleave.common.access.Role;
+import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
 
@@ -16,13 +17,20 @@ public interface KeyRegistry {
   /** Every key, by id (which is creation order). */
   List<ApiKey> keys();
 
-  /** A new key of {@code role}; {@code appId} names the app of a deploy or invoke key (404 when it has none). */
-  IssuedKey createKey(Role role, String appId);
+  /** The longest lifetime a key may be given: ten years. */
+  Duration MAX_LIFETIME = Duration.ofDays(3650);
+
+  /**
+   * A new key of {@code role}; {@code appId} names the app of a deploy or invoke key (404 when it has
+   * none); {@code lifetime}, when not null, is how long it is accepted (1 s to {@link #MAX_LIFETIME},
+   * else 400).
+   */
+  IssuedKey createKey(Role role, String appId, Duration lifetime);
 
   /** Revokes a key: every member refuses it from the moment this returns (404 when there is none). */
   void deleteKey(String id);
 
-  /** A new admin key when the cluster has none (checked under a cluster-wide lock), else empty. */
+  /** A new admin key when the cluster has none that is unexpired (checked under a cluster-wide lock), else empty. */
   Optional<IssuedKey> createFirstAdminKey();
 
   /**

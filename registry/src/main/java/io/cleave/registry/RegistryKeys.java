@@ -8,6 +8,7 @@ import io.cleave.common.access.Role;
 import io.cleave.common.error.ApiError;
 import io.cleave.common.id.Ulid;
 import java.security.SecureRandom;
+import java.time.Duration;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
 import java.util.HexFormat;
@@ -51,20 +52,24 @@ final class RegistryKeys implements KeyRegistry {
   }
 
   @Override
-  public IssuedKey createKey(Role role, String appId) {
+  public IssuedKey createKey(Role role, String appId, Duration lifetime) {
     if (role.appScoped() && (appId == null || appId.isEmpty())) {
       throw new ApiError(400, role.wireName() + " keys need an app_id");
     }
     if (!role.appScoped() && appId != null && !appId.isEmpty()) {
       throw new ApiError(400, role.wireName() + " keys take no app_id");
     }
+    if (lifetime != null && (lifetime.compareTo(Duration.ofSeconds(1)) < 0 || lifetime.compareTo(MAX_LIFETIME) > 0)) {
+      throw new ApiError(400, "a key's lifetime must be between 1 second and " + MAX_LIFETIME.toDays() + " days");
+    }
     if (role.appScoped() && apps.app(appId).isEmpty()) {
       throw new ApiError(404, "App not found");
     }
     String id = Ulid.next();
     String text = ApiKeySecret.generate(id);
-    ApiKey key = new ApiKey(id, role, role.appScoped() ? appId : null, ApiKeySecret.hash(text),
-        Instant.now().truncatedTo(ChronoUnit.MILLIS));
+    Instant now = Instant.now().truncatedTo(ChronoUnit.MILLIS);
+    ApiKey key = new ApiKey(id, role, role.appScoped() ? appId : null, ApiKeySecret.hash(text), now,
+        lifetime == null ? null : now.plus(lifetime));
     keys.set(id, key);
     local.put(id, key); // read-your-writes before the entry event arrives
     return new IssuedKey(key, text);
@@ -82,10 +87,11 @@ final class RegistryKeys implements KeyRegistry {
   public Optional<IssuedKey> createFirstAdminKey() {
     keys.lock(FIRST_ADMIN_LOCK);
     try {
-      if (keys.values().stream().anyMatch(k -> k.role() == Role.ADMIN)) {
+      Instant now = Instant.now();
+      if (keys.values().stream().anyMatch(k -> k.role() == Role.ADMIN && !k.expiredAt(now))) {
         return Optional.empty();
       }
-      return Optional.of(createKey(Role.ADMIN, null));
+      return Optional.of(createKey(Role.ADMIN, null, null));
     } finally {
       keys.unlock(FIRST_ADMIN_LOCK);
     }

@@ -18,8 +18,7 @@ import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
+import java.util.Optional;
 import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -35,7 +34,6 @@ import picocli.CommandLine.Parameters;
 public final class ActivationsCommand {
   /** The API's largest page of activations. */
   static final int MAX_LIMIT = 1000;
-  private static final Pattern RELATIVE = Pattern.compile("(\\d+)([smhd])");
 
   ActivationsCommand() {}
 
@@ -55,16 +53,9 @@ public final class ActivationsCommand {
 
   /** An ISO-8601 instant, or a duration back from now such as 90s, 10m, 2h, 1d. */
   static Instant since(String value) {
-    Matcher m = RELATIVE.matcher(value);
-    if (m.matches()) {
-      long n = Long.parseLong(m.group(1));
-      Duration d = switch (m.group(2)) {
-        case "s" -> Duration.ofSeconds(n);
-        case "m" -> Duration.ofMinutes(n);
-        case "h" -> Duration.ofHours(n);
-        default -> Duration.ofDays(n);
-      };
-      return Instant.now().minus(d);
+    Optional<Duration> span = TimeSpan.parse(value);
+    if (span.isPresent()) {
+      return Instant.now().minus(span.get());
     }
     try {
       return Instant.parse(value);

@@ -9,6 +9,7 @@ import io.cleave.client.UsageFailure;
 import io.cleave.client.UserCommand;
 import io.cleave.common.access.Role;
 import java.io.IOException;
+import java.time.Duration;
 import java.util.List;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -22,9 +23,12 @@ import picocli.CommandLine.Parameters;
     description = "List, create and revoke API keys (needs an admin key).",
     subcommands = {KeysCommand.ListKeys.class, KeysCommand.Create.class, KeysCommand.Revoke.class})
 public final class KeysCommand {
+  /** The server's longest key lifetime. */
+  private static final Duration MAX_LIFETIME = Duration.ofDays(3650);
+
   KeysCommand() {}
 
-  @Command(name = "list", aliases = "ls", description = "List API keys: id, role, app, creation time (never the keys).")
+  @Command(name = "list", aliases = "ls", description = "List API keys: id, role, app, creation and expiry time (never the keys).")
   static final class ListKeys extends UserCommand {
     @Mixin ApiEndpoint endpoint;
     @Mixin OutputOption output;
@@ -35,11 +39,17 @@ public final class KeysCommand {
       if (ListCommand.shownWithoutTable(keys, output, "No keys found")) {
         return 0;
       }
-      TextTable t = new TextTable("ID", "ROLE", "APP", "CREATED");
+      TextTable t = new TextTable("ID", "ROLE", "APP", "CREATED", "EXPIRES");
       keys.forEach(k -> t.row(JsonText.text(k, "id"), JsonText.text(k, "role"), appOf(k),
-          JsonText.text(k, "created_at")));
+          JsonText.text(k, "created_at"), expiryOf(k)));
       t.print(System.out);
       return 0;
+    }
+
+    /** When the key expires, {@code never}, or the time and {@code (expired)} once it has. */
+    private static String expiryOf(JsonNode key) {
+      String at = JsonText.text(key, "expires_at");
+      return at.isEmpty() ? "never" : key.path("expired").asBoolean() ? at + " (expired)" : at;
     }
 
     /** The app's name, or its id when it is gone (the key then grants nothing), or - for keys of no app. */
@@ -64,6 +74,10 @@ public final class KeysCommand {
     @Option(names = "--app", paramLabel = "APP", description = "the app of a deploy or invoke key")
     String app;
 
+    @Option(names = "--expires-in", paramLabel = "SPAN",
+        description = "refuse the key after SPAN (90s, 30m, 12h, 30d; at most 3650d); default: until revoked")
+    String expiresIn;
+
     @Override
     protected int execute() throws IOException {
       Role parsed;
@@ -75,16 +89,21 @@ public final class KeysCommand {
       if (parsed.appScoped() != (app != null)) {
         throw new UsageFailure(parsed.appScoped() ? "a " + role + " key needs --app APP" : "--app is for deploy and invoke keys");
       }
+      Duration lifetime = expiresIn == null ? null : TimeSpan.parse(expiresIn)
+          .filter(d -> !d.isZero() && d.compareTo(MAX_LIFETIME) <= 0)
+          .orElseThrow(() -> new UsageFailure("--expires-in expects a span from 1s to 3650d such as 90s, 30m, 12h or 30d, got '"
+              + expiresIn + "'"));
       PlatformClient api = endpoint.client();
       String appId = app == null ? null : JsonText.text(api.app(app), "id");
-      JsonNode created = api.createKey(role, appId);
+      JsonNode created = api.createKey(role, appId, lifetime);
       if (output.json()) {
         System.out.println(JsonText.pretty(created));
         return 0;
       }
       // The key alone on stdout, so KEY=$(cleave keys create ...) works; what it is on stderr.
+      String expires = JsonText.text(created, "expires_at");
       System.err.println("Created " + role + " key " + JsonText.text(created, "id") + (app == null ? "" : " for app " + app)
-          + "; it is shown this once:");
+          + (expires.isEmpty() ? "" : ", expiring " + expires) + "; it is shown this once:");
       System.out.println(JsonText.text(created, "key"));
       return 0;
     }

@@ -6,12 +6,18 @@ import java.time.Instant;
  * An API key as the registry keeps it: never the key itself, only the SHA-256 of it ({@code hash},
  * hex). {@code id} is also the start of the key ({@link ApiKeySecret}), so a presented key is
  * found by id and then compared by hash. {@code appId} is the app of a deploy or invoke key, else
- * null.
+ * null. {@code expiresAt} is when the key stops being accepted, or null for a key that lasts until
+ * it is revoked (also every key stored before keys could expire).
  */
-public record ApiKey(String id, Role role, String appId, String hash, Instant createdAt) {
+public record ApiKey(String id, Role role, String appId, String hash, Instant createdAt, Instant expiresAt) {
   public ApiKey {
     if (role.appScoped() != (appId != null)) {
       throw new IllegalArgumentException(role.wireName() + " keys " + (role.appScoped() ? "need" : "take no") + " app");
     }
+  }
+
+  /** Whether the key is no longer accepted at {@code now}. */
+  public boolean expiredAt(Instant now) {
+    return expiresAt != null && !now.isBefore(expiresAt);
   }
 }
