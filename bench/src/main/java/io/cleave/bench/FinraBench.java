@@ -8,6 +8,8 @@ import io.cleave.client.PlatformClient;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -106,13 +108,38 @@ final class FinraBench {
     return new Runs(mode, List.copyOf(ms), List.copyOf(transferMs), output, null);
   }
 
-  /** Where the last run's time went: each step's time (ms), the first to start to the last to end. */
+  /**
+   * Where the last run's time went: each step's start and end (ms from the run's start), and for a
+   * map its calls' median time and how many ran at a time on average.
+   */
   private static String stepTimes(JsonNode run) {
     List<String> steps = new ArrayList<>();
     if (run != null) {
-      run.path("steps").forEach(s -> steps.add(s.path("name").asText() + " " + s.path("duration_ms").asText()));
+      Instant created = Instant.parse(run.path("created_at").asText());
+      run.path("steps").forEach(s -> {
+        String line = s.path("name").asText() + " " + offset(created, s.path("started_at")) + "-"
+            + offset(created, s.path("finished_at"));
+        if (s.path("calls").size() > 1) {
+          List<Long> ms = new ArrayList<>();
+          s.path("calls").forEach(c -> ms.add(c.path("duration_ms").asLong()));
+          long span = Math.max(1, s.path("duration_ms").asLong());
+          // How many calls ran at a time on average: below the map's bound, calls waited between them.
+          line += String.format(Locale.ROOT, " (calls %d ms, %.1f at a time)", median(ms),
+              ms.stream().mapToLong(Long::longValue).sum() / (double) span);
+        }
+        steps.add(line);
+      });
     }
-    return steps.isEmpty() ? "" : "; last run's steps (ms): " + String.join(", ", steps);
+    return steps.isEmpty() ? "" : "; last run's steps (ms from its start): " + String.join(", ", steps);
+  }
+
+  private static long offset(Instant from, JsonNode at) {
+    return at.isTextual() ? Duration.between(from, Instant.parse(at.asText())).toMillis() : -1;
+  }
+
+  private static long median(List<Long> values) {
+    List<Long> sorted = values.stream().sorted().toList();
+    return sorted.get(sorted.size() / 2);
   }
 
   /** The flow, saying why when the server refused it (its runs are then reported as n/a). */

@@ -30,10 +30,12 @@ import java.util.logging.Logger;
  * started ahead (a spare, one per function, deleted after the function's idle_timeout unused), so
  * the next run's producer call finds it ready ({@code warm}) instead of paying a cold start on
  * the run's path, as a copy edge's producer finds a warm instance. Each consumer call runs in a child forked from it
- * that loads the consumer's function, serves that one call and is deleted; the children are forked
- * ahead ({@link KeptChildren}) the moment the producer answered, while the engine stores its result. Kept instances belong
+ * that loads the consumer's function; the children are forked ahead ({@link KeptChildren}) the
+ * moment the producer answered, while the engine stores its result, and a child that answered a
+ * call serves the consumer's next one ({@code warm}), so a map forks at most its parallelism of
+ * children, not one per item. Kept instances belong
  * to their run, never serve other calls, count against the node's instance memory like any
- * instance (each child too, while it runs), and are deleted on {@link #release} or when the
+ * instance (each child too, from its fork to its deletion), and are deleted, children with them, on {@link #release} or when the
  * invoker closes; forkd dies with the server, so none outlives a restart. Consumers run on the
  * producer's node: a kept instance is not forked to other nodes. State is touched on the invoker's loop.
  */
@@ -177,19 +179,52 @@ final class KeptInstances implements ForkedStepStarter {
   @Override
   public Future<CallResult> callForked(Call call, KeptInstance from, int moreAfter) {
     Fn fn = call.fn();
+    KeptChildren[] pool = new KeptChildren[1];
     return onLoop(() -> {
       if (!kept.containsKey(from.id())) {
-        return Future.<StartedInstance>failedFuture(new ApiError(409, "kept instance " + from.id() + " is gone"));
+        return Future.<Taken>failedFuture(new ApiError(409, "kept instance " + from.id() + " is gone"));
       }
       KeptChildren children = childrenFor(from.id(), call.app(), fn);
-      Future<StartedInstance> ready = children == null ? null : children.ready.poll();
-      if (children != null) {
-        forkAhead(from.id(), children, moreAfter);
+      pool[0] = children;
+      children.busy++;
+      StartedInstance idle = children.idle.poll();
+      Future<StartedInstance> ready = idle != null ? null : children.ready.poll();
+      forkAhead(from.id(), children, moreAfter);
+      if (idle != null) {
+        return Future.succeededFuture(new Taken(idle, StartMode.WARM));
       }
       // A child forked ahead that failed gave its memory back: fork another now.
-      return ready == null ? freshFork(call, from) : ready.recover(e -> onLoop(() -> freshFork(call, from)));
-    }).compose(child -> answered(call, child, StartMode.FORK)
-        .eventually(() -> dropped(child.instanceId(), fn.memory(), null)));
+      Future<StartedInstance> child = ready == null ? freshFork(call, from)
+          : ready.recover(e -> onLoop(() -> freshFork(call, from)));
+      return child.map(c -> new Taken(c, StartMode.FORK));
+    }).compose(taken -> answered(call, taken.child(), taken.mode())
+            .transform(ar -> onLoop(() -> {
+              afterCall(from.id(), pool[0], taken.child(), ar.succeeded());
+              return ar.succeeded() ? Future.succeededFuture(ar.result()) : Future.failedFuture(ar.cause());
+            })),
+        failure -> onLoop(() -> {
+          if (pool[0] != null) {
+            pool[0].busy--;
+          }
+          return Future.failedFuture(failure);
+        }));
+  }
+
+  /** The child a consumer's call runs in, and how it came to it (a fork, or a child idle after an earlier call). */
+  private record Taken(StartedInstance child, StartMode mode) {}
+
+  /**
+   * A child's call has ended: the child waits for its consumer's next call when it answered and
+   * its kept instance and consumer version are still current, else it is deleted.
+   */
+  private void afterCall(String keptId, KeptChildren children, StartedInstance child, boolean answered) {
+    children.busy--;
+    Map<String, KeptChildren> byFn = ahead.get(keptId);
+    if (answered && !closed && byFn != null && byFn.get(children.fn.id()) == children) {
+      children.idle.add(child);
+    } else {
+      delete(child.instanceId(), children.fn.memory());
+    }
   }
 
   /** A child of {@code from} for this call, forked now (on the loop). */
@@ -208,14 +243,14 @@ final class KeptInstances implements ForkedStepStarter {
   }
 
   /**
-   * Forks children of the kept instance for the consumer until {@code want} (at most its count)
-   * are ready or forking, as far as node memory is free now: a child forked ahead never makes a
-   * call wait for memory.
+   * Forks children of the kept instance for the consumer until {@code want} are ready, forking or
+   * idle, never past its count alive, as far as node memory is free now: a child forked ahead
+   * never makes a call wait for memory.
    */
   private void forkAhead(String keptId, KeptChildren children, int want) {
     int mb = children.fn.memory();
-    while (!closed && children.ready.size() < Math.min(want, children.count) && memory.shortOf(mb) <= 0
-        && memory.reserve(mb)) {
+    while (!closed && children.ready.size() + children.idle.size() < want && children.alive() < children.count
+        && memory.shortOf(mb) <= 0 && memory.reserve(mb)) {
       Future<StartedInstance> child = loop.here(forkOf(keptId, children.app, children.fn));
       children.ready.add(child);
       // No warm-up request: on a busy node its round trip costs the CPU the calls are short of.
@@ -227,27 +262,33 @@ final class KeptInstances implements ForkedStepStarter {
     }
   }
 
-  /** The consumer's children forked ahead, null when none; those of an older version of it are deleted. */
+  /**
+   * The consumer's children of the kept instance (made, with none to fork ahead, when the producer's
+   * answer named no such consumer); those of an older version of the consumer are deleted.
+   */
   private KeptChildren childrenFor(String keptId, App app, Fn fn) {
-    Map<String, KeptChildren> byFn = ahead.get(keptId);
-    KeptChildren children = byFn == null ? null : byFn.get(fn.id());
-    if (children == null) {
-      return null;
-    }
-    if (!children.fn.equals(fn) || !config(children.app, children.fn).equals(config(app, fn))) {
+    Map<String, KeptChildren> byFn = ahead.computeIfAbsent(keptId, k -> new HashMap<>());
+    KeptChildren children = byFn.get(fn.id());
+    if (children != null && (!children.fn.equals(fn) || !config(children.app, children.fn).equals(config(app, fn)))) {
       byFn.remove(fn.id());
       discard(children);
-      return null;
+      children = null;
+    }
+    if (children == null) {
+      children = new KeptChildren(app, fn, 0);
+      byFn.put(fn.id(), children);
     }
     return children;
   }
 
-  /** Deletes the children forked ahead that no call took (each once it has started). */
+  /** Deletes the children no call is running in (each forked ahead once it has started); those running are deleted when their call ends. */
   private void discard(KeptChildren children) {
     for (Future<StartedInstance> child : children.ready) {
       child.onSuccess(c -> delete(c.instanceId(), children.fn.memory()));
     }
     children.ready.clear();
+    children.idle.forEach(c -> delete(c.instanceId(), children.fn.memory()));
+    children.idle.clear();
   }
 
   @Override

@@ -22,6 +22,9 @@ final class FlowFunctions {
 
       import fdk
 
+      # Calls this process served (a global: it lives as long as the instance).
+      SERVED = [0]
+
 
       def header(ctx, name):
           for k, v in ctx.Headers().items():
@@ -55,8 +58,10 @@ final class FlowFunctions {
                   kept = fdk.state.get("kept")
               except KeyError:
                   return json.dumps({"forked": False, "input": x})
-              return json.dumps({"forked": True, "id": id(kept), "ppid": os.getppid(),
-                                 "numbers": kept["numbers"], "tags": sorted(kept["tags"]), "input": x})
+              SERVED[0] += 1
+              return json.dumps({"forked": True, "id": id(kept), "pid": os.getpid(), "ppid": os.getppid(),
+                                 "served": SERVED[0], "numbers": kept["numbers"], "tags": sorted(kept["tags"]),
+                                 "input": x})
           if op == "witnessed":
               token = header(ctx, "cleave-flow-run") + "-" + header(ctx, "cleave-flow-step")
               answer = urllib.request.urlopen(ctx.Config()["WITNESS"] + "?token=" + token, timeout=10).read()

@@ -226,6 +226,39 @@ class FlowsTest {
         "a producer ran on the kept instance started ahead: " + again);
   }
 
+  @Test
+  void aMapOverAForkEdgeRunsItsItemsOnAtMostParallelismChildrenEachServingSeveral() {
+    String id = flow("forkmap", List.of(step("producer", "keep"), step("items", "split"),
+        step("each", "peek", "after", List.of(Map.of("step", "producer", "pass", "fork"), "items"), "map", "items",
+            "parallelism", 2)));
+    JsonNode run = run(id, "6");
+    assertEquals("succeeded", run.get("status").asText(), run.toString());
+    JsonNode results = run.get("output");
+    assertEquals(6, results.size(), results.toString());
+    java.util.Set<Long> children = new java.util.HashSet<>();
+    int mostServed = 0;
+    for (int i = 0; i < results.size(); i++) {
+      JsonNode r = results.get(i);
+      assertTrue(r.get("forked").asBoolean(), r.toString());
+      assertEquals(i, r.get("input").get("items").asInt(), "each call gets its own item: " + r);
+      assertEquals(results.get(0).get("id").asLong(), r.get("id").asLong(), "the very object in every child: " + r);
+      assertEquals(results.get(0).get("ppid").asLong(), r.get("ppid").asLong(), "children of one kept instance: " + r);
+      assertEquals(List.of(0, 1, 2, 3, 4, 5), PlatformClient.JSON.convertValue(r.get("numbers"), List.class));
+      children.add(r.get("pid").asLong());
+      mostServed = Math.max(mostServed, r.get("served").asInt());
+    }
+    assertTrue(children.size() <= 2, "6 items, parallelism 2: at most 2 children, not one per item: " + results);
+    assertTrue(mostServed >= 3, "a child serves item after item, its globals kept: " + results);
+    JsonNode calls = run.get("steps").get(2).get("calls");
+    long forked = 0;
+    for (JsonNode c : calls) {
+      assertEquals("fork", c.get("pass").asText(), c.toString());
+      forked += c.get("start_mode").asText().equals("fork") ? 1 : 0;
+      assertTrue(List.of("fork", "warm").contains(c.get("start_mode").asText()), c.toString());
+    }
+    assertEquals(children.size(), forked, "a call on a child that served an earlier one is warm: " + calls);
+  }
+
   private static void assertVeryObjectAndEqualCopy(JsonNode run) {
     assertEquals("succeeded", run.get("status").asText(), run.toString());
     JsonNode copied = run.get("output").get("copied");
