@@ -15,6 +15,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.TreeMap;
 
 /**
  * MITOSIS's workflow-state experiment: FINRA with {@code copy} edges and with {@code fork} edges,
@@ -110,7 +111,7 @@ final class FinraBench {
 
   /**
    * Where the last run's time went: each step's start and end (ms from the run's start), and for a
-   * map its calls' median time and how many ran at a time on average.
+   * map its calls' median time by start mode and how many ran at a time on average.
    */
   private static String stepTimes(JsonNode run) {
     List<String> steps = new ArrayList<>();
@@ -120,11 +121,17 @@ final class FinraBench {
         String line = s.path("name").asText() + " " + offset(created, s.path("started_at")) + "-"
             + offset(created, s.path("finished_at"));
         if (s.path("calls").size() > 1) {
+          Map<String, List<Long>> byMode = new TreeMap<>();
           List<Long> ms = new ArrayList<>();
-          s.path("calls").forEach(c -> ms.add(c.path("duration_ms").asLong()));
+          s.path("calls").forEach(c -> {
+            ms.add(c.path("duration_ms").asLong());
+            byMode.computeIfAbsent(c.path("start_mode").asText(), k -> new ArrayList<>()).add(c.path("duration_ms").asLong());
+          });
           long span = Math.max(1, s.path("duration_ms").asLong());
+          List<String> modes = new ArrayList<>();
+          byMode.forEach((mode, times) -> modes.add(times.size() + " " + mode + " " + median(times) + " ms"));
           // How many calls ran at a time on average: below the map's bound, calls waited between them.
-          line += String.format(Locale.ROOT, " (calls %d ms, %.1f at a time)", median(ms),
+          line += String.format(Locale.ROOT, " (calls: %s; %.1f at a time)", String.join(", ", modes),
               ms.stream().mapToLong(Long::longValue).sum() / (double) span);
         }
         steps.add(line);

@@ -19,6 +19,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Optional;
 import java.util.function.Supplier;
 import java.util.logging.Logger;
@@ -182,84 +183,44 @@ final class KeptInstances implements ForkedStepStarter {
     KeptChildren[] pool = new KeptChildren[1];
     return onLoop(() -> {
       if (!kept.containsKey(from.id())) {
-        return Future.<Taken>failedFuture(new ApiError(409, "kept instance " + from.id() + " is gone"));
+        return Future.<KeptChildren.Child>failedFuture(new ApiError(409, "kept instance " + from.id() + " is gone"));
       }
-      KeptChildren children = childrenFor(from.id(), call.app(), fn);
-      pool[0] = children;
-      children.busy++;
-      StartedInstance idle = children.idle.poll();
-      Future<StartedInstance> ready = idle != null ? null : children.ready.poll();
-      forkAhead(from.id(), children, moreAfter);
-      if (idle != null) {
-        return Future.succeededFuture(new Taken(idle, StartMode.WARM));
-      }
-      // A child forked ahead that failed gave its memory back: fork another now.
-      Future<StartedInstance> child = ready == null ? freshFork(call, from)
-          : ready.recover(e -> onLoop(() -> freshFork(call, from)));
-      return child.map(c -> new Taken(c, StartMode.FORK));
-    }).compose(taken -> answered(call, taken.child(), taken.mode())
-            .transform(ar -> onLoop(() -> {
-              afterCall(from.id(), pool[0], taken.child(), ar.succeeded());
-              return ar.succeeded() ? Future.succeededFuture(ar.result()) : Future.failedFuture(ar.cause());
-            })),
-        failure -> onLoop(() -> {
-          if (pool[0] != null) {
-            pool[0].busy--;
-          }
-          return Future.failedFuture(failure);
-        }));
-  }
-
-  /** The child a consumer's call runs in, and how it came to it (a fork, or a child idle after an earlier call). */
-  private record Taken(StartedInstance child, StartMode mode) {}
-
-  /**
-   * A child's call has ended: the child waits for its consumer's next call when it answered and
-   * its kept instance and consumer version are still current, else it is deleted.
-   */
-  private void afterCall(String keptId, KeptChildren children, StartedInstance child, boolean answered) {
-    children.busy--;
-    Map<String, KeptChildren> byFn = ahead.get(keptId);
-    if (answered && !closed && byFn != null && byFn.get(children.fn.id()) == children) {
-      children.idle.add(child);
-    } else {
-      delete(child.instanceId(), children.fn.memory());
-    }
-  }
-
-  /** A child of {@code from} for this call, forked now (on the loop). */
-  private Future<StartedInstance> freshFork(Call call, KeptInstance from) {
-    Fn fn = call.fn();
-    return reserved(fn, "a fork of kept instance " + from.id())
-        .compose(v -> forkOf(from.id(), call.app(), fn).recover(failure -> onLoop(() -> {
-          memory.release(fn.memory());
-          return Future.failedFuture(failure);
+      pool[0] = childrenFor(from.id(), call.app(), fn);
+      return pool[0].take(moreAfter);
+    }).compose(child -> answered(call, child.instance(), child.served() ? StartMode.WARM : StartMode.FORK)
+        .transform(ar -> onLoop(() -> {
+          pool[0].returned(child, ar.succeeded());
+          return ar.succeeded() ? Future.succeededFuture(ar.result()) : Future.failedFuture(ar.cause());
         })));
+  }
+
+  /** The consumer's children of a kept instance, forking at most {@code count} ahead of its calls. */
+  private KeptChildren children(String keptId, App app, Fn fn, int count) {
+    int mb = fn.memory();
+    return new KeptChildren(app, fn, count, new KeptChildren.Forking() {
+      @Override
+      public Future<StartedInstance> fork(boolean ahead) {
+        // A child forked ahead never makes a call wait for memory.
+        if (ahead && (closed || memory.shortOf(mb) > 0 || !memory.reserve(mb))) {
+          return null;
+        }
+        Future<Void> reserved = ahead ? Future.succeededFuture() : reserved(fn, "a fork of kept instance " + keptId);
+        return reserved.compose(v -> loop.here(forkOf(keptId, app, fn)).onFailure(e -> {
+          memory.release(mb);
+          LOG.fine("cannot fork from kept instance " + keptId + ": " + e.getMessage());
+        }));
+      }
+
+      @Override
+      public void delete(StartedInstance child) {
+        KeptInstances.this.delete(child.instanceId(), mb);
+      }
+    });
   }
 
   private Future<StartedInstance> forkOf(String keptId, App app, Fn fn) {
     return forkable(fn, config(app, fn)).compose(l -> host.start(StartRequest.forkOfKept(keptId, fn.id(), fn.appId(),
         l.bundleDir().toString(), fn.memory(), l.command(), l.env())));
-  }
-
-  /**
-   * Forks children of the kept instance for the consumer until {@code want} are ready, forking or
-   * idle, never past its count alive, as far as node memory is free now: a child forked ahead
-   * never makes a call wait for memory.
-   */
-  private void forkAhead(String keptId, KeptChildren children, int want) {
-    int mb = children.fn.memory();
-    while (!closed && children.ready.size() + children.idle.size() < want && children.alive() < children.count
-        && memory.shortOf(mb) <= 0 && memory.reserve(mb)) {
-      Future<StartedInstance> child = loop.here(forkOf(keptId, children.app, children.fn));
-      children.ready.add(child);
-      // No warm-up request: on a busy node its round trip costs the CPU the calls are short of.
-      child.onFailure(e -> {
-        memory.release(mb);
-        children.ready.remove(child);
-        LOG.fine("cannot fork ahead from kept instance " + keptId + ": " + e.getMessage());
-      });
-    }
   }
 
   /**
@@ -269,26 +230,17 @@ final class KeptInstances implements ForkedStepStarter {
   private KeptChildren childrenFor(String keptId, App app, Fn fn) {
     Map<String, KeptChildren> byFn = ahead.computeIfAbsent(keptId, k -> new HashMap<>());
     KeptChildren children = byFn.get(fn.id());
-    if (children != null && (!children.fn.equals(fn) || !config(children.app, children.fn).equals(config(app, fn)))) {
+    // The function and the app's config make the child's config: equal, it is the same.
+    if (children != null && (!children.fn.equals(fn) || !Objects.equals(children.app.config(), app.config()))) {
       byFn.remove(fn.id());
-      discard(children);
+      children.discard();
       children = null;
     }
     if (children == null) {
-      children = new KeptChildren(app, fn, 0);
+      children = children(keptId, app, fn, 0);
       byFn.put(fn.id(), children);
     }
     return children;
-  }
-
-  /** Deletes the children no call is running in (each forked ahead once it has started); those running are deleted when their call ends. */
-  private void discard(KeptChildren children) {
-    for (Future<StartedInstance> child : children.ready) {
-      child.onSuccess(c -> delete(c.instanceId(), children.fn.memory()));
-    }
-    children.ready.clear();
-    children.idle.forEach(c -> delete(c.instanceId(), children.fn.memory()));
-    children.idle.clear();
   }
 
   @Override
@@ -297,7 +249,7 @@ final class KeptInstances implements ForkedStepStarter {
       Integer mb = kept.remove(instance.id());
       Map<String, KeptChildren> children = ahead.remove(instance.id());
       if (children != null) {
-        children.values().forEach(this::discard);
+        children.values().forEach(KeptChildren::discard);
       }
       if (mb != null) {
         delete(instance.id(), mb);
@@ -309,7 +261,7 @@ final class KeptInstances implements ForkedStepStarter {
   void close() {
     loop.run(() -> {
       closed = true;
-      ahead.values().forEach(byFn -> byFn.values().forEach(this::discard));
+      ahead.values().forEach(byFn -> byFn.values().forEach(KeptChildren::discard));
       ahead.clear();
       kept.forEach(this::delete);
       kept.clear();
@@ -381,14 +333,13 @@ final class KeptInstances implements ForkedStepStarter {
     return onLoop(() -> {
       kept.put(id, mb);
       Map<String, KeptChildren> byFn = new HashMap<>();
-      for (ConsumerAhead c : consumers) {
-        KeptChildren children = new KeptChildren(c.app(), c.fn(), c.count());
-        byFn.put(c.fn().id(), children);
-        forkAhead(id, children, children.count);
-      }
       ahead.put(id, byFn);
       List<Future<StartedInstance>> forking = new ArrayList<>();
-      byFn.values().forEach(c -> forking.addAll(c.ready));
+      for (ConsumerAhead c : consumers) {
+        KeptChildren children = children(id, c.app(), c.fn(), c.count());
+        byFn.put(c.fn().id(), children);
+        forking.addAll(children.forkAhead(children.count));
+      }
       Future.join(forking).onComplete(done -> loop.run(next));
       return Future.succeededFuture(new KeptCall(answer, new KeptInstance(id, node, bytes)));
     });
