@@ -32,10 +32,10 @@ final class FinraBench {
 
   /**
    * One mode's runs of a flow: run times (ms), for the transfer also the state's transfer times
-   * (ms, as the consumer measured them), and the last result; {@code refusal} when the server
-   * refused the flow.
+   * (ms, as the consumer measured them), the last result and the last run as the server showed it;
+   * {@code refusal} when the server refused the flow.
    */
-  record Runs(String mode, List<Long> ms, List<Double> transferMs, JsonNode output, String refusal) {
+  record Runs(String mode, List<Long> ms, List<Double> transferMs, JsonNode output, JsonNode lastRun, String refusal) {
     Long median() {
       if (ms.isEmpty()) {
         return null;
@@ -88,7 +88,7 @@ final class FinraBench {
   private static Runs runs(FlowsClient flows, FinraFlows.Created flow, String mode, String input, int reps,
       String what, PrintStream log) throws IOException {
     if (flow.id() == null) {
-      return new Runs(mode, List.of(), List.of(), null, flow.refusal());
+      return new Runs(mode, List.of(), List.of(), null, null, flow.refusal());
     }
     run(flows, flow.id(), input, what + " warm-up");
     List<Long> ms = new ArrayList<>();
@@ -106,7 +106,7 @@ final class FinraBench {
     }
     log.println(what + ": runs " + ms + " ms" + (transferMs.isEmpty() ? "" : ", transfers " + transferMs.stream()
         .map(t -> String.format(Locale.ROOT, "%.1f", t)).toList() + " ms") + stepTimes(last));
-    return new Runs(mode, List.copyOf(ms), List.copyOf(transferMs), output, null);
+    return new Runs(mode, List.copyOf(ms), List.copyOf(transferMs), output, last, null);
   }
 
   /**
