@@ -27,10 +27,11 @@ import java.util.logging.Logger;
 /**
  * Fork edges on this node ({@link ForkedStepStarter}): a producer's call runs in a kept instance
  * of its own (forkd's {@code keep} start: it serves the call, then stays, holding what the
- * function passed to {@code fdk.state.keep}). Once a producer function has had one, the next is
- * started ahead (a spare, one per function, deleted after the function's idle_timeout unused), so
- * the next run's producer call finds it ready ({@code warm}) instead of paying a cold start on
- * the run's path, as a copy edge's producer finds a warm instance. Each consumer call runs in a child forked from it
+ * function passed to {@code fdk.state.keep}). Once released by its run, the kept instance is the
+ * function's spare (one per function, deleted after the function's idle_timeout unused), so the
+ * next run's producer call finds it ready ({@code warm}) instead of paying a cold start, as a copy
+ * edge's producer finds a warm instance; the runtime drops the state the last call kept first.
+ * While runs of the function overlap, a spare is also started ahead for the next one. Each consumer call runs in a child forked from it
  * that loads the consumer's function; the children are forked ahead ({@link KeptChildren}) the
  * moment the producer answered, while the engine stores its result, and a child that answered a
  * call serves the consumer's next one ({@code warm}), so a map forks at most its parallelism of
@@ -51,8 +52,8 @@ final class KeptInstances implements ForkedStepStarter {
   private final FunctionCode code;
   private final NodeMemory memory;
   private final String node;
-  /** Kept instance id → the memory it holds (MB). */
-  private final Map<String, Integer> kept = new HashMap<>();
+  /** Kept instance id → the instance and the function version and config it runs. */
+  private final Map<String, Held> kept = new HashMap<>();
   /** Kept instance id → consumer function id → the children forked ahead for it. */
   private final Map<String, Map<String, KeptChildren>> ahead = new HashMap<>();
   /** Function id → its kept instance started ahead for the next producer call. */
@@ -62,6 +63,9 @@ final class KeptInstances implements ForkedStepStarter {
 
   /** A kept instance started ahead, for the function version and config it was started with. */
   private record Spare(Fn fn, Map<String, String> config, Future<StartedInstance> started, long timer) {}
+
+  /** A kept instance holding a producer's state for its run. */
+  private record Held(StartedInstance instance, Fn fn, Map<String, String> config) {}
 
   KeptInstances(Vertx vertx, InvokerLoop loop, InstanceHost host, InstanceClient client, FunctionCode code,
       NodeMemory memory, String node) {
@@ -106,8 +110,8 @@ final class KeptInstances implements ForkedStepStarter {
       // A spare that failed to start leaves no reservation behind: start one now.
       return spare == null ? startKept(fn, config) : spare.recover(e -> onLoop(() -> startKept(fn, config)));
     }).compose(started -> answered(call, started, wasReady[0] ? StartMode.WARM : StartMode.COLD)
-        .compose(result -> keepIfSucceeded(started.instanceId(), fn.memory(), result, consumers,
-                () -> startSpare(fn, config)),
+        .compose(result -> keepIfSucceeded(new Held(started, fn, config), result, consumers,
+                () -> startSpareWhileRunsOverlap(fn, config)),
             failure -> {
               loop.run(() -> startSpare(fn, config));
               return dropped(started.instanceId(), fn.memory(), failure);
@@ -144,6 +148,18 @@ final class KeptInstances implements ForkedStepStarter {
   }
 
   /**
+   * Starts the function's next kept instance ahead when another run holds a kept instance of it
+   * too: runs that overlap each need one. A function's runs one after another need none started:
+   * each run's kept instance, once released, is the next run's ({@link #release}), so no cold start
+   * competes with the run's consumers for the node's CPU.
+   */
+  private void startSpareWhileRunsOverlap(Fn fn, Map<String, String> config) {
+    if (kept.values().stream().filter(h -> h.fn().id().equals(fn.id())).count() > 1) {
+      startSpare(fn, config);
+    }
+  }
+
+  /**
    * Starts the function's next kept instance ahead, unless one is there, the node has no memory
    * for it or the invoker is closing; it goes after the function's idle_timeout unused.
    */
@@ -151,9 +167,13 @@ final class KeptInstances implements ForkedStepStarter {
     if (closed || spares.containsKey(fn.id()) || !memory.reserve(fn.memory())) {
       return;
     }
-    Future<StartedInstance> started = loop.here(forkable(fn, config)
+    offerSpare(fn, config, loop.here(forkable(fn, config)
         .compose(l -> host.start(StartRequest.kept(fn.id(), fn.appId(), l.bundleDir().toString(), fn.memory(),
-            l.command(), l.env()))));
+            l.command(), l.env())))));
+  }
+
+  /** Makes {@code started} (its memory reserved) the function's spare until its idle_timeout. */
+  private void offerSpare(Fn fn, Map<String, String> config, Future<StartedInstance> started) {
     long timer = vertx.setTimer(Math.max(1, fn.idleTimeout()) * 1000L, t -> loop.run(() -> {
       Spare idle = spares.get(fn.id());
       if (idle != null && idle.started() == started) {
@@ -243,18 +263,33 @@ final class KeptInstances implements ForkedStepStarter {
     return children;
   }
 
+  /**
+   * Deletes the kept instance's children and makes the instance the function's spare, as a warm
+   * instance serves the function's next call: the runtime drops what the last call kept before
+   * the next call ({@code fdk.state}), so the next run's producer finds only its own state. It is
+   * deleted when the function has a spare already or the invoker is closing.
+   */
   @Override
   public void release(KeptInstance instance) {
     loop.run(() -> {
-      Integer mb = kept.remove(instance.id());
+      Held held = kept.remove(instance.id());
       Map<String, KeptChildren> children = ahead.remove(instance.id());
       if (children != null) {
         children.values().forEach(KeptChildren::discard);
       }
-      if (mb != null) {
-        delete(instance.id(), mb);
+      if (held != null) {
+        retire(held);
       }
     });
+  }
+
+  /** The instance becomes the function's spare, or is deleted when it has one or the invoker is closing. */
+  private void retire(Held held) {
+    if (closed || spares.containsKey(held.fn().id())) {
+      delete(held.instance().instanceId(), held.fn().memory());
+    } else {
+      offerSpare(held.fn(), held.config(), Future.succeededFuture(held.instance()));
+    }
   }
 
   /** Deletes every kept instance, spares too (the invoker is closing). */
@@ -263,7 +298,7 @@ final class KeptInstances implements ForkedStepStarter {
       closed = true;
       ahead.values().forEach(byFn -> byFn.values().forEach(KeptChildren::discard));
       ahead.clear();
-      kept.forEach(this::delete);
+      kept.forEach((id, held) -> delete(id, held.fn().memory()));
       kept.clear();
       spares.values().forEach(spare -> {
         vertx.cancelTimer(spare.timer());
@@ -310,11 +345,14 @@ final class KeptInstances implements ForkedStepStarter {
 
   /**
    * Keeps the instance of a producer that succeeded and forks its consumers' children ahead; then
-   * (on the loop) {@code next}, the function's next spare, once those children are forked: a
-   * spare's cold start on this node's CPU would delay them, and with them the consumers' calls.
+   * (on the loop) {@code next}, the function's next spare if one is to start, once those children
+   * are forked: a spare's cold start on this node's CPU would delay them, and with them the
+   * consumers' calls. The instance of a producer that failed is retired at once.
    */
-  private Future<KeptCall> keepIfSucceeded(String id, int mb, CallResult result, List<ConsumerAhead> consumers,
+  private Future<KeptCall> keepIfSucceeded(Held held, CallResult result, List<ConsumerAhead> consumers,
       Runnable next) {
+    String id = held.instance().instanceId();
+    int mb = held.fn().memory();
     Map<String, List<String>> headers = new LinkedHashMap<>();
     long keptBytes = 0;
     for (var h : result.headers().entrySet()) {
@@ -326,12 +364,14 @@ final class KeptInstances implements ForkedStepStarter {
     }
     CallResult answer = new CallResult(result.status(), headers, result.body(), result.startMode(), result.node());
     if (answer.status() != 200) { // the step failed: nobody will fork from this instance
-      loop.run(next);
-      return dropped(id, mb, null).map(v -> new KeptCall(answer, null));
+      return onLoop(() -> {
+        retire(held);
+        return Future.succeededFuture(new KeptCall(answer, null));
+      });
     }
     long bytes = keptBytes;
     return onLoop(() -> {
-      kept.put(id, mb);
+      kept.put(id, held);
       Map<String, KeptChildren> byFn = new HashMap<>();
       ahead.put(id, byFn);
       List<Future<StartedInstance>> forking = new ArrayList<>();

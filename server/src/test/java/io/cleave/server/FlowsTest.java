@@ -259,6 +259,30 @@ class FlowsTest {
     assertEquals(children.size(), forked, "a call on a child that served an earlier one is warm: " + calls);
   }
 
+  @Test
+  void aReleasedKeptInstanceServesTheNextRunsProducerAndHoldsOnlyThatRunsState() {
+    String id = flow("recycled", List.of(step("producer", "keep"),
+        step("forked", "peek", "after", List.of(Map.of("step", "producer", "pass", "fork")))));
+    boolean recycled = false;
+    for (int pair = 0; pair < 5 && !recycled; pair++) {
+      JsonNode odd = run(id, "5");
+      assertEquals("succeeded", odd.get("status").asText(), odd.toString());
+      assertEquals(List.of("kept", "odd", "process"),
+          PlatformClient.JSON.convertValue(odd.get("output").get("names"), List.class));
+      JsonNode even = run(id, "4");
+      assertEquals("succeeded", even.get("status").asText(), even.toString());
+      JsonNode seen = even.get("output");
+      assertEquals(List.of(0, 1, 2, 3), PlatformClient.JSON.convertValue(seen.get("numbers"), List.class), seen.toString());
+      assertEquals(List.of("kept", "process"), PlatformClient.JSON.convertValue(seen.get("names"), List.class),
+          "nothing the last run's producer kept is left: " + seen);
+      recycled = seen.get("producer").asText().equals(odd.get("output").get("producer").asText());
+      if (recycled) {
+        assertEquals("warm", even.get("steps").get(0).get("calls").get(0).get("start_mode").asText(), even.toString());
+      }
+    }
+    assertTrue(recycled, "the kept instance the last run released served the next run's producer");
+  }
+
   private static void assertVeryObjectAndEqualCopy(JsonNode run) {
     assertEquals("succeeded", run.get("status").asText(), run.toString());
     JsonNode copied = run.get("output").get("copied");
