@@ -27,19 +27,19 @@ import java.util.logging.Logger;
 /**
  * Fork edges on this node ({@link ForkedStepStarter}): a producer's call runs in a kept instance
  * of its own (forkd's {@code keep} start: it serves the call, then stays, holding what the
- * function passed to {@code fdk.state.keep}). Once released by its run, the kept instance is the
- * function's spare (one per function, deleted after the function's idle_timeout unused), so the
- * next run's producer call finds it ready ({@code warm}) instead of paying a cold start, as a copy
- * edge's producer finds a warm instance; the runtime drops the state the last call kept first.
- * While runs of the function overlap, a spare is also started ahead for the next one. Each consumer call runs in a child forked from it
+ * function passed to {@code fdk.state.keep}). Each consumer call runs in a child forked from it
  * that loads the consumer's function; the children are forked ahead ({@link KeptChildren}) the
  * moment the producer answered, while the engine stores its result, and a child that answered a
  * call serves the consumer's next one ({@code warm}), so a map forks at most its parallelism of
- * children, not one per item. Kept instances belong
- * to their run, never serve other calls, count against the node's instance memory like any
- * instance (each child too, from its fork to its deletion), and are deleted, children with them, on {@link #release} or when the
- * invoker closes; forkd dies with the server, so none outlives a restart. Consumers run on the
- * producer's node: a kept instance is not forked to other nodes. State is touched on the invoker's loop.
+ * children, not one per item. A kept instance serves no other call while its run holds it; once
+ * released, its children are deleted and it is the function's spare (one per function, deleted
+ * after the function's idle_timeout unused), so the next run's producer call finds it ready
+ * ({@code warm}) instead of paying a cold start, as a copy edge's producer finds a warm instance
+ * (the runtime drops the state the last call kept first). While runs of the function overlap, a
+ * spare is also started ahead for the next one. Kept instances, spares and children count
+ * against the node's instance memory like any instance, and are deleted when the invoker closes;
+ * forkd dies with the server, so none outlives a restart. Consumers run on the producer's node: a
+ * kept instance is not forked to other nodes. State is touched on the invoker's loop.
  */
 final class KeptInstances implements ForkedStepStarter {
   private static final Logger LOG = Logger.getLogger(KeptInstances.class.getName());
