@@ -86,7 +86,7 @@ def _default_content_type(data: Any) -> str:
     return "text/plain; charset=utf-8"
 
 
-def _drop_kept_state() -> None:
+def drop_kept_state() -> None:
     state = sys.modules.get("fdk.state")  # never imported: nothing was kept
     if state is not None:
         state.clear()
@@ -126,7 +126,7 @@ class Dispatcher:
         finally:
             flush_stdio()
             if not self._keeps_state:
-                _drop_kept_state()
+                drop_kept_state()
 
     def _before_call(self, ctx: context.InvokeContext, headers: Dict[str, Any]) -> None:
         # Fn's logging setup, done once the function has imported logging (importing it for

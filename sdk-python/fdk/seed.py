@@ -36,7 +36,7 @@ import socket
 import sys
 
 from fdk.instance import ForkOrder, prepare_process, rehearse_call_path, run_child
-from fdk.runner import Dispatcher, Reply, flush_stdio
+from fdk.runner import Dispatcher, Reply, drop_kept_state, flush_stdio
 from fdk.server import CallService, bind_unix, set_io_timeout, unix_path
 from fdk.working_set import MAX_PAGES, MAX_RANGES, SeedPages
 
@@ -382,13 +382,19 @@ def fork_refusal() -> Optional[str]:
 
 class KeepingDispatcher(Dispatcher):
     """A kept instance's calls: what the function kept stays after the call, and the answer
-    says how much it holds (``Cleave-Kept-Bytes``, read by the platform, not the caller)."""
+    says how much it holds (``Cleave-Kept-Bytes``, read by the platform, not the caller). The
+    platform sends a kept instance its next call (the next run's producer) once the children of
+    the last one are gone: what that call kept is dropped first."""
 
     def __init__(self, handler: Handler) -> None:
         super().__init__(handler, keeps_state=True)
         self.answered = False
+        self._served = False
 
     def call(self, headers: Dict[str, Any], body: bytes) -> Reply:
+        if self._served:
+            drop_kept_state()
+        self._served = True
         reply = super().call(headers, body)
         state = sys.modules.get("fdk.state")
         reply.headers[KEPT_BYTES_HEADER] = str(0 if state is None else state.kept_bytes())

@@ -18,9 +18,9 @@ class KeptStateTest(unittest.TestCase):
         self.control = ControlClient(self.kept.control)
         self.addCleanup(self.control.close)
 
-    def call_producer(self) -> dict:
+    def call_producer(self, body: bytes = b"producer input") -> dict:
         conn = UnixHTTPConnection(self.kept.listener)
-        answer = call(conn, b"producer input")
+        answer = call(conn, body)
         conn.close()
         self.assertEqual(answer.status, 200, answer.body)
         self.assertGreaterEqual(int(answer.header("Cleave-Kept-Bytes")), 8 << 20)
@@ -53,6 +53,11 @@ class KeptStateTest(unittest.TestCase):
             self.assertTrue(seen["mutated"])
             self.assertEqual((seen["block_head"], seen["block_len"]), ("kept!", 8 << 20))
             self.assertEqual(seen["input"], "consumer input")
+
+    def test_a_later_call_drops_what_the_last_one_kept_before_it_runs(self) -> None:
+        # The platform sends a kept instance the next run's producer call once it is released.
+        self.assertEqual(self.call_producer(b"also:first")["kept"], ["block", "first", "marker"])
+        self.assertEqual(self.call_producer(b"second")["kept"], ["block", "marker"])
 
     def test_a_bad_function_in_the_order_is_refused_and_the_instance_keeps_serving(self) -> None:
         self.call_producer()

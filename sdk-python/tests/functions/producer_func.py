@@ -17,8 +17,11 @@ def handler(ctx, data=None):
     block[0:5] = b"kept!"
     fdk.state.keep("marker", marker)
     fdk.state.keep("block", block)
+    text = data.getvalue().decode()
+    if text.startswith("also:"):  # keeps one more object, named by the input
+        fdk.state.keep(text[len("also:"):], True)
     return json.dumps({"marker_id": id(marker), "block_address": _address(block),
-                       "input": data.getvalue().decode()})
+                       "input": text, "kept": sorted(fdk.state.names())})
 
 
 def _address(block):

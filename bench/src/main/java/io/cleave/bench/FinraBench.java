@@ -8,11 +8,14 @@ import io.cleave.client.PlatformClient;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.TreeMap;
 
 /**
  * MITOSIS's workflow-state experiment: FINRA with {@code copy} edges and with {@code fork} edges,
@@ -29,10 +32,10 @@ final class FinraBench {
 
   /**
    * One mode's runs of a flow: run times (ms), for the transfer also the state's transfer times
-   * (ms, as the consumer measured them), and the last result; {@code refusal} when the server
-   * refused the flow.
+   * (ms, as the consumer measured them), the last result and the last run as the server showed it;
+   * {@code refusal} when the server refused the flow.
    */
-  record Runs(String mode, List<Long> ms, List<Double> transferMs, JsonNode output, String refusal) {
+  record Runs(String mode, List<Long> ms, List<Double> transferMs, JsonNode output, JsonNode lastRun, String refusal) {
     Long median() {
       if (ms.isEmpty()) {
         return null;
@@ -85,7 +88,7 @@ final class FinraBench {
   private static Runs runs(FlowsClient flows, FinraFlows.Created flow, String mode, String input, int reps,
       String what, PrintStream log) throws IOException {
     if (flow.id() == null) {
-      return new Runs(mode, List.of(), List.of(), null, flow.refusal());
+      return new Runs(mode, List.of(), List.of(), null, null, flow.refusal());
     }
     run(flows, flow.id(), input, what + " warm-up");
     List<Long> ms = new ArrayList<>();
@@ -103,16 +106,47 @@ final class FinraBench {
     }
     log.println(what + ": runs " + ms + " ms" + (transferMs.isEmpty() ? "" : ", transfers " + transferMs.stream()
         .map(t -> String.format(Locale.ROOT, "%.1f", t)).toList() + " ms") + stepTimes(last));
-    return new Runs(mode, List.copyOf(ms), List.copyOf(transferMs), output, null);
+    return new Runs(mode, List.copyOf(ms), List.copyOf(transferMs), output, last, null);
   }
 
-  /** Where the last run's time went: each step's time (ms), the first to start to the last to end. */
+  /**
+   * Where the last run's time went: each step's start and end (ms from the run's start), and for a
+   * map its calls' median time by start mode and how many ran at a time on average.
+   */
   private static String stepTimes(JsonNode run) {
     List<String> steps = new ArrayList<>();
     if (run != null) {
-      run.path("steps").forEach(s -> steps.add(s.path("name").asText() + " " + s.path("duration_ms").asText()));
+      Instant created = Instant.parse(run.path("created_at").asText());
+      run.path("steps").forEach(s -> {
+        String line = s.path("name").asText() + " " + offset(created, s.path("started_at")) + "-"
+            + offset(created, s.path("finished_at"));
+        if (s.path("calls").size() > 1) {
+          Map<String, List<Long>> byMode = new TreeMap<>();
+          List<Long> ms = new ArrayList<>();
+          s.path("calls").forEach(c -> {
+            ms.add(c.path("duration_ms").asLong());
+            byMode.computeIfAbsent(c.path("start_mode").asText(), k -> new ArrayList<>()).add(c.path("duration_ms").asLong());
+          });
+          long span = Math.max(1, s.path("duration_ms").asLong());
+          List<String> modes = new ArrayList<>();
+          byMode.forEach((mode, times) -> modes.add(times.size() + " " + mode + " " + median(times) + " ms"));
+          // How many calls ran at a time on average: below the map's bound, calls waited between them.
+          line += String.format(Locale.ROOT, " (calls: %s; %.1f at a time)", String.join(", ", modes),
+              ms.stream().mapToLong(Long::longValue).sum() / (double) span);
+        }
+        steps.add(line);
+      });
     }
-    return steps.isEmpty() ? "" : "; last run's steps (ms): " + String.join(", ", steps);
+    return steps.isEmpty() ? "" : "; last run's steps (ms from its start): " + String.join(", ", steps);
+  }
+
+  private static long offset(Instant from, JsonNode at) {
+    return at.isTextual() ? Duration.between(from, Instant.parse(at.asText())).toMillis() : -1;
+  }
+
+  private static long median(List<Long> values) {
+    List<Long> sorted = values.stream().sorted().toList();
+    return sorted.get(sorted.size() / 2);
   }
 
   /** The flow, saying why when the server refused it (its runs are then reported as n/a). */

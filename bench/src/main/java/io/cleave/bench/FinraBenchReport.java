@@ -18,7 +18,8 @@ import org.knowm.xchart.style.Styler;
 
 /**
  * What {@code cleave bench finra} writes: {@code finra.csv} and {@code transfer.csv} (every run),
- * {@code finra.png} and {@code transfer.png} (medians), and {@code summary.json}: {@code
+ * {@code finra.png} and {@code transfer.png} (medians), {@code finra-<mode>-last-run.json} (the last
+ * FINRA run of each mode, every call's times), and {@code summary.json}: {@code
  * finra.copy_ms}, {@code finra.fork_ms}, {@code finra.speedup} (copy / fork), and {@code transfer}
  * by size label with {@code bytes}, {@code copy_ms}, {@code fork_ms} (the time the state took to reach
  * the consumer, as it measured it) and {@code copy_run_ms}, {@code fork_run_ms} (whole runs). A mode the server refused has
@@ -53,6 +54,12 @@ final class FinraBenchReport {
     Files.writeString(dir.resolve("transfer.csv"), transferCsv);
     ObjectNode summary = summary(r);
     Files.write(dir.resolve("summary.json"), Json.MAPPER.writerWithDefaultPrettyPrinter().writeValueAsBytes(summary));
+    for (var runs : r.finra().values()) {
+      if (runs.lastRun() != null) { // each call's times and start mode, to see where a run's time went
+        Files.write(dir.resolve("finra-" + runs.mode() + "-last-run.json"),
+            Json.MAPPER.writerWithDefaultPrettyPrinter().writeValueAsBytes(runs.lastRun()));
+      }
+    }
     finraChart(dir.resolve("finra.png"), r);
     transferChart(dir.resolve("transfer.png"), r);
     return summary;

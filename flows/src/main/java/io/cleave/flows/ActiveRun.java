@@ -35,8 +35,11 @@ import java.util.logging.Logger;
  * {@code parallelism} at a time), retries failed calls with backoff, and ends the run once. Every
  * transition is stored (synced) before the run acts on it, so a restart finds each succeeded call
  * with its result and runs the others again: a call's success is acted on before it is stored only
- * in memory, since the writes are stored in order ({@link RunWriter}) and a call starts, or the
- * run ends, once its own later write is stored. Touched on the engine's context only.
+ * in memory, since the writes are stored in order ({@link RunWriter}) and a step's first call
+ * starts, or the run ends, once its own later write is stored. A step's later calls (a map's
+ * items, retries) start while their start record is stored: what they depend on is stored already,
+ * and a call whose start record a crash lost runs again after the restart, as any call that had
+ * not succeeded. Touched on the engine's context only.
  */
 final class ActiveRun {
   private static final Logger LOG = Logger.getLogger(ActiveRun.class.getName());
@@ -57,6 +60,12 @@ final class ActiveRun {
   /** Calls waiting out a backoff ("step/item"): pending, but not to be started by {@link #advance}. */
   private final Set<String> backingOff = new HashSet<>();
   private final Map<String, KeptInstance> kept = new HashMap<>();
+  /**
+   * Steps one of whose start records is stored, and with it (the writes are stored in order) the
+   * successes of the producers they start after: their later calls start while their own start
+   * record is being stored.
+   */
+  private final Set<String> producersStored = new HashSet<>();
   private final List<Promise<FlowRun>> waiters = new ArrayList<>();
   private boolean ended;
 
@@ -198,7 +207,7 @@ final class ActiveRun {
     releaseKeptNoLongerNeeded();
   }
 
-  /** Marks the call running (stored), then makes the attempt. */
+  /** Marks the call running (stored first, unless its step has a call stored already), then makes the attempt. */
   private void launch(FlowStep s, int item) {
     StoredItem current = items.get(s.name())[item];
     int attempt = current.calls().size() + 1;
@@ -208,7 +217,7 @@ final class ActiveRun {
         forkedFrom == null ? EdgePass.COPY : EdgePass.FORK, FlowStatus.RUNNING, Instant.now(), null, null, null);
     StoredItem running = current.with(FlowStatus.RUNNING, null, started);
     items.get(s.name())[item] = running;
-    store(running, () -> {
+    Runnable makeAttempt = () -> {
       var target = services.fns().apply(run.flow().appId(), s.fn());
       if (target.isEmpty()) {
         attempted(s, item, started, new StepCaller.Outcome(null, "function " + s.fn() + " is not in the app any more",
@@ -223,7 +232,16 @@ final class ActiveRun {
               forkedFrom == null ? 0 : pendingBesides(s, item), s.timeout()))
           .onComplete(ar -> attempted(s, item, started, ar.succeeded() ? ar.result()
               : new StepCaller.Outcome(null, String.valueOf(ar.cause().getMessage()), null, null)));
-    });
+    };
+    if (producersStored.contains(s.name())) {
+      store(running, () -> {});
+      makeAttempt.run();
+    } else {
+      store(running, () -> {
+        producersStored.add(s.name());
+        makeAttempt.run();
+      });
+    }
   }
 
   private void attempted(FlowStep s, int item, StepCall started, StepCaller.Outcome outcome) {

@@ -12,7 +12,8 @@ import java.util.Optional;
  * The port through which the engine runs the two ends of {@code fork} edges. A producer with a
  * fork edge out is called through {@link #callKept}: its instance stays after it returns, with the
  * objects the function kept ({@code fdk.state.keep(name, obj)}). Each call of a consumer on a fork
- * edge goes through {@link #callForked}: it runs in a child forked from that instance and reads
+ * edge goes through {@link #callForked}: it runs in a child forked from that instance (a map's
+ * calls share at most its parallelism of children, one call at a time each) and reads
  * those objects ({@code fdk.state.get(name)}); producers it takes by copy are in the call's body as
  * for any step. The engine releases a kept instance once every consumer forked from it succeeded,
  * or the run ended. Kept instances do not outlive the server: after a restart, the engine runs a
@@ -45,9 +46,12 @@ public interface ForkedStepStarter {
   Future<KeptCall> callKept(Call call, List<ConsumerAhead> ahead);
 
   /**
-   * Runs a consumer's call in a child forked from {@code from} (one forked ahead when there is
-   * one), and keeps up to {@code moreAfter} children of that consumer forked ahead for the calls
-   * still to come (within the count {@link #callKept} was given).
+   * Runs a consumer's call in a child of {@code from}: one of that consumer's children idle after
+   * an earlier call (its globals and whatever earlier calls did to the kept objects are still
+   * there, as in any warm instance), else one forked ahead, else one forked now; and keeps up to
+   * {@code moreAfter} children of that consumer ready for the calls still to come (within the
+   * count {@link #callKept} was given). The child stays for the consumer's next call until {@code
+   * from} is released.
    */
   Future<CallResult> callForked(Call call, KeptInstance from, int moreAfter);
 

@@ -47,15 +47,18 @@ final class RunStore implements AutoCloseable {
     }
   }
 
-  /** A record to store: its key and value. */
-  record Entry(String key, byte[] value) {}
+  /**
+   * A record to store: its key and value, an immutable {@link StoredRun} or {@link StoredItem}
+   * serialised by the writer's thread (off the engine's event loop, which starts the calls).
+   */
+  record Entry(String key, Object value) {}
 
   static Entry entry(StoredRun run) {
-    return new Entry("r/" + run.id(), Json.toBytes(run));
+    return new Entry("r/" + run.id(), run);
   }
 
   static Entry entry(String runId, StoredItem item) {
-    return new Entry("c/" + runId + "/" + item.step() + "/" + item.item(), Json.toBytes(item));
+    return new Entry("c/" + runId + "/" + item.step() + "/" + item.item(), item);
   }
 
   List<StoredRun> runs() {
@@ -76,10 +79,10 @@ final class RunStore implements AutoCloseable {
     try (WriteBatch batch = new WriteBatch()) {
       open();
       for (Entry e : entries) {
-        batch.put(e.key().getBytes(StandardCharsets.UTF_8), e.value());
+        batch.put(e.key().getBytes(StandardCharsets.UTF_8), Json.toBytes(e.value()));
       }
       db.write(synced, batch);
-    } catch (RocksDBException e) {
+    } catch (RocksDBException | java.io.UncheckedIOException e) {
       throw new IllegalStateException("flow run write failed: " + e.getMessage(), e);
     } finally {
       lock.readLock().unlock();

@@ -6,7 +6,6 @@ import com.fasterxml.jackson.databind.node.TextNode;
 import io.cleave.common.invoke.Call;
 import io.cleave.common.invoke.CallResult;
 import io.cleave.common.invoke.FunctionInvoker;
-import io.cleave.common.json.Json;
 import io.cleave.common.model.App;
 import io.cleave.common.model.Fn;
 import io.cleave.flows.ForkedStepStarter.KeptInstance;
@@ -58,7 +57,7 @@ final class StepCaller {
         "Cleave-Flow-Step", List.of(step),
         "Cleave-Flow-Item", List.of(Integer.toString(item)));
     return new Call(activationId, app, fn, "POST", "/cleave/v1/runs/" + runId, headers,
-        Buffer.buffer(Json.toBytes(input)), Instant.now());
+        StepInputs.body(input), Instant.now());
   }
 
   /**

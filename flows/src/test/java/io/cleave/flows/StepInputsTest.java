@@ -52,6 +52,7 @@ class StepInputsTest {
       expected.set("market", outputs.get("market"));
       expected.set("rules", outputs.get("rules").get(item));
       assertArrayEquals(Json.toBytes(expected), Json.toBytes(input), "the very bytes of the plain input");
+      assertArrayEquals(Json.toBytes(expected), StepInputs.body(input).getBytes(), "the call's body: those bytes");
     }
     assertEquals(2, serialisations.get(), "portfolio and market once each, for both calls");
   }

@@ -19,6 +19,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Optional;
 import java.util.function.Supplier;
 import java.util.logging.Logger;
@@ -26,16 +27,19 @@ import java.util.logging.Logger;
 /**
  * Fork edges on this node ({@link ForkedStepStarter}): a producer's call runs in a kept instance
  * of its own (forkd's {@code keep} start: it serves the call, then stays, holding what the
- * function passed to {@code fdk.state.keep}). Once a producer function has had one, the next is
- * started ahead (a spare, one per function, deleted after the function's idle_timeout unused), so
- * the next run's producer call finds it ready ({@code warm}) instead of paying a cold start on
- * the run's path, as a copy edge's producer finds a warm instance. Each consumer call runs in a child forked from it
- * that loads the consumer's function, serves that one call and is deleted; the children are forked
- * ahead ({@link KeptChildren}) the moment the producer answered, while the engine stores its result. Kept instances belong
- * to their run, never serve other calls, count against the node's instance memory like any
- * instance (each child too, while it runs), and are deleted on {@link #release} or when the
- * invoker closes; forkd dies with the server, so none outlives a restart. Consumers run on the
- * producer's node: a kept instance is not forked to other nodes. State is touched on the invoker's loop.
+ * function passed to {@code fdk.state.keep}). Each consumer call runs in a child forked from it
+ * that loads the consumer's function; the children are forked ahead ({@link KeptChildren}) the
+ * moment the producer answered, while the engine stores its result, and a child that answered a
+ * call serves the consumer's next one ({@code warm}), so a map forks at most its parallelism of
+ * children, not one per item. A kept instance serves no other call while its run holds it; once
+ * released, its children are deleted and it is the function's spare (one per function, deleted
+ * after the function's idle_timeout unused), so the next run's producer call finds it ready
+ * ({@code warm}) instead of paying a cold start, as a copy edge's producer finds a warm instance
+ * (the runtime drops the state the last call kept first). While runs of the function overlap, a
+ * spare is also started ahead for the next one. Kept instances, spares and children count
+ * against the node's instance memory like any instance, and are deleted when the invoker closes;
+ * forkd dies with the server, so none outlives a restart. Consumers run on the producer's node: a
+ * kept instance is not forked to other nodes. State is touched on the invoker's loop.
  */
 final class KeptInstances implements ForkedStepStarter {
   private static final Logger LOG = Logger.getLogger(KeptInstances.class.getName());
@@ -48,8 +52,8 @@ final class KeptInstances implements ForkedStepStarter {
   private final FunctionCode code;
   private final NodeMemory memory;
   private final String node;
-  /** Kept instance id → the memory it holds (MB). */
-  private final Map<String, Integer> kept = new HashMap<>();
+  /** Kept instance id → the instance and the function version and config it runs. */
+  private final Map<String, Held> kept = new HashMap<>();
   /** Kept instance id → consumer function id → the children forked ahead for it. */
   private final Map<String, Map<String, KeptChildren>> ahead = new HashMap<>();
   /** Function id → its kept instance started ahead for the next producer call. */
@@ -59,6 +63,9 @@ final class KeptInstances implements ForkedStepStarter {
 
   /** A kept instance started ahead, for the function version and config it was started with. */
   private record Spare(Fn fn, Map<String, String> config, Future<StartedInstance> started, long timer) {}
+
+  /** A kept instance holding a producer's state for its run. */
+  private record Held(StartedInstance instance, Fn fn, Map<String, String> config) {}
 
   KeptInstances(Vertx vertx, InvokerLoop loop, InstanceHost host, InstanceClient client, FunctionCode code,
       NodeMemory memory, String node) {
@@ -103,8 +110,8 @@ final class KeptInstances implements ForkedStepStarter {
       // A spare that failed to start leaves no reservation behind: start one now.
       return spare == null ? startKept(fn, config) : spare.recover(e -> onLoop(() -> startKept(fn, config)));
     }).compose(started -> answered(call, started, wasReady[0] ? StartMode.WARM : StartMode.COLD)
-        .compose(result -> keepIfSucceeded(started.instanceId(), fn.memory(), result, consumers,
-                () -> startSpare(fn, config)),
+        .compose(result -> keepIfSucceeded(new Held(started, fn, config), result, consumers,
+                () -> startSpareWhileRunsOverlap(fn, config)),
             failure -> {
               loop.run(() -> startSpare(fn, config));
               return dropped(started.instanceId(), fn.memory(), failure);
@@ -141,6 +148,18 @@ final class KeptInstances implements ForkedStepStarter {
   }
 
   /**
+   * Starts the function's next kept instance ahead when another run holds a kept instance of it
+   * too: runs that overlap each need one. A function's runs one after another need none started:
+   * each run's kept instance, once released, is the next run's ({@link #release}), so no cold start
+   * competes with the run's consumers for the node's CPU.
+   */
+  private void startSpareWhileRunsOverlap(Fn fn, Map<String, String> config) {
+    if (kept.values().stream().filter(h -> h.fn().id().equals(fn.id())).count() > 1) {
+      startSpare(fn, config);
+    }
+  }
+
+  /**
    * Starts the function's next kept instance ahead, unless one is there, the node has no memory
    * for it or the invoker is closing; it goes after the function's idle_timeout unused.
    */
@@ -148,9 +167,13 @@ final class KeptInstances implements ForkedStepStarter {
     if (closed || spares.containsKey(fn.id()) || !memory.reserve(fn.memory())) {
       return;
     }
-    Future<StartedInstance> started = loop.here(forkable(fn, config)
+    offerSpare(fn, config, loop.here(forkable(fn, config)
         .compose(l -> host.start(StartRequest.kept(fn.id(), fn.appId(), l.bundleDir().toString(), fn.memory(),
-            l.command(), l.env()))));
+            l.command(), l.env())))));
+  }
+
+  /** Makes {@code started} (its memory reserved) the function's spare until its idle_timeout. */
+  private void offerSpare(Fn fn, Map<String, String> config, Future<StartedInstance> started) {
     long timer = vertx.setTimer(Math.max(1, fn.idleTimeout()) * 1000L, t -> loop.run(() -> {
       Spare idle = spares.get(fn.id());
       if (idle != null && idle.started() == started) {
@@ -177,29 +200,42 @@ final class KeptInstances implements ForkedStepStarter {
   @Override
   public Future<CallResult> callForked(Call call, KeptInstance from, int moreAfter) {
     Fn fn = call.fn();
+    KeptChildren[] pool = new KeptChildren[1];
     return onLoop(() -> {
       if (!kept.containsKey(from.id())) {
-        return Future.<StartedInstance>failedFuture(new ApiError(409, "kept instance " + from.id() + " is gone"));
+        return Future.<KeptChildren.Child>failedFuture(new ApiError(409, "kept instance " + from.id() + " is gone"));
       }
-      KeptChildren children = childrenFor(from.id(), call.app(), fn);
-      Future<StartedInstance> ready = children == null ? null : children.ready.poll();
-      if (children != null) {
-        forkAhead(from.id(), children, moreAfter);
-      }
-      // A child forked ahead that failed gave its memory back: fork another now.
-      return ready == null ? freshFork(call, from) : ready.recover(e -> onLoop(() -> freshFork(call, from)));
-    }).compose(child -> answered(call, child, StartMode.FORK)
-        .eventually(() -> dropped(child.instanceId(), fn.memory(), null)));
+      pool[0] = childrenFor(from.id(), call.app(), fn);
+      return pool[0].take(moreAfter);
+    }).compose(child -> answered(call, child.instance(), child.served() ? StartMode.WARM : StartMode.FORK)
+        .transform(ar -> onLoop(() -> {
+          pool[0].returned(child, ar.succeeded());
+          return ar.succeeded() ? Future.succeededFuture(ar.result()) : Future.failedFuture(ar.cause());
+        })));
   }
 
-  /** A child of {@code from} for this call, forked now (on the loop). */
-  private Future<StartedInstance> freshFork(Call call, KeptInstance from) {
-    Fn fn = call.fn();
-    return reserved(fn, "a fork of kept instance " + from.id())
-        .compose(v -> forkOf(from.id(), call.app(), fn).recover(failure -> onLoop(() -> {
-          memory.release(fn.memory());
-          return Future.failedFuture(failure);
-        })));
+  /** The consumer's children of a kept instance, forking at most {@code count} ahead of its calls. */
+  private KeptChildren children(String keptId, App app, Fn fn, int count) {
+    int mb = fn.memory();
+    return new KeptChildren(app, fn, count, new KeptChildren.Forking() {
+      @Override
+      public Future<StartedInstance> fork(boolean ahead) {
+        // A child forked ahead never makes a call wait for memory.
+        if (ahead && (closed || memory.shortOf(mb) > 0 || !memory.reserve(mb))) {
+          return null;
+        }
+        Future<Void> reserved = ahead ? Future.succeededFuture() : reserved(fn, "a fork of kept instance " + keptId);
+        return reserved.compose(v -> loop.here(forkOf(keptId, app, fn)).onFailure(e -> {
+          memory.release(mb);
+          LOG.fine("cannot fork from kept instance " + keptId + ": " + e.getMessage());
+        }));
+      }
+
+      @Override
+      public void delete(StartedInstance child) {
+        KeptInstances.this.delete(child.instanceId(), mb);
+      }
+    });
   }
 
   private Future<StartedInstance> forkOf(String keptId, App app, Fn fn) {
@@ -208,69 +244,61 @@ final class KeptInstances implements ForkedStepStarter {
   }
 
   /**
-   * Forks children of the kept instance for the consumer until {@code want} (at most its count)
-   * are ready or forking, as far as node memory is free now: a child forked ahead never makes a
-   * call wait for memory.
+   * The consumer's children of the kept instance (made, with none to fork ahead, when the producer's
+   * answer named no such consumer); those of an older version of the consumer are deleted.
    */
-  private void forkAhead(String keptId, KeptChildren children, int want) {
-    int mb = children.fn.memory();
-    while (!closed && children.ready.size() < Math.min(want, children.count) && memory.shortOf(mb) <= 0
-        && memory.reserve(mb)) {
-      Future<StartedInstance> child = loop.here(forkOf(keptId, children.app, children.fn));
-      children.ready.add(child);
-      // No warm-up request: on a busy node its round trip costs the CPU the calls are short of.
-      child.onFailure(e -> {
-        memory.release(mb);
-        children.ready.remove(child);
-        LOG.fine("cannot fork ahead from kept instance " + keptId + ": " + e.getMessage());
-      });
-    }
-  }
-
-  /** The consumer's children forked ahead, null when none; those of an older version of it are deleted. */
   private KeptChildren childrenFor(String keptId, App app, Fn fn) {
-    Map<String, KeptChildren> byFn = ahead.get(keptId);
-    KeptChildren children = byFn == null ? null : byFn.get(fn.id());
-    if (children == null) {
-      return null;
-    }
-    if (!children.fn.equals(fn) || !config(children.app, children.fn).equals(config(app, fn))) {
+    Map<String, KeptChildren> byFn = ahead.computeIfAbsent(keptId, k -> new HashMap<>());
+    KeptChildren children = byFn.get(fn.id());
+    // The function and the app's config make the child's config: equal, it is the same.
+    if (children != null && (!children.fn.equals(fn) || !Objects.equals(children.app.config(), app.config()))) {
       byFn.remove(fn.id());
-      discard(children);
-      return null;
+      children.discard();
+      children = null;
+    }
+    if (children == null) {
+      children = children(keptId, app, fn, 0);
+      byFn.put(fn.id(), children);
     }
     return children;
   }
 
-  /** Deletes the children forked ahead that no call took (each once it has started). */
-  private void discard(KeptChildren children) {
-    for (Future<StartedInstance> child : children.ready) {
-      child.onSuccess(c -> delete(c.instanceId(), children.fn.memory()));
-    }
-    children.ready.clear();
-  }
-
+  /**
+   * Deletes the kept instance's children and makes the instance the function's spare, as a warm
+   * instance serves the function's next call: the runtime drops what the last call kept before
+   * the next call ({@code fdk.state}), so the next run's producer finds only its own state. It is
+   * deleted when the function has a spare already or the invoker is closing.
+   */
   @Override
   public void release(KeptInstance instance) {
     loop.run(() -> {
-      Integer mb = kept.remove(instance.id());
+      Held held = kept.remove(instance.id());
       Map<String, KeptChildren> children = ahead.remove(instance.id());
       if (children != null) {
-        children.values().forEach(this::discard);
+        children.values().forEach(KeptChildren::discard);
       }
-      if (mb != null) {
-        delete(instance.id(), mb);
+      if (held != null) {
+        retire(held);
       }
     });
+  }
+
+  /** The instance becomes the function's spare, or is deleted when it has one or the invoker is closing. */
+  private void retire(Held held) {
+    if (closed || spares.containsKey(held.fn().id())) {
+      delete(held.instance().instanceId(), held.fn().memory());
+    } else {
+      offerSpare(held.fn(), held.config(), Future.succeededFuture(held.instance()));
+    }
   }
 
   /** Deletes every kept instance, spares too (the invoker is closing). */
   void close() {
     loop.run(() -> {
       closed = true;
-      ahead.values().forEach(byFn -> byFn.values().forEach(this::discard));
+      ahead.values().forEach(byFn -> byFn.values().forEach(KeptChildren::discard));
       ahead.clear();
-      kept.forEach(this::delete);
+      kept.forEach((id, held) -> delete(id, held.fn().memory()));
       kept.clear();
       spares.values().forEach(spare -> {
         vertx.cancelTimer(spare.timer());
@@ -317,11 +345,14 @@ final class KeptInstances implements ForkedStepStarter {
 
   /**
    * Keeps the instance of a producer that succeeded and forks its consumers' children ahead; then
-   * (on the loop) {@code next}, the function's next spare, once those children are forked: a
-   * spare's cold start on this node's CPU would delay them, and with them the consumers' calls.
+   * (on the loop) {@code next}, the function's next spare if one is to start, once those children
+   * are forked: a spare's cold start on this node's CPU would delay them, and with them the
+   * consumers' calls. The instance of a producer that failed is retired at once.
    */
-  private Future<KeptCall> keepIfSucceeded(String id, int mb, CallResult result, List<ConsumerAhead> consumers,
+  private Future<KeptCall> keepIfSucceeded(Held held, CallResult result, List<ConsumerAhead> consumers,
       Runnable next) {
+    String id = held.instance().instanceId();
+    int mb = held.fn().memory();
     Map<String, List<String>> headers = new LinkedHashMap<>();
     long keptBytes = 0;
     for (var h : result.headers().entrySet()) {
@@ -333,21 +364,22 @@ final class KeptInstances implements ForkedStepStarter {
     }
     CallResult answer = new CallResult(result.status(), headers, result.body(), result.startMode(), result.node());
     if (answer.status() != 200) { // the step failed: nobody will fork from this instance
-      loop.run(next);
-      return dropped(id, mb, null).map(v -> new KeptCall(answer, null));
+      return onLoop(() -> {
+        retire(held);
+        return Future.succeededFuture(new KeptCall(answer, null));
+      });
     }
     long bytes = keptBytes;
     return onLoop(() -> {
-      kept.put(id, mb);
+      kept.put(id, held);
       Map<String, KeptChildren> byFn = new HashMap<>();
-      for (ConsumerAhead c : consumers) {
-        KeptChildren children = new KeptChildren(c.app(), c.fn(), c.count());
-        byFn.put(c.fn().id(), children);
-        forkAhead(id, children, children.count);
-      }
       ahead.put(id, byFn);
       List<Future<StartedInstance>> forking = new ArrayList<>();
-      byFn.values().forEach(c -> forking.addAll(c.ready));
+      for (ConsumerAhead c : consumers) {
+        KeptChildren children = children(id, c.app(), c.fn(), c.count());
+        byFn.put(c.fn().id(), children);
+        forking.addAll(children.forkAhead(children.count));
+      }
       Future.join(forking).onComplete(done -> loop.run(next));
       return Future.succeededFuture(new KeptCall(answer, new KeptInstance(id, node, bytes)));
     });

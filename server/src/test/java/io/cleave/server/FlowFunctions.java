@@ -22,6 +22,11 @@ final class FlowFunctions {
 
       import fdk
 
+      # Calls this process served (a global: it lives as long as the instance).
+      SERVED = [0]
+      # Names the process that imported this module (a kept instance keeps it for its children).
+      PROCESS = os.urandom(8).hex()
+
 
       def header(ctx, name):
           for k, v in ctx.Headers().items():
@@ -49,14 +54,20 @@ final class FlowFunctions {
               # A set: JSON could not carry it, so a consumer that sees it got the object itself.
               kept = {"numbers": list(range(x)), "tags": {"a", "b"}}
               fdk.state.keep("kept", kept)
+              if x % 2:  # kept only by runs with an odd input
+                  fdk.state.keep("odd", x)
+              fdk.state.keep("process", PROCESS)
               return json.dumps({"id": id(kept), "pid": os.getpid(), "numbers": kept["numbers"]})
           if op == "peek":
               try:
                   kept = fdk.state.get("kept")
               except KeyError:
                   return json.dumps({"forked": False, "input": x})
-              return json.dumps({"forked": True, "id": id(kept), "ppid": os.getppid(),
-                                 "numbers": kept["numbers"], "tags": sorted(kept["tags"]), "input": x})
+              SERVED[0] += 1
+              return json.dumps({"forked": True, "id": id(kept), "pid": os.getpid(), "ppid": os.getppid(),
+                                 "served": SERVED[0], "numbers": kept["numbers"], "tags": sorted(kept["tags"]),
+                                 "names": sorted(fdk.state.names()), "producer": fdk.state.get("process"),
+                                 "input": x})
           if op == "witnessed":
               token = header(ctx, "cleave-flow-run") + "-" + header(ctx, "cleave-flow-step")
               answer = urllib.request.urlopen(ctx.Config()["WITNESS"] + "?token=" + token, timeout=10).read()

@@ -226,6 +226,63 @@ class FlowsTest {
         "a producer ran on the kept instance started ahead: " + again);
   }
 
+  @Test
+  void aMapOverAForkEdgeRunsItsItemsOnAtMostParallelismChildrenEachServingSeveral() {
+    String id = flow("forkmap", List.of(step("producer", "keep"), step("items", "split"),
+        step("each", "peek", "after", List.of(Map.of("step", "producer", "pass", "fork"), "items"), "map", "items",
+            "parallelism", 2)));
+    JsonNode run = run(id, "6");
+    assertEquals("succeeded", run.get("status").asText(), run.toString());
+    JsonNode results = run.get("output");
+    assertEquals(6, results.size(), results.toString());
+    java.util.Set<Long> children = new java.util.HashSet<>();
+    int mostServed = 0;
+    for (int i = 0; i < results.size(); i++) {
+      JsonNode r = results.get(i);
+      assertTrue(r.get("forked").asBoolean(), r.toString());
+      assertEquals(i, r.get("input").get("items").asInt(), "each call gets its own item: " + r);
+      assertEquals(results.get(0).get("id").asLong(), r.get("id").asLong(), "the very object in every child: " + r);
+      assertEquals(results.get(0).get("ppid").asLong(), r.get("ppid").asLong(), "children of one kept instance: " + r);
+      assertEquals(List.of(0, 1, 2, 3, 4, 5), PlatformClient.JSON.convertValue(r.get("numbers"), List.class));
+      children.add(r.get("pid").asLong());
+      mostServed = Math.max(mostServed, r.get("served").asInt());
+    }
+    assertTrue(children.size() <= 2, "6 items, parallelism 2: at most 2 children, not one per item: " + results);
+    assertTrue(mostServed >= 3, "a child serves item after item, its globals kept: " + results);
+    JsonNode calls = run.get("steps").get(2).get("calls");
+    long forked = 0;
+    for (JsonNode c : calls) {
+      assertEquals("fork", c.get("pass").asText(), c.toString());
+      forked += c.get("start_mode").asText().equals("fork") ? 1 : 0;
+      assertTrue(List.of("fork", "warm").contains(c.get("start_mode").asText()), c.toString());
+    }
+    assertEquals(children.size(), forked, "a call on a child that served an earlier one is warm: " + calls);
+  }
+
+  @Test
+  void aReleasedKeptInstanceServesTheNextRunsProducerAndHoldsOnlyThatRunsState() {
+    String id = flow("recycled", List.of(step("producer", "keep"),
+        step("forked", "peek", "after", List.of(Map.of("step", "producer", "pass", "fork")))));
+    boolean recycled = false;
+    for (int pair = 0; pair < 5 && !recycled; pair++) {
+      JsonNode odd = run(id, "5");
+      assertEquals("succeeded", odd.get("status").asText(), odd.toString());
+      assertEquals(List.of("kept", "odd", "process"),
+          PlatformClient.JSON.convertValue(odd.get("output").get("names"), List.class));
+      JsonNode even = run(id, "4");
+      assertEquals("succeeded", even.get("status").asText(), even.toString());
+      JsonNode seen = even.get("output");
+      assertEquals(List.of(0, 1, 2, 3), PlatformClient.JSON.convertValue(seen.get("numbers"), List.class), seen.toString());
+      assertEquals(List.of("kept", "process"), PlatformClient.JSON.convertValue(seen.get("names"), List.class),
+          "nothing the last run's producer kept is left: " + seen);
+      recycled = seen.get("producer").asText().equals(odd.get("output").get("producer").asText());
+      if (recycled) {
+        assertEquals("warm", even.get("steps").get(0).get("calls").get(0).get("start_mode").asText(), even.toString());
+      }
+    }
+    assertTrue(recycled, "the kept instance the last run released served the next run's producer");
+  }
+
   private static void assertVeryObjectAndEqualCopy(JsonNode run) {
     assertEquals("succeeded", run.get("status").asText(), run.toString());
     JsonNode copied = run.get("output").get("copied");
