@@ -54,28 +54,24 @@ final class KeptInstances implements ForkedStepStarter {
   private final String node;
   /** Kept instance id → the instance and the function version and config it runs. */
   private final Map<String, Held> kept = new HashMap<>();
-  /** Kept instance id → consumer function id → the children forked ahead for it. */
+  /** Kept instance id → consumer function id → its children of that instance. */
   private final Map<String, Map<String, KeptChildren>> ahead = new HashMap<>();
-  /** Function id → its kept instance started ahead for the next producer call. */
-  private final Map<String, Spare> spares = new HashMap<>();
-  private final Vertx vertx;
+  /** Each function's spare kept instance, for its next producer call. */
+  private final KeptSpares spares;
   private boolean closed;
-
-  /** A kept instance started ahead, for the function version and config it was started with. */
-  private record Spare(Fn fn, Map<String, String> config, Future<StartedInstance> started, long timer) {}
 
   /** A kept instance holding a producer's state for its run. */
   private record Held(StartedInstance instance, Fn fn, Map<String, String> config) {}
 
   KeptInstances(Vertx vertx, InvokerLoop loop, InstanceHost host, InstanceClient client, FunctionCode code,
       NodeMemory memory, String node) {
-    this.vertx = vertx;
     this.loop = loop;
     this.host = host;
     this.client = client;
     this.code = code;
     this.memory = memory;
     this.node = node;
+    this.spares = new KeptSpares(vertx, loop, memory, this::delete);
   }
 
   @Override
@@ -105,7 +101,7 @@ final class KeptInstances implements ForkedStepStarter {
     Map<String, String> config = config(call.app(), fn);
     boolean[] wasReady = new boolean[1];
     return onLoop(() -> {
-      Future<StartedInstance> spare = takeSpare(fn, config);
+      Future<StartedInstance> spare = spares.take(fn, config);
       wasReady[0] = spare != null && spare.succeeded();
       // A spare that failed to start leaves no reservation behind: start one now.
       return spare == null ? startKept(fn, config) : spare.recover(e -> onLoop(() -> startKept(fn, config)));
@@ -131,23 +127,6 @@ final class KeptInstances implements ForkedStepStarter {
   }
 
   /**
-   * The spare kept instance of this version of the function (ready or starting), taken; null when
-   * there is none. A spare of an older version (the function or its config changed) is deleted.
-   */
-  private Future<StartedInstance> takeSpare(Fn fn, Map<String, String> config) {
-    Spare spare = spares.remove(fn.id());
-    if (spare == null) {
-      return null;
-    }
-    vertx.cancelTimer(spare.timer());
-    if (!spare.fn().equals(fn) || !spare.config().equals(config)) {
-      discard(spare);
-      return null;
-    }
-    return spare.started();
-  }
-
-  /**
    * Starts the function's next kept instance ahead when another run holds a kept instance of it
    * too: runs that overlap each need one. A function's runs one after another need none started:
    * each run's kept instance, once released, is the next run's ({@link #release}), so no cold start
@@ -164,37 +143,12 @@ final class KeptInstances implements ForkedStepStarter {
    * for it or the invoker is closing; it goes after the function's idle_timeout unused.
    */
   private void startSpare(Fn fn, Map<String, String> config) {
-    if (closed || spares.containsKey(fn.id()) || !memory.reserve(fn.memory())) {
+    if (closed || spares.has(fn.id()) || !memory.reserve(fn.memory())) {
       return;
     }
-    offerSpare(fn, config, loop.here(forkable(fn, config)
+    spares.offer(fn, config, loop.here(forkable(fn, config)
         .compose(l -> host.start(StartRequest.kept(fn.id(), fn.appId(), l.bundleDir().toString(), fn.memory(),
             l.command(), l.env())))));
-  }
-
-  /** Makes {@code started} (its memory reserved) the function's spare until its idle_timeout. */
-  private void offerSpare(Fn fn, Map<String, String> config, Future<StartedInstance> started) {
-    long timer = vertx.setTimer(Math.max(1, fn.idleTimeout()) * 1000L, t -> loop.run(() -> {
-      Spare idle = spares.get(fn.id());
-      if (idle != null && idle.started() == started) {
-        spares.remove(fn.id());
-        discard(idle);
-      }
-    }));
-    Spare spare = new Spare(fn, config, started, timer);
-    spares.put(fn.id(), spare);
-    started.onFailure(e -> {
-      memory.release(fn.memory());
-      if (spares.remove(fn.id(), spare)) {
-        vertx.cancelTimer(timer);
-      }
-      LOG.warning("cannot start a spare kept instance of " + fn.name() + ": " + e.getMessage());
-    });
-  }
-
-  /** Deletes a spare nobody took (once it has started; one that failed gave its memory back). */
-  private void discard(Spare spare) {
-    spare.started().onSuccess(s -> delete(s.instanceId(), spare.fn().memory()));
   }
 
   @Override
@@ -285,10 +239,10 @@ final class KeptInstances implements ForkedStepStarter {
 
   /** The instance becomes the function's spare, or is deleted when it has one or the invoker is closing. */
   private void retire(Held held) {
-    if (closed || spares.containsKey(held.fn().id())) {
+    if (closed || spares.has(held.fn().id())) {
       delete(held.instance().instanceId(), held.fn().memory());
     } else {
-      offerSpare(held.fn(), held.config(), Future.succeededFuture(held.instance()));
+      spares.offer(held.fn(), held.config(), Future.succeededFuture(held.instance()));
     }
   }
 
@@ -300,11 +254,7 @@ final class KeptInstances implements ForkedStepStarter {
       ahead.clear();
       kept.forEach((id, held) -> delete(id, held.fn().memory()));
       kept.clear();
-      spares.values().forEach(spare -> {
-        vertx.cancelTimer(spare.timer());
-        discard(spare);
-      });
-      spares.clear();
+      spares.close();
     });
   }
 
