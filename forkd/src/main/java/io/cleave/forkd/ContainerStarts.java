@@ -30,6 +30,7 @@ final class ContainerStarts implements AutoCloseable {
   private final CgroupLayout cgroups;
   private final Readiness readiness;
   private final UidRange uids;
+  private final List<String> helper;
   private final MadeAhead<Container> pool;
   private final NodeBridge bridge;
 
@@ -43,8 +44,14 @@ final class ContainerStarts implements AutoCloseable {
     List<String> helper = Container.helperCommand(config.helper(), config.stagingRoot(), config.tmpBytes(),
         config.runtimeDir(), config.javaRuntimeDir(), withKmod ? config.kmodDir() : null, poolCgroup.dirs(),
         config.hostNetwork());
-    this.pool = new MadeAhead<>("container", () -> Container.prepare(helper, PREPARE_TIMEOUT_MS),
-        Container::alive, Container::killAndWait, config.poolSize());
+    this.helper = helper;
+    this.pool = new MadeAhead<>("container", this::prepare, Container::alive, Container::killAndWait,
+        config.poolSize());
+  }
+
+  /** A lean container prepared now (namespaces unshared, file system view mounted), waiting for its order. */
+  Container prepare() throws IOException {
+    return Container.prepare(helper, PREPARE_TIMEOUT_MS);
   }
 
   ForkdHealth.Pool pool() {
@@ -94,7 +101,7 @@ final class ContainerStarts implements AutoCloseable {
         env.put("CLEAVE_MODE", "cold");
         env.put("FN_LISTENER", "unix:" + RUN + "/lsnr.sock");
       }
-      launched = launch(id, null, uid, spec, bundle, runDir, command, env, extra, seed ? "ctl.sock" : "lsnr.sock",
+      launched = launch(id, null, null, uid, spec, bundle, runDir, command, env, extra, seed ? "ctl.sock" : "lsnr.sock",
           config.logLimitBytes(), t0);
       if (!seed) {
         started = true;
@@ -160,7 +167,7 @@ final class ContainerStarts implements AutoCloseable {
       env.put("CLEAVE_JAVA_CONTROL", "unix:" + RUN + "/ctl.sock");
       env.put("CLEAVE_INSTANCE_ID", firstId);
       // From /, where a deploy's AppCDS class path (cleave/sdk-java/... or ../cleave/sdk-java/...) resolves.
-      launched = launch(id, null, uid, spec, bundle, runDir, command, env, Map.of("workdir", "/"), firstId + ".sock",
+      launched = launch(id, null, null, uid, spec, bundle, runDir, command, env, Map.of("workdir", "/"), firstId + ".sock",
           config.logLimitBytes(), t0);
       RunDirs.takeOver(runDir.resolve("ctl.sock")); // bound before the first listener appeared
       control = SeedControl.connect(runDir.resolve("ctl.sock"));
@@ -205,13 +212,14 @@ final class ContainerStarts implements AutoCloseable {
   }
 
   /**
-   * Starts a remote child in {@code cgroup} (made ahead with its pids limit, see {@link ChildSlots}):
-   * {@code command} runs the restorer, which resumes the snapshot as its child; ready once that
-   * child binds its listener. The caller has written its order and holds the lease; a failed start
-   * removes the cgroup and leaves the run dir to the caller and nothing else behind.
+   * Starts a remote child in {@code cgroup} (made ahead with its pids limit, see {@link ChildSlots})
+   * and {@code container} (prepared ahead with the slot; null: one from the pool): {@code command}
+   * runs the restorer, which resumes the snapshot as its child; ready once that child binds its
+   * listener. The caller has written its order and holds the lease; a failed start removes the
+   * cgroup and the container and leaves the run dir to the caller and nothing else behind.
    */
-  Instance.Remote startRemote(String id, Cgroup cgroup, StartSpec spec, Path bundle, Path runDir, List<String> command,
-      RemoteRef ref, RemoteHandles.Lease lease, long t0) {
+  Instance.Remote startRemote(String id, Cgroup cgroup, Container container, StartSpec spec, Path bundle, Path runDir,
+      List<String> command, RemoteRef ref, RemoteHandles.Lease lease, long t0) {
     Map<String, String> env = env(spec);
     env.put("CLEAVE_MODE", "remote-fork");
     env.put("FN_LISTENER", "unix:" + RUN + "/lsnr.sock");
@@ -222,7 +230,8 @@ final class ContainerStarts implements AutoCloseable {
     extra.put("connect", ref.pageserver());
     // No file-size cap on the container: the restorer sizes the node's page cache file to the
     // seed's memory, and caps its child (the function) itself (cleave-restore --child-fsize).
-    Launched l = launch(id, cgroup, lease.uid, spec, bundle, runDir, command, env, extra, "lsnr.sock", 0, t0);
+    Launched l = launch(id, cgroup, container, lease.uid, spec, bundle, runDir, command, env, extra, "lsnr.sock", 0,
+        t0);
     return new Instance.Remote(id, l.pid, l.cgroup, runDir, l.container, l.link, ref, lease);
   }
 
@@ -251,14 +260,15 @@ final class ContainerStarts implements AutoCloseable {
   }
 
   /**
-   * Makes the cgroup (or takes {@code made}, one with its pids limit set), sends the order to a
-   * pooled container and waits for {@code ready} in the run dir. On failure the container and
-   * cgroup are gone (the uid and run dir are the caller's).
+   * Makes the cgroup (or takes {@code made}, one with its pids limit set), sends the order to
+   * {@code prepared} (null: a pooled container) and waits for {@code ready} in the run dir. On
+   * failure the container and cgroup are gone (the uid and run dir are the caller's).
    */
-  private Launched launch(String id, Cgroup made, int uid, StartSpec spec, Path bundle, Path runDir, List<String> command,
-      Map<String, String> env, Map<String, String> extra, String readyName, long fileSizeLimit, long t0) {
+  private Launched launch(String id, Cgroup made, Container prepared, int uid, StartSpec spec, Path bundle, Path runDir,
+      List<String> command, Map<String, String> env, Map<String, String> extra, String readyName, long fileSizeLimit,
+      long t0) {
     Cgroup cgroup = made;
-    Container container = null;
+    Container container = prepared;
     NodeBridge.Link link = null;
     boolean started = false;
     boolean outbound = spec.network() == FnNetwork.OUTBOUND;
@@ -288,7 +298,9 @@ final class ContainerStarts implements AutoCloseable {
       repeated.put("env", env.entrySet().stream().map(e -> e.getKey() + "=" + e.getValue()).toList());
 
       Path ready = runDir.resolve(readyName);
-      container = pool.take();
+      if (container == null) {
+        container = pool.take();
+      }
       if (outbound) {
         link = bridge.attach(container.initPid());
         single.putAll(bridge.orderEntries(link));

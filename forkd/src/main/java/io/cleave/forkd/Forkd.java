@@ -157,7 +157,8 @@ final class Forkd implements AutoCloseable {
         others++;
       }
     }
-    return new ForkdHealth(true, containers.pool(), others, seeds + jvms.count(), snapshots.address());
+    return new ForkdHealth(true, containers.pool(), others, seeds + jvms.count(), snapshots.address(),
+        remotes.slots());
   }
 
   /** Remote forks of this node and what its page server served, sampled now (GET /v1/stats). */

@@ -1,5 +1,6 @@
 package io.cleave.forkd;
 
+import io.cleave.forkd.api.ForkdHealth;
 import io.cleave.forkd.api.RemoteRef;
 import io.cleave.common.json.WireJson;
 
@@ -15,6 +16,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.TimeUnit;
 
 /**
  * Remote children (docs/CONTRACTS.md, {@code mode: remote-fork}): a lean container like any
@@ -39,13 +41,27 @@ final class RemoteChildren {
   /** The restorer's counters, in the child's run dir (kmod: cleave-restore --stats). */
   static final String STATS = "restore-stats.json";
 
-  /** Remote children's slots kept ready: a burst's worth, as {@link Forks} keeps fork slots. */
+  /**
+   * Remote children's slots kept ready, each with its lean container prepared: a burst's worth, as
+   * {@link Forks} keeps fork slots. A burst's restores then start from the restorer's exec instead
+   * of each making a container (a helper spawned, five namespaces unshared, the file system view
+   * mounted: the largest share of an on-demand restore's time and CPU). Made from this node's first
+   * remote child on: a node that restores none keeps none.
+   */
   private static final int REMOTE_SLOTS = 8;
+  /**
+   * Slots are made again only once no remote child was started for this long: in a burst the
+   * restores have the cores to themselves, the slots they took are made after it.
+   */
+  private static final long REFILL_QUIET_NANOS = TimeUnit.MILLISECONDS.toNanos(150);
+
+  /** A remote child's slot: its cgroup and staged run dir, and a container waiting for its order (null: take a pooled one). */
+  private record Slot(ChildSlots.Slot child, Container container) {}
 
   private final ForkdConfig config;
   private final ContainerStarts containers;
   private final ChildSlots slotMaker;
-  private final MadeAhead<ChildSlots.Slot> slots;
+  private final MadeAhead<Slot> slots;
   private final RemoteHandles handles;
   /** What each child fetched, by its restorer's stats file. */
   private final Tally fetched;
@@ -55,34 +71,59 @@ final class RemoteChildren {
       Tally fetched, boolean withSlots) {
     this.config = config;
     this.slotMaker = ChildSlots.forRemoteChildren(cgroups, config.remoteSlotsDir(), config.pidsMax());
-    this.slots = new MadeAhead<>("remote slot", slotMaker::make, s -> true, slotMaker::discard,
-        withSlots ? REMOTE_SLOTS : 0);
     this.containers = containers;
+    this.slots = new MadeAhead<>("remote slot", this::makeSlot, s -> s.container.alive(), this::discard,
+        withSlots ? REMOTE_SLOTS : 0, REFILL_QUIET_NANOS, true);
     this.handles = handles;
     this.fetched = fetched;
   }
 
+  private Slot makeSlot() throws IOException {
+    ChildSlots.Slot child = slotMaker.make();
+    try {
+      return new Slot(child, containers.prepare());
+    } catch (IOException | RuntimeException e) {
+      slotMaker.discard(child);
+      throw e;
+    }
+  }
+
+  private void discard(Slot slot) {
+    if (slot.container != null) {
+      slot.container.killAndWait();
+    }
+    slotMaker.discard(slot.child);
+  }
+
+  /** The remote slots ready, and how many are kept (0 until this node restored its first remote child). */
+  ForkdHealth.Pool slots() {
+    return new ForkdHealth.Pool(slots.ready(), slots.wanted() ? slots.target() : 0);
+  }
+
   /** Resumes the snapshot {@code ref} here; answers once the child is ready. A failed start leaves nothing behind. */
   Instance.Remote start(RemoteRef ref, StartSpec spec, Path bundle, long t0) {
-    ChildSlots.Slot slot;
+    Slot slot;
     try {
-      slot = slots.take();
+      slot = slots.poll();
+      if (slot == null) { // none made ahead: the cgroup and run dir now, a container from the pool
+        slot = new Slot(slotMaker.make(), null);
+      }
     } catch (IOException e) {
       throw new ApiError(500, "cannot prepare a remote child: " + e.getMessage());
     }
-    String id = slot.id();
+    String id = slot.child.id();
     Path runDir = config.instancesDir().resolve(id);
     RemoteHandles.Lease lease;
     try {
       lease = handles.acquire(ref);
     } catch (IOException | RuntimeException e) {
-      slotMaker.discard(slot);
+      discard(slot);
       throw e instanceof ApiError a ? a : new ApiError(500, "cannot start the remote child: " + e.getMessage());
     }
     boolean started = false;
-    boolean cgroupGiven = false;
+    boolean slotGiven = false;
     try {
-      Files.move(slot.stagedDir(), runDir, StandardCopyOption.ATOMIC_MOVE);
+      Files.move(slot.child.stagedDir(), runDir, StandardCopyOption.ATOMIC_MOVE);
       writeOrder(runDir.resolve("order.json"), id, spec, lease.uid);
       giveTo(runDir.resolve(STATS), lease.uid);
       List<String> restore = new ArrayList<>(List.of(ForkPrimitive.inside(ForkPrimitive.RESTORER),
@@ -96,9 +137,10 @@ final class RemoteChildren {
         case NONE -> { }
       }
       Instance.Remote r;
-      cgroupGiven = true; // from here on the container start owns it (and removes it if it fails)
+      slotGiven = true; // from here on the container start owns its cgroup and container (and removes them if it fails)
       try {
-        r = containers.startRemote(id, slot.cgroup(), spec, bundle, runDir, restore, ref, lease, t0);
+        r = containers.startRemote(id, slot.child.cgroup(), slot.container, spec, bundle, runDir, restore, ref, lease,
+            t0);
       } catch (ApiError e) {
         throw e.status() == 502 ? new ApiError(502, "remote fork of handle " + ref.handle() + " from "
             + ref.pageserver() + " failed: " + e.getMessage()) : e;
@@ -110,8 +152,8 @@ final class RemoteChildren {
       throw new ApiError(500, "cannot start the remote child: " + e.getMessage());
     } finally {
       if (!started) {
-        if (!cgroupGiven) {
-          slotMaker.discard(slot);
+        if (!slotGiven) {
+          discard(slot);
         }
         RunDirs.deleteTree(runDir);
         handles.ended(lease, id);

@@ -17,11 +17,14 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.cleave.common.error.ApiError;
+import io.vertx.core.Future;
 import io.vertx.core.json.JsonObject;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -237,6 +240,68 @@ class ForkdRemoteForkTest {
     assertTrue(status2.pssBytes() > ProcFs.pssBytes(child.pid()), "the restored process's memory counts: " + status2);
     b.await(b.client.delete(child.instanceId()));
     a.await(a.client.delete(seed.instanceId()));
+  }
+
+  @Test
+  void aBurstOfRemoteChildrenStartsInContainersPreparedAheadEachIsolated() throws Exception {
+    StartedInstance seed = preparedSeed();
+    RemoteRef ref = seed.remote();
+    // The node's first remote child has B make remote slots ahead, each with a container waiting for its order.
+    StartedInstance first = remoteChild(ref);
+    b.await(b.client.delete(first.instanceId()));
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+    ForkdHealth.Pool slots;
+    while ((slots = b.await(b.client.health()).remoteSlots()).target() == 0 || slots.ready() < slots.target()) {
+      assertTrue(System.nanoTime() < deadline, "B's remote slots made ahead within 30 s: " + slots);
+      Thread.sleep(50);
+    }
+    assertEquals(8, slots.target(), "a burst's worth of remote slots");
+    int burst = 4; // above the container pool's 2: without containers in the slots, the others are made in the burst
+    Thread.sleep(30);
+    long burstTicks = bootTicks();
+    List<Future<StartedInstance>> starts = new ArrayList<>();
+    for (int i = 0; i < burst; i++) {
+      starts.add(b.client.start(StartRequest.remoteFork(ref, "fn-r", "app1", bundleB.toString(), MEMORY_MB,
+          Map.of("CHILD_ENV", "b"))));
+    }
+    Set<String> netns = new HashSet<>();
+    Set<String> pidns = new HashSet<>();
+    for (Future<StartedInstance> start : starts) {
+      StartedInstance child = b.await(start);
+      assertEquals(42, b.call(child.listener(), "burst").getInteger("counter"));
+      long restored = ProcFs.children(child.pid()).get(0);
+      long init = parentPid(child.pid());
+      assertTrue(startTicks(init) < burstTicks, "child " + child.instanceId() + "'s container was prepared before the"
+          + " burst (init started at tick " + startTicks(init) + ", burst at " + burstTicks + ")");
+      netns.add(Files.readSymbolicLink(Path.of("/proc/" + restored + "/ns/net")).toString());
+      pidns.add(Files.readSymbolicLink(Path.of("/proc/" + restored + "/ns/pid")).toString());
+      assertTrue(Files.readString(Path.of("/proc/" + restored + "/cgroup")).contains("i-" + child.instanceId()));
+      assertEquals(Long.toString((long) MEMORY_MB << 20),
+          Files.readString(Cgroups.limitFile(Cgroups.memoryDir(restored))).strip(), "the memory limit");
+      b.await(b.client.delete(child.instanceId()));
+    }
+    assertEquals(burst, netns.size(), "a network namespace per child");
+    assertEquals(burst, pidns.size(), "a pid namespace per child");
+    a.await(a.client.delete(seed.instanceId()));
+  }
+
+  /** Clock ticks since boot now (USER_HZ, as /proc/PID/stat counts a process's start). */
+  private static long bootTicks() throws Exception {
+    return (long) (Double.parseDouble(Files.readString(Path.of("/proc/uptime")).split(" ")[0]) * 100);
+  }
+
+  /** Field {@code n} (1-based) of /proc/PID/stat, counted after the command name. */
+  private static String statField(long pid, int n) throws Exception {
+    String stat = Files.readString(Path.of("/proc/" + pid + "/stat"));
+    return stat.substring(stat.lastIndexOf(')') + 2).split(" ")[n - 3];
+  }
+
+  private static long parentPid(long pid) throws Exception {
+    return Long.parseLong(statField(pid, 4));
+  }
+
+  private static long startTicks(long pid) throws Exception {
+    return Long.parseLong(statField(pid, 22));
   }
 
   @Test
