@@ -102,7 +102,7 @@ final class ContainerStarts implements AutoCloseable {
         env.put("FN_LISTENER", "unix:" + RUN + "/lsnr.sock");
       }
       launched = launch(id, null, null, uid, spec, bundle, runDir, command, env, extra, seed ? "ctl.sock" : "lsnr.sock",
-          config.logLimitBytes(), t0);
+          config.logLimitBytes(), t0, false);
       if (!seed) {
         started = true;
         return new Instance.Cold(id, launched.pid, launched.cgroup, runDir, launched.container, launched.link, uid);
@@ -168,7 +168,7 @@ final class ContainerStarts implements AutoCloseable {
       env.put("CLEAVE_INSTANCE_ID", firstId);
       // From /, where a deploy's AppCDS class path (cleave/sdk-java/... or ../cleave/sdk-java/...) resolves.
       launched = launch(id, null, null, uid, spec, bundle, runDir, command, env, Map.of("workdir", "/"), firstId + ".sock",
-          config.logLimitBytes(), t0);
+          config.logLimitBytes(), t0, false);
       RunDirs.takeOver(runDir.resolve("ctl.sock")); // bound before the first listener appeared
       control = SeedControl.connect(runDir.resolve("ctl.sock"));
       JvmSeed jvm = new JvmSeed(id, launched.pid, launched.cgroup, runDir, launched.container, launched.link, uid,
@@ -223,16 +223,107 @@ final class ContainerStarts implements AutoCloseable {
     Map<String, String> env = env(spec);
     env.put("CLEAVE_MODE", "remote-fork");
     env.put("FN_LISTENER", "unix:" + RUN + "/lsnr.sock");
+    Map<String, String> extra = remoteExtra(ref, lease);
+    // No file-size cap on the container: the restorer sizes the node's page cache file to the
+    // seed's memory, and caps its child (the function) itself (cleave-restore --child-fsize).
+    Launched l = launch(id, cgroup, container, lease.uid, spec, bundle, runDir, command, env, extra, "lsnr.sock", 0,
+        t0, false);
+    return new Instance.Remote(id, l.pid, l.cgroup, runDir, l.container, l.link, ref, lease);
+  }
+
+  /**
+   * Starts a remote child's restorer held before its child exists (cleave-restore --hold, the FIFO
+   * {@code go} in the run dir): answers once it is exec'd; {@link #goRemote} lets it go. A
+   * loopback-only function's alone (an outbound one's veth is attached per start). A failed start
+   * removes the cgroup and the container.
+   */
+  Launched holdRemote(String id, Cgroup cgroup, Container container, StartSpec spec, Path bundle, Path runDir,
+      List<String> command, RemoteRef ref, RemoteHandles.Lease lease) {
+    if (spec.network() == FnNetwork.OUTBOUND) {
+      throw new IllegalArgumentException("an outbound function's remote children are not held");
+    }
+    Map<String, String> env = env(spec);
+    env.put("CLEAVE_MODE", "remote-fork");
+    env.put("FN_LISTENER", "unix:" + RUN + "/lsnr.sock");
+    return launch(id, cgroup, container, lease.uid, spec, bundle, runDir, command, env, remoteExtra(ref, lease),
+        "lsnr.sock", 0, System.nanoTime(), true);
+  }
+
+  /**
+   * Lets a held restorer go (a byte into its FIFO {@code go}, once it waits there) and waits for
+   * its child's listener; on failure the container and cgroup are gone.
+   */
+  Instance.Remote goRemote(String id, Launched held, StartSpec spec, Path runDir, RemoteRef ref,
+      RemoteHandles.Lease lease, long t0) {
+    boolean started = false;
+    try {
+      cgroups.limitMemoryAndCpu(held.cgroup, spec.memoryBytes(), spec.cpuShares(), spec.cpuQuotaUs(config.mbPerCpu()));
+      Path ready = runDir.resolve("lsnr.sock");
+      try (PathWatch.Watch watch = readiness.watch(runDir)) {
+        Container c = held.container;
+        openTheGate(runDir.resolve(HELD_GO), c, t0);
+        readiness.await(watch, ready, t0, () -> c.mainExit() == null && c.alive(),
+            () -> Readiness.describeExit(c.mainExit()), runDir.resolve("output"));
+      }
+      RunDirs.takeOver(ready);
+      started = true;
+      return new Instance.Remote(id, held.pid, held.cgroup, runDir, held.container, held.link, ref, lease);
+    } catch (IOException e) {
+      throw new ApiError(500, "cannot start the held remote child: " + e.getMessage());
+    } finally {
+      if (!started) {
+        discard(held);
+      }
+    }
+  }
+
+  /** The FIFO a held restorer waits on, in its run dir. */
+  static final String HELD_GO = "go";
+
+  /** Writes the go byte once the restorer has the FIFO open (until then a non-blocking open finds no reader). */
+  private void openTheGate(Path fifo, Container c, long t0) throws IOException {
+    long deadline = t0 + readiness.timeoutMs() * 1_000_000L;
+    while (true) {
+      int fd = LibC.INSTANCE.open(fifo.toString(), LibC.O_WRONLY | LibC.O_NONBLOCK | LibC.O_CLOEXEC);
+      if (fd >= 0) {
+        try {
+          java.nio.ByteBuffer one = java.nio.ByteBuffer.allocateDirect(1);
+          one.put((byte) 'g').flip();
+          if (LibC.INSTANCE.write(fd, one, 1) != 1) {
+            throw new IOException(LibC.describe("write the go byte to " + fifo));
+          }
+          return;
+        } finally {
+          LibC.INSTANCE.close(fd);
+        }
+      }
+      int errno = LibC.errno();
+      if (errno != LibC.ENXIO) {
+        throw new IOException(LibC.describe("open " + fifo));
+      }
+      if (!c.alive() || c.mainExit() != null) {
+        throw new ApiError(502, "the held restorer ended before its go (" + Readiness.describeExit(c.mainExit()) + ")");
+      }
+      if (System.nanoTime() > deadline) {
+        throw new ApiError(504, "the held restorer did not wait for its go within " + readiness.timeoutMs() + " ms");
+      }
+      LockSupport.parkNanos(200_000);
+    }
+  }
+
+  /** Ends a held restorer nobody let go: its container and cgroup. */
+  void discard(Launched held) {
+    end(held.container, held.link);
+    cgroups.remove(held.cgroup);
+  }
+
+  private static Map<String, String> remoteExtra(RemoteRef ref, RemoteHandles.Lease lease) {
     Map<String, String> extra = new LinkedHashMap<>();
     extra.put("pagecache", lease.cacheDir.toString());
     extra.put("uffd", "1");
     // The container's network is loopback only: its helper connects to the page server for the restorer.
     extra.put("connect", ref.pageserver());
-    // No file-size cap on the container: the restorer sizes the node's page cache file to the
-    // seed's memory, and caps its child (the function) itself (cleave-restore --child-fsize).
-    Launched l = launch(id, cgroup, container, lease.uid, spec, bundle, runDir, command, env, extra, "lsnr.sock", 0,
-        t0);
-    return new Instance.Remote(id, l.pid, l.cgroup, runDir, l.container, l.link, ref, lease);
+    return extra;
   }
 
   private static Map<String, String> env(StartSpec spec) {
@@ -244,12 +335,8 @@ final class ContainerStarts implements AutoCloseable {
   }
 
   /** A started container instance: its container, its veth (null: loopback only), host pid and cgroup. */
-  private record Launched(Container container, NodeBridge.Link link, long pid, Cgroup cgroup) {}
+  record Launched(Container container, NodeBridge.Link link, long pid, Cgroup cgroup) {}
 
-  private void discard(Launched l) {
-    end(l.container, l.link);
-    cgroups.remove(l.cgroup);
-  }
 
   /** Kills a container and takes its veth off the bridge. */
   private void end(Container container, NodeBridge.Link link) {
@@ -261,12 +348,13 @@ final class ContainerStarts implements AutoCloseable {
 
   /**
    * Makes the cgroup (or takes {@code made}, one with its pids limit set), sends the order to
-   * {@code prepared} (null: a pooled container) and waits for {@code ready} in the run dir. On
-   * failure the container and cgroup are gone (the uid and run dir are the caller's).
+   * {@code prepared} (null: a pooled container) and waits for {@code ready} in the run dir (not
+   * when {@code held}: only for the exec). On failure the container and cgroup are gone (the uid
+   * and run dir are the caller's).
    */
   private Launched launch(String id, Cgroup made, Container prepared, int uid, StartSpec spec, Path bundle, Path runDir,
       List<String> command, Map<String, String> env, Map<String, String> extra, String readyName, long fileSizeLimit,
-      long t0) {
+      long t0, boolean held) {
     Cgroup cgroup = made;
     Container container = prepared;
     NodeBridge.Link link = null;
@@ -308,6 +396,15 @@ final class ContainerStarts implements AutoCloseable {
       }
       byte[] order = Container.order(single, repeated);
       long pid;
+      if (held) {
+        pid = ProcFs.findChild(container.initPid(), container.start(order, readiness.timeoutMs()));
+        if (pid < 0) {
+          throw new ApiError(502, "held restorer vanished while starting (" + Readiness.describeExit(container.mainExit())
+              + ")");
+        }
+        started = true;
+        return new Launched(container, link, pid, cgroup);
+      }
       try (PathWatch.Watch watch = readiness.watch(runDir)) {
         long nsPid = container.start(order, readiness.timeoutMs());
         Container c = container;

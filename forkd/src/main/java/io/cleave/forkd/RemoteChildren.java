@@ -5,6 +5,7 @@ import io.cleave.forkd.api.RemoteRef;
 import io.cleave.common.json.WireJson;
 
 import io.cleave.common.error.ApiError;
+import io.cleave.common.model.FnNetwork;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -17,6 +18,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
+import java.util.logging.Logger;
 
 /**
  * Remote children (docs/CONTRACTS.md, {@code mode: remote-fork}): a lean container like any
@@ -28,6 +30,7 @@ import java.util.concurrent.TimeUnit;
  * before they run, in batches, instead of faulting its pages in one round trip at a time.
  */
 final class RemoteChildren {
+  private static final Logger LOG = Logger.getLogger("forkd.remote");
   /** Where a resumed child reads its order, as every container sees it (the prepare op names it). */
   static final String ORDER = ContainerStarts.RUN + "/order.json";
   /** Where the container helper passes /dev/userfaultfd (forkd/native/src/order.h). */
@@ -63,6 +66,8 @@ final class RemoteChildren {
   private final ChildSlots slotMaker;
   private final MadeAhead<Slot> slots;
   private final RemoteHandles handles;
+  /** Restorers held ready per handle; null when this node restores no remote children. */
+  private final HeldRestorers held;
   /** What each child fetched, by its restorer's stats file. */
   private final Tally fetched;
 
@@ -74,6 +79,7 @@ final class RemoteChildren {
     this.containers = containers;
     this.slots = new MadeAhead<>("remote slot", this::makeSlot, s -> s.container.alive(), this::discard,
         withSlots ? REMOTE_SLOTS : 0, REFILL_QUIET_NANOS, true);
+    this.held = withSlots ? new HeldRestorers(this::hold, this::dropHeld) : null;
     this.handles = handles;
     this.fetched = fetched;
   }
@@ -100,8 +106,124 @@ final class RemoteChildren {
     return new ForkdHealth.Pool(slots.ready(), slots.wanted() ? slots.target() : 0);
   }
 
-  /** Resumes the snapshot {@code ref} here; answers once the child is ready. A failed start leaves nothing behind. */
+  /**
+   * Resumes the snapshot {@code ref} here; answers once the child is ready. A restorer held for
+   * the handle is let go when there is one (if it fails, the start goes the usual way). A failed
+   * start leaves nothing behind.
+   */
   Instance.Remote start(RemoteRef ref, StartSpec spec, Path bundle, long t0) {
+    HeldRestorers.Held h = held == null ? null : held.take(ref, bundle);
+    if (h != null) {
+      Instance.Remote r = startHeld(h, spec, t0);
+      if (r != null) {
+        held.want(ref, spec, bundle);
+        return r;
+      }
+      held.unwant(ref, false);
+    }
+    Instance.Remote r = startNew(ref, spec, bundle, t0);
+    if (held != null && spec.network() != FnNetwork.OUTBOUND && handles.hasWorkingSet(r.lease)) {
+      held.want(ref, spec, bundle);
+    }
+    return r;
+  }
+
+  /** Lets a held restorer go with the child's order; null if that failed (then nothing of it is left). */
+  private Instance.Remote startHeld(HeldRestorers.Held h, StartSpec spec, long t0) {
+    boolean started = false;
+    boolean given = false;
+    try {
+      writeOrder(h.runDir().resolve("order.json"), h.id(), spec, h.lease().uid);
+      given = true; // from here on the go owns the container and cgroup (and removes them if it fails)
+      Instance.Remote r = containers.goRemote(h.id(), h.launched(), spec, h.runDir(), h.ref(), h.lease(), t0);
+      fetched.open(h.id());
+      started = true;
+      return r;
+    } catch (IOException | ApiError e) {
+      LOG.info("held restorer " + h.id() + " of handle " + h.ref().handle() + " failed, restoring anew: " + e.getMessage());
+      return null;
+    } finally {
+      if (!started) {
+        if (!given) {
+          containers.discard(h.launched());
+        }
+        RunDirs.deleteTree(h.runDir());
+        handles.ended(h.lease(), h.id());
+        handles.release(h.lease());
+      }
+    }
+  }
+
+  /**
+   * A restorer of {@code ref} held before its child exists, in a remote slot's cgroup, run dir
+   * and container (see {@link HeldRestorers}); only once the handle's working set is recorded.
+   */
+  private HeldRestorers.Held hold(RemoteRef ref, StartSpec spec, Path bundle) throws IOException {
+    Slot slot = slots.poll();
+    if (slot == null) {
+      slot = new Slot(slotMaker.make(), null);
+    }
+    String id = slot.child.id();
+    Path runDir = config.instancesDir().resolve(id);
+    RemoteHandles.Lease lease;
+    try {
+      lease = handles.acquire(ref);
+    } catch (IOException | RuntimeException e) {
+      discard(slot);
+      throw e;
+    }
+    boolean held = false;
+    boolean slotGiven = false;
+    try {
+      if (!handles.hasWorkingSet(lease)) {
+        throw new IOException("no working set recorded for the handle yet");
+      }
+      Files.move(slot.child.stagedDir(), runDir, StandardCopyOption.ATOMIC_MOVE);
+      giveTo(runDir.resolve(STATS), lease.uid);
+      Path go = runDir.resolve(ContainerStarts.HELD_GO);
+      if (LibC.INSTANCE.mkfifo(go.toString(), 0600) != 0) {
+        throw new IOException(LibC.describe("mkfifo " + go));
+      }
+      giveTo(go, lease.uid);
+      List<String> restore = restoreCommand(ref);
+      restore.addAll(List.of("--prefetch", CACHE + "/" + RemoteHandles.WORKING_SET,
+          "--hold", ContainerStarts.RUN + "/" + ContainerStarts.HELD_GO));
+      slotGiven = true;
+      ContainerStarts.Launched launched = containers.holdRemote(id, slot.child.cgroup(), slot.container, spec, bundle,
+          runDir, restore, ref, lease);
+      held = true;
+      return new HeldRestorers.Held(id, runDir, ref, bundle, lease, launched);
+    } finally {
+      if (!held) {
+        if (!slotGiven) {
+          discard(slot);
+        }
+        RunDirs.deleteTree(runDir);
+        handles.release(lease);
+      }
+    }
+  }
+
+  /** Ends a held restorer nobody let go. */
+  private void dropHeld(HeldRestorers.Held h, boolean spoiled) {
+    containers.discard(h.launched());
+    RunDirs.deleteTree(h.runDir());
+    handles.ended(h.lease(), h.id());
+    if (spoiled) {
+      handles.spoil(h.lease());
+    }
+    handles.release(h.lease());
+  }
+
+  private List<String> restoreCommand(RemoteRef ref) {
+    return new ArrayList<>(List.of(ForkPrimitive.inside(ForkPrimitive.RESTORER),
+        "--server", ref.pageserver(), "--handle", Long.toString(ref.handle()), "--key", ref.key(),
+        "--cache", CACHE, "--stats", ContainerStarts.RUN + "/" + STATS,
+        "--uffd-dev-fd", Integer.toString(UFFD_DEV_FD), "--server-fd", Integer.toString(SERVER_FD),
+        "--child-fsize", Long.toString(config.logLimitBytes())));
+  }
+
+  private Instance.Remote startNew(RemoteRef ref, StartSpec spec, Path bundle, long t0) {
     Slot slot;
     try {
       slot = slots.poll();
@@ -126,11 +248,7 @@ final class RemoteChildren {
       Files.move(slot.child.stagedDir(), runDir, StandardCopyOption.ATOMIC_MOVE);
       writeOrder(runDir.resolve("order.json"), id, spec, lease.uid);
       giveTo(runDir.resolve(STATS), lease.uid);
-      List<String> restore = new ArrayList<>(List.of(ForkPrimitive.inside(ForkPrimitive.RESTORER),
-          "--server", ref.pageserver(), "--handle", Long.toString(ref.handle()), "--key", ref.key(),
-          "--cache", CACHE, "--stats", ContainerStarts.RUN + "/" + STATS,
-          "--uffd-dev-fd", Integer.toString(UFFD_DEV_FD), "--server-fd", Integer.toString(SERVER_FD),
-          "--child-fsize", Long.toString(config.logLimitBytes())));
+      List<String> restore = restoreCommand(ref);
       switch (handles.workingSet(lease, id)) {
         case PREFETCH -> restore.addAll(List.of("--prefetch", CACHE + "/" + RemoteHandles.WORKING_SET));
         case RECORD -> restore.addAll(List.of("--record", CACHE + "/" + RemoteHandles.WORKING_SET));
@@ -209,6 +327,9 @@ final class RemoteChildren {
 
   /** Stops making slots (removing the unused ones) and keeping the handles' caches (forkd removes them with its run dirs). */
   void close() {
+    if (held != null) {
+      held.close();
+    }
     slots.close();
     handles.close();
   }

@@ -285,6 +285,87 @@ class ForkdRemoteForkTest {
     a.await(a.client.delete(seed.instanceId()));
   }
 
+  @Test
+  void restorersHeldPerHandleRestoreABurstsChildrenAndEndWhenTheHandleIsRevoked() throws Exception {
+    StartedInstance seed = preparedSeed();
+    RemoteRef ref = seed.remote();
+    StartedInstance first = remoteChild(ref);
+    assertEquals(42, b.call(first.listener(), "first").getInteger("counter"));
+    awaitWorkingSet(ref);
+    // A child restored with the recorded working set has B hold restorers of the handle ready.
+    StartedInstance second = remoteChild(ref);
+    b.await(b.client.delete(first.instanceId()));
+    b.await(b.client.delete(second.instanceId()));
+    awaitHeld(HeldRestorers.PER_HANDLE, "restorers held for the handle");
+    Thread.sleep(30);
+    long burstTicks = bootTicks();
+    List<Future<StartedInstance>> starts = new ArrayList<>();
+    for (int i = 0; i < HeldRestorers.PER_HANDLE; i++) {
+      starts.add(b.client.start(StartRequest.remoteFork(ref, "fn-r", "app1", bundleB.toString(), MEMORY_MB,
+          Map.of("CHILD_ENV", "b"))));
+    }
+    Set<String> pidns = new HashSet<>();
+    Set<String> tokens = new HashSet<>();
+    for (Future<StartedInstance> start : starts) {
+      StartedInstance child = b.await(start);
+      JsonObject answer = b.call(child.listener(), "held");
+      assertEquals(42, answer.getInteger("counter"), "each child starts from the seed's counter");
+      assertEquals("remote-fork", answer.getString("mode"));
+      tokens.add(answer.getString("token"));
+      long restored = ProcFs.children(child.pid()).get(0);
+      assertTrue(startTicks(child.pid()) < burstTicks, "child " + child.instanceId() + "'s restorer was held before"
+          + " the burst (started at tick " + startTicks(child.pid()) + ", burst at " + burstTicks + ")");
+      assertTrue(startTicks(restored) >= burstTicks, "its child was restored for the call, not ahead");
+      pidns.add(Files.readSymbolicLink(Path.of("/proc/" + restored + "/ns/pid")).toString());
+      assertTrue(Files.readString(Path.of("/proc/" + restored + "/cgroup")).contains("i-" + child.instanceId()));
+      assertEquals(Long.toString((long) MEMORY_MB << 20),
+          Files.readString(Cgroups.limitFile(Cgroups.memoryDir(restored))).strip(), "the memory limit");
+      String status = Files.readString(Path.of("/proc/" + restored + "/status"));
+      assertTrue(status.contains("\nCapEff:\t0000000000000000"), status);
+      assertTrue(answer.getInteger("uid") >= ForkdProcess.UID_BASE + 20_000, "B's unprivileged uid");
+      b.await(b.client.delete(child.instanceId()));
+    }
+    assertEquals(HeldRestorers.PER_HANDLE, pidns.size(), "a pid namespace per child");
+    assertEquals(1, tokens.size(), "the seed's state in every child");
+
+    // Revoking the handle ends the restorers held for it, and the handle's cache goes with them.
+    awaitHeld(HeldRestorers.PER_HANDLE, "restorers held again after the burst");
+    a.await(a.client.delete(seed.instanceId()));
+    awaitHeld(0, "held restorers ended by the revoke");
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+    while (Files.exists(cacheDir(ref))) {
+      assertTrue(System.nanoTime() < deadline, "the revoked handle's cache removed within 10 s");
+      Thread.sleep(50);
+    }
+  }
+
+  /** Until the handle's working set is recorded on B (the first child wrote it, quiet after its call). */
+  private void awaitWorkingSet(RemoteRef ref) throws Exception {
+    Path workingSet = cacheDir(ref).resolve(RemoteHandles.WORKING_SET);
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+    while (!Files.exists(workingSet) || Files.size(workingSet) <= 8) {
+      assertTrue(System.nanoTime() < deadline, "working set recorded within 10 s");
+      Thread.sleep(50);
+    }
+  }
+
+  /** Until B holds exactly {@code n} restorers (run dirs with the go FIFO and no child yet), bounded. */
+  private void awaitHeld(int n, String what) throws Exception {
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+    while (true) {
+      long held;
+      try (Stream<Path> dirs = Files.list(b.dataDir.resolve("run/instances"))) {
+        held = dirs.filter(d -> Files.exists(d.resolve(ContainerStarts.HELD_GO))
+            && !Files.exists(d.resolve("lsnr.sock"))).count();
+      }
+      if (held == n) {
+        return;
+      }
+      assertTrue(System.nanoTime() < deadline, what + ": " + n + " within 30 s, " + held + " now");
+      Thread.sleep(50);
+    }
+  }
+
   /** Clock ticks since boot now (USER_HZ, as /proc/PID/stat counts a process's start). */
   private static long bootTicks() throws Exception {
     return (long) (Double.parseDouble(Files.readString(Path.of("/proc/uptime")).split(" ")[0]) * 100);
