@@ -63,7 +63,7 @@ final class Forkd implements AutoCloseable {
     this.containers = new ContainerStarts(config, cgroups, poolCgroup, readiness, uids, noRemote == null, bridge);
     this.forks = new Forks(config, cgroups, readiness);
     this.jvms = new JvmSeeds(config, cgroups, containers, readiness);
-    this.remotes = new RemoteChildren(config, cgroups, containers,
+    this.remotes = new RemoteChildren(config, cgroups, readiness, containers,
         new RemoteHandles(uids, config.uidCount(), config.pagecacheDir()), stats.children, noRemote == null);
     this.snapshots = new SeedSnapshots(noRemote, config.startTimeoutMs(), instances::values, stats.handles);
     this.outputs = new OutputRotation(config.logLimitBytes(), instances::values);

@@ -63,6 +63,7 @@ final class RemoteChildren {
 
   private final ForkdConfig config;
   private final ContainerStarts containers;
+  private final RemoteLaunches launches;
   private final ChildSlots slotMaker;
   private final MadeAhead<Slot> slots;
   private final RemoteHandles handles;
@@ -72,11 +73,12 @@ final class RemoteChildren {
   private final Tally fetched;
 
   /** {@code withSlots}: this node restores remote children (the fork primitive is there), so slots are made ahead. */
-  RemoteChildren(ForkdConfig config, CgroupLayout cgroups, ContainerStarts containers, RemoteHandles handles,
-      Tally fetched, boolean withSlots) {
+  RemoteChildren(ForkdConfig config, CgroupLayout cgroups, Readiness readiness, ContainerStarts containers,
+      RemoteHandles handles, Tally fetched, boolean withSlots) {
     this.config = config;
     this.slotMaker = ChildSlots.forRemoteChildren(cgroups, config.remoteSlotsDir(), config.pidsMax());
     this.containers = containers;
+    this.launches = new RemoteLaunches(config, cgroups, readiness, containers);
     this.slots = new MadeAhead<>("remote slot", this::makeSlot, s -> s.container.alive(), this::discard,
         withSlots ? REMOTE_SLOTS : 0, REFILL_QUIET_NANOS, true);
     this.held = withSlots ? new HeldRestorers(this::hold, this::dropHeld) : null;
@@ -135,7 +137,7 @@ final class RemoteChildren {
     try {
       writeOrder(h.runDir().resolve("order.json"), h.id(), spec, h.lease().uid);
       given = true; // from here on the go owns the container and cgroup (and removes them if it fails)
-      Instance.Remote r = containers.goRemote(h.id(), h.launched(), spec, h.runDir(), h.ref(), h.lease(), t0);
+      Instance.Remote r = launches.goRemote(h.id(), h.launched(), spec, h.runDir(), h.ref(), h.lease(), t0);
       fetched.open(h.id());
       started = true;
       return r;
@@ -180,16 +182,16 @@ final class RemoteChildren {
       }
       Files.move(slot.child.stagedDir(), runDir, StandardCopyOption.ATOMIC_MOVE);
       giveTo(runDir.resolve(STATS), lease.uid);
-      Path go = runDir.resolve(ContainerStarts.HELD_GO);
+      Path go = runDir.resolve(RemoteLaunches.HELD_GO);
       if (LibC.INSTANCE.mkfifo(go.toString(), 0600) != 0) {
         throw new IOException(LibC.describe("mkfifo " + go));
       }
       giveTo(go, lease.uid);
       List<String> restore = restoreCommand(ref);
       restore.addAll(List.of("--prefetch", CACHE + "/" + RemoteHandles.WORKING_SET,
-          "--hold", ContainerStarts.RUN + "/" + ContainerStarts.HELD_GO));
+          "--hold", ContainerStarts.RUN + "/" + RemoteLaunches.HELD_GO));
       slotGiven = true;
-      ContainerStarts.Launched launched = containers.holdRemote(id, slot.child.cgroup(), slot.container, spec, bundle,
+      ContainerStarts.Launched launched = launches.holdRemote(id, slot.child.cgroup(), slot.container, spec, bundle,
           runDir, restore, ref, lease);
       held = true;
       return new HeldRestorers.Held(id, runDir, ref, bundle, lease, launched);
@@ -257,7 +259,7 @@ final class RemoteChildren {
       Instance.Remote r;
       slotGiven = true; // from here on the container start owns its cgroup and container (and removes them if it fails)
       try {
-        r = containers.startRemote(id, slot.child.cgroup(), slot.container, spec, bundle, runDir, restore, ref, lease,
+        r = launches.startRemote(id, slot.child.cgroup(), slot.container, spec, bundle, runDir, restore, ref, lease,
             t0);
       } catch (ApiError e) {
         throw e.status() == 502 ? new ApiError(502, "remote fork of handle " + ref.handle() + " from "

@@ -355,7 +355,7 @@ class ForkdRemoteForkTest {
     while (true) {
       long held;
       try (Stream<Path> dirs = Files.list(b.dataDir.resolve("run/instances"))) {
-        held = dirs.filter(d -> Files.exists(d.resolve(ContainerStarts.HELD_GO))
+        held = dirs.filter(d -> Files.exists(d.resolve(RemoteLaunches.HELD_GO))
             && !Files.exists(d.resolve("lsnr.sock"))).count();
       }
       if (held == n) {
