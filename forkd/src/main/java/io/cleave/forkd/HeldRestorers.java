@@ -35,8 +35,11 @@ final class HeldRestorers implements AutoCloseable {
   /** How often the dead are looked for (a revoked handle's held restorers end on their own). */
   private static final long SWEEP_MS = 1000;
 
-  /** One held restorer: its id and run dir, what it restores, its share of the handle and its container. */
-  record Held(String id, Path runDir, RemoteRef ref, Path bundle, RemoteHandles.Lease lease,
+  /**
+   * One held restorer: its id and run dir, what it restores, the start it was made for (its order
+   * written, its cgroup limited), its share of the handle and its container.
+   */
+  record Held(String id, Path runDir, RemoteRef ref, Path bundle, StartSpec spec, RemoteHandles.Lease lease,
       ContainerStarts.Launched launched) {
     boolean alive() {
       return launched.container().alive() && launched.container().mainExit() == null;

@@ -135,9 +135,15 @@ final class RemoteChildren {
     boolean started = false;
     boolean given = false;
     try {
-      writeOrder(h.runDir().resolve("order.json"), h.id(), spec, h.lease().uid);
+      // Held for this function's starts: its order and limits are in place unless the start differs.
+      boolean same = spec.equals(h.spec());
+      if (!same) {
+        Path order = h.runDir().resolve("order.json");
+        Files.delete(order);
+        writeOrder(order, h.id(), spec, h.lease().uid);
+      }
       given = true; // from here on the go owns the container and cgroup (and removes them if it fails)
-      Instance.Remote r = launches.goRemote(h.id(), h.launched(), spec, h.runDir(), h.ref(), h.lease(), t0);
+      Instance.Remote r = launches.goRemote(h.id(), h.launched(), spec, !same, h.runDir(), h.ref(), h.lease(), t0);
       fetched.open(h.id());
       started = true;
       return r;
@@ -182,6 +188,7 @@ final class RemoteChildren {
       }
       Files.move(slot.child.stagedDir(), runDir, StandardCopyOption.ATOMIC_MOVE);
       giveTo(runDir.resolve(STATS), lease.uid);
+      writeOrder(runDir.resolve("order.json"), id, spec, lease.uid);
       Path go = runDir.resolve(RemoteLaunches.HELD_GO);
       if (LibC.INSTANCE.mkfifo(go.toString(), 0600) != 0) {
         throw new IOException(LibC.describe("mkfifo " + go));
@@ -194,7 +201,7 @@ final class RemoteChildren {
       ContainerStarts.Launched launched = launches.holdRemote(id, slot.child.cgroup(), slot.container, spec, bundle,
           runDir, restore, ref, lease);
       held = true;
-      return new HeldRestorers.Held(id, runDir, ref, bundle, lease, launched);
+      return new HeldRestorers.Held(id, runDir, ref, bundle, spec, lease, launched);
     } finally {
       if (!held) {
         if (!slotGiven) {

@@ -69,13 +69,18 @@ final class RemoteLaunches {
 
   /**
    * Lets a held restorer go (a byte into its FIFO {@code go}, once it waits there) and waits for
-   * its child's listener; on failure the container and cgroup are gone.
+   * its child's listener; {@code limit}: the cgroup's memory and cpu limits are written first (a
+   * held restorer's are those of the start it was held for). On failure the container and cgroup
+   * are gone.
    */
-  Instance.Remote goRemote(String id, ContainerStarts.Launched held, StartSpec spec, Path runDir, RemoteRef ref,
-      RemoteHandles.Lease lease, long t0) {
+  Instance.Remote goRemote(String id, ContainerStarts.Launched held, StartSpec spec, boolean limit, Path runDir,
+      RemoteRef ref, RemoteHandles.Lease lease, long t0) {
     boolean started = false;
     try {
-      cgroups.limitMemoryAndCpu(held.cgroup(), spec.memoryBytes(), spec.cpuShares(), spec.cpuQuotaUs(config.mbPerCpu()));
+      if (limit) {
+        cgroups.limitMemoryAndCpu(held.cgroup(), spec.memoryBytes(), spec.cpuShares(),
+            spec.cpuQuotaUs(config.mbPerCpu()));
+      }
       Path ready = runDir.resolve("lsnr.sock");
       try (PathWatch.Watch watch = readiness.watch(runDir)) {
         Container c = held.container();
