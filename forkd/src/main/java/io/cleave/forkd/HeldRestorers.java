@@ -6,6 +6,7 @@ import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.Deque;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
@@ -24,12 +25,15 @@ import java.util.logging.Logger;
  * handle once one of its children was restored here with a recorded working set, at most
  * {@link #PER_HANDLE}, made again only once starts paused; a handle's held restorers go when one
  * of them failed or ended (the page server went, the handle was revoked), and when no start used
- * them for {@link RemoteHandles#KEEP_NANOS}.
+ * them for {@link RemoteHandles#KEEP_NANOS}. At most {@link #MAX_HELD} on the node: the handle
+ * wanted least recently gives its held restorers up to the others.
  */
 final class HeldRestorers implements AutoCloseable {
   private static final Logger LOG = Logger.getLogger("forkd.held");
   /** Held restorers kept per handle. */
   static final int PER_HANDLE = 4;
+  /** Held restorers kept on the node over all handles (each is a container, a cgroup and about 1 MB). */
+  static final int MAX_HELD = 8;
   /** Made again only once no start took one or asked for them for this long (as remote slots). */
   private static final long QUIET_NANOS = TimeUnit.MILLISECONDS.toNanos(150);
   /** How often the dead are looked for (a revoked handle's held restorers end on their own). */
@@ -104,6 +108,7 @@ final class HeldRestorers implements AutoCloseable {
       return;
     }
     lastActivity = System.nanoTime();
+    wanted.remove(ref); // re-put: the map's order is the handles' recency
     wanted.put(ref, new Want(spec, bundle, lastActivity));
     notifyAll();
   }
@@ -152,16 +157,35 @@ final class HeldRestorers implements AutoCloseable {
             break;
           }
           long quietLeft = lastActivity + QUIET_NANOS - System.nanoTime();
-          Map.Entry<RemoteRef, Want> below = wanted.entrySet().stream()
+          // The handle wanted last first; at the node's bound, the least recently wanted handle gives one up.
+          List<Map.Entry<RemoteRef, Want>> byRecency = new ArrayList<>(wanted.entrySet());
+          Collections.reverse(byRecency);
+          Map.Entry<RemoteRef, Want> below = byRecency.stream()
               .filter(e -> ready.getOrDefault(e.getKey(), new ArrayDeque<>()).size() < PER_HANDLE)
               .findFirst().orElse(null);
-          if (below != null && quietLeft <= 0) {
+          if (below != null && quietLeft <= 0 && count() >= MAX_HELD) {
+            RemoteRef older = null; // only a handle wanted before this one: two never take turns
+            for (RemoteRef r : wanted.keySet()) {
+              if (r.equals(below.getKey())) {
+                break;
+              }
+              if (older == null && !ready.getOrDefault(r, new ArrayDeque<>()).isEmpty()) {
+                older = r;
+              }
+            }
+            if (older != null) {
+              drop.add(ready.get(older).pollFirst());
+              break;
+            }
+          }
+          if (below != null && quietLeft <= 0 && count() < MAX_HELD) {
             ref = below.getKey();
             want = below.getValue();
             break;
           }
           try {
-            long waitMs = below != null ? Math.max(1, TimeUnit.NANOSECONDS.toMillis(quietLeft) + 1) : SWEEP_MS;
+            // Until starts paused; at the bound with none to give up, until something changes (or the next sweep).
+            long waitMs = below != null && quietLeft > 0 ? TimeUnit.NANOSECONDS.toMillis(quietLeft) + 1 : SWEEP_MS;
             wait(Math.min(waitMs, SWEEP_MS));
           } catch (InterruptedException e) {
             return;

@@ -342,6 +342,60 @@ class ForkdRemoteForkTest {
     }
   }
 
+  @Test
+  void theNodeHoldsAtMostItsBoundAndTheHandleWantedLastGetsThem() throws Exception {
+    List<String> fns = List.of("fn-x", "fn-y", "fn-z");
+    List<StartedInstance> seeds = new ArrayList<>();
+    for (String fn : fns) {
+      StartedInstance seed = a.await(a.client.start(StartRequest.preparedSeed(fn, "app1", bundleA.toString(),
+          MEMORY_MB, command(), ForkdProcess.env(Map.of()))));
+      seeds.add(seed);
+      RemoteRef ref = seed.remote();
+      StartedInstance first = b.await(b.client.start(StartRequest.remoteFork(ref, fn, "app1", bundleB.toString(),
+          MEMORY_MB, Map.of())));
+      assertEquals(42, b.call(first.listener(), "first").getInteger("counter"));
+      awaitWorkingSet(ref);
+      StartedInstance second = b.await(b.client.start(StartRequest.remoteFork(ref, fn, "app1", bundleB.toString(),
+          MEMORY_MB, Map.of())));
+      b.await(b.client.delete(first.instanceId()));
+      b.await(b.client.delete(second.instanceId()));
+      if (fn.equals("fn-y")) {
+        awaitHeldOf(Map.of("fn-x", HeldRestorers.PER_HANDLE, "fn-y", HeldRestorers.PER_HANDLE), "two handles' held");
+      }
+    }
+    // A third handle's held restorers come from the one wanted least recently, never above the bound.
+    awaitHeldOf(Map.of("fn-y", HeldRestorers.PER_HANDLE, "fn-z", HeldRestorers.PER_HANDLE),
+        "the newest two handles' held restorers (the oldest gave its up)");
+    for (StartedInstance seed : seeds) {
+      a.await(a.client.delete(seed.instanceId()));
+    }
+    awaitHeldOf(Map.of(), "held restorers ended with their handles");
+  }
+
+  /** Until B's held restorers are {@code expected} by function (read from their orders), bounded. */
+  private void awaitHeldOf(Map<String, Integer> expected, String what) throws Exception {
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+    while (true) {
+      Map<String, Integer> held = new java.util.TreeMap<>();
+      try (Stream<Path> dirs = Files.list(b.dataDir.resolve("run/instances"))) {
+        for (Path d : dirs.filter(d -> Files.exists(d.resolve(RemoteLaunches.HELD_GO))
+            && !Files.exists(d.resolve("lsnr.sock"))).toList()) {
+          try {
+            String fn = new JsonObject(Files.readString(d.resolve("order.json"))).getJsonObject("env").getString("FN_FN_ID");
+            held.merge(fn, 1, Integer::sum);
+          } catch (java.io.IOException gone) {
+            // let go or dropped meanwhile
+          }
+        }
+      }
+      if (held.equals(new java.util.TreeMap<>(expected))) {
+        return;
+      }
+      assertTrue(System.nanoTime() < deadline, what + ": " + expected + " within 30 s, " + held + " now");
+      Thread.sleep(50);
+    }
+  }
+
   /** Until the handle's working set is recorded on B (the first child wrote it, quiet after its call). */
   private void awaitWorkingSet(RemoteRef ref) throws Exception {
     Path workingSet = cacheDir(ref).resolve(RemoteHandles.WORKING_SET);
