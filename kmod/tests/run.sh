@@ -62,6 +62,20 @@ check "the second cached child reads pages from the node cache" grep -q '"cache_
 restore_b --server $SERVER_ADDR --handle $HC --key $KC --cache "$T/cache" --stats "$T/s.json" >/dev/null 2>&1
 check "second child of a handle is served from the node cache" grep -q '"net_pages": 0,' "$T/s.json"
 
+say "a restorer held before its child exists (--hold)"
+# A writer's non-blocking open of the FIFO succeeds only while the held restorer waits on it.
+fifo_has_reader() { /usr/bin/python3 -c 'import os, sys; os.close(os.open(sys.argv[1], os.O_WRONLY | os.O_NONBLOCK))' "$1" 2>/dev/null; }
+rm -f "$T/go" && mkfifo -m 600 "$T/go"
+restore_bg --server $SERVER_ADDR --handle $HC --key $KC --cache "$T/cache" --hold "$T/go" --stats "$T/h.json" >"$T/r.out" 2>"$T/r.err"
+TPID=$!
+check "held restorer waits on its FIFO" until_true 10 fifo_has_reader "$T/go"
+RPID=$(restorer_of $TPID) || RPID=none
+check "no child while it is held" test "$RPID" != none -a -z "$(pgrep -P "$RPID")" -a ! -s "$T/r.out"
+printf g >"$T/go"
+wait $TPID
+check "let go, it restores the child: all child checks pass" grep -q "CHILD PASS" "$T/r.out"
+check "its stats count from the go (descriptor time 0)" grep -q '"desc_ms": 0.000' "$T/h.json"
+
 say "refusals before the child runs"
 restore_b --server $SERVER_ADDR --handle $HC --key 00000000000000000000000000000000 >"$T/r.out" 2>"$T/r.err"
 rc=$?
@@ -188,7 +202,16 @@ check "no leaked processes ($before_procs before, $(count_comm seed_c) after)" t
 check "no leaked page server fds ($fds_before before, $fds_after after)" test "$fds_after" -le "$fds_before"
 check "page server memory stable (${rss_before} kB -> ${rss_after} kB)" test $((rss_after - rss_before)) -lt 8192
 check "one node cache file for the handle" test "$(ls "$T/cache200" | grep -c "\.pages$")" = 1
+rm -f "$T/go" && mkfifo -m 600 "$T/go"
+restore_bg --server $SERVER_ADDR --handle $H_many --key $K_many --cache "$T/cache200" --hold "$T/go" >"$T/r.out" 2>"$T/r.err"
+TPID=$!
+check "a restorer held for the handle waits" until_true 10 fifo_has_reader "$T/go"
 stop_seed many
+wait $TPID
+rc=$?
+check "revoking the handle ends its held restorer (exit $rc)" test $rc = 70
+check "held restorer's message names the lost server" grep -q "page server .* lost while this restorer was held" "$T/r.err"
+check "a held restorer never made a child" test ! -s "$T/r.out"
 check "revoke frees the holder (no seed_c left)" test "$(count_comm seed_c)" = 0
 restore_b --server $SERVER_ADDR --handle $H_many --key $K_many --cache "$T/cache200" >/dev/null 2>"$T/r.err"
 check "revoked handle refused" grep -q "unknown or revoked handle" "$T/r.err"

@@ -95,6 +95,12 @@ struct pager {
 
 const struct desc *pager_desc(const struct pager *p) { return &p->d; }
 void pager_set_files(struct pager *p, const int *fds) { p->files = fds; }
+int pager_server_fd(const struct pager *p) { return p->net; }
+void pager_restart_clock(struct pager *p, uint64_t t)
+{
+	p->o.t_start = t;
+	p->s.t_desc = t;
+}
 
 static int page_class(const struct pager *p, uint32_t vi, uint64_t pg)
 {

@@ -25,6 +25,10 @@ int pager_open_file(struct pager **out, const char *path, const struct pager_opt
 const struct desc *pager_desc(const struct pager *p);
 /* Local files of the descriptor (opened and checked by the restorer), indexed like d->files. */
 void pager_set_files(struct pager *p, const int *fds);
+/* The page server connection (-1: none), which a held restorer watches while it waits. */
+int pager_server_fd(const struct pager *p);
+/* Counts the stats' times from t (a held restorer's go) instead of the restorer's start. */
+void pager_restart_clock(struct pager *p, uint64_t t);
 /* Serves the child until it exits; returns the exit code cleave-restore should end with. */
 int pager_run(struct pager *p, pid_t child, int pidfd, int ctl);
 

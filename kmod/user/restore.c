@@ -3,7 +3,7 @@
  *
  *   cleave-restore --server HOST:PORT --handle H --key HEX [--eager] [--prefetch FILE]
  *                  [--record FILE] [--cache DIR|none] [--batch N] [--stats FILE]
- *                  [--child-fsize BYTES]
+ *                  [--child-fsize BYTES] [--hold FIFO]
  *   cleave-restore --file CHECKPOINT [--stats FILE]
  *
  * The process forks: the child rebuilds the seed's address space at identical addresses and
@@ -12,12 +12,15 @@
  * descriptor, different vDSO, CPU or library files) happen before the child exists.
  * --stats FILE gets the fault handler's counters as one JSON line ("exit" null while the child
  * runs): rewritten at most once a second while they change, and at exit.
+ * --hold FIFO: once the descriptor is fetched and checked, wait (before the child exists) until a
+ * byte can be read from FIFO, ending with 70 if the page server goes meanwhile (see hold.c).
  */
 #define _GNU_SOURCE
 #include "../include/cleave_fork.h"
 #include "blob.h"
 #include "ctl.h"
 #include "desc.h"
+#include "hold.h"
 #include "modresume.h"
 #include "net.h"
 #include "pager.h"
@@ -55,7 +58,7 @@ static void usage(void)
 		"usage: cleave-restore --server HOST:PORT --handle H --key HEX [--eager]\n"
 		"                      [--prefetch FILE] [--record FILE] [--cache DIR|none]\n"
 		"                      [--batch N] [--stats FILE] [--uffd-dev-fd N] [--server-fd N]\n"
-		"                      [--child-fsize BYTES]\n"
+		"                      [--child-fsize BYTES] [--hold FIFO]\n"
 		"       cleave-restore --file CHECKPOINT [--stats FILE]\n");
 	exit(64);
 }
@@ -610,7 +613,7 @@ int main(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 	o.cache_dir = "/dev/shm/cleave-cache";
 	o.server_fd = -1;
-	const char *server = NULL, *file = NULL;
+	const char *server = NULL, *file = NULL, *hold = NULL;
 	uint64_t handle = 0;
 	uint8_t key[16];
 	int have_key = 0, have_handle = 0, uffd_dev = -1, server_fd_missing = 0;
@@ -644,6 +647,8 @@ int main(int argc, char **argv)
 			o.prefetch = v;
 		else if (!strcmp(a, "--record"))
 			o.record = v;
+		else if (!strcmp(a, "--hold"))
+			hold = v;
 		else if (!strcmp(a, "--cache"))
 			o.cache_dir = v;
 		else if (!strcmp(a, "--stats"))
@@ -681,7 +686,7 @@ int main(int argc, char **argv)
 		} else
 			usage();
 	}
-	if (!!server == !!file || (server && (!have_key || !have_handle)))
+	if (!!server == !!file || (server && (!have_key || !have_handle)) || (hold && !server))
 		usage();
 	if (server && server_fd_missing) {
 		fprintf(stderr, "cleave-restore: refused: restore: connect to page server %s: no connection "
@@ -694,7 +699,7 @@ int main(int argc, char **argv)
 	int modfd = -1, r;
 	struct desc mod_desc;
 	const struct desc *d = &mod_desc;
-	if (server && !o.record && o.server_fd < 0 && modresume_usable(server)) {
+	if (server && !o.record && !hold && o.server_fd < 0 && modresume_usable(server)) {
 		void *buf;
 		size_t len;
 		char err[256];
@@ -732,6 +737,12 @@ int main(int argc, char **argv)
 	if (prctl(PR_SET_DUMPABLE, 0) != 0) {
 		perror("cleave-restore: prctl(PR_SET_DUMPABLE)");
 		return 1;
+	}
+	if (hold) {
+		r = hold_wait(hold, pager_server_fd(p), server);
+		if (r != 0)
+			return r;
+		pager_restart_clock(p, now_ns());
 	}
 	int sp[2];
 	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sp) != 0) {

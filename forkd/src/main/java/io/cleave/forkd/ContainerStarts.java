@@ -30,6 +30,7 @@ final class ContainerStarts implements AutoCloseable {
   private final CgroupLayout cgroups;
   private final Readiness readiness;
   private final UidRange uids;
+  private final List<String> helper;
   private final MadeAhead<Container> pool;
   private final NodeBridge bridge;
 
@@ -43,8 +44,14 @@ final class ContainerStarts implements AutoCloseable {
     List<String> helper = Container.helperCommand(config.helper(), config.stagingRoot(), config.tmpBytes(),
         config.runtimeDir(), config.javaRuntimeDir(), withKmod ? config.kmodDir() : null, poolCgroup.dirs(),
         config.hostNetwork());
-    this.pool = new MadeAhead<>("container", () -> Container.prepare(helper, PREPARE_TIMEOUT_MS),
-        Container::alive, Container::killAndWait, config.poolSize());
+    this.helper = helper;
+    this.pool = new MadeAhead<>("container", this::prepare, Container::alive, Container::killAndWait,
+        config.poolSize());
+  }
+
+  /** A lean container prepared now (namespaces unshared, file system view mounted), waiting for its order. */
+  Container prepare() throws IOException {
+    return Container.prepare(helper, PREPARE_TIMEOUT_MS);
   }
 
   ForkdHealth.Pool pool() {
@@ -94,8 +101,8 @@ final class ContainerStarts implements AutoCloseable {
         env.put("CLEAVE_MODE", "cold");
         env.put("FN_LISTENER", "unix:" + RUN + "/lsnr.sock");
       }
-      launched = launch(id, null, uid, spec, bundle, runDir, command, env, extra, seed ? "ctl.sock" : "lsnr.sock",
-          config.logLimitBytes(), t0);
+      launched = launch(id, null, null, uid, spec, bundle, runDir, command, env, extra, seed ? "ctl.sock" : "lsnr.sock",
+          config.logLimitBytes(), t0, false);
       if (!seed) {
         started = true;
         return new Instance.Cold(id, launched.pid, launched.cgroup, runDir, launched.container, launched.link, uid);
@@ -160,8 +167,8 @@ final class ContainerStarts implements AutoCloseable {
       env.put("CLEAVE_JAVA_CONTROL", "unix:" + RUN + "/ctl.sock");
       env.put("CLEAVE_INSTANCE_ID", firstId);
       // From /, where a deploy's AppCDS class path (cleave/sdk-java/... or ../cleave/sdk-java/...) resolves.
-      launched = launch(id, null, uid, spec, bundle, runDir, command, env, Map.of("workdir", "/"), firstId + ".sock",
-          config.logLimitBytes(), t0);
+      launched = launch(id, null, null, uid, spec, bundle, runDir, command, env, Map.of("workdir", "/"), firstId + ".sock",
+          config.logLimitBytes(), t0, false);
       RunDirs.takeOver(runDir.resolve("ctl.sock")); // bound before the first listener appeared
       control = SeedControl.connect(runDir.resolve("ctl.sock"));
       JvmSeed jvm = new JvmSeed(id, launched.pid, launched.cgroup, runDir, launched.container, launched.link, uid,
@@ -204,29 +211,13 @@ final class ContainerStarts implements AutoCloseable {
     RemoteRef prepare(Instance.Seed seed);
   }
 
-  /**
-   * Starts a remote child in {@code cgroup} (made ahead with its pids limit, see {@link ChildSlots}):
-   * {@code command} runs the restorer, which resumes the snapshot as its child; ready once that
-   * child binds its listener. The caller has written its order and holds the lease; a failed start
-   * removes the cgroup and leaves the run dir to the caller and nothing else behind.
-   */
-  Instance.Remote startRemote(String id, Cgroup cgroup, StartSpec spec, Path bundle, Path runDir, List<String> command,
-      RemoteRef ref, RemoteHandles.Lease lease, long t0) {
-    Map<String, String> env = env(spec);
-    env.put("CLEAVE_MODE", "remote-fork");
-    env.put("FN_LISTENER", "unix:" + RUN + "/lsnr.sock");
-    Map<String, String> extra = new LinkedHashMap<>();
-    extra.put("pagecache", lease.cacheDir.toString());
-    extra.put("uffd", "1");
-    // The container's network is loopback only: its helper connects to the page server for the restorer.
-    extra.put("connect", ref.pageserver());
-    // No file-size cap on the container: the restorer sizes the node's page cache file to the
-    // seed's memory, and caps its child (the function) itself (cleave-restore --child-fsize).
-    Launched l = launch(id, cgroup, lease.uid, spec, bundle, runDir, command, env, extra, "lsnr.sock", 0, t0);
-    return new Instance.Remote(id, l.pid, l.cgroup, runDir, l.container, l.link, ref, lease);
+  /** Ends a started container instance (a held restorer nobody let go): its container and cgroup. */
+  void discard(Launched held) {
+    end(held.container, held.link);
+    cgroups.remove(held.cgroup);
   }
 
-  private static Map<String, String> env(StartSpec spec) {
+  static Map<String, String> env(StartSpec spec) {
     Map<String, String> defaults = new LinkedHashMap<>();
     defaults.put("PATH", "/usr/local/bin:/usr/bin:/bin");
     defaults.put("HOME", "/tmp");
@@ -235,12 +226,8 @@ final class ContainerStarts implements AutoCloseable {
   }
 
   /** A started container instance: its container, its veth (null: loopback only), host pid and cgroup. */
-  private record Launched(Container container, NodeBridge.Link link, long pid, Cgroup cgroup) {}
+  record Launched(Container container, NodeBridge.Link link, long pid, Cgroup cgroup) {}
 
-  private void discard(Launched l) {
-    end(l.container, l.link);
-    cgroups.remove(l.cgroup);
-  }
 
   /** Kills a container and takes its veth off the bridge. */
   private void end(Container container, NodeBridge.Link link) {
@@ -251,14 +238,16 @@ final class ContainerStarts implements AutoCloseable {
   }
 
   /**
-   * Makes the cgroup (or takes {@code made}, one with its pids limit set), sends the order to a
-   * pooled container and waits for {@code ready} in the run dir. On failure the container and
-   * cgroup are gone (the uid and run dir are the caller's).
+   * Makes the cgroup (or takes {@code made}, one with its pids limit set), sends the order to
+   * {@code prepared} (null: a pooled container) and waits for {@code ready} in the run dir (not
+   * when {@code held}: only for the exec). On failure the container and cgroup are gone (the uid
+   * and run dir are the caller's).
    */
-  private Launched launch(String id, Cgroup made, int uid, StartSpec spec, Path bundle, Path runDir, List<String> command,
-      Map<String, String> env, Map<String, String> extra, String readyName, long fileSizeLimit, long t0) {
+  Launched launch(String id, Cgroup made, Container prepared, int uid, StartSpec spec, Path bundle, Path runDir,
+      List<String> command, Map<String, String> env, Map<String, String> extra, String readyName, long fileSizeLimit,
+      long t0, boolean held) {
     Cgroup cgroup = made;
-    Container container = null;
+    Container container = prepared;
     NodeBridge.Link link = null;
     boolean started = false;
     boolean outbound = spec.network() == FnNetwork.OUTBOUND;
@@ -288,7 +277,9 @@ final class ContainerStarts implements AutoCloseable {
       repeated.put("env", env.entrySet().stream().map(e -> e.getKey() + "=" + e.getValue()).toList());
 
       Path ready = runDir.resolve(readyName);
-      container = pool.take();
+      if (container == null) {
+        container = pool.take();
+      }
       if (outbound) {
         link = bridge.attach(container.initPid());
         single.putAll(bridge.orderEntries(link));
@@ -296,6 +287,15 @@ final class ContainerStarts implements AutoCloseable {
       }
       byte[] order = Container.order(single, repeated);
       long pid;
+      if (held) {
+        pid = ProcFs.findChild(container.initPid(), container.start(order, readiness.timeoutMs()));
+        if (pid < 0) {
+          throw new ApiError(502, "held restorer vanished while starting (" + Readiness.describeExit(container.mainExit())
+              + ")");
+        }
+        started = true;
+        return new Launched(container, link, pid, cgroup);
+      }
       try (PathWatch.Watch watch = readiness.watch(runDir)) {
         long nsPid = container.start(order, readiness.timeoutMs());
         Container c = container;

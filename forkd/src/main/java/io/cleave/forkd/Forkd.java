@@ -63,7 +63,7 @@ final class Forkd implements AutoCloseable {
     this.containers = new ContainerStarts(config, cgroups, poolCgroup, readiness, uids, noRemote == null, bridge);
     this.forks = new Forks(config, cgroups, readiness);
     this.jvms = new JvmSeeds(config, cgroups, containers, readiness);
-    this.remotes = new RemoteChildren(config, cgroups, containers,
+    this.remotes = new RemoteChildren(config, cgroups, readiness, containers,
         new RemoteHandles(uids, config.uidCount(), config.pagecacheDir()), stats.children, noRemote == null);
     this.snapshots = new SeedSnapshots(noRemote, config.startTimeoutMs(), instances::values, stats.handles);
     this.outputs = new OutputRotation(config.logLimitBytes(), instances::values);
@@ -157,7 +157,8 @@ final class Forkd implements AutoCloseable {
         others++;
       }
     }
-    return new ForkdHealth(true, containers.pool(), others, seeds + jvms.count(), snapshots.address());
+    return new ForkdHealth(true, containers.pool(), others, seeds + jvms.count(), snapshots.address(),
+        remotes.slots());
   }
 
   /** Remote forks of this node and what its page server served, sampled now (GET /v1/stats). */

@@ -33,6 +33,10 @@ public interface LibC {
   int EAGAIN = 11;
   int ESRCH = 3;
   int ENOBUFS = 105;
+  int ENXIO = 6;
+  int O_WRONLY = 1;
+  int O_NONBLOCK = 04000;
+  int O_CLOEXEC = 02000000;
   long SYS_PIDFD_SEND_SIGNAL = 424;
   long SYS_PIDFD_OPEN = 434;
   long MS_REMOUNT = 32;
@@ -64,6 +68,12 @@ public interface LibC {
   int mount(String source, String target, String type, long flags, String data);
 
   int chmod(String path, int mode);
+
+  int mkfifo(String path, int mode);
+
+  int open(String path, int flags);
+
+  @ssize_t long write(int fd, @In ByteBuffer buffer, @size_t long length);
 
   int lchown(String path, int uid, int gid);
 

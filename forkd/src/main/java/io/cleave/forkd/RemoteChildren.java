@@ -1,9 +1,11 @@
 package io.cleave.forkd;
 
+import io.cleave.forkd.api.ForkdHealth;
 import io.cleave.forkd.api.RemoteRef;
 import io.cleave.common.json.WireJson;
 
 import io.cleave.common.error.ApiError;
+import io.cleave.common.model.FnNetwork;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -15,6 +17,8 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.logging.Logger;
 
 /**
  * Remote children (docs/CONTRACTS.md, {@code mode: remote-fork}): a lean container like any
@@ -26,6 +30,7 @@ import java.util.Map;
  * before they run, in batches, instead of faulting its pages in one round trip at a time.
  */
 final class RemoteChildren {
+  private static final Logger LOG = Logger.getLogger("forkd.remote");
   /** Where a resumed child reads its order, as every container sees it (the prepare op names it). */
   static final String ORDER = ContainerStarts.RUN + "/order.json";
   /** Where the container helper passes /dev/userfaultfd (forkd/native/src/order.h). */
@@ -39,66 +44,230 @@ final class RemoteChildren {
   /** The restorer's counters, in the child's run dir (kmod: cleave-restore --stats). */
   static final String STATS = "restore-stats.json";
 
-  /** Remote children's slots kept ready: a burst's worth, as {@link Forks} keeps fork slots. */
+  /**
+   * Remote children's slots kept ready, each with its lean container prepared: a burst's worth, as
+   * {@link Forks} keeps fork slots. A burst's restores then start from the restorer's exec instead
+   * of each making a container (a helper spawned, five namespaces unshared, the file system view
+   * mounted: the largest share of an on-demand restore's time and CPU). Made from this node's first
+   * remote child on: a node that restores none keeps none.
+   */
   private static final int REMOTE_SLOTS = 8;
+  /**
+   * Slots are made again only once no remote child was started for this long: in a burst the
+   * restores have the cores to themselves, the slots they took are made after it.
+   */
+  private static final long REFILL_QUIET_NANOS = TimeUnit.MILLISECONDS.toNanos(150);
+
+  /** A remote child's slot: its cgroup and staged run dir, and a container waiting for its order (null: take a pooled one). */
+  private record Slot(ChildSlots.Slot child, Container container) {}
 
   private final ForkdConfig config;
   private final ContainerStarts containers;
+  private final RemoteLaunches launches;
   private final ChildSlots slotMaker;
-  private final MadeAhead<ChildSlots.Slot> slots;
+  private final MadeAhead<Slot> slots;
   private final RemoteHandles handles;
+  /** Restorers held ready per handle; null when this node restores no remote children. */
+  private final HeldRestorers held;
   /** What each child fetched, by its restorer's stats file. */
   private final Tally fetched;
 
   /** {@code withSlots}: this node restores remote children (the fork primitive is there), so slots are made ahead. */
-  RemoteChildren(ForkdConfig config, CgroupLayout cgroups, ContainerStarts containers, RemoteHandles handles,
-      Tally fetched, boolean withSlots) {
+  RemoteChildren(ForkdConfig config, CgroupLayout cgroups, Readiness readiness, ContainerStarts containers,
+      RemoteHandles handles, Tally fetched, boolean withSlots) {
     this.config = config;
     this.slotMaker = ChildSlots.forRemoteChildren(cgroups, config.remoteSlotsDir(), config.pidsMax());
-    this.slots = new MadeAhead<>("remote slot", slotMaker::make, s -> true, slotMaker::discard,
-        withSlots ? REMOTE_SLOTS : 0);
     this.containers = containers;
+    this.launches = new RemoteLaunches(config, cgroups, readiness, containers);
+    this.slots = new MadeAhead<>("remote slot", this::makeSlot, s -> s.container.alive(), this::discard,
+        withSlots ? REMOTE_SLOTS : 0, REFILL_QUIET_NANOS, true);
+    this.held = withSlots ? new HeldRestorers(this::hold, this::dropHeld) : null;
     this.handles = handles;
     this.fetched = fetched;
   }
 
-  /** Resumes the snapshot {@code ref} here; answers once the child is ready. A failed start leaves nothing behind. */
-  Instance.Remote start(RemoteRef ref, StartSpec spec, Path bundle, long t0) {
-    ChildSlots.Slot slot;
+  private Slot makeSlot() throws IOException {
+    ChildSlots.Slot child = slotMaker.make();
     try {
-      slot = slots.take();
-    } catch (IOException e) {
-      throw new ApiError(500, "cannot prepare a remote child: " + e.getMessage());
+      return new Slot(child, containers.prepare());
+    } catch (IOException | RuntimeException e) {
+      slotMaker.discard(child);
+      throw e;
     }
-    String id = slot.id();
+  }
+
+  private void discard(Slot slot) {
+    if (slot.container != null) {
+      slot.container.killAndWait();
+    }
+    slotMaker.discard(slot.child);
+  }
+
+  /** The remote slots ready, and how many are kept (0 until this node restored its first remote child). */
+  ForkdHealth.Pool slots() {
+    return new ForkdHealth.Pool(slots.ready(), slots.wanted() ? slots.target() : 0);
+  }
+
+  /**
+   * Resumes the snapshot {@code ref} here; answers once the child is ready. A restorer held for
+   * the handle is let go when there is one (if it fails, the start goes the usual way). A failed
+   * start leaves nothing behind.
+   */
+  Instance.Remote start(RemoteRef ref, StartSpec spec, Path bundle, long t0) {
+    HeldRestorers.Held h = held == null ? null : held.take(ref, bundle);
+    if (h != null) {
+      Instance.Remote r = startHeld(h, spec, t0);
+      if (r != null) {
+        held.want(ref, spec, bundle);
+        return r;
+      }
+      held.unwant(ref, false);
+    }
+    Instance.Remote r = startNew(ref, spec, bundle, t0);
+    if (held != null && spec.network() != FnNetwork.OUTBOUND && handles.hasWorkingSet(r.lease)) {
+      held.want(ref, spec, bundle);
+    }
+    return r;
+  }
+
+  /** Lets a held restorer go with the child's order; null if that failed (then nothing of it is left). */
+  private Instance.Remote startHeld(HeldRestorers.Held h, StartSpec spec, long t0) {
+    boolean started = false;
+    boolean given = false;
+    try {
+      // Held for this function's starts: its order and limits are in place unless the start differs.
+      boolean same = spec.equals(h.spec());
+      if (!same) {
+        Path order = h.runDir().resolve("order.json");
+        Files.delete(order);
+        writeOrder(order, h.id(), spec, h.lease().uid);
+      }
+      given = true; // from here on the go owns the container and cgroup (and removes them if it fails)
+      Instance.Remote r = launches.goRemote(h.id(), h.launched(), spec, !same, h.runDir(), h.ref(), h.lease(), t0);
+      fetched.open(h.id());
+      started = true;
+      return r;
+    } catch (IOException | ApiError e) {
+      LOG.info("held restorer " + h.id() + " of handle " + h.ref().handle() + " failed, restoring anew: " + e.getMessage());
+      return null;
+    } finally {
+      if (!started) {
+        if (!given) {
+          containers.discard(h.launched());
+        }
+        RunDirs.deleteTree(h.runDir());
+        handles.ended(h.lease(), h.id());
+        handles.release(h.lease());
+      }
+    }
+  }
+
+  /**
+   * A restorer of {@code ref} held before its child exists, in a remote slot's cgroup, run dir
+   * and container (see {@link HeldRestorers}); only once the handle's working set is recorded.
+   */
+  private HeldRestorers.Held hold(RemoteRef ref, StartSpec spec, Path bundle) throws IOException {
+    Slot slot = slots.poll();
+    if (slot == null) {
+      slot = new Slot(slotMaker.make(), null);
+    }
+    String id = slot.child.id();
     Path runDir = config.instancesDir().resolve(id);
     RemoteHandles.Lease lease;
     try {
       lease = handles.acquire(ref);
     } catch (IOException | RuntimeException e) {
-      slotMaker.discard(slot);
+      discard(slot);
+      throw e;
+    }
+    boolean held = false;
+    boolean slotGiven = false;
+    try {
+      if (!handles.hasWorkingSet(lease)) {
+        throw new IOException("no working set recorded for the handle yet");
+      }
+      Files.move(slot.child.stagedDir(), runDir, StandardCopyOption.ATOMIC_MOVE);
+      giveTo(runDir.resolve(STATS), lease.uid);
+      writeOrder(runDir.resolve("order.json"), id, spec, lease.uid);
+      Path go = runDir.resolve(RemoteLaunches.HELD_GO);
+      if (LibC.INSTANCE.mkfifo(go.toString(), 0600) != 0) {
+        throw new IOException(LibC.describe("mkfifo " + go));
+      }
+      giveTo(go, lease.uid);
+      List<String> restore = restoreCommand(ref);
+      restore.addAll(List.of("--prefetch", CACHE + "/" + RemoteHandles.WORKING_SET,
+          "--hold", ContainerStarts.RUN + "/" + RemoteLaunches.HELD_GO));
+      slotGiven = true;
+      ContainerStarts.Launched launched = launches.holdRemote(id, slot.child.cgroup(), slot.container, spec, bundle,
+          runDir, restore, ref, lease);
+      held = true;
+      return new HeldRestorers.Held(id, runDir, ref, bundle, spec, lease, launched);
+    } finally {
+      if (!held) {
+        if (!slotGiven) {
+          discard(slot);
+        }
+        RunDirs.deleteTree(runDir);
+        handles.release(lease);
+      }
+    }
+  }
+
+  /** Ends a held restorer nobody let go. */
+  private void dropHeld(HeldRestorers.Held h, boolean spoiled) {
+    containers.discard(h.launched());
+    RunDirs.deleteTree(h.runDir());
+    handles.ended(h.lease(), h.id());
+    if (spoiled) {
+      handles.spoil(h.lease());
+    }
+    handles.release(h.lease());
+  }
+
+  private List<String> restoreCommand(RemoteRef ref) {
+    return new ArrayList<>(List.of(ForkPrimitive.inside(ForkPrimitive.RESTORER),
+        "--server", ref.pageserver(), "--handle", Long.toString(ref.handle()), "--key", ref.key(),
+        "--cache", CACHE, "--stats", ContainerStarts.RUN + "/" + STATS,
+        "--uffd-dev-fd", Integer.toString(UFFD_DEV_FD), "--server-fd", Integer.toString(SERVER_FD),
+        "--child-fsize", Long.toString(config.logLimitBytes())));
+  }
+
+  private Instance.Remote startNew(RemoteRef ref, StartSpec spec, Path bundle, long t0) {
+    Slot slot;
+    try {
+      slot = slots.poll();
+      if (slot == null) { // none made ahead: the cgroup and run dir now, a container from the pool
+        slot = new Slot(slotMaker.make(), null);
+      }
+    } catch (IOException e) {
+      throw new ApiError(500, "cannot prepare a remote child: " + e.getMessage());
+    }
+    String id = slot.child.id();
+    Path runDir = config.instancesDir().resolve(id);
+    RemoteHandles.Lease lease;
+    try {
+      lease = handles.acquire(ref);
+    } catch (IOException | RuntimeException e) {
+      discard(slot);
       throw e instanceof ApiError a ? a : new ApiError(500, "cannot start the remote child: " + e.getMessage());
     }
     boolean started = false;
-    boolean cgroupGiven = false;
+    boolean slotGiven = false;
     try {
-      Files.move(slot.stagedDir(), runDir, StandardCopyOption.ATOMIC_MOVE);
+      Files.move(slot.child.stagedDir(), runDir, StandardCopyOption.ATOMIC_MOVE);
       writeOrder(runDir.resolve("order.json"), id, spec, lease.uid);
       giveTo(runDir.resolve(STATS), lease.uid);
-      List<String> restore = new ArrayList<>(List.of(ForkPrimitive.inside(ForkPrimitive.RESTORER),
-          "--server", ref.pageserver(), "--handle", Long.toString(ref.handle()), "--key", ref.key(),
-          "--cache", CACHE, "--stats", ContainerStarts.RUN + "/" + STATS,
-          "--uffd-dev-fd", Integer.toString(UFFD_DEV_FD), "--server-fd", Integer.toString(SERVER_FD),
-          "--child-fsize", Long.toString(config.logLimitBytes())));
+      List<String> restore = restoreCommand(ref);
       switch (handles.workingSet(lease, id)) {
         case PREFETCH -> restore.addAll(List.of("--prefetch", CACHE + "/" + RemoteHandles.WORKING_SET));
         case RECORD -> restore.addAll(List.of("--record", CACHE + "/" + RemoteHandles.WORKING_SET));
         case NONE -> { }
       }
       Instance.Remote r;
-      cgroupGiven = true; // from here on the container start owns it (and removes it if it fails)
+      slotGiven = true; // from here on the container start owns its cgroup and container (and removes them if it fails)
       try {
-        r = containers.startRemote(id, slot.cgroup(), spec, bundle, runDir, restore, ref, lease, t0);
+        r = launches.startRemote(id, slot.child.cgroup(), slot.container, spec, bundle, runDir, restore, ref, lease,
+            t0);
       } catch (ApiError e) {
         throw e.status() == 502 ? new ApiError(502, "remote fork of handle " + ref.handle() + " from "
             + ref.pageserver() + " failed: " + e.getMessage()) : e;
@@ -110,8 +279,8 @@ final class RemoteChildren {
       throw new ApiError(500, "cannot start the remote child: " + e.getMessage());
     } finally {
       if (!started) {
-        if (!cgroupGiven) {
-          slotMaker.discard(slot);
+        if (!slotGiven) {
+          discard(slot);
         }
         RunDirs.deleteTree(runDir);
         handles.ended(lease, id);
@@ -167,6 +336,9 @@ final class RemoteChildren {
 
   /** Stops making slots (removing the unused ones) and keeping the handles' caches (forkd removes them with its run dirs). */
   void close() {
+    if (held != null) {
+      held.close();
+    }
     slots.close();
     handles.close();
   }

@@ -104,6 +104,15 @@ final class RemoteHandles implements AutoCloseable {
     return lease;
   }
 
+  /** Whether the handle's working set is recorded here (its children prefetch it). */
+  synchronized boolean hasWorkingSet(Lease lease) {
+    try {
+      return Files.size(lease.cacheDir.resolve(WORKING_SET)) > 8;
+    } catch (IOException notYet) {
+      return false;
+    }
+  }
+
   /** How a new child of the lease uses the working set: prefetch it, record it, or neither. */
   enum WorkingSet { PREFETCH, RECORD, NONE }
 
