@@ -62,6 +62,15 @@ static const struct kernel_param_ops pages_held_ops = { .get = pages_held_get };
 module_param_cb(pages_held, &pages_held_ops, NULL, 0444);
 MODULE_PARM_DESC(pages_held, "fetched pages waiting for their fault in resume sessions (read-only)");
 
+static int pages_installed_get(char *buf, const struct kernel_param *kp)
+{
+	return sysfs_emit(buf, "%lld\n", (long long)atomic64_read(&cf_pages_installed));
+}
+
+static const struct kernel_param_ops pages_installed_ops = { .get = pages_installed_get };
+module_param_cb(pages_installed, &pages_installed_ops, NULL, 0444);
+MODULE_PARM_DESC(pages_installed, "prefetched pages mapped into resumed children before they ran, since load (read-only)");
+
 static int cf_open(struct inode *inode, struct file *f)
 {
 	struct cf_file *cf = kzalloc(sizeof(*cf), GFP_KERNEL);

@@ -196,9 +196,19 @@ out=$(restore_b --server $MOD --handle $H_hello --key $K_hello --cache none --st
 check "hello --cache none answers like the seed, by TCP (rdma=0)" \
 	eval 'test "$out" = "$(ref_of hello)" && transport_is tcp "$T/st.json"'
 set_rdma 1
+# a working set recorded by the twin's restorer, prefetched through the module: its pages are
+# mapped into the child before it runs (as the twin's UFFDIO_COPY does), so they never fault
+restore_b --server $MOD --handle $H_hello --key $K_hello --record "$T/hello.ws" --cache none >/dev/null 2>"$T/r.err"
+inst0=$(param pages_installed)
+out=$(restore_b --server $MOD --handle $H_hello --key $K_hello --prefetch "$T/hello.ws" --cache none --stats "$T/st.json" 2>"$T/r.err")
+stat_of() { grep -o "\"$1\": [0-9]*" "$T/st.json" | cut -d' ' -f2; }
+inst=$(($(param pages_installed) - inst0))
+check "hello --prefetch answers like the seed; its $(stat_of prefetched) prefetched pages were mapped before it ran ($inst installed, $(stat_of faults) faults)" \
+	eval 'test "$out" = "$(ref_of hello)" && transport_is rdma "$T/st.json" && test "$inst" -gt 0 &&
+	      test "$inst" -le "$(stat_of prefetched)" && test "$(stat_of faults)" -lt "$inst"'
 stop_seed hello
 # the handle's own counters: TCP page batches only (RDMA reads do not reach the seed's CPU)
-check "stats from the module count the hello handle's 3 children" grep -q "^STATS 3 [1-9]" "$T/hello.out"
+check "stats from the module count the hello handle's 5 children" grep -q "^STATS 5 [1-9]" "$T/hello.out"
 if [ "$FULL" = 1 ]; then
 	section "numpy+PIL seed through the module"
 	start_seed image $PY tests/py/seed.py image server "$T/ps.sock"
