@@ -23,8 +23,10 @@ def main(out: str) -> None:
         for line in f:
             name, ns, *_ = line.split()
             prepared[name] = round(int(ns) / 1e6, 3)
-    summary: dict = {"where": "one qemu TCG guest (Debian 6.1 kernel), two netns over veth, "
-                              "soft-RoCE (rdma_rxe) on a veth pair between the nodes' addresses"}
+    accel = os.environ.get("CLEAVE_VM_ACCEL", "tcg")  # vm/run.sh's choice
+    summary: dict = {"where": f"one qemu {accel.upper()} guest (Debian 6.1 kernel), two netns over veth, "
+                              "soft-RoCE (rdma_rxe) on a veth pair between the nodes' addresses",
+                     "accelerator": accel}
     for impl in ("module", "module_tcp", "twin"):
         s: dict = {}
         for kind in ("hello", "image"):

@@ -135,6 +135,10 @@ int cf_fetch(struct cf_session *s, const u64 *pgs, u32 n, struct page **first);
 /* rdma.c */
 extern bool cf_rdma_on;
 extern int cf_rdma_devices, cf_rdma_qps;
+/* Pages a resume keeps in flight in RDMA READs (rdma_read.c): more let the oldest request's
+ * retransmit timer fire while its answer still waits behind the others' (soft-RoCE under
+ * emulation), and duplicates follow. */
+extern int cf_rdma_window;
 extern atomic64_t cf_rdma_pages, cf_rdma_pinned;
 int cf_rdma_init(void);
 void cf_rdma_exit(void);

@@ -185,6 +185,15 @@ stop_seed twin
 
 section "Python 3.11 seed through the module"
 start_seed hello $PY tests/py/seed.py hello server "$T/ps.sock"
+# keys are per handle: the C seed's key opens nothing of the hello seed's
+restore_b --server $MOD --handle $H_hello --key $K_c >"$T/r.out" 2>"$T/r.err"
+rc=$?
+check "the hello handle resumed with the C seed's key: refused (exit $rc, wrong key)" \
+	eval 'test $rc = 65 -a ! -s "$T/r.out" && grep -q "wrong key" "$T/r.err"'
+# and an rkey is worth nothing on another handle's queue pair (each handle has its own domain)
+ip netns exec $NSB "$BUILD/tests/rkey_cross" $MOD $IPB $H_c $K_c $H_hello $K_hello >"$T/rk.out" 2>&1
+check "a user-space verbs client reads the C seed's page with its rkey, and not through the hello handle's queue pair ($(tail -1 "$T/rk.out"))" \
+	eval 'grep -qx "own_read ok" "$T/rk.out" && grep -q "^cross_read refused" "$T/rk.out"'
 for mode in "--cache none" "--eager"; do
 	# shellcheck disable=SC2086
 	out=$(restore_b --server $MOD --handle $H_hello --key $K_hello $mode --stats "$T/st.json" 2>"$T/r.err")
@@ -208,7 +217,7 @@ check "hello --prefetch answers like the seed; its $(stat_of prefetched) prefetc
 	      test "$inst" -le "$(stat_of prefetched)" && test "$(stat_of faults)" -lt "$inst"'
 stop_seed hello
 # the handle's own counters: TCP page batches only (RDMA reads do not reach the seed's CPU)
-check "stats from the module count the hello handle's 5 children" grep -q "^STATS 5 [1-9]" "$T/hello.out"
+check "stats from the module count the hello handle's 5 children and the verbs client" grep -q "^STATS 6 [1-9]" "$T/hello.out"
 if [ "$FULL" = 1 ]; then
 	section "numpy+PIL seed through the module"
 	start_seed image $PY tests/py/seed.py image server "$T/ps.sock"
