@@ -139,6 +139,7 @@ extern int cf_rdma_devices, cf_rdma_qps;
  * retransmit timer fire while its answer still waits behind the others' (soft-RoCE under
  * emulation), and duplicates follow. */
 extern int cf_rdma_window;
+extern bool cf_rdma_bulk; /* fault.c: prefetches and eager fetches by RDMA too */
 extern atomic64_t cf_rdma_pages, cf_rdma_pinned;
 int cf_rdma_init(void);
 void cf_rdma_exit(void);

@@ -30,6 +30,8 @@ MODULE_PARM_DESC(fault_batch, "pages fetched per fault of a resumed child (the f
 
 module_param_named(rdma, cf_rdma_on, bool, 0644);
 MODULE_PARM_DESC(rdma, "pages travel by RDMA READ when both nodes have an RDMA device for the page connection's address (else TCP)");
+module_param_named(rdma_bulk, cf_rdma_bulk, bool, 0644);
+MODULE_PARM_DESC(rdma_bulk, "a resume's prefetch, eager fetch and stack fill read by RDMA too (0: over its TCP session, faults stay on RDMA)");
 module_param_named(rdma_window, cf_rdma_window, int, 0644);
 MODULE_PARM_DESC(rdma_window, "pages a resume keeps in flight in RDMA READs (1..4096)");
 module_param_named(rdma_devices, cf_rdma_devices, int, 0444);

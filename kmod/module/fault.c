@@ -20,6 +20,7 @@
 #define READ_AHEAD_WINDOW 64
 
 int cf_fault_batch = 4;
+bool cf_rdma_bulk = true;
 atomic64_t cf_pages_installed = ATOMIC64_INIT(0);
 
 static struct cf_session *session_of(struct cf_file *cf)
@@ -79,6 +80,8 @@ int cf_fetch(struct cf_session *s, const u64 *pgs, u32 n, struct page **first)
 	struct page **pages = kvmalloc_array(MAX_READ_PAGES, sizeof(*pages), GFP_KERNEL);
 	u32 done = 0, i;
 	int r = 0;
+	/* a fault's pages (first set) by RDMA; bulk (prefetch, eager, stack) too unless rdma_bulk=0 */
+	bool by_rdma = s->rdma && (first || READ_ONCE(cf_rdma_bulk));
 
 	if (!ranges || !pages) {
 		r = -ENOMEM;
@@ -114,7 +117,7 @@ int cf_fetch(struct cf_session *s, const u64 *pgs, u32 n, struct page **first)
 			k++;
 		}
 		if (!r)
-			r = s->rdma ? cf_rdma_read(s, pgs + done, pages, k) :
+			r = by_rdma ? cf_rdma_read(s, pgs + done, pages, k) :
 				      read_batch(s, ranges, nr, pages, k);
 		for (i = 0; i < k; i++) {
 			if (r)

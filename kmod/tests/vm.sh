@@ -215,9 +215,16 @@ inst=$(($(param pages_installed) - inst0))
 check "hello --prefetch answers like the seed; its $(stat_of prefetched) prefetched pages were mapped before it ran ($inst installed, $(stat_of faults) faults)" \
 	eval 'test "$out" = "$(ref_of hello)" && transport_is rdma "$T/st.json" && test "$inst" -gt 0 &&
 	      test "$inst" -le "$(stat_of prefetched)" && test "$(stat_of faults)" -lt "$inst"'
+# rdma_bulk=0: the prefetch comes over the session's TCP, the faults still by RDMA
+echo 0 >/sys/module/cleave_fork/parameters/rdma_bulk
+out=$(restore_b --server $MOD --handle $H_hello --key $K_hello --prefetch "$T/hello.ws" --cache none --stats "$T/st.json" 2>"$T/r.err")
+echo 1 >/sys/module/cleave_fork/parameters/rdma_bulk
+check "with rdma_bulk=0 its prefetch came over TCP ($(stat_of net_pages) pages), its faults by RDMA ($(stat_of rdma_pages))" \
+	eval 'test "$out" = "$(ref_of hello)" && test "$(stat_of net_pages)" -gt 0 && test "$(stat_of rdma_pages)" -gt 0 &&
+	      grep -q "\"transport\": \"rdma\"" "$T/st.json"'
 stop_seed hello
 # the handle's own counters: TCP page batches only (RDMA reads do not reach the seed's CPU)
-check "stats from the module count the hello handle's 5 children and the verbs client" grep -q "^STATS 6 [1-9]" "$T/hello.out"
+check "stats from the module count the hello handle's 6 children and the verbs client" grep -q "^STATS 7 [1-9]" "$T/hello.out"
 if [ "$FULL" = 1 ]; then
 	section "numpy+PIL seed through the module"
 	start_seed image $PY tests/py/seed.py image server "$T/ps.sock"
