@@ -50,8 +50,11 @@ for impl in module twin; do
 		echo "== $name prepared ($(grep '^PREPARED' "$T/$name.out"))"
 	done
 done
-# the module's seeds again, resumed over TCP (module_tcp: the same handles, rdma=0)
+# the module's seeds again, resumed over TCP (module_tcp: the same handles, rdma=0), and with
+# faults by RDMA but the working set's prefetch over TCP (module_bulk_tcp: rdma_bulk=0)
 for kind in hello image; do
+	eval "A_module_bulk_tcp_$kind=\$A_module_$kind E_module_bulk_tcp_$kind=\$E_module_$kind"
+	cp "$T/module_$kind.ws" "$T/module_bulk_tcp_$kind.ws"
 	eval "A_module_tcp_$kind=\$A_module_$kind E_module_tcp_$kind=\$E_module_$kind"
 	eval "A=\$A_module_$kind"
 	set_rdma 0
@@ -63,18 +66,22 @@ done
 for round in $(seq "$ROUNDS"); do
 	echo "== round $round"
 	for kind in hello image; do
-		for impl in module module_tcp twin; do
+		for impl in module module_tcp module_bulk_tcp twin; do
 			name=${impl}_$kind
 			eval "A=\$A_$name E=\$E_$name"
 			set_rdma "$([ $impl = module_tcp ] && echo 0 || echo 1)"
+			echo "$([ $impl = module_bulk_tcp ] && echo 0 || echo 1)" >/sys/module/cleave_fork/parameters/rdma_bulk
 			# shellcheck disable=SC2086
 			spawn "${name}_remote_fork.csv" $((N / ROUNDS)) /usr/bin/env $E $R $A --cache "$T/cache-$impl" --prefetch "$T/$name.ws"
+			# its lazy children fault by RDMA, as module's do
+			[ $impl = module_bulk_tcp ] && continue
 			# shellcheck disable=SC2086
 			spawn "${name}_lazy.csv" $((N / ROUNDS)) /usr/bin/env $E $R $A --cache none
 		done
 	done
 done
 set_rdma 1
+echo 1 >/sys/module/cleave_fork/parameters/rdma_bulk
 for f in "$T"/*.out; do grep -H '^PREPARED' "$f"; done | sed 's|.*/||; s|\.out:PREPARED||' >"$OUT/prepared.txt"
 echo "CLEAVE-SUMMARY-BEGIN"
 $PY bench/vm_summarize.py "$OUT"

@@ -23,14 +23,16 @@ def main(out: str) -> None:
         for line in f:
             name, ns, *_ = line.split()
             prepared[name] = round(int(ns) / 1e6, 3)
-    summary: dict = {"where": "one qemu TCG guest (Debian 6.1 kernel), two netns over veth, "
-                              "soft-RoCE (rdma_rxe) on a veth pair between the nodes' addresses"}
-    for impl in ("module", "module_tcp", "twin"):
+    accel = os.environ.get("CLEAVE_VM_ACCEL", "tcg")  # vm/run.sh's choice
+    summary: dict = {"where": f"one qemu {accel.upper()} guest (Debian 6.1 kernel), two netns over veth, "
+                              "soft-RoCE (rdma_rxe) on a veth pair between the nodes' addresses",
+                     "accelerator": accel}
+    for impl in ("module", "module_tcp", "module_bulk_tcp", "twin"):
         s: dict = {}
         for kind in ("hello", "image"):
             name = f"{impl}_{kind}"
-            # module_tcp resumes the module's seeds
-            prep = prepared.get(name if impl != "module_tcp" else f"module_{kind}")
+            # module_tcp and module_bulk_tcp resume the module's seeds
+            prep = prepared.get(f"module_{kind}" if impl.startswith("module_") else name)
             k = {"remote_fork_p50_ms": p50(os.path.join(out, f"{name}_remote_fork.csv")),
                  "lazy_p50_ms": p50(os.path.join(out, f"{name}_lazy.csv")),
                  "prepare_ms": prep}
@@ -46,7 +48,8 @@ def main(out: str) -> None:
         # the issue's key: pages a lazy hello child fetched over the seed's resident pages
         s["pages_fetched_ratio"] = s["hello"].get("pages_fetched_ratio")
         summary[impl] = s
-    for num, den in (("module", "twin"), ("module_tcp", "twin"), ("module", "module_tcp")):
+    for num, den in (("module", "twin"), ("module_tcp", "twin"), ("module_bulk_tcp", "twin"),
+                     ("module", "module_tcp")):
         for kind in ("hello", "image"):
             for key in ("remote_fork_p50_ms", "lazy_p50_ms"):
                 m, t = summary[num][kind][key], summary[den][kind][key]

@@ -65,6 +65,7 @@ struct cf_session {
 	struct xarray cache;   /* seed page number -> fetched page not mapped yet */
 	bool lost;             /* the server failed or closed: faults kill */
 	struct cf_rsess *rdma; /* set when pages come by RDMA READ (rdma.c) */
+	struct mm_struct *mm;  /* the address space that mapped the session first (mmgrab) */
 	atomic64_t faults, net_pages, net_batches, zero_pages, cache_hits, prefetched;
 	atomic64_t rdma_pages, rdma_reads;
 };
@@ -81,6 +82,7 @@ extern struct mutex cf_lock;
 extern int cf_port, cf_max_conns;
 extern int cf_live_handles, cf_live_conns, cf_live_sessions, cf_fault_batch;
 extern atomic_long_t cf_pages_held;
+extern atomic64_t cf_pages_installed; /* prefetched pages mapped before their child ran */
 
 /* handles.c */
 int cf_prepare(const void *desc, size_t len, pid_t holder, struct cleave_prepare_args *a);
@@ -133,6 +135,11 @@ int cf_fetch(struct cf_session *s, const u64 *pgs, u32 n, struct page **first);
 /* rdma.c */
 extern bool cf_rdma_on;
 extern int cf_rdma_devices, cf_rdma_qps;
+/* Pages a resume keeps in flight in RDMA READs (rdma_read.c): more let the oldest request's
+ * retransmit timer fire while its answer still waits behind the others' (soft-RoCE under
+ * emulation), and duplicates follow. */
+extern int cf_rdma_window;
+extern bool cf_rdma_bulk; /* fault.c: prefetches and eager fetches by RDMA too */
 extern atomic64_t cf_rdma_pages, cf_rdma_pinned;
 int cf_rdma_init(void);
 void cf_rdma_exit(void);

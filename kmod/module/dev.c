@@ -30,6 +30,10 @@ MODULE_PARM_DESC(fault_batch, "pages fetched per fault of a resumed child (the f
 
 module_param_named(rdma, cf_rdma_on, bool, 0644);
 MODULE_PARM_DESC(rdma, "pages travel by RDMA READ when both nodes have an RDMA device for the page connection's address (else TCP)");
+module_param_named(rdma_bulk, cf_rdma_bulk, bool, 0644);
+MODULE_PARM_DESC(rdma_bulk, "a resume's prefetch, eager fetch and stack fill read by RDMA too (0: over its TCP session, faults stay on RDMA)");
+module_param_named(rdma_window, cf_rdma_window, int, 0644);
+MODULE_PARM_DESC(rdma_window, "pages a resume keeps in flight in RDMA READs (1..4096)");
 module_param_named(rdma_devices, cf_rdma_devices, int, 0444);
 MODULE_PARM_DESC(rdma_devices, "RoCE devices the module uses (read-only)");
 module_param_named(rdma_qps, cf_rdma_qps, int, 0444);
@@ -61,6 +65,15 @@ static int pages_held_get(char *buf, const struct kernel_param *kp)
 static const struct kernel_param_ops pages_held_ops = { .get = pages_held_get };
 module_param_cb(pages_held, &pages_held_ops, NULL, 0444);
 MODULE_PARM_DESC(pages_held, "fetched pages waiting for their fault in resume sessions (read-only)");
+
+static int pages_installed_get(char *buf, const struct kernel_param *kp)
+{
+	return sysfs_emit(buf, "%lld\n", (long long)atomic64_read(&cf_pages_installed));
+}
+
+static const struct kernel_param_ops pages_installed_ops = { .get = pages_installed_get };
+module_param_cb(pages_installed, &pages_installed_ops, NULL, 0444);
+MODULE_PARM_DESC(pages_installed, "prefetched pages mapped into resumed children before they ran, since load (read-only)");
 
 static int cf_open(struct inode *inode, struct file *f)
 {

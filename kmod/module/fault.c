@@ -2,12 +2,14 @@
  * A child's lazy memory: its VMAs are private mappings of the session's file at the seed's
  * addresses, and their faults fetch the seed's pages over the session's connection (the faulting
  * page and the next unrequested pages with content, cf_fault_batch in all). Pages fetched ahead
- * or prefetched wait in the session's cache until their fault. Pages are charged to the memory
+ * wait in the session's cache until their fault; prefetched pages are mapped into the child
+ * before it runs, as the twin's UFFDIO_COPY does. Pages are charged to the memory
  * cgroup of the process that faults or prefetches them. A fault the server cannot answer kills
  * the child: it never runs on zero pages where the seed had content.
  */
 #include <linux/highmem.h>
 #include <linux/mm.h>
+#include <linux/sched/mm.h>
 #include <linux/sched/signal.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
@@ -18,6 +20,8 @@
 #define READ_AHEAD_WINDOW 64
 
 int cf_fault_batch = 4;
+bool cf_rdma_bulk = true;
+atomic64_t cf_pages_installed = ATOMIC64_INIT(0);
 
 static struct cf_session *session_of(struct cf_file *cf)
 {
@@ -76,6 +80,8 @@ int cf_fetch(struct cf_session *s, const u64 *pgs, u32 n, struct page **first)
 	struct page **pages = kvmalloc_array(MAX_READ_PAGES, sizeof(*pages), GFP_KERNEL);
 	u32 done = 0, i;
 	int r = 0;
+	/* a fault's pages (first set) by RDMA; bulk (prefetch, eager, stack) too unless rdma_bulk=0 */
+	bool by_rdma = s->rdma && (first || READ_ONCE(cf_rdma_bulk));
 
 	if (!ranges || !pages) {
 		r = -ENOMEM;
@@ -111,7 +117,7 @@ int cf_fetch(struct cf_session *s, const u64 *pgs, u32 n, struct page **first)
 			k++;
 		}
 		if (!r)
-			r = s->rdma ? cf_rdma_read(s, pgs + done, pages, k) :
+			r = by_rdma ? cf_rdma_read(s, pgs + done, pages, k) :
 				      read_batch(s, ranges, nr, pages, k);
 		for (i = 0; i < k; i++) {
 			if (r)
@@ -285,11 +291,63 @@ int cf_session_mmap(struct cf_file *cf, struct vm_area_struct *vma)
 	vma->vm_private_data = given_alloc(vma->vm_pgoff, vma_pages(vma));
 	if (!vma->vm_private_data)
 		return -ENOMEM;
+	/* the child building its address space: prefetched pages are mapped into this one */
+	if (!READ_ONCE(s->mm)) {
+		mmgrab(vma->vm_mm);
+		if (cmpxchg(&s->mm, NULL, vma->vm_mm))
+			mmdrop(vma->vm_mm);
+	}
 	/* a fork copies every pte (not only anonymous ones): what the parent was given, the
 	 * grandchild has, and its own faults are for pages nobody was given */
 	vma->vm_flags |= VM_MIXEDMAP;
 	vma->vm_ops = &cf_vm_ops;
 	return 0;
+}
+
+/*
+ * Maps the pages waiting in the cache into the session's child (the address space that mapped
+ * it first), where it still has this session's mapping at their address and was given nothing
+ * there: its first touch of them is no fault. Pages it cannot map stay for their fault. The
+ * mmap lock comes before s->lock, as in a fault. Returns the pages mapped.
+ */
+static u64 install_cached(struct cf_file *cf, struct cf_session *s)
+{
+	struct mm_struct *mm = READ_ONCE(s->mm);
+	struct page *p;
+	unsigned long pg;
+	u64 n = 0;
+
+	if (!mm || !mmget_not_zero(mm))
+		return 0;
+	if (mmap_read_lock_killable(mm))
+		goto out;
+	if (mutex_lock_killable(&s->lock)) {
+		mmap_read_unlock(mm);
+		goto out;
+	}
+	xa_for_each(&s->cache, pg, p) {
+		struct vm_area_struct *vma = vma_lookup(mm, pg * PAGE_SZ);
+		struct cf_given *g;
+
+		if (!vma || vma->vm_ops != &cf_vm_ops || vma->vm_file->private_data != cf ||
+		    vma->vm_pgoff + ((pg * PAGE_SZ - vma->vm_start) >> PAGE_SHIFT) != pg)
+			continue;
+		g = vma->vm_private_data;
+		if (!g || pg < g->base || pg - g->base >= g->npages || test_bit(pg - g->base, g->bits))
+			continue;
+		if (vm_insert_page(vma, pg * PAGE_SZ, p))
+			continue;
+		set_bit(pg - g->base, g->bits);
+		xa_erase(&s->cache, pg);
+		put_page(p); /* the page table holds it now */
+		atomic_long_dec(&cf_pages_held);
+		n++;
+	}
+	mutex_unlock(&s->lock);
+	mmap_read_unlock(mm);
+out:
+	mmput(mm);
+	return n;
 }
 
 #define PREFETCH_MAX (1u << 22)
@@ -359,6 +417,8 @@ long cf_prefetch(struct cf_file *cf, void __user *arg)
 	}
 	mutex_unlock(&s->lock);
 	kvfree(list);
+	if (!r)
+		atomic64_add(install_cached(cf, s), &cf_pages_installed);
 	if (r == -ENOMEM)
 		return -CLEAVE_E_SYS;
 	return r == -EFAULT ? -EFAULT : r ? -CLEAVE_E_LOST : 0;

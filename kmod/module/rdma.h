@@ -12,9 +12,6 @@
 #define RD_ATOMIC 64
 #define CHUNK_PAGES_MAX 4096u
 #define READ_TIMEOUT (30 * HZ)
-/* Pages in flight on a queue pair: more let the oldest request's retransmit timer fire while
- * its answer still waits behind the others' (soft-RoCE under emulation), and duplicates follow. */
-#define INFLIGHT_PAGES 128
 
 /* A device the module uses: its protection domain, and how many queue pairs and page
  * registrations use it (its removal waits for them). */

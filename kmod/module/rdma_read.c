@@ -17,6 +17,8 @@
 #include "cf.h"
 #include "rdma.h"
 
+int cf_rdma_window = 128;
+
 /* The resuming side: its queue pair, the seed's chunks and the page numbering. */
 struct cf_rsess {
 	struct cf_rep ep;
@@ -133,6 +135,7 @@ int cf_rdma_read(struct cf_session *s, const u64 *pgs, struct page **pages, u32 
 	struct ib_sge *sges = kcalloc(n, sizeof(*sges), GFP_KERNEL);
 	u32 done = 0, mapped = 0, inflight = 0, i;
 	u64 pages_out = 0; /* in flight: each request's wr_id is its page count */
+	u32 window = clamp(READ_ONCE(cf_rdma_window), 1, 4096);
 	int r = 0, err = 0;
 
 	if (!sges)
@@ -150,7 +153,7 @@ int cf_rdma_read(struct cf_session *s, const u64 *pgs, struct page **pages, u32 
 		mapped++;
 	}
 	while ((done < n || inflight) && !r && !err) {
-		while (done < n && inflight < SQ_DEPTH && pages_out < INFLIGHT_PAGES) {
+		while (done < n && inflight < SQ_DEPTH && pages_out < window) {
 			/* the driver copies the request: it need not outlive the post */
 			struct ib_rdma_wr w = { .wr = { .opcode = IB_WR_RDMA_READ,
 							.send_flags = IB_SEND_SIGNALED } };

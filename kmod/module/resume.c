@@ -6,6 +6,7 @@
  */
 #include <linux/fs.h>
 #include <linux/mm.h>
+#include <linux/sched/mm.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
 #include <linux/vmalloc.h>
@@ -29,6 +30,8 @@ void cf_session_free(struct cf_session *s)
 		atomic_long_dec(&cf_pages_held);
 	}
 	xa_destroy(&s->cache);
+	if (s->mm)
+		mmdrop(s->mm);
 	if (s->asked) {
 		for (i = 0; i < s->d.h->nvmas; i++)
 			kvfree(s->asked[i]);

@@ -185,6 +185,15 @@ stop_seed twin
 
 section "Python 3.11 seed through the module"
 start_seed hello $PY tests/py/seed.py hello server "$T/ps.sock"
+# keys are per handle: the C seed's key opens nothing of the hello seed's
+restore_b --server $MOD --handle $H_hello --key $K_c >"$T/r.out" 2>"$T/r.err"
+rc=$?
+check "the hello handle resumed with the C seed's key: refused (exit $rc, wrong key)" \
+	eval 'test $rc = 65 -a ! -s "$T/r.out" && grep -q "wrong key" "$T/r.err"'
+# and an rkey is worth nothing on another handle's queue pair (each handle has its own domain)
+ip netns exec $NSB "$BUILD/tests/rkey_cross" $MOD $IPB $H_c $K_c $H_hello $K_hello >"$T/rk.out" 2>&1
+check "a user-space verbs client reads the C seed's page with its rkey, and not through the hello handle's queue pair ($(tail -1 "$T/rk.out"))" \
+	eval 'grep -qx "own_read ok" "$T/rk.out" && grep -q "^cross_read refused" "$T/rk.out"'
 for mode in "--cache none" "--eager"; do
 	# shellcheck disable=SC2086
 	out=$(restore_b --server $MOD --handle $H_hello --key $K_hello $mode --stats "$T/st.json" 2>"$T/r.err")
@@ -196,9 +205,26 @@ out=$(restore_b --server $MOD --handle $H_hello --key $K_hello --cache none --st
 check "hello --cache none answers like the seed, by TCP (rdma=0)" \
 	eval 'test "$out" = "$(ref_of hello)" && transport_is tcp "$T/st.json"'
 set_rdma 1
+# a working set recorded by the twin's restorer, prefetched through the module: its pages are
+# mapped into the child before it runs (as the twin's UFFDIO_COPY does), so they never fault
+restore_b --server $MOD --handle $H_hello --key $K_hello --record "$T/hello.ws" --cache none >/dev/null 2>"$T/r.err"
+inst0=$(param pages_installed)
+out=$(restore_b --server $MOD --handle $H_hello --key $K_hello --prefetch "$T/hello.ws" --cache none --stats "$T/st.json" 2>"$T/r.err")
+stat_of() { grep -o "\"$1\": [0-9]*" "$T/st.json" | cut -d' ' -f2; }
+inst=$(($(param pages_installed) - inst0))
+check "hello --prefetch answers like the seed; its $(stat_of prefetched) prefetched pages were mapped before it ran ($inst installed, $(stat_of faults) faults)" \
+	eval 'test "$out" = "$(ref_of hello)" && transport_is rdma "$T/st.json" && test "$inst" -gt 0 &&
+	      test "$inst" -le "$(stat_of prefetched)" && test "$(stat_of faults)" -lt "$inst"'
+# rdma_bulk=0: the prefetch comes over the session's TCP, the faults still by RDMA
+echo 0 >/sys/module/cleave_fork/parameters/rdma_bulk
+out=$(restore_b --server $MOD --handle $H_hello --key $K_hello --prefetch "$T/hello.ws" --cache none --stats "$T/st.json" 2>"$T/r.err")
+echo 1 >/sys/module/cleave_fork/parameters/rdma_bulk
+check "with rdma_bulk=0 its prefetch came over TCP ($(stat_of net_pages) pages), its faults by RDMA ($(stat_of rdma_pages))" \
+	eval 'test "$out" = "$(ref_of hello)" && test "$(stat_of net_pages)" -gt 0 && test "$(stat_of rdma_pages)" -gt 0 &&
+	      grep -q "\"transport\": \"rdma\"" "$T/st.json"'
 stop_seed hello
 # the handle's own counters: TCP page batches only (RDMA reads do not reach the seed's CPU)
-check "stats from the module count the hello handle's 3 children" grep -q "^STATS 3 [1-9]" "$T/hello.out"
+check "stats from the module count the hello handle's 6 children and the verbs client" grep -q "^STATS 7 [1-9]" "$T/hello.out"
 if [ "$FULL" = 1 ]; then
 	section "numpy+PIL seed through the module"
 	start_seed image $PY tests/py/seed.py image server "$T/ps.sock"

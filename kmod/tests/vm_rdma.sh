@@ -20,6 +20,14 @@ make_rdma_wire() {
 	for d in all cleave-ra cleave-rb; do
 		sysctl -qw net.ipv4.conf.$d.accept_local=1 net.ipv4.conf.$d.rp_filter=0 || return 1
 	done
+	# A NIC hashes a flow to one receive queue, so a queue pair's packets arrive in order. A veth
+	# receives on the sending CPU's backlog instead: READ responses sent from both vCPUs arrived
+	# out of order, and rxe answered each gap by resending every read in flight (go-back-N:
+	# hundreds of duplicate requests per prefetch, bulk reads slower than TCP). One CPU takes
+	# each end's packets (RPS), in the order they were sent.
+	for d in cleave-ra cleave-rb; do
+		echo 1 >/sys/class/net/$d/queues/rx-0/rps_cpus || return 1
+	done
 	rdma link add rxe-a type rxe netdev cleave-ra && rdma link add rxe-b type rxe netdev cleave-rb
 }
 

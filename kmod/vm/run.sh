@@ -1,6 +1,6 @@
 #!/bin/bash
 # run.sh [--timeout S] [--log FILE] [--modules "m1 m2"] [--ko FILE.ko]... -- COMMAND
-# Boots Debian's 6.1 kernel in qemu (TCG) with a busybox initramfs, mounts this machine's root
+# Boots Debian's 6.1 kernel in qemu (KVM or TCG, CLEAVE_VM_ACCEL below) with a busybox initramfs, mounts this machine's root
 # read-only over 9p, runs COMMAND (bash) in it, and fails when COMMAND fails, when the guest
 # does not power off within the timeout (it is killed), or when the kernel log shows an oops,
 # BUG, WARNING or call trace. The serial console goes to the log.
@@ -27,15 +27,29 @@ trap 'rm -rf "$W"' EXIT
 LOG=${LOG:-$W/serial.log}
 # shellcheck disable=SC2086
 "$(dirname "$0")/initramfs.sh" "$KVER" "$W/initrd" $MODS "${KOS[@]}" || exit 2
-ACCEL=tcg
-# KVM only when asked: a KVM guest hung right after the kernel started on this machine
-[ "${CLEAVE_VM_KVM:-0}" = 1 ] && [ -w /dev/kvm ] && ACCEL=kvm
-timeout -k 5 "$TIMEOUT" qemu-system-x86_64 -accel $ACCEL -cpu ${CLEAVE_VM_CPU:-qemu64} -smp 2 -m 1536 -nographic -no-reboot -net none \
+# CLEAVE_VM_ACCEL=auto (default): KVM when /dev/kvm is there and hardware-assisted (kvm_intel or
+# kvm_amd), TCG otherwise. A KVM without them (kvm_pvm, the pagetable-based KVM of a guest without
+# VMX, as on the machine this was written on) runs only PVM guest kernels: Debian's stops at
+# instructions it cannot emulate (cmpxchg16b, xrstor, int3).
+ACCEL=${CLEAVE_VM_ACCEL:-auto}
+if [ "$ACCEL" = auto ]; then
+	ACCEL=tcg
+	[ -r /dev/kvm ] && [ -w /dev/kvm ] && { [ -d /sys/module/kvm_intel ] || [ -d /sys/module/kvm_amd ]; } && ACCEL=kvm
+fi
+case $ACCEL in
+kvm) CPU=${CLEAVE_VM_CPU:-host} ;;
+# PCLMULQDQ (and SSE4.1, which it uses too) lets crc32-pclmul compute soft-RoCE's per-packet ICRC (a NIC's work) instead of
+# crc32_generic's byte loop, which under TCG made bulk RDMA reads slower than TCP
+tcg) CPU=${CLEAVE_VM_CPU:-qemu64,+pclmulqdq,+ssse3,+sse4.1,+sse4.2} ;;
+*) echo "run.sh: CLEAVE_VM_ACCEL is auto, kvm or tcg, not $ACCEL" >&2; exit 2 ;;
+esac
+echo "run.sh: accelerator $ACCEL, cpu $CPU" >"$W/qemu.out"
+timeout -k 5 "$TIMEOUT" qemu-system-x86_64 -accel $ACCEL -cpu $CPU -smp 2 -m 1536 -nographic -no-reboot -net none \
 	-kernel "/boot/vmlinuz-$KVER" -initrd "$W/initrd" \
-	-append "console=ttyS0 panic=-1 oops=panic quiet loglevel=4 cleave.cmd=$(printf '%s' "$CMD" | base64 -w0) cleave.kmod=$(printf '%s' "$KMOD" | base64 -w0)" \
+	-append "console=ttyS0 panic=-1 oops=panic quiet loglevel=4 cleave.cmd=$(printf 'export CLEAVE_VM_ACCEL=%s\n%s' "$ACCEL" "$CMD" | base64 -w0) cleave.kmod=$(printf '%s' "$KMOD" | base64 -w0)" \
 	-virtfs local,path=/,mount_tag=host,security_model=none,readonly=on,multidevs=remap \
 	-virtfs local,path="$KMOD",mount_tag=kmod,security_model=none,readonly=on,multidevs=remap \
-	-serial "file:$LOG" -monitor none -display none </dev/null >"$W/qemu.out" 2>&1
+	-serial "file:$LOG" -monitor none -display none </dev/null >>"$W/qemu.out" 2>&1
 qrc=$?
 sed -i 's/\r$//' "$LOG"
 if [ $qrc = 124 ] || [ $qrc = 137 ]; then
