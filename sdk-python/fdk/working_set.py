@@ -142,8 +142,9 @@ def mapped(ranges: List[Tuple[int, int]]) -> List[Tuple[int, int, int]]:
 
 def heap_growth(ranges: List[Tuple[int, int]]) -> int:
     """Where the learner's heap ended, when learned pages lie past this process's heap end (and
-    below the next mapping): the learner's call grew the heap there, and a copy of the seed's heap
-    does not reach them yet. 0 when none do."""
+    below the next mapping; a range may begin inside the heap, the learner's heap being one
+    mapping): the learner's call grew the heap there, and a copy of the seed's heap does not reach
+    them yet. 0 when none do."""
     heap_end = next_start = 0
     with open("/proc/self/maps", "rb") as maps:
         for line in maps:
@@ -155,7 +156,7 @@ def heap_growth(ranges: List[Tuple[int, int]]) -> int:
                 heap_end = int(end, 16)
     if not heap_end:
         return 0
-    beyond = [end for start, end in ranges if heap_end <= start and (not next_start or end <= next_start)]
+    beyond = [end for start, end in ranges if heap_end < end and (not next_start or end <= next_start)]
     return max(beyond, default=0)
 
 
