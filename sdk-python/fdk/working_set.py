@@ -160,17 +160,20 @@ def heap_growth(ranges: List[Tuple[int, int]]) -> int:
     return max(beyond, default=0)
 
 
-def grow_heap(target: int) -> None:
+def grow_heap(target: int) -> int:
     """Extends the C heap's top to ``target`` through malloc, so that the allocations of the first
     call reuse those pages, once faulted in, instead of extending the heap page by page as it runs.
     The pieces, freed at once, merge into the top chunk, which glibc trims down to its top pad: the
     pad grows first by what the heap lacks (twice at most: the top may have held free memory below
-    the heap's end), so the heap stays that large, as it did in the learner after its call."""
+    the heap's end), so the heap stays that large, as it did in the learner after its call.
+
+    Returns the page where the heap ended before (0: it reached ``target`` already)."""
+    before = (_sbrk(0) or target) // _PAGE * _PAGE
     pad = _DEFAULT_TOP_PAD
     for _ in range(2):
         short = target - (_sbrk(0) or target)
         if short <= 0:
-            return
+            break
         pad = min(pad + short, _MAX_TOP_PAD)
         _mallopt(_M_TOP_PAD, pad)
         pieces = []
@@ -182,6 +185,16 @@ def grow_heap(target: int) -> None:
             pieces.append(piece)
         for piece in reversed(pieces):
             _free(piece)
+    return before if before < target else 0
+
+
+def with_span(ranges: List[Tuple[int, int]], start: int, end: int) -> List[Tuple[int, int]]:
+    """``ranges`` (sorted, not overlapping) with all of [start, end) in them: the heap's new top,
+    where this call's allocations may fall on other pages than the learner's did."""
+    out = [(lo, hi) for lo, hi in ranges if hi <= start or lo >= end]
+    out += [(lo, start) for lo, hi in ranges if lo < start < hi]
+    out += [(end, hi) for lo, hi in ranges if lo < end < hi]
+    return sorted(out + [(start, end)])
 
 
 def fault_in(ranges: List[Tuple[int, int, int]]) -> None:
@@ -314,13 +327,15 @@ class ChildPages:
 
 def _chunks(ranges: List[Tuple[int, int]]) -> Iterator[List[Tuple[int, int, int]]]:
     """The mapped parts of ``ranges`` (read when the first chunk is asked for, after the heap grew
-    over those past its end, see :func:`heap_growth`) cut into lists of
+    over those past its end, see :func:`heap_growth`, all of its growth with them) cut into lists of
     CHUNK_PAGES pages or fewer (a fraction of a ms to fault in)."""
     chunk: List[Tuple[int, int, int]] = []
     pages = 0
     target = heap_growth(ranges)
     if target:
-        grow_heap(target)
+        grown_from = grow_heap(target)
+        if grown_from:
+            ranges = with_span(ranges, grown_from, target)
     for start, end, advice in mapped(ranges):
         while start < end:
             stop = min(end, start + (CHUNK_PAGES - pages) * _PAGE)

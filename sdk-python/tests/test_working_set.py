@@ -88,19 +88,23 @@ def heap():
         found = [line.split()[0].split("-") for line in maps if line.rstrip().endswith("[heap]")]
     return int(found[0][0], 16), int(found[-1][1], 16)
 end = heap()[1]
-# One range from inside the heap past its end, as a learner whose heap stayed one mapping gives it.
-ranges = [(end - 4 * PAGE, end + PAGES * PAGE)]
+# A range from inside the heap past its end, as a learner whose heap stayed one mapping gives it,
+# and one further on: pages between them the learner did not write, this call's allocations may.
+ranges = [(end - 4 * PAGE, end + 8 * PAGE), (end + 200 * PAGE, end + PAGES * PAGE)]
 target = working_set.heap_growth(ranges)
-if sys.argv[1] == "grow":
-    working_set.grow_heap(target)
+if sys.argv[1] == "grow":  # as a parked child does: grows the heap, then faults in chunk by chunk
     for chunk in working_set._chunks(ranges):
         working_set.fault_in(chunk)
 grown = heap()[1]
+with open("/proc/self/pagemap", "rb") as pagemap:
+    pagemap.seek(end // PAGE * 8)
+    entries = pagemap.read(PAGES * 8)
+present = sum(entries[k * 8 + 7] >> 7 for k in range(PAGES))
 before = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
 for _ in range(PAGES // 2):  # what a call allocates: pieces taken from the heap's top
     libc.memset(libc.malloc(2 * PAGE - 64), 1, 2 * PAGE - 64)
 faults = resource.getrusage(resource.RUSAGE_SELF).ru_minflt - before
-print(json.dumps({"end": end, "target": target, "grown": grown, "faults": faults}))
+print(json.dumps({"end": end, "target": target, "grown": grown, "present": present, "faults": faults}))
 """
 
 
@@ -116,6 +120,7 @@ class HeapGrowthTest(unittest.TestCase):
         grown = self.probe("grow")
         self.assertEqual(grown["end"] + 1024 * _PAGE, grown["target"], "the learner's heap end is the target")
         self.assertGreaterEqual(grown["grown"], grown["target"], "the heap reaches it, untrimmed after the pieces are freed")
+        self.assertEqual(1024, grown["present"], "all of the growth is faulted in, gaps between learned ranges too")
         plain = self.probe("plain")
         self.assertEqual(plain["end"], plain["grown"])
         # Without growth each page the allocations reach past the old end faults as they run.
