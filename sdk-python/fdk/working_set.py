@@ -13,7 +13,9 @@ order, with the present pages of its read-only private file mappings (code and c
 interpreter and libraries: fork leaves their page tables empty, so the child faulted each of them
 in, a fault-around block at a time). The seed checks them (:func:`checked`) and keeps them. A child forked after that which
 waits idle for its first call (forked ahead and parked) faults those ranges in meanwhile with
-MADV_POPULATE_WRITE (no data changed; MADV_POPULATE_READ in read-only file mappings), so the call that takes it does not take them; a child
+MADV_POPULATE_WRITE (no data changed; MADV_POPULATE_READ in read-only file mappings), so the call that takes it does not take them
+(learned pages past its heap's end, where the learner's call grew the C heap, are made heap first,
+through malloc, so the call's allocations land on them: see :func:`grow_heap`); a child
 forked for a waiting call serves it at once and takes its faults as it runs, as before (faulting
 in costs more CPU than the call's own faults: the set also holds pages a later call may not write).
 
@@ -55,6 +57,24 @@ _libc = ctypes.CDLL(None, use_errno=True)
 _madvise = _libc.madvise
 _madvise.argtypes = (ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int)
 _madvise.restype = ctypes.c_int
+_malloc = _libc.malloc
+_malloc.argtypes = (ctypes.c_size_t,)
+_malloc.restype = ctypes.c_void_p
+_free = _libc.free
+_free.argtypes = (ctypes.c_void_p,)
+_free.restype = None
+_sbrk = _libc.sbrk
+_sbrk.argtypes = (ctypes.c_ssize_t,)
+_sbrk.restype = ctypes.c_void_p
+_mallopt = _libc.mallopt
+_mallopt.argtypes = (ctypes.c_int, ctypes.c_int)
+_mallopt.restype = ctypes.c_int
+_M_TOP_PAD = -2
+_DEFAULT_TOP_PAD = 128 * 1024
+_MAX_TOP_PAD = MAX_PAGES * _PAGE
+# Pieces the heap is grown by: below glibc's smallest mmap threshold (128 KiB), so malloc takes each
+# from the heap, extending its top when no free chunk fits.
+HEAP_PIECE = 64 * 1024
 
 
 def populatable() -> List[Tuple[int, int, int]]:
@@ -118,6 +138,63 @@ def mapped(ranges: List[Tuple[int, int]]) -> List[Tuple[int, int, int]]:
                 out.append((lo, hi, mine[j][2]))
             j += 1
     return out
+
+
+def heap_growth(ranges: List[Tuple[int, int]]) -> int:
+    """Where the learner's heap ended, when learned pages lie past this process's heap end (and
+    below the next mapping; a range may begin inside the heap, the learner's heap being one
+    mapping): the learner's call grew the heap there, and a copy of the seed's heap does not reach
+    them yet. 0 when none do."""
+    heap_end = next_start = 0
+    with open("/proc/self/maps", "rb") as maps:
+        for line in maps:
+            start, _, end = line.split(None, 1)[0].partition(b"-")
+            if heap_end:
+                next_start = int(start, 16)
+                break
+            if line.rstrip().endswith(b"[heap]"):
+                heap_end = int(end, 16)
+    if not heap_end:
+        return 0
+    beyond = [end for start, end in ranges if heap_end < end and (not next_start or end <= next_start)]
+    return max(beyond, default=0)
+
+
+def grow_heap(target: int) -> int:
+    """Extends the C heap's top to ``target`` through malloc, so that the allocations of the first
+    call reuse those pages, once faulted in, instead of extending the heap page by page as it runs.
+    The pieces, freed at once, merge into the top chunk, which glibc trims down to its top pad: the
+    pad grows first by what the heap lacks (twice at most: the top may have held free memory below
+    the heap's end), so the heap stays that large, as it did in the learner after its call.
+
+    Returns the page where the heap ended before (0: it reached ``target`` already)."""
+    before = (_sbrk(0) or target) // _PAGE * _PAGE
+    pad = _DEFAULT_TOP_PAD
+    for _ in range(2):
+        short = target - (_sbrk(0) or target)
+        if short <= 0:
+            break
+        pad = min(pad + short, _MAX_TOP_PAD)
+        _mallopt(_M_TOP_PAD, pad)
+        pieces = []
+        limit = short // HEAP_PIECE + 64  # malloc takes free chunks inside the heap first
+        while len(pieces) < limit and (_sbrk(0) or target) < target:
+            piece = _malloc(HEAP_PIECE)
+            if not piece:
+                break
+            pieces.append(piece)
+        for piece in reversed(pieces):
+            _free(piece)
+    return before if before < target else 0
+
+
+def with_span(ranges: List[Tuple[int, int]], start: int, end: int) -> List[Tuple[int, int]]:
+    """``ranges`` (sorted, not overlapping) with all of [start, end) in them: the heap's new top,
+    where this call's allocations may fall on other pages than the learner's did."""
+    out = [(lo, hi) for lo, hi in ranges if hi <= start or lo >= end]
+    out += [(lo, start) for lo, hi in ranges if lo < start < hi]
+    out += [(end, hi) for lo, hi in ranges if lo < end < hi]
+    return sorted(out + [(start, end)])
 
 
 def fault_in(ranges: List[Tuple[int, int, int]]) -> None:
@@ -249,10 +326,16 @@ class ChildPages:
 
 
 def _chunks(ranges: List[Tuple[int, int]]) -> Iterator[List[Tuple[int, int, int]]]:
-    """The mapped parts of ``ranges`` (read when the first chunk is asked for) cut into lists of
+    """The mapped parts of ``ranges`` (read when the first chunk is asked for, after the heap grew
+    over those past its end, see :func:`heap_growth`, all of its growth with them) cut into lists of
     CHUNK_PAGES pages or fewer (a fraction of a ms to fault in)."""
     chunk: List[Tuple[int, int, int]] = []
     pages = 0
+    target = heap_growth(ranges)
+    if target:
+        grown_from = grow_heap(target)
+        if grown_from:
+            ranges = with_span(ranges, grown_from, target)
     for start, end, advice in mapped(ranges):
         while start < end:
             stop = min(end, start + (CHUNK_PAGES - pages) * _PAGE)

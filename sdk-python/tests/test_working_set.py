@@ -1,13 +1,16 @@
 """Faulting in learned first-call pages: written data pages and read-only file pages alike."""
 
 import ctypes
+import json
 import mmap
 import os
 import struct
+import subprocess
 import tempfile
 import unittest
 
 from fdk import working_set
+from tests.support import PYTHON, SDK_DIR
 
 _PAGE = mmap.PAGESIZE
 
@@ -68,6 +71,68 @@ class FaultInTest(unittest.TestCase):
             return ctypes.addressof(view)
         finally:
             del view
+
+
+# Run in a fresh interpreter (its own malloc state): learned pages past the heap's end, as a
+# learner's call leaves them, then what a later call's allocations of that size fault.
+_HEAP_PROBE = """
+import ctypes, json, resource, sys
+from fdk import working_set
+PAGE, PAGES = 4096, 1024
+libc = ctypes.CDLL(None)
+libc.malloc.restype = ctypes.c_void_p
+libc.malloc.argtypes = (ctypes.c_size_t,)
+libc.memset.argtypes = (ctypes.c_void_p, ctypes.c_int, ctypes.c_size_t)
+def heap():
+    with open("/proc/self/maps") as maps:
+        found = [line.split()[0].split("-") for line in maps if line.rstrip().endswith("[heap]")]
+    return int(found[0][0], 16), int(found[-1][1], 16)
+end = heap()[1]
+# A range from inside the heap past its end, as a learner whose heap stayed one mapping gives it,
+# and one further on: pages between them the learner did not write, this call's allocations may.
+ranges = [(end - 4 * PAGE, end + 8 * PAGE), (end + 200 * PAGE, end + PAGES * PAGE)]
+target = working_set.heap_growth(ranges)
+if sys.argv[1] == "grow":  # as a parked child does: grows the heap, then faults in chunk by chunk
+    for chunk in working_set._chunks(ranges):
+        working_set.fault_in(chunk)
+grown = heap()[1]
+with open("/proc/self/pagemap", "rb") as pagemap:
+    pagemap.seek(end // PAGE * 8)
+    entries = pagemap.read(PAGES * 8)
+present = sum(entries[k * 8 + 7] >> 7 for k in range(PAGES))
+before = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
+for _ in range(PAGES // 2):  # what a call allocates: pieces taken from the heap's top
+    libc.memset(libc.malloc(2 * PAGE - 64), 1, 2 * PAGE - 64)
+faults = resource.getrusage(resource.RUSAGE_SELF).ru_minflt - before
+print(json.dumps({"end": end, "target": target, "grown": grown, "present": present, "faults": faults}))
+"""
+
+
+class HeapGrowthTest(unittest.TestCase):
+
+    def probe(self, mode: str) -> dict:
+        env = dict(os.environ, PYTHONPATH=SDK_DIR)
+        out = subprocess.run([PYTHON, "-c", _HEAP_PROBE, mode], env=env, capture_output=True, text=True,
+                             timeout=30, check=True)
+        return json.loads(out.stdout)
+
+    def test_learned_pages_past_the_heap_end_are_made_heap_and_faulted_in_for_the_call(self) -> None:
+        grown = self.probe("grow")
+        self.assertEqual(grown["end"] + 1024 * _PAGE, grown["target"], "the learner's heap end is the target")
+        self.assertGreaterEqual(grown["grown"], grown["target"], "the heap reaches it, untrimmed after the pieces are freed")
+        self.assertEqual(1024, grown["present"], "all of the growth is faulted in, gaps between learned ranges too")
+        plain = self.probe("plain")
+        self.assertEqual(plain["end"], plain["grown"])
+        # Without growth each page the allocations reach past the old end faults as they run.
+        self.assertGreater(plain["faults"], 512, plain)
+        self.assertLess(grown["faults"], 100, grown)
+
+    def test_ranges_not_past_the_heap_end_grow_nothing(self) -> None:
+        with open("/proc/self/maps") as maps:
+            stack = next(line for line in maps if line.rstrip().endswith("[stack]"))
+        start, end = (int(x, 16) for x in stack.split()[0].split("-"))
+        self.assertEqual(0, working_set.heap_growth([(start, end)]))
+        self.assertEqual(0, working_set.heap_growth([]))
 
 
 if __name__ == "__main__":

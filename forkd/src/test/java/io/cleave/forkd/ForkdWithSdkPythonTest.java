@@ -147,6 +147,45 @@ class ForkdWithSdkPythonTest {
     return forkd.await(forkd.client.start(StartRequest.fork(seed.instanceId(), "fn-pages", "app1", 64, Map.of())));
   }
 
+  @Test
+  void aParkedChildsHeapReachesAsFarAsItsSeedsFirstChildsFirstCallGrewIt() throws Exception {
+    Path heapBundle = ForkdProcess.bundle(tmp.resolve("heap-bundle"), "/sdkfunc/heap.py", "heap.py");
+    StartedInstance seed = forkd.await(forkd.client.start(StartRequest.seed("fn-heap", "app1", heapBundle.toString(),
+        128, ForkdProcess.command("heap.py"), env())));
+    StartedInstance learner = fork(seed);
+    long expected = forkd.call(learner.listener(), "").getLong("bytes");
+    long learnerHeapEnd = heapEnd(learner.pid());
+    StartedInstance next = fork(seed); // its fork's answer names the learner
+    Thread.sleep(500);
+    StartedInstance unconnected = fork(seed);
+    StartedInstance parked = fork(seed);
+    assertTrue(heapEnd(unconnected.pid()) < learnerHeapEnd, "the learner's call grew its heap past its seed's");
+    try (SocketChannel held = SocketChannel.open(StandardProtocolFamily.UNIX)) {
+      held.connect(UnixDomainSocketAddress.of(parked.listener())); // as the invoker connects to a child it parks
+      long deadline = System.nanoTime() + 5_000_000_000L;
+      while (heapEnd(parked.pid()) < learnerHeapEnd && System.nanoTime() < deadline) {
+        Thread.sleep(50);
+      }
+      assertTrue(heapEnd(parked.pid()) >= learnerHeapEnd, "a parked child's heap reaches the learner's end before its call: "
+          + Long.toHexString(heapEnd(parked.pid())) + " < " + Long.toHexString(learnerHeapEnd));
+    }
+    assertEquals(expected, forkd.call(parked.listener(), "").getLong("bytes"));
+    for (StartedInstance i : List.of(learner, next, unconnected, parked, seed)) {
+      forkd.await(forkd.client.delete(i.instanceId()));
+    }
+  }
+
+  /** Where the process's heap ends (its last {@code [heap]} mapping; a grown heap may be two). */
+  private static long heapEnd(long pid) throws Exception {
+    long end = 0;
+    for (String line : Files.readAllLines(Path.of("/proc/" + pid + "/maps"))) {
+      if (line.endsWith("[heap]")) {
+        end = Long.parseUnsignedLong(line.substring(line.indexOf('-') + 1, line.indexOf(' ')), 16);
+      }
+    }
+    return end;
+  }
+
   private static long privateDirtyKb(long pid) throws Exception {
     for (String line : Files.readAllLines(Path.of("/proc/" + pid + "/smaps_rollup"))) {
       if (line.startsWith("Private_Dirty:")) {
