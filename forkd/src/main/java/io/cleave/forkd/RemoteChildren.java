@@ -167,19 +167,10 @@ final class RemoteChildren {
    * and container (see {@link HeldRestorers}); only once the handle's working set is recorded.
    */
   private HeldRestorers.Held hold(RemoteRef ref, StartSpec spec, Path bundle) throws IOException {
-    Slot slot = slots.poll();
-    if (slot == null) {
-      slot = new Slot(slotMaker.make(), null);
-    }
+    Slot slot = takeSlot();
     String id = slot.child.id();
     Path runDir = config.instancesDir().resolve(id);
-    RemoteHandles.Lease lease;
-    try {
-      lease = handles.acquire(ref);
-    } catch (IOException | RuntimeException e) {
-      discard(slot);
-      throw e;
-    }
+    RemoteHandles.Lease lease = lease(ref, slot);
     boolean held = false;
     boolean slotGiven = false;
     try {
@@ -213,6 +204,22 @@ final class RemoteChildren {
     }
   }
 
+  /** A remote slot made ahead, or, with none left, its cgroup and run dir made now (a container then comes from the pool). */
+  private Slot takeSlot() throws IOException {
+    Slot slot = slots.poll();
+    return slot != null ? slot : new Slot(slotMaker.make(), null);
+  }
+
+  /** A share of {@code ref} for the child of {@code slot}; without one the slot is discarded. */
+  private RemoteHandles.Lease lease(RemoteRef ref, Slot slot) throws IOException {
+    try {
+      return handles.acquire(ref);
+    } catch (IOException | RuntimeException e) {
+      discard(slot);
+      throw e;
+    }
+  }
+
   /** Ends a held restorer nobody let go. */
   private void dropHeld(HeldRestorers.Held h, boolean spoiled) {
     containers.discard(h.launched());
@@ -235,10 +242,7 @@ final class RemoteChildren {
   private Instance.Remote startNew(RemoteRef ref, StartSpec spec, Path bundle, long t0) {
     Slot slot;
     try {
-      slot = slots.poll();
-      if (slot == null) { // none made ahead: the cgroup and run dir now, a container from the pool
-        slot = new Slot(slotMaker.make(), null);
-      }
+      slot = takeSlot();
     } catch (IOException e) {
       throw new ApiError(500, "cannot prepare a remote child: " + e.getMessage());
     }
@@ -246,9 +250,8 @@ final class RemoteChildren {
     Path runDir = config.instancesDir().resolve(id);
     RemoteHandles.Lease lease;
     try {
-      lease = handles.acquire(ref);
+      lease = lease(ref, slot);
     } catch (IOException | RuntimeException e) {
-      discard(slot);
       throw e instanceof ApiError a ? a : new ApiError(500, "cannot start the remote child: " + e.getMessage());
     }
     boolean started = false;
