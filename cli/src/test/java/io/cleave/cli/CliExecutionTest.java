@@ -130,6 +130,19 @@ class CliExecutionTest {
     assertTrue(seconds < 15, "gave up after " + seconds + " s");
   }
 
+  @Test
+  void anInvokeKeyInvokesByNameThoughItMayReadNothingOfTheFunction() throws Exception {
+    deployEcho("callme", "invokers");
+    String key = ok("keys", "create", "--role", "invoke", "--app", "invokers").out().strip();
+    CliRun called = CliRun.runWithInput("hi".getBytes(StandardCharsets.UTF_8), "invoke", "invokers", "callme",
+        "--api-url", server.url, "--api-key", key);
+    assertEquals(0, called.exit(), called::toString);
+    assertTrue(called.out().endsWith("echo hi\n"), called::toString);
+    CliRun read = CliRun.runWithInput(new byte[0], "inspect", "fn", "invokers", "callme", "--api-url", server.url,
+        "--api-key", key);
+    assertEquals(1, read.exit(), "an invoke key reads nothing: " + read);
+  }
+
   private static void deployEcho(String fn, String app) throws Exception {
     Path dir = server.work.resolve(fn);
     assertEquals(0, CliRun.run("init", "--runtime", "python", dir.toString()).exit());

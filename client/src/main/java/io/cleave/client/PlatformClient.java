@@ -168,6 +168,14 @@ public final class PlatformClient {
    * Calls the function with {@code body}; waits {@code timeoutMs} for the answer, then throws
    * {@link NoAnswerInTime}. The answer is returned whatever its status.
    */
+  /**
+   * Where function {@code fn} of app {@code app} is called ({@code fn_id}, {@code timeout},
+   * {@code invoke_endpoint}): what any key that may call it may read.
+   */
+  public JsonNode endpoint(String app, String fn) throws IOException {
+    return http.json("GET", "/cleave/v1/apps/" + segment(app) + "/fns/" + segment(fn) + "/endpoint", null);
+  }
+
   public ApiResponse invoke(String fnId, String contentType, byte[] body, int timeoutMs) throws IOException {
     return http.send("POST", "/invoke/" + segment(fnId), Map.of("Content-Type", contentType), body, timeoutMs);
   }

@@ -145,6 +145,7 @@ public final class Gateway {
     routing.bodyLimit(r, "/invoke/*", cfg.invokeBodyLimit());
     routing.bodyLimit(r, "/t/*", cfg.invokeBodyLimit());
     new CallRoutes(routing, parts.apps(), parts.fns(), parts.triggers(), parts.invoker()).mount(r);
+    new EndpointRoutes(routing, parts.apps(), parts.fns()).mount(r);
     routing.bodyLimit(r, "/cleave/v1/internal/*", cfg.invokeBodyLimit());
     new InternalCallRoutes(routing, parts.fns(), parts.localInvoker(), cfg.clusterSecret()).mount(r);
 

@@ -243,6 +243,20 @@ class AccessTest extends GatewayTestBase {
   }
 
   @Test
+  void anInvokeKeyLearnsWhereItsAppsFunctionIsCalledAndNothingElse() {
+    Http invoke = http.withKey(invokeA);
+    Http.Reply r = invoke.get("/cleave/v1/apps/" + appA.path("name").asText() + "/fns/fa/endpoint");
+    assertEquals(200, r.status(), r.toString());
+    assertEquals(id(fnA), r.json().path("fn_id").asText(), r.toString());
+    assertTrue(r.json().path("invoke_endpoint").asText().endsWith("/invoke/" + id(fnA)), r.toString());
+    assertFalse(r.json().has("config") || r.json().has("annotations") || r.json().has("image"), "what a call needs only: " + r);
+    assertEquals(403, invoke.get("/cleave/v1/apps/" + appB.path("name").asText() + "/fns/fb/endpoint").status());
+    Http.Reply missing = http.get("/cleave/v1/apps/" + appA.path("name").asText() + "/fns/nope/endpoint");
+    assertEquals(404, missing.status(), missing.toString());
+    assertEquals("function nope not found in app " + appA.path("name").asText(), missing.message());
+  }
+
+  @Test
   void aKeyThatExpiredIsRefusedAndSaysSo() throws Exception {
     Http.Reply r = http.post("/cleave/v1/keys", "{\"role\":\"deploy\",\"app_id\":\"" + id(appA) + "\",\"expires_in_s\":1}");
     assertEquals(200, r.status(), r.toString());

@@ -49,14 +49,14 @@ public final class InvokeCommand extends UserCommand {
       throw new UsageFailure("--timeout must be between 1 and " + MAX_WAIT_S + " seconds, got " + waitSeconds);
     }
     PlatformClient api = endpoint.client();
-    JsonNode function = fn.find(api);
+    JsonNode function = api.endpoint(fn.appName(), fn.name); // not the function itself: an invoke key may not read it
     String target = fn.appName() + "/" + fn.name;
     byte[] body = Terminal.stdinIsTerminal() ? new byte[0] : System.in.readAllBytes();
     int fnTimeout = function.path("timeout").asInt(DEFAULT_FN_TIMEOUT_S);
     int wait = waitSeconds != null ? waitSeconds : fnTimeout + PLATFORM_MARGIN_S;
     ApiResponse response;
     try {
-      response = api.invoke(JsonText.text(function, "id"), contentType, body, wait * 1000);
+      response = api.invoke(JsonText.text(function, "fn_id"), contentType, body, wait * 1000);
     } catch (NoAnswerInTime e) {
       throw new CliFailure("no answer from " + target + " within " + wait + " s ("
           + (waitSeconds != null ? "--timeout" : "its timeout " + fnTimeout + " s + " + PLATFORM_MARGIN_S + " s for the platform")
