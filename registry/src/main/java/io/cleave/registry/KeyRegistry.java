@@ -17,12 +17,9 @@ public interface KeyRegistry {
   /** Every key, by id (which is creation order). */
   List<ApiKey> keys();
 
-  /** The longest lifetime a key may be given: ten years. */
-  Duration MAX_LIFETIME = Duration.ofDays(3650);
-
   /**
    * A new key of {@code role}; {@code appId} names the app of a deploy or invoke key (404 when it has
-   * none); {@code lifetime}, when not null, is how long it is accepted (1 s to {@link #MAX_LIFETIME},
+   * none); {@code lifetime}, when not null, is how long it is accepted ({@link ApiKey#allowedLifetime},
    * else 400).
    */
   IssuedKey createKey(Role role, String appId, Duration lifetime);

@@ -59,8 +59,8 @@ final class RegistryKeys implements KeyRegistry {
     if (!role.appScoped() && appId != null && !appId.isEmpty()) {
       throw new ApiError(400, role.wireName() + " keys take no app_id");
     }
-    if (lifetime != null && (lifetime.compareTo(Duration.ofSeconds(1)) < 0 || lifetime.compareTo(MAX_LIFETIME) > 0)) {
-      throw new ApiError(400, "a key's lifetime must be between 1 second and " + MAX_LIFETIME.toDays() + " days");
+    if (lifetime != null && !ApiKey.allowedLifetime(lifetime)) {
+      throw new ApiError(400, "a key's lifetime must be between 1 second and " + ApiKey.MAX_LIFETIME.toDays() + " days");
     }
     if (role.appScoped() && apps.app(appId).isEmpty()) {
       throw new ApiError(404, "App not found");

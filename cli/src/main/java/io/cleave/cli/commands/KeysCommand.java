@@ -7,6 +7,7 @@ import io.cleave.client.PlatformClient;
 import io.cleave.client.TextTable;
 import io.cleave.client.UsageFailure;
 import io.cleave.client.UserCommand;
+import io.cleave.common.access.ApiKey;
 import io.cleave.common.access.Role;
 import java.io.IOException;
 import java.time.Duration;
@@ -23,9 +24,6 @@ import picocli.CommandLine.Parameters;
     description = "List, create and revoke API keys (needs an admin key).",
     subcommands = {KeysCommand.ListKeys.class, KeysCommand.Create.class, KeysCommand.Revoke.class})
 public final class KeysCommand {
-  /** The server's longest key lifetime. */
-  private static final Duration MAX_LIFETIME = Duration.ofDays(3650);
-
   KeysCommand() {}
 
   @Command(name = "list", aliases = "ls", description = "List API keys: id, role, app, creation and expiry time (never the keys).")
@@ -90,7 +88,7 @@ public final class KeysCommand {
         throw new UsageFailure(parsed.appScoped() ? "a " + role + " key needs --app APP" : "--app is for deploy and invoke keys");
       }
       Duration lifetime = expiresIn == null ? null : TimeSpan.parse(expiresIn)
-          .filter(d -> !d.isZero() && d.compareTo(MAX_LIFETIME) <= 0)
+          .filter(ApiKey::allowedLifetime)
           .orElseThrow(() -> new UsageFailure("--expires-in expects a span from 1s to 3650d such as 90s, 30m, 12h or 30d, got '"
               + expiresIn + "'"));
       PlatformClient api = endpoint.client();

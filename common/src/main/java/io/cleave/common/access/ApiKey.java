@@ -1,5 +1,6 @@
 package io.cleave.common.access;
 
+import java.time.Duration;
 import java.time.Instant;
 
 /**
@@ -10,10 +11,20 @@ import java.time.Instant;
  * it is revoked (also every key stored before keys could expire).
  */
 public record ApiKey(String id, Role role, String appId, String hash, Instant createdAt, Instant expiresAt) {
+  /** The shortest lifetime a key may be given. */
+  public static final Duration MIN_LIFETIME = Duration.ofSeconds(1);
+  /** The longest lifetime a key may be given: ten years. */
+  public static final Duration MAX_LIFETIME = Duration.ofDays(3650);
+
   public ApiKey {
     if (role.appScoped() != (appId != null)) {
       throw new IllegalArgumentException(role.wireName() + " keys " + (role.appScoped() ? "need" : "take no") + " app");
     }
+  }
+
+  /** Whether {@code lifetime} is one a key may be given. */
+  public static boolean allowedLifetime(Duration lifetime) {
+    return lifetime.compareTo(MIN_LIFETIME) >= 0 && lifetime.compareTo(MAX_LIFETIME) <= 0;
   }
 
   /** Whether the key is no longer accepted at {@code now}. */
