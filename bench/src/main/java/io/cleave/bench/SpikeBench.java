@@ -69,7 +69,7 @@ public final class SpikeBench {
       new Comparison("keep-alive", "cold-only", null, null, false));
   /** Above this share of failed burst calls a policy is overloaded and its percentiles flatter it. */
   static final double OVERLOAD_ERROR_SHARE = 0.05;
-  /** Calls per second in the peak minute; see the class comment and README for how it was chosen. */
+  /** Calls per second in the peak minute; see the class comment and docs/benchmarks.md for how it was chosen. */
   static final double DEFAULT_PEAK_RATE = 40.0;
   /** Object-store wait per image call; see the class comment. */
   static final long DEFAULT_IO_MS = 100;
