@@ -8,6 +8,7 @@ runs the same function when it continues.
 from __future__ import annotations
 
 import _signal
+import _socket
 import os
 import random
 import socket
@@ -26,10 +27,12 @@ if TYPE_CHECKING:
     from fdk.customer_code import Handler
     from fdk.working_set import ChildPages
 
+_socket_close = _socket.socket.close  # without socket.py's layers over it
 _OUTPUT_FLAGS = os.O_WRONLY | os.O_CREAT | os.O_APPEND | os.O_CLOEXEC
 _UNIX_PATH_MAX = 107  # sun_path holds 108 bytes with the terminating NUL
 _CONSUMER_PYCACHE = "/tmp/.cleave-pycache"
 _MT_WORDS = 624  # MT19937's state
+REHEARSALS = 12  # see rehearse_call_path
 
 
 class ForkOrder:
@@ -156,9 +159,13 @@ def _open_output(name: str, path: str) -> int:
         raise ValueError("cannot open {} file {}: {}".format(name, path, ex.strerror)) from None
 
 
-def reseed_random() -> None:
-    """Gives this copy its own random streams (every child starts from the seed's state)."""
-    random.seed()
+def reseed_random(forked: bool = False) -> None:
+    """Gives this copy its own random streams (every child starts from the seed's state).
+    ``forked``: made by ``os.fork``, whose at-fork handler (registered by ``random`` itself)
+    reseeded ``random``'s global generator already: a second reseed would cost the child another
+    2.5 KB from the kernel and its Python calls."""
+    if not forked:
+        random.seed()
     numpy = sys.modules.get("numpy")
     if numpy is not None:
         # numpy's global generator gets a Mersenne Twister state straight from the kernel, as
@@ -181,7 +188,8 @@ def _redirect_stdio(order: ForkOrder) -> None:
     order.close_outputs()
 
 
-def become_instance(order: ForkOrder, inherited: Iterable[Any] = ()) -> socket.socket:
+def become_instance(order: ForkOrder, inherited: Iterable[Any] = (),
+                    seed_environ: Optional[Mapping[str, str]] = None) -> socket.socket:
     """Turns a copy of a seed into an instance and returns its listener.
 
     The listener appears first: a call sent from then on waits in the socket's backlog while
@@ -189,40 +197,54 @@ def become_instance(order: ForkOrder, inherited: Iterable[Any] = ()) -> socket.s
     sockets, SIGCHLD ignored), reseeds random state and applies the order's environment; the
     caller accepts calls only after that. Overlapping the re-initialisation with the
     platform's reaction to readiness shortens the first call.
+
+    ``seed_environ``: given by a seed that forked this process with ``os.fork`` (its environment
+    as it forked, which it does not change), so that the order's variables are compared with it
+    in a plain dict: every Python function a child runs for the first time, and every object it
+    touches, costs it copy-on-write faults (os.environ's lookups run several per variable).
+    A seed flushed its stdio right before forking, so such a child has nothing to flush.
     """
     if order.hidden_listener is not None:
         listener = order.hidden_listener.reveal()
         order.hidden_listener = None
     else:
         listener = bind_unix(unix_path(order.listener))
-    flush_stdio()
+    forked = seed_environ is not None
+    if not forked:
+        flush_stdio()
     _redirect_stdio(order)  # first, so that whatever goes wrong next lands in the child's output
     for resource in inherited:
-        resource.close()
+        if isinstance(resource, socket.socket):
+            _socket_close(resource)  # socket.close's own Python layers are no use here
+        else:
+            resource.close()
     # The seed lets the kernel reap its children; this process's own children must be
     # waitable again. (_signal skips signal.signal's enum conversions: each object touched
     # after a fork costs a copy-on-write page fault.)
     _signal.signal(_signal.SIGCHLD, _signal.SIG_DFL)
-    reseed_random()
+    reseed_random(forked)
     environ = os.environ
+    now = seed_environ if forked else environ
     for key, value in order.env.items():
         # Most of the order's environment is the seed's own (its function's config): setting an
         # unchanged variable still costs a putenv and copy-on-write faults (~25 us each).
-        if environ.get(key) != value:
+        if now.get(key) != value:
             environ[key] = value
     environ[constants.FN_LISTENER] = order.listener
     return listener
 
 
 def run_child(handler: Handler, order: ForkOrder, inherited: Iterable[Any] = (),
-              pages: Optional[ChildPages] = None) -> NoReturn:
+              pages: Optional[ChildPages] = None,
+              seed_environ: Optional[Mapping[str, str]] = None) -> NoReturn:
     """The whole life of a child: become an instance, serve calls, exit (never returns into
     the seed's code). A local fork calls it right after ``os.fork`` (with what its seed learned
-    of a first call's pages, see fdk.working_set); a child resumed on another node calls it
-    with the order it was resumed for."""
+    of a first call's pages, see fdk.working_set, and the seed's environment, see
+    :func:`become_instance`); a child resumed on another node calls it with the order it was
+    resumed for."""
     code = 1
     try:
-        listener = become_instance(order, inherited)
+        listener = become_instance(order, inherited, seed_environ)
         if order.function is not None:
             handler = _load_other_function(*order.function, code=order.code)
             serve_calls(handler, listener, keeps_state=True)
@@ -285,11 +307,16 @@ def rehearse_call_path() -> None:
     ones, and every child inherits the seed's warmed state instead of paying for it on its first
     call (1-3 ms of a numpy + PIL function's 6-7 ms first call on a 2-core machine). The request
     has no Fn-Call-Id, so no log frame is written.
+
+    REHEARSALS runs, not fewer: CPython (3.11+) rewrites a function's bytecode into its adaptive
+    ("quickened") form once it was entered 8 times, and specialises its instructions on the next
+    runs; a child inherits that too, where with fewer runs it would run the call path unquickened,
+    rewriting each function's bytecode (and faulting in its copy-on-write page) on its first call.
     """
     head = (b"POST /call HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\n"
             b"Fn-Deadline: 2099-01-01T00:00:00.000Z\r\nContent-Length: 2")
     dispatcher = Dispatcher(_rehearsal_handler)
-    for _ in range(3):
+    for _ in range(REHEARSALS):
         _method, _target, _version, headers = server.parse_head(head)
         server.encode_reply(dispatcher.call(headers, b"{}"), True)
 

@@ -108,6 +108,9 @@ class Seed:
         # What a child's first call writes, learned from one child (a kept instance's children
         # run another function's code: nothing to learn for them).
         self._pages = SeedPages() if call_listener is None else None
+        # The environment children start from (see become_instance): a seed runs no function
+        # code, so it stays as it is now; a kept instance's calls may change it.
+        self._environ = dict(os.environ) if call_listener is None else None
 
     def run(self) -> None:
         self._listener.setblocking(False)
@@ -244,7 +247,7 @@ class Seed:
             return {"ok": False, "error": "fork failed: {}".format(ex)}
         if pid == 0:
             pages = None if self._pages is None else self._pages.for_child()
-            run_child(self._handler, order, self._inherited(), pages)
+            run_child(self._handler, order, self._inherited(), pages, self._environ)
         # Released once the answer is out: after a fork every page the seed writes costs a
         # copy-on-write fault, and forkd is waiting for the pid.
         self._forked_order = order

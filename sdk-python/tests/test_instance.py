@@ -331,3 +331,28 @@ class RehearsalTest(unittest.TestCase):
         self.assertEqual("", out.getvalue() + err.getvalue())
         self.assertIs(before, signal.getsignal(signal.SIGALRM))
         self.assertEqual((0.0, 0.0), signal.getitimer(signal.ITIMER_REAL))
+
+    def test_rehearsal_leaves_the_call_path_quickened_for_children(self) -> None:
+        # CPython 3.11+ quickens a function's bytecode once it was entered 8 times: a seed's
+        # children inherit the rehearsed call path in that form instead of each rewriting it on
+        # its first call. Run in a process of its own, where nothing ran the call path before.
+        import subprocess
+        import sys
+
+        from tests.support import SDK_DIR
+
+        if not hasattr(self.test_rehearsal_leaves_the_call_path_quickened_for_children.__code__,
+                       "_co_code_adaptive"):
+            self.skipTest("this Python does not show quickened bytecode")
+        probe = (
+            "from fdk import server\n"
+            "from fdk.instance import rehearse_call_path\n"
+            "from fdk.runner import Dispatcher\n"
+            "rehearse_call_path()\n"
+            "for f in (server.parse_head, server.encode_reply, Dispatcher.call):\n"
+            "    print(f.__qualname__, f.__code__._co_code_adaptive != f.__code__.co_code)\n")
+        out = subprocess.run([sys.executable, "-c", probe], cwd=SDK_DIR, capture_output=True,
+                             text=True, timeout=60)
+        self.assertEqual(0, out.returncode, out.stderr)
+        self.assertEqual(["parse_head True", "encode_reply True", "Dispatcher.call True"],
+                         out.stdout.split("\n")[:3])
