@@ -37,7 +37,17 @@ sealed interface CgroupLayout permits CgroupLayout.V1, CgroupLayout.V2 {
    * imports after a quiet pool) is not throttled like sustained use. Without a cpu controller
    * only memory is limited.
    */
-  void limitMemoryAndCpu(Cgroup cgroup, long memoryBytes, int cpuShares, long cpuQuotaUs) throws IOException;
+  default void limitMemoryAndCpu(Cgroup cgroup, long memoryBytes, int cpuShares, long cpuQuotaUs) throws IOException {
+    limitMemoryAndCpu(cgroup, memoryBytes, cpuShares, cpuQuotaUs, false);
+  }
+
+  /**
+   * {@code unset}: nothing set this cgroup's memory and cpu limits yet (a fork slot's, made ahead
+   * with its pids limit only), so they are the kernel's defaults (no memory bound, no cpu burst)
+   * and none is read before it is written: three cgroup file reads fewer per fork.
+   */
+  void limitMemoryAndCpu(Cgroup cgroup, long memoryBytes, int cpuShares, long cpuQuotaUs, boolean unset)
+      throws IOException;
 
   default void limit(Cgroup cgroup, long memoryBytes, int pidsMax, int cpuShares, long cpuQuotaUs)
       throws IOException {
@@ -261,17 +271,20 @@ sealed interface CgroupLayout permits CgroupLayout.V1, CgroupLayout.V2 {
     }
 
     @Override
-    public void limitMemoryAndCpu(Cgroup cgroup, long memoryBytes, int cpuShares, long cpuQuotaUs)
+    public void limitMemoryAndCpu(Cgroup cgroup, long memoryBytes, int cpuShares, long cpuQuotaUs, boolean unset)
         throws IOException {
       Path mem = cgroup.memoryDir();
       Path limit = mem.resolve("memory.limit_in_bytes");
       Path memsw = mem.resolve("memory.memsw.limit_in_bytes");
       // With swap accounting, memory+swap gets the same bound: no escaping into swap. The kernel
       // keeps memory <= memory+swap at every write, so a limit that grows (a JVM seed's) raises
-      // memory+swap first, one that shrinks lowers memory first.
+      // memory+swap first, one that shrinks (from an unset cgroup's maximum, always) lowers memory first.
       boolean swap = OptionalCgroupFiles.exist(memsw);
-      boolean grows = swap && memoryBytes > Long.parseLong(ProcFs.readOrEmpty(limit).trim().isEmpty() ? "0"
-          : ProcFs.readOrEmpty(limit).trim());
+      boolean grows = false;
+      if (swap && !unset) {
+        String now = ProcFs.readOrEmpty(limit).trim();
+        grows = memoryBytes > (now.isEmpty() ? 0 : Long.parseLong(now));
+      }
       if (grows) {
         Files.writeString(memsw, Long.toString(memoryBytes));
       }
@@ -284,7 +297,7 @@ sealed interface CgroupLayout permits CgroupLayout.V1, CgroupLayout.V2 {
         Files.writeString(dir.resolve("cpu.shares"), Integer.toString(cpuShares));
         Path burst = dir.resolve("cpu.cfs_burst_us");
         boolean bursts = OptionalCgroupFiles.exist(burst);
-        if (bursts && !ProcFs.readOrEmpty(burst).trim().equals("0")) {
+        if (bursts && !unset && !ProcFs.readOrEmpty(burst).trim().equals("0")) {
           // The kernel keeps burst <= quota at every write: a quota that shrinks (a JVM seed's) drops the old burst first.
           Files.writeString(burst, "0");
         }
@@ -332,7 +345,7 @@ sealed interface CgroupLayout permits CgroupLayout.V1, CgroupLayout.V2 {
     }
 
     @Override
-    public void limitMemoryAndCpu(Cgroup cgroup, long memoryBytes, int cpuShares, long cpuQuotaUs)
+    public void limitMemoryAndCpu(Cgroup cgroup, long memoryBytes, int cpuShares, long cpuQuotaUs, boolean unset)
         throws IOException {
       Path dir = cgroup.memoryDir();
       Files.writeString(dir.resolve("memory.max"), Long.toString(memoryBytes));
@@ -345,7 +358,7 @@ sealed interface CgroupLayout permits CgroupLayout.V1, CgroupLayout.V2 {
         Files.writeString(dir.resolve("cpu.weight"), Long.toString(weight));
         Path burst = dir.resolve("cpu.max.burst");
         boolean bursts = OptionalCgroupFiles.exist(burst);
-        if (bursts && !ProcFs.readOrEmpty(burst).trim().equals("0")) {
+        if (bursts && !unset && !ProcFs.readOrEmpty(burst).trim().equals("0")) {
           // burst <= quota at every write: a quota that shrinks (a JVM seed's) drops the old burst first.
           Files.writeString(burst, "0");
         }

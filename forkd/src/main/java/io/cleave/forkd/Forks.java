@@ -135,8 +135,8 @@ final class Forks implements AutoCloseable {
         }
         // The seed opened it for the child before forking: from now on only that descriptor writes it.
         RunDirs.closeOutput(output);
-        // Limits go in while the child starts up, before it joins the cgroup.
-        cgroups.limitMemoryAndCpu(cgroup, spec.memoryBytes(), spec.cpuShares(), spec.cpuQuotaUs(mbPerCpu));
+        // Limits go in while the child starts up, before it joins the cgroup (the slot's, unset until now).
+        cgroups.limitMemoryAndCpu(cgroup, spec.memoryBytes(), spec.cpuShares(), spec.cpuQuotaUs(mbPerCpu), true);
         long pid = ProcFs.childWithNsPid(seed.pid, nsPid);
         cgroups.join(cgroup, pid);
         handle = PidHandle.open(pid);

@@ -16,6 +16,7 @@ import io.cleave.common.error.ApiError;
 import io.cleave.common.model.StartMode;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
+import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -232,6 +233,31 @@ class ForkdInstancesTest {
     forkd.await(forkd.client.delete(seed.instanceId()));
   }
 
+  /**
+   * A fork child's cgroup (a slot made ahead, limited when the fork is ordered, without reading
+   * what it held): memory+swap bounded like memory, the cpu weight and quota of a 64 MB instance,
+   * and a burst as large as the quota, where the kernel has them (cgroup v1).
+   */
+  private static void assertForkSlotLimits(long pid, Path memoryCgroup) throws IOException {
+    Path memsw = memoryCgroup.resolve("memory.memsw.limit_in_bytes");
+    if (Files.exists(memsw)) {
+      assertEquals(Long.toString(64L << 20), Files.readString(memsw).trim(), "memory+swap");
+    }
+    if (!Files.exists(memoryCgroup.resolve("memory.limit_in_bytes"))) {
+      return;
+    }
+    Path cpu = Cgroups.dir(pid, "cpu");
+    if (!Files.exists(cpu.resolve("cpu.shares"))) {
+      return;
+    }
+    assertEquals("64", Files.readString(cpu.resolve("cpu.shares")).trim(), "cpu shares");
+    long quota = Long.parseLong(Files.readString(cpu.resolve("cpu.cfs_quota_us")).trim());
+    Path burst = cpu.resolve("cpu.cfs_burst_us");
+    if (quota > 0 && Files.exists(burst)) {
+      assertEquals(Long.toString(quota), Files.readString(burst).trim(), "cpu burst");
+    }
+  }
+
   @Test
   void seedForksChildrenEachInItsOwnCgroup() throws Exception {
     StartedInstance seed = seed("probe.py");
@@ -251,6 +277,7 @@ class ForkdInstancesTest {
       assertEquals("i-" + child.instanceId(), cg.getFileName().toString());
       assertNotEquals(seedCgroup, cg);
       assertEquals(Long.toString(64L << 20), Files.readString(Cgroups.limitFile(cg)).trim());
+      assertForkSlotLimits(child.pid(), cg);
       JsonObject in = forkd.call(child.listener(), "inspect");
       // A copy of the seed: its module state and birth pid, with its own pid, env and random state.
       assertEquals(20000, in.getInteger("table"));
