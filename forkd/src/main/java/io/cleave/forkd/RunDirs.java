@@ -58,8 +58,10 @@ final class RunDirs {
   static void takeOver(Path socket) {
     int mode;
     try {
-      Files.setAttribute(socket, "unix:uid", 0, LinkOption.NOFOLLOW_LINKS);
-      Files.setAttribute(socket, "unix:gid", 0, LinkOption.NOFOLLOW_LINKS);
+      // One lchown for owner and group (the attribute API takes one call, and one syscall, each).
+      if (LibC.INSTANCE.lchown(socket.toString(), 0, 0) != 0) {
+        throw new IOException(LibC.describe("lchown " + socket));
+      }
       mode = (Integer) Files.getAttribute(socket, "unix:mode", LinkOption.NOFOLLOW_LINKS);
       if ((mode & S_IFMT) == S_IFSOCK) {
         chmod(socket, 0600);
