@@ -339,10 +339,10 @@ class RehearsalTest(unittest.TestCase):
         import subprocess
         import sys
 
+        from fdk.instance import rehearse_call_path
         from tests.support import SDK_DIR
 
-        if not hasattr(self.test_rehearsal_leaves_the_call_path_quickened_for_children.__code__,
-                       "_co_code_adaptive"):
+        if not hasattr(rehearse_call_path.__code__, "_co_code_adaptive"):
             self.skipTest("this Python does not show quickened bytecode")
         probe = (
             "from fdk import server\n"
