@@ -109,8 +109,9 @@ class Seed:
         # run another function's code: nothing to learn for them).
         self._pages = SeedPages() if call_listener is None else None
         # The environment children start from (see become_instance): a seed runs no function
-        # code, so it stays as it is now; a kept instance's calls may change it.
-        self._environ = dict(os.environ) if call_listener is None else None
+        # code, so it stays as it is now, unless the function left threads running (forkable
+        # after fdk.allow_fork()) or the seed is a kept instance, whose calls may change it.
+        self._environ = dict(os.environ) if call_listener is None and not other_threads() else None
 
     def run(self) -> None:
         self._listener.setblocking(False)
