@@ -7,6 +7,7 @@ import io.cleave.client.PlatformClient;
 import io.cleave.client.TimedCalls;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
 import java.io.IOException;
 import java.net.URI;
 import java.util.ArrayList;
@@ -176,8 +177,9 @@ public final class ClusterBench {
         }
       }
       progress.phase("[%s] %d warm-up calls on each node", label, settings.warmupCalls());
-      if (cpu.known()) {
-        ClusterBenchJit.Warmup w = ClusterBenchJit.warmUp(urls, adminKey, fnId, f.body().getBytes(), cpu);
+      if (cpu.known() && settings.jitWarmupSeconds() > 0) {
+        ClusterBenchJit.Warmup w = ClusterBenchJit.warmUp(urls, adminKey, fnId, f.body().getBytes(), cpu,
+            settings.jitWarmupSeconds());
         jitWarmups.put(label, w);
         progress.phase("[%s] JIT warm-up: %d calls on all nodes at once in %.1f s, the servers' JIT at %.0f%% of a core"
             + " in the last second", label, w.calls(), w.seconds(), 100 * w.lastJitShare());
@@ -248,12 +250,14 @@ public final class ClusterBench {
       // The nodes' idle pace first, so the CPU a round's remote forks cost is what they added to it.
       ClusterBenchCpu.Reading idle0 = cpu.read();
       LockSupport.parkNanos(IDLE_PACE_MS * 1_000_000);
+      // Made before the first send: the first JSON made in this process loads its codec (tens of ms).
+      byte[] body = f.body(RATE_HOLD_MS).getBytes();
       ClusterBenchCpu.Reading cpu0 = cpu.read();
       for (int i = 0; i < settings.rateBurst(); i++) {
         for (int k : others) {
           sentNanos.add(System.nanoTime());
           via.add(k);
-          sent.add(gateways.get(k).invoke(fnId, f.body(RATE_HOLD_MS), CALL_WAIT_MS));
+          sent.add(gateways.get(k).invoke(fnId, Buffer.buffer(body), CALL_WAIT_MS));
         }
       }
       Await.result(Future.join(sent), CALL_WAIT_MS, "the rate round's calls to " + f.label());

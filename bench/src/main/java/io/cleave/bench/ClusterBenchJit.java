@@ -10,14 +10,13 @@ import java.util.concurrent.atomic.AtomicLong;
 /**
  * The nodes' JIT warmed before anything is timed, as the start-up benchmark warms its server's:
  * warm calls on every node at once, in rounds of a second, until the servers' JIT compiler threads
- * used under a tenth of a round (summed over the nodes) or {@link #CAP_SECONDS} passed (on a loaded
- * machine they may never settle). Without it a fresh node compiles its call path during the
- * measured bursts, on the same two cores.
+ * used under a tenth of a round (summed over the nodes), after {@link #MIN_ROUNDS} rounds at least,
+ * or until the cap passed (on a loaded machine they may never settle). Without it a fresh node
+ * compiles its call path during the measured bursts, on the same two cores.
  */
 final class ClusterBenchJit {
   static final double SETTLED_SHARE = 0.1;
   static final int MIN_ROUNDS = 3;
-  static final int CAP_SECONDS = 30;
   private static final int CONNECTIONS_PER_NODE = 2;
 
   /** How the warm-up went: its calls, seconds, and the servers' JIT share in its last round. */
@@ -25,8 +24,11 @@ final class ClusterBenchJit {
 
   private ClusterBenchJit() {}
 
-  /** Warm calls to {@code fnId} on every node of {@code urls} until {@code cpu}'s servers' JIT settled. */
-  static Warmup warmUp(List<String> urls, String adminKey, String fnId, byte[] body, ClusterBenchCpu cpu)
+  /**
+   * Warm calls to {@code fnId} on every node of {@code urls} until {@code cpu}'s servers' JIT
+   * settled, at most {@code capSeconds}.
+   */
+  static Warmup warmUp(List<String> urls, String adminKey, String fnId, byte[] body, ClusterBenchCpu cpu, int capSeconds)
       throws IOException {
     List<KeepAliveLoad> loads = new ArrayList<>();
     for (String url : urls) {
@@ -35,7 +37,7 @@ final class ClusterBenchJit {
     long t0 = System.nanoTime();
     AtomicLong calls = new AtomicLong();
     double share = Double.NaN;
-    for (int round = 1; System.nanoTime() - t0 < CAP_SECONDS * 1_000_000_000L; round++) {
+    for (int round = 1; System.nanoTime() - t0 < capSeconds * 1_000_000_000L; round++) {
       long jit0 = cpu.jitNanos();
       long r0 = System.nanoTime();
       List<Thread> threads = new ArrayList<>();
@@ -65,7 +67,7 @@ final class ClusterBenchJit {
         throw failures.get(0);
       }
       share = (cpu.jitNanos() - jit0) / (double) (System.nanoTime() - r0);
-      if (round >= MIN_ROUNDS && share < SETTLED_SHARE) {
+      if (round >= Math.min(MIN_ROUNDS, capSeconds) && share < SETTLED_SHARE) {
         break;
       }
     }

@@ -41,7 +41,8 @@ final class ClusterBenchText {
             + " server, containers, restorers, instances), so what ended between readings is missed; rate_rounds[] has"
             + " cpu_ms_by_node and idle_cpu_ms_by_node, node 1 (the seed's) first")
         .put("<fn>.jit_warmup", "warm calls on every node at once, in rounds of a second, before anything was timed, until"
-            + " the servers' JIT compiler threads used under a tenth of a core in a round (at least 3 rounds, at most 30 s)")
+            + " the servers' JIT compiler threads used under a tenth of a core in a round (at least 3 rounds, at most"
+            + " settings.jit_warmup_seconds)")
         .put("seeds_per_function", "the most seeds one function had at any sample of the nodes' /metrics cleave_seeds, summed"
             + " over the nodes; sampled every 250 ms from the function's deployment until its seed was gone after deleting"
             + " it (one function is deployed at a time, so the seeds counted are its own); the gauge is recounted every second")

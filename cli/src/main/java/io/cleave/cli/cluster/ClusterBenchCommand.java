@@ -85,6 +85,11 @@ public final class ClusterBenchCommand extends ExperimentCommand {
           + " restored, ahead; 0: every fork and remote fork timed is made when its call comes)")
   int forkAhead;
 
+  @Option(names = "--jit-warmup-seconds", paramLabel = "S", defaultValue = "30",
+      description = "At most this long, warm calls on every node at once before anything is timed, until the servers'"
+          + " JIT compilers settled (default: ${DEFAULT-VALUE}; 0: none)")
+  int jitWarmupSeconds;
+
   @Option(names = "--timeout", paramLabel = "SECONDS", defaultValue = "180",
       description = "Give up when the cluster is not up by then (default: ${DEFAULT-VALUE})")
   int timeoutSeconds;
@@ -135,7 +140,7 @@ public final class ClusterBenchCommand extends ExperimentCommand {
       return new ClusterBenchSettings(nodes, or(coldCalls, d.coldCalls()), or(warmupCalls, d.warmupCalls()),
           or(warmupRounds, d.warmupRounds()),
           or(rounds, d.rounds()), or(burst, d.burst()), or(warmCalls, d.warmCalls()), or(rateRounds, d.rateRounds()),
-          or(rateBurst, d.rateBurst()), imageDir, forkAhead);
+          or(rateBurst, d.rateBurst()), imageDir, forkAhead, jitWarmupSeconds);
     } catch (IllegalArgumentException e) {
       throw new UsageFailure(e.getMessage());
     }
