@@ -196,6 +196,7 @@ public final class ClusterBench {
             r, settings.rounds());
       }
       warm();
+      rateWarmup();
       for (int r = 1; r <= settings.rateRounds(); r++) {
         rate(r);
       }
@@ -239,10 +240,43 @@ public final class ClusterBench {
     }
 
     /**
+     * Uncounted rate rounds until the servers' JIT compiler threads used under a tenth of a core
+     * over one (the remote-fork path warm calls never take: placement, forkd's client, bursts of
+     * instances), at most {@code rateWarmupRounds}.
+     */
+    private void rateWarmup() {
+      for (int r = 1; r <= settings.rateWarmupRounds(); r++) {
+        long jit0 = cpu.jitNanos();
+        long t0 = System.nanoTime();
+        burst(Kind.WARMUP, r);
+        double share = (cpu.jitNanos() - jit0) / (double) (System.nanoTime() - t0);
+        progress.phase("[%s] rate warm-up round %d: the servers' JIT at %.0f%% of a core", f.label(), r, 100 * share);
+        if (share < ClusterBenchJit.SETTLED_SHARE) {
+          return;
+        }
+      }
+    }
+
+    /** One counted rate round. */
+    private void rate(int round) {
+      Burst b = burst(Kind.RATE, round);
+      ClusterBenchCalls.Rate r = ClusterBenchCalls.Rate.of(f.label(), round, others.size(), b.calls(), RATE_HOLD_MS,
+          ClusterBenchCpu.usedMs(b.cpu0(), b.cpu1()), ClusterBenchCpu.idleMs(b.idle0(), b.cpu0(), b.cpu1()));
+      calls.rate(r);
+      progress.phase("[%s] rate round %d: %d calls at once on %d nodes, %d remote forks in %.1f ms: %.0f/s; the nodes' CPU"
+          + " %.1f ms per remote fork", f.label(), round, b.calls().size(), others.size(), r.remoteForks(), r.wallMs(),
+          r.perSecond(), r.cpuMsPerRemoteFork());
+    }
+
+    /** A rate burst's calls, and the nodes' CPU readings before its idle pace, before its first send and after its last answer. */
+    private record Burst(List<ClusterBenchCalls.Call> calls, ClusterBenchCpu.Reading idle0, ClusterBenchCpu.Reading cpu0,
+        ClusterBenchCpu.Reading cpu1) {}
+
+    /**
      * {@code rateBurst} calls to every node without the seed at once, none of which runs an
      * instance; each holds its instance {@link #RATE_HOLD_MS}, so every call needs a child of its own.
      */
-    private void rate(int round) {
+    private Burst burst(Kind kind, int round) {
       awaitNoInstances();
       List<Future<TimedCalls.Answer>> sent = new ArrayList<>();
       List<Long> sentNanos = new ArrayList<>();
@@ -262,19 +296,13 @@ public final class ClusterBench {
       }
       Await.result(Future.join(sent), CALL_WAIT_MS, "the rate round's calls to " + f.label());
       ClusterBenchCpu.Reading cpu1 = cpu.read();
-      List<Double> cpuMs = ClusterBenchCpu.usedMs(cpu0, cpu1);
-      List<Double> idleMs = ClusterBenchCpu.idleMs(idle0, cpu0, cpu1);
       lastAnswerNanos = System.nanoTime();
       List<ClusterBenchCalls.Call> inRound = new ArrayList<>();
       for (int i = 0; i < sent.size(); i++) {
-        inRound.add(record(f, Kind.RATE, round, names.get(via.get(i)), sent.get(i).result(), sentNanos.get(i), calls,
+        inRound.add(record(f, kind, round, names.get(via.get(i)), sent.get(i).result(), sentNanos.get(i), calls,
             originNanos));
       }
-      ClusterBenchCalls.Rate r = ClusterBenchCalls.Rate.of(f.label(), round, others.size(), inRound, RATE_HOLD_MS, cpuMs, idleMs);
-      calls.rate(r);
-      progress.phase("[%s] rate round %d: %d calls at once on %d nodes, %d remote forks in %.1f ms: %.0f/s; the nodes' CPU"
-          + " %.1f ms per remote fork", f.label(), round, sent.size(), others.size(), r.remoteForks(), r.wallMs(), r.perSecond(),
-          r.cpuMsPerRemoteFork());
+      return new Burst(inRound, idle0, cpu0, cpu1);
     }
 
     /** init_ms and seed_node of this function's calls, from each node's activation records. */

@@ -75,9 +75,12 @@ public final class ClusterBenchCalls {
       if (remoteForks == 0 || cpuMs.isEmpty() || idleMs.size() != cpuMs.size()) {
         return Double.NaN;
       }
-      double used = cpuMs.stream().mapToDouble(Double::doubleValue).sum();
-      double idle = idleMs.stream().mapToDouble(Double::doubleValue).sum();
-      return Math.max(0, used - idle) / remoteForks;
+      // Per node: one that was busier before the round (ending the last round's children) adds nothing, not less.
+      double beyondIdle = 0;
+      for (int k = 0; k < cpuMs.size(); k++) {
+        beyondIdle += Math.max(0, cpuMs.get(k) - idleMs.get(k));
+      }
+      return beyondIdle / remoteForks;
     }
 
     /**

@@ -36,7 +36,8 @@ final class ClusterBenchText {
             + " / (last such answer less the hold - first send)")
         .put("remote_fork_cpu_ms_per_fork", "hello: in the best rate round, the CPU time the nodes' processes used from its"
             + " first send to its last answer (the hold included: held restorers and slots made again meanwhile count), less"
-            + " what they used at their idle pace (read for 0.5 s before the round) over as long, per remote fork counted;"
+            + " what they used at their idle pace (read for 0.5 s before the round) over as long, per node and never below"
+            + " zero, per remote fork counted (noisy: a node still ending the last round's children idles busy);"
             + " processes are each node's server and every process below it that /proc shows at the readings (forkd, page"
             + " server, containers, restorers, instances), so what ended between readings is missed; rate_rounds[] has"
             + " cpu_ms_by_node and idle_cpu_ms_by_node, node 1 (the seed's) first")

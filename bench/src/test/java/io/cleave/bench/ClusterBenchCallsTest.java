@@ -65,13 +65,14 @@ class ClusterBenchCallsTest {
         new Call("hello", Kind.RATE, 1, "node2", "node2", "warm", 200, 2500, 101, "c"),
         new Call("hello", Kind.RATE, 1, "node3", "node3", "remote-fork", 502, 3000, 101, "d"));
     ClusterBenchCalls.Rate r =
-        ClusterBenchCalls.Rate.of("hello", 1, 2, round, 1000, List.of(30.0, 20.0, 10.0), List.of(6.0, 2.0, 2.0));
+        ClusterBenchCalls.Rate.of("hello", 1, 2, round, 1000, List.of(30.0, 20.0, 10.0), List.of(6.0, 2.0, 12.0));
     assertEquals(4, r.calls());
     assertEquals(2, r.remoteForks());
     assertEquals(40, r.wallMs(), 1e-9);
     assertEquals(50, r.perSecond(), 1e-9);
-    // (30 + 20 + 10) ms used, (6 + 2 + 2) ms of it the nodes' idle pace: 25 ms per remote fork.
-    assertEquals(25, r.cpuMsPerRemoteFork(), 1e-9);
+    // 30 + 20 + 10 ms used, 6 + 2 + 12 at the nodes' idle pace: node 3 was busier before the round
+    // and adds nothing; (24 + 18) / 2 = 21 ms per remote fork.
+    assertEquals(21, r.cpuMsPerRemoteFork(), 1e-9);
     assertTrue(Double.isNaN(ClusterBenchCalls.Rate.of("hello", 1, 2, round.subList(2, 4), 1000, List.of(), List.of()).wallMs()));
   }
 

@@ -85,6 +85,11 @@ public final class ClusterBenchCommand extends ExperimentCommand {
           + " restored, ahead; 0: every fork and remote fork timed is made when its call comes)")
   int forkAhead;
 
+  @Option(names = "--rate-warmup-rounds", paramLabel = "N", defaultValue = "6",
+      description = "Uncounted rate rounds first, at most: until the servers' JIT compilers settled over one (default:"
+          + " ${DEFAULT-VALUE})")
+  int rateWarmupRounds;
+
   @Option(names = "--jit-warmup-seconds", paramLabel = "S", defaultValue = "30",
       description = "At most this long, warm calls on every node at once before anything is timed, until the servers'"
           + " JIT compilers settled (default: ${DEFAULT-VALUE}; 0: none)")
@@ -140,7 +145,8 @@ public final class ClusterBenchCommand extends ExperimentCommand {
       return new ClusterBenchSettings(nodes, or(coldCalls, d.coldCalls()), or(warmupCalls, d.warmupCalls()),
           or(warmupRounds, d.warmupRounds()),
           or(rounds, d.rounds()), or(burst, d.burst()), or(warmCalls, d.warmCalls()), or(rateRounds, d.rateRounds()),
-          or(rateBurst, d.rateBurst()), imageDir, forkAhead, jitWarmupSeconds);
+          or(rateBurst, d.rateBurst()), imageDir, forkAhead, rateWarmupRounds,
+          jitWarmupSeconds);
     } catch (IllegalArgumentException e) {
       throw new UsageFailure(e.getMessage());
     }

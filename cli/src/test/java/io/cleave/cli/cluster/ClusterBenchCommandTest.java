@@ -42,7 +42,7 @@ class ClusterBenchCommandTest {
   void twoNodesAFewCallsWriteEveryOutputWithRemoteForksMeasured(@TempDir Path out) throws Exception {
     assumeTrue(Privileges.effectiveUid() == 0, "cleave bench cluster needs root (network namespaces, bridge, cgroups)");
     CliRun run = CliRun.run("bench", "cluster", "--nodes", "2", "--cold-calls", "1", "--warmup-calls", "2",
-        "--warmup-rounds", "0", "--rounds", "2", "--warm-calls", "3", "--rate-rounds", "1", "--rate-burst", "2", "--jit-warmup-seconds", "2",
+        "--warmup-rounds", "0", "--rounds", "2", "--warm-calls", "3", "--rate-rounds", "1", "--rate-burst", "2", "--jit-warmup-seconds", "2", "--rate-warmup-rounds", "1",
         "--out", out.toString());
     assertEquals(0, run.exit(), run::toString);
     assertTrue(run.out().contains("target seeds per function = 1"), run::toString);
