@@ -21,6 +21,7 @@ def handler(ctx, data: io.BytesIO = None):
         hold_ms = float(body.get("hold_ms", 0))
         if not 0 <= hold_ms <= 10000:
             raise ValueError("hold_ms must be within 0..10000")
-        time.sleep(hold_ms / 1000.0)
+        if hold_ms > 0:
+            time.sleep(hold_ms / 1000.0)
     return response.Response(ctx, response_data=json.dumps({"message": "Hello {}".format(name)}),
                              headers={"Content-Type": "application/json"})

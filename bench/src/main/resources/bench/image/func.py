@@ -51,5 +51,6 @@ def handler(ctx, data: io.BytesIO = None):
     mean = np.asarray(thumb, dtype=np.float32).mean(axis=(0, 1))
     result = {"width": thumb.width, "height": thumb.height, "jpeg_bytes": out.tell(),
               "mean_rgb": [round(float(v), 2) for v in mean]}
-    time.sleep(hold_ms / 1000.0)
+    if hold_ms > 0:
+        time.sleep(hold_ms / 1000.0)
     return response.Response(ctx, response_data=json.dumps(result), headers={"Content-Type": "application/json"})
