@@ -60,6 +60,15 @@ class ClusterBenchCommandTest {
       assertEquals(List.of("node1"), List.copyOf(f.getJsonObject("remote_forks_by_seed_node").fieldNames()), f::toString);
     }
     assertTrue(summary.getValue("remote_fork_rate_per_s") instanceof Number, summary::toString);
+    // Rate calls hold their instances, and the nodes' CPU was read around each rate round (the servers' pids are known).
+    assertEquals(1000, summary.getJsonObject("settings").getInteger("rate_hold_ms"), summary::toString);
+    for (String fn : List.of("hello", "image")) {
+      JsonObject f = summary.getJsonObject(fn);
+      assertTrue(f.getJsonObject("jit_warmup").getLong("calls") > 0, f::toString);
+      JsonObject rate = f.getJsonArray("rate_rounds").getJsonObject(0);
+      assertEquals(2, rate.getJsonArray("cpu_ms_by_node").size(), rate::toString);
+      assertEquals(2, rate.getJsonArray("idle_cpu_ms_by_node").size(), rate::toString);
+    }
     assertTrue(summary.getInteger("seeds_per_function") >= 1, summary::toString);
     // Remote children ran on node 2, so some pages crossed the network: the ratio is read, not assumed.
     double fetched = summary.getDouble("pages_fetched_ratio");
