@@ -2,6 +2,7 @@ package io.cleave.bench;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 
 /**
  * CPU time of each cluster node's processes, for the CPU a remote fork costs: a node's server
@@ -76,7 +77,7 @@ final class ClusterBenchCpu {
     for (long pid : serverPids) {
       if (pid > 0) {
         sum += StartupBenchProcs.cpuNanosByThread(pid).entrySet().stream()
-            .filter(e -> e.getKey().contains("CompilerThre")).mapToLong(java.util.Map.Entry::getValue).sum();
+            .filter(e -> e.getKey().contains("CompilerThre")).mapToLong(Map.Entry::getValue).sum();
       }
     }
     return sum;

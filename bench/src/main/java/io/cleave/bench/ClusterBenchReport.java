@@ -13,6 +13,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -214,7 +215,7 @@ public final class ClusterBenchReport {
   /** The nodes' CPU per remote fork in the function's best rate round (NaN when not measured). */
   private double bestRoundCpuPerFork(String fn) {
     return calls.rates(fn).stream().filter(r -> !Double.isNaN(r.perSecond()))
-        .max(java.util.Comparator.comparingDouble(ClusterBenchCalls.Rate::perSecond))
+        .max(Comparator.comparingDouble(ClusterBenchCalls.Rate::perSecond))
         .map(ClusterBenchCalls.Rate::cpuMsPerRemoteFork).orElse(Double.NaN);
   }
 

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.cleave.bench.ClusterBenchCalls.Call;
 import io.cleave.bench.ClusterBenchCalls.Kind;
+import io.vertx.core.json.JsonObject;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
@@ -78,9 +79,9 @@ class ClusterBenchCallsTest {
 
   @Test
   void rateCallsAskTheFunctionToHoldItsInstance() {
-    assertEquals(new io.vertx.core.json.JsonObject().put("name", "bench").put("hold_ms", 1000),
+    assertEquals(new JsonObject().put("name", "bench").put("hold_ms", 1000),
         StartupBenchFunction.HELLO.body(1000).toJsonObject());
-    assertEquals(new io.vertx.core.json.JsonObject().put("size", 128).put("hold_ms", 250),
+    assertEquals(new JsonObject().put("size", 128).put("hold_ms", 250),
         StartupBenchFunction.IMAGE.body(250).toJsonObject());
   }
 }
