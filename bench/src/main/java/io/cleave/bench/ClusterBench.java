@@ -7,6 +7,7 @@ import io.cleave.client.PlatformClient;
 import io.cleave.client.TimedCalls;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
 import java.io.IOException;
 import java.net.URI;
 import java.util.ArrayList;
@@ -44,6 +45,14 @@ public final class ClusterBench {
    * which on separate machines it never does.
    */
   static final long NODE_SETTLE_MS = 300;
+  /**
+   * A rate call holds its instance this long before answering: longer than a burst takes to place
+   * its calls, so none is served by another call's instance freed early, and the rate counts every
+   * child the burst needed (the hold is taken off each answer, see {@link ClusterBenchCalls.Rate#of}).
+   */
+  static final int RATE_HOLD_MS = 1000;
+  /** Before a rate round, how long the nodes' CPU use is read while nothing runs (their idle pace). */
+  private static final long IDLE_PACE_MS = 500;
 
   private final Vertx vertx;
   private final ClusterBenchSettings settings;
@@ -57,13 +66,16 @@ public final class ClusterBench {
   private final Map<String, Integer> seedsPerFunction = new LinkedHashMap<>();
   private final Map<String, Long> partialSamples = new LinkedHashMap<>();
   private ClusterBenchNodes.RemotePages remotePages = new ClusterBenchNodes.RemotePages(0, 0);
+  private final ClusterBenchCpu cpu;
+  private final Map<String, ClusterBenchJit.Warmup> jitWarmups = new LinkedHashMap<>();
 
   /**
    * {@code urls} and {@code names}: the nodes' API URLs and names, node 1 (the seeds' node) first;
-   * {@code adminKey} one they all accept.
+   * {@code adminKey} one they all accept; {@code serverPids} the nodes' server processes on this
+   * machine (empty when not known: no JIT warm-up until settled, no CPU per remote fork).
    */
   public ClusterBench(Vertx vertx, ClusterBenchSettings settings, List<String> urls, String adminKey, List<String> names,
-      ClusterBenchCalls calls, long originNanos, StartupBenchProgress progress) {
+      List<Long> serverPids, ClusterBenchCalls calls, long originNanos, StartupBenchProgress progress) {
     if (urls.size() != settings.nodes() || names.size() != urls.size()) {
       throw new IllegalArgumentException("expected " + settings.nodes() + " nodes, got " + urls + " " + names);
     }
@@ -75,6 +87,7 @@ public final class ClusterBench {
     this.calls = calls;
     this.originNanos = originNanos;
     this.progress = progress;
+    this.cpu = new ClusterBenchCpu(serverPids);
   }
 
   public void run() throws IOException {
@@ -115,6 +128,11 @@ public final class ClusterBench {
   /** Per function, the most seeds summed over the nodes at any sample while it was deployed (-1: no sample). */
   Map<String, Integer> seedsPerFunction() {
     return Map.copyOf(seedsPerFunction);
+  }
+
+  /** Per function, the JIT warm-up on every node before its measurements (none when the servers' pids are unknown). */
+  Map<String, ClusterBenchJit.Warmup> jitWarmups() {
+    return Map.copyOf(jitWarmups);
   }
 
   /** Per function, samples in which some node's /metrics did not answer. */
@@ -159,6 +177,13 @@ public final class ClusterBench {
         }
       }
       progress.phase("[%s] %d warm-up calls on each node", label, settings.warmupCalls());
+      if (cpu.known() && settings.jitWarmupSeconds() > 0) {
+        ClusterBenchJit.Warmup w = ClusterBenchJit.warmUp(urls, adminKey, fnId, f.body().getBytes(), cpu,
+            settings.jitWarmupSeconds());
+        jitWarmups.put(label, w);
+        progress.phase("[%s] JIT warm-up: %d calls on all nodes at once in %.1f s, the servers' JIT at %.0f%% of a core"
+            + " in the last second", label, w.calls(), w.seconds(), 100 * w.lastJitShare());
+      }
       lastAnswerNanos = System.nanoTime();
       int warmupSize = Math.max(settings.burst(), settings.rateBurst());
       for (int r = 1; r <= settings.warmupRounds(); r++) {
@@ -171,6 +196,7 @@ public final class ClusterBench {
             r, settings.rounds());
       }
       warm();
+      rateWarmup();
       for (int r = 1; r <= settings.rateRounds(); r++) {
         rate(r);
       }
@@ -213,38 +239,70 @@ public final class ClusterBench {
       lastAnswerNanos = System.nanoTime();
     }
 
-    /** {@code rateBurst} calls to every node without the seed at once, none of which runs an instance. */
+    /**
+     * Uncounted rate rounds until the servers' JIT compiler threads used under a tenth of a core
+     * over one (the remote-fork path warm calls never take: placement, forkd's client, bursts of
+     * instances), at most {@code rateWarmupRounds}.
+     */
+    private void rateWarmup() {
+      for (int r = 1; r <= settings.rateWarmupRounds(); r++) {
+        long jit0 = cpu.jitNanos();
+        long t0 = System.nanoTime();
+        burst(Kind.WARMUP, r);
+        double share = (cpu.jitNanos() - jit0) / (double) (System.nanoTime() - t0);
+        progress.phase("[%s] rate warm-up round %d: the servers' JIT at %.0f%% of a core", f.label(), r, 100 * share);
+        if (share < ClusterBenchJit.SETTLED_SHARE) {
+          return;
+        }
+      }
+    }
+
+    /** One counted rate round. */
     private void rate(int round) {
+      Burst b = burst(Kind.RATE, round);
+      ClusterBenchCalls.Rate r = ClusterBenchCalls.Rate.of(f.label(), round, others.size(), b.calls(), RATE_HOLD_MS,
+          ClusterBenchCpu.usedMs(b.cpu0(), b.cpu1()), ClusterBenchCpu.idleMs(b.idle0(), b.cpu0(), b.cpu1()));
+      calls.rate(r);
+      progress.phase("[%s] rate round %d: %d calls at once on %d nodes, %d remote forks in %.1f ms: %.0f/s; the nodes' CPU"
+          + " %.1f ms per remote fork", f.label(), round, b.calls().size(), others.size(), r.remoteForks(), r.wallMs(),
+          r.perSecond(), r.cpuMsPerRemoteFork());
+    }
+
+    /** A rate burst's calls, and the nodes' CPU readings before its idle pace, before its first send and after its last answer. */
+    private record Burst(List<ClusterBenchCalls.Call> calls, ClusterBenchCpu.Reading idle0, ClusterBenchCpu.Reading cpu0,
+        ClusterBenchCpu.Reading cpu1) {}
+
+    /**
+     * {@code rateBurst} calls to every node without the seed at once, none of which runs an
+     * instance; each holds its instance {@link #RATE_HOLD_MS}, so every call needs a child of its own.
+     */
+    private Burst burst(Kind kind, int round) {
       awaitNoInstances();
       List<Future<TimedCalls.Answer>> sent = new ArrayList<>();
       List<Long> sentNanos = new ArrayList<>();
       List<Integer> via = new ArrayList<>();
+      // The nodes' idle pace first, so the CPU a round's remote forks cost is what they added to it.
+      ClusterBenchCpu.Reading idle0 = cpu.read();
+      LockSupport.parkNanos(IDLE_PACE_MS * 1_000_000);
+      // Made before the first send: the first JSON made in this process loads its codec (tens of ms).
+      byte[] body = f.body(RATE_HOLD_MS).getBytes();
+      ClusterBenchCpu.Reading cpu0 = cpu.read();
       for (int i = 0; i < settings.rateBurst(); i++) {
         for (int k : others) {
           sentNanos.add(System.nanoTime());
           via.add(k);
-          sent.add(gateways.get(k).invoke(fnId, f.body(), CALL_WAIT_MS));
+          sent.add(gateways.get(k).invoke(fnId, Buffer.buffer(body), CALL_WAIT_MS));
         }
       }
       Await.result(Future.join(sent), CALL_WAIT_MS, "the rate round's calls to " + f.label());
+      ClusterBenchCpu.Reading cpu1 = cpu.read();
       lastAnswerNanos = System.nanoTime();
-      long first = Long.MAX_VALUE;
-      long last = Long.MIN_VALUE;
-      int remoteForks = 0;
+      List<ClusterBenchCalls.Call> inRound = new ArrayList<>();
       for (int i = 0; i < sent.size(); i++) {
-        ClusterBenchCalls.Call c = record(f, Kind.RATE, round, names.get(via.get(i)), sent.get(i).result(), sentNanos.get(i),
-            calls, originNanos);
-        first = Math.min(first, sentNanos.get(i));
-        if (c.counted()) {
-          remoteForks++;
-          last = Math.max(last, sentNanos.get(i) + (long) (c.latencyMs() * 1e6));
-        }
+        inRound.add(record(f, kind, round, names.get(via.get(i)), sent.get(i).result(), sentNanos.get(i), calls,
+            originNanos));
       }
-      double wallMs = remoteForks == 0 ? Double.NaN : (last - first) / 1e6;
-      ClusterBenchCalls.Rate r = new ClusterBenchCalls.Rate(f.label(), round, others.size(), sent.size(), remoteForks, wallMs);
-      calls.rate(r);
-      progress.phase("[%s] rate round %d: %d calls at once on %d nodes, %d remote forks in %.1f ms: %.0f/s", f.label(), round,
-          sent.size(), others.size(), remoteForks, wallMs, r.perSecond());
+      return new Burst(inRound, idle0, cpu0, cpu1);
     }
 
     /** init_ms and seed_node of this function's calls, from each node's activation records. */

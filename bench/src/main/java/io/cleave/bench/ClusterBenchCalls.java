@@ -50,10 +50,59 @@ public final class ClusterBenchCalls {
   /** What an activation record adds to a call. */
   record Activation(long initMs, String seedNode) {}
 
-  /** One round of the rate test: {@code remoteForks} of {@code calls} were restored children, over {@code wallMs}. */
-  record Rate(String function, int round, int nodes, int calls, int remoteForks, double wallMs) {
+  /**
+   * One round of the rate test: {@code remoteForks} of {@code calls} were restored children, over
+   * {@code wallMs}; {@code cpuMs}: the CPU time each node's processes used from the round's first
+   * send to its last answer (the hold included), node 1 first, and {@code idleMs} what they would
+   * have used meanwhile at their pace before the round (both empty when not measured).
+   */
+  record Rate(String function, int round, int nodes, int calls, int remoteForks, double wallMs, List<Double> cpuMs,
+      List<Double> idleMs) {
+    Rate {
+      cpuMs = List.copyOf(cpuMs);
+      idleMs = List.copyOf(idleMs);
+    }
+
     double perSecond() {
       return wallMs > 0 ? remoteForks * 1000.0 / wallMs : Double.NaN;
+    }
+
+    /**
+     * The CPU time the nodes used over the round beyond their idle pace (the restorers and slots
+     * made again during the hold included: a sustained rate pays for them too) per remote fork.
+     */
+    double cpuMsPerRemoteFork() {
+      if (remoteForks == 0 || cpuMs.isEmpty() || idleMs.size() != cpuMs.size()) {
+        return Double.NaN;
+      }
+      // Per node: one that was busier before the round (ending the last round's children) adds nothing, not less.
+      double beyondIdle = 0;
+      for (int k = 0; k < cpuMs.size(); k++) {
+        beyondIdle += Math.max(0, cpuMs.get(k) - idleMs.get(k));
+      }
+      return beyondIdle / remoteForks;
+    }
+
+    /**
+     * A round from its calls, sent at once, each asking its instance to hold it {@code holdMs}
+     * before answering (so no instance of the burst is free for another of its calls): the remote
+     * forks counted over the time from the first send until the last counted call's instance had
+     * it and was through its work, its answer less the hold. The function sleeps at least the
+     * hold, so that end is never earlier than the real one.
+     */
+    static Rate of(String function, int round, int nodes, List<Call> calls, int holdMs, List<Double> cpuMs,
+        List<Double> idleMs) {
+      double first = Double.POSITIVE_INFINITY;
+      double last = Double.NEGATIVE_INFINITY;
+      int remoteForks = 0;
+      for (Call c : calls) {
+        first = Math.min(first, c.sentMs());
+        if (c.counted()) {
+          remoteForks++;
+          last = Math.max(last, c.sentMs() + c.latencyMs() - holdMs);
+        }
+      }
+      return new Rate(function, round, nodes, calls.size(), remoteForks, remoteForks == 0 ? Double.NaN : last - first, cpuMs, idleMs);
     }
   }
 

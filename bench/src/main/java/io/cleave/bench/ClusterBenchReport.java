@@ -13,6 +13,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -49,6 +50,7 @@ public final class ClusterBenchReport {
   private final Map<String, Integer> seedsPerFunction;
   private final ClusterBenchNodes.RemotePages remotePages;
   private final Map<String, Long> partialSamples;
+  private final Map<String, ClusterBenchJit.Warmup> jitWarmups;
 
   /** The report of a finished run: {@code bench} has run, {@code calls} holds every call made (cold ones too). */
   public static ClusterBenchReport of(Run run, ClusterBenchCalls calls, ClusterBench bench) {
@@ -62,6 +64,7 @@ public final class ClusterBenchReport {
     this.seedsPerFunction = bench.seedsPerFunction();
     this.remotePages = bench.remotePages();
     this.partialSamples = bench.partialSamples();
+    this.jitWarmups = bench.jitWarmups();
   }
 
   // ------------------------------------------------------------------------------ summary
@@ -73,7 +76,7 @@ public final class ClusterBenchReport {
         .put("machine", new JsonObject().put("cores", Runtime.getRuntime().availableProcessors())
             .put("os", System.getProperty("os.name") + " " + System.getProperty("os.version"))
             .put("load_average_at_start", round(run.loadAtStart())).put("load_average_at_end", round(run.loadAtEnd())))
-        .put("settings", run.settings().toJson())
+        .put("settings", run.settings().toJson().put("rate_hold_ms", ClusterBench.RATE_HOLD_MS))
         .put("cluster", new JsonObject().put("name", run.clusterName()).put("nodes", new JsonArray(run.nodes()))
             .put("seed_node", run.nodes().get(0)).put("restoring_nodes", new JsonArray(run.nodes().subList(1, run.nodes().size())))
             .put("policy", "remote-fork"))
@@ -82,6 +85,7 @@ public final class ClusterBenchReport {
       s.put(f.label(), functionJson(f.label()));
     }
     s.put("remote_fork_rate_per_s", round(calls.bestRate(StartupBenchFunction.HELLO.label())));
+    s.put("remote_fork_cpu_ms_per_fork", round(bestRoundCpuPerFork(StartupBenchFunction.HELLO.label())));
     s.put("seeds_per_function", seedsPerFunction());
     s.put("pages_fetched_ratio", remotePages.fetchedRatio());
     s.put("remote_fork_pages", new JsonObject().put("network", remotePages.network()).put("cache", remotePages.cache()));
@@ -110,12 +114,23 @@ public final class ClusterBenchReport {
     o.put("local_fork_init_p50_ms", round(calls.initStats(fn, Kind.LOCAL_FORK).p50()));
     o.put("remote_fork_init_p50_ms", round(calls.initStats(fn, Kind.REMOTE_FORK).p50()));
     o.put("remote_fork_rate_per_s", round(calls.bestRate(fn)));
+    o.put("remote_fork_cpu_ms_per_fork", round(bestRoundCpuPerFork(fn)));
     JsonArray rates = new JsonArray();
     for (ClusterBenchCalls.Rate r : calls.rates(fn)) {
+      JsonArray cpuMs = new JsonArray();
+      r.cpuMs().forEach(v -> cpuMs.add(round(v)));
+      JsonArray idleMs = new JsonArray();
+      r.idleMs().forEach(v -> idleMs.add(round(v)));
       rates.add(new JsonObject().put("round", r.round()).put("nodes", r.nodes()).put("calls", r.calls())
-          .put("remote_forks", r.remoteForks()).put("wall_ms", round(r.wallMs())).put("per_s", round(r.perSecond())));
+          .put("remote_forks", r.remoteForks()).put("wall_ms", round(r.wallMs())).put("per_s", round(r.perSecond()))
+          .put("cpu_ms_by_node", cpuMs).put("idle_cpu_ms_by_node", idleMs).put("cpu_ms_per_remote_fork", round(r.cpuMsPerRemoteFork())));
     }
     o.put("rate_rounds", rates);
+    ClusterBenchJit.Warmup jit = jitWarmups.get(fn);
+    if (jit != null) {
+      o.put("jit_warmup", new JsonObject().put("calls", jit.calls()).put("seconds", round(jit.seconds()))
+          .put("last_jit_share", round(jit.lastJitShare())));
+    }
     o.put("seeds_per_function", seedsPerFunction.getOrDefault(fn, -1));
     o.put("seed_samples_with_a_silent_node", partialSamples.getOrDefault(fn, 0L));
     JsonObject seedNodes = new JsonObject();
@@ -188,12 +203,20 @@ public final class ClusterBenchReport {
   }
 
   private String ratesCsv() {
-    StringBuilder b = new StringBuilder("function,round,nodes,calls,remote_forks,wall_ms,per_s\n");
+    StringBuilder b = new StringBuilder("function,round,nodes,calls,remote_forks,wall_ms,per_s,cpu_ms_per_remote_fork\n");
     for (ClusterBenchCalls.Rate r : calls.rates()) {
       b.append(String.join(",", r.function(), Integer.toString(r.round()), Integer.toString(r.nodes()),
-          Integer.toString(r.calls()), Integer.toString(r.remoteForks()), num(r.wallMs()), num(r.perSecond()))).append('\n');
+          Integer.toString(r.calls()), Integer.toString(r.remoteForks()), num(r.wallMs()), num(r.perSecond()),
+          num(r.cpuMsPerRemoteFork()))).append('\n');
     }
     return b.toString();
+  }
+
+  /** The nodes' CPU per remote fork in the function's best rate round (NaN when not measured). */
+  private double bestRoundCpuPerFork(String fn) {
+    return calls.rates(fn).stream().filter(r -> !Double.isNaN(r.perSecond()))
+        .max(Comparator.comparingDouble(ClusterBenchCalls.Rate::perSecond))
+        .map(ClusterBenchCalls.Rate::cpuMsPerRemoteFork).orElse(Double.NaN);
   }
 
   private String seedsCsv() {
@@ -247,10 +270,11 @@ public final class ClusterBenchReport {
     p.printf(Locale.ROOT, "machine: %d cores, 1-minute load average %s at start, %s at end (other work shares it); %.0f s%n",
         Runtime.getRuntime().availableProcessors(), fixed(run.loadAtStart(), 1), fixed(run.loadAtEnd(), 1), run.seconds());
     for (StartupBenchFunction f : StartupBenchFunction.values()) {
-      p.printf(Locale.ROOT, "%s: remote forks/s from one seed (best of %d rounds, %d calls at once on each of %d nodes) %s;"
+      p.printf(Locale.ROOT, "%s: remote forks/s from one seed (best of %d rounds, %d calls at once on each of %d nodes, each holding"
+              + " its instance %d ms) %s, the nodes' CPU %s ms per remote fork in that round;"
               + " invoker init p50 local fork %s ms, remote fork %s ms; remote forks by seed node %s%n",
-          f.label(), run.settings().rateRounds(), run.settings().rateBurst(), run.nodes().size() - 1,
-          fixed(calls.bestRate(f.label()), 0), fixed(calls.initStats(f.label(), Kind.LOCAL_FORK).p50(), 0),
+          f.label(), run.settings().rateRounds(), run.settings().rateBurst(), run.nodes().size() - 1, ClusterBench.RATE_HOLD_MS,
+          fixed(calls.bestRate(f.label()), 0), fixed(bestRoundCpuPerFork(f.label()), 1), fixed(calls.initStats(f.label(), Kind.LOCAL_FORK).p50(), 0),
           fixed(calls.initStats(f.label(), Kind.REMOTE_FORK).p50(), 0), calls.seedNodes(f.label()));
     }
     p.printf(Locale.ROOT, "seeds per function (most at any sample of the nodes' cleave_seeds, summed): %s%n", seedsPerFunction);

@@ -22,9 +22,13 @@ import java.nio.file.Path;
  * @param forkAhead the nodes' {@code --fork-ahead}: 2 (the server's default, and this one's) lets
  *     calls take children forked or restored ahead; 0 times every fork and remote fork made when
  *     its call comes
+ * @param rateWarmupRounds uncounted rate rounds before the counted ones, at most: until the
+ *     servers' JIT compilers settled over one (the remote-fork path, which warm calls never take)
+ * @param jitWarmupSeconds at most this long, warm calls on every node at once before anything is
+ *     timed, until the servers' JIT settled (0: none)
  */
 public record ClusterBenchSettings(int nodes, int coldCalls, int warmupCalls, int warmupRounds, int rounds, int burst, int warmCalls,
-    int rateRounds, int rateBurst, Path imageDir, int forkAhead) {
+    int rateRounds, int rateBurst, Path imageDir, int forkAhead, int rateWarmupRounds, int jitWarmupSeconds) {
 
   public static final int MIN_NODES = 2;
   public static final int MAX_NODES = 8;
@@ -35,25 +39,28 @@ public record ClusterBenchSettings(int nodes, int coldCalls, int warmupCalls, in
           + " the seeds, the others restore children of them), got " + nodes);
     }
     if (coldCalls < 1 || rounds < 1 || burst < 1 || warmCalls < 1 || rateRounds < 1 || rateBurst < 1 || warmupCalls < 0
-        || warmupRounds < 0 || forkAhead < 0) {
-      throw new IllegalArgumentException("every count must be at least 1 (warm-up calls and rounds, fork-ahead at least 0)");
+        || warmupRounds < 0 || forkAhead < 0 || jitWarmupSeconds < 0
+        || rateWarmupRounds < 0) {
+      throw new IllegalArgumentException("every count must be at least 1 (warm-up calls and rounds, fork-ahead, rate warm-up"
+          + " rounds and JIT warm-up seconds at least 0)");
     }
   }
 
   /** A few minutes on a 2-core machine with 3 nodes. */
   public static ClusterBenchSettings full(int nodes, Path imageDir) {
-    return new ClusterBenchSettings(nodes, 10, 200, 2, 20, 1, 200, 3, 16, imageDir, 2);
+    return new ClusterBenchSettings(nodes, 10, 200, 2, 20, 1, 200, 3, 16, imageDir, 2, 6, 30);
   }
 
   /** About two minutes with 3 nodes, cluster start and teardown included. */
   public static ClusterBenchSettings quick(int nodes, Path imageDir) {
-    return new ClusterBenchSettings(nodes, 4, 50, 1, 6, 1, 40, 2, 8, imageDir, 2);
+    return new ClusterBenchSettings(nodes, 4, 50, 1, 6, 1, 40, 2, 8, imageDir, 2, 6, 30);
   }
 
   JsonObject toJson() {
     return new JsonObject().put("nodes", nodes).put("cold_calls", coldCalls).put("warmup_calls", warmupCalls)
         .put("warmup_rounds", warmupRounds)
         .put("rounds", rounds).put("burst", burst).put("warm_calls", warmCalls).put("rate_rounds", rateRounds)
-        .put("rate_burst", rateBurst).put("image_dir", imageDir.toString()).put("fork_ahead", forkAhead);
+        .put("rate_burst", rateBurst).put("image_dir", imageDir.toString()).put("fork_ahead", forkAhead)
+        .put("rate_warmup_rounds", rateWarmupRounds).put("jit_warmup_seconds", jitWarmupSeconds);
   }
 }

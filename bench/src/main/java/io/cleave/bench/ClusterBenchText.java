@@ -31,7 +31,19 @@ final class ClusterBenchText {
         .put("<fn>.remote_forks_by_seed_node", "remote-fork calls by the activation's seed_node (the node whose seed the"
             + " child was restored from)")
         .put("remote_fork_rate_per_s", "hello: best rate round; a round sends settings.rate_burst calls to each node without"
-            + " the seed at once, while none runs an instance; rate = remote-fork answers / (last such answer - first send)")
+            + " the seed at once, while none runs an instance, each asking the function to hold its instance"
+            + " settings.rate_hold_ms before answering (so every call needs a child of its own); rate = remote-fork answers"
+            + " / (last such answer less the hold - first send)")
+        .put("remote_fork_cpu_ms_per_fork", "hello: in the best rate round, the CPU time the nodes' processes used from its"
+            + " first send to its last answer (the hold included: held restorers and slots made again meanwhile count), less"
+            + " what they used at their idle pace (read for 0.5 s before the round) over as long, per node and never below"
+            + " zero, per remote fork counted (noisy: a node still ending the last round's children idles busy);"
+            + " processes are each node's server and every process below it that /proc shows at the readings (forkd, page"
+            + " server, containers, restorers, instances), so what ended between readings is missed; rate_rounds[] has"
+            + " cpu_ms_by_node and idle_cpu_ms_by_node, node 1 (the seed's) first")
+        .put("<fn>.jit_warmup", "warm calls on every node at once, in rounds of a second, before anything was timed, until"
+            + " the servers' JIT compiler threads used under a tenth of a core in a round (at least 3 rounds, at most"
+            + " settings.jit_warmup_seconds)")
         .put("seeds_per_function", "the most seeds one function had at any sample of the nodes' /metrics cleave_seeds, summed"
             + " over the nodes; sampled every 250 ms from the function's deployment until its seed was gone after deleting"
             + " it (one function is deployed at a time, so the seeds counted are its own); the gauge is recounted every second")

@@ -2,6 +2,7 @@ package io.cleave.bench;
 
 import io.cleave.common.bundle.TarGzBundle;
 import io.vertx.core.buffer.Buffer;
+import io.vertx.core.json.JsonObject;
 import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
@@ -41,6 +42,11 @@ enum StartupBenchFunction {
   /** The request body every benchmark call sends. */
   Buffer body() {
     return Buffer.buffer(body);
+  }
+
+  /** The same body asking the call to hold its instance {@code holdMs} before answering (both functions honour hold_ms). */
+  Buffer body(int holdMs) {
+    return new JsonObject(body).put("hold_ms", holdMs).toBuffer();
   }
 
   /** The function's config (its instances' environment). */

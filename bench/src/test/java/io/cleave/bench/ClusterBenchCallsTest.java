@@ -5,6 +5,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.cleave.bench.ClusterBenchCalls.Call;
 import io.cleave.bench.ClusterBenchCalls.Kind;
+import io.vertx.core.json.JsonObject;
+import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 
@@ -46,10 +48,40 @@ class ClusterBenchCallsTest {
   @Test
   void theBestRateRoundCounts() {
     ClusterBenchCalls calls = new ClusterBenchCalls();
-    calls.rate(new ClusterBenchCalls.Rate("hello", 1, 2, 16, 16, 200));
-    calls.rate(new ClusterBenchCalls.Rate("hello", 2, 2, 16, 12, 100));
-    calls.rate(new ClusterBenchCalls.Rate("hello", 3, 2, 16, 0, Double.NaN));
+    calls.rate(new ClusterBenchCalls.Rate("hello", 1, 2, 16, 16, 200, List.of(), List.of()));
+    calls.rate(new ClusterBenchCalls.Rate("hello", 2, 2, 16, 12, 100, List.of(), List.of()));
+    calls.rate(new ClusterBenchCalls.Rate("hello", 3, 2, 16, 0, Double.NaN, List.of(), List.of()));
     assertEquals(120, calls.bestRate("hello"), 1e-9);
     assertTrue(Double.isNaN(calls.bestRate("image")));
+  }
+
+  @Test
+  void aRateRoundCountsTheRemoteForksOverTheirAnswersLessTheHold() {
+    // Sent at 100 and 101 ms, held 1000 ms by the function: the burst's children were through by
+    // 100 + 1020 - 1000 and 101 + 1039 - 1000, so 2 remote forks in 40 ms; the warm answer and the
+    // failure do not count, but the first send is the first send.
+    List<Call> round = List.of(
+        new Call("hello", Kind.RATE, 1, "node2", "node2", "remote-fork", 200, 1020, 100, "a"),
+        new Call("hello", Kind.RATE, 1, "node3", "node3", "remote-fork", 200, 1039, 101, "b"),
+        new Call("hello", Kind.RATE, 1, "node2", "node2", "warm", 200, 2500, 101, "c"),
+        new Call("hello", Kind.RATE, 1, "node3", "node3", "remote-fork", 502, 3000, 101, "d"));
+    ClusterBenchCalls.Rate r =
+        ClusterBenchCalls.Rate.of("hello", 1, 2, round, 1000, List.of(30.0, 20.0, 10.0), List.of(6.0, 2.0, 12.0));
+    assertEquals(4, r.calls());
+    assertEquals(2, r.remoteForks());
+    assertEquals(40, r.wallMs(), 1e-9);
+    assertEquals(50, r.perSecond(), 1e-9);
+    // 30 + 20 + 10 ms used, 6 + 2 + 12 at the nodes' idle pace: node 3 was busier before the round
+    // and adds nothing; (24 + 18) / 2 = 21 ms per remote fork.
+    assertEquals(21, r.cpuMsPerRemoteFork(), 1e-9);
+    assertTrue(Double.isNaN(ClusterBenchCalls.Rate.of("hello", 1, 2, round.subList(2, 4), 1000, List.of(), List.of()).wallMs()));
+  }
+
+  @Test
+  void rateCallsAskTheFunctionToHoldItsInstance() {
+    assertEquals(new JsonObject().put("name", "bench").put("hold_ms", 1000),
+        StartupBenchFunction.HELLO.body(1000).toJsonObject());
+    assertEquals(new JsonObject().put("size", 128).put("hold_ms", 250),
+        StartupBenchFunction.IMAGE.body(250).toJsonObject());
   }
 }

@@ -85,6 +85,16 @@ public final class ClusterBenchCommand extends ExperimentCommand {
           + " restored, ahead; 0: every fork and remote fork timed is made when its call comes)")
   int forkAhead;
 
+  @Option(names = "--rate-warmup-rounds", paramLabel = "N", defaultValue = "6",
+      description = "Uncounted rate rounds first, at most: until the servers' JIT compilers settled over one (default:"
+          + " ${DEFAULT-VALUE})")
+  int rateWarmupRounds;
+
+  @Option(names = "--jit-warmup-seconds", paramLabel = "S", defaultValue = "30",
+      description = "At most this long, warm calls on every node at once before anything is timed, until the servers'"
+          + " JIT compilers settled (default: ${DEFAULT-VALUE}; 0: none)")
+  int jitWarmupSeconds;
+
   @Option(names = "--timeout", paramLabel = "SECONDS", defaultValue = "180",
       description = "Give up when the cluster is not up by then (default: ${DEFAULT-VALUE})")
   int timeoutSeconds;
@@ -135,7 +145,8 @@ public final class ClusterBenchCommand extends ExperimentCommand {
       return new ClusterBenchSettings(nodes, or(coldCalls, d.coldCalls()), or(warmupCalls, d.warmupCalls()),
           or(warmupRounds, d.warmupRounds()),
           or(rounds, d.rounds()), or(burst, d.burst()), or(warmCalls, d.warmCalls()), or(rateRounds, d.rateRounds()),
-          or(rateBurst, d.rateBurst()), imageDir, forkAhead);
+          or(rateBurst, d.rateBurst()), imageDir, forkAhead, rateWarmupRounds,
+          jitWarmupSeconds);
     } catch (IllegalArgumentException e) {
       throw new UsageFailure(e.getMessage());
     }
@@ -185,10 +196,12 @@ public final class ClusterBenchCommand extends ExperimentCommand {
       }
       // By default the nodes run as a server does (--fork-ahead 2): calls take children forked or
       // restored ahead; with --fork-ahead 0 every fork and remote fork is made when its call comes.
-      LocalCluster nodes = prepared.up(settings.nodes(), List.of("--fork-ahead", Integer.toString(settings.forkAhead())),
-          timeoutSeconds, System.err);
+      // The JIT warm-up measures nothing, and must not meet the per-app call limit (60,000 a minute).
+      LocalCluster nodes = prepared.up(settings.nodes(), List.of("--fork-ahead", Integer.toString(settings.forkAhead()),
+          "--app-max-calls-per-minute", Integer.toString(Integer.MAX_VALUE)), timeoutSeconds, System.err);
       progress.phase("cluster %s up: %s", nodes.name(), String.join(", ", nodes.apiUrls()));
-      ClusterBench bench = new ClusterBench(vertx, settings, nodes.apiUrls(), nodes.adminKey(), nodes.nodeNames(), calls,
+      ClusterBench bench = new ClusterBench(vertx, settings, nodes.apiUrls(), nodes.adminKey(), nodes.nodeNames(),
+          nodes.serverPids(), calls,
           t0, progress);
       bench.run();
       double seconds = (System.nanoTime() - t0) / 1e9;

@@ -105,6 +105,11 @@ public final class LocalCluster {
     return state.nodes().stream().map(ClusterState.Node::apiUrl).toList();
   }
 
+  /** The nodes' server processes on this machine, node 1 first (0 where not started). */
+  public List<Long> serverPids() {
+    return state.nodes().stream().map(ClusterState.Node::pid).toList();
+  }
+
   /** The nodes' names (as in {@code Cleave-Node} and activation records), node 1 first. */
   public List<String> nodeNames() {
     return state.nodes().stream().map(ClusterState.Node::name).toList();

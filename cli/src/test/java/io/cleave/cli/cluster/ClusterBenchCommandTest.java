@@ -42,7 +42,7 @@ class ClusterBenchCommandTest {
   void twoNodesAFewCallsWriteEveryOutputWithRemoteForksMeasured(@TempDir Path out) throws Exception {
     assumeTrue(Privileges.effectiveUid() == 0, "cleave bench cluster needs root (network namespaces, bridge, cgroups)");
     CliRun run = CliRun.run("bench", "cluster", "--nodes", "2", "--cold-calls", "1", "--warmup-calls", "2",
-        "--warmup-rounds", "0", "--rounds", "2", "--warm-calls", "3", "--rate-rounds", "1", "--rate-burst", "2",
+        "--warmup-rounds", "0", "--rounds", "2", "--warm-calls", "3", "--rate-rounds", "1", "--rate-burst", "2", "--jit-warmup-seconds", "2", "--rate-warmup-rounds", "1",
         "--out", out.toString());
     assertEquals(0, run.exit(), run::toString);
     assertTrue(run.out().contains("target seeds per function = 1"), run::toString);
@@ -60,6 +60,15 @@ class ClusterBenchCommandTest {
       assertEquals(List.of("node1"), List.copyOf(f.getJsonObject("remote_forks_by_seed_node").fieldNames()), f::toString);
     }
     assertTrue(summary.getValue("remote_fork_rate_per_s") instanceof Number, summary::toString);
+    // Rate calls hold their instances, and the nodes' CPU was read around each rate round (the servers' pids are known).
+    assertEquals(1000, summary.getJsonObject("settings").getInteger("rate_hold_ms"), summary::toString);
+    for (String fn : List.of("hello", "image")) {
+      JsonObject f = summary.getJsonObject(fn);
+      assertTrue(f.getJsonObject("jit_warmup").getLong("calls") > 0, f::toString);
+      JsonObject rate = f.getJsonArray("rate_rounds").getJsonObject(0);
+      assertEquals(2, rate.getJsonArray("cpu_ms_by_node").size(), rate::toString);
+      assertEquals(2, rate.getJsonArray("idle_cpu_ms_by_node").size(), rate::toString);
+    }
     assertTrue(summary.getInteger("seeds_per_function") >= 1, summary::toString);
     // Remote children ran on node 2, so some pages crossed the network: the ratio is read, not assumed.
     double fetched = summary.getDouble("pages_fetched_ratio");
