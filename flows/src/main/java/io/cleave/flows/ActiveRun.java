@@ -12,6 +12,7 @@ import io.cleave.common.flow.FlowStatus;
 import io.cleave.common.flow.FlowStep;
 import io.cleave.common.id.Ulid;
 import io.cleave.common.json.Json;
+import io.cleave.flows.ForkedStepStarter.CopiedResults;
 import io.cleave.flows.ForkedStepStarter.KeptInstance;
 import io.cleave.registry.FnTarget;
 import io.vertx.core.Future;
@@ -60,6 +61,8 @@ final class ActiveRun {
   /** Calls waiting out a backoff ("step/item"): pending, but not to be started by {@link #advance}. */
   private final Set<String> backingOff = new HashSet<>();
   private final Map<String, KeptInstance> kept = new HashMap<>();
+  /** Per consumer and the producer it forks from: the other fork producers' results copied in (or null). */
+  private final Map<String, CopiedResults> copied = new HashMap<>();
   /**
    * Steps one of whose start records is stored, and with it (the writes are stored in order) the
    * successes of the producers they start after: their later calls start while their own start
@@ -212,7 +215,8 @@ final class ActiveRun {
     StoredItem current = items.get(s.name())[item];
     int attempt = current.calls().size() + 1;
     StatePassing passing = passing(s);
-    String forkedFrom = passing instanceof StatePassing.Fork f ? f.producer() : null;
+    StatePassing.Fork fork = passing instanceof StatePassing.Fork f ? f : null;
+    String forkedFrom = fork == null ? null : fork.producer();
     StepCall started = new StepCall(item, attempt, Ulid.next(), null,
         forkedFrom == null ? EdgePass.COPY : EdgePass.FORK, FlowStatus.RUNNING, Instant.now(), null, null, null);
     StoredItem running = current.with(FlowStatus.RUNNING, null, started);
@@ -225,8 +229,8 @@ final class ActiveRun {
         return;
       }
       FnTarget t = target.get();
-      JsonNode input = StepInputs.of(s, item, outputs,
-          p -> serialisedOutputs.computeIfAbsent(p, k -> StepInputs.serialised(outputs.get(k))), run.input(), forkedFrom);
+      JsonNode input = StepInputs.of(s, item, outputs, this::serialisedOutput, run.input(),
+          fork == null ? Set.of() : fork.readInMemory());
       var call = StepCaller.call(started.activationId(), t.app(), t.fn(), run.id(), s.name(), item, input);
       services.here(services.caller().attempt(call, passing, keepsInstance(s) ? forkAhead(s) : null,
               forkedFrom == null ? 0 : pendingBesides(s, item), s.timeout()))
@@ -237,6 +241,13 @@ final class ActiveRun {
       store(running, () -> {});
       makeAttempt.run();
     } else {
+      if (fork != null && fork.copied() != null) {
+        // Its producers' instances knew of it only once all had answered: fork its children now,
+        // while its start record is stored.
+        int count = Math.min(items.get(s.name()).length, s.map() == null ? 1 : s.parallelismOrDefault());
+        services.fns().apply(run.flow().appId(), s.fn()).ifPresent(t ->
+            services.forks().forkAhead(fork.from(), t.app(), t.fn(), count, fork.copied()));
+      }
       store(running, () -> {
         producersStored.add(s.name());
         makeAttempt.run();
@@ -312,8 +323,9 @@ final class ActiveRun {
   }
 
   /**
-   * Copy, or for a step with fork edges a fork of the kept producer instance with the most state
-   * (the other producers' results come by copy).
+   * Copy, or for a step with fork edges a fork of the kept producer instance with the most state;
+   * the other fork producers' results are copied into that instance once for the step's children
+   * ({@link #copiedInto}), the copy producers' results come in each call's body.
    */
   private StatePassing passing(FlowStep s) {
     KeptInstance best = null;
@@ -325,7 +337,34 @@ final class ActiveRun {
         producer = e.step();
       }
     }
-    return best == null ? new StatePassing.Copy() : new StatePassing.Fork(producer, best);
+    return best == null ? new StatePassing.Copy() : new StatePassing.Fork(producer, best, copiedInto(s, producer));
+  }
+
+  /**
+   * The results of the step's fork producers other than {@code forkedFrom} (a map's own list
+   * excepted: each call gets its element), as one body made once per run: null when there are none.
+   */
+  private CopiedResults copiedInto(FlowStep s, String forkedFrom) {
+    String key = s.name() + "<" + forkedFrom;
+    if (copied.containsKey(key)) {
+      return copied.get(key);
+    }
+    List<String> steps = new ArrayList<>();
+    ObjectNode results = Json.MAPPER.createObjectNode();
+    for (FlowEdge e : s.edges()) {
+      if (e.pass() == EdgePass.FORK && !e.step().equals(forkedFrom) && !e.step().equals(s.map())) {
+        steps.add(e.step());
+        results.set(e.step(), serialisedOutput(e.step()));
+      }
+    }
+    CopiedResults made = steps.isEmpty() ? null : new CopiedResults(List.copyOf(steps), StepInputs.body(results));
+    copied.put(key, made);
+    return made;
+  }
+
+  /** A producer's result, serialised once per run for whatever takes it by copy. */
+  private JsonNode serialisedOutput(String producer) {
+    return serialisedOutputs.computeIfAbsent(producer, k -> StepInputs.serialised(outputs.get(k)));
   }
 
   /**
