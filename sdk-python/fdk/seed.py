@@ -51,9 +51,11 @@ _PR_SET_DUMPABLE = 4
 NOT_FORKABLE = "not-forkable"  # the refusal forkd answers with 422
 _DETACHED: List[Any] = []
 KEPT_BYTES_HEADER = "cleave-kept-bytes"  # seed objects whose descriptors a resumed child must not close
-# On a call to a kept instance: the body is not a call but other producers' results to copy in
-# for the children of the consumer function this names (docs/CONTRACTS.md).
+# On a call to a kept instance: the body is not a call but other producers' results to copy in,
+# under the key this gives, for the children whose fork order names that key (docs/CONTRACTS.md).
 COPY_FOR_HEADER = "cleave-copy-for"
+# In a fork order's environment: the copied results (by the key they came with) its child holds.
+COPIED_ENV = "CLEAVE_COPIED"
 
 
 def set_dumpable(dumpable: bool) -> None:
@@ -248,7 +250,7 @@ class Seed:
         if pid == 0:
             if self._keeping is not None:
                 from fdk import state
-                state.adopt_copied(order.env.get("FN_FN_ID"))
+                state.adopt_copied(order.env.get(COPIED_ENV))
             pages = None if self._pages is None else self._pages.for_child()
             run_child(self._handler, order, self._inherited(), pages)
         # Released once the answer is out: after a fork every page the seed writes costs a
@@ -413,7 +415,7 @@ class KeepingDispatcher(Dispatcher):
 
 def _copy_in(consumer: Any, body: bytes) -> Reply:
     """Parses other producers' results (a JSON object by step name) once, here, for the children
-    forked for ``consumer`` from now on: none of them parses or receives them again."""
+    forked with the key ``consumer`` from now on: none of them parses or receives them again."""
     if isinstance(consumer, list):
         consumer = consumer[0] if consumer else ""
     try:

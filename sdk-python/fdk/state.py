@@ -23,8 +23,8 @@ if TYPE_CHECKING:
     from typing import Any, Dict, Optional, Set
 
 _kept: Dict[str, Any] = {}
-# Results of other producers the platform copied into this kept instance for one consumer function
-# (by its function id): the children forked for that consumer hold them beside the kept objects.
+# Results of other producers the platform copied into this kept instance for one consumer (by the
+# key it gave them): the children forked with that key hold them beside the kept objects.
 _copied: Dict[str, Dict[str, Any]] = {}
 # The size estimate looks at this many objects at most, on the producer's call path (walking a
 # big state whole cost 44 ms for FINRA's market data on a loaded 2-core machine): a container's
@@ -63,13 +63,13 @@ def clear() -> None:
 
 
 def copy_in(consumer: str, results: Dict[str, Any]) -> None:
-    """Holds ``results`` (step name -> result) for the children forked for function ``consumer``
-    (the platform's copy of its other producers' results, already parsed)."""
+    """Holds ``results`` (step name -> result) for the children forked with the key ``consumer``
+    (the platform's copy of a consumer's other producers' results, already parsed)."""
     _copied[consumer] = results
 
 
 def adopt_copied(consumer: Optional[str]) -> None:
-    """In a child forked for function ``consumer``: its copied results become readable with
+    """In a child forked with the key ``consumer``: its copied results become readable with
     ``get`` by step name (replacing a kept object of the same name)."""
     results = _copied.get(consumer) if consumer else None
     if results:

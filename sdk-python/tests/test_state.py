@@ -76,7 +76,7 @@ class KeptStateTest(unittest.TestCase):
         consumer = {"file": function_path("copied_consumer_func.py"), "handler": "handler"}
         seen = []
         for name in ("a1", "a2"):
-            conn = UnixHTTPConnection(self.fork_consumer(name, consumer, {"FN_FN_ID": "fn-a"}))
+            conn = UnixHTTPConnection(self.fork_consumer(name, consumer, {"CLEAVE_COPIED": "fn-a"}))
             answer = call(conn, b"item")
             conn.close()
             self.assertEqual(answer.status, 200, answer.body)
@@ -90,7 +90,7 @@ class KeptStateTest(unittest.TestCase):
         self.assertEqual(seen[0]["portfolio_id"], seen[1]["portfolio_id"])
         # The next producer call (the next run) drops what was copied in for this one.
         self.call_producer()
-        conn = UnixHTTPConnection(self.fork_consumer("a3", consumer, {"FN_FN_ID": "fn-a"}))
+        conn = UnixHTTPConnection(self.fork_consumer("a3", consumer, {"CLEAVE_COPIED": "fn-a"}))
         answer = call(conn, b"item")
         conn.close()
         self.assertEqual(answer.json()["names"], ["block", "marker"])

@@ -47,6 +47,8 @@ final class KeptInstances implements ForkedStepStarter {
   static final String KEPT_BYTES = "cleave-kept-bytes";
   /** The header of a call that copies other producers' results into a kept instance (docs/CONTRACTS.md). */
   static final String COPY_FOR = "Cleave-Copy-For";
+  /** A fork order's environment variable naming the copied results its child holds (docs/CONTRACTS.md). */
+  static final String COPIED_ENV = "CLEAVE_COPIED";
 
   private final InvokerLoop loop;
   private final InstanceHost host;
@@ -186,8 +188,12 @@ final class KeptInstances implements ForkedStepStarter {
    */
   private KeptChildren children(String keptId, App app, Fn fn, int count, CopiedResults copied) {
     int mb = fn.memory();
-    Future<Void> copiedIn = copied == null ? Future.succeededFuture() : copyIn(keptId, app, fn, copied);
-    return new KeptChildren(app, fn, count, copied == null ? List.of() : copied.steps(), new KeptChildren.Forking() {
+    // Named by consumer and steps: two steps of one function may fork from one instance with
+    // other copied results, each child adopting its own.
+    String copiedKey = copied == null ? null : fn.id() + "/" + String.join(",", copied.steps());
+    Future<Void> copiedIn = copied == null ? Future.succeededFuture() : copyIn(keptId, app, fn, copiedKey, copied);
+    KeptChildren children = new KeptChildren(app, fn, count, copied == null ? List.of() : copied.steps(),
+        new KeptChildren.Forking() {
       @Override
       public Future<StartedInstance> fork(boolean ahead) {
         // A child forked ahead never makes a call wait for memory.
@@ -195,10 +201,11 @@ final class KeptInstances implements ForkedStepStarter {
           return null;
         }
         Future<Void> reserved = ahead ? Future.succeededFuture() : reserved(fn, "a fork of kept instance " + keptId);
-        return reserved.compose(v -> copiedIn.compose(c -> loop.here(forkOf(keptId, app, fn))).onFailure(e -> {
-          memory.release(mb);
-          LOG.fine("cannot fork from kept instance " + keptId + ": " + e.getMessage());
-        }));
+        return reserved.compose(v -> copiedIn.compose(c -> loop.here(forkOf(keptId, app, fn, copiedKey)))
+            .onFailure(e -> {
+              memory.release(mb);
+              LOG.fine("cannot fork from kept instance " + keptId + ": " + e.getMessage());
+            }));
       }
 
       @Override
@@ -206,11 +213,26 @@ final class KeptInstances implements ForkedStepStarter {
         KeptInstances.this.delete(child.instanceId(), mb);
       }
     });
+    // A copy the instance did not take fails the calls waiting; the next call tries it again.
+    copiedIn.onFailure(e -> loop.run(() -> {
+      Map<String, KeptChildren> byFn = ahead.get(keptId);
+      if (byFn != null) {
+        byFn.remove(fn.id(), children);
+      }
+    }));
+    return children;
   }
 
-  private Future<StartedInstance> forkOf(String keptId, App app, Fn fn) {
-    return forkable(fn, config(app, fn)).compose(l -> host.start(StartRequest.forkOfKept(keptId, fn.id(), fn.appId(),
-        l.bundleDir().toString(), fn.memory(), l.command(), l.env())));
+  private Future<StartedInstance> forkOf(String keptId, App app, Fn fn, String copiedKey) {
+    return forkable(fn, config(app, fn)).compose(l -> {
+      Map<String, String> env = l.env();
+      if (copiedKey != null) {
+        env = new HashMap<>(env);
+        env.put(COPIED_ENV, copiedKey);
+      }
+      return host.start(StartRequest.forkOfKept(keptId, fn.id(), fn.appId(), l.bundleDir().toString(), fn.memory(),
+          l.command(), env));
+    });
   }
 
   /**
@@ -237,16 +259,16 @@ final class KeptInstances implements ForkedStepStarter {
 
   /**
    * Copies other producers' results into the kept instance for {@code consumer}'s children: a call
-   * to it with {@code Cleave-Copy-For: <consumer's id>} whose body is the results by step name,
-   * parsed there once, not by the children (docs/CONTRACTS.md).
+   * to it with {@code Cleave-Copy-For: <key>} whose body is the results by step name, parsed there
+   * once, not by the children, which adopt them by that key ({@link #COPIED_ENV}; docs/CONTRACTS.md).
    */
-  private Future<Void> copyIn(String keptId, App app, Fn consumer, CopiedResults copied) {
+  private Future<Void> copyIn(String keptId, App app, Fn consumer, String key, CopiedResults copied) {
     Held held = kept.get(keptId);
     if (held == null) {
       return Future.failedFuture(new ApiError(409, "kept instance " + keptId + " is gone"));
     }
     Call call = new Call("copy-" + keptId + "-" + consumer.id(), app, held.fn(), "POST", "/call",
-        Map.of(COPY_FOR, List.of(consumer.id()), "Content-Type", List.of("application/json")), copied.body(),
+        Map.of(COPY_FOR, List.of(key), "Content-Type", List.of("application/json")), copied.body(),
         Instant.now());
     Instant deadline = Instant.now().plusSeconds(Math.max(1, held.fn().timeout()));
     return loop.here(client.dispatch(held.instance().listener(), call, deadline).compose(outcome ->
