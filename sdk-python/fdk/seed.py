@@ -51,6 +51,11 @@ _PR_SET_DUMPABLE = 4
 NOT_FORKABLE = "not-forkable"  # the refusal forkd answers with 422
 _DETACHED: List[Any] = []
 KEPT_BYTES_HEADER = "cleave-kept-bytes"  # seed objects whose descriptors a resumed child must not close
+# On a call to a kept instance: the body is not a call but other producers' results to copy in,
+# under the key this gives, for the children whose fork order names that key (docs/CONTRACTS.md).
+COPY_FOR_HEADER = "cleave-copy-for"
+# In a fork order's environment: the copied results (by the key they came with) its child holds.
+COPIED_ENV = "CLEAVE_COPIED"
 
 
 def set_dumpable(dumpable: bool) -> None:
@@ -247,6 +252,9 @@ class Seed:
             order.release(forked=False)
             return {"ok": False, "error": "fork failed: {}".format(ex)}
         if pid == 0:
+            if self._keeping is not None:
+                from fdk import state
+                state.adopt_copied(order.env.get(COPIED_ENV))
             pages = None if self._pages is None else self._pages.for_child()
             run_child(self._handler, order, self._inherited(), pages, self._environ)
         # Released once the answer is out: after a fork every page the seed writes costs a
@@ -396,6 +404,9 @@ class KeepingDispatcher(Dispatcher):
         self._served = False
 
     def call(self, headers: Dict[str, Any], body: bytes) -> Reply:
+        consumer = headers.get(COPY_FOR_HEADER)
+        if consumer is not None:
+            return _copy_in(consumer, body)
         if self._served:
             drop_kept_state()
         self._served = True
@@ -404,6 +415,22 @@ class KeepingDispatcher(Dispatcher):
         reply.headers[KEPT_BYTES_HEADER] = str(0 if state is None else state.kept_bytes())
         self.answered = True
         return reply
+
+
+def _copy_in(consumer: Any, body: bytes) -> Reply:
+    """Parses other producers' results (a JSON object by step name) once, here, for the children
+    forked with the key ``consumer`` from now on: none of them parses or receives them again."""
+    if isinstance(consumer, list):
+        consumer = consumer[0] if consumer else ""
+    try:
+        results = json.loads(body)
+    except ValueError as ex:
+        return Reply(400, {}, "copied results are not JSON: {}".format(ex).encode())
+    if not consumer or not isinstance(results, dict):
+        return Reply(400, {}, b"copied results need a consumer and a JSON object by step name")
+    from fdk import state
+    state.copy_in(consumer, results)
+    return Reply(200, {}, b"")
 
 
 def _share_pages_ahead() -> None:

@@ -6,8 +6,11 @@ The producer keeps objects by name::
 
 Its instance is kept after the call, and a consumer's call runs in a child forked from it, where
 ``fdk.state.get("portfolio")`` is that very object (the child's copy-on-write view of the
-producer's memory: nothing is serialised). Outside a fork edge nothing is kept: a normal instance
-serves many calls, and its kept objects are dropped before each one.
+producer's memory: nothing is serialised). A consumer with fork edges from several producers is
+forked from one of them; each other one's result is copied once into that instance (parsed there,
+before the consumer's children are forked) and read by step name, ``fdk.state.get("<step>")``.
+Outside a fork edge nothing is kept: a normal instance serves many calls, and its kept objects are
+dropped before each one.
 """
 
 from __future__ import annotations
@@ -17,9 +20,12 @@ import sys
 # Type names for annotations only: importing typing would slow every cold start.
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from typing import Any, Dict, Set
+    from typing import Any, Dict, Optional, Set
 
 _kept: Dict[str, Any] = {}
+# Results of other producers the platform copied into this kept instance for one consumer (by the
+# key it gave them): the children forked with that key hold them beside the kept objects.
+_copied: Dict[str, Dict[str, Any]] = {}
 # The size estimate looks at this many objects at most, on the producer's call path (walking a
 # big state whole cost 44 ms for FINRA's market data on a loaded 2-core machine): a container's
 # items past the walk are counted at the mean size of those walked.
@@ -53,6 +59,21 @@ def names() -> Set[str]:
 def clear() -> None:
     """Drops every kept object (an instance that serves the next, unrelated call)."""
     _kept.clear()
+    _copied.clear()
+
+
+def copy_in(consumer: str, results: Dict[str, Any]) -> None:
+    """Holds ``results`` (step name -> result) for the children forked with the key ``consumer``
+    (the platform's copy of a consumer's other producers' results, already parsed)."""
+    _copied[consumer] = results
+
+
+def adopt_copied(consumer: Optional[str]) -> None:
+    """In a child forked with the key ``consumer``: its copied results become readable with
+    ``get`` by step name (replacing a kept object of the same name)."""
+    results = _copied.get(consumer) if consumer else None
+    if results:
+        _kept.update(results)
 
 
 def kept_bytes() -> int:

@@ -4,6 +4,7 @@ loads the consumer's function and reads the producer's very objects."""
 import os
 import tempfile
 import unittest
+from typing import Optional
 
 from fdk.customer_code import code_of
 from tests.support import (ControlClient, Runtime, UnixHTTPConnection, call, function_path,
@@ -26,14 +27,20 @@ class KeptStateTest(unittest.TestCase):
         self.assertGreaterEqual(int(answer.header("Cleave-Kept-Bytes")), 8 << 20)
         return answer.json()
 
-    def fork_consumer(self, name: str, function: dict) -> str:
+    def copy_in(self, consumer: str, body: bytes):
+        conn = UnixHTTPConnection(self.kept.listener)
+        answer = call(conn, body, headers={"Cleave-Copy-For": consumer, "Content-Type": "application/json"})
+        conn.close()
+        return answer
+
+    def fork_consumer(self, name: str, function: dict, env: Optional[dict] = None) -> str:
         child_dir = os.path.join(self.kept.dir, name)
         os.mkdir(child_dir)
         listener = os.path.join(child_dir, "lsnr.sock")
         answer = self.control.request(op="fork", child_id=name, listener="unix:" + listener,
                                       stdout=os.path.join(child_dir, "output"),
                                       stderr=os.path.join(child_dir, "output"),
-                                      function=function)
+                                      function=function, env=env or {})
         self.assertTrue(answer["ok"], answer)
         self.kept.children.append(answer["pid"])
         wait_for_path(listener)
@@ -58,6 +65,35 @@ class KeptStateTest(unittest.TestCase):
         # The platform sends a kept instance the next run's producer call once it is released.
         self.assertEqual(self.call_producer(b"also:first")["kept"], ["block", "first", "marker"])
         self.assertEqual(self.call_producer(b"second")["kept"], ["block", "marker"])
+
+    def test_results_copied_in_once_are_read_by_the_consumers_children_by_step_name(self) -> None:
+        self.call_producer()
+        self.assertEqual(self.copy_in("fn-a", b'{"portfolio": {"trades": [1, 2]}}').status, 200)
+        self.assertEqual(self.copy_in("fn-b", b'{"other": 1}').status, 200)
+        bad = self.copy_in("fn-a", b"not json")
+        self.assertEqual(bad.status, 400, bad.body)
+        self.assertEqual(self.copy_in("fn-a", b"[1]").status, 400)
+        consumer = {"file": function_path("copied_consumer_func.py"), "handler": "handler"}
+        seen = []
+        for name in ("a1", "a2"):
+            conn = UnixHTTPConnection(self.fork_consumer(name, consumer, {"CLEAVE_COPIED": "fn-a"}))
+            answer = call(conn, b"item")
+            conn.close()
+            self.assertEqual(answer.status, 200, answer.body)
+            seen.append(answer.json())
+        for s in seen:
+            # Beside the kept objects, only this consumer's copied results (not fn-b's).
+            self.assertEqual(s["names"], ["block", "marker", "portfolio"])
+            self.assertEqual(s["portfolio"], {"trades": [1, 2]})
+            self.assertEqual(s["input"], "item")
+        # Parsed once, in the kept instance: both children hold that one object.
+        self.assertEqual(seen[0]["portfolio_id"], seen[1]["portfolio_id"])
+        # The next producer call (the next run) drops what was copied in for this one.
+        self.call_producer()
+        conn = UnixHTTPConnection(self.fork_consumer("a3", consumer, {"CLEAVE_COPIED": "fn-a"}))
+        answer = call(conn, b"item")
+        conn.close()
+        self.assertEqual(answer.json()["names"], ["block", "marker"])
 
     def test_a_bad_function_in_the_order_is_refused_and_the_instance_keeps_serving(self) -> None:
         self.call_producer()

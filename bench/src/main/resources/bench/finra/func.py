@@ -91,8 +91,9 @@ def violates(kind, trade, market):
 
 
 def produced(inputs, step):
-    """A producer's result: in the input (a copy edge), else the object it kept (the fork edge
-    this call was forked over)."""
+    """A producer's result: in the input (a copy edge), else in memory (a fork edge): the object
+    it kept under its step's name when this call was forked from it, else its result, which the
+    platform copied into the instance this call was forked from (once per run, not per call)."""
     if isinstance(inputs, dict) and step in inputs:
         return inputs[step]
     return fdk.state.get(step)

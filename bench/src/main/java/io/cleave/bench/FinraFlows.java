@@ -44,10 +44,10 @@ final class FinraFlows {
 
   /**
    * fetchPortfolioData and fetchMarketData, then runAuditRule once per rule (a map over auditRules),
-   * then mergeResults; the market data (1.6 MB of CSV, the biggest state) reaches the audits by
-   * {@code pass}. The portfolio goes by copy in both modes: a consumer forks from one producer and
-   * takes the others' results by copy, so a fork edge from it would change nothing but keep its
-   * instance. mergeResults reads the portfolio by copy.
+   * then mergeResults; the market data and the portfolio reach the audits by {@code pass}. With
+   * fork the audits fork from the market data's instance (it keeps the most) and the portfolio is
+   * copied into that instance once per run, so each audit reads both in memory; with copy both are
+   * in every audit's input. mergeResults reads the portfolio by copy.
    */
   static ObjectNode finra(String appId, String pass, int parallelism) {
     ArrayNode steps = Json.MAPPER.createArrayNode();
@@ -56,7 +56,7 @@ final class FinraFlows {
     steps.add(step("auditRules", "finra-rules"));
     ObjectNode audit = step("runAuditRule", "finra-audit").put("map", "auditRules").put("parallelism", parallelism);
     ArrayNode after = audit.putArray("after");
-    after.addObject().put("step", "fetchPortfolioData").put("pass", "copy");
+    after.addObject().put("step", "fetchPortfolioData").put("pass", pass);
     after.addObject().put("step", "fetchMarketData").put("pass", pass);
     after.add("auditRules");
     steps.add(audit);

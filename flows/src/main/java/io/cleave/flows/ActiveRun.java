@@ -12,7 +12,6 @@ import io.cleave.common.flow.FlowStatus;
 import io.cleave.common.flow.FlowStep;
 import io.cleave.common.id.Ulid;
 import io.cleave.common.json.Json;
-import io.cleave.flows.ForkedStepStarter.KeptInstance;
 import io.cleave.registry.FnTarget;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
@@ -59,7 +58,7 @@ final class ActiveRun {
   private final Map<String, Integer> busy = new HashMap<>();
   /** Calls waiting out a backoff ("step/item"): pending, but not to be started by {@link #advance}. */
   private final Set<String> backingOff = new HashSet<>();
-  private final Map<String, KeptInstance> kept = new HashMap<>();
+  private final RunForks forks;
   /**
    * Steps one of whose start records is stored, and with it (the writes are stored in order) the
    * successes of the producers they start after: their later calls start while their own start
@@ -73,6 +72,7 @@ final class ActiveRun {
     this.services = services;
     this.run = run;
     this.onEnd = onEnd;
+    this.forks = new RunForks(services, run.flow().appId(), steps, outputs, this::serialisedOutput);
     run.flow().steps().forEach(s -> steps.put(s.name(), s));
     Map<String, List<StoredItem>> byStep = new HashMap<>();
     for (StoredItem i : stored) {
@@ -204,15 +204,16 @@ final class ActiveRun {
       }
       outputs.put(s.name(), list);
     }
-    releaseKeptNoLongerNeeded();
+    forks.releaseNoLongerNeeded();
   }
 
   /** Marks the call running (stored first, unless its step has a call stored already), then makes the attempt. */
   private void launch(FlowStep s, int item) {
     StoredItem current = items.get(s.name())[item];
     int attempt = current.calls().size() + 1;
-    StatePassing passing = passing(s);
-    String forkedFrom = passing instanceof StatePassing.Fork f ? f.producer() : null;
+    StatePassing passing = forks.passing(s);
+    StatePassing.Fork fork = passing instanceof StatePassing.Fork f ? f : null;
+    String forkedFrom = fork == null ? null : fork.producer();
     StepCall started = new StepCall(item, attempt, Ulid.next(), null,
         forkedFrom == null ? EdgePass.COPY : EdgePass.FORK, FlowStatus.RUNNING, Instant.now(), null, null, null);
     StoredItem running = current.with(FlowStatus.RUNNING, null, started);
@@ -225,10 +226,10 @@ final class ActiveRun {
         return;
       }
       FnTarget t = target.get();
-      JsonNode input = StepInputs.of(s, item, outputs,
-          p -> serialisedOutputs.computeIfAbsent(p, k -> StepInputs.serialised(outputs.get(k))), run.input(), forkedFrom);
+      JsonNode input = StepInputs.of(s, item, outputs, this::serialisedOutput, run.input(),
+          fork == null ? Set.of() : fork.readInMemory());
       var call = StepCaller.call(started.activationId(), t.app(), t.fn(), run.id(), s.name(), item, input);
-      services.here(services.caller().attempt(call, passing, keepsInstance(s) ? forkAhead(s) : null,
+      services.here(services.caller().attempt(call, passing, forks.forkAheadOf(s),
               forkedFrom == null ? 0 : pendingBesides(s, item), s.timeout()))
           .onComplete(ar -> attempted(s, item, started, ar.succeeded() ? ar.result()
               : new StepCaller.Outcome(null, String.valueOf(ar.cause().getMessage()), null, null)));
@@ -237,6 +238,9 @@ final class ActiveRun {
       store(running, () -> {});
       makeAttempt.run();
     } else {
+      if (fork != null) {
+        forks.forkAheadWithCopies(s, fork, items.get(s.name()).length); // while its start record is stored
+      }
       store(running, () -> {
         producersStored.add(s.name());
         makeAttempt.run();
@@ -258,7 +262,7 @@ final class ActiveRun {
     StoredItem current = items.get(s.name())[item];
     if (outcome.succeeded()) {
       if (outcome.kept() != null) {
-        kept.put(s.name(), outcome.kept());
+        forks.kept(s.name(), outcome.kept());
       }
       // Goes on before the success is stored: whatever it leads to (a call's start, the run's
       // end) is a later write the run waits for, and the writer stores in order.
@@ -311,45 +315,9 @@ final class ActiveRun {
     });
   }
 
-  /**
-   * Copy, or for a step with fork edges a fork of the kept producer instance with the most state
-   * (the other producers' results come by copy).
-   */
-  private StatePassing passing(FlowStep s) {
-    KeptInstance best = null;
-    String producer = null;
-    for (FlowEdge e : s.edges()) {
-      KeptInstance k = kept.get(e.step());
-      if (e.pass() == EdgePass.FORK && k != null && (best == null || k.keptBytes() > best.keptBytes())) {
-        best = k;
-        producer = e.step();
-      }
-    }
-    return best == null ? new StatePassing.Copy() : new StatePassing.Fork(producer, best);
-  }
-
-  /**
-   * The fork consumers of {@code producer} whose children its kept instance forks the moment it
-   * answered: those with no other fork producer (a consumer of several forks from the one with the
-   * most state, known only once all have answered) and still to run.
-   */
-  private List<ForkedStepStarter.ConsumerAhead> forkAhead(FlowStep producer) {
-    List<ForkedStepStarter.ConsumerAhead> out = new ArrayList<>();
-    for (FlowStep c : steps.values()) {
-      long forks = c.edges().stream().filter(e -> e.pass() == EdgePass.FORK).count();
-      boolean fromProducer = c.edges().stream()
-          .anyMatch(e -> e.pass() == EdgePass.FORK && e.step().equals(producer.name()));
-      if (forks != 1 || !fromProducer || outputs.containsKey(c.name())) {
-        continue;
-      }
-      // A map whose list is known needs no more children than it has items.
-      JsonNode list = c.map() == null ? null : outputs.get(c.map());
-      int count = c.map() == null ? 1 : list != null && list.isArray()
-          ? Math.min(c.parallelismOrDefault(), list.size()) : c.parallelismOrDefault();
-      services.fns().apply(run.flow().appId(), c.fn()).ifPresent(t -> out.add(
-          new ForkedStepStarter.ConsumerAhead(t.app(), t.fn(), count)));
-    }
-    return out;
+  /** A producer's result, serialised once per run for whatever takes it by copy. */
+  private JsonNode serialisedOutput(String producer) {
+    return serialisedOutputs.computeIfAbsent(producer, k -> StepInputs.serialised(outputs.get(k)));
   }
 
   /** The step's calls still to be launched besides {@code item} (children to keep forked ahead for them). */
@@ -362,22 +330,6 @@ final class ActiveRun {
       }
     }
     return n;
-  }
-
-  private boolean keepsInstance(FlowStep producer) {
-    return steps.values().stream().anyMatch(c -> c.edges().stream()
-        .anyMatch(e -> e.pass() == EdgePass.FORK && e.step().equals(producer.name())));
-  }
-
-  private void releaseKeptNoLongerNeeded() {
-    kept.entrySet().removeIf(k -> {
-      boolean needed = steps.values().stream().anyMatch(c -> !outputs.containsKey(c.name())
-          && c.edges().stream().anyMatch(e -> e.pass() == EdgePass.FORK && e.step().equals(k.getKey())));
-      if (!needed) {
-        services.forks().release(k.getValue());
-      }
-      return !needed;
-    });
   }
 
   /** The last step's result, or an object of the last steps' results by name. */
@@ -407,8 +359,7 @@ final class ActiveRun {
       return;
     }
     ended = true;
-    kept.values().forEach(services.forks()::release);
-    kept.clear();
+    forks.releaseAll();
     run = run.ended(status, output, error);
     StoredRun last = run;
     services.write(RunStore.entry(last)).onComplete(ar -> {

@@ -5,6 +5,7 @@ import io.cleave.common.invoke.CallResult;
 import io.cleave.common.model.App;
 import io.cleave.common.model.Fn;
 import io.vertx.core.Future;
+import io.vertx.core.buffer.Buffer;
 import java.util.List;
 import java.util.Optional;
 
@@ -15,7 +16,9 @@ import java.util.Optional;
  * edge goes through {@link #callForked}: it runs in a child forked from that instance (a map's
  * calls share at most its parallelism of children, one call at a time each) and reads
  * those objects ({@code fdk.state.get(name)}); producers it takes by copy are in the call's body as
- * for any step. The engine releases a kept instance once every consumer forked from it succeeded,
+ * for any step. A consumer of several fork producers forks from one; the others' results are
+ * copied once into that instance for it ({@link CopiedResults}), so its children hold them as
+ * the kept objects, and no call carries them. The engine releases a kept instance once every consumer forked from it succeeded,
  * or the run ended. Kept instances do not outlive the server: after a restart, the engine runs a
  * fork producer again before the consumers still to run.
  *
@@ -46,14 +49,21 @@ public interface ForkedStepStarter {
   Future<KeptCall> callKept(Call call, List<ConsumerAhead> ahead);
 
   /**
-   * Runs a consumer's call in a child of {@code from}: one of that consumer's children idle after
+   * Runs a consumer's call in a child of {@code from} that holds {@code copied} (null for none): one of that consumer's children idle after
    * an earlier call (its globals and whatever earlier calls did to the kept objects are still
    * there, as in any warm instance), else one forked ahead, else one forked now; and keeps up to
    * {@code moreAfter} children of that consumer ready for the calls still to come (within the
    * count {@link #callKept} was given). The child stays for the consumer's next call until {@code
    * from} is released.
    */
-  Future<CallResult> callForked(Call call, KeptInstance from, int moreAfter);
+  Future<CallResult> callForked(Call call, KeptInstance from, int moreAfter, CopiedResults copied);
+
+  /**
+   * Forks up to {@code count} children of the consumer from {@code from} ahead of its calls, once
+   * {@code copied} (null for none) is in that instance: for a consumer of several fork producers,
+   * whose instance to fork from is known only once all of them answered.
+   */
+  void forkAhead(KeptInstance from, App app, Fn fn, int count, CopiedResults copied);
 
   /** Lets a kept instance go; no later {@link #callForked} names it. */
   void release(KeptInstance kept);
@@ -69,6 +79,14 @@ public interface ForkedStepStarter {
    * kept forked ahead of its calls (1 for a step, its parallelism for a map).
    */
   record ConsumerAhead(App app, Fn fn, int count) {}
+
+  /**
+   * The results of a consumer's other fork producers, {@code steps}, as one JSON object by step
+   * name ({@code body}): copied once into the kept instance its children are forked from, before
+   * the first of them (docs/CONTRACTS.md), where they read them with {@code fdk.state.get(step)}.
+   * Children hold the copy they were forked with: calls naming other steps get other children.
+   */
+  record CopiedResults(List<String> steps, Buffer body) {}
 
   /** A producer's answer and the instance kept from it. */
   record KeptCall(CallResult result, KeptInstance kept) {}

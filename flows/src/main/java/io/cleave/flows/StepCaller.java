@@ -73,7 +73,7 @@ final class StepCaller {
             null, null)));
     Future<Outcome> running;
     if (passing instanceof StatePassing.Fork fork) {
-      running = forks.callForked(call, fork.from(), moreAfter).map(r -> outcome(r, null));
+      running = forks.callForked(call, fork.from(), moreAfter, fork.copied()).map(r -> outcome(r, null));
     } else if (keepFor != null) {
       running = forks.callKept(call, keepFor).map(k -> outcome(k.result(), k.kept()));
     } else {

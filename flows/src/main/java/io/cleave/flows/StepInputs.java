@@ -16,13 +16,15 @@ import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.function.Function;
 
 /**
  * The input of one call of a step, by copy: a step after nothing gets the run's input; after one
  * step, that step's result; after several, an object of their results by step name. A map's call
- * gets the item-th element in place of the mapped step's whole result. The producer a call is
- * forked from is left out (the call reads its state in memory instead). A result goes in as it
+ * gets the item-th element in place of the mapped step's whole result. The fork producers a call
+ * reads in memory are left out: the one it is forked from, and the others, whose results were
+ * copied into that one ({@link StatePassing.Fork#readInMemory}). A result goes in as it
  * was serialised once for the run ({@link #serialised}): a map's calls (or several consumers) of one
  * result do not each serialise it again, they copy its bytes.
  */
@@ -34,19 +36,19 @@ final class StepInputs {
    * element is taken from {@code outputs}.
    */
   static JsonNode of(FlowStep step, int item, Map<String, JsonNode> outputs, Function<String, JsonNode> whole,
-      JsonNode runInput, String forkedFrom) {
+      JsonNode runInput, Set<String> inMemory) {
     List<FlowEdge> edges = step.edges();
     if (edges.isEmpty()) {
       return runInput;
     }
     if (edges.size() == 1) {
       String producer = edges.get(0).step();
-      return producer.equals(forkedFrom) && !producer.equals(step.map()) ? NullNode.getInstance()
+      return inMemory.contains(producer) && !producer.equals(step.map()) ? NullNode.getInstance()
           : value(step, producer, item, outputs, whole);
     }
     ObjectNode input = Json.MAPPER.createObjectNode();
     for (FlowEdge e : edges) {
-      if (!e.step().equals(forkedFrom) || e.step().equals(step.map())) {
+      if (!inMemory.contains(e.step()) || e.step().equals(step.map())) {
         input.set(e.step(), value(step, e.step(), item, outputs, whole));
       }
     }

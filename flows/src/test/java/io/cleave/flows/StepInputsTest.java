@@ -15,6 +15,7 @@ import java.nio.charset.StandardCharsets;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Test;
 
@@ -46,7 +47,7 @@ class StepInputsTest {
       JsonNode input = StepInputs.of(AUDIT, item, outputs, p -> serialised.computeIfAbsent(p, k -> {
         serialisations.incrementAndGet();
         return StepInputs.serialised(outputs.get(k));
-      }), null, null);
+      }), null, Set.of());
       ObjectNode expected = RunJson.MAPPER.createObjectNode();
       expected.set("portfolio", outputs.get("portfolio"));
       expected.set("market", outputs.get("market"));
@@ -61,7 +62,17 @@ class StepInputsTest {
   void theProducerForkedFromIsLeftOut() {
     Map<String, JsonNode> outputs = Map.of("portfolio", json("{\"a\": 1}"), "market", json("{\"b\": 2}"),
         "rules", json("[7]"));
-    JsonNode input = StepInputs.of(AUDIT, 0, outputs, p -> StepInputs.serialised(outputs.get(p)), null, "market");
+    JsonNode input = StepInputs.of(AUDIT, 0, outputs, p -> StepInputs.serialised(outputs.get(p)), null,
+        Set.of("market"));
     assertEquals(json("{\"portfolio\": {\"a\": 1}, \"rules\": 7}"), json(Json.toBytes(input)));
+  }
+
+  @Test
+  void producersWhoseResultsWereCopiedIntoTheForkedFromInstanceAreLeftOutButNotTheMappedOne() {
+    Map<String, JsonNode> outputs = Map.of("portfolio", json("{\"a\": 1}"), "market", json("{\"b\": 2}"),
+        "rules", json("[7]"));
+    JsonNode input = StepInputs.of(AUDIT, 0, outputs, p -> StepInputs.serialised(outputs.get(p)), null,
+        Set.of("market", "portfolio", "rules"));
+    assertEquals(json("{\"rules\": 7}"), json(Json.toBytes(input)));
   }
 }

@@ -43,6 +43,8 @@ final class KeptChildren {
   final Fn fn;
   /** The children to fork ahead of the calls, and to keep alive at most while calls wait for them. */
   final int count;
+  /** The producers whose results its children hold copied in, beside the kept state. */
+  final List<String> copied;
   private final Forking forking;
   private final Deque<Child> idle = new ArrayDeque<>();
   private final Deque<Promise<Child>> waiting = new ArrayDeque<>();
@@ -50,10 +52,11 @@ final class KeptChildren {
   private int running;
   private boolean discarded;
 
-  KeptChildren(App app, Fn fn, int count, Forking forking) {
+  KeptChildren(App app, Fn fn, int count, List<String> copied, Forking forking) {
     this.app = app;
     this.fn = fn;
     this.count = Math.max(0, count);
+    this.copied = List.copyOf(copied);
     this.forking = forking;
   }
 

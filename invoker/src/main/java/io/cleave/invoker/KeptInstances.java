@@ -45,6 +45,10 @@ final class KeptInstances implements ForkedStepStarter {
   private static final Logger LOG = Logger.getLogger(KeptInstances.class.getName());
   /** The runtime's answer header with the bytes the function kept (docs/CONTRACTS.md). */
   static final String KEPT_BYTES = "cleave-kept-bytes";
+  /** The header of a call that copies other producers' results into a kept instance (docs/CONTRACTS.md). */
+  static final String COPY_FOR = "Cleave-Copy-For";
+  /** A fork order's environment variable naming the copied results its child holds (docs/CONTRACTS.md). */
+  static final String COPIED_ENV = "CLEAVE_COPIED";
 
   private final InvokerLoop loop;
   private final InstanceHost host;
@@ -152,14 +156,14 @@ final class KeptInstances implements ForkedStepStarter {
   }
 
   @Override
-  public Future<CallResult> callForked(Call call, KeptInstance from, int moreAfter) {
+  public Future<CallResult> callForked(Call call, KeptInstance from, int moreAfter, CopiedResults copied) {
     Fn fn = call.fn();
     KeptChildren[] pool = new KeptChildren[1];
     return onLoop(() -> {
       if (!kept.containsKey(from.id())) {
         return Future.<KeptChildren.Child>failedFuture(new ApiError(409, "kept instance " + from.id() + " is gone"));
       }
-      pool[0] = childrenFor(from.id(), call.app(), fn);
+      pool[0] = childrenFor(from.id(), call.app(), fn, 0, copied);
       return pool[0].take(moreAfter);
     }).compose(child -> answered(call, child.instance(), child.served() ? StartMode.WARM : StartMode.FORK)
         .transform(ar -> onLoop(() -> {
@@ -168,10 +172,28 @@ final class KeptInstances implements ForkedStepStarter {
         })));
   }
 
-  /** The consumer's children of a kept instance, forking at most {@code count} ahead of its calls. */
-  private KeptChildren children(String keptId, App app, Fn fn, int count) {
+  @Override
+  public void forkAhead(KeptInstance from, App app, Fn fn, int count, CopiedResults copied) {
+    loop.run(() -> {
+      if (kept.containsKey(from.id())) {
+        KeptChildren children = childrenFor(from.id(), app, fn, count, copied);
+        children.forkAhead(children.count);
+      }
+    });
+  }
+
+  /**
+   * The consumer's children of a kept instance, forking at most {@code count} ahead of its calls,
+   * each once {@code copied} (null: nothing) is copied into the instance.
+   */
+  private KeptChildren children(String keptId, App app, Fn fn, int count, CopiedResults copied) {
     int mb = fn.memory();
-    return new KeptChildren(app, fn, count, new KeptChildren.Forking() {
+    // Named by consumer and steps: two steps of one function may fork from one instance with
+    // other copied results, each child adopting its own.
+    String copiedKey = copied == null ? null : fn.id() + "/" + String.join(",", copied.steps());
+    Future<Void> copiedIn = copied == null ? Future.succeededFuture() : copyIn(keptId, app, fn, copiedKey, copied);
+    KeptChildren children = new KeptChildren(app, fn, count, copied == null ? List.of() : copied.steps(),
+        new KeptChildren.Forking() {
       @Override
       public Future<StartedInstance> fork(boolean ahead) {
         // A child forked ahead never makes a call wait for memory.
@@ -179,10 +201,11 @@ final class KeptInstances implements ForkedStepStarter {
           return null;
         }
         Future<Void> reserved = ahead ? Future.succeededFuture() : reserved(fn, "a fork of kept instance " + keptId);
-        return reserved.compose(v -> loop.here(forkOf(keptId, app, fn)).onFailure(e -> {
-          memory.release(mb);
-          LOG.fine("cannot fork from kept instance " + keptId + ": " + e.getMessage());
-        }));
+        return reserved.compose(v -> copiedIn.compose(c -> loop.here(forkOf(keptId, app, fn, copiedKey)))
+            .onFailure(e -> {
+              memory.release(mb);
+              LOG.fine("cannot fork from kept instance " + keptId + ": " + e.getMessage());
+            }));
       }
 
       @Override
@@ -190,31 +213,76 @@ final class KeptInstances implements ForkedStepStarter {
         KeptInstances.this.delete(child.instanceId(), mb);
       }
     });
+    // A copy the instance did not take fails the calls waiting; the next call tries it again.
+    copiedIn.onFailure(e -> loop.run(() -> {
+      Map<String, KeptChildren> byFn = ahead.get(keptId);
+      if (byFn != null) {
+        byFn.remove(fn.id(), children);
+      }
+    }));
+    return children;
   }
 
-  private Future<StartedInstance> forkOf(String keptId, App app, Fn fn) {
-    return forkable(fn, config(app, fn)).compose(l -> host.start(StartRequest.forkOfKept(keptId, fn.id(), fn.appId(),
-        l.bundleDir().toString(), fn.memory(), l.command(), l.env())));
+  private Future<StartedInstance> forkOf(String keptId, App app, Fn fn, String copiedKey) {
+    return forkable(fn, config(app, fn)).compose(l -> {
+      Map<String, String> env = l.env();
+      if (copiedKey != null) {
+        env = new HashMap<>(env);
+        env.put(COPIED_ENV, copiedKey);
+      }
+      return host.start(StartRequest.forkOfKept(keptId, fn.id(), fn.appId(), l.bundleDir().toString(), fn.memory(),
+          l.command(), env));
+    });
   }
 
   /**
-   * The consumer's children of the kept instance (made, with none to fork ahead, when the producer's
-   * answer named no such consumer); those of an older version of the consumer are deleted.
+   * The consumer's children of the kept instance (made, forking {@code count} ahead, when the
+   * producer's answer named no such consumer); those of an older version of the consumer, or
+   * holding other copied results, are deleted.
    */
-  private KeptChildren childrenFor(String keptId, App app, Fn fn) {
+  private KeptChildren childrenFor(String keptId, App app, Fn fn, int count, CopiedResults copied) {
     Map<String, KeptChildren> byFn = ahead.computeIfAbsent(keptId, k -> new HashMap<>());
     KeptChildren children = byFn.get(fn.id());
     // The function and the app's config make the child's config: equal, it is the same.
-    if (children != null && (!children.fn.equals(fn) || !Objects.equals(children.app.config(), app.config()))) {
+    if (children != null && (!children.fn.equals(fn) || !Objects.equals(children.app.config(), app.config())
+        || !children.copied.equals(copied == null ? List.of() : copied.steps()))) {
       byFn.remove(fn.id());
       children.discard();
       children = null;
     }
     if (children == null) {
-      children = children(keptId, app, fn, 0);
+      children = children(keptId, app, fn, count, copied);
       byFn.put(fn.id(), children);
     }
     return children;
+  }
+
+  /**
+   * Copies other producers' results into the kept instance for {@code consumer}'s children: a call
+   * to it with {@code Cleave-Copy-For: <key>} whose body is the results by step name, parsed there
+   * once, not by the children, which adopt them by that key ({@link #COPIED_ENV}; docs/CONTRACTS.md).
+   */
+  private Future<Void> copyIn(String keptId, App app, Fn consumer, String key, CopiedResults copied) {
+    Held held = kept.get(keptId);
+    if (held == null) {
+      return Future.failedFuture(new ApiError(409, "kept instance " + keptId + " is gone"));
+    }
+    Call call = new Call("copy-" + keptId + "-" + consumer.id(), app, held.fn(), "POST", "/call",
+        Map.of(COPY_FOR, List.of(key), "Content-Type", List.of("application/json")), copied.body(),
+        Instant.now());
+    Instant deadline = Instant.now().plusSeconds(Math.max(1, held.fn().timeout()));
+    return loop.here(client.dispatch(held.instance().listener(), call, deadline).compose(outcome ->
+        outcome instanceof InstanceClient.Answered a && a.status() == 200 ? Future.<Void>succeededFuture()
+            : Future.<Void>failedFuture(new ApiError(502, "kept instance " + keptId + " did not take the results of "
+                + String.join(", ", copied.steps()) + " for " + consumer.name() + ": " + refusal(outcome)))));
+  }
+
+  private static String refusal(InstanceClient.Outcome outcome) {
+    if (outcome instanceof InstanceClient.Answered a) {
+      String text = a.body() == null ? "" : a.body().toString(java.nio.charset.StandardCharsets.UTF_8);
+      return "it answered " + a.status() + (text.isBlank() ? "" : " " + text.substring(0, Math.min(200, text.length())));
+    }
+    return outcome instanceof InstanceClient.Broken b ? b.reason() : "no answer in time";
   }
 
   /**
@@ -326,7 +394,7 @@ final class KeptInstances implements ForkedStepStarter {
       ahead.put(id, byFn);
       List<Future<StartedInstance>> forking = new ArrayList<>();
       for (ConsumerAhead c : consumers) {
-        KeptChildren children = children(id, c.app(), c.fn(), c.count());
+        KeptChildren children = children(id, c.app(), c.fn(), c.count(), null);
         byFn.put(c.fn().id(), children);
         forking.addAll(children.forkAhead(children.count));
       }

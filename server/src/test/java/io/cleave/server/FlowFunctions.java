@@ -64,10 +64,12 @@ final class FlowFunctions {
               except KeyError:
                   return json.dumps({"forked": False, "input": x})
               SERVED[0] += 1
+              # A second fork producer's result, copied into the instance this one forked from.
+              listed = fdk.state.get("listed") if "listed" in fdk.state.names() else None
               return json.dumps({"forked": True, "id": id(kept), "pid": os.getpid(), "ppid": os.getppid(),
                                  "served": SERVED[0], "numbers": kept["numbers"], "tags": sorted(kept["tags"]),
                                  "names": sorted(fdk.state.names()), "producer": fdk.state.get("process"),
-                                 "input": x})
+                                 "listed": listed, "listed_id": id(listed), "input": x})
           if op == "witnessed":
               token = header(ctx, "cleave-flow-run") + "-" + header(ctx, "cleave-flow-step")
               answer = urllib.request.urlopen(ctx.Config()["WITNESS"] + "?token=" + token, timeout=10).read()

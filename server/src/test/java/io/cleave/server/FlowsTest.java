@@ -260,6 +260,32 @@ class FlowsTest {
   }
 
   @Test
+  void aSecondForkProducersResultIsCopiedOnceIntoTheInstanceTheConsumerForksFrom() {
+    String id = flow("twoforks", List.of(step("producer", "keep"), step("listed", "split"), step("items", "split"),
+        step("each", "peek", "after", List.of(Map.of("step", "producer", "pass", "fork"),
+            Map.of("step", "listed", "pass", "fork"), "items"), "map", "items", "parallelism", 2)));
+    JsonNode run = run(id, "6");
+    assertEquals("succeeded", run.get("status").asText(), run.toString());
+    JsonNode results = run.get("output");
+    assertEquals(6, results.size(), results.toString());
+    for (int i = 0; i < results.size(); i++) {
+      JsonNode r = results.get(i);
+      assertTrue(r.get("forked").asBoolean(), "forked from the producer that kept the most: " + r);
+      assertEquals(1, r.get("input").size(), "the call carries its item only, no producer's result: " + r);
+      assertEquals(i, r.get("input").get("items").asInt(), r.toString());
+      assertEquals(List.of(0, 1, 2, 3, 4, 5), PlatformClient.JSON.convertValue(r.get("listed"), List.class),
+          "the other fork producer's result, read with fdk.state.get(its step name): " + r);
+      assertEquals(List.of("kept", "listed", "process"),
+          PlatformClient.JSON.convertValue(r.get("names"), List.class), r.toString());
+      assertEquals(results.get(0).get("listed_id").asLong(), r.get("listed_id").asLong(),
+          "parsed once, in the kept instance, before the children were forked from it: " + r);
+    }
+    for (JsonNode c : run.get("steps").get(3).get("calls")) {
+      assertEquals("fork", c.get("pass").asText(), c.toString());
+    }
+  }
+
+  @Test
   void aReleasedKeptInstanceServesTheNextRunsProducerAndHoldsOnlyThatRunsState() {
     String id = flow("recycled", List.of(step("producer", "keep"),
         step("forked", "peek", "after", List.of(Map.of("step", "producer", "pass", "fork")))));
