@@ -32,7 +32,7 @@ atomic64_t cf_rdma_pages = ATOMIC64_INIT(0);
 atomic64_t cf_rdma_pinned = ATOMIC64_INIT(0);
 
 static LIST_HEAD(rdevs);
-static DEFINE_MUTEX(rdev_lock);
+DEFINE_MUTEX(cf_rdev_lock);
 static DECLARE_WAIT_QUEUE_HEAD(rdev_idle);
 
 /* ---- devices ---- */
@@ -53,6 +53,8 @@ static int rdev_add(struct ib_device *dev)
 	if (!rd)
 		return -ENOMEM;
 	rd->dev = dev;
+	INIT_LIST_HEAD(&rd->eps);
+	INIT_LIST_HEAD(&rd->mrsets);
 	rd->pd = ib_alloc_pd(dev, 0);
 	if (IS_ERR(rd->pd)) {
 		int e = PTR_ERR(rd->pd);
@@ -63,25 +65,59 @@ static int rdev_add(struct ib_device *dev)
 		return e;
 	}
 	ib_set_client_data(dev, &cf_ib_client, rd);
-	mutex_lock(&rdev_lock);
+	mutex_lock(&cf_rdev_lock);
 	list_add_tail(&rd->node, &rdevs);
 	cf_rdma_devices++;
-	mutex_unlock(&rdev_lock);
+	mutex_unlock(&cf_rdev_lock);
 	return 0;
 }
 
-/* Waits until no queue pair or registration uses the device (a revoke or a child's end). */
+static void ep_teardown(struct cf_rep *e);
+static void ep_free(struct kref *ref);
+
+/*
+ * The device goes: nothing new uses it from now on; every queue pair on it is torn down (a read
+ * in flight ends at once and is flushed first; the session it served is lost, so its child is
+ * killed), every handle's registration on it is dropped (later resumes of those handles use
+ * another device or TCP), and then it waits for the uses in passing (a domain or queue pair
+ * being opened, which fails) before it frees the device's own domain. Called by ib_core without
+ * its locks held: removal does not wait for a revoke or for a child to end.
+ */
 static void rdev_remove(struct ib_device *dev, void *data)
 {
 	struct cf_rdev *rd = data;
+	struct cf_rep *e;
+	int n = 0;
 
-	mutex_lock(&rdev_lock);
+	mutex_lock(&cf_rdev_lock);
 	list_del(&rd->node);
 	rd->gone = true;
 	cf_rdma_devices--;
-	mutex_unlock(&rdev_lock);
+	mutex_unlock(&cf_rdev_lock);
+	for (;;) {
+		mutex_lock(&cf_rdev_lock);
+		e = list_first_entry_or_null(&rd->eps, struct cf_rep, node);
+		if (e) {
+			list_del_init(&e->node);
+			kref_get(&e->ref);
+		}
+		mutex_unlock(&cf_rdev_lock);
+		if (!e)
+			break;
+		WRITE_ONCE(e->dead, true);
+		mutex_lock(&e->lock);
+		ep_teardown(e);
+		if (e->lost)
+			e->lost(e->arg);
+		e->lost = NULL;
+		mutex_unlock(&e->lock);
+		kref_put(&e->ref, ep_free);
+		n++;
+	}
+	cf_mrsets_remove(rd);
 	wait_event(rdev_idle, READ_ONCE(rd->users) == 0);
 	ib_dealloc_pd(rd->pd);
+	pr_info("cleave_fork: %s removed (%d queue pairs torn down)\n", dev_name(&dev->dev), n);
 	kfree(rd);
 }
 
@@ -93,9 +129,9 @@ static struct ib_client cf_ib_client = {
 
 void cf_rdev_put(struct cf_rdev *rd)
 {
-	mutex_lock(&rdev_lock);
+	mutex_lock(&cf_rdev_lock);
 	rd->users--;
-	mutex_unlock(&rdev_lock);
+	mutex_unlock(&cf_rdev_lock);
 	wake_up_all(&rdev_idle);
 }
 
@@ -106,7 +142,7 @@ static struct cf_rdev *rdev_for(__be32 ip, const struct ib_gid_attr **sgid)
 	union ib_gid gid;
 
 	ipv6_addr_set_v4mapped(ip, (struct in6_addr *)gid.raw);
-	mutex_lock(&rdev_lock);
+	mutex_lock(&cf_rdev_lock);
 	list_for_each_entry(rd, &rdevs, node) {
 		const struct ib_gid_attr *a =
 			rdma_find_gid(rd->dev, &gid, IB_GID_TYPE_ROCE_UDP_ENCAP, NULL);
@@ -114,11 +150,11 @@ static struct cf_rdev *rdev_for(__be32 ip, const struct ib_gid_attr **sgid)
 		if (IS_ERR(a))
 			continue;
 		rd->users++;
-		mutex_unlock(&rdev_lock);
+		mutex_unlock(&cf_rdev_lock);
 		*sgid = a;
 		return rd;
 	}
-	mutex_unlock(&rdev_lock);
+	mutex_unlock(&cf_rdev_lock);
 	return NULL;
 }
 
@@ -182,7 +218,8 @@ struct cf_hpd *cf_hpd_for(struct socket *sock)
 
 /* ---- queue pairs ---- */
 
-void cf_ep_close(struct cf_rep *e)
+/* Frees the queue pair's resources (under e->lock, or before anyone else can see it). */
+static void ep_teardown(struct cf_rep *e)
 {
 	if (e->qp) {
 		int r = ib_destroy_qp(e->qp);
@@ -190,23 +227,60 @@ void cf_ep_close(struct cf_rep *e)
 		if (r)
 			pr_warn("cleave_fork: queue pair %u not destroyed (%d)\n", e->qp->qp_num, r);
 		WRITE_ONCE(cf_rdma_qps, READ_ONCE(cf_rdma_qps) - 1);
+		e->qp = NULL;
 	}
 	if (e->cq)
 		ib_free_cq(e->cq);
+	e->cq = NULL;
 	cf_hpd_put(e->hpd);
+	e->hpd = NULL;
 	if (e->sgid)
 		rdma_put_gid_attr(e->sgid);
+	e->sgid = NULL;
 	if (e->rd)
 		cf_rdev_put(e->rd);
-	memset(e, 0, sizeof(*e));
+	e->rd = NULL;
+}
+
+static void ep_free(struct kref *ref)
+{
+	kfree(container_of(ref, struct cf_rep, ref));
+}
+
+int cf_ep_lock(struct cf_rep *e)
+{
+	mutex_lock(&e->lock);
+	if (e->qp)
+		return 0;
+	mutex_unlock(&e->lock);
+	return -ENODEV;
+}
+
+void cf_ep_unlock(struct cf_rep *e)
+{
+	mutex_unlock(&e->lock);
+}
+
+void cf_ep_release(struct cf_rep *e)
+{
+	if (!e)
+		return;
+	mutex_lock(&cf_rdev_lock);
+	list_del_init(&e->node);
+	mutex_unlock(&cf_rdev_lock);
+	mutex_lock(&e->lock);
+	ep_teardown(e);
+	e->lost = NULL;
+	mutex_unlock(&e->lock);
+	kref_put(&e->ref, ep_free);
 }
 
 /*
- * A queue pair in INIT on the device of the connection's local address (-ENODEV: none), in the
- * handle's domain hpd on the seed's side (where peers may read), in the device's own (which
- * gives no remote access) on the resuming side.
+ * A queue pair in INIT on the device of the connection's local address (-ENODEV: none, or it is
+ * going), in the handle's domain hpd on the seed's side (where peers may read), in the device's
+ * own (which gives no remote access) on the resuming side.
  */
-int cf_ep_open(struct cf_rep *e, struct socket *sock, struct cf_hpd *hpd)
+struct cf_rep *cf_ep_open(struct socket *sock, struct cf_hpd *hpd)
 {
 	struct ib_qp_init_attr ia = {
 		.qp_type = IB_QPT_RC,
@@ -216,19 +290,22 @@ int cf_ep_open(struct cf_rep *e, struct socket *sock, struct cf_hpd *hpd)
 	};
 	struct ib_qp_attr qa = { .qp_state = IB_QPS_INIT,
 				 .qp_access_flags = hpd ? IB_ACCESS_REMOTE_READ : 0 };
+	struct cf_rep *e;
 	__be32 ip;
 	int r = sock_ip(sock, &ip);
 
-	memset(e, 0, sizeof(*e));
 	if (r)
-		return r;
+		return ERR_PTR(r);
+	e = kzalloc(sizeof(*e), GFP_KERNEL);
+	if (!e)
+		return ERR_PTR(-ENOMEM);
+	kref_init(&e->ref);
+	mutex_init(&e->lock);
+	INIT_LIST_HEAD(&e->node);
 	e->rd = rdev_for(ip, &e->sgid);
-	if (!e->rd)
-		return -ENODEV;
-	if (hpd && hpd->rd != e->rd) {
-		cf_ep_close(e);
-		return -ENODEV;
-	}
+	r = -ENODEV;
+	if (!e->rd || (hpd && hpd->rd != e->rd))
+		goto out;
 	if (hpd) {
 		kref_get(&hpd->ref);
 		e->hpd = hpd;
@@ -253,12 +330,22 @@ int cf_ep_open(struct cf_rep *e, struct socket *sock, struct cf_hpd *hpd)
 	r = ib_modify_qp(e->qp, &qa, IB_QP_STATE | IB_QP_PKEY_INDEX | IB_QP_PORT | IB_QP_ACCESS_FLAGS);
 	if (r)
 		goto fail;
-	return 0;
+	/* listed last: a removal that began meanwhile has its device gone, and this fails */
+	mutex_lock(&cf_rdev_lock);
+	r = e->rd->gone ? -ENODEV : 0;
+	if (!r)
+		list_add_tail(&e->node, &e->rd->eps);
+	mutex_unlock(&cf_rdev_lock);
+	if (!r)
+		return e;
+	goto out;
 fail:
 	pr_info_ratelimited("cleave_fork: %s: queue pair not created (%d); pages go by TCP\n",
 			    dev_name(&e->rd->dev->dev), r);
-	cf_ep_close(e);
-	return r;
+out:
+	ep_teardown(e);
+	kfree(e);
+	return ERR_PTR(r);
 }
 
 void cf_ep_addr(const struct cf_rep *e, struct msg_rdma_ep *out)
@@ -332,6 +419,8 @@ int cf_ep_reap(struct cf_rep *e, u32 n, int *err, u64 *ids)
 			return k;
 		if (fatal_signal_pending(current))
 			return -EINTR;
+		if (READ_ONCE(e->dead))
+			return -EIO; /* its device goes: the removal waits for this read to end */
 		if (time_after(jiffies, deadline))
 			return -EIO;
 		if (++spins < 256)

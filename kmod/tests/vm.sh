@@ -35,7 +35,7 @@ mem_unaccounted() {
        END {print t - u - pcp}' /proc/meminfo
 }
 # the kernel's RDMA objects (protection domains, queues, memory regions) per device
-rdma_objects() { rdma res show | sed 's/^[0-9]*: //'; }
+rdma_objects() { rdma res show | sed 's/^[0-9]*: //' | sort; }
 
 # transport_is rdma|tcp STATS.JSON: the resume's pages came that way only
 transport_is() {
@@ -172,6 +172,15 @@ rc=$?
 wait $PXPID
 check "corrupt descriptor from the server refused (exit $rc)" \
 	eval 'test $rc = 65 && grep -q "corrupt descriptor" "$T/r.err"'
+# a seed from another kernel or CPU: the same refusals, before any child exists
+proxy damage $MOD "$BUILD/tests/tamper" vdso cpu
+for damage in "vdso:vDSO differs" "cpu:lacks features"; do
+	restore_b --server $IPA:$PX --handle $H_c --key $K_c --cache none >"$T/r.out" 2>"$T/r.err"
+	rc=$?
+	check "a descriptor whose ${damage%%:*} is not this node's refused through the module (exit $rc: ${damage#*:}), no child" \
+		eval 'test $rc = 65 -a ! -s "$T/r.out" && grep -q "${damage#*:}" "$T/r.err"'
+done
+wait $PXPID
 set_rdma 1
 
 section "module and twin side by side"
@@ -237,13 +246,20 @@ if [ "$FULL" = 1 ]; then
 fi
 
 section "$RESUMES restores in a row"
-start_seed many $SEED_C server "$T/ps.sock" --quick
+# the seed maps a library of its own (LD_PRELOAD), which the restores find unchanged
+rm -f "$T/libx.so" && cp "$BUILD/tests/libx1.so" "$T/libx.so"
+LD_PRELOAD="$T/libx.so" start_seed many $SEED_C server "$T/ps.sock" --quick
 fails=0
 for i in $(seq "$RESUMES"); do
 	restore_b --server $MOD --handle $H_many --key $K_many --cache none >"$T/r.out" 2>"$T/r.err" || fails=$((fails + 1))
 	grep -q "CHILD PASS" "$T/r.out" || fails=$((fails + 1))
 done
-check "$RESUMES restores all pass ($fails failures)" test $fails = 0
+check "$RESUMES restores all pass ($fails failures; the seed maps its own library)" test $fails = 0
+rm "$T/libx.so" && cp "$BUILD/tests/libx2.so" "$T/libx.so"
+restore_b --server $MOD --handle $H_many --key $K_many --cache none >"$T/r.out" 2>"$T/r.err"
+rc=$?
+check "that library rebuilt here: refused (exit $rc, CLEAVE_E_LIBRARY), no child" \
+	eval 'test $rc = 65 -a ! -s "$T/r.out" && grep -q "libx.so differs from the seed'"'"'s" "$T/r.err"'
 
 section "the RDMA wire cut while a lazy child reads by RDMA (its TCP session stays)"
 start_seed cut $SEED_C server "$T/ps.sock" --sleep-ms 1500 --quick --rss 32
@@ -260,6 +276,43 @@ check "... it read by RDMA until then" grep -q '"transport": "rdma", "rdma_pages
 ip link set cleave-rb up
 stop_seed cut
 check "no page server connection left open" until_true 5 param_is connections 0
+section "the RDMA devices removed while lazy children read by RDMA (rdma link delete)"
+start_seed gone $SEED_C server "$T/ps.sock" --sleep-ms 1500 --quick
+# removing a device ends what uses it there and then; it waits for no revoke and no child
+remove_device() { timeout -k 5 60 rdma link delete "$1"; }
+restore_bg --server $MOD --handle $H_gone --key $K_gone --cache none --stats "$T/gone.json" >"$T/r.out" 2>"$T/r.err"
+TPID=$!
+RPID=$(restorer_of $TPID) || RPID=none
+check "lazy child runs" until_true 30 child_sleeps $RPID
+remove_device rxe-b
+rc_del=$?
+wait $TPID
+rc=$?
+check "the resume node's device removed under it (exit $rc_del): the child is killed, the restorer exits 70 (exit $rc)" \
+	test $rc_del = 0 -a $rc = 70
+check "... the child never ran on zero pages" test ! -s "$T/r.out"
+check "... it read by RDMA until then" grep -q '"transport": "rdma", "rdma_pages": [1-9]' "$T/gone.json"
+check "... the module uses the one device left ($(param rdma_devices))" param_is rdma_devices 1
+rdma link add rxe-b type rxe netdev cleave-rb
+restore_bg --server $MOD --handle $H_gone --key $K_gone --cache none --stats "$T/gone.json" >"$T/r.out" 2>"$T/r.err"
+TPID=$!
+RPID=$(restorer_of $TPID) || RPID=none
+check "a device added back is used: a lazy child reads by RDMA again" \
+	eval 'param_is rdma_devices 2 && until_true 30 child_sleeps $RPID'
+remove_device rxe-a
+rc_del=$?
+wait $TPID
+rc=$?
+check "the seed node's device removed (exit $rc_del): it closes the child's page connection, the child is killed, the restorer exits 70 (exit $rc)" \
+	test $rc_del = 0 -a $rc = 70
+check "... the child never ran on zero pages" test ! -s "$T/r.out"
+check "... every handle's pages registered there are unpinned, the handles stay ($(param rdma_pinned) pinned, $(param handles) held)" \
+	eval 'param_is rdma_pinned 0 && param_is handles 3'
+rdma link add rxe-a type rxe netdev cleave-ra
+restore_b --server $MOD --handle $H_gone --key $K_gone --cache none --stats "$T/gone.json" >"$T/r.out" 2>"$T/r.err"
+check "with the device added back the handle registers there again: a child resumes by RDMA" \
+	eval 'grep -q "CHILD PASS" "$T/r.out" && transport_is rdma "$T/gone.json"'
+stop_seed gone
 stop_seed many
 # while another snapshot keeps the listener up (with none left, it stops: connection refused)
 restore_b --server $MOD --handle $H_many --key $K_many --cache none >/dev/null 2>"$T/r.err"
@@ -286,6 +339,12 @@ check "memory back after revoke (MemAvailable ${mem0} kB -> ${mem1} kB)" test $(
 check "no address space left behind (mm_struct objects: ${mms0} -> $(mm_structs))" test "$(mm_structs)" -le "$mms0"
 
 check "the module unloads (no reference left)" rmmod cleave_fork
+# libcleave takes the module only where /dev/cleave_fork exists: now the twin prepares, whose
+# holder process stays beside the seed (the module's ends)
+start_seed after $SEED_C server "$T/ps.sock" --quick
+check "without /dev/cleave_fork a prepare goes to the user-space twin (handle ${H_after:-0}, its holder stays)" \
+	eval 'test ! -e /dev/cleave_fork -a "${H_after:-0}" != 0 -a "$(count_comm seed_c)" = 2'
+stop_seed after
 
 say "vm tests: $PASS passed, $FAIL failed"
 [ $FAIL = 0 ]
