@@ -75,14 +75,20 @@ struct cf_ranks {
 	u32 **blk;  /* per bitmap VMA: readable pages before each block */
 };
 
-/* rdma.c: devices, domains, queue pairs */
+/* rdma_dev.c: devices, domains */
+int cf_sock_ip(struct socket *sock, __be32 *ip);
+/* The device and GID carrying this IPv4 address, with a use; NULL when there is none. */
+struct cf_rdev *cf_rdev_for(__be32 ip, const struct ib_gid_attr **sgid);
 void cf_rdev_put(struct cf_rdev *rd);
 struct cf_hpd *cf_hpd_for(struct socket *sock);
 void cf_hpd_put(struct cf_hpd *p);
+
+/* rdma.c: queue pairs */
 struct cf_rep *cf_ep_open(struct socket *sock, struct cf_hpd *hpd); /* ERR_PTR on failure */
 int cf_ep_lock(struct cf_rep *e); /* -ENODEV (unlocked) once its device is gone */
 void cf_ep_unlock(struct cf_rep *e);
 void cf_ep_release(struct cf_rep *e); /* the owner is done with it */
+void cf_ep_kill(struct cf_rep *e);    /* its device goes */
 void cf_ep_addr(const struct cf_rep *e, struct msg_rdma_ep *out);
 int cf_ep_connect(struct cf_rep *e, const struct msg_rdma_ep *peer);
 int cf_ep_reap(struct cf_rep *e, u32 n, int *err, u64 *ids);

@@ -284,12 +284,20 @@ restore_bg --server $MOD --handle $H_gone --key $K_gone --cache none --stats "$T
 TPID=$!
 RPID=$(restorer_of $TPID) || RPID=none
 check "lazy child runs" until_true 30 child_sleeps $RPID
+# the seed's answers dropped (its route to node B's RDMA address a blackhole): the child's next
+# fault waits in its RDMA READ, retried until READ_TIMEOUT, while its device goes
+ip route replace blackhole $IPB/32 table 100
+in_read() { grep -q cf_ep_reap "/proc/$1/stack" 2>/dev/null; }
+check "its next fault waits for an RDMA READ" until_true 30 in_read ${CHILD:-none}
 remove_device rxe-b
 rc_del=$?
 wait $TPID
 rc=$?
-check "the resume node's device removed under it (exit $rc_del): the child is killed, the restorer exits 70 (exit $rc)" \
-	test $rc_del = 0 -a $rc = 70
+ip route replace $IPB/32 dev cleave-ra table 100 src $IPA
+# the removal tore down a queue pair in use (the reading one), it did not wait for it to go
+torn_down() { dmesg | grep -q "cleave_fork: $1 removed: [1-9][0-9]* queue pairs in use torn down"; }
+check "the resume node's device removed under that read (exit $rc_del): it tears down the reading queue pair, the read ends, the child is killed, the restorer exits 70 (exit $rc)" \
+	eval 'test $rc_del = 0 -a $rc = 70 && torn_down rxe-b'
 check "... the child never ran on zero pages" test ! -s "$T/r.out"
 check "... it read by RDMA until then" grep -q '"transport": "rdma", "rdma_pages": [1-9]' "$T/gone.json"
 check "... the module uses the one device left ($(param rdma_devices))" param_is rdma_devices 1
@@ -303,8 +311,8 @@ remove_device rxe-a
 rc_del=$?
 wait $TPID
 rc=$?
-check "the seed node's device removed (exit $rc_del): it closes the child's page connection, the child is killed, the restorer exits 70 (exit $rc)" \
-	test $rc_del = 0 -a $rc = 70
+check "the seed node's device removed (exit $rc_del): it tears down the seed's queue pair and closes the child's page connection, the child is killed, the restorer exits 70 (exit $rc)" \
+	eval 'test $rc_del = 0 -a $rc = 70 && torn_down rxe-a'
 check "... the child never ran on zero pages" test ! -s "$T/r.out"
 check "... every handle's pages registered there are unpinned, the handles stay ($(param rdma_pinned) pinned, $(param handles) held)" \
 	eval 'param_is rdma_pinned 0 && param_is handles 3'
