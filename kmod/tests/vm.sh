@@ -249,12 +249,17 @@ section "$RESUMES restores in a row"
 # the seed maps a library of its own (LD_PRELOAD), which the restores find unchanged
 rm -f "$T/libx.so" && cp "$BUILD/tests/libx1.so" "$T/libx.so"
 LD_PRELOAD="$T/libx.so" start_seed many $SEED_C server "$T/ps.sock" --quick
-fails=0
+fails=0 by_rdma=0 by_tcp=0
+# by RDMA and over TCP in turn
 for i in $(seq "$RESUMES"); do
-	restore_b --server $MOD --handle $H_many --key $K_many --cache none >"$T/r.out" 2>"$T/r.err" || fails=$((fails + 1))
+	set_rdma $((i % 2))
+	restore_b --server $MOD --handle $H_many --key $K_many --cache none --stats "$T/st.json" >"$T/r.out" 2>"$T/r.err" || fails=$((fails + 1))
 	grep -q "CHILD PASS" "$T/r.out" || fails=$((fails + 1))
+	if transport_is rdma "$T/st.json"; then by_rdma=$((by_rdma + 1)); elif transport_is tcp "$T/st.json"; then by_tcp=$((by_tcp + 1)); fi
 done
-check "$RESUMES restores all pass ($fails failures; the seed maps its own library)" test $fails = 0
+set_rdma 1
+check "$RESUMES restores all pass ($fails failures; $by_rdma by RDMA, $by_tcp over TCP; the seed maps its own library)" \
+	test $fails = 0 -a $by_rdma = $(((RESUMES + 1) / 2)) -a $by_tcp = $((RESUMES / 2))
 rm "$T/libx.so" && cp "$BUILD/tests/libx2.so" "$T/libx.so"
 restore_b --server $MOD --handle $H_many --key $K_many --cache none >"$T/r.out" 2>"$T/r.err"
 rc=$?
