@@ -369,6 +369,7 @@ int cf_rdma_serve(struct socket *sock, struct cf_handle *h, const struct msg_rdm
 		  struct cf_rep **conn_ep)
 {
 	struct msg_rdma_offer *o;
+	struct msg_rdma_ep me;
 	struct cf_hpd *hpd;
 	struct cf_rep *e;
 	const char *why;
@@ -395,6 +396,7 @@ int cf_rdma_serve(struct socket *sock, struct cf_handle *h, const struct msg_rdm
 		r = cf_ep_connect(e, peer);
 		e->lost = conn_lost; /* the socket outlives the queue pair (serve.c) */
 		e->arg = sock;
+		cf_ep_addr(e, &me); /* its device may go once this unlocks */
 		if (!r && !h->mrs) {
 			struct cf_mrset *m = mrset_build(h, e);
 
@@ -421,7 +423,7 @@ int cf_rdma_serve(struct socket *sock, struct cf_handle *h, const struct msg_rdm
 		cf_ep_release(e);
 		return send_refusal(sock, "no memory");
 	}
-	cf_ep_addr(e, &o->ep);
+	o->ep = me;
 	o->chunk_pages = h->mrs->chunk_pages;
 	o->nchunks = h->mrs->nchunks;
 	memcpy(o + 1, h->mrs->offer, (size_t)o->nchunks * sizeof(struct msg_rdma_chunk));

@@ -102,15 +102,29 @@ try:
     print("stats answered")
 except cleave_fork.CleaveError as e:
     print("stats refused", e.code)
-threading.Thread(target=time.sleep, args=(2,), daemon=True).start()
+t = threading.Thread(target=time.sleep, args=(2,), daemon=True)
+t.start()
 try:
     cleave_fork.prepare()
     print("prepared")
 except cleave_fork.CleaveError as e:
     print("prepare refused", e.code)
+t.join()
+# memory no other node could map (a memfd): the seed's state cannot be forked
+import mmap
+mfd = os.memfd_create("cleave-vm")
+os.ftruncate(mfd, 4096)
+m = mmap.mmap(mfd, 4096)
+m[0] = 1
+try:
+    cleave_fork.prepare()
+    print("memfd prepared")
+except cleave_fork.CleaveError as e:
+    print("memfd prepare refused", e.code)
 PYEOF
 check "stats with a bad key refused (CLEAVE_E_KEY)" grep -q "stats refused 5" "$T/ioc.out"
 check "multi-threaded caller refused (CLEAVE_E_THREADS)" grep -q "prepare refused 2" "$T/ioc.out"
+check "a seed mapping a memfd refused (CLEAVE_E_UNSUPPORTED)" grep -q "memfd prepare refused 11" "$T/ioc.out"
 
 section "hostile clients of the kernel page server and the device"
 ip netns exec $NSB $PY tests/vm_hostile.py $MOD $H_c $K_c $([ "$FULL" = 1 ] && echo --silent) >"$T/hostile.out" 2>&1
