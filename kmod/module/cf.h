@@ -120,17 +120,28 @@ void cf_client_close(struct cf_session *s);
 
 /* resume.c */
 long cf_resume(struct cf_file *cf, void __user *arg);
+struct cf_session *cf_session_of(struct cf_file *cf); /* NULL before a resume */
 void cf_session_free(struct cf_session *s);
 long cf_session_stats(struct cf_file *cf, void __user *arg);
 ssize_t cf_session_read(struct cf_file *cf, char __user *buf, size_t len, loff_t *off);
 __poll_t cf_session_poll(struct file *f, poll_table *wait);
 
-/* fault.c */
-int cf_session_mmap(struct cf_file *cf, struct vm_area_struct *vma);
-long cf_prefetch(struct cf_file *cf, void __user *arg);
-long cf_fill(struct cf_file *cf, void __user *arg);
+/* Pages a resume maps into its child: charged to the faulting (or prefetching) process's cgroup. */
+#define CF_PAGE_GFP (GFP_HIGHUSER | __GFP_ACCOUNT)
+
+/* fetch.c (under s->lock) */
 /* Fetches seed pages (sorted page numbers) into the cache; the first may go to *first instead. */
 int cf_fetch(struct cf_session *s, const u64 *pgs, u32 n, struct page **first);
+bool cf_ask(struct cf_session *s, u32 vi, u64 pg); /* marks pg requested; true when it was not */
+int cf_fetch_around(struct cf_session *s, u32 vi, u64 pg, struct page **page);
+
+/* fault.c */
+int cf_session_mmap(struct cf_file *cf, struct vm_area_struct *vma);
+u64 cf_install_cached(struct cf_file *cf, struct cf_session *s); /* pages mapped */
+
+/* prefetch.c */
+long cf_prefetch(struct cf_file *cf, void __user *arg);
+long cf_fill(struct cf_file *cf, void __user *arg);
 
 /* rdma.c */
 extern bool cf_rdma_on;
@@ -139,7 +150,7 @@ extern int cf_rdma_devices, cf_rdma_qps;
  * retransmit timer fire while its answer still waits behind the others' (soft-RoCE under
  * emulation), and duplicates follow. */
 extern int cf_rdma_window;
-extern bool cf_rdma_bulk; /* fault.c: prefetches and eager fetches by RDMA too */
+extern bool cf_rdma_bulk; /* fetch.c: prefetches and eager fetches by RDMA too */
 extern atomic64_t cf_rdma_pages, cf_rdma_pinned;
 int cf_rdma_init(void);
 void cf_rdma_exit(void);

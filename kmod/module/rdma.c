@@ -1,15 +1,7 @@
 /*
- * Pages by RDMA (kernel verbs through ib_core), as MITOSIS moves them: the resuming node reads
- * the seed's pages with one-sided RDMA READs, the seed's CPU takes no part in a read.
- *
- * A node's RDMA device for a page connection is the one whose RoCE GID is the IPv4 address the
- * connection uses on that node (RoCE carries the node's IP addresses). After the key was proven
- * on the TCP session, the resuming side sends its queue pair's address (M_RDMA); the seed's side
- * connects a queue pair to it and answers with its address and its pages: the handle's readable
- * pages registered once per handle (fast registration, IB_WR_REG_MR, remote read only, in
- * chunks of at most the device's page-list length). No key ever covers other memory. Revoke
- * deregisters them: later reads fail and the faulting child is killed. When either side has
- * no device, or anything in the exchange fails, the session keeps the TCP page protocol.
+ * Queue pairs of the RDMA transport (rdma_dev.c has the devices): RC queue pairs connected by
+ * the address each side sends over the authenticated TCP page session (M_RDMA), their work
+ * polled directly, and their teardown by their owner or by the removal of their device.
  */
 #include <linux/inet.h>
 #include <linux/ipv6.h>
@@ -26,163 +18,12 @@
 #include "cf.h"
 #include "rdma.h"
 
-bool cf_rdma_on = true;
-int cf_rdma_devices, cf_rdma_qps;
+int cf_rdma_qps;
 atomic64_t cf_rdma_pages = ATOMIC64_INIT(0);
 atomic64_t cf_rdma_pinned = ATOMIC64_INIT(0);
 
-static LIST_HEAD(rdevs);
-static DEFINE_MUTEX(rdev_lock);
-static DECLARE_WAIT_QUEUE_HEAD(rdev_idle);
-
-/* ---- devices ---- */
-
-static struct ib_client cf_ib_client;
-
-static int rdev_add(struct ib_device *dev)
-{
-	struct cf_rdev *rd;
-	u32 port;
-	bool roce = false;
-
-	rdma_for_each_port(dev, port)
-		roce |= rdma_protocol_roce(dev, port);
-	if (!roce || dev->attrs.max_fast_reg_page_list_len == 0)
-		return -EOPNOTSUPP;
-	rd = kzalloc(sizeof(*rd), GFP_KERNEL);
-	if (!rd)
-		return -ENOMEM;
-	rd->dev = dev;
-	rd->pd = ib_alloc_pd(dev, 0);
-	if (IS_ERR(rd->pd)) {
-		int e = PTR_ERR(rd->pd);
-
-		pr_warn("cleave_fork: %s: no protection domain (%d); pages go by TCP\n",
-			dev_name(&dev->dev), e);
-		kfree(rd);
-		return e;
-	}
-	ib_set_client_data(dev, &cf_ib_client, rd);
-	mutex_lock(&rdev_lock);
-	list_add_tail(&rd->node, &rdevs);
-	cf_rdma_devices++;
-	mutex_unlock(&rdev_lock);
-	return 0;
-}
-
-/* Waits until no queue pair or registration uses the device (a revoke or a child's end). */
-static void rdev_remove(struct ib_device *dev, void *data)
-{
-	struct cf_rdev *rd = data;
-
-	mutex_lock(&rdev_lock);
-	list_del(&rd->node);
-	rd->gone = true;
-	cf_rdma_devices--;
-	mutex_unlock(&rdev_lock);
-	wait_event(rdev_idle, READ_ONCE(rd->users) == 0);
-	ib_dealloc_pd(rd->pd);
-	kfree(rd);
-}
-
-static struct ib_client cf_ib_client = {
-	.name = "cleave_fork",
-	.add = rdev_add,
-	.remove = rdev_remove,
-};
-
-void cf_rdev_put(struct cf_rdev *rd)
-{
-	mutex_lock(&rdev_lock);
-	rd->users--;
-	mutex_unlock(&rdev_lock);
-	wake_up_all(&rdev_idle);
-}
-
-/* The device and GID carrying this IPv4 address, with a use; NULL when there is none. */
-static struct cf_rdev *rdev_for(__be32 ip, const struct ib_gid_attr **sgid)
-{
-	struct cf_rdev *rd;
-	union ib_gid gid;
-
-	ipv6_addr_set_v4mapped(ip, (struct in6_addr *)gid.raw);
-	mutex_lock(&rdev_lock);
-	list_for_each_entry(rd, &rdevs, node) {
-		const struct ib_gid_attr *a =
-			rdma_find_gid(rd->dev, &gid, IB_GID_TYPE_ROCE_UDP_ENCAP, NULL);
-
-		if (IS_ERR(a))
-			continue;
-		rd->users++;
-		mutex_unlock(&rdev_lock);
-		*sgid = a;
-		return rd;
-	}
-	mutex_unlock(&rdev_lock);
-	return NULL;
-}
-
-static void hpd_release(struct kref *ref)
-{
-	struct cf_hpd *p = container_of(ref, struct cf_hpd, ref);
-
-	ib_dealloc_pd(p->pd);
-	cf_rdev_put(p->rd);
-	kfree(p);
-}
-
-void cf_hpd_put(struct cf_hpd *p)
-{
-	if (p)
-		kref_put(&p->ref, hpd_release);
-}
-
-static int sock_ip(struct socket *sock, __be32 *ip)
-{
-	struct sockaddr_in a;
-	int r = kernel_getsockname(sock, (struct sockaddr *)&a);
-
-	if (r < 0)
-		return r;
-	if (a.sin_family != AF_INET)
-		return -EAFNOSUPPORT;
-	*ip = a.sin_addr.s_addr;
-	return 0;
-}
-
-/* A new domain on the device of the connection's local address; NULL when there is none. */
-struct cf_hpd *cf_hpd_for(struct socket *sock)
-{
-	const struct ib_gid_attr *sgid;
-	struct cf_hpd *p;
-	__be32 ip;
-
-	if (sock_ip(sock, &ip))
-		return NULL;
-	p = kzalloc(sizeof(*p), GFP_KERNEL);
-	if (!p)
-		return NULL;
-	p->rd = rdev_for(ip, &sgid);
-	if (!p->rd) {
-		kfree(p);
-		return NULL;
-	}
-	rdma_put_gid_attr(sgid);
-	p->pd = ib_alloc_pd(p->rd->dev, 0);
-	if (IS_ERR(p->pd)) {
-		pr_info_ratelimited("cleave_fork: no protection domain for a handle (%ld); pages go by TCP\n",
-				    PTR_ERR(p->pd));
-		cf_rdev_put(p->rd);
-		kfree(p);
-		return NULL;
-	}
-	kref_init(&p->ref);
-	return p;
-}
-
-/* ---- queue pairs ---- */
-
-void cf_ep_close(struct cf_rep *e)
+/* Frees the queue pair's resources (under e->lock, or before anyone else can see it). */
+static void ep_teardown(struct cf_rep *e)
 {
 	if (e->qp) {
 		int r = ib_destroy_qp(e->qp);
@@ -190,23 +31,77 @@ void cf_ep_close(struct cf_rep *e)
 		if (r)
 			pr_warn("cleave_fork: queue pair %u not destroyed (%d)\n", e->qp->qp_num, r);
 		WRITE_ONCE(cf_rdma_qps, READ_ONCE(cf_rdma_qps) - 1);
+		e->qp = NULL;
 	}
 	if (e->cq)
 		ib_free_cq(e->cq);
+	e->cq = NULL;
 	cf_hpd_put(e->hpd);
+	e->hpd = NULL;
 	if (e->sgid)
 		rdma_put_gid_attr(e->sgid);
+	e->sgid = NULL;
 	if (e->rd)
 		cf_rdev_put(e->rd);
-	memset(e, 0, sizeof(*e));
+	e->rd = NULL;
+}
+
+static void ep_free(struct kref *ref)
+{
+	kfree(container_of(ref, struct cf_rep, ref));
+}
+
+int cf_ep_lock(struct cf_rep *e)
+{
+	mutex_lock(&e->lock);
+	if (e->qp)
+		return 0;
+	mutex_unlock(&e->lock);
+	return -ENODEV;
+}
+
+void cf_ep_unlock(struct cf_rep *e)
+{
+	mutex_unlock(&e->lock);
+}
+
+void cf_ep_release(struct cf_rep *e)
+{
+	if (!e)
+		return;
+	mutex_lock(&cf_rdev_lock);
+	list_del_init(&e->node);
+	mutex_unlock(&cf_rdev_lock);
+	mutex_lock(&e->lock);
+	ep_teardown(e);
+	e->lost = NULL;
+	mutex_unlock(&e->lock);
+	kref_put(&e->ref, ep_free);
 }
 
 /*
- * A queue pair in INIT on the device of the connection's local address (-ENODEV: none), in the
- * handle's domain hpd on the seed's side (where peers may read), in the device's own (which
- * gives no remote access) on the resuming side.
+ * The removal of e's device (rdma_dev.c), which took it off the device's list: a read waiting on
+ * it ends (dead) and is flushed by its owner, then it is torn down and its owner told (lost).
  */
-int cf_ep_open(struct cf_rep *e, struct socket *sock, struct cf_hpd *hpd)
+void cf_ep_kill(struct cf_rep *e)
+{
+	WRITE_ONCE(e->dead, true);
+	mutex_lock(&e->lock);
+	ep_teardown(e);
+	if (e->lost)
+		e->lost(e->arg);
+	e->lost = NULL;
+	mutex_unlock(&e->lock);
+	kref_put(&e->ref, ep_free);
+}
+
+
+/*
+ * A queue pair in INIT on the device of the connection's local address (-ENODEV: none, or it is
+ * going), in the handle's domain hpd on the seed's side (where peers may read), in the device's
+ * own (which gives no remote access) on the resuming side.
+ */
+struct cf_rep *cf_ep_open(struct socket *sock, struct cf_hpd *hpd)
 {
 	struct ib_qp_init_attr ia = {
 		.qp_type = IB_QPT_RC,
@@ -216,19 +111,22 @@ int cf_ep_open(struct cf_rep *e, struct socket *sock, struct cf_hpd *hpd)
 	};
 	struct ib_qp_attr qa = { .qp_state = IB_QPS_INIT,
 				 .qp_access_flags = hpd ? IB_ACCESS_REMOTE_READ : 0 };
+	struct cf_rep *e;
 	__be32 ip;
-	int r = sock_ip(sock, &ip);
+	int r = cf_sock_ip(sock, &ip);
 
-	memset(e, 0, sizeof(*e));
 	if (r)
-		return r;
-	e->rd = rdev_for(ip, &e->sgid);
-	if (!e->rd)
-		return -ENODEV;
-	if (hpd && hpd->rd != e->rd) {
-		cf_ep_close(e);
-		return -ENODEV;
-	}
+		return ERR_PTR(r);
+	e = kzalloc(sizeof(*e), GFP_KERNEL);
+	if (!e)
+		return ERR_PTR(-ENOMEM);
+	kref_init(&e->ref);
+	mutex_init(&e->lock);
+	INIT_LIST_HEAD(&e->node);
+	e->rd = cf_rdev_for(ip, &e->sgid);
+	r = -ENODEV;
+	if (!e->rd || (hpd && hpd->rd != e->rd))
+		goto out;
 	if (hpd) {
 		kref_get(&hpd->ref);
 		e->hpd = hpd;
@@ -253,12 +151,22 @@ int cf_ep_open(struct cf_rep *e, struct socket *sock, struct cf_hpd *hpd)
 	r = ib_modify_qp(e->qp, &qa, IB_QP_STATE | IB_QP_PKEY_INDEX | IB_QP_PORT | IB_QP_ACCESS_FLAGS);
 	if (r)
 		goto fail;
-	return 0;
+	/* listed last: a removal that began meanwhile has its device gone, and this fails */
+	mutex_lock(&cf_rdev_lock);
+	r = e->rd->gone ? -ENODEV : 0;
+	if (!r)
+		list_add_tail(&e->node, &e->rd->eps);
+	mutex_unlock(&cf_rdev_lock);
+	if (!r)
+		return e;
+	goto out;
 fail:
 	pr_info_ratelimited("cleave_fork: %s: queue pair not created (%d); pages go by TCP\n",
 			    dev_name(&e->rd->dev->dev), r);
-	cf_ep_close(e);
-	return r;
+out:
+	ep_teardown(e);
+	kfree(e);
+	return ERR_PTR(r);
 }
 
 void cf_ep_addr(const struct cf_rep *e, struct msg_rdma_ep *out)
@@ -332,6 +240,8 @@ int cf_ep_reap(struct cf_rep *e, u32 n, int *err, u64 *ids)
 			return k;
 		if (fatal_signal_pending(current))
 			return -EINTR;
+		if (READ_ONCE(e->dead))
+			return -EIO; /* its device goes: the removal waits for this read to end */
 		if (time_after(jiffies, deadline))
 			return -EIO;
 		if (++spins < 256)
@@ -388,12 +298,3 @@ int cf_ep_wait(struct cf_rep *e, u32 n)
 	return err;
 }
 
-int cf_rdma_init(void)
-{
-	return ib_register_client(&cf_ib_client);
-}
-
-void cf_rdma_exit(void)
-{
-	ib_unregister_client(&cf_ib_client);
-}

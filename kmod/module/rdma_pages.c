@@ -20,6 +20,8 @@
 
 /* A handle's pages registered for remote read on one device. */
 struct cf_mrset {
+	struct list_head node; /* in its device's mrsets while listed, under cf_rdev_lock */
+	struct cf_handle *h;   /* whose h->mrs it is (no reference: the handle frees it) */
 	struct cf_hpd *hpd;
 	u32 chunk_pages, nchunks;
 	u64 npages;
@@ -123,6 +125,9 @@ static void mrset_free(struct cf_mrset *m)
 
 	if (!m)
 		return;
+	mutex_lock(&cf_rdev_lock);
+	list_del_init(&m->node);
+	mutex_unlock(&cf_rdev_lock);
 	for (c = 0; c < m->nchunks; c++) {
 		if (m->mrs && m->mrs[c]) {
 			int r = ib_dereg_mr(m->mrs[c]);
@@ -205,6 +210,8 @@ static struct cf_mrset *mrset_build(struct cf_handle *h, struct cf_rep *e)
 
 	if (!m)
 		return ERR_PTR(-ENOMEM);
+	INIT_LIST_HEAD(&m->node);
+	m->h = h;
 	kref_get(&e->hpd->ref);
 	m->hpd = e->hpd;
 	r = cf_desc_check(h->desc, h->desc_len, &d);
@@ -274,6 +281,14 @@ static struct cf_mrset *mrset_build(struct cf_handle *h, struct cf_rep *e)
 		m->offer[c].iova = first * PAGE_SIZE;
 		m->offer[c].rkey = m->mrs[c]->rkey;
 	}
+	/* listed last: a removal of the device that began meanwhile makes this fail */
+	mutex_lock(&cf_rdev_lock);
+	r = m->hpd->rd->gone ? -ENODEV : 0;
+	if (!r)
+		list_add_tail(&m->node, &m->hpd->rd->mrsets);
+	mutex_unlock(&cf_rdev_lock);
+	if (r)
+		goto fail;
 	cf_ranks_free(rk);
 	return m;
 fail:
@@ -292,12 +307,52 @@ void cf_rdma_handle_drop(struct cf_handle *h)
 	mutex_unlock(&h->rdma_lock);
 }
 
+/*
+ * The device rd goes (rdma.c): every handle's registration on it is dropped, so reads with
+ * their rkeys fail from now on and the pages are unpinned. A handle whose last reference is
+ * going frees its own (the removal then waits for it through the device's users).
+ */
+void cf_mrsets_remove(struct cf_rdev *rd)
+{
+	for (;;) {
+		struct cf_mrset *m;
+		struct cf_handle *h = NULL;
+
+		mutex_lock(&cf_rdev_lock);
+		m = list_first_entry_or_null(&rd->mrsets, struct cf_mrset, node);
+		if (m) {
+			list_del_init(&m->node);
+			h = kref_get_unless_zero(&m->h->ref) ? m->h : NULL;
+		}
+		mutex_unlock(&cf_rdev_lock);
+		if (!m)
+			return;
+		if (!h)
+			continue;
+		/* m itself may be freed by now (a revoke): the handle's current set is looked at */
+		mutex_lock(&h->rdma_lock);
+		if (h->mrs && h->mrs->hpd->rd == rd) {
+			mrset_free(h->mrs);
+			h->mrs = NULL;
+		}
+		mutex_unlock(&h->rdma_lock);
+		cf_handle_put(h);
+	}
+}
+
 void cf_rdma_conn_close(struct cf_rep *e)
 {
-	if (e) {
-		cf_ep_close(e);
-		kfree(e);
-	}
+	cf_ep_release(e);
+}
+
+/*
+ * The device under a page connection's queue pair went (rdma.c, under the queue pair's lock):
+ * its client can read no more pages by RDMA, so its connection closes now, and the resuming
+ * side kills its child at once instead of when a read times out.
+ */
+static void conn_lost(void *arg)
+{
+	kernel_sock_shutdown(arg, SHUT_RDWR);
 }
 
 static int send_refusal(struct socket *sock, const char *why)
@@ -314,6 +369,7 @@ int cf_rdma_serve(struct socket *sock, struct cf_handle *h, const struct msg_rdm
 		  struct cf_rep **conn_ep)
 {
 	struct msg_rdma_offer *o;
+	struct msg_rdma_ep me;
 	struct cf_hpd *hpd;
 	struct cf_rep *e;
 	const char *why;
@@ -325,9 +381,6 @@ int cf_rdma_serve(struct socket *sock, struct cf_handle *h, const struct msg_rdm
 		return send_refusal(sock, "queue pair connected already") ?: -EINVAL;
 	if (!READ_ONCE(cf_rdma_on))
 		return send_refusal(sock, "RDMA off");
-	e = kzalloc(sizeof(*e), GFP_KERNEL);
-	if (!e)
-		return send_refusal(sock, "no memory");
 	mutex_lock(&h->rdma_lock);
 	/* not under cf_lock (taken before rdma_lock when the last reference goes): a revoke that
 	 * sets it after this read drops the registrations once this unlocks */
@@ -337,21 +390,28 @@ int cf_rdma_serve(struct socket *sock, struct cf_handle *h, const struct msg_rdm
 		kref_get(&hpd->ref);
 	else if (!revoked)
 		hpd = cf_hpd_for(sock);
-	r = revoked ? -ENOENT : !hpd ? -ENODEV : cf_ep_open(e, sock, hpd);
-	if (!r)
+	e = revoked ? ERR_PTR(-ENOENT) : !hpd ? ERR_PTR(-ENODEV) : cf_ep_open(sock, hpd);
+	r = IS_ERR(e) ? PTR_ERR(e) : cf_ep_lock(e);
+	if (!r) {
 		r = cf_ep_connect(e, peer);
-	if (!r && !h->mrs) {
-		struct cf_mrset *m = mrset_build(h, e);
+		e->lost = conn_lost; /* the socket outlives the queue pair (serve.c) */
+		e->arg = sock;
+		cf_ep_addr(e, &me); /* its device may go once this unlocks */
+		if (!r && !h->mrs) {
+			struct cf_mrset *m = mrset_build(h, e);
 
-		if (IS_ERR(m))
-			r = PTR_ERR(m);
-		else
-			h->mrs = m;
+			if (IS_ERR(m))
+				r = PTR_ERR(m);
+			else
+				h->mrs = m;
+		}
+		cf_ep_unlock(e);
 	}
 	cf_hpd_put(hpd);
 	if (r) {
 		mutex_unlock(&h->rdma_lock);
-		cf_rdma_conn_close(e);
+		if (!IS_ERR(e))
+			cf_ep_release(e);
 		why = r == -ENOENT ? "revoked" : r == -ENODEV ? "no RDMA device here (or not the handle's)" :
 			"queue pair or registration failed";
 		return send_refusal(sock, why);
@@ -360,10 +420,10 @@ int cf_rdma_serve(struct socket *sock, struct cf_handle *h, const struct msg_rdm
 	o = kvmalloc(len, GFP_KERNEL);
 	if (!o) {
 		mutex_unlock(&h->rdma_lock);
-		cf_rdma_conn_close(e);
+		cf_ep_release(e);
 		return send_refusal(sock, "no memory");
 	}
-	cf_ep_addr(e, &o->ep);
+	o->ep = me;
 	o->chunk_pages = h->mrs->chunk_pages;
 	o->nchunks = h->mrs->nchunks;
 	memcpy(o + 1, h->mrs->offer, (size_t)o->nchunks * sizeof(struct msg_rdma_chunk));

@@ -21,7 +21,7 @@ int cf_rdma_window = 128;
 
 /* The resuming side: its queue pair, the seed's chunks and the page numbering. */
 struct cf_rsess {
-	struct cf_rep ep;
+	struct cf_rep *ep;
 	u32 chunk_pages, nchunks;
 	struct msg_rdma_chunk *chunks;
 	struct cf_ranks *ranks;
@@ -33,11 +33,21 @@ void cf_rdma_session_close(struct cf_session *s)
 
 	if (!x)
 		return;
-	cf_ep_close(&x->ep);
+	cf_ep_release(x->ep);
 	kvfree(x->chunks);
 	cf_ranks_free(x->ranks);
 	kfree(x);
 	s->rdma = NULL;
+}
+
+/* The device under the session's queue pair went (rdma.c, under the queue pair's lock): the
+ * session is lost, its restorer kills the child, its faults kill. */
+static void session_lost(void *arg)
+{
+	struct cf_session *s = arg;
+
+	WRITE_ONCE(s->lost, true);
+	wake_up_all(&s->wq);
 }
 
 /*
@@ -58,12 +68,18 @@ int cf_rdma_session_open(struct cf_session *s)
 	x = kzalloc(sizeof(*x), GFP_KERNEL);
 	if (!x)
 		return 1;
-	if (cf_ep_open(&x->ep, s->sock, NULL)) {
+	x->ep = cf_ep_open(s->sock, NULL);
+	if (IS_ERR(x->ep)) {
 		kfree(x);
 		return 1;
 	}
 	s->rdma = x;
-	cf_ep_addr(&x->ep, &me);
+	if (cf_ep_lock(x->ep)) {
+		r = 1;
+		goto fail;
+	}
+	cf_ep_addr(x->ep, &me);
+	cf_ep_unlock(x->ep);
 	if (cf_client_send(s, &h, sizeof(h)) || cf_client_send(s, &me, sizeof(me)) ||
 	    cf_client_recv(s, &h, sizeof(h), 10 * HZ) || h.magic != MSG_MAGIC || h.type != M_RDMA) {
 		r = -EIO;
@@ -109,7 +125,17 @@ int cf_rdma_session_open(struct cf_session *s)
 		r = 1; /* its numbering is not ours: the stream is fine, stay on TCP */
 		goto fail;
 	}
-	r = cf_ep_connect(&x->ep, &o.ep);
+	/* a removal of the device before this point leaves the session on TCP, one after it
+	 * loses the session */
+	r = cf_ep_lock(x->ep);
+	if (!r) {
+		r = cf_ep_connect(x->ep, &o.ep);
+		if (!r) {
+			x->ep->lost = session_lost;
+			x->ep->arg = s;
+		}
+		cf_ep_unlock(x->ep);
+	}
 	if (r) {
 		pr_info_ratelimited("cleave_fork: queue pair to the seed not connected (%d); pages go by TCP\n", r);
 		r = 1;
@@ -129,9 +155,9 @@ fail:
 int cf_rdma_read(struct cf_session *s, const u64 *pgs, struct page **pages, u32 n)
 {
 	struct cf_rsess *x = s->rdma;
-	struct ib_device *dev = x->ep.rd->dev;
-	u32 lkey = x->ep.rd->pd->local_dma_lkey;
-	u32 max_sge = min_t(u32, MAX_SGE, dev->attrs.max_sge_rd);
+	struct cf_rep *e = x->ep;
+	struct ib_device *dev;
+	u32 lkey, max_sge;
 	struct ib_sge *sges = kcalloc(n, sizeof(*sges), GFP_KERNEL);
 	u32 done = 0, mapped = 0, inflight = 0, i;
 	u64 pages_out = 0; /* in flight: each request's wr_id is its page count */
@@ -140,6 +166,14 @@ int cf_rdma_read(struct cf_session *s, const u64 *pgs, struct page **pages, u32 
 
 	if (!sges)
 		return -ENOMEM;
+	/* the device is gone: the session was lost with it */
+	if (cf_ep_lock(e)) {
+		kfree(sges);
+		return -EIO;
+	}
+	dev = e->rd->dev;
+	lkey = e->rd->pd->local_dma_lkey;
+	max_sge = min_t(u32, MAX_SGE, dev->attrs.max_sge_rd);
 	for (i = 0; i < n; i++) {
 		u64 a = ib_dma_map_page(dev, pages[i], 0, PAGE_SIZE, DMA_FROM_DEVICE);
 
@@ -192,7 +226,7 @@ int cf_rdma_read(struct cf_session *s, const u64 *pgs, struct page **pages, u32 
 			w.remote_addr = x->chunks[rank / x->chunk_pages].iova +
 					(rank % x->chunk_pages) * PAGE_SIZE;
 			w.rkey = x->chunks[rank / x->chunk_pages].rkey;
-			if (ib_post_send(x->ep.qp, &w.wr, NULL)) {
+			if (ib_post_send(e->qp, &w.wr, NULL)) {
 				r = -EIO;
 				break;
 			}
@@ -202,7 +236,7 @@ int cf_rdma_read(struct cf_session *s, const u64 *pgs, struct page **pages, u32 
 		}
 		if (inflight && !r) {
 			u64 ids = 0;
-			int k = cf_ep_reap(&x->ep, inflight, &err, &ids);
+			int k = cf_ep_reap(e, inflight, &err, &ids);
 
 			if (k < 0) {
 				r = k;
@@ -215,7 +249,7 @@ int cf_rdma_read(struct cf_session *s, const u64 *pgs, struct page **pages, u32 
 	if (!r)
 		r = err;
 	if (inflight)
-		cf_ep_flush(&x->ep, inflight);
+		cf_ep_flush(e, inflight);
 	if (!r) {
 		atomic64_add(n, &s->rdma_pages);
 		atomic64_inc(&s->rdma_reads);
@@ -224,6 +258,7 @@ int cf_rdma_read(struct cf_session *s, const u64 *pgs, struct page **pages, u32 
 out:
 	for (i = 0; i < mapped; i++)
 		ib_dma_unmap_page(dev, sges[i].addr, PAGE_SIZE, DMA_FROM_DEVICE);
+	cf_ep_unlock(e);
 	kfree(sges);
 	return r;
 }

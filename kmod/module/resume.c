@@ -135,7 +135,7 @@ long cf_resume(struct cf_file *cf, void __user *arg)
 	return r;
 }
 
-static struct cf_session *session_of(struct cf_file *cf)
+struct cf_session *cf_session_of(struct cf_file *cf)
 {
 	struct cf_session *s;
 
@@ -147,7 +147,7 @@ static struct cf_session *session_of(struct cf_file *cf)
 
 ssize_t cf_session_read(struct cf_file *cf, char __user *buf, size_t len, loff_t *off)
 {
-	struct cf_session *s = session_of(cf);
+	struct cf_session *s = cf_session_of(cf);
 
 	if (!s)
 		return -CLEAVE_E_INVAL;
@@ -156,7 +156,7 @@ ssize_t cf_session_read(struct cf_file *cf, char __user *buf, size_t len, loff_t
 
 __poll_t cf_session_poll(struct file *f, poll_table *wait)
 {
-	struct cf_session *s = session_of(f->private_data);
+	struct cf_session *s = cf_session_of(f->private_data);
 
 	if (!s)
 		return EPOLLERR;
@@ -166,7 +166,7 @@ __poll_t cf_session_poll(struct file *f, poll_table *wait)
 
 long cf_session_stats(struct cf_file *cf, void __user *arg)
 {
-	struct cf_session *s = session_of(cf);
+	struct cf_session *s = cf_session_of(cf);
 	struct mod_session_stats st = { 0 };
 
 	if (!s)

@@ -1,4 +1,5 @@
-/* Test tool: damages a checkpoint file the way a bad node or a bad transfer would. */
+/* Test tool: damages a checkpoint file the way a bad node or a bad transfer would (or, with
+ * --desc, a bare descriptor: tests/vm_proxy.py damages one on its way to a resume). */
 #define _GNU_SOURCE
 #include "desc.h"
 
@@ -10,8 +11,9 @@
 
 int main(int argc, char **argv)
 {
-	if (argc != 3) {
-		fprintf(stderr, "usage: tamper FILE truncate-desc|vdso|cpu\n");
+	int bare = argc == 4 && !strcmp(argv[3], "--desc");
+	if (argc != 3 && !bare) {
+		fprintf(stderr, "usage: tamper FILE truncate-desc|vdso|cpu [--desc]\n");
 		return 2;
 	}
 	int fd = open(argv[1], O_RDWR);
@@ -19,13 +21,14 @@ int main(int argc, char **argv)
 		perror(argv[1]);
 		return 1;
 	}
-	struct ckpt_hdr ck;
+	struct ckpt_hdr ck = {0};
 	struct desc_hdr h;
-	if (pread(fd, &ck, sizeof ck, 0) != sizeof ck || pread(fd, &h, sizeof h, sizeof ck) != sizeof h) {
+	off_t at = bare ? 0 : (off_t)sizeof ck;
+	if ((!bare && pread(fd, &ck, sizeof ck, 0) != sizeof ck) || pread(fd, &h, sizeof h, at) != sizeof h) {
 		perror("read");
 		return 1;
 	}
-	if (!strcmp(argv[2], "truncate-desc")) {
+	if (!strcmp(argv[2], "truncate-desc") && !bare) {
 		if (ftruncate(fd, (off_t)(sizeof ck + ck.desc_bytes / 2)) != 0) {
 			perror("ftruncate");
 			return 1;
@@ -39,7 +42,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "unknown damage %s\n", argv[2]);
 		return 2;
 	}
-	if (strcmp(argv[2], "truncate-desc") && pwrite(fd, &h, sizeof h, sizeof ck) != sizeof h) {
+	if (strcmp(argv[2], "truncate-desc") && pwrite(fd, &h, sizeof h, at) != sizeof h) {
 		perror("write");
 		return 1;
 	}

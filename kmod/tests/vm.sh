@@ -35,7 +35,7 @@ mem_unaccounted() {
        END {print t - u - pcp}' /proc/meminfo
 }
 # the kernel's RDMA objects (protection domains, queues, memory regions) per device
-rdma_objects() { rdma res show | sed 's/^[0-9]*: //'; }
+rdma_objects() { rdma res show | sed 's/^[0-9]*: //' | sort; }
 
 # transport_is rdma|tcp STATS.JSON: the resume's pages came that way only
 transport_is() {
@@ -102,15 +102,29 @@ try:
     print("stats answered")
 except cleave_fork.CleaveError as e:
     print("stats refused", e.code)
-threading.Thread(target=time.sleep, args=(2,), daemon=True).start()
+t = threading.Thread(target=time.sleep, args=(2,), daemon=True)
+t.start()
 try:
     cleave_fork.prepare()
     print("prepared")
 except cleave_fork.CleaveError as e:
     print("prepare refused", e.code)
+t.join()
+# memory no other node could map (a memfd): the seed's state cannot be forked
+import mmap
+mfd = os.memfd_create("cleave-vm")
+os.ftruncate(mfd, 4096)
+m = mmap.mmap(mfd, 4096)
+m[0] = 1
+try:
+    cleave_fork.prepare()
+    print("memfd prepared")
+except cleave_fork.CleaveError as e:
+    print("memfd prepare refused", e.code)
 PYEOF
 check "stats with a bad key refused (CLEAVE_E_KEY)" grep -q "stats refused 5" "$T/ioc.out"
 check "multi-threaded caller refused (CLEAVE_E_THREADS)" grep -q "prepare refused 2" "$T/ioc.out"
+check "a seed mapping a memfd refused (CLEAVE_E_UNSUPPORTED)" grep -q "memfd prepare refused 11" "$T/ioc.out"
 
 section "hostile clients of the kernel page server and the device"
 ip netns exec $NSB $PY tests/vm_hostile.py $MOD $H_c $K_c $([ "$FULL" = 1 ] && echo --silent) >"$T/hostile.out" 2>&1
@@ -172,6 +186,15 @@ rc=$?
 wait $PXPID
 check "corrupt descriptor from the server refused (exit $rc)" \
 	eval 'test $rc = 65 && grep -q "corrupt descriptor" "$T/r.err"'
+# a seed from another kernel or CPU: the same refusals, before any child exists
+proxy damage $MOD "$BUILD/tests/tamper" vdso cpu
+for damage in "vdso:vDSO differs" "cpu:lacks features"; do
+	restore_b --server $IPA:$PX --handle $H_c --key $K_c --cache none >"$T/r.out" 2>"$T/r.err"
+	rc=$?
+	check "a descriptor whose ${damage%%:*} is not this node's refused through the module (exit $rc: ${damage#*:}), no child" \
+		eval 'test $rc = 65 -a ! -s "$T/r.out" && grep -q "${damage#*:}" "$T/r.err"'
+done
+wait $PXPID
 set_rdma 1
 
 section "module and twin side by side"
@@ -237,13 +260,25 @@ if [ "$FULL" = 1 ]; then
 fi
 
 section "$RESUMES restores in a row"
-start_seed many $SEED_C server "$T/ps.sock" --quick
-fails=0
+# the seed maps a library of its own (LD_PRELOAD), which the restores find unchanged
+rm -f "$T/libx.so" && cp "$BUILD/tests/libx1.so" "$T/libx.so"
+LD_PRELOAD="$T/libx.so" start_seed many $SEED_C server "$T/ps.sock" --quick
+fails=0 by_rdma=0 by_tcp=0
+# by RDMA and over TCP in turn
 for i in $(seq "$RESUMES"); do
-	restore_b --server $MOD --handle $H_many --key $K_many --cache none >"$T/r.out" 2>"$T/r.err" || fails=$((fails + 1))
+	set_rdma $((i % 2))
+	restore_b --server $MOD --handle $H_many --key $K_many --cache none --stats "$T/st.json" >"$T/r.out" 2>"$T/r.err" || fails=$((fails + 1))
 	grep -q "CHILD PASS" "$T/r.out" || fails=$((fails + 1))
+	if transport_is rdma "$T/st.json"; then by_rdma=$((by_rdma + 1)); elif transport_is tcp "$T/st.json"; then by_tcp=$((by_tcp + 1)); fi
 done
-check "$RESUMES restores all pass ($fails failures)" test $fails = 0
+set_rdma 1
+check "$RESUMES restores all pass ($fails failures; $by_rdma by RDMA, $by_tcp over TCP; the seed maps its own library)" \
+	test $fails = 0 -a $by_rdma = $(((RESUMES + 1) / 2)) -a $by_tcp = $((RESUMES / 2))
+rm "$T/libx.so" && cp "$BUILD/tests/libx2.so" "$T/libx.so"
+restore_b --server $MOD --handle $H_many --key $K_many --cache none >"$T/r.out" 2>"$T/r.err"
+rc=$?
+check "that library rebuilt here: refused (exit $rc, CLEAVE_E_LIBRARY), no child" \
+	eval 'test $rc = 65 -a ! -s "$T/r.out" && grep -q "libx.so differs from the seed'"'"'s" "$T/r.err"'
 
 section "the RDMA wire cut while a lazy child reads by RDMA (its TCP session stays)"
 start_seed cut $SEED_C server "$T/ps.sock" --sleep-ms 1500 --quick --rss 32
@@ -260,6 +295,45 @@ check "... it read by RDMA until then" grep -q '"transport": "rdma", "rdma_pages
 ip link set cleave-rb up
 stop_seed cut
 check "no page server connection left open" until_true 5 param_is connections 0
+section "the RDMA devices removed under lazy children reading by RDMA (rdma link delete)"
+start_seed gone $SEED_C server "$T/ps.sock" --sleep-ms 3000 --quick
+# removing a device ends what uses it there and then; it waits for no revoke and no child
+remove_device() { timeout -k 5 60 rdma link delete "$1"; }
+restore_bg --server $MOD --handle $H_gone --key $K_gone --cache none --stats "$T/gone.json" >"$T/r.out" 2>"$T/r.err"
+TPID=$!
+RPID=$(restorer_of $TPID) || RPID=none
+check "lazy child runs" until_true 30 child_sleeps $RPID
+remove_device rxe-b
+rc_del=$?
+wait $TPID
+rc=$?
+# the removal tore down a queue pair in use (the session's), it did not wait for it to go
+torn_down() { dmesg | grep -q "cleave_fork: $1 removed: [1-9][0-9]* queue pairs in use torn down"; }
+check "the resume node's device removed under it (exit $rc_del): it tears down the session's queue pair, the child is killed, the restorer exits 70 (exit $rc)" \
+	eval 'test $rc_del = 0 -a $rc = 70 && torn_down rxe-b'
+check "... the child never ran on zero pages" test ! -s "$T/r.out"
+check "... it read by RDMA until then" grep -q '"transport": "rdma", "rdma_pages": [1-9]' "$T/gone.json"
+check "... the module uses the one device left ($(param rdma_devices))" param_is rdma_devices 1
+rdma link add rxe-b type rxe netdev cleave-rb
+restore_bg --server $MOD --handle $H_gone --key $K_gone --cache none --stats "$T/gone.json" >"$T/r.out" 2>"$T/r.err"
+TPID=$!
+RPID=$(restorer_of $TPID) || RPID=none
+check "a device added back is used: a lazy child reads by RDMA again" \
+	eval 'param_is rdma_devices 2 && until_true 30 child_sleeps $RPID'
+remove_device rxe-a
+rc_del=$?
+wait $TPID
+rc=$?
+check "the seed node's device removed (exit $rc_del): it tears down the seed's queue pair and closes the child's page connection, the child is killed, the restorer exits 70 (exit $rc)" \
+	eval 'test $rc_del = 0 -a $rc = 70 && torn_down rxe-a'
+check "... the child never ran on zero pages" test ! -s "$T/r.out"
+check "... every handle's pages registered there are unpinned, the handles stay ($(param rdma_pinned) pinned, $(param handles) held)" \
+	eval 'param_is rdma_pinned 0 && param_is handles 3'
+rdma link add rxe-a type rxe netdev cleave-ra
+restore_b --server $MOD --handle $H_gone --key $K_gone --cache none --stats "$T/gone.json" >"$T/r.out" 2>"$T/r.err"
+check "with the device added back the handle registers there again: a child resumes by RDMA" \
+	eval 'grep -q "CHILD PASS" "$T/r.out" && transport_is rdma "$T/gone.json"'
+stop_seed gone
 stop_seed many
 # while another snapshot keeps the listener up (with none left, it stops: connection refused)
 restore_b --server $MOD --handle $H_many --key $K_many --cache none >/dev/null 2>"$T/r.err"
@@ -286,6 +360,12 @@ check "memory back after revoke (MemAvailable ${mem0} kB -> ${mem1} kB)" test $(
 check "no address space left behind (mm_struct objects: ${mms0} -> $(mm_structs))" test "$(mm_structs)" -le "$mms0"
 
 check "the module unloads (no reference left)" rmmod cleave_fork
+# libcleave takes the module only where /dev/cleave_fork exists: now the twin prepares, whose
+# holder process stays beside the seed (the module's ends)
+start_seed after $SEED_C server "$T/ps.sock" --quick
+check "without /dev/cleave_fork a prepare goes to the user-space twin (handle ${H_after:-0}, its holder stays)" \
+	eval 'test ! -e /dev/cleave_fork -a "${H_after:-0}" != 0 -a "$(count_comm seed_c)" = 2'
+stop_seed after
 
 say "vm tests: $PASS passed, $FAIL failed"
 [ $FAIL = 0 ]

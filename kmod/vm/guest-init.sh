@@ -35,5 +35,8 @@ if mount -t 9p -o trans=virtio,version=9p2000.L,ro,cache=loose,msize=512000 host
 else
 	echo "CLEAVE-VM: cannot mount the host root"
 fi
+# The console shows only errors (loglevel=4): a WARNING and its call trace are logged a level
+# below. The whole log goes through the same patterns run.sh looks for, onto the console.
+dmesg | grep -E 'Oops|BUG:|WARNING:|Call Trace|Kernel panic' | sed 's/^/CLEAVE-VM-KERNEL: /'
 printf '\nCLEAVE-VM-EXIT %s\n' "$rc"
 poweroff -f

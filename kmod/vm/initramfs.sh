@@ -10,7 +10,7 @@ D=$(mktemp -d /tmp/cleave-initramfs.XXXXXX)
 trap 'rm -rf "$D"' EXIT
 mkdir -p "$D"/{bin,dev,proc,sys,host,modules}
 cp /bin/busybox "$D/bin/busybox"
-for a in sh mount umount insmod mkdir cat echo poweroff chroot sleep dmesg grep; do
+for a in sh mount umount insmod mkdir cat echo poweroff chroot sleep dmesg grep sed; do
 	ln -s busybox "$D/bin/$a"
 done
 cp "$(dirname "$0")/guest-init.sh" "$D/init"
