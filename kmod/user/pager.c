@@ -26,6 +26,7 @@
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <sys/vfs.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -73,6 +74,7 @@ struct pager {
 	int cache_fd;
 	uint64_t cache_data_off; /* dense layout: where the pages start */
 	int share;          /* anonymous VMAs with seed pages are views of the cache file */
+	int share_exec;     /* ... executable ones too (the cache is not on a noexec mount) */
 	const int *files;
 	/* scratch */
 	char *buf;
@@ -103,7 +105,9 @@ int pager_share_fd(const struct pager *p) { return p->share ? p->cache_fd : -1; 
 int pager_shares(const struct pager *p, uint32_t vi)
 {
 	const struct desc_vma *v = &p->d.vmas[vi];
-	return p->share && v->kind == VK_ANON && v->fetch_pages;
+	/* A file on a noexec mount cannot be mapped executable: such VMAs stay anonymous. */
+	return p->share && v->kind == VK_ANON && v->fetch_pages &&
+	       (p->share_exec || !(v->prot & PROT_EXEC));
 }
 void pager_set_files(struct pager *p, const int *fds) { p->files = fds; }
 int pager_server_fd(const struct pager *p) { return p->net; }
@@ -1276,6 +1280,7 @@ static void open_cache(struct pager *p, const char *host, int port)
 	struct statfs sf;
 	p->share = !p->o.eager && !p->o.no_share && statfs(dir, &sf) == 0 &&
 		   sf.f_type == TMPFS_MAGIC;
+	p->share_exec = p->share && !(sf.f_flags & ST_NOEXEC);
 	/*
 	 * The bitmap of cached pages, then the pages.  Shared: sparse, the seed page at address a at
 	 * PAGER_CACHE_BASE + a, up to the end of user addresses (a child's view may grow past its
