@@ -1,7 +1,7 @@
 # Two "nodes" on one machine, sourced by tests/run.sh and bench/run.sh: network namespaces $NSA
 # and $NSB joined by veth; the page server and the seeds live in node A, restorers run in node B.
-# The caller sets BUILD, T (its temp dir, removed on exit), NSA, NSB, IPA, IPB. Everything
-# started here is stopped on exit.
+# The caller sets BUILD, T (its temp dir, removed on exit), NSA, NSB, IPA, IPB, and may set SHM
+# (a dir on a tmpfs, removed on exit). Everything started here is stopped on exit.
 
 # Seconds a restorer may run: a hang fails the run (timeout's exit 124) instead of blocking it.
 RESTORE_TIMEOUT=${RESTORE_TIMEOUT:-60}
@@ -38,6 +38,7 @@ nodes_cleanup() {
 	ip netns del $NSA 2>/dev/null
 	ip netns del $NSB 2>/dev/null
 	rm -rf "$T"
+	[ -z "${SHM:-}" ] || rm -rf "$SHM"
 }
 trap nodes_cleanup EXIT
 trap "exit 130" INT TERM

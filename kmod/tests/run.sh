@@ -62,6 +62,37 @@ check "the second cached child reads pages from the node cache" grep -q '"cache_
 restore_b --server $SERVER_ADDR --handle $HC --key $KC --cache "$T/cache" --stats "$T/s.json" >/dev/null 2>&1
 check "second child of a handle is served from the node cache" grep -q '"net_pages": 0,' "$T/s.json"
 
+say "children sharing the node cache on a tmpfs (their views of the cache file)"
+SHM=$(mktemp -d /dev/shm/cleave-kmod-test.XXXXXX)
+n=0
+for mode in "--record $T/sh.ws" "" "--prefetch $T/sh.ws" "--eager"; do
+	n=$((n + 1))
+	# shellcheck disable=SC2086
+	restore_b --server $SERVER_ADDR --handle $HC --key $KC --cache "$SHM/c" $mode --stats "$T/sh$n.json" >"$T/r.out" 2>"$T/r.err"
+	check "shared cache ${mode:-lazy}: all child checks pass (dropped pages zero, fork, mremap)" grep -q "CHILD PASS" "$T/r.out"
+done
+check "the cache file on the tmpfs is the shared layout" test -n "$(ls "$SHM/c/" | grep '_shared\.pages$')"
+check "a later sharing child maps its pages from the cache" grep -q '"cache_pages": [1-9]' "$T/sh2.json"
+check "a prefetching sharing child fetches nothing" grep -q '"net_pages": 0,' "$T/sh3.json"
+# A child's private memory: what it wrote (and page tables), not the seed pages it only read.
+start_seed big $SEED_C server "$T/ps.sock" --rss 64 --quick --linger-ms 20000
+anon_kb() { awk '/^Anonymous:/ {print $2}' "/proc/$1/smaps_rollup"; }
+child_pid() { sed -n 's/^CHILD PASS \([0-9]*\).*/\1/p' "$T/big$1.out"; }
+for n in 1 2 3; do
+	mode=""
+	[ $n = 3 ] && mode="--no-share"
+	# shellcheck disable=SC2086
+	restore_bg --server $SERVER_ADDR --handle $H_big --key $K_big --cache "$SHM/big" $mode >"$T/big$n.out" 2>"$T/big$n.err"
+	BPID[$n]=$!
+	until_true 30 grep -q "CHILD" "$T/big$n.out"
+	KB[$n]=$(anon_kb "$(child_pid $n)" 2>/dev/null || echo none)
+	kill "$(child_pid $n)" 2>/dev/null
+	wait "${BPID[$n]}" 2>/dev/null
+done
+check "64 MB of seed heap read by a sharing child: under 16 MB anonymous (${KB[2]} kB)" test "${KB[2]:-none}" != none -a "${KB[2]:-0}" -lt 16384
+check "the same child with --no-share owns its copy: over 64 MB anonymous (${KB[3]} kB)" test "${KB[3]:-none}" != none -a "${KB[3]:-0}" -gt 65536
+stop_seed big
+
 say "a restorer held before its child exists (--hold)"
 # A writer's non-blocking open of the FIFO succeeds only while the held restorer waits on it.
 fifo_has_reader() { /usr/bin/python3 -c 'import os, sys; os.close(os.open(sys.argv[1], os.O_WRONLY | os.O_NONBLOCK))' "$1" 2>/dev/null; }

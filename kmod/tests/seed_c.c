@@ -7,6 +7,7 @@
  *   seed_c server SOCK [opts]   register with the page server, print "HANDLE h key", wait for
  *                               stdin EOF, revoke, exit
  * opts: --rss MB (extra resident heap), --sleep-ms N (child waits before checking),
+ *       --linger-ms N (child waits after its checks, before it exits),
  *       --stamp (child prints its first-instruction time and exits), --quick (skip the
  *       expensive checks), --revoke-now (revoke right after printing the handle)
  * Every restored child prints "CHILD PASS <pid>" or "CHILD FAIL <what>" and exits 0 or 1.
@@ -220,6 +221,20 @@ static void check_maps(void)
 	/* writable ones still writable, and munmap of a lazy range works */
 	maps[0][0] = 9;
 	munmap(maps[2], 8192);
+	/* grown by mremap, a mapping's new pages read zeros (not whatever the seed had after it) */
+	char *g = mremap(maps[11], 8192, 8 * 8192, MREMAP_MAYMOVE);
+	if (g == MAP_FAILED) {
+		fail("mremap grow");
+		return;
+	}
+	maps[11] = g;
+	if ((unsigned char)g[0] != 11 || (unsigned char)g[8191] != 11)
+		fail("mremap moved content");
+	for (size_t j = 8192; j < 8 * 8192; j += 512)
+		if (g[j] != 0) {
+			fail("mremap grown pages not zero");
+			return;
+		}
 }
 
 static void check_sparse(void)
@@ -234,10 +249,21 @@ static void check_sparse(void)
 			return;
 		}
 	}
-	/* dropped pages must read zero, never the seed's content again */
+	/* dropped pages must read zero, never the seed's content again, nor a sibling's */
 	madvise(sparse, 4096, MADV_DONTNEED);
 	if (sparse[100] != 0)
 		fail("MADV_DONTNEED page refilled with seed content");
+	sparse[100] = 5;
+	if (sparse[100] != 5 || sparse[101] != 0)
+		fail("dropped page written");
+	madvise(sparse, 4096, MADV_DONTNEED);
+	if (sparse[100] != 0)
+		fail("page dropped twice not zero");
+	/* a written page stays this child's: written again after a drop, then read back */
+	char *q = sparse + SPARSE_STEP;
+	q[100] = 42;
+	if (q[100] != 42 || (unsigned char)q[101] != ((1 & 0xff) | 1))
+		fail("written seed page");
 }
 
 static void check_fork(void)
@@ -256,6 +282,10 @@ static void check_fork(void)
 		for (size_t j = 0; j < extra_len; j += 4096)
 			if (extra[j] != (char)(j >> 12))
 				bad = 1;
+		/* it has no fault handler: a dropped page must still read zeros */
+		char *pg = sparse + 2 * SPARSE_STEP;
+		if (madvise(pg, 4096, MADV_DONTNEED) != 0 || pg[100] != 0)
+			bad = 1;
 		_exit(bad ? 3 : 0);
 	}
 	int st;
@@ -273,10 +303,11 @@ static int child_run(int quick, int sleep_ms)
 	check_time();
 	check_signals();
 	if (!quick) {
-		check_fork();
+		/* before the fork: a lazy child's fork makes its memory resident and anonymous */
 		check_maps();
 		check_sparse();
 		check_heap();
+		check_fork();
 		churn();
 	} else {
 		check_heap();
@@ -295,12 +326,14 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	size_t rss = 0;
-	int sleep_ms = 0, stamp = 0, quick = 0, revoke_now = 0;
+	int sleep_ms = 0, linger_ms = 0, stamp = 0, quick = 0, revoke_now = 0;
 	for (int i = 3; i < argc; i++) {
 		if (!strcmp(argv[i], "--rss") && i + 1 < argc)
 			rss = (size_t)atol(argv[++i]);
 		else if (!strcmp(argv[i], "--sleep-ms") && i + 1 < argc)
 			sleep_ms = atoi(argv[++i]);
+		else if (!strcmp(argv[i], "--linger-ms") && i + 1 < argc)
+			linger_ms = atoi(argv[++i]);
 		else if (!strcmp(argv[i], "--stamp"))
 			stamp = 1;
 		else if (!strcmp(argv[i], "--quick"))
@@ -324,7 +357,10 @@ int main(int argc, char **argv)
 			fflush(stdout);
 			_exit(0);
 		}
-		return child_run(quick, sleep_ms);
+		int rc = child_run(quick, sleep_ms);
+		if (linger_ms)
+			usleep((useconds_t)linger_ms * 1000);
+		return rc;
 	}
 	if (r < 0) {
 		fprintf(stderr, "seed_c: prepare failed: %s (%s)\n", cleave_last_error(),

@@ -108,7 +108,7 @@ void blob_main(struct blob_args *a)
 	for (uint32_t i = 0; i < a->nmaps; i++) {
 		const struct blob_map *m = &maps[i];
 		long r;
-		if (m->how == BM_FILE)
+		if (m->how == BM_FILE || m->how == BM_SHARED)
 			r = sc6(__NR_mmap, (long)m->start, (long)m->len, m->prot, MAP_FIXED | m->flags,
 				m->fd, (long)m->off);
 		else if (m->lazy && a->module && m->how != BM_STACK) /* offset = the seed's address */
@@ -140,7 +140,10 @@ void blob_main(struct blob_args *a)
 		struct uffdio_register reg;
 		reg.range.start = maps[i].start;
 		reg.range.len = maps[i].len;
-		reg.mode = UFFDIO_REGISTER_MODE_MISSING;
+		/* A page cache view: pages already in the file fault as minor, so the handler still
+		 * decides every page's content (a page the child dropped must read zeros). */
+		reg.mode = UFFDIO_REGISTER_MODE_MISSING |
+			   (maps[i].how == BM_SHARED ? UFFDIO_REGISTER_MODE_MINOR : 0);
 		reg.ioctls = 0;
 		check(a, BS_REGISTER, sc(__NR_ioctl, a->uffd, UFFDIO_REGISTER, &reg));
 	}

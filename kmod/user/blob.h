@@ -13,11 +13,12 @@ enum blob_map_how {
 	BM_FILE = 1,  /* mmap fd at off */
 	BM_ANON = 2,  /* private anonymous */
 	BM_STACK = 3, /* private anonymous, grows down */
+	BM_SHARED = 4, /* private mapping of the node's page cache file at off (pager.c) */
 };
 
 struct blob_map {
 	uint64_t start, len, off;
-	uint32_t prot, flags; /* flags: MAP_SHARED/MAP_PRIVATE for files */
+	uint32_t prot, flags; /* flags: MAP_SHARED/MAP_PRIVATE for files and BM_SHARED */
 	int32_t fd;
 	uint16_t how;
 	uint16_t lazy; /* register with userfaultfd (module: map the session file instead) */

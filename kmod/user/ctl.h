@@ -9,7 +9,8 @@ enum ctl_type {
 	CTL_GO = 2,       /* handler: eager pages are in, enter the seed's code */
 	CTL_ERR = 3,      /* child: restore step a failed with errno b */
 	CTL_POPULATE = 4, /* child (before fork): make every page with content resident */
-	CTL_DONE = 5,     /* handler: populate finished (a = 0) or failed (a = CLEAVE_E_*) */
+	CTL_DONE = 5,     /* handler: populate finished (a = 0) or failed (a = CLEAVE_E_*); b: the
+			   * inode of the cache file the child's shared views map, 0 if none */
 };
 
 struct ctl_msg {

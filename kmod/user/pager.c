@@ -16,6 +16,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/magic.h>
 #include <linux/userfaultfd.h>
 #include <poll.h>
 #include <signal.h>
@@ -25,6 +26,8 @@
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
+#include <sys/vfs.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -35,6 +38,7 @@ struct vstate {
 	uint8_t *st;    /* per seed page */
 	uint32_t *rank; /* fetch pages before each 64-page block */
 	int lazy;
+	int shared;     /* the child maps the node cache file here (BM_SHARED) */
 };
 
 /* A page wanted in the child: page pg of VMA vi, placed at its seed address + delta. */
@@ -65,9 +69,12 @@ struct pager {
 	const char *ckpt_map;
 	size_t ckpt_len;
 	uint64_t ckpt_data_off;
-	uint8_t *cache_map;
+	uint8_t *cache_map; /* the cache file's bitmap */
 	size_t cache_len;
-	uint64_t cache_data_off;
+	int cache_fd;
+	uint64_t cache_data_off; /* dense layout: where the pages start */
+	int share;          /* anonymous VMAs with seed pages are views of the cache file */
+	int share_exec;     /* ... executable ones too (the cache is not on a noexec mount) */
 	const int *files;
 	/* scratch */
 	char *buf;
@@ -94,6 +101,14 @@ struct pager {
 };
 
 const struct desc *pager_desc(const struct pager *p) { return &p->d; }
+int pager_share_fd(const struct pager *p) { return p->share ? p->cache_fd : -1; }
+int pager_shares(const struct pager *p, uint32_t vi)
+{
+	const struct desc_vma *v = &p->d.vmas[vi];
+	/* A file on a noexec mount cannot be mapped executable: such VMAs stay anonymous. */
+	return p->share && v->kind == VK_ANON && v->fetch_pages &&
+	       (p->share_exec || !(v->prot & PROT_EXEC));
+}
 void pager_set_files(struct pager *p, const int *fds) { p->files = fds; }
 int pager_server_fd(const struct pager *p) { return p->net; }
 void pager_restart_clock(struct pager *p, uint64_t t)
@@ -140,6 +155,7 @@ static int setup_state(struct pager *p)
 		uint64_t np = (v->end - v->start) / PAGE_SZ;
 		struct vstate *s = &p->vs[i];
 		s->lazy = 1;
+		s->shared = pager_shares(p, i);
 		s->st = calloc(np, 1);
 		s->rank = calloc(np / 64 + 1, sizeof(uint32_t));
 		if (!s->st || !s->rank)
@@ -216,12 +232,33 @@ static int cache_has(const struct pager *p, uint64_t idx)
 	       ((__atomic_load_n(&p->cache_map[idx >> 3], __ATOMIC_ACQUIRE) >> (idx & 7)) & 1);
 }
 
-static void cache_put(struct pager *p, uint64_t idx, const void *src)
+/* Where the cached page of fetch index idx (seed address seed_addr) is in the cache file. */
+static off_t cache_off(const struct pager *p, uint64_t idx, uint64_t seed_addr)
+{
+	return (off_t)(p->share ? PAGER_CACHE_BASE + seed_addr : p->cache_data_off + idx * PAGE_SZ);
+}
+
+/*
+ * Adds the seed page at seed_addr (fetch index idx) to the node cache.  A whole-page write: a
+ * child mapping the file meanwhile finds the page absent or complete, never half written (the
+ * kernel holds the page locked while it is filled).
+ */
+static void cache_put(struct pager *p, uint64_t idx, uint64_t seed_addr, const void *src)
 {
 	if (!p->cache_map)
 		return;
-	memcpy(p->cache_map + p->cache_data_off + idx * PAGE_SZ, src, PAGE_SZ);
+	if (pwrite(p->cache_fd, src, PAGE_SZ, cache_off(p, idx, seed_addr)) != PAGE_SZ)
+		return; /* not cached: the next child fetches it again */
 	__atomic_fetch_or(&p->cache_map[idx >> 3], (uint8_t)(1u << (idx & 7)), __ATOMIC_RELEASE);
+}
+
+/* Reads n cached pages from fetch index idx (seed address seed_addr) on; 0 when all were read. */
+static int cache_read(struct pager *p, uint64_t idx, uint64_t seed_addr, void *dst, uint32_t n)
+{
+	size_t len = (size_t)n * PAGE_SZ;
+	return pread(p->cache_fd, dst, len, cache_off(p, idx, seed_addr)) == (ssize_t)len
+		       ? 0
+		       : -1;
 }
 
 /* ---- uffd primitives ---- */
@@ -309,6 +346,57 @@ static void uffd_zero(struct pager *p, uint64_t dst, uint64_t len)
 	/* Whatever is left is present or unmapped: let the faulting thread retry. */
 	struct uffdio_range w = {dst, len};
 	ioctl(p->uffd, UFFDIO_WAKE, &w);
+}
+
+/*
+ * Maps len bytes at dst in a BM_SHARED VMA to the cache file's pages there (read-only until the
+ * child writes one, which then gets its private copy).  Returns like uffd_copy, or -1 when a page
+ * is not in the file (*done: the bytes mapped before it).
+ */
+static int uffd_continue(struct pager *p, uint64_t dst, uint64_t len, uint64_t *done)
+{
+	int all = 1;
+	*done = 0;
+	while (*done < len) {
+		struct uffdio_continue c = {{dst + *done, len - *done}, 0, 0};
+		if (ioctl(p->uffd, UFFDIO_CONTINUE, &c) == 0)
+			break;
+		int e = errno;
+		if (c.mapped > 0) {
+			*done += (uint64_t)c.mapped;
+			continue;
+		}
+		if (e == EAGAIN) {
+			if (drain_events(p) != 0)
+				return 0;
+			continue;
+		}
+		if (e == EFAULT)
+			return -1;
+		if (e != EEXIST)
+			all = 0;
+		if (e == ESRCH)
+			break;
+		*done += PAGE_SZ;
+	}
+	return all;
+}
+
+/*
+ * Puts seed content at dst: in a shared VMA the cache file's pages (src, when given, is the same
+ * content, copied privately if the file lacks it: a failed cache write), elsewhere a copy of src.
+ */
+static int land(struct pager *p, uint32_t vi, uint64_t dst, const char *src, uint64_t len)
+{
+	if (!p->vs[vi].shared)
+		return uffd_copy(p, dst, src, len);
+	uint64_t done;
+	int r = uffd_continue(p, dst, len, &done);
+	if (r >= 0)
+		return r;
+	if (!src)
+		return -2; /* the bitmap says cached, the file has no such page */
+	return uffd_copy(p, dst + done, src + done, len - done);
 }
 
 /* ---- regions ---- */
@@ -471,12 +559,7 @@ static int install_fetch(struct pager *p, const struct want *w, uint32_t n, int 
 	uint32_t nnet = 0;
 	for (uint32_t i = 0; i < n;) {
 		uint64_t idx = fetch_index(p, w[i].vi, w[i].pg);
-		const char *src = NULL;
-		if (p->ckpt_map)
-			src = p->ckpt_map + p->ckpt_data_off + idx * PAGE_SZ;
-		else if (cache_has(p, idx))
-			src = (const char *)p->cache_map + p->cache_data_off + idx * PAGE_SZ;
-		if (!src) {
+		if (!p->ckpt_map && !cache_has(p, idx)) {
 			net[nnet++] = w[i++];
 			continue;
 		}
@@ -485,7 +568,30 @@ static int install_fetch(struct pager *p, const struct want *w, uint32_t n, int 
 		       fetch_index(p, w[j].vi, w[j].pg) == idx + (j - i) &&
 		       (p->ckpt_map || cache_has(p, idx + (j - i))))
 			j++;
-		int landed = uffd_copy(p, want_dst(p, &w[i]), src, (uint64_t)(j - i) * PAGE_SZ);
+		/* a shared VMA maps the cached pages where they are; elsewhere they are copied */
+		const char *src = NULL;
+		uint64_t seed_addr = p->d.vmas[w[i].vi].start + w[i].pg * PAGE_SZ;
+		if (p->ckpt_map)
+			src = p->ckpt_map + p->ckpt_data_off + idx * PAGE_SZ;
+		else if (!p->vs[w[i].vi].shared) {
+			if (cache_read(p, idx, seed_addr, p->filebuf, j - i) != 0) {
+				/* unreadable cache: fetch this run from the server instead */
+				while (i < j)
+					net[nnet++] = w[i++];
+				continue;
+			}
+			src = p->filebuf;
+		}
+		int landed = land(p, w[i].vi, want_dst(p, &w[i]), src, (uint64_t)(j - i) * PAGE_SZ);
+		if (landed == -2) { /* fetch them after all, and cache them again */
+			for (; i < j; i++) {
+				uint64_t x = fetch_index(p, w[i].vi, w[i].pg);
+				__atomic_fetch_and(&p->cache_map[x >> 3], (uint8_t)~(1u << (x & 7)),
+						   __ATOMIC_RELEASE);
+				net[nnet++] = w[i];
+			}
+			continue;
+		}
 		for (uint32_t k = i; k < j; k++) {
 			if (landed)
 				p->vs[w[k].vi].st[w[k].pg] = ST_RESIDENT;
@@ -515,21 +621,24 @@ static int install_fetch(struct pager *p, const struct want *w, uint32_t n, int 
 	if (net_read(p, p->ranges, nr, p->buf, (uint64_t)nnet * PAGE_SZ) != 0)
 		return -1;
 	p->s.net_pages += nnet;
+	/* cached first: a shared VMA maps the pages from the cache file */
+	for (uint32_t i = 0; i < nnet; i++) {
+		uint64_t seed_addr = p->d.vmas[net[i].vi].start + net[i].pg * PAGE_SZ;
+		cache_put(p, fetch_index(p, net[i].vi, net[i].pg), seed_addr,
+			  p->buf + (uint64_t)i * PAGE_SZ);
+		if (recording)
+			record_page(p, seed_addr);
+	}
 	for (uint32_t i = 0; i < nnet;) {
 		uint32_t j = i + 1;
 		while (j < nnet && want_next(&net[j - 1], &net[j]))
 			j++;
-		int landed = uffd_copy(p, want_dst(p, &net[i]), p->buf + (uint64_t)i * PAGE_SZ,
-				       (uint64_t)(j - i) * PAGE_SZ);
+		int landed = land(p, net[i].vi, want_dst(p, &net[i]), p->buf + (uint64_t)i * PAGE_SZ,
+				  (uint64_t)(j - i) * PAGE_SZ);
 		for (uint32_t k = i; k < j; k++)
 			if (landed)
 				p->vs[net[k].vi].st[net[k].pg] = ST_RESIDENT;
 		i = j;
-	}
-	for (uint32_t i = 0; i < nnet; i++) {
-		cache_put(p, fetch_index(p, net[i].vi, net[i].pg), p->buf + (uint64_t)i * PAGE_SZ);
-		if (recording)
-			record_page(p, p->d.vmas[net[i].vi].start + net[i].pg * PAGE_SZ);
 	}
 	return 0;
 }
@@ -551,6 +660,41 @@ static void install_file(struct pager *p, uint32_t vi, uint64_t pg, uint32_t n, 
 	p->s.file_pages += n;
 }
 
+/* Pages of a shared VMA that read as zeros: dropped by the child, or never written by the seed. */
+static int reads_zero(const struct pager *p, uint32_t vi, uint64_t pg)
+{
+	return p->vs[vi].st[pg] == ST_DROPPED || page_class(p, vi, pg) != PC_FETCH;
+}
+
+/*
+ * A fault in a view of the cache file, missing (the file lacks the page) or minor (the file has
+ * it, the child does not map it).  Either way this side decides: zeros for a page the child
+ * dropped (madvise) or the seed never wrote, even when the file holds the seed's content there;
+ * else the cached page, fetched into the file first when it is not there.  A page mapped before
+ * and unmapped by the kernel since (reclaim) is mapped again the same way.
+ */
+static int shared_fault(struct pager *p, uint64_t addr, uint32_t vi, uint64_t pg, uint64_t last,
+			int64_t delta)
+{
+	struct vstate *s = &p->vs[vi];
+	if (reads_zero(p, vi, pg)) {
+		uint64_t q = pg + 1;
+		while (q < last && q - pg < 512 && reads_zero(p, vi, q))
+			q++;
+		uffd_zero(p, addr, (q - pg) * PAGE_SZ);
+		p->s.zero_pages += q - pg;
+		return 0;
+	}
+	static struct want list[MAX_READ_PAGES];
+	uint32_t n = 0;
+	list[n++] = (struct want){vi, pg, delta};
+	uint64_t span_end = pg + (uint64_t)p->o.batch * 4;
+	for (uint64_t q = pg + 1; q < last && q < span_end && n < p->o.batch; q++)
+		if (s->st[q] == ST_MISSING && page_class(p, vi, q) == PC_FETCH)
+			list[n++] = (struct want){vi, q, delta};
+	return install_fetch(p, list, n, 1);
+}
+
 /* Resolves one fault at a current address. */
 static int handle_fault(struct pager *p, uint64_t addr)
 {
@@ -569,6 +713,8 @@ static int handle_fault(struct pager *p, uint64_t addr)
 	int64_t delta = (int64_t)rr.cur - (int64_t)rr.seed;
 	uint64_t pg = (addr - rr.cur + rr.seed - v->start) / PAGE_SZ;
 	uint64_t last = (rr.seed + rr.len - v->start) / PAGE_SZ; /* exclusive, in seed pages */
+	if (s->shared)
+		return shared_fault(p, addr, vi, pg, last, delta);
 	if (s->st[pg] == ST_RESIDENT) {
 		struct uffdio_range w = {addr, PAGE_SZ};
 		ioctl(p->uffd, UFFDIO_WAKE, &w);
@@ -689,17 +835,18 @@ static int install_many(struct pager *p, const struct want *w, size_t n)
 			r = -1;
 			break;
 		}
+		for (size_t q = 0; q < cnt; q++)
+			cache_put(p, fetch_index(p, bw[q].vi, bw[q].pg),
+				  p->d.vmas[bw[q].vi].start + bw[q].pg * PAGE_SZ, p->buf + q * PAGE_SZ);
 		for (size_t i = 0; i < cnt;) {
 			size_t j = i + 1;
 			while (j < cnt && want_next(&bw[j - 1], &bw[j]))
 				j++;
-			int landed = uffd_copy(p, want_dst(p, &bw[i]), p->buf + i * PAGE_SZ,
-					       (j - i) * PAGE_SZ);
-			for (size_t q = i; q < j; q++) {
+			int landed = land(p, bw[i].vi, want_dst(p, &bw[i]), p->buf + i * PAGE_SZ,
+					  (j - i) * PAGE_SZ);
+			for (size_t q = i; q < j; q++)
 				if (landed)
 					p->vs[bw[q].vi].st[bw[q].pg] = ST_RESIDENT;
-				cache_put(p, fetch_index(p, bw[q].vi, bw[q].pg), p->buf + q * PAGE_SZ);
-			}
 			i = j;
 		}
 		p->s.net_pages += cnt;
@@ -1049,7 +1196,10 @@ int pager_run(struct pager *p, pid_t child, int pidfd, int ctl)
 			} else if (m.type == CTL_POPULATE) {
 				uint64_t cnt = 0;
 				int r = fill_all(p, 0, &cnt);
-				struct ctl_msg done = {CTL_DONE, r == 0 ? 0 : CLEAVE_E_LOST, cnt};
+				struct stat cst;
+				uint64_t ino = p->share && fstat(p->cache_fd, &cst) == 0 ? cst.st_ino : 0;
+				p->s.eager_pages += cnt;
+				struct ctl_msg done = {CTL_DONE, r == 0 ? 0 : CLEAVE_E_LOST, ino};
 				if (r != 0)
 					return kill_child(p);
 				if (write_full(ctl, &done, sizeof done) != 0)
@@ -1095,6 +1245,7 @@ static int alloc_pager(struct pager **out, const struct pager_opts *o)
 		p->o.batch = 1; /* record the exact working set, not the read-ahead around it */
 	p->net = -1;
 	p->uffd = -1;
+	p->cache_fd = -1;
 	*out = p;
 	return 0;
 }
@@ -1121,31 +1272,50 @@ static void open_cache(struct pager *p, const char *host, int port)
 		fprintf(stderr, "cleave-restore: cache dir %s: %s (no cache)\n", dir, strerror(errno));
 		return;
 	}
+	/*
+	 * On a tmpfs a lazy child maps the file itself (uffd minor faults need shmem): the node's
+	 * children then share the seed pages they only read, as a local fork shares its seed's.
+	 * An eager child has no handler after its start to keep dropped pages zero, so it copies.
+	 */
+	struct statfs sf;
+	p->share = !p->o.eager && !p->o.no_share && statfs(dir, &sf) == 0 &&
+		   sf.f_type == TMPFS_MAGIC;
+	p->share_exec = p->share && !(sf.f_flags & ST_NOEXEC);
+	/*
+	 * The bitmap of cached pages, then the pages.  Shared: sparse, the seed page at address a at
+	 * PAGER_CACHE_BASE + a, up to the end of user addresses (a child's view may grow past its
+	 * seed VMA; the handler serves zeros there).  Else dense, in fetch order.
+	 */
 	char path[4096];
-	snprintf(path, sizeof path, "%s/%s_%d_h%llu_%016llx.pages", dir, host, port,
-		 (unsigned long long)p->handle, (unsigned long long)p->d.h->nonce);
+	snprintf(path, sizeof path, "%s/%s_%d_h%llu_%016llx%s.pages", dir, host, port,
+		 (unsigned long long)p->handle, (unsigned long long)p->d.h->nonce,
+		 p->share ? "_shared" : "");
 	uint64_t bm = ((p->d.h->fetch_pages + 7) / 8 + PAGE_SZ - 1) & ~(PAGE_SZ - 1);
-	uint64_t size = bm + p->d.h->fetch_pages * PAGE_SZ;
+	uint64_t size = p->share ? PAGER_CACHE_BASE * 2 : bm + p->d.h->fetch_pages * PAGE_SZ;
 	int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
 	struct stat st;
 	if (fd < 0 || fstat(fd, &st) != 0) {
 		fprintf(stderr, "cleave-restore: cache %s: %s (no cache)\n", path, strerror(errno));
 		if (fd >= 0)
 			close(fd);
+		p->share = 0;
 		return;
 	}
 	if ((uint64_t)st.st_size != size && (st.st_size != 0 || ftruncate(fd, (off_t)size) != 0)) {
 		close(fd);
+		p->share = 0;
 		return;
 	}
-	void *m = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
-	close(fd);
+	void *m = mmap(NULL, bm, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
 	if (m == MAP_FAILED) {
 		fprintf(stderr, "cleave-restore: map cache %s: %s (no cache)\n", path, strerror(errno));
+		close(fd);
+		p->share = 0;
 		return;
 	}
 	p->cache_map = m;
-	p->cache_len = size;
+	p->cache_len = bm;
+	p->cache_fd = fd;
 	p->cache_data_off = bm;
 }
 
@@ -1201,11 +1371,8 @@ int pager_open_server(struct pager **out, const char *server, uint64_t handle,
 	r = desc_parse(p->descbuf, h.len, &p->d, err, sizeof err);
 	if (r < 0)
 		return cl_fail(-r, "restore: %s", err);
-	r = setup_state(p);
-	if (r < 0)
-		return r;
-	open_cache(p, host, port);
-	return 0;
+	open_cache(p, host, port); /* before the state: whether VMAs are shared depends on it */
+	return setup_state(p);
 }
 
 int pager_open_file(struct pager **out, const char *path, const struct pager_opts *o)

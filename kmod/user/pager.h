@@ -8,6 +8,7 @@
 
 struct pager_opts {
 	int eager;
+	int no_share;            /* copy cached pages into the child even on a tmpfs cache */
 	uint32_t batch;          /* pages fetched per fault (fault page + read-ahead) */
 	const char *prefetch;    /* working-set file to load before the child runs */
 	const char *record;      /* write the pages this child faulted in here */
@@ -23,6 +24,16 @@ int pager_open_server(struct pager **out, const char *server, uint64_t handle,
 		      const uint8_t key[16], const struct pager_opts *o);
 int pager_open_file(struct pager **out, const char *path, const struct pager_opts *o);
 const struct desc *pager_desc(const struct pager *p);
+/*
+ * The node cache file holds seed page at address a at offset PAGER_CACHE_BASE + a, so a child's
+ * VMA can be a private mapping of it (BM_SHARED): pages in the file are shared by the node's
+ * children until one writes them.  The bitmap of pages present is at offset 0.
+ */
+#define PAGER_CACHE_BASE (1ull << 47)
+/* The cache file when the child's anonymous VMAs with seed pages map it (see pager.c), else -1. */
+int pager_share_fd(const struct pager *p);
+/* Whether VMA vi of the descriptor is such a view of the cache file. */
+int pager_shares(const struct pager *p, uint32_t vi);
 /* Local files of the descriptor (opened and checked by the restorer), indexed like d->files. */
 void pager_set_files(struct pager *p, const int *fds);
 /* The page server connection (-1: none), which a held restorer watches while it waits. */

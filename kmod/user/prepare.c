@@ -21,6 +21,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/rseq.h>
 #include <sys/socket.h>
@@ -107,6 +108,117 @@ void cleave__child_fixup(int uffd, int ctl, uint64_t flags)
 	module_forget();
 }
 
+/* Whether the page at p holds only zero bytes. */
+static int page_is_zero(const char *p)
+{
+	const uint64_t *w = (const uint64_t *)(const void *)p;
+	for (size_t i = 0; i < PAGE_SZ / 8; i++)
+		if (w[i])
+			return 0;
+	return 1;
+}
+
+/*
+ * Replaces one view of the node cache file [start, end) with anonymous memory of the same
+ * content.  Only pages the child maps, has swapped out, or the file holds can have content (the
+ * rest reads zeros); those are read through the handler, which still decides each page (zeros for
+ * a dropped one), and copied when not zero.
+ */
+static int unshare_view(uint64_t start, uint64_t end, int prot, int pagemap)
+{
+	size_t len = end - start, n = len / PAGE_SZ;
+	unsigned char *vec = malloc(n);
+	char *copy = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE,
+			  -1, 0);
+	int r = -1;
+	if (!vec || copy == MAP_FAILED || mincore((void *)(uintptr_t)start, len, vec) != 0)
+		goto out;
+	if (!(prot & PROT_READ) && mprotect((void *)(uintptr_t)start, len, prot | PROT_READ) != 0)
+		goto out;
+	for (size_t i = 0; i < n; i++) {
+		const char *src = (const char *)(uintptr_t)(start + i * PAGE_SZ);
+		uint64_t pm = 0;
+		if (!(vec[i] & 1) && pagemap >= 0 &&
+		    pread(pagemap, &pm, 8, (off_t)((start / PAGE_SZ + i) * 8)) != 8)
+			goto out;
+		if ((vec[i] & 1) || (pm >> 62 & 1)) { /* in memory or file, or swapped out */
+			if (!page_is_zero(src))
+				memcpy(copy + i * PAGE_SZ, src, PAGE_SZ);
+		}
+	}
+	if (mprotect(copy, len, prot) != 0 ||
+	    mremap(copy, len, len, MREMAP_MAYMOVE | MREMAP_FIXED, (void *)(uintptr_t)start) ==
+		    MAP_FAILED)
+		goto out;
+	copy = MAP_FAILED;
+	r = 0;
+out:
+	if (copy != MAP_FAILED)
+		munmap(copy, len);
+	free(vec);
+	return r;
+}
+
+/*
+ * A fork child has no handler: views of the node cache file (restore --cache on a tmpfs) would
+ * show the file's page where the child's anonymous memory reads zeros (after madvise(DONTNEED)),
+ * so the views become anonymous memory before a fork.
+ */
+static int unshare_views(uint64_t ino)
+{
+	int fd = open("/proc/self/maps", O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	size_t cap = 1 << 16, len = 0;
+	char *buf = malloc(cap);
+	for (;;) {
+		if (!buf)
+			break;
+		if (len + 1 == cap) {
+			char *b = realloc(buf, cap * 2);
+			if (!b) {
+				free(buf);
+				buf = NULL;
+				break;
+			}
+			buf = b;
+			cap *= 2;
+		}
+		ssize_t got = read(fd, buf + len, cap - 1 - len);
+		if (got < 0 && errno == EINTR)
+			continue;
+		if (got <= 0)
+			break;
+		len += (size_t)got;
+	}
+	close(fd);
+	if (!buf)
+		return -1;
+	buf[len] = 0;
+	int pagemap = open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC);
+	int r = 0;
+	for (char *line = buf; r == 0 && line && *line;) {
+		char *nl = strchr(line, '\n');
+		if (nl)
+			*nl++ = 0;
+		unsigned long long s, e, off, inode;
+		char perms[8];
+		unsigned dmaj, dmin;
+		if (sscanf(line, "%llx-%llx %7s %llx %x:%x %llu", &s, &e, perms, &off, &dmaj, &dmin,
+			   &inode) == 7 &&
+		    inode == ino && perms[3] == 'p') {
+			int prot = (perms[0] == 'r' ? PROT_READ : 0) |
+				   (perms[1] == 'w' ? PROT_WRITE : 0) | (perms[2] == 'x' ? PROT_EXEC : 0);
+			r = unshare_view(s, e, prot, pagemap);
+		}
+		line = nl;
+	}
+	if (pagemap >= 0)
+		close(pagemap);
+	free(buf);
+	return r;
+}
+
 /* A fork in a lazy child would lose the uffd registration: make every page resident first. */
 static void atfork_prepare(void)
 {
@@ -114,7 +226,7 @@ static void atfork_prepare(void)
 		return;
 	struct ctl_msg m = {CTL_POPULATE, 0, 0};
 	if (write_full(g_child.ctl, &m, sizeof m) != 0 || read_full(g_child.ctl, &m, sizeof m) != 0 ||
-	    m.type != CTL_DONE || m.a != 0) {
+	    m.type != CTL_DONE || m.a != 0 || (m.b && unshare_views(m.b) != 0)) {
 		static const char msg[] = "cleave: cannot make the child resident before fork\n";
 		if (write(2, msg, sizeof msg - 1) < 0)
 			_exit(71);

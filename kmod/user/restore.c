@@ -3,7 +3,7 @@
  *
  *   cleave-restore --server HOST:PORT --handle H --key HEX [--eager] [--prefetch FILE]
  *                  [--record FILE] [--cache DIR|none] [--batch N] [--stats FILE]
- *                  [--child-fsize BYTES] [--hold FIFO]
+ *                  [--child-fsize BYTES] [--hold FIFO] [--no-share]
  *   cleave-restore --file CHECKPOINT [--stats FILE]
  *
  * The process forks: the child rebuilds the seed's address space at identical addresses and
@@ -12,6 +12,9 @@
  * descriptor, different vDSO, CPU or library files) happen before the child exists.
  * --stats FILE gets the fault handler's counters as one JSON line ("exit" null while the child
  * runs): rewritten at most once a second while they change, and at exit.
+ * With --cache on a tmpfs, a lazy child's anonymous memory with seed pages is a private mapping
+ * of the node's cache file (pager.c): the node's children share the pages they only read;
+ * --no-share copies them into each child instead.
  * --hold FIFO: once the descriptor is fetched and checked, wait (before the child exists) until a
  * byte can be read from FIFO, ending with 70 if the page server goes meanwhile (see hold.c).
  */
@@ -58,7 +61,7 @@ static void usage(void)
 		"usage: cleave-restore --server HOST:PORT --handle H --key HEX [--eager]\n"
 		"                      [--prefetch FILE] [--record FILE] [--cache DIR|none]\n"
 		"                      [--batch N] [--stats FILE] [--uffd-dev-fd N] [--server-fd N]\n"
-		"                      [--child-fsize BYTES] [--hold FIFO]\n"
+		"                      [--child-fsize BYTES] [--hold FIFO] [--no-share]\n"
 		"       cleave-restore --file CHECKPOINT [--stats FILE]\n");
 	exit(64);
 }
@@ -279,7 +282,7 @@ static void child_die(const char *fmt, ...)
  * dev_fd: an open /dev/userfaultfd handed down by a privileged parent (forkd's container helper)
  * to a restorer that runs unprivileged, or -1.
  */
-static int make_uffd(int dev_fd)
+static int make_uffd(int dev_fd, int minor)
 {
 	int fd = (int)syscall(SYS_userfaultfd, O_CLOEXEC | O_NONBLOCK);
 	if (fd < 0) {
@@ -298,7 +301,7 @@ static int make_uffd(int dev_fd)
 	}
 	struct uffdio_api api = {UFFD_API,
 				 UFFD_FEATURE_EVENT_REMAP | UFFD_FEATURE_EVENT_REMOVE |
-					 UFFD_FEATURE_EVENT_UNMAP,
+					 UFFD_FEATURE_EVENT_UNMAP | (minor ? UFFD_FEATURE_MINOR_SHMEM : 0),
 				 0};
 	if (ioctl(fd, UFFDIO_API, &api) != 0) {
 		int e = errno;
@@ -378,7 +381,8 @@ static uint32_t own_mappings(struct blob_range *out, uint32_t max, uint64_t keep
 
 static __attribute__((noreturn)) void child_main(const struct desc *d, const int *files,
 						  const struct vdso_plan *vp, int ctl, int eager,
-						  pid_t parent, int uffd_dev, int modfd)
+						  pid_t parent, int uffd_dev, int modfd,
+						  const struct pager *pg)
 {
 	/* The handler's death must take the child along, never leave it on zero pages. */
 	if (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0)
@@ -390,12 +394,14 @@ static __attribute__((noreturn)) void child_main(const struct desc *d, const int
 		child_die("prctl(PR_SET_DUMPABLE): %s", strerror(errno));
 	/* Through the module, the lazy VMAs are mappings of its session file (hi_uffd then holds
 	 * that file): no userfaultfd, the kernel serves the faults. */
-	int uffd = modfd >= 0 ? modfd : make_uffd(uffd_dev);
+	int share = pg ? pager_share_fd(pg) : -1;
+	int uffd = modfd >= 0 ? modfd : make_uffd(uffd_dev, share >= 0);
 	if (uffd < 0)
 		child_die("userfaultfd: %s", strerror(errno));
 	int hi_uffd = fcntl(uffd, F_DUPFD_CLOEXEC, KEEP_FD_MIN);
 	int hi_ctl = fcntl(ctl, F_DUPFD_CLOEXEC, KEEP_FD_MIN);
-	if (hi_uffd < 0 || hi_ctl < 0)
+	int hi_share = share >= 0 ? fcntl(share, F_DUPFD_CLOEXEC, KEEP_FD_MIN) : -1;
+	if (hi_uffd < 0 || hi_ctl < 0 || (share >= 0 && hi_share < 0))
 		child_die("fcntl(F_DUPFD_CLOEXEC): %s", strerror(errno));
 	if (modfd < 0 && msg_send(hi_ctl, M_STATUS, 0, NULL, 0, &hi_uffd, 1) != 0)
 		child_die("send userfaultfd to the handler: %s", strerror(errno));
@@ -415,7 +421,7 @@ static __attribute__((noreturn)) void child_main(const struct desc *d, const int
 	uint64_t maps_off = align_up(sizeof(struct blob_args), 64);
 	uint64_t unmap_off = align_up(maps_off + (uint64_t)nmaps * sizeof(struct blob_map), 64);
 	uint64_t close_off = align_up(unmap_off + (uint64_t)max_unmap * sizeof(struct blob_range), 64);
-	uint64_t auxv_off = align_up(close_off + (uint64_t)nclose * 4 + 4, 64);
+	uint64_t auxv_off = align_up(close_off + (uint64_t)(nclose + 1) * 4 + 4, 64);
 	uint64_t frame_off = align_up(auxv_off + h->auxv_bytes, 64);
 	uint64_t args_len = frame_off + sizeof(struct k_rt_frame);
 	uint64_t stack_off = align_up(args_off + args_len, PAGE_SZ);
@@ -491,6 +497,12 @@ static __attribute__((noreturn)) void child_main(const struct desc *d, const int
 		case VK_ANON:
 			m->how = BM_ANON;
 			m->lazy = v->fetch_pages != 0;
+			if (hi_share >= 0 && pager_shares(pg, i)) {
+				m->how = BM_SHARED;
+				m->fd = hi_share;
+				m->off = PAGER_CACHE_BASE + v->start;
+				m->flags = MAP_PRIVATE | MAP_NORESERVE;
+			}
 			break;
 		case VK_STACK:
 			m->how = BM_STACK;
@@ -508,6 +520,8 @@ static __attribute__((noreturn)) void child_main(const struct desc *d, const int
 	for (uint32_t i = 0; i < h->nfiles; i++)
 		if (files[i] >= 0)
 			cl[nc++] = files[i];
+	if (hi_share >= 0)
+		cl[nc++] = hi_share;
 	a->nclose = nc;
 	memcpy(ab + auxv_off, d->auxv, h->auxv_bytes);
 	a->mm.start_code = h->mm.start_code;
@@ -622,6 +636,10 @@ int main(int argc, char **argv)
 		const char *a = argv[i];
 		if (!strcmp(a, "--eager")) {
 			o.eager = 1;
+			continue;
+		}
+		if (!strcmp(a, "--no-share")) {
+			o.no_share = 1;
 			continue;
 		}
 		if (i + 1 >= argc)
@@ -767,7 +785,7 @@ int main(int argc, char **argv)
 			perror("cleave-restore: setrlimit(RLIMIT_FSIZE) for the child");
 			_exit(1);
 		}
-		child_main(d, files, &vp, sp[1], o.eager || file, parent, uffd_dev, modfd);
+		child_main(d, files, &vp, sp[1], o.eager || file, parent, uffd_dev, modfd, p);
 	}
 	close(sp[1]);
 	if (uffd_dev >= 0)

@@ -204,8 +204,12 @@ record ForkdConfig(
     return runDir().resolve("pageserver");
   }
 
-  /** The node's page cache: one dir per handle, shared by that handle's remote children. */
+  /**
+   * The node's page cache: one dir per handle, shared by that handle's remote children. On the
+   * children's tmpfs when there is one: there the children map the cached seed pages instead of
+   * each copying them (kmod: cleave-restore --cache on a tmpfs).
+   */
   Path pagecacheDir() {
-    return runDir().resolve("pagecache");
+    return childrenTmpfs == null ? runDir().resolve("pagecache") : childrenTmpfs.resolve("pagecache");
   }
 }

@@ -112,8 +112,11 @@ class ForkdLifecycleTest {
       assertGone(pids, cgroups, data);
       assertEquals(0, entries(data.resolve("run/instances")));
       assertEquals(0, entries(data.resolve("run/forks")));
-      assertEquals(List.of("data-dir", "slots"), Files.list(tmpfsHome).map(p -> p.getFileName().toString()).sorted().toList(),
+      // The new forkd's own (empty) slots and page cache dirs are there; nothing of the crashed one's.
+      assertEquals(List.of("data-dir", "pagecache", "slots"),
+          Files.list(tmpfsHome).map(p -> p.getFileName().toString()).sorted().toList(),
           "the crashed forkd's children run dirs on the tmpfs are gone");
+      assertEquals(0, entries(tmpfsHome.resolve("pagecache")), "the crashed forkd's page caches are gone");
       assertEquals(data.toRealPath().toString(), Files.readString(tmpfsHome.resolve("data-dir")));
       assertTrue(ForkdProcess.log(data).contains("removing leftover cgroups"), ForkdProcess.log(data));
       // And it works as before.

@@ -21,6 +21,8 @@ import io.vertx.core.Future;
 import io.vertx.core.json.JsonObject;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
+import java.io.IOException;
+import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -205,9 +207,22 @@ class ForkdRemoteForkTest {
     assertFalse(Files.exists(cacheDir(ref)), "a revoked handle's cache is removed");
   }
 
-  /** B's page cache dir of a handle (RemoteHandles names it by page server and handle). */
-  private Path cacheDir(RemoteRef ref) {
-    return b.dataDir.resolve("run/pagecache").resolve(ref.pageserver().replace(':', '_') + "_h" + ref.handle());
+  /**
+   * B's page cache dir of a handle (RemoteHandles names it by page server and handle): in B's home on
+   * the children's tmpfs (its {@code data-dir} file names B's data dir), else on the data dir.
+   */
+  private Path cacheDir(RemoteRef ref) throws IOException {
+    String name = ref.pageserver().replace(':', '_') + "_h" + ref.handle();
+    String data = b.dataDir.toRealPath().toString();
+    try (DirectoryStream<Path> homes = Files.newDirectoryStream(Path.of("/dev/shm"), RunDirs.HOME_PREFIX + "*")) {
+      for (Path home : homes) {
+        Path owner = home.resolve(RunDirs.OWNER);
+        if (Files.isRegularFile(owner) && Files.readString(owner).equals(data)) {
+          return home.resolve("pagecache").resolve(name);
+        }
+      }
+    }
+    return b.dataDir.resolve("run/pagecache").resolve(name);
   }
 
   @Test
