@@ -37,7 +37,7 @@ final class RunStore implements AutoCloseable {
     try {
       Files.createDirectories(dir);
       options = new Options().setCreateIfMissing(true).setParanoidChecks(true)
-          .setWalRecoveryMode(WALRecoveryMode.AbsoluteConsistency);
+          .setWalRecoveryMode(WALRecoveryMode.TolerateCorruptedTailRecords);
       synced = new WriteOptions().setSync(true);
       db = RocksDB.open(options, dir.toString());
     } catch (RocksDBException | java.io.IOException e) {

@@ -65,9 +65,10 @@ public final class DetachedQueue implements AutoCloseable {
     this.vertx = vertx;
     this.parallelism = parallelism;
     // Accepted calls are acknowledged writes: a damaged WAL or table stops the start rather than
-    // silently dropping the calls after the damage (RocksDB's default recovery would).
+    // silently dropping the calls after the damage (RocksDB's default recovery would). Only a
+    // record cut short at the WAL's end is dropped: a kill -9 mid-write, never acknowledged.
     this.options = new Options().setCreateIfMissing(true).setParanoidChecks(true)
-        .setWalRecoveryMode(WALRecoveryMode.AbsoluteConsistency);
+        .setWalRecoveryMode(WALRecoveryMode.TolerateCorruptedTailRecords);
     this.db = RocksDB.open(options, dir.toString());
     long last = 0;
     try (RocksIterator it = db.newIterator()) {

@@ -25,7 +25,9 @@ import org.rocksdb.WriteOptions;
  * <p>Damage stops the start instead of shrinking the registry: paranoid checks, a WAL replayed
  * whole or not at all (RocksDB's default recovery stops at a damaged record and drops every
  * acknowledged write after it), every table's checksums verified at open, and scans that fail
- * loudly where an iterator would simply end early.
+ * loudly where an iterator would simply end early. The one exception is a record cut short at the
+ * WAL's very end: a {@code kill -9} in the middle of a write leaves it, and that write was never
+ * acknowledged (a synced write returns only once its whole record is in the file).
  */
 public final class RegistryDb implements AutoCloseable {
   static {
@@ -44,7 +46,7 @@ public final class RegistryDb implements AutoCloseable {
     try {
       Files.createDirectories(dir);
       options = new DBOptions().setCreateIfMissing(true).setCreateMissingColumnFamilies(true)
-          .setParanoidChecks(true).setWalRecoveryMode(WALRecoveryMode.AbsoluteConsistency);
+          .setParanoidChecks(true).setWalRecoveryMode(WALRecoveryMode.TolerateCorruptedTailRecords);
       familyOptions = new ColumnFamilyOptions();
       List<ColumnFamilyDescriptor> descriptors = new ArrayList<>();
       descriptors.add(new ColumnFamilyDescriptor(RocksDB.DEFAULT_COLUMN_FAMILY, familyOptions));

@@ -72,6 +72,23 @@ class RegistryDbTest {
   }
 
   @Test
+  void aRecordCutShortAtTheWalsEndIsDroppedAndEveryWholeOneKept() throws Exception {
+    // A kill -9 in the middle of a write: the last record is partly in the file, never acknowledged.
+    writeApps(300);
+    Path wal;
+    try (Stream<Path> files = Files.list(dir)) {
+      wal = files.filter(p -> p.getFileName().toString().endsWith(".log"))
+          .max((a, b) -> a.getFileName().toString().compareTo(b.getFileName().toString())).orElseThrow();
+    }
+    try (RandomAccessFile f = new RandomAccessFile(wal.toFile(), "rw")) {
+      f.setLength(f.length() - 5);
+    }
+    try (RegistryDb db = new RegistryDb(dir, FAMILIES)) {
+      assertEquals(299, db.keys("apps").size());
+    }
+  }
+
+  @Test
   void aDamagedTableFileStopsTheStartAndIsNamed() throws Exception {
     writeApps(300);
     flushToTables();
