@@ -1,6 +1,7 @@
 package io.cleave.cli.deploy;
 
 import io.cleave.client.CliFailure;
+import io.cleave.common.config.UserHome;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
@@ -43,7 +44,7 @@ public final class PythonPackages {
   /** {@code $XDG_CACHE_HOME/cleave/pip}, else {@code ~/.cache/cleave/pip}. */
   public static Path defaultCacheRoot() {
     String xdg = System.getenv("XDG_CACHE_HOME");
-    Path base = xdg != null && !xdg.isBlank() ? Path.of(xdg) : Path.of(System.getProperty("user.home"), ".cache");
+    Path base = xdg != null && !xdg.isBlank() ? Path.of(xdg) : UserHome.current().resolve(".cache");
     return base.resolve("cleave").resolve("pip");
   }
 

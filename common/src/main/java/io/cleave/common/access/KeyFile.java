@@ -1,5 +1,6 @@
 package io.cleave.common.access;
 
+import io.cleave.common.config.UserHome;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.AtomicMoveNotSupportedException;
@@ -7,6 +8,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.attribute.PosixFilePermissions;
+import java.util.Map;
 import java.util.Optional;
 
 /**
@@ -19,11 +21,16 @@ public final class KeyFile {
 
   /** {@code $CLEAVE_KEY_FILE}, else {@code ~/.cleave/key}. */
   public static Path defaultPath() {
-    String configured = System.getenv("CLEAVE_KEY_FILE");
+    return defaultPath(System.getenv(), System.getProperty("user.home"));
+  }
+
+  /** The key file given an environment and the account's home directory ({@link UserHome}). */
+  static Path defaultPath(Map<String, String> env, String accountHome) {
+    String configured = env.get("CLEAVE_KEY_FILE");
     if (configured != null && !configured.isBlank()) {
       return Path.of(configured.strip());
     }
-    return Path.of(System.getProperty("user.home"), ".cleave", "key");
+    return UserHome.of(env, accountHome).resolve(".cleave").resolve("key");
   }
 
   /** Replaces the file with {@code key}, never readable by others, not even for a moment. */
