@@ -51,10 +51,18 @@ final class FunctionPool implements PoolView<Instance, Seed> {
   long forkRetryAfterNanos;
   private Map<String, String> fnConfig;
   private Map<String, String> appConfig;
+  /** How long calls here wait for a seed another node is starting ({@link #seedStartingElsewhere}). */
+  private final long seedWaitNanos;
+  /** The starting seed elsewhere calls here wait for, and since when; a new record starts a new wait. */
+  private SeedRecord awaitedSeed;
+  private long awaitedSinceNanos;
+  /** The timer that places the waiting calls again when the seed wait runs out, or -1. */
+  long seedWaitTimer = -1;
 
-  FunctionPool(String fnId, SeedDirectory seeds) {
+  FunctionPool(String fnId, SeedDirectory seeds, long seedWaitNanos) {
     this.fnId = fnId;
     this.seeds = seeds;
+    this.seedWaitNanos = seedWaitNanos;
   }
 
   /** The current version's name in the seed directory (hashed once per version: placement asks per call). */
@@ -229,6 +237,30 @@ final class FunctionPool implements PoolView<Instance, Seed> {
   public boolean seedWanted() {
     return seed == null && unforkable == null && !(runtime instanceof FunctionRuntime.Java) && System.nanoTime() >= seedRetryAfterNanos
         && seeds.find(seedKey()) == null;
+  }
+
+  /**
+   * The version's seed while another node starts it, for as long as the seed wait allows from when
+   * this node first saw that record; a function that cannot be forked here waits for nothing.
+   */
+  @Override
+  public SeedRecord seedStartingElsewhere() {
+    SeedRecord held = seedKey == null ? null : seeds.find(seedKey);
+    if (held == null || held.ready() || seeds.isLocal(held) || seedWaitNanos == 0 || unforkable != null
+        || runtime instanceof FunctionRuntime.Java || System.nanoTime() < forkRetryAfterNanos) {
+      return null;
+    }
+    long now = System.nanoTime();
+    if (!held.equals(awaitedSeed)) {
+      awaitedSeed = held;
+      awaitedSinceNanos = now;
+    }
+    return now - awaitedSinceNanos < seedWaitNanos ? held : null;
+  }
+
+  /** Nanoseconds until the wait for {@code seed} runs out (0 when it has). */
+  long seedWaitLeftNanos(SeedRecord seed) {
+    return seed.equals(awaitedSeed) ? Math.max(0, seedWaitNanos - (System.nanoTime() - awaitedSinceNanos)) : 0;
   }
 
   /** The version's seed on another node, once ready and prepared for remote children. */

@@ -88,6 +88,7 @@ final class InstancePools {
     this.calls = new CallDispatch(loop, settings, host, client, records, memory, seeds, childLoss, retirement,
         this::schedule, this::parkAhead);
     RemoteForkCounters remoteForks = new RemoteForkCounters(metrics, host);
+    seedDirectory.watch(fnId -> loop.run(() -> seedChanged(fnId)));
     loop.later(() -> {
       timers.add(vertx.setPeriodic(1000, t -> {
         pools.values().removeIf(FunctionPool::isEmpty);
@@ -114,7 +115,7 @@ final class InstancePools {
       promise.fail(new ApiError(503, "the node is shutting down", 1));
       return;
     }
-    FunctionPool pool = pools.computeIfAbsent(call.fn().id(), id -> new FunctionPool(id, seedDirectory));
+    FunctionPool pool = pools.computeIfAbsent(call.fn().id(), id -> new FunctionPool(id, seedDirectory, settings.seedWait().toNanos()));
     if (pool.observe(call.fn(), call.app())) {
       retireAll(pool);
     }
@@ -201,6 +202,9 @@ final class InstancePools {
         calls.dispatch(pool, pool.queue.poll(), warm.instance());
       } else if (decision instanceof Decision.UseStarted<Instance, Seed> started) {
         calls.dispatch(pool, pool.queue.poll(), started.instance());
+      } else if (decision instanceof Decision.AwaitSeed<Instance, Seed> await && !closing) {
+        awaitSeed(pool, await.seed());
+        break;
       } else if (closing || decision instanceof Decision.Wait) {
         break;
       } else if (!reserve(pool, pool.fn.memory())) {
@@ -215,6 +219,34 @@ final class InstancePools {
       }
     }
     memory.stopWaiting(pool);
+  }
+
+  /**
+   * The waiting calls wait for the seed another node is starting: the directory's next change to it
+   * places them again ({@link #seedChanged}), and so does this timer when the wait runs out first.
+   */
+  private void awaitSeed(FunctionPool pool, SeedRecord seed) {
+    if (pool.seedWaitTimer >= 0) {
+      return;
+    }
+    long delayMs = Math.max(1, TimeUnit.NANOSECONDS.toMillis(pool.seedWaitLeftNanos(seed)) + 1);
+    pool.seedWaitTimer = vertx.setTimer(delayMs, t -> {
+      pool.seedWaitTimer = -1;
+      schedule(pool);
+    });
+  }
+
+  /** Another node's seed record of the function changed (claimed, ready, gone): its waiting calls are placed again. */
+  private void seedChanged(String fnId) {
+    FunctionPool pool = pools.get(fnId);
+    if (pool == null || closing) {
+      return;
+    }
+    if (pool.seedWaitTimer >= 0) {
+      vertx.cancelTimer(pool.seedWaitTimer);
+      pool.seedWaitTimer = -1;
+    }
+    schedule(pool);
   }
 
   /** Counts the memory of a start, stopping idle instances and seeds of other functions if it does not fit. */

@@ -21,6 +21,8 @@ import java.time.Duration;
  * @param detachedParallelism detached calls run at most this many at once
  * @param maxResponseBytes largest answer accepted from a function
  * @param jvmInstances instances one JVM seed hosts at most (fork and remote-fork policies); beyond, a new JVM seed
+ * @param seedWait under remote-fork, how long calls wait for the cluster's seed while another node starts it
+ *     before one starts cold here; zero: never wait
  */
 public record InvokerSettings(
     Path dataDir,
@@ -37,10 +39,17 @@ public record InvokerSettings(
     long activationMaxBytes,
     int detachedParallelism,
     long maxResponseBytes,
-    int jvmInstances) {
+    int jvmInstances,
+    Duration seedWait) {
 
   /** Instances per JVM seed unless configured: enough to absorb a burst, few enough that one JVM's crash costs little. */
   public static final int DEFAULT_JVM_INSTANCES = 8;
+
+  /**
+   * Seed wait unless configured: longer than a cold start of a function with a heavy import takes
+   * on a busy node, short enough that a seed whose start hangs delays calls elsewhere only once.
+   */
+  public static final Duration DEFAULT_SEED_WAIT = Duration.ofSeconds(10);
 
   public InvokerSettings {
     if (memoryCapacityMb <= 0) {
@@ -52,18 +61,31 @@ public record InvokerSettings(
     if (jvmInstances < 1) {
       throw new IllegalArgumentException("JVM instances per seed must be 1 or more");
     }
+    if (seedWait == null || seedWait.isNegative()) {
+      throw new IllegalArgumentException("seed wait must be 0 or more");
+    }
     if (logLimitBytes < 0 || activationMaxRecords <= 0 || activationMaxBytes <= 0 || detachedParallelism <= 0 || maxResponseBytes <= 0) {
       throw new IllegalArgumentException("invoker limits must be positive");
     }
   }
 
-  /** The same with {@link #DEFAULT_JVM_INSTANCES} instances per JVM seed. */
+  /** The same with {@link #DEFAULT_SEED_WAIT}. */
+  public InvokerSettings(Path dataDir, Path cleaveHome, String node, Policy policy, long memoryCapacityMb,
+      Duration capacityWait, Duration seedIdle, int forkAhead, int logLimitBytes, Duration activationMaxAge,
+      long activationMaxRecords, long activationMaxBytes, int detachedParallelism, long maxResponseBytes,
+      int jvmInstances) {
+    this(dataDir, cleaveHome, node, policy, memoryCapacityMb, capacityWait, seedIdle, forkAhead, logLimitBytes,
+        activationMaxAge, activationMaxRecords, activationMaxBytes, detachedParallelism, maxResponseBytes,
+        jvmInstances, DEFAULT_SEED_WAIT);
+  }
+
+  /** The same with {@link #DEFAULT_JVM_INSTANCES} instances per JVM seed and {@link #DEFAULT_SEED_WAIT}. */
   public InvokerSettings(Path dataDir, Path cleaveHome, String node, Policy policy, long memoryCapacityMb,
       Duration capacityWait, Duration seedIdle, int forkAhead, int logLimitBytes, Duration activationMaxAge,
       long activationMaxRecords, long activationMaxBytes, int detachedParallelism, long maxResponseBytes) {
     this(dataDir, cleaveHome, node, policy, memoryCapacityMb, capacityWait, seedIdle, forkAhead, logLimitBytes,
         activationMaxAge, activationMaxRecords, activationMaxBytes, detachedParallelism, maxResponseBytes,
-        DEFAULT_JVM_INSTANCES);
+        DEFAULT_JVM_INSTANCES, DEFAULT_SEED_WAIT);
   }
 
   /** The single-machine defaults for the given data directory. */
@@ -83,7 +105,8 @@ public record InvokerSettings(
         1024L * 1024 * 1024,
         8,
         16L * 1024 * 1024,
-        DEFAULT_JVM_INSTANCES);
+        DEFAULT_JVM_INSTANCES,
+        DEFAULT_SEED_WAIT);
   }
 
   /** Three quarters of the machine's physical memory, leaving the rest to the platform and the OS. */

@@ -9,12 +9,15 @@ import com.hazelcast.map.listener.EntryAddedListener;
 import com.hazelcast.map.listener.EntryRemovedListener;
 import com.hazelcast.map.listener.EntryUpdatedListener;
 import io.cleave.common.json.Json;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.function.Consumer;
 import java.util.logging.Level;
 import java.util.logging.Logger;
 
@@ -31,6 +34,7 @@ public final class HazelcastSeedDirectory implements SeedDirectory, AutoCloseabl
 
   private final IMap<String, String> map;
   private final Map<String, SeedRecord> view = new ConcurrentHashMap<>();
+  private final List<Consumer<String>> watchers = new CopyOnWriteArrayList<>();
   private final ExecutorService writes = Executors.newSingleThreadExecutor(r -> {
     Thread t = new Thread(r, "seed-directory");
     t.setDaemon(true);
@@ -106,6 +110,25 @@ public final class HazelcastSeedDirectory implements SeedDirectory, AutoCloseabl
     return view.get(key.id());
   }
 
+  @Override
+  public void watch(Consumer<String> changed) {
+    watchers.add(changed);
+  }
+
+  /** Tells the watchers of a change to another member's record, which the local copy already shows. */
+  private void changed(SeedRecord record) {
+    if (record == null || isLocal(record)) {
+      return;
+    }
+    for (Consumer<String> w : watchers) {
+      try {
+        w.accept(record.fnId());
+      } catch (RuntimeException e) {
+        LOG.log(Level.WARNING, "a seed directory watcher failed on function " + record.fnId(), e);
+      }
+    }
+  }
+
   private void dropSeedsOf(String member) {
     view.forEach((key, record) -> {
       if (record.member().equals(member)) {
@@ -144,17 +167,22 @@ public final class HazelcastSeedDirectory implements SeedDirectory, AutoCloseabl
       EntryRemovedListener<String, String> {
     @Override
     public void entryAdded(EntryEvent<String, String> event) {
-      view.put(event.getKey(), read(event.getValue()));
+      SeedRecord record = read(event.getValue());
+      view.put(event.getKey(), record);
+      changed(record);
     }
 
     @Override
     public void entryUpdated(EntryEvent<String, String> event) {
-      view.put(event.getKey(), read(event.getValue()));
+      SeedRecord record = read(event.getValue());
+      view.put(event.getKey(), record);
+      changed(record);
     }
 
     @Override
     public void entryRemoved(EntryEvent<String, String> event) {
-      view.remove(event.getKey());
+      SeedRecord gone = view.remove(event.getKey());
+      changed(gone != null ? gone : event.getOldValue() == null ? null : read(event.getOldValue()));
     }
   }
 }

@@ -30,6 +30,14 @@ public interface PoolView<I, S> {
     return null;
   }
 
+  /**
+   * The cluster's seed of this version while another node starts it and calls here may still wait
+   * for it (the node's seed wait has not run out since this record was first seen), else null.
+   */
+  default SeedRecord seedStartingElsewhere() {
+    return null;
+  }
+
   /** Waiting calls that no instance being started will take. */
   default int uncoveredCalls() {
     return waitingCalls() - startingSlots();

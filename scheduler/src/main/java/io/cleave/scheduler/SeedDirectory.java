@@ -1,6 +1,7 @@
 package io.cleave.scheduler;
 
 import java.util.concurrent.CompletionStage;
+import java.util.function.Consumer;
 
 /**
  * The cluster's seeds, at most one per function version. Claiming is atomic across members: of
@@ -29,4 +30,11 @@ public interface SeedDirectory {
 
   /** True when the record is this node's own (node names need not be unique; members are). */
   boolean isLocal(SeedRecord record);
+
+  /**
+   * Calls {@code changed} with the function id of each record another node adds, makes ready or
+   * removes, after {@link #find} sees the change; on whatever thread learns it, so the listener
+   * hops to its own. A directory only this node writes has nothing to tell.
+   */
+  default void watch(Consumer<String> changed) {}
 }

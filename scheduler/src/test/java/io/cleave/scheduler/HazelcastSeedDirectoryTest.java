@@ -14,6 +14,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
 import org.junit.jupiter.api.AfterEach;
@@ -99,6 +100,27 @@ class HazelcastSeedDirectoryTest {
     await(() -> node2.find(key) == null, "the seeds of a member that left are dropped");
     assertNull(node2.claim(key, "node-2").toCompletableFuture().get(30, TimeUnit.SECONDS),
         "and another node may claim the seed");
+  }
+
+  @Test
+  void aWatcherLearnsOfEachChangeToAnotherNodesSeedAfterItsCopyShowsIt() throws Exception {
+    SeedKey key = SeedKey.of("watched", "cleave/bundle:sha256-2", 128, Map.of(), FnNetwork.NONE);
+    List<String> seen2 = new CopyOnWriteArrayList<>();
+    List<String> seen1 = new CopyOnWriteArrayList<>();
+    node2.watch(fnId -> {
+      SeedRecord now = node2.find(key);
+      seen2.add(fnId + ":" + (now == null ? "gone" : now.ready() ? "ready" : "starting"));
+    });
+    node1.watch(seen1::add);
+
+    assertNull(node1.claim(key, "node-1").toCompletableFuture().get(30, TimeUnit.SECONDS));
+    await(() -> seen2.contains("watched:starting"), "node 2 hears of node 1's claim, and finds it starting");
+    node1.ready(key, "node-1", new RemoteSeed("10.1.0.1:7070", 3, "ab")).toCompletableFuture().get(30, TimeUnit.SECONDS);
+    await(() -> seen2.contains("watched:ready"), "node 2 hears that the seed is ready, and finds it so");
+    node1.release(key, "node-1").toCompletableFuture().get(30, TimeUnit.SECONDS);
+    await(() -> seen2.contains("watched:gone"), "node 2 hears that the seed went, and finds it gone");
+    assertEquals(List.of("watched:starting", "watched:ready", "watched:gone"), seen2);
+    assertTrue(seen1.isEmpty(), "a node is not told of its own records: " + seen1);
   }
 
   @Test

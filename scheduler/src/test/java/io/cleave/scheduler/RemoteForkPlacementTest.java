@@ -11,6 +11,8 @@ class RemoteForkPlacementTest {
   static final SeedRecord ELSEWHERE =
       new SeedRecord("f1", "v1", "node-2", "m2", true, new RemoteSeed("10.0.0.2:7070", 7, "00ff"));
 
+  static final SeedRecord STARTING = new SeedRecord("f1", "v1", "node-2", "m2", false, null);
+
   static Stream<Arguments> situations() {
     Situation e = Situation.empty();
     return Stream.of(
@@ -21,8 +23,14 @@ class RemoteForkPlacementTest {
             new Decision.RemoteFork<>(ELSEWHERE)),
         Arguments.of("the call is covered by an instance starting", e.remote(ELSEWHERE).waiting(2, 2),
             new Decision.Wait<>()),
-        Arguments.of("a seed elsewhere still starting (none ready, none wanted): cold, no seed", e.noSeedPossible(),
-            new Decision.StartCold<>(false, false)));
+        Arguments.of("a seed elsewhere still starting: wait for it rather than start the function twice",
+            e.startingElsewhere(STARTING), new Decision.AwaitSeed<>(STARTING)),
+        Arguments.of("a warm instance here still comes first while a seed starts elsewhere",
+            e.warm("i1").startingElsewhere(STARTING), new Decision.UseWarm<>("i1")),
+        Arguments.of("the call is covered by an instance starting here while a seed starts elsewhere",
+            e.startingElsewhere(STARTING).waiting(2, 2), new Decision.Wait<>()),
+        Arguments.of("no seed ready and none wanted, and the wait for one elsewhere ran out: cold, no seed",
+            e.noSeedPossible(), new Decision.StartCold<>(false, false)));
   }
 
   @ParameterizedTest(name = "{0}")

@@ -30,6 +30,10 @@ public final class ExecutionOptions {
       description = "a seed not forked from for this long is stopped (env CLEAVE_SEED_IDLE, default ${DEFAULT-VALUE})")
   String seedIdle;
 
+  @Option(names = "--seed-wait", defaultValue = "${env:CLEAVE_SEED_WAIT:-10s}",
+      description = "under remote-fork, how long calls wait for the cluster's seed while another node starts it, then one starts cold here; 0s: never wait (env CLEAVE_SEED_WAIT, default ${DEFAULT-VALUE})")
+  String seedWait;
+
   @Option(names = "--fork-ahead", defaultValue = "${env:CLEAVE_FORK_AHEAD:-2}",
       description = "children each seed keeps forked ahead of demand, handed to calls as they come (under remote-fork, also children of the cluster's seed restored ahead on each other node that ran the function's calls); 0: fork per call (env CLEAVE_FORK_AHEAD, default ${DEFAULT-VALUE})")
   int forkAhead;
@@ -105,7 +109,8 @@ public final class ExecutionOptions {
         ServerConfig.parseBytes(activationMaxBytes),
         detachedParallelism,
         ServerConfig.parseBytes(maxResponse),
-        jvmInstances);
+        jvmInstances,
+        InvokerSettings.parseDuration(seedWait));
   }
 
   /** The node's per-app call limits; throws IllegalArgumentException on a bad value. */

@@ -144,6 +144,48 @@ class ClusterSeedsTest {
     assertEquals(seeds1, client1.metric("cleave_seeds"), "node 1 made none for the new version");
   }
 
+  /** A function whose start takes seconds (its import sleeps), so its seed is seen starting for a while. */
+  static final String SLOW_START = """
+      import time
+
+      time.sleep(4)
+
+
+      def handler(ctx, data=None):
+          return "ok"
+      """;
+
+  @Test
+  void callsOnAnotherNodeWhileTheSeedStartsWaitForItAndTakeChildrenOfItInsteadOfStartingCold() throws Exception {
+    String appId = client1.createApp("seed-wait");
+    String fnId = client1.deploy(appId, "slow-start", Map.of("memory", 128, "idle_timeout", 60),
+        Map.of("func.py", SLOW_START));
+    String image = client1.json("GET", "/v2/fns/" + fnId, null).get("image").asText();
+    SeedKey key = SeedKey.of(fnId, image, 128, Map.of(), FnNetwork.NONE);
+    double seeds2 = client2.metric("cleave_seeds");
+
+    CompletableFuture<HttpResponse<String>> first = CompletableFuture.supplyAsync(() -> client1.invoke(fnId, "first"));
+    try (HazelcastSeedDirectory seen = new HazelcastSeedDirectory(two.registry().hazelcast())) {
+      awaitTrue(() -> seen.find(key) != null, "node 2 sees node 1's claim of the seed");
+      assertFalse(seen.find(key).ready(), "the seed still starts (its import sleeps for 4 s)");
+    }
+    // Without waiting, each of these would start the function cold on node 2, a second and third time.
+    List<CompletableFuture<HttpResponse<String>>> burst = new ArrayList<>();
+    for (int i = 0; i < 2; i++) {
+      burst.add(CompletableFuture.supplyAsync(() -> awaitInvocable(client2, fnId, "during")));
+    }
+    for (CompletableFuture<HttpResponse<String>> call : burst) {
+      HttpResponse<String> r = call.get(90, TimeUnit.SECONDS);
+      assertEquals(200, r.statusCode(), r.body());
+      assertEquals("node-2", r.headers().firstValue("Cleave-Node").orElse(""));
+      assertEquals("remote-fork", ExecutionEndToEndTest.mode(r), "a call that waited for node 1's seed");
+    }
+    assertEquals(200, first.get(90, TimeUnit.SECONDS).statusCode());
+    JsonNode activity = client2.json("GET", "/cleave/v1/fns/" + fnId + "/activity", null);
+    assertTrue(activity.path("calls").path("cold").isMissingNode(), "no cold start on node 2: " + activity);
+    assertEquals(seeds2, client2.metric("cleave_seeds"), "node 2 made no seed of its own");
+  }
+
   private static void awaitTrue(java.util.function.BooleanSupplier condition, String what) throws InterruptedException {
     awaitTrue(condition, () -> what);
   }
