@@ -6,11 +6,6 @@ import io.cleave.common.invoke.CallResult;
 import io.cleave.common.invoke.FnActivity;
 import io.cleave.common.invoke.NodeLoad;
 import io.cleave.common.model.Fn;
-import io.cleave.common.model.FnNetwork;
-import io.cleave.common.model.StartMode;
-import io.cleave.forkd.api.RemoteRef;
-import io.cleave.forkd.api.StartRequest;
-import io.cleave.forkd.api.StartedInstance;
 import io.cleave.scheduler.Decision;
 import io.cleave.scheduler.LocalSeedDirectory;
 import io.cleave.scheduler.Placement;
@@ -24,13 +19,12 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
-import java.util.function.Consumer;
-import java.util.function.Function;
 
 /**
  * The node's instance pools and the flow of each call through them: the policy's {@link Placement}
- * decides (warm instance, fork of the seed, cold start, or wait), {@link NodeMemory} counts the
- * room a start takes and {@link Eviction} makes it, {@link Seeds} keeps the seeds, and
+ * decides (warm instance, fork of the seed, cold start, or wait), {@link InstanceStarts} starts
+ * what it chose, {@link NodeMemory} counts the room a start takes and {@link Eviction} makes it,
+ * {@link Seeds} keeps the seeds, and
  * {@link CallRecords} records each call. Everything here runs on the invoker's loop, so pool state
  * needs no locks; host, instance and disk work is asynchronous and its results come back to it.
  */
@@ -39,20 +33,16 @@ final class InstancePools {
   private static final long REMOTE_FORK_SAMPLE_MS = 3_000;
 
   private final Vertx vertx;
-  private final InvokerLoop loop;
   private final InvokerSettings settings;
   private final Placement placement;
   private final InstanceHost host;
-  private final InstanceClient client;
-  private final FunctionCode code;
-  private final InvokerMetrics metrics;
   private final CallRecords records;
   private final NodeMemory memory;
   private final Seeds seeds;
   private final ForkAhead ahead;
-  private final RemoteChildLoss childLoss;
   private final PoolGauges gauges;
   private final CallDispatch calls;
+  private final InstanceStarts starts;
   private final Map<String, FunctionPool> pools = new HashMap<>();
   private final List<Long> timers = new ArrayList<>();
   private boolean closing;
@@ -64,13 +54,9 @@ final class InstancePools {
   InstancePools(Vertx vertx, InvokerLoop loop, InvokerSettings settings, InstanceHost host, InstanceClient client,
       FunctionCode code, InvokerMetrics metrics, ActivationStore activations, SeedDirectory clusterSeeds) {
     this.vertx = vertx;
-    this.loop = loop;
     this.settings = settings;
     this.placement = settings.policy().placement();
     this.host = host;
-    this.client = client;
-    this.code = code;
-    this.metrics = metrics;
     this.records = new CallRecords(vertx, loop, activations, metrics, settings.node(), settings.logLimitBytes());
     this.memory = new NodeMemory(vertx, loop, settings.memoryCapacityMb(), settings.capacityWait(), this::schedule,
         this::refuse);
@@ -83,8 +69,10 @@ final class InstancePools {
       parkAhead(pool);
     }, pool -> ForkAhead.orphans(pool).forEach(i -> retirement.retire(pool, i)), seedDirectory, settings.node(),
         settings.policy() == Policy.REMOTE_FORK);
-    this.childLoss = new RemoteChildLoss(vertx, host, seeds);
+    RemoteChildLoss childLoss = new RemoteChildLoss(vertx, host, seeds);
     this.gauges = new PoolGauges(metrics, host);
+    this.starts = new InstanceStarts(loop, settings, host, code, metrics, records, memory, seeds, ahead, gauges,
+        retirement, pools::values, this::schedule, () -> closing);
     this.calls = new CallDispatch(loop, settings, host, client, records, memory, seeds, childLoss, retirement,
         this::schedule, this::parkAhead);
     RemoteForkCounters remoteForks = new RemoteForkCounters(metrics, host);
@@ -211,11 +199,11 @@ final class InstancePools {
         memory.waitFor(pool);
         return;
       } else if (decision instanceof Decision.Fork<Instance, Seed> fork) {
-        startFork(pool, fork.seed(), false);
+        starts.startFork(pool, fork.seed(), false);
       } else if (decision instanceof Decision.RemoteFork<Instance, Seed> remote) {
-        startRemoteFork(pool, remote.seed(), false);
+        starts.startRemoteFork(pool, remote.seed(), false);
       } else if (decision instanceof Decision.StartCold<Instance, Seed> cold) {
-        startCold(pool, cold.makeSeed(), cold.singleUse());
+        starts.startCold(pool, cold.makeSeed(), cold.singleUse());
       }
     }
     memory.stopWaiting(pool);
@@ -269,139 +257,16 @@ final class InstancePools {
       return;
     }
     if (!(pool.runtime instanceof FunctionRuntime.Java)) {
-      ahead.topUp(pool, this::startFork);
+      ahead.topUp(pool, starts::startFork);
       // Children restored ahead from a seed since replaced would wait for calls that go elsewhere.
       for (Instance i : new ArrayList<>(pool.instances)) {
         if (i.parked && i.restoredFrom != null && i.state == Instance.State.READY && !pool.parkedHostRuns(i)) {
           retirement.retire(pool, i);
         }
       }
-      ahead.topUpRemote(pool, this::startRemoteFork);
+      ahead.topUpRemote(pool, starts::startRemoteFork);
     } else if (settings.policy().startsFromSeeds()) {
-      ahead.topUpInJvm(pool, settings.jvmInstances(), jvm -> startInJvm(pool, jvm, true));
-    }
-  }
-
-  /** {@code parked}: forked ahead of demand ({@link ForkAhead}); the seed counts as used only once a call takes it. */
-  private void startFork(FunctionPool pool, Seed seed, boolean parked) {
-    Instance inst = new Instance(pool.version, pool.fn.memory(), StartMode.FORK, false);
-    inst.parked = parked;
-    if (!parked) {
-      seeds.forking(seed);
-    }
-    String seedId = seed.id;
-    start(pool, inst, l -> StartRequest.fork(seedId, pool.fnId, pool.fn.appId(), pool.fn.memory(), l.env()),
-        cause -> seeds.forkFailed(pool, seed, cause)); // the call stays queued and starts cold instead
-  }
-
-  /**
-   * A child of the cluster's seed on another node, restored here; if that fails the call starts another
-   * way. {@code parked}: restored ahead of demand ({@link ForkAhead#topUpRemote}).
-   */
-  private void startRemoteFork(FunctionPool pool, SeedRecord seed, boolean parked) {
-    Instance inst = new Instance(pool.version, pool.fn.memory(), StartMode.REMOTE_FORK, false);
-    inst.parked = parked;
-    inst.seedNode = seed.node();
-    inst.restoredFrom = seed.remote();
-    RemoteRef ref = new RemoteRef(seed.remote().pageServer(), seed.remote().handle(), seed.remote().key());
-    start(pool, inst, l -> StartRequest.remoteFork(ref, pool.fnId, pool.fn.appId(), l.bundleDir().toString(),
-        pool.fn.memory(), l.env()).withNetwork(FnNetwork.of(pool.fn.annotations())), cause -> seeds.remoteForkFailed(pool, seed, cause));
-  }
-
-  /**
-   * A fresh instance for the call: in a Java function's JVM seed with room when the policy starts
-   * from seeds, else cold (a Java function's cold start is a new JVM seed).
-   */
-  private void startCold(FunctionPool pool, boolean makeSeed, boolean singleUse) {
-    String jvm = singleUse || !settings.policy().startsFromSeeds() ? null
-        : pool.jvms.withRoom(pool.version, settings.jvmInstances());
-    if (jvm != null) {
-      startInJvm(pool, jvm, false);
-      return;
-    }
-    Instance inst = new Instance(pool.version, pool.fn.memory(), StartMode.COLD, singleUse);
-    if (pool.unforkable != null) {
-      inst.startNote = "not forked: " + pool.unforkable;
-    }
-    if (makeSeed) {
-      long shortMb = memory.shortOf(pool.fn.memory());
-      if (shortMb > 0) {
-        ForkAhead.makeRoom(pools.values(), pool, shortMb).forEach(v -> retirement.retire(v.pool(), v.instance()));
-      }
-      seeds.start(pool);
-    }
-    start(pool, inst, l -> l.coldStart(pool.fnId, pool.fn.appId(), pool.fn.memory())
-        .withNetwork(FnNetwork.of(pool.fn.annotations())), cause -> failOne(pool, Causes.startFailure(cause)));
-  }
-
-  /**
-   * A new instance in running JVM seed {@code jvm}, with its own config; {@code parked}: started
-   * ahead of demand ({@link ForkAhead}). If the seed is gone the call stays queued and starts
-   * another way; any other failure fails the call, as a cold start's would.
-   */
-  private void startInJvm(FunctionPool pool, String jvm, boolean parked) {
-    Instance inst = new Instance(pool.version, pool.fn.memory(), StartMode.INSTANCE, false);
-    inst.jvmSeed = jvm;
-    inst.parked = parked;
-    pool.jvms.take(jvm, pool.version);
-    start(pool, inst, l -> StartRequest.instance(jvm, pool.fnId, pool.fn.appId(), pool.fn.memory(), l.env()),
-        cause -> {
-          pool.jvms.give(jvm);
-          if (cause instanceof ApiError e && (e.status() == 404 || e.status() == 409)) {
-            pool.jvms.lost(jvm);
-          } else if (!parked) {
-            failOne(pool, Causes.startFailure(cause));
-          }
-        });
-  }
-
-  private void start(FunctionPool pool, Instance inst, Function<FunctionCode.Launch, StartRequest> request,
-      Consumer<Throwable> failed) {
-    int slots = inst.singleUse ? 1 : pool.concurrency();
-    pool.instances.add(inst);
-    pool.startingSlots += slots;
-    long t0 = System.nanoTime();
-    loop.here(pool.launch(code, loop).compose(l -> host.start(request.apply(l)))).onComplete(ar -> {
-      pool.startingSlots -= slots;
-      if (ar.failed()) {
-        pool.instances.remove(inst);
-        inst.destroyed = true;
-        memory.release(inst.memoryMb);
-        failed.accept(ar.cause());
-        schedule(pool);
-        return;
-      }
-      ready(pool, inst, ar.result(), System.nanoTime() - t0);
-    });
-  }
-
-  private void ready(FunctionPool pool, Instance inst, StartedInstance started, long startNanos) {
-    inst.id = started.instanceId();
-    inst.listener = started.listener();
-    inst.output = Instance.outputOf(started);
-    if (started.seedId() != null && inst.jvmSeed == null) {
-      // A JVM seed's first instance (cold) makes the seed known; later ones named it when they started.
-      inst.jvmSeed = started.seedId();
-      pool.jvms.take(inst.jvmSeed, inst.version);
-    }
-    inst.initMs = TimeUnit.NANOSECONDS.toMillis(startNanos);
-    inst.state = Instance.State.READY;
-    // A parked child was never used: warm instances are preferred to it, and eviction takes it first.
-    inst.lastUsedNanos = inst.parked ? Long.MIN_VALUE : System.nanoTime();
-    metrics.instanceStarted(inst.origin, startNanos);
-    gauges.started(inst, settings.node());
-    if (closing || !inst.version.equals(pool.version) || inst.parked && !pool.parkedHostRuns(inst)) {
-      retirement.retire(pool, inst);
-    } else if (inst.parked) {
-      ahead.ready(inst);
-    }
-    schedule(pool);
-    if (inst.state == Instance.State.READY && inst.active == 0 && !inst.parked) {
-      if (inst.singleUse) {
-        retirement.retire(pool, inst);
-      } else {
-        retirement.armIdle(pool, inst);
-      }
+      ahead.topUpInJvm(pool, settings.jvmInstances(), jvm -> starts.startInJvm(pool, jvm, true));
     }
   }
 
@@ -409,16 +274,6 @@ final class InstancePools {
   private void refuse(Pending p, ApiError error) {
     p.promise.tryFail(error);
     records.refused(p, error);
-  }
-
-  /** An instance did not start: the first waiting call fails with the reason. */
-  private void failOne(FunctionPool pool, ApiError error) {
-    Pending p = pool.queue.poll();
-    if (p != null) {
-      memory.stopWaiting(p);
-      p.promise.tryFail(error);
-      records.startFailed(p, error);
-    }
   }
 
   // ---- instance lifecycle ----
