@@ -13,7 +13,7 @@ enum blob_map_how {
 	BM_FILE = 1,  /* mmap fd at off */
 	BM_ANON = 2,  /* private anonymous */
 	BM_STACK = 3, /* private anonymous, grows down */
-	BM_SHARED = 4, /* private mapping of the node's page cache file at off (pager.c) */
+	BM_SHARED = 4, /* private mapping of the node's page cache file at off (pageropen.c) */
 };
 
 struct blob_map {

@@ -30,7 +30,7 @@ const struct desc *pager_desc(const struct pager *p);
  * children until one writes them.  The bitmap of pages present is at offset 0.
  */
 #define PAGER_CACHE_BASE (1ull << 47)
-/* The cache file when the child's anonymous VMAs with seed pages map it (see pager.c), else -1. */
+/* The cache file when the child's anonymous VMAs with seed pages map it (see pageropen.c), else -1. */
 int pager_share_fd(const struct pager *p);
 /* Whether VMA vi of the descriptor is such a view of the cache file. */
 int pager_shares(const struct pager *p, uint32_t vi);

@@ -13,7 +13,7 @@
  * --stats FILE gets the fault handler's counters as one JSON line ("exit" null while the child
  * runs): rewritten at most once a second while they change, and at exit.
  * With --cache on a tmpfs, a lazy child's anonymous memory with seed pages is a private mapping
- * of the node's cache file (pager.c): the node's children share the pages they only read;
+ * of the node's cache file (pageropen.c): the node's children share the pages they only read;
  * --no-share copies them into each child instead.
  * --hold FIFO: once the descriptor is fetched and checked, wait (before the child exists) until a
  * byte can be read from FIFO, ending with 70 if the page server goes meanwhile (see hold.c).
