@@ -15,13 +15,11 @@
 
 #include <errno.h>
 #include <poll.h>
-#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
-#include <unistd.h>
 
 const struct desc *pager_desc(const struct pager *p) { return &p->d; }
 int pager_share_fd(const struct pager *p) { return p->share ? p->cache_fd : -1; }
