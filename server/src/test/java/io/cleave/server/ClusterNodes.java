@@ -46,12 +46,19 @@ final class ClusterNodes {
       InvokerSettings d = ExecutionEndToEndTest.settings(config.dataDir(), n.policy(), 4);
       InvokerSettings settings = new InvokerSettings(d.dataDir(), d.cleaveHome(), n.name(), n.policy(), n.memoryMb(),
           Duration.ofSeconds(2), n.seedIdle() != null ? n.seedIdle() : d.seedIdle(), n.forkAhead(), d.logLimitBytes(), d.activationMaxAge(), d.activationMaxRecords(),
-          d.activationMaxBytes(), d.detachedParallelism(), d.maxResponseBytes());
+          d.activationMaxBytes(), d.detachedParallelism(), d.maxResponseBytes(), InvokerSettings.DEFAULT_JVM_INSTANCES,
+          SEED_WAIT);
       started.add(ServerComposition.start(config,
           NodeExecution.factory(settings, List.of("-XX:+UseSerialGC", "-Xmx256m")), "test"));
     }
     return started;
   }
+
+  /**
+   * How long calls wait for a seed another node starts: longer than the default, so a seed whose
+   * start a loaded machine slows past 10 s is still waited for, as the tests that count starts expect.
+   */
+  static final Duration SEED_WAIT = Duration.ofSeconds(45);
 
   /** Stops the nodes, the last started first. */
   static void stop(List<ServerComposition> nodes) {
