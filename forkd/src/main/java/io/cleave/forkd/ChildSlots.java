@@ -28,12 +28,6 @@ final class ChildSlots {
     }
   }
 
-  /**
-   * Cgroups of deleted fork children kept for new slots: about 30 KB of kernel memory each (three
-   * cgroups), against three mkdirs per slot and three rmdirs per child. As many as a node's forks
-   * alive at once come back in steady churn; beyond this many they are removed.
-   */
-  static final int KEPT_CGROUPS = 128;
   /** A kept cgroup still charged this long after its child is removed. */
   private static final long SETTLE_NANOS = 10_000_000_000L;
   private static final Logger LOG = Logger.getLogger("forkd.slots");
@@ -54,18 +48,24 @@ final class ChildSlots {
    */
   private final String cgroupPrefix;
   private final RunDirFiller filler;
+  /**
+   * Cgroups of deleted fork children kept for new slots at most (CLEAVE_FORKD_KEPT_SLOT_CGROUPS):
+   * about 30 KB of kernel memory each (three cgroups), against three mkdirs per slot and three
+   * rmdirs per child. As many as a node's forks alive at once come back in steady churn.
+   */
+  private final int keepAtMost;
   /** Cgroups of deleted children, the oldest first. */
   private final Deque<SlotCgroup> kept = new ArrayDeque<>();
   private boolean closed;
 
   /** Fork children's slots ({@code f} ids), staged where their run dirs go. */
-  static ChildSlots forForks(CgroupLayout cgroups, Path staging, int pidsMax) {
-    return new ChildSlots(cgroups, staging, pidsMax, "f", "slot-", ChildSlots::makeForkRunDir);
+  static ChildSlots forForks(CgroupLayout cgroups, Path staging, int pidsMax, int keepAtMost) {
+    return new ChildSlots(cgroups, staging, pidsMax, "f", "slot-", keepAtMost, ChildSlots::makeForkRunDir);
   }
 
   /** Remote children's slots ({@code r} ids), with the restorer's empty stats file. */
   static ChildSlots forRemoteChildren(CgroupLayout cgroups, Path staging, int pidsMax) {
-    return new ChildSlots(cgroups, staging, pidsMax, "r", "i-", dir -> {
+    return new ChildSlots(cgroups, staging, pidsMax, "r", "i-", 0, dir -> {
       RunDirs.make(dir);
       Path stats = dir.resolve(RemoteChildren.STATS);
       Files.write(stats, new byte[0], StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE, LinkOption.NOFOLLOW_LINKS);
@@ -74,8 +74,9 @@ final class ChildSlots {
   }
 
   private ChildSlots(CgroupLayout cgroups, Path staging, int pidsMax, String idKind, String cgroupPrefix,
-      RunDirFiller filler) {
+      int keepAtMost, RunDirFiller filler) {
     this.cgroupPrefix = cgroupPrefix;
+    this.keepAtMost = keepAtMost;
     this.cgroups = cgroups;
     this.staging = staging;
     this.pidsMax = pidsMax;
@@ -140,12 +141,12 @@ final class ChildSlots {
 
   /**
    * Keeps a deleted child's cgroup for a later slot if it may serve one and fewer than
-   * {@link #KEPT_CGROUPS} are kept, else removes it (killing what is left in it).
+   * {@link #keepAtMost} are kept, else removes it (killing what is left in it).
    */
   void recycle(SlotCgroup cgroup) {
     if (cgroups.reusable(cgroup.cgroup)) {
       synchronized (this) {
-        if (kept.size() < KEPT_CGROUPS && !closed) {
+        if (kept.size() < keepAtMost && !closed) {
           cgroup.keptAt = System.nanoTime();
           kept.addLast(cgroup);
           return;

@@ -40,7 +40,7 @@ final class Forks implements AutoCloseable {
     this.cgroups = cgroups;
     this.mbPerCpu = config.mbPerCpu();
     this.readiness = readiness;
-    this.made = ChildSlots.forForks(cgroups, config.slotsDir(), config.pidsMax());
+    this.made = ChildSlots.forForks(cgroups, config.slotsDir(), config.pidsMax(), config.keptSlotCgroups());
     this.slots = new MadeAhead<>("fork slot", made::make, s -> true, made::discard, FORK_SLOTS);
   }
 
