@@ -72,7 +72,7 @@ sealed interface CgroupLayout permits CgroupLayout.V1, CgroupLayout.V2 {
    * False when it cannot be (yet: the child's kernel stack and task stay charged until its seed
    * reaps it).
    */
-  default boolean resetForReuse(Cgroup cgroup) {
+  default boolean resetForReuse(SlotCgroup cgroup) {
     return false;
   }
 
@@ -381,31 +381,37 @@ sealed interface CgroupLayout permits CgroupLayout.V1, CgroupLayout.V2 {
     }
 
     @Override
-    public boolean resetForReuse(Cgroup cgroup) {
-      Path mem = cgroup.memoryDir();
+    public boolean resetForReuse(SlotCgroup slot) {
       try {
-        if (memoryBytes(cgroup) > KERNEL_OBJECTS_LEFT) {
+        long left = slot.readMemoryFile("memory.usage_in_bytes");
+        long kernel = kernelBytes(slot);
+        if (left > KERNEL_OBJECTS_LEFT || left != kernel) {
           // What the exit left charged: the per-cpu charge stocks (refilled by the child's kernel
           // objects as they are freed), page cache; 50-300 KB after a hello child.
-          Files.writeString(mem.resolve("memory.force_empty"), "0");
+          slot.writeMemoryFile("memory.force_empty", "0");
+          left = slot.readMemoryFile("memory.usage_in_bytes");
+          kernel = kernelBytes(slot);
         }
-        long left = memoryBytes(cgroup);
-        String kmem = ProcFs.readOrEmpty(mem.resolve("memory.kmem.usage_in_bytes")).trim();
-        long kernel = kmem.isEmpty() ? 0 : Long.parseLong(kmem);
         if (left > KERNEL_OBJECTS_LEFT || left != kernel) {
-          LOG.fine("cgroup " + cgroup.name() + " not clean yet: " + left + " bytes charged (" + kernel + " kernel)");
+          LOG.fine("cgroup " + slot.cgroup.name() + " not clean yet: " + left + " bytes charged (" + kernel + " kernel)");
           return false;
         }
         // Peaks reset to the usage now, failure counts to 0.
-        boolean swap = OptionalCgroupFiles.exist(mem.resolve("memory.memsw.limit_in_bytes"));
+        boolean swap = OptionalCgroupFiles.exist(slot.cgroup.memoryDir().resolve("memory.memsw.limit_in_bytes"));
         for (String counter : swap ? SWAP_COUNTERS : COUNTERS) {
-          Files.writeString(mem.resolve(counter), "0");
+          slot.writeMemoryFile(counter, "0");
         }
         return true;
-      } catch (IOException e) {
-        LOG.fine("cgroup " + cgroup.name() + " not clean: " + e);
+      } catch (IOException | NumberFormatException e) {
+        LOG.fine("cgroup " + slot.cgroup.name() + " not clean: " + e);
         return false;
       }
+    }
+
+    /** Kernel memory charged (0 without kernel memory accounting: then nothing may be left). */
+    private static long kernelBytes(SlotCgroup slot) throws IOException {
+      return OptionalCgroupFiles.exist(slot.cgroup.memoryDir().resolve("memory.kmem.usage_in_bytes"))
+          ? slot.readMemoryFile("memory.kmem.usage_in_bytes") : 0;
     }
 
     /**

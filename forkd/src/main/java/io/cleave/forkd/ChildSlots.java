@@ -119,7 +119,7 @@ final class ChildSlots {
       if (c == null) {
         return null;
       }
-      if (cgroups.resetForReuse(c.cgroup)) {
+      if (cgroups.resetForReuse(c)) {
         return c;
       }
       if (System.nanoTime() - c.keptAt > SETTLE_NANOS) {

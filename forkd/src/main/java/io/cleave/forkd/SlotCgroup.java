@@ -6,15 +6,18 @@ import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 
 /**
  * A fork slot's cgroup, which outlives its children: once a child is deleted, its cgroup is made
  * clean ({@link CgroupLayout#reusable}, {@link CgroupLayout#resetForReuse}) and serves the next slot, instead of an rmdir per
  * child and three mkdirs per slot. It remembers the limits last written to it, so a child with
- * the same limits as the one before writes none, and it keeps its {@code cgroup.procs} files open
- * from the first join, so a join is a write per hierarchy with no path walk. Used by one fork at
- * a time.
+ * the same limits as the one before writes none, and it keeps the files it writes at each fork
+ * ({@code cgroup.procs}) and each reuse open from the first time, so that is a read or write per
+ * file with no path walk. Used by one thread at a time (a slot's maker, then its fork, then its
+ * delete, handed over through synchronized queues).
  */
 final class SlotCgroup implements AutoCloseable {
   /** A fork child's memory and cpu limits, as {@link CgroupLayout#limitMemoryAndCpu} takes them. */
@@ -27,6 +30,8 @@ final class SlotCgroup implements AutoCloseable {
   private Limits limits;
   /** {@code cgroup.procs} per hierarchy, opened at the first join. */
   private FileChannel[] procs;
+  /** Files of its memory cgroup read or written at each reuse, by name, opened at the first. */
+  private final Map<String, FileChannel> memoryFiles = new HashMap<>();
 
   SlotCgroup(Cgroup cgroup) {
     this.cgroup = cgroup;
@@ -62,6 +67,30 @@ final class SlotCgroup implements AutoCloseable {
     }
   }
 
+  /** A number a file of its memory cgroup holds (0 when empty). */
+  long readMemoryFile(String name) throws IOException {
+    ByteBuffer buf = ByteBuffer.allocate(32);
+    FileChannel ch = memoryFile(name, StandardOpenOption.READ);
+    while (ch.read(buf, buf.position()) > 0 && buf.hasRemaining()) {
+      // A cgroup file reads whole from offset 0; a short read goes on where it stopped.
+    }
+    String text = new String(buf.array(), 0, buf.position(), StandardCharsets.US_ASCII).trim();
+    return text.isEmpty() ? 0 : Long.parseLong(text);
+  }
+
+  void writeMemoryFile(String name, String value) throws IOException {
+    memoryFile(name, StandardOpenOption.WRITE).write(ByteBuffer.wrap(value.getBytes(StandardCharsets.US_ASCII)), 0);
+  }
+
+  private FileChannel memoryFile(String name, StandardOpenOption mode) throws IOException {
+    FileChannel ch = memoryFiles.get(name);
+    if (ch == null) {
+      ch = FileChannel.open(cgroup.memoryDir().resolve(name), mode);
+      memoryFiles.put(name, ch);
+    }
+    return ch;
+  }
+
   /** Closes its open files (the cgroup itself is removed by {@link CgroupLayout#remove}). */
   @Override
   public void close() {
@@ -69,6 +98,8 @@ final class SlotCgroup implements AutoCloseable {
       closeAll(procs);
       procs = null;
     }
+    closeAll(memoryFiles.values().toArray(new FileChannel[0]));
+    memoryFiles.clear();
   }
 
   private static void closeAll(FileChannel[] channels) {
