@@ -56,6 +56,9 @@ def inspect(paths):
     }
 
 
+HELD = []
+
+
 def hog():
     chunks = []
     while True:
@@ -97,6 +100,9 @@ def handler(ctx, data=None):
         answer = inspect([p for p in arg.split("\n") if p])
     elif action == "hog":
         hog()
+    elif action == "hold":
+        HELD.append(bytearray(b"x" * (int(arg) << 20)))
+        answer = {"held_mb": sum(len(h) for h in HELD) >> 20}
     elif action == "forkbomb":
         answer = fork_bomb()
     elif action == "print":

@@ -49,6 +49,33 @@ sealed interface CgroupLayout permits CgroupLayout.V1, CgroupLayout.V2 {
   void limitMemoryAndCpu(Cgroup cgroup, long memoryBytes, int cpuShares, long cpuQuotaUs, boolean unset)
       throws IOException;
 
+  /**
+   * A fork slot's limits, {@code was} those written before (null: none yet, the kernel's defaults):
+   * here the limits are read back where their order of writes depends on them.
+   */
+  default void limitMemoryAndCpu(Cgroup cgroup, SlotCgroup.Limits wanted, SlotCgroup.Limits was) throws IOException {
+    limitMemoryAndCpu(cgroup, wanted.memoryBytes(), wanted.cpuShares(), wanted.cpuQuotaUs(), was == null);
+  }
+
+  /**
+   * Whether a deleted fork child's cgroup may serve a later child: no process left in it and no
+   * OOM kill (a count the kernel cannot reset, which the later child's status would report).
+   * False where cgroups are not reused (v2): it is removed then.
+   */
+  default boolean reusable(Cgroup cgroup) {
+    return false;
+  }
+
+  /**
+   * Makes a cgroup {@link #reusable} kept as a fresh one would be, apart from its limits, when it
+   * is taken for a new slot: no memory charged, no failure counts or peaks from its child before.
+   * False when it cannot be (yet: the child's kernel stack and task stay charged until its seed
+   * reaps it).
+   */
+  default boolean resetForReuse(SlotCgroup cgroup) {
+    return false;
+  }
+
   default void limit(Cgroup cgroup, long memoryBytes, int pidsMax, int cpuShares, long cpuQuotaUs)
       throws IOException {
     limitPids(cgroup, pidsMax);
@@ -308,6 +335,96 @@ sealed interface CgroupLayout permits CgroupLayout.V1, CgroupLayout.V2 {
         }
       }
     }
+
+    @Override
+    public void limitMemoryAndCpu(Cgroup cgroup, SlotCgroup.Limits wanted, SlotCgroup.Limits was) throws IOException {
+      if (was == null) {
+        limitMemoryAndCpu(cgroup, wanted.memoryBytes(), wanted.cpuShares(), wanted.cpuQuotaUs(), true);
+        return;
+      }
+      // Only what changed is written, in the order the kernel's invariants want (see above).
+      if (wanted.memoryBytes() != was.memoryBytes()) {
+        Path mem = cgroup.memoryDir();
+        Path memsw = mem.resolve("memory.memsw.limit_in_bytes");
+        boolean swap = OptionalCgroupFiles.exist(memsw);
+        boolean grows = wanted.memoryBytes() > was.memoryBytes();
+        if (swap && grows) {
+          Files.writeString(memsw, Long.toString(wanted.memoryBytes()));
+        }
+        Files.writeString(mem.resolve("memory.limit_in_bytes"), Long.toString(wanted.memoryBytes()));
+        if (swap && !grows) {
+          Files.writeString(memsw, Long.toString(wanted.memoryBytes()));
+        }
+      }
+      if (cpu.isPresent()) {
+        Path dir = cgroup.dirs().get(2);
+        if (wanted.cpuShares() != was.cpuShares()) {
+          Files.writeString(dir.resolve("cpu.shares"), Integer.toString(wanted.cpuShares()));
+        }
+        if (wanted.cpuQuotaUs() != was.cpuQuotaUs()) {
+          Path burst = dir.resolve("cpu.cfs_burst_us");
+          boolean bursts = OptionalCgroupFiles.exist(burst);
+          if (bursts && was.cpuQuotaUs() > 0) {
+            Files.writeString(burst, "0");
+          }
+          Files.writeString(dir.resolve("cpu.cfs_quota_us"), Long.toString(wanted.cpuQuotaUs()));
+          if (wanted.cpuQuotaUs() > 0 && bursts) {
+            Files.writeString(burst, Long.toString(wanted.cpuQuotaUs()));
+          }
+        }
+      }
+    }
+
+    @Override
+    public boolean reusable(Cgroup cgroup) {
+      return pids(cgroup).isEmpty() && !oomKilled(cgroup);
+    }
+
+    @Override
+    public boolean resetForReuse(SlotCgroup slot) {
+      try {
+        long left = slot.readMemoryFile("memory.usage_in_bytes");
+        long kernel = kernelBytes(slot);
+        if (left > KERNEL_OBJECTS_LEFT || left != kernel) {
+          // What the exit left charged: the per-cpu charge stocks (refilled by the child's kernel
+          // objects as they are freed), page cache; 50-300 KB after a hello child.
+          slot.writeMemoryFile("memory.force_empty", "0");
+          left = slot.readMemoryFile("memory.usage_in_bytes");
+          kernel = kernelBytes(slot);
+        }
+        if (left > KERNEL_OBJECTS_LEFT || left != kernel) {
+          LOG.fine("cgroup " + slot.cgroup.name() + " not clean yet: " + left + " bytes charged (" + kernel + " kernel)");
+          return false;
+        }
+        // Peaks reset to the usage now, failure counts to 0.
+        boolean swap = OptionalCgroupFiles.exist(slot.cgroup.memoryDir().resolve("memory.memsw.limit_in_bytes"));
+        for (String counter : swap ? SWAP_COUNTERS : COUNTERS) {
+          slot.writeMemoryFile(counter, "0");
+        }
+        return true;
+      } catch (IOException | NumberFormatException e) {
+        LOG.fine("cgroup " + slot.cgroup.name() + " not clean: " + e);
+        return false;
+      }
+    }
+
+    /** Kernel memory charged (0 without kernel memory accounting: then nothing may be left). */
+    private static long kernelBytes(SlotCgroup slot) throws IOException {
+      return OptionalCgroupFiles.exist(slot.cgroup.memoryDir().resolve("memory.kmem.usage_in_bytes"))
+          ? slot.readMemoryFile("memory.kmem.usage_in_bytes") : 0;
+    }
+
+    /**
+     * Kernel memory a reset cgroup may still be charged with: the kernel objects of its child
+     * that are freed a while after its exit (and the sub-page rest of byte-granular kernel memory
+     * accounting), 4-12 KB here, which a forced empty cannot drop. No user memory is left.
+     */
+    static final long KERNEL_OBJECTS_LEFT = 16 << 10;
+
+    /** What a child leaves in its memory cgroup that resets to 0 (its OOM kill count does not). */
+    private static final List<String> COUNTERS = List.of("memory.failcnt", "memory.max_usage_in_bytes");
+    private static final List<String> SWAP_COUNTERS = List.of("memory.failcnt", "memory.max_usage_in_bytes",
+        "memory.memsw.failcnt", "memory.memsw.max_usage_in_bytes");
 
     @Override
     public long memoryBytes(Cgroup cgroup) {

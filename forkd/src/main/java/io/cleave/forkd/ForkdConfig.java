@@ -21,6 +21,7 @@ record ForkdConfig(
     int uidCount,
     int pidsMax,
     int mbPerCpu,
+    int keptSlotCgroups,
     long tmpBytes,
     long logLimitBytes,
     long startTimeoutMs,
@@ -48,6 +49,7 @@ record ForkdConfig(
         intKnob(env, "CLEAVE_FORKD_UIDS", 100_000, 1, 10_000_000),
         intKnob(env, "CLEAVE_FORKD_PIDS_MAX", 256, 8, 1_000_000),
         intKnob(env, "CLEAVE_FORKD_MB_PER_CPU", 128, 0, 1 << 20),
+        intKnob(env, "CLEAVE_FORKD_KEPT_SLOT_CGROUPS", 128, 0, 100_000),
         intKnob(env, "CLEAVE_FORKD_TMP_MB", 64, 1, 1 << 20) * 1024L * 1024,
         intKnob(env, "CLEAVE_FORKD_LOG_LIMIT_MB", 64, 1, 1 << 20) * 1024L * 1024,
         intKnob(env, "CLEAVE_FORKD_START_TIMEOUT_MS", 30_000, 100, 3_600_000),
@@ -125,7 +127,7 @@ record ForkdConfig(
   /** The same settings on the data dir as it really is (links resolved). */
   ForkdConfig withDataDir(Path real) {
     return new ForkdConfig(real, socket, helper, runtimeSource, kmodSource, pageserverBind, pageserverPort, poolSize,
-        uidBase, uidCount, pidsMax, mbPerCpu, tmpBytes, logLimitBytes, startTimeoutMs, favorDynmods, outboundSubnet,
+        uidBase, uidCount, pidsMax, mbPerCpu, keptSlotCgroups, tmpBytes, logLimitBytes, startTimeoutMs, favorDynmods, outboundSubnet,
         outboundDeny, hostNetwork, childrenTmpfs);
   }
 
@@ -171,7 +173,7 @@ record ForkdConfig(
   /** The same settings with fork children's run dirs in {@code dir} on a tmpfs, or on the data dir (null). */
   ForkdConfig withChildrenTmpfs(Path dir) {
     return new ForkdConfig(dataDir, socket, helper, runtimeSource, kmodSource, pageserverBind, pageserverPort, poolSize,
-        uidBase, uidCount, pidsMax, mbPerCpu, tmpBytes, logLimitBytes, startTimeoutMs, favorDynmods, outboundSubnet,
+        uidBase, uidCount, pidsMax, mbPerCpu, keptSlotCgroups, tmpBytes, logLimitBytes, startTimeoutMs, favorDynmods, outboundSubnet,
         outboundDeny, hostNetwork, dir);
   }
 

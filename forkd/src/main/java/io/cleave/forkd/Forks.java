@@ -31,6 +31,7 @@ final class Forks implements AutoCloseable {
   private final CgroupLayout cgroups;
   private final int mbPerCpu;
   private final Readiness readiness;
+  private final ChildSlots made;
   private final MadeAhead<ChildSlots.Slot> slots;
   /** Null when the kernel or privileges do not allow process events. */
   private final ExitEvents exits = ExitEvents.open();
@@ -39,7 +40,7 @@ final class Forks implements AutoCloseable {
     this.cgroups = cgroups;
     this.mbPerCpu = config.mbPerCpu();
     this.readiness = readiness;
-    ChildSlots made = ChildSlots.forForks(cgroups, config.slotsDir(), config.pidsMax());
+    this.made = ChildSlots.forForks(cgroups, config.slotsDir(), config.pidsMax(), config.keptSlotCgroups());
     this.slots = new MadeAhead<>("fork slot", made::make, s -> true, made::discard, FORK_SLOTS);
   }
 
@@ -101,7 +102,7 @@ final class Forks implements AutoCloseable {
     }
     String id = slot.id();
     Path runDir = seed.childrenDir.resolve(id);
-    Cgroup cgroup = slot.cgroup();
+    SlotCgroup cgroup = slot.slotCgroup();
     PidHandle handle = null;
     Instance.Forked child = null;
     boolean started = false;
@@ -135,10 +136,10 @@ final class Forks implements AutoCloseable {
         }
         // The seed opened it for the child before forking: from now on only that descriptor writes it.
         RunDirs.closeOutput(output);
-        // Limits go in while the child starts up, before it joins the cgroup (the slot's, unset until now).
-        cgroups.limitMemoryAndCpu(cgroup, spec.memoryBytes(), spec.cpuShares(), spec.cpuQuotaUs(mbPerCpu), true);
+        // Limits go in while the child starts up, before it joins the cgroup (only those that differ from its previous child's).
+        cgroup.limit(cgroups, new SlotCgroup.Limits(spec.memoryBytes(), spec.cpuShares(), spec.cpuQuotaUs(mbPerCpu)));
         long pid = ProcFs.childWithNsPid(seed.pid, nsPid);
-        cgroups.join(cgroup, pid);
+        cgroup.join(pid);
         handle = PidHandle.open(pid);
         if (exits != null) {
           exits.watch(pid);
@@ -160,7 +161,7 @@ final class Forks implements AutoCloseable {
       throw new ApiError(502, "fork from seed " + seed.id + " failed: " + e.getMessage());
     } finally {
       if (!started) {
-        cgroups.remove(cgroup);
+        made.remove(cgroup);
         if (handle != null) {
           handle.kill();
           handle.close();
@@ -267,14 +268,16 @@ final class Forks implements AutoCloseable {
       f.handle.kill();
       f.handle.awaitExit(1_000);
     }
-    cgroups.remove(f.cgroup);
+    cgroups.killAll(f.cgroup);
     if (f.handle != null) {
       f.handle.close();
     }
     if (exits != null) {
       exits.forget(f.pid);
     }
+    // The run dir first: what the child left on the tmpfs is charged to its cgroup until then.
     RunDirs.deleteTree(f.runDir);
+    made.recycle(f.slotCgroup);
     f.seed.children.remove(f);
   }
 
@@ -282,6 +285,7 @@ final class Forks implements AutoCloseable {
   @Override
   public void close() {
     slots.close();
+    made.close();
     if (exits != null) {
       exits.close();
     }

@@ -125,16 +125,18 @@ sealed interface Instance permits Instance.Cold, Instance.Seed, Instance.Forked,
     final String id;
     final long pid;
     final long nsPid;
+    final SlotCgroup slotCgroup;
     final Cgroup cgroup;
     final Path runDir;
     final Seed seed;
     final PidHandle handle;
 
-    Forked(String id, long pid, long nsPid, Cgroup cgroup, Path runDir, Seed seed, PidHandle handle) {
+    Forked(String id, long pid, long nsPid, SlotCgroup slotCgroup, Path runDir, Seed seed, PidHandle handle) {
       this.id = id;
       this.pid = pid;
       this.nsPid = nsPid;
-      this.cgroup = cgroup;
+      this.slotCgroup = slotCgroup;
+      this.cgroup = slotCgroup.cgroup;
       this.runDir = runDir;
       this.seed = seed;
       this.handle = handle;

@@ -15,7 +15,7 @@ import java.nio.channels.ServerSocketChannel;
 import java.nio.channels.SocketChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.LinkedTransferQueue;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -44,14 +44,34 @@ final class OrderServer implements AutoCloseable {
     this.forkd = forkd;
     this.server = server;
     AtomicInteger n = new AtomicInteger();
-    this.workers = new ThreadPoolExecutor(WORKERS, WORKERS, 60, TimeUnit.SECONDS, new LinkedBlockingQueue<>(), r -> {
+    HandOff queue = new HandOff();
+    // An order goes to an idle worker if there is one, else to a new one (up to WORKERS), else it
+    // waits for one. A pool of WORKERS core threads would start a thread for each of its first
+    // WORKERS orders even with idle workers there (a thread's start and its first run cost more
+    // forkd CPU than a fork order's own work), and keep them all.
+    this.workers = new ThreadPoolExecutor(0, WORKERS, 60, TimeUnit.SECONDS, queue, r -> {
       Thread t = new Thread(r, "forkd-order-" + n.incrementAndGet());
       t.setDaemon(true);
       return t;
+    }, (r, pool) -> {
+      if (!pool.isShutdown()) {
+        queue.add(r);
+      }
     });
-    workers.allowCoreThreadTimeOut(true);
     this.acceptor = new Thread(this::accept, "forkd-orders-accept");
     acceptor.setDaemon(true);
+  }
+
+  /**
+   * The workers' queue: taking an order for the queue only succeeds when an idle worker takes it at
+   * once, so the pool starts a worker otherwise; with every worker busy, the pool's rejection puts it
+   * in the queue for the next free one.
+   */
+  private static final class HandOff extends LinkedTransferQueue<Runnable> {
+    @Override
+    public boolean offer(Runnable r) {
+      return tryTransfer(r);
+    }
   }
 
   /** Binds {@code socket} (replacing a stale file a crashed forkd left) and serves it; root-only (0600). */

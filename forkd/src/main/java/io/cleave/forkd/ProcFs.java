@@ -73,8 +73,9 @@ final class ProcFs {
   static long innermostPid(long pid) {
     for (String line : readOrEmpty(PROC.resolve(pid + "/status")).split("\n")) {
       if (line.startsWith("NSpid:")) {
-        String[] fields = line.substring(6).trim().split("\\s+");
-        return Long.parseLong(fields[fields.length - 1]);
+        // The last whitespace-separated field (no regex: this runs once per fork).
+        String fields = line.strip();
+        return Long.parseLong(fields.substring(Math.max(fields.lastIndexOf(' '), fields.lastIndexOf('\t')) + 1));
       }
     }
     return -1;
