@@ -19,7 +19,7 @@ import java.util.logging.Logger;
  * sits under {@link #parents()}: {@code pool} for pre-created containers, {@code i-<id>} per
  * instance.
  */
-sealed interface CgroupLayout permits CgroupLayout.V1, CgroupLayout.V2 {
+sealed interface CgroupLayout permits CgroupV1, CgroupV2 {
   Logger LOG = Logger.getLogger("forkd.cgroups");
 
   /** forkd's parent directories, one per hierarchy. */
@@ -97,7 +97,7 @@ sealed interface CgroupLayout permits CgroupLayout.V1, CgroupLayout.V2 {
       if (pids.isEmpty()) {
         throw new IOException("cgroup v1 without a pids hierarchy: forkd cannot bound fork bombs");
       }
-      return new V1(
+      return new CgroupV1(
           memory.get().forkdDir(own, "memory", name),
           pids.get().forkdDir(own, "pids", name),
           cpu.map(m -> m.forkdDir(own, "cpu", name)));
@@ -105,7 +105,7 @@ sealed interface CgroupLayout permits CgroupLayout.V1, CgroupLayout.V2 {
     for (Mount m : mounts) {
       if (m.type.equals("cgroup2")
           && ProcFs.readOrEmpty(m.point.resolve("cgroup.controllers")).contains("memory")) {
-        return new V2(m.point, m.point.resolve(name));
+        return new CgroupV2(m.point, m.point.resolve(name));
       }
     }
     throw new IOException("no cgroup hierarchy with the memory controller is mounted");
@@ -283,236 +283,8 @@ sealed interface CgroupLayout permits CgroupLayout.V1, CgroupLayout.V2 {
     }
   }
 
-  /** cgroup v1: one directory per hierarchy (memory first). */
-  record V1(Path memory, Path pids, Optional<Path> cpu) implements CgroupLayout {
-    @Override
-    public List<Path> parents() {
-      List<Path> out = new ArrayList<>(List.of(memory, pids));
-      cpu.ifPresent(out::add);
-      return out;
-    }
-
-    @Override
-    public void limitPids(Cgroup cgroup, int pidsMax) throws IOException {
-      Files.writeString(cgroup.dirs().get(1).resolve("pids.max"), Integer.toString(pidsMax));
-    }
-
-    @Override
-    public void limitMemoryAndCpu(Cgroup cgroup, long memoryBytes, int cpuShares, long cpuQuotaUs, boolean unset)
-        throws IOException {
-      Path mem = cgroup.memoryDir();
-      Path limit = mem.resolve("memory.limit_in_bytes");
-      Path memsw = mem.resolve("memory.memsw.limit_in_bytes");
-      // With swap accounting, memory+swap gets the same bound: no escaping into swap. The kernel
-      // keeps memory <= memory+swap at every write, so a limit that grows (a JVM seed's) raises
-      // memory+swap first, one that shrinks (from an unset cgroup's maximum, always) lowers memory first.
-      boolean swap = OptionalCgroupFiles.exist(memsw);
-      boolean grows = false;
-      if (swap && !unset) {
-        String now = ProcFs.readOrEmpty(limit).trim();
-        grows = memoryBytes > (now.isEmpty() ? 0 : Long.parseLong(now));
-      }
-      if (grows) {
-        Files.writeString(memsw, Long.toString(memoryBytes));
-      }
-      Files.writeString(limit, Long.toString(memoryBytes));
-      if (swap && !grows) {
-        Files.writeString(memsw, Long.toString(memoryBytes));
-      }
-      if (cpu.isPresent()) {
-        Path dir = cgroup.dirs().get(2);
-        Files.writeString(dir.resolve("cpu.shares"), Integer.toString(cpuShares));
-        Path burst = dir.resolve("cpu.cfs_burst_us");
-        boolean bursts = OptionalCgroupFiles.exist(burst);
-        if (bursts && !unset && !ProcFs.readOrEmpty(burst).trim().equals("0")) {
-          // The kernel keeps burst <= quota at every write: a quota that shrinks (a JVM seed's) drops the old burst first.
-          Files.writeString(burst, "0");
-        }
-        // The period is left at the kernel's default (CPU_PERIOD_US): one write less per fork.
-        Files.writeString(dir.resolve("cpu.cfs_quota_us"), Long.toString(cpuQuotaUs));
-        if (cpuQuotaUs > 0 && bursts) {
-          Files.writeString(burst, Long.toString(cpuQuotaUs));
-        }
-      }
-    }
-
-    @Override
-    public void limitMemoryAndCpu(Cgroup cgroup, SlotCgroup.Limits wanted, SlotCgroup.Limits was) throws IOException {
-      if (was == null) {
-        limitMemoryAndCpu(cgroup, wanted.memoryBytes(), wanted.cpuShares(), wanted.cpuQuotaUs(), true);
-        return;
-      }
-      // Only what changed is written, in the order the kernel's invariants want (see above).
-      if (wanted.memoryBytes() != was.memoryBytes()) {
-        Path mem = cgroup.memoryDir();
-        Path memsw = mem.resolve("memory.memsw.limit_in_bytes");
-        boolean swap = OptionalCgroupFiles.exist(memsw);
-        boolean grows = wanted.memoryBytes() > was.memoryBytes();
-        if (swap && grows) {
-          Files.writeString(memsw, Long.toString(wanted.memoryBytes()));
-        }
-        Files.writeString(mem.resolve("memory.limit_in_bytes"), Long.toString(wanted.memoryBytes()));
-        if (swap && !grows) {
-          Files.writeString(memsw, Long.toString(wanted.memoryBytes()));
-        }
-      }
-      if (cpu.isPresent()) {
-        Path dir = cgroup.dirs().get(2);
-        if (wanted.cpuShares() != was.cpuShares()) {
-          Files.writeString(dir.resolve("cpu.shares"), Integer.toString(wanted.cpuShares()));
-        }
-        if (wanted.cpuQuotaUs() != was.cpuQuotaUs()) {
-          Path burst = dir.resolve("cpu.cfs_burst_us");
-          boolean bursts = OptionalCgroupFiles.exist(burst);
-          if (bursts && was.cpuQuotaUs() > 0) {
-            Files.writeString(burst, "0");
-          }
-          Files.writeString(dir.resolve("cpu.cfs_quota_us"), Long.toString(wanted.cpuQuotaUs()));
-          if (wanted.cpuQuotaUs() > 0 && bursts) {
-            Files.writeString(burst, Long.toString(wanted.cpuQuotaUs()));
-          }
-        }
-      }
-    }
-
-    @Override
-    public boolean reusable(Cgroup cgroup) {
-      return pids(cgroup).isEmpty() && !oomKilled(cgroup);
-    }
-
-    @Override
-    public boolean resetForReuse(SlotCgroup slot) {
-      try {
-        long left = slot.readMemoryFile("memory.usage_in_bytes");
-        long kernel = kernelBytes(slot);
-        if (left > KERNEL_OBJECTS_LEFT || left != kernel) {
-          // What the exit left charged: the per-cpu charge stocks (refilled by the child's kernel
-          // objects as they are freed), page cache; 50-300 KB after a hello child.
-          slot.writeMemoryFile("memory.force_empty", "0");
-          left = slot.readMemoryFile("memory.usage_in_bytes");
-          kernel = kernelBytes(slot);
-        }
-        if (left > KERNEL_OBJECTS_LEFT || left != kernel) {
-          LOG.fine("cgroup " + slot.cgroup.name() + " not clean yet: " + left + " bytes charged (" + kernel + " kernel)");
-          return false;
-        }
-        // Peaks reset to the usage now, failure counts to 0.
-        boolean swap = OptionalCgroupFiles.exist(slot.cgroup.memoryDir().resolve("memory.memsw.limit_in_bytes"));
-        for (String counter : swap ? SWAP_COUNTERS : COUNTERS) {
-          slot.writeMemoryFile(counter, "0");
-        }
-        return true;
-      } catch (IOException | NumberFormatException e) {
-        LOG.fine("cgroup " + slot.cgroup.name() + " not clean: " + e);
-        return false;
-      }
-    }
-
-    /** Kernel memory charged (0 without kernel memory accounting: then nothing may be left). */
-    private static long kernelBytes(SlotCgroup slot) throws IOException {
-      return OptionalCgroupFiles.exist(slot.cgroup.memoryDir().resolve("memory.kmem.usage_in_bytes"))
-          ? slot.readMemoryFile("memory.kmem.usage_in_bytes") : 0;
-    }
-
-    /**
-     * Kernel memory a reset cgroup may still be charged with: the kernel objects of its child
-     * that are freed a while after its exit (and the sub-page rest of byte-granular kernel memory
-     * accounting), 4-12 KB here, which a forced empty cannot drop. No user memory is left.
-     */
-    static final long KERNEL_OBJECTS_LEFT = 16 << 10;
-
-    /** What a child leaves in its memory cgroup that resets to 0 (its OOM kill count does not). */
-    private static final List<String> COUNTERS = List.of("memory.failcnt", "memory.max_usage_in_bytes");
-    private static final List<String> SWAP_COUNTERS = List.of("memory.failcnt", "memory.max_usage_in_bytes",
-        "memory.memsw.failcnt", "memory.memsw.max_usage_in_bytes");
-
-    @Override
-    public long memoryBytes(Cgroup cgroup) {
-      String usage = ProcFs.readOrEmpty(cgroup.memoryDir().resolve("memory.usage_in_bytes")).trim();
-      return usage.isEmpty() ? 0 : Long.parseLong(usage);
-    }
-
-    @Override
-    public boolean oomKilled(Cgroup cgroup) {
-      return counter(cgroup.memoryDir().resolve("memory.oom_control"), "oom_kill") > 0;
-    }
-  }
-
-  /** cgroup v2: one tree under the unified hierarchy's root. */
-  record V2(Path root, Path parent) implements CgroupLayout {
-    @Override
-    public List<Path> parents() {
-      return List.of(parent);
-    }
-
-    @Override
-    public Cgroup create(String name) throws IOException {
-      if (!Files.isDirectory(parent)) {
-        Files.createDirectories(parent);
-        String wanted = "+memory +pids" + (ProcFs.readOrEmpty(root.resolve("cgroup.controllers")).contains("cpu") ? " +cpu" : "");
-        Files.writeString(root.resolve("cgroup.subtree_control"), wanted);
-        Files.writeString(parent.resolve("cgroup.subtree_control"), wanted);
-      }
-      return CgroupLayout.super.create(name);
-    }
-
-    @Override
-    public void limitPids(Cgroup cgroup, int pidsMax) throws IOException {
-      Files.writeString(cgroup.memoryDir().resolve("pids.max"), Integer.toString(pidsMax));
-    }
-
-    @Override
-    public void limitMemoryAndCpu(Cgroup cgroup, long memoryBytes, int cpuShares, long cpuQuotaUs, boolean unset)
-        throws IOException {
-      Path dir = cgroup.memoryDir();
-      Files.writeString(dir.resolve("memory.max"), Long.toString(memoryBytes));
-      if (Files.exists(dir.resolve("memory.swap.max"))) {
-        Files.writeString(dir.resolve("memory.swap.max"), "0");
-      }
-      if (Files.exists(dir.resolve("cpu.weight"))) {
-        // v1 shares 2..262144 (1024 = one normal process) map onto weight 1..10000 (100 = normal).
-        long weight = Math.max(1, Math.min(10000, cpuShares * 100L / 1024));
-        Files.writeString(dir.resolve("cpu.weight"), Long.toString(weight));
-        Path burst = dir.resolve("cpu.max.burst");
-        boolean bursts = OptionalCgroupFiles.exist(burst);
-        if (bursts && !unset && !ProcFs.readOrEmpty(burst).trim().equals("0")) {
-          // burst <= quota at every write: a quota that shrinks (a JVM seed's) drops the old burst first.
-          Files.writeString(burst, "0");
-        }
-        Files.writeString(dir.resolve("cpu.max"), (cpuQuotaUs < 0 ? "max" : Long.toString(cpuQuotaUs)) + " " + CPU_PERIOD_US);
-        if (cpuQuotaUs > 0 && bursts) {
-          Files.writeString(burst, Long.toString(cpuQuotaUs));
-        }
-      }
-    }
-
-    @Override
-    public long memoryBytes(Cgroup cgroup) {
-      String usage = ProcFs.readOrEmpty(cgroup.memoryDir().resolve("memory.current")).trim();
-      return usage.isEmpty() ? 0 : Long.parseLong(usage);
-    }
-
-    @Override
-    public boolean oomKilled(Cgroup cgroup) {
-      return counter(cgroup.memoryDir().resolve("memory.events"), "oom_kill") > 0;
-    }
-
-    @Override
-    public void killAll(Cgroup cgroup) {
-      Path kill = cgroup.memoryDir().resolve("cgroup.kill");
-      if (Files.exists(kill)) {
-        try {
-          Files.writeString(kill, "1");
-        } catch (IOException e) {
-          LOG.warning("cgroup.kill failed for " + cgroup.name() + ": " + e);
-        }
-      }
-      CgroupLayout.super.killAll(cgroup);
-    }
-  }
-
   /** A "key value" line's value in a flat-keyed cgroup file; 0 when absent. */
-  private static long counter(Path file, String key) {
+  static long counter(Path file, String key) {
     for (String line : ProcFs.readOrEmpty(file).split("\n")) {
       String[] kv = line.trim().split("\\s+");
       if (kv.length == 2 && kv[0].equals(key)) {

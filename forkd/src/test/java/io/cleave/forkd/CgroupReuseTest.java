@@ -33,7 +33,7 @@ class CgroupReuseTest {
   void aResetCgroupCarriesNothingOfItsChildAndTakesNewLimits() throws Exception {
     String name = "cleave-reuse-test-" + ProcessHandle.current().pid() + "-" + System.nanoTime();
     CgroupLayout layout = CgroupLayout.detect(name);
-    assumeTrue(layout instanceof CgroupLayout.V1, "cgroups are reused on cgroup v1 only");
+    assumeTrue(layout instanceof CgroupV1, "cgroups are reused on cgroup v1 only");
     Cgroup cgroup = layout.create("slot-probe");
     SlotCgroup slot = new SlotCgroup(cgroup);
     try {
@@ -76,12 +76,12 @@ class CgroupReuseTest {
           assertEquals("0", kv[1], line);
         }
       }
-      assertTrue(left <= CgroupLayout.V1.KERNEL_OBJECTS_LEFT, left + " bytes left charged");
+      assertTrue(left <= CgroupV1.KERNEL_OBJECTS_LEFT, left + " bytes left charged");
       // Peaks reset to the usage at the reset (which the kernel's late frees may lower since).
-      assertTrue(Long.parseLong(read(mem, "memory.max_usage_in_bytes")) <= CgroupLayout.V1.KERNEL_OBJECTS_LEFT, "the child's peak");
+      assertTrue(Long.parseLong(read(mem, "memory.max_usage_in_bytes")) <= CgroupV1.KERNEL_OBJECTS_LEFT, "the child's peak");
       assertEquals("0", read(mem, "memory.failcnt"));
       if (swap) {
-        assertTrue(Long.parseLong(read(mem, "memory.memsw.max_usage_in_bytes")) <= CgroupLayout.V1.KERNEL_OBJECTS_LEFT, "the child's memory+swap peak");
+        assertTrue(Long.parseLong(read(mem, "memory.memsw.max_usage_in_bytes")) <= CgroupV1.KERNEL_OBJECTS_LEFT, "the child's memory+swap peak");
         assertEquals("0", read(mem, "memory.memsw.failcnt"));
       }
 
