@@ -140,11 +140,13 @@ def mapped(ranges: List[Tuple[int, int]]) -> List[Tuple[int, int, int]]:
     return out
 
 
-def heap_growth(ranges: List[Tuple[int, int]]) -> int:
+def heap_growth(ranges: List[Tuple[int, int]], limit: int = _MAX_TOP_PAD) -> int:
     """Where the learner's heap ended, when learned pages lie past this process's heap end (and
     below the next mapping; a range may begin inside the heap, the learner's heap being one
     mapping): the learner's call grew the heap there, and a copy of the seed's heap does not reach
-    them yet. 0 when none do."""
+    them yet. 0 when none do. Only pages at most ``limit`` bytes past the heap's end count: further
+    up lies what the learner mapped on its own (a large block malloc took with mmap, placed below
+    the lowest mapping), which growing the heap to would take all of this process's memory."""
     heap_end = next_start = 0
     with open("/proc/self/maps", "rb") as maps:
         for line in maps:
@@ -156,7 +158,8 @@ def heap_growth(ranges: List[Tuple[int, int]]) -> int:
                 heap_end = int(end, 16)
     if not heap_end:
         return 0
-    beyond = [end for start, end in ranges if heap_end < end and (not next_start or end <= next_start)]
+    beyond = [end for start, end in ranges
+              if heap_end < end <= heap_end + limit and (not next_start or end <= next_start)]
     return max(beyond, default=0)
 
 
@@ -186,6 +189,19 @@ def grow_heap(target: int) -> int:
         for piece in reversed(pieces):
             _free(piece)
     return before if before < target else 0
+
+
+def budget_pages() -> int:
+    """Pages a parked child faults in at most: half its memory limit (``FN_MEMORY``, MB), so that
+    what one call held when its pages were learned never makes later children run out of memory
+    before their first call; :data:`MAX_PAGES` without a limit."""
+    try:
+        memory_mb = int(os.environ.get("FN_MEMORY", ""))
+    except ValueError:
+        return MAX_PAGES
+    if memory_mb <= 0:
+        return MAX_PAGES
+    return min(MAX_PAGES, memory_mb * 1024 * 1024 // 2 // _PAGE)
 
 
 def with_span(ranges: List[Tuple[int, int]], start: int, end: int) -> List[Tuple[int, int]]:
@@ -331,12 +347,15 @@ def _chunks(ranges: List[Tuple[int, int]]) -> Iterator[List[Tuple[int, int, int]
     CHUNK_PAGES pages or fewer (a fraction of a ms to fault in)."""
     chunk: List[Tuple[int, int, int]] = []
     pages = 0
-    target = heap_growth(ranges)
+    budget = budget_pages()
+    target = heap_growth(ranges, min(_MAX_TOP_PAD, budget * _PAGE))
     if target:
         grown_from = grow_heap(target)
         if grown_from:
             ranges = with_span(ranges, grown_from, target)
     for start, end, advice in mapped(ranges):
+        end = min(end, start + budget * _PAGE)
+        budget -= (end - start) // _PAGE
         while start < end:
             stop = min(end, start + (CHUNK_PAGES - pages) * _PAGE)
             chunk.append((start, stop, advice))

@@ -8,6 +8,7 @@ import struct
 import subprocess
 import tempfile
 import unittest
+from unittest import mock
 
 from fdk import working_set
 from tests.support import PYTHON, SDK_DIR
@@ -133,6 +134,41 @@ class HeapGrowthTest(unittest.TestCase):
         start, end = (int(x, 16) for x in stack.split()[0].split("-"))
         self.assertEqual(0, working_set.heap_growth([(start, end)]))
         self.assertEqual(0, working_set.heap_growth([]))
+
+    def test_a_block_the_learner_mapped_far_above_the_heap_is_not_heap_growth(self) -> None:
+        # A large block malloc takes with mmap lands just below the lowest mapping above the heap:
+        # growing the heap up to it would take every byte of the child's memory.
+        with open("/proc/self/maps") as maps:
+            lines = maps.read().splitlines()
+        heap = next(i for i, line in enumerate(lines) if line.rstrip().endswith("[heap]"))
+        heap_end = int(lines[heap].split()[0].split("-")[1], 16)
+        above = int(lines[heap + 1].split()[0].split("-")[0], 16)
+        block = (above - (24 << 20)) // _PAGE * _PAGE
+        self.assertGreater(block, heap_end + working_set._MAX_TOP_PAD, "the gap above the heap is that large here")
+        self.assertEqual(0, working_set.heap_growth([(block, above)]))
+        self.assertEqual(heap_end + 64 * _PAGE, working_set.heap_growth([(block, above), (heap_end, heap_end + 64 * _PAGE)]))
+
+
+class BudgetTest(unittest.TestCase):
+
+    def test_a_parked_child_faults_in_at_most_half_its_memory(self) -> None:
+        with mock.patch.dict(os.environ, {"FN_MEMORY": "16"}):
+            self.assertEqual(8 * 1024 * 1024 // _PAGE, working_set.budget_pages())
+            region = mmap.mmap(-1, 32 << 20, flags=mmap.MAP_PRIVATE | mmap.MAP_ANONYMOUS)
+            view = ctypes.c_char.from_buffer(region)
+            start = ctypes.addressof(view)
+            del view
+            try:
+                chunks = list(working_set._chunks([(start, start + (32 << 20))]))
+            finally:
+                region.close()
+        pages = sum((end - begin) // _PAGE for chunk in chunks for begin, end, _ in chunk)
+        self.assertEqual(8 * 1024 * 1024 // _PAGE, pages)
+
+    def test_without_a_limit_or_with_a_bad_one_the_set_is_bounded_as_before(self) -> None:
+        for value in ("", "lots", "0"):
+            with mock.patch.dict(os.environ, {"FN_MEMORY": value}):
+                self.assertEqual(working_set.MAX_PAGES, working_set.budget_pages())
 
 
 if __name__ == "__main__":

