@@ -123,7 +123,7 @@ final class KeptInstances implements ForkedStepStarter {
     return reserved(fn, "a kept instance of " + fn.name())
         .compose(v -> forkable(fn, config)
             .compose(l -> host.start(StartRequest.kept(fn.id(), fn.appId(), l.bundleDir().toString(), fn.memory(),
-                l.command(), l.env())))
+                l.command(), KeptInstanceEnv.of(l.env()))))
             .recover(failure -> onLoop(() -> {
               memory.release(fn.memory());
               return Future.failedFuture(failure);
@@ -152,7 +152,7 @@ final class KeptInstances implements ForkedStepStarter {
     }
     spares.offer(fn, config, loop.here(forkable(fn, config)
         .compose(l -> host.start(StartRequest.kept(fn.id(), fn.appId(), l.bundleDir().toString(), fn.memory(),
-            l.command(), l.env())))));
+            l.command(), KeptInstanceEnv.of(l.env()))))));
   }
 
   @Override

@@ -10,6 +10,7 @@ import io.cleave.common.http.Http;
 import io.cleave.invoker.InvokerSettings;
 import io.cleave.invoker.Policy;
 import java.net.http.HttpResponse;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
@@ -43,7 +44,8 @@ class FlowsTest {
         "test");
     client = new PlatformClient(server.url());
     appId = client.createApp("flows");
-    for (String op : List.of("inc", "square", "split", "sum", "sleep", "witnessed", "keep", "peek")) {
+    for (String op : List.of("inc", "square", "split", "sum", "sleep", "witnessed", "keep", "peek", "keepbig",
+        "bigpeek")) {
       client.deploy(appId, op, Map.of("memory", 64, "config", Map.of("OP", op, "WITNESS", witness.url())),
           Map.of("func.py", FlowFunctions.STEPS));
     }
@@ -224,6 +226,23 @@ class FlowsTest {
         && System.nanoTime() < end);
     assertEquals("warm", again.get("steps").get(0).get("calls").get(0).get("start_mode").asText(),
         "a producer ran on the kept instance started ahead: " + again);
+  }
+
+  @Test
+  void aKeptInstancesLargeStateIsInHugePagesSoItsForksCopyFewPageTableEntries() throws Exception {
+    String id = flow("hugekept", List.of(step("producer", "keepbig"),
+        step("forked", "bigpeek", "after", List.of(Map.of("step", "producer", "pass", "fork")))));
+    JsonNode run = run(id, "16");
+    assertEquals("succeeded", run.get("status").asText(), run.toString());
+    JsonNode seen = run.get("output");
+    assertEquals(16L << 20, seen.get("bytes").asLong(), seen.toString());
+    Path thp = Path.of("/sys/kernel/mm/transparent_hugepage/enabled");
+    if (Files.isReadable(thp) && !Files.readString(thp).contains("[never]")) {
+      // 16 MB span at least seven aligned 2 MB pages; one is proof, and leaves room for a node
+      // whose memory is too fragmented to give them all.
+      assertTrue(seen.get("huge_kb").asLong() >= 2048,
+          "the child forked from the kept instance maps its state in huge pages: " + seen);
+    }
   }
 
   @Test
