@@ -32,6 +32,13 @@ final class Forks implements AutoCloseable {
   private final int mbPerCpu;
   private final Readiness readiness;
   private final MadeAhead<ChildSlots.Slot> slots;
+  /**
+   * Slots of kept instances' children, staged on the data dir where their run dirs go (a kept
+   * instance's children dir is there, beside its consumers' hard-linked bundles), so that taking
+   * one is a rename, not a run dir made and a staged one deleted on the fork's path; made from a
+   * node's first such fork on.
+   */
+  private final MadeAhead<ChildSlots.Slot> keptSlots;
   /** Null when the kernel or privileges do not allow process events. */
   private final ExitEvents exits = ExitEvents.open();
 
@@ -41,6 +48,9 @@ final class Forks implements AutoCloseable {
     this.readiness = readiness;
     ChildSlots made = ChildSlots.forForks(cgroups, config.slotsDir(), config.pidsMax());
     this.slots = new MadeAhead<>("fork slot", made::make, s -> true, made::discard, FORK_SLOTS);
+    ChildSlots kept = ChildSlots.forForks(cgroups, config.remoteSlotsDir(), config.pidsMax());
+    this.keptSlots = new MadeAhead<>("kept instance's fork slot", kept::make, s -> true, kept::discard, FORK_SLOTS, 0,
+        true);
   }
 
   /**
@@ -95,7 +105,7 @@ final class Forks implements AutoCloseable {
     }
     ChildSlots.Slot slot;
     try {
-      slot = slots.take();
+      slot = (seed.kept ? keptSlots : slots).take();
     } catch (IOException e) {
       throw new ApiError(500, "cannot prepare a fork: " + e.getMessage());
     }
@@ -109,7 +119,7 @@ final class Forks implements AutoCloseable {
       try {
         Files.move(slot.stagedDir(), runDir, StandardCopyOption.ATOMIC_MOVE);
       } catch (AtomicMoveNotSupportedException elsewhere) {
-        // Slots are staged on the tmpfs, a kept instance's children dir is on the data dir.
+        // Staged on another file system than the children dir: a run dir made in place instead.
         ChildSlots.makeForkRunDir(runDir);
         RunDirs.deleteTree(slot.stagedDir());
       }
@@ -282,6 +292,7 @@ final class Forks implements AutoCloseable {
   @Override
   public void close() {
     slots.close();
+    keptSlots.close();
     if (exits != null) {
       exits.close();
     }
