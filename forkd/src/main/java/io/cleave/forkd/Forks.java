@@ -1,6 +1,7 @@
 package io.cleave.forkd;
 
 import io.cleave.common.error.ApiError;
+import io.cleave.forkd.api.StartRequest;
 import java.io.IOException;
 import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.Files;
@@ -86,8 +87,11 @@ final class Forks implements AutoCloseable {
    * Orders the seed (or kept instance) to fork; answers once the child is ready. A fork of a kept
    * instance loads {@code consumer} (null otherwise), whose bundle is linked under the kept
    * instance's children dir, where its container sees it. A failed fork leaves nothing behind.
+   * {@code after} (null: fork now): the kept instance forks once it answered that call, and the
+   * wait for it is the call's on top of the start timeout.
    */
-  Instance.Forked fork(Instance.Seed seed, StartSpec spec, ConsumerCode consumer, long t0) {
+  Instance.Forked fork(Instance.Seed seed, StartSpec spec, ConsumerCode consumer, StartRequest.ForkAfter after,
+      long t0) {
     if (seed.deleted || !seed.handle.alive()) {
       throw new ApiError(409, "seed " + seed.id + " has exited");
     }
@@ -132,7 +136,8 @@ final class Forks implements AutoCloseable {
         SeedControl.ForkAnswer answer;
         try {
           answer = seed.control.fork(id, "unix:" + inside + "/lsnr.sock", inside + "/output", env, function,
-              readiness.timeoutMs());
+              after == null ? null : after.callId(),
+              readiness.timeoutMs() + (after == null ? 0 : after.waitSeconds() * 1000L));
         } catch (SeedControl.NotForkable notForkable) {
           // The seed's reason as it is: the invoker falls back to another start mode and records why.
           throw new ApiError(422, notForkable.getMessage());
@@ -140,6 +145,8 @@ final class Forks implements AutoCloseable {
           throw new ApiError(502, "seed " + seed.id + " refused the fork: " + refused.getMessage());
         }
         long nsPid = answer.pid();
+        // A child that followed a call started now: its readiness is timed from here.
+        long readySince = after == null ? t0 : System.nanoTime();
         if (answer.learn() > 0) {
           learnFirstCallPages(seed, answer.learn(), false);
         }
@@ -157,7 +164,7 @@ final class Forks implements AutoCloseable {
         child = new Instance.Forked(id, pid, nsPid, cgroup, runDir, seed, handle);
         Instance.Forked c = child;
         seed.children.add(child);
-        readiness.await(watch, ready, t0, () -> h != null && h.alive(),
+        readiness.await(watch, ready, readySince, () -> h != null && h.alive(),
             () -> Readiness.describeExit(exitStatus(c)), output);
         RunDirs.takeOver(ready);
         if (seed.ended.get()) {
