@@ -237,16 +237,18 @@ class Seed:
         that waited and those that came while it ran (the first of them pays the copy-on-write
         marking the throwaway fork would have); whether there were any."""
         forks = self._forks
+        # A waiting order's call comes next: one that waited through another call's answer
+        # follows a call this instance will not serve (refused, not left waiting for ever).
         last = self._keeping.last_call
-        ready = [w for w in self._waiting if last is not None and w[1].get("after") == last[0]]
-        self._waiting = [w for w in self._waiting if w not in ready]
-        for fd, request in ready:
+        waiting, self._waiting = self._waiting, []
+        for fd, request in waiting:
             conn = self._connections.get(fd)
             if conn is not None:
-                self._answer(fd, conn, self._fork(request))
-        if self._connections:
-            readable, _, _ = select.select(list(self._connections), [], [], 0)
-            for fd in readable:
+                after = request.get("after")
+                self._answer(fd, conn, self._fork(request) if last is not None and after == last[0]
+                             else _not_next(after))
+        for fd, events in self._poller.poll(0):
+            if fd in self._connections:
                 self._on_readable(fd)
         return self._forks != forks
 
@@ -268,6 +270,8 @@ class Seed:
                 return {"ok": False, "error": "after is for a kept instance's fork orders"}
             last = self._keeping.last_call
             if last is None or last[0] != order.after:
+                if order.after in self._keeping.answered_ids:
+                    return _not_next(order.after)
                 self._waiting.append([None, request])
                 return None
             if last[1] != 200:
@@ -377,6 +381,11 @@ class Seed:
             pass
 
 
+def _not_next(call_id: Any) -> Dict[str, Any]:
+    return {"ok": False, "error": "call {} was not the last call this kept instance answered: no child "
+            "is forked from it".format(call_id)}
+
+
 def _encode(answer: Dict[str, Any]) -> bytes:
     """An answer line. A fork's usual one is written out directly: json.dumps allocates objects
     of several sizes, each a page of the allocator's that the fork just made copy-on-write."""
@@ -441,8 +450,10 @@ class KeepingDispatcher(Dispatcher):
         super().__init__(handler, keeps_state=True)
         self.answered = False
         self._served = False
-        # The last call answered: its Fn-Call-Id and status (fork orders may follow it).
+        # The last call answered: its Fn-Call-Id and status (fork orders may follow it), and
+        # the ids of the calls answered lately (an order following one of the others is refused).
         self.last_call: Optional[Tuple[Any, int]] = None
+        self.answered_ids: List[Any] = []
 
     def call(self, headers: Dict[str, Any], body: bytes) -> Reply:
         consumer = headers.get(COPY_FOR_HEADER)
@@ -456,6 +467,8 @@ class KeepingDispatcher(Dispatcher):
         reply.headers[KEPT_BYTES_HEADER] = str(0 if state is None else state.kept_bytes())
         self.answered = True
         self.last_call = (headers.get("fn-call-id"), reply.status)
+        self.answered_ids.append(self.last_call[0])
+        del self.answered_ids[:-64]
         return reply
 
 

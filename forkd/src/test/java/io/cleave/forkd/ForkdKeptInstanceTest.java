@@ -2,8 +2,10 @@ package io.cleave.forkd;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.cleave.common.error.ApiError;
 import io.cleave.common.model.StartMode;
 import io.cleave.forkd.api.StartRequest;
 import io.cleave.forkd.api.StartedInstance;
@@ -12,6 +14,7 @@ import io.vertx.core.json.JsonObject;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Map;
+import java.util.concurrent.ExecutionException;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -94,6 +97,29 @@ class ForkdKeptInstanceTest {
           new StartRequest.ForkAfter("call-1", 60)));
       assertEquals(produced.getLong("marker_id"), forkd.call(later.listener(), "again").getLong("marker_id"));
       forkd.await(forkd.client.delete(later.instanceId()));
+    } finally {
+      forkd.await(forkd.client.delete(kept.instanceId()));
+    }
+  }
+
+  @Test
+  void anOrderThatWaitedThroughAnotherCallsAnswerIsRefusedAndTheInstanceStillForks() throws Exception {
+    StartedInstance kept = start(StartRequest.kept("producer", "app1", producer.toString(), 128,
+        ForkdProcess.command("func.py"), ForkdProcess.env(Map.of())));
+    try {
+      Future<StartedInstance> stale = forkd.client.start(StartRequest.forkOfKept(kept.instanceId(), "consumer",
+          "app1", consumer.toString(), 128, ForkdProcess.command("func.py"), ForkdProcess.env(Map.of()),
+          new StartRequest.ForkAfter("call-0", 60)));
+      Thread.sleep(1000);
+      JsonObject produced = forkd.call(kept.listener(), "producer input"); // call-1, not call-0
+      ApiError refused = (ApiError) assertThrows(ExecutionException.class, () -> forkd.await(stale)).getCause();
+      assertEquals(502, refused.status(), refused.getMessage());
+      assertTrue(refused.getMessage().contains("call-0"), refused.getMessage());
+      StartedInstance child = start(StartRequest.forkOfKept(kept.instanceId(), "consumer", "app1",
+          consumer.toString(), 128, ForkdProcess.command("func.py"), ForkdProcess.env(Map.of()),
+          new StartRequest.ForkAfter("call-1", 60)));
+      assertEquals(produced.getLong("marker_id"), forkd.call(child.listener(), "after").getLong("marker_id"));
+      forkd.await(forkd.client.delete(child.instanceId()));
     } finally {
       forkd.await(forkd.client.delete(kept.instanceId()));
     }
