@@ -29,8 +29,9 @@ import java.util.logging.Logger;
  * of its own (forkd's {@code keep} start: it serves the call, then stays, holding what the
  * function passed to {@code fdk.state.keep}). Each consumer call runs in a child forked from it
  * that loads the consumer's function; the children are ordered while the producer runs and forked
- * ahead ({@link KeptChildren}) by the instance the moment it answered, while the engine stores its result, and a child that answered a
- * call serves the consumer's next one ({@code warm}), so a map forks at most its parallelism of
+ * ahead ({@link KeptChildren}) by the instance the moment it answered, while the engine stores its
+ * result, and a child that answered a call serves the consumer's next one ({@code warm}), so a map
+ * forks at most its parallelism of
  * children, not one per item. A kept instance serves no other call while its run holds it; once
  * released, its children are deleted and it is the function's spare (one per function, deleted
  * after the function's idle_timeout unused), so the next run's producer call finds it ready
@@ -400,9 +401,10 @@ final class KeptInstances implements ForkedStepStarter {
 
   /**
    * Keeps the instance of a producer that succeeded and forks those of its consumers' children the
-   * node had no memory for when the call started ({@link #forkAheadOf}); then (on the loop) {@code next}, the function's next spare if one is to start, once those children
-   * are forked: a spare's cold start on this node's CPU would delay them, and with them the
-   * consumers' calls. The instance of a producer that failed is retired at once.
+   * node had no memory for when the call started ({@link #forkAheadOf}); then (on the loop)
+   * {@code next}, the function's next spare if one is to start, once those children are forked: a
+   * spare's cold start on this node's CPU would delay them, and with them the consumers' calls. The
+   * instance of a producer that failed is retired at once, the children ordered from it deleted.
    */
   private Future<KeptCall> keepIfSucceeded(Held held, CallResult result, List<Future<StartedInstance>> forking,
       Runnable next) {
