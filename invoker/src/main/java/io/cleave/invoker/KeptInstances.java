@@ -170,7 +170,9 @@ final class KeptInstances implements ForkedStepStarter {
    * gets no child: the orders are refused). On the loop.
    */
   private List<Future<StartedInstance>> forkAheadOf(String id, Call call, List<ConsumerAhead> consumers) {
-    StartRequest.ForkAfter after = new StartRequest.ForkAfter(call.id(), Math.max(1, call.fn().timeout()));
+    // Function timeouts stay within 300 s (Rules.MAX_TIMEOUT), forkd takes waits up to an hour.
+    StartRequest.ForkAfter after =
+        new StartRequest.ForkAfter(call.id(), Math.min(3600, Math.max(1, call.fn().timeout())));
     Map<String, KeptChildren> byFn = new HashMap<>();
     ahead.put(id, byFn);
     List<Future<StartedInstance>> forking = new ArrayList<>();
