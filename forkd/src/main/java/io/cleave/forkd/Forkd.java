@@ -191,7 +191,7 @@ final class Forkd implements AutoCloseable {
     }
     if (r.mode() == StartMode.FORK) {
       Instance.Seed from = seed(StartChecks.required(r.seedId(), "seed_id"));
-      return started(forks.fork(from, spec, consumerCode(from, r), t0), t0);
+      return started(forks.fork(from, spec, consumerCode(from, r), after(from, r), t0), t0);
     }
     Path bundle = checks.bundle(r.bundleDir());
     List<String> command = checks.command(r.command(), bundle);
@@ -227,6 +227,22 @@ final class Forkd implements AutoCloseable {
     }
     Path bundle = checks.bundle(StartChecks.required(r.bundleDir(), "bundle_dir"));
     return Forks.ConsumerCode.of(checks.command(r.command(), bundle), bundle, from.interpreter);
+  }
+
+  /** The kept instance's call a child follows: for kept instances only, a call id and a wait within an hour. */
+  private static StartRequest.ForkAfter after(Instance.Seed from, StartRequest r) {
+    StartRequest.ForkAfter after = r.after();
+    if (after == null) {
+      return null;
+    }
+    if (!from.kept) {
+      throw StartChecks.bad("after is for forks of a kept instance");
+    }
+    if (after.callId() == null || after.callId().isEmpty() || after.callId().length() > 200
+        || after.waitSeconds() < 0 || after.waitSeconds() > 3600) {
+      throw StartChecks.bad("after needs a call_id (1-200 characters) and wait_seconds within 0-3600");
+    }
+    return after;
   }
 
   private StartedInstance startRemote(StartRequest r, long t0) {

@@ -28,9 +28,10 @@ import java.util.logging.Logger;
  * Fork edges on this node ({@link ForkedStepStarter}): a producer's call runs in a kept instance
  * of its own (forkd's {@code keep} start: it serves the call, then stays, holding what the
  * function passed to {@code fdk.state.keep}). Each consumer call runs in a child forked from it
- * that loads the consumer's function; the children are forked ahead ({@link KeptChildren}) the
- * moment the producer answered, while the engine stores its result, and a child that answered a
- * call serves the consumer's next one ({@code warm}), so a map forks at most its parallelism of
+ * that loads the consumer's function; the children are ordered while the producer runs and forked
+ * ahead ({@link KeptChildren}) by the instance the moment it answered, while the engine stores its
+ * result, and a child that answered a call serves the consumer's next one ({@code warm}), so a map
+ * forks at most its parallelism of
  * children, not one per item. A kept instance serves no other call while its run holds it; once
  * released, its children are deleted and it is the function's spare (one per function, deleted
  * after the function's idle_timeout unused), so the next run's producer call finds it ready
@@ -109,13 +110,20 @@ final class KeptInstances implements ForkedStepStarter {
       wasReady[0] = spare != null && spare.succeeded();
       // A spare that failed to start leaves no reservation behind: start one now.
       return spare == null ? startKept(fn, config) : spare.recover(e -> onLoop(() -> startKept(fn, config)));
-    }).compose(started -> answered(call, started, wasReady[0] ? StartMode.WARM : StartMode.COLD)
-        .compose(result -> keepIfSucceeded(new Held(started, fn, config), result, consumers,
-                () -> startSpareWhileRunsOverlap(fn, config)),
-            failure -> {
-              loop.run(() -> startSpare(fn, config));
-              return dropped(started.instanceId(), fn.memory(), failure);
-            }));
+    }).compose(started -> {
+      List<Future<StartedInstance>> forking = new ArrayList<>();
+      loop.run(() -> forking.addAll(forkAheadOf(started.instanceId(), call, consumers)));
+      return answered(call, started, wasReady[0] ? StartMode.WARM : StartMode.COLD)
+          .compose(result -> keepIfSucceeded(new Held(started, fn, config), result, forking,
+                  () -> startSpareWhileRunsOverlap(fn, config)),
+              failure -> {
+                loop.run(() -> startSpare(fn, config));
+                return onLoop(() -> {
+                  discardChildren(started.instanceId());
+                  return dropped(started.instanceId(), fn.memory(), failure);
+                });
+              });
+    });
   }
 
   /** Reserves the function's memory and starts a kept instance of it (on the loop); a failed start gives it back. */
@@ -123,7 +131,7 @@ final class KeptInstances implements ForkedStepStarter {
     return reserved(fn, "a kept instance of " + fn.name())
         .compose(v -> forkable(fn, config)
             .compose(l -> host.start(StartRequest.kept(fn.id(), fn.appId(), l.bundleDir().toString(), fn.memory(),
-                l.command(), l.env())))
+                l.command(), KeptInstanceEnv.of(l.env()))))
             .recover(failure -> onLoop(() -> {
               memory.release(fn.memory());
               return Future.failedFuture(failure);
@@ -152,7 +160,36 @@ final class KeptInstances implements ForkedStepStarter {
     }
     spares.offer(fn, config, loop.here(forkable(fn, config)
         .compose(l -> host.start(StartRequest.kept(fn.id(), fn.appId(), l.bundleDir().toString(), fn.memory(),
-            l.command(), l.env())))));
+            l.command(), KeptInstanceEnv.of(l.env()))))));
+  }
+
+  /**
+   * Orders the children of {@code consumers} from the kept instance {@code id} now, while it runs
+   * the producer's call: it takes the orders and forks them the moment it answered that call, so
+   * no fork waits for the answer to reach the engine and an order to come back (a call that fails
+   * gets no child: the orders are refused). On the loop.
+   */
+  private List<Future<StartedInstance>> forkAheadOf(String id, Call call, List<ConsumerAhead> consumers) {
+    // Function timeouts stay within 300 s (Rules.MAX_TIMEOUT), forkd takes waits up to an hour.
+    StartRequest.ForkAfter after =
+        new StartRequest.ForkAfter(call.id(), Math.min(3600, Math.max(1, call.fn().timeout())));
+    Map<String, KeptChildren> byFn = new HashMap<>();
+    ahead.put(id, byFn);
+    List<Future<StartedInstance>> forking = new ArrayList<>();
+    for (ConsumerAhead c : consumers) {
+      KeptChildren children = children(id, c.app(), c.fn(), c.count(), null, after);
+      byFn.put(c.fn().id(), children);
+      forking.addAll(children.forkAhead(children.count));
+    }
+    return forking;
+  }
+
+  /** Deletes the children ordered from an instance whose producer call failed. On the loop. */
+  private void discardChildren(String id) {
+    Map<String, KeptChildren> children = ahead.remove(id);
+    if (children != null) {
+      children.values().forEach(KeptChildren::discard);
+    }
   }
 
   @Override
@@ -184,9 +221,11 @@ final class KeptInstances implements ForkedStepStarter {
 
   /**
    * The consumer's children of a kept instance, forking at most {@code count} ahead of its calls,
-   * each once {@code copied} (null: nothing) is copied into the instance.
+   * each once {@code copied} (null: nothing) is copied into the instance and, with {@code after},
+   * once the instance answered that call.
    */
-  private KeptChildren children(String keptId, App app, Fn fn, int count, CopiedResults copied) {
+  private KeptChildren children(String keptId, App app, Fn fn, int count, CopiedResults copied,
+      StartRequest.ForkAfter after) {
     int mb = fn.memory();
     // Named by consumer and steps: two steps of one function may fork from one instance with
     // other copied results, each child adopting its own.
@@ -201,7 +240,7 @@ final class KeptInstances implements ForkedStepStarter {
           return null;
         }
         Future<Void> reserved = ahead ? Future.succeededFuture() : reserved(fn, "a fork of kept instance " + keptId);
-        return reserved.compose(v -> copiedIn.compose(c -> loop.here(forkOf(keptId, app, fn, copiedKey)))
+        return reserved.compose(v -> copiedIn.compose(c -> loop.here(forkOf(keptId, app, fn, copiedKey, after)))
             .onFailure(e -> {
               memory.release(mb);
               LOG.fine("cannot fork from kept instance " + keptId + ": " + e.getMessage());
@@ -223,7 +262,8 @@ final class KeptInstances implements ForkedStepStarter {
     return children;
   }
 
-  private Future<StartedInstance> forkOf(String keptId, App app, Fn fn, String copiedKey) {
+  private Future<StartedInstance> forkOf(String keptId, App app, Fn fn, String copiedKey,
+      StartRequest.ForkAfter after) {
     return forkable(fn, config(app, fn)).compose(l -> {
       Map<String, String> env = l.env();
       if (copiedKey != null) {
@@ -231,7 +271,7 @@ final class KeptInstances implements ForkedStepStarter {
         env.put(COPIED_ENV, copiedKey);
       }
       return host.start(StartRequest.forkOfKept(keptId, fn.id(), fn.appId(), l.bundleDir().toString(), fn.memory(),
-          l.command(), env));
+          l.command(), env, after));
     });
   }
 
@@ -251,7 +291,7 @@ final class KeptInstances implements ForkedStepStarter {
       children = null;
     }
     if (children == null) {
-      children = children(keptId, app, fn, count, copied);
+      children = children(keptId, app, fn, count, copied, null);
       byFn.put(fn.id(), children);
     }
     return children;
@@ -362,12 +402,13 @@ final class KeptInstances implements ForkedStepStarter {
   }
 
   /**
-   * Keeps the instance of a producer that succeeded and forks its consumers' children ahead; then
-   * (on the loop) {@code next}, the function's next spare if one is to start, once those children
-   * are forked: a spare's cold start on this node's CPU would delay them, and with them the
-   * consumers' calls. The instance of a producer that failed is retired at once.
+   * Keeps the instance of a producer that succeeded and forks those of its consumers' children the
+   * node had no memory for when the call started ({@link #forkAheadOf}); then (on the loop)
+   * {@code next}, the function's next spare if one is to start, once those children are forked: a
+   * spare's cold start on this node's CPU would delay them, and with them the consumers' calls. The
+   * instance of a producer that failed is retired at once, the children ordered from it deleted.
    */
-  private Future<KeptCall> keepIfSucceeded(Held held, CallResult result, List<ConsumerAhead> consumers,
+  private Future<KeptCall> keepIfSucceeded(Held held, CallResult result, List<Future<StartedInstance>> forking,
       Runnable next) {
     String id = held.instance().instanceId();
     int mb = held.fn().memory();
@@ -383,6 +424,7 @@ final class KeptInstances implements ForkedStepStarter {
     CallResult answer = new CallResult(result.status(), headers, result.body(), result.startMode(), result.node());
     if (answer.status() != 200) { // the step failed: nobody will fork from this instance
       return onLoop(() -> {
+        discardChildren(id);
         retire(held);
         return Future.succeededFuture(new KeptCall(answer, null));
       });
@@ -390,12 +432,8 @@ final class KeptInstances implements ForkedStepStarter {
     long bytes = keptBytes;
     return onLoop(() -> {
       kept.put(id, held);
-      Map<String, KeptChildren> byFn = new HashMap<>();
-      ahead.put(id, byFn);
-      List<Future<StartedInstance>> forking = new ArrayList<>();
-      for (ConsumerAhead c : consumers) {
-        KeptChildren children = children(id, c.app(), c.fn(), c.count(), null);
-        byFn.put(c.fn().id(), children);
+      // Those the node had no memory for when the call started are forked now.
+      for (KeptChildren children : ahead.getOrDefault(id, Map.of()).values()) {
         forking.addAll(children.forkAhead(children.count));
       }
       Future.join(forking).onComplete(done -> loop.run(next));

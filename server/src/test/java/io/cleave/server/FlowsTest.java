@@ -10,6 +10,7 @@ import io.cleave.common.http.Http;
 import io.cleave.invoker.InvokerSettings;
 import io.cleave.invoker.Policy;
 import java.net.http.HttpResponse;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
@@ -43,7 +44,8 @@ class FlowsTest {
         "test");
     client = new PlatformClient(server.url());
     appId = client.createApp("flows");
-    for (String op : List.of("inc", "square", "split", "sum", "sleep", "witnessed", "keep", "peek")) {
+    for (String op : List.of("inc", "square", "split", "sum", "sleep", "witnessed", "keep", "peek", "keepbig",
+        "bigpeek", "keepwitnessed")) {
       client.deploy(appId, op, Map.of("memory", 64, "config", Map.of("OP", op, "WITNESS", witness.url())),
           Map.of("func.py", FlowFunctions.STEPS));
     }
@@ -180,6 +182,23 @@ class FlowsTest {
   }
 
   @Test
+  void aForkProducerThatFailsOnceForksNoChildAndItsRetrysConsumerReadsWhatTheRetryKept() {
+    // The consumer's child is ordered while the producer runs: a call that fails gets none.
+    String id = flow("flakykept", List.of(step("flaky", "keepwitnessed", "retries", 1),
+        step("forked", "peek", "after", List.of(Map.of("step", "flaky", "pass", "fork")))));
+    JsonNode run = run(id, "3");
+    assertEquals("succeeded", run.get("status").asText(), run.toString());
+    assertEquals(2, witness.runsOf(run.get("id").asText(), "flaky"));
+    JsonNode seen = run.get("output");
+    assertTrue(seen.get("forked").asBoolean(), seen.toString());
+    assertEquals(List.of(0, 1, 2), PlatformClient.JSON.convertValue(seen.get("numbers"), List.class),
+        "what the retry kept, not the failed call's: " + seen);
+    JsonNode calls = run.get("steps").get(0).get("calls");
+    assertEquals("failed", calls.get(0).get("status").asText(), calls.toString());
+    assertEquals("fork", run.get("steps").get(1).get("calls").get(0).get("start_mode").asText(), run.toString());
+  }
+
+  @Test
   void aStepPastItsTimeoutFailsTheRun() {
     String slow = flow("slow", List.of(step("nap", "sleep", "timeout", 1)));
     long t0 = System.nanoTime();
@@ -224,6 +243,23 @@ class FlowsTest {
         && System.nanoTime() < end);
     assertEquals("warm", again.get("steps").get(0).get("calls").get(0).get("start_mode").asText(),
         "a producer ran on the kept instance started ahead: " + again);
+  }
+
+  @Test
+  void aKeptInstancesLargeStateIsInHugePagesSoItsForksCopyFewPageTableEntries() throws Exception {
+    String id = flow("hugekept", List.of(step("producer", "keepbig"),
+        step("forked", "bigpeek", "after", List.of(Map.of("step", "producer", "pass", "fork")))));
+    JsonNode run = run(id, "16");
+    assertEquals("succeeded", run.get("status").asText(), run.toString());
+    JsonNode seen = run.get("output");
+    assertEquals(16L << 20, seen.get("bytes").asLong(), seen.toString());
+    Path thp = Path.of("/sys/kernel/mm/transparent_hugepage/enabled");
+    if (Files.isReadable(thp) && !Files.readString(thp).contains("[never]")) {
+      // 16 MB span at least seven aligned 2 MB pages; one is proof, and leaves room for a node
+      // whose memory is too fragmented to give them all.
+      assertTrue(seen.get("huge_kb").asLong() >= 2048,
+          "the child forked from the kept instance maps its state in huge pages: " + seen);
+    }
   }
 
   @Test
