@@ -20,18 +20,13 @@ static const char *const PYTHON_DIRS[] = {"/usr/bin", "/usr/lib", "/usr/local/li
  * Host paths the runtime needs besides Python's own: the usr-merge links (the loader is found as
  * /lib64/ld-linux-x86-64.so.2), the shared libraries (numpy's BLAS is reached through
  * /etc/alternatives), TLS settings and certificates, the loader cache, the node's time zone and
- * the time zone database (zoneinfo), and the two files of the kernel's transparent huge page
- * settings that glibc's malloc reads to apply glibc.malloc.hugetlb=1 (kept instances set it: their
- * kept state then forks in a few huge-page entries instead of thousands of small ones); nothing
- * else of /sys.
+ * the time zone database (zoneinfo).
  * Absent ones are skipped. Symbolic links are mirrored as links, except /etc/localtime, whose
  * target (under /usr/share/zoneinfo) is bound in its place.
  */
 static const char *const RUNTIME_PATHS[] = {"/bin", "/lib", "/lib64", "/sbin", "/usr/lib/x86_64-linux-gnu",
                                             "/usr/lib64", "/usr/lib/ssl", "/usr/share/zoneinfo", "/etc/ld.so.cache",
-                                            "/etc/alternatives", "/etc/ssl", "/usr/lib/jvm",
-                                            "/sys/kernel/mm/transparent_hugepage/enabled",
-                                            "/sys/kernel/mm/transparent_hugepage/hpage_pmd_size"};
+                                            "/etc/alternatives", "/etc/ssl", "/usr/lib/jvm"};
 
 /*
  * What a JVM reads from the host's /etc: Debian's JDK links its jvm.cfg, java.security and other

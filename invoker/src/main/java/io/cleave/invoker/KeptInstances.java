@@ -131,7 +131,7 @@ final class KeptInstances implements ForkedStepStarter {
     return reserved(fn, "a kept instance of " + fn.name())
         .compose(v -> forkable(fn, config)
             .compose(l -> host.start(StartRequest.kept(fn.id(), fn.appId(), l.bundleDir().toString(), fn.memory(),
-                l.command(), KeptInstanceEnv.of(l.env()))))
+                l.command(), l.env())))
             .recover(failure -> onLoop(() -> {
               memory.release(fn.memory());
               return Future.failedFuture(failure);
@@ -160,7 +160,7 @@ final class KeptInstances implements ForkedStepStarter {
     }
     spares.offer(fn, config, loop.here(forkable(fn, config)
         .compose(l -> host.start(StartRequest.kept(fn.id(), fn.appId(), l.bundleDir().toString(), fn.memory(),
-            l.command(), KeptInstanceEnv.of(l.env()))))));
+            l.command(), l.env())))));
   }
 
   @Override

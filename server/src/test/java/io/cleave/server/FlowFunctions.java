@@ -76,14 +76,6 @@ final class FlowFunctions {
                                  "served": SERVED[0], "numbers": kept["numbers"], "tags": sorted(kept["tags"]),
                                  "names": sorted(fdk.state.names()), "producer": fdk.state.get("process"),
                                  "listed": listed, "listed_id": id(listed), "input": x})
-          if op == "keepbig":
-              # x MB written (not calloc'ed: untouched pages would not be there to fork).
-              fdk.state.keep("big", b"x" * (x << 20))
-              return json.dumps(x)
-          if op == "bigpeek":
-              huge = [int(line.split()[1]) for line in open("/proc/self/smaps_rollup")
-                      if line.startswith("AnonHugePages:")]
-              return json.dumps({"bytes": len(fdk.state.get("big")), "huge_kb": huge[0] if huge else 0})
           if op == "witnessed":
               token = header(ctx, "cleave-flow-run") + "-" + header(ctx, "cleave-flow-step")
               answer = urllib.request.urlopen(ctx.Config()["WITNESS"] + "?token=" + token, timeout=10).read()

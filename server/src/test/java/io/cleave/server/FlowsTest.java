@@ -10,7 +10,6 @@ import io.cleave.common.http.Http;
 import io.cleave.invoker.InvokerSettings;
 import io.cleave.invoker.Policy;
 import java.net.http.HttpResponse;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
@@ -243,23 +242,6 @@ class FlowsTest {
         && System.nanoTime() < end);
     assertEquals("warm", again.get("steps").get(0).get("calls").get(0).get("start_mode").asText(),
         "a producer ran on the kept instance started ahead: " + again);
-  }
-
-  @Test
-  void aKeptInstancesLargeStateIsInHugePagesSoItsForksCopyFewPageTableEntries() throws Exception {
-    String id = flow("hugekept", List.of(step("producer", "keepbig"),
-        step("forked", "bigpeek", "after", List.of(Map.of("step", "producer", "pass", "fork")))));
-    JsonNode run = run(id, "16");
-    assertEquals("succeeded", run.get("status").asText(), run.toString());
-    JsonNode seen = run.get("output");
-    assertEquals(16L << 20, seen.get("bytes").asLong(), seen.toString());
-    Path thp = Path.of("/sys/kernel/mm/transparent_hugepage/enabled");
-    if (Files.isReadable(thp) && !Files.readString(thp).contains("[never]")) {
-      // 16 MB span at least seven aligned 2 MB pages; one is proof, and leaves room for a node
-      // whose memory is too fragmented to give them all.
-      assertTrue(seen.get("huge_kb").asLong() >= 2048,
-          "the child forked from the kept instance maps its state in huge pages: " + seen);
-    }
   }
 
   @Test
