@@ -200,7 +200,8 @@ class Seed:
             raise _SeedExit()
 
     def _drop(self, fd: int) -> None:
-        self._waiting = [w for w in self._waiting if w[0] != fd]
+        if self._waiting:
+            self._waiting = [w for w in self._waiting if w[0] != fd]
         conn = self._connections.pop(fd, None)
         if conn is not None:
             self._poller.unregister(fd)
@@ -299,7 +300,8 @@ class Seed:
                 state.adopt_copied(order.env.get(COPIED_ENV))
             pages = None if self._pages is None else self._pages.for_child()
             run_child(self._handler, order, self._inherited(), pages, self._environ)
-        self._forks += 1
+        if self._keeping is not None:
+            self._forks += 1  # a seed writes nothing it need not after a fork: each page written is a fault
         # Released once the answer is out: after a fork every page the seed writes costs a
         # copy-on-write fault, and forkd is waiting for the pid.
         self._forked_order = order
