@@ -40,8 +40,11 @@ class ForkOrder:
 
     def __init__(self, child_id: str, listener: str, stdout: Optional[str] = None,
                  stderr: Optional[str] = None, env: Optional[Dict[str, str]] = None,
-                 function: Optional[Tuple[str, str]] = None) -> None:
+                 function: Optional[Tuple[str, str]] = None, after: Optional[str] = None) -> None:
         self.child_id = child_id
+        # A kept instance's call (its Fn-Call-Id) the child must be forked after: the order may
+        # come while that call runs, or before it arrives (a kept instance only).
+        self.after = after
         # Another function's file and handler for the child to load and serve: a consumer
         # forked from a kept instance runs its own code on the producer's objects.
         self.function = function
@@ -86,8 +89,11 @@ class ForkOrder:
             if (not isinstance(value, str) or not key or "=" in key or "\0" in key
                     or "\0" in value):
                 raise ValueError("bad env entry {!r}".format(key))
+        after = request.get("after")
+        if after is not None and (not isinstance(after, str) or not after):
+            raise ValueError("after must be a call id")
         return cls(child_id, listener, outputs["stdout"], outputs["stderr"], dict(env),
-                   _function_of(request.get("function")))
+                   _function_of(request.get("function")), after)
 
     def prepare(self) -> None:
         """Seed side, before forking: opens the output files and binds the hidden listener, and

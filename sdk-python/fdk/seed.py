@@ -43,7 +43,7 @@ from fdk.working_set import MAX_PAGES, MAX_RANGES, SeedPages
 # Type names for annotations only: importing typing would slow every cold start.
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from typing import Any, Dict, List, NoReturn, Optional
+    from typing import Any, Dict, List, NoReturn, Optional, Tuple
     from fdk.customer_code import Handler
 
 MAX_LINE = 1 << 20
@@ -104,6 +104,10 @@ class Seed:
         self._calls = None if call_listener is None else CallService(
             call_listener, self._keeping, self._poller)
         self._connections: Dict[int, _Connection] = {}
+        # Fork orders waiting for the call they follow to be answered (a kept instance's), with
+        # the control connection to answer them on.
+        self._waiting: List[Any] = []
+        self._forks = 0  # children forked so far
         self._exiting = False
         self._forked_order: Optional[ForkOrder] = None
         # A seed found forkable stays so: only its main thread runs, and it runs no function code
@@ -132,7 +136,8 @@ class Seed:
                         self._calls.on_ready(fd)
                         if self._keeping.answered:  # the answer is out: off the call's path
                             self._keeping.answered = False
-                            _share_pages_ahead()
+                            if not self._fork_after_call():
+                                _share_pages_ahead()
                     elif self._pages is not None and self._pages.owns(fd):
                         self._pages.on_readable(self._poller)
                     else:
@@ -173,7 +178,11 @@ class Seed:
                 break
             conn.pending = rest
             if line.strip():
-                self._answer(fd, conn, self._handle_line(line))
+                answer = self._handle_line(line)
+                if answer is None:  # a fork order waiting for its call: answered once it forked
+                    self._waiting[-1][0] = fd
+                    continue
+                self._answer(fd, conn, answer)
         if len(conn.pending) > MAX_LINE:
             self._answer(fd, conn, {"ok": False, "error": "request line longer than {} bytes"
                                     .format(MAX_LINE)})
@@ -191,6 +200,8 @@ class Seed:
             raise _SeedExit()
 
     def _drop(self, fd: int) -> None:
+        if self._waiting:
+            self._waiting = [w for w in self._waiting if w[0] != fd]
         conn = self._connections.pop(fd, None)
         if conn is not None:
             self._poller.unregister(fd)
@@ -222,6 +233,26 @@ class Seed:
             return {"ok": True}
         return {"ok": False, "error": "unknown op {!r} (want ping, fork, prepare, pages or exit)".format(op)}
 
+    def _fork_after_call(self) -> bool:
+        """Right after a call was answered: forks the children whose orders followed it, those
+        that waited and those that came while it ran (the first of them pays the copy-on-write
+        marking the throwaway fork would have); whether there were any."""
+        forks = self._forks
+        # A waiting order's call comes next: one that waited through another call's answer
+        # follows a call this instance will not serve (refused, not left waiting for ever).
+        last = self._keeping.last_call
+        waiting, self._waiting = self._waiting, []
+        for fd, request in waiting:
+            conn = self._connections.get(fd)
+            if conn is not None:
+                after = request.get("after")
+                self._answer(fd, conn, self._fork(request) if last is not None and after == last[0]
+                             else _not_next(after))
+        for fd, events in self._poller.poll(0):
+            if fd in self._connections:
+                self._on_readable(fd)
+        return self._forks != forks
+
     def _take_pages(self, request: Dict[str, Any]) -> Dict[str, Any]:
         kept = None if self._pages is None else self._pages.take(request.get("ranges"), self._poller)
         if kept is None:
@@ -230,11 +261,23 @@ class Seed:
                         MAX_RANGES, MAX_PAGES)}
         return {"ok": True, "pages": kept}
 
-    def _fork(self, request: Dict[str, Any]) -> Dict[str, Any]:
+    def _fork(self, request: Dict[str, Any]) -> Optional[Dict[str, Any]]:
         try:
             order = ForkOrder.from_request(request)
         except ValueError as ex:
             return {"ok": False, "error": str(ex)}
+        if order.after is not None:
+            if self._keeping is None:
+                return {"ok": False, "error": "after is for a kept instance's fork orders"}
+            last = self._keeping.last_call
+            if last is None or last[0] != order.after:
+                if order.after in self._keeping.answered_ids:
+                    return _not_next(order.after)
+                self._waiting.append([None, request])
+                return None
+            if last[1] != 200:
+                return {"ok": False, "error": "call {} answered {}: no child is forked from it".format(
+                    order.after, last[1])}
         if not self._forkable:  # before prepare: a refused order leaves nothing behind
             refusal = fork_refusal()
             if refusal is not None:
@@ -257,6 +300,8 @@ class Seed:
                 state.adopt_copied(order.env.get(COPIED_ENV))
             pages = None if self._pages is None else self._pages.for_child()
             run_child(self._handler, order, self._inherited(), pages, self._environ)
+        if self._keeping is not None:
+            self._forks += 1  # a seed writes nothing it need not after a fork: each page written is a fault
         # Released once the answer is out: after a fork every page the seed writes costs a
         # copy-on-write fault, and forkd is waiting for the pid.
         self._forked_order = order
@@ -338,6 +383,11 @@ class Seed:
             pass
 
 
+def _not_next(call_id: Any) -> Dict[str, Any]:
+    return {"ok": False, "error": "call {} was not the last call this kept instance answered: no child "
+            "is forked from it".format(call_id)}
+
+
 def _encode(answer: Dict[str, Any]) -> bytes:
     """An answer line. A fork's usual one is written out directly: json.dumps allocates objects
     of several sizes, each a page of the allocator's that the fork just made copy-on-write."""
@@ -402,6 +452,10 @@ class KeepingDispatcher(Dispatcher):
         super().__init__(handler, keeps_state=True)
         self.answered = False
         self._served = False
+        # The last call answered: its Fn-Call-Id and status (fork orders may follow it), and
+        # the ids of the calls answered lately (an order following one of the others is refused).
+        self.last_call: Optional[Tuple[Any, int]] = None
+        self.answered_ids: List[Any] = []
 
     def call(self, headers: Dict[str, Any], body: bytes) -> Reply:
         consumer = headers.get(COPY_FOR_HEADER)
@@ -414,6 +468,9 @@ class KeepingDispatcher(Dispatcher):
         state = sys.modules.get("fdk.state")
         reply.headers[KEPT_BYTES_HEADER] = str(0 if state is None else state.kept_bytes())
         self.answered = True
+        self.last_call = (headers.get("fn-call-id"), reply.status)
+        self.answered_ids.append(self.last_call[0])
+        del self.answered_ids[:-64]
         return reply
 
 

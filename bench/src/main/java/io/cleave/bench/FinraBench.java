@@ -19,9 +19,11 @@ import java.util.TreeMap;
 
 /**
  * MITOSIS's workflow-state experiment: FINRA with {@code copy} edges and with {@code fork} edges,
- * and the two-step transfer at payload sizes from 1 KB to 64 MB. Each flow runs once to warm its
- * functions (cold starts, seeds), then {@code reps} times; a run's time is the server's (start to
- * stored result). A mode the server refuses (fork before fork state passing lands) is reported
+ * and the two-step transfer at payload sizes from 1 KB to 64 MB. Each FINRA flow runs once to warm
+ * its functions (cold starts, seeds), then {@code reps} times; each transfer runs twice to warm up,
+ * then {@link #transferReps} times (a transfer is a few milliseconds: its median needs more runs,
+ * and the first runs of a size still meet first-time costs); a run's time is the server's (start
+ * to stored result). A mode the server refuses (fork before fork state passing lands) is reported
  * with the server's reason and no figures.
  */
 final class FinraBench {
@@ -66,7 +68,7 @@ final class FinraBench {
       String input = FinraFlows.finraInput(s.rules(), mode);
       FinraFlows.Created flow = created(FinraFlows.create(flows, FinraFlows.finra(appId, mode, s.parallelism())),
           "FINRA " + mode, log);
-      finra.put(mode, runs(flows, flow, mode, input, s.reps(), "FINRA " + mode + " (" + s.rules() + " rules)", log));
+      finra.put(mode, runs(flows, flow, mode, input, 1, s.reps(), "FINRA " + mode + " (" + s.rules() + " rules)", log));
     }
     Map<String, Map<String, Runs>> transfer = new LinkedHashMap<>();
     Map<String, FinraFlows.Created> transferFlows = new LinkedHashMap<>();
@@ -76,8 +78,13 @@ final class FinraBench {
     }
     for (var size : SIZES.entrySet()) {
       Map<String, Runs> bySize = new LinkedHashMap<>();
-      for (String mode : MODES) {
-        bySize.put(mode, runs(flows, transferFlows.get(mode), mode, FinraFlows.transferInput(size.getValue(), mode), s.reps(),
+      // Fork first: run after a size's copy runs (13 of them push up to 64 MB of JSON each through
+      // the server), a fork transfer of a few milliseconds met their aftermath (the server's
+      // collector, the freed memory), not the transfer's own cost; the copy runs are slow enough
+      // not to feel the fork runs before them.
+      for (String mode : List.of("fork", "copy")) {
+        bySize.put(mode, runs(flows, transferFlows.get(mode), mode, FinraFlows.transferInput(size.getValue(), mode), 2,
+            transferReps(s.reps()),
             "transfer " + size.getKey() + " " + mode, log));
       }
       transfer.put(size.getKey(), bySize);
@@ -85,12 +92,19 @@ final class FinraBench {
     return new Results(s, finra, transfer);
   }
 
-  private static Runs runs(FlowsClient flows, FinraFlows.Created flow, String mode, String input, int reps,
-      String what, PrintStream log) throws IOException {
+  /** The transfer's runs per size and mode: 11 for the default 5, 7 with --quick's 3. */
+  static int transferReps(int reps) {
+    return 2 * reps + 1;
+  }
+
+  private static Runs runs(FlowsClient flows, FinraFlows.Created flow, String mode, String input, int warmups,
+      int reps, String what, PrintStream log) throws IOException {
     if (flow.id() == null) {
       return new Runs(mode, List.of(), List.of(), null, null, flow.refusal());
     }
-    run(flows, flow.id(), input, what + " warm-up");
+    for (int i = 0; i < warmups; i++) {
+      run(flows, flow.id(), input, what + " warm-up");
+    }
     List<Long> ms = new ArrayList<>();
     List<Double> transferMs = new ArrayList<>();
     JsonNode output = null;

@@ -28,7 +28,7 @@ import picocli.CommandLine.Option;
       "transfer with payloads from 1 KB to 64 MB. Writes CSVs, PNGs and summary.json."
     })
 public final class FinraBenchCommand extends ExperimentCommand {
-  @Option(names = "--quick", description = "50 audit rules and 3 runs per figure (default: 200 rules, 5 runs)")
+  @Option(names = "--quick", description = "50 audit rules, 3 FINRA runs and 7 transfer runs per figure (default: 200 rules, 5 and 11)")
   boolean quick;
 
   @Option(names = "--rules", paramLabel = "N", description = "Audit rules (default: 200, 50 with --quick)")

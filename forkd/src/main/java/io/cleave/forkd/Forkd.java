@@ -50,6 +50,7 @@ final class Forkd implements AutoCloseable {
   private final RemoteForkStats stats = new RemoteForkStats();
   private final Map<String, Instance> instances = new ConcurrentHashMap<>();
   private final OutputRotation outputs;
+  private final InstanceStatuses statuses;
 
   private Forkd(ForkdConfig config, CgroupLayout cgroups, Cgroup poolCgroup, FileChannel lockFile, String noRemote,
       NodeBridge bridge) {
@@ -67,6 +68,7 @@ final class Forkd implements AutoCloseable {
         new RemoteHandles(uids, config.uidCount(), config.pagecacheDir()), stats.children, noRemote == null);
     this.snapshots = new SeedSnapshots(noRemote, config.startTimeoutMs(), instances::values, stats.handles);
     this.outputs = new OutputRotation(config.logLimitBytes(), instances::values);
+    this.statuses = new InstanceStatuses(cgroups, snapshots, forks);
   }
 
   /** Takes the data dir (one forkd per data dir), cleans a predecessor's leftovers, starts the pool. */
@@ -191,7 +193,7 @@ final class Forkd implements AutoCloseable {
     }
     if (r.mode() == StartMode.FORK) {
       Instance.Seed from = seed(StartChecks.required(r.seedId(), "seed_id"));
-      return started(forks.fork(from, spec, consumerCode(from, r), t0), t0);
+      return started(forks.fork(from, spec, consumerCode(from, r), StartChecks.after(from, r), t0), t0);
     }
     Path bundle = checks.bundle(r.bundleDir());
     List<String> command = checks.command(r.command(), bundle);
@@ -267,69 +269,7 @@ final class Forkd implements AutoCloseable {
   }
 
   InstanceStatus status(String id) {
-    Instance i = get(id);
-    boolean running = running(i);
-    Integer wait = running ? null : exitStatus(i);
-    Integer code = null;
-    Integer signal = null;
-    if (wait != null) {
-      if ((wait & 0x7f) == 0) {
-        code = (wait >> 8) & 0xff;
-      } else {
-        signal = wait & 0x7f;
-      }
-    }
-    long logBytes;
-    try {
-      logBytes = Files.size(i.output());
-    } catch (IOException e) {
-      logBytes = 0;
-    }
-    RemoteRef remote = i instanceof Instance.Seed s && !s.deleted ? s.remote : null;
-    long restores = running && remote != null ? snapshots.restores(remote) : 0;
-    String reason = i instanceof Instance.Remote ? RemoteChildren.exitReason(wait, i.output())
-        : i instanceof Instance.InJvm v ? JvmSeeds.exitReason(v.jvm.container.mainExit(), v.jvm.runDir.resolve("output"))
-        : null;
-    return new InstanceStatus(id, running ? "running" : "exited", code, signal, cgroups.oomKilled(i.cgroup()),
-        cgroups.memoryBytes(i.cgroup()), running ? pssBytes(i) : 0, logBytes, remote, reason, restores);
-  }
-
-  /** A remote child's memory is mostly its restored process's, the restorer's only child. */
-  private static long pssBytes(Instance i) {
-    long pss = ProcFs.pssBytes(i.pid());
-    if (i instanceof Instance.Remote) {
-      for (long child : ProcFs.children(i.pid())) {
-        pss += ProcFs.pssBytes(child);
-      }
-    }
-    return pss;
-  }
-
-    private boolean running(Instance i) {
-    if (i instanceof Instance.Cold || i instanceof Instance.Remote) {
-      Container c = container(i);
-      return c.mainExit() == null && c.alive();
-    }
-    if (i instanceof Instance.Seed s) {
-      return !s.deleted && s.handle.alive();
-    }
-    if (i instanceof Instance.InJvm v) {
-      return !v.stopped && v.jvm.alive();
-    }
-    return forks.running((Instance.Forked) i);
-  }
-
-  private Integer exitStatus(Instance i) {
-    if (i instanceof Instance.Cold || i instanceof Instance.Remote) {
-      return container(i).mainExit();
-    }
-    if (i instanceof Instance.Seed s) {
-      return s.container.mainExit();
-    }
-    if (i instanceof Instance.InJvm v) {
-      return v.jvm.container.mainExit();
-    }
-    return forks.exitStatus((Instance.Forked) i);
+    return statuses.of(id, get(id));
   }
 
   /** The output file to read logs from, checked to be the regular file forkd made. */
@@ -385,10 +325,10 @@ final class Forkd implements AutoCloseable {
     jvms.close();
     all.removeIf(i -> i instanceof Instance.InJvm);
     for (Instance i : all) {
-      container(i).kill();
+      InstanceStatuses.container(i).kill();
     }
     for (Instance i : all) {
-      container(i).killAndWait();
+      InstanceStatuses.container(i).killAndWait();
       if (i instanceof Instance.Seed s) {
         s.control.close();
         s.handle.close();
@@ -411,19 +351,5 @@ final class Forkd implements AutoCloseable {
     }
   }
 
-  private static Container container(Instance i) {
-    if (i instanceof Instance.Cold c) {
-      return c.container;
-    }
-    if (i instanceof Instance.Remote r) {
-      return r.container;
-    }
-    if (i instanceof Instance.Seed s) {
-      return s.container;
-    }
-    if (i instanceof Instance.InJvm v) {
-      return v.jvm.container;
-    }
-    return ((Instance.Forked) i).seed.container;
-  }
+
 }

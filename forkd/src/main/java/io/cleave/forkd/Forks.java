@@ -1,6 +1,7 @@
 package io.cleave.forkd;
 
 import io.cleave.common.error.ApiError;
+import io.cleave.forkd.api.StartRequest;
 import java.io.IOException;
 import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.Files;
@@ -33,6 +34,13 @@ final class Forks implements AutoCloseable {
   private final Readiness readiness;
   private final ChildSlots made;
   private final MadeAhead<ChildSlots.Slot> slots;
+  /**
+   * Slots of kept instances' children, staged on the data dir where their run dirs go (a kept
+   * instance's children dir is there, beside its consumers' hard-linked bundles), so that taking
+   * one is a rename, not a run dir made and a staged one deleted on the fork's path; made from a
+   * node's first such fork on.
+   */
+  private final MadeAhead<ChildSlots.Slot> keptSlots;
   /** Null when the kernel or privileges do not allow process events. */
   private final ExitEvents exits = ExitEvents.open();
 
@@ -42,6 +50,9 @@ final class Forks implements AutoCloseable {
     this.readiness = readiness;
     this.made = ChildSlots.forForks(cgroups, config.slotsDir(), config.pidsMax(), config.keptSlotCgroups());
     this.slots = new MadeAhead<>("fork slot", made::make, s -> true, made::discard, FORK_SLOTS);
+    ChildSlots kept = ChildSlots.forForks(cgroups, config.remoteSlotsDir(), config.pidsMax(), 0);
+    this.keptSlots = new MadeAhead<>("kept instance's fork slot", kept::make, s -> true, kept::discard, FORK_SLOTS, 0,
+        true);
   }
 
   /**
@@ -77,8 +88,11 @@ final class Forks implements AutoCloseable {
    * Orders the seed (or kept instance) to fork; answers once the child is ready. A fork of a kept
    * instance loads {@code consumer} (null otherwise), whose bundle is linked under the kept
    * instance's children dir, where its container sees it. A failed fork leaves nothing behind.
+   * {@code after} (null: fork now): the kept instance forks once it answered that call, and the
+   * wait for it is the call's on top of the start timeout.
    */
-  Instance.Forked fork(Instance.Seed seed, StartSpec spec, ConsumerCode consumer, long t0) {
+  Instance.Forked fork(Instance.Seed seed, StartSpec spec, ConsumerCode consumer, StartRequest.ForkAfter after,
+      long t0) {
     if (seed.deleted || !seed.handle.alive()) {
       throw new ApiError(409, "seed " + seed.id + " has exited");
     }
@@ -96,7 +110,7 @@ final class Forks implements AutoCloseable {
     }
     ChildSlots.Slot slot;
     try {
-      slot = slots.take();
+      slot = (seed.kept ? keptSlots : slots).take();
     } catch (IOException e) {
       throw new ApiError(500, "cannot prepare a fork: " + e.getMessage());
     }
@@ -110,7 +124,7 @@ final class Forks implements AutoCloseable {
       try {
         Files.move(slot.stagedDir(), runDir, StandardCopyOption.ATOMIC_MOVE);
       } catch (AtomicMoveNotSupportedException elsewhere) {
-        // Slots are staged on the tmpfs, a kept instance's children dir is on the data dir.
+        // Staged on another file system than the children dir: a run dir made in place instead.
         ChildSlots.makeForkRunDir(runDir);
         RunDirs.deleteTree(slot.stagedDir());
       }
@@ -123,7 +137,8 @@ final class Forks implements AutoCloseable {
         SeedControl.ForkAnswer answer;
         try {
           answer = seed.control.fork(id, "unix:" + inside + "/lsnr.sock", inside + "/output", env, function,
-              readiness.timeoutMs());
+              after == null ? null : after.callId(),
+              readiness.timeoutMs() + (after == null ? 0 : after.waitSeconds() * 1000L));
         } catch (SeedControl.NotForkable notForkable) {
           // The seed's reason as it is: the invoker falls back to another start mode and records why.
           throw new ApiError(422, notForkable.getMessage());
@@ -131,6 +146,8 @@ final class Forks implements AutoCloseable {
           throw new ApiError(502, "seed " + seed.id + " refused the fork: " + refused.getMessage());
         }
         long nsPid = answer.pid();
+        // A child that followed a call started now: its readiness is timed from here.
+        long readySince = after == null ? t0 : System.nanoTime();
         if (answer.learn() > 0) {
           learnFirstCallPages(seed, answer.learn(), false);
         }
@@ -148,7 +165,7 @@ final class Forks implements AutoCloseable {
         child = new Instance.Forked(id, pid, nsPid, cgroup, runDir, seed, handle);
         Instance.Forked c = child;
         seed.children.add(child);
-        readiness.await(watch, ready, t0, () -> h != null && h.alive(),
+        readiness.await(watch, ready, readySince, () -> h != null && h.alive(),
             () -> Readiness.describeExit(exitStatus(c)), output);
         RunDirs.takeOver(ready);
         if (seed.ended.get()) {
@@ -285,6 +302,7 @@ final class Forks implements AutoCloseable {
   @Override
   public void close() {
     slots.close();
+    keptSlots.close();
     made.close();
     if (exits != null) {
       exits.close();

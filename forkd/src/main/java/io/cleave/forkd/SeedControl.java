@@ -71,10 +71,11 @@ final class SeedControl implements AutoCloseable {
 
   /**
    * Sends a fork order. {@code function} (a kept instance's consumer: {@code file},
-   * {@code handler}) is the code the child serves, null for the seed's own.
+   * {@code handler}) is the code the child serves, null for the seed's own; {@code after} (a kept
+   * instance's call id, or null) makes the instance fork once it answered that call.
    */
   synchronized ForkAnswer fork(String childId, String listener, String output, Map<String, String> env,
-      Map<String, String> function, long timeoutMs) throws IOException, Refused {
+      Map<String, String> function, String after, long timeoutMs) throws IOException, Refused {
     Map<String, Object> order = new LinkedHashMap<>();
     order.put("op", "fork");
     order.put("child_id", childId);
@@ -84,6 +85,9 @@ final class SeedControl implements AutoCloseable {
     order.put("env", env);
     if (function != null) {
       order.put("function", function);
+    }
+    if (after != null) {
+      order.put("after", after);
     }
     JsonNode answer = request(order, timeoutMs);
     if (!answer.path("ok").asBoolean(false)) {

@@ -125,4 +125,20 @@ final class StartChecks {
   static ApiError bad(String message) {
     return new ApiError(400, message);
   }
+
+  /** The kept instance's call a child follows: for kept instances only, a call id and a wait within an hour. */
+  static StartRequest.ForkAfter after(Instance.Seed from, StartRequest r) {
+    StartRequest.ForkAfter after = r.after();
+    if (after == null) {
+      return null;
+    }
+    if (!from.kept) {
+      throw bad("after is for forks of a kept instance");
+    }
+    if (after.callId() == null || after.callId().isEmpty() || after.callId().length() > 200
+        || after.waitSeconds() < 0 || after.waitSeconds() > 3600) {
+      throw bad("after needs a call_id (1-200 characters) and wait_seconds within 0-3600");
+    }
+    return after;
+  }
 }

@@ -375,7 +375,7 @@ class ForkdInstancesTest {
     assertEquals(400, e.status());
     assertTrue(e.getMessage().contains("memory_mb"), e.getMessage());
     e = failure(new StartRequest("fn1", "app1", bundle.toString(), 64, ForkdProcess.command("probe.py"), Map.of(), null, false, null, null, null,
-        null, null, null));
+        null, null, null, null));
     assertEquals(400, e.status());
     e = failure(StartRequest.cold("fn1", "app1", bundle.toString(), 64, ForkdProcess.command("probe.py"), Map.of("A=B", "x")));
     assertEquals(400, e.status());

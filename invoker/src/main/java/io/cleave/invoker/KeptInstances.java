@@ -19,7 +19,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.Objects;
 import java.util.Optional;
 import java.util.function.Supplier;
 import java.util.logging.Logger;
@@ -28,9 +27,10 @@ import java.util.logging.Logger;
  * Fork edges on this node ({@link ForkedStepStarter}): a producer's call runs in a kept instance
  * of its own (forkd's {@code keep} start: it serves the call, then stays, holding what the
  * function passed to {@code fdk.state.keep}). Each consumer call runs in a child forked from it
- * that loads the consumer's function; the children are forked ahead ({@link KeptChildren}) the
- * moment the producer answered, while the engine stores its result, and a child that answered a
- * call serves the consumer's next one ({@code warm}), so a map forks at most its parallelism of
+ * that loads the consumer's function; the children are ordered while the producer runs and forked
+ * ahead ({@link KeptForks}, {@link KeptChildren}) by the instance the moment it answered, while the engine stores its
+ * result, and a child that answered a call serves the consumer's next one ({@code warm}), so a map
+ * forks at most its parallelism of
  * children, not one per item. A kept instance serves no other call while its run holds it; once
  * released, its children are deleted and it is the function's spare (one per function, deleted
  * after the function's idle_timeout unused), so the next run's producer call finds it ready
@@ -58,14 +58,14 @@ final class KeptInstances implements ForkedStepStarter {
   private final String node;
   /** Kept instance id → the instance and the function version and config it runs. */
   private final Map<String, Held> kept = new HashMap<>();
-  /** Kept instance id → consumer function id → its children of that instance. */
-  private final Map<String, Map<String, KeptChildren>> ahead = new HashMap<>();
+  /** The consumers' children of the kept instances. */
+  private final KeptForks forks;
   /** Each function's spare kept instance, for its next producer call. */
   private final KeptSpares spares;
   private boolean closed;
 
   /** A kept instance holding a producer's state for its run. */
-  private record Held(StartedInstance instance, Fn fn, Map<String, String> config) {}
+  record Held(StartedInstance instance, Fn fn, Map<String, String> config) {}
 
   KeptInstances(Vertx vertx, InvokerLoop loop, InstanceHost host, InstanceClient client, FunctionCode code,
       NodeMemory memory, String node) {
@@ -76,6 +76,7 @@ final class KeptInstances implements ForkedStepStarter {
     this.memory = memory;
     this.node = node;
     this.spares = new KeptSpares(vertx, loop, memory, this::delete);
+    this.forks = new KeptForks(loop, host, client, memory, this);
   }
 
   @Override
@@ -92,7 +93,7 @@ final class KeptInstances implements ForkedStepStarter {
   }
 
   /** The function's launch, refused for a runtime whose instances are never forked (a JVM). */
-  private Future<FunctionCode.Launch> forkable(Fn fn, Map<String, String> config) {
+  Future<FunctionCode.Launch> forkable(Fn fn, Map<String, String> config) {
     return code.launch(fn, config).compose(l -> l.runtime() instanceof FunctionRuntime.Java
         ? Future.failedFuture(new ApiError(400, "function " + fn.name()
             + " runs on Java: a JVM is never forked, so it cannot be one end of a fork edge (use a copy edge)"))
@@ -109,13 +110,20 @@ final class KeptInstances implements ForkedStepStarter {
       wasReady[0] = spare != null && spare.succeeded();
       // A spare that failed to start leaves no reservation behind: start one now.
       return spare == null ? startKept(fn, config) : spare.recover(e -> onLoop(() -> startKept(fn, config)));
-    }).compose(started -> answered(call, started, wasReady[0] ? StartMode.WARM : StartMode.COLD)
-        .compose(result -> keepIfSucceeded(new Held(started, fn, config), result, consumers,
-                () -> startSpareWhileRunsOverlap(fn, config)),
-            failure -> {
-              loop.run(() -> startSpare(fn, config));
-              return dropped(started.instanceId(), fn.memory(), failure);
-            }));
+    }).compose(started -> {
+      List<Future<StartedInstance>> forking = new ArrayList<>();
+      loop.run(() -> forking.addAll(forks.orderAhead(started.instanceId(), call, consumers)));
+      return answered(call, started, wasReady[0] ? StartMode.WARM : StartMode.COLD)
+          .compose(result -> keepIfSucceeded(new Held(started, fn, config), result, forking,
+                  () -> startSpareWhileRunsOverlap(fn, config)),
+              failure -> {
+                loop.run(() -> startSpare(fn, config));
+                return onLoop(() -> {
+                  forks.discard(started.instanceId());
+                  return dropped(started.instanceId(), fn.memory(), failure);
+                });
+              });
+    });
   }
 
   /** Reserves the function's memory and starts a kept instance of it (on the loop); a failed start gives it back. */
@@ -163,7 +171,7 @@ final class KeptInstances implements ForkedStepStarter {
       if (!kept.containsKey(from.id())) {
         return Future.<KeptChildren.Child>failedFuture(new ApiError(409, "kept instance " + from.id() + " is gone"));
       }
-      pool[0] = childrenFor(from.id(), call.app(), fn, 0, copied);
+      pool[0] = forks.childrenFor(from.id(), call.app(), fn, 0, copied);
       return pool[0].take(moreAfter);
     }).compose(child -> answered(call, child.instance(), child.served() ? StartMode.WARM : StartMode.FORK)
         .transform(ar -> onLoop(() -> {
@@ -176,113 +184,10 @@ final class KeptInstances implements ForkedStepStarter {
   public void forkAhead(KeptInstance from, App app, Fn fn, int count, CopiedResults copied) {
     loop.run(() -> {
       if (kept.containsKey(from.id())) {
-        KeptChildren children = childrenFor(from.id(), app, fn, count, copied);
+        KeptChildren children = forks.childrenFor(from.id(), app, fn, count, copied);
         children.forkAhead(children.count);
       }
     });
-  }
-
-  /**
-   * The consumer's children of a kept instance, forking at most {@code count} ahead of its calls,
-   * each once {@code copied} (null: nothing) is copied into the instance.
-   */
-  private KeptChildren children(String keptId, App app, Fn fn, int count, CopiedResults copied) {
-    int mb = fn.memory();
-    // Named by consumer and steps: two steps of one function may fork from one instance with
-    // other copied results, each child adopting its own.
-    String copiedKey = copied == null ? null : fn.id() + "/" + String.join(",", copied.steps());
-    Future<Void> copiedIn = copied == null ? Future.succeededFuture() : copyIn(keptId, app, fn, copiedKey, copied);
-    KeptChildren children = new KeptChildren(app, fn, count, copied == null ? List.of() : copied.steps(),
-        new KeptChildren.Forking() {
-      @Override
-      public Future<StartedInstance> fork(boolean ahead) {
-        // A child forked ahead never makes a call wait for memory.
-        if (ahead && (closed || memory.shortOf(mb) > 0 || !memory.reserve(mb))) {
-          return null;
-        }
-        Future<Void> reserved = ahead ? Future.succeededFuture() : reserved(fn, "a fork of kept instance " + keptId);
-        return reserved.compose(v -> copiedIn.compose(c -> loop.here(forkOf(keptId, app, fn, copiedKey)))
-            .onFailure(e -> {
-              memory.release(mb);
-              LOG.fine("cannot fork from kept instance " + keptId + ": " + e.getMessage());
-            }));
-      }
-
-      @Override
-      public void delete(StartedInstance child) {
-        KeptInstances.this.delete(child.instanceId(), mb);
-      }
-    });
-    // A copy the instance did not take fails the calls waiting; the next call tries it again.
-    copiedIn.onFailure(e -> loop.run(() -> {
-      Map<String, KeptChildren> byFn = ahead.get(keptId);
-      if (byFn != null) {
-        byFn.remove(fn.id(), children);
-      }
-    }));
-    return children;
-  }
-
-  private Future<StartedInstance> forkOf(String keptId, App app, Fn fn, String copiedKey) {
-    return forkable(fn, config(app, fn)).compose(l -> {
-      Map<String, String> env = l.env();
-      if (copiedKey != null) {
-        env = new HashMap<>(env);
-        env.put(COPIED_ENV, copiedKey);
-      }
-      return host.start(StartRequest.forkOfKept(keptId, fn.id(), fn.appId(), l.bundleDir().toString(), fn.memory(),
-          l.command(), env));
-    });
-  }
-
-  /**
-   * The consumer's children of the kept instance (made, forking {@code count} ahead, when the
-   * producer's answer named no such consumer); those of an older version of the consumer, or
-   * holding other copied results, are deleted.
-   */
-  private KeptChildren childrenFor(String keptId, App app, Fn fn, int count, CopiedResults copied) {
-    Map<String, KeptChildren> byFn = ahead.computeIfAbsent(keptId, k -> new HashMap<>());
-    KeptChildren children = byFn.get(fn.id());
-    // The function and the app's config make the child's config: equal, it is the same.
-    if (children != null && (!children.fn.equals(fn) || !Objects.equals(children.app.config(), app.config())
-        || !children.copied.equals(copied == null ? List.of() : copied.steps()))) {
-      byFn.remove(fn.id());
-      children.discard();
-      children = null;
-    }
-    if (children == null) {
-      children = children(keptId, app, fn, count, copied);
-      byFn.put(fn.id(), children);
-    }
-    return children;
-  }
-
-  /**
-   * Copies other producers' results into the kept instance for {@code consumer}'s children: a call
-   * to it with {@code Cleave-Copy-For: <key>} whose body is the results by step name, parsed there
-   * once, not by the children, which adopt them by that key ({@link #COPIED_ENV}; docs/CONTRACTS.md).
-   */
-  private Future<Void> copyIn(String keptId, App app, Fn consumer, String key, CopiedResults copied) {
-    Held held = kept.get(keptId);
-    if (held == null) {
-      return Future.failedFuture(new ApiError(409, "kept instance " + keptId + " is gone"));
-    }
-    Call call = new Call("copy-" + keptId + "-" + consumer.id(), app, held.fn(), "POST", "/call",
-        Map.of(COPY_FOR, List.of(key), "Content-Type", List.of("application/json")), copied.body(),
-        Instant.now());
-    Instant deadline = Instant.now().plusSeconds(Math.max(1, held.fn().timeout()));
-    return loop.here(client.dispatch(held.instance().listener(), call, deadline).compose(outcome ->
-        outcome instanceof InstanceClient.Answered a && a.status() == 200 ? Future.<Void>succeededFuture()
-            : Future.<Void>failedFuture(new ApiError(502, "kept instance " + keptId + " did not take the results of "
-                + String.join(", ", copied.steps()) + " for " + consumer.name() + ": " + refusal(outcome)))));
-  }
-
-  private static String refusal(InstanceClient.Outcome outcome) {
-    if (outcome instanceof InstanceClient.Answered a) {
-      String text = a.body() == null ? "" : a.body().toString(java.nio.charset.StandardCharsets.UTF_8);
-      return "it answered " + a.status() + (text.isBlank() ? "" : " " + text.substring(0, Math.min(200, text.length())));
-    }
-    return outcome instanceof InstanceClient.Broken b ? b.reason() : "no answer in time";
   }
 
   /**
@@ -295,10 +200,7 @@ final class KeptInstances implements ForkedStepStarter {
   public void release(KeptInstance instance) {
     loop.run(() -> {
       Held held = kept.remove(instance.id());
-      Map<String, KeptChildren> children = ahead.remove(instance.id());
-      if (children != null) {
-        children.values().forEach(KeptChildren::discard);
-      }
+      forks.discard(instance.id());
       if (held != null) {
         retire(held);
       }
@@ -318,15 +220,14 @@ final class KeptInstances implements ForkedStepStarter {
   void close() {
     loop.run(() -> {
       closed = true;
-      ahead.values().forEach(byFn -> byFn.values().forEach(KeptChildren::discard));
-      ahead.clear();
+      forks.close();
       kept.forEach((id, held) -> delete(id, held.fn().memory()));
       kept.clear();
       spares.close();
     });
   }
 
-  private Future<Void> reserved(Fn fn, String what) {
+  Future<Void> reserved(Fn fn, String what) {
     if (!memory.reserve(fn.memory())) {
       return Future.failedFuture(new ApiError(503, "no memory on this node for " + what + " ("
           + fn.memory() + " MB; " + memory.usedMb() + " of " + memory.capacityMb() + " MB in use)", 1));
@@ -334,7 +235,7 @@ final class KeptInstances implements ForkedStepStarter {
     return Future.succeededFuture();
   }
 
-  private static Map<String, String> config(App app, Fn fn) {
+  static Map<String, String> config(App app, Fn fn) {
     Map<String, String> config = new HashMap<>();
     if (app.config() != null) {
       config.putAll(app.config());
@@ -362,12 +263,13 @@ final class KeptInstances implements ForkedStepStarter {
   }
 
   /**
-   * Keeps the instance of a producer that succeeded and forks its consumers' children ahead; then
-   * (on the loop) {@code next}, the function's next spare if one is to start, once those children
-   * are forked: a spare's cold start on this node's CPU would delay them, and with them the
-   * consumers' calls. The instance of a producer that failed is retired at once.
+   * Keeps the instance of a producer that succeeded and forks those of its consumers' children the
+   * node had no memory for when the call started ({@link KeptForks#orderAhead}); then (on the loop)
+   * {@code next}, the function's next spare if one is to start, once those children are forked: a
+   * spare's cold start on this node's CPU would delay them, and with them the consumers' calls. The
+   * instance of a producer that failed is retired at once, the children ordered from it deleted.
    */
-  private Future<KeptCall> keepIfSucceeded(Held held, CallResult result, List<ConsumerAhead> consumers,
+  private Future<KeptCall> keepIfSucceeded(Held held, CallResult result, List<Future<StartedInstance>> forking,
       Runnable next) {
     String id = held.instance().instanceId();
     int mb = held.fn().memory();
@@ -383,6 +285,7 @@ final class KeptInstances implements ForkedStepStarter {
     CallResult answer = new CallResult(result.status(), headers, result.body(), result.startMode(), result.node());
     if (answer.status() != 200) { // the step failed: nobody will fork from this instance
       return onLoop(() -> {
+        forks.discard(id);
         retire(held);
         return Future.succeededFuture(new KeptCall(answer, null));
       });
@@ -390,14 +293,8 @@ final class KeptInstances implements ForkedStepStarter {
     long bytes = keptBytes;
     return onLoop(() -> {
       kept.put(id, held);
-      Map<String, KeptChildren> byFn = new HashMap<>();
-      ahead.put(id, byFn);
-      List<Future<StartedInstance>> forking = new ArrayList<>();
-      for (ConsumerAhead c : consumers) {
-        KeptChildren children = children(id, c.app(), c.fn(), c.count(), null);
-        byFn.put(c.fn().id(), children);
-        forking.addAll(children.forkAhead(children.count));
-      }
+      // Those the node had no memory for when the call started are forked now.
+      forking.addAll(forks.forkWhatWaited(id));
       Future.join(forking).onComplete(done -> loop.run(next));
       return Future.succeededFuture(new KeptCall(answer, new KeptInstance(id, node, bytes)));
     });
@@ -419,9 +316,18 @@ final class KeptInstances implements ForkedStepStarter {
     });
   }
 
-  private void delete(String id, int mb) {
+  void delete(String id, int mb) {
     memory.release(mb);
     host.delete(id).onFailure(e -> LOG.warning("cannot delete instance " + id + ": " + e.getMessage()));
+  }
+
+  /** The instance kept under {@code id} for its run, or null once released. */
+  Held held(String id) {
+    return kept.get(id);
+  }
+
+  boolean closed() {
+    return closed;
   }
 
   private <T> Future<T> onLoop(Supplier<Future<T>> work) {

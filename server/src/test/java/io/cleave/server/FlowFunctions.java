@@ -50,6 +50,12 @@ final class FlowFunctions {
           if op == "sleep":
               time.sleep(x)
               return json.dumps(x)
+          if op == "keepwitnessed":
+              token = header(ctx, "cleave-flow-run") + "-" + header(ctx, "cleave-flow-step")
+              if urllib.request.urlopen(ctx.Config()["WITNESS"] + "?token=" + token, timeout=10).read() == b"fail":
+                  fdk.state.keep("kept", {"numbers": [-1], "tags": {"failed"}})
+                  raise ValueError("failing once, as told")
+              op = "keep"
           if op == "keep":
               # A set: JSON could not carry it, so a consumer that sees it got the object itself.
               kept = {"numbers": list(range(x)), "tags": {"a", "b"}}

@@ -43,7 +43,8 @@ class FlowsTest {
         "test");
     client = new PlatformClient(server.url());
     appId = client.createApp("flows");
-    for (String op : List.of("inc", "square", "split", "sum", "sleep", "witnessed", "keep", "peek")) {
+    for (String op : List.of("inc", "square", "split", "sum", "sleep", "witnessed", "keep", "peek", "keepbig",
+        "bigpeek", "keepwitnessed")) {
       client.deploy(appId, op, Map.of("memory", 64, "config", Map.of("OP", op, "WITNESS", witness.url())),
           Map.of("func.py", FlowFunctions.STEPS));
     }
@@ -177,6 +178,23 @@ class FlowsTest {
     JsonNode failed = read(r);
     assertEquals("failed", failed.get("status").asText());
     assertTrue(failed.get("message").asText().contains("step flaky failed"), failed.toString());
+  }
+
+  @Test
+  void aForkProducerThatFailsOnceForksNoChildAndItsRetrysConsumerReadsWhatTheRetryKept() {
+    // The consumer's child is ordered while the producer runs: a call that fails gets none.
+    String id = flow("flakykept", List.of(step("flaky", "keepwitnessed", "retries", 1),
+        step("forked", "peek", "after", List.of(Map.of("step", "flaky", "pass", "fork")))));
+    JsonNode run = run(id, "3");
+    assertEquals("succeeded", run.get("status").asText(), run.toString());
+    assertEquals(2, witness.runsOf(run.get("id").asText(), "flaky"));
+    JsonNode seen = run.get("output");
+    assertTrue(seen.get("forked").asBoolean(), seen.toString());
+    assertEquals(List.of(0, 1, 2), PlatformClient.JSON.convertValue(seen.get("numbers"), List.class),
+        "what the retry kept, not the failed call's: " + seen);
+    JsonNode calls = run.get("steps").get(0).get("calls");
+    assertEquals("failed", calls.get(0).get("status").asText(), calls.toString());
+    assertEquals("fork", run.get("steps").get(1).get("calls").get(0).get("start_mode").asText(), run.toString());
   }
 
   @Test

@@ -31,6 +31,12 @@ import java.util.Map;
  * {@code seedId} of the first instance's answer); only {@code fnId}, {@code appId},
  * {@code memoryMb} and {@code env} matter for them. A JVM seed never forks.
  *
+ * <p>{@code after} (forks of a kept instance only) names the producer's call the child must
+ * follow: the kept instance takes the order while that call runs (or before it arrives) and forks
+ * the moment it answered it, so the fork does not wait for the answer to travel to the invoker and
+ * the order back; forkd waits up to {@code waitSeconds} (the call's own timeout) beyond its start
+ * timeout for it. A child of a call that failed is refused (502).
+ *
  * <p>On the wire a seed's {@code mode} is {@code "seed"}, so the JSON keeps one field for both.
  */
 @JsonInclude(JsonInclude.Include.NON_NULL)
@@ -48,9 +54,13 @@ public record StartRequest(
     RemoteRef remote,
     @JsonIgnore FnNetwork network,
     Boolean keep,
-    Boolean jvm) {
+    Boolean jvm,
+    ForkAfter after) {
 
   private static final String SEED = "seed";
+
+  /** The kept instance's call whose answered state a fork's child holds ({@code Fn-Call-Id}), and how long it may run. */
+  public record ForkAfter(String callId, int waitSeconds) {}
 
   public StartRequest {
     network = network == null ? FnNetwork.NONE : network;
@@ -59,67 +69,70 @@ public record StartRequest(
   public static StartRequest cold(String fnId, String appId, String bundleDir, int memoryMb,
       List<String> command, Map<String, String> env) {
     return new StartRequest(fnId, appId, bundleDir, memoryMb, command, env, StartMode.COLD, false, null, null, null,
-        FnNetwork.NONE, null, null);
+        FnNetwork.NONE, null, null, null);
   }
 
   public static StartRequest seed(String fnId, String appId, String bundleDir, int memoryMb,
       List<String> command, Map<String, String> env) {
     return new StartRequest(fnId, appId, bundleDir, memoryMb, command, env, StartMode.COLD, true, null, null, null,
-        FnNetwork.NONE, null, null);
+        FnNetwork.NONE, null, null, null);
   }
 
   /** A seed that is also snapshotted for remote forks once it is ready (answered as {@code remote}). */
   public static StartRequest preparedSeed(String fnId, String appId, String bundleDir, int memoryMb,
       List<String> command, Map<String, String> env) {
     return new StartRequest(fnId, appId, bundleDir, memoryMb, command, env, StartMode.COLD, true, null, true, null,
-        FnNetwork.NONE, null, null);
+        FnNetwork.NONE, null, null, null);
   }
 
   public static StartRequest fork(String seedId, String fnId, String appId, int memoryMb,
       Map<String, String> env) {
     return new StartRequest(fnId, appId, null, memoryMb, null, env, StartMode.FORK, false, seedId, null, null,
-        FnNetwork.NONE, null, null);
+        FnNetwork.NONE, null, null, null);
   }
 
   /** A child of a seed prepared on any node, resumed here with this node's copy of its bundle. */
   public static StartRequest remoteFork(RemoteRef remote, String fnId, String appId, String bundleDir,
       int memoryMb, Map<String, String> env) {
     return new StartRequest(fnId, appId, bundleDir, memoryMb, null, env, StartMode.REMOTE_FORK, false, null, null,
-        remote, FnNetwork.NONE, null, null);
+        remote, FnNetwork.NONE, null, null, null);
   }
 
   /** The same request for a function whose instances get {@code network}. */
   public StartRequest withNetwork(FnNetwork network) {
     return new StartRequest(fnId, appId, bundleDir, memoryMb, command, env, mode, seed, seedId, prepare, remote,
-        network, keep, jvm);
+        network, keep, jvm, after);
   }
 
   /** A kept instance: serves the flow producer's call, then forks consumers from what it kept. */
   public static StartRequest kept(String fnId, String appId, String bundleDir, int memoryMb,
       List<String> command, Map<String, String> env) {
     return new StartRequest(fnId, appId, bundleDir, memoryMb, command, env, StartMode.COLD, true, null, null, null,
-        FnNetwork.NONE, true, null);
+        FnNetwork.NONE, true, null, null);
   }
 
-  /** A child of kept instance {@code keptId} that runs the consumer function of {@code bundleDir} and {@code command}. */
+  /**
+   * A child of kept instance {@code keptId} that runs the consumer function of {@code bundleDir} and
+   * {@code command}, forked once the instance answered the call {@code after} names (null: now).
+   */
   public static StartRequest forkOfKept(String keptId, String fnId, String appId, String bundleDir, int memoryMb,
-      List<String> command, Map<String, String> env) {
+      List<String> command, Map<String, String> env, ForkAfter after) {
     return new StartRequest(fnId, appId, bundleDir, memoryMb, command, env, StartMode.FORK, false, keptId, null,
-        null, FnNetwork.NONE, null, null);
+        null, FnNetwork.NONE, null, null, after);
   }
 
   /** A JVM seed whose first instance serves calls at once ({@code command} runs the JVM). */
   public static StartRequest jvmSeed(String fnId, String appId, String bundleDir, int memoryMb,
       List<String> command, Map<String, String> env) {
     return new StartRequest(fnId, appId, bundleDir, memoryMb, command, env, StartMode.COLD, false, null, null, null,
-        FnNetwork.NONE, null, true);
+        FnNetwork.NONE, null, true, null);
   }
 
   /** A new instance inside running JVM seed {@code jvmSeedId}, with its own config ({@code env}). */
   public static StartRequest instance(String jvmSeedId, String fnId, String appId, int memoryMb,
       Map<String, String> env) {
     return new StartRequest(fnId, appId, null, memoryMb, null, env, StartMode.INSTANCE, false, jvmSeedId, null, null,
-        FnNetwork.NONE, null, null);
+        FnNetwork.NONE, null, null, null);
   }
 
   /** {@code cold}, {@code seed}, {@code fork}, {@code remote-fork} or {@code instance}: forkd starts no other way. */
@@ -137,7 +150,8 @@ public record StartRequest(
       @JsonProperty("remote") RemoteRef remote,
       @JsonProperty("network") String network,
       @JsonProperty("keep") Boolean keep,
-      @JsonProperty("jvm") Boolean jvm) {
+      @JsonProperty("jvm") Boolean jvm,
+      @JsonProperty("after") ForkAfter after) {
     boolean seed = SEED.equals(mode);
     StartMode startMode = mode == null ? null : seed ? StartMode.COLD : StartMode.fromWireName(mode);
     if (startMode != null && startMode != StartMode.COLD && startMode != StartMode.FORK
@@ -145,7 +159,7 @@ public record StartRequest(
       throw new IllegalArgumentException("mode must be one of cold, seed, fork, remote-fork, instance");
     }
     return new StartRequest(fnId, appId, bundleDir, memoryMb, command, env, startMode, seed, seedId, prepare, remote,
-        network == null ? null : FnNetwork.fromWireName(network), keep, jvm);
+        network == null ? null : FnNetwork.fromWireName(network), keep, jvm, after);
   }
 
   @JsonProperty("mode")

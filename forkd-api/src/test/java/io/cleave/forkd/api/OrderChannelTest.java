@@ -66,7 +66,7 @@ class OrderChannelTest {
     env.put("UNICODE", "häää ✓");
     StartRequest sent = new StartRequest("f", "a", "/b", 64, List.of("/usr/bin/python3", "-m", "fdk"), env,
         StartMode.REMOTE_FORK, false, "s-1", true, new RemoteRef("10.0.0.1:7000", 42, "ab".repeat(16)),
-        FnNetwork.OUTBOUND, null, true);
+        FnNetwork.OUTBOUND, null, true, new StartRequest.ForkAfter("call-1", 30));
     Future<StartedInstance> started = client.start(sent);
     try (SocketChannel forkd = accept()) {
       Order order = Order.read(forkd);

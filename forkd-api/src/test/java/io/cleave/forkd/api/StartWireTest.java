@@ -42,6 +42,10 @@ class StartWireTest {
         + "\"handle\":3,\"key\":\"ab\"}}", StartRequest.class);
     assertEquals(StartMode.REMOTE_FORK, remote.mode());
     assertEquals(3, remote.remote().handle());
+    StartRequest after = WireJson.read("{\"mode\":\"fork\",\"seed_id\":\"s-1\",\"after\":{\"call_id\":\"c-9\","
+        + "\"wait_seconds\":30}}", StartRequest.class);
+    assertEquals(new StartRequest.ForkAfter("c-9", 30), after.after());
+    assertNull(fork.after());
   }
 
   @Test
