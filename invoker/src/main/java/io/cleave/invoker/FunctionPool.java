@@ -246,11 +246,11 @@ final class FunctionPool implements PoolView<Instance, Seed> {
   @Override
   public SeedRecord seedStartingElsewhere() {
     SeedRecord held = seedKey == null ? null : seeds.find(seedKey);
+    long now = System.nanoTime();
     if (held == null || held.ready() || seeds.isLocal(held) || seedWaitNanos == 0 || unforkable != null
-        || runtime instanceof FunctionRuntime.Java || System.nanoTime() < forkRetryAfterNanos) {
+        || runtime instanceof FunctionRuntime.Java || now < forkRetryAfterNanos) {
       return null;
     }
-    long now = System.nanoTime();
     if (!held.equals(awaitedSeed)) {
       awaitedSeed = held;
       awaitedSinceNanos = now;
