@@ -49,6 +49,34 @@ class FaultInTest(unittest.TestCase):
             self.assertEqual(pages, _present(rw_start, pages), "anonymous pages made ahead")
             self.assertEqual(b"x" * 4, ro[:4])
 
+    def test_pages_past_a_files_end_are_not_read(self) -> None:
+        # Reading a page of a file mapping past the file's end raises SIGBUS: fault_in reads only
+        # what madvise faulted in, so such a range costs nothing and kills nothing.
+        probe = """
+import mmap, tempfile
+from fdk import working_set
+with tempfile.TemporaryFile() as f:
+    f.write(b"x" * 4 * mmap.PAGESIZE)
+    f.flush()
+    m = mmap.mmap(f.fileno(), 4 * mmap.PAGESIZE, flags=mmap.MAP_PRIVATE, prot=mmap.PROT_READ)
+    f.truncate(mmap.PAGESIZE)  # the mapping's last three pages now lie past the file's end
+    found = [r for r in working_set.populatable() if r[1] - r[0] == 4 * mmap.PAGESIZE and r[2] == 22]
+    assert found, "the mapping is not among the populatable ones"
+    working_set.fault_in(found)
+    print(m[:1].decode())
+"""
+        done = subprocess.run([PYTHON, "-c", probe], cwd=SDK_DIR, capture_output=True, text=True, timeout=30)
+        self.assertEqual(0, done.returncode, done.stderr)
+        self.assertEqual("x", done.stdout.strip())
+
+    def test_touch_reads_without_changing(self) -> None:
+        rw = mmap.mmap(-1, 8 * _PAGE, flags=mmap.MAP_PRIVATE | mmap.MAP_ANONYMOUS)
+        self.addCleanup(rw.close)
+        rw[:] = bytes(range(256)) * (8 * _PAGE // 256)
+        start = self._anonymous_start(rw)
+        working_set.touch(start, start + 8 * _PAGE)
+        self.assertEqual(bytes(range(256)) * (8 * _PAGE // 256), rw[:])
+
     def test_ranges_outside_private_data_and_file_code_are_left_alone(self) -> None:
         with open("/proc/self/maps") as maps:
             stack = next(line for line in maps if line.rstrip().endswith("[stack]"))
