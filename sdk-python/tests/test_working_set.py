@@ -77,6 +77,19 @@ with tempfile.TemporaryFile() as f:
         working_set.touch(start, start + 8 * _PAGE)
         self.assertEqual(bytes(range(256)) * (8 * _PAGE // 256), rw[:])
 
+    def test_resident_names_the_written_pages_of_data_mappings_and_reading_them_allocates_nothing(self) -> None:
+        rw = mmap.mmap(-1, 8 * _PAGE, flags=mmap.MAP_PRIVATE | mmap.MAP_ANONYMOUS)
+        self.addCleanup(rw.close)
+        start = self._anonymous_start(rw)
+        rw[2 * _PAGE:2 * _PAGE + 1] = b"a"
+        rw[5 * _PAGE:5 * _PAGE + 1] = b"b"
+        inside = [(lo, hi) for lo, hi, advice in working_set.resident(working_set.MAX_PAGES)
+                  if advice == working_set.READ_ONLY and lo < start + 8 * _PAGE and hi > start]
+        self.assertEqual([(start + 2 * _PAGE, start + 3 * _PAGE), (start + 5 * _PAGE, start + 6 * _PAGE)], inside)
+        working_set.fault_in([(lo, hi, working_set.READ_ONLY) for lo, hi in inside])
+        self.assertEqual(2, _present(start, 8), "only read: no page made")
+        self.assertEqual(3, sum(hi - lo for lo, hi, _ in working_set.resident(3)) // _PAGE, "the limit holds")
+
     def test_ranges_outside_private_data_and_file_code_are_left_alone(self) -> None:
         with open("/proc/self/maps") as maps:
             stack = next(line for line in maps if line.rstrip().endswith("[stack]"))
@@ -190,7 +203,9 @@ class BudgetTest(unittest.TestCase):
                 chunks = list(working_set._chunks([(start, start + (32 << 20))]))
             finally:
                 region.close()
-        pages = sum((end - begin) // _PAGE for chunk in chunks for begin, end, _ in chunk)
+        # The resident pages read after them take no memory: the budget is for those faulted in.
+        pages = sum((end - begin) // _PAGE for chunk in chunks for begin, end, advice in chunk
+                    if advice != working_set.READ_ONLY)
         self.assertEqual(8 * 1024 * 1024 // _PAGE, pages)
 
     def test_without_a_limit_or_with_a_bad_one_the_set_is_bounded_as_before(self) -> None:
