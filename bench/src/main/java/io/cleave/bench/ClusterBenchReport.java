@@ -42,7 +42,7 @@ public final class ClusterBenchReport {
 
   /** What the run was: its settings, the cluster's node names (seed node first), the load it ran under. */
   public record Run(ClusterBenchSettings settings, String clusterName, List<String> nodes, double seconds,
-      double loadAtStart, double loadAtEnd) {}
+      double loadAtStart, double loadAtEnd, MachineCosts costs) {}
 
   private final Run run;
   private final ClusterBenchCalls calls;
@@ -70,12 +70,14 @@ public final class ClusterBenchReport {
   // ------------------------------------------------------------------------------ summary
 
   public JsonObject summary() {
+    JsonObject machine = new JsonObject().put("cores", Runtime.getRuntime().availableProcessors())
+        .put("os", System.getProperty("os.name") + " " + System.getProperty("os.version"))
+        .put("load_average_at_start", round(run.loadAtStart())).put("load_average_at_end", round(run.loadAtEnd()));
+    run.costs().putInto(machine);
     JsonObject s = new JsonObject()
         .put("benchmark", "cluster")
         .put("seconds", round(run.seconds()))
-        .put("machine", new JsonObject().put("cores", Runtime.getRuntime().availableProcessors())
-            .put("os", System.getProperty("os.name") + " " + System.getProperty("os.version"))
-            .put("load_average_at_start", round(run.loadAtStart())).put("load_average_at_end", round(run.loadAtEnd())))
+        .put("machine", machine)
         .put("settings", run.settings().toJson().put("rate_hold_ms", ClusterBench.RATE_HOLD_MS))
         .put("cluster", new JsonObject().put("name", run.clusterName()).put("nodes", new JsonArray(run.nodes()))
             .put("seed_node", run.nodes().get(0)).put("restoring_nodes", new JsonArray(run.nodes().subList(1, run.nodes().size())))
@@ -269,6 +271,7 @@ public final class ClusterBenchReport {
             : "--fork-ahead " + run.settings().forkAhead() + ": calls took children forked or restored ahead where parked (init 0)");
     p.printf(Locale.ROOT, "machine: %d cores, 1-minute load average %s at start, %s at end (other work shares it); %.0f s%n",
         Runtime.getRuntime().availableProcessors(), fixed(run.loadAtStart(), 1), fixed(run.loadAtEnd(), 1), run.seconds());
+    p.println(run.costs().line());
     for (StartupBenchFunction f : StartupBenchFunction.values()) {
       p.printf(Locale.ROOT, "%s: remote forks/s from one seed (best of %d rounds, %d calls at once on each of %d nodes, each holding"
               + " its instance %d ms) %s, the nodes' CPU %s ms per remote fork in that round;"

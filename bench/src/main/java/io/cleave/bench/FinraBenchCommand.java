@@ -51,6 +51,9 @@ public final class FinraBenchCommand extends ExperimentCommand {
         parallelism);
     Path dir = out.dir();
     Files.createDirectories(dir);
+    System.out.println("measuring the machine's page fault and fork costs");
+    MachineCosts costs = MachineCosts.measure();
+    double loadAtStart = StartupBenchReport.loadAverage();
     Path data = Files.createTempDirectory("cleave-finra-");
     // The transfer's producer answers up to 64 MB (as JSON text, a little more).
     List<String> args = new ArrayList<>(List.of("--max-response", "80m"));
@@ -63,8 +66,12 @@ public final class FinraBenchCommand extends ExperimentCommand {
     } finally {
       deleteTree(data);
     }
-    ObjectNode summary = FinraBenchReport.write(dir, results);
+    ObjectNode machine = Json.MAPPER.createObjectNode().put("cores", Runtime.getRuntime().availableProcessors())
+        .put("load_average_at_start", loadAtStart).put("load_average_at_end", StartupBenchReport.loadAverage());
+    costs.putInto(machine);
+    ObjectNode summary = FinraBenchReport.write(dir, results, machine);
     System.out.println(Json.MAPPER.writerWithDefaultPrettyPrinter().writeValueAsString(summary));
+    System.out.println(costs.line());
     System.out.println("wrote " + dir.resolve("summary.json") + ", finra.csv, transfer.csv, finra.png, transfer.png");
     return 0;
   }

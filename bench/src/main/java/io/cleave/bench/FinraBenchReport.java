@@ -23,7 +23,8 @@ import org.knowm.xchart.style.Styler;
  * finra.copy_ms}, {@code finra.fork_ms}, {@code finra.speedup} (copy / fork), and {@code transfer}
  * by size label with {@code bytes}, {@code copy_ms}, {@code fork_ms} (the time the state took to reach
  * the consumer, as it measured it) and {@code copy_run_ms}, {@code fork_run_ms} (whole runs). A mode the server refused has
- * null figures and its reason in {@code fork_unavailable}.
+ * null figures and its reason in {@code fork_unavailable}; {@code machine} holds the cores, the load
+ * at the start and the end, and the machine's memory costs ({@link MachineCosts}).
  */
 final class FinraBenchReport {
   static {
@@ -32,7 +33,7 @@ final class FinraBenchReport {
 
   private FinraBenchReport() {}
 
-  static ObjectNode write(Path dir, FinraBench.Results r) throws IOException {
+  static ObjectNode write(Path dir, FinraBench.Results r, ObjectNode machine) throws IOException {
     Files.createDirectories(dir);
     StringBuilder finraCsv = new StringBuilder("mode,rules,rep,ms\n");
     r.finra().values().forEach(runs -> {
@@ -53,6 +54,7 @@ final class FinraBenchReport {
     }));
     Files.writeString(dir.resolve("transfer.csv"), transferCsv);
     ObjectNode summary = summary(r);
+    summary.set("machine", machine);
     Files.write(dir.resolve("summary.json"), Json.MAPPER.writerWithDefaultPrettyPrinter().writeValueAsBytes(summary));
     for (var runs : r.finra().values()) {
       if (runs.lastRun() != null) { // each call's times and start mode, to see where a run's time went

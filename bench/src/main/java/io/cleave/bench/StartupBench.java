@@ -134,6 +134,8 @@ public final class StartupBench {
       throw new IllegalArgumentException("image directory " + settings.imageDir() + " does not exist (see --image-dir)");
     }
     Files.createDirectories(out);
+    progress.phase("measuring the machine's page fault and fork costs");
+    MachineCosts costs = MachineCosts.measure();
     double loadBefore = StartupBenchReport.loadAverage();
     long t0 = System.nanoTime();
     List<String> policies = List.of(COLD_ONLY, KEEP_ALIVE, FORK);
@@ -161,7 +163,7 @@ public final class StartupBench {
       servers.forEach(Server::close);
     }
     StartupBenchReport report = new StartupBenchReport(List.copyOf(figures.values()), settings, (System.nanoTime() - t0) / 1e9,
-        loadBefore, StartupBenchReport.loadAverage());
+        loadBefore, StartupBenchReport.loadAverage(), costs);
     report.write(out);
     progress.phase("wrote %s", out);
     return report;

@@ -58,14 +58,16 @@ public final class StartupBenchReport {
   /** The machine's 1-minute load average when the run started and when it ended (NaN if unknown). */
   private final double loadBefore;
   private final double loadAfter;
+  private final MachineCosts costs;
 
   StartupBenchReport(List<StartupBenchFigures> functions, StartupBench.Settings settings, double seconds, double loadBefore,
-      double loadAfter) {
+      double loadAfter, MachineCosts costs) {
     this.functions = functions;
     this.settings = settings;
     this.seconds = seconds;
     this.loadBefore = loadBefore;
     this.loadAfter = loadAfter;
+    this.costs = costs;
   }
 
   /** The 1-minute load average from /proc/loadavg, NaN when it cannot be read. */
@@ -98,12 +100,14 @@ public final class StartupBenchReport {
   // ------------------------------------------------------------------------------ summary
 
   public JsonObject summary() {
+    JsonObject machine = new JsonObject().put("cores", Runtime.getRuntime().availableProcessors())
+        .put("os", System.getProperty("os.name") + " " + System.getProperty("os.version"))
+        .put("load_average_at_start", round(loadBefore)).put("load_average_at_end", round(loadAfter));
+    costs.putInto(machine);
     JsonObject s = new JsonObject()
         .put("benchmark", "startup")
         .put("seconds", round(seconds))
-        .put("machine", new JsonObject().put("cores", Runtime.getRuntime().availableProcessors())
-            .put("os", System.getProperty("os.name") + " " + System.getProperty("os.version"))
-            .put("load_average_at_start", round(loadBefore)).put("load_average_at_end", round(loadAfter)))
+        .put("machine", machine)
         .put("settings", settingsJson())
         .put("definitions", definitions());
     for (StartupBenchFigures f : functions) {
@@ -215,6 +219,9 @@ public final class StartupBenchReport {
 
   private static JsonObject definitions() {
     JsonObject d = new JsonObject()
+        .put("machine.page_fault_us / fork_exit_64mb_ms", "the machine's cost of a 4 KB page fault (first write to "
+            + "anonymous memory) and of fork + exit + wait of a process holding 64 MB, from a Python probe before the run: "
+            + "fork figures of two machines compare only with these beside them")
         .put("<fn>.{cold,warm,fork}_p50_ms", "start latency as a call sees it: the call's end-to-end latency through the "
             + "gateway minus the p50 of the same call sent straight to a warm instance's unix socket (the function's own "
             + "work); for warm calls this is the gateway + invoker overhead")
@@ -390,6 +397,7 @@ public final class StartupBenchReport {
     StartupBenchFigures image = of(StartupBenchFunction.IMAGE);
     p.printf(Locale.ROOT, "machine: %d cores, 1-minute load average %s at start, %s at end (other work shares it)%n",
         Runtime.getRuntime().availableProcessors(), fixed(loadBefore, 1), fixed(loadAfter, 1));
+    p.println(costs.line());
     p.printf(Locale.ROOT, "fork rate from one seed (best of %s concurrent orders): hello %s/s, image %s/s%n",
         settings.concurrencyLevels(), fixed(hello.bestRate(), 0), fixed(image.bestRate(), 0));
     p.printf(Locale.ROOT, "gateway overhead p50 (warm through the gateway - same call on the instance socket): "

@@ -36,7 +36,7 @@ class StartupBenchReportTest {
     return new StartupBenchReport(List.of(
         figures(StartupBenchFunction.HELLO, 0.5, 80.5, 1.0, 2.5),
         figures(StartupBenchFunction.IMAGE, 2.0, 152.0, 2.6, 5.0)),
-        StartupBench.Settings.quick(Path.of("/nonexistent")), 12.0, 1.5, 2.5);
+        StartupBench.Settings.quick(Path.of("/nonexistent")), 12.0, 1.5, 2.5, new MachineCosts(11.25, 3.5));
   }
 
   @Test
@@ -71,11 +71,19 @@ class StartupBenchReportTest {
   }
 
   @Test
+  void theMachinesMemoryCostsStandBesideItsLoad() {
+    JsonObject machine = report().summary().getJsonObject("machine");
+    assertEquals(11.25, machine.getDouble("page_fault_us"), 1e-9);
+    assertEquals(3.5, machine.getDouble("fork_exit_64mb_ms"), 1e-9);
+    assertTrue(report().table().contains("4 KB page fault 11.25 us, fork + exit of a 64 MB process 3.50 ms"), report().table());
+  }
+
+  @Test
   void aForkStartPastTheIssuesGoalsIsNotMet() {
     StartupBenchReport slow = new StartupBenchReport(List.of(
         figures(StartupBenchFunction.HELLO, 0.5, 80.5, 1.0, 3.0),
         figures(StartupBenchFunction.IMAGE, 2.0, 152.0, 2.6, 6.0)),
-        StartupBench.Settings.quick(Path.of("/nonexistent")), 12.0, 1.5, 2.5);
+        StartupBench.Settings.quick(Path.of("/nonexistent")), 12.0, 1.5, 2.5, MachineCosts.UNKNOWN);
     List<JsonObject> targets = slow.summary().getJsonArray("targets").stream().map(o -> (JsonObject) o).toList();
     assertEquals(4.0, targets.get(0).getDouble("measured"), 1e-9);
     assertFalse(targets.get(0).getBoolean("met"), "an image fork start of 4 ms is past 3 ms");

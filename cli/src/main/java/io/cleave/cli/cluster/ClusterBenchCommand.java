@@ -5,6 +5,7 @@ import io.cleave.bench.ClusterBenchCalls;
 import io.cleave.bench.ClusterBenchCold;
 import io.cleave.bench.ClusterBenchReport;
 import io.cleave.bench.ClusterBenchSettings;
+import io.cleave.bench.MachineCosts;
 import io.cleave.bench.StartupBenchProgress;
 import io.cleave.bench.replay.BenchOptions;
 import io.cleave.bench.replay.ExperimentCommand;
@@ -178,6 +179,8 @@ public final class ClusterBenchCommand extends ExperimentCommand {
     ClusterBenchReport measure(Vertx vertx) throws IOException {
       Files.createDirectories(out);
       BenchCluster prepared = BenchCluster.prepare(layout);
+      progress.phase("measuring the machine's page fault and fork costs");
+      MachineCosts costs = MachineCosts.measure();
       long t0 = System.nanoTime();
       double loadAtStart = ClusterBenchFiles.loadAverage();
       ClusterBenchCalls calls = new ClusterBenchCalls();
@@ -207,7 +210,7 @@ public final class ClusterBenchCommand extends ExperimentCommand {
       double seconds = (System.nanoTime() - t0) / 1e9;
       double loadAtEnd = ClusterBenchFiles.loadAverage();
       ClusterBenchReport report = ClusterBenchReport.of(new ClusterBenchReport.Run(settings, nodes.name(),
-          nodes.nodeNames(), seconds, loadAtStart, loadAtEnd), calls, bench);
+          nodes.nodeNames(), seconds, loadAtStart, loadAtEnd, costs), calls, bench);
       report.write(out);
       progress.phase("wrote %s; taking the cluster down", out);
       stop();

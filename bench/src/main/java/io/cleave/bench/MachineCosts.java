@@ -1,0 +1,108 @@
+package io.cleave.bench;
+
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.vertx.core.json.JsonObject;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.util.Locale;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * What this machine charges for the memory work a fork does, measured by a small probe in the
+ * functions' Python ({@code /usr/bin/python3}) before a benchmark starts its servers: the time of a
+ * 4 KB page fault (anonymous memory, first write) and of fork + exit + wait of a process holding 64
+ * MB. Fork figures from two machines compare only with these beside them: a hypervisor that shadows
+ * its guests' page tables (PVM, or a host without EPT) charges a page fault some 10 us where
+ * hardware-assisted paging charges well under 1 us, and every fork, copy-on-write fault and first
+ * access pays it (docs/benchmarks.md, "Machines differ"). NaN when the probe could not run.
+ */
+public record MachineCosts(double pageFaultUs, double forkExitMs) {
+
+  static final String PYTHON = "/usr/bin/python3";
+
+  /**
+   * The probe: 16,384 pages written once (faults) and again (the loop alone), three times, the
+   * median difference per page; then 20 fork + exit + wait of itself with those pages present.
+   */
+  private static final String PROBE = String.join("\n",
+      "import json, mmap, os, statistics, time",
+      "P, N = mmap.PAGESIZE, 16384",
+      "def write_each_page(m):",
+      "    t = time.perf_counter()",
+      "    for i in range(0, N * P, P):",
+      "        m[i] = 1",
+      "    return time.perf_counter() - t",
+      "faults = []",
+      "for _ in range(3):",
+      "    m = mmap.mmap(-1, N * P)",
+      "    first = write_each_page(m)",
+      "    faults.append((first - write_each_page(m)) / N * 1e6)",
+      "    m.close()",
+      "held = mmap.mmap(-1, N * P)",
+      "write_each_page(held)",
+      "t = time.perf_counter()",
+      "for _ in range(20):",
+      "    pid = os.fork()",
+      "    if pid == 0:",
+      "        os._exit(0)",
+      "    os.waitpid(pid, 0)",
+      "print(json.dumps({'page_fault_us': statistics.median(faults),",
+      "                  'fork_exit_ms': (time.perf_counter() - t) / 20 * 1e3}))");
+
+  public static final MachineCosts UNKNOWN = new MachineCosts(Double.NaN, Double.NaN);
+
+  /** Runs the probe (a second or two; blocks the calling thread); {@link #UNKNOWN} if it fails. */
+  public static MachineCosts measure() {
+    try {
+      Process p = new ProcessBuilder(PYTHON, "-c", PROBE).redirectErrorStream(true).start();
+      if (!p.waitFor(60, TimeUnit.SECONDS)) {
+        p.destroyForcibly();
+        return UNKNOWN;
+      }
+      String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8).trim();
+      if (p.exitValue() != 0) {
+        return UNKNOWN;
+      }
+      JsonObject j = new JsonObject(out);
+      return new MachineCosts(j.getDouble("page_fault_us"), j.getDouble("fork_exit_ms"));
+    } catch (IOException | RuntimeException e) {
+      return UNKNOWN;
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return UNKNOWN;
+    }
+  }
+
+  /** The line benchmarks print beside the machine's load. */
+  public String line() {
+    return String.format(Locale.ROOT, "machine's memory costs: 4 KB page fault %s us, fork + exit of a 64 MB process %s ms"
+        + " (compare fork figures across machines with these beside them)", fixed(pageFaultUs, 2), fixed(forkExitMs, 2));
+  }
+
+  public void putInto(JsonObject machine) {
+    machine.put("page_fault_us", rounded(pageFaultUs)).put("fork_exit_64mb_ms", rounded(forkExitMs));
+  }
+
+  public void putInto(ObjectNode machine) {
+    Double fault = rounded(pageFaultUs);
+    Double fork = rounded(forkExitMs);
+    if (fault == null) {
+      machine.putNull("page_fault_us");
+    } else {
+      machine.put("page_fault_us", fault);
+    }
+    if (fork == null) {
+      machine.putNull("fork_exit_64mb_ms");
+    } else {
+      machine.put("fork_exit_64mb_ms", fork);
+    }
+  }
+
+  private static Double rounded(double v) {
+    return Double.isFinite(v) ? Math.round(v * 1000) / 1000.0 : null;
+  }
+
+  private static String fixed(double v, int digits) {
+    return Double.isFinite(v) ? String.format(Locale.ROOT, "%." + digits + "f", v) : "unknown";
+  }
+}

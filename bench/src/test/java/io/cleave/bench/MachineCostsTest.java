@@ -1,0 +1,27 @@
+package io.cleave.bench;
+
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.vertx.core.json.JsonObject;
+import org.junit.jupiter.api.Test;
+
+class MachineCostsTest {
+
+  @Test
+  void theProbeMeasuresThisMachine() {
+    MachineCosts costs = MachineCosts.measure();
+    assertTrue(costs.pageFaultUs() > 0 && costs.pageFaultUs() < 10_000, "page fault " + costs.pageFaultUs() + " us");
+    assertTrue(costs.forkExitMs() > 0 && costs.forkExitMs() < 10_000, "fork + exit " + costs.forkExitMs() + " ms");
+    JsonObject machine = new JsonObject();
+    costs.putInto(machine);
+    assertTrue(machine.getDouble("page_fault_us") > 0, machine.encode());
+  }
+
+  @Test
+  void unknownCostsSaySo() {
+    JsonObject machine = new JsonObject();
+    MachineCosts.UNKNOWN.putInto(machine);
+    assertTrue(machine.containsKey("page_fault_us") && machine.getValue("page_fault_us") == null, machine.encode());
+    assertTrue(MachineCosts.UNKNOWN.line().contains("page fault unknown us"), MachineCosts.UNKNOWN.line());
+  }
+}
