@@ -3,13 +3,7 @@
 # fakes on PATH, so the real machine is untouched. Run by `./cleave test`.
 set -uo pipefail
 HOME_DIR="$(cd "$(dirname "$0")/.." && pwd)"
-T=$(mktemp -d)
-trap 'rm -rf "$T"' EXIT
-FAILS=0
-check() { # description, command...
-  local what=$1; shift
-  if "$@"; then echo "ok   - $what"; else echo "FAIL - $what"; FAILS=$((FAILS + 1)); fi
-}
+. "$HOME_DIR/tests/checks.sh"
 
 mkdir "$T/bin"
 # dpkg-query as on a machine without python3-numpy and chromium: known packages listed, exit 1 for
@@ -58,5 +52,4 @@ check "non-root: goes on (exit $rc)" test $rc = 0
 check "non-root: says the exact command" grep -q "sudo apt-get install -y python3-numpy" "$T/err"
 check "non-root: apt-get not run" test ! -s "$T/apt.log"
 
-[ $FAILS = 0 ] || { echo "launcher: $FAILS check(s) failed"; exit 1; }
-echo "launcher: all checks passed"
+finish "launcher"

@@ -5,13 +5,7 @@
 # by `./cleave test`.
 set -uo pipefail
 HOME_DIR="$(cd "$(dirname "$0")/.." && pwd)"
-T=$(mktemp -d)
-trap 'rm -rf "$T"' EXIT
-FAILS=0
-check() { # description, command...
-  local what=$1; shift
-  if "$@"; then echo "ok   - $what"; else echo "FAIL - $what"; FAILS=$((FAILS + 1)); fi
-}
+. "$HOME_DIR/tests/checks.sh"
 
 mkdir -p "$T/bin" "$T/co/mod/src/main/resources"
 cat >"$T/bin/mvn" <<'FAKE'
@@ -55,4 +49,4 @@ later 15 "$T/co/mod/src/main/resources/kept.txt"
 run
 check "the build after that: no clean again" test "$(grep -c clean "$T/mvn.log")" = 0
 
-[ $FAILS = 0 ] || { echo "stale_build_test: $FAILS failed"; cat "$T/err"; exit 1; }
+finish "stale build"
