@@ -26,13 +26,10 @@ import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ExecutionException;
 import java.util.stream.Stream;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
-import org.junit.jupiter.api.extension.ExtensionContext;
 import org.junit.jupiter.api.extension.RegisterExtension;
-import org.junit.jupiter.api.extension.TestWatcher;
 
 /**
  * Cold instances, seeds and forks through a real forkd, running the real Python runtime with probe
@@ -41,28 +38,14 @@ import org.junit.jupiter.api.extension.TestWatcher;
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class ForkdInstancesTest {
   @RegisterExtension
-  final TestWatcher showLog = new TestWatcher() {
-    @Override
-    public void testFailed(ExtensionContext context, Throwable cause) {
-      System.err.println("forkd log after " + context.getDisplayName() + " failed:\n" + ForkdProcess.log(forkd.dataDir));
-    }
-  };
-  Path tmp;
+  final ForkdOnce once = new ForkdOnce("forkd-it");
   ForkdProcess forkd;
   Path bundle;
 
   @BeforeAll
   void startForkd() throws Exception {
-    ForkdProcess.buildHelper();
-    tmp = Files.createTempDirectory("forkd-it");
-    bundle = ForkdProcess.bundle(tmp.resolve("bundle"));
-    forkd = ForkdProcess.start(tmp.resolve("data"), Map.of());
-  }
-
-  @AfterAll
-  void stopForkd() throws Exception {
-    forkd.stop();
-    RunDirs.deleteTree(tmp);
+    forkd = once.start(Map.of());
+    bundle = ForkdProcess.bundle(once.tmp.resolve("bundle"));
   }
 
   private StartedInstance cold(int memoryMb) throws Exception {
@@ -357,7 +340,7 @@ class ForkdInstancesTest {
     e = failure(StartRequest.fork(cold.instanceId(), "fn1", "app1", 64, Map.of()));
     assertEquals(400, e.status());
     assertTrue(e.getMessage().contains("not a seed"), e.getMessage());
-    e = failure(StartRequest.cold("fn1", "app1", tmp.resolve("no-such-bundle").toString(), 64,
+    e = failure(StartRequest.cold("fn1", "app1", once.tmp.resolve("no-such-bundle").toString(), 64,
         ForkdProcess.command("probe.py"), Map.of()));
     assertEquals(400, e.status());
     assertTrue(e.getMessage().contains("bundle_dir"), e.getMessage());

@@ -11,14 +11,13 @@ import io.cleave.forkd.api.StartRequest;
 import io.cleave.forkd.api.StartedInstance;
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonObject;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Map;
 import java.util.concurrent.ExecutionException;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * A flow's fork edge through forkd and the real runtime: a kept instance serves the producer's
@@ -27,24 +26,17 @@ import org.junit.jupiter.api.TestInstance;
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class ForkdKeptInstanceTest {
-  Path tmp;
+  @RegisterExtension
+  final ForkdOnce once = new ForkdOnce("forkd-kept");
   Path producer;
   Path consumer;
   ForkdProcess forkd;
 
   @BeforeAll
   void startForkd() throws Exception {
-    ForkdProcess.buildHelper();
-    tmp = Files.createTempDirectory("forkd-kept");
-    producer = ForkdProcess.bundle(tmp.resolve("producer"), "/kept/producer.py", "func.py");
-    consumer = ForkdProcess.bundle(tmp.resolve("consumer"), "/kept/consumer.py", "func.py");
-    forkd = ForkdProcess.start(tmp.resolve("data"), Map.of("CLEAVE_FORKD_POOL", "1"));
-  }
-
-  @AfterAll
-  void stopForkd() throws Exception {
-    forkd.stop();
-    RunDirs.deleteTree(tmp);
+    forkd = once.start(Map.of("CLEAVE_FORKD_POOL", "1"));
+    producer = once.bundle("producer", "/kept/producer.py", "func.py");
+    consumer = once.bundle("consumer", "/kept/consumer.py", "func.py");
   }
 
   private StartedInstance start(StartRequest r) throws Exception {

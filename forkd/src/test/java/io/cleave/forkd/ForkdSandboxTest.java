@@ -20,13 +20,10 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
-import org.junit.jupiter.api.extension.ExtensionContext;
 import org.junit.jupiter.api.extension.RegisterExtension;
-import org.junit.jupiter.api.extension.TestWatcher;
 
 /**
  * The instance sandbox against a hostile function (test resource hostile/hostile.py) run by the
@@ -35,33 +32,19 @@ import org.junit.jupiter.api.extension.TestWatcher;
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class ForkdSandboxTest {
+  @RegisterExtension
+  final ForkdOnce once = new ForkdOnce("forkd-sandbox");
   /** 128 MB instances get a quarter of a cpu: low enough to tell from an unbounded burn on two cores. */
   private static final int MB_PER_CPU = 512;
   private static final String DENIED_EPERM = "denied: Operation not permitted";
 
-  @RegisterExtension
-  final TestWatcher showLog = new TestWatcher() {
-    @Override
-    public void testFailed(ExtensionContext context, Throwable cause) {
-      System.err.println("forkd log after " + context.getDisplayName() + " failed:\n" + ForkdProcess.log(forkd.dataDir));
-    }
-  };
-  Path tmp;
   ForkdProcess forkd;
   Path bundle;
 
   @BeforeAll
   void startForkd() throws Exception {
-    ForkdProcess.buildHelper();
-    tmp = Files.createTempDirectory("forkd-sandbox");
-    bundle = ForkdProcess.bundle(tmp.resolve("bundle"), "/hostile/hostile.py", "hostile.py");
-    forkd = ForkdProcess.start(tmp.resolve("data"), Map.of("CLEAVE_FORKD_MB_PER_CPU", Integer.toString(MB_PER_CPU)));
-  }
-
-  @AfterAll
-  void stopForkd() throws Exception {
-    forkd.stop();
-    RunDirs.deleteTree(tmp);
+    forkd = once.start(Map.of("CLEAVE_FORKD_MB_PER_CPU", Integer.toString(MB_PER_CPU)));
+    bundle = once.bundle("bundle", "/hostile/hostile.py", "hostile.py");
   }
 
   private StartedInstance cold() throws Exception {

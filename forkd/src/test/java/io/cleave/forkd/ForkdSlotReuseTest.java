@@ -16,13 +16,10 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ExecutionException;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
-import org.junit.jupiter.api.extension.ExtensionContext;
 import org.junit.jupiter.api.extension.RegisterExtension;
-import org.junit.jupiter.api.extension.TestWatcher;
 
 /**
  * A deleted fork child's cgroup serves a later child (ChildSlots.recycle): the later child is
@@ -32,28 +29,14 @@ import org.junit.jupiter.api.extension.TestWatcher;
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class ForkdSlotReuseTest {
   @RegisterExtension
-  final TestWatcher showLog = new TestWatcher() {
-    @Override
-    public void testFailed(ExtensionContext context, Throwable cause) {
-      System.err.println("forkd log after " + context.getDisplayName() + " failed:\n" + ForkdProcess.log(forkd.dataDir));
-    }
-  };
-  Path tmp;
+  final ForkdOnce once = new ForkdOnce("forkd-reuse");
   ForkdProcess forkd;
   Path bundle;
 
   @BeforeAll
   void startForkd() throws Exception {
-    ForkdProcess.buildHelper();
-    tmp = Files.createTempDirectory("forkd-reuse");
-    bundle = ForkdProcess.bundle(tmp.resolve("bundle"));
-    forkd = ForkdProcess.start(tmp.resolve("data"), Map.of());
-  }
-
-  @AfterAll
-  void stopForkd() throws Exception {
-    forkd.stop();
-    RunDirs.deleteTree(tmp);
+    forkd = once.start(Map.of());
+    bundle = ForkdProcess.bundle(once.tmp.resolve("bundle"));
   }
 
   private StartedInstance fork(String seedId, int memoryMb) throws Exception {

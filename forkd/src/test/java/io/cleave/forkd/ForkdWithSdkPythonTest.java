@@ -34,9 +34,7 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
-import org.junit.jupiter.api.extension.ExtensionContext;
 import org.junit.jupiter.api.extension.RegisterExtension;
-import org.junit.jupiter.api.extension.TestWatcher;
 
 /**
  * forkd with the real Python runtime ({@code python3 -m fdk}): cold instances, seeds and forks
@@ -45,14 +43,8 @@ import org.junit.jupiter.api.extension.TestWatcher;
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class ForkdWithSdkPythonTest {
   @RegisterExtension
-  final TestWatcher showLog = new TestWatcher() {
-    @Override
-    public void testFailed(ExtensionContext context, Throwable cause) {
-      System.err.println("forkd log after " + context.getDisplayName() + " failed:\n" + ForkdProcess.log(forkd.dataDir));
-    }
-  };
+  final ForkdOnce once = new ForkdOnce("forkd-sdk");
   static final Path SDK = ForkdProcess.REPO.resolve("sdk-python");
-  Path tmp;
   Path bundle;
   ForkdProcess forkd;
   PathWatch paths;
@@ -60,18 +52,14 @@ class ForkdWithSdkPythonTest {
   @BeforeAll
   void startForkd() throws Exception {
     assertTrue(Files.isDirectory(SDK.resolve("fdk")), "sdk-python missing at " + SDK);
-    ForkdProcess.buildHelper();
-    tmp = Files.createTempDirectory("forkd-sdk");
-    bundle = ForkdProcess.bundle(tmp.resolve("bundle"), "/sdkfunc/func.py", "func.py");
-    forkd = ForkdProcess.start(tmp.resolve("data"), Map.of("CLEAVE_FORKD_POOL", "2"));
+    forkd = once.start(Map.of("CLEAVE_FORKD_POOL", "2"));
+    bundle = once.bundle("bundle", "/sdkfunc/func.py", "func.py");
     paths = PathWatch.open();
   }
 
   @AfterAll
-  void stopForkd() throws Exception {
-    forkd.stop();
+  void closeWatch() throws Exception {
     paths.close();
-    RunDirs.deleteTree(tmp);
   }
 
   private static List<String> command() {
@@ -116,7 +104,7 @@ class ForkdWithSdkPythonTest {
 
   @Test
   void aParkedChildOwnsThePagesItsSeedsFirstChildsFirstCallWroteBeforeItsOwnCall() throws Exception {
-    Path pagesBundle = ForkdProcess.bundle(tmp.resolve("pages-bundle"), "/sdkfunc/pages.py", "pages.py");
+    Path pagesBundle = once.bundle("pages-bundle", "/sdkfunc/pages.py", "pages.py");
     StartedInstance seed = forkd.await(forkd.client.start(StartRequest.seed("fn-pages", "app1", pagesBundle.toString(),
         128, ForkdProcess.command("pages.py"), env())));
     StartedInstance learner = fork(seed);
@@ -187,7 +175,7 @@ class ForkdWithSdkPythonTest {
 
   @Test
   void aParkedChildsHeapReachesAsFarAsItsSeedsFirstChildsFirstCallGrewIt() throws Exception {
-    Path heapBundle = ForkdProcess.bundle(tmp.resolve("heap-bundle"), "/sdkfunc/heap.py", "heap.py");
+    Path heapBundle = once.bundle("heap-bundle", "/sdkfunc/heap.py", "heap.py");
     StartedInstance seed = forkd.await(forkd.client.start(StartRequest.seed("fn-heap", "app1", heapBundle.toString(),
         128, ForkdProcess.command("heap.py"), env())));
     StartedInstance learner = fork(seed);
@@ -230,7 +218,7 @@ class ForkdWithSdkPythonTest {
 
   @Test
   void threadedSeedRefusesForksWith422UnlessItAllowsThem() throws Exception {
-    Path threaded = ForkdProcess.bundle(tmp.resolve("threaded"), "/sdkfunc/threaded.py", "func.py");
+    Path threaded = once.bundle("threaded", "/sdkfunc/threaded.py", "func.py");
     StartedInstance seed = forkd.await(forkd.client.start(StartRequest.seed("fn2", "app1", threaded.toString(), 128,
         command(), env())));
     for (int i = 0; i < 2; i++) {
@@ -332,7 +320,7 @@ class ForkdWithSdkPythonTest {
 
   /** python3 -m fdk started as a plain process until its listener exists. */
   private double bareStart(int round) throws Exception {
-    Path dir = Files.createDirectories(tmp.resolve("bare-" + round));
+    Path dir = Files.createDirectories(once.tmp.resolve("bare-" + round));
     Path sock = dir.resolve("lsnr.sock");
     ProcessBuilder pb = new ProcessBuilder("/usr/bin/python3", "-m", "fdk", bundle.resolve("func.py").toString(),
         "handler").redirectErrorStream(true).redirectOutput(dir.resolve("output").toFile());

@@ -8,10 +8,10 @@ import io.cleave.forkd.api.StartedInstance;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Map;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * A function that keeps printing past the node's output cap keeps running: forkd rotates its
@@ -19,23 +19,16 @@ import org.junit.jupiter.api.TestInstance;
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class OutputRotationTest {
+  @RegisterExtension
+  final ForkdOnce once = new ForkdOnce("forkd-rotation");
   private static final int LIMIT_MB = 1;
-  Path tmp;
   ForkdProcess forkd;
   Path bundle;
 
   @BeforeAll
   void startForkd() throws Exception {
-    ForkdProcess.buildHelper();
-    tmp = Files.createTempDirectory("forkd-rotation");
-    bundle = ForkdProcess.bundle(tmp.resolve("bundle"), "/sdkfunc/chatty.py", "chatty.py");
-    forkd = ForkdProcess.start(tmp.resolve("data"), Map.of("CLEAVE_FORKD_LOG_LIMIT_MB", Integer.toString(LIMIT_MB)));
-  }
-
-  @AfterAll
-  void stopForkd() throws Exception {
-    forkd.stop();
-    RunDirs.deleteTree(tmp);
+    forkd = once.start(Map.of("CLEAVE_FORKD_LOG_LIMIT_MB", Integer.toString(LIMIT_MB)));
+    bundle = once.bundle("bundle", "/sdkfunc/chatty.py", "chatty.py");
   }
 
   @Test
