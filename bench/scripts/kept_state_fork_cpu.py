@@ -2,7 +2,8 @@
 does (docs/benchmarks.md, Workflows, session 25). Each rep builds a str of BYTES, forks twice (the
 first fork after the state was built, then another), each child exiting at once; CPU from
 getrusage: the parent's for each fork, the child's for its exit. Run it with and without
-GLIBC_TUNABLES=glibc.malloc.hugetlb=1 (what kept instances get) to compare small and huge pages:
+GLIBC_TUNABLES=glibc.malloc.hugetlb=1 (what kept instances got for a while in session 25, taken
+out since: docs/benchmarks.md) to compare small and huge pages:
 
     /usr/bin/python3 bench/scripts/kept_state_fork_cpu.py 67108864 20
     GLIBC_TUNABLES=glibc.malloc.hugetlb=1 /usr/bin/python3 bench/scripts/kept_state_fork_cpu.py 67108864 20

@@ -12,9 +12,9 @@ import java.util.concurrent.TimeUnit;
  * functions' Python ({@code /usr/bin/python3}) before a benchmark starts its servers: the time of a
  * 4 KB page fault (anonymous memory, first write) and of fork + exit + wait of a process holding 64
  * MB. Fork figures from two machines compare only with these beside them: a hypervisor that shadows
- * its guests' page tables (PVM, or a host without EPT) charges a page fault some 10 us where
- * hardware-assisted paging charges well under 1 us, and every fork, copy-on-write fault and first
- * access pays it (docs/benchmarks.md, "Machines differ"). NaN when the probe could not run.
+ * its guests' page tables (PVM, or a host without EPT) charged 11-16 us a page fault on the
+ * machine of session 26, and every fork, copy-on-write fault and first access pays it
+ * (docs/benchmarks.md, "Machines differ"). NaN when the probe could not run.
  */
 public record MachineCosts(double pageFaultUs, double forkExitMs) {
 
