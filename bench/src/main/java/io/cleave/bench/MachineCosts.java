@@ -84,18 +84,7 @@ public record MachineCosts(double pageFaultUs, double forkExitMs) {
   }
 
   public void putInto(ObjectNode machine) {
-    Double fault = rounded(pageFaultUs);
-    Double fork = rounded(forkExitMs);
-    if (fault == null) {
-      machine.putNull("page_fault_us");
-    } else {
-      machine.put("page_fault_us", fault);
-    }
-    if (fork == null) {
-      machine.putNull("fork_exit_64mb_ms");
-    } else {
-      machine.put("fork_exit_64mb_ms", fork);
-    }
+    machine.put("page_fault_us", rounded(pageFaultUs)).put("fork_exit_64mb_ms", rounded(forkExitMs));
   }
 
   private static Double rounded(double v) {

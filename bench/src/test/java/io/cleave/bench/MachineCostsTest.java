@@ -2,6 +2,8 @@ package io.cleave.bench;
 
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.cleave.common.json.Json;
 import io.vertx.core.json.JsonObject;
 import org.junit.jupiter.api.Test;
 
@@ -23,5 +25,8 @@ class MachineCostsTest {
     MachineCosts.UNKNOWN.putInto(machine);
     assertTrue(machine.containsKey("page_fault_us") && machine.getValue("page_fault_us") == null, machine.encode());
     assertTrue(MachineCosts.UNKNOWN.line().contains("page fault unknown us"), MachineCosts.UNKNOWN.line());
+    ObjectNode json = Json.MAPPER.createObjectNode();
+    MachineCosts.UNKNOWN.putInto(json);
+    assertTrue(json.get("page_fault_us").isNull() && json.get("fork_exit_64mb_ms").isNull(), json.toString());
   }
 }

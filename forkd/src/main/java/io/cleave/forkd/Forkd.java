@@ -350,6 +350,4 @@ final class Forkd implements AutoCloseable {
       LOG.warning("releasing " + config.runDir().resolve("forkd.lock") + ": " + e);
     }
   }
-
-
 }
