@@ -41,7 +41,7 @@ from fdk.server import CallService
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from typing import Iterator, List, Optional, Tuple
+    from typing import Iterable, Iterator, List, Optional, Tuple
     from fdk.customer_code import Handler
 
 _MADV_POPULATE_READ = 22  # Linux 5.14; older kernels answer EINVAL and the child goes on
@@ -390,20 +390,34 @@ class ChildPages:
 
 def _chunks(ranges: List[Tuple[int, int]]) -> Iterator[List[Tuple[int, int, int]]]:
     """The mapped parts of ``ranges`` (read when the first chunk is asked for, after the heap grew
-    over those past its end, see :func:`heap_growth`, all of its growth with them) cut into lists of
-    CHUNK_PAGES pages or fewer (a fraction of a ms to fault in), then the :func:`resident` pages of
-    its data mappings, CHUNK_PAGES at a time, to be read."""
-    chunk: List[Tuple[int, int, int]] = []
-    pages = 0
+    over those past its end, see :func:`heap_growth`, all of its growth with them), at most
+    :func:`budget_pages`, then the :func:`resident` pages of its data mappings, to be read; each
+    cut into lists of CHUNK_PAGES pages or fewer (a fraction of a ms to fault in)."""
     budget = budget_pages()
     target = heap_growth(ranges, min(_MAX_TOP_PAD, budget * _PAGE))
     if target:
         grown_from = grow_heap(target)
         if grown_from:
             ranges = with_span(ranges, grown_from, target)
-    for start, end, advice in mapped(ranges):
-        end = min(end, start + budget * _PAGE)
-        budget -= (end - start) // _PAGE
+    yield from _packed(_within(mapped(ranges), budget))
+    yield from _packed(resident(MAX_PAGES))
+
+
+def _within(ranges: Iterable[Tuple[int, int, int]], pages: int) -> Iterator[Tuple[int, int, int]]:
+    """The first ``pages`` pages of ``ranges``."""
+    for start, end, advice in ranges:
+        end = min(end, start + pages * _PAGE)
+        if end <= start:
+            return
+        pages -= (end - start) // _PAGE
+        yield start, end, advice
+
+
+def _packed(ranges: Iterable[Tuple[int, int, int]]) -> Iterator[List[Tuple[int, int, int]]]:
+    """``ranges`` cut and packed into lists of CHUNK_PAGES pages or fewer."""
+    chunk: List[Tuple[int, int, int]] = []
+    pages = 0
+    for start, end, advice in ranges:
         while start < end:
             stop = min(end, start + (CHUNK_PAGES - pages) * _PAGE)
             chunk.append((start, stop, advice))
@@ -414,11 +428,6 @@ def _chunks(ranges: List[Tuple[int, int]]) -> Iterator[List[Tuple[int, int, int]
                 chunk, pages = [], 0
     if chunk:
         yield chunk
-    for start, end, _ in resident(MAX_PAGES):
-        while start < end:
-            stop = min(end, start + CHUNK_PAGES * _PAGE)
-            yield [(start, stop, READ_ONLY)]
-            start = stop
 
 
 class _Answering(Dispatcher):

@@ -208,6 +208,15 @@ class BudgetTest(unittest.TestCase):
                     if advice != working_set.READ_ONLY)
         self.assertEqual(8 * 1024 * 1024 // _PAGE, pages)
 
+    def test_resident_pages_are_read_in_full_chunks(self) -> None:
+        # Resident runs are often a page or two: packed, a parked child looks for a call once per
+        # CHUNK_PAGES pages, not once per run.
+        chunks = list(working_set._chunks([]))
+        sizes = [sum((end - begin) // _PAGE for begin, end, _ in chunk) for chunk in chunks]
+        self.assertTrue(all(advice == working_set.READ_ONLY for chunk in chunks for _, _, advice in chunk))
+        self.assertTrue(all(size == working_set.CHUNK_PAGES for size in sizes[:-1]), sizes)
+        self.assertLessEqual(sizes[-1], working_set.CHUNK_PAGES)
+
     def test_without_a_limit_or_with_a_bad_one_the_set_is_bounded_as_before(self) -> None:
         for value in ("", "lots", "0"):
             with mock.patch.dict(os.environ, {"FN_MEMORY": value}):
