@@ -138,6 +138,10 @@ class Seed:
                             self._keeping.answered = False
                             if not self._fork_after_call():
                                 _share_pages_ahead()
+                            # The rest of this poll's events may be stale: _fork_after_call read
+                            # control lines and may have closed sockets whose numbers got reused.
+                            # A blocking read on one waited a minute, deaf to calls and orders.
+                            break
                     elif self._pages is not None and self._pages.owns(fd):
                         self._pages.on_readable(self._poller)
                     else:

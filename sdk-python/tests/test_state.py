@@ -1,7 +1,10 @@
 """fdk.state over a fork edge: a kept instance serves the producer's call, then forks a child that
 loads the consumer's function and reads the producer's very objects."""
 
+import json
 import os
+import socket
+import time
 import tempfile
 import unittest
 from typing import Optional
@@ -94,6 +97,34 @@ class KeptStateTest(unittest.TestCase):
         answer = call(conn, b"item")
         conn.close()
         self.assertEqual(answer.json()["names"], ["block", "marker"])
+
+    def test_an_order_read_right_after_a_call_leaves_no_stale_wait_behind(self) -> None:
+        # A call and a control line become ready together while the instance is busy; the call
+        # is served first and, once answered, the instance reads the control line too. The
+        # control connection's readiness it had already been told of must not make it wait on
+        # that connection (it once blocked there for a minute, deaf to calls and orders).
+        self.call_producer()
+        busy = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        self.addCleanup(busy.close)
+        busy.connect(self.kept.listener)
+        later = UnixHTTPConnection(self.kept.listener, timeout=10)
+        self.addCleanup(later.close)
+        self.assertEqual(call(later, b"warm-up", call_id="c1").status, 200)
+        body = json.dumps({"big": list(range(3_000_000))}).encode()  # some 100 ms to parse
+        busy.sendall(b"POST /call HTTP/1.1\r\nHost: x\r\nFn-Call-Id: copy\r\nCleave-Copy-For: fn-a\r\n"
+                     b"Content-Type: application/json\r\nContent-Length: %d\r\n\r\n" % len(body) + body)
+        time.sleep(0.02)  # the instance is parsing the results
+        later.request("POST", "/call", body=b"next", headers={"Fn-Call-Id": "c2"})
+        time.sleep(0.005)
+        self.control.file.write(b'{"op": "ping"}\n')
+        self.control.file.flush()
+        answer = later.getresponse()
+        answer.read()
+        self.assertEqual(answer.status, 200)
+        self.assertTrue(json.loads(self.control.file.readline())["ok"])
+        started = time.monotonic()
+        self.assertEqual(call(later, b"after", call_id="c3").status, 200)
+        self.assertLess(time.monotonic() - started, 5.0)
 
     def test_a_bad_function_in_the_order_is_refused_and_the_instance_keeps_serving(self) -> None:
         self.call_producer()
