@@ -169,7 +169,10 @@ class Seed:
         if conn is None:
             return
         try:
-            data = conn.sock.recv(65536)
+            # Never waits: an event may be stale (its socket closed and the number reused).
+            data = conn.sock.recv(65536, socket.MSG_DONTWAIT)
+        except (BlockingIOError, InterruptedError):
+            return
         except OSError:
             data = b""
         if not data:
