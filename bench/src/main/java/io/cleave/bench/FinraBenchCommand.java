@@ -53,7 +53,7 @@ public final class FinraBenchCommand extends ExperimentCommand {
     Files.createDirectories(dir);
     System.out.println("measuring the machine's page fault and fork costs");
     MachineCosts costs = MachineCosts.measure();
-    double loadAtStart = StartupBenchReport.loadAverage();
+    double loadAtStart = MachineCosts.loadAverage();
     Path data = Files.createTempDirectory("cleave-finra-");
     // The transfer's producer answers up to 64 MB (as JSON text, a little more).
     List<String> args = new ArrayList<>(List.of("--max-response", "80m"));
@@ -67,7 +67,7 @@ public final class FinraBenchCommand extends ExperimentCommand {
       deleteTree(data);
     }
     ObjectNode machine = Json.MAPPER.createObjectNode().put("cores", Runtime.getRuntime().availableProcessors())
-        .put("load_average_at_start", loadAtStart).put("load_average_at_end", StartupBenchReport.loadAverage());
+        .put("load_average_at_start", loadAtStart).put("load_average_at_end", MachineCosts.loadAverage());
     costs.putInto(machine);
     ObjectNode summary = FinraBenchReport.write(dir, results, machine);
     System.out.println(Json.MAPPER.writerWithDefaultPrettyPrinter().writeValueAsString(summary));

@@ -70,7 +70,7 @@ final class JavaStartupBench {
 
   JavaStartupReport run() throws IOException {
     Files.createDirectories(out);
-    double loadBefore = StartupBenchReport.loadAverage();
+    double loadBefore = MachineCosts.loadAverage();
     long t0 = System.nanoTime();
     Path work = Files.createTempDirectory("cleave-sb-java-");
     JavaStartupReport.Figures figures = new JavaStartupReport.Figures();
@@ -107,7 +107,7 @@ final class JavaStartupBench {
       StartupBench.removeTree(work);
     }
     JavaStartupReport report = new JavaStartupReport(figures, settings, (System.nanoTime() - t0) / 1e9, loadBefore,
-        StartupBenchReport.loadAverage());
+        MachineCosts.loadAverage());
     report.write(out);
     progress.phase("wrote %s", out);
     return report;

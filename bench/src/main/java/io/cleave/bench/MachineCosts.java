@@ -4,6 +4,8 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.vertx.core.json.JsonObject;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.Locale;
 import java.util.concurrent.TimeUnit;
 
@@ -70,6 +72,15 @@ public record MachineCosts(double pageFaultUs, double forkExitMs) {
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       return UNKNOWN;
+    }
+  }
+
+  /** The 1-minute load average from /proc/loadavg, NaN when it cannot be read. */
+  public static double loadAverage() {
+    try {
+      return Double.parseDouble(Files.readString(Path.of("/proc/loadavg")).trim().split("\\s+")[0]);
+    } catch (IOException | RuntimeException e) {
+      return Double.NaN;
     }
   }
 

@@ -1,31 +1,22 @@
 package io.cleave.bench;
 
-import com.fasterxml.jackson.databind.JsonNode;
 import io.cleave.bench.StartupBenchFigures.Metric;
 import io.cleave.bench.replay.PolicyServer;
 import io.cleave.client.JsonText;
 import io.cleave.client.PlatformClient;
 import io.cleave.client.TimedCalls;
 import io.cleave.forkd.api.ForkdClient;
-import io.cleave.forkd.api.ForkdHealth;
-import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 import java.util.Set;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionException;
-import java.util.stream.Collectors;
 import java.util.stream.Stream;
 
 /**
@@ -43,7 +34,6 @@ public final class StartupBench {
   static final String COLD_ONLY = "cold-only";
   static final String KEEP_ALIVE = "keep-alive";
   static final String FORK = "fork";
-  private static final long CALL_WAIT_MS = 120_000;
   /** idle_timeout of the fork phase: instances made by a burst go away before the next burst (Fn's minimum). */
   private static final int FORK_PHASE_IDLE_S = 1;
   private static final int KEPT_IDLE_S = 600;
@@ -108,8 +98,6 @@ public final class StartupBench {
   private final List<String> serverArgs;
   private final StartupBenchProgress progress;
   private final Map<StartupBenchFunction, StartupBenchFigures> figures = new LinkedHashMap<>();
-  /** The server the current phase measures. */
-  private PolicyServer serving;
   /** The app deployed on each policy's server. */
   private final Map<String, String> appIds = new LinkedHashMap<>();
 
@@ -136,34 +124,33 @@ public final class StartupBench {
     Files.createDirectories(out);
     progress.phase("measuring the machine's page fault and fork costs");
     MachineCosts costs = MachineCosts.measure();
-    double loadBefore = StartupBenchReport.loadAverage();
+    double loadBefore = MachineCosts.loadAverage();
     long t0 = System.nanoTime();
     List<String> policies = List.of(COLD_ONLY, KEEP_ALIVE, FORK);
-    List<Server> servers = boot(policies);
+    List<StartupBenchServer> servers = StartupBenchServer.boot(policies, settings, out, serverArgs, progress);
     try {
-      for (Server server : servers) {
+      for (StartupBenchServer server : servers) {
         try (server) {
           Phase phase = switch (server.policy()) {
             case COLD_ONLY -> this::coldPhase;
             case KEEP_ALIVE -> this::warmPhase;
             default -> this::forkPhase;
           };
-          serving = server.process();
           PlatformClient api = new PlatformClient(server.process().url().toString(), server.process().adminKey());
           int connections = Math.max(4, Math.max(settings.forkBurst(), settings.warmConnections()));
           try (TimedCalls calls = new TimedCalls(vertx, server.process().url(), connections,
               server.process().adminKey());
               ForkdClient forkd = new ForkdClient(vertx, server.data().resolve("run").resolve("forkd.sock"))) {
-            phase.run(server.data(), api, calls, forkd);
+            phase.run(server, api, new StartupBenchCalls(calls, settings.forkBurst()), forkd);
           }
           progress.phase("[%s] stopping the server", server.policy());
         }
       }
     } finally {
-      servers.forEach(Server::close);
+      servers.forEach(StartupBenchServer::close);
     }
     StartupBenchReport report = new StartupBenchReport(List.copyOf(figures.values()), settings, (System.nanoTime() - t0) / 1e9,
-        loadBefore, StartupBenchReport.loadAverage(), costs);
+        loadBefore, MachineCosts.loadAverage(), costs);
     report.write(out);
     progress.phase("wrote %s", out);
     return report;
@@ -171,79 +158,7 @@ public final class StartupBench {
 
   /** One phase against the fresh server of its policy. */
   private interface Phase {
-    void run(Path dataDir, PlatformClient api, TimedCalls calls, ForkdClient forkd) throws IOException;
-  }
-
-  /** A server process of one policy and its data directory (removed on close, forkd's log kept beside the server's). */
-  private record Server(String policy, PolicyServer process, Path data, Path logs) implements AutoCloseable {
-    @Override
-    public void close() {
-      process.close();
-      Path forkdLog = data.resolve("forkd.log");
-      try {
-        if (Files.isRegularFile(forkdLog)) {
-          Files.copy(forkdLog, logs.resolve(policy + "-forkd.log"), StandardCopyOption.REPLACE_EXISTING);
-        }
-      } catch (IOException e) {
-        // the log is for diagnosis only; the run's figures do not depend on it
-      }
-      removeTree(data);
-    }
-  }
-
-  /**
-   * Starts one server per policy, all at once (booting is most of a short run's time), and waits
-   * for every one before anything is measured, so no boot overlaps a measurement.
-   */
-  private List<Server> boot(List<String> policies) throws IOException {
-    progress.phase("starting %d servers (%s)", policies.size(), String.join(", ", policies));
-    List<CompletableFuture<Server>> starting = new ArrayList<>();
-    for (String policy : policies) {
-      starting.add(CompletableFuture.supplyAsync(() -> {
-        Path data = null;
-        try {
-          data = Files.createTempDirectory("cleave-sb-");
-          // A cluster name of its own keeps each server to itself whatever its discovery settings.
-          List<String> args = new ArrayList<>(List.of("--cluster-name", "cleave-bench-" + policy));
-          if (policy.equals(FORK)) {
-            args.addAll(List.of("--fork-ahead", Integer.toString(settings.forkAhead())));
-          }
-          if (policy.equals(KEEP_ALIVE)) {
-            // The warm-throughput run measures the call path, not the per-app rate limit (60,000 a minute).
-            args.addAll(List.of("--app-max-calls-per-minute", Integer.toString(Integer.MAX_VALUE)));
-          }
-          args.addAll(serverArgs);
-          Path logs = out.resolve("servers");
-          PolicyServer p = PolicyServer.start(policy, data, logs.resolve(policy + ".log"), args, PolicyServer.defaultWait());
-          return new Server(policy, p, data, logs);
-        } catch (IOException e) {
-          if (data != null) {
-            removeTree(data);
-          }
-          throw new UncheckedIOException(e);
-        }
-      }, runnable -> new Thread(runnable, "boot-" + policy).start()));
-    }
-    List<Server> up = new ArrayList<>();
-    IOException failure = null;
-    for (CompletableFuture<Server> f : starting) {
-      try {
-        up.add(f.join());
-      } catch (CompletionException e) {
-        Throwable cause = e.getCause() instanceof UncheckedIOException u ? u.getCause() : e.getCause();
-        if (failure == null) {
-          failure = cause instanceof IOException io ? io : new IOException(cause.getMessage(), cause);
-        }
-      }
-    }
-    if (failure != null) {
-      up.forEach(Server::close);
-      throw failure;
-    }
-    for (Server s : up) {
-      progress.phase("[%s] server on %s (data dir %s)", s.policy(), s.process().url(), s.data());
-    }
-    return up;
+    void run(StartupBenchServer server, PlatformClient api, StartupBenchCalls calls, ForkdClient forkd) throws IOException;
   }
 
   private Map<StartupBenchFunction, String> deploy(PlatformClient api, String policy, int idleTimeoutS) throws IOException {
@@ -261,15 +176,15 @@ public final class StartupBench {
 
   // ------------------------------------------------------------------------------ cold-only
 
-  private void coldPhase(Path data, PlatformClient api, TimedCalls calls, ForkdClient forkd) throws IOException {
+  private void coldPhase(StartupBenchServer server, PlatformClient api, StartupBenchCalls calls, ForkdClient forkd) throws IOException {
     Map<StartupBenchFunction, String> fns = deploy(api, COLD_ONLY, 30);
     for (Map.Entry<StartupBenchFunction, String> e : fns.entrySet()) {
       StartupBenchFigures into = figures.get(e.getKey());
       // The first call on a node also unpacks the bundle: not a start cost.
-      call(calls, e.getKey(), e.getValue());
+      calls.call(e.getKey(), e.getValue());
       List<String> callIds = new ArrayList<>();
       for (int i = 0; i < settings.coldCalls(); i++) {
-        TimedCalls.Answer a = call(calls, e.getKey(), e.getValue());
+        TimedCalls.Answer a = calls.call(e.getKey(), e.getValue());
         if ("cold".equals(a.startMode())) {
           into.add(Metric.INVOKE_COLD, a.latencyMs());
           callIds.add(a.callId());
@@ -278,14 +193,14 @@ public final class StartupBench {
         }
         progress.count(e.getKey().label() + " cold calls", i + 1, settings.coldCalls());
       }
-      initTimes(api, callIds, into, Metric.INIT_COLD);
+      StartupBenchCalls.initTimes(api, callIds, into, Metric.INIT_COLD);
     }
-    StartupBenchForkd direct = new StartupBenchForkd(forkd, calls, progress);
+    StartupBenchForkd direct = new StartupBenchForkd(forkd, calls.timed(), progress);
     boolean warmedUp = false;
     for (Map.Entry<StartupBenchFunction, String> e : fns.entrySet()) {
       StartupBenchFunction f = e.getKey();
-      StartupBenchForkd.Target target = new StartupBenchForkd.Target(f, e.getValue(), appIds.get(COLD_ONLY), data,
-          f.unpackedDir(data, settings.imageDir()), StartupBenchForkd.env(f.config()));
+      StartupBenchForkd.Target target = new StartupBenchForkd.Target(f, e.getValue(), appIds.get(COLD_ONLY), server.data(),
+          f.unpackedDir(server.data(), settings.imageDir()), StartupBenchForkd.env(f.config()));
       if (!warmedUp) {
         direct.warmUp(target, 2 * settings.warmup());
         warmedUp = true;
@@ -297,7 +212,7 @@ public final class StartupBench {
 
   // ----------------------------------------------------------------------------- keep-alive
 
-  private void warmPhase(Path data, PlatformClient api, TimedCalls calls, ForkdClient forkd) throws IOException {
+  private void warmPhase(StartupBenchServer server, PlatformClient api, StartupBenchCalls calls, ForkdClient forkd) throws IOException {
     Map<StartupBenchFunction, String> fns = deploy(api, KEEP_ALIVE, KEPT_IDLE_S);
     // The server's JIT compiles the call path first, on a function of its own: the instances it
     // leaves are not among those measured below.
@@ -306,95 +221,69 @@ public final class StartupBench {
         jit.bundle(settings.imageDir()));
     long jitCalls = StartupBenchWarmLoad.jitWarmupCalls(settings.warmCalls());
     progress.phase("[%s] JIT warm-up: %d calls through the gateway", KEEP_ALIVE, jitCalls);
-    double took = StartupBenchWarmLoad.warmUpJit(serving, jitFn, jit.body(), settings.warmConnections(), jitCalls);
+    double took = StartupBenchWarmLoad.warmUpJit(server.process(), jitFn, jit.body(), settings.warmConnections(), jitCalls);
     progress.phase("[%s] JIT warm-up took %.1f s", KEEP_ALIVE, took);
-    Set<Path> seen = new HashSet<>(listeners(data));
+    Set<Path> seen = new HashSet<>(server.listeners());
     for (Map.Entry<StartupBenchFunction, String> e : fns.entrySet()) {
       StartupBenchFunction f = e.getKey();
       StartupBenchFigures into = figures.get(f);
-      call(calls, f, e.getValue());
-      Path socket = newListener(data, seen);
+      calls.call(f, e.getValue());
+      Path socket = server.newListener(seen);
       for (int i = 0; i < settings.warmup(); i++) {
-        call(calls, f, e.getValue());
-        direct(calls, f, socket);
+        calls.call(f, e.getValue());
+        calls.direct(f, socket);
       }
       // Alternating keeps slow drifts of a noisy machine out of the difference between the two.
       for (int i = 0; i < settings.warmCalls(); i++) {
-        TimedCalls.Answer a = call(calls, f, e.getValue());
+        TimedCalls.Answer a = calls.call(f, e.getValue());
         if ("warm".equals(a.startMode())) {
           into.add(Metric.INVOKE_WARM, a.latencyMs());
         } else {
           into.stray("keep-alive", a.startMode());
         }
-        into.add(Metric.DIRECT_WARM, direct(calls, f, socket).latencyMs());
+        into.add(Metric.DIRECT_WARM, calls.direct(f, socket).latencyMs());
         progress.count(f.label() + " warm calls (gateway + direct)", i + 1, settings.warmCalls());
       }
     }
     StartupBenchFunction noOp = StartupBenchFunction.HELLO;
     progress.phase("[%s] warm throughput: %d connections for %s s", KEEP_ALIVE, settings.warmConnections(),
         settings.warmSeconds());
-    figures.get(noOp).warmLoad(StartupBenchWarmLoad.run(serving, data, fns.get(noOp), noOp.body(),
+    figures.get(noOp).warmLoad(StartupBenchWarmLoad.run(server.process(), server.data(), fns.get(noOp), noOp.body(),
         settings.warmConnections(), settings.warmSeconds() / 5, settings.warmSeconds(), figures.get(noOp)));
-  }
-
-  /** The listener sockets of the instances running now. */
-  private static Set<Path> listeners(Path data) {
-    Path instances = data.resolve("run").resolve("instances");
-    try (Stream<Path> dirs = Files.list(instances)) {
-      return dirs.map(d -> d.resolve("lsnr.sock")).filter(Files::exists).collect(Collectors.toSet());
-    } catch (IOException e) {
-      throw new IllegalStateException("cannot list " + instances + ": " + e.getMessage(), e);
-    }
-  }
-
-  /** The listener socket of the one instance started since {@code seen} was taken; adds it to {@code seen}. */
-  private static Path newListener(Path data, Set<Path> seen) {
-    Path instances = data.resolve("run").resolve("instances");
-    List<Path> fresh;
-    try (Stream<Path> dirs = Files.list(instances)) {
-      fresh = dirs.map(d -> d.resolve("lsnr.sock")).filter(Files::exists).filter(p -> !seen.contains(p)).toList();
-    } catch (IOException e) {
-      throw new IllegalStateException("cannot list " + instances + ": " + e.getMessage(), e);
-    }
-    if (fresh.size() != 1) {
-      throw new IllegalStateException("expected one new instance socket under " + instances + ", found " + fresh.size());
-    }
-    seen.add(fresh.get(0));
-    return fresh.get(0);
   }
 
   // ----------------------------------------------------------------------------------- fork
 
-  private void forkPhase(Path data, PlatformClient api, TimedCalls calls, ForkdClient forkd) throws IOException {
+  private void forkPhase(StartupBenchServer server, PlatformClient api, StartupBenchCalls calls, ForkdClient forkd) throws IOException {
     Map<StartupBenchFunction, String> fns = deploy(api, FORK, FORK_PHASE_IDLE_S);
     // A third function kept warm: a few calls to it right before each burst keep the gateway and
     // invoker as awake as under traffic. Bursts must wait for instances to time out, and on a
     // shared 2-core machine a call after a second of silence costs several ms more (warm ones too).
     StartupBenchFunction pacerCode = StartupBenchFunction.HELLO;
     String pacer = api.deploy(appIds.get(FORK), "pacer", pacerCode.memoryMb(), 30, KEPT_IDLE_S, Map.of(), pacerCode.bundle(settings.imageDir()));
-    call(calls, pacerCode, pacer);
+    calls.call(pacerCode, pacer);
     int seeds = 1;
-    awaitHealth(forkd, seeds, -1, "the pacer's seed");
+    StartupBenchCalls.awaitHealth(forkd, seeds, -1, "the pacer's seed");
     for (Map.Entry<StartupBenchFunction, String> e : fns.entrySet()) {
       // The first call starts cold and has the seed made in the background.
-      call(calls, e.getKey(), e.getValue());
+      calls.call(e.getKey(), e.getValue());
       seeds++;
-      awaitHealth(forkd, seeds, -1, e.getKey().label() + "'s seed");
+      StartupBenchCalls.awaitHealth(forkd, seeds, -1, e.getKey().label() + "'s seed");
       // Bursts, not single calls: the client then holds a connection per call of a burst, so no
       // burst call waits for a TCP connect (and finds the instance of another call already idle).
       for (int i = 0; i < settings.warmup(); i += settings.forkBurst()) {
-        burst(calls, e.getKey(), e.getValue());
+        calls.burst(e.getKey(), e.getValue());
       }
     }
     StartupBenchFunction warm = StartupBenchFunction.HELLO;
-    new StartupBenchForkd(forkd, calls, progress).warmUp(new StartupBenchForkd.Target(warm, pacer, appIds.get(FORK), data,
-        warm.unpackedDir(data, settings.imageDir()), StartupBenchForkd.env(Map.of())), 2 * settings.warmup());
+    new StartupBenchForkd(forkd, calls.timed(), progress).warmUp(new StartupBenchForkd.Target(warm, pacer, appIds.get(FORK), server.data(),
+        warm.unpackedDir(server.data(), settings.imageDir()), StartupBenchForkd.env(Map.of())), 2 * settings.warmup());
     Map<StartupBenchFunction, List<String>> callIds = new LinkedHashMap<>();
     // Besides the pacer's warm instance, each seed's parked children (--fork-ahead) stay.
     int kept = 1 + seeds * settings.forkAhead();
     for (int r = 0; r < settings.forkRounds(); r++) {
       // Every other instance must have timed out, and the parked children taken by the last burst been replaced.
-      awaitHealth(forkd, seeds, kept, "the previous burst's instances to go (idle_timeout " + FORK_PHASE_IDLE_S + " s)");
+      StartupBenchCalls.awaitHealth(forkd, seeds, kept, "the previous burst's instances to go (idle_timeout " + FORK_PHASE_IDLE_S + " s)");
       boolean first = true;
       for (Map.Entry<StartupBenchFunction, String> e : fns.entrySet()) {
         if (!first) {
@@ -406,9 +295,9 @@ public final class StartupBench {
         first = false;
         StartupBenchFigures into = figures.get(e.getKey());
         for (int i = 0; i < PACER_CALLS; i++) {
-          call(calls, pacerCode, pacer);
+          calls.call(pacerCode, pacer);
         }
-        for (TimedCalls.Answer a : burst(calls, e.getKey(), e.getValue())) {
+        for (TimedCalls.Answer a : calls.burst(e.getKey(), e.getValue())) {
           if ("fork".equals(a.startMode())) {
             into.add(Metric.INVOKE_FORK, a.latencyMs());
             callIds.computeIfAbsent(e.getKey(), k -> new ArrayList<>()).add(a.callId());
@@ -420,68 +309,7 @@ public final class StartupBench {
       progress.count("fork bursts (" + settings.forkBurst() + " calls per function)", r + 1, settings.forkRounds());
     }
     for (Map.Entry<StartupBenchFunction, List<String>> e : callIds.entrySet()) {
-      initTimes(api, e.getValue(), figures.get(e.getKey()), Metric.INIT_FORK);
-    }
-  }
-
-  /** {@code forkBurst} calls sent at once; answers them once all are answered. */
-  private List<TimedCalls.Answer> burst(TimedCalls calls, StartupBenchFunction f, String fnId) {
-    List<Future<TimedCalls.Answer>> sent = new ArrayList<>();
-    for (int i = 0; i < settings.forkBurst(); i++) {
-      sent.add(calls.invoke(fnId, f.body(), CALL_WAIT_MS));
-    }
-    Await.result(Future.all(sent), CALL_WAIT_MS, "a burst of " + f.label() + " calls");
-    return sent.stream().map(a -> checked(f, a.result())).toList();
-  }
-
-  /** Waits until forkd runs {@code seeds} seeds and (unless negative) {@code instances} other instances. */
-  private static void awaitHealth(ForkdClient forkd, int seeds, int instances, String what) {
-    long deadline = System.nanoTime() + 60_000_000_000L;
-    while (true) {
-      ForkdHealth h = Await.result(forkd.health(), 30_000, "forkd's health");
-      if (h.seeds() >= seeds && (instances < 0 || h.instances() == instances)) {
-        return;
-      }
-      if (System.nanoTime() > deadline) {
-        throw new IllegalStateException("waited 60 s for " + what + " (forkd has " + h.seeds() + " seeds, "
-            + h.instances() + " instances)");
-      }
-      sleep(20);
-    }
-  }
-
-  // ---------------------------------------------------------------------------------- calls
-
-  private static TimedCalls.Answer call(TimedCalls calls, StartupBenchFunction f, String fnId) {
-    return checked(f, Await.result(calls.invoke(fnId, f.body(), CALL_WAIT_MS), CALL_WAIT_MS, "a " + f.label() + " call through the gateway"));
-  }
-
-  private static TimedCalls.Answer direct(TimedCalls calls, StartupBenchFunction f, Path socket) {
-    return checked(f, Await.result(calls.direct(socket, f.body()), CALL_WAIT_MS, "a " + f.label() + " call on " + socket));
-  }
-
-  private static TimedCalls.Answer checked(StartupBenchFunction f, TimedCalls.Answer a) {
-    if (!a.ok()) {
-      String body = a.body().toString();
-      throw new IllegalStateException("a call to the " + f.label() + " function answered " + a.status() + ": "
-          + (body.length() > 300 ? body.substring(0, 300) : body));
-    }
-    return a;
-  }
-
-  /** The activation records' init_ms; a record is written just after the answer, so a few retries. */
-  private static void initTimes(PlatformClient api, List<String> callIds, StartupBenchFigures into, Metric metric)
-      throws IOException {
-    for (String id : callIds) {
-      Optional<JsonNode> a = api.findActivation(id);
-      for (int attempt = 1; attempt < 50 && a.isEmpty(); attempt++) {
-        sleep(20);
-        a = api.findActivation(id);
-      }
-      if (a.isEmpty() || !a.get().hasNonNull("init_ms")) {
-        throw new IllegalStateException("no activation record with init_ms for call " + id);
-      }
-      into.add(metric, a.get().get("init_ms").asDouble());
+      StartupBenchCalls.initTimes(api, e.getValue(), figures.get(e.getKey()), Metric.INIT_FORK);
     }
   }
 

@@ -14,6 +14,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
+import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
@@ -30,6 +31,39 @@ final class StartupBenchForkPath {
   private static final long READY_TIMEOUT_NANOS = 30_000_000_000L;
 
   private StartupBenchForkPath() {}
+
+  /**
+   * Where a fork's time goes, p50 of each step in ms, each measured on its own (so the shares are
+   * differences of medians, a guide rather than an exact split).
+   */
+  static JsonObject summary(StartupBenchFigures f) {
+    double order = f.stats(Metric.SEED_ORDER).p50();
+    double ready = f.stats(Metric.SEED_READY).p50();
+    double forkd = f.stats(Metric.FORKD_FORK).p50();
+    double rpc = f.stats(Metric.FORKD_FORK_RPC).p50();
+    double init = f.stats(Metric.INIT_FORK).p50();
+    JsonObject o = new JsonObject()
+        .put("seed_fork_ms", StartupBenchReport.round(order))
+        .put("child_ready_after_answer_ms", StartupBenchReport.round(ready - order))
+        .put("seed_order_to_listener_ms", StartupBenchReport.round(ready))
+        .put("forkd_start_ms", StartupBenchReport.round(forkd))
+        .put("forkd_share_ms", StartupBenchReport.round(forkd - ready))
+        .put("rpc_round_trip_ms", StartupBenchReport.round(rpc))
+        .put("rpc_share_ms", StartupBenchReport.round(rpc - forkd))
+        .put("invoker_init_ms", StartupBenchReport.round(init))
+        .put("invoker_share_ms", StartupBenchReport.round(init - rpc))
+        .put("first_call_on_child_ms", StartupBenchReport.round(f.stats(Metric.FIRST_CALL_FORK).p50()))
+        .put("warm_direct_call_ms", StartupBenchReport.round(f.stats(Metric.DIRECT_WARM).p50()))
+        .put("fork_call_end_to_end_ms", StartupBenchReport.round(f.stats(Metric.INVOKE_FORK).p50()))
+        .put("warm_call_end_to_end_ms", StartupBenchReport.round(f.stats(Metric.INVOKE_WARM).p50()));
+    List<StartupBenchFigures.Rate> rates = f.rates();
+    if (!rates.isEmpty()) {
+      JsonObject cpu = new JsonObject();
+      rates.get(0).cpuMsPerFork().forEach((k, v) -> cpu.put(k, StartupBenchReport.round(v)));
+      o.put("cpu_ms_per_fork_one_at_a_time", cpu);
+    }
+    return o;
+  }
 
   static void measure(Path dataDir, String seedId, long seedPid, int orders, StartupBenchFigures into) {
     Path control = dataDir.resolve("run").resolve("instances").resolve(seedId).resolve("ctl.sock");

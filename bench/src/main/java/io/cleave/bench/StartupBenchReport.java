@@ -13,7 +13,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Locale;
-import java.util.Map;
 
 /**
  * The startup benchmark's figures as files ({@code summary.json}, CSVs, PNGs) and as the table
@@ -35,7 +34,7 @@ public final class StartupBenchReport {
   static final double TARGET_HELLO_FORK_START_MS = 2.0;
   static final double TARGET_CPU_PER_FORK_MS = 2.0;
   static final double TARGET_FORK_RATE = 1000.0;
-  private static final double MB = 1024.0 * 1024.0;
+  static final double MB = 1024.0 * 1024.0;
 
   /** Start latency as a call sees it: its end-to-end latency minus the p50 of the direct call. */
   enum StartMetric {
@@ -68,15 +67,6 @@ public final class StartupBenchReport {
     this.loadBefore = loadBefore;
     this.loadAfter = loadAfter;
     this.costs = costs;
-  }
-
-  /** The 1-minute load average from /proc/loadavg, NaN when it cannot be read. */
-  static double loadAverage() {
-    try {
-      return Double.parseDouble(Files.readString(Path.of("/proc/loadavg")).trim().split("\\s+")[0]);
-    } catch (IOException | RuntimeException e) {
-      return Double.NaN;
-    }
   }
 
   /** Start latency samples of one mode for one function (see {@link StartMetric}). */
@@ -160,43 +150,10 @@ public final class StartupBenchReport {
           .put("cpu_ms_per_fork", cpu));
     }
     o.put("fork_rate", rates);
-    o.put("fork_path", forkPath(f));
+    o.put("fork_path", StartupBenchForkPath.summary(f));
     JsonObject stray = new JsonObject();
     f.strayModes().forEach(stray::put);
     o.put("stray_start_modes", stray);
-    return o;
-  }
-
-  /**
-   * Where a fork's time goes, p50 of each step in ms, each measured on its own (so the shares are
-   * differences of medians, a guide rather than an exact split).
-   */
-  static JsonObject forkPath(StartupBenchFigures f) {
-    double order = f.stats(Metric.SEED_ORDER).p50();
-    double ready = f.stats(Metric.SEED_READY).p50();
-    double forkd = f.stats(Metric.FORKD_FORK).p50();
-    double rpc = f.stats(Metric.FORKD_FORK_RPC).p50();
-    double init = f.stats(Metric.INIT_FORK).p50();
-    JsonObject o = new JsonObject()
-        .put("seed_fork_ms", round(order))
-        .put("child_ready_after_answer_ms", round(ready - order))
-        .put("seed_order_to_listener_ms", round(ready))
-        .put("forkd_start_ms", round(forkd))
-        .put("forkd_share_ms", round(forkd - ready))
-        .put("rpc_round_trip_ms", round(rpc))
-        .put("rpc_share_ms", round(rpc - forkd))
-        .put("invoker_init_ms", round(init))
-        .put("invoker_share_ms", round(init - rpc))
-        .put("first_call_on_child_ms", round(f.stats(Metric.FIRST_CALL_FORK).p50()))
-        .put("warm_direct_call_ms", round(f.stats(Metric.DIRECT_WARM).p50()))
-        .put("fork_call_end_to_end_ms", round(f.stats(Metric.INVOKE_FORK).p50()))
-        .put("warm_call_end_to_end_ms", round(f.stats(Metric.INVOKE_WARM).p50()));
-    List<StartupBenchFigures.Rate> rates = f.rates();
-    if (!rates.isEmpty()) {
-      JsonObject cpu = new JsonObject();
-      rates.get(0).cpuMsPerFork().forEach((k, v) -> cpu.put(k, round(v)));
-      o.put("cpu_ms_per_fork_one_at_a_time", cpu);
-    }
     return o;
   }
 
@@ -296,72 +253,12 @@ public final class StartupBenchReport {
       }
     }
     Files.writeString(out.resolve(SUMMARY), summary.encodePrettily() + "\n", StandardCharsets.UTF_8);
-    Files.writeString(out.resolve(SAMPLES_CSV), samplesCsv(), StandardCharsets.UTF_8);
-    Files.writeString(out.resolve(STATS_CSV), statsCsv(), StandardCharsets.UTF_8);
-    Files.writeString(out.resolve(FORK_RATE_CSV), forkRateCsv(), StandardCharsets.UTF_8);
-    Files.writeString(out.resolve(MEMORY_CSV), memoryCsv(), StandardCharsets.UTF_8);
+    Files.writeString(out.resolve(SAMPLES_CSV), StartupBenchCsv.samples(functions), StandardCharsets.UTF_8);
+    Files.writeString(out.resolve(STATS_CSV), StartupBenchCsv.stats(functions), StandardCharsets.UTF_8);
+    Files.writeString(out.resolve(FORK_RATE_CSV), StartupBenchCsv.forkRate(functions), StandardCharsets.UTF_8);
+    Files.writeString(out.resolve(MEMORY_CSV), StartupBenchCsv.memory(functions), StandardCharsets.UTF_8);
     StartupBenchCharts.latency(out.resolve(LATENCY_PNG), functions);
     StartupBenchCharts.forkRate(out.resolve(FORK_RATE_PNG), functions);
-  }
-
-  private String samplesCsv() {
-    StringBuilder b = new StringBuilder("function,metric,index,ms\n");
-    for (StartupBenchFigures f : functions) {
-      for (Metric m : Metric.values()) {
-        List<Double> s = f.samples(m);
-        for (int i = 0; i < s.size(); i++) {
-          b.append(f.function().label()).append(',').append(m.id()).append(',').append(i).append(',').append(num(s.get(i)))
-              .append('\n');
-        }
-      }
-    }
-    return b.toString();
-  }
-
-  private String statsCsv() {
-    StringBuilder b = new StringBuilder("function,metric,count,p50_ms,p90_ms,p99_ms,mean_ms,max_ms,meaning\n");
-    for (StartupBenchFigures f : functions) {
-      for (StartMetric m : StartMetric.values()) {
-        statsRow(b, f, "start_" + m.mode, startStats(f, m), "start latency as a call sees it: " + m.invoke.id()
-            + " minus the p50 of direct_warm");
-      }
-      for (Metric m : Metric.values()) {
-        statsRow(b, f, m.id(), f.stats(m), m.meaning());
-      }
-    }
-    return b.toString();
-  }
-
-  private static void statsRow(StringBuilder b, StartupBenchFigures f, String id, LatencyStats s, String meaning) {
-    b.append(String.join(",", f.function().label(), id, Integer.toString(s.count()), num(s.p50()), num(s.p90()),
-        num(s.p99()), num(s.mean()), num(s.max()), '"' + meaning.replace("\"", "\"\"") + '"')).append('\n');
-  }
-
-  private String forkRateCsv() {
-    StringBuilder b = new StringBuilder("function,concurrency,forks,seconds,instances_per_s,start_p50_ms,start_p99_ms,"
-        + "cpu_ms_per_fork_forkd,cpu_ms_per_fork_seed,cpu_ms_per_fork_child,cpu_ms_per_fork_client\n");
-    for (StartupBenchFigures f : functions) {
-      for (StartupBenchFigures.Rate r : f.rates()) {
-        LatencyStats st = LatencyStats.of(r.startMs().stream().mapToDouble(Double::doubleValue).toArray());
-        Map<String, Double> cpu = r.cpuMsPerFork();
-        b.append(String.join(",", f.function().label(), Integer.toString(r.concurrency()), Integer.toString(r.forks()),
-            num(r.seconds()), num(r.perSecond()), num(st.p50()), num(st.p99()), num(cpu.getOrDefault("forkd", Double.NaN)),
-            num(cpu.getOrDefault("seed", Double.NaN)), num(cpu.getOrDefault("child", Double.NaN)),
-            num(cpu.getOrDefault("client", Double.NaN)))).append('\n');
-      }
-    }
-    return b.toString();
-  }
-
-  private String memoryCsv() {
-    StringBuilder b = new StringBuilder("function,kind,alive_side_by_side,pss_mb,cgroup_mb\n");
-    for (StartupBenchFigures f : functions) {
-      for (StartupBenchFigures.Memory m : f.memory()) {
-        b.append(String.join(",", f.function().label(), m.kind(), Integer.toString(m.alive()), num(m.pssBytes() / MB),
-            num(m.cgroupBytes() / MB))).append('\n');
-      }
-    }
-    return b.toString();
   }
 
   // -------------------------------------------------------------------------------- table
@@ -414,7 +311,7 @@ public final class StartupBenchReport {
           + "init is 0, the fork path below is that of a fork made on demand%n", settings.forkAhead());
     }
     for (StartupBenchFigures f : functions) {
-      JsonObject fp = forkPath(f);
+      JsonObject fp = StartupBenchForkPath.summary(f);
       // A parked child's call waited for no start: its init is 0 and says nothing of the invoker's share.
       Double initMs = fp.getDouble("invoker_init_ms");
       String init = initMs == null || initMs > 0
@@ -472,9 +369,5 @@ public final class StartupBenchReport {
 
   static Double round(double v) {
     return Double.isNaN(v) || Double.isInfinite(v) ? null : Math.round(v * 1000.0) / 1000.0;
-  }
-
-  private static String num(double v) {
-    return Double.isNaN(v) ? "" : String.format(Locale.ROOT, "%.4f", v);
   }
 }

@@ -182,7 +182,7 @@ public final class ClusterBenchCommand extends ExperimentCommand {
       progress.phase("measuring the machine's page fault and fork costs");
       MachineCosts costs = MachineCosts.measure();
       long t0 = System.nanoTime();
-      double loadAtStart = ClusterBenchFiles.loadAverage();
+      double loadAtStart = MachineCosts.loadAverage();
       ClusterBenchCalls calls = new ClusterBenchCalls();
       progress.phase("cold-start baseline: a standalone cleave server --policy cold-only (log in %s)", out.resolve("servers"));
       ClusterBenchCold baseline;
@@ -208,7 +208,7 @@ public final class ClusterBenchCommand extends ExperimentCommand {
           t0, progress);
       bench.run();
       double seconds = (System.nanoTime() - t0) / 1e9;
-      double loadAtEnd = ClusterBenchFiles.loadAverage();
+      double loadAtEnd = MachineCosts.loadAverage();
       ClusterBenchReport report = ClusterBenchReport.of(new ClusterBenchReport.Run(settings, nodes.name(),
           nodes.nodeNames(), seconds, loadAtStart, loadAtEnd, costs), calls, bench);
       report.write(out);

@@ -19,15 +19,6 @@ import java.util.stream.Stream;
 final class ClusterBenchFiles {
   private ClusterBenchFiles() {}
 
-  /** The 1-minute load average from /proc/loadavg, NaN when it cannot be read. */
-  static double loadAverage() {
-    try {
-      return Double.parseDouble(Files.readString(Path.of("/proc/loadavg")).trim().split("\\s+")[0]);
-    } catch (IOException | RuntimeException e) {
-      return Double.NaN;
-    }
-  }
-
   /** Removes the node directories of an earlier run; only when no cluster runs there (checked first by the caller). */
   static void removeNodeData(ClusterLayout layout) throws IOException {
     refuseMounts(layout);
