@@ -106,7 +106,7 @@ class Seed:
         self._connections: Dict[int, _Connection] = {}
         # Fork orders waiting for the call they follow to be answered (a kept instance's), with
         # the control connection to answer them on.
-        self._waiting: List[Any] = []
+        self._waiting: List[Tuple[int, Dict[str, Any]]] = []
         self._forks = 0  # children forked so far
         self._exiting = False
         self._forked_order: Optional[ForkOrder] = None
@@ -185,9 +185,8 @@ class Seed:
                 break
             conn.pending = rest
             if line.strip():
-                answer = self._handle_line(line)
+                answer = self._handle_line(fd, line)
                 if answer is None:  # a fork order waiting for its call: answered once it forked
-                    self._waiting[-1][0] = fd
                     continue
                 self._answer(fd, conn, answer)
         if len(conn.pending) > MAX_LINE:
@@ -214,7 +213,7 @@ class Seed:
             self._poller.unregister(fd)
             conn.sock.close()
 
-    def _handle_line(self, line: bytes) -> Dict[str, Any]:
+    def _handle_line(self, fd: int, line: bytes) -> Optional[Dict[str, Any]]:
         try:
             request = json.loads(line)
         except ValueError as ex:
@@ -230,7 +229,7 @@ class Seed:
                 answer["learn"] = learner
             return answer
         if op == "fork":
-            return self._fork(request)
+            return self._fork(fd, request)
         if op == "prepare":
             return self._prepare(request)
         if op == "pages":
@@ -253,7 +252,7 @@ class Seed:
             conn = self._connections.get(fd)
             if conn is not None:
                 after = request.get("after")
-                self._answer(fd, conn, self._fork(request) if last is not None and after == last[0]
+                self._answer(fd, conn, self._fork(fd, request) if last is not None and after == last[0]
                              else _not_next(after))
         for fd, events in self._poller.poll(0):
             if fd in self._connections:
@@ -268,7 +267,9 @@ class Seed:
                         MAX_RANGES, MAX_PAGES)}
         return {"ok": True, "pages": kept}
 
-    def _fork(self, request: Dict[str, Any]) -> Optional[Dict[str, Any]]:
+    def _fork(self, fd: int, request: Dict[str, Any]) -> Optional[Dict[str, Any]]:
+        """The answer to a fork order read on control connection ``fd``, or None for one that
+        waits for the call it follows (answered on ``fd`` once that call was answered)."""
         try:
             order = ForkOrder.from_request(request)
         except ValueError as ex:
@@ -280,7 +281,7 @@ class Seed:
             if last is None or last[0] != order.after:
                 if order.after in self._keeping.answered_ids:
                     return _not_next(order.after)
-                self._waiting.append([None, request])
+                self._waiting.append((fd, request))
                 return None
             if last[1] != 200:
                 return {"ok": False, "error": "call {} answered {}: no child is forked from it".format(
