@@ -64,6 +64,14 @@ final class FunctionCode implements BundleCopies {
     this.unpackedRoot = unpackedRoot;
   }
 
+  /** The function's launch, refused for a runtime whose instances are never forked (a JVM): a fork edge's end. */
+  Future<Launch> forkableLaunch(Fn fn, Map<String, String> config) {
+    return launch(fn, config).compose(l -> l.runtime() instanceof FunctionRuntime.Java
+        ? Future.failedFuture(new ApiError(400, "function " + fn.name()
+            + " runs on Java: a JVM is never forked, so it cannot be one end of a fork edge (use a copy edge)"))
+        : Future.succeededFuture(l));
+  }
+
   /** Resolves the function's bundle (unpacking it if this node has not yet) and its launch command. */
   Future<Launch> launch(Fn fn, Map<String, String> config) {
     if (fn.image() == null || fn.image().isBlank()) {

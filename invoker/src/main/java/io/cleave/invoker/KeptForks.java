@@ -15,6 +15,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.function.BiConsumer;
 import java.util.logging.Logger;
 
 /**
@@ -30,17 +31,22 @@ final class KeptForks {
   private final InvokerLoop loop;
   private final InstanceHost host;
   private final InstanceClient client;
+  private final FunctionCode code;
   private final NodeMemory memory;
-  private final KeptInstances instances;
+  /** Deletes an instance (its id) and gives its memory (MB) back. */
+  private final BiConsumer<String, Integer> delete;
+  private boolean closed;
   /** Kept instance id → consumer function id → its children of that instance. */
   private final Map<String, Map<String, KeptChildren>> ahead = new HashMap<>();
 
-  KeptForks(InvokerLoop loop, InstanceHost host, InstanceClient client, NodeMemory memory, KeptInstances instances) {
+  KeptForks(InvokerLoop loop, InstanceHost host, InstanceClient client, FunctionCode code, NodeMemory memory,
+      BiConsumer<String, Integer> delete) {
     this.loop = loop;
     this.host = host;
     this.client = client;
+    this.code = code;
     this.memory = memory;
-    this.instances = instances;
+    this.delete = delete;
   }
 
   /**
@@ -57,7 +63,7 @@ final class KeptForks {
     ahead.put(id, byFn);
     List<Future<StartedInstance>> forking = new ArrayList<>();
     for (ConsumerAhead c : consumers) {
-      KeptChildren children = children(id, c.app(), c.fn(), c.count(), null, after);
+      KeptChildren children = children(id, c.app(), c.fn(), c.count(), null, null, after);
       byFn.put(c.fn().id(), children);
       forking.addAll(children.forkAhead(children.count));
     }
@@ -74,25 +80,25 @@ final class KeptForks {
 
   /**
    * The consumer's children of a kept instance, forking at most {@code count} ahead of its calls,
-   * each once {@code copied} (null: nothing) is copied into the instance and, with {@code after},
-   * once the instance answered that call.
+   * each once {@code copied} (null: nothing) is copied into the instance ({@code from}, given with
+   * {@code copied}) and, with {@code after}, once the instance answered that call.
    */
   private KeptChildren children(String keptId, App app, Fn fn, int count, CopiedResults copied,
-      StartRequest.ForkAfter after) {
+      KeptInstances.Held from, StartRequest.ForkAfter after) {
     int mb = fn.memory();
     // Named by consumer and steps: two steps of one function may fork from one instance with
     // other copied results, each child adopting its own.
     String copiedKey = copied == null ? null : fn.id() + "/" + String.join(",", copied.steps());
-    Future<Void> copiedIn = copied == null ? Future.succeededFuture() : copyIn(keptId, app, fn, copiedKey, copied);
+    Future<Void> copiedIn = copied == null ? Future.succeededFuture() : copyIn(from, app, fn, copiedKey, copied);
     KeptChildren children = new KeptChildren(app, fn, count, copied == null ? List.of() : copied.steps(),
         new KeptChildren.Forking() {
       @Override
       public Future<StartedInstance> fork(boolean ahead) {
         // A child forked ahead never makes a call wait for memory.
-        if (ahead && (instances.closed() || memory.shortOf(mb) > 0 || !memory.reserve(mb))) {
+        if (ahead && (closed || memory.shortOf(mb) > 0 || !memory.reserve(mb))) {
           return null;
         }
-        Future<Void> reserved = ahead ? Future.succeededFuture() : instances.reserved(fn, "a fork of kept instance " + keptId);
+        Future<Void> reserved = ahead ? Future.succeededFuture() : memory.reserved(mb, "a fork of kept instance " + keptId);
         return reserved.compose(v -> copiedIn.compose(c -> loop.here(forkOf(keptId, app, fn, copiedKey, after)))
             .onFailure(e -> {
               memory.release(mb);
@@ -102,7 +108,7 @@ final class KeptForks {
 
       @Override
       public void delete(StartedInstance child) {
-        instances.delete(child.instanceId(), mb);
+        delete.accept(child.instanceId(), mb);
       }
     });
     // A copy the instance did not take fails the calls waiting; the next call tries it again.
@@ -117,7 +123,7 @@ final class KeptForks {
 
   private Future<StartedInstance> forkOf(String keptId, App app, Fn fn, String copiedKey,
       StartRequest.ForkAfter after) {
-    return instances.forkable(fn, KeptInstances.config(app, fn)).compose(l -> {
+    return code.forkableLaunch(fn, KeptInstances.config(app, fn)).compose(l -> {
       Map<String, String> env = l.env();
       if (copiedKey != null) {
         env = new HashMap<>(env);
@@ -133,7 +139,8 @@ final class KeptForks {
    * producer's answer named no such consumer); those of an older version of the consumer, or
    * holding other copied results, are deleted.
    */
-  KeptChildren childrenFor(String keptId, App app, Fn fn, int count, CopiedResults copied) {
+  KeptChildren childrenFor(KeptInstances.Held from, App app, Fn fn, int count, CopiedResults copied) {
+    String keptId = from.instance().instanceId();
     Map<String, KeptChildren> byFn = ahead.computeIfAbsent(keptId, k -> new HashMap<>());
     KeptChildren children = byFn.get(fn.id());
     // The function and the app's config make the child's config: equal, it is the same.
@@ -144,7 +151,7 @@ final class KeptForks {
       children = null;
     }
     if (children == null) {
-      children = children(keptId, app, fn, count, copied, null);
+      children = children(keptId, app, fn, count, copied, from, null);
       byFn.put(fn.id(), children);
     }
     return children;
@@ -155,11 +162,8 @@ final class KeptForks {
    * to it with {@code Cleave-Copy-For: <key>} whose body is the results by step name, parsed there
    * once, not by the children, which adopt them by that key ({@link KeptInstances#COPIED_ENV}; docs/CONTRACTS.md).
    */
-  private Future<Void> copyIn(String keptId, App app, Fn consumer, String key, CopiedResults copied) {
-    KeptInstances.Held held = instances.held(keptId);
-    if (held == null) {
-      return Future.failedFuture(new ApiError(409, "kept instance " + keptId + " is gone"));
-    }
+  private Future<Void> copyIn(KeptInstances.Held held, App app, Fn consumer, String key, CopiedResults copied) {
+    String keptId = held.instance().instanceId();
     Call call = new Call("copy-" + keptId + "-" + consumer.id(), app, held.fn(), "POST", "/call",
         Map.of(KeptInstances.COPY_FOR, List.of(key), "Content-Type", List.of("application/json")), copied.body(),
         Instant.now());
@@ -192,6 +196,7 @@ final class KeptForks {
 
   /** Deletes every child of every kept instance (the invoker is closing). On the loop. */
   void close() {
+    closed = true;
     ahead.values().forEach(byFn -> byFn.values().forEach(KeptChildren::discard));
     ahead.clear();
   }

@@ -76,7 +76,7 @@ final class KeptInstances implements ForkedStepStarter {
     this.memory = memory;
     this.node = node;
     this.spares = new KeptSpares(vertx, loop, memory, this::delete);
-    this.forks = new KeptForks(loop, host, client, memory, this);
+    this.forks = new KeptForks(loop, host, client, code, memory, this::delete);
   }
 
   @Override
@@ -89,15 +89,7 @@ final class KeptInstances implements ForkedStepStarter {
     if (fn.image() == null || fn.image().isBlank()) {
       return Future.succeededFuture(Optional.empty());
     }
-    return forkable(fn, config(app, fn)).map(l -> Optional.of(l.command().get(0)));
-  }
-
-  /** The function's launch, refused for a runtime whose instances are never forked (a JVM). */
-  Future<FunctionCode.Launch> forkable(Fn fn, Map<String, String> config) {
-    return code.launch(fn, config).compose(l -> l.runtime() instanceof FunctionRuntime.Java
-        ? Future.failedFuture(new ApiError(400, "function " + fn.name()
-            + " runs on Java: a JVM is never forked, so it cannot be one end of a fork edge (use a copy edge)"))
-        : Future.succeededFuture(l));
+    return code.forkableLaunch(fn, config(app, fn)).map(l -> Optional.of(l.command().get(0)));
   }
 
   @Override
@@ -128,8 +120,8 @@ final class KeptInstances implements ForkedStepStarter {
 
   /** Reserves the function's memory and starts a kept instance of it (on the loop); a failed start gives it back. */
   private Future<StartedInstance> startKept(Fn fn, Map<String, String> config) {
-    return reserved(fn, "a kept instance of " + fn.name())
-        .compose(v -> forkable(fn, config)
+    return memory.reserved(fn.memory(), "a kept instance of " + fn.name())
+        .compose(v -> code.forkableLaunch(fn, config)
             .compose(l -> host.start(StartRequest.kept(fn.id(), fn.appId(), l.bundleDir().toString(), fn.memory(),
                 l.command(), l.env())))
             .recover(failure -> onLoop(() -> {
@@ -158,7 +150,7 @@ final class KeptInstances implements ForkedStepStarter {
     if (closed || spares.has(fn.id()) || !memory.reserve(fn.memory())) {
       return;
     }
-    spares.offer(fn, config, loop.here(forkable(fn, config)
+    spares.offer(fn, config, loop.here(code.forkableLaunch(fn, config)
         .compose(l -> host.start(StartRequest.kept(fn.id(), fn.appId(), l.bundleDir().toString(), fn.memory(),
             l.command(), l.env())))));
   }
@@ -168,10 +160,11 @@ final class KeptInstances implements ForkedStepStarter {
     Fn fn = call.fn();
     KeptChildren[] pool = new KeptChildren[1];
     return onLoop(() -> {
-      if (!kept.containsKey(from.id())) {
+      Held held = kept.get(from.id());
+      if (held == null) {
         return Future.<KeptChildren.Child>failedFuture(new ApiError(409, "kept instance " + from.id() + " is gone"));
       }
-      pool[0] = forks.childrenFor(from.id(), call.app(), fn, 0, copied);
+      pool[0] = forks.childrenFor(held, call.app(), fn, 0, copied);
       return pool[0].take(moreAfter);
     }).compose(child -> answered(call, child.instance(), child.served() ? StartMode.WARM : StartMode.FORK)
         .transform(ar -> onLoop(() -> {
@@ -183,8 +176,9 @@ final class KeptInstances implements ForkedStepStarter {
   @Override
   public void forkAhead(KeptInstance from, App app, Fn fn, int count, CopiedResults copied) {
     loop.run(() -> {
-      if (kept.containsKey(from.id())) {
-        KeptChildren children = forks.childrenFor(from.id(), app, fn, count, copied);
+      Held held = kept.get(from.id());
+      if (held != null) {
+        KeptChildren children = forks.childrenFor(held, app, fn, count, copied);
         children.forkAhead(children.count);
       }
     });
@@ -225,14 +219,6 @@ final class KeptInstances implements ForkedStepStarter {
       kept.clear();
       spares.close();
     });
-  }
-
-  Future<Void> reserved(Fn fn, String what) {
-    if (!memory.reserve(fn.memory())) {
-      return Future.failedFuture(new ApiError(503, "no memory on this node for " + what + " ("
-          + fn.memory() + " MB; " + memory.usedMb() + " of " + memory.capacityMb() + " MB in use)", 1));
-    }
-    return Future.succeededFuture();
   }
 
   static Map<String, String> config(App app, Fn fn) {
@@ -319,15 +305,6 @@ final class KeptInstances implements ForkedStepStarter {
   void delete(String id, int mb) {
     memory.release(mb);
     host.delete(id).onFailure(e -> LOG.warning("cannot delete instance " + id + ": " + e.getMessage()));
-  }
-
-  /** The instance kept under {@code id} for its run, or null once released. */
-  Held held(String id) {
-    return kept.get(id);
-  }
-
-  boolean closed() {
-    return closed;
   }
 
   private <T> Future<T> onLoop(Supplier<Future<T>> work) {

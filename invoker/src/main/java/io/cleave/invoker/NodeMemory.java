@@ -1,6 +1,7 @@
 package io.cleave.invoker;
 
 import io.cleave.common.error.ApiError;
+import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -57,6 +58,15 @@ final class NodeMemory {
     }
     usedMb += mb;
     return true;
+  }
+
+  /** Counts {@code mb} as used, or fails with 503 naming {@code what} had no room. */
+  Future<Void> reserved(int mb, String what) {
+    if (!reserve(mb)) {
+      return Future.failedFuture(new ApiError(503, "no memory on this node for " + what + " ("
+          + mb + " MB; " + usedMb + " of " + capacityMb + " MB in use)", 1));
+    }
+    return Future.succeededFuture();
   }
 
   /** Memory is counted free as soon as the host is told to stop the instance: the kill is immediate. */
