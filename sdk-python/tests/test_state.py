@@ -10,6 +10,7 @@ import unittest
 from typing import Optional
 
 from fdk.customer_code import code_of
+from fdk.server import IO_TIMEOUT
 from tests.support import (ControlClient, Runtime, UnixHTTPConnection, call, function_path,
                            wait_for_path)
 
@@ -107,7 +108,8 @@ class KeptStateTest(unittest.TestCase):
         busy = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         self.addCleanup(busy.close)
         busy.connect(self.kept.listener)
-        later = UnixHTTPConnection(self.kept.listener, timeout=10)
+        # Half of IO_TIMEOUT: a call stuck behind the stale wait times out here instead of answering.
+        later = UnixHTTPConnection(self.kept.listener, timeout=IO_TIMEOUT / 2)
         self.addCleanup(later.close)
         self.assertEqual(call(later, b"warm-up", call_id="c1").status, 200)
         body = json.dumps({"big": list(range(3_000_000))}).encode()  # some 100 ms to parse
@@ -122,9 +124,7 @@ class KeptStateTest(unittest.TestCase):
         answer.read()
         self.assertEqual(answer.status, 200)
         self.assertTrue(json.loads(self.control.file.readline())["ok"])
-        started = time.monotonic()
         self.assertEqual(call(later, b"after", call_id="c3").status, 200)
-        self.assertLess(time.monotonic() - started, 5.0)
 
     def test_a_bad_function_in_the_order_is_refused_and_the_instance_keeps_serving(self) -> None:
         self.call_producer()
