@@ -138,10 +138,6 @@ class Seed:
                             self._keeping.answered = False
                             if not self._fork_after_call():
                                 _share_pages_ahead()
-                            # The rest of this poll's events may be stale: _fork_after_call read
-                            # control lines and may have closed sockets whose numbers got reused.
-                            # A blocking read on one waited a minute, deaf to calls and orders.
-                            break
                     elif self._pages is not None and self._pages.owns(fd):
                         self._pages.on_readable(self._poller)
                     else:
@@ -169,7 +165,9 @@ class Seed:
         if conn is None:
             return
         try:
-            # Never waits: an event may be stale (its socket closed and the number reused).
+            # Never waits: an event may be stale, its line read already (_fork_after_call reads
+            # the lines that came while a call ran) or its socket closed and the number reused.
+            # A blocking read there once kept a kept instance deaf to calls and orders for a minute.
             data = conn.sock.recv(65536, socket.MSG_DONTWAIT)
         except (BlockingIOError, InterruptedError):
             return
