@@ -70,14 +70,10 @@ public final class ClusterBenchReport {
   // ------------------------------------------------------------------------------ summary
 
   public JsonObject summary() {
-    JsonObject machine = new JsonObject().put("cores", Runtime.getRuntime().availableProcessors())
-        .put("os", System.getProperty("os.name") + " " + System.getProperty("os.version"))
-        .put("load_average_at_start", round(run.loadAtStart())).put("load_average_at_end", round(run.loadAtEnd()));
-    run.costs().putInto(machine);
     JsonObject s = new JsonObject()
         .put("benchmark", "cluster")
         .put("seconds", round(run.seconds()))
-        .put("machine", machine)
+        .put("machine", run.costs().summary(run.loadAtStart(), run.loadAtEnd()))
         .put("settings", run.settings().toJson().put("rate_hold_ms", ClusterBench.RATE_HOLD_MS))
         .put("cluster", new JsonObject().put("name", run.clusterName()).put("nodes", new JsonArray(run.nodes()))
             .put("seed_node", run.nodes().get(0)).put("restoring_nodes", new JsonArray(run.nodes().subList(1, run.nodes().size())))

@@ -49,8 +49,6 @@ final class ClusterBenchText {
             + " it (one function is deployed at a time, so the seeds counted are its own); the gauge is recounted every second")
         .put("machine.load_average_*", "1-minute load average (/proc/loadavg) when the run started and when the measurements"
             + " ended")
-        .put("machine.page_fault_us / fork_exit_64mb_ms", "the machine's cost of a 4 KB page fault (first write to"
-            + " anonymous memory) and of fork + exit + wait of a process holding 64 MB, from a Python probe before the run:"
-            + " remote fork figures of two machines compare only with these beside them");
+        .put(MachineCosts.DEFINED, MachineCosts.DEFINITION);
   }
 }

@@ -66,9 +66,8 @@ public final class FinraBenchCommand extends ExperimentCommand {
     } finally {
       deleteTree(data);
     }
-    ObjectNode machine = Json.MAPPER.createObjectNode().put("cores", Runtime.getRuntime().availableProcessors())
-        .put("load_average_at_start", loadAtStart).put("load_average_at_end", MachineCosts.loadAverage());
-    costs.putInto(machine);
+    // Read from its text: Jackson's mapper would drop an unknown cost's null from a map.
+    ObjectNode machine = (ObjectNode) Json.MAPPER.readTree(costs.summary(loadAtStart, MachineCosts.loadAverage()).encode());
     ObjectNode summary = FinraBenchReport.write(dir, results, machine);
     System.out.println(Json.MAPPER.writerWithDefaultPrettyPrinter().writeValueAsString(summary));
     System.out.println(costs.line());

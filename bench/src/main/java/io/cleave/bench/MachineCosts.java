@@ -1,6 +1,5 @@
 package io.cleave.bench;
 
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.vertx.core.json.JsonObject;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -53,6 +52,12 @@ public record MachineCosts(double pageFaultUs, double forkExitMs) {
 
   public static final MachineCosts UNKNOWN = new MachineCosts(Double.NaN, Double.NaN);
 
+  /** The costs' entry in a summary's definitions: its key, then what it means. */
+  public static final String DEFINED = "machine.page_fault_us / fork_exit_64mb_ms";
+  public static final String DEFINITION = "the machine's cost of a 4 KB page fault (first write to anonymous memory)"
+      + " and of fork + exit + wait of a process holding 64 MB, from a Python probe before the run: fork figures of two"
+      + " machines compare only with these beside them";
+
   /** Runs the probe (a second or two; blocks the calling thread); {@link #UNKNOWN} if it fails. */
   public static MachineCosts measure() {
     try {
@@ -90,12 +95,15 @@ public record MachineCosts(double pageFaultUs, double forkExitMs) {
         + " (compare fork figures across machines with these beside them)", fixed(pageFaultUs, 2), fixed(forkExitMs, 2));
   }
 
-  public void putInto(JsonObject machine) {
-    machine.put("page_fault_us", rounded(pageFaultUs)).put("fork_exit_64mb_ms", rounded(forkExitMs));
-  }
-
-  public void putInto(ObjectNode machine) {
-    machine.put("page_fault_us", rounded(pageFaultUs)).put("fork_exit_64mb_ms", rounded(forkExitMs));
+  /**
+   * A benchmark's {@code machine} object in summary.json: the cores, the OS, the 1-minute load
+   * average at the run's start and end, and these costs (null where unknown).
+   */
+  public JsonObject summary(double loadAtStart, double loadAtEnd) {
+    return new JsonObject().put("cores", Runtime.getRuntime().availableProcessors())
+        .put("os", System.getProperty("os.name") + " " + System.getProperty("os.version"))
+        .put("load_average_at_start", rounded(loadAtStart)).put("load_average_at_end", rounded(loadAtEnd))
+        .put("page_fault_us", rounded(pageFaultUs)).put("fork_exit_64mb_ms", rounded(forkExitMs));
   }
 
   private static Double rounded(double v) {

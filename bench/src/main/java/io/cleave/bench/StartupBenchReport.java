@@ -90,14 +90,10 @@ public final class StartupBenchReport {
   // ------------------------------------------------------------------------------ summary
 
   public JsonObject summary() {
-    JsonObject machine = new JsonObject().put("cores", Runtime.getRuntime().availableProcessors())
-        .put("os", System.getProperty("os.name") + " " + System.getProperty("os.version"))
-        .put("load_average_at_start", round(loadBefore)).put("load_average_at_end", round(loadAfter));
-    costs.putInto(machine);
     JsonObject s = new JsonObject()
         .put("benchmark", "startup")
         .put("seconds", round(seconds))
-        .put("machine", machine)
+        .put("machine", costs.summary(loadBefore, loadAfter))
         .put("settings", settingsJson())
         .put("definitions", definitions());
     for (StartupBenchFigures f : functions) {
@@ -176,9 +172,7 @@ public final class StartupBenchReport {
 
   private static JsonObject definitions() {
     JsonObject d = new JsonObject()
-        .put("machine.page_fault_us / fork_exit_64mb_ms", "the machine's cost of a 4 KB page fault (first write to "
-            + "anonymous memory) and of fork + exit + wait of a process holding 64 MB, from a Python probe before the run: "
-            + "fork figures of two machines compare only with these beside them")
+        .put(MachineCosts.DEFINED, MachineCosts.DEFINITION)
         .put("<fn>.{cold,warm,fork}_p50_ms", "start latency as a call sees it: the call's end-to-end latency through the "
             + "gateway minus the p50 of the same call sent straight to a warm instance's unix socket (the function's own "
             + "work); for warm calls this is the gateway + invoker overhead")
