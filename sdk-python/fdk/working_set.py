@@ -31,6 +31,7 @@ from __future__ import annotations
 import ctypes
 import mmap
 import os
+import re
 import select
 import socket
 import struct
@@ -75,6 +76,9 @@ _mincore = _libc.mincore
 _mincore.argtypes = (ctypes.c_void_p, ctypes.c_size_t, ctypes.c_char_p)
 _mincore.restype = ctypes.c_int
 READ_ONLY = 0  # advice of a chunk whose pages are only read (see :func:`resident`), not faulted in
+# mincore's byte per page: bit 0 says resident, the other bits are reserved.
+_RESIDENT_BIT = bytes(b & 1 for b in range(256))
+_RESIDENT_RUN = re.compile(b"\x01+")
 _M_TOP_PAD = -2
 _DEFAULT_TOP_PAD = 128 * 1024
 _MAX_TOP_PAD = MAX_PAGES * _PAGE
@@ -244,18 +248,15 @@ def resident(limit: int) -> List[Tuple[int, int, int]]:
         vector = ctypes.create_string_buffer(pages)
         if _mincore(start, end - start, vector) != 0:
             continue
-        flags = vector.raw
-        i = 0
-        while i < pages and limit > 0:
-            if not flags[i] & 1:
-                i += 1
-                continue
-            j = i
-            while j < pages and j - i < limit and flags[j] & 1:
-                j += 1
+        # Runs of resident pages, found in C: with a Python loop over each page, resident() took
+        # 1.1-1.9 ms for 12,000 pages here, 0.4-0.5 ms this way.
+        for run in _RESIDENT_RUN.finditer(vector.raw.translate(_RESIDENT_BIT)):
+            i, j = run.span()
+            j = min(j, i + limit)
             out.append((start + i * _PAGE, start + j * _PAGE, READ_ONLY))
             limit -= j - i
-            i = j
+            if limit <= 0:
+                break
     return out
 
 
